@@ -49,6 +49,21 @@ class ColumnMapping(_Section):
     )
     lon: str | None = Field(None, description="Column with the longitude (WGS 84 degrees).")
     lat: str | None = Field(None, description="Column with the latitude (WGS 84 degrees).")
+    grid_kw: str | None = Field(
+        None, description="Column with the available grid connection, kW (optional)."
+    )
+    site_cost_eur: str | None = Field(
+        None, description="Column with the cost of opening the site, EUR (optional)."
+    )
+    max_chargers: str | None = Field(
+        None, description="Column with the most chargers the site can take (optional)."
+    )
+    fixed: str | None = Field(
+        None, description="Column saying the site must be chosen (yes/no, optional)."
+    )
+    excluded: str | None = Field(
+        None, description="Column saying the site must not be chosen (yes/no, optional)."
+    )
 
 
 class DealerFile(_Section):
@@ -64,6 +79,29 @@ class DealerFile(_Section):
     columns: ColumnMapping = Field(
         default_factory=ColumnMapping, description="Column names of the file's fields."
     )
+    encoding: str | None = Field(
+        None,
+        description="Text encoding of a CSV file; unset to detect UTF-8 (with or without "
+        "byte-order mark) or else Windows-1252/Latin-1.",
+    )
+    delimiter: str | None = Field(
+        None, description="Field delimiter of a CSV file; unset to detect , ; tab or |."
+    )
+    crs: str | None = Field(
+        None,
+        description="CRS of the coordinates when the file does not state one (e.g. "
+        "'EPSG:2154' for Lambert-93 x/y columns); unset means WGS 84 lon/lat.",
+    )
+    id_prefix: str = Field(
+        "",
+        description="Text put before every dealer id of this file, to keep ids of two "
+        "companies' exports apart when they collide.",
+    )
+    fix_swapped_coordinates: bool = Field(
+        False,
+        description="Swap lon and lat of rows whose coordinates lie outside their country "
+        "but inside it once swapped (reported as a warning); unset, such rows are errors.",
+    )
 
 
 class DealersConfig(_Section):
@@ -77,6 +115,11 @@ class DealersConfig(_Section):
         150.0,
         ge=0,
         description="Dealers of different brands closer than this are one site with both brands.",
+    )
+    merge_same_brand: bool = Field(
+        False,
+        description="Also merge dealers of the same brand closer than merge_distance_m into "
+        "one site; unset, they stay separate sites (separate businesses).",
     )
 
 
