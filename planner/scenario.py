@@ -308,3 +308,74 @@ def scenario_to_toml(scenario: Scenario) -> str:
     """The resolved scenario as TOML text, for ``scenario.toml`` beside the outputs."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)
+
+
+def reference_toml(*, dealer_path: str = "../geodata/sample_dealers_demo.csv") -> str:
+    """Every field of the schema with its default and description, as a commented TOML file.
+
+    ``scenarios/default.toml`` is this text; a test fails when the two drift.
+    Unset optional fields are shown commented out.
+    """
+    lines = [
+        "# The default scenario: every field with its default value and description.",
+        "# Generated from planner/scenario.py by planner.scenario.reference_toml();",
+        "# relative paths are resolved against this file's folder.",
+        "",
+    ]
+    defaults = Scenario()
+    _emit_fields(lines, Scenario, defaults, prefix="", dealer_path=dealer_path)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, Path):
+        value = value.as_posix()
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+def _emit_fields(
+    lines: list[str], cls: type[BaseModel], values: BaseModel, *, prefix: str, dealer_path: str
+) -> None:
+    sections: list[tuple[str, type[BaseModel], Any]] = []
+    for name, info in cls.model_fields.items():
+        value = getattr(values, name)
+        annotation = info.annotation
+        if isinstance(value, BaseModel):
+            sections.append((name, type(value), value))
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            sections.append((name, type(value[0]), value))
+            continue
+        for text in _wrap(info.description or ""):
+            lines.append(f"# {text}")
+        if value is None:
+            kind = getattr(annotation, "__name__", str(annotation))
+            lines.append(f"# {name} = ...  ({kind}, unset by default)")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    for name, sub_cls, value in sections:
+        key = f"{prefix}{name}"
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            header = f"[[{key}]]" if isinstance(value, list) else f"[{key}]"
+            doc = (sub_cls.__doc__ or "").strip().splitlines()[0]
+            lines.append(f"{header}")
+            lines.append(f"# {doc}")
+            lines.append("")
+            if isinstance(item, DealerFile):
+                item = item.model_copy(update={"path": Path(dealer_path)})
+            _emit_fields(lines, sub_cls, item, prefix=f"{key}.", dealer_path=dealer_path)
+
+
+def _wrap(text: str, width: int = 88) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return lines

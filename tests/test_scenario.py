@@ -1,0 +1,115 @@
+"""The scenario schema: defaults, overrides, errors, the shipped files."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError
+from planner.scenario import (
+    PROJECT_ROOT,
+    Scenario,
+    load_scenario,
+    reference_toml,
+    scenario_to_toml,
+)
+
+SCENARIOS = PROJECT_ROOT / "scenarios"
+
+
+def test_every_field_has_a_description() -> None:
+    def walk(cls: type) -> list[str]:
+        missing = []
+        for name, info in cls.model_fields.items():  # type: ignore[attr-defined]
+            if not info.description and not hasattr(info.annotation, "model_fields"):
+                missing.append(f"{cls.__name__}.{name}")
+        return missing
+
+    from planner import scenario as module
+
+    classes = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, module._Section) and obj is not module._Section
+    ]
+    missing = [m for cls in classes for m in walk(cls) if not m.startswith("Scenario.")]
+    assert missing == []
+
+
+def test_default_toml_is_generated_from_the_schema() -> None:
+    assert (SCENARIOS / "default.toml").read_text(encoding="utf-8") == reference_toml(), (
+        "scenarios/default.toml drifted from the schema: regenerate it with "
+        "planner.scenario.reference_toml()"
+    )
+
+
+def test_default_file_equals_built_in_default() -> None:
+    from_file = load_scenario(SCENARIOS / "default.toml")
+    built_in = load_scenario(None)
+    assert from_file == built_in
+    assert built_in.dealers.files[0].path == PROJECT_ROOT / "geodata" / "sample_dealers_demo.csv"
+
+
+def test_shipped_scenarios_load() -> None:
+    france = load_scenario(SCENARIOS / "france.toml")
+    assert france.demand.countries == ["FR"]
+    assert france.model.p == 40
+    assert france.dealers.files[0].path.is_absolute()
+
+
+def test_overrides_are_typed(tmp_path: Path) -> None:
+    scenario = load_scenario(
+        None,
+        overrides=[
+            "model.p=80",
+            "travel.radius_km=40",
+            'demand.countries=["FR", "BE"]',
+            "name=trial_1",
+        ],
+    )
+    assert scenario.model.p == 80
+    assert scenario.travel.radius_km == 40.0
+    assert scenario.demand.countries == ["FR", "BE"]
+    assert scenario.name == "trial_1"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model.p=0", "model.p"),
+        ("model.name=k_means", "model.name"),
+        ("travel.colour=red", "travel.colour"),
+        ("travel.radius_km=far", "travel.radius_km"),
+        ("p80", "key=value"),
+    ],
+)
+def test_bad_overrides_name_the_field(override: str, expected: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_scenario(None, overrides=[override])
+    assert expected in str(info.value)
+
+
+def test_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[model\np = 3", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.toml: not a valid TOML file"):
+        load_scenario(path)
+    with pytest.raises(InputError, match="scenario file not found"):
+        load_scenario(tmp_path / "missing.toml")
+
+
+def test_paths_resolve_against_the_scenario_file(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    path = folder / "s.toml"
+    path.write_text('[[dealers.files]]\npath = "data/dealers.csv"\n', encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.dealers.files[0].path == (folder / "data" / "dealers.csv").resolve()
+
+
+def test_resolved_toml_round_trips() -> None:
+    scenario = load_scenario(None, overrides=["model.p=7"])
+    again = Scenario.model_validate(tomllib.loads(scenario_to_toml(scenario)))
+    assert again == scenario
