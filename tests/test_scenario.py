@@ -94,7 +94,7 @@ def test_bad_overrides_name_the_field(override: str, expected: str) -> None:
 def test_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[model\np = 3", encoding="utf-8")
-    with pytest.raises(InputError, match="bad.toml: not a valid TOML file"):
+    with pytest.raises(InputError, match=r"bad\.toml: not a valid TOML file"):
         load_scenario(path)
     with pytest.raises(InputError, match="scenario file not found"):
         load_scenario(tmp_path / "missing.toml")
