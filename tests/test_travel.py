@@ -23,9 +23,7 @@ def test_one_degree_of_latitude() -> None:
 def test_reach_keeps_zero_distance_pairs_and_applies_circuity() -> None:
     demand_lon, demand_lat = np.array([5.0, 5.0]), np.array([45.0, 46.0])
     site_lon, site_lat = np.array([5.0, 5.0]), np.array([45.0, 47.5])
-    reach = reach_matrix(
-        demand_lon, demand_lat, site_lon, site_lat, radius_km=150.0, circuity=1.3
-    )
+    reach = reach_matrix(demand_lon, demand_lat, site_lon, site_lat, radius_km=150.0, circuity=1.3)
     # Demand 0 sits on site 0 (cost 0, kept as an explicit entry); demand 1 is
     # 111.2 km from site 0 → 144.55 travel km (in reach) and 166.8 km from
     # site 1 → 216.8 travel km (out of reach).

@@ -1,0 +1,94 @@
+"""report.json figures recomputed from the plan's tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.optimise import Solution, Status
+from planner.report import build_report
+from planner.scenario import Scenario
+
+
+def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    sites = pd.DataFrame(
+        {
+            "site_id": ["a", "b", "c"],
+            "brands": ["Renault", "Nissan;Renault", "Nissan"],
+            "country": ["FR", "FR", "BE"],
+            "chosen": [True, False, True],
+            "chargers": [4, 0, 2],
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "country": ["FR", "FR", "BE", "BE"],
+            "population": [1000.0, 3000.0, 500.0, 500.0],
+            "weight": [10.0, 30.0, 5.0, 5.0],
+            "covered": [True, False, True, False],
+        }
+    )
+    return sites, demand
+
+
+def test_report_figures_by_hand() -> None:
+    sites, demand = _tables()
+    solution = Solution(
+        model="max_coverage",
+        sense="max",
+        status=Status.OPTIMAL,
+        objective=15.0,
+        bound=15.0,
+        seconds=0.1,
+        open_sites=np.array([0, 2]),
+        assignment=np.array([0, -1, 2, -1]),
+    )
+    report = build_report(
+        Scenario(),
+        sites,
+        demand,
+        solution,
+        inputs={"dealers": {"read": 4}},
+        seconds={"solve": 0.1, "total": 1.5},
+    )
+    assert report["sites_selected"] == 2
+    assert report["chargers_total"] == 6
+    assert report["demand_total"] == 50.0
+    assert report["demand_covered"] == 15.0
+    assert report["coverage_pct"] == pytest.approx(30.0)
+    assert report["population_covered"] == 1500.0
+    assert report["status"] == "optimal"
+    assert report["gap"] == 0.0
+    assert report["by_country"] == [
+        {
+            "country": "BE",
+            "sites": 1,
+            "chargers": 2,
+            "demand": 10.0,
+            "covered": 5.0,
+            "coverage_pct": 50.0,
+        },
+        {
+            "country": "FR",
+            "sites": 1,
+            "chargers": 4,
+            "demand": 40.0,
+            "covered": 10.0,
+            "coverage_pct": 25.0,
+        },
+    ]
+    assert report["by_brand"] == [
+        {"brand": "Nissan", "candidates": 2, "sites": 1},
+        {"brand": "Renault", "candidates": 2, "sites": 1},
+    ]
+    for key in (
+        "scenario",
+        "model",
+        "objective",
+        "bound",
+        "solve_seconds",
+        "total_seconds",
+        "inputs",
+    ):
+        assert key in report
