@@ -123,6 +123,111 @@ class DealersConfig(_Section):
     )
 
 
+class CountryFactors(_Section):
+    """Per-country values of the sessions-per-day factors; unset fields use the defaults."""
+
+    cars_per_inhabitant: float | None = Field(
+        None, ge=0, description="Passenger cars per inhabitant in this country."
+    )
+    bev_share_of_fleet: float | None = Field(
+        None, ge=0, le=1, description="Battery-electric share of this country's car fleet."
+    )
+    brand_share_of_bev: float | None = Field(
+        None, ge=0, le=1, description="Renault + Nissan share of this country's BEVs."
+    )
+    fast_sessions_per_bev_per_day: float | None = Field(
+        None, ge=0, description="DC fast-charging sessions per BEV per day in this country."
+    )
+
+
+class SessionsConfig(_Section):
+    """Demand in fast-charging sessions per day at a demand point.
+
+    sessions/day = population × cars_per_inhabitant × bev_share_of_fleet
+    × brand_share_of_bev × fast_sessions_per_bev_per_day, each factor per
+    country where ``by_country`` sets it.
+    """
+
+    cars_per_inhabitant: float = Field(
+        0.56,
+        ge=0,
+        description="Passenger cars per inhabitant. Source: Eurostat (road_eqs_carhab), EU "
+        "average of 560 cars per 1,000 inhabitants in 2022.",
+    )
+    bev_share_of_fleet: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Battery-electric share of the car fleet in the planning year. Assumption: "
+        "Eurostat counted 1.2 % of EU passenger cars as battery-electric at the end of 2022; "
+        "5 % is a mid-decade planning value. Set it per country for real plans.",
+    )
+    brand_share_of_bev: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="Share of those BEVs that are Renault-group or Nissan cars (the drivers "
+        "this network is for). Assumption; replace with the brands' own forecast.",
+    )
+    fast_sessions_per_bev_per_day: float = Field(
+        0.05,
+        ge=0,
+        description="DC fast-charging sessions per BEV per day. Assumption: one fast session "
+        "every 20 days, most charging being at home or work.",
+    )
+    by_country: dict[str, CountryFactors] = Field(
+        default_factory=dict,
+        description="Per-country overrides, keyed by ISO code: [demand.sessions.by_country.LU] "
+        "cars_per_inhabitant = 0.678.",
+    )
+
+
+class ChargersConfig(_Section):
+    """The 800 V chargers: power, queueing target at the peak hour, costs, limits."""
+
+    power_kw: float = Field(
+        300.0, gt=0, description="Power of one 800 V high-power charger, kW."
+    )
+    peak_hour_share: float = Field(
+        0.10,
+        gt=0,
+        le=1,
+        description="Share of a day's sessions that fall in its busiest hour.",
+    )
+    session_minutes: float = Field(
+        20.0,
+        gt=0,
+        description="Mean session length: 10 → 80 % in about 20 minutes for an 800 V car.",
+    )
+    max_wait_probability: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Target probability that a driver arriving at the peak hour has to wait "
+        "(Erlang C, M/M/c).",
+    )
+    min_per_site: int = Field(
+        2, ge=1, description="Least chargers at a chosen site (one can fail)."
+    )
+    max_per_site: int = Field(
+        12,
+        ge=1,
+        description="Most chargers at a site when the dealer file gives neither max_chargers "
+        "nor grid_kw.",
+    )
+    charger_cost_eur: float = Field(
+        150_000.0,
+        ge=0,
+        description="Cost of one charger, hardware and installation, EUR (assumption).",
+    )
+    site_cost_eur: float = Field(
+        250_000.0,
+        ge=0,
+        description="Cost of opening a site (grid connection, civil works), EUR, unless the "
+        "dealer file gives site_cost_eur (assumption).",
+    )
+
+
 class DemandConfig(_Section):
     """Where demand comes from and how it is weighted."""
 
@@ -142,6 +247,7 @@ class DemandConfig(_Section):
     population_column: str = Field(
         "population", description="Population column of a user demand file."
     )
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
 
 
 class TravelConfig(_Section):
@@ -215,6 +321,7 @@ class Scenario(_Section):
     dealers: DealersConfig = Field(default_factory=DealersConfig)
     demand: DemandConfig = Field(default_factory=DemandConfig)
     travel: TravelConfig = Field(default_factory=TravelConfig)
+    chargers: ChargersConfig = Field(default_factory=ChargersConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
@@ -351,6 +458,8 @@ def _emit_fields(
         if value is None:
             kind = getattr(annotation, "__name__", str(annotation))
             lines.append(f"# {name} = ...  ({kind}, unset by default)")
+        elif isinstance(value, dict) and not value:
+            lines.append(f"# {name}: none by default")
         else:
             lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
