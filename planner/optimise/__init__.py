@@ -3,8 +3,21 @@
 Nothing in this package imports geopandas: every model takes numpy arrays and
 scipy sparse matrices, so it can be checked against textbook instances and
 reused outside the planner.
+
+``reach`` is always demand × sites: its sparsity structure says which pairs
+are within reach and its data holds the travel cost of each pair (explicit
+zeros are real pairs at zero cost).
 """
 
-from planner.optimise.solution import SolverSettings, Solution, Status
+from planner.optimise.coverage import max_coverage, set_cover
+from planner.optimise.p_median import p_median
+from planner.optimise.solution import Solution, SolverSettings, Status
 
-__all__ = ["Solution", "SolverSettings", "Status"]
+__all__ = [
+    "Solution",
+    "SolverSettings",
+    "Status",
+    "max_coverage",
+    "p_median",
+    "set_cover",
+]

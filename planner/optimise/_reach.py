@@ -1,0 +1,46 @@
+"""Small operations on reach matrices that keep explicit zeros (zero-cost pairs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def entry_rows(reach: sp.csr_matrix) -> npt.NDArray[np.int64]:
+    """Row index of every stored entry."""
+    return np.repeat(np.arange(reach.shape[0], dtype=np.int64), np.diff(reach.indptr))
+
+
+def keep_entries(reach: sp.csr_matrix, keep: BoolArray) -> sp.csr_matrix:
+    """``reach`` with only the stored entries where ``keep`` holds (zeros stay stored)."""
+    counts = np.bincount(entry_rows(reach)[keep], minlength=reach.shape[0])
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return sp.csr_matrix(
+        (reach.data[keep], reach.indices[keep], indptr), shape=reach.shape, copy=False
+    )
+
+
+def drop_sites(reach: sp.csr_matrix, sites: BoolArray) -> sp.csr_matrix:
+    """``reach`` without the pairs to the masked sites (columns kept, entries removed)."""
+    return keep_entries(reach, ~sites[reach.indices])
+
+
+def select_rows(reach: sp.csr_matrix, rows: BoolArray) -> sp.csr_matrix:
+    """The masked rows of ``reach``, explicit zeros kept."""
+    return sp.csr_matrix(reach[np.flatnonzero(rows)])
+
+
+def rows_touching(reach: sp.csr_matrix, sites: BoolArray) -> BoolArray:
+    """Rows with at least one pair to a masked site."""
+    hits = np.bincount(entry_rows(reach)[sites[reach.indices]], minlength=reach.shape[0])
+    return np.asarray(hits > 0)
+
+
+def structure(reach: sp.csr_matrix) -> sp.csr_matrix:
+    """0/1 matrix with the same sparsity structure (every pair becomes a 1)."""
+    return sp.csr_matrix(
+        (np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape, copy=False
+    )

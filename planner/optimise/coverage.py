@@ -1,0 +1,314 @@
+r"""Coverage models: maximal covering (MCLP) and location set covering (LSCP).
+
+Notation: demand rows :math:`i` with weight :math:`w_i`, sites :math:`j`,
+reach set :math:`N_i` (the stored pairs of row :math:`i` of ``reach``),
+:math:`y_j \in \{0, 1\}` open site, :math:`z_k \in [0, 1]` a distinct
+reach set :math:`k` is covered.
+
+Maximal covering (Church & ReVelle, 1974)::
+
+    max  Σ_k W_k z_k
+    s.t. z_k ≤ Σ_{j ∈ N_k} y_j        for every distinct reach set k   (1)
+         Σ_j y_j ≤ p                                                   (2)
+         y_j = 1 for fixed sites, y_j = 0 for excluded sites
+
+Set covering (Toregas et al., 1971), full cover::
+
+    min  Σ_j c_j y_j
+    s.t. Σ_{j ∈ N_k} y_j ≥ 1          for every distinct reach set k   (1)
+
+and partial cover (a share α of the reachable weight W)::
+
+    min  Σ_j c_j y_j
+    s.t. z_k ≤ Σ_{j ∈ N_k} y_j        for every distinct reach set k   (1)
+         Σ_k W_k z_k ≥ α W - W_fixed                                   (2)
+
+Reductions before solving: demand rows with identical reach sets merge
+(:math:`W_k` sums their weights); rows already covered by a fixed site and
+rows of zero weight leave the model (their weight is a constant); pairs to
+excluded sites are dropped. :math:`z_k` may be continuous: for integral
+:math:`y` the optimum puts :math:`z_k = \min(1, Σ y)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError, SolverError
+from planner.optimise import _checks, evaluate
+from planner.optimise._aggregate import aggregate_rows
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
+from planner.optimise._result import finish, sites_from_values
+from planner.optimise.heuristics import greedy_coverage
+from planner.optimise.solution import Solution, SolverSettings
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_DEFAULT = SolverSettings()
+
+
+def _coverage_rows(
+    reach: sp.csr_matrix, weights: FloatArray, fixed: BoolArray, excluded: BoolArray
+) -> tuple[sp.csr_matrix, FloatArray, float, int]:
+    """Distinct reach sets still open to choice, their weights, fixed-covered weight, row count."""
+    usable = drop_sites(reach, excluded)
+    by_fixed = rows_touching(usable, fixed)
+    fixed_weight = float(weights[by_fixed].sum())
+    nonempty = np.diff(usable.indptr) > 0
+    keep = nonempty & ~by_fixed & (weights > 0)
+    rows = select_rows(usable, keep)
+    merged = aggregate_rows(rows, weights[keep], match_costs=False)
+    return structure(merged.reach), merged.weights, fixed_weight, int(keep.sum())
+
+
+def _site_bounds(fixed: BoolArray, excluded: BoolArray) -> tuple[FloatArray, FloatArray]:
+    lower = fixed.astype(np.float64)
+    upper = (~excluded).astype(np.float64)
+    return lower, upper
+
+
+def max_coverage(
+    reach: sp.csr_matrix,
+    weights: npt.NDArray[np.float64],
+    p: int,
+    *,
+    fixed: npt.NDArray[np.bool_] | None = None,
+    excluded: npt.NDArray[np.bool_] | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> Solution:
+    """Open at most ``p`` sites to cover the most demand weight.
+
+    Parameters
+    ----------
+    reach
+        Demand × sites; stored pairs are within reach, data their travel cost.
+    weights
+        Non-negative weight of each demand row.
+    p
+        Largest number of sites to open, fixed sites included.
+    fixed, excluded
+        Masks of sites that must / must not open.
+    settings
+        Time limit, gap, threads and seed.
+
+    Returns
+    -------
+    Solution
+        ``objective`` is the covered weight; ``assignment[i]`` the cheapest open
+        site in reach of row ``i`` (ties to the lowest index), -1 if uncovered.
+
+    Raises
+    ------
+    InputError
+        Malformed arguments.
+    InfeasibleError
+        ``p`` is smaller than the number of fixed sites, or a site is both
+        fixed and excluded.
+    """
+    started = time.perf_counter()
+    problems: list[str] = []
+    matrix = _checks.canonical_reach(reach, problems)
+    n_demand, n_sites = matrix.shape
+    demand = _checks.demand_weights(weights, n_demand, problems)
+    must = _checks.site_mask(fixed, n_sites, "fixed", problems)
+    never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    _checks.raise_problems("max_coverage", problems)
+    _checks.check_fixed_excluded("max_coverage", must, never)
+    _checks.check_p("max_coverage", p, must, never, exact=False)
+
+    rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, demand, must, never)
+    n_rows = rows.shape[0]
+    details: dict[str, float] = {
+        "unreachable_demand": float(np.sum(np.diff(matrix.indptr) == 0)),
+        "rows_in_model": float(n_rows),
+        "rows_before_aggregation": float(n_kept),
+    }
+    start_sites = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never)
+
+    # Variables: y_0 .. y_{n-1}, then z_0 .. z_{rows-1}.
+    # Constraint (1): z_k - Σ_{j∈N_k} y_j ≤ 0.
+    cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+    # Constraint (2): Σ_j y_j ≤ p.
+    budget = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :])
+    y_lower, y_upper = _site_bounds(must, never)
+    hint_y = np.zeros(n_sites)
+    hint_y[start_sites] = 1.0
+    hint_z = np.minimum(1.0, rows @ hint_y)
+    milp = Milp(
+        objective=np.concatenate([np.zeros(n_sites), row_weights]),
+        matrix=sp.vstack([cover, budget], format="csr"),
+        row_lower=np.full(n_rows + 1, -np.inf),
+        row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
+        lower=np.concatenate([y_lower, np.zeros(n_rows)]),
+        upper=np.concatenate([y_upper, np.ones(n_rows)]),
+        integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
+        maximise=True,
+        offset=fixed_weight,
+        hint=np.concatenate([hint_y, hint_z]),
+    )
+    result = solve_milp(milp, settings)
+    if result.status is MilpStatus.INFEASIBLE:
+        raise InfeasibleError(f"max_coverage: no choice of at most p = {p} sites is feasible")
+    open_sites = (
+        sites_from_values(result.values, n_sites)
+        if result.status in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE)
+        else start_sites
+    )
+    assignment, _ = evaluate.nearest_open(matrix, open_sites)
+    objective = evaluate.max_coverage_objective(matrix, demand, open_sites)
+    return finish(
+        model="max_coverage",
+        sense="max",
+        result=result,
+        objective=objective,
+        open_sites=open_sites,
+        assignment=assignment,
+        settings=settings,
+        started=started,
+        details=details,
+    )
+
+
+def set_cover(
+    reach: sp.csr_matrix,
+    *,
+    costs: npt.NDArray[np.float64] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    coverage: float = 1.0,
+    fixed: npt.NDArray[np.bool_] | None = None,
+    excluded: npt.NDArray[np.bool_] | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> Solution:
+    """Open the cheapest set of sites that covers (a share of) the reachable demand.
+
+    Parameters
+    ----------
+    reach
+        Demand × sites; stored pairs are within reach, data their travel cost.
+        Rows without any pair are unreachable and ignored.
+    costs
+        Cost of opening each site; every site costs 1 when None (fewest sites).
+    weights
+        Demand weights used by partial cover; ones when None.
+    coverage
+        Share of the reachable weight that must be covered, in (0, 1].
+    fixed, excluded
+        Masks of sites that must / must not open.
+    settings
+        Time limit, gap, threads and seed.
+
+    Returns
+    -------
+    Solution
+        ``objective`` is the summed cost of the open sites.
+
+    Raises
+    ------
+    InputError
+        Malformed arguments.
+    InfeasibleError
+        The coverage target cannot be met with the sites that are not excluded.
+    """
+    started = time.perf_counter()
+    problems: list[str] = []
+    matrix = _checks.canonical_reach(reach, problems)
+    n_demand, n_sites = matrix.shape
+    demand = _checks.demand_weights(weights, n_demand, problems)
+    prices = _checks.site_costs(costs, n_sites, problems)
+    must = _checks.site_mask(fixed, n_sites, "fixed", problems)
+    never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if not (isinstance(coverage, int | float) and 0.0 < coverage <= 1.0):
+        problems.append(f"coverage must be in (0, 1], got {coverage!r}")
+    _checks.raise_problems("set_cover", problems)
+    _checks.check_fixed_excluded("set_cover", must, never)
+
+    reachable = evaluate.reachable_rows(matrix)
+    reachable_weight = float(demand[reachable].sum())
+    partial = coverage < 1.0
+    usable = drop_sites(matrix, never)
+    blocked = reachable & (np.diff(usable.indptr) == 0)
+    if not partial and np.any(blocked):
+        raise InfeasibleError(
+            f"set_cover: {int(blocked.sum())} reachable demand row(s) have only excluded "
+            f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])}), so full "
+            "coverage is impossible"
+        )
+    target = coverage * reachable_weight
+    coverable = float(demand[reachable & ~blocked].sum())
+    if partial and coverable < target * (1 - 1e-12):
+        raise InfeasibleError(
+            f"set_cover: coverage target {coverage:.6g} × {reachable_weight:.6g} = "
+            f"{target:.6g} exceeds the {coverable:.6g} weight the non-excluded sites can reach"
+        )
+
+    # Full cover must cover zero-weight rows too; partial cover ignores them.
+    row_weights_in = demand if partial else np.ones(n_demand)
+    rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, row_weights_in, must, never)
+    n_rows = rows.shape[0]
+    details: dict[str, float] = {
+        "unreachable_demand": float(np.sum(~reachable)),
+        "rows_in_model": float(n_rows),
+        "rows_before_aggregation": float(n_kept),
+    }
+    y_lower, y_upper = _site_bounds(must, never)
+    if not partial:
+        # Constraint (1): Σ_{j∈N_k} y_j ≥ 1 for every distinct reach set.
+        milp = Milp(
+            objective=prices.copy(),
+            matrix=rows,
+            row_lower=np.ones(n_rows),
+            row_upper=np.full(n_rows, np.inf),
+            lower=y_lower,
+            upper=y_upper,
+            integer=np.ones(n_sites, bool),
+        )
+    else:
+        # Constraint (1): z_k - Σ_{j∈N_k} y_j ≤ 0.
+        cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+        # Constraint (2): Σ_k W_k z_k ≥ α W - W_fixed.
+        share = sp.csr_matrix(np.concatenate([np.zeros(n_sites), row_weights])[np.newaxis, :])
+        milp = Milp(
+            objective=np.concatenate([prices, np.zeros(n_rows)]),
+            matrix=sp.vstack([cover, share], format="csr"),
+            row_lower=np.concatenate([np.full(n_rows, -np.inf), [target - fixed_weight]]),
+            row_upper=np.concatenate([np.zeros(n_rows), [np.inf]]),
+            lower=np.concatenate([y_lower, np.zeros(n_rows)]),
+            upper=np.concatenate([y_upper, np.ones(n_rows)]),
+            integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
+        )
+    result = solve_milp(milp, settings)
+    if result.status is MilpStatus.INFEASIBLE:
+        raise InfeasibleError("set_cover: the coverage target cannot be met")
+    if result.status is MilpStatus.NO_SOLUTION:
+        # Opening every allowed site is always a cover; report it with the bound.
+        open_sites = np.flatnonzero(~never).astype(np.int64)
+    else:
+        open_sites = sites_from_values(result.values, n_sites)
+    assignment, _ = evaluate.nearest_open(matrix, open_sites)
+    details["covered_weight"] = evaluate.covered_weight(matrix, demand, open_sites)
+    if partial and details["covered_weight"] < target * (1 - 1e-9):
+        raise SolverError(
+            "set_cover: the solver's cover misses the coverage target by more than "
+            "its feasibility tolerance"
+        )
+    objective = evaluate.set_cover_objective(None if costs is None else prices, open_sites)
+    return finish(
+        model="set_cover",
+        sense="min",
+        result=result,
+        objective=objective,
+        open_sites=open_sites,
+        assignment=assignment,
+        settings=settings,
+        started=started,
+        details=details,
+    )
