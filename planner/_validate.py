@@ -1,0 +1,364 @@
+"""Checking every row of a dealer file and turning it into dealer records.
+
+What stops a run (an **error**, raised together as one
+:class:`~planner.errors.InputError`) and what only drops a row (a
+**warning**, counted by reason):
+
+Errors: a value that is present but wrong signals a wrong column mapping or a
+broken export, and dropping it quietly would hide that.
+
+* dealer id empty; the same id on two rows that differ (within or across files);
+* brand empty or unknown; country empty or not a country;
+* a coordinate that is not a finite number, or out of range;
+* coordinates outside the stated country, including likely swapped lon/lat
+  (unless the file's ``fix_swapped_coordinates`` is set);
+* an optional value that is not a number / not yes-no, negative, a
+  ``max_chargers`` that is not whole, a dealer both fixed and excluded.
+
+Warnings (the row is dropped and counted under the reason):
+
+* ``blank row`` — every cell empty;
+* ``duplicate row`` — a row identical to an earlier row of the same file;
+* ``missing coordinates`` — no lon/lat (or no geometry): the dealer is not
+  geocoded, so it cannot be a site.
+
+Also a warning, the row kept: an empty name (the dealer id stands in), and
+swapped coordinates that were fixed.
+
+Texts (ids, names) are kept exactly as written apart from surrounding
+whitespace: accents, quotes, angle brackets, right-to-left text and control
+characters inside a name are preserved; escaping them is the job of each
+output format.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner._columns import OPTIONAL, ColumnChoice
+from planner._extents import country_box, in_box
+from planner._readers import Cell, RawTable
+from planner._values import (
+    cell_text,
+    country_name,
+    is_blank,
+    parse_brands,
+    parse_country,
+    parse_flag,
+    parse_number,
+)
+from planner.errors import Problem
+from planner.scenario import DealerFile
+
+DROP_BLANK = "blank row"
+DROP_DUPLICATE = "duplicate row"
+DROP_NO_COORDINATES = "missing coordinates"
+
+
+@dataclass
+class FileResult:
+    """The dealers of one file and what was found on the way."""
+
+    source: str
+    read: int = 0
+    dealers: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    swapped_fixed: int = 0
+
+
+@dataclass(frozen=True)
+class _Columns:
+    index: dict[str, int]
+    names: dict[str, str]
+
+
+def validate_table(
+    table: RawTable, spec: DealerFile, choice: ColumnChoice, *, file_brands: tuple[str, ...] | None
+) -> FileResult:
+    """Check every row of a table; return the dealers and the problems.
+
+    Parameters
+    ----------
+    table
+        The file's cells.
+    spec
+        The file's entry in the scenario.
+    choice
+        The column chosen for each field.
+    file_brands
+        The brands given for the whole file in the scenario, or None to read
+        them from the brand column.
+    """
+    result = FileResult(table.source, read=len(table.rows))
+    positions = {h: i for i, h in reversed(list(enumerate(table.headers)))}
+    names = {f: c for f, c in choice.columns.items() if c is not None and c in positions}
+    cols = _Columns({f: positions[c] for f, c in names.items()}, names)
+    transformer = _transformer(spec, table.source, result) if spec.crs else None
+    seen_rows: dict[tuple[str, ...], int] = {}
+    seen_ids: dict[str, int] = {}
+    blank_rows: list[int] = []
+    for pos, (cells, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+        point = table.points[pos] if table.points is not None else None
+        if all(is_blank(c) for c in cells) and (point is None or point[0] is None):
+            blank_rows.append(number)
+            continue
+        key = tuple(cell_text(c).strip() for c in cells) + tuple(map(str, point or ()))
+        if key in seen_rows:
+            result.dropped[DROP_DUPLICATE] += 1
+            result.warnings.append(
+                Problem(
+                    table.source,
+                    f"same as row {seen_rows[key]}: row dropped ({DROP_DUPLICATE})",
+                    row=number,
+                )
+            )
+            continue
+        seen_rows[key] = number
+        dealer = _check_row(cells, number, point, cols, spec, file_brands, transformer, result)
+        if dealer is None:
+            continue
+        earlier = seen_ids.get(dealer["dealer_id"])
+        if earlier is not None:
+            result.errors.append(
+                Problem(
+                    table.source,
+                    f"dealer id '{dealer['dealer_id']}' is also on row {earlier}",
+                    row=number,
+                    field=cols.names.get("id"),
+                )
+            )
+            continue
+        seen_ids[dealer["dealer_id"]] = number
+        result.dealers.append(dealer)
+    if blank_rows:
+        result.dropped[DROP_BLANK] += len(blank_rows)
+        listed = ", ".join(map(str, blank_rows[:10])) + (", ..." if len(blank_rows) > 10 else "")
+        result.warnings.append(
+            Problem(
+                table.source,
+                f"{len(blank_rows)} blank row{_s(blank_rows)} skipped "
+                f"(row{_s(blank_rows)} {listed})",
+            )
+        )
+    return result
+
+
+def _s(items: list[int]) -> str:
+    return "" if len(items) == 1 else "s"
+
+
+def _cell(cells: list[Cell], cols: _Columns, name: str) -> Cell:
+    i = cols.index.get(name)
+    return cells[i] if i is not None and i < len(cells) else None
+
+
+def _check_row(
+    cells: list[Cell],
+    number: int,
+    point: tuple[float | None, float | None] | None,
+    cols: _Columns,
+    spec: DealerFile,
+    file_brands: tuple[str, ...] | None,
+    transformer: Any,
+    result: FileResult,
+) -> dict[str, Any] | None:
+    """One row as a dealer record, or None when it is dropped or wrong."""
+    source = result.source
+    problems: list[Problem] = []
+
+    def fail(message: str, name: str | None) -> None:
+        problems.append(Problem(source, message, row=number, field=cols.names.get(name or "")))
+
+    dealer_id = cell_text(_cell(cells, cols, "id")).strip()
+    if not dealer_id:
+        fail("dealer id is empty", "id")
+    name = cell_text(_cell(cells, cols, "name")).strip()
+    if file_brands is not None:
+        brands: tuple[str, ...] | None = file_brands
+    else:
+        brands, message = parse_brands(cell_text(_cell(cells, cols, "brand")))
+        if message:
+            fail(message, "brand")
+    country, message = parse_country(cell_text(_cell(cells, cols, "country")))
+    if message:
+        fail(message, "country")
+    optional = _check_optional(cells, cols, fail)
+    lonlat = _check_coordinates(cells, point, cols, transformer, fail)
+    if problems:
+        result.errors.extend(problems)
+        return None
+    if lonlat is None:
+        result.dropped[DROP_NO_COORDINATES] += 1
+        result.warnings.append(
+            Problem(
+                source,
+                f"no coordinates: row dropped ({DROP_NO_COORDINATES})",
+                row=number,
+                field=_coordinate_field(cols, point),
+            )
+        )
+        return None
+    assert country is not None and brands is not None
+    lon, lat = lonlat
+    placed = _check_country(lon, lat, country, spec, number, cols, point, result)
+    if placed is None:
+        return None
+    lon, lat = placed
+    if not name:
+        name = spec.id_prefix + dealer_id
+        result.warnings.append(
+            Problem(source, "name is empty: the dealer id stands in", row=number,
+                    field=cols.names.get("name"))
+        )
+    return {
+        "dealer_id": spec.id_prefix + dealer_id,
+        "brand": ";".join(brands),
+        "name": name,
+        "country": country,
+        "lon": lon,
+        "lat": lat,
+        "source": source,
+        "row": number,
+        **optional,
+    }
+
+
+def _check_optional(cells: list[Cell], cols: _Columns, fail: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ("grid_kw", "site_cost_eur", "max_chargers"):
+        value, message = parse_number(_cell(cells, cols, name))
+        if message:
+            fail(message, name)
+        elif value is not None and value < 0:
+            fail(f"{value!r} must not be negative", name)
+        elif name == "max_chargers" and value is not None and not value.is_integer():
+            fail(f"{value!r} is not a whole number of chargers", name)
+        values[name] = math.nan if value is None else value
+    for name in ("fixed", "excluded"):
+        flag, message = parse_flag(_cell(cells, cols, name))
+        if message:
+            fail(message, name)
+        values[name] = bool(flag)
+    if values["fixed"] and values["excluded"]:
+        fail("a dealer cannot be both fixed and excluded", "excluded")
+    assert set(values) == set(OPTIONAL)
+    return values
+
+
+def _check_coordinates(
+    cells: list[Cell],
+    point: tuple[float | None, float | None] | None,
+    cols: _Columns,
+    transformer: Any,
+    fail: Any,
+) -> tuple[float, float] | None:
+    """Lon/lat in degrees, or None when missing; problems go to ``fail``."""
+    if point is not None and point[0] is not None and point[1] is not None:
+        return _in_range(point[0], point[1], "lon", "lat", fail, geometry=True)
+    if "lon" not in cols.index or "lat" not in cols.index:
+        return None
+    lon, lon_message = parse_number(_cell(cells, cols, "lon"))
+    lat, lat_message = parse_number(_cell(cells, cols, "lat"))
+    if lon_message:
+        fail(lon_message, "lon")
+    if lat_message:
+        fail(lat_message, "lat")
+    if lon_message or lat_message or lon is None or lat is None:
+        return None
+    if transformer is not None:
+        lon, lat = transformer.transform(lon, lat)
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            fail("these coordinates cannot be reprojected from the file's crs", "lon")
+            return None
+    return _in_range(lon, lat, "lon", "lat", fail, geometry=False)
+
+
+def _in_range(
+    lon: float, lat: float, lon_name: str, lat_name: str, fail: Any, *, geometry: bool
+) -> tuple[float, float] | None:
+    ok = True
+    hint = "" if geometry else "; projected coordinates? state the file's crs in the scenario"
+    if not -180.0 <= lon <= 180.0:
+        fail(f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
+             None if geometry else lon_name)
+        ok = False
+    if not -90.0 <= lat <= 90.0:
+        fail(f"{lat!r} is out of range [-90, 90]" + (hint if abs(lat) > 1000 else ""),
+             None if geometry else lat_name)
+        ok = False
+    return (lon, lat) if ok else None
+
+
+def _coordinate_field(cols: _Columns, point: Any) -> str | None:
+    if point is not None:
+        return "geometry"
+    if "lon" in cols.names and "lat" in cols.names:
+        return f"{cols.names['lon']}/{cols.names['lat']}"
+    return None
+
+
+def _check_country(
+    lon: float,
+    lat: float,
+    country: str,
+    spec: DealerFile,
+    number: int,
+    cols: _Columns,
+    point: Any,
+    result: FileResult,
+) -> tuple[float, float] | None:
+    """The coordinates if they lie in the country (swapped back if allowed), else None."""
+    box = country_box(country)
+    if box is None or in_box(box, lon, lat):
+        return lon, lat
+    where = _coordinate_field(cols, point)
+    shown_point = f"lon {lon!r}, lat {lat!r}"
+    if -90.0 <= lon <= 90.0 and in_box(box, lat, lon):
+        if spec.fix_swapped_coordinates:
+            result.swapped_fixed += 1
+            result.warnings.append(
+                Problem(
+                    result.source,
+                    f"{shown_point} lies outside {country} but inside once swapped: swapped",
+                    row=number,
+                    field=where,
+                )
+            )
+            return lat, lon
+        result.errors.append(
+            Problem(
+                result.source,
+                f"{shown_point} lies outside {country} ({country_name(country)}) but inside "
+                "once swapped: latitude and longitude look swapped (set "
+                "fix_swapped_coordinates = true for this file to swap them)",
+                row=number,
+                field=where,
+            )
+        )
+        return None
+    result.errors.append(
+        Problem(
+            result.source,
+            f"{shown_point} lies outside {country} ({country_name(country)})",
+            row=number,
+            field=where,
+        )
+    )
+    return None
+
+
+def _transformer(spec: DealerFile, source: str, result: FileResult) -> Any:
+    import pyproj
+
+    try:
+        return pyproj.Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
+    except pyproj.exceptions.CRSError as exc:
+        result.errors.append(Problem(source, f"unknown CRS '{spec.crs}': {exc}", field="crs"))
+        return None
+
+
