@@ -1,0 +1,152 @@
+"""The map's fixed panels: title, KPI panel with the per-country table, legend.
+
+Panels are static HTML laid over the map. Every value that comes from an
+input file or the report goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from planner._map_data import (
+    COVERED_COLOUR,
+    DUAL_BRAND_COLOUR,
+    REACH_COLOUR,
+    UNCOVERED_COLOUR,
+    fmt_gap,
+    fmt_int,
+    fmt_pct,
+)
+
+
+def title_panel(title: str, scenario_name: str, model: str, sample: bool) -> str:
+    """The heading: the scenario's title and name, and a badge on the sample network."""
+    badge = ' <span class="planner-badge">sample network</span>' if sample else ""
+    return (
+        '<div class="planner-panel planner-title" id="planner-title">'
+        f"<h1>{escape(title)}</h1>"
+        f'<div class="planner-subtitle">Scenario <b>{escape(scenario_name)}</b>'
+        f" &middot; model {escape(model)}{badge}</div></div>"
+    )
+
+
+def kpi_panel(report: Mapping[str, Any]) -> str:
+    """Headline figures of the report and a collapsible per-country table."""
+    figures = [
+        ("Coverage", fmt_pct(report.get("coverage_pct"))),
+        ("Sites selected", fmt_int(report.get("sites_selected"))),
+        ("Chargers", fmt_int(report.get("chargers_total"))),
+        ("Optimality gap", fmt_gap(report.get("gap"))),
+        ("Status", str(report.get("status", "n/a"))),
+    ]
+    grid = "".join(
+        f'<div>{escape(label)}</div><div class="planner-kpi-value">{escape(value)}</div>'
+        for label, value in figures
+    )
+    return (
+        '<div class="planner-panel planner-kpi" id="planner-kpi"><h2>Plan</h2>'
+        f'<div class="planner-kpi-grid">{grid}</div>{country_table(report)}</div>'
+    )
+
+
+def country_table(report: Mapping[str, Any]) -> str:
+    """The report's ``by_country`` rows as an HTML table inside ``<details>``."""
+    rows = report.get("by_country") or []
+    if not rows:
+        return ""
+    body = "".join(
+        "<tr>"
+        f"<td>{escape(str(row.get('country', '')))}</td>"
+        f"<td>{escape(fmt_int(row.get('sites')))}</td>"
+        f"<td>{escape(fmt_int(row.get('demand')))}</td>"
+        f"<td>{escape(fmt_int(row.get('covered')))}</td>"
+        f"<td>{escape(fmt_pct(row.get('coverage_pct')))}</td>"
+        "</tr>"
+        for row in rows
+    )
+    return (
+        '<details open id="planner-countries"><summary>By country</summary>'
+        "<table><thead><tr><th>Country</th><th>Sites</th><th>Demand</th>"
+        f"<th>Covered</th><th>Coverage</th></tr></thead><tbody>{body}</tbody></table>"
+        "</details>"
+    )
+
+
+@dataclass(frozen=True)
+class LegendFacts:
+    """What the legend needs to say.
+
+    Attributes
+    ----------
+    brand_colours
+        Colour of each brand's dealer sites.
+    has_multi_brand
+        Whether any site has more than one brand.
+    radius_km, circuity, reach_km
+        Travel radius, circuity, and the great-circle radius drawn.
+    demand_drawn, demand_total
+        Demand points drawn (the largest) and how many there are.
+    """
+
+    brand_colours: Mapping[str, str]
+    has_multi_brand: bool
+    radius_km: float
+    circuity: float
+    reach_km: float
+    demand_drawn: int
+    demand_total: int
+
+
+def _row(swatch_style: str, label: str) -> str:
+    return (
+        f'<div class="planner-legend-row"><span class="planner-swatch" '
+        f'style="{swatch_style}"></span><span>{label}</span></div>'
+    )
+
+
+def legend_panel(facts: LegendFacts) -> str:
+    """Symbols of every layer, and how the reach circles were sized."""
+    rows = [
+        _row(f"background:{colour};border:1px solid #333", f"{escape(brand)} dealer site")
+        for brand, colour in facts.brand_colours.items()
+    ]
+    if facts.has_multi_brand:
+        rows.append(
+            _row(
+                f"background:{DUAL_BRAND_COLOUR};border:2px solid #111",
+                "Dual-brand site (dealers of both brands merged)",
+            )
+        )
+    rows += [
+        _row(
+            "background:#0b3d91;border:2px solid #fff;box-shadow:0 0 2px #000;"
+            "width:16px;height:16px",
+            "Chosen 800 V site; area and number = chargers",
+        ),
+        _row(
+            f"border:2px solid {REACH_COLOUR};background:rgba(11,61,145,0.08)",
+            f"Reach: {facts.reach_km:.1f} km great-circle radius "
+            f"= {facts.radius_km:g} km travel / circuity {facts.circuity:g}",
+        ),
+        _row(f"background:{COVERED_COLOUR}", "Demand point covered"),
+        _row(f"background:{UNCOVERED_COLOUR}", "Demand point not covered"),
+        _row(
+            "background:radial-gradient(circle,#bd0026,#fd8d3c,#ffffb2)",
+            "Heat: uncovered demand (by population)",
+        ),
+    ]
+    note = ""
+    if facts.demand_drawn < facts.demand_total:
+        note = (
+            f'<div class="planner-note">The {fmt_int(facts.demand_drawn)} largest of '
+            f"{fmt_int(facts.demand_total)} demand points are drawn.</div>"
+        )
+    return (
+        '<div class="planner-panel planner-legend" id="planner-legend"><h2>Legend</h2>'
+        + "".join(rows)
+        + note
+        + "</div>"
+    )

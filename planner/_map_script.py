@@ -1,0 +1,150 @@
+"""The map's own JavaScript and CSS, inlined into every page.
+
+Large layers (dealers, demand points, chosen sites, reach circles, outlines)
+are embedded as compact JSON and drawn by the functions below instead of one
+folium object per point: a full-scale network has tens of thousands of
+dealers, and one generated statement per marker would make the file tens of
+megabytes and slow to parse. Points go on Leaflet's canvas renderer (the map
+is created with ``preferCanvas``), so panning stays smooth.
+
+Every label is put into the page with ``textContent``: strings from input
+files never reach an HTML parser, whatever they contain. Tooltips are bound
+lazily, on first hover, so that tens of thousands of points do not each carry
+a tooltip object.
+
+Nothing here touches ``L`` at load time: the functions run only after Leaflet
+has been loaded, whatever the order of the page's header.
+"""
+
+from __future__ import annotations
+
+#: Defines ``plannerMap``; each function fills one folium feature group.
+MAP_JS = r"""
+var plannerMap = (function () {
+  "use strict";
+
+  function table(pairs) {
+    var t = document.createElement("table");
+    t.className = "planner-popup-table";
+    pairs.forEach(function (pair) {
+      var row = t.insertRow();
+      var th = document.createElement("th");
+      th.textContent = pair[0];
+      row.appendChild(th);
+      row.insertCell().textContent = pair[1];
+    });
+    return t;
+  }
+
+  function card(title, pairs, className) {
+    var div = document.createElement("div");
+    div.className = className;
+    var head = document.createElement("div");
+    head.className = "planner-popup-title";
+    head.textContent = title;
+    div.appendChild(head);
+    div.appendChild(table(pairs));
+    return div;
+  }
+
+  function lazyTooltips(group, content) {
+    group.on("mouseover", function (e) {
+      var layer = e.layer;
+      if (layer && !layer.getTooltip()) {
+        layer.bindTooltip(content(layer.plannerRow), {direction: "top", sticky: false});
+        layer.openTooltip();
+      }
+    });
+  }
+
+  /* rows: [lat, lon, radius, title, [[label, value], ...]] */
+  function points(group, rows, style) {
+    rows.forEach(function (row) {
+      var marker = L.circleMarker([row[0], row[1]], Object.assign({}, style, {radius: row[2]}));
+      marker.plannerRow = row;
+      group.addLayer(marker);
+    });
+    lazyTooltips(group, function (row) {
+      return card(row[3], row[4], "planner-tooltip");
+    });
+  }
+
+  /* rows: {lat, lon, size, chargers, title, pairs} */
+  function sites(group, rows) {
+    rows.forEach(function (row) {
+      var label = document.createElement("span");
+      label.textContent = String(row.chargers);
+      var icon = L.divIcon({
+        className: "planner-site",
+        html: label,
+        iconSize: [row.size, row.size],
+        popupAnchor: [0, -row.size / 2]
+      });
+      var marker = L.marker([row.lat, row.lon], {icon: icon, riseOnHover: true});
+      marker.plannerRow = row;
+      marker.bindPopup(function () {
+        return card(row.title, row.pairs, "planner-popup");
+      }, {maxWidth: 360});
+      group.addLayer(marker);
+    });
+    lazyTooltips(group, function (row) {
+      var span = document.createElement("span");
+      span.textContent = row.title;
+      return span;
+    });
+  }
+
+  /* rows: [lat, lon]; radius in metres (great-circle). */
+  function circles(group, rows, radius, style) {
+    rows.forEach(function (row) {
+      group.addLayer(L.circle([row[0], row[1]], Object.assign({}, style, {radius: radius})));
+    });
+  }
+
+  function outlines(group, geojson, style) {
+    group.addLayer(L.geoJSON(geojson, {style: style, interactive: false}));
+  }
+
+  return {points: points, sites: sites, circles: circles, outlines: outlines};
+})();
+"""
+
+#: Page styles: panels over the map, chosen-site markers, popups.
+MAP_CSS = """
+.leaflet-container { background: #dce8f0; font: 13px/1.35 system-ui, -apple-system,
+  "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+.planner-panel { position: absolute; z-index: 1000; background: rgba(255, 255, 255, 0.94);
+  border-radius: 6px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); padding: 8px 10px;
+  font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  color: #222; }
+.planner-title { top: 10px; left: 50%; transform: translateX(-50%); max-width: 46%;
+  text-align: center; }
+.planner-title h1 { font-size: 16px; margin: 0 0 2px 0; }
+.planner-subtitle { color: #555; font-size: 12px; }
+.planner-badge { display: inline-block; background: #b35806; color: #fff; border-radius: 3px;
+  padding: 0 5px; font-size: 11px; font-weight: 600; text-transform: uppercase;
+  letter-spacing: 0.03em; }
+.planner-kpi { top: 80px; left: 10px; max-width: 300px; max-height: 55%; overflow: auto; }
+.planner-kpi-grid { display: grid; grid-template-columns: auto auto; gap: 1px 12px; }
+.planner-kpi-value { font-weight: 600; text-align: right; }
+.planner-kpi summary { cursor: pointer; margin-top: 6px; font-weight: 600; }
+.planner-kpi table, .planner-popup-table { border-collapse: collapse; font-size: 12px; }
+.planner-kpi th, .planner-kpi td { padding: 1px 6px; text-align: right; }
+.planner-kpi th:first-child, .planner-kpi td:first-child { text-align: left; }
+.planner-kpi thead th { border-bottom: 1px solid #bbb; }
+.planner-legend { bottom: 24px; left: 10px; max-width: 330px; font-size: 12px; }
+.planner-legend h2, .planner-kpi h2 { font-size: 13px; margin: 0 0 4px 0; }
+.planner-legend-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.planner-swatch { flex: 0 0 auto; width: 12px; height: 12px; border-radius: 50%;
+  box-sizing: border-box; }
+.planner-note { color: #555; margin-top: 4px; }
+.planner-site { display: flex; align-items: center; justify-content: center;
+  background: #0b3d91; color: #fff; border: 2px solid #fff; border-radius: 50%;
+  box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700; font-size: 11px;
+  box-sizing: border-box; }
+.planner-popup-title { font-weight: 700; margin-bottom: 4px; }
+.planner-popup-table th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0;
+  vertical-align: top; }
+.planner-popup-table td { padding: 1px 0; }
+.planner-tooltip .planner-popup-table { font-size: 11px; }
+"""

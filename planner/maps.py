@@ -1,0 +1,246 @@
+"""The review map: one self-contained HTML file per plan.
+
+The page opens from disk with no network. Leaflet is inlined (via
+``offlinefolium``), the basemap is the vector country outlines on a plain
+background, and online tile layers (OpenStreetMap, CartoDB Positron) are only
+offered in the layer control. Layers:
+
+- one per brand with that brand's dealer sites, and one with dual-brand sites;
+- the chosen 800 V sites, a marker each, its area and number giving the
+  chargers, with a popup explaining the site (brands, chargers, demand
+  served, population within reach, marginal population);
+- reach circles around the chosen sites, of great-circle radius
+  ``travel.radius_km / travel.circuity``;
+- demand points covered and not covered, and a heat layer of uncovered demand.
+
+A title (scenario, and "sample network" on the sample), a KPI panel with the
+per-country table, and a legend sit over the map. Strings from input files
+never reach an HTML parser unescaped: panels use :func:`html.escape`, layers
+set ``textContent`` from embedded JSON that cannot close its script.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from branca.element import Element
+
+from planner import _map_data as data
+from planner._map_assets import (
+    MapAssets,
+    drop_unused_resources,
+    folium_module,
+    loaded_resources,
+    plugins_module,
+)
+from planner._map_layers import JsonLayer
+from planner._map_panels import LegendFacts, kpi_panel, legend_panel, title_panel
+from planner.plan import Plan
+
+__all__ = ["LAYER_NAMES", "MapAssets", "render_map", "write_map"]
+
+log = logging.getLogger(__name__)
+
+#: Names of the fixed layers in the layer control (brand layers are named per brand).
+LAYER_NAMES = {
+    "outlines": "Country outlines (offline)",
+    "plain": "Plain background (offline)",
+    "osm": "OpenStreetMap (online)",
+    "positron": "CartoDB Positron (online)",
+    "multi_brand": "Dual-brand dealer sites",
+    "chosen": "Chosen 800 V sites",
+    "reach": "Reach circles",
+    "covered": "Demand covered",
+    "uncovered": "Demand not covered",
+    "heat": "Uncovered demand (heat)",
+}
+
+
+_OSM_CREDIT = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+#: Online basemaps offered in the layer control: URL template and attribution.
+#: Written out rather than looked up by provider name, so no lookup can change them.
+_ONLINE_TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_CREDIT),
+    "positron": (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        _OSM_CREDIT + ' &copy; <a href="https://carto.com/attributions">CARTO</a>',
+    ),
+}
+
+
+def brand_layer_name(brand: str) -> str:
+    """Layer-control name of one brand's dealer sites."""
+    return f"{brand} dealer sites"
+
+
+def render_map(
+    plan: Plan,
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> str:
+    """The complete HTML page of a plan's map.
+
+    Parameters
+    ----------
+    plan
+        The plan to draw.
+    outlines
+        Country outlines (any CRS, a ``geometry`` column) drawn as the offline
+        basemap; ``None`` leaves a plain background.
+    assets
+        ``"inline"``: every script and style in the page, so it renders with
+        the network off. ``"cdn"``: Leaflet linked from public CDNs, a much
+        smaller file that needs the network.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    lib = folium_module(assets)
+    scenario = plan.scenario
+    sites, demand = plan.sites, plan.demand
+    folium_map = lib.Map(
+        location=[46.5, 4.0], zoom_start=5, tiles=None, prefer_canvas=True, control_scale=True
+    )
+    drop_unused_resources(folium_map)
+    figure = folium_map.get_root()
+    figure.title = html.escape(f"{scenario.title} ({scenario.name})")
+
+    _add_basemaps(lib, folium_map, outlines)
+
+    dealers = data.dealer_layers(sites)
+    for brand, rows in dealers.by_brand.items():
+        colour = dealers.colours[brand]
+        style = {"color": "#333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
+        _json_group(lib, folium_map, brand_layer_name(brand), JsonLayer("points", rows, style))
+    if dealers.multi_brand:
+        style = {"color": "#111", "weight": 2, "fillColor": data.DUAL_BRAND_COLOUR,
+                 "fillOpacity": 0.95}
+        _json_group(lib, folium_map, LAYER_NAMES["multi_brand"],
+                    JsonLayer("points", dealers.multi_brand, style))
+
+    demand_layers = data.demand_layers(demand, scenario.output.max_demand_points)
+    for key, rows, colour, show in (
+        ("covered", demand_layers.covered, data.COVERED_COLOUR, False),
+        ("uncovered", demand_layers.uncovered, data.UNCOVERED_COLOUR, True),
+    ):
+        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
+        _json_group(lib, folium_map, LAYER_NAMES[key], JsonLayer("points", rows, style), show)
+    if demand_layers.heat:
+        plugins_module(assets).HeatMap(
+            demand_layers.heat, name=LAYER_NAMES["heat"], show=False, radius=18, blur=14,
+            min_opacity=0.3, max_zoom=9,
+        ).add_to(folium_map)
+
+    chosen = data.chosen_site_rows(sites, demand)
+    reach_km = data.reach_radius_km(scenario)
+    if scenario.output.reach_circles:
+        centres = [[row["lat"], row["lon"]] for row in chosen]
+        style = {"color": data.REACH_COLOUR, "weight": 1, "opacity": 0.6, "fillOpacity": 0.06,
+                 "interactive": False}
+        _json_group(lib, folium_map, LAYER_NAMES["reach"],
+                    JsonLayer("circles", centres, reach_km * 1000.0, style))
+    _json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen))
+
+    lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
+    box = data.bounds(sites, demand)
+    if box is not None:
+        folium_map.fit_bounds(box, padding=(20, 20))
+
+    facts = LegendFacts(
+        brand_colours=dealers.colours,
+        has_multi_brand=bool(dealers.multi_brand),
+        radius_km=scenario.travel.radius_km,
+        circuity=scenario.travel.circuity,
+        reach_km=reach_km,
+        demand_drawn=demand_layers.drawn,
+        demand_total=demand_layers.total,
+    )
+    panels = (
+        title_panel(scenario.title, scenario.name, scenario.model.name, data.is_sample(scenario))
+        + kpi_panel(plan.report)
+        + legend_panel(facts)
+    )
+    figure.html.add_child(Element(panels), name="planner_panels")
+
+    page: str = figure.render()
+    if assets == "inline":
+        external = [u for u in loaded_resources(page) if not u.startswith("data:")]
+        if external:
+            log.warning("map loads resources from outside the page: %s", external)
+    log.info(
+        "map: %d chosen sites, %d dealer sites, %d of %d demand points, %.1f MB",
+        len(chosen), len(sites), demand_layers.drawn, demand_layers.total,
+        len(page.encode()) / 1e6,
+    )
+    return page
+
+
+def write_map(
+    plan: Plan,
+    path: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> Path:
+    """Render the plan's map and write it to ``path`` atomically.
+
+    The page is written to a temporary file beside ``path`` and renamed over
+    it, so a failed render never leaves a half-written map. Parameters are
+    those of :func:`render_map`.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    target = Path(path)
+    page = render_map(plan, outlines=outlines, assets=assets)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _add_basemaps(lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None) -> None:
+    """The offline basemap (shown) and the online tile layers (offered, not shown)."""
+    if outlines is not None and len(outlines):
+        style = {"color": "#7a7a7a", "weight": 1, "fillColor": "#f7f6f2", "fillOpacity": 1}
+        layer = JsonLayer("outlines", data.outline_geojson(outlines), style)
+        _json_group(lib, folium_map, LAYER_NAMES["outlines"], layer, overlay=False)
+    else:
+        lib.FeatureGroup(name=LAYER_NAMES["plain"], overlay=False, show=True).add_to(folium_map)
+    for key, (url, attribution) in _ONLINE_TILES.items():
+        lib.TileLayer(
+            url, attr=attribution, name=LAYER_NAMES[key], overlay=False, show=False, max_zoom=19
+        ).add_to(folium_map)
+
+
+def _json_group(
+    lib: Any,
+    folium_map: Any,
+    name: str,
+    layer: JsonLayer,
+    show: bool = True,
+    *,
+    overlay: bool = True,
+) -> None:
+    group = lib.FeatureGroup(name=name, overlay=overlay, show=show)
+    layer.add_to(group)
+    group.add_to(folium_map)

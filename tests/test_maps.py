@@ -1,0 +1,279 @@
+"""Tests of the review map's HTML, on a small plan made by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Polygon
+
+from planner import maps
+from planner._map_assets import loaded_resources
+from planner._map_data import (
+    chosen_site_rows,
+    dealer_layers,
+    demand_layers,
+    outline_geojson,
+    reach_radius_km,
+    script_json,
+)
+from planner.optimise import Solution, Status
+from planner.plan import Plan
+from planner.scenario import DealerFile, DealersConfig, Scenario, TravelConfig
+
+#: A dealer name that would run script if it reached an HTML parser.
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+#: A name that would end the page's script if embedded raw, and break a JS template literal.
+SCRIPT_BREAKER = "Garage </script><script>alert(2)</script> `${alert(3)}` C:\\u"
+
+
+def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
+    """Five sites in northern France, two chosen; seven demand points, two uncovered.
+
+    Site ``S4`` is chosen and carries :data:`HOSTILE_NAME`; ``S5`` carries
+    :data:`SCRIPT_BREAKER`; ``S3`` is a dual-brand site that is not chosen.
+    """
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["S1", "S2", "S3", "S4", "S5"],
+            "name": ["Renault Lille", "Nissan Arras", "Garage Duo Amiens", HOSTILE_NAME,
+                     SCRIPT_BREAKER],
+            "brands": ["Renault", "Nissan", "Nissan;Renault", "Renault", "Nissan"],
+            "country": ["FR", "FR", "FR", "FR", "BE"],
+            "lon": [3.06, 2.78, 2.30, 1.85, 4.40],
+            "lat": [50.63, 50.29, 49.89, 50.95, 50.85],
+            "n_dealers": [1, 1, 2, 1, 1],
+            "dealer_ids": ["R1", "N1", "N2;R2", "R3", "N3"],
+            "chosen": [True, False, False, True, False],
+            "chargers": [6, 0, 0, 2, 0],
+            "demand_served": [250000.0, 0.0, 0.0, 90000.0, 0.0],
+            "population_in_reach": [400000.0, 0.0, 0.0, 120000.0, 0.0],
+            "marginal_population": [310000.0, 0.0, 0.0, 30000.0, 0.0],
+        }
+    )
+    sites = sites.set_geometry(gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
+    names = ["Lille", "Roubaix", "Calais", "Boulogne", "Arras", "Amiens", "Bruxelles"]
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": [f"D{i}" for i in range(7)],
+            "name": names,
+            "country": ["FR"] * 6 + ["BE"],
+            "population": [230000, 98000, 72000, 41000, 41000, 133000, 180000],
+            "weight": [230000.0, 98000.0, 72000.0, 41000.0, 41000.0, 133000.0, 180000.0],
+            "covered": [True, True, True, True, True, False, False],
+            "site_id": ["S1", "S1", "S4", "S4", "S1", "", ""],
+            "lon": [3.06, 3.17, 1.86, 1.61, 2.78, 2.30, 4.35],
+            "lat": [50.63, 50.69, 50.95, 50.73, 50.29, 49.89, 50.85],
+        }
+    )
+    if n_extra_demand:
+        rng = np.random.default_rng(7)
+        extra = gpd.GeoDataFrame(
+            {
+                "demand_id": [f"X{i}" for i in range(n_extra_demand)],
+                "name": [f"Place {i}" for i in range(n_extra_demand)],
+                "country": "FR",
+                "population": rng.integers(500, 20000, n_extra_demand),
+                "weight": 1000.0,
+                "covered": rng.random(n_extra_demand) < 0.7,
+                "site_id": "",
+                "lon": rng.uniform(1.0, 4.5, n_extra_demand),
+                "lat": rng.uniform(48.5, 51.0, n_extra_demand),
+            }
+        )
+        demand = gpd.GeoDataFrame(
+            gpd.pd.concat([demand, extra], ignore_index=True)  # type: ignore[attr-defined]
+        )
+    demand = demand.set_geometry(gpd.points_from_xy(demand["lon"], demand["lat"]), crs=4326)
+    dealer_file = "sample_dealers_demo.csv" if sample else "dealers_2025.csv"
+    scenario = Scenario(
+        name="tiny",
+        title="Tiny test plan",
+        dealers=DealersConfig(files=[DealerFile(path=Path("/data") / dealer_file)]),
+        travel=TravelConfig(radius_km=39.0, circuity=1.3),
+    )
+    solution = Solution(
+        model="max_coverage",
+        sense="max",
+        status=Status.OPTIMAL,
+        objective=615000.0,
+        bound=615000.0,
+        seconds=0.01,
+        open_sites=np.array([0, 3], dtype=np.int64),
+        assignment=np.array([0, 0, 3, 3, 0, -1, -1], dtype=np.int64),
+    )
+    report = {
+        "scenario": "tiny",
+        "status": "optimal",
+        "gap": 0.0,
+        "sites_selected": 2,
+        "chargers_total": 8,
+        "coverage_pct": 61.7,
+        "by_country": [
+            {"country": "FR", "sites": 2, "demand": 615000, "covered": 482000,
+             "coverage_pct": 78.4},
+            {"country": "BE", "sites": 0, "demand": 180000, "covered": 0, "coverage_pct": 0.0},
+            {"country": HOSTILE_NAME, "sites": 0, "demand": 0, "covered": 0,
+             "coverage_pct": 0.0},
+        ],
+    }
+    return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
+
+
+def tiny_outlines() -> gpd.GeoDataFrame:
+    """A hand-made 'country' around the plan, with a hostile name that must not show."""
+    shape = Polygon([(1.0, 48.5), (4.8, 48.5), (4.8, 51.2), (1.0, 51.2)])
+    return gpd.GeoDataFrame(
+        {"iso_a2": ["FR"], "name": [HOSTILE_NAME]}, geometry=[shape], crs=4326
+    )
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    return maps.render_map(tiny_plan(), outlines=tiny_outlines())
+
+
+def test_page_is_one_complete_html_document(page: str) -> None:
+    assert page.lstrip().lower().startswith("<!doctype html>")
+    assert page.rstrip().endswith("</html>")
+    assert "plannerMap.sites(" in page
+
+
+def test_inline_page_loads_nothing_from_outside(page: str) -> None:
+    assert loaded_resources(page) == []
+    assert "L.Map" in page or "L.map" in page
+
+
+def test_online_tiles_are_offered_but_not_shown(page: str) -> None:
+    assert "tile.openstreetmap.org" in page
+    assert "basemaps.cartocdn.com" in page
+    for name in (maps.LAYER_NAMES["osm"], maps.LAYER_NAMES["positron"]):
+        assert name in page
+    # folium adds a layer to the map only when it is shown: the tile layers must not be.
+    tile_vars = re.findall(r"var (tile_layer_\w+) = L\.tileLayer", page)
+    assert len(tile_vars) == 2
+    for var in tile_vars:
+        assert f"{var}.addTo(" not in page
+
+
+def test_cdn_page_is_small_and_links_leaflet() -> None:
+    page = maps.render_map(tiny_plan(), assets="cdn")
+    loads = loaded_resources(page)
+    assert any("leaflet" in url and url.endswith(".js") for url in loads)
+    assert all(url.startswith("https://") for url in loads)
+    assert len(page) < 100_000
+
+
+def test_unknown_assets_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="inline"):
+        maps.render_map(tiny_plan(), assets="bundled")  # type: ignore[arg-type]
+
+
+def test_hostile_names_never_reach_the_page_raw(page: str) -> None:
+    assert HOSTILE_NAME not in page
+    assert "</script><script>alert(2)" not in page
+    # The table escapes it, the JSON carries it with < and > as \u escapes.
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+
+
+def test_outline_names_are_not_embedded() -> None:
+    # Outlines are drawn, never labelled: only geometry goes into the page.
+    geojson = outline_geojson(tiny_outlines())
+    assert "onerror" not in json.dumps(geojson)
+    assert geojson["features"][0]["geometry"]["type"] == "Polygon"
+
+
+def test_title_names_scenario_and_sample() -> None:
+    sample_page = maps.render_map(tiny_plan(sample=True))
+    assert "Tiny test plan" in sample_page
+    assert "<b>tiny</b>" in sample_page
+    assert "sample network" in sample_page
+    real_page = maps.render_map(tiny_plan(sample=False))
+    assert "sample network" not in real_page
+
+
+def test_kpi_panel_and_country_table(page: str) -> None:
+    assert "61.7 %" in page
+    assert ">8<" in page  # chargers
+    assert "optimal" in page
+    assert "<td>FR</td><td>2</td><td>615,000</td><td>482,000</td><td>78.4 %</td>" in page
+
+
+def test_legend_states_the_reach_radius(page: str) -> None:
+    assert "30.0 km great-circle radius = 39 km travel / circuity 1.3" in page
+
+
+def test_script_json_cannot_close_a_script() -> None:
+    text = script_json({"name": SCRIPT_BREAKER, "u": "\u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text
+    assert json.loads(text)["name"] == SCRIPT_BREAKER
+
+
+def test_chosen_site_rows_carry_the_popup_facts() -> None:
+    plan = tiny_plan()
+    rows = chosen_site_rows(plan.sites, plan.demand)
+    assert [row["title"] for row in rows] == ["Renault Lille", HOSTILE_NAME]
+    first = dict(rows[0]["pairs"])
+    assert first["Chargers (800 V)"] == "6"
+    assert first["Demand served"] == "250,000"
+    assert first["Population within reach"] == "400,000"
+    assert first["Marginal population (only this site)"] == "310,000"
+    assert first["Demand points served"] == "3"
+    assert first["Brands"] == "Renault"
+    # More chargers, bigger marker.
+    assert rows[0]["size"] > rows[1]["size"]
+
+
+def test_dealer_layers_split_brands_and_dual_sites() -> None:
+    layers = dealer_layers(tiny_plan().sites)
+    assert list(layers.by_brand) == ["Nissan", "Renault"]
+    assert [p[3] for p in layers.by_brand["Renault"]] == ["Renault Lille", HOSTILE_NAME]
+    assert [p[3] for p in layers.multi_brand] == ["Garage Duo Amiens"]
+    assert layers.colours["Renault"] != layers.colours["Nissan"]
+
+
+def test_demand_layers_keep_the_largest_points_up_to_the_limit() -> None:
+    plan = tiny_plan(n_extra_demand=50)
+    layers = demand_layers(plan.demand, limit=10)
+    assert layers.drawn == 10 and layers.total == 57
+    drawn = {p[3] for p in layers.covered + layers.uncovered}
+    assert {"Lille", "Bruxelles", "Amiens"} <= drawn
+    assert len(layers.heat) == len(layers.uncovered)
+    assert all(0 <= h[2] <= 1 for h in layers.heat)
+
+
+def test_reach_radius_is_travel_over_circuity() -> None:
+    assert reach_radius_km(tiny_plan().scenario) == pytest.approx(30.0)
+
+
+def test_legend_notes_when_demand_is_thinned() -> None:
+    plan = tiny_plan(n_extra_demand=30)
+    scenario = plan.scenario.model_copy(
+        update={"output": plan.scenario.output.model_copy(update={"max_demand_points": 5})}
+    )
+    thinned = Plan(scenario, plan.sites, plan.demand, plan.solution, plan.report)
+    assert "The 5 largest of 37 demand points are drawn." in maps.render_map(thinned)
+
+
+def test_plain_background_without_outlines() -> None:
+    page = maps.render_map(tiny_plan())
+    assert maps.LAYER_NAMES["plain"] in page
+    assert maps.LAYER_NAMES["outlines"] not in page
+
+
+def test_write_map_writes_the_page(tmp_path: Path) -> None:
+    target = maps.write_map(tiny_plan(), tmp_path / "out" / "map.html")
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in target.parent.iterdir()] == ["map.html"]
+
+
+def test_inline_page_is_lean(page: str) -> None:
+    # Leaflet and the heat plugin inlined, jQuery/Bootstrap/Font Awesome dropped.
+    assert len(page) < 400_000
+    assert "jQuery" not in page and "bootstrap" not in page.lower()
