@@ -119,6 +119,18 @@ def validate_table(
             )
             continue
         seen_rows[key] = number
+        extra = cells[len(table.headers) :]
+        if any(not is_blank(c) for c in extra):
+            # Columns have shifted: no cell of this row can be trusted.
+            result.errors.append(
+                Problem(
+                    table.source,
+                    f"has {len(table.headers) + len(extra)} cells but the header has "
+                    f"{len(table.headers)}; does a value hold the delimiter without quotes?",
+                    row=number,
+                )
+            )
+            continue
         dealer = _check_row(cells, number, point, cols, spec, file_brands, transformer, result)
         if dealer is None:
             continue

@@ -40,6 +40,10 @@ BRAND_GROUPS = {
     "nissaninfiniti": "Nissan",
 }
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+_PLAIN = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
+
 _BRAND_SPLIT = re.compile(r"\s*(?:[/;,&+|]|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
 
 _LOCAL_COUNTRY_NAMES = {
@@ -90,6 +94,9 @@ def parse_number(cell: Cell) -> tuple[float | None, str | None]:
     are 1234.5 (the rightmost separator is the decimal one); a trailing
     degree sign is ignored. An empty cell gives ``(None, None)``.
     """
+    if isinstance(cell, str) and _PLAIN.fullmatch(cell):
+        # The common case, a plain decimal number, without the clean-up below.
+        return float(cell), None
     if isinstance(cell, bool):
         return None, f"{shown(cell)} is not a number"
     if isinstance(cell, int | float):
@@ -108,7 +115,7 @@ def parse_number(cell: Cell) -> tuple[float | None, str | None]:
             cleaned = cleaned.replace(thousands, "").replace(decimal, ".")
         elif cleaned.count(",") == 1:
             cleaned = cleaned.replace(",", ".")
-        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cleaned):
+        if not _NUMBER.fullmatch(cleaned):
             return None, f"{shown(cell)} is not a number"
         value = float(cleaned)
     if not math.isfinite(value):
@@ -132,6 +139,7 @@ def parse_flag(cell: Cell) -> tuple[bool | None, str | None]:
     return None, f"{shown(cell)} is not yes/no (use yes, no, true, false, 1 or 0)"
 
 
+@lru_cache(maxsize=4096)
 def parse_brands(text: str) -> tuple[tuple[str, ...] | None, str | None]:
     """The canonical brands named by a brand cell, sorted."""
     stripped = text.strip()
@@ -165,6 +173,7 @@ def _country_table() -> tuple[frozenset[str], dict[str, str]]:
     return codes, aliases
 
 
+@lru_cache(maxsize=4096)
 def parse_country(text: str) -> tuple[str | None, str | None]:
     """The ISO 3166-1 alpha-2 code of a country cell."""
     stripped = text.strip()
