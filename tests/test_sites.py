@@ -1,0 +1,272 @@
+"""Sites from dealers: merging, site attributes, counts, countries, several files."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from planner._merge import EARTH_RADIUS_M, haversine_m, site_labels
+from planner.errors import InputError
+from planner.scenario import ColumnMapping, DealerFile, DealersConfig
+from planner.sites import DEALER_COLUMNS, SITE_COLUMNS, load_sites
+
+HEADER = "id,name,brand,country,lat,lon"
+PARIS = (48.8566, 2.3522)
+#: Metres per degree of latitude on the sphere planner measures on.
+M_PER_DEG = 2 * math.pi * EARTH_RADIUS_M / 360
+
+
+def write(tmp_path: Path, rows: list[str], name: str = "dealers.csv", header: str = HEADER) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def load(*paths: Path, countries: list[str] | None = None, **options: Any) -> Any:
+    config = DealersConfig(files=[DealerFile(path=p) for p in paths], **options)
+    return load_sites(config, countries=countries)
+
+
+def test_hand_checked_distances() -> None:
+    # 0.001 degree of latitude is 111.195 m everywhere on the sphere.
+    assert haversine_m(2.0, 48.0, 2.0, 48.001) == pytest.approx(111.195, abs=1e-3)
+    # 0.001 degree of longitude at 60 degrees north is half that.
+    assert haversine_m(10.0, 60.0, 10.001, 60.0) == pytest.approx(55.597, abs=1e-3)
+    # Paris to Lyon, about 391.5 km.
+    assert haversine_m(2.3522, 48.8566, 4.8357, 45.764) == pytest.approx(391_500, rel=1e-3)
+
+
+@pytest.mark.parametrize(("metres", "merged"), [(149.0, True), (151.0, False), (20.0, True)])
+def test_merge_distance_boundary(tmp_path: Path, metres: float, merged: bool) -> None:
+    lat, lon = PARIS
+    offset = metres / M_PER_DEG
+    path = write(
+        tmp_path,
+        [
+            f"R1,Renault Paris,Renault,FR,{lat},{lon}",
+            f"N1,Nissan Paris,Nissan,FR,{lat + offset},{lon}",
+        ],
+    )
+    result = load(path)
+    assert result.counts["sites"] == (1 if merged else 2)
+    assert result.counts["merged"] == (1 if merged else 0)
+
+
+def test_same_brand_stays_separate_unless_asked(tmp_path: Path) -> None:
+    lat, lon = PARIS
+    path = write(
+        tmp_path,
+        [f"R1,Renault A,Renault,FR,{lat},{lon}", f"R2,Dacia B,Dacia,FR,{lat + 0.0002},{lon}"],
+    )
+    assert load(path).counts["sites"] == 2
+    together = load(path, merge_same_brand=True)
+    assert together.counts["sites"] == 1
+    assert together.sites.loc[0, "brands"] == "Renault"
+
+
+def test_chain_through_another_brand(tmp_path: Path) -> None:
+    # R1 - N1 - R2, 100 m apart each: R1 and R2 are 200 m apart but join through N1.
+    lat, lon = PARIS
+    step = 100 / M_PER_DEG
+    path = write(
+        tmp_path,
+        [
+            f"R1,Renault A,Renault,FR,{lat},{lon}",
+            f"N1,Nissan B,Nissan,FR,{lat + step},{lon}",
+            f"R2,Renault C,Renault,FR,{lat + 2 * step},{lon}",
+        ],
+    )
+    result = load(path)
+    assert result.counts["sites"] == 1
+    assert result.sites.loc[0, "dealer_ids"] == "N1;R1;R2"
+
+
+def test_zero_merge_distance_merges_nothing(tmp_path: Path) -> None:
+    lat, lon = PARIS
+    path = write(
+        tmp_path, [f"R1,Renault,Renault,FR,{lat},{lon}", f"N1,Nissan,Nissan,FR,{lat},{lon}"]
+    )
+    assert load(path, merge_distance_m=0.0).counts["sites"] == 2
+
+
+def test_site_attributes_from_several_dealers(tmp_path: Path) -> None:
+    header = HEADER + ",grid_kw,site_cost_eur,max_chargers,fixed,excluded"
+    path = write(
+        tmp_path,
+        [
+            "n-2,Nissan Ouest,Nissan,FR,48.8566,2.3522,300,90000,,no,yes",
+            "b-1,Renault Ouest,Renault,FR,48.8568,2.3524,,120000,8,yes,no",
+            "z-9,Renault Lyon,Renault,FR,45.764,4.8357,,,,,yes",
+        ],
+        header=header,
+    )
+    result = load(path)
+    sites = result.sites
+    assert list(sites.columns) == list(SITE_COLUMNS)
+    assert list(result.dealers.columns) == list(DEALER_COLUMNS)
+    assert list(sites["site_id"]) == ["b-1", "z-9"]
+    first = sites.iloc[0]
+    assert first["name"] == "Renault Ouest / Nissan Ouest"
+    assert first["brands"] == "Nissan;Renault"
+    assert first["dealer_ids"] == "b-1;n-2"
+    assert first["n_dealers"] == 2
+    assert first["lat"] == pytest.approx(48.8567)
+    assert first["lon"] == pytest.approx(2.3523)
+    assert first["grid_kw"] == 300.0
+    assert first["site_cost_eur"] == 90000.0
+    assert first["max_chargers"] == 8.0
+    assert bool(first["fixed"]) and not bool(first["excluded"])
+    lone = sites.iloc[1]
+    assert math.isnan(lone["grid_kw"]) and bool(lone["excluded"])
+    assert sites.crs.to_epsg() == 4326
+    assert sites.geometry.x.tolist() == sites["lon"].tolist()
+    assert dict(zip(result.dealers["dealer_id"], result.dealers["site_id"], strict=True)) == {
+        "b-1": "b-1",
+        "n-2": "b-1",
+        "z-9": "z-9",
+    }
+
+
+def test_countries_filter_counts_the_others(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            "1,Renault Paris,Renault,FR,48.8566,2.3522",
+            "2,Renault Bruxelles,Renault,BE,50.8503,4.3517",
+            "3,Nissan Berlin,Nissan,DE,52.52,13.405",
+        ],
+    )
+    result = load(path, countries=["fr", "BE"])
+    assert result.counts["outside_countries"] == 1
+    assert result.counts["files"]["dealers.csv"]["outside_countries"] == 1
+    assert sorted(result.sites["country"]) == ["BE", "FR"]
+    assert result.counts["read"] == 3
+
+
+def test_no_dealer_in_the_countries(tmp_path: Path) -> None:
+    path = write(tmp_path, ["3,Nissan Berlin,Nissan,DE,52.52,13.405"])
+    with pytest.raises(InputError) as caught:
+        load(path, countries=["FR"])
+    assert str(caught.value) == (
+        "dealers.csv: no dealer lies in the scenario's countries (FR); the files have dealers "
+        "in DE (1)"
+    )
+
+
+def test_one_file_per_brand_and_colliding_ids(tmp_path: Path) -> None:
+    renault = write(tmp_path, ["1,Renault Paris,FR,48.8566,2.3522"], "renault.csv",
+                    header="id,name,country,lat,lon")
+    nissan = write(tmp_path, ["1,Nissan Paris,FR,48.8567,2.3523"], "nissan.csv",
+                   header="id,name,country,lat,lon")
+    files = [DealerFile(path=renault, brand="Renault"), DealerFile(path=nissan, brand="Nissan")]
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=files), countries=None)
+    assert [str(p) for p in caught.value.problems] == [
+        "nissan.csv, row 2: dealer id '1' is also in renault.csv, row 2 (set id_prefix on one "
+        "of the files to keep them apart)"
+    ]
+    files = [
+        DealerFile(path=renault, brand="Renault", id_prefix="R-"),
+        DealerFile(path=nissan, brand="Nissan", id_prefix="N-"),
+    ]
+    result = load_sites(DealersConfig(files=files), countries=None)
+    assert result.sites["site_id"].tolist() == ["N-1"]
+    assert result.sites["brands"].tolist() == ["Nissan;Renault"]
+    assert set(result.counts["files"]) == {"renault.csv", "nissan.csv"}
+
+
+def test_problems_of_all_files_reported_together(tmp_path: Path) -> None:
+    first = write(tmp_path, ["1,Renault Paris,Renault,FR,north,2.3522"], "a.csv")
+    second = write(tmp_path, ["2,Renault Lyon,Tesla,FR,45.764,4.8357"], "b.csv")
+    missing = tmp_path / "c.csv"
+    with pytest.raises(InputError) as caught:
+        load(first, second, missing)
+    assert [str(p) for p in caught.value.problems] == [
+        "a.csv, row 2, field 'lat': 'north' is not a number",
+        "b.csv, row 2, field 'brand': unknown brand 'Tesla'; expected Renault or Nissan (or "
+        "Dacia, Alpine, Infiniti)",
+        f"c.csv: file not found: {missing}",
+    ]
+
+
+def test_unknown_brand_given_for_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, ["1,Paris,FR,48.8566,2.3522"], header="id,name,country,lat,lon")
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=[DealerFile(path=path, brand="Peugeot")]), countries=None)
+    assert str(caught.value) == (
+        "dealers.csv, field 'brand': unknown brand 'Peugeot'; expected Renault or Nissan (or "
+        "Dacia, Alpine, Infiniti) (given in the scenario)"
+    )
+
+
+def test_column_mapping_overrides_guessing(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ["A7,Renault Nice,Renault,FR,43.7102,7.262,1"],
+        header="Code,Raison,Make,Land,Y_wgs,X_wgs,Z",
+    )
+    mapping = ColumnMapping(id="Code", name="Raison", lat="Y_wgs", lon="X_wgs")
+    result = load_sites(
+        DealersConfig(files=[DealerFile(path=path, columns=mapping)]), countries=None
+    )
+    dealer = result.dealers.iloc[0]
+    assert (dealer["dealer_id"], dealer["name"], dealer["lon"]) == ("A7", "Renault Nice", 7.262)
+
+
+def test_mapped_column_absent(tmp_path: Path) -> None:
+    path = write(tmp_path, ["1,Renault Paris,Renault,FR,48.8566,2.3522"])
+    spec = DealerFile(path=path, columns=ColumnMapping(lat="Breite"))
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=[spec]), countries=None)
+    assert str(caught.value) == (
+        "dealers.csv: column 'Breite' named in the scenario (columns.lat) is not in the file; "
+        "its columns are ('id', 'name', 'brand', 'country', 'lat', 'lon')"
+    )
+
+
+def test_csv_in_a_projected_crs(tmp_path: Path) -> None:
+    # Paris in Lambert-93 (EPSG:2154).
+    path = write(tmp_path, ["1,Renault Paris,Renault,FR,6862035.26,652469.02"],
+                 header="id,name,brand,country,y,x")
+    spec = DealerFile(path=path, crs="EPSG:2154")
+    result = load_sites(DealersConfig(files=[spec]), countries=None)
+    assert result.dealers.loc[0, "lon"] == pytest.approx(2.3522, abs=1e-6)
+    assert result.dealers.loc[0, "lat"] == pytest.approx(48.8566, abs=1e-6)
+
+
+def test_input_order_does_not_change_the_sites(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    rows = [
+        f"{i},Dealer {i},{'Renault' if i % 3 else 'Nissan'},FR,"
+        f"{48.8 + rng.integers(0, 40) * 0.0005:.5f},{2.3 + rng.integers(0, 40) * 0.0005:.5f}"
+        for i in range(120)
+    ]
+    forward = load(write(tmp_path, rows, "a.csv")).sites
+    backward = load(write(tmp_path, rows[::-1], "b.csv")).sites
+    columns = [c for c in SITE_COLUMNS if c not in ("geometry", "lon", "lat")]
+    assert forward[columns].equals(backward[columns])
+    assert np.allclose(forward[["lon", "lat"]], backward[["lon", "lat"]])
+
+
+def test_merge_scales_to_a_continent() -> None:
+    rng = np.random.default_rng(3)
+    n = 30_000
+    lon = rng.uniform(-10, 30, n)
+    lat = rng.uniform(36, 70, n)
+    # A partner dealer 40 m north of every tenth dealer.
+    extra = np.arange(0, n, 10)
+    lon = np.concatenate([lon, lon[extra]])
+    lat = np.concatenate([lat, lat[extra] + 40 / M_PER_DEG])
+    brands = np.array(["Renault"] * n + ["Nissan"] * len(extra), dtype=object)
+    start = time.perf_counter()
+    labels = site_labels(lon, lat, brands, distance_m=150.0)
+    seconds = time.perf_counter() - start
+    assert len(np.unique(labels)) <= n
+    assert len(np.unique(labels[extra])) == len(extra)
+    assert np.array_equal(labels[extra], labels[n:])
+    assert seconds < 2.0
