@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner._text import one_line
 from planner.errors import Problem
 from planner.scenario import ColumnMapping
 
@@ -136,8 +137,8 @@ def choose_columns(
                 problems.append(
                     Problem(
                         source,
-                        f"column '{named}' named in the scenario (columns.{field}) is not in "
-                        f"the file; its columns are {_listing(present)}",
+                        f"column '{one_line(named)}' named in the scenario (columns.{field}) "
+                        f"is not in the file; its columns are {_listing(present)}",
                     )
                 )
             chosen[field] = named if named in present else None
@@ -175,7 +176,7 @@ def _guess(field: str, headers: Sequence[str], taken: set[str]) -> str | None:
 
 
 def _listing(headers: Sequence[str]) -> str:
-    shown = ", ".join(f"'{h}'" for h in headers[:12])
+    shown = ", ".join(f"'{one_line(h, limit=40)}'" for h in headers[:12])
     if len(headers) > 12:
         shown += f", ... ({len(headers)} in all)"
     return f"({shown})" if headers else "(none)"

@@ -37,6 +37,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario import DealerFile
 
@@ -115,6 +116,10 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
     return table
 
 
+def _unreadable(source: str, what: str, exc: BaseException) -> InputError:
+    return InputError(Problem(source, f"is not a readable {what}: {one_line(exc)}"))
+
+
 # --- CSV -------------------------------------------------------------------------------
 
 
@@ -130,7 +135,7 @@ def _read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
         records = list(reader)
     except csv.Error as exc:
         raise InputError(
-            Problem(source, f"is not a readable CSV file: {exc}", row=reader.line_num)
+            Problem(source, f"is not a readable CSV file: {one_line(exc)}", row=reader.line_num)
         ) from None
     first = next((i for i, rec in enumerate(records) if _filled(rec)), None)
     if first is None:
@@ -226,7 +231,7 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(Problem(source, f"is not a readable Excel workbook: {exc}")) from None
+        raise _unreadable(source, "Excel workbook", exc) from None
     try:
         if spec.layer is not None:
             if spec.layer not in book.sheetnames:
@@ -301,9 +306,9 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
     except InputError:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(Problem(source, f"is not a readable geodata file: {exc}")) from None
+        raise _unreadable(source, "geodata file", exc) from None
     except (OSError, ValueError, RuntimeError) as exc:
-        raise InputError(Problem(source, f"is not a readable geodata file: {exc}")) from None
+        raise _unreadable(source, "geodata file", exc) from None
     return _from_frame(frame, spec, source)
 
 
@@ -318,9 +323,9 @@ def _read_parquet(path: Path, spec: DealerFile, source: str) -> RawTable:
         try:
             frame = pandas.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            raise InputError(Problem(source, f"is not a readable Parquet file: {exc}")) from None
+            raise _unreadable(source, "Parquet file", exc) from None
     except Exception as exc:  # pyarrow raises many types for a broken file
-        raise InputError(Problem(source, f"is not a readable Parquet file: {exc}")) from None
+        raise _unreadable(source, "Parquet file", exc) from None
     return _from_frame(frame, spec, source)
 
 
@@ -362,7 +367,9 @@ def _points(
     try:
         geometry = geometry.set_crs(crs, allow_override=True)
     except (pyproj.exceptions.CRSError, ValueError) as exc:
-        raise InputError(Problem(source, f"unknown CRS '{crs}': {exc}", field="crs")) from None
+        raise InputError(
+            Problem(source, f"unknown CRS '{crs}': {one_line(exc)}", field="crs")
+        ) from None
     valid = geometry.notna() & ~geometry.is_empty
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)

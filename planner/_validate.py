@@ -41,6 +41,7 @@ from typing import Any
 from planner._columns import OPTIONAL, ColumnChoice
 from planner._extents import country_box, in_box
 from planner._readers import Cell, RawTable
+from planner._text import one_line
 from planner._values import (
     cell_text,
     country_name,
@@ -139,7 +140,8 @@ def validate_table(
             result.errors.append(
                 Problem(
                     table.source,
-                    f"dealer id '{dealer['dealer_id']}' is also on row {earlier}",
+                    f"dealer id '{one_line(dealer['dealer_id'], limit=40)}' is also on row "
+                    f"{earlier}",
                     row=number,
                     field=cols.names.get("id"),
                 )
@@ -370,7 +372,8 @@ def _transformer(spec: DealerFile, source: str, result: FileResult) -> Any:
     try:
         return pyproj.Transformer.from_crs(spec.crs, "EPSG:4326", always_xy=True)
     except pyproj.exceptions.CRSError as exc:
-        result.errors.append(Problem(source, f"unknown CRS '{spec.crs}': {exc}", field="crs"))
+        message = f"unknown CRS '{spec.crs}': {one_line(exc)}"
+        result.errors.append(Problem(source, message, field="crs"))
         return None
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from planner._columns import normalise_header
 from planner._readers import Cell
+from planner._text import one_line
 
 CANONICAL_BRANDS = ("Nissan", "Renault")
 
@@ -81,10 +82,7 @@ def is_blank(cell: Cell) -> bool:
 
 def shown(cell: Cell) -> str:
     """A cell quoted for a message, shortened when long."""
-    text = cell_text(cell).strip()
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"'{text}'"
+    return f"'{one_line(cell_text(cell).strip(), limit=40)}'"
 
 
 def parse_number(cell: Cell) -> tuple[float | None, str | None]:

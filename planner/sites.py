@@ -40,6 +40,7 @@ import pandas
 from planner._columns import OPTIONAL, choose_columns
 from planner._merge import site_labels
 from planner._readers import read_table
+from planner._text import one_line
 from planner._validate import FileResult, validate_table
 from planner._values import parse_brands
 from planner.errors import InputError, Problem
@@ -219,7 +220,8 @@ def _duplicates_across_files(results: list[FileResult]) -> list[Problem]:
                 problems.append(
                     Problem(
                         result.source,
-                        f"dealer id '{dealer['dealer_id']}' is also in {earlier[0]}, row "
+                        f"dealer id '{one_line(dealer['dealer_id'], limit=40)}' is also in "
+                        f"{earlier[0]}, row "
                         f"{earlier[1]} (set id_prefix on one of the files to keep them apart)",
                         row=dealer["row"],
                     )
