@@ -38,8 +38,9 @@ COUNTRY_OUTLINES_PATH = (
 #: Islands and Iceland, and enough of its neighbours to frame a map.
 EUROPE_BBOX: tuple[float, float, float, float] = (-32.0, 27.0, 45.0, 72.0)
 
-#: Simplification tolerance in degrees (about 3 km): coarse enough to keep the
-#: file small, fine enough that the shapes read right at country zoom.
+#: Simplification tolerance in degrees (about 3 km; for ``coverage_simplify``
+#: roughly the square root of the area of the vertex triangles it removes):
+#: coarse enough to keep the file small, fine enough for country zoom.
 DEFAULT_TOLERANCE_DEG = 0.03
 
 #: Islands below this area (square degrees; about 3 km² in central Europe) are
