@@ -1,0 +1,106 @@
+"""Each model against brute-force enumeration on small random instances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner.errors import InfeasibleError
+from planner.optimise import Status, evaluate, max_coverage, p_median, set_cover
+
+# derandomize keeps the examples the same on every run (no hidden global seed).
+SMALL = settings(max_examples=30, deadline=None, derandomize=True)
+
+
+def random_instance(seed: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Up to 9 demand rows × 6 sites, integer costs with zeros, some rows unreachable."""
+    rng = np.random.default_rng(seed)
+    n_demand, n_sites = int(rng.integers(1, 10)), int(rng.integers(1, 7))
+    present = rng.random((n_demand, n_sites)) < 0.45
+    costs = rng.integers(0, 5, size=(n_demand, n_sites)).astype(float)
+    rows, cols = np.nonzero(present)
+    reach = sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=(n_demand, n_sites))
+    weights = rng.integers(0, 6, size=n_demand).astype(float)
+    return reach, weights
+
+
+def subsets(n_sites: int, size: int | None = None) -> list[tuple[int, ...]]:
+    sizes = range(n_sites + 1) if size is None else [size]
+    return [c for k in sizes for c in itertools.combinations(range(n_sites), k)]
+
+
+@SMALL
+@given(st.integers(0, 10_000), st.integers(0, 4))
+def test_max_coverage_matches_brute_force(seed: int, p: int) -> None:
+    reach, weights = random_instance(seed)
+    best = max(
+        evaluate.max_coverage_objective(reach, weights, chosen)
+        for k in range(min(p, reach.shape[1]) + 1)
+        for chosen in subsets(reach.shape[1], k)
+    )
+    solution = max_coverage(reach, weights, p)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound >= best - 1e-6
+    assert solution.open_sites.size <= p
+
+
+@SMALL
+@given(st.integers(0, 10_000))
+def test_set_cover_matches_brute_force(seed: int) -> None:
+    reach, _ = random_instance(seed)
+    rng = np.random.default_rng(seed + 1)
+    costs = rng.integers(1, 9, size=reach.shape[1]).astype(float)
+    reachable = evaluate.reachable_rows(reach)
+    feasible = [
+        chosen
+        for chosen in subsets(reach.shape[1])
+        if np.all(evaluate.nearest_open(reach, list(chosen))[0][reachable] >= 0)
+    ]
+    best = min(evaluate.set_cover_objective(costs, chosen) for chosen in feasible)
+    solution = set_cover(reach, costs=costs)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound <= best + 1e-6
+
+
+@SMALL
+@given(st.integers(0, 10_000), st.sampled_from([0.3, 0.6, 0.95]))
+def test_partial_set_cover_matches_brute_force(seed: int, share: float) -> None:
+    reach, weights = random_instance(seed)
+    target = share * weights[evaluate.reachable_rows(reach)].sum()
+    feasible = [
+        chosen
+        for chosen in subsets(reach.shape[1])
+        if evaluate.covered_weight(reach, weights, chosen) >= target - 1e-9
+    ]
+    best = min(len(chosen) for chosen in feasible)
+    solution = set_cover(reach, weights=weights, coverage=share)
+    assert solution.objective == best
+    assert solution.details["covered_weight"] >= target - 1e-9
+
+
+@SMALL
+@given(st.integers(0, 10_000), st.integers(1, 4))
+def test_p_median_matches_brute_force(seed: int, p: int) -> None:
+    reach, weights = random_instance(seed)
+    if p > reach.shape[1]:
+        return
+    values = [
+        evaluate.p_median_objective(reach, weights, chosen) for chosen in subsets(reach.shape[1], p)
+    ]
+    best = min(values)
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            p_median(reach, weights, p)
+        return
+    solution = p_median(reach, weights, p)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound <= best + 1e-6
+    assert solution.open_sites.size == p
