@@ -56,7 +56,8 @@ _LOCAL_COUNTRY_NAMES = {
     "cesko": "CZ", "ceskarepublika": "CZ", "slovensko": "SK", "magyarorszag": "HU",
     "hellas": "GR", "ellada": "GR", "eire": "IE", "letzebuerg": "LU", "luxemburg": "LU",
     "unitedkingdom": "GB", "greatbritain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "romania": "RO", "hrvatska": "HR", "slovenija": "SI",
+    "wales": "GB", "netherlands": "NL", "holland": "NL", "czechia": "CZ", "romania": "RO",
+    "hrvatska": "HR", "slovenija": "SI",
 }
 
 

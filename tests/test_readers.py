@@ -1,0 +1,283 @@
+"""The pieces under load_sites: cell parsing, column guessing, country boxes, readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner._columns import choose_columns, normalise_header
+from planner._extents import box_of, build_extents, country_box, in_box
+from planner._readers import read_table
+from planner._text import one_line
+from planner._values import parse_brands, parse_country, parse_flag, parse_number
+from planner.errors import InputError
+from planner.scenario import ColumnMapping, DealerFile
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("48.8566", 48.8566),
+        ("48,8566", 48.8566),
+        (" -2,35 ", -2.35),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("1 200", 1200.0),
+        ("12°", 12.0),
+        ("\u22124.5", -4.5),
+        ("1e3", 1000.0),
+        (7, 7.0),
+        (2.5, 2.5),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_numbers(cell: object, value: float | None) -> None:
+    assert parse_number(cell) == (value, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("abc", "'abc' is not a number"),
+        ("1,2,3", "'1,2,3' is not a number"),
+        ("nan", "'nan' is not a number"),
+        ("1e999", "'1e999' is not a finite number"),
+        (float("inf"), "'inf' is not a finite number"),
+        (True, "'true' is not a number"),
+        ("a\nb", "'a\\nb' is not a number"),
+    ],
+)
+def test_not_numbers(cell: object, message: str) -> None:
+    assert parse_number(cell) == (None, message)  # type: ignore[arg-type]
+
+
+def test_flags() -> None:
+    assert [parse_flag(c)[0] for c in ["yes", "Ja", "oui", "1", "x", True]] == [True] * 6
+    assert [parse_flag(c)[0] for c in ["", None, "no", "nein", "0", False]] == [False] * 6
+    assert parse_flag("maybe") == (
+        None, "'maybe' is not yes/no (use yes, no, true, false, 1 or 0)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "brands"),
+    [
+        ("Renault", ("Renault",)),
+        (" RENAULT ", ("Renault",)),
+        ("Dacia", ("Renault",)),
+        ("alpine", ("Renault",)),
+        ("Renault-Dacia", ("Renault",)),
+        ("Infiniti", ("Nissan",)),
+        ("Nissan & Renault", ("Nissan", "Renault")),
+        ("Renault / Nissan", ("Nissan", "Renault")),
+    ],
+)
+def test_brands(text: str, brands: tuple[str, ...]) -> None:
+    assert parse_brands(text) == (brands, None)
+
+
+def test_unknown_and_empty_brands() -> None:
+    assert parse_brands("  ") == (None, "brand is empty")
+    assert parse_brands("Renault/Tesla")[1] == (
+        "unknown brand 'Renault/Tesla'; expected Renault or Nissan (or Dacia, Alpine, Infiniti)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("fr", "FR"), (" BE ", "BE"), ("DEU", "DE"), ("Netherlands", "NL"),
+     ("Deutschland", "DE"), ("België", "BE"), ("UK", "GB"), ("EL", "GR")],
+)
+def test_countries(text: str, code: str) -> None:
+    assert parse_country(text) == (code, None)
+
+
+def test_unknown_country() -> None:
+    assert parse_country("XX") == (None, "'XX' is not an ISO 3166-1 alpha-2 country code")
+    assert parse_country("") == (None, "country is empty")
+
+
+@pytest.mark.parametrize(
+    ("header", "normalised"),
+    [("Längengrad [DG]", "langengrad"), ("Dealer ID", "dealerid"), ("LAT (WGS84)", "lat"),
+     ("Straße", "strasse"), ("Código", "codigo")],
+)
+def test_normalise_header(header: str, normalised: str) -> None:
+    assert normalise_header(header) == normalised
+
+
+@pytest.mark.parametrize(
+    ("headers", "lon", "lat"),
+    [
+        (["lng", "lat"], "lng", "lat"),
+        (["Längengrad [DG]", "Breitengrad [DG]"], "Längengrad [DG]", "Breitengrad [DG]"),
+        (["longitud", "latitud"], "longitud", "latitud"),
+        (["Longitudine", "Latitudine"], "Longitudine", "Latitudine"),
+        (["lengte", "breedte"], "lengte", "breedte"),
+        (["x", "y", "longitude", "latitude"], "longitude", "latitude"),
+        (["X", "Y"], "X", "Y"),
+    ],
+)
+def test_coordinate_columns_guessed(headers: list[str], lon: str, lat: str) -> None:
+    all_headers = ["Händlernummer", "Name", "Marke", "Land", *headers]
+    choice, problems = choose_columns(
+        all_headers, ColumnMapping(), source="f.csv", need_brand=True, need_coordinates=True
+    )
+    assert problems == []
+    assert (choice.get("lon"), choice.get("lat")) == (lon, lat)
+    assert choice.get("id") == "Händlernummer"
+    assert choice.get("brand") == "Marke"
+    assert choice.get("country") == "Land"
+
+
+def test_other_columns_guessed_in_french() -> None:
+    choice, problems = choose_columns(
+        ["Code concession", "Raison sociale", "Marque", "Pays", "lat", "lon", "Exclu"],
+        ColumnMapping(), source="f.csv", need_brand=True, need_coordinates=True,
+    )
+    assert problems == []
+    assert choice.columns["id"] == "Code concession"
+    assert choice.columns["name"] == "Raison sociale"
+    assert choice.columns["excluded"] == "Exclu"
+
+
+def test_one_line() -> None:
+    assert one_line("a\nb\t\u202ec\x00") == "a\\nb\\t\\u202ec\\x00"
+    assert one_line("x" * 50, limit=10) == "xxxxxxx..."
+
+
+def test_box_wraps_the_antimeridian() -> None:
+    box = box_of([(179.5, -17.0), (-179.8, -16.5)], margin=0.0)
+    assert box == (179.5, -17.0, -179.8, -16.5)
+    assert in_box(box, 179.9, -16.8) and in_box(box, -179.9, -16.8)
+    assert not in_box(box, 0.0, -16.8)
+
+
+def test_box_of_a_plain_country() -> None:
+    assert box_of([(2.0, 48.0), (4.0, 45.0)], margin=0.5) == (1.5, 44.5, 4.5, 48.5)
+
+
+def test_country_boxes_hold_capitals() -> None:
+    capitals = {"FR": (2.35, 48.86), "DE": (13.4, 52.52), "LU": (6.13, 49.61),
+                "CH": (7.45, 46.95), "PT": (-9.14, 38.72), "NO": (10.75, 59.91)}
+    for code, (lon, lat) in capitals.items():
+        box = country_box(code)
+        assert box is not None and in_box(box, lon, lat), code
+        assert not in_box(box, lat, lon), code
+    assert country_box("ZZ") is None
+
+
+def test_build_extents_from_a_cities_file(tmp_path: Path) -> None:
+    cities = {
+        "1": {"countrycode": "LU", "longitude": 6.13, "latitude": 49.61},
+        "2": {"countrycode": "LU", "longitude": 5.98, "latitude": 49.5},
+        "3": {"countrycode": "MC", "longitude": 7.42, "latitude": 43.73},
+    }
+    path = tmp_path / "cities.json"
+    path.write_text(json.dumps(cities))
+    assert build_extents(path) == {
+        "LU": (5.68, 49.2, 6.43, 49.91),
+        "MC": (7.12, 43.43, 7.72, 44.03),
+    }
+
+
+def _read(path: Path, **options: object) -> object:
+    return read_table(DealerFile(path=path, **options), source=path.name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "delimiter"),
+    [
+        ("id;name\n1;Zoë\n", "utf-8", ";"),
+        ("id\tname\n1\tZoë\n", "cp1252", "\t"),
+        ("id|name\n1|Zoë\n", "latin-1", "|"),
+        ("id,name\n1,Zoë\n", "utf-8-sig", ","),
+        ("id,name\n1,\"Zoë; et fils\"\n", "utf-16", ","),
+    ],
+)
+def test_csv_dialects(tmp_path: Path, text: str, encoding: str, delimiter: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode(encoding))
+    table = _read(path)
+    assert table.headers == ["id", "name"]  # type: ignore[attr-defined]
+    assert table.rows[0][1].startswith("Zoë")  # type: ignore[attr-defined]
+    assert repr(delimiter) in table.notes[0]  # type: ignore[attr-defined]
+
+
+def test_csv_encoding_and_delimiter_from_the_scenario(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes("id:name\n1:Zoë\n".encode("cp1252"))
+    table = _read(path, encoding="cp1252", delimiter=":")
+    assert table.rows == [["1", "Zoë"]]  # type: ignore[attr-defined]
+    with pytest.raises(InputError) as caught:
+        _read(path, encoding="utf-8")
+    assert str(caught.value) == (
+        "d.csv: cannot be read as utf-8: byte 0xeb at position 12; set the right encoding in "
+        "the scenario"
+    )
+
+
+def test_geojson_with_polygons_and_null_geometry(tmp_path: Path) -> None:
+    square = [[[2.0, 48.0], [2.002, 48.0], [2.002, 48.002], [2.0, 48.002], [2.0, 48.0]]]
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"id": "a"},
+             "geometry": {"type": "Polygon", "coordinates": square}},
+            {"type": "Feature", "properties": {"id": "b"}, "geometry": None},
+        ],
+    }
+    path = tmp_path / "d.geojson"
+    path.write_text(json.dumps(collection))
+    table = _read(path)
+    (lon, lat), missing = table.points  # type: ignore[attr-defined]
+    assert 2.0 < lon < 2.002 and 48.0 < lat < 48.002
+    assert missing == (None, None)
+
+
+def test_geopackage_with_two_layers_needs_a_name(tmp_path: Path) -> None:
+    import geopandas
+    from shapely.geometry import Point
+
+    path = tmp_path / "d.gpkg"
+    frame = geopandas.GeoDataFrame({"id": ["a"]}, geometry=[Point(2, 48)], crs=4326)
+    frame.to_file(path, layer="renault")
+    frame.to_file(path, layer="nissan")
+    with pytest.raises(InputError) as caught:
+        _read(path)
+    assert str(caught.value) == "d.gpkg: has 2 layers ('renault', 'nissan'); name one with layer"
+    assert _read(path, layer="nissan").points == [(2.0, 48.0)]  # type: ignore[attr-defined]
+
+
+def test_old_excel_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "d.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputError) as caught:
+        _read(tmp_path / "d.xls")
+    assert str(caught.value) == "d.xls: is an old-style .xls workbook; save it as .xlsx or CSV"
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        _read(tmp_path / "dir.csv")
+
+
+def test_excel_sheet_by_name(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["ignored"])
+    sheet = book.create_sheet("Nissan")
+    sheet.append([])
+    sheet.append(["id", "name"])
+    sheet.append([17, "Nissan Gent"])
+    path = tmp_path / "d.xlsx"
+    book.save(path)
+    table = _read(path, layer="Nissan")
+    assert table.rows == [[17, "Nissan Gent"]]  # type: ignore[attr-defined]
+    assert table.row_numbers == [3]  # type: ignore[attr-defined]
+    with pytest.raises(InputError) as caught:
+        _read(path, layer="Renault")
+    assert str(caught.value) == (
+        "d.xlsx, field 'layer': has no sheet 'Renault'; its sheets are 'Sheet', 'Nissan'"
+    )
