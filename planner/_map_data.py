@@ -133,8 +133,13 @@ def dealer_layers(sites: pd.DataFrame) -> DealerLayers:
             ["Dealers", fmt_int(row.n_dealers)],
             ["Site", _text(row.site_id)],
         ]
-        point = [_coord(row.lat), _coord(row.lon), 5 if len(brands) > 1 else 4,
-                 _text(row.name), pairs]
+        point = [
+            _coord(row.lat),
+            _coord(row.lon),
+            5 if len(brands) > 1 else 4,
+            _text(row.name),
+            pairs,
+        ]
         if len(brands) > 1:
             multi.append(point)
         elif brands:
@@ -236,7 +241,7 @@ def outline_geojson(outlines: gpd.GeoDataFrame, tolerance_deg: float = 0.01) -> 
     """
     geometry = outlines.to_crs(4326).geometry if outlines.crs else outlines.geometry
     simple = geometry.simplify(tolerance_deg, preserve_topology=True)
-    features = gpd.GeoSeries(simple).set_precision(10 ** -COORD_DECIMALS)
+    features = gpd.GeoSeries(simple).set_precision(10**-COORD_DECIMALS)
     return json.loads(gpd.GeoSeries(features, crs=4326).to_json(drop_id=True))
 
 

@@ -16,11 +16,11 @@ from jinja2 import Template
 from planner._map_data import script_json
 from planner._map_script import MAP_CSS, MAP_JS
 
-Draw = Literal["points", "sites", "circles", "outlines"]
+Draw = Literal["panes", "points", "sites", "circles", "outlines"]
 
 
 class JsonLayer(MacroElement):
-    """Draw rows into the feature group this element is added to.
+    """Draw rows into the feature group (or map) this element is added to.
 
     Parameters
     ----------

@@ -57,13 +57,32 @@ var plannerMap = (function () {
     });
   }
 
-  /* rows: [lat, lon, radius, title, [[label, value], ...]] */
-  function points(group, rows, style) {
+  /* The outlines get a pane of their own under every overlay: its canvas is
+     separate, so the opaque land fill can never hide a point. */
+  function panes(map) {
+    var pane = map.createPane("plannerBasemap");
+    pane.style.zIndex = 250;
+    pane.style.pointerEvents = "none";
+  }
+
+  /* rows: [lat, lon, radius, title, [[label, value], ...]]
+     atBack: keep these points under the others, also after the layer is
+     switched off and on again (the canvas draws in the order layers were added). */
+  function points(group, rows, style, atBack) {
     rows.forEach(function (row) {
       var marker = L.circleMarker([row[0], row[1]], Object.assign({}, style, {radius: row[2]}));
       marker.plannerRow = row;
       group.addLayer(marker);
     });
+    if (atBack) {
+      var toBack = function () {
+        group.eachLayer(function (layer) { layer.bringToBack(); });
+      };
+      group.on("add", toBack);
+      if (group._map) {
+        toBack();
+      }
+    }
     lazyTooltips(group, function (row) {
       return card(row[3], row[4], "planner-tooltip");
     });
@@ -82,9 +101,10 @@ var plannerMap = (function () {
       });
       var marker = L.marker([row.lat, row.lon], {icon: icon, riseOnHover: true});
       marker.plannerRow = row;
+      /* Pan an opened popup clear of the title, KPI panel and layer control. */
       marker.bindPopup(function () {
         return card(row.title, row.pairs, "planner-popup");
-      }, {maxWidth: 360});
+      }, {maxWidth: 360, autoPanPaddingTopLeft: [340, 90], autoPanPaddingBottomRight: [260, 20]});
       group.addLayer(marker);
     });
     lazyTooltips(group, function (row) {
@@ -102,10 +122,10 @@ var plannerMap = (function () {
   }
 
   function outlines(group, geojson, style) {
-    group.addLayer(L.geoJSON(geojson, {style: style, interactive: false}));
+    group.addLayer(L.geoJSON(geojson, {style: style, interactive: false, pane: "plannerBasemap"}));
   }
 
-  return {points: points, sites: sites, circles: circles, outlines: outlines};
+  return {panes: panes, points: points, sites: sites, circles: circles, outlines: outlines};
 })();
 """
 
@@ -124,15 +144,15 @@ MAP_CSS = """
 .planner-badge { display: inline-block; background: #b35806; color: #fff; border-radius: 3px;
   padding: 0 5px; font-size: 11px; font-weight: 600; text-transform: uppercase;
   letter-spacing: 0.03em; }
-.planner-kpi { top: 80px; left: 10px; max-width: 300px; max-height: 55%; overflow: auto; }
+.planner-kpi { top: 80px; left: 10px; max-width: 400px; max-height: 55%; overflow: auto; }
 .planner-kpi-grid { display: grid; grid-template-columns: auto auto; gap: 1px 12px; }
 .planner-kpi-value { font-weight: 600; text-align: right; }
 .planner-kpi summary { cursor: pointer; margin-top: 6px; font-weight: 600; }
 .planner-kpi table, .planner-popup-table { border-collapse: collapse; font-size: 12px; }
-.planner-kpi th, .planner-kpi td { padding: 1px 6px; text-align: right; }
+.planner-kpi th, .planner-kpi td { padding: 1px 5px; text-align: right; }
 .planner-kpi th:first-child, .planner-kpi td:first-child { text-align: left; }
 .planner-kpi thead th { border-bottom: 1px solid #bbb; }
-.planner-legend { bottom: 24px; left: 10px; max-width: 330px; font-size: 12px; }
+.planner-legend { bottom: 48px; left: 10px; max-width: 330px; font-size: 12px; }
 .planner-legend h2, .planner-kpi h2 { font-size: 13px; margin: 0 0 4px 0; }
 .planner-legend-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
 .planner-swatch { flex: 0 0 auto; width: 12px; height: 12px; border-radius: 50%;
@@ -147,4 +167,5 @@ MAP_CSS = """
   vertical-align: top; }
 .planner-popup-table td { padding: 1px 0; }
 .planner-tooltip .planner-popup-table { font-size: 11px; }
+.leaflet-heatmap-layer { pointer-events: none; }
 """

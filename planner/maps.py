@@ -24,7 +24,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +75,10 @@ _ONLINE_TILES = {
 }
 
 
+#: Yellow to dark red, as the legend's swatch shows.
+_HEAT_GRADIENT = {0.3: "#ffffb2", 0.6: "#fd8d3c", 1.0: "#bd0026"}
+
+
 def brand_layer_name(brand: str) -> str:
     """Layer-control name of one brand's dealer sites."""
     return f"{brand} dealer sites"
@@ -116,6 +119,7 @@ def render_map(
     figure = folium_map.get_root()
     figure.title = html.escape(f"{scenario.title} ({scenario.name})")
 
+    JsonLayer("panes").add_to(folium_map)
     _add_basemaps(lib, folium_map, outlines)
 
     dealers = data.dealer_layers(sites)
@@ -124,38 +128,63 @@ def render_map(
         style = {"color": "#333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
         _json_group(lib, folium_map, brand_layer_name(brand), JsonLayer("points", rows, style))
     if dealers.multi_brand:
-        style = {"color": "#111", "weight": 2, "fillColor": data.DUAL_BRAND_COLOUR,
-                 "fillOpacity": 0.95}
-        _json_group(lib, folium_map, LAYER_NAMES["multi_brand"],
-                    JsonLayer("points", dealers.multi_brand, style))
+        style = {
+            "color": "#111",
+            "weight": 2,
+            "fillColor": data.DUAL_BRAND_COLOUR,
+            "fillOpacity": 0.95,
+        }
+        _json_group(
+            lib,
+            folium_map,
+            LAYER_NAMES["multi_brand"],
+            JsonLayer("points", dealers.multi_brand, style),
+        )
 
     demand_layers = data.demand_layers(demand, scenario.output.max_demand_points)
     for key, rows, colour, show in (
-        ("covered", demand_layers.covered, data.COVERED_COLOUR, False),
+        ("covered", demand_layers.covered, data.COVERED_COLOUR, True),
         ("uncovered", demand_layers.uncovered, data.UNCOVERED_COLOUR, True),
     ):
         style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
-        _json_group(lib, folium_map, LAYER_NAMES[key], JsonLayer("points", rows, style), show)
+        layer = JsonLayer("points", rows, style, True)
+        _json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
     if demand_layers.heat:
         plugins_module(assets).HeatMap(
-            demand_layers.heat, name=LAYER_NAMES["heat"], show=False, radius=18, blur=14,
-            min_opacity=0.3, max_zoom=9,
+            demand_layers.heat,
+            name=LAYER_NAMES["heat"],
+            show=False,
+            radius=18,
+            blur=14,
+            min_opacity=0.3,
+            max_zoom=9,
+            gradient=_HEAT_GRADIENT,
         ).add_to(folium_map)
 
     chosen = data.chosen_site_rows(sites, demand)
     reach_km = data.reach_radius_km(scenario)
     if scenario.output.reach_circles:
         centres = [[row["lat"], row["lon"]] for row in chosen]
-        style = {"color": data.REACH_COLOUR, "weight": 1, "opacity": 0.6, "fillOpacity": 0.06,
-                 "interactive": False}
-        _json_group(lib, folium_map, LAYER_NAMES["reach"],
-                    JsonLayer("circles", centres, reach_km * 1000.0, style))
+        style = {
+            "color": data.REACH_COLOUR,
+            "weight": 1,
+            "opacity": 0.6,
+            "fillOpacity": 0.06,
+            "interactive": False,
+        }
+        _json_group(
+            lib,
+            folium_map,
+            LAYER_NAMES["reach"],
+            JsonLayer("circles", centres, reach_km * 1000.0, style),
+        )
     _json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen))
 
     lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
     box = data.bounds(sites, demand)
     if box is not None:
-        folium_map.fit_bounds(box, padding=(20, 20))
+        # Room for the panels: KPI and legend on the left, the layer control on the right.
+        folium_map.fit_bounds(box, padding_top_left=(330, 90), padding_bottom_right=(250, 20))
 
     facts = LegendFacts(
         brand_colours=dealers.colours,
@@ -180,7 +209,10 @@ def render_map(
             log.warning("map loads resources from outside the page: %s", external)
     log.info(
         "map: %d chosen sites, %d dealer sites, %d of %d demand points, %.1f MB",
-        len(chosen), len(sites), demand_layers.drawn, demand_layers.total,
+        len(chosen),
+        len(sites),
+        demand_layers.drawn,
+        demand_layers.total,
         len(page.encode()) / 1e6,
     )
     return page
@@ -207,13 +239,13 @@ def write_map(
     target = Path(path)
     page = render_map(plan, outlines=outlines, assets=assets)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # A plain open() (not mkstemp) so the map gets the usual umask permissions.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
+        tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 

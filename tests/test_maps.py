@@ -40,8 +40,13 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
     sites = gpd.GeoDataFrame(
         {
             "site_id": ["S1", "S2", "S3", "S4", "S5"],
-            "name": ["Renault Lille", "Nissan Arras", "Garage Duo Amiens", HOSTILE_NAME,
-                     SCRIPT_BREAKER],
+            "name": [
+                "Renault Lille",
+                "Nissan Arras",
+                "Garage Duo Amiens",
+                HOSTILE_NAME,
+                SCRIPT_BREAKER,
+            ],
             "brands": ["Renault", "Nissan", "Nissan;Renault", "Renault", "Nissan"],
             "country": ["FR", "FR", "FR", "FR", "BE"],
             "lon": [3.06, 2.78, 2.30, 1.85, 4.40],
@@ -114,11 +119,15 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
         "chargers_total": 8,
         "coverage_pct": 61.7,
         "by_country": [
-            {"country": "FR", "sites": 2, "demand": 615000, "covered": 482000,
-             "coverage_pct": 78.4},
+            {
+                "country": "FR",
+                "sites": 2,
+                "demand": 615000,
+                "covered": 482000,
+                "coverage_pct": 78.4,
+            },
             {"country": "BE", "sites": 0, "demand": 180000, "covered": 0, "coverage_pct": 0.0},
-            {"country": HOSTILE_NAME, "sites": 0, "demand": 0, "covered": 0,
-             "coverage_pct": 0.0},
+            {"country": HOSTILE_NAME, "sites": 0, "demand": 0, "covered": 0, "coverage_pct": 0.0},
         ],
     }
     return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
@@ -127,9 +136,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
 def tiny_outlines() -> gpd.GeoDataFrame:
     """A hand-made 'country' around the plan, with a hostile name that must not show."""
     shape = Polygon([(1.0, 48.5), (4.8, 48.5), (4.8, 51.2), (1.0, 51.2)])
-    return gpd.GeoDataFrame(
-        {"iso_a2": ["FR"], "name": [HOSTILE_NAME]}, geometry=[shape], crs=4326
-    )
+    return gpd.GeoDataFrame({"iso_a2": ["FR"], "name": [HOSTILE_NAME]}, geometry=[shape], crs=4326)
 
 
 @pytest.fixture(scope="module")
