@@ -246,6 +246,9 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
             sheet = book[spec.layer]
         else:
             sheet = book.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            # Some exporters write a wrong sheet size, which read-only mode would trust.
+            sheet.reset_dimensions()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cells = [

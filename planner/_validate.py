@@ -103,8 +103,10 @@ def validate_table(
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_ids: dict[str, int] = {}
     blank_rows: list[int] = []
+    # Coordinate columns named in the scenario win over the file's geometry.
+    points = table.points if spec.columns.lon is None and spec.columns.lat is None else None
     for pos, (cells, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
-        point = table.points[pos] if table.points is not None else None
+        point = points[pos] if points is not None else None
         if all(is_blank(c) for c in cells) and (point is None or point[0] is None):
             blank_rows.append(number)
             continue
@@ -185,8 +187,9 @@ def _check_row(
     source = result.source
     problems: list[Problem] = []
 
-    def fail(message: str, name: str | None) -> None:
-        problems.append(Problem(source, message, row=number, field=cols.names.get(name or "")))
+    def fail(message: str, name: str) -> None:
+        column = "geometry" if name == "geometry" else cols.names.get(name)
+        problems.append(Problem(source, message, row=number, field=column))
 
     dealer_id = cell_text(_cell(cells, cols, "id")).strip()
     if not dealer_id:
@@ -299,11 +302,11 @@ def _in_range(
     hint = "" if geometry else "; projected coordinates? state the file's crs in the scenario"
     if not -180.0 <= lon <= 180.0:
         fail(f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
-             None if geometry else lon_name)
+             "geometry" if geometry else lon_name)
         ok = False
     if not -90.0 <= lat <= 90.0:
         fail(f"{lat!r} is out of range [-90, 90]" + (hint if abs(lat) > 1000 else ""),
-             None if geometry else lat_name)
+             "geometry" if geometry else lat_name)
         ok = False
     return (lon, lat) if ok else None
 
