@@ -196,7 +196,10 @@ def test_town_radius() -> None:
 def test_shipped_files_are_what_the_generator_writes(scale: Scale, tmp_path: Path) -> None:
     out = write_sample(scale, tmp_path)
     assert out.name == f"sample_dealers_{scale}.csv"
-    assert out.read_bytes() == sample_path(scale, GEODATA).read_bytes()
+    assert out.read_bytes() == sample_path(scale, GEODATA).read_bytes(), (
+        f"geodata/{out.name} differs from what the generator writes: regenerate it with "
+        f"`planner sample --scale {scale}` and commit it"
+    )
     assert [p.name for p in out.parent.iterdir()] == [out.name]
 
 
