@@ -90,6 +90,16 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
         raise InputError(Problem(source, f"file not found: {path}"))
     if path.is_dir():
         raise InputError(Problem(source, f"is a folder, not a file: {path}"))
+    try:
+        table = _read_by_suffix(path, spec, source)
+    except OSError as exc:
+        raise _unreadable(source, "file", exc) from None
+    if not table.rows:
+        raise InputError(Problem(source, "the file has a header but no data rows"))
+    return table
+
+
+def _read_by_suffix(path: Path, spec: DealerFile, source: str) -> RawTable:
     suffix = path.suffix.lower()
     if suffix in _CSV_SUFFIXES:
         table = _read_csv(path, spec, source)
@@ -111,8 +121,6 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
                 "GeoPackage or Parquet",
             )
         )
-    if not table.rows:
-        raise InputError(Problem(source, "the file has a header but no data rows"))
     return table
 
 
@@ -232,6 +240,8 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise _unreadable(source, "Excel workbook", exc) from None
+    except Exception as exc:  # a broken workbook can fail anywhere in openpyxl and lxml
+        raise _unreadable(source, "Excel workbook", exc) from None
     try:
         if spec.layer is not None:
             if spec.layer not in book.sheetnames:
@@ -254,6 +264,10 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
             cells = [
                 [_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
             ]
+    except InputError:
+        raise
+    except Exception as exc:  # a broken sheet can fail anywhere in openpyxl and lxml
+        raise _unreadable(source, "Excel workbook", exc) from None
     finally:
         book.close()
     first = next((i for i, rec in enumerate(cells) if _filled(rec)), None)
@@ -291,7 +305,10 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
     import pyogrio.errors
 
     try:
-        layers = pyogrio.list_layers(path)
+        with warnings.catch_warnings():
+            # GDAL's notes about the file go to the log; real problems raise.
+            warnings.simplefilter("ignore")
+            layers = pyogrio.list_layers(path)
         layer = spec.layer
         if layer is None and len(layers) > 1:
             names = ", ".join(f"'{n}'" for n in layers[:, 0])

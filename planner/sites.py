@@ -13,7 +13,8 @@ Every row read is accounted for::
                       + counts["outside_countries"]
 
 where ``merged`` is the number of dealers that joined another dealer's site
-(dealers minus sites).
+(dealers minus sites). Every row is checked, also rows of countries the
+scenario leaves out: a wrong value there still means a broken export.
 
 Site attributes from several dealers: ``site_id`` is the smallest dealer id,
 ``name`` the dealers' names joined with " / " in dealer-id order, ``brands``

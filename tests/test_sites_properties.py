@@ -254,3 +254,20 @@ def test_geojson_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
 @given(table=st.one_of(clean_tables(), garbled_tables()))
 def test_parquet_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
     check_only_input_errors(write_parquet(table, tmp_path / "dealers.parquet"))
+
+
+@settings(SETTINGS, max_examples=200)
+@given(
+    data=st.binary(max_size=400),
+    suffix=st.sampled_from([".xlsx", ".geojson", ".gpkg", ".parquet", ".txt"]),
+    keep_magic=st.booleans(),
+)
+def test_random_bytes_in_any_format_raise_only_input_errors(
+    tmp_path: Path, data: bytes, suffix: str, keep_magic: bool
+) -> None:
+    # A format's own signature in front makes the reader go further before failing.
+    magic = {".xlsx": b"PK\x03\x04", ".gpkg": b"SQLite format 3\x00", ".parquet": b"PAR1",
+             ".geojson": b'{"type": "FeatureCollection", "features": [', ".txt": b""}
+    path = tmp_path / f"dealers{suffix}"
+    path.write_bytes((magic[suffix] if keep_magic else b"") + data)
+    check_only_input_errors(path)
