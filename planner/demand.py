@@ -25,7 +25,8 @@ Weights and sessions
                        × the brands' share of BEVs × fast sessions per BEV per day
 
     with every factor from ``demand.sessions`` (per country where set).
-    ``weight`` is the population today, so coverage reads as people reached;
+    ``weight`` is the sessions per day: the models cover charging sessions, so
+    a country with more BEVs weighs more than one with the same population;
     :func:`demand_weight` is the one place to change that.
 """
 
@@ -156,10 +157,9 @@ def load_demand(config: DemandConfig) -> gpd.GeoDataFrame:
 def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
     """The weight the optimiser gives each demand point.
 
-    This is the seam between the demand model and the optimisation models:
-    today a point weighs its population (coverage then reads as people within
-    reach); returning ``demand["sessions_per_day"]`` would weigh charging
-    sessions instead, with no other change.
+    This is the seam between the demand model and the optimisation models: a
+    point weighs its fast-charging sessions per day, so coverage reads as the
+    share of sessions within reach of a chosen site.
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
     pandas.Series
         Float weights, aligned with ``demand``.
     """
-    return demand["population"].astype(float)
+    return demand["sessions_per_day"].astype(float)
 
 
 def sessions_per_day(

@@ -41,7 +41,7 @@ def test_luxembourg_from_geonames() -> None:
     assert city["name"] == "Luxembourg"
     assert city["population"] > 50_000
     assert city.geometry.x == city["lon"] and city.geometry.y == city["lat"]
-    assert (demand["weight"] == demand["population"]).all()
+    assert (demand["weight"] == demand["sessions_per_day"]).all()
     assert demand["population"].dtype == np.float64
     assert demand.attrs["counts"] == {
         "read": len(raw),
@@ -82,10 +82,12 @@ def test_sessions_per_day_by_hand() -> None:
     np.testing.assert_allclose(result, [0.5, 0.7, 0.0])
 
 
-def test_weight_is_population_for_now() -> None:
-    demand = load_demand(DemandConfig(countries=["LU"], min_population=5000))
-    weight = demand_weight(demand, DemandConfig(countries=["LU"]))
-    assert weight.tolist() == demand["population"].tolist()
+def test_weight_is_sessions_per_day() -> None:
+    config = DemandConfig(countries=["LU"], min_population=5000)
+    demand = load_demand(config)
+    weight = demand_weight(demand, config)
+    # Defaults: 0.56 cars/inhabitant × 5 % BEV × 10 % brand share × 0.05 sessions/day.
+    np.testing.assert_allclose(weight, demand["population"] * 0.56 * 0.05 * 0.10 * 0.05)
     assert (demand["sessions_per_day"] > 0).all()
 
 
