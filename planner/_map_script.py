@@ -22,6 +22,7 @@ from __future__ import annotations
 MAP_JS = r"""
 var plannerMap = (function () {
   "use strict";
+  var FAR_ZOOM = 7;
 
   function table(pairs) {
     var t = document.createElement("table");
@@ -63,6 +64,14 @@ var plannerMap = (function () {
     var pane = map.createPane("plannerBasemap");
     pane.style.zIndex = 250;
     pane.style.pointerEvents = "none";
+    /* Zoomed out to a continent, full-size site markers would bury each other:
+       a class on the map shrinks them (CSS) and hides their numbers. */
+    var far = function () {
+      L.DomUtil[map.getZoom() < FAR_ZOOM ? "addClass" : "removeClass"](
+        map.getContainer(), "planner-far");
+    };
+    map.on("zoomend", far);
+    map.whenReady(far);
   }
 
   /* rows: [lat, lon, radius, title, [[label, value], ...]]
@@ -92,6 +101,7 @@ var plannerMap = (function () {
   function sites(group, rows) {
     rows.forEach(function (row) {
       var label = document.createElement("span");
+      label.className = "planner-site-dot";
       label.textContent = String(row.chargers);
       var icon = L.divIcon({
         className: "planner-site",
@@ -158,10 +168,12 @@ MAP_CSS = """
 .planner-swatch { flex: 0 0 auto; width: 12px; height: 12px; border-radius: 50%;
   box-sizing: border-box; }
 .planner-note { color: #555; margin-top: 4px; }
-.planner-site { display: flex; align-items: center; justify-content: center;
-  background: #0b3d91; color: #fff; border: 2px solid #fff; border-radius: 50%;
-  box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700; font-size: 11px;
-  box-sizing: border-box; }
+.planner-site { background: transparent; border: 0; }
+.planner-site-dot { display: flex; align-items: center; justify-content: center;
+  width: 100%; height: 100%; background: #0b3d91; color: #fff; border: 2px solid #fff;
+  border-radius: 50%; box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700;
+  font-size: 11px; box-sizing: border-box; transition: transform 0.2s; }
+.planner-far .planner-site-dot { transform: scale(0.45); font-size: 0; border-width: 1px; }
 .planner-popup-title { font-weight: 700; margin-bottom: 4px; }
 .planner-popup-table th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0;
   vertical-align: top; }

@@ -169,7 +169,7 @@ def render_map(
             "color": data.REACH_COLOUR,
             "weight": 1,
             "opacity": 0.6,
-            "fillOpacity": 0.06,
+            "fillOpacity": 0.05,
             "interactive": False,
         }
         _json_group(
