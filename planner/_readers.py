@@ -15,9 +15,9 @@ Formats, chosen by the file's suffix:
 * XLSX / XLSM: the sheet named by ``layer``, else the first sheet; the first
   non-blank row is the header.
 * GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GML, KML: read with pyogrio;
-  the geometry's representative point, reprojected from the file's CRS (or
-  the scenario's ``crs`` when the file states none, else WGS 84) to
-  EPSG:4326, gives the coordinates.
+  the geometry's representative point, reprojected from the scenario's
+  ``crs`` if given, else the file's CRS, else WGS 84, to EPSG:4326, gives
+  the coordinates.
 * Parquet: GeoParquet as above, plain Parquet as a table.
 
 Blank rows at the end of a file are not data and are left out; blank rows
@@ -379,9 +379,14 @@ def _points(
 
     geometry = frame.geometry
     crs = geometry.crs
-    if crs is None:
-        crs = spec.crs or "EPSG:4326"
-        note = f"no CRS in the file, read as {crs}"
+    if spec.crs is not None:
+        # Stated in the scenario: wins, because GeoJSON readers assume WGS 84 whenever
+        # the file is silent, so "the file's CRS" may be a guess.
+        crs = spec.crs
+        note = f"CRS {crs} (from the scenario)"
+    elif crs is None:
+        crs = "EPSG:4326"
+        note = "no CRS in the file, read as EPSG:4326"
     else:
         note = f"CRS {crs.to_string()}"
     try:

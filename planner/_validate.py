@@ -299,7 +299,7 @@ def _in_range(
     lon: float, lat: float, lon_name: str, lat_name: str, fail: Any, *, geometry: bool
 ) -> tuple[float, float] | None:
     ok = True
-    hint = "" if geometry else "; projected coordinates? state the file's crs in the scenario"
+    hint = "; projected coordinates? state the file's crs in the scenario"
     if not -180.0 <= lon <= 180.0:
         fail(f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
              "geometry" if geometry else lon_name)

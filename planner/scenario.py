@@ -89,8 +89,9 @@ class DealerFile(_Section):
     )
     crs: str | None = Field(
         None,
-        description="CRS of the coordinates when the file does not state one (e.g. "
-        "'EPSG:2154' for Lambert-93 x/y columns); unset means WGS 84 lon/lat.",
+        description="CRS of the file's coordinates or geometry, e.g. 'EPSG:2154' for "
+        "Lambert-93 x/y columns; overrides the file's own. Unset: the file's CRS, else WGS 84 "
+        "lon/lat.",
     )
     id_prefix: str = Field(
         "",

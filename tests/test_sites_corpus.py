@@ -76,6 +76,12 @@ BAD = {
         "bad_projected_no_crs.csv, row 2, field 'y': 6250566.7 is out of range [-90, 90]; "
         "projected coordinates? state the file's crs in the scenario",
     ],
+    "bad_metres_without_crs.geojson": [
+        "bad_metres_without_crs.geojson, row 2, field 'geometry': 160768.9 is out of range "
+        "[-180, 180]; projected coordinates? state the file's crs in the scenario",
+        "bad_metres_without_crs.geojson, row 2, field 'geometry': 5404091.3 is out of range "
+        "[-90, 90]; projected coordinates? state the file's crs in the scenario",
+    ],
     "bad_excel_text_coordinate.xlsx": [
         "bad_excel_text_coordinate.xlsx, row 2, field 'lat': '48.8566 N' is not a number"
     ],
@@ -218,3 +224,9 @@ def test_every_crs_ends_in_wgs84(name: str) -> None:
     assert dealers.loc["G1", "lon"] == pytest.approx(1.4442, abs=1e-6)
     assert dealers.loc["G1", "lat"] == pytest.approx(43.6047, abs=1e-6)
     assert dealers.loc["G3", "lon"] == pytest.approx(-0.5792, abs=1e-6)
+
+
+def test_crs_from_the_scenario_overrides_a_silent_geojson() -> None:
+    load = _load("bad_metres_without_crs.geojson", crs="EPSG:3857")
+    assert load.dealers.loc[0, "lon"] == pytest.approx(1.4442, abs=1e-4)
+    assert load.dealers.loc[0, "lat"] == pytest.approx(43.6022, abs=1e-4)
