@@ -30,6 +30,7 @@ import csv
 import io
 import logging
 import math
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ _VECTOR_SUFFIXES = {
 }
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 _DELIMITERS = (",", ";", "\t", "|")
+_SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,12 @@ def _read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
     text, encoding = _decode(data, spec.encoding, source)
     if not text.strip():
         raise InputError(Problem(source, "the file is empty"))
-    delimiter = spec.delimiter or _sniff_delimiter(text)
+    hinted = _SEP_LINE.match(text)
+    if hinted:
+        # Excel's "sep=;" first line names the delimiter; Excel hides the line, so
+        # row numbers count from the line after it.
+        text = text[hinted.end() :]
+    delimiter = spec.delimiter or (hinted.group(1) if hinted else _sniff_delimiter(text))
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
@@ -145,7 +152,7 @@ def _read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
         raise InputError(
             Problem(source, f"is not a readable CSV file: {one_line(exc)}", row=reader.line_num)
         ) from None
-    first = next((i for i, rec in enumerate(records) if _filled(rec)), None)
+    first = _header_index(records)
     if first is None:
         raise InputError(Problem(source, "the file is empty"))
     headers = [h.strip() for h in records[first]]
@@ -214,6 +221,20 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _header_index(records: list[list[Any]]) -> int | None:
+    """The header's position: the first record with two or more filled cells.
+
+    A title line above the table ("Dealer list, May 2024") fills one cell and
+    is passed over; a file whose records all have one filled cell has its
+    first filled record as the header.
+    """
+    filled = [sum(1 for c in rec if _cell_filled(c)) for rec in records]
+    for i, count in enumerate(filled):
+        if count >= 2:
+            return i
+    return next((i for i, count in enumerate(filled) if count), None)
+
+
 def _filled(record: list[Any] | tuple[Any, ...]) -> bool:
     return any(_cell_filled(c) for c in record)
 
@@ -270,7 +291,7 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
         raise _unreadable(source, "Excel workbook", exc) from None
     finally:
         book.close()
-    first = next((i for i, rec in enumerate(cells) if _filled(rec)), None)
+    first = _header_index(cells)
     if first is None:
         raise InputError(Problem(source, "the file is empty"))
     headers = [_header_text(h, i) for i, h in enumerate(cells[first])]

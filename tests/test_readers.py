@@ -281,3 +281,13 @@ def test_excel_sheet_by_name(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "d.xlsx, field 'layer': has no sheet 'Renault'; its sheets are 'Sheet', 'Nissan'"
     )
+
+
+def test_excel_sep_line_and_a_title_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("sep=;\nDealer list, May 2024;;\nid;name;x\n1;Zoë, fils;2,5\n")
+    table = _read(path)
+    assert table.headers == ["id", "name", "x"]  # type: ignore[attr-defined]
+    assert table.rows == [["1", "Zoë, fils", "2,5"]]  # type: ignore[attr-defined]
+    # Excel hides the sep line: the title is row 1, the header row 2.
+    assert table.row_numbers == [3]  # type: ignore[attr-defined]

@@ -270,3 +270,21 @@ def test_merge_scales_to_a_continent() -> None:
     assert len(np.unique(labels[extra])) == len(extra)
     assert np.array_equal(labels[extra], labels[n:])
     assert seconds < 2.0
+
+
+def test_full_scale_sample_network_loads_quickly() -> None:
+    from planner.scenario import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "geodata" / "sample_dealers_full.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is not generated (planner sample --scale full)")
+    start = time.perf_counter()
+    result = load(path)
+    seconds = time.perf_counter() - start
+    counts = result.counts
+    assert counts["read"] > 20_000
+    assert counts["dropped"] == 0 and result.warnings == ()
+    assert counts["read"] == counts["sites"] + counts["merged"]
+    dual = result.sites[result.sites["brands"] == "Nissan;Renault"]
+    assert len(dual) == counts["merged"] > 0
+    assert seconds < 10.0  # about one second on one core; generous for shared machines
