@@ -1,14 +1,43 @@
-"""Run one scenario end to end and return a :class:`Plan`."""
+"""Run one scenario end to end and return a :class:`Plan`.
+
+The stages, each a plain value handed to the next::
+
+    dealers ──> sites ─┐
+    demand points ─────┴─> reach (sparse) ─> model ─> sized sites ─> Plan
+
+:func:`run_scenario` does the work and returns a frozen :class:`Plan`;
+:func:`write_plan` writes it, all or nothing, into an output folder.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
 
-from planner.optimise import Solution
-from planner.scenario import Scenario
+from planner.demand import load_demand
+from planner.optimise import Solution, SolverSettings, max_coverage, p_median, set_cover
+from planner.output import publish_folder
+from planner.report import build_report
+from planner.scenario import Scenario, scenario_to_toml
+from planner.sites import SiteLoad, load_sites
+from planner.sizing import chargers_needed, chargers_within_grid, peak_hour_arrivals
+from planner.travel import reach_matrix
+
+logger = logging.getLogger(__name__)
+
+#: Called with the name of each stage as it starts.
+StageCallback = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -41,3 +70,255 @@ class Plan:
     demand: gpd.GeoDataFrame
     solution: Solution
     report: dict[str, Any]
+
+
+class _Clock:
+    """Wall-clock seconds per stage, announced to an optional callback."""
+
+    def __init__(self, on_stage: StageCallback | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._on_stage = on_stage
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self._on_stage is not None:
+            self._on_stage(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - start
+        logger.info("%s: %.2f s", name, self.seconds[name])
+
+    def total(self) -> float:
+        return time.perf_counter() - self._start
+
+
+def solve_model(
+    scenario: Scenario,
+    reach: sp.csr_matrix,
+    weights: npt.NDArray[np.float64],
+    *,
+    fixed: npt.NDArray[np.bool_],
+    excluded: npt.NDArray[np.bool_],
+) -> Solution:
+    """Solve the scenario's model on the reach matrix."""
+    config = scenario.model
+    settings = SolverSettings(
+        time_limit_s=scenario.solver.time_limit_s,
+        relative_gap=scenario.solver.relative_gap,
+        threads=scenario.solver.threads,
+        seed=scenario.solver.seed,
+    )
+    if config.name == "max_coverage":
+        return max_coverage(
+            reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings
+        )
+    if config.name == "set_cover":
+        return set_cover(
+            reach,
+            weights=weights,
+            coverage=config.coverage_target,
+            fixed=fixed,
+            excluded=excluded,
+            settings=settings,
+        )
+    return p_median(reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings)
+
+
+def coverage_tables(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    reach: sp.csr_matrix,
+    solution: Solution,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Add the chosen/covered flags and per-site figures to copies of the tables."""
+    n_sites = len(sites)
+    chosen = np.zeros(n_sites, dtype=bool)
+    chosen[solution.open_sites] = True
+    # Structure only: explicit zero-cost pairs count as in reach.
+    in_reach = sp.csr_matrix(
+        (np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape
+    )
+    population = demand["population"].to_numpy(dtype=np.float64)
+    weights = demand["weight"].to_numpy(dtype=np.float64)
+    covering = np.asarray(in_reach @ chosen.astype(np.float64)).ravel()
+    covered = covering > 0
+    only_one = (covering == 1).astype(np.float64)
+
+    assignment = solution.assignment
+    served = np.zeros(n_sites)
+    assigned = assignment >= 0
+    np.add.at(served, assignment[assigned], weights[assigned])
+    site_ids = sites["site_id"].to_numpy(dtype=object)
+
+    demand = demand.copy()
+    demand["covered"] = covered
+    demand["site_id"] = np.where(assigned, site_ids[np.maximum(assignment, 0)], "")
+
+    sites = sites.copy()
+    sites["chosen"] = chosen
+    sites["chargers"] = np.zeros(n_sites, dtype=np.int64)
+    sites["demand_served"] = served
+    sites["population_in_reach"] = np.asarray(in_reach.T @ population).ravel()
+    sites["marginal_population"] = np.where(
+        chosen, np.asarray(in_reach.T @ (population * only_one)).ravel(), 0.0
+    )
+    return sites, demand
+
+
+def site_charger_limits(sites: gpd.GeoDataFrame, scenario: Scenario) -> npt.NDArray[np.int64]:
+    """Most chargers per site: the file's ``max_chargers`` (else the scenario's), within grid."""
+    config = scenario.chargers
+    per_site = sites["max_chargers"].to_numpy(dtype=np.float64)
+    per_site = np.where(np.isnan(per_site), config.max_per_site, np.floor(per_site))
+    return chargers_within_grid(
+        sites["grid_kw"].to_numpy(dtype=np.float64),
+        charger_power_kw=config.power_kw,
+        max_chargers=per_site.astype(np.int64),
+    )
+
+
+def size_sites(sites: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
+    """Chargers per chosen site from the sessions it serves (Erlang C at the peak hour)."""
+    config = scenario.chargers
+    chosen = sites["chosen"].to_numpy(dtype=bool)
+    arrivals = peak_hour_arrivals(
+        sites["demand_served"].to_numpy(dtype=np.float64), peak_hour_share=config.peak_hour_share
+    )
+    sizing = chargers_needed(
+        arrivals,
+        config.session_minutes,
+        max_wait_probability=config.max_wait_probability,
+        max_chargers=site_charger_limits(sites, scenario),
+        min_chargers=config.min_per_site,
+    )
+    limits = site_charger_limits(sites, scenario)
+    sites = sites.copy()
+    sites["max_chargers_allowed"] = limits
+    costs = sites["site_cost_eur"].to_numpy(dtype=np.float64)
+    sites["site_cost_eur"] = np.where(np.isnan(costs), config.site_cost_eur, costs)
+    sites["peak_arrivals_per_hour"] = np.where(chosen, arrivals, 0.0)
+    sites["chargers"] = np.where(chosen, sizing.chargers, 0)
+    sites["wait_probability"] = np.where(chosen, sizing.wait_probability, np.nan)
+    sites["queue_target_met"] = np.where(chosen, sizing.target_met, False)
+    return sites
+
+
+def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -> Plan:
+    """Run a scenario end to end.
+
+    Parameters
+    ----------
+    scenario
+        A resolved scenario (see :func:`planner.scenario.load_scenario`).
+    on_stage
+        Called with a short description as each stage starts (progress display).
+
+    Raises
+    ------
+    planner.errors.InputError
+        Bad input files or scenario fields (every problem listed).
+    planner.errors.InfeasibleError
+        The constraints cannot all hold.
+    planner.errors.SolverError
+        The solver failed.
+    """
+    clock = _Clock(on_stage)
+    countries = list(scenario.demand.countries)
+    with clock.stage("reading dealers"):
+        site_load: SiteLoad = load_sites(scenario.dealers, countries=countries)
+        sites = site_load.sites.reset_index(drop=True)
+    with clock.stage("reading demand"):
+        demand = load_demand(scenario.demand)
+        demand_counts = dict(demand.attrs.get("counts", {}))
+        demand = demand.reset_index(drop=True)
+    with clock.stage("computing reach"):
+        reach = reach_matrix(
+            demand["lon"],
+            demand["lat"],
+            sites["lon"],
+            sites["lat"],
+            radius_km=scenario.travel.radius_km,
+            circuity=scenario.travel.circuity,
+        )
+    with clock.stage(f"solving {scenario.model.name}"):
+        solution = solve_model(
+            scenario,
+            reach,
+            demand["weight"].to_numpy(dtype=np.float64),
+            fixed=sites["fixed"].to_numpy(dtype=bool),
+            excluded=sites["excluded"].to_numpy(dtype=bool),
+        )
+    solve_seconds = clock.seconds[f"solving {scenario.model.name}"]
+    sites, demand = coverage_tables(sites, demand, reach, solution)
+    sites = size_sites(sites, scenario)
+    inputs = {
+        "dealers": site_load.counts,
+        "demand": demand_counts,
+        "reach_pairs": int(reach.nnz),
+        "warnings": [str(w) for w in site_load.warnings],
+    }
+    seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
+    report = build_report(scenario, sites, demand, solution, inputs=inputs, seconds=seconds)
+    return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
+
+
+SITE_COLUMNS = [
+    "site_id",
+    "name",
+    "brands",
+    "country",
+    "lon",
+    "lat",
+    "n_dealers",
+    "dealer_ids",
+    "fixed",
+    "excluded",
+    "chosen",
+    "chargers",
+    "max_chargers_allowed",
+    "demand_served",
+    "peak_arrivals_per_hour",
+    "wait_probability",
+    "queue_target_met",
+    "site_cost_eur",
+    "population_in_reach",
+    "marginal_population",
+]
+
+
+def site_table(plan: Plan) -> gpd.GeoDataFrame:
+    """The sites as written to ``sites.csv`` / ``sites.geojson``: stable columns, rounded."""
+    table = plan.sites[[*SITE_COLUMNS, "geometry"]].copy()
+    # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
+    for column in (
+        "lon",
+        "lat",
+        "demand_served",
+        "peak_arrivals_per_hour",
+        "wait_probability",
+        "population_in_reach",
+        "marginal_population",
+    ):
+        table[column] = table[column].round(6)
+    return table
+
+
+def write_plan(plan: Plan, out_dir: Path, *, on_stage: StageCallback | None = None) -> Path:
+    """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing."""
+    from planner.maps import write_map
+
+    def write(folder: Path) -> None:
+        table = site_table(plan)
+        table.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
+        (folder / "sites.geojson").write_text(table.to_json(drop_id=True), encoding="utf-8")
+        (folder / "report.json").write_text(
+            json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+        if plan.scenario.output.map:
+            if on_stage is not None:
+                on_stage("rendering map")
+            write_map(plan, folder / "map.html")
+
+    return publish_folder(out_dir, write)

@@ -54,17 +54,25 @@ def coverage_by_country(sites: pd.DataFrame, demand: pd.DataFrame) -> list[dict[
 
 
 def sites_by_brand(sites: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per brand: candidate sites and chosen sites carrying that brand."""
+    """Per brand: candidate sites, chosen sites and chargers at sites carrying that brand.
+
+    A dual-brand site counts for both brands, so shares may add up to more than 100 %.
+    """
     brands = sites["brands"].str.split(";").explode()
     chosen = sites["chosen"].reindex(brands.index)
+    chargers = sites["chargers"].reindex(brands.index)
+    n_chosen = int(sites["chosen"].sum())
     rows = []
     for brand in sorted(brands.unique()):
         mask = brands == brand
+        n_sites = int((mask & chosen).sum())
         rows.append(
             {
                 "brand": brand,
                 "candidates": int(mask.sum()),
-                "sites": int((mask & chosen).sum()),
+                "sites": n_sites,
+                "chargers": int(chargers[mask & chosen].sum()),
+                "share_of_sites_pct": _round(_pct(n_sites, n_chosen), 4),
             }
         )
     return rows
@@ -95,6 +103,12 @@ def build_report(
     demand_covered = float(demand.loc[demand["covered"], "weight"].sum())
     population_total = float(demand["population"].sum())
     population_covered = float(demand.loc[demand["covered"], "population"].sum())
+    chargers_total = int(sites.loc[chosen, "chargers"].sum())
+    site_cost = float(sites.loc[chosen, "site_cost_eur"].sum()) if "site_cost_eur" in sites else 0.0
+    charger_cost = chargers_total * scenario.chargers.charger_cost_eur
+    queue_met = (
+        int(sites.loc[chosen, "queue_target_met"].sum()) if "queue_target_met" in sites else None
+    )
     return {
         "scenario": scenario.name,
         "title": scenario.title,
@@ -111,7 +125,18 @@ def build_report(
         "p": scenario.model.p if solution.model != "set_cover" else None,
         "sites_candidates": len(sites),
         "sites_selected": int(chosen.sum()),
-        "chargers_total": int(sites.loc[chosen, "chargers"].sum()),
+        "chargers_total": chargers_total,
+        "cost_eur": {
+            "sites": _round(site_cost, 2),
+            "chargers": _round(charger_cost, 2),
+            "total": _round(site_cost + charger_cost, 2),
+        },
+        "queue": {
+            "max_wait_probability": scenario.chargers.max_wait_probability,
+            "peak_hour_share": scenario.chargers.peak_hour_share,
+            "session_minutes": scenario.chargers.session_minutes,
+            "sites_meeting_target": queue_met,
+        },
         "demand_points": len(demand),
         "demand_total": _round(demand_total),
         "demand_covered": _round(demand_covered),
