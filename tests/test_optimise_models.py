@@ -33,7 +33,7 @@ def test_max_coverage_picks_the_heaviest_site() -> None:
 
 
 def test_max_coverage_assigns_the_cheapest_open_site() -> None:
-    solution = max_coverage(REACH, WEIGHTS, 3)
+    solution = max_coverage(REACH, WEIGHTS, 3, fixed=np.ones(3, dtype=bool))
     assert solution.objective == 6.0
     # Town 0 has sites 0 (cost 1) and 1 (cost 2) open: the cheaper wins.
     assert solution.assignment[0] == 0

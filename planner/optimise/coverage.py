@@ -26,7 +26,10 @@ and partial cover (a share α of the reachable weight W)::
 Reductions before solving: demand rows with identical reach sets merge
 (:math:`W_k` sums their weights); rows already covered by a fixed site and
 rows of zero weight leave the model (their weight is a constant); pairs to
-excluded sites are dropped. :math:`z_k` may be continuous: for integral
+excluded sites are dropped; sites whose rows are a subset of another site's
+(at no lower cost) stay closed, and in full covering rows implied by another
+row go (see ``_reduce``); in maximal covering a row reached by one site only
+puts its weight on that site's variable instead of a :math:`z_k`. :math:`z_k` may be continuous: for integral
 :math:`y` the optimum puts :math:`z_k = \min(1, Σ y)`.
 """
 
@@ -44,6 +47,7 @@ from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
+from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.heuristics import greedy_coverage
 from planner.optimise.solution import Solution, SolverSettings
@@ -126,25 +130,38 @@ def max_coverage(
     _checks.check_p("max_coverage", p, must, never, exact=False)
 
     rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, demand, must, never)
+    n_merged = rows.shape[0]
+    rows, row_weights, dominated = reduce_coverage(
+        rows, row_weights, np.ones(n_sites), ~must & ~never, drop_implied_rows=False
+    )
+    never_in_model = never | dominated
+    start_sites = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never_in_model)
+    # A row reached by one site only needs no z: its weight goes on that site.
+    single = np.diff(rows.indptr) == 1
+    site_weight = np.bincount(
+        rows.indices[rows.indptr[:-1][single]], weights=row_weights[single], minlength=n_sites
+    )
+    rows, row_weights = select_rows(rows, ~single), row_weights[~single]
     n_rows = rows.shape[0]
     details: dict[str, float] = {
         "unreachable_demand": float(np.sum(np.diff(matrix.indptr) == 0)),
-        "rows_in_model": float(n_rows),
         "rows_before_aggregation": float(n_kept),
+        "rows_after_aggregation": float(n_merged),
+        "rows_in_model": float(n_rows),
+        "sites_dominated": float(dominated.sum()),
     }
-    start_sites = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never)
 
     # Variables: y_0 .. y_{n-1}, then z_0 .. z_{rows-1}.
     # Constraint (1): z_k - Σ_{j∈N_k} y_j ≤ 0.
     cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
     # Constraint (2): Σ_j y_j ≤ p.
     budget = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :])
-    y_lower, y_upper = _site_bounds(must, never)
+    y_lower, y_upper = _site_bounds(must, never_in_model)
     hint_y = np.zeros(n_sites)
     hint_y[start_sites] = 1.0
     hint_z = np.minimum(1.0, rows @ hint_y)
     milp = Milp(
-        objective=np.concatenate([np.zeros(n_sites), row_weights]),
+        objective=np.concatenate([site_weight, row_weights]),
         matrix=sp.vstack([cover, budget], format="csr"),
         row_lower=np.full(n_rows + 1, -np.inf),
         row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
@@ -253,13 +270,19 @@ def set_cover(
     # Full cover must cover zero-weight rows too; partial cover ignores them.
     row_weights_in = demand if partial else np.ones(n_demand)
     rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, row_weights_in, must, never)
+    n_merged = rows.shape[0]
+    rows, row_weights, dominated = reduce_coverage(
+        rows, row_weights, prices, ~must & ~never, drop_implied_rows=not partial
+    )
     n_rows = rows.shape[0]
     details: dict[str, float] = {
         "unreachable_demand": float(np.sum(~reachable)),
-        "rows_in_model": float(n_rows),
         "rows_before_aggregation": float(n_kept),
+        "rows_after_aggregation": float(n_merged),
+        "rows_in_model": float(n_rows),
+        "sites_dominated": float(dominated.sum()),
     }
-    y_lower, y_upper = _site_bounds(must, never)
+    y_lower, y_upper = _site_bounds(must, never | dominated)
     if not partial:
         # Constraint (1): Σ_{j∈N_k} y_j ≥ 1 for every distinct reach set.
         milp = Milp(
