@@ -29,8 +29,9 @@ rows of zero weight leave the model (their weight is a constant); pairs to
 excluded sites are dropped; sites whose rows are a subset of another site's
 (at no lower cost) stay closed, and in full covering rows implied by another
 row go (see ``_reduce``); in maximal covering a row reached by one site only
-puts its weight on that site's variable instead of a :math:`z_k`. :math:`z_k` may be continuous: for integral
-:math:`y` the optimum puts :math:`z_k = \min(1, Σ y)`.
+puts its weight on that site's variable instead of a :math:`z_k`.
+:math:`z_k` may be continuous: for integral :math:`y` the optimum puts
+:math:`z_k = \min(1, Σ y)`.
 """
 
 from __future__ import annotations
