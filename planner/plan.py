@@ -306,6 +306,7 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
 
 def write_plan(plan: Plan, out_dir: Path, *, on_stage: StageCallback | None = None) -> Path:
     """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing."""
+    from planner.countries import country_outlines
     from planner.maps import write_map
 
     def write(folder: Path) -> None:
@@ -319,6 +320,8 @@ def write_plan(plan: Plan, out_dir: Path, *, on_stage: StageCallback | None = No
         if plan.scenario.output.map:
             if on_stage is not None:
                 on_stage("rendering map")
-            write_map(plan, folder / "map.html")
+            # Every European outline, not only the plan's countries: neighbours
+            # give the reader their bearings.
+            write_map(plan, folder / "map.html", outlines=country_outlines())
 
     return publish_folder(out_dir, write)
