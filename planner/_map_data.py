@@ -22,11 +22,11 @@ from planner.scenario import Scenario
 COORD_DECIMALS = 5
 
 #: Brand colours; brands not listed take the next colour of ``OTHER_BRAND_COLOURS``.
-BRAND_COLOURS = {"renault": "#e0b000", "nissan": "#c3002f"}
+BRAND_COLOURS = {"renault": "#f5d000", "nissan": "#c3002f"}
 OTHER_BRAND_COLOURS = ("#1f78b4", "#33a02c", "#6a51a3", "#8c510a", "#01665e")
 DUAL_BRAND_COLOUR = "#6a3d9a"
 COVERED_COLOUR = "#1a9850"
-UNCOVERED_COLOUR = "#d73027"
+UNCOVERED_COLOUR = "#f26b00"
 REACH_COLOUR = "#0b3d91"
 
 
@@ -45,6 +45,16 @@ def fmt_int(value: Any) -> str:
     """A count with thousands separators, or ``"n/a"`` when missing."""
     number = _finite(value)
     return "n/a" if number is None else f"{round(number):,}"
+
+
+def fmt_amount(value: Any) -> str:
+    """A demand amount (sessions/day): decimals only where they carry information."""
+    number = _finite(value)
+    if number is None:
+        return "n/a"
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    return f"{number:.1f}" if abs(number) >= 10 else f"{number:.2f}"
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
@@ -172,7 +182,7 @@ def chosen_site_rows(sites: pd.DataFrame, demand: pd.DataFrame) -> list[dict[str
                     ["Country", _text(row.country)],
                     ["Dealers at site", fmt_int(row.n_dealers)],
                     ["Chargers (800 V)", fmt_int(chargers)],
-                    ["Demand served", fmt_int(row.demand_served)],
+                    ["Sessions/day served", fmt_amount(row.demand_served)],
                     ["Demand points served", fmt_int(points_per_site.get(site_id, 0))],
                     ["Population within reach", fmt_int(row.population_in_reach)],
                     ["Marginal population (only this site)", fmt_int(row.marginal_population)],
@@ -210,16 +220,21 @@ def demand_layers(demand: pd.DataFrame, limit: int) -> DemandLayers:
     population = shown["population"].to_numpy(dtype=float)
     # Radius by log population: cities stand out, villages stay visible.
     radius = np.clip(1.5 + np.log10(np.maximum(population, 1.0)) - 2.5, 1.5, 6.0)
-    top = float(np.log1p(population.max())) if len(population) else 1.0
+    # Heat by demand weight, the quantity coverage counts; square root so a few
+    # large cities do not wash out everything else.
+    weight = np.maximum(shown["weight"].to_numpy(dtype=float), 0.0)
+    uncovered_weight = weight[~shown["covered"].to_numpy(dtype=bool)]
+    top = float(uncovered_weight.max()) if len(uncovered_weight) else 0.0
+    intensity = np.sqrt(weight / top) if top > 0 else np.zeros_like(weight)
     covered: list[list[Any]] = []
     uncovered: list[list[Any]] = []
     heat: list[list[float]] = []
-    for r, row in zip(radius, shown.itertuples(index=False), strict=True):
+    for r, heat_value, row in zip(radius, intensity, shown.itertuples(index=False), strict=True):
         lat, lon = _coord(row.lat), _coord(row.lon)
         served_by = _text(row.site_id)
         pairs = [
             ["Population", fmt_int(row.population)],
-            ["Demand weight", fmt_int(row.weight)],
+            ["Sessions/day", fmt_amount(row.weight)],
             ["Country", _text(row.country)],
             ["Served by site", served_by] if row.covered else ["Served by site", "none"],
         ]
@@ -228,8 +243,7 @@ def demand_layers(demand: pd.DataFrame, limit: int) -> DemandLayers:
             covered.append(point)
         else:
             uncovered.append(point)
-            intensity = math.log1p(max(_finite(row.population) or 0.0, 0.0)) / top if top else 0.0
-            heat.append([lat, lon, round(intensity, 3)])
+            heat.append([lat, lon, round(float(min(heat_value, 1.0)), 3)])
     return DemandLayers(covered, uncovered, heat, drawn=len(shown), total=total)
 
 

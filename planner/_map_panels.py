@@ -16,6 +16,7 @@ from planner._map_data import (
     DUAL_BRAND_COLOUR,
     REACH_COLOUR,
     UNCOVERED_COLOUR,
+    fmt_amount,
     fmt_gap,
     fmt_int,
     fmt_pct,
@@ -35,8 +36,11 @@ def title_panel(title: str, scenario_name: str, model: str, sample: bool) -> str
 
 def kpi_panel(report: Mapping[str, Any]) -> str:
     """Headline figures of the report and a collapsible per-country table."""
+    covered = fmt_amount(report.get("demand_covered"))
+    total = fmt_amount(report.get("demand_total"))
     figures = [
         ("Coverage", fmt_pct(report.get("coverage_pct"))),
+        ("Sessions/day covered", f"{covered} of {total}"),
         ("Sites selected", fmt_int(report.get("sites_selected"))),
         ("Chargers", fmt_int(report.get("chargers_total"))),
         ("Optimality gap", fmt_gap(report.get("gap"))),
@@ -61,14 +65,15 @@ def country_table(report: Mapping[str, Any]) -> str:
         "<tr>"
         f"<td>{escape(str(row.get('country', '')))}</td>"
         f"<td>{escape(fmt_int(row.get('sites')))}</td>"
-        f"<td>{escape(fmt_int(row.get('demand')))}</td>"
-        f"<td>{escape(fmt_int(row.get('covered')))}</td>"
+        f"<td>{escape(fmt_amount(row.get('demand')))}</td>"
+        f"<td>{escape(fmt_amount(row.get('covered')))}</td>"
         f"<td>{escape(fmt_pct(row.get('coverage_pct')))}</td>"
         "</tr>"
         for row in rows
     )
     return (
-        '<details open id="planner-countries"><summary>By country</summary>'
+        '<details open id="planner-countries">'
+        "<summary>By country (demand in sessions/day)</summary>"
         "<table><thead><tr><th>Country</th><th>Sites</th><th>Demand</th>"
         f"<th>Covered</th><th>Coverage</th></tr></thead><tbody>{body}</tbody></table>"
         "</details>"
@@ -131,11 +136,11 @@ def legend_panel(facts: LegendFacts) -> str:
             f"Reach: {facts.reach_km:.1f} km great-circle radius "
             f"= {facts.radius_km:g} km travel / circuity {facts.circuity:g}",
         ),
-        _row(f"background:{COVERED_COLOUR}", "Demand point covered"),
+        _row(f"background:{COVERED_COLOUR}", "Demand point covered (size: population)"),
         _row(f"background:{UNCOVERED_COLOUR}", "Demand point not covered"),
         _row(
             "background:radial-gradient(circle,#bd0026,#fd8d3c,#ffffb2)",
-            "Heat: uncovered demand (by population)",
+            "Heat: uncovered demand (sessions/day)",
         ),
     ]
     note = ""

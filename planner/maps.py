@@ -113,7 +113,12 @@ def render_map(
     scenario = plan.scenario
     sites, demand = plan.sites, plan.demand
     folium_map = lib.Map(
-        location=[46.5, 4.0], zoom_start=5, tiles=None, prefer_canvas=True, control_scale=True
+        location=[46.5, 4.0],
+        zoom_start=5,
+        zoom_snap=0.5,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
     )
     drop_unused_resources(folium_map)
     figure = folium_map.get_root()

@@ -113,7 +113,7 @@ def test_popup_shows_the_site(opened: tuple[Any, PageLog]) -> None:
     page, log = opened
     text = open_popup_of(page, "Renault Lille")
     assert "Chargers (800 V)\t6" in text
-    assert "Demand served\t250,000" in text
+    assert "Sessions/day served\t51.6" in text
     assert "Population within reach\t400,000" in text
     assert "Marginal population (only this site)\t310,000" in text
     page.wait_for_function(
@@ -173,3 +173,15 @@ def test_online_basemap_is_only_fetched_when_chosen(browser: Any, map_file: Path
         page.wait_for_function("() => document.querySelectorAll('.leaflet-tile').length > 0")
         page.wait_for_timeout(200)
         assert log.blocked and all("tile.openstreetmap.org" in url for url in log.blocked)
+
+
+def test_site_markers_shrink_when_zoomed_out(opened: tuple[Any, PageLog]) -> None:
+    page, log = opened
+    far = page.evaluate(
+        """() => { const m = window[document.querySelector('.folium-map').id];
+                   const before = m.getContainer().classList.contains('planner-far');
+                   m.setZoom(4, {animate: false});
+                   return [before, m.getContainer().classList.contains('planner-far')]; }"""
+    )
+    assert far == [False, True]
+    assert log.console_errors == [] and log.page_errors == []

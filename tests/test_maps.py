@@ -16,6 +16,7 @@ from planner._map_assets import loaded_resources
 from planner._map_data import (
     chosen_site_rows,
     dealer_layers,
+    fmt_amount,
     demand_layers,
     outline_geojson,
     reach_radius_km,
@@ -55,7 +56,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
             "dealer_ids": ["R1", "N1", "N2;R2", "R3", "N3"],
             "chosen": [True, False, False, True, False],
             "chargers": [6, 0, 0, 2, 0],
-            "demand_served": [250000.0, 0.0, 0.0, 90000.0, 0.0],
+            "demand_served": [51.64, 0.0, 0.0, 15.84, 0.0],
             "population_in_reach": [400000.0, 0.0, 0.0, 120000.0, 0.0],
             "marginal_population": [310000.0, 0.0, 0.0, 30000.0, 0.0],
         }
@@ -68,7 +69,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
             "name": names,
             "country": ["FR"] * 6 + ["BE"],
             "population": [230000, 98000, 72000, 41000, 41000, 133000, 180000],
-            "weight": [230000.0, 98000.0, 72000.0, 41000.0, 41000.0, 133000.0, 180000.0],
+            "weight": [32.2, 13.7, 10.1, 5.74, 5.74, 18.6, 25.2],
             "covered": [True, True, True, True, True, False, False],
             "site_id": ["S1", "S1", "S4", "S4", "S1", "", ""],
             "lon": [3.06, 3.17, 1.86, 1.61, 2.78, 2.30, 4.35],
@@ -83,7 +84,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
                 "name": [f"Place {i}" for i in range(n_extra_demand)],
                 "country": "FR",
                 "population": rng.integers(500, 20000, n_extra_demand),
-                "weight": 1000.0,
+                "weight": 0.5,
                 "covered": rng.random(n_extra_demand) < 0.7,
                 "site_id": "",
                 "lon": rng.uniform(1.0, 4.5, n_extra_demand),
@@ -105,8 +106,8 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
         model="max_coverage",
         sense="max",
         status=Status.OPTIMAL,
-        objective=615000.0,
-        bound=615000.0,
+        objective=67.48,
+        bound=67.48,
         seconds=0.01,
         open_sites=np.array([0, 3], dtype=np.int64),
         assignment=np.array([0, 0, 3, 3, 0, -1, -1], dtype=np.int64),
@@ -117,16 +118,18 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
         "gap": 0.0,
         "sites_selected": 2,
         "chargers_total": 8,
-        "coverage_pct": 61.7,
+        "coverage_pct": 60.6,
+        "demand_total": 111.28,
+        "demand_covered": 67.48,
         "by_country": [
             {
                 "country": "FR",
                 "sites": 2,
-                "demand": 615000,
-                "covered": 482000,
+                "demand": 86.08,
+                "covered": 67.48,
                 "coverage_pct": 78.4,
             },
-            {"country": "BE", "sites": 0, "demand": 180000, "covered": 0, "coverage_pct": 0.0},
+            {"country": "BE", "sites": 0, "demand": 25.2, "covered": 0, "coverage_pct": 0.0},
             {"country": HOSTILE_NAME, "sites": 0, "demand": 0, "covered": 0, "coverage_pct": 0.0},
         ],
     }
@@ -205,10 +208,11 @@ def test_title_names_scenario_and_sample() -> None:
 
 
 def test_kpi_panel_and_country_table(page: str) -> None:
-    assert "61.7 %" in page
+    assert "60.6 %" in page
+    assert "67.5 of 111.3" in page
     assert ">8<" in page  # chargers
     assert "optimal" in page
-    assert "<td>FR</td><td>2</td><td>615,000</td><td>482,000</td><td>78.4 %</td>" in page
+    assert "<td>FR</td><td>2</td><td>86.1</td><td>67.5</td><td>78.4 %</td>" in page
 
 
 def test_legend_states_the_reach_radius(page: str) -> None:
@@ -228,7 +232,7 @@ def test_chosen_site_rows_carry_the_popup_facts() -> None:
     assert [row["title"] for row in rows] == ["Renault Lille", HOSTILE_NAME]
     first = dict(rows[0]["pairs"])
     assert first["Chargers (800 V)"] == "6"
-    assert first["Demand served"] == "250,000"
+    assert first["Sessions/day served"] == "51.6"
     assert first["Population within reach"] == "400,000"
     assert first["Marginal population (only this site)"] == "310,000"
     assert first["Demand points served"] == "3"
@@ -284,3 +288,11 @@ def test_inline_page_is_lean(page: str) -> None:
     # Leaflet and the heat plugin inlined, jQuery/Bootstrap/Font Awesome dropped.
     assert len(page) < 400_000
     assert "jQuery" not in page and "bootstrap" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.347, "0.35"), (51.64, "51.6"), (1449.09, "1,449"), (None, "n/a"), (float("nan"), "n/a")],
+)
+def test_amounts_keep_the_decimals_that_matter(value: float | None, text: str) -> None:
+    assert fmt_amount(value) == text
