@@ -16,8 +16,8 @@ from planner._map_assets import loaded_resources
 from planner._map_data import (
     chosen_site_rows,
     dealer_layers,
-    fmt_amount,
     demand_layers,
+    fmt_amount,
     outline_geojson,
     reach_radius_km,
     script_json,
