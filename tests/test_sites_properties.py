@@ -180,6 +180,16 @@ def check_accounted(result: SiteLoad) -> None:
     assert result.sites["n_dealers"].sum() == len(result.dealers)
 
 
+def check_rows(result: SiteLoad, table: Table) -> None:
+    """Each dealer row of a planned country is a dealer, on its spreadsheet row."""
+    planned = {
+        number
+        for number, (row, kind) in enumerate(zip(table.rows, table.kinds, strict=True), start=2)
+        if kind == "dealer" and row[3].upper() in {"FR", "BE", "NL"}
+    }
+    assert set(result.dealers["row"]) == planned
+
+
 def check_only_input_errors(path: Path) -> None:
     try:
         result = load(path)
@@ -211,6 +221,7 @@ def test_clean_csv_loads_and_accounts_for_every_row(
     check_accounted(result)
     assert result.counts["read"] == len(table.rows)
     assert result.counts["dropped_by_reason"] == expected_counts(table)
+    check_rows(result, table)
 
 
 @SETTINGS
@@ -242,6 +253,7 @@ def test_clean_xlsx_accounts_for_every_row(tmp_path: Path, table: Table) -> None
     result = load(write_xlsx(table, tmp_path / "dealers.xlsx"))
     check_accounted(result)
     assert result.counts["dropped_by_reason"] == expected_counts(table)
+    check_rows(result, table)
 
 
 @settings(SETTINGS, max_examples=100)
