@@ -73,7 +73,7 @@ def site_labels(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
     )
     _, labels = connected_components(graph, directed=False)
-    return labels.astype(np.int64)
+    return np.asarray(labels, dtype=np.int64)
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
