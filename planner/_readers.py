@@ -10,15 +10,18 @@ Formats, chosen by the file's suffix:
 
 * CSV / TXT / TSV: delimiter ``,`` ``;`` tab or ``|`` detected from the first
   lines (or given in the scenario); encoding UTF-8, UTF-8 or UTF-16 with a
-  byte-order mark, else Windows-1252, else Latin-1 (or given). Rows are
-  records, so a quoted name spanning two lines is one row.
-* XLSX / XLSM: the sheet named by ``layer``, else the first sheet; the first
-  non-blank row is the header.
+  byte-order mark, else Windows-1252, else Latin-1 (or given); Excel's
+  ``sep=;`` first line is honoured. Rows are records, so a quoted name
+  spanning two lines is one row.
+* XLSX / XLSM: the sheet named by ``layer``, else the first sheet.
+
+In CSV and XLSX the header is the first row with two or more filled cells, so
+a title line above the table is passed over.
 * GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GML, KML: read with pyogrio;
   the geometry's representative point, reprojected from the scenario's
   ``crs`` if given, else the file's CRS, else WGS 84, to EPSG:4326, gives
   the coordinates.
-* Parquet: GeoParquet as above, plain Parquet as a table.
+* Parquet: GeoParquet as in the previous point, plain Parquet as a table.
 
 Blank rows at the end of a file are not data and are left out; blank rows
 between data rows are kept, so the validator can count them.
