@@ -14,17 +14,16 @@ Formats, chosen by the file's suffix:
   ``sep=;`` first line is honoured. Rows are records, so a quoted name
   spanning two lines is one row.
 * XLSX / XLSM: the sheet named by ``layer``, else the first sheet.
-
-In CSV and XLSX the header is the first row with two or more filled cells, so
-a title line above the table is passed over.
 * GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GML, KML: read with pyogrio;
   the geometry's representative point, reprojected from the scenario's
   ``crs`` if given, else the file's CRS, else WGS 84, to EPSG:4326, gives
   the coordinates.
 * Parquet: GeoParquet as in the previous point, plain Parquet as a table.
 
-Blank rows at the end of a file are not data and are left out; blank rows
-between data rows are kept, so the validator can count them.
+In CSV and XLSX the header is the first row with two or more filled cells, so
+a title line above the table is passed over. Blank rows at the end of a file
+are not data and are left out; blank rows between data rows are kept, so the
+validator can count them.
 """
 
 from __future__ import annotations
