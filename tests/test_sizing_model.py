@@ -1,0 +1,347 @@
+"""The sizing model: hand-computed cases, brute force on tiny instances, infeasibility."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from planner.errors import InfeasibleError, InputError
+from planner.optimise.sizing import evaluate_sizing, sizing
+from planner.optimise.solution import SolverSettings, Status
+
+SETTINGS = SolverSettings(time_limit_s=20.0, relative_gap=1e-9, seed=0)
+
+
+def _reach(pairs: list[tuple[int, int]], shape: tuple[int, int]) -> sp.csr_matrix:
+    """A reach matrix whose pairs all have travel cost 0 (explicit zeros are pairs)."""
+    rows, cols = zip(*pairs, strict=True)
+    matrix = sp.csr_matrix((np.zeros(len(pairs)), (np.array(rows), np.array(cols))), shape=shape)
+    assert matrix.nnz == len(pairs)
+    return matrix
+
+
+def test_two_isolated_rows_need_both_sites() -> None:
+    # Rows 0 and 2 each have one site; row 1 has both. 6 sessions/hour at 1.5 per
+    # charger need 4 chargers; both sites must open: 2 × 100 + 4 × 10 = 240.
+    reach = _reach([(0, 0), (1, 0), (1, 1), (2, 1)], (3, 2))
+    out = sizing(
+        reach,
+        np.array([2.0, 2.0, 2.0]),
+        site_cost=np.array([100.0, 100.0]),
+        charger_cost=10.0,
+        capacity_per_charger=1.5,
+        max_chargers=np.array([3.0, 3.0]),
+        coverage=1.0,
+        settings=SETTINGS,
+    )
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.objective == pytest.approx(240.0)
+    assert out.solution.bound == pytest.approx(240.0)
+    np.testing.assert_array_equal(out.chargers, [2, 2])
+    np.testing.assert_array_equal(out.solution.open_sites, [0, 1])
+    np.testing.assert_allclose(out.load, [3.0, 3.0])
+    assert out.chargers_total == 4
+    assert out.solution.assignment[0] == 0 and out.solution.assignment[2] == 1
+    np.testing.assert_allclose(np.asarray(out.served.sum(axis=1)).ravel(), 1.0)
+    assert out.solution.details["chargers_total"] == 4.0
+
+
+def test_partial_coverage_serves_the_cheap_part() -> None:
+    # 3 sessions/hour at site 0 only, 1 at site 1 only; 75 % must be served.
+    # Serving row 0 alone: 100 + 2 × 10 = 120 (both sites would cost more).
+    reach = _reach([(0, 0), (1, 1)], (2, 2))
+    out = sizing(
+        reach,
+        np.array([3.0, 1.0]),
+        site_cost=np.array([100.0, 100.0]),
+        charger_cost=10.0,
+        capacity_per_charger=1.5,
+        max_chargers=np.array([np.inf, np.inf]),
+        coverage=0.75,
+        settings=SETTINGS,
+    )
+    assert out.solution.objective == pytest.approx(120.0)
+    np.testing.assert_array_equal(out.chargers, [2, 0])
+    np.testing.assert_array_equal(out.solution.assignment, [0, -1])
+    assert out.solution.details["coverage_of_reachable"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(("penalty", "expected", "chargers"), [(50.0, 50.0, 0), (200.0, 110.0, 1)])
+def test_penalty_decides_whether_to_serve(penalty: float, expected: float, chargers: int) -> None:
+    # One row of 1 session/hour; serving it costs 100 + 10 = 110, leaving it P × 1.
+    reach = _reach([(0, 0)], (1, 1))
+    out = sizing(
+        reach,
+        np.array([1.0]),
+        site_cost=np.array([100.0]),
+        charger_cost=10.0,
+        capacity_per_charger=1.5,
+        max_chargers=np.array([4.0]),
+        coverage=0.0,
+        unserved_penalty=penalty,
+        settings=SETTINGS,
+    )
+    assert out.solution.objective == pytest.approx(expected)
+    assert int(out.chargers[0]) == chargers
+
+
+def test_charger_limit_splits_demand_and_explicit_zero_is_a_pair() -> None:
+    # Each site takes one charger (1.5/h), so the 3 sessions/hour of row 0 split:
+    # 1.5 to site 0 and 1.5 to site 1; the pairs are stored zeros (zero travel cost).
+    reach = _reach([(0, 0), (0, 1)], (1, 2))
+    out = sizing(
+        reach,
+        np.array([3.0]),
+        site_cost=np.array([10.0, 50.0]),
+        charger_cost=np.array([5.0, 5.0]),
+        capacity_per_charger=1.5,
+        max_chargers=np.array([1.0, 1.0]),
+        coverage=1.0,
+        settings=SETTINGS,
+    )
+    assert out.solution.objective == pytest.approx(10 + 50 + 5 + 5)
+    np.testing.assert_array_equal(out.chargers, [1, 1])
+    np.testing.assert_allclose(out.served.toarray(), [[0.5, 0.5]])
+
+
+def test_fixed_and_excluded_sites() -> None:
+    reach = _reach([(0, 0), (0, 1), (1, 1)], (2, 3))
+    common = {
+        "site_cost": np.array([10.0, 30.0, 20.0]),
+        "charger_cost": 1.0,
+        "capacity_per_charger": 2.0,
+        "max_chargers": np.array([5.0, 5.0, 5.0]),
+        "coverage": 0.5,
+        "settings": SETTINGS,
+    }
+    demand = np.array([1.0, 1.0])
+    free = sizing(reach, demand, **common)  # type: ignore[arg-type]
+    assert free.solution.objective == pytest.approx(11.0)
+    # Site 2 reaches nobody but is already equipped: it opens with one charger.
+    fixed = sizing(reach, demand, fixed=np.array([False, False, True]), **common)  # type: ignore[arg-type]
+    assert fixed.solution.objective == pytest.approx(11.0 + 21.0)
+    np.testing.assert_array_equal(fixed.chargers, [1, 0, 1])
+    np.testing.assert_array_equal(fixed.solution.open_sites, [0, 2])
+    excluded = sizing(reach, demand, excluded=np.array([True, False, False]), **common)  # type: ignore[arg-type]
+    assert excluded.solution.objective == pytest.approx(31.0)
+    np.testing.assert_array_equal(excluded.chargers, [0, 1, 0])
+    # Coverage counts only demand within reach of a site that is not excluded.
+    assert excluded.solution.details["demand_within_reach"] == pytest.approx(2.0)
+
+
+def test_identical_reach_sets_merge_and_every_row_gets_its_share() -> None:
+    reach = _reach([(0, 0), (1, 0), (2, 0), (3, 1)], (5, 2))
+    out = sizing(
+        reach,
+        np.array([1.0, 1.0, 1.0, 0.5, 7.0]),  # row 4 reaches no site
+        site_cost=np.array([10.0, 10.0]),
+        charger_cost=1.0,
+        capacity_per_charger=1.0,
+        max_chargers=np.array([10.0, 10.0]),
+        coverage=1.0,
+        settings=SETTINGS,
+    )
+    assert out.solution.details["rows_in_model"] == 2.0
+    assert out.solution.details["rows_before_aggregation"] == 4.0
+    np.testing.assert_array_equal(out.solution.assignment, [0, 0, 0, 1, -1])
+    np.testing.assert_array_equal(out.chargers, [3, 1])
+    assert out.solution.details["demand_reachable"] == pytest.approx(3.5)
+
+
+def _brute_force(
+    reach: sp.csr_matrix,
+    demand: np.ndarray,
+    site_cost: np.ndarray,
+    charger_cost: float,
+    capacity: float,
+    limit: np.ndarray,
+    coverage: float,
+    penalty: float | None,
+) -> float:
+    """Least cost over every charger vector, the best split assignment found by an LP."""
+    n_demand, n_sites = reach.shape
+    rows, cols = reach.nonzero()
+    pairs = len(rows)
+    reachable = demand[np.diff(reach.indptr) > 0].sum()
+    best = np.inf
+    for counts in itertools.product(*[range(int(m) + 1) for m in limit]):
+        count = np.array(counts, dtype=float)
+        # max Σ λ_i x_ij s.t. Σ_j x_ij ≤ 1, Σ_i λ_i x_ij ≤ μ n_j, 0 ≤ x ≤ 1.
+        a_rows = np.zeros((n_demand, pairs))
+        a_rows[rows, np.arange(pairs)] = 1.0
+        a_sites = np.zeros((n_sites, pairs))
+        a_sites[cols, np.arange(pairs)] = demand[rows]
+        lp = linprog(
+            -demand[rows],
+            A_ub=np.vstack([a_rows, a_sites]),
+            b_ub=np.concatenate([np.ones(n_demand), capacity * count]),
+            bounds=(0, 1),
+            method="highs",
+        )
+        served = -lp.fun
+        if served < coverage * reachable - 1e-9:
+            continue
+        cost = site_cost[count > 0].sum() + charger_cost * count.sum()
+        if penalty is not None:
+            cost += penalty * (demand.sum() - served)
+        best = min(best, cost)
+    return float(best)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_matches_brute_force_on_tiny_instances(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_demand, n_sites = 6, 4
+    mask = rng.random((n_demand, n_sites)) < 0.45
+    reach = sp.csr_matrix(np.where(mask, rng.random((n_demand, n_sites)) + 0.1, 0.0))
+    demand = rng.integers(1, 6, n_demand).astype(float)
+    site_cost = rng.integers(20, 80, n_sites).astype(float)
+    limit = rng.integers(1, 3, n_sites).astype(float)
+    penalty = None if seed % 2 else 9.0
+    coverage = 0.6 if seed % 2 else 0.3
+    args = (reach, demand, site_cost, 7.0, 2.5, limit, coverage, penalty)
+    expected = _brute_force(*args)
+    if not np.isfinite(expected):
+        with pytest.raises(InfeasibleError):
+            sizing(
+                reach,
+                demand,
+                site_cost=site_cost,
+                charger_cost=7.0,
+                capacity_per_charger=2.5,
+                max_chargers=limit,
+                coverage=coverage,
+                unserved_penalty=penalty,
+                settings=SETTINGS,
+            )
+        return
+    out = sizing(
+        reach,
+        demand,
+        site_cost=site_cost,
+        charger_cost=7.0,
+        capacity_per_charger=2.5,
+        max_chargers=limit,
+        coverage=coverage,
+        unserved_penalty=penalty,
+        settings=SETTINGS,
+    )
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.objective == pytest.approx(expected, rel=1e-6)
+    assert out.solution.bound <= out.solution.objective + 1e-6
+    check = evaluate_sizing(
+        reach,
+        demand,
+        chargers=out.chargers,
+        served=out.served,
+        site_cost=site_cost,
+        charger_cost=7.0,
+        capacity_per_charger=2.5,
+        max_chargers=limit,
+        coverage=coverage,
+        unserved_penalty=penalty,
+    )
+    assert check.feasible, check.violations
+    assert check.objective == pytest.approx(out.solution.objective)
+
+
+def test_unreachable_coverage_target_names_the_numbers() -> None:
+    reach = _reach([(0, 0), (1, 1)], (2, 2))
+    with pytest.raises(InfeasibleError, match=r"coverage target 90\.0%.*at most 6 \(60\.0%\)"):
+        sizing(
+            reach,
+            np.array([5.0, 5.0]),
+            site_cost=np.array([1.0, 1.0]),
+            charger_cost=1.0,
+            capacity_per_charger=1.0,
+            max_chargers=np.array([3.0, 3.0]),
+            coverage=0.9,
+            settings=SETTINGS,
+        )
+
+
+def test_other_infeasibilities_and_bad_input() -> None:
+    reach = _reach([(0, 0)], (1, 2))
+    common = {
+        "site_cost": np.array([1.0, 1.0]),
+        "charger_cost": 1.0,
+        "capacity_per_charger": 1.0,
+        "coverage": 0.5,
+        "settings": SETTINGS,
+    }
+    with pytest.raises(InfeasibleError, match="both fixed and excluded"):
+        sizing(
+            reach,
+            np.array([1.0]),
+            max_chargers=np.array([2.0, 2.0]),
+            fixed=np.array([True, False]),
+            excluded=np.array([True, False]),
+            **common,  # type: ignore[arg-type]
+        )
+    with pytest.raises(InfeasibleError, match="no charger"):
+        sizing(
+            reach,
+            np.array([1.0]),
+            max_chargers=np.array([2.0, 0.0]),
+            fixed=np.array([False, True]),
+            **common,  # type: ignore[arg-type]
+        )
+    with pytest.raises(InputError) as caught:
+        sizing(
+            reach,
+            np.array([-1.0]),
+            site_cost=np.array([1.0]),
+            charger_cost=1.0,
+            capacity_per_charger=0.0,
+            max_chargers=np.array([1.5, 2.0]),
+            coverage=2.0,
+        )
+    assert len(caught.value.problems) == 5
+
+
+def test_evaluator_reports_violations() -> None:
+    reach = _reach([(0, 0)], (1, 2))
+    served = sp.csr_matrix(np.array([[0.5, 0.6]]))
+    check = evaluate_sizing(
+        reach,
+        np.array([4.0]),
+        chargers=np.array([1, 0]),
+        served=served,
+        site_cost=np.array([1.0, 1.0]),
+        charger_cost=1.0,
+        capacity_per_charger=1.0,
+        max_chargers=np.array([0.0, 1.0]),
+        coverage=1.0,
+    )
+    text = " ".join(check.violations)
+    expected = ("out of its reach", "over 100 %", "over capacity", "charger limit", "coverage")
+    for fragment in expected:
+        assert fragment in text
+
+
+def test_medium_instance_is_proven_optimal_quickly() -> None:
+    rng = np.random.default_rng(7)
+    n_demand, n_sites = 400, 60
+    demand_xy = rng.random((n_demand, 2)) * 100
+    site_xy = rng.random((n_sites, 2)) * 100
+    distance = np.hypot(*(demand_xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
+    reach = sp.csr_matrix(np.where(distance <= 20, distance, 0.0))
+    demand = rng.gamma(2.0, 0.5, n_demand)
+    out = sizing(
+        reach,
+        demand,
+        site_cost=rng.uniform(30_000, 80_000, n_sites),
+        charger_cost=120_000.0,
+        capacity_per_charger=1.6,
+        max_chargers=rng.integers(2, 9, n_sites).astype(float),
+        coverage=0.9,
+        settings=SolverSettings(time_limit_s=30.0, relative_gap=1e-4, seed=0),
+    )
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.gap <= 1e-4
+    assert out.solution.details["coverage_of_reachable"] >= 0.9 - 1e-6
+    assert out.solution.seconds < 30.0
