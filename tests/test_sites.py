@@ -288,3 +288,17 @@ def test_full_scale_sample_network_loads_quickly() -> None:
     dual = result.sites[result.sites["brands"] == "Nissan;Renault"]
     assert len(dual) == counts["merged"] > 0
     assert seconds < 10.0  # about one second on one core; generous for shared machines
+
+
+def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
+    path = write(tmp_path, ["1,Renault Paris,Renault,FR,48.8566,2.3522"])
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=[DealerFile(path=path, crs="EPSG:99999")]), countries=None)
+    assert str(caught.value.problems[0]).startswith(
+        "dealers.csv, field 'crs': unknown CRS 'EPSG:99999': "
+    )
+    with pytest.raises(InputError) as caught:
+        load_sites(
+            DealersConfig(files=[DealerFile(path=path, encoding="klingon")]), countries=None
+        )
+    assert str(caught.value) == "dealers.csv, field 'encoding': unknown text encoding 'klingon'"
