@@ -25,19 +25,13 @@ import html
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 from branca.element import Element
 
 from planner import _map_data as data
-from planner._map_assets import (
-    MapAssets,
-    drop_unused_resources,
-    folium_module,
-    loaded_resources,
-    plugins_module,
-)
+from planner._map_assets import MapAssets, folium_module, loaded_resources, plugins_module
+from planner._map_base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner._map_layers import JsonLayer
 from planner._map_panels import LegendFacts, kpi_panel, legend_panel, title_panel
 from planner.plan import Plan
@@ -45,35 +39,6 @@ from planner.plan import Plan
 __all__ = ["LAYER_NAMES", "MapAssets", "render_map", "write_map"]
 
 log = logging.getLogger(__name__)
-
-#: Names of the fixed layers in the layer control (brand layers are named per brand).
-LAYER_NAMES = {
-    "outlines": "Country outlines (offline)",
-    "plain": "Plain background (offline)",
-    "osm": "OpenStreetMap (online)",
-    "positron": "CartoDB Positron (online)",
-    "multi_brand": "Dual-brand dealer sites",
-    "chosen": "Chosen 800 V sites",
-    "reach": "Reach circles",
-    "covered": "Demand covered",
-    "uncovered": "Demand not covered",
-    "heat": "Uncovered demand (heat)",
-}
-
-
-_OSM_CREDIT = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-)
-#: Online basemaps offered in the layer control: URL template and attribution.
-#: Written out rather than looked up by provider name, so no lookup can change them.
-_ONLINE_TILES = {
-    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_CREDIT),
-    "positron": (
-        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        _OSM_CREDIT + ' &copy; <a href="https://carto.com/attributions">CARTO</a>',
-    ),
-}
-
 
 #: Yellow to dark red, as the legend's swatch shows.
 _HEAT_GRADIENT = {0.3: "#ffffb2", 0.6: "#fd8d3c", 1.0: "#bd0026"}
@@ -112,26 +77,16 @@ def render_map(
     lib = folium_module(assets)
     scenario = plan.scenario
     sites, demand = plan.sites, plan.demand
-    folium_map = lib.Map(
-        location=[46.5, 4.0],
-        zoom_start=5,
-        zoom_snap=0.5,
-        tiles=None,
-        prefer_canvas=True,
-        control_scale=True,
-    )
-    drop_unused_resources(folium_map)
+    folium_map = new_map(lib)
     figure = folium_map.get_root()
     figure.title = html.escape(f"{scenario.title} ({scenario.name})")
-
-    JsonLayer("panes").add_to(folium_map)
-    _add_basemaps(lib, folium_map, outlines)
+    prepare_map(lib, folium_map, outlines)
 
     dealers = data.dealer_layers(sites)
     for brand, rows in dealers.by_brand.items():
         colour = dealers.colours[brand]
         style = {"color": "#333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
-        _json_group(lib, folium_map, brand_layer_name(brand), JsonLayer("points", rows, style))
+        json_group(lib, folium_map, brand_layer_name(brand), JsonLayer("points", rows, style))
     if dealers.multi_brand:
         style = {
             "color": "#111",
@@ -139,7 +94,7 @@ def render_map(
             "fillColor": data.DUAL_BRAND_COLOUR,
             "fillOpacity": 0.95,
         }
-        _json_group(
+        json_group(
             lib,
             folium_map,
             LAYER_NAMES["multi_brand"],
@@ -153,7 +108,7 @@ def render_map(
     ):
         style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
         layer = JsonLayer("points", rows, style, True)
-        _json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
+        json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
     if demand_layers.heat:
         plugins_module(assets).HeatMap(
             demand_layers.heat,
@@ -177,13 +132,13 @@ def render_map(
             "fillOpacity": 0.05,
             "interactive": False,
         }
-        _json_group(
+        json_group(
             lib,
             folium_map,
             LAYER_NAMES["reach"],
             JsonLayer("circles", centres, reach_km * 1000.0, style),
         )
-    _json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen))
+    json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen))
 
     lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
     box = data.bounds(sites, demand)
@@ -253,31 +208,3 @@ def write_map(
         tmp.unlink(missing_ok=True)
         raise
     return target
-
-
-def _add_basemaps(lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None) -> None:
-    """The offline basemap (shown) and the online tile layers (offered, not shown)."""
-    if outlines is not None and len(outlines):
-        style = {"color": "#7a7a7a", "weight": 1, "fillColor": "#f7f6f2", "fillOpacity": 1}
-        layer = JsonLayer("outlines", data.outline_geojson(outlines), style)
-        _json_group(lib, folium_map, LAYER_NAMES["outlines"], layer, overlay=False)
-    else:
-        lib.FeatureGroup(name=LAYER_NAMES["plain"], overlay=False, show=True).add_to(folium_map)
-    for key, (url, attribution) in _ONLINE_TILES.items():
-        lib.TileLayer(
-            url, attr=attribution, name=LAYER_NAMES[key], overlay=False, show=False, max_zoom=19
-        ).add_to(folium_map)
-
-
-def _json_group(
-    lib: Any,
-    folium_map: Any,
-    name: str,
-    layer: JsonLayer,
-    show: bool = True,
-    *,
-    overlay: bool = True,
-) -> None:
-    group = lib.FeatureGroup(name=name, overlay=overlay, show=show)
-    layer.add_to(group)
-    group.add_to(folium_map)
