@@ -204,6 +204,58 @@ def size_sites(sites: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
     return sites
 
 
+@dataclass(frozen=True)
+class PlanInputs:
+    """What every solve of a scenario shares: sites, demand points and reach.
+
+    Attributes
+    ----------
+    sites
+        Candidate sites (see :class:`planner.sites.SiteLoad`), index 0..n-1.
+    demand
+        Demand points (see :func:`planner.demand.load_demand`), index 0..m-1.
+    reach
+        Travel cost of every (demand, site) pair within reach, CSR.
+    counts
+        Rows read, dropped and merged per input, for ``report.json``.
+    """
+
+    sites: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    reach: sp.csr_matrix
+    counts: dict[str, Any]
+
+
+def load_inputs(scenario: Scenario, *, clock: _Clock | None = None) -> PlanInputs:
+    """Read dealers and demand and compute reach, once for any number of solves."""
+    clock = clock or _Clock(None)
+    with clock.stage("reading dealers"):
+        site_load: SiteLoad = load_sites(
+            scenario.dealers, countries=list(scenario.demand.countries)
+        )
+        sites = site_load.sites.reset_index(drop=True)
+    with clock.stage("reading demand"):
+        demand = load_demand(scenario.demand)
+        demand_counts = dict(demand.attrs.get("counts", {}))
+        demand = demand.reset_index(drop=True)
+    with clock.stage("computing reach"):
+        reach = reach_matrix(
+            demand["lon"],
+            demand["lat"],
+            sites["lon"],
+            sites["lat"],
+            radius_km=scenario.travel.radius_km,
+            circuity=scenario.travel.circuity,
+        )
+    counts = {
+        "dealers": site_load.counts,
+        "demand": demand_counts,
+        "reach_pairs": int(reach.nnz),
+        "warnings": [str(w) for w in site_load.warnings],
+    }
+    return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts)
+
+
 def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -> Plan:
     """Run a scenario end to end.
 
@@ -224,42 +276,36 @@ def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -
         The solver failed.
     """
     clock = _Clock(on_stage)
-    countries = list(scenario.demand.countries)
-    with clock.stage("reading dealers"):
-        site_load: SiteLoad = load_sites(scenario.dealers, countries=countries)
-        sites = site_load.sites.reset_index(drop=True)
-    with clock.stage("reading demand"):
-        demand = load_demand(scenario.demand)
-        demand_counts = dict(demand.attrs.get("counts", {}))
-        demand = demand.reset_index(drop=True)
-    with clock.stage("computing reach"):
-        reach = reach_matrix(
-            demand["lon"],
-            demand["lat"],
-            sites["lon"],
-            sites["lat"],
-            radius_km=scenario.travel.radius_km,
-            circuity=scenario.travel.circuity,
-        )
-    with clock.stage(f"solving {scenario.model.name}"):
+    inputs = load_inputs(scenario, clock=clock)
+    stage = f"solving {scenario.model.name}"
+    with clock.stage(stage):
         solution = solve_model(
             scenario,
-            reach,
-            demand["weight"].to_numpy(dtype=np.float64),
-            fixed=sites["fixed"].to_numpy(dtype=bool),
-            excluded=sites["excluded"].to_numpy(dtype=bool),
+            inputs.reach,
+            inputs.demand["weight"].to_numpy(dtype=np.float64),
+            fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
+            excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
         )
-    solve_seconds = clock.seconds[f"solving {scenario.model.name}"]
-    sites, demand = coverage_tables(sites, demand, reach, solution)
+    return assemble_plan(
+        scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
+    )
+
+
+def assemble_plan(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    solution: Solution,
+    *,
+    clock: _Clock,
+    solve_seconds: float,
+) -> Plan:
+    """Turn a solution into a :class:`Plan`: coverage flags, sized sites, report."""
+    sites, demand = coverage_tables(inputs.sites, inputs.demand, inputs.reach, solution)
     sites = size_sites(sites, scenario)
-    inputs = {
-        "dealers": site_load.counts,
-        "demand": demand_counts,
-        "reach_pairs": int(reach.nnz),
-        "warnings": [str(w) for w in site_load.warnings],
-    }
     seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
-    report = build_report(scenario, sites, demand, solution, inputs=inputs, seconds=seconds)
+    report = build_report(
+        scenario, sites, demand, solution, inputs=inputs.counts, seconds=seconds
+    )
     return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
 
 
