@@ -97,14 +97,15 @@ var plannerMap = (function () {
     });
   }
 
-  /* rows: {lat, lon, size, chargers, title, pairs} */
+  /* rows: {lat, lon, size, chargers, title, pairs, kind}; kind (optional) is one
+     of the planner's own words (kept, added, removed), never input text. */
   function sites(group, rows) {
     rows.forEach(function (row) {
       var label = document.createElement("span");
       label.className = "planner-site-dot";
       label.textContent = String(row.chargers);
       var icon = L.divIcon({
-        className: "planner-site",
+        className: "planner-site" + (row.kind ? " planner-site-" + row.kind : ""),
         html: label,
         iconSize: [row.size, row.size],
         popupAnchor: [0, -row.size / 2]
@@ -173,6 +174,16 @@ MAP_CSS = """
   width: 100%; height: 100%; background: #0b3d91; color: #fff; border: 2px solid #fff;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700;
   font-size: 11px; box-sizing: border-box; transition: transform 0.2s; }
+.planner-site-added .planner-site-dot { background: #1a9850; }
+.planner-site-removed .planner-site-dot { background: #d73027; }
+.planner-pane-label { top: 10px; font-weight: 700; }
+.planner-diff { bottom: 24px; left: 50%; transform: translateX(-50%); max-height: 45%;
+  overflow: auto; font-size: 12px; }
+.planner-diff table { border-collapse: collapse; }
+.planner-diff th, .planner-diff td { padding: 1px 6px; text-align: right; }
+.planner-diff th:first-child, .planner-diff td:first-child { text-align: left; }
+.planner-diff thead th { border-bottom: 1px solid #bbb; }
+.planner-diff summary { cursor: pointer; font-weight: 600; margin-top: 4px; }
 .planner-far .planner-site-dot { transform: scale(0.45); font-size: 0; border-width: 1px; }
 .planner-popup-title { font-weight: 700; margin-bottom: 4px; }
 .planner-popup-table th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0;

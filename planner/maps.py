@@ -32,11 +32,21 @@ from branca.element import Element
 from planner import _map_data as data
 from planner._map_assets import MapAssets, folium_module, loaded_resources, plugins_module
 from planner._map_base import LAYER_NAMES, json_group, new_map, prepare_map
+from planner._map_compare import read_plan_folders
+from planner._map_dual import render_comparison_page
 from planner._map_layers import JsonLayer
 from planner._map_panels import LegendFacts, kpi_panel, legend_panel, title_panel
 from planner.plan import Plan
 
-__all__ = ["LAYER_NAMES", "MapAssets", "render_map", "write_map"]
+__all__ = [
+    "LAYER_NAMES",
+    "MapAssets",
+    "brand_layer_name",
+    "render_comparison",
+    "render_map",
+    "write_comparison",
+    "write_map",
+]
 
 log = logging.getLogger(__name__)
 
@@ -196,10 +206,63 @@ def write_map(
     Path
         The written file.
     """
-    target = Path(path)
-    page = render_map(plan, outlines=outlines, assets=assets)
+    return _write_page(render_map(plan, outlines=outlines, assets=assets), Path(path))
+
+
+def render_comparison(
+    plan_a_dir: str | os.PathLike[str],
+    plan_b_dir: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> str:
+    """The HTML page comparing two written plans in synchronised side-by-side maps.
+
+    Parameters
+    ----------
+    plan_a_dir, plan_b_dir
+        Output folders of ``planner run`` (``report.json`` and ``sites.csv``
+        required, ``scenario.toml`` read when present). A is drawn on the
+        left, B on the right.
+    outlines, assets
+        As for :func:`render_map`.
+
+    Returns
+    -------
+    str
+        The HTML document: both plans' chosen sites marked kept, added or
+        removed, their reach circles, and a panel with the change of
+        coverage, sites and chargers in total and per country.
+
+    Raises
+    ------
+    InputError
+        When a folder lacks a file or a column, naming every problem of both.
+    """
+    plan_a, plan_b = read_plan_folders(plan_a_dir, plan_b_dir)
+    page = render_comparison_page(plan_a, plan_b, outlines=outlines, assets=assets)
+    log.info(
+        "comparison map: %s and %s, %.1f MB", plan_a.name, plan_b.name, len(page.encode()) / 1e6
+    )
+    return page
+
+
+def write_comparison(
+    plan_a_dir: str | os.PathLike[str],
+    plan_b_dir: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> Path:
+    """Render :func:`render_comparison` and write it to ``path`` atomically."""
+    page = render_comparison(plan_a_dir, plan_b_dir, outlines=outlines, assets=assets)
+    return _write_page(page, Path(path))
+
+
+def _write_page(page: str, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A plain open() (not mkstemp) so the map gets the usual umask permissions.
+    # A plain write (not mkstemp) so the page gets the usual umask permissions.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(page, encoding="utf-8")

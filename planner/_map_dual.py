@@ -1,0 +1,175 @@
+"""The comparison page: two written plans in synchronised side-by-side maps.
+
+Plan A is on the left, plan B on the right; panning or zooming one moves the
+other (folium's ``DualMap``, Leaflet.Sync). Chosen sites are coloured by what
+happened to them: kept (in both plans), removed (only in A, left map) or
+added (only in B, right map). A panel at the bottom gives the change of the
+key figures, the sites kept, added and removed, and the coverage change per
+country.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+from branca.element import Element
+
+from planner import _map_data as data
+from planner._map_assets import MapAssets, drop_unused_resources, folium_module, plugins_module
+from planner._map_base import LAYER_NAMES, json_group, map_options, prepare_map
+from planner._map_compare import PlanDiff, WrittenPlan, compare_plans
+from planner._map_layers import JsonLayer
+
+Side = Literal["A", "B"]
+
+#: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`.
+KIND_COLOURS = {"kept": "#0b3d91", "added": "#1a9850", "removed": "#d73027"}
+
+
+def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> list[dict[str, Any]]:
+    """Marker rows of one side's chosen sites, each marked kept, added or removed."""
+    other_chargers = dict(zip(other.chosen["site_id"], other.chosen["chargers"], strict=True))
+    # One scale for both maps, so equal markers mean equal chargers left and right.
+    max_chargers = max(
+        1,
+        int(plan.chosen["chargers"].max() if len(plan.chosen) else 0),
+        int(other.chosen["chargers"].max() if len(other.chosen) else 0),
+    )
+    rows = []
+    for row in plan.chosen.to_dict("records"):
+        site_id = str(row["site_id"])
+        chargers = int(row["chargers"])
+        if site_id in other_chargers:
+            kind, change = "kept", "in both plans"
+        elif side == "A":
+            kind, change = "removed", "only in A (removed in B)"
+        else:
+            kind, change = "added", "only in B (added)"
+        chargers_a = chargers if side == "A" else other_chargers.get(site_id)
+        chargers_b = chargers if side == "B" else other_chargers.get(site_id)
+        pairs = [
+            ["Site", site_id],
+            ["Change", change],
+            ["Brands", " + ".join(data.brand_list(row["brands"]))],
+            ["Country", str(row["country"])],
+            ["Chargers in A", "none" if chargers_a is None else data.fmt_int(chargers_a)],
+            ["Chargers in B", "none" if chargers_b is None else data.fmt_int(chargers_b)],
+        ]
+        for column, label in (
+            ("demand_served", f"Sessions/day served in {side}"),
+            ("population_in_reach", "Population within reach"),
+            ("marginal_population", f"Marginal population in {side}"),
+        ):
+            if column in plan.sites.columns:
+                value = row[column]
+                shown = data.fmt_amount(value) if column == "demand_served" else data.fmt_int(value)
+                pairs.append([label, shown])
+        rows.append(
+            {
+                "lat": round(float(row["lat"]), data.COORD_DECIMALS),
+                "lon": round(float(row["lon"]), data.COORD_DECIMALS),
+                "size": round(18 + 18 * math.sqrt(chargers / max_chargers)),
+                "chargers": chargers,
+                "title": str(row["name"]),
+                "pairs": pairs,
+                "kind": kind,
+            }
+        )
+    return rows
+
+
+def render_comparison_page(
+    a: WrittenPlan,
+    b: WrittenPlan,
+    *,
+    outlines: gpd.GeoDataFrame | None,
+    assets: MapAssets,
+) -> str:
+    """The HTML of the two-pane comparison of plans ``a`` and ``b``."""
+    lib = folium_module(assets)
+    dual = plugins_module(assets).DualMap(layout="horizontal", **map_options())
+    diff = compare_plans(a, b)
+    sides: list[tuple[Side, WrittenPlan, WrittenPlan, Any]] = [
+        ("A", a, b, dual.m1),
+        ("B", b, a, dual.m2),
+    ]
+    for side, plan, other, folium_map in sides:
+        drop_unused_resources(folium_map)
+        prepare_map(lib, folium_map, outlines)
+        rows = comparison_site_rows(plan, other, side)
+        reach_km = plan.radius_km / plan.circuity
+        style = {
+            "color": data.REACH_COLOUR,
+            "weight": 1,
+            "opacity": 0.6,
+            "fillOpacity": 0.05,
+            "interactive": False,
+        }
+        centres = [[row["lat"], row["lon"]] for row in rows]
+        circles = JsonLayer("circles", centres, reach_km * 1000.0, style)
+        json_group(lib, folium_map, LAYER_NAMES["reach"], circles)
+        json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", rows))
+        lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)
+    box = data.bounds(pd.concat([a.chosen, b.chosen]), pd.DataFrame({"lat": [], "lon": []}))
+    if box is not None:
+        # Room for the pane labels at the top and the change panel at the bottom.
+        dual.fit_bounds(box, padding_top_left=(20, 80), padding_bottom_right=(20, 260))
+    figure = dual.get_root()
+    figure.title = html.escape(f"Comparison: {a.name} and {b.name}")
+    figure.html.add_child(Element(_labels(a, b) + _diff_panel(a, b, diff)), name="planner_panels")
+    page: str = figure.render()
+    return page
+
+
+def _labels(a: WrittenPlan, b: WrittenPlan) -> str:
+    def label(side: Side, plan: WrittenPlan, left: str) -> str:
+        return (
+            f'<div class="planner-panel planner-pane-label" id="planner-pane-{side.lower()}" '
+            f'style="left:{left};transform:translateX(-50%);max-width:40%;text-align:center">'
+            f"{side}: {html.escape(plan.title)} ({html.escape(plan.name)})</div>"
+        )
+
+    return label("A", a, "25%") + label("B", b, "75%")
+
+
+def _table(head: list[str], rows: Sequence[tuple[str, ...]]) -> str:
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
+    swatch = (
+        '<span class="planner-swatch" style="display:inline-block;vertical-align:middle;'
+        'background:{colour};border:2px solid #fff;box-shadow:0 0 2px #000"></span>'
+    )
+    counts = " &middot; ".join(
+        f"{swatch.format(colour=KIND_COLOURS[kind])} {label} <b>{len(ids):,}</b>"
+        for kind, label, ids in (
+            ("kept", "kept", diff.kept),
+            ("added", "added (B only)", diff.added),
+            ("removed", "removed (A only)", diff.removed),
+        )
+    )
+    reach = " &middot; ".join(
+        f"reach {side}: {p.radius_km / p.circuity:.1f} km great-circle "
+        f"= {p.radius_km:g} km / circuity {p.circuity:g}"
+        for side, p in (("A", a), ("B", b))
+    )
+    return (
+        '<div class="planner-panel planner-diff" id="planner-diff">'
+        "<h2>From A to B</h2>"
+        + _table(["", "A", "B", "Change"], diff.totals)
+        + f'<div class="planner-note" id="planner-diff-sites">Sites: {counts}</div>'
+        + f'<div class="planner-note">{reach}; marker area and number = chargers</div>'
+        + '<details open id="planner-diff-countries"><summary>Coverage by country</summary>'
+        + _table(["Country", "A", "B", "Change", "Sites A", "Sites B"], diff.by_country)
+        + "</details></div>"
+    )
