@@ -10,6 +10,8 @@ zeros are real pairs at zero cost).
 """
 
 from planner.optimise.coverage import max_coverage, set_cover
+from planner.optimise.facility_location import facility_location
+from planner.optimise.p_center import p_center
 from planner.optimise.p_median import p_median
 from planner.optimise.solution import Solution, SolverSettings, Status
 
@@ -17,7 +19,9 @@ __all__ = [
     "Solution",
     "SolverSettings",
     "Status",
+    "facility_location",
     "max_coverage",
+    "p_center",
     "p_median",
     "set_cover",
 ]

@@ -119,13 +119,16 @@ def _parameters(backend: str, settings: SolverSettings) -> str:
 
 
 def solve_milp(milp: Milp, settings: SolverSettings, *, backend: str = "highs") -> MilpResult:
-    """Solve ``milp`` with the named OR-Tools backend (``highs``, ``scip`` or ``sat``).
+    """Solve ``milp`` with ``settings.backend``, or else the model's ``backend`` default.
+
+    Backends are ``highs``, ``scip`` and ``sat`` (CP-SAT).
 
     Raises
     ------
     SolverError
         When the backend is unavailable or ends abnormally (not infeasible).
     """
+    backend = settings.backend or backend
     model = mb.Model()
     helper: Any = model.helper  # the pybind stubs mistype numpy arguments
     arrays: list[Any] = [milp.lower, milp.upper, milp.objective, milp.row_lower, milp.row_upper]

@@ -27,9 +27,7 @@ BoolArray = npt.NDArray[np.bool_]
 _ROW_BLOCK = 2048
 
 
-def dominated_sites(
-    rows: sp.csr_matrix, costs: FloatArray, candidates: BoolArray
-) -> BoolArray:
+def dominated_sites(rows: sp.csr_matrix, costs: FloatArray, candidates: BoolArray) -> BoolArray:
     """Candidate sites covering a subset of another candidate's rows at no lower cost.
 
     Among sites with identical row sets and costs the lowest index survives.

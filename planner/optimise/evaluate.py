@@ -94,3 +94,68 @@ def p_center_objective(reach: sp.csr_matrix, open_sites: npt.ArrayLike) -> float
     if not np.any(reachable):
         return 0.0
     return float(np.max(cost[reachable]))
+
+
+def facility_location_objective(
+    opening_costs: FloatArray, costs: sp.csr_matrix, open_sites: npt.ArrayLike
+) -> float:
+    """Opening costs of the open sites plus, for every reachable customer, its cheapest
+    open site's service cost (``inf`` when a reachable customer has none)."""
+    service = p_median_objective(costs, np.ones(costs.shape[0]), open_sites)
+    return float(np.sum(opening_costs[np.asarray(open_sites, dtype=np.int64)])) + service
+
+
+def allocation_matrix(
+    costs: sp.csr_matrix, reachable: BoolArray, rows: sp.csr_matrix, shares: FloatArray
+) -> sp.csr_matrix:
+    """Customers × sites shares from per-pair shares of ``rows`` (the reachable rows)."""
+    counts = np.zeros(costs.shape[0], dtype=np.int64)
+    counts[reachable] = np.diff(rows.indptr)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return sp.csr_matrix((shares, rows.indices.copy(), indptr), shape=costs.shape)
+
+
+def capacitated_objective(
+    opening_costs: FloatArray,
+    costs: sp.csr_matrix,
+    demand: FloatArray,
+    capacities: FloatArray,
+    open_sites: npt.ArrayLike,
+    allocation: sp.csr_matrix,
+    *,
+    tolerance: float = 1e-6,
+) -> float:
+    """Opening plus service cost of an allocation; ``inf`` when it breaks a constraint.
+
+    Checks that every reachable customer is fully served, only by open sites
+    within reach, and that no site serves more than its capacity (all within
+    ``tolerance``, relative).
+    """
+    n_sites = costs.shape[1]
+    opened = open_mask(open_sites, n_sites)
+    reachable = reachable_rows(costs)
+    allocated = np.asarray(allocation.sum(axis=1)).ravel()
+    if np.any(np.abs(allocated[reachable] - 1.0) > tolerance):
+        return float("inf")
+    rows = np.repeat(np.arange(costs.shape[0]), np.diff(allocation.indptr))
+    used = allocation.data > tolerance
+    if np.any(~opened[allocation.indices[used]]):
+        return float("inf")
+    pair_cost = sp.csr_matrix(costs)[rows, allocation.indices]
+    load = np.bincount(
+        allocation.indices, weights=demand[rows] * allocation.data, minlength=n_sites
+    )
+    if np.any(load > capacities * (1 + tolerance) + tolerance):
+        return float("inf")
+    service = float(np.sum(np.asarray(pair_cost).ravel() * allocation.data))
+    return float(np.sum(opening_costs[opened])) + service
+
+
+def largest_share(allocation: sp.csr_matrix) -> IntArray:
+    """For each customer, the site serving its largest share (-1 when none)."""
+    site = np.full(allocation.shape[0], -1, dtype=np.int64)
+    for row in range(allocation.shape[0]):
+        start, stop = allocation.indptr[row], allocation.indptr[row + 1]
+        if stop > start and allocation.data[start:stop].max() > 0:
+            site[row] = allocation.indices[start + int(np.argmax(allocation.data[start:stop]))]
+    return site

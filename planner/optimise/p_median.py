@@ -68,10 +68,20 @@ def _reduced_rows(
     return merged.reach, merged.weights, int(keep.sum())
 
 
-def _radius_milp(
-    rows: sp.csr_matrix, weights: FloatArray, p: int, must: BoolArray, never: BoolArray
+def radius_milp(
+    rows: sp.csr_matrix,
+    weights: FloatArray,
+    p: int | None,
+    must: BoolArray,
+    never: BoolArray,
+    *,
+    site_costs: FloatArray | None = None,
 ) -> Milp:
-    """Constraints (1)–(4) of the module docstring as one sparse matrix."""
+    """Constraints (1)–(4) of the module docstring as one sparse matrix.
+
+    Without ``p`` constraint (4) is left out; ``site_costs`` put opening costs
+    on the site variables (the uncapacitated facility location model).
+    """
     n_sites = rows.shape[1]
     owner = entry_rows(rows)
     order = np.lexsort((rows.indices, rows.data, owner))
@@ -92,13 +102,17 @@ def _radius_milp(
 
     levels_with_z = np.flatnonzero(has_z)
     levels_chained = np.flatnonzero(~first)
-    coo_rows = np.concatenate([level_of_entry, levels_with_z, levels_chained, [n_levels] * n_sites])
+    # Constraint (4) is the last row, over every site, when p is given.
+    in_card = n_sites if p is not None else 0
+    coo_rows = np.concatenate(
+        [level_of_entry, levels_with_z, levels_chained, np.full(in_card, n_levels)]
+    )
     coo_cols = np.concatenate(
         [
             sites,
             n_sites + z_of_level[levels_with_z],
             n_sites + z_of_level[levels_chained - 1],
-            np.arange(n_sites),
+            np.arange(in_card),
         ]
     )
     coo_vals = np.concatenate(
@@ -106,21 +120,24 @@ def _radius_milp(
             np.ones(sites.size),
             np.ones(levels_with_z.size),
             -np.ones(levels_chained.size),
-            np.ones(n_sites),
+            np.ones(in_card),
         ]
     )
-    matrix = sp.csr_matrix((coo_vals, (coo_rows, coo_cols)), shape=(n_levels + 1, n_sites + n_z))
+    card_rows = 1 if p is not None else 0
+    matrix = sp.csr_matrix(
+        (coo_vals, (coo_rows, coo_cols)), shape=(n_levels + card_rows, n_sites + n_z)
+    )
     step = np.zeros(n_levels)
     step[levels_with_z] = level_cost[levels_with_z + 1] - level_cost[levels_with_z]
     z_cost = (weights[level_row] * step)[has_z]
     offset = float(np.sum(weights[level_row[first]] * level_cost[first]))
     return Milp(
-        objective=np.concatenate([np.zeros(n_sites), z_cost]),
+        objective=np.concatenate([np.zeros(n_sites) if site_costs is None else site_costs, z_cost]),
         matrix=matrix,
         # Constraints (1)-(3): ≥ 1 on a row's nearest level, ≥ 0 on the others;
         # constraint (4): exactly p.
-        row_lower=np.concatenate([first.astype(np.float64), [float(p)]]),
-        row_upper=np.concatenate([np.full(n_levels, np.inf), [float(p)]]),
+        row_lower=np.concatenate([first.astype(np.float64), np.full(card_rows, float(p or 0))]),
+        row_upper=np.concatenate([np.full(n_levels, np.inf), np.full(card_rows, float(p or 0))]),
         lower=np.concatenate([must.astype(np.float64), np.zeros(n_z)]),
         upper=np.concatenate([(~never).astype(np.float64), np.full(n_z, np.inf)]),
         integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_z, bool)]),
@@ -187,7 +204,7 @@ def p_median(
             f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])})"
         )
     rows, row_weights, n_kept = _reduced_rows(matrix, demand, must, never)
-    milp = _radius_milp(rows, row_weights, p, must, never)
+    milp = radius_milp(rows, row_weights, p, must, never)
     details: dict[str, float] = {
         "unreachable_demand": float(np.sum(~reachable)),
         "rows_in_model": float(rows.shape[0]),

@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 
 class Status(StrEnum):
@@ -41,12 +42,16 @@ class SolverSettings:
         Worker threads the solver may use.
     seed
         Random seed handed to the solver and to heuristics; never global.
+    backend
+        OR-Tools backend to use (``"highs"``, ``"scip"`` or ``"sat"``); ``None``
+        picks the one measured fastest for the model (see benchmarks/README.md).
     """
 
     time_limit_s: float = 60.0
     relative_gap: float = 1e-4
     threads: int = 1
     seed: int = 0
+    backend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,15 @@ class Solution:
         Sorted indices of the open sites.
     assignment
         For each demand point, the index of the site serving it, or -1 when it is
-        not served (not covered, or out of reach).
+        not served (not covered, or out of reach). With split demand, the site
+        serving the largest share.
+    details
+        Model-specific figures (sizes before and after reduction, unreachable
+        demand, covered weight, ...).
+    allocation
+        Demand × sites share of each demand point served by each site, for
+        models that may split demand (capacitated facility location); ``None``
+        otherwise.
     """
 
     model: str
@@ -83,6 +96,7 @@ class Solution:
     open_sites: npt.NDArray[np.int64]
     assignment: npt.NDArray[np.int64]
     details: dict[str, float] = field(default_factory=dict)
+    allocation: sp.csr_matrix | None = None
 
     @property
     def gap(self) -> float:
