@@ -10,10 +10,19 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from planner.optimise import Solution, Status, max_coverage, p_median, set_cover
+from planner.optimise import (
+    Solution,
+    Status,
+    facility_location,
+    max_coverage,
+    p_center,
+    p_median,
+    set_cover,
+)
 from planner.optimise.instances import (
     complete_reach,
     euclidean,
+    read_facility,
     read_pmed,
     read_scp,
     read_swain,
@@ -70,6 +79,16 @@ def test_swain_p_median(name: str) -> None:
     assert_proven(solution, float(SWAIN[name]["optimum"]))
 
 
+@pytest.mark.parametrize("name", sorted(n for n, r in SWAIN.items() if r["model"] == "pcenter"))
+def test_swain_p_center(name: str) -> None:
+    distances, _ = swain()
+    solution = p_center(complete_reach(distances), int(SWAIN[name]["p"]))
+    # The table rounds to 6 decimals.
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(float(SWAIN[name]["optimum"]), abs=1e-6)
+    assert solution.bound == solution.objective
+
+
 def san_francisco() -> tuple[np.ndarray, np.ndarray]:
     """Tracts × stores network distances (m) and tract population, in demand-file order."""
     tracts = pd.read_csv(
@@ -99,6 +118,28 @@ def test_san_francisco_models() -> None:
     median = p_median(complete_reach(distances), population, 4)
     assert_proven(median, float(table["sf_pmedian_p4"]["optimum"]))
     assert median.objective / population.sum() == pytest.approx(2982.1268579890657, rel=1e-9)
+    center = p_center(complete_reach(distances), 4)
+    assert center.objective == pytest.approx(float(table["sf_pcenter_p4"]["optimum"]), abs=1e-4)
+    assert center.status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize("name", ["cap71", "cap101"])
+def test_or_library_uncapacitated(name: str) -> None:
+    instance = read_facility(shared_path("bench", "uncap", f"{name}.txt"))
+    assert instance.costs is not None
+    solution = facility_location(instance.costs, instance.reach, demand=instance.weights)
+    assert_proven(solution, float(optima("uncap")[name]["optimum"]))
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap64", "cap94"])
+def test_or_library_capacitated(name: str) -> None:
+    instance = read_facility(shared_path("bench", "cap", f"{name}.txt"))
+    assert instance.costs is not None
+    solution = facility_location(
+        instance.costs, instance.reach, demand=instance.weights, capacities=instance.capacities
+    )
+    assert_proven(solution, float(optima("cap")[name]["optimum"]))
+    assert solution.allocation is not None
 
 
 @pytest.mark.parametrize("name", ["pmed1", "pmed4", "pmed5", "pmed10"])

@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.errors import InfeasibleError
-from planner.optimise import Status, evaluate, max_coverage, p_median, set_cover
+from planner.optimise import (
+    Status,
+    evaluate,
+    facility_location,
+    max_coverage,
+    p_center,
+    p_median,
+    set_cover,
+)
 
 # derandomize keeps the examples the same on every run (no hidden global seed).
 SMALL = settings(max_examples=30, deadline=None, derandomize=True)
@@ -104,3 +112,77 @@ def test_p_median_matches_brute_force(seed: int, p: int) -> None:
     assert solution.objective == pytest.approx(best)
     assert solution.bound <= best + 1e-6
     assert solution.open_sites.size == p
+
+
+@SMALL
+@given(st.integers(0, 10_000), st.integers(1, 4))
+def test_p_center_matches_brute_force(seed: int, p: int) -> None:
+    reach, _ = random_instance(seed)
+    if p > reach.shape[1]:
+        return
+    best = min(evaluate.p_center_objective(reach, chosen) for chosen in subsets(reach.shape[1], p))
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            p_center(reach, p)
+        return
+    solution = p_center(reach, p)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound <= best + 1e-9
+    assert solution.open_sites.size == p
+
+
+@SMALL
+@given(st.integers(0, 10_000))
+def test_uncapacitated_facility_location_matches_brute_force(seed: int) -> None:
+    reach, _ = random_instance(seed)
+    opening = np.random.default_rng(seed + 2).integers(0, 6, reach.shape[1]).astype(float)
+    best = min(
+        evaluate.facility_location_objective(opening, reach, chosen)
+        for chosen in subsets(reach.shape[1])
+    )
+    solution = facility_location(opening, reach)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound <= best + 1e-6
+
+
+def single_source_optimum(
+    opening: np.ndarray, reach: sp.csr_matrix, demand: np.ndarray, capacity: np.ndarray
+) -> float:
+    """Enumerate every assignment of reachable customers to a site in reach."""
+    rows = np.flatnonzero(evaluate.reachable_rows(reach))
+    options = [reach.indices[reach.indptr[i] : reach.indptr[i + 1]] for i in rows]
+    dense = reach.toarray()
+    best = np.inf
+    for choice in itertools.product(*options):
+        load = np.zeros(reach.shape[1])
+        np.add.at(load, list(choice), demand[rows])
+        if np.any(load > capacity):
+            continue
+        opened = np.unique(np.asarray(choice, dtype=np.int64))
+        cost = opening[opened].sum() + sum(dense[i, j] for i, j in zip(rows, choice, strict=True))
+        best = min(best, cost)
+    return float(best)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000))
+def test_single_source_facility_location_matches_brute_force(seed: int) -> None:
+    reach, _ = random_instance(seed)
+    rng = np.random.default_rng(seed + 3)
+    opening = rng.integers(0, 6, reach.shape[1]).astype(float)
+    demand = rng.integers(1, 4, reach.shape[0]).astype(float)
+    capacity = rng.integers(2, 8, reach.shape[1]).astype(float)
+    best = single_source_optimum(opening, reach, demand, capacity)
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            facility_location(
+                opening, reach, demand=demand, capacities=capacity, single_source=True
+            )
+        return
+    solution = facility_location(
+        opening, reach, demand=demand, capacities=capacity, single_source=True
+    )
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound <= best + 1e-6
