@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
-import pandas as pd
 from branca.element import Element
 
 from planner import _map_data as data
@@ -29,6 +28,24 @@ Side = Literal["A", "B"]
 
 #: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`.
 KIND_COLOURS = {"kept": "#0b3d91", "added": "#1a9850", "removed": "#d73027"}
+
+
+#: Share of the page height the two maps take; the change panel has the rest.
+MAP_HEIGHT_PCT = 64
+
+#: Popups pan clear of the pane label (top) and the layer control (right).
+_POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 60], "autoPanPaddingBottomRight": [60, 20]}
+
+#: Maps on top, the change panel below them: nothing hides part of a map.
+_LAYOUT_CSS = f"""
+<style>
+.folium-map {{ height: {MAP_HEIGHT_PCT}% !important; }}
+.planner-diff {{ position: absolute; top: {MAP_HEIGHT_PCT}%; left: 0; right: 0; bottom: 0;
+  overflow: auto; border-radius: 0; box-shadow: 0 -1px 4px rgba(0, 0, 0, 0.3);
+  display: flex; gap: 28px; align-items: flex-start; flex-wrap: wrap; }}
+.planner-diff h2 {{ font-size: 14px; margin: 0 0 4px 0; }}
+</style>
+"""
 
 
 def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> list[dict[str, Any]]:
@@ -113,17 +130,42 @@ def render_comparison_page(
         centres = [[row["lat"], row["lon"]] for row in rows]
         circles = JsonLayer("circles", centres, reach_km * 1000.0, style)
         json_group(lib, folium_map, LAYER_NAMES["reach"], circles)
-        json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", rows))
+        json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", rows, _POPUP_PADDING))
         lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)
-    box = data.bounds(pd.concat([a.chosen, b.chosen]), pd.DataFrame({"lat": [], "lon": []}))
+    box = _reach_bounds([a, b])
     if box is not None:
-        # Room for the pane labels at the top and the change panel at the bottom.
-        dual.fit_bounds(box, padding_top_left=(20, 80), padding_bottom_right=(20, 260))
+        # Room for the pane labels at the top and the layer controls on the right.
+        dual.fit_bounds(box, padding_top_left=(30, 70), padding_bottom_right=(60, 30))
     figure = dual.get_root()
     figure.title = html.escape(f"Comparison: {a.name} and {b.name}")
+    figure.header.add_child(Element(_LAYOUT_CSS), name="planner_compare_css")
     figure.html.add_child(Element(_labels(a, b) + _diff_panel(a, b, diff)), name="planner_panels")
     page: str = figure.render()
     return page
+
+
+def _reach_bounds(plans: list[WrittenPlan]) -> list[list[float]] | None:
+    """Bounds of every chosen site's reach circle, so whole circles are in view."""
+    boxes = []
+    for plan in plans:
+        if not len(plan.chosen):
+            continue
+        reach_deg = plan.radius_km / plan.circuity / 111.2
+        lat = plan.chosen["lat"].astype(float)
+        lon = plan.chosen["lon"].astype(float)
+        stretch = 1 / max(math.cos(math.radians(float(lat.abs().max()))), 0.1)
+        boxes.append(
+            (
+                float(lat.min()) - reach_deg,
+                float(lon.min()) - reach_deg * stretch,
+                float(lat.max()) + reach_deg,
+                float(lon.max()) + reach_deg * stretch,
+            )
+        )
+    if not boxes:
+        return None
+    south, west, north, east = zip(*boxes, strict=True)
+    return [[min(south), min(west)], [max(north), max(east)]]
 
 
 def _labels(a: WrittenPlan, b: WrittenPlan) -> str:
@@ -158,18 +200,18 @@ def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
             ("removed", "removed (A only)", diff.removed),
         )
     )
-    reach = " &middot; ".join(
-        f"reach {side}: {p.radius_km / p.circuity:.1f} km great-circle "
+    reach = "<br>".join(
+        f"Reach {side}: {p.radius_km / p.circuity:.1f} km great-circle "
         f"= {p.radius_km:g} km / circuity {p.circuity:g}"
         for side, p in (("A", a), ("B", b))
     )
     return (
         '<div class="planner-panel planner-diff" id="planner-diff">'
-        "<h2>From A to B</h2>"
+        "<div><h2>From A to B</h2>"
         + _table(["", "A", "B", "Change"], diff.totals)
         + f'<div class="planner-note" id="planner-diff-sites">Sites: {counts}</div>'
-        + f'<div class="planner-note">{reach}; marker area and number = chargers</div>'
-        + '<details open id="planner-diff-countries"><summary>Coverage by country</summary>'
+        + f'<div class="planner-note">{reach}.<br>Marker area and number = chargers.</div></div>'
+        + '<div id="planner-diff-countries"><h2>Coverage by country</h2>'
         + _table(["Country", "A", "B", "Change", "Sites A", "Sites B"], diff.by_country)
-        + "</details></div>"
+        + "</div></div>"
     )

@@ -99,7 +99,7 @@ var plannerMap = (function () {
 
   /* rows: {lat, lon, size, chargers, title, pairs, kind}; kind (optional) is one
      of the planner's own words (kept, added, removed), never input text. */
-  function sites(group, rows) {
+  function sites(group, rows, popupOptions) {
     rows.forEach(function (row) {
       var label = document.createElement("span");
       label.className = "planner-site-dot";
@@ -112,10 +112,10 @@ var plannerMap = (function () {
       });
       var marker = L.marker([row.lat, row.lon], {icon: icon, riseOnHover: true});
       marker.plannerRow = row;
-      /* Pan an opened popup clear of the title, KPI panel and layer control. */
+      /* popupOptions: pan an opened popup clear of the page's panels. */
       marker.bindPopup(function () {
         return card(row.title, row.pairs, "planner-popup");
-      }, {maxWidth: 360, autoPanPaddingTopLeft: [340, 90], autoPanPaddingBottomRight: [260, 20]});
+      }, Object.assign({maxWidth: 360}, popupOptions || {}));
       group.addLayer(marker);
     });
     lazyTooltips(group, function (row) {
@@ -177,13 +177,11 @@ MAP_CSS = """
 .planner-site-added .planner-site-dot { background: #1a9850; }
 .planner-site-removed .planner-site-dot { background: #d73027; }
 .planner-pane-label { top: 10px; font-weight: 700; }
-.planner-diff { bottom: 24px; left: 50%; transform: translateX(-50%); max-height: 45%;
-  overflow: auto; font-size: 12px; }
+.planner-diff { font-size: 12px; }
 .planner-diff table { border-collapse: collapse; }
 .planner-diff th, .planner-diff td { padding: 1px 6px; text-align: right; }
 .planner-diff th:first-child, .planner-diff td:first-child { text-align: left; }
 .planner-diff thead th { border-bottom: 1px solid #bbb; }
-.planner-diff summary { cursor: pointer; font-weight: 600; margin-top: 4px; }
 .planner-far .planner-site-dot { transform: scale(0.45); font-size: 0; border-width: 1px; }
 .planner-popup-title { font-weight: 700; margin-bottom: 4px; }
 .planner-popup-table th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0;

@@ -50,6 +50,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Popups pan clear of the title, the KPI panel and legend (left) and the layer control.
+_POPUP_CLEAR_OF_PANELS = {
+    "autoPanPaddingTopLeft": [340, 90],
+    "autoPanPaddingBottomRight": [260, 20],
+}
+
 #: Yellow to dark red, as the legend's swatch shows.
 _HEAT_GRADIENT = {0.3: "#ffffb2", 0.6: "#fd8d3c", 1.0: "#bd0026"}
 
@@ -148,7 +154,9 @@ def render_map(
             LAYER_NAMES["reach"],
             JsonLayer("circles", centres, reach_km * 1000.0, style),
         )
-    json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen))
+    json_group(
+        lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen, _POPUP_CLEAR_OF_PANELS)
+    )
 
     lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
     box = data.bounds(sites, demand)

@@ -16,7 +16,14 @@ import pytest
 
 from planner import maps
 from tests.browser import PageLog, chromium, open_offline
-from tests.test_maps import HOSTILE_NAME, SCRIPT_BREAKER, tiny_outlines, tiny_plan
+from tests.test_maps import (
+    HOSTILE_NAME,
+    SCRIPT_BREAKER,
+    other_plan,
+    tiny_outlines,
+    tiny_plan,
+    write_plan_folder,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -185,3 +192,49 @@ def test_site_markers_shrink_when_zoomed_out(opened: tuple[Any, PageLog]) -> Non
     )
     assert far == [False, True]
     assert log.console_errors == [] and log.page_errors == []
+
+
+def test_comparison_renders_offline_and_moves_together(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("compare")
+    folders = (
+        write_plan_folder(root / "a", tiny_plan()),
+        write_plan_folder(root / "b", other_plan()),
+    )
+    path = maps.write_comparison(*folders, root / "compare.html", outlines=tiny_outlines())
+    with open_offline(browser, path) as (page, log):
+        page.wait_for_selector(".planner-site")
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+        page.wait_for_timeout(600)  # let the opening zoom animation finish
+        page.screenshot(path=str(SCREENSHOTS / "planner_compare.png"))
+        maps_on_page = page.locator(".folium-map")
+        assert maps_on_page.count() == 2
+        left, right = maps_on_page.nth(0), maps_on_page.nth(1)
+        assert left.locator(".planner-site-removed").count() == 1
+        assert left.locator(".planner-site-kept").count() == 1
+        assert right.locator(".planner-site-added").count() == 1
+        assert right.locator(".planner-site-kept").count() == 1
+        # Zooming the left map zooms the right one too.
+        zooms = page.evaluate(
+            """() => { const ids = [...document.querySelectorAll('.folium-map')].map(e => e.id);
+                       window[ids[0]].setZoom(9, {animate: false});
+                       return ids.map(id => window[id].getZoom()); }"""
+        )
+        assert zooms == [9, 9]
+        page.evaluate(
+            """() => { const ids = [...document.querySelectorAll('.folium-map')].map(e => e.id);
+                       window[ids[0]].setZoom(7.5, {animate: false}); }"""
+        )
+        left.locator(".planner-site-removed").click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert popup.inner_text().startswith(HOSTILE_NAME)
+        assert "only in A (removed in B)" in popup.inner_text()
+        assert "+9.5 pp" in page.locator("#planner-diff").inner_text()
+        close_popups(page)
+        left.locator(".planner-site-removed").click()
+        popup.wait_for()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENSHOTS / "planner_compare_popup.png"))
+        assert log.dialogs == [] and log.page_errors == []
