@@ -1,0 +1,187 @@
+"""Solve standard test instances and compare with their published optima.
+
+Usage::
+
+    python benchmarks/published.py FAMILY PATH... [--p P] [--time-limit S]
+
+FAMILY is one of ``pmed``, ``uncap``, ``cap``, ``scp``, ``tsplib``. Each PATH
+is an instance file; the published optima are read from ``optima.csv`` in the
+same folder. One JSON object per instance goes to stdout (``family``,
+``instance``, ``objective``, ``bound``, ``status``, ``seconds``, ``optimum``,
+``match``), and a summary table to stderr. With ``tsplib`` and no ``--p``,
+every p listed for the file in ``optima.csv`` is solved.
+
+Example::
+
+    python benchmarks/published.py pmed ../shared/bench/pmed/pmed*.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from planner.optimise import (
+    Solution,
+    SolverSettings,
+    facility_location,
+    p_median,
+    set_cover,
+)
+from planner.optimise.instances import (
+    floor_euclidean,
+    read_facility,
+    read_pmed,
+    read_scp,
+    read_tsplib,
+)
+
+FAMILIES = ("pmed", "uncap", "cap", "scp", "tsplib")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One instance to solve: its name, and how to solve it under given settings."""
+
+    instance: str
+    optima_key: str
+    solve: Callable[[SolverSettings], Solution]
+
+
+def optima_of(path: Path) -> dict[str, dict[str, str]]:
+    """Rows of ``optima.csv`` beside ``path`` keyed by instance (empty when absent)."""
+    table = path.parent / "optima.csv"
+    if not table.exists():
+        return {}
+    with table.open() as handle:
+        return {row["instance"]: row for row in csv.DictReader(handle)}
+
+
+def runs_for(family: str, path: Path, p: int | None) -> Iterator[Run]:
+    """The solves one file stands for (several for tsplib: one per p)."""
+    if family == "pmed":
+        instance = read_pmed(path)
+        chosen = p if p is not None else int(instance.p or 0)
+        yield Run(
+            path.stem if p is None else f"{path.stem}_p{p}",
+            path.stem,
+            lambda s: p_median(instance.reach, instance.weights, chosen, settings=s),
+        )
+    elif family in ("uncap", "cap"):
+        facility = read_facility(path)
+        capacities = facility.capacities if family == "cap" else None
+        opening = facility.costs
+        assert opening is not None
+        yield Run(
+            path.stem,
+            path.stem,
+            lambda s: facility_location(
+                opening, facility.reach, demand=facility.weights, capacities=capacities, settings=s
+            ),
+        )
+    elif family == "scp":
+        cover = read_scp(path)
+        yield Run(
+            path.stem, path.stem, lambda s: set_cover(cover.reach, costs=cover.costs, settings=s)
+        )
+    elif family == "tsplib":
+        reach = floor_euclidean(read_tsplib(path))
+        weights = np.ones(reach.shape[0])
+        listed = [
+            int(row["p"])
+            for row in optima_of(path).values()
+            if row.get("tsp_file", "") == path.stem
+        ]
+        for each in [p] if p is not None else sorted(listed):
+            name = f"{path.stem}_p{each}"
+            yield Run(
+                name,
+                name,
+                lambda s, k=each: p_median(reach, weights, k, settings=s),
+            )
+    else:
+        raise SystemExit(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+
+
+def matches(objective: float, optimum: float | None) -> bool | None:
+    """Objective equals the optimum within 1e-6 relative (None without an optimum)."""
+    if optimum is None:
+        return None
+    return abs(objective - optimum) <= 1e-6 * max(1.0, abs(optimum))
+
+
+def summarise(records: list[dict[str, object]]) -> str:
+    """Per-instance lines and per-family count, matched, median and max seconds."""
+    lines = [f"{'instance':<18} {'objective':>14} {'optimum':>14} {'gap':>9} {'s':>8}  status"]
+    for record in records:
+        optimum = record["optimum"]
+        lines.append(
+            f"{record['instance']!s:<18} {record['objective']!s:>14} {optimum!s:>14} "
+            f"{record['gap']:>9.2e} {record['seconds']:>8.2f}  {record['status']}"
+            f"{'' if record['match'] in (True, None) else '  MISMATCH'}"
+        )
+    families = sorted({str(record["family"]) for record in records})
+    lines.append("")
+    lines.append(
+        f"{'family':<8} {'count':>5} {'matched':>7} {'proven':>6} {'median s':>9} {'max s':>8}"
+    )
+    for family in families:
+        group = [record for record in records if record["family"] == family]
+        seconds = [float(str(record["seconds"])) for record in group]
+        matched = sum(1 for record in group if record["match"] is True)
+        proven = sum(1 for record in group if record["status"] == "optimal")
+        lines.append(
+            f"{family:<8} {len(group):>5} {matched:>7} {proven:>6} "
+            f"{statistics.median(seconds):>9.2f} {max(seconds):>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("family", choices=FAMILIES)
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--p", type=int, default=None, help="number of sites (pmed, tsplib)")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
+    args = parser.parse_args(argv)
+    settings = SolverSettings(time_limit_s=args.time_limit, relative_gap=1e-9)
+
+    records: list[dict[str, object]] = []
+    for path in args.paths:
+        optima = optima_of(path)
+        for run in runs_for(args.family, path, args.p):
+            started = time.perf_counter()
+            solution = run.solve(settings)
+            seconds = time.perf_counter() - started
+            row = optima.get(run.optima_key)
+            optimum = float(row["optimum"]) if row is not None else None
+            record: dict[str, object] = {
+                "family": args.family,
+                "instance": run.instance,
+                "objective": solution.objective,
+                "bound": solution.bound,
+                "status": str(solution.status),
+                "seconds": round(seconds, 3),
+                "optimum": optimum,
+                "match": matches(solution.objective, optimum),
+            }
+            print(json.dumps(record), flush=True)
+            record["gap"] = solution.gap if math.isfinite(solution.gap) else math.inf
+            records.append(record)
+    if records:
+        print(summarise(records), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
