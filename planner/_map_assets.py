@@ -14,6 +14,7 @@ megabyte lighter, and no web-font URL is left for the browser to chase.
 from __future__ import annotations
 
 import re
+from html import unescape
 from types import ModuleType
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ MapAssets = Literal["inline", "cdn"]
 _KEPT_RESOURCES = frozenset({"leaflet", "leaflet_css"})
 
 _SCRIPT_SRC = re.compile(r"<script[^>]*\bsrc\s*=\s*[\"']?([^\"' >]+)", re.IGNORECASE)
+_IMG_SRC = re.compile(r"<img[^>]*\bsrc\s*=\s*[\"']?([^\"' >]+)", re.IGNORECASE)
 _LINK_HREF = re.compile(r"<link[^>]*\bhref\s*=\s*[\"']?([^\"' >]+)", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*[\"']?(?!data:|#)([^\"')]+)", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?[\"']?([^\"')\s;]+)", re.IGNORECASE)
@@ -61,7 +63,9 @@ def drop_unused_resources(folium_map: Any) -> None:
 
 
 def loaded_resources(html: str) -> list[str]:
-    """Every URL the page's markup loads on its own: scripts, style sheets, CSS ``url()``.
+    """Every URL the page's markup loads on its own: scripts, style sheets, images, CSS ``url()``.
+
+    Inline ``data:`` URIs are part of the page and are not listed.
 
     Links people click (``<a href>``) and tile URL templates of layers that
     are off by default are not loads and are not listed; neither is anything
@@ -69,9 +73,11 @@ def loaded_resources(html: str) -> list[str]:
     Relative URLs are listed too: a file opened from disk cannot resolve them.
     """
     markup = _INLINE_SCRIPT.sub(r"<script\1></script>", html)
-    styles = " ".join(_STYLE_BLOCK.findall(markup) + _STYLE_ATTRIBUTE.findall(markup))
+    attributes = [unescape(a) for a in _STYLE_ATTRIBUTE.findall(markup)]
+    styles = " ".join(_STYLE_BLOCK.findall(markup) + attributes)
     found = [m.group(1) for m in _SCRIPT_SRC.finditer(markup)]
     found += [m.group(1) for m in _LINK_HREF.finditer(markup)]
+    found += [m.group(1) for m in _IMG_SRC.finditer(markup)]
     found += [m.group(1) for m in _CSS_URL.finditer(styles)]
     found += [m.group(1) for m in _CSS_IMPORT.finditer(styles)]
-    return sorted({url.strip() for url in found})
+    return sorted({url.strip() for url in found if not url.strip().startswith("data:")})

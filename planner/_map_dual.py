@@ -135,7 +135,9 @@ def render_comparison_page(
     box = _reach_bounds([a, b])
     if box is not None:
         # Room for the pane labels at the top and the layer controls on the right.
-        dual.fit_bounds(box, padding_top_left=(30, 70), padding_bottom_right=(60, 30))
+        padding = {"paddingTopLeft": [30, 70], "paddingBottomRight": [60, 30]}
+        for folium_map in (dual.m1, dual.m2):
+            JsonLayer("fit", box, padding).add_to(folium_map)
     figure = dual.get_root()
     figure.title = html.escape(f"Comparison: {a.name} and {b.name}")
     figure.header.add_child(Element(_LAYOUT_CSS), name="planner_compare_css")

@@ -16,7 +16,7 @@ from jinja2 import Template
 from planner._map_data import script_json
 from planner._map_script import MAP_CSS, MAP_JS
 
-Draw = Literal["panes", "points", "sites", "circles", "outlines"]
+Draw = Literal["fit", "panes", "points", "sites", "circles", "outlines"]
 
 
 class JsonLayer(MacroElement):

@@ -6,6 +6,7 @@ input file or the report goes through :func:`html.escape`.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -154,4 +155,26 @@ def legend_panel(facts: LegendFacts) -> str:
         + "".join(rows)
         + note
         + "</div>"
+    )
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def frontier_panel(png: bytes) -> str:
+    """The coverage-frontier plot, inlined as a data URI in a collapsible panel.
+
+    Raises
+    ------
+    ValueError
+        When ``png`` is not a PNG image.
+    """
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("frontier_png must be the bytes of a PNG image")
+    encoded = base64.b64encode(png).decode("ascii")
+    return (
+        '<div class="planner-panel planner-frontier" id="planner-frontier">'
+        "<details><summary>Coverage frontier</summary>"
+        f'<img alt="Coverage against number of sites" src="data:image/png;base64,{encoded}">'
+        "</details></div>"
     )

@@ -136,7 +136,14 @@ var plannerMap = (function () {
     group.addLayer(L.geoJSON(geojson, {style: style, interactive: false, pane: "plannerBasemap"}));
   }
 
-  return {panes: panes, points: points, sites: sites, circles: circles, outlines: outlines};
+  /* Open straight on the plan, without a zoom animation from the default view. */
+  function fit(map, bounds, options) {
+    map.fitBounds(bounds, Object.assign({animate: false}, options));
+  }
+
+  return {
+    fit: fit, panes: panes, points: points, sites: sites, circles: circles, outlines: outlines
+  };
 })();
 """
 
@@ -164,6 +171,9 @@ MAP_CSS = """
 .planner-kpi th:first-child, .planner-kpi td:first-child { text-align: left; }
 .planner-kpi thead th { border-bottom: 1px solid #bbb; }
 .planner-legend { bottom: 48px; left: 10px; max-width: 330px; font-size: 12px; }
+.planner-frontier { bottom: 48px; right: 10px; max-width: 45%; }
+.planner-frontier summary { cursor: pointer; font-weight: 600; }
+.planner-frontier img { display: block; max-width: 100%; margin-top: 6px; }
 .planner-legend h2, .planner-kpi h2 { font-size: 13px; margin: 0 0 4px 0; }
 .planner-legend-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
 .planner-swatch { flex: 0 0 auto; width: 12px; height: 12px; border-radius: 50%;

@@ -35,7 +35,13 @@ from planner._map_base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner._map_compare import read_plan_folders
 from planner._map_dual import render_comparison_page
 from planner._map_layers import JsonLayer
-from planner._map_panels import LegendFacts, kpi_panel, legend_panel, title_panel
+from planner._map_panels import (
+    LegendFacts,
+    frontier_panel,
+    kpi_panel,
+    legend_panel,
+    title_panel,
+)
 from planner.plan import Plan
 
 __all__ = [
@@ -70,6 +76,7 @@ def render_map(
     *,
     outlines: gpd.GeoDataFrame | None = None,
     assets: MapAssets = "inline",
+    frontier_png: bytes | None = None,
 ) -> str:
     """The complete HTML page of a plan's map.
 
@@ -84,6 +91,9 @@ def render_map(
         ``"inline"``: every script and style in the page, so it renders with
         the network off. ``"cdn"``: Leaflet linked from public CDNs, a much
         smaller file that needs the network.
+    frontier_png
+        A coverage-frontier plot (PNG bytes, as ``planner frontier`` draws
+        it) to embed in a collapsible panel; ``None`` for no panel.
 
     Returns
     -------
@@ -162,7 +172,8 @@ def render_map(
     box = data.bounds(sites, demand)
     if box is not None:
         # Room for the panels: KPI and legend on the left, the layer control on the right.
-        folium_map.fit_bounds(box, padding_top_left=(330, 90), padding_bottom_right=(250, 20))
+        padding = {"paddingTopLeft": [330, 90], "paddingBottomRight": [250, 20]}
+        JsonLayer("fit", box, padding).add_to(folium_map)
 
     facts = LegendFacts(
         brand_colours=dealers.colours,
@@ -177,6 +188,7 @@ def render_map(
         title_panel(scenario.title, scenario.name, scenario.model.name, data.is_sample(scenario))
         + kpi_panel(plan.report)
         + legend_panel(facts)
+        + (frontier_panel(frontier_png) if frontier_png is not None else "")
     )
     figure.html.add_child(Element(panels), name="planner_panels")
 
@@ -202,6 +214,7 @@ def write_map(
     *,
     outlines: gpd.GeoDataFrame | None = None,
     assets: MapAssets = "inline",
+    frontier_png: bytes | None = None,
 ) -> Path:
     """Render the plan's map and write it to ``path`` atomically.
 
@@ -214,7 +227,8 @@ def write_map(
     Path
         The written file.
     """
-    return _write_page(render_map(plan, outlines=outlines, assets=assets), Path(path))
+    page = render_map(plan, outlines=outlines, assets=assets, frontier_png=frontier_png)
+    return _write_page(page, Path(path))
 
 
 def render_comparison(

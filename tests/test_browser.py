@@ -19,6 +19,7 @@ from tests.browser import PageLog, chromium, open_offline
 from tests.test_maps import (
     HOSTILE_NAME,
     SCRIPT_BREAKER,
+    frontier_png,
     other_plan,
     tiny_outlines,
     tiny_plan,
@@ -238,3 +239,17 @@ def test_comparison_renders_offline_and_moves_together(
         page.wait_for_timeout(300)
         page.screenshot(path=str(SCREENSHOTS / "planner_compare_popup.png"))
         assert log.dialogs == [] and log.page_errors == []
+
+
+def test_frontier_plot_opens_offline(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("frontier") / "map.html"
+    maps.write_map(PLAN, path, outlines=tiny_outlines(), frontier_png=frontier_png())
+    with open_offline(browser, path) as (page, log):
+        page.locator("#planner-frontier summary").click()
+        image = page.locator("#planner-frontier img")
+        image.wait_for()
+        assert page.evaluate("() => document.querySelector('#planner-frontier img').naturalWidth")
+        page.screenshot(path=str(SCREENSHOTS / "planner_map_frontier.png"))
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []

@@ -379,3 +379,54 @@ def test_comparison_names_every_missing_file(tmp_path: Path) -> None:
 def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:
     target = maps.write_comparison(*plan_folders, tmp_path / "compare.html")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def frontier_png() -> bytes:
+    """A small coverage-against-sites plot, drawn as ``planner frontier`` would."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 2.5), dpi=80)
+    ax.plot([1, 2, 3, 4], [35.0, 52.0, 60.6, 64.0], marker="o")
+    ax.set_xlabel("sites chosen (p)")
+    ax.set_ylabel("coverage (%)")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def test_frontier_plot_is_embedded_inline() -> None:
+    page = maps.render_map(tiny_plan(), frontier_png=frontier_png())
+    assert 'id="planner-frontier"' in page
+    assert "data:image/png;base64," in page
+    assert loaded_resources(page) == []
+
+
+def test_frontier_plot_must_be_a_png() -> None:
+    with pytest.raises(ValueError, match="PNG"):
+        maps.render_map(tiny_plan(), frontier_png=b"<svg onload=alert(1)>")
+
+
+def test_loaded_resources_finds_every_kind_of_load() -> None:
+    page = (
+        '<script src="https://cdn.example/a.js"></script>'
+        '<link rel="stylesheet" href="b.css"><img src="http://x/c.png">'
+        '<img src="data:image/png;base64,AAAA">'
+        "<style>@import url('https://x/d.css'); .e { background: url(e.png) }</style>"
+        '<div style="background-image: url(&quot;f.png&quot;)"></div>'
+        "<script>var s = 'url(not-a-load)'; var t = '<img src=\"g.png\">';</script>"
+        '<a href="https://example.org/">a link is not a load</a>'
+    )
+    assert loaded_resources(page) == [
+        "b.css",
+        "e.png",
+        "f.png",
+        "http://x/c.png",
+        "https://cdn.example/a.js",
+        "https://x/d.css",
+    ]
