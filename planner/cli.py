@@ -25,8 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Plan 800 V high-power chargers at Renault and Nissan dealer sites.",
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# Messages quote the users' own text (dealer names, cells): never read it as markup.
+err = Console(stderr=True, highlight=False, markup=False)
+out = Console(highlight=False, markup=False)
 
 _debug = False
 
@@ -136,7 +137,8 @@ def run(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
         f"{r['chargers_total']} chargers, coverage {r['coverage_pct']:.2f} % "
         f"(gap {r['gap']:.2e}, solve {r['solve_seconds']:.1f} s, "
-        f"total {r['total_seconds']:.1f} s)"
+        f"total {r['total_seconds']:.1f} s)",
+        soft_wrap=True,
     )
     out.print(f"wrote {target}")
 
@@ -152,12 +154,85 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
     demand = load_demand(scenario.demand)
     counts = site_load.counts
     for warning in site_load.warnings:
-        out.print(f"warning: {warning}")
+        out.print(f"warning: {warning}", soft_wrap=True)
     out.print(
         f"dealers read {counts.get('read')}, dropped {counts.get('dropped')}, "
+        f"outside the scenario's countries {counts.get('outside_countries')}, "
         f"merged {counts.get('merged')}; {len(site_load.sites)} sites; "
-        f"{len(demand)} demand points; scenario OK"
+        f"{len(demand)} demand points; scenario OK",
+        soft_wrap=True,
     )
+
+
+@app.command()
+def frontier(
+    scenario_file: ScenarioArg = None,
+    p_range: Annotated[
+        str, typer.Option("--p", help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40.")
+    ] = "10:100:10",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default maps/<scenario name>).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit per point, seconds.")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan."""
+    from planner.frontier import coverage_frontier, frontier_table, parse_p_range, plot_frontier
+    from planner.optimise import SolverSettings
+    from planner.plan import _Clock, assemble_plan, load_inputs, solve_model, write_plan
+
+    extra = list(overrides or [])
+    if time_limit is not None:
+        extra.append(f"solver.time_limit_s={time_limit}")
+    scenario = load_scenario(scenario_file, overrides=extra)
+    p_values = parse_p_range(p_range)
+    target = output_folder(scenario, out_dir)
+    settings = SolverSettings(
+        time_limit_s=scenario.solver.time_limit_s,
+        relative_gap=scenario.solver.relative_gap,
+        threads=scenario.solver.threads,
+        seed=scenario.solver.seed,
+    )
+    with _Stages(err) as stages:
+        clock = _Clock(stages)
+        inputs = load_inputs(scenario, clock=clock)
+        stages(f"frontier: {len(p_values)} solves")
+        points = coverage_frontier(
+            inputs,
+            p_values,
+            settings=settings,
+            on_point=lambda pt: stages(
+                f"frontier: p = {pt.p} gives {pt.coverage_pct:.2f} % ({pt.status})"
+            ),
+        )
+        stages(f"solving {scenario.model.name}")
+        start = time.perf_counter()
+        solution = solve_model(
+            scenario,
+            inputs.reach,
+            inputs.demand["weight"].to_numpy(dtype=float),
+            fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
+            excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
+        )
+        plan = assemble_plan(
+            scenario, inputs, solution, clock=clock, solve_seconds=time.perf_counter() - start
+        )
+        table = frontier_table(points)
+
+        def extra_files(folder: Path) -> None:
+            table.to_csv(folder / "frontier.csv", index=False)
+            plot_frontier(
+                points,
+                folder / "frontier.png",
+                chosen_p=scenario.model.p if scenario.model.name != "set_cover" else None,
+                title=scenario.title,
+            )
+
+        write_plan(plan, target, on_stage=stages, extra=extra_files)
+    out.print(table.to_string(index=False), soft_wrap=True)
+    out.print(f"wrote {target}")
 
 
 @app.command()

@@ -350,8 +350,18 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     return table
 
 
-def write_plan(plan: Plan, out_dir: Path, *, on_stage: StageCallback | None = None) -> Path:
-    """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing."""
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    *,
+    on_stage: StageCallback | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing.
+
+    ``extra`` writes further files (a frontier, say) into the same folder
+    before the map is rendered, so the map can show them.
+    """
     from planner.countries import country_outlines
     from planner.maps import write_map
 
@@ -363,6 +373,8 @@ def write_plan(plan: Plan, out_dir: Path, *, on_stage: StageCallback | None = No
             json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+        if extra is not None:
+            extra(folder)
         if plan.scenario.output.map:
             if on_stage is not None:
                 on_stage("rendering map")
