@@ -298,7 +298,10 @@ class OutputConfig(_Section):
     """What to write."""
 
     dir: Path | None = Field(
-        None, description="Output folder; default maps/<scenario name>/ under the working folder."
+        None,
+        description="Output folder, relative to the scenario file; default maps/<scenario "
+        "name>/ under the working folder. A folder outside the working folder must be given "
+        "with --out.",
     )
     map: bool = Field(True, description="Write map.html.")
     reach_circles: bool = Field(True, description="Draw reach circles around chosen sites.")
@@ -385,10 +388,14 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     demand = scenario.demand
     if isinstance(demand.source, Path):
         demand = demand.model_copy(update={"source": absolute(demand.source)})
+    output = scenario.output
+    if output.dir is not None:
+        output = output.model_copy(update={"dir": absolute(output.dir)})
     return scenario.model_copy(
         update={
             "dealers": scenario.dealers.model_copy(update={"files": files}),
             "demand": demand,
+            "output": output,
         }
     )
 

@@ -280,3 +280,22 @@ def test_console_script_runs(tiny: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (out / "map.html").exists()
+
+
+def test_output_outside_working_folder_needs_out(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # output.dir is resolved against the scenario's folder (tmp_path); from a
+    # working folder elsewhere it may not be written without --out.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, stderr = _run(["run", str(tiny), "--set", 'output.dir="plans/tiny"'], capsys)
+    assert code == 2
+    assert "output.dir" in stderr and "--out" in stderr
+    assert not (tmp_path / "plans").exists()
+    # From the scenario's own folder it is inside the working folder.
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = _run(["run", str(tiny), "--set", 'output.dir="plans/tiny"'], capsys)
+    assert code == 0, stderr
+    assert (tmp_path / "plans" / "tiny" / "report.json").exists()
