@@ -111,6 +111,13 @@ def is_sample(scenario: Scenario) -> bool:
     return any("sample" in f.path.name.lower() for f in scenario.dealers.files)
 
 
+#: Tooltip labels of a dealer site's values; sent once per layer, not once per point.
+DEALER_LABELS = ("Brands", "Country", "Dealers", "Site")
+
+#: Tooltip labels of a demand point's values.
+DEMAND_LABELS = ("Population", "Sessions/day", "Country", "Served by site")
+
+
 @dataclass(frozen=True)
 class DealerLayers:
     """Dealer sites split for drawing.
@@ -131,24 +138,24 @@ class DealerLayers:
 
 
 def dealer_layers(sites: pd.DataFrame) -> DealerLayers:
-    """Point rows ``[lat, lon, radius, title, pairs]`` of every site, by brand."""
+    """Point rows ``[lat, lon, radius, title, *values]`` of every site, by brand.
+
+    The values go with :data:`DEALER_LABELS`.
+    """
     brands_of = [brand_list(b) for b in sites["brands"]]
     all_brands = sorted({b for bs in brands_of for b in bs}, key=str.lower)
     by_brand: dict[str, list[list[Any]]] = {b: [] for b in all_brands}
     multi: list[list[Any]] = []
     for brands, row in zip(brands_of, sites.itertuples(index=False), strict=True):
-        pairs = [
-            ["Brands", " + ".join(brands)],
-            ["Country", _text(row.country)],
-            ["Dealers", fmt_int(row.n_dealers)],
-            ["Site", _text(row.site_id)],
-        ]
         point = [
             _coord(row.lat),
             _coord(row.lon),
             5 if len(brands) > 1 else 4,
             _text(row.name),
-            pairs,
+            " + ".join(brands),
+            _text(row.country),
+            fmt_int(row.n_dealers),
+            _text(row.site_id),
         ]
         if len(brands) > 1:
             multi.append(point)
@@ -199,7 +206,8 @@ class DemandLayers:
     Attributes
     ----------
     covered, uncovered
-        Point rows ``[lat, lon, radius, title, pairs]``.
+        Point rows ``[lat, lon, radius, title, *values]``, values as
+        :data:`DEMAND_LABELS` name them.
     heat
         ``[lat, lon, intensity]`` of uncovered points, intensity in 0..1.
     drawn, total
@@ -231,14 +239,16 @@ def demand_layers(demand: pd.DataFrame, limit: int) -> DemandLayers:
     heat: list[list[float]] = []
     for r, heat_value, row in zip(radius, intensity, shown.itertuples(index=False), strict=True):
         lat, lon = _coord(row.lat), _coord(row.lon)
-        served_by = _text(row.site_id)
-        pairs = [
-            ["Population", fmt_int(row.population)],
-            ["Sessions/day", fmt_amount(row.weight)],
-            ["Country", _text(row.country)],
-            ["Served by site", served_by] if row.covered else ["Served by site", "none"],
+        point = [
+            lat,
+            lon,
+            round(float(r), 1),
+            _text(row.name),
+            fmt_int(row.population),
+            fmt_amount(row.weight),
+            _text(row.country),
+            _text(row.site_id) if row.covered else "none",
         ]
-        point = [lat, lon, round(float(r), 1), _text(row.name), pairs]
         if bool(row.covered):
             covered.append(point)
         else:

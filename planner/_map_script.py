@@ -74,10 +74,11 @@ var plannerMap = (function () {
     map.whenReady(far);
   }
 
-  /* rows: [lat, lon, radius, title, [[label, value], ...]]
+  /* rows: [lat, lon, radius, title, value, value, ...]; labels name the values
+     (sent once per layer: a full-scale map has tens of thousands of points).
      atBack: keep these points under the others, also after the layer is
      switched off and on again (the canvas draws in the order layers were added). */
-  function points(group, rows, style, atBack) {
+  function points(group, rows, style, labels, atBack) {
     rows.forEach(function (row) {
       var marker = L.circleMarker([row[0], row[1]], Object.assign({}, style, {radius: row[2]}));
       marker.plannerRow = row;
@@ -93,7 +94,8 @@ var plannerMap = (function () {
       }
     }
     lazyTooltips(group, function (row) {
-      return card(row[3], row[4], "planner-tooltip");
+      var pairs = labels.map(function (label, i) { return [label, row[4 + i]]; });
+      return card(row[3], pairs, "planner-tooltip");
     });
   }
 

@@ -112,7 +112,12 @@ def render_map(
     for brand, rows in dealers.by_brand.items():
         colour = dealers.colours[brand]
         style = {"color": "#333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
-        json_group(lib, folium_map, brand_layer_name(brand), JsonLayer("points", rows, style))
+        json_group(
+            lib,
+            folium_map,
+            brand_layer_name(brand),
+            JsonLayer("points", rows, style, data.DEALER_LABELS),
+        )
     if dealers.multi_brand:
         style = {
             "color": "#111",
@@ -124,7 +129,7 @@ def render_map(
             lib,
             folium_map,
             LAYER_NAMES["multi_brand"],
-            JsonLayer("points", dealers.multi_brand, style),
+            JsonLayer("points", dealers.multi_brand, style, data.DEALER_LABELS),
         )
 
     demand_layers = data.demand_layers(demand, scenario.output.max_demand_points)
@@ -133,7 +138,7 @@ def render_map(
         ("uncovered", demand_layers.uncovered, data.UNCOVERED_COLOUR, True),
     ):
         style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
-        layer = JsonLayer("points", rows, style, True)
+        layer = JsonLayer("points", rows, style, data.DEMAND_LABELS, True)
         json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
     if demand_layers.heat:
         plugins_module(assets).HeatMap(

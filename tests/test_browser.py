@@ -156,6 +156,8 @@ def test_dealer_tooltip_shows_a_script_breaking_name_as_text(
     tooltip = page.locator(".leaflet-tooltip", has_text="Garage")
     tooltip.wait_for()
     assert tooltip.inner_text().startswith(SCRIPT_BREAKER)
+    assert "Brands\tNissan" in tooltip.inner_text()
+    assert "Site\tS5" in tooltip.inner_text()
     assert log.dialogs == [] and log.page_errors == []
 
 
