@@ -1,0 +1,256 @@
+r"""Side constraints on the open sites, usable with every model.
+
+All of them are linear rows over the open-site indicators :math:`y_j`::
+
+    budget          Σ_j cost_j y_j ≤ B                                   (1)
+    group bounds    lo_g ≤ Σ_{j ∈ G} y_j ≤ hi_g   (a country, a brand)   (2)
+    group share     Σ_{j ∈ G} y_j ≥ s_g Σ_j y_j
+                    ⇔ Σ_j (1[j ∈ G] − s_g) y_j ≥ 0                      (3)
+
+so a model appends them to its own constraint matrix as one block
+(:func:`append_site_rows`) without knowing what they mean. Each row keeps a
+name and a plain-words description, used to explain infeasibility: before any
+solve, :func:`explain_infeasible` checks the counting arguments a planner
+would make by hand (too few candidates of a brand for its share, a budget
+below the fixed sites' cost, more sites required per country than ``p``) and
+names the constraint with its numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class SiteRows:
+    """Rows ``lower ≤ matrix @ y ≤ upper`` over the open-site indicators.
+
+    Attributes
+    ----------
+    matrix
+        k × n_sites, CSR.
+    lower, upper
+        Row bounds, ``±inf`` for one-sided rows.
+    names
+        A short description of each row, e.g. ``"Nissan share ≥ 40 %"``.
+    """
+
+    matrix: sp.csr_matrix
+    lower: FloatArray
+    upper: FloatArray
+    names: tuple[str, ...]
+    # Facts for explaining infeasibility (not part of the model).
+    groups: tuple[_Group, ...] = field(default=(), repr=False)
+    budget: _Budget | None = field(default=None, repr=False)
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
+        """Names of the rows the given open sites violate (empty when all hold)."""
+        y = np.zeros(self.n_sites)
+        y[np.asarray(open_sites, dtype=np.int64)] = 1.0
+        values = self.matrix @ y
+        bad = (values < self.lower - tolerance) | (values > self.upper + tolerance)
+        return [self.names[k] for k in np.flatnonzero(bad)]
+
+
+@dataclass(frozen=True)
+class _Group:
+    name: str
+    members: BoolArray
+    minimum: int
+    maximum: int | None
+    share: float
+
+
+@dataclass(frozen=True)
+class _Budget:
+    costs: FloatArray
+    amount: float
+
+
+def no_site_rows(n_sites: int) -> SiteRows:
+    """No side constraint."""
+    return SiteRows(
+        matrix=sp.csr_matrix((0, n_sites)),
+        lower=np.empty(0),
+        upper=np.empty(0),
+        names=(),
+    )
+
+
+def budget_rows(costs: npt.ArrayLike, budget: float) -> SiteRows:
+    """Constraint (1): the opened sites cost at most ``budget``."""
+    cost = np.asarray(costs, dtype=np.float64)
+    if np.any(cost < 0) or not np.all(np.isfinite(cost)):
+        raise ValueError("site costs must be finite and non-negative")
+    return SiteRows(
+        matrix=sp.csr_matrix(cost[None, :]),
+        lower=np.array([-np.inf]),
+        upper=np.array([float(budget)]),
+        names=(f"budget ≤ {budget:,.0f} EUR",),
+        budget=_Budget(cost, float(budget)),
+    )
+
+
+def group_rows(
+    name: str,
+    members: npt.ArrayLike,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+    share: float = 0.0,
+) -> SiteRows:
+    """Constraints (2) and (3) for one group of sites (a country, a brand).
+
+    Parameters
+    ----------
+    name
+        What the group is, as a user would say it: ``"FR"``, ``"Nissan"``.
+    members
+        Boolean mask of the sites in the group.
+    minimum, maximum
+        Bounds on the number of open sites in the group.
+    share
+        Least share of all open sites that must be in the group, in [0, 1].
+    """
+    mask = np.asarray(members, dtype=bool)
+    n_sites = len(mask)
+    rows, lower, upper, names = [], [], [], []
+    if minimum > 0 or maximum is not None:
+        rows.append(mask.astype(np.float64))
+        lower.append(float(minimum))
+        upper.append(np.inf if maximum is None else float(maximum))
+        bounds = [f"≥ {minimum}"] if minimum > 0 else []
+        bounds += [f"≤ {maximum}"] if maximum is not None else []
+        names.append(f"{name} sites {' and '.join(bounds)}")
+    if share > 0:
+        rows.append(mask.astype(np.float64) - share)
+        lower.append(0.0)
+        upper.append(np.inf)
+        names.append(f"{name} share of chosen sites ≥ {100 * share:g} %")
+    matrix = sp.csr_matrix(np.vstack(rows)) if rows else sp.csr_matrix((0, n_sites))
+    return SiteRows(
+        matrix=matrix,
+        lower=np.array(lower, dtype=np.float64),
+        upper=np.array(upper, dtype=np.float64),
+        names=tuple(names),
+        groups=(_Group(name, mask, minimum, maximum, share),),
+    )
+
+
+def combine(parts: Sequence[SiteRows], n_sites: int) -> SiteRows:
+    """All rows of ``parts`` as one block."""
+    parts = [p for p in parts if len(p) or p.groups or p.budget]
+    if not parts:
+        return no_site_rows(n_sites)
+    budgets = [p.budget for p in parts if p.budget is not None]
+    return SiteRows(
+        matrix=sp.csr_matrix(sp.vstack([p.matrix for p in parts], format="csr")),
+        lower=np.concatenate([p.lower for p in parts]),
+        upper=np.concatenate([p.upper for p in parts]),
+        names=tuple(n for p in parts for n in p.names),
+        groups=tuple(g for p in parts for g in p.groups),
+        budget=budgets[0] if len(budgets) == 1 else None,
+    )
+
+
+def explain_infeasible(
+    rows: SiteRows,
+    *,
+    p: int | None,
+    exact_p: bool,
+    fixed: BoolArray,
+    excluded: BoolArray,
+) -> None:
+    """Raise :class:`InfeasibleError` naming the first side constraint that cannot hold.
+
+    Only sound counting arguments are used, so a scenario that passes may
+    still be infeasible in a combination the solver then reports.
+
+    Parameters
+    ----------
+    p
+        The number of sites (exactly ``p`` when ``exact_p``, else at most), or
+        ``None`` when the model has no cardinality constraint.
+    """
+    available = ~excluded
+    n_fixed = int(fixed.sum())
+    if rows.budget is not None:
+        fixed_cost = float(rows.budget.costs[fixed].sum())
+        if fixed_cost > rows.budget.amount + 1e-9:
+            raise InfeasibleError(
+                f"budget: the {n_fixed} fixed sites alone cost {fixed_cost:,.0f} EUR, "
+                f"above the budget of {rows.budget.amount:,.0f} EUR"
+            )
+    for group in rows.groups:
+        candidates = int((group.members & available).sum())
+        fixed_in = int((group.members & fixed).sum())
+        if group.minimum > candidates:
+            raise InfeasibleError(
+                f"{group.name} sites ≥ {group.minimum}: only {candidates} candidate sites "
+                f"are in {group.name}"
+            )
+        if group.maximum is not None and fixed_in > group.maximum:
+            raise InfeasibleError(
+                f"{group.name} sites ≤ {group.maximum}: {fixed_in} fixed sites are already "
+                f"in {group.name}"
+            )
+        if group.share > 0 and p is not None and exact_p:
+            needed = math.ceil(group.share * p - 1e-9)
+            if needed > candidates:
+                raise InfeasibleError(
+                    f"{group.name} share of chosen sites ≥ {100 * group.share:g} %: "
+                    f"{p} sites need at least {needed} sites of {group.name}, but only "
+                    f"{candidates} candidate sites carry {group.name}"
+                )
+        if group.share > 0 and candidates == 0:
+            raise InfeasibleError(
+                f"{group.name} share of chosen sites ≥ {100 * group.share:g} %: no candidate "
+                f"site carries {group.name}"
+            )
+    if p is not None and n_fixed > p:
+        raise InfeasibleError(f"p = {p}: {n_fixed} sites are fixed (must be chosen)")
+
+
+def append_site_rows(
+    matrix: sp.csr_matrix,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+    rows: SiteRows,
+    *,
+    site_columns: npt.NDArray[np.int64],
+    n_columns: int,
+) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+    """A model's constraint block with the side constraints appended.
+
+    ``site_columns[j]`` is the model's column of :math:`y_j` for each of the
+    sites the rows were built on.
+    """
+    if len(rows) == 0:
+        return matrix, row_lower, row_upper
+    mapped = rows.matrix.tocoo()
+    side = sp.csr_matrix(
+        (mapped.data, (mapped.row, site_columns[mapped.col])), shape=(len(rows), n_columns)
+    )
+    return (
+        sp.csr_matrix(sp.vstack([matrix, side], format="csr")),
+        np.concatenate([row_lower, rows.lower]),
+        np.concatenate([row_upper, rows.upper]),
+    )

@@ -1,0 +1,105 @@
+"""Side constraints as rows over the open sites, and their explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planner.errors import InfeasibleError
+from planner.optimise.constraints import (
+    budget_rows,
+    combine,
+    explain_infeasible,
+    group_rows,
+    no_site_rows,
+)
+
+NISSAN = np.array([True, False, False, True, False])
+FRANCE = np.array([True, True, True, False, False])
+
+
+def test_rows_by_hand() -> None:
+    rows = combine(
+        [
+            budget_rows([1.0, 2.0, 3.0, 4.0, 5.0], 7.0),
+            group_rows("Nissan", NISSAN, share=0.4),
+            group_rows("FR", FRANCE, minimum=1, maximum=2),
+        ],
+        5,
+    )
+    assert len(rows) == 3
+    assert rows.names == (
+        "budget ≤ 7 EUR",
+        "Nissan share of chosen sites ≥ 40 %",
+        "FR sites ≥ 1 and ≤ 2",
+    )
+    # Sites 0 and 4: cost 6, one Nissan of two (50 %), one French site.
+    assert rows.satisfied([0, 4]) == []
+    # Sites 1 and 4: no Nissan site.
+    assert rows.satisfied([1, 4]) == ["Nissan share of chosen sites ≥ 40 %"]
+    # Sites 0, 1, 2: cost 6, but three French sites and 1/3 Nissan.
+    assert rows.satisfied([0, 1, 2]) == [
+        "Nissan share of chosen sites ≥ 40 %",
+        "FR sites ≥ 1 and ≤ 2",
+    ]
+    # Sites 0 and 3 cost 5, both Nissan, one French; 0 and 4 plus 3 cost 10.
+    assert rows.satisfied([0, 3]) == []
+    assert rows.satisfied([0, 3, 4]) == ["budget ≤ 7 EUR"]
+
+
+def test_no_rows() -> None:
+    rows = no_site_rows(4)
+    assert len(rows) == 0
+    assert rows.satisfied([0, 1, 2, 3]) == []
+
+
+NONE = np.zeros(5, dtype=bool)
+
+
+@pytest.mark.parametrize(
+    ("rows", "p", "fixed", "excluded", "message"),
+    [
+        (
+            group_rows("Nissan", NISSAN, share=0.5),
+            6,
+            NONE,
+            NONE,
+            "Nissan share of chosen sites ≥ 50 %: 6 sites need at least 3 sites of Nissan, "
+            "but only 2 candidate sites carry Nissan",
+        ),
+        (
+            budget_rows([1.0, 2.0, 3.0, 4.0, 5.0], 4.0),
+            None,
+            np.array([False, False, True, False, True]),
+            NONE,
+            "budget: the 2 fixed sites alone cost 8 EUR, above the budget of 4 EUR",
+        ),
+        (
+            group_rows("FR", FRANCE, minimum=3),
+            None,
+            NONE,
+            np.array([False, True, False, False, False]),
+            "FR sites ≥ 3: only 2 candidate sites are in FR",
+        ),
+        (
+            group_rows("FR", FRANCE, maximum=1),
+            None,
+            np.array([True, True, False, False, False]),
+            NONE,
+            "FR sites ≤ 1: 2 fixed sites are already in FR",
+        ),
+    ],
+)
+def test_infeasibility_is_named_with_numbers(
+    rows, p, fixed, excluded, message  # type: ignore[no-untyped-def]
+) -> None:
+    with pytest.raises(InfeasibleError) as info:
+        explain_infeasible(rows, p=p, exact_p=True, fixed=fixed, excluded=excluded)
+    assert str(info.value) == message
+
+
+def test_feasible_counts_pass() -> None:
+    rows = combine(
+        [group_rows("Nissan", NISSAN, share=0.4), group_rows("FR", FRANCE, minimum=2)], 5
+    )
+    explain_infeasible(rows, p=5, exact_p=True, fixed=NONE, excluded=NONE)
