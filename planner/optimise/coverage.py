@@ -50,7 +50,7 @@ from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
-from planner.optimise.heuristics import greedy_coverage
+from planner.optimise.heuristics import greedy_coverage, swap_coverage
 from planner.optimise.solution import Solution, SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,13 @@ def max_coverage(
         rows, row_weights, np.ones(n_sites), ~must & ~never, drop_implied_rows=False
     )
     never_in_model = never | dominated
-    start_sites = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never_in_model)
+    start_sites = swap_coverage(
+        rows,
+        row_weights,
+        greedy_coverage(rows, row_weights, p, fixed=must, excluded=never_in_model),
+        fixed=must,
+        excluded=never_in_model,
+    )
     # A row reached by one site only needs no z: its weight goes on that site.
     single = np.diff(rows.indptr) == 1
     site_weight = np.bincount(

@@ -18,12 +18,16 @@ of unserved demand::
          n_j ≤ M_j y_j                          for every site j           (3)
          x_ij ≤ y_j                             for every pair in reach    (4)
          Σ_ij λ_i x_ij ≥ α Λ                                               (5)
-         n_j ≥ y_j                              an open site has a charger (6)
+         n_j ≥ m y_j                            least chargers at a site   (6)
          Σ_j n_j ≥ ⌈α Λ / μ⌉                    chargers for the target    (7)
          y_j = 1 for fixed sites, y_j = 0 for excluded sites
 
-(4) is implied by (2)–(3) but tightens the LP relaxation, so the solver's
-bound is useful. (5) is dropped when α = 0 (penalty only).
+(4) is implied by (2)–(3) but tightens the LP relaxation (the site cost is
+no longer spread over M_j chargers); it adds one row per pair, so it is used
+up to ``_LINK_PAIRS`` pairs, beyond which the LP with it takes longer than the
+whole solve should (measured: 223,000 pairs, HiGHS simplex unfinished after
+60 s; without (4) 9 s). (5) is dropped when α = 0 (penalty only); m is
+``min_chargers``.
 
 Reductions before solving: pairs to excluded sites are dropped; rows of zero
 demand or without any pair leave the model; rows with identical reach sets
@@ -31,11 +35,13 @@ merge (their demand sums, and each original row gets its group's shares);
 :math:`M_j` is lowered to the chargers needed to serve all demand in reach of
 :math:`j` (more could never help), which keeps the big-M of (3) small.
 
-Before the MILP an LP opens every allowed site at its limit and serves as much
-demand as possible. It proves infeasibility with numbers when even that
-misses the coverage target, and its rounded answer (chargers = ⌈load/μ⌉,
-sites without load closed) is the warm start and the fallback when the time
-limit passes before the solver finds a solution.
+A greedy heuristic gives the warm start and the fallback when the time limit
+passes before the solver finds a solution: it opens, one at a time, the site
+with the most newly served demand per euro (its charger limit bounding what it
+takes) until the target is met, or, with a penalty, while a site saves more
+penalty than it costs; chargers are then ⌈load/μ⌉. When it misses the target,
+an LP with every allowed site at its limit proves infeasibility with numbers,
+or its rounded answer becomes the warm start.
 
 The objective reported is recomputed by :func:`evaluate_sizing` from the
 chargers and shares returned, which also re-checks every constraint.
@@ -46,7 +52,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -71,6 +77,8 @@ BoolArray = npt.NDArray[np.bool_]
 _DEFAULT = SolverSettings()
 #: Feasibility tolerance on loads and shares, relative to the demand involved.
 _TOLERANCE = 1e-6
+#: Most pairs for which the linking rows (4) are added.
+_LINK_PAIRS = 50_000
 #: Backend of the MILP, chosen by measurement: on 2,000 demand rows × 200 sites
 #: SCIP reached a 0.5 % gap in 20 s while HiGHS spent that long in root cuts.
 #: LPs (relaxation, infeasibility diagnosis) go to HiGHS.
@@ -243,6 +251,7 @@ def _reduce(
     limit: FloatArray,
     capacity: float,
     never: BoolArray,
+    least: int,
 ) -> _Instance:
     usable = drop_sites(matrix, never)
     kept = (np.diff(usable.indptr) > 0) & (lam > 0)
@@ -252,8 +261,9 @@ def _reduce(
     rows = structure(merged.reach)
     demand_in_reach = np.asarray(rows.T @ merged.weights).ravel()
     useful = np.ceil(demand_in_reach / capacity - 1e-9)
-    # An open site keeps room for one charger (constraint 6) even without demand.
-    reduced = np.where(never, 0.0, np.minimum(limit, np.maximum(useful, 1.0)))
+    # An open site keeps room for its least chargers (constraint 6) even without demand;
+    # a site whose limit is below that can never open.
+    reduced = np.where(never | (limit < least), 0.0, np.minimum(limit, np.maximum(useful, least)))
     return _Instance(rows, merged.weights, merged.group, kept, reduced)
 
 
@@ -261,78 +271,120 @@ def _pairs(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
     return entry_rows(rows), rows.indices.astype(np.int64)
 
 
-def _max_service(inst: _Instance, capacity: float, settings: SolverSettings) -> FloatArray:
-    """Shares x of the LP serving the most demand with every allowed site at its limit."""
-    pair_row, pair_site = _pairs(inst.rows)
-    n_rows, n_sites = inst.rows.shape
-    n_pairs = pair_row.size
-    if n_pairs == 0:
-        return np.zeros(0)
-    weight = inst.row_demand[pair_row]
-    each_row = sp.csr_matrix((np.ones(n_pairs), (pair_row, np.arange(n_pairs))), (n_rows, n_pairs))
-    each_site = sp.csr_matrix((weight, (pair_site, np.arange(n_pairs))), (n_sites, n_pairs))
-    lp = Milp(
-        objective=weight.copy(),
-        matrix=sp.vstack([each_row, each_site], format="csr"),
-        row_lower=np.full(n_rows + n_sites, -np.inf),
-        row_upper=np.concatenate([np.ones(n_rows), capacity * inst.limit]),
-        lower=np.zeros(n_pairs),
-        upper=np.ones(n_pairs),
-        integer=np.zeros(n_pairs, dtype=bool),
-        maximise=True,
-    )
-    result = solve_milp(lp, settings, backend="highs")
-    if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
-    return np.clip(result.values, 0.0, 1.0)
-
-
-def _explain_infeasible(
+def _max_service(
     inst: _Instance,
     mu: float,
     coverage: float,
     target: float,
     within: float,
     settings: SolverSettings,
-) -> None:
-    """Raise :class:`InfeasibleError` with the most demand the allowed sites can serve."""
-    best = _max_service(inst, mu, settings)
-    pair_row, _ = _pairs(inst.rows)
-    most = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
+) -> FloatArray:
+    """Shares of the LP serving the most demand with every allowed site at its limit.
+
+    Raises :class:`InfeasibleError` with the numbers when even that misses the target.
+    """
+    pair_row, pair_site = _pairs(inst.rows)
+    (n_rows, n_sites), n_pairs = inst.rows.shape, pair_row.size
+    weight = inst.row_demand[pair_row]
+    columns = np.arange(n_pairs)
+    lp = Milp(
+        objective=weight.copy(),
+        matrix=sp.vstack(
+            [
+                sp.csr_matrix((np.ones(n_pairs), (pair_row, columns)), (n_rows, n_pairs)),
+                sp.csr_matrix((weight, (pair_site, columns)), (n_sites, n_pairs)),
+            ],
+            format="csr",
+        ),
+        row_lower=np.full(n_rows + n_sites, -np.inf),
+        row_upper=np.concatenate([np.ones(n_rows), mu * inst.limit]),
+        lower=np.zeros(n_pairs),
+        upper=np.ones(n_pairs),
+        integer=np.zeros(n_pairs, dtype=bool),
+        maximise=True,
+    )
+    result = solve_milp(lp, settings, backend="highs") if n_pairs else None
+    if result is not None and result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
+        raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
+    shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)
+    most = float(np.dot(weight, shares))
     if most < target * (1 - 1e-9):
-        share = most / within if within > 0 else 0.0
         raise InfeasibleError(
             f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
             f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
             f"({int(inst.limit.sum())} chargers × {mu:.6g} sessions/hour each) at most "
-            f"{most:.6g} ({share:.1%}) can be served"
+            f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
         )
+    return shares
 
 
-def _relax(milp: Milp) -> Milp:
-    """The LP relaxation of ``milp``."""
-    return Milp(
-        objective=milp.objective,
-        matrix=milp.matrix,
-        row_lower=milp.row_lower,
-        row_upper=milp.row_upper,
-        lower=milp.lower,
-        upper=milp.upper,
-        integer=np.zeros_like(milp.integer),
-        maximise=milp.maximise,
-        offset=milp.offset,
+def _greedy(
+    inst: _Instance,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    mu: float,
+    target: float,
+    penalty: float | None,
+    must: BoolArray,
+    least: int,
+) -> FloatArray:
+    """Pair shares of the greedy heuristic of the module docstring."""
+    rows = inst.rows
+    n_sites = rows.shape[1]
+    # Column view whose data are the CSR pair numbers, to write shares per site.
+    by_site = sp.csc_matrix(
+        (np.arange(rows.nnz, dtype=np.float64), rows.indices, rows.indptr), shape=rows.shape
     )
+    options = np.diff(rows.indptr)
+    remaining = inst.row_demand.copy()
+    room = mu * inst.limit
+    shares = np.zeros(rows.nnz)
+    closed = inst.limit < least
+    served = 0.0
+
+    def open_site(j: int) -> None:
+        nonlocal served
+        start, stop = by_site.indptr[j], by_site.indptr[j + 1]
+        members, pairs = by_site.indices[start:stop], by_site.data[start:stop].astype(np.int64)
+        # Rows with the fewest other sites first: others can serve the rest.
+        for k, pair in zip(
+            members[np.argsort(options[members], kind="stable")],
+            pairs[np.argsort(options[members], kind="stable")],
+            strict=True,
+        ):
+            take = min(remaining[k], room[j])
+            if take > 0:
+                shares[pair] = take / inst.row_demand[k]
+                remaining[k] -= take
+                room[j] -= take
+                served += take
+        closed[j] = True
+
+    for j in np.flatnonzero(must):
+        open_site(int(j))
+    while penalty is not None or served < target * (1 - 1e-12):
+        gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
+        useful = np.minimum(gain, target - served) if penalty is None else gain
+        cost = prices + per_charger * np.maximum(np.ceil(gain / mu - 1e-9), least)
+        score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
+        if penalty is not None:
+            score = np.where(penalty * gain > cost, score, -np.inf)
+        j = int(np.argmax(score))
+        if not np.isfinite(score[j]):
+            break
+        open_site(j)
+    return shares
 
 
 def _round_up(
-    inst: _Instance, shares: FloatArray, capacity: float, must: BoolArray
+    inst: _Instance, shares: FloatArray, capacity: float, must: BoolArray, least: int
 ) -> tuple[FloatArray, FloatArray]:
     """Open sites and charger counts that carry the given pair shares."""
     pair_row, pair_site = _pairs(inst.rows)
     n_sites = inst.rows.shape[1]
     load = np.bincount(pair_site, weights=inst.row_demand[pair_row] * shares, minlength=n_sites)
-    count = np.minimum(np.ceil(load / capacity - 1e-9), inst.limit)
-    count = np.where(must, np.maximum(count, 1.0), count)
+    count = np.ceil(load / capacity - 1e-9)
+    count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
     return (count > 0).astype(np.float64), count
 
 
@@ -346,6 +398,7 @@ def sizing(
     max_chargers: FloatArray,
     coverage: float,
     unserved_penalty: float | None = None,
+    min_chargers: int = 1,
     fixed: BoolArray | None = None,
     excluded: BoolArray | None = None,
     settings: SolverSettings = _DEFAULT,
@@ -373,6 +426,9 @@ def sizing(
         be served, in [0, 1]; 0 leaves only the penalty.
     unserved_penalty
         Cost per unit of unserved demand (euros per session/hour), or ``None``.
+    min_chargers
+        m: least chargers at an open site (at least 1; 2 keeps a site working
+        when one charger fails).
     fixed, excluded
         Masks of sites that must / must not open.
     settings
@@ -390,8 +446,8 @@ def sizing(
         Malformed arguments (every problem at once).
     InfeasibleError
         The coverage target cannot be met even with every allowed site at its
-        charger limit, a site is both fixed and excluded, or a fixed site may
-        have no charger.
+        charger limit, a site is both fixed and excluded, or a fixed site's
+        charger limit is below ``min_chargers``.
     """
     started = time.perf_counter()
     problems: list[str] = []
@@ -414,41 +470,42 @@ def sizing(
         math.isfinite(unserved_penalty) and unserved_penalty >= 0
     ):
         problems.append(f"unserved_penalty must be non-negative, got {unserved_penalty!r}")
+    if isinstance(min_chargers, bool) or not isinstance(min_chargers, int) or min_chargers < 1:
+        problems.append(f"min_chargers must be a whole number of at least 1, got {min_chargers!r}")
     must = _checks.site_mask(fixed, n_sites, "fixed", problems)
     never = _checks.site_mask(excluded, n_sites, "excluded", problems)
     _checks.raise_problems("sizing", problems)
     _checks.check_fixed_excluded("sizing", must, never)
-    no_room = np.flatnonzero(must & (limit < 1))
+    no_room = np.flatnonzero(must & (limit < min_chargers))
     if no_room.size:
         raise InfeasibleError(
-            f"sizing: {no_room.size} fixed site(s) may have no charger (max_chargers = 0; "
-            f"first: site {int(no_room[0])})"
+            f"sizing: {no_room.size} fixed site(s) have a charger limit below min_chargers = "
+            f"{min_chargers} (first: site {int(no_room[0])}, limit {limit[no_room[0]]:g})"
         )
 
     mu = float(capacity_per_charger)
-    inst = _reduce(matrix, lam, limit, mu, never)
+    inst = _reduce(matrix, lam, limit, mu, never, min_chargers)
     reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
     within = float(inst.row_demand.sum())  # within reach of a non-excluded site
     target = coverage * within
     pair_row, _ = _pairs(inst.rows)
 
-    def build(hint: FloatArray | None) -> Milp:
-        return _build(
-            inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, hint=hint
-        )
-
-    relaxed = solve_milp(_relax(build(None)), settings, backend="highs")
-    if relaxed.status is MilpStatus.INFEASIBLE:
-        _explain_infeasible(inst, mu, coverage, target, within, settings)
-    if relaxed.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        raise SolverError(f"sizing: the LP relaxation ended with {relaxed.status.value}")
-    # Rounding the relaxation up is feasible: every load fits ⌈load/μ⌉ ≤ M chargers.
-    best = np.clip(relaxed.values[2 * n_sites :], 0.0, 1.0)
-    hint_y, hint_n = _round_up(inst, best, mu, must)
-    result = solve_milp(build(np.concatenate([hint_y, hint_n, best])), settings, backend=_BACKEND)
+    best = _greedy(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
+    greedy_served = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
+    if greedy_served < target * (1 - 1e-9):
+        best = _max_service(inst, mu, coverage, target, within, settings)
+    hint_y, hint_n = _round_up(inst, best, mu, must, min_chargers)
+    milp = _build(
+        inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
+    )
+    milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
+    result = solve_milp(milp, settings, backend=_BACKEND)
     if result.status is MilpStatus.INFEASIBLE:
-        _explain_infeasible(inst, mu, coverage, target, within, settings)
-        raise InfeasibleError("sizing: the coverage target cannot be met")
+        _max_service(inst, mu, coverage, target, within, settings)
+        raise InfeasibleError(
+            f"sizing: no plan meets the coverage target with at least {min_chargers} "
+            "charger(s) at every open site"
+        )
     if result.status is MilpStatus.NO_SOLUTION:
         logger.warning("sizing: no solution within the time limit; returning the LP rounding")
         count, shares = hint_n, best
@@ -520,8 +577,7 @@ def _build(
     must: BoolArray,
     never: BoolArray,
     lam: FloatArray,
-    *,
-    hint: FloatArray | None,
+    least: int,
 ) -> Milp:
     """The MILP of the module docstring over variables [y (sites), n (sites), x (pairs)]."""
     n_rows, n_sites = inst.rows.shape
@@ -563,24 +619,25 @@ def _build(
         -np.inf,
         0.0,
     )
-    # Constraint (4): x_kj - y_j ≤ 0 for every pair.
+    # Constraint (4): x_kj - y_j ≤ 0 for every pair, while the LP stays small.
     pairs = np.arange(n_pairs)
-    add(
-        np.concatenate([pairs, pairs]),
-        np.concatenate([x, pair_site]),
-        np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-        n_pairs,
-        -np.inf,
-        0.0,
-    )
+    if n_pairs <= _LINK_PAIRS:
+        add(
+            np.concatenate([pairs, pairs]),
+            np.concatenate([x, pair_site]),
+            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+            n_pairs,
+            -np.inf,
+            0.0,
+        )
     # Constraint (5): Σ λ_k x_kj ≥ α Λ (the target is in the units of demand).
     if target > 0:
         add(np.zeros(n_pairs, dtype=np.int64), x, weight, 1, target, np.inf)
-    # Constraint (6): n_j - y_j ≥ 0.
+    # Constraint (6): n_j - m y_j ≥ 0.
     add(
         np.concatenate([y, y]),
         np.concatenate([n, y]),
-        np.concatenate([np.ones(n_sites), -np.ones(n_sites)]),
+        np.concatenate([np.ones(n_sites), np.full(n_sites, -float(least))]),
         n_sites,
         0.0,
         np.inf,
@@ -599,7 +656,7 @@ def _build(
         # P Σ λ (1 - Σ x) = P Σ λ - P Σ λ_k x_kj over every row, in the model or not.
         objective[x] = -penalty * weight
         offset = penalty * float(lam.sum())
-    allowed = (~never) & (inst.limit >= 1)
+    allowed = (~never) & (inst.limit >= least)
     return Milp(
         objective=objective,
         matrix=sp.vstack(blocks, format="csr"),
@@ -609,7 +666,6 @@ def _build(
         upper=np.concatenate([allowed.astype(np.float64), inst.limit, np.ones(n_pairs)]),
         integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
         offset=offset,
-        hint=hint,
     )
 
 
