@@ -283,6 +283,72 @@ class ModelConfig(_Section):
     )
 
 
+class Phase(_Section):
+    """One year of a phased roll-out."""
+
+    year: int = Field(description="Calendar year of the phase.")
+    p: int | None = Field(
+        None, ge=1, description="Sites open by the end of this year (cumulative)."
+    )
+    budget_eur: float | None = Field(
+        None, ge=0, description="Spending allowed in this year on newly opened sites, EUR."
+    )
+    demand_factor: float = Field(
+        1.0,
+        gt=0,
+        description="Demand of this year relative to the scenario's sessions per day (BEV "
+        "growth): 0.5 in an early year, 1.0 in the target year.",
+    )
+
+
+class ConstraintsConfig(_Section):
+    """Side constraints on the chosen sites, usable with every model."""
+
+    budget_eur: float | None = Field(
+        None,
+        ge=0,
+        description="Total budget, EUR. A site costs its site_cost_eur (or chargers.site_cost_eur) "
+        "plus chargers.min_per_site × chargers.charger_cost_eur. With max_coverage the "
+        "budget replaces p; with other models it is an extra limit.",
+    )
+    brand_min_share: dict[str, float] = Field(
+        default_factory=dict,
+        description="Least share of the chosen sites carrying each brand, e.g. {Renault = 0.4, "
+        "Nissan = 0.4}; a dual-brand site counts for both.",
+    )
+    brand_share_proportional: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Each brand's share of the chosen sites is at least this fraction of its "
+        "share of the candidate sites (1.0: in proportion to its dealer network).",
+    )
+    country_min_sites: dict[str, int] = Field(
+        default_factory=dict, description="Least chosen sites per country, e.g. {LU = 1}."
+    )
+    country_max_sites: dict[str, int] = Field(
+        default_factory=dict, description="Most chosen sites per country, e.g. {FR = 40}."
+    )
+    phases: list[Phase] = Field(
+        default_factory=list,
+        description="Phased roll-out with max_coverage: each year its own p or budget and "
+        "demand level, solved as one nested plan (a site opened stays open).",
+    )
+
+    @model_validator(mode="after")
+    def _shares_in_range(self) -> ConstraintsConfig:
+        bad = {k: v for k, v in self.brand_min_share.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"brand_min_share: shares must be within [0, 1]: {bad}")
+        years = [phase.year for phase in self.phases]
+        if years != sorted(set(years)):
+            raise ValueError("phases: years must be distinct and increasing")
+        for phase in self.phases:
+            if (phase.p is None) == (phase.budget_eur is None):
+                raise ValueError(f"phases: year {phase.year} needs exactly one of p or budget_eur")
+        return self
+
+
 class SolverConfig(_Section):
     """Solver limits."""
 
@@ -327,6 +393,7 @@ class Scenario(_Section):
     travel: TravelConfig = Field(default_factory=TravelConfig)
     chargers: ChargersConfig = Field(default_factory=ChargersConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
+    constraints: ConstraintsConfig = Field(default_factory=ConstraintsConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
@@ -466,7 +533,7 @@ def _emit_fields(
         if value is None:
             kind = getattr(annotation, "__name__", str(annotation))
             lines.append(f"# {name} = ...  ({kind}, unset by default)")
-        elif isinstance(value, dict) and not value:
+        elif isinstance(value, dict | list) and not value:
             lines.append(f"# {name}: none by default")
         else:
             lines.append(f"{name} = {_toml_value(value)}")
