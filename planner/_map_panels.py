@@ -93,6 +93,8 @@ class LegendFacts:
         Whether any site has more than one brand.
     radius_km, circuity, reach_km
         Travel radius, circuity, and the great-circle radius drawn.
+    reach_drawn
+        Whether the reach circles are drawn at all.
     demand_drawn, demand_total
         Demand points drawn (the largest) and how many there are.
     """
@@ -102,6 +104,7 @@ class LegendFacts:
     radius_km: float
     circuity: float
     reach_km: float
+    reach_drawn: bool
     demand_drawn: int
     demand_total: int
 
@@ -132,11 +135,6 @@ def legend_panel(facts: LegendFacts) -> str:
             "width:16px;height:16px",
             "Chosen 800 V site; area and number = chargers",
         ),
-        _row(
-            f"border:2px solid {REACH_COLOUR};background:rgba(11,61,145,0.08)",
-            f"Reach: {facts.reach_km:.1f} km great-circle radius "
-            f"= {facts.radius_km:g} km travel / circuity {facts.circuity:g}",
-        ),
         _row(f"background:{COVERED_COLOUR}", "Demand point covered (size: population)"),
         _row(f"background:{UNCOVERED_COLOUR}", "Demand point not covered"),
         _row(
@@ -144,6 +142,15 @@ def legend_panel(facts: LegendFacts) -> str:
             "Heat: uncovered demand (sessions/day)",
         ),
     ]
+    if facts.reach_drawn:
+        rows.insert(
+            len(rows) - 3,
+            _row(
+                f"border:2px solid {REACH_COLOUR};background:rgba(11,61,145,0.08)",
+                f"Reach: {facts.reach_km:.1f} km great-circle radius "
+                f"= {facts.radius_km:g} km travel / circuity {facts.circuity:g}",
+            ),
+        )
     note = ""
     if facts.demand_drawn < facts.demand_total:
         note = (

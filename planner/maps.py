@@ -25,6 +25,7 @@ import html
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 from branca.element import Element
@@ -43,6 +44,7 @@ from planner._map_panels import (
     title_panel,
 )
 from planner.plan import Plan
+from planner.scenario import Scenario
 
 __all__ = [
     "LAYER_NAMES",
@@ -108,70 +110,10 @@ def render_map(
     figure.title = html.escape(f"{scenario.title} ({scenario.name})")
     prepare_map(lib, folium_map, outlines)
 
-    dealers = data.dealer_layers(sites)
-    for brand, rows in dealers.by_brand.items():
-        colour = dealers.colours[brand]
-        style = {"color": "#333", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
-        json_group(
-            lib,
-            folium_map,
-            brand_layer_name(brand),
-            JsonLayer("points", rows, style, data.DEALER_LABELS),
-        )
-    if dealers.multi_brand:
-        style = {
-            "color": "#111",
-            "weight": 2,
-            "fillColor": data.DUAL_BRAND_COLOUR,
-            "fillOpacity": 0.95,
-        }
-        json_group(
-            lib,
-            folium_map,
-            LAYER_NAMES["multi_brand"],
-            JsonLayer("points", dealers.multi_brand, style, data.DEALER_LABELS),
-        )
-
-    demand_layers = data.demand_layers(demand, scenario.output.max_demand_points)
-    for key, rows, colour, show in (
-        ("covered", demand_layers.covered, data.COVERED_COLOUR, True),
-        ("uncovered", demand_layers.uncovered, data.UNCOVERED_COLOUR, True),
-    ):
-        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
-        layer = JsonLayer("points", rows, style, data.DEMAND_LABELS, True)
-        json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
-    if demand_layers.heat:
-        plugins_module(assets).HeatMap(
-            demand_layers.heat,
-            name=LAYER_NAMES["heat"],
-            show=False,
-            radius=18,
-            blur=14,
-            min_opacity=0.3,
-            max_zoom=9,
-            gradient=_HEAT_GRADIENT,
-        ).add_to(folium_map)
-
-    chosen = data.chosen_site_rows(sites, demand)
+    dealers = _add_dealer_layers(lib, folium_map, sites)
+    demand_layers = _add_demand_layers(lib, folium_map, demand, scenario, assets)
+    chosen = _add_site_layers(lib, folium_map, sites, demand, scenario)
     reach_km = data.reach_radius_km(scenario)
-    if scenario.output.reach_circles:
-        centres = [[row["lat"], row["lon"]] for row in chosen]
-        style = {
-            "color": data.REACH_COLOUR,
-            "weight": 1,
-            "opacity": 0.6,
-            "fillOpacity": 0.05,
-            "interactive": False,
-        }
-        json_group(
-            lib,
-            folium_map,
-            LAYER_NAMES["reach"],
-            JsonLayer("circles", centres, reach_km * 1000.0, style),
-        )
-    json_group(
-        lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", chosen, _POPUP_CLEAR_OF_PANELS)
-    )
 
     lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
     box = data.bounds(sites, demand)
@@ -186,6 +128,7 @@ def render_map(
         radius_km=scenario.travel.radius_km,
         circuity=scenario.travel.circuity,
         reach_km=reach_km,
+        reach_drawn=scenario.output.reach_circles,
         demand_drawn=demand_layers.drawn,
         demand_total=demand_layers.total,
     )
@@ -211,6 +154,86 @@ def render_map(
         len(page.encode()) / 1e6,
     )
     return page
+
+
+def _add_dealer_layers(lib: Any, folium_map: Any, sites: gpd.GeoDataFrame) -> data.DealerLayers:
+    """One layer per brand's single-brand sites, one for dual-brand sites."""
+    dealers = data.dealer_layers(sites)
+    for brand, rows in dealers.by_brand.items():
+        style = {
+            "color": "#333",
+            "weight": 1,
+            "fillColor": dealers.colours[brand],
+            "fillOpacity": 0.9,
+        }
+        layer = JsonLayer("points", rows, style, data.DEALER_LABELS)
+        json_group(lib, folium_map, brand_layer_name(brand), layer)
+    if dealers.multi_brand:
+        style = {
+            "color": "#111",
+            "weight": 2,
+            "fillColor": data.DUAL_BRAND_COLOUR,
+            "fillOpacity": 0.95,
+        }
+        layer = JsonLayer("points", dealers.multi_brand, style, data.DEALER_LABELS)
+        json_group(lib, folium_map, LAYER_NAMES["multi_brand"], layer)
+    return dealers
+
+
+def _add_demand_layers(
+    lib: Any,
+    folium_map: Any,
+    demand: gpd.GeoDataFrame,
+    scenario: Scenario,
+    assets: MapAssets,
+) -> data.DemandLayers:
+    """Covered and uncovered demand points (under the dealers), and the heat layer."""
+    layers = data.demand_layers(demand, scenario.output.max_demand_points)
+    for key, rows, colour in (
+        ("covered", layers.covered, data.COVERED_COLOUR),
+        ("uncovered", layers.uncovered, data.UNCOVERED_COLOUR),
+    ):
+        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
+        layer = JsonLayer("points", rows, style, data.DEMAND_LABELS, True)
+        json_group(lib, folium_map, LAYER_NAMES[key], layer)
+    if layers.heat:
+        plugins_module(assets).HeatMap(
+            layers.heat,
+            name=LAYER_NAMES["heat"],
+            show=False,
+            radius=18,
+            blur=14,
+            min_opacity=0.3,
+            max_zoom=9,
+            gradient=_HEAT_GRADIENT,
+        ).add_to(folium_map)
+    return layers
+
+
+def _add_site_layers(
+    lib: Any,
+    folium_map: Any,
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    scenario: Scenario,
+) -> list[dict[str, Any]]:
+    """Reach circles (when the scenario wants them) and the chosen-site markers."""
+    chosen = data.chosen_site_rows(sites, demand)
+    if scenario.output.reach_circles:
+        centres = [[row["lat"], row["lon"]] for row in chosen]
+        style = {
+            "color": data.REACH_COLOUR,
+            "weight": 1,
+            "opacity": 0.6,
+            "fillOpacity": 0.05,
+            "interactive": False,
+        }
+        radius_m = data.reach_radius_km(scenario) * 1000.0
+        layer = JsonLayer("circles", centres, radius_m, style)
+        json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
+    layer = JsonLayer("sites", chosen, _POPUP_CLEAR_OF_PANELS)
+    json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
+    return chosen
 
 
 def write_map(

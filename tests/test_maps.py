@@ -430,3 +430,14 @@ def test_loaded_resources_finds_every_kind_of_load() -> None:
         "https://cdn.example/a.js",
         "https://x/d.css",
     ]
+
+
+def test_no_reach_circles_when_the_scenario_says_so() -> None:
+    plan = tiny_plan()
+    scenario = plan.scenario.model_copy(
+        update={"output": plan.scenario.output.model_copy(update={"reach_circles": False})}
+    )
+    page = maps.render_map(Plan(scenario, plan.sites, plan.demand, plan.solution, plan.report))
+    assert "plannerMap.circles(" not in page
+    assert "great-circle radius" not in page
+    assert maps.LAYER_NAMES["reach"] not in page
