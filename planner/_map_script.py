@@ -114,6 +114,13 @@ var plannerMap = (function () {
       });
       var marker = L.marker([row.lat, row.lon], {icon: icon, riseOnHover: true});
       marker.plannerRow = row;
+      /* The popup says all the tooltip does: do not show both. */
+      marker.on("popupopen", function () { marker.closeTooltip(); });
+      marker.on("tooltipopen", function () {
+        if (marker.isPopupOpen()) {
+          marker.closeTooltip();
+        }
+      });
       /* popupOptions: pan an opened popup clear of the page's panels. */
       marker.bindPopup(function () {
         return card(row.title, row.pairs, "planner-popup");
