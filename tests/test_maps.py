@@ -9,6 +9,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from planner import maps
@@ -441,3 +443,21 @@ def test_no_reach_circles_when_the_scenario_says_so() -> None:
     assert "plannerMap.circles(" not in page
     assert "great-circle radius" not in page
     assert maps.LAYER_NAMES["reach"] not in page
+
+
+def test_a_plan_with_nothing_chosen_and_no_demand_still_renders() -> None:
+    plan = tiny_plan()
+    sites = plan.sites.assign(chosen=False, chargers=0)
+    demand = plan.demand.iloc[0:0]
+    report = {"status": "infeasible", "sites_selected": 0}
+    page = maps.render_map(Plan(plan.scenario, sites, demand, plan.solution, report))
+    assert "plannerMap.sites(" in page
+    assert "n/a" in page  # coverage unknown
+
+
+@given(st.text())
+def test_script_json_round_trips_any_text_safely(text: str) -> None:
+    embedded = script_json([text])
+    assert json.loads(embedded) == [text]
+    assert "<" not in embedded and ">" not in embedded
+    assert all(ord(c) < 128 for c in embedded)
