@@ -1,0 +1,264 @@
+r"""Phased roll-out: one nested maximal-covering plan over several years.
+
+Years :math:`t = 1..T`, each with a demand level :math:`d_t` (BEV growth)
+and either a cumulative number of sites :math:`p_t` or a spending budget
+:math:`B_t` for the sites newly opened in that year. Distinct reach sets
+:math:`k` with weight :math:`W_k`, :math:`y_{jt} \in \{0,1\}` site j open
+by the end of year t, :math:`z_{kt} \in [0, 1]` reach set k covered in year t::
+
+    max  Σ_t d_t Σ_k W_k z_kt
+    s.t. z_kt ≤ Σ_{j ∈ N_k} y_jt                  every k, t        (1)
+         y_jt ≤ y_j,t+1                           every j, t < T    (2)
+         Σ_j y_jt ≤ p_t                           years with a p    (3)
+         Σ_j c_j (y_jt − y_j,t−1) ≤ B_t           years with a budget (y_j0 = 0)  (4)
+         side rows  lo ≤ A y_t ≤ hi               every t           (5)
+         y_j1 = 1 for fixed sites; y_jT = 0 for excluded sites
+
+Constraint (2) makes the plan nested — a site opened stays open — which is
+the point of solving the years together: independent yearly runs can close
+in year 2 what they opened in year 1. Rows with identical reach sets merge
+first, as in the single-year model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError
+from planner.optimise import evaluate
+from planner.optimise._aggregate import aggregate_rows
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import drop_sites, select_rows, structure
+from planner.optimise.constraints import SiteRows, no_site_rows
+from planner.optimise.solution import Solution, SolverSettings, Status, relative_gap
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_DEFAULT = SolverSettings()
+
+
+@dataclass(frozen=True)
+class YearLimit:
+    """What one year allows: a cumulative ``p`` or a spending ``budget`` (exactly one)."""
+
+    p: int | None = None
+    budget: float | None = None
+    demand_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class PhasedSolution:
+    """A nested plan.
+
+    Attributes
+    ----------
+    solution
+        The whole plan as one :class:`Solution`: objective Σ_t d_t covered_t,
+        proven bound, the sites open in the last year and their assignment.
+    opened
+        For each site the index of the year it opens, -1 if never.
+    covered
+        Covered weight per year (before the demand factor).
+    """
+
+    solution: Solution
+    opened: IntArray
+    covered: FloatArray
+
+    def open_in_year(self, year: int) -> IntArray:
+        """Sites open by the end of year index ``year``."""
+        return np.flatnonzero((self.opened >= 0) & (self.opened <= year)).astype(np.int64)
+
+
+def evaluate_phased(
+    reach: sp.csr_matrix, weights: FloatArray, opened: IntArray, years: Sequence[YearLimit]
+) -> tuple[float, FloatArray]:
+    """Independent check: Σ_t d_t × (weight covered by the sites open in year t)."""
+    covered = np.array(
+        [
+            evaluate.max_coverage_objective(
+                reach, weights, np.flatnonzero((opened >= 0) & (opened <= t)).astype(np.int64)
+            )
+            for t in range(len(years))
+        ]
+    )
+    factors = np.array([y.demand_factor for y in years])
+    return float(factors @ covered), covered
+
+
+def phased_coverage(
+    reach: sp.csr_matrix,
+    weights: npt.NDArray[np.float64],
+    years: Sequence[YearLimit],
+    *,
+    site_costs: npt.NDArray[np.float64] | None = None,
+    fixed: npt.NDArray[np.bool_] | None = None,
+    excluded: npt.NDArray[np.bool_] | None = None,
+    constraints: SiteRows | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> PhasedSolution:
+    """Choose when each site opens so that coverage summed over the years is largest.
+
+    Raises
+    ------
+    InfeasibleError
+        A year's ``p`` is below the fixed sites, the budgets cannot pay for the
+        fixed sites, or the side constraints cannot hold together.
+    """
+    started = time.perf_counter()
+    n_sites = reach.shape[1]
+    n_years = len(years)
+    if n_years == 0:
+        raise ValueError("phased_coverage needs at least one year")
+    for t, limit in enumerate(years):
+        if (limit.p is None) == (limit.budget is None):
+            raise ValueError(f"year {t}: give exactly one of p or budget")
+    weights = np.asarray(weights, dtype=np.float64)
+    must = np.zeros(n_sites, bool) if fixed is None else np.asarray(fixed, bool)
+    never = np.zeros(n_sites, bool) if excluded is None else np.asarray(excluded, bool)
+    costs = np.ones(n_sites) if site_costs is None else np.asarray(site_costs, np.float64)
+    side = constraints if constraints is not None else no_site_rows(n_sites)
+    for t, limit in enumerate(years):
+        if limit.p is not None and limit.p < int(must.sum()):
+            raise InfeasibleError(
+                f"phased roll-out, year {t + 1}: p = {limit.p} is below the "
+                f"{int(must.sum())} fixed sites"
+            )
+    if years[0].budget is not None and float(costs[must].sum()) > years[0].budget:
+        raise InfeasibleError(
+            f"phased roll-out, year 1: the fixed sites cost {float(costs[must].sum()):,.0f}, "
+            f"above that year's budget of {years[0].budget:,.0f}"
+        )
+
+    usable = drop_sites(sp.csr_matrix(reach), never)
+    keep = (np.diff(usable.indptr) > 0) & (weights > 0)
+    merged = aggregate_rows(select_rows(usable, keep), weights[keep], match_costs=False)
+    rows = structure(merged.reach)
+    n_rows = rows.shape[0]
+    factors = np.array([y.demand_factor for y in years], dtype=np.float64)
+
+    # Variables, year by year: y_0t .. y_{n-1}t, then z_0t .. z_{K-1}t.
+    block = n_sites + n_rows
+    n_vars = n_years * block
+
+    def y_col(t: int) -> IntArray:
+        return np.arange(n_sites, dtype=np.int64) + t * block
+
+    blocks: list[sp.csr_matrix] = []
+    lower: list[FloatArray] = []
+    upper: list[FloatArray] = []
+    for t, limit in enumerate(years):
+        # Constraint (1): z_kt − Σ_{j∈N_k} y_jt ≤ 0.
+        cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+        blocks.append(_place(cover, t * block, n_vars))
+        lower.append(np.full(n_rows, -np.inf))
+        upper.append(np.zeros(n_rows))
+        if limit.p is not None:
+            # Constraint (3): Σ_j y_jt ≤ p_t.
+            blocks.append(_place(sp.csr_matrix(np.ones((1, n_sites))), t * block, n_vars))
+            lower.append(np.array([-np.inf]))
+            upper.append(np.array([float(limit.p)]))
+        else:
+            # Constraint (4): Σ_j c_j (y_jt − y_j,t−1) ≤ B_t.
+            row = sp.csr_matrix(costs[None, :])
+            spend = _place(row, t * block, n_vars)
+            if t > 0:
+                spend = spend - _place(row, (t - 1) * block, n_vars)
+            blocks.append(sp.csr_matrix(spend))
+            lower.append(np.array([-np.inf]))
+            upper.append(np.array([float(limit.budget or 0.0)]))
+        if len(side):
+            # Constraint (5): the side rows on this year's sites.
+            blocks.append(_place(side.matrix, t * block, n_vars))
+            lower.append(side.lower)
+            upper.append(side.upper)
+        if t + 1 < n_years:
+            # Constraint (2): y_jt − y_j,t+1 ≤ 0.
+            nest = sp.hstack(
+                [sp.identity(n_sites, format="csr"), sp.csr_matrix((n_sites, n_rows))], format="csr"
+            )
+            blocks.append(
+                sp.csr_matrix(
+                    _place(nest, t * block, n_vars) - _place(nest, (t + 1) * block, n_vars)
+                )
+            )
+            lower.append(np.full(n_sites, -np.inf))
+            upper.append(np.zeros(n_sites))
+
+    var_lower = np.zeros(n_vars)
+    var_upper = np.ones(n_vars)
+    var_lower[y_col(0)[must]] = 1.0  # fixed sites open from year 1 (so in every year)
+    for t in range(n_years):
+        var_upper[y_col(t)[never]] = 0.0
+    integer = np.zeros(n_vars, dtype=bool)
+    objective = np.zeros(n_vars)
+    for t in range(n_years):
+        integer[y_col(t)] = True
+        objective[t * block + n_sites : (t + 1) * block] = factors[t] * merged.weights
+
+    milp = Milp(
+        objective=objective,
+        matrix=sp.csr_matrix(sp.vstack(blocks, format="csr")),
+        row_lower=np.concatenate(lower),
+        row_upper=np.concatenate(upper),
+        lower=var_lower,
+        upper=var_upper,
+        integer=integer,
+        maximise=True,
+    )
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
+    if result.status is MilpStatus.INFEASIBLE:
+        names = ", ".join(side.names) if len(side) else "none"
+        raise InfeasibleError(
+            "phased roll-out: the yearly limits, the nesting (a site opened stays open) and "
+            f"the side constraints ({names}) cannot all hold"
+        )
+    if result.status is MilpStatus.NO_SOLUTION:
+        raise InfeasibleError(
+            "phased roll-out: no plan found within the time limit; raise solver.time_limit_s"
+        )
+    opened = np.full(n_sites, -1, dtype=np.int64)
+    for t in reversed(range(n_years)):
+        opened[result.values[y_col(t)] > 0.5] = t
+    objective_value, covered = evaluate_phased(sp.csr_matrix(reach), weights, opened, years)
+    bound = max(result.bound, objective_value)
+    status = (
+        Status.OPTIMAL
+        if result.status is MilpStatus.OPTIMAL
+        and relative_gap(objective_value, bound) <= settings.relative_gap * (1 + 1e-6)
+        else Status.TIME_LIMIT
+    )
+    final_sites = np.flatnonzero(opened >= 0).astype(np.int64)
+    assignment, _ = evaluate.nearest_open(sp.csr_matrix(reach), final_sites)
+    solution = Solution(
+        model="phased_coverage",
+        sense="max",
+        status=status,
+        objective=objective_value,
+        bound=bound,
+        seconds=time.perf_counter() - started,
+        open_sites=final_sites,
+        assignment=assignment,
+        details={"rows_in_model": float(n_rows), "years": float(n_years)},
+    )
+    logger.info("phased roll-out: %d years, %s, %.2f s", n_years, status, solution.seconds)
+    return PhasedSolution(solution=solution, opened=opened, covered=covered)
+
+
+def _place(matrix: sp.spmatrix, column_offset: int, n_columns: int) -> sp.csr_matrix:
+    """``matrix`` shifted right by ``column_offset`` inside ``n_columns`` columns."""
+    coo = sp.coo_matrix(matrix)
+    return sp.csr_matrix(
+        (coo.data, (coo.row, coo.col + column_offset)), shape=(coo.shape[0], n_columns)
+    )
