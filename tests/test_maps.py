@@ -461,3 +461,9 @@ def test_script_json_round_trips_any_text_safely(text: str) -> None:
     assert json.loads(embedded) == [text]
     assert "<" not in embedded and ">" not in embedded
     assert all(ord(c) < 128 for c in embedded)
+
+
+def test_comparison_cdn_page_links_leaflet_and_sync(plan_folders: tuple[Path, Path]) -> None:
+    loads = loaded_resources(maps.render_comparison(*plan_folders, assets="cdn"))
+    assert all(url.startswith("https://") for url in loads)
+    assert any("Sync" in url for url in loads) and any("leaflet.js" in url for url in loads)
