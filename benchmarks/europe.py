@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=110.0)
     parser.add_argument("--min-population", type=int, default=500)
     parser.add_argument("--gap", type=float, default=1e-3)
+    parser.add_argument("--backend", default=None, help="highs, scip or sat (default: model's)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     mark = time.perf_counter()
     left = max(1.0, args.time_limit - (time.perf_counter() - started))
     solution = max_coverage(
-        reach, weights, args.p, settings=SolverSettings(time_limit_s=left, relative_gap=args.gap)
+        reach,
+        weights,
+        args.p,
+        settings=SolverSettings(time_limit_s=left, relative_gap=args.gap, backend=args.backend),
     )
     solve_s = time.perf_counter() - mark
     total_s = time.perf_counter() - started

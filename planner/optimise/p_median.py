@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,7 @@ from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows, keep_entries, select_rows
 from planner.optimise._result import finish, sites_from_values
+from planner.optimise.heuristics import greedy_median, swap_median
 from planner.optimise.solution import Solution, SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -211,16 +213,38 @@ def p_median(
         "rows_before_aggregation": float(n_kept),
         "levels_in_model": float(milp.matrix.shape[0] - 1),
     }
-    result = solve_milp(milp, settings)
+    # Greedy + fast interchange: often optimal already, and the fallback when the
+    # solver stops without a solution of its own (HiGHS takes no hints).
+    start_sites = swap_median(
+        rows,
+        row_weights,
+        greedy_median(rows, row_weights, p, fixed=must, excluded=never),
+        fixed=must,
+        excluded=never,
+        seconds=min(0.2 * settings.time_limit_s, 10.0),
+    )
+    start_value = evaluate.p_median_objective(rows, row_weights, start_sites)
+    details["heuristic_objective"] = start_value
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)))
     if result.status is MilpStatus.INFEASIBLE:
         raise InfeasibleError(
             f"p_median: no choice of p = {p} sites ({int(must.sum())} fixed, "
             f"{int(never.sum())} excluded) serves all {int(reachable.sum())} reachable "
             "demand rows within reach"
         )
+    usable_start = np.isfinite(start_value) and start_sites.size == p
     if result.status is MilpStatus.NO_SOLUTION:
-        raise SolverError(f"p_median: no feasible solution found within {settings.time_limit_s} s")
-    open_sites = sites_from_values(result.values, n_sites)
+        if not usable_start:
+            raise SolverError(
+                f"p_median: no feasible solution found within {settings.time_limit_s} s"
+            )
+        open_sites = start_sites
+    else:
+        open_sites = sites_from_values(result.values, n_sites)
+        found = evaluate.p_median_objective(matrix, demand, open_sites)
+        if usable_start and start_value < found - 1e-9 * max(1.0, abs(found)):
+            open_sites = start_sites
     assignment, _ = evaluate.nearest_open(matrix, open_sites)
     objective = evaluate.p_median_objective(matrix, demand, open_sites)
     return finish(

@@ -330,11 +330,9 @@ def _greedy(
 ) -> FloatArray:
     """Pair shares of the greedy heuristic of the module docstring."""
     rows = inst.rows
-    n_sites = rows.shape[1]
-    # Column view whose data are the CSR pair numbers, to write shares per site.
-    by_site = sp.csc_matrix(
-        (np.arange(rows.nnz, dtype=np.float64), rows.indices, rows.indptr), shape=rows.shape
-    )
+    # Column view whose data are the CSR pair numbers + 1, to write shares per site.
+    numbered = np.arange(1, rows.nnz + 1, dtype=np.float64)
+    by_site = sp.csr_matrix((numbered, rows.indices, rows.indptr), shape=rows.shape).tocsc()
     options = np.diff(rows.indptr)
     remaining = inst.row_demand.copy()
     room = mu * inst.limit
@@ -345,7 +343,8 @@ def _greedy(
     def open_site(j: int) -> None:
         nonlocal served
         start, stop = by_site.indptr[j], by_site.indptr[j + 1]
-        members, pairs = by_site.indices[start:stop], by_site.data[start:stop].astype(np.int64)
+        members = by_site.indices[start:stop]
+        pairs = by_site.data[start:stop].astype(np.int64) - 1
         # Rows with the fewest other sites first: others can serve the rest.
         for k, pair in zip(
             members[np.argsort(options[members], kind="stable")],
@@ -360,8 +359,8 @@ def _greedy(
                 served += take
         closed[j] = True
 
-    for j in np.flatnonzero(must):
-        open_site(int(j))
+    for fixed_site in np.flatnonzero(must):
+        open_site(int(fixed_site))
     while penalty is not None or served < target * (1 - 1e-12):
         gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
         useful = np.minimum(gain, target - served) if penalty is None else gain
@@ -369,11 +368,35 @@ def _greedy(
         score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
         if penalty is not None:
             score = np.where(penalty * gain > cost, score, -np.inf)
-        j = int(np.argmax(score))
-        if not np.isfinite(score[j]):
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]):
             break
-        open_site(j)
+        open_site(best)
     return shares
+
+
+def _simple_bound(
+    inst: _Instance,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    mu: float,
+    target: float,
+    must: BoolArray,
+    least: int,
+) -> float:
+    """A lower bound on the cost from counting alone, for solves stopped before the root LP.
+
+    At least ⌈target/μ⌉ chargers (and m per fixed site) at the cheapest charger
+    price, on at least as many sites as the largest charger limit requires.
+    """
+    allowed = inst.limit >= least
+    if not allowed.any():
+        return float(prices[must].sum())
+    chargers = max(math.ceil(target / mu - 1e-9), least * int(must.sum()))
+    sites = max(math.ceil(chargers / float(inst.limit.max())), int(must.sum()))
+    optional = allowed & ~must
+    extra = (sites - int(must.sum())) * (float(prices[optional].min()) if optional.any() else 0.0)
+    return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
 
 
 def _round_up(
@@ -499,7 +522,13 @@ def sizing(
         inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
     )
     milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
-    result = solve_milp(milp, settings, backend=_BACKEND)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
+    floor = _simple_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    if unserved_penalty is not None:
+        floor += unserved_penalty * (float(lam.sum()) - within)
+    if not result.bound >= floor:  # also when the solver has no bound (nan)
+        result = replace(result, bound=floor)
     if result.status is MilpStatus.INFEASIBLE:
         _max_service(inst, mu, coverage, target, within, settings)
         raise InfeasibleError(
@@ -584,71 +613,40 @@ def _build(
     pair_row, pair_site = _pairs(inst.rows)
     n_pairs = pair_row.size
     weight = inst.row_demand[pair_row]
-    y = np.arange(n_sites)
-    n = n_sites + y
-    x = 2 * n_sites + np.arange(n_pairs)
-    width = 2 * n_sites + n_pairs
+    y, pairs = np.arange(n_sites), np.arange(n_pairs)
+    n, x = n_sites + y, 2 * n_sites + pairs
+    ones, width = np.ones(n_sites), 2 * n_sites + n_pairs
     blocks: list[sp.csr_matrix] = []
-    lower: list[FloatArray] = []
-    upper: list[FloatArray] = []
+    bounds: list[tuple[FloatArray, FloatArray]] = []
 
     def add(
-        rows: IntArray, cols: IntArray, vals: FloatArray, count: int, lo: float, up: float
+        terms: list[tuple[IntArray, IntArray, FloatArray]], count: int, lo: float, up: float
     ) -> None:
+        rows, cols, vals = (np.concatenate(part) for part in zip(*terms, strict=True))
         blocks.append(sp.csr_matrix((vals, (rows, cols)), shape=(count, width)))
-        lower.append(np.full(count, lo))
-        upper.append(np.full(count, up))
+        bounds.append((np.full(count, lo), np.full(count, up)))
 
     # Constraint (1): Σ_j x_kj ≤ 1 for every distinct reach set k.
-    add(pair_row, x, np.ones(n_pairs), n_rows, -np.inf, 1.0)
+    add([(pair_row, x, np.ones(n_pairs))], n_rows, -np.inf, 1.0)
     # Constraint (2): Σ_k λ_k x_kj - μ n_j ≤ 0.
-    add(
-        np.concatenate([pair_site, y]),
-        np.concatenate([x, n]),
-        np.concatenate([weight, np.full(n_sites, -mu)]),
-        n_sites,
-        -np.inf,
-        0.0,
-    )
+    add([(pair_site, x, weight), (y, n, -mu * ones)], n_sites, -np.inf, 0.0)
     # Constraint (3): n_j - M_j y_j ≤ 0.
-    add(
-        np.concatenate([y, y]),
-        np.concatenate([n, y]),
-        np.concatenate([np.ones(n_sites), -inst.limit]),
-        n_sites,
-        -np.inf,
-        0.0,
-    )
+    add([(y, n, ones), (y, y, -inst.limit)], n_sites, -np.inf, 0.0)
     # Constraint (4): x_kj - y_j ≤ 0 for every pair, while the LP stays small.
-    pairs = np.arange(n_pairs)
     if n_pairs <= _LINK_PAIRS:
-        add(
-            np.concatenate([pairs, pairs]),
-            np.concatenate([x, pair_site]),
-            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-            n_pairs,
-            -np.inf,
-            0.0,
-        )
+        add([(pairs, x, np.ones(n_pairs)), (pairs, pair_site, -np.ones(n_pairs))],
+            n_pairs, -np.inf, 0.0)  # fmt: skip
     # Constraint (5): Σ λ_k x_kj ≥ α Λ (the target is in the units of demand).
     if target > 0:
-        add(np.zeros(n_pairs, dtype=np.int64), x, weight, 1, target, np.inf)
+        add([(np.zeros(n_pairs, dtype=np.int64), x, weight)], 1, target, np.inf)
     # Constraint (6): n_j - m y_j ≥ 0.
-    add(
-        np.concatenate([y, y]),
-        np.concatenate([n, y]),
-        np.concatenate([np.ones(n_sites), np.full(n_sites, -float(least))]),
-        n_sites,
-        0.0,
-        np.inf,
-    )
-
+    add([(y, n, ones), (y, y, -float(least) * ones)], n_sites, 0.0, np.inf)
     # Constraint (7): Σ_j n_j ≥ ⌈α Λ / μ⌉. Valid because every charger serves at
     # most μ; it carries the rounding of the charger counts into the LP bound,
     # which otherwise prices fractional chargers and leaves a gap of about one.
     if target > 0:
-        least = math.ceil(target / mu - 1e-9)
-        add(np.zeros(n_sites, dtype=np.int64), n, np.ones(n_sites), 1, float(least), np.inf)
+        needed = float(math.ceil(target / mu - 1e-9))
+        add([(np.zeros(n_sites, dtype=np.int64), n, ones)], 1, needed, np.inf)
 
     objective = np.concatenate([prices, per_charger, np.zeros(n_pairs)])
     offset = 0.0
@@ -660,8 +658,8 @@ def _build(
     return Milp(
         objective=objective,
         matrix=sp.vstack(blocks, format="csr"),
-        row_lower=np.concatenate(lower),
-        row_upper=np.concatenate(upper),
+        row_lower=np.concatenate([lo for lo, _ in bounds]),
+        row_upper=np.concatenate([up for _, up in bounds]),
         lower=np.concatenate([must.astype(np.float64), np.zeros(n_sites + n_pairs)]),
         upper=np.concatenate([allowed.astype(np.float64), inst.limit, np.ones(n_pairs)]),
         integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
