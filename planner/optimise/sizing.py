@@ -43,8 +43,9 @@ penalty than it costs; chargers are then ⌈load/μ⌉. When it misses the targe
 an LP with every allowed site at its limit proves infeasibility with numbers,
 or its rounded answer becomes the warm start.
 
-The objective reported is recomputed by :func:`evaluate_sizing` from the
-chargers and shares returned, which also re-checks every constraint.
+The objective reported is recomputed by :func:`planner.sizing.evaluate_sizing`
+(re-exported here) from the chargers and shares returned, which also
+re-checks every constraint.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows, structure
 from planner.optimise._result import finish
 from planner.optimise.solution import Solution, SolverSettings
+from planner.sizing import SizingCheck, evaluate_sizing
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +77,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _DEFAULT = SolverSettings()
-#: Feasibility tolerance on loads and shares, relative to the demand involved.
-_TOLERANCE = 1e-6
 #: Most pairs for which the linking rows (4) are added.
 _LINK_PAIRS = 50_000
 #: Backend of the MILP, chosen by measurement: on 2,000 demand rows × 200 sites
@@ -112,126 +112,6 @@ class SizingSolution:
     def chargers_total(self) -> int:
         """Chargers over all sites."""
         return int(self.chargers.sum())
-
-
-@dataclass(frozen=True)
-class SizingCheck:
-    """An independent evaluation of a sizing answer.
-
-    Attributes
-    ----------
-    objective
-        Site costs + charger costs (+ penalty × unserved demand).
-    site_cost, charger_cost, penalty_cost
-        The three parts of the objective.
-    served_demand
-        Σ_ij λ_i x_ij.
-    reachable_demand
-        Demand of rows with at least one stored pair (the base of the coverage share).
-    coverage
-        ``served_demand / reachable_demand`` (1 when nothing is reachable).
-    load
-        Demand assigned to each site.
-    violations
-        One line per violated constraint; empty when the answer is feasible.
-    """
-
-    objective: float
-    site_cost: float
-    charger_cost: float
-    penalty_cost: float
-    served_demand: float
-    reachable_demand: float
-    coverage: float
-    load: FloatArray
-    violations: tuple[str, ...]
-
-    @property
-    def feasible(self) -> bool:
-        """True when no constraint is violated."""
-        return not self.violations
-
-
-def evaluate_sizing(
-    reach: sp.csr_matrix,
-    demand: FloatArray,
-    *,
-    chargers: IntArray,
-    served: sp.csr_matrix,
-    site_cost: FloatArray,
-    charger_cost: float | FloatArray,
-    capacity_per_charger: float,
-    max_chargers: FloatArray,
-    coverage: float = 0.0,
-    unserved_penalty: float | None = None,
-    open_sites: IntArray | None = None,
-) -> SizingCheck:
-    """Recompute the cost of a sizing answer from the data and check every constraint.
-
-    A site is open when it has chargers or is listed in ``open_sites``.
-    Coverage is checked against the demand within reach of any site; the
-    caller's excluded sites are not known here, so pass ``reach`` without them
-    to check a model that excluded sites.
-    """
-    n_sites = reach.shape[1]
-    lam = np.asarray(demand, dtype=np.float64)
-    count = np.asarray(chargers, dtype=np.int64)
-    is_open = count > 0
-    if open_sites is not None:
-        is_open[np.asarray(open_sites, dtype=np.int64)] = True
-    per_charger = np.broadcast_to(np.asarray(charger_cost, dtype=np.float64), (n_sites,))
-    limit = np.asarray(max_chargers, dtype=np.float64)
-    shares = sp.csr_matrix(served, dtype=np.float64)
-    violations: list[str] = []
-
-    inside = sp.csr_matrix(shares.multiply(structure(sp.csr_matrix(reach))))
-    outside = shares - inside
-    if np.any(np.abs(outside.data) > _TOLERANCE):
-        violations.append("demand is served by a site out of its reach")
-    if shares.nnz and (shares.data.min() < -_TOLERANCE or shares.data.max() > 1 + _TOLERANCE):
-        violations.append("a served share is outside [0, 1]")
-    row_share = np.asarray(shares.sum(axis=1)).ravel()
-    # Constraint (1)
-    if np.any(row_share > 1 + _TOLERANCE):
-        violations.append(f"{int(np.sum(row_share > 1 + _TOLERANCE))} row(s) served over 100 %")
-    load = np.asarray(shares.T @ lam).ravel()
-    # Constraint (2)
-    over = load > capacity_per_charger * count + _TOLERANCE * max(1.0, float(lam.sum()))
-    if np.any(over):
-        j = int(np.flatnonzero(over)[0])
-        violations.append(
-            f"{int(over.sum())} site(s) over capacity (site {j}: load {load[j]:.6g} > "
-            f"{count[j]} chargers × {capacity_per_charger:.6g})"
-        )
-    # Constraint (3)
-    if np.any(count > limit):
-        violations.append(f"{int(np.sum(count > limit))} site(s) above their charger limit")
-    if np.any(count < 0):
-        violations.append("negative charger counts")
-    # Shares out of reach load a site but serve nobody.
-    served_total = float(np.dot(np.asarray(inside.sum(axis=1)).ravel(), lam))
-    reachable = float(lam[np.diff(sp.csr_matrix(reach).indptr) > 0].sum())
-    share = served_total / reachable if reachable > 0 else 1.0
-    # Constraint (5)
-    if coverage > 0 and served_total < coverage * reachable - _TOLERANCE * max(1.0, reachable):
-        violations.append(
-            f"coverage {share:.6g} of the reachable demand is below the target {coverage:.6g}"
-        )
-    site_total = float(np.asarray(site_cost, dtype=np.float64)[is_open].sum())
-    charger_total = float(np.dot(per_charger, count))
-    unserved = max(0.0, float(lam.sum()) - served_total)
-    penalty_total = 0.0 if unserved_penalty is None else unserved_penalty * unserved
-    return SizingCheck(
-        objective=site_total + charger_total + penalty_total,
-        site_cost=site_total,
-        charger_cost=charger_total,
-        penalty_cost=penalty_total,
-        served_demand=served_total,
-        reachable_demand=reachable,
-        coverage=share,
-        load=load,
-        violations=tuple(violations),
-    )
 
 
 @dataclass(frozen=True)
@@ -555,6 +435,7 @@ def sizing(
         max_chargers=limit,
         coverage=coverage,
         unserved_penalty=unserved_penalty,
+        min_chargers=min_chargers,
         open_sites=np.flatnonzero(must),
     )
     if check.violations:
