@@ -180,8 +180,14 @@ def frontier(
 ) -> None:
     """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan."""
     from planner.frontier import coverage_frontier, frontier_table, parse_p_range, plot_frontier
-    from planner.optimise import SolverSettings
-    from planner.plan import _Clock, assemble_plan, load_inputs, solve_model, write_plan
+    from planner.plan import (
+        _Clock,
+        assemble_plan,
+        load_inputs,
+        solve_model,
+        solver_settings,
+        write_plan,
+    )
 
     extra = list(overrides or [])
     if time_limit is not None:
@@ -189,12 +195,7 @@ def frontier(
     scenario = load_scenario(scenario_file, overrides=extra)
     p_values = parse_p_range(p_range)
     target = output_folder(scenario, out_dir)
-    settings = SolverSettings(
-        time_limit_s=scenario.solver.time_limit_s,
-        relative_gap=scenario.solver.relative_gap,
-        threads=scenario.solver.threads,
-        seed=scenario.solver.seed,
-    )
+    settings = solver_settings(scenario)
     with _Stages(err) as stages:
         clock = _Clock(stages)
         inputs = load_inputs(scenario, clock=clock)
@@ -209,13 +210,7 @@ def frontier(
         )
         stages(f"solving {scenario.model.name}")
         start = time.perf_counter()
-        solution = solve_model(
-            scenario,
-            inputs.reach,
-            inputs.demand["weight"].to_numpy(dtype=float),
-            fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
-            excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
-        )
+        solution = solve_model(scenario, inputs)
         plan = assemble_plan(
             scenario, inputs, solution, clock=clock, solve_seconds=time.perf_counter() - start
         )

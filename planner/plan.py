@@ -26,10 +26,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.demand import load_demand
+from planner.errors import InputError, Problem
 from planner.optimise import Solution, SolverSettings, max_coverage, p_median, set_cover
+from planner.optimise.phased import PhasedSolution, YearLimit, phased_coverage
 from planner.output import publish_folder
 from planner.report import build_report
 from planner.scenario import Scenario, scenario_to_toml
+from planner.side_constraints import opening_cost, site_constraints
 from planner.sites import SiteLoad, load_sites
 from planner.sizing import chargers_needed, chargers_within_grid, peak_hour_arrivals
 from planner.travel import reach_matrix
@@ -93,22 +96,24 @@ class _Clock:
         return time.perf_counter() - self._start
 
 
-def solve_model(
-    scenario: Scenario,
-    reach: sp.csr_matrix,
-    weights: npt.NDArray[np.float64],
-    *,
-    fixed: npt.NDArray[np.bool_],
-    excluded: npt.NDArray[np.bool_],
-) -> Solution:
-    """Solve the scenario's model on the reach matrix."""
-    config = scenario.model
-    settings = SolverSettings(
+def solver_settings(scenario: Scenario) -> SolverSettings:
+    """The scenario's solver section as the optimiser's settings."""
+    return SolverSettings(
         time_limit_s=scenario.solver.time_limit_s,
         relative_gap=scenario.solver.relative_gap,
         threads=scenario.solver.threads,
         seed=scenario.solver.seed,
     )
+
+
+def solve_model(scenario: Scenario, inputs: PlanInputs) -> Solution:
+    """Solve the scenario's (single-year) model on the shared inputs."""
+    config = scenario.model
+    settings = solver_settings(scenario)
+    reach = inputs.reach
+    weights = inputs.demand["weight"].to_numpy(dtype=np.float64)
+    fixed = inputs.sites["fixed"].to_numpy(dtype=bool)
+    excluded = inputs.sites["excluded"].to_numpy(dtype=bool)
     if config.name == "max_coverage":
         return max_coverage(
             reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings
@@ -125,6 +130,53 @@ def solve_model(
     return p_median(reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings)
 
 
+def solve_phases(scenario: Scenario, inputs: PlanInputs) -> PhasedSolution:
+    """Solve the phased roll-out: one nested plan over the scenario's years."""
+    if scenario.model.name != "max_coverage":
+        raise InputError(
+            Problem(
+                "scenario",
+                f"a phased roll-out is solved with max_coverage, not {scenario.model.name}",
+                field="constraints.phases",
+            )
+        )
+    years = [
+        YearLimit(p=phase.p, budget=phase.budget_eur, demand_factor=phase.demand_factor)
+        for phase in scenario.constraints.phases
+    ]
+    return phased_coverage(
+        inputs.reach,
+        inputs.demand["weight"].to_numpy(dtype=np.float64),
+        years,
+        site_costs=opening_cost(inputs.sites, scenario),
+        fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
+        excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
+        constraints=site_constraints(inputs.sites, scenario),
+        settings=solver_settings(scenario),
+    )
+
+
+def phase_table(
+    scenario: Scenario, inputs: PlanInputs, phased: PhasedSolution
+) -> list[dict[str, Any]]:
+    """Per year: sites open, sites opened that year, covered demand and coverage."""
+    total = float(inputs.demand["weight"].sum())
+    rows = []
+    for t, phase in enumerate(scenario.constraints.phases):
+        covered = float(phased.covered[t])
+        rows.append(
+            {
+                "year": phase.year,
+                "sites_open": len(phased.open_in_year(t)),
+                "sites_opened": int(np.sum(phased.opened == t)),
+                "demand_factor": phase.demand_factor,
+                "demand_covered": round(covered * phase.demand_factor, 6),
+                "coverage_pct": round(100.0 * covered / total, 4) if total > 0 else 0.0,
+            }
+        )
+    return rows
+
+
 def coverage_tables(
     sites: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
@@ -136,9 +188,7 @@ def coverage_tables(
     chosen = np.zeros(n_sites, dtype=bool)
     chosen[solution.open_sites] = True
     # Structure only: explicit zero-cost pairs count as in reach.
-    in_reach = sp.csr_matrix(
-        (np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape
-    )
+    in_reach = sp.csr_matrix((np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape)
     population = demand["population"].to_numpy(dtype=np.float64)
     weights = demand["weight"].to_numpy(dtype=np.float64)
     covering = np.asarray(in_reach @ chosen.astype(np.float64)).ravel()
@@ -277,15 +327,21 @@ def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -
     """
     clock = _Clock(on_stage)
     inputs = load_inputs(scenario, clock=clock)
+    if scenario.constraints.phases:
+        stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
+        with clock.stage(stage):
+            phased = solve_phases(scenario, inputs)
+        return assemble_plan(
+            scenario,
+            inputs,
+            phased.solution,
+            clock=clock,
+            solve_seconds=clock.seconds[stage],
+            phased=phased,
+        )
     stage = f"solving {scenario.model.name}"
     with clock.stage(stage):
-        solution = solve_model(
-            scenario,
-            inputs.reach,
-            inputs.demand["weight"].to_numpy(dtype=np.float64),
-            fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
-            excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
-        )
+        solution = solve_model(scenario, inputs)
     return assemble_plan(
         scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
     )
@@ -298,14 +354,19 @@ def assemble_plan(
     *,
     clock: _Clock,
     solve_seconds: float,
+    phased: PhasedSolution | None = None,
 ) -> Plan:
     """Turn a solution into a :class:`Plan`: coverage flags, sized sites, report."""
     sites, demand = coverage_tables(inputs.sites, inputs.demand, inputs.reach, solution)
     sites = size_sites(sites, scenario)
-    seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
-    report = build_report(
-        scenario, sites, demand, solution, inputs=inputs.counts, seconds=seconds
+    years = [phase.year for phase in scenario.constraints.phases]
+    sites["opening_year"] = (
+        [years[t] if t >= 0 else None for t in phased.opened] if phased is not None else None
     )
+    seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
+    report = build_report(scenario, sites, demand, solution, inputs=inputs.counts, seconds=seconds)
+    if phased is not None:
+        report["phases"] = phase_table(scenario, inputs, phased)
     return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
 
 
@@ -328,6 +389,7 @@ SITE_COLUMNS = [
     "wait_probability",
     "queue_target_met",
     "site_cost_eur",
+    "opening_year",
     "population_in_reach",
     "marginal_population",
 ]

@@ -23,6 +23,7 @@ first, as in the single-year model.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -206,37 +207,69 @@ def phased_coverage(
         integer[y_col(t)] = True
         objective[t * block + n_sites : (t + 1) * block] = factors[t] * merged.weights
 
-    milp = Milp(
-        objective=objective,
-        matrix=sp.csr_matrix(sp.vstack(blocks, format="csr")),
-        row_lower=np.concatenate(lower),
-        row_upper=np.concatenate(upper),
-        lower=var_lower,
-        upper=var_upper,
-        integer=integer,
-        maximise=True,
-    )
-    left = settings.time_limit_s - (time.perf_counter() - started)
-    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
-    if result.status is MilpStatus.INFEASIBLE:
-        names = ", ".join(side.names) if len(side) else "none"
-        raise InfeasibleError(
-            "phased roll-out: the yearly limits, the nesting (a site opened stays open) and "
-            f"the side constraints ({names}) cannot all hold"
+    full = sp.csr_matrix(reach)
+    starts = [_nested_greedy(rows, merged.weights, years, costs, must, never, side)]
+    year_bound = math.inf
+    if all(limit.p is not None for limit in years):
+        # Σ_t d_t · (best single-year coverage with p_t) bounds the nested plan
+        # from above; the single-year answers, nested backwards, give a start.
+        share = replace(settings, time_limit_s=settings.time_limit_s / (2 * n_years))
+        year_bound, backward = _single_year_bounds(full, weights, years, must, never, share)
+        starts.append(backward)
+    best: IntArray | None = None
+    best_value = -math.inf
+    for start in starts:
+        if _feasible(start, years, costs, side):
+            value, _ = evaluate_phased(full, weights, start, years)
+            if value > best_value:
+                best, best_value = start, value
+    result = None
+    if best is None or relative_gap(best_value, year_bound) > settings.relative_gap:
+        opened_hint = best if best is not None else starts[0]
+        hint = np.zeros(n_vars)
+        for t in range(n_years):
+            y_t = ((opened_hint >= 0) & (opened_hint <= t)).astype(np.float64)
+            hint[y_col(t)] = y_t
+            hint[t * block + n_sites : (t + 1) * block] = np.minimum(1.0, rows @ y_t)
+        milp = Milp(
+            objective=objective,
+            matrix=sp.csr_matrix(sp.vstack(blocks, format="csr")),
+            row_lower=np.concatenate(lower),
+            row_upper=np.concatenate(upper),
+            lower=var_lower,
+            upper=var_upper,
+            integer=integer,
+            maximise=True,
+            hint=hint,
         )
-    if result.status is MilpStatus.NO_SOLUTION:
+        left = settings.time_limit_s - (time.perf_counter() - started)
+        result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
+        if result.status is MilpStatus.INFEASIBLE:
+            names = ", ".join(side.names) if len(side) else "none"
+            raise InfeasibleError(
+                "phased roll-out: the yearly limits, the nesting (a site opened stays open) "
+                f"and the side constraints ({names}) cannot all hold"
+            )
+        if result.status is not MilpStatus.NO_SOLUTION:
+            found = np.full(n_sites, -1, dtype=np.int64)
+            for t in reversed(range(n_years)):
+                found[result.values[y_col(t)] > 0.5] = t
+            value, _ = evaluate_phased(full, weights, found, years)
+            # The solver's incumbent can lose to the start it was given when it
+            # stops early; keep the better of the two (both feasible).
+            if value > best_value:
+                best, best_value = found, value
+    if best is None:
         raise InfeasibleError(
             "phased roll-out: no plan found within the time limit; raise solver.time_limit_s"
         )
-    opened = np.full(n_sites, -1, dtype=np.int64)
-    for t in reversed(range(n_years)):
-        opened[result.values[y_col(t)] > 0.5] = t
-    objective_value, covered = evaluate_phased(sp.csr_matrix(reach), weights, opened, years)
-    bound = max(result.bound, objective_value)
+    opened = best
+    objective_value, covered = evaluate_phased(full, weights, opened, years)
+    bound = year_bound if result is None else min(year_bound, max(result.bound, objective_value))
+    bound = max(bound, objective_value)
     status = (
         Status.OPTIMAL
-        if result.status is MilpStatus.OPTIMAL
-        and relative_gap(objective_value, bound) <= settings.relative_gap * (1 + 1e-6)
+        if relative_gap(objective_value, bound) <= settings.relative_gap * (1 + 1e-6)
         else Status.TIME_LIMIT
     )
     final_sites = np.flatnonzero(opened >= 0).astype(np.int64)
@@ -254,6 +287,123 @@ def phased_coverage(
     )
     logger.info("phased roll-out: %d years, %s, %.2f s", n_years, status, solution.seconds)
     return PhasedSolution(solution=solution, opened=opened, covered=covered)
+
+
+def _single_year_bounds(
+    reach: sp.csr_matrix,
+    weights: FloatArray,
+    years: Sequence[YearLimit],
+    fixed: npt.NDArray[np.bool_],
+    excluded: npt.NDArray[np.bool_],
+    settings: SolverSettings,
+) -> tuple[float, IntArray]:
+    """Σ_t d_t × single-year bound, and a nested start built backwards from the last year."""
+    from planner.optimise.coverage import max_coverage
+
+    n_sites = reach.shape[1]
+    bound = 0.0
+    opened = np.full(n_sites, -1, dtype=np.int64)
+    allowed = ~excluded
+    for t in reversed(range(len(years))):
+        p = int(years[t].p or 0)
+        alone = max_coverage(reach, weights, p, fixed=fixed, excluded=excluded, settings=settings)
+        bound += years[t].demand_factor * alone.bound
+        if t == len(years) - 1:
+            chosen = alone.open_sites
+        else:
+            chosen = max_coverage(
+                reach, weights, p, fixed=fixed, excluded=~allowed, settings=settings
+            ).open_sites
+        opened[chosen] = t
+        allowed = np.zeros(n_sites, dtype=bool)
+        allowed[chosen] = True
+    return bound, opened
+
+
+def _nested_greedy(
+    rows: sp.csr_matrix,
+    weights: FloatArray,
+    years: Sequence[YearLimit],
+    costs: FloatArray,
+    fixed: npt.NDArray[np.bool_],
+    excluded: npt.NDArray[np.bool_],
+    side: SiteRows,
+) -> IntArray:
+    """A nested start: year by year, add the site of largest marginal coverage.
+
+    Gains are divided by cost in budget years. Sites whose opening would
+    break an upper side row (a country maximum, the budget) are skipped; in
+    years with a ``p``, once the remaining places are just enough for the
+    group minimums and shares still unmet, only sites of those groups qualify.
+    """
+    by_site = sp.csc_matrix(rows)
+    opened = np.where(fixed, 0, -1).astype(np.int64)
+    uncovered = np.ones(rows.shape[0], dtype=bool)
+    if fixed.any():
+        uncovered &= np.asarray(rows[:, np.flatnonzero(fixed)].sum(axis=1)).ravel() == 0
+    upper_rows = np.isfinite(side.upper)
+    for t, limit in enumerate(years):
+        spent = 0.0
+        while True:
+            is_open = opened >= 0
+            if limit.p is not None and int(is_open.sum()) >= limit.p:
+                break
+            gains = by_site.T @ (weights * uncovered)
+            score = gains / np.maximum(costs, 1e-12) if limit.budget is not None else gains
+            blocked = is_open | excluded
+            if limit.budget is not None:
+                blocked |= spent + costs > limit.budget + 1e-9
+            if upper_rows.any():
+                y = is_open.astype(np.float64)
+                slack = side.upper[upper_rows] - side.matrix[upper_rows] @ y
+                over = (side.matrix[upper_rows].T @ np.ones(int(upper_rows.sum()))) > 0
+                # A site is blocked when it adds to an upper row with no slack left.
+                tight = np.asarray(
+                    (side.matrix[upper_rows].multiply(slack[:, None] < 1e-9)).sum(axis=0)
+                ).ravel()
+                blocked |= over & (tight > 0)
+            if limit.p is not None:
+                blocked |= ~_needed_groups(side, is_open, limit.p)
+            score = np.where(blocked, -np.inf, score)
+            best = int(np.argmax(score))
+            if not np.isfinite(score[best]) or gains[best] <= 0:
+                break
+            opened[best] = t
+            spent += float(costs[best])
+            uncovered &= ~np.isin(np.arange(rows.shape[0]), by_site[:, best].indices)
+    return opened
+
+
+def _needed_groups(side: SiteRows, is_open: npt.NDArray[np.bool_], p: int) -> npt.NDArray[np.bool_]:
+    """Sites still allowed when the places left must go to groups short of their minimum."""
+    left = p - int(is_open.sum())
+    short = []
+    for group in side.groups:
+        required = max(group.minimum, int(np.ceil(group.share * p - 1e-9)))
+        missing = required - int((group.members & is_open).sum())
+        if missing > 0:
+            short.append((group.members, missing))
+    if not short or sum(m for _, m in short) < left:
+        return np.ones(len(is_open), dtype=bool)
+    allowed = np.zeros(len(is_open), dtype=bool)
+    for members, _ in short:
+        allowed |= members
+    return allowed
+
+
+def _feasible(
+    opened: IntArray, years: Sequence[YearLimit], costs: FloatArray, side: SiteRows
+) -> bool:
+    """Whether a nested plan meets every yearly limit and side row."""
+    for t, limit in enumerate(years):
+        open_now = np.flatnonzero((opened >= 0) & (opened <= t))
+        if limit.p is not None and len(open_now) > limit.p:
+            return False
+        if limit.budget is not None and costs[opened == t].sum() > limit.budget + 1e-9:
+            return False
+        if side.satisfied(open_now):
+            return False
+    return True
 
 
 def _place(matrix: sp.spmatrix, column_offset: int, n_columns: int) -> sp.csr_matrix:
