@@ -27,15 +27,23 @@ BoolArray = npt.NDArray[np.bool_]
 _ROW_BLOCK = 2048
 
 
-def dominated_sites(rows: sp.csr_matrix, costs: FloatArray, candidates: BoolArray) -> BoolArray:
+def dominated_sites(
+    rows: sp.csr_matrix,
+    costs: FloatArray,
+    candidates: BoolArray,
+    classes: npt.NDArray[np.int64] | None = None,
+) -> BoolArray:
     """Candidate sites covering a subset of another candidate's rows at no lower cost.
 
     Among sites with identical row sets and costs the lowest index survives.
-    Candidates that cover no row at all are dominated too.
+    Candidates that cover no row at all are dominated too, unless side
+    constraints are in play: with ``classes`` (equal labels for sites the
+    side constraints treat alike), a site is only ever dominated by one of
+    its own class.
     """
     by_site = sp.csc_matrix(rows)
     size = np.diff(by_site.indptr)
-    dominated = candidates & (size == 0)
+    dominated = candidates & (size == 0) if classes is None else np.zeros_like(candidates)
     active = np.flatnonzero(candidates & (size > 0))
     if active.size < 2:
         return dominated
@@ -50,6 +58,8 @@ def dominated_sites(rows: sp.csr_matrix, costs: FloatArray, candidates: BoolArra
     strictly_larger = size_a[k] > size_a[j]
     identical_tie = (size_a[k] == size_a[j]) & same_cost & (k < j)
     beaten = contained & (cheaper | (same_cost & strictly_larger) | identical_tie)
+    if classes is not None:
+        beaten &= classes[active[j]] == classes[active[k]]
     dominated[active[np.unique(j[beaten])]] = True
     return dominated
 
@@ -81,6 +91,7 @@ def reduce_coverage(
     candidates: BoolArray,
     *,
     drop_implied_rows: bool,
+    classes: npt.NDArray[np.int64] | None = None,
     max_rounds: int = 5,
 ) -> tuple[sp.csr_matrix, FloatArray, BoolArray]:
     """Repeat site dominance, row merging (and implied-row removal) to a fixed point.
@@ -97,6 +108,8 @@ def reduce_coverage(
         Sites the model may still choose (not fixed, not excluded).
     drop_implied_rows
         Remove rows implied by others (valid for full covering only).
+    classes
+        Side-constraint classes of the sites (see :func:`dominated_sites`).
 
     Returns
     -------
@@ -105,7 +118,7 @@ def reduce_coverage(
     """
     removed = np.zeros(rows.shape[1], dtype=bool)
     for round_number in range(max_rounds):
-        dominated = dominated_sites(rows, costs, candidates & ~removed)
+        dominated = dominated_sites(rows, costs, candidates & ~removed, classes)
         implied = dominated_rows(rows) if drop_implied_rows else np.zeros(rows.shape[0], bool)
         if not dominated.any() and not implied.any():
             break

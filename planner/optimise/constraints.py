@@ -182,7 +182,10 @@ def explain_infeasible(
     """Raise :class:`InfeasibleError` naming the first side constraint that cannot hold.
 
     Only sound counting arguments are used, so a scenario that passes may
-    still be infeasible in a combination the solver then reports.
+    still be infeasible in a combination the solver then reports. One
+    argument is a choice rather than a proof: a share for a group without
+    candidates admits only the empty plan, which no planner wants, so it is
+    reported as infeasible.
 
     Parameters
     ----------
@@ -227,6 +230,27 @@ def explain_infeasible(
             )
     if p is not None and n_fixed > p:
         raise InfeasibleError(f"p = {p}: {n_fixed} sites are fixed (must be chosen)")
+
+
+def column_classes(rows: SiteRows) -> npt.NDArray[np.int64]:
+    """A label per site; sites share a label when their side-constraint columns are equal.
+
+    Dominance reductions may only swap a site for another of the same class:
+    a dominated site can matter to a side constraint (a country minimum, a
+    brand share) that the dominating one does not help.
+    """
+    n_sites = rows.n_sites
+    if len(rows) == 0:
+        return np.zeros(n_sites, dtype=np.int64)
+    columns = np.ascontiguousarray(rows.matrix.T.toarray())
+    _, labels = np.unique(columns, axis=0, return_inverse=True)
+    return np.asarray(labels, dtype=np.int64).reshape(n_sites)
+
+
+def infeasible_with(model: str, rows: SiteRows, limit: str) -> InfeasibleError:
+    """The error for a model whose solver proved the side constraints cannot all hold."""
+    names = "; ".join(rows.names)
+    return InfeasibleError(f"{model}: {limit} and the side constraints ({names}) cannot all hold")
 
 
 def append_site_rows(

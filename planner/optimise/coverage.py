@@ -52,6 +52,14 @@ from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
+from planner.optimise.constraints import (
+    SiteRows,
+    append_site_rows,
+    column_classes,
+    explain_infeasible,
+    infeasible_with,
+    no_site_rows,
+)
 from planner.optimise.heuristics import greedy_coverage, swap_coverage
 from planner.optimise.solution import Solution, SolverSettings, relative_gap
 
@@ -77,6 +85,17 @@ def _coverage_rows(
     return structure(merged.reach), merged.weights, fixed_weight, int(keep.sum())
 
 
+def _side_rows(constraints: SiteRows | None, n_sites: int) -> SiteRows:
+    """The side constraints, checked to be over these sites (none when absent)."""
+    if constraints is None:
+        return no_site_rows(n_sites)
+    if constraints.n_sites != n_sites:
+        raise ValueError(
+            f"side constraints are over {constraints.n_sites} sites, the model has {n_sites}"
+        )
+    return constraints
+
+
 def _site_bounds(fixed: BoolArray, excluded: BoolArray) -> tuple[FloatArray, FloatArray]:
     lower = fixed.astype(np.float64)
     upper = (~excluded).astype(np.float64)
@@ -90,6 +109,7 @@ def max_coverage(
     *,
     fixed: npt.NDArray[np.bool_] | None = None,
     excluded: npt.NDArray[np.bool_] | None = None,
+    constraints: SiteRows | None = None,
     settings: SolverSettings = _DEFAULT,
 ) -> Solution:
     """Open at most ``p`` sites to cover the most demand weight.
@@ -104,6 +124,9 @@ def max_coverage(
         Largest number of sites to open, fixed sites included.
     fixed, excluded
         Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (budget, brand shares, country
+        bounds; see :mod:`planner.optimise.constraints`).
     settings
         Time limit, gap, threads and seed.
 
@@ -118,8 +141,8 @@ def max_coverage(
     InputError
         Malformed arguments.
     InfeasibleError
-        ``p`` is smaller than the number of fixed sites, or a site is both
-        fixed and excluded.
+        ``p`` is smaller than the number of fixed sites, a site is both
+        fixed and excluded, or the side constraints cannot hold.
     """
     started = time.perf_counter()
     problems: list[str] = []
@@ -131,13 +154,22 @@ def max_coverage(
     _checks.raise_problems("max_coverage", problems)
     _checks.check_fixed_excluded("max_coverage", must, never)
     _checks.check_p("max_coverage", p, must, never, exact=False)
+    side = _side_rows(constraints, n_sites)
+    explain_infeasible(side, p=p, exact_p=False, fixed=must, excluded=never)
 
     rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, demand, must, never)
     n_merged = rows.shape[0]
     rows, row_weights, dominated = reduce_coverage(
-        rows, row_weights, np.ones(n_sites), ~must & ~never, drop_implied_rows=False
+        rows,
+        row_weights,
+        np.ones(n_sites),
+        ~must & ~never,
+        drop_implied_rows=False,
+        classes=column_classes(side) if len(side) else None,
     )
     never_in_model = never | dominated
+    # The heuristics ignore side constraints: their sites serve as a start and
+    # a bound's witness only when they happen to satisfy them.
     start_sites = swap_coverage(
         rows,
         row_weights,
@@ -159,6 +191,8 @@ def max_coverage(
         target_gap=settings.relative_gap,
     )
     start_sites = relaxation.sites
+    start_feasible = not side.satisfied(start_sites)
+    # Dropping the side rows relaxes the model, so the bound holds with them too.
     lagrangian_bound = relaxation.bound + fixed_weight
     # A row reached by one site only needs no z: its weight goes on that site.
     single = np.diff(rows.indptr) == 1
@@ -175,8 +209,9 @@ def max_coverage(
         "sites_dominated": float(dominated.sum()),
         "lagrangian_bound": lagrangian_bound,
         "lagrangian_iterations": float(relaxation.iterations),
+        "side_constraints": float(len(side)),
     }
-    heuristic_value = relaxation.value + fixed_weight
+    heuristic_value = relaxation.value + fixed_weight if start_feasible else -np.inf
     if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
         # Proven by the relaxation: no branch and bound needed.
         return _coverage_solution(
@@ -195,28 +230,44 @@ def max_coverage(
     cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
     # Constraint (2): Σ_j y_j ≤ p.
     budget = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :])
+    # Side constraints: rows over the y columns.
+    matrix_all, row_lower, row_upper = append_site_rows(
+        sp.csr_matrix(sp.vstack([cover, budget], format="csr")),
+        np.full(n_rows + 1, -np.inf),
+        np.concatenate([np.zeros(n_rows), [float(p)]]),
+        side,
+        site_columns=np.arange(n_sites, dtype=np.int64),
+        n_columns=n_sites + n_rows,
+    )
     y_lower, y_upper = _site_bounds(must, never_in_model)
     hint_y = np.zeros(n_sites)
     hint_y[start_sites] = 1.0
     hint_z = np.minimum(1.0, rows @ hint_y)
     milp = Milp(
         objective=np.concatenate([site_weight, row_weights]),
-        matrix=sp.vstack([cover, budget], format="csr"),
-        row_lower=np.full(n_rows + 1, -np.inf),
-        row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
+        matrix=matrix_all,
+        row_lower=row_lower,
+        row_upper=row_upper,
         lower=np.concatenate([y_lower, np.zeros(n_rows)]),
         upper=np.concatenate([y_upper, np.ones(n_rows)]),
         integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         maximise=True,
         offset=fixed_weight,
-        hint=np.concatenate([hint_y, hint_z]),
+        hint=np.concatenate([hint_y, hint_z]) if start_feasible else None,
     )
     # SCIP proved the France MCLP (15k places, 1.3k sites, p = 60) in 9 s where
     # HiGHS took 28 s and CP-SAT 10 s (benchmarks/README.md).
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
     if result.status is MilpStatus.INFEASIBLE:
+        if len(side):
+            raise infeasible_with("max_coverage", side, f"at most p = {p} sites")
         raise InfeasibleError(f"max_coverage: no choice of at most p = {p} sites is feasible")
+    if result.status is MilpStatus.NO_SOLUTION and not start_feasible:
+        raise SolverError(
+            f"max_coverage: no site choice meeting the side constraints found within "
+            f"{settings.time_limit_s:g} s; raise the time limit"
+        )
     open_sites, kind = start_sites, MilpStatus.FEASIBLE
     bound = lagrangian_bound
     if result.status in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
@@ -263,6 +314,7 @@ def set_cover(
     coverage: float = 1.0,
     fixed: npt.NDArray[np.bool_] | None = None,
     excluded: npt.NDArray[np.bool_] | None = None,
+    constraints: SiteRows | None = None,
     settings: SolverSettings = _DEFAULT,
 ) -> Solution:
     """Open the cheapest set of sites that covers (a share of) the reachable demand.
@@ -280,6 +332,8 @@ def set_cover(
         Share of the reachable weight that must be covered, in (0, 1].
     fixed, excluded
         Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (see :mod:`planner.optimise.constraints`).
     settings
         Time limit, gap, threads and seed.
 
@@ -293,7 +347,8 @@ def set_cover(
     InputError
         Malformed arguments.
     InfeasibleError
-        The coverage target cannot be met with the sites that are not excluded.
+        The coverage target cannot be met with the sites that are not excluded,
+        or not together with the side constraints.
     """
     started = time.perf_counter()
     problems: list[str] = []
@@ -307,6 +362,8 @@ def set_cover(
         problems.append(f"coverage must be in (0, 1], got {coverage!r}")
     _checks.raise_problems("set_cover", problems)
     _checks.check_fixed_excluded("set_cover", must, never)
+    side = _side_rows(constraints, n_sites)
+    explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
 
     reachable = evaluate.reachable_rows(matrix)
     reachable_weight = float(demand[reachable].sum())
@@ -332,7 +389,12 @@ def set_cover(
     rows, row_weights, fixed_weight, n_kept = _coverage_rows(matrix, row_weights_in, must, never)
     n_merged = rows.shape[0]
     rows, row_weights, dominated = reduce_coverage(
-        rows, row_weights, prices, ~must & ~never, drop_implied_rows=not partial
+        rows,
+        row_weights,
+        prices,
+        ~must & ~never,
+        drop_implied_rows=not partial,
+        classes=column_classes(side) if len(side) else None,
     )
     n_rows = rows.shape[0]
     details: dict[str, float] = {
@@ -341,6 +403,7 @@ def set_cover(
         "rows_after_aggregation": float(n_merged),
         "rows_in_model": float(n_rows),
         "sites_dominated": float(dominated.sum()),
+        "side_constraints": float(len(side)),
     }
     y_lower, y_upper = _site_bounds(must, never | dominated)
     if not partial:
@@ -368,12 +431,30 @@ def set_cover(
             upper=np.concatenate([y_upper, np.ones(n_rows)]),
             integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         )
+    if len(side):
+        matrix_all, row_lower, row_upper = append_site_rows(
+            milp.matrix,
+            milp.row_lower,
+            milp.row_upper,
+            side,
+            site_columns=np.arange(n_sites, dtype=np.int64),
+            n_columns=milp.matrix.shape[1],
+        )
+        milp = replace(milp, matrix=matrix_all, row_lower=row_lower, row_upper=row_upper)
     result = solve_milp(milp, settings)
     if result.status is MilpStatus.INFEASIBLE:
+        if len(side):
+            target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
+            raise infeasible_with("set_cover", side, target_text)
         raise InfeasibleError("set_cover: the coverage target cannot be met")
     if result.status is MilpStatus.NO_SOLUTION:
         # Opening every allowed site is always a cover; report it with the bound.
         open_sites = np.flatnonzero(~never).astype(np.int64)
+        if side.satisfied(open_sites):
+            raise SolverError(
+                f"set_cover: no cover meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise the time limit"
+            )
     else:
         open_sites = sites_from_values(result.values, n_sites)
     assignment, _ = evaluate.nearest_open(matrix, open_sites)

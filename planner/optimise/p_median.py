@@ -44,6 +44,13 @@ from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows, keep_entries, select_rows
 from planner.optimise._result import finish, sites_from_values
+from planner.optimise.constraints import (
+    SiteRows,
+    append_site_rows,
+    explain_infeasible,
+    infeasible_with,
+    no_site_rows,
+)
 from planner.optimise.heuristics import greedy_median, swap_median
 from planner.optimise.solution import Solution, SolverSettings
 
@@ -154,6 +161,7 @@ def p_median(
     *,
     fixed: npt.NDArray[np.bool_] | None = None,
     excluded: npt.NDArray[np.bool_] | None = None,
+    constraints: SiteRows | None = None,
     settings: SolverSettings = _DEFAULT,
 ) -> Solution:
     """Open exactly ``p`` sites minimising the weighted cost to the nearest open site.
@@ -169,6 +177,8 @@ def p_median(
         Number of sites to open, fixed sites included.
     fixed, excluded
         Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (see :mod:`planner.optimise.constraints`).
     settings
         Time limit, gap, threads and seed.
 
@@ -197,6 +207,8 @@ def p_median(
     _checks.raise_problems("p_median", problems)
     _checks.check_fixed_excluded("p_median", must, never)
     _checks.check_p("p_median", p, must, never, exact=True)
+    side = no_site_rows(n_sites) if constraints is None else constraints
+    explain_infeasible(side, p=p, exact_p=True, fixed=must, excluded=never)
 
     reachable = evaluate.reachable_rows(matrix)
     blocked = reachable & (np.diff(drop_sites(matrix, never).indptr) == 0)
@@ -207,6 +219,16 @@ def p_median(
         )
     rows, row_weights, n_kept = _reduced_rows(matrix, demand, must, never)
     milp = radius_milp(rows, row_weights, p, must, never)
+    if len(side):
+        matrix_all, row_lower, row_upper = append_site_rows(
+            milp.matrix,
+            milp.row_lower,
+            milp.row_upper,
+            side,
+            site_columns=np.arange(n_sites, dtype=np.int64),
+            n_columns=milp.matrix.shape[1],
+        )
+        milp = replace(milp, matrix=matrix_all, row_lower=row_lower, row_upper=row_upper)
     details: dict[str, float] = {
         "unreachable_demand": float(np.sum(~reachable)),
         "rows_in_model": float(rows.shape[0]),
@@ -228,12 +250,18 @@ def p_median(
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)))
     if result.status is MilpStatus.INFEASIBLE:
+        if len(side):
+            raise infeasible_with(
+                "p_median", side, f"p = {p} sites serving all reachable demand within reach"
+            )
         raise InfeasibleError(
             f"p_median: no choice of p = {p} sites ({int(must.sum())} fixed, "
             f"{int(never.sum())} excluded) serves all {int(reachable.sum())} reachable "
             "demand rows within reach"
         )
-    usable_start = np.isfinite(start_value) and start_sites.size == p
+    usable_start = (
+        np.isfinite(start_value) and start_sites.size == p and not side.satisfied(start_sites)
+    )
     if result.status is MilpStatus.NO_SOLUTION:
         if not usable_start:
             raise SolverError(
