@@ -180,7 +180,10 @@ def _parts_in_box(geom: shapely.Geometry, frame: shapely.Geometry) -> shapely.Ge
     keep = parts[shapely.intersects(parts, frame)]
     if len(keep) == 0:
         return shapely.Polygon()
-    return shapely.multipolygons(keep) if len(keep) > 1 else keep[0]
+    if len(keep) == 1:
+        return keep[0]
+    whole: shapely.Geometry = shapely.MultiPolygon(list(keep))
+    return whole
 
 
 def build_country_outlines(
