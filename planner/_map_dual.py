@@ -216,12 +216,13 @@ def _labels(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
     names = pane_names(a, b)
 
     def label(side: Side, plan: WrittenPlan, name: str, index: int) -> str:
+        # The name is on the line above; the label lists the other fields.
+        differing = [change for change in diff.scenario_changes if change[0] != "name"]
         changes = [
-            f"{key} = {_shown(values[index])}"
-            for key, *values in diff.scenario_changes[:_LABEL_CHANGES]
+            f"{key} = {_shown(values[index])}" for key, *values in differing[:_LABEL_CHANGES]
         ]
-        if len(diff.scenario_changes) > _LABEL_CHANGES:
-            changes.append(f"{len(diff.scenario_changes) - _LABEL_CHANGES} more fields")
+        if len(differing) > _LABEL_CHANGES:
+            changes.append(f"{len(differing) - _LABEL_CHANGES} more fields (see below)")
         figures = (
             f"coverage {data.fmt_pct(plan.report.get('coverage_pct'))} · "
             f"{data.fmt_int(len(plan.chosen))} sites · "

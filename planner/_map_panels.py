@@ -7,6 +7,7 @@ input file or the report goes through :func:`html.escape`.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -24,19 +25,29 @@ from planner._map_data import (
     fmt_int,
     fmt_pct,
 )
+from planner.scenario import Scenario
 
 
 def plan_title(title: str, scenario_name: str, sample: bool) -> str:
     """The map's heading: the scenario's title, unless it claims a sample that is not there.
 
     Titles like the default "Sample network: Western Europe, ..." are meant
-    for the sample dealer network. On any other dealer files a title that
-    says "sample" would mislabel real plans, so the map names the scenario
-    instead.
+    for the sample dealer network. On other dealer files a title that says
+    "sample" would mislabel a real plan: a leading "Sample network:" is
+    dropped from a title of the user's own ("Sample network: Luxembourg
+    test" becomes "Luxembourg test"), and the built-in default title, or
+    one that still says "sample", gives way to the scenario's name.
     """
     if sample or "sample" not in title.lower():
         return title
-    return f"Scenario {scenario_name}: 800 V chargers at dealer sites"
+    stripped = _SAMPLE_PREFIX.sub("", title).strip()
+    if title == _DEFAULT_TITLE or not stripped or "sample" in stripped.lower():
+        return f"Scenario {scenario_name}: 800 V chargers at dealer sites"
+    return stripped
+
+
+_SAMPLE_PREFIX = re.compile(r"^\s*sample\s+network\s*[:,\-–—]?\s*", re.IGNORECASE)
+_DEFAULT_TITLE = str(Scenario.model_fields["title"].default)
 
 
 def title_panel(title: str, scenario_name: str, model: str, sample: bool) -> str:

@@ -151,8 +151,8 @@ var plannerMap = (function () {
         if (!renderer._ctx || !renderer._drawing || this._empty()) {
           return Scaled.prototype._updatePath.call(this);
         }
+        /* As Leaflet 1.9's Canvas._updateCircle, with a square for the arc. */
         var p = this._point, r = Math.max(Math.round(this._radius), 1), ctx = renderer._ctx;
-        renderer._drawnLayers[this._leaflet_id] = this;
         ctx.beginPath();
         ctx.rect(p.x - r, p.y - r, 2 * r, 2 * r);
         renderer._fillStroke(ctx, this);

@@ -272,6 +272,7 @@ def plot_frontier(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     p = np.array([pt.p for pt in points])
     coverage = np.array([pt.coverage_pct for pt in points])
@@ -295,6 +296,8 @@ def plot_frontier(
             fontsize=8,
             color="#a04000",
         )
+    # Whole numbers of sites only, also on a short grid such as 1..4.
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sites chosen (p)")
     ax.set_ylabel("demand within reach (%)")
     ax.set_ylim(0, 100)

@@ -34,6 +34,7 @@ from planner._map_data import (
     reach_radius_km,
     script_json,
 )
+from planner._map_panels import plan_title
 from planner.errors import InputError
 from planner.optimise import Solution, Status
 from planner.plan import Plan
@@ -289,7 +290,21 @@ def test_title_says_sample_only_on_the_sample_network() -> None:
         else:
             assert "sample" not in heading.group(1).lower()
             assert "tiny" in heading.group(1)
-            assert "sample" not in re.search(r"<title>(.*?)</title>", page).group(1).lower()
+            page_title = re.search(r"<title>(.*?)</title>", page)
+            assert page_title is not None and "sample" not in page_title.group(1).lower()
+
+
+@pytest.mark.parametrize(
+    ("title", "sample", "heading"),
+    [
+        ("Sample network: Luxembourg test", False, "Luxembourg test"),
+        ("Sample network: Luxembourg test", True, "Sample network: Luxembourg test"),
+        ("A sample of our dealers", False, "Scenario tiny: 800 V chargers at dealer sites"),
+        ("Rhine corridor 2027", False, "Rhine corridor 2027"),
+    ],
+)
+def test_plan_title(title: str, sample: bool, heading: str) -> None:
+    assert plan_title(title, "tiny", sample) == heading
 
 
 def test_kpi_panel_and_country_table(page: str) -> None:
@@ -557,8 +572,8 @@ def test_comparison_page_is_offline_and_escaped(plan_folders: tuple[Path, Path])
     label_a = re.search(r'id="planner-pane-a"[^>]*>(.*?)</div>', page)
     label_b = re.search(r'id="planner-pane-b"[^>]*>(.*?)</div>', page)
     assert label_a is not None and label_b is not None
-    assert label_a.group(1).startswith("<b>A: a</b><br>scenario tiny<br>name = tiny<br>")
-    assert label_b.group(1).startswith("<b>B: b</b><br>scenario tiny_b<br>name = tiny_b<br>")
+    assert label_a.group(1).startswith("<b>A: a</b><br>scenario tiny<br>coverage 60.6 %")
+    assert label_b.group(1).startswith("<b>B: b</b><br>scenario tiny_b<br>coverage 70.1 %")
     assert "coverage 60.6 % · 2 sites · 8 chargers" in label_a.group(1)
     assert '"removed"]' in page and '"added"]' in page
 
