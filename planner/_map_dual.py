@@ -32,8 +32,9 @@ from planner._map_layers import JsonLayer
 
 Side = Literal["A", "B"]
 
-#: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`.
-KIND_COLOURS = {"kept": "#0b3d91", "added": "#1a9850", "removed": "#d73027"}
+#: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`: told
+#: apart with every common colour-vision deficiency (Okabe-Ito bluish green and vermilion).
+KIND_COLOURS = {"kept": "#0b3d91", "added": "#009e73", "removed": "#d55e00"}
 
 
 #: Share of the page height the two maps take; the change panel has the rest.

@@ -344,8 +344,8 @@ MAP_CSS = """
   width: 100%; height: 100%; background: #0b3d91; color: #fff; border: 2px solid #fff;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700;
   font-size: 11px; box-sizing: border-box; transition: transform 0.2s; }
-.planner-site-added .planner-site-dot { background: #1a9850; }
-.planner-site-removed .planner-site-dot { background: #d73027; }
+.planner-site-added .planner-site-dot { background: #009e73; }
+.planner-site-removed .planner-site-dot { background: #d55e00; }
 .planner-diff { font-size: 12px; }
 .planner-diff table { border-collapse: collapse; }
 .planner-diff th, .planner-diff td { padding: 1px 6px; text-align: right; }
