@@ -41,7 +41,7 @@ KIND_COLOURS = {"kept": "#0b3d91", "added": "#009e73", "removed": "#d55e00"}
 MAP_HEIGHT_PCT = 64
 
 #: Popups pan clear of the pane label (top) and the layer control (right).
-_POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 60], "autoPanPaddingBottomRight": [60, 20]}
+_POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 110], "autoPanPaddingBottomRight": [60, 20]}
 
 #: Maps on top, the change panel below them: nothing hides part of a map.
 _LAYOUT_CSS = f"""
@@ -153,7 +153,7 @@ def render_comparison_page(
     box = _reach_bounds([a, b])
     if box is not None:
         # Room for the pane labels at the top and the layer controls on the right.
-        padding = {"paddingTopLeft": [30, 70], "paddingBottomRight": [60, 30]}
+        padding = {"paddingTopLeft": [30, 100], "paddingBottomRight": [60, 30]}
         for folium_map in (dual.m1, dual.m2):
             JsonLayer("fit", box, padding).add_to(folium_map)
     figure = dual.get_root()
