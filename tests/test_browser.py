@@ -21,14 +21,13 @@ from planner import maps
 from planner.cli import main
 from tests.browser import PageLog, chromium, open_offline
 from tests.test_cli import DEALERS, SCENARIO
+from tests.test_map_compare import other_plan, write_plan_folder
 from tests.test_maps import (
     HOSTILE_NAME,
     SCRIPT_BREAKER,
     frontier_png,
-    other_plan,
     tiny_outlines,
     tiny_plan,
-    write_plan_folder,
 )
 
 pytestmark = pytest.mark.browser
