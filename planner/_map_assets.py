@@ -25,6 +25,17 @@ import offlinefolium.plugins
 
 MapAssets = Literal["inline", "cdn"]
 
+#: Plugin scripts at exact versions for ``"cdn"`` pages: folium's own defaults
+#: point at moving branches (``folium@main``, Leaflet.Sync's default branch),
+#: so the page could change under its readers. The heat plugin is the copy
+#: folium ships (Leaflet.heat with folium's weights fix) at the release
+#: installed here; Leaflet.Sync is the release offlinefolium inlines.
+CDN_URLS = {
+    "leaflet-heat.js": "https://cdn.jsdelivr.net/gh/python-visualization/folium@v0.20.0"
+    "/folium/templates/leaflet_heat.min.js",
+    "Leaflet.Sync": "https://cdn.jsdelivr.net/gh/jieter/Leaflet.Sync@0.2.4/L.Map.Sync.min.js",
+}
+
 #: The only library resources the map needs from folium's defaults.
 _KEPT_RESOURCES = frozenset({"leaflet", "leaflet_css"})
 

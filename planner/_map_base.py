@@ -26,6 +26,7 @@ LAYER_NAMES = {
     "covered": "Demand covered",
     "uncovered": "Demand not covered",
     "heat": "Uncovered demand (heat)",
+    "existing": "Existing high-power chargers",
 }
 
 OSM_CREDIT = (
@@ -42,11 +43,18 @@ ONLINE_TILES = {
 }
 
 
-def add_basemaps(lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None) -> None:
-    """The offline basemap (shown) and the online tile layers (offered, not shown)."""
+def add_basemaps(
+    lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None, *, same_outlines: bool = False
+) -> None:
+    """The offline basemap (shown) and the online tile layers (offered, not shown).
+
+    ``same_outlines``: draw the outlines the page's previous map drew, without
+    embedding them a second time (the comparison's right-hand map).
+    """
     if outlines is not None and len(outlines):
         style = {"color": "#7a7a7a", "weight": 1, "fillColor": "#f7f6f2", "fillOpacity": 1}
-        layer = JsonLayer("outlines", data.outline_geojson(outlines), style)
+        polygons = None if same_outlines else data.outline_layer(outlines)
+        layer = JsonLayer("outlines", polygons, style)
         json_group(lib, folium_map, LAYER_NAMES["outlines"], layer, overlay=False)
     else:
         lib.FeatureGroup(name=LAYER_NAMES["plain"], overlay=False, show=True).add_to(folium_map)
@@ -64,11 +72,12 @@ def json_group(
     show: bool = True,
     *,
     overlay: bool = True,
-) -> None:
-    """Add a named feature group holding ``layer`` to the map."""
+) -> Any:
+    """Add a named feature group holding ``layer`` to the map; the group."""
     group = lib.FeatureGroup(name=name, overlay=overlay, show=show)
     layer.add_to(group)
     group.add_to(folium_map)
+    return group
 
 
 def new_map(lib: Any, **options: Any) -> Any:
@@ -90,7 +99,9 @@ def map_options() -> dict[str, Any]:
     }
 
 
-def prepare_map(lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None) -> None:
+def prepare_map(
+    lib: Any, folium_map: Any, outlines: gpd.GeoDataFrame | None, *, same_outlines: bool = False
+) -> None:
     """Panes, then the basemaps: what every map needs before its layers."""
     JsonLayer("panes").add_to(folium_map)
-    add_basemaps(lib, folium_map, outlines)
+    add_basemaps(lib, folium_map, outlines, same_outlines=same_outlines)

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class WrittenPlan:
         ``sites.csv``.
     radius_km, circuity
         Travel radius and circuity of the scenario (reach circles).
+    scenario
+        The resolved scenario as read from ``scenario.toml`` (empty when absent).
     """
 
     folder: Path
@@ -49,6 +51,7 @@ class WrittenPlan:
     sites: pd.DataFrame
     radius_km: float
     circuity: float
+    scenario: dict[str, Any] = field(default_factory=dict)
 
     @property
     def chosen(self) -> pd.DataFrame:
@@ -65,6 +68,16 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         Naming every missing file, unreadable file and missing column at once.
     """
     root = Path(folder)
+    if not root.is_dir():
+        raise InputError(Problem(str(root), "not a folder: give a folder written by planner run"))
+    if not (root / "report.json").exists() and not (root / "sites.csv").exists():
+        raise InputError(
+            Problem(
+                str(root),
+                "not a plan folder (no report.json, no sites.csv): "
+                "give a folder written by planner run",
+            )
+        )
     problems: list[Problem] = []
     report: dict[str, Any] = {}
     sites = pd.DataFrame()
@@ -110,6 +123,7 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         sites=sites,
         radius_km=float(report.get("radius_km") or travel.get("radius_km") or 50.0),
         circuity=float(report.get("circuity") or travel.get("circuity") or 1.3),
+        scenario=scenario,
     )
 
 
@@ -141,6 +155,16 @@ class PlanDiff:
         Rows ``(label, value in A, value in B, change)``, already formatted.
     by_country
         Rows ``(country, coverage A, coverage B, change, sites A, sites B)``, formatted.
+    figures
+        The key figures as numbers: ``{key: {"a", "b", "change"}}`` for
+        ``coverage_pct`` (change in percentage points), ``sites_selected``,
+        ``chargers_total``, ``demand_covered`` and ``cost_eur_total``;
+        ``None`` where a plan does not say.
+    countries
+        Per country, numbers: ``country``, ``coverage_pct_a``,
+        ``coverage_pct_b``, ``change_pp``, ``sites_a``, ``sites_b``.
+    scenario_changes
+        Scenario fields that differ: ``(dotted name, value in A, value in B)``.
     """
 
     kept: list[str]
@@ -148,6 +172,9 @@ class PlanDiff:
     removed: list[str]
     totals: list[tuple[str, str, str, str]]
     by_country: list[tuple[str, str, str, str, str, str]]
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    countries: list[dict[str, Any]] = field(default_factory=list)
+    scenario_changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
 def _number(value: Any) -> float | None:
@@ -179,6 +206,50 @@ def _count_change(a: Any, b: Any) -> str:
     return "n/a" if x is None or y is None else f"{round(y - x):+,}"
 
 
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): value}
+
+
+#: Scenario fields that say nothing about the plan itself.
+_IGNORED_FIELDS = ("output.dir", "title")
+
+
+def scenario_changes(a: WrittenPlan, b: WrittenPlan) -> list[tuple[str, Any, Any]]:
+    """Dotted scenario fields whose values differ between A and B, in A's order, then B's."""
+    flat_a, flat_b = _flatten(a.scenario), _flatten(b.scenario)
+    keys = list(dict.fromkeys([*flat_a, *flat_b]))
+    return [
+        (key, flat_a.get(key), flat_b.get(key))
+        for key in keys
+        if key not in _IGNORED_FIELDS and flat_a.get(key) != flat_b.get(key)
+    ]
+
+
+def _change(a: Any, b: Any) -> float | None:
+    x, y = _number(a), _number(b)
+    # Rounded like report.json, so 84.2437 -> 89.9307 is +5.687, not +5.686999999999998.
+    return None if x is None or y is None else round(y - x, 6)
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else round(number)
+
+
+def _figure(a: Any, b: Any) -> dict[str, Any]:
+    return {"a": _number(a), "b": _number(b), "change": _change(a, b)}
+
+
+def _counts(a: Any, b: Any) -> dict[str, Any]:
+    x, y = _whole(a), _whole(b)
+    return {"a": x, "b": y, "change": None if x is None or y is None else y - x}
+
+
 def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
     """Sites kept, added and removed, and the change of the key figures."""
     chosen_a, chosen_b = set(a.chosen["site_id"]), set(b.chosen["site_id"])
@@ -204,11 +275,31 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
         ),
         ("Status", str(ra.get("status", "n/a")), str(rb.get("status", "n/a")), ""),
     ]
+    figures = {
+        "coverage_pct": _figure(ra.get("coverage_pct"), rb.get("coverage_pct")),
+        "sites_selected": _counts(len(chosen_a), len(chosen_b)),
+        "chargers_total": _counts(a.chosen["chargers"].sum(), b.chosen["chargers"].sum()),
+        "demand_covered": _figure(ra.get("demand_covered"), rb.get("demand_covered")),
+        "cost_eur_total": _figure(
+            (ra.get("cost_eur") or {}).get("total"), (rb.get("cost_eur") or {}).get("total")
+        ),
+    }
     countries_a = {str(r.get("country")): r for r in ra.get("by_country") or []}
     countries_b = {str(r.get("country")): r for r in rb.get("by_country") or []}
     by_country = []
+    countries = []
     for country in sorted(set(countries_a) | set(countries_b)):
         row_a, row_b = countries_a.get(country, {}), countries_b.get(country, {})
+        countries.append(
+            {
+                "country": country,
+                "coverage_pct_a": _number(row_a.get("coverage_pct")),
+                "coverage_pct_b": _number(row_b.get("coverage_pct")),
+                "change_pp": _change(row_a.get("coverage_pct"), row_b.get("coverage_pct")),
+                "sites_a": _whole(row_a.get("sites")),
+                "sites_b": _whole(row_b.get("sites")),
+            }
+        )
         by_country.append(
             (
                 country,
@@ -225,4 +316,32 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
         removed=sorted(chosen_a - chosen_b),
         totals=totals,
         by_country=by_country,
+        figures=figures,
+        countries=countries,
+        scenario_changes=scenario_changes(a, b),
     )
+
+
+def site_changes(a: WrittenPlan, b: WrittenPlan) -> pd.DataFrame:
+    """Every site chosen in A or B: ``site_id``, ``name``, ``brands``, ``country``,
+    ``change`` (kept, added, removed), ``chargers_a``, ``chargers_b`` (0 when not chosen)."""
+    columns = ["site_id", "name", "brands", "country", "chargers"]
+    both = a.chosen[columns].merge(
+        b.chosen[columns], on="site_id", how="outer", suffixes=("_a", "_b"), sort=True
+    )
+    in_a, in_b = both["chargers_a"].notna(), both["chargers_b"].notna()
+    table = pd.DataFrame(
+        {
+            "site_id": both["site_id"],
+            "name": both["name_a"].fillna(both["name_b"]),
+            "brands": both["brands_a"].fillna(both["brands_b"]),
+            "country": both["country_a"].fillna(both["country_b"]),
+            "change": [
+                "kept" if x and y else "removed" if x else "added"
+                for x, y in zip(in_a, in_b, strict=True)
+            ],
+            "chargers_a": both["chargers_a"].fillna(0).astype(int),
+            "chargers_b": both["chargers_b"].fillna(0).astype(int),
+        }
+    )
+    return table.reset_index(drop=True)

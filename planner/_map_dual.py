@@ -19,22 +19,29 @@ import geopandas as gpd
 from branca.element import Element
 
 from planner import _map_data as data
-from planner._map_assets import MapAssets, drop_unused_resources, folium_module, plugins_module
+from planner._map_assets import (
+    CDN_URLS,
+    MapAssets,
+    drop_unused_resources,
+    folium_module,
+    plugins_module,
+)
 from planner._map_base import LAYER_NAMES, json_group, map_options, prepare_map
 from planner._map_compare import PlanDiff, WrittenPlan, compare_plans
 from planner._map_layers import JsonLayer
 
 Side = Literal["A", "B"]
 
-#: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`.
-KIND_COLOURS = {"kept": "#0b3d91", "added": "#1a9850", "removed": "#d73027"}
+#: Marker colours of the comparison, as in the CSS of :mod:`planner._map_script`: told
+#: apart with every common colour-vision deficiency (Okabe-Ito bluish green and vermilion).
+KIND_COLOURS = {"kept": "#0b3d91", "added": "#009e73", "removed": "#d55e00"}
 
 
 #: Share of the page height the two maps take; the change panel has the rest.
 MAP_HEIGHT_PCT = 64
 
 #: Popups pan clear of the pane label (top) and the layer control (right).
-_POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 60], "autoPanPaddingBottomRight": [60, 20]}
+_POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 110], "autoPanPaddingBottomRight": [60, 20]}
 
 #: Maps on top, the change panel below them: nothing hides part of a map.
 _LAYOUT_CSS = f"""
@@ -44,6 +51,13 @@ _LAYOUT_CSS = f"""
   overflow: auto; border-radius: 0; box-shadow: 0 -1px 4px rgba(0, 0, 0, 0.3);
   display: flex; gap: 28px; align-items: flex-start; flex-wrap: wrap; }}
 .planner-diff h2 {{ font-size: 14px; margin: 0 0 4px 0; }}
+/* Each label sits at the top left of its map, right of the zoom buttons, and
+   ends before the space the layer control takes when it opens (about 260 px). */
+.planner-pane-label {{ top: 10px; max-width: calc(50% - 64px - 270px); text-align: left;
+  font-weight: 400; font-size: 12px; }}
+.planner-pane-label b {{ font-size: 13px; }}
+#planner-pane-a {{ left: 54px; }}
+#planner-pane-b {{ left: calc(50% + 54px); }}
 </style>
 """
 
@@ -90,7 +104,7 @@ def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> l
             {
                 "lat": round(float(row["lat"]), data.COORD_DECIMALS),
                 "lon": round(float(row["lon"]), data.COORD_DECIMALS),
-                "size": round(18 + 18 * math.sqrt(chargers / max_chargers)),
+                "size": data.site_marker_size(chargers, max_chargers),
                 "chargers": chargers,
                 "title": str(row["name"]),
                 "pairs": pairs,
@@ -110,6 +124,8 @@ def render_comparison_page(
     """The HTML of the two-pane comparison of plans ``a`` and ``b``."""
     lib = folium_module(assets)
     dual = plugins_module(assets).DualMap(layout="horizontal", **map_options())
+    if assets == "cdn":
+        dual.default_js = [("Leaflet.Sync", CDN_URLS["Leaflet.Sync"])]
     diff = compare_plans(a, b)
     sides: list[tuple[Side, WrittenPlan, WrittenPlan, Any]] = [
         ("A", a, b, dual.m1),
@@ -117,7 +133,8 @@ def render_comparison_page(
     ]
     for side, plan, other, folium_map in sides:
         drop_unused_resources(folium_map)
-        prepare_map(lib, folium_map, outlines)
+        # The right-hand map draws the outlines the left one embedded.
+        prepare_map(lib, folium_map, outlines, same_outlines=side == "B")
         rows = comparison_site_rows(plan, other, side)
         reach_km = plan.radius_km / plan.circuity
         style = {
@@ -127,21 +144,24 @@ def render_comparison_page(
             "fillOpacity": 0.05,
             "interactive": False,
         }
-        centres = [[row["lat"], row["lon"]] for row in rows]
+        centres = data.delta_coords([r["lat"] for r in rows], [r["lon"] for r in rows])
         circles = JsonLayer("circles", centres, reach_km * 1000.0, style)
         json_group(lib, folium_map, LAYER_NAMES["reach"], circles)
-        json_group(lib, folium_map, LAYER_NAMES["chosen"], JsonLayer("sites", rows, _POPUP_PADDING))
+        sites = JsonLayer("sites", data.site_layer(rows), _POPUP_PADDING)
+        json_group(lib, folium_map, LAYER_NAMES["chosen"], sites)
         lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)
     box = _reach_bounds([a, b])
     if box is not None:
         # Room for the pane labels at the top and the layer controls on the right.
-        padding = {"paddingTopLeft": [30, 70], "paddingBottomRight": [60, 30]}
+        padding = {"paddingTopLeft": [30, 100], "paddingBottomRight": [60, 30]}
         for folium_map in (dual.m1, dual.m2):
             JsonLayer("fit", box, padding).add_to(folium_map)
     figure = dual.get_root()
-    figure.title = html.escape(f"Comparison: {a.name} and {b.name}")
+    name_a, name_b = pane_names(a, b)
+    figure.title = html.escape(f"Comparison: A {name_a}, B {name_b}")
     figure.header.add_child(Element(_LAYOUT_CSS), name="planner_compare_css")
-    figure.html.add_child(Element(_labels(a, b) + _diff_panel(a, b, diff)), name="planner_panels")
+    panels = _labels(a, b, diff) + _diff_panel(a, b, diff)
+    figure.html.add_child(Element(panels), name="planner_panels")
     page: str = figure.render()
     return page
 
@@ -170,15 +190,57 @@ def _reach_bounds(plans: list[WrittenPlan]) -> list[list[float]] | None:
     return [[min(south), min(west)], [max(north), max(east)]]
 
 
-def _labels(a: WrittenPlan, b: WrittenPlan) -> str:
-    def label(side: Side, plan: WrittenPlan, left: str) -> str:
+def pane_names(a: WrittenPlan, b: WrittenPlan) -> tuple[str, str]:
+    """Short names that tell the two plan folders apart: folder names, with parents if equal."""
+    parts_a, parts_b = a.folder.resolve().parts, b.folder.resolve().parts
+    for depth in range(1, max(len(parts_a), len(parts_b)) + 1):
+        name_a, name_b = "/".join(parts_a[-depth:]), "/".join(parts_b[-depth:])
+        if name_a != name_b:
+            return name_a, name_b
+    return str(a.folder), str(b.folder)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "{…}"
+    return "unset" if value is None else str(value)
+
+
+#: At most this many differing scenario fields go into a pane label.
+_LABEL_CHANGES = 3
+
+
+def _labels(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
+    """Each pane's folder, scenario, the scenario fields that differ and its key figures."""
+    names = pane_names(a, b)
+
+    def label(side: Side, plan: WrittenPlan, name: str, index: int) -> str:
+        # The name is on the line above; the label lists the other fields.
+        differing = [change for change in diff.scenario_changes if change[0] != "name"]
+        changes = [
+            f"{key} = {_shown(values[index])}" for key, *values in differing[:_LABEL_CHANGES]
+        ]
+        if len(differing) > _LABEL_CHANGES:
+            changes.append(f"{len(differing) - _LABEL_CHANGES} more fields (see below)")
+        figures = (
+            f"coverage {data.fmt_pct(plan.report.get('coverage_pct'))} · "
+            f"{data.fmt_int(len(plan.chosen))} sites · "
+            f"{data.fmt_int(plan.chosen['chargers'].sum())} chargers"
+        )
+        lines = [
+            f"<b>{side}: {html.escape(name)}</b>",
+            f"scenario {html.escape(plan.name)}",
+            *(html.escape(c) for c in changes),
+            html.escape(figures),
+        ]
         return (
             f'<div class="planner-panel planner-pane-label" id="planner-pane-{side.lower()}" '
-            f'style="left:{left};transform:translateX(-50%);max-width:40%;text-align:center">'
-            f"{side}: {html.escape(plan.title)} ({html.escape(plan.name)})</div>"
+            f'title="{html.escape(plan.title)}">' + "<br>".join(lines) + "</div>"
         )
 
-    return label("A", a, "25%") + label("B", b, "75%")
+    return label("A", a, names[0], 0) + label("B", b, names[1], 1)
 
 
 def _table(head: list[str], rows: Sequence[tuple[str, ...]]) -> str:
@@ -215,5 +277,21 @@ def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
         + f'<div class="planner-note">{reach}.<br>Marker area and number = chargers.</div></div>'
         + '<div id="planner-diff-countries"><h2>Coverage by country</h2>'
         + _table(["Country", "A", "B", "Change", "Sites A", "Sites B"], diff.by_country)
-        + "</div></div>"
+        + "</div>"
+        + _scenario_table(diff)
+        + "</div>"
+    )
+
+
+def _scenario_table(diff: PlanDiff) -> str:
+    if not diff.scenario_changes:
+        return (
+            '<div id="planner-diff-scenario"><h2>Scenario</h2>'
+            '<div class="planner-note">The same scenario fields in A and B.</div></div>'
+        )
+    rows = [(key, _shown(x), _shown(y)) for key, x, y in diff.scenario_changes]
+    return (
+        '<div id="planner-diff-scenario"><h2>Scenario fields that differ</h2>'
+        + _table(["Field", "A", "B"], rows)
+        + "</div>"
     )

@@ -8,6 +8,7 @@ into the page header once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from branca.element import Element, Figure, MacroElement
@@ -16,7 +17,14 @@ from jinja2 import Template
 from planner._map_data import script_json
 from planner._map_script import MAP_CSS, MAP_JS
 
-Draw = Literal["fit", "panes", "points", "sites", "circles", "outlines"]
+Draw = Literal["fit", "panes", "points", "sites", "circles", "outlines", "heat"]
+
+
+@dataclass(frozen=True)
+class JsRef:
+    """An argument naming another element of the page (its JavaScript variable), not data."""
+
+    element: MacroElement
 
 
 class JsonLayer(MacroElement):
@@ -28,7 +36,8 @@ class JsonLayer(MacroElement):
         Which ``plannerMap`` function draws the rows.
     *args
         The function's arguments after the group; each is embedded with
-        :func:`~planner._map_data.script_json`.
+        :func:`~planner._map_data.script_json`, except a :class:`JsRef`,
+        which becomes the variable of the element it names.
     """
 
     _template = Template(
@@ -42,7 +51,9 @@ class JsonLayer(MacroElement):
         super().__init__()
         self._name = "JsonLayer"
         self.draw = draw
-        self.arguments = [script_json(arg) for arg in args]
+        self.arguments = [
+            arg.element.get_name() if isinstance(arg, JsRef) else script_json(arg) for arg in args
+        ]
 
     def render(self, **kwargs: Any) -> str:
         """Put the drawing functions into the page header, then the call into the script."""

@@ -22,7 +22,66 @@ from __future__ import annotations
 MAP_JS = r"""
 var plannerMap = (function () {
   "use strict";
-  var FAR_ZOOM = 7;
+
+  /* Chosen-site markers by zoom: [from zoom, class]; the classes scale the
+     markers (CSS) and hide their numbers where they would bury each other. */
+  var SITE_ZOOMS = [
+    [6, ""], [5, "planner-mid"], [4, "planner-far"], [-Infinity, "planner-farthest"]
+  ];
+
+  /* Point radii grow with zoom: a continent of dealers as specks, a region as dots. */
+  function pointScale(zoom) {
+    return Math.max(0.3, Math.min(1, (zoom - 1.5) / 6.5));
+  }
+
+  /* The same text as planner._map_data.fmt_int / fmt_amount (numbers arrive rounded). */
+  function fmtInt(x) {
+    return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+  function fmtAmount(x) {
+    if (Math.abs(x) >= 1000) {
+      return fmtInt(x);
+    }
+    return x.toFixed(Math.abs(x) >= 10 ? 1 : 2);
+  }
+  var FORMATS = {
+    text: String,
+    int: fmtInt,
+    amount: fmtAmount,
+    kw: function (x) { return fmtInt(x) + " kW"; },
+    yesno: function (x) { return x ? "yes" : "no"; }
+  };
+
+  /* A column spec of planner._map_data.column: {f, c} | {f, v} | {f, d, v}. */
+  function column(spec) {
+    var raw;
+    if ("c" in spec) {
+      raw = function () { return spec.c; };
+    } else if (spec.d) {
+      raw = function (i) { return spec.d[spec.v[i]]; };
+    } else {
+      raw = function (i) { return spec.v[i]; };
+    }
+    var format = FORMATS[spec.f] || String;
+    return {
+      raw: raw,
+      text: function (i) {
+        var x = raw(i);
+        return x === null || x === undefined ? "n/a" : format(x);
+      }
+    };
+  }
+
+  /* Coordinates of planner._map_data.delta_coords: running sums of integer steps. */
+  function coords(data) {
+    var out = new Array(data.lat.length), lat = 0, lon = 0;
+    for (var i = 0; i < out.length; i++) {
+      lat += data.lat[i];
+      lon += data.lon[i];
+      out[i] = [lat / data.s, lon / data.s];
+    }
+    return out;
+  }
 
   function table(pairs) {
     var t = document.createElement("table");
@@ -52,68 +111,144 @@ var plannerMap = (function () {
     group.on("mouseover", function (e) {
       var layer = e.layer;
       if (layer && !layer.getTooltip()) {
-        layer.bindTooltip(content(layer.plannerRow), {direction: "top", sticky: false});
+        layer.bindTooltip(content(layer), {direction: "top", sticky: false});
         layer.openTooltip();
       }
     });
   }
 
-  /* The outlines get a pane of their own under every overlay: its canvas is
-     separate, so the opaque land fill can never hide a point. */
-  function panes(map) {
-    var pane = map.createPane("plannerBasemap");
-    pane.style.zIndex = 250;
-    pane.style.pointerEvents = "none";
-    /* Zoomed out to a continent, full-size site markers would bury each other:
-       a class on the map shrinks them (CSS) and hides their numbers. */
-    var far = function () {
-      L.DomUtil[map.getZoom() < FAR_ZOOM ? "addClass" : "removeClass"](
-        map.getContainer(), "planner-far");
-    };
-    map.on("zoomend", far);
-    map.whenReady(far);
+  /* Circle markers whose radius (options.radius at zoom 8 and closer) scales
+     with zoom: set as the renderer projects them, so a zoom costs no extra pass
+     over tens of thousands of points. Made on first use, when Leaflet is loaded. */
+  var markerClasses = null;
+  function markers() {
+    if (markerClasses) {
+      return markerClasses;
+    }
+    var Scaled = L.CircleMarker.extend({
+      _project: function () {
+        this._radius = this.options.radius * pointScale(this._map.getZoom());
+        /* An outline around a speck only darkens it: none below 2.5 px. */
+        if (this.options.plannerStroke === undefined) {
+          this.options.plannerStroke = this.options.stroke !== false;
+        }
+        this.options.stroke = this.options.plannerStroke && this._radius >= 2.5;
+        L.CircleMarker.prototype._project.call(this);
+      }
+    });
+    /* A reach circle smaller than a site marker tells nothing: not drawn. */
+    var Reach = L.Circle.extend({
+      _updatePath: function () {
+        if (this._radius >= 6) {
+          L.Circle.prototype._updatePath.call(this);
+        }
+      }
+    });
+    /* Drawn as a square of side 2 x radius on a canvas (an SVG renderer draws the circle). */
+    var Square = Scaled.extend({
+      _updatePath: function () {
+        var renderer = this._renderer;
+        if (!renderer._ctx || !renderer._drawing || this._empty()) {
+          return Scaled.prototype._updatePath.call(this);
+        }
+        /* As Leaflet 1.9's Canvas._updateCircle, with a square for the arc. */
+        var p = this._point, r = Math.max(Math.round(this._radius), 1), ctx = renderer._ctx;
+        ctx.beginPath();
+        ctx.rect(p.x - r, p.y - r, 2 * r, 2 * r);
+        renderer._fillStroke(ctx, this);
+      }
+    });
+    markerClasses = {circle: Scaled, square: Square, reach: Reach};
+    return markerClasses;
   }
 
-  /* rows: [lat, lon, radius, title, value, value, ...]; labels name the values
-     (sent once per layer: a full-scale map has tens of thousands of points).
-     atBack: keep these points under the others, also after the layer is
-     switched off and on again (the canvas draws in the order layers were added). */
-  function points(group, rows, style, labels, atBack) {
-    rows.forEach(function (row) {
-      var marker = L.circleMarker([row[0], row[1]], Object.assign({}, style, {radius: row[2]}));
-      marker.plannerRow = row;
+  /* The basemap, heat and chosen-site zoom classes: set up before any layer. */
+  function panes(map) {
+    /* The outlines get a pane of their own under every overlay: its canvas is
+       separate, so the opaque land fill can never hide a point. */
+    var basemap = map.createPane("plannerBasemap");
+    basemap.style.zIndex = 250;
+    basemap.style.pointerEvents = "none";
+    /* The heat layer sits under the points (overlay pane, 400) and markers. */
+    var heat = map.createPane("plannerHeat");
+    heat.style.zIndex = 350;
+    heat.style.pointerEvents = "none";
+    var zoomClass = function () {
+      var zoom = map.getZoom(), container = map.getContainer();
+      var chosen = SITE_ZOOMS.filter(function (level) { return zoom >= level[0]; })[0][1];
+      SITE_ZOOMS.forEach(function (level) {
+        if (level[1]) {
+          L.DomUtil[level[1] === chosen ? "addClass" : "removeClass"](container, level[1]);
+        }
+      });
+    };
+    map.on("zoomend", zoomClass);
+    map.whenReady(zoomClass);
+  }
+
+  /* data: planner._map_data.points_layer; style: Leaflet path options plus
+     shape ("square" draws squares on the canvas). atBack: keep these points
+     under the others, also after the layer is switched off and on again (the
+     canvas draws in the order layers were added). */
+  function points(group, data, style, atBack) {
+    var latlngs = coords(data);
+    var radius = column(data.r), title = column(data.title);
+    var values = data.cols.map(column);
+    var Marker = markers()[style.shape === "square" ? "square" : "circle"];
+    latlngs.forEach(function (latlng, i) {
+      var marker = new Marker(latlng, Object.assign({}, style, {radius: radius.raw(i)}));
+      marker.plannerIndex = i;
       group.addLayer(marker);
     });
+    group.plannerValues = values;
     if (atBack) {
-      var toBack = function () {
+      group.on("add", function () {
         group.eachLayer(function (layer) { layer.bringToBack(); });
-      };
-      group.on("add", toBack);
-      if (group._map) {
-        toBack();
-      }
+      });
     }
-    lazyTooltips(group, function (row) {
-      var pairs = labels.map(function (label, i) { return [label, row[4 + i]]; });
-      return card(row[3], pairs, "planner-tooltip");
+    lazyTooltips(group, function (layer) {
+      var i = layer.plannerIndex;
+      var pairs = data.labels.map(function (label, k) { return [label, values[k].text(i)]; });
+      return card(title.text(i), pairs, "planner-tooltip");
     });
   }
 
-  /* rows: {lat, lon, size, chargers, title, pairs, kind}; kind (optional) is one
-     of the planner's own words (kept, added, removed), never input text. */
-  function sites(group, rows, popupOptions) {
-    rows.forEach(function (row) {
+  /* Heat of the points of group (a points layer), weighted by the square root
+     of column k (sessions/day) over its largest value: a few big cities do not
+     wash out everything else. */
+  function heat(heatLayer, group, k) {
+    var latlngs = [], weights = [], top = 0;
+    group.eachLayer(function (layer) {
+      var w = Math.max(+group.plannerValues[k].raw(layer.plannerIndex) || 0, 0);
+      var ll = layer.getLatLng();
+      latlngs.push([ll.lat, ll.lng]);
+      weights.push(w);
+      top = Math.max(top, w);
+    });
+    heatLayer.setLatLngs(latlngs.map(function (ll, i) {
+      return [ll[0], ll[1], top > 0 ? Math.sqrt(weights[i] / top) : 0];
+    }));
+  }
+
+  /* data: {labels, rows: [lat, lon, size, chargers, title, values, kind?]};
+     kind (optional) is one of the planner's own words (kept, added, removed),
+     never input text. Smaller markers sit on top of bigger ones. */
+  function sites(group, data, popupOptions) {
+    data.rows.forEach(function (row) {
+      var size = row[2], kind = row[6];
       var label = document.createElement("span");
       label.className = "planner-site-dot";
-      label.textContent = String(row.chargers);
+      label.textContent = String(row[3]);
       var icon = L.divIcon({
-        className: "planner-site" + (row.kind ? " planner-site-" + row.kind : ""),
+        className: "planner-site" + (kind ? " planner-site-" + kind : ""),
         html: label,
-        iconSize: [row.size, row.size],
-        popupAnchor: [0, -row.size / 2]
+        iconSize: [size, size],
+        popupAnchor: [0, -size / 2]
       });
-      var marker = L.marker([row.lat, row.lon], {icon: icon, riseOnHover: true});
-      marker.plannerRow = row;
+      var marker = L.marker([row[0], row[1]], {
+        icon: icon, riseOnHover: true, zIndexOffset: 1000 * (60 - size)
+      });
+      marker.plannerTitle = row[4];
       /* The popup says all the tooltip does: do not show both. */
       marker.on("popupopen", function () { marker.closeTooltip(); });
       marker.on("tooltipopen", function () {
@@ -123,26 +258,35 @@ var plannerMap = (function () {
       });
       /* popupOptions: pan an opened popup clear of the page's panels. */
       marker.bindPopup(function () {
-        return card(row.title, row.pairs, "planner-popup");
-      }, Object.assign({maxWidth: 360}, popupOptions || {}));
+        var pairs = data.labels.map(function (label, k) { return [label, row[5][k]]; });
+        return card(row[4], pairs, "planner-popup");
+      }, Object.assign({maxWidth: 380}, popupOptions || {}));
       group.addLayer(marker);
     });
-    lazyTooltips(group, function (row) {
+    lazyTooltips(group, function (layer) {
       var span = document.createElement("span");
-      span.textContent = row.title;
+      span.textContent = layer.plannerTitle;
       return span;
     });
   }
 
-  /* rows: [lat, lon]; radius in metres (great-circle). */
-  function circles(group, rows, radius, style) {
-    rows.forEach(function (row) {
-      group.addLayer(L.circle([row[0], row[1]], Object.assign({}, style, {radius: radius})));
+  /* centres: delta coordinates; radius in metres (great-circle). */
+  function circles(group, centres, radius, style) {
+    coords(centres).forEach(function (latlng) {
+      group.addLayer(new (markers().reach)(latlng, Object.assign({}, style, {radius: radius})));
     });
   }
 
-  function outlines(group, geojson, style) {
-    group.addLayer(L.geoJSON(geojson, {style: style, interactive: false, pane: "plannerBasemap"}));
+  /* polygons: [[ring, hole, ...], ...], each ring delta coordinates; null for
+     the shapes of the previous call (a second map of the same page). */
+  var lastOutlines = [];
+  function outlines(group, polygons, style) {
+    var shapes = polygons === null ? lastOutlines
+      : polygons.map(function (rings) { return rings.map(coords); });
+    lastOutlines = shapes;
+    group.addLayer(L.polygon(shapes, Object.assign({}, style, {
+      interactive: false, pane: "plannerBasemap"
+    })));
   }
 
   /* Open straight on the plan, without a zoom animation from the default view. */
@@ -151,7 +295,8 @@ var plannerMap = (function () {
   }
 
   return {
-    fit: fit, panes: panes, points: points, sites: sites, circles: circles, outlines: outlines
+    fit: fit, panes: panes, points: points, sites: sites, circles: circles,
+    outlines: outlines, heat: heat
   };
 })();
 """
@@ -171,7 +316,13 @@ MAP_CSS = """
 .planner-badge { display: inline-block; background: #b35806; color: #fff; border-radius: 3px;
   padding: 0 5px; font-size: 11px; font-weight: 600; text-transform: uppercase;
   letter-spacing: 0.03em; }
-.planner-kpi { top: 80px; left: 10px; max-width: 400px; max-height: 55%; overflow: auto; }
+/* The KPI panel and the legend share the left edge: the KPI panel scrolls
+   when both would not fit, so they never overlap. */
+.planner-left { position: absolute; z-index: 1000; top: 80px; bottom: 48px; left: 10px;
+  display: flex; flex-direction: column; gap: 10px; align-items: flex-start;
+  pointer-events: none; }
+.planner-left > .planner-panel { position: static; pointer-events: auto; }
+.planner-kpi { max-width: 400px; min-height: 0; flex: 0 1 auto; overflow: auto; }
 .planner-kpi-grid { display: grid; grid-template-columns: auto auto; gap: 1px 12px; }
 .planner-kpi-value { font-weight: 600; text-align: right; }
 .planner-kpi summary { cursor: pointer; margin-top: 6px; font-weight: 600; }
@@ -179,7 +330,7 @@ MAP_CSS = """
 .planner-kpi th, .planner-kpi td { padding: 1px 5px; text-align: right; }
 .planner-kpi th:first-child, .planner-kpi td:first-child { text-align: left; }
 .planner-kpi thead th { border-bottom: 1px solid #bbb; }
-.planner-legend { bottom: 48px; left: 10px; max-width: 330px; font-size: 12px; }
+.planner-legend { margin-top: auto; flex: 0 0 auto; max-width: 330px; font-size: 12px; }
 .planner-frontier { bottom: 48px; right: 10px; max-width: 45%; }
 .planner-frontier summary { cursor: pointer; font-weight: 600; }
 .planner-frontier img { display: block; max-width: 100%; margin-top: 6px; }
@@ -193,15 +344,17 @@ MAP_CSS = """
   width: 100%; height: 100%; background: #0b3d91; color: #fff; border: 2px solid #fff;
   border-radius: 50%; box-shadow: 0 0 3px rgba(0, 0, 0, 0.6); font-weight: 700;
   font-size: 11px; box-sizing: border-box; transition: transform 0.2s; }
-.planner-site-added .planner-site-dot { background: #1a9850; }
-.planner-site-removed .planner-site-dot { background: #d73027; }
-.planner-pane-label { top: 10px; font-weight: 700; }
+.planner-site-added .planner-site-dot { background: #009e73; }
+.planner-site-removed .planner-site-dot { background: #d55e00; }
 .planner-diff { font-size: 12px; }
 .planner-diff table { border-collapse: collapse; }
 .planner-diff th, .planner-diff td { padding: 1px 6px; text-align: right; }
 .planner-diff th:first-child, .planner-diff td:first-child { text-align: left; }
 .planner-diff thead th { border-bottom: 1px solid #bbb; }
-.planner-far .planner-site-dot { transform: scale(0.45); font-size: 0; border-width: 1px; }
+.planner-mid .planner-site-dot { transform: scale(0.8); font-size: 10px; }
+.planner-far .planner-site-dot { transform: scale(0.42); font-size: 0; border-width: 1px; }
+.planner-farthest .planner-site-dot { transform: scale(0.26); font-size: 0; border-width: 1px;
+  box-shadow: none; }
 .planner-popup-title { font-weight: 700; margin-bottom: 4px; }
 .planner-popup-table th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0;
   vertical-align: top; }

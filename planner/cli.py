@@ -42,6 +42,21 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario field: --set model.p=80 (repeatable)."),
 ]
+MapAssetsOption = Annotated[
+    str,
+    typer.Option(
+        "--map-assets",
+        help="inline: the map needs no network (default); cdn: Leaflet linked from public "
+        "CDNs at pinned versions, a smaller file that needs the network.",
+    ),
+]
+
+
+def map_assets_mode(value: str) -> Literal["inline", "cdn"]:
+    """The ``--map-assets`` value, checked."""
+    if value not in ("inline", "cdn"):
+        raise InputError(Problem("--map-assets", f"'{value}' is not one of: inline, cdn"))
+    return "inline" if value == "inline" else "cdn"
 
 
 @app.callback()
@@ -109,6 +124,10 @@ class _Stages:
         self._current = name
         self._status.update(f"{name} …")
 
+    def relabel(self, name: str) -> None:
+        """Rename the current stage (to add its result); its time still counts from its start."""
+        self._current = name
+
 
 @app.command()
 def run(
@@ -120,6 +139,7 @@ def run(
         float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
     ] = None,
     overrides: SetOption = None,
+    map_assets: MapAssetsOption = "inline",
 ) -> None:
     """Optimise a scenario and write map.html, sites.csv/.geojson, report.json, scenario.toml."""
     from planner.plan import run_scenario, write_plan
@@ -127,11 +147,12 @@ def run(
     extra = list(overrides or [])
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
+    assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
     target = output_folder(scenario, out_dir)
     with _Stages(err) as stages:
         plan = run_scenario(scenario, on_stage=stages)
-        write_plan(plan, target, on_stage=stages)
+        write_plan(plan, target, on_stage=stages, map_assets=assets)
     r = plan.report
     out.print(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
@@ -177,56 +198,81 @@ def frontier(
         float | None, typer.Option("--time-limit", help="Solver time limit per point, seconds.")
     ] = None,
     overrides: SetOption = None,
+    map_assets: MapAssetsOption = "inline",
 ) -> None:
-    """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan."""
-    from planner.frontier import coverage_frontier, frontier_table, parse_p_range, plot_frontier
-    from planner.plan import (
-        _Clock,
-        assemble_plan,
-        load_inputs,
-        solve_model,
-        solver_settings,
-        write_plan,
-    )
+    """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan.
+
+    The plan's map.html shows the frontier plot. Inputs and reach are computed
+    once for every solve; the scenario's own p is solved (once) and marked
+    even when it is not on the grid.
+    """
+    from planner.frontier import frontier_plan, frontier_table, parse_p_range, plot_frontier
+    from planner.plan import _Clock, load_inputs, write_plan
 
     extra = list(overrides or [])
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
+    assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
     p_values = parse_p_range(p_range)
     target = output_folder(scenario, out_dir)
-    settings = solver_settings(scenario)
     with _Stages(err) as stages:
         clock = _Clock(stages)
         inputs = load_inputs(scenario, clock=clock)
-        stages(f"frontier: {len(p_values)} solves")
-        points = coverage_frontier(
+        result = frontier_plan(
+            scenario,
             inputs,
             p_values,
-            settings=settings,
-            on_point=lambda pt: stages(
-                f"frontier: p = {pt.p} gives {pt.coverage_pct:.2f} % ({pt.status})"
+            clock=clock,
+            on_start=lambda p: stages(f"frontier: p = {p}"),
+            on_point=lambda pt: stages.relabel(
+                f"frontier: p = {pt.p}: {pt.coverage_pct:.2f} % ({pt.status})"
             ),
         )
-        stages(f"solving {scenario.model.name}")
-        start = time.perf_counter()
-        solution = solve_model(scenario, inputs)
-        plan = assemble_plan(
-            scenario, inputs, solution, clock=clock, solve_seconds=time.perf_counter() - start
-        )
-        table = frontier_table(points)
+        table = frontier_table(result.points)
 
         def extra_files(folder: Path) -> None:
             table.to_csv(folder / "frontier.csv", index=False)
             plot_frontier(
-                points,
+                result.points,
                 folder / "frontier.png",
-                chosen_p=scenario.model.p if scenario.model.name != "set_cover" else None,
-                title=scenario.title,
+                chosen_p=scenario.model.p if result.scenario_point is None else None,
+                scenario_point=result.scenario_point,
+                title=result.title,
             )
 
-        write_plan(plan, target, on_stage=stages, extra=extra_files)
+        write_plan(result.plan, target, on_stage=stages, extra=extra_files, map_assets=assets)
     out.print(table.to_string(index=False), soft_wrap=True)
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def compare(
+    dir_a: Annotated[Path, typer.Argument(help="Plan folder A (written by planner run).")],
+    dir_b: Annotated[Path, typer.Argument(help="Plan folder B.")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default maps/compare-<A>-<B>)."),
+    ] = None,
+    map_assets: MapAssetsOption = "inline",
+) -> None:
+    """Compare two plans: compare.html (two synchronised maps), diff.json, diff_*.csv."""
+    from planner.compare import default_folder, write_comparison_folder
+
+    assets = map_assets_mode(map_assets)
+    target = out_dir.resolve() if out_dir is not None else default_folder(dir_a, dir_b)
+    with _Stages(err) as stages:
+        stages("comparing plans")
+        comparison = write_comparison_folder(dir_a, dir_b, target, assets=assets)
+    figures, diff = comparison.diff.figures, comparison.diff
+    coverage = figures["coverage_pct"]
+    if coverage["change"] is not None:
+        out.print(
+            f"coverage {coverage['a']:.2f} % -> {coverage['b']:.2f} % "
+            f"({coverage['change']:+.2f} pp); sites kept {len(diff.kept)}, "
+            f"added {len(diff.added)}, removed {len(diff.removed)}",
+            soft_wrap=True,
+        )
     out.print(f"wrote {target}")
 
 

@@ -1,10 +1,12 @@
 """Country outlines of Europe: the offline basemap and a point-in-country check.
 
 The outlines ship in ``geodata/countries_europe.geojson``: Natural Earth
-admin-0 countries at 1:10m (public domain), clipped to a box around Europe
-(:data:`EUROPE_BBOX`, which keeps the Canary Islands, Madeira and the Azores
-but drops the overseas parts of France, the Netherlands and others) and
-simplified as one coverage so that neighbours keep a common border.
+admin-0 countries at 1:10m (public domain): every polygon (mainland or
+island) that reaches into a box around Europe (:data:`EUROPE_BBOX`, which
+keeps the Canary Islands, Madeira and the Azores but drops the overseas parts
+of France, the Netherlands and others), kept whole rather than cut at the box
+so that no straight clip edge shows on the map, and simplified as one
+coverage so that neighbours keep a common border.
 :func:`build_country_outlines` regenerates the file from a Natural Earth
 shapefile; ``geodata/README.md`` says where that comes from.
 
@@ -35,7 +37,9 @@ COUNTRY_OUTLINES_PATH = (
 )
 
 #: (west, south, east, north) in degrees: Europe with the Azores, the Canary
-#: Islands and Iceland, and enough of its neighbours to frame a map.
+#: Islands and Iceland, and enough of its neighbours to frame a map. Polygons
+#: reaching into the box are kept whole (Russia to the Pacific, Algeria to the
+#: Sahel), so the box never shows as a straight edge.
 EUROPE_BBOX: tuple[float, float, float, float] = (-32.0, 27.0, 45.0, 72.0)
 
 #: Simplification tolerance in degrees (about 3 km; for ``coverage_simplify``
@@ -170,6 +174,18 @@ def country_of(
     return result.astype(str)
 
 
+def _parts_in_box(geom: shapely.Geometry, frame: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``geom`` that reach into ``frame``, whole (an empty polygon if none)."""
+    parts = shapely.get_parts(geom)
+    keep = parts[shapely.intersects(parts, frame)]
+    if len(keep) == 0:
+        return shapely.Polygon()
+    if len(keep) == 1:
+        return keep[0]
+    whole: shapely.Geometry = shapely.MultiPolygon(list(keep))
+    return whole
+
+
 def build_country_outlines(
     source: Path,
     out: Path,
@@ -178,7 +194,11 @@ def build_country_outlines(
     tolerance_deg: float = DEFAULT_TOLERANCE_DEG,
     min_area_deg2: float = DEFAULT_MIN_AREA_DEG2,
 ) -> Path:
-    """Write simplified country outlines clipped to ``bbox`` as GeoJSON.
+    """Write simplified outlines of the countries in ``bbox`` as GeoJSON.
+
+    A country's polygons (mainland, islands) that reach into the box are kept
+    whole; those entirely outside it are dropped. Cutting them at the box
+    instead would draw the box's edges on the map as straight borders.
 
     Parameters
     ----------
@@ -188,7 +208,7 @@ def build_country_outlines(
     out
         The GeoJSON file to write (replaced if it exists).
     bbox
-        (west, south, east, north) in degrees to clip to.
+        (west, south, east, north) in degrees: which polygons to keep.
     tolerance_deg
         Simplification tolerance in degrees.
     min_area_deg2
@@ -205,7 +225,7 @@ def build_country_outlines(
     world = gpd.read_file(path, encoding="UTF-8", bbox=bbox)
     world = world[world["ISO_A2_EH"].str.fullmatch(r"[A-Z]{2}")]
     frame = shapely.box(*bbox)
-    clipped = shapely.intersection(world.geometry.to_numpy(), frame)
+    clipped = np.array([_parts_in_box(g, frame) for g in world.geometry.to_numpy()])
     # Simplifying the countries as one coverage keeps shared borders shared:
     # no slivers or gaps between neighbours on the map.
     simplified = shapely.coverage_simplify(shapely.make_valid(clipped), tolerance_deg)

@@ -1,11 +1,16 @@
 """The coverage frontier: best coverage for each number of sites.
 
 For p = p_1 < p_2 < ... the maximal-covering model is solved on the same
-sites, demand and reach (read and computed once). Each point carries the
-solver's proven upper bound, so the frontier is exact where the status is
-optimal and bracketed [objective, bound] elsewhere. The curve answers the
-planner's first question — how much does the next site buy? — and marks the
-scenario's own p.
+sites, demand and reach (read and computed once, and shared by every solve).
+Each point carries the solver's proven upper bound, so the frontier is exact
+where the status is optimal and bracketed [objective, bound] elsewhere. The
+curve answers the planner's first question — how much does the next site
+buy? — and marks the scenario's own p, which is solved too when it is not on
+the grid, and solved once when it is (its solution is the scenario's plan).
+
+``max_coverage`` takes no starting solution, so each p starts from its own
+greedy and swap heuristic and Lagrangian bound; what the solves share is the
+inputs and the reach matrix.
 """
 
 from __future__ import annotations
@@ -18,16 +23,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner._map_data import is_sample
+from planner._map_panels import plan_title
 from planner.errors import InputError, Problem
-from planner.optimise import SolverSettings, max_coverage
-from planner.plan import PlanInputs
+from planner.optimise import Solution, SolverSettings, max_coverage
+from planner.plan import (
+    Plan,
+    PlanInputs,
+    _Clock,
+    assemble_plan,
+    solve_model,
+    solve_phases,
+    solver_settings,
+)
+from planner.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """The best coverage found with ``p`` sites, and its proven bound."""
+    """The best coverage found with ``p`` sites, and its proven bound.
+
+    ``scenario`` marks the scenario's own p.
+    """
 
     p: int
     sites_selected: int
@@ -37,6 +56,7 @@ class FrontierPoint:
     gap: float
     status: str
     seconds: float
+    scenario: bool = False
 
 
 def parse_p_range(text: str) -> list[int]:
@@ -68,14 +88,62 @@ def coverage_frontier(
     *,
     settings: SolverSettings,
     on_point: Callable[[FrontierPoint], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    scenario_p: int | None = None,
 ) -> list[FrontierPoint]:
-    """Solve the maximal-covering model for every p on shared inputs."""
+    """Solve the maximal-covering model for every p on shared inputs.
+
+    Parameters
+    ----------
+    inputs
+        Sites, demand and reach, read and computed once.
+    p_values
+        Numbers of sites.
+    settings
+        Solver settings of every solve.
+    on_point
+        Called with each point once it is solved.
+    on_start
+        Called with each p before it is solved (progress display).
+    scenario_p
+        The scenario's own p: marked, and solved too when not in ``p_values``.
+    """
+    return [
+        point
+        for point, _ in frontier_solutions(
+            inputs,
+            p_values,
+            settings=settings,
+            on_point=on_point,
+            on_start=on_start,
+            scenario_p=scenario_p,
+        )
+    ]
+
+
+def frontier_solutions(
+    inputs: PlanInputs,
+    p_values: Sequence[int],
+    *,
+    settings: SolverSettings,
+    on_point: Callable[[FrontierPoint], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    scenario_p: int | None = None,
+) -> list[tuple[FrontierPoint, Solution]]:
+    """:func:`coverage_frontier` with each point's solution, in increasing p.
+
+    The solution at ``scenario_p`` is the scenario's maximal-covering plan:
+    the caller need not solve it again.
+    """
     weights = inputs.demand["weight"].to_numpy(dtype=np.float64)
     total = float(weights.sum())
     fixed = inputs.sites["fixed"].to_numpy(dtype=bool)
     excluded = inputs.sites["excluded"].to_numpy(dtype=bool)
-    points = []
-    for p in p_values:
+    grid = sorted(set(p_values) | ({scenario_p} if scenario_p is not None else set()))
+    results = []
+    for p in grid:
+        if on_start is not None:
+            on_start(p)
         solution = max_coverage(
             inputs.reach, weights, p, fixed=fixed, excluded=excluded, settings=settings
         )
@@ -89,12 +157,93 @@ def coverage_frontier(
             gap=solution.gap,
             status=str(solution.status),
             seconds=solution.seconds,
+            scenario=p == scenario_p,
         )
         logger.info("frontier p=%d: %.3f %% (%s)", p, point.coverage_pct, point.status)
-        points.append(point)
+        results.append((point, solution))
         if on_point is not None:
             on_point(point)
-    return points
+    return results
+
+
+@dataclass(frozen=True)
+class FrontierPlan:
+    """A frontier and the scenario's own plan, from one set of inputs.
+
+    Attributes
+    ----------
+    points
+        The frontier, in increasing p; the scenario's p is marked.
+    plan
+        The scenario's plan.
+    scenario_point
+        (sites, coverage %, label) of the plan when its model is not the
+        frontier's (a p-median, set-cover or phased plan), else ``None``.
+    title
+        The plot's title: the map's heading, which says "sample" only on
+        the sample network.
+    """
+
+    points: list[FrontierPoint]
+    plan: Plan
+    scenario_point: tuple[int, float, str] | None
+    title: str
+
+
+def frontier_plan(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    p_values: Sequence[int],
+    *,
+    clock: _Clock,
+    on_start: Callable[[int], None] | None = None,
+    on_point: Callable[[FrontierPoint], None] | None = None,
+) -> FrontierPlan:
+    """The coverage frontier over ``p_values`` and the scenario's plan.
+
+    A single-year ``max_coverage`` scenario's own p joins the grid and its
+    solution becomes the plan: it is solved once. Any other model is solved
+    after the frontier, on the same inputs, and marked against it.
+    """
+    settings = solver_settings(scenario)
+    title = plan_title(scenario.title, scenario.name, is_sample(scenario))
+    same_model = scenario.model.name == "max_coverage" and not scenario.constraints.phases
+    results = frontier_solutions(
+        inputs,
+        p_values,
+        settings=settings,
+        on_start=on_start,
+        on_point=on_point,
+        scenario_p=scenario.model.p if same_model else None,
+    )
+    points = [point for point, _ in results]
+    if same_model:
+        point, solution = next((pt, sol) for pt, sol in results if pt.scenario)
+        plan = assemble_plan(scenario, inputs, solution, clock=clock, solve_seconds=point.seconds)
+        return FrontierPlan(points, plan, None, title)
+    if scenario.constraints.phases:
+        stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
+        with clock.stage(stage):
+            phased = solve_phases(scenario, inputs)
+        plan = assemble_plan(
+            scenario,
+            inputs,
+            phased.solution,
+            clock=clock,
+            solve_seconds=clock.seconds[stage],
+            phased=phased,
+        )
+    else:
+        stage = f"solving {scenario.model.name}"
+        with clock.stage(stage):
+            solution = solve_model(scenario, inputs)
+        plan = assemble_plan(
+            scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
+        )
+    sites = int(plan.report["sites_selected"])
+    label = f"scenario ({scenario.model.name}): {sites} sites"
+    coverage = float(plan.report["coverage_pct"])
+    return FrontierPlan(points, plan, (sites, coverage, label), title)
 
 
 def frontier_table(points: Sequence[FrontierPoint]) -> pd.DataFrame:
@@ -106,13 +255,24 @@ def frontier_table(points: Sequence[FrontierPoint]) -> pd.DataFrame:
 
 
 def plot_frontier(
-    points: Sequence[FrontierPoint], path: Path, *, chosen_p: int | None, title: str
+    points: Sequence[FrontierPoint],
+    path: Path,
+    *,
+    chosen_p: int | None,
+    title: str,
+    scenario_point: tuple[int, float, str] | None = None,
 ) -> None:
-    """Coverage % against number of sites, with the proven bound and the chosen p marked."""
+    """Coverage % against number of sites, with the proven bound and the scenario marked.
+
+    ``chosen_p`` marks the frontier's point at that p; ``scenario_point``
+    (sites, coverage %, label) marks a plan of another model (a p-median or
+    set-cover plan) against the frontier instead.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     p = np.array([pt.p for pt in points])
     coverage = np.array([pt.coverage_pct for pt in points])
@@ -121,17 +281,23 @@ def plot_frontier(
     ax.plot(p, coverage, marker="o", markersize=3.5, color="#1f4e9c", label="coverage found")
     if np.any(bound - coverage > 1e-6):
         ax.plot(p, bound, linestyle="--", color="#888888", label="proven upper bound")
-    if chosen_p is not None:
+    marked: tuple[int, float, str] | None = scenario_point
+    if marked is None and chosen_p is not None:
         match = [pt for pt in points if pt.p == chosen_p]
         if match:
-            ax.scatter(
-                [chosen_p],
-                [match[0].coverage_pct],
-                s=90,
-                color="#d95f02",
-                zorder=5,
-                label=f"scenario: p = {chosen_p}",
-            )
+            marked = (chosen_p, match[0].coverage_pct, f"scenario: p = {chosen_p}")
+    if marked is not None:
+        ax.scatter([marked[0]], [marked[1]], s=90, color="#d95f02", zorder=5, label=marked[2])
+        ax.annotate(
+            f"{marked[1]:.1f} %",
+            (marked[0], marked[1]),
+            textcoords="offset points",
+            xytext=(8, -14),
+            fontsize=8,
+            color="#a04000",
+        )
+    # Whole numbers of sites only, also on a short grid such as 1..4.
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sites chosen (p)")
     ax.set_ylabel("demand within reach (%)")
     ax.set_ylim(0, 100)

@@ -8,13 +8,16 @@ offered in the layer control. Layers:
 - one per brand with that brand's dealer sites, and one with dual-brand sites;
 - the chosen 800 V sites, a marker each, its area and number giving the
   chargers, with a popup explaining the site (brands, chargers, demand
-  served, population within reach, marginal population);
+  served, queueing at the peak hour, population within reach, marginal
+  sessions/day and population);
 - reach circles around the chosen sites, of great-circle radius
   ``travel.radius_km / travel.circuity``;
-- demand points covered and not covered, and a heat layer of uncovered demand.
+- demand points covered (off by default) and not covered, and a heat layer
+  of uncovered demand (off by default, under the points);
+- existing high-power chargers, when the plan has them.
 
-A title (scenario, and "sample network" on the sample), a KPI panel with the
-per-country table, and a legend sit over the map. Strings from input files
+A title (the scenario; "sample network" only on the sample), a KPI panel
+with cost and the per-country table, and a legend sit over the map. Strings from input files
 never reach an HTML parser unescaped: panels use :func:`html.escape`, layers
 set ``textContent`` from embedded JSON that cannot close its script.
 """
@@ -28,19 +31,27 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from branca.element import Element
 
 from planner import _map_data as data
-from planner._map_assets import MapAssets, folium_module, loaded_resources, plugins_module
+from planner._map_assets import (
+    CDN_URLS,
+    MapAssets,
+    folium_module,
+    loaded_resources,
+    plugins_module,
+)
 from planner._map_base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner._map_compare import read_plan_folders
 from planner._map_dual import render_comparison_page
-from planner._map_layers import JsonLayer
+from planner._map_layers import JsonLayer, JsRef
 from planner._map_panels import (
     LegendFacts,
     frontier_panel,
     kpi_panel,
     legend_panel,
+    plan_title,
     title_panel,
 )
 from planner.plan import Plan
@@ -64,6 +75,9 @@ _POPUP_CLEAR_OF_PANELS = {
     "autoPanPaddingBottomRight": [260, 20],
 }
 
+#: Networks larger than this open with the dealer layers off (see _add_dealer_layers).
+DEALERS_SHOWN_UP_TO = 5000
+
 #: Yellow to dark red, as the legend's swatch shows.
 _HEAT_GRADIENT = {0.3: "#ffffb2", 0.6: "#fd8d3c", 1.0: "#bd0026"}
 
@@ -85,14 +99,16 @@ def render_map(
     Parameters
     ----------
     plan
-        The plan to draw.
+        The plan to draw; its ``existing_chargers`` get a layer when present.
     outlines
         Country outlines (any CRS, a ``geometry`` column) drawn as the offline
         basemap; ``None`` leaves a plain background.
     assets
         ``"inline"``: every script and style in the page, so it renders with
-        the network off. ``"cdn"``: Leaflet linked from public CDNs, a much
-        smaller file that needs the network.
+        the network off. ``"cdn"``: Leaflet and the heat plugin linked from
+        public CDNs at pinned versions; the page then needs the network, and
+        is smaller by the library code only (about 160 KB): the plan's data
+        is in the page either way.
     frontier_png
         A coverage-frontier plot (PNG bytes, as ``planner frontier`` draws
         it) to embed in a collapsible panel; ``None`` for no panel.
@@ -105,12 +121,15 @@ def render_map(
     lib = folium_module(assets)
     scenario = plan.scenario
     sites, demand = plan.sites, plan.demand
+    sample = data.is_sample(scenario)
+    title = plan_title(scenario.title, scenario.name, sample)
     folium_map = new_map(lib)
     figure = folium_map.get_root()
-    figure.title = html.escape(f"{scenario.title} ({scenario.name})")
+    figure.title = html.escape(f"{title} ({scenario.name})")
     prepare_map(lib, folium_map, outlines)
 
     dealers = _add_dealer_layers(lib, folium_map, sites)
+    existing = _add_existing_chargers(lib, folium_map, plan.existing_chargers)
     demand_layers = _add_demand_layers(lib, folium_map, demand, scenario, assets)
     chosen = _add_site_layers(lib, folium_map, sites, demand, scenario)
     reach_km = data.reach_radius_km(scenario)
@@ -124,18 +143,22 @@ def render_map(
 
     facts = LegendFacts(
         brand_colours=dealers.colours,
-        has_multi_brand=bool(dealers.multi_brand),
+        has_multi_brand=dealers.multi_brand is not None,
         radius_km=scenario.travel.radius_km,
         circuity=scenario.travel.circuity,
         reach_km=reach_km,
         reach_drawn=scenario.output.reach_circles,
         demand_drawn=demand_layers.drawn,
         demand_total=demand_layers.total,
+        existing_chargers=existing,
+        dealers_hidden=len(sites) > DEALERS_SHOWN_UP_TO,
     )
     panels = (
-        title_panel(scenario.title, scenario.name, scenario.model.name, data.is_sample(scenario))
+        title_panel(title, scenario.name, scenario.model.name, sample)
+        + '<div class="planner-left">'
         + kpi_panel(plan.report)
         + legend_panel(facts)
+        + "</div>"
         + (frontier_panel(frontier_png) if frontier_png is not None else "")
     )
     figure.html.add_child(Element(panels), name="planner_panels")
@@ -157,26 +180,34 @@ def render_map(
 
 
 def _add_dealer_layers(lib: Any, folium_map: Any, sites: gpd.GeoDataFrame) -> data.DealerLayers:
-    """One layer per brand's single-brand sites, one for dual-brand sites."""
+    """One layer per brand's single-brand sites, one for dual-brand sites.
+
+    Small dots with a thin dark outline; the most numerous brand is drawn
+    first, so a rarer brand's dots are never buried under it, and dual-brand
+    sites (larger, with a dark ring) on top of both. Above
+    :data:`DEALERS_SHOWN_UP_TO` sites the layers start switched off: tens of
+    thousands of dots would bury the chosen sites at a continent's zoom.
+    """
     dealers = data.dealer_layers(sites)
-    for brand, rows in dealers.by_brand.items():
+    show = len(sites) <= DEALERS_SHOWN_UP_TO
+    for brand in sorted(dealers.by_brand, key=lambda b: -dealers.counts[b]):
         style = {
-            "color": "#333",
-            "weight": 1,
+            "color": "#3d3d3d",
+            "weight": 0.6,
             "fillColor": dealers.colours[brand],
-            "fillOpacity": 0.9,
-        }
-        layer = JsonLayer("points", rows, style, data.DEALER_LABELS)
-        json_group(lib, folium_map, brand_layer_name(brand), layer)
-    if dealers.multi_brand:
-        style = {
-            "color": "#111",
-            "weight": 2,
-            "fillColor": data.DUAL_BRAND_COLOUR,
             "fillOpacity": 0.95,
         }
-        layer = JsonLayer("points", dealers.multi_brand, style, data.DEALER_LABELS)
-        json_group(lib, folium_map, LAYER_NAMES["multi_brand"], layer)
+        layer = JsonLayer("points", dealers.by_brand[brand], style)
+        json_group(lib, folium_map, brand_layer_name(brand), layer, show)
+    if dealers.multi_brand is not None:
+        style = {
+            "color": "#1a1a1a",
+            "weight": 1.5,
+            "fillColor": data.DUAL_BRAND_COLOUR,
+            "fillOpacity": 1,
+        }
+        layer = JsonLayer("points", dealers.multi_brand, style)
+        json_group(lib, folium_map, LAYER_NAMES["multi_brand"], layer, show)
     return dealers
 
 
@@ -187,27 +218,60 @@ def _add_demand_layers(
     scenario: Scenario,
     assets: MapAssets,
 ) -> data.DemandLayers:
-    """Covered and uncovered demand points (under the dealers), and the heat layer."""
+    """Covered (off) and uncovered demand points under everything else, and the heat layer.
+
+    Thousands of places would cover the dealers and sites like a carpet:
+    the covered ones are off by default (the reach circles show coverage),
+    the uncovered ones are small and half transparent.
+    """
     layers = data.demand_layers(demand, scenario.output.max_demand_points)
-    for key, rows, colour in (
-        ("covered", layers.covered, data.COVERED_COLOUR),
-        ("uncovered", layers.uncovered, data.UNCOVERED_COLOUR),
+    groups = {}
+    for key, rows, colour, show in (
+        ("covered", layers.covered, data.COVERED_COLOUR, False),
+        ("uncovered", layers.uncovered, data.UNCOVERED_COLOUR, True),
     ):
-        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.75}
-        layer = JsonLayer("points", rows, style, data.DEMAND_LABELS, True)
-        json_group(lib, folium_map, LAYER_NAMES[key], layer)
-    if layers.heat:
-        plugins_module(assets).HeatMap(
-            layers.heat,
+        if rows is None:
+            continue
+        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.45}
+        layer = JsonLayer("points", rows, style, True)
+        groups[key] = json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
+    if "uncovered" in groups:
+        heat = plugins_module(assets).HeatMap(
+            [],
             name=LAYER_NAMES["heat"],
             show=False,
             radius=18,
             blur=14,
             min_opacity=0.3,
-            max_zoom=9,
+            # No max_zoom: Leaflet's layer control would grey the layer out
+            # above it. The plugin scales intensity to the densest cell itself.
+            max_zoom=None,
             gradient=_HEAT_GRADIENT,
-        ).add_to(folium_map)
+            pane="plannerHeat",
+        )
+        if assets == "cdn":
+            heat.default_js = [("leaflet-heat.js", CDN_URLS["leaflet-heat.js"])]
+        JsonLayer("heat", JsRef(groups["uncovered"]), data.DEMAND_WEIGHT_COLUMN).add_to(heat)
+        heat.add_to(folium_map)
     return layers
+
+
+def _add_existing_chargers(lib: Any, folium_map: Any, chargers: pd.DataFrame | None) -> int:
+    """Existing high-power chargers as small dark squares; how many are drawn."""
+    if chargers is None or chargers.empty:
+        return 0
+    layer_data = data.existing_charger_layer(chargers)
+    if layer_data is None:
+        return 0
+    style = {
+        "shape": "square",
+        "color": "#ffffff",
+        "weight": 1,
+        "fillColor": data.EXISTING_CHARGER_COLOUR,
+        "fillOpacity": 1,
+    }
+    json_group(lib, folium_map, LAYER_NAMES["existing"], JsonLayer("points", layer_data, style))
+    return len(layer_data["lat"])
 
 
 def _add_site_layers(
@@ -218,9 +282,10 @@ def _add_site_layers(
     scenario: Scenario,
 ) -> list[dict[str, Any]]:
     """Reach circles (when the scenario wants them) and the chosen-site markers."""
-    chosen = data.chosen_site_rows(sites, demand)
+    chosen = data.chosen_site_rows(
+        sites, demand, max_wait_probability=scenario.chargers.max_wait_probability
+    )
     if scenario.output.reach_circles:
-        centres = [[row["lat"], row["lon"]] for row in chosen]
         style = {
             "color": data.REACH_COLOUR,
             "weight": 1,
@@ -228,10 +293,11 @@ def _add_site_layers(
             "fillOpacity": 0.05,
             "interactive": False,
         }
+        centres = data.delta_coords([r["lat"] for r in chosen], [r["lon"] for r in chosen])
         radius_m = data.reach_radius_km(scenario) * 1000.0
         layer = JsonLayer("circles", centres, radius_m, style)
         json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
-    layer = JsonLayer("sites", chosen, _POPUP_CLEAR_OF_PANELS)
+    layer = JsonLayer("sites", data.site_layer(chosen), _POPUP_CLEAR_OF_PANELS)
     json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
     return chosen
 

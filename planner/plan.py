@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import scipy.sparse as sp
 
 from planner.demand import load_demand
@@ -36,6 +37,9 @@ from planner.side_constraints import opening_cost, site_constraints
 from planner.sites import SiteLoad, load_sites
 from planner.sizing import chargers_needed, chargers_within_grid, peak_hour_arrivals
 from planner.travel import reach_matrix
+
+if TYPE_CHECKING:
+    from planner._map_assets import MapAssets
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +61,8 @@ class Plan:
         ``lon``, ``lat``, ``n_dealers``, ``dealer_ids``, ``chosen`` (bool),
         ``chargers`` (int, 0 when not chosen), ``demand_served`` (weight of the
         demand assigned to it), ``population_in_reach``, ``marginal_population``
-        (population only this chosen site covers; 0 when not chosen).
+        and ``marginal_demand`` (population and sessions/day only this chosen
+        site covers; 0 when not chosen).
     demand
         Every demand point (EPSG:4326) with ``demand_id``, ``name``, ``country``,
         ``population``, ``weight``, ``covered`` (bool), ``site_id`` (serving
@@ -66,6 +71,11 @@ class Plan:
         The optimiser's answer.
     report
         The content of ``report.json``.
+    existing_chargers
+        Existing high-power chargers, one row per station (``lon``, ``lat``
+        and, as :func:`planner.chargers.load_chargers` gives them,
+        ``charger_id`` or ``id``, ``operator``, ``name``, ``power_kw``,
+        ``points``), drawn on the map when present; ``None`` when there are none.
     """
 
     scenario: Scenario
@@ -73,6 +83,7 @@ class Plan:
     demand: gpd.GeoDataFrame
     solution: Solution
     report: dict[str, Any]
+    existing_chargers: pd.DataFrame | None = None
 
 
 class _Clock:
@@ -212,6 +223,9 @@ def coverage_tables(
     sites["population_in_reach"] = np.asarray(in_reach.T @ population).ravel()
     sites["marginal_population"] = np.where(
         chosen, np.asarray(in_reach.T @ (population * only_one)).ravel(), 0.0
+    )
+    sites["marginal_demand"] = np.where(
+        chosen, np.asarray(in_reach.T @ (weights * only_one)).ravel(), 0.0
     )
     return sites, demand
 
@@ -392,6 +406,7 @@ SITE_COLUMNS = [
     "opening_year",
     "population_in_reach",
     "marginal_population",
+    "marginal_demand",
 ]
 
 
@@ -407,6 +422,7 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
         "wait_probability",
         "population_in_reach",
         "marginal_population",
+        "marginal_demand",
     ):
         table[column] = table[column].round(6)
     return table
@@ -418,11 +434,14 @@ def write_plan(
     *,
     on_stage: StageCallback | None = None,
     extra: Callable[[Path], None] | None = None,
+    map_assets: MapAssets = "inline",
 ) -> Path:
     """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing.
 
     ``extra`` writes further files (a frontier, say) into the same folder
-    before the map is rendered, so the map can show them.
+    before the map is rendered, so the map can show them: a ``frontier.png``
+    is embedded in the map. ``map_assets`` is ``"inline"`` (a map that needs
+    no network) or ``"cdn"`` (Leaflet linked from public CDNs).
     """
     from planner.countries import country_outlines
     from planner.maps import write_map
@@ -442,6 +461,13 @@ def write_plan(
                 on_stage("rendering map")
             # Every European outline, not only the plan's countries: neighbours
             # give the reader their bearings.
-            write_map(plan, folder / "map.html", outlines=country_outlines())
+            frontier = folder / "frontier.png"
+            write_map(
+                plan,
+                folder / "map.html",
+                outlines=country_outlines(),
+                assets=map_assets,
+                frontier_png=frontier.read_bytes() if frontier.exists() else None,
+            )
 
     return publish_folder(out_dir, write)

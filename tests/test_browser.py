@@ -8,22 +8,26 @@ people to look at.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from planner import maps
+from planner.cli import main
 from tests.browser import PageLog, chromium, open_offline
+from tests.test_cli import DEALERS, SCENARIO
+from tests.test_map_compare import other_plan, write_plan_folder
 from tests.test_maps import (
     HOSTILE_NAME,
     SCRIPT_BREAKER,
     frontier_png,
-    other_plan,
     tiny_outlines,
     tiny_plan,
-    write_plan_folder,
 )
 
 pytestmark = pytest.mark.browser
@@ -124,6 +128,9 @@ def test_popup_shows_the_site(opened: tuple[Any, PageLog]) -> None:
     assert "Sessions/day served\t51.6" in text
     assert "Population within reach\t400,000" in text
     assert "Marginal population (only this site)\t310,000" in text
+    assert "Marginal sessions/day (only this site)\t40.1" in text
+    assert "Wait probability at peak hour\t6.1 %" in text
+    assert "Queue target met\tyes (wait ≤ 20 %)" in text
     page.wait_for_function(
         "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
     )
@@ -166,7 +173,27 @@ def test_heat_layer_turns_on_cleanly(opened: tuple[Any, PageLog]) -> None:
     page.locator(".leaflet-control-layers label", has_text=maps.LAYER_NAMES["heat"]).click()
     page.wait_for_selector("canvas.leaflet-heatmap-layer")
     page.screenshot(path=str(SCREENSHOTS / "planner_map_heat.png"))
+    # Under the points: the heat's pane is below the overlay pane the points are drawn in.
+    z = page.evaluate(
+        """() => { const heat = document.querySelector('canvas.leaflet-heatmap-layer');
+                   const pane = heat.parentElement;
+                   const over = document.querySelector('.leaflet-overlay-pane');
+                   return [pane.className, +getComputedStyle(pane).zIndex,
+                           +getComputedStyle(over).zIndex]; }"""
+    )
+    assert "plannerHeat" in z[0] and z[1] < z[2]
     assert log.console_errors == [] and log.page_errors == []
+
+
+def test_heat_layer_can_be_switched_at_any_zoom(opened: tuple[Any, PageLog]) -> None:
+    page, _ = opened
+    heat = page.locator(".leaflet-control-layers label", has_text=maps.LAYER_NAMES["heat"])
+    for zoom in (12, 16, 5):
+        page.evaluate(
+            f"() => {{ window[document.querySelector('.folium-map').id]"
+            f".setZoom({zoom}, {{animate: false}}); }}"
+        )
+        assert heat.locator("input").is_enabled()
 
 
 def test_default_view_screenshot(browser: Any, map_file: Path) -> None:
@@ -243,6 +270,50 @@ def test_comparison_renders_offline_and_moves_together(
         assert log.dialogs == [] and log.page_errors == []
 
 
+def test_existing_chargers_show_their_operator_as_text(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    table = pd.DataFrame(
+        {
+            "charger_id": ["E1", "E2"],
+            "operator": [HOSTILE_NAME, "Ionity"],
+            "power_kw": [350.0, 150.0],
+            "points": [6, 2],
+            "lon": [2.55, 3.90],
+            "lat": [50.45, 49.40],
+        }
+    )
+    path = tmp_path_factory.mktemp("existing") / "map.html"
+    maps.write_map(replace(PLAN, existing_chargers=table), path, outlines=tiny_outlines())
+    with open_offline(browser, path) as (page, log):
+        page.wait_for_selector(".planner-site")
+        assert maps.LAYER_NAMES["existing"] in layer_names(page)
+        assert "Existing high-power charger (2)" in page.locator("#planner-legend").inner_text()
+        point = page.evaluate(
+            """() => { const m = window[document.querySelector('.folium-map').id];
+                       m.setView([50.45, 2.55], 10, {animate: false});
+                       const p = m.latLngToContainerPoint([50.45, 2.55]); return [p.x, p.y]; }"""
+        )
+        # A square of the canvas, dark grey: the charger is drawn where it is.
+        pixel = page.evaluate(
+            """([x, y]) => { const c = document.querySelector('.leaflet-overlay-pane canvas');
+                             const r = c.getBoundingClientRect();
+                             return [...c.getContext('2d')
+                                         .getImageData(x - r.left, y - r.top, 1, 1).data]; }""",
+            point,
+        )
+        assert max(pixel[:3]) < 90 and pixel[3] == 255, pixel
+        page.mouse.move(point[0], point[1])
+        tooltip = page.locator(".leaflet-tooltip", has_text="350 kW")
+        tooltip.wait_for()
+        text = tooltip.inner_text()
+        assert text.startswith(HOSTILE_NAME)
+        assert "Power\t350 kW" in text and "Charging points\t6" in text and "Id\tE1" in text
+        page.screenshot(path=str(SCREENSHOTS / "planner_map_existing.png"))
+        assert log.dialogs == [] and log.page_errors == [] and log.console_errors == []
+        assert log.blocked == []
+
+
 def test_frontier_plot_opens_offline(
     browser: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -255,3 +326,81 @@ def test_frontier_plot_opens_offline(
         assert page.evaluate("() => document.querySelector('#planner-frontier img').naturalWidth")
         page.screenshot(path=str(SCREENSHOTS / "planner_map_frontier.png"))
         assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+
+
+def run_cli(*args: str) -> None:
+    """``planner ARGS`` in this process; fails the test unless it exits 0."""
+    old = sys.argv
+    sys.argv = ["planner", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        assert not exc.code, f"planner {' '.join(args)} exited {exc.code}"
+    finally:
+        sys.argv = old
+
+
+@pytest.fixture(scope="module")
+def cli_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two runs of one scenario (p = 1 and 2), their comparison and a frontier, by the CLI."""
+    root = tmp_path_factory.mktemp("cli")
+    (root / "dealers.csv").write_text(DEALERS, encoding="utf-8")
+    scenario = root / "tiny.toml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    run_cli("run", str(scenario), "--out", str(root / "p1"), "--set", "model.p=1")
+    run_cli("run", str(scenario), "--out", str(root / "p2"))
+    run_cli("compare", str(root / "p1"), str(root / "p2"), "--out", str(root / "cmp"))
+    run_cli("frontier", str(scenario), "--p", "1,3,4", "--out", str(root / "frontier"))
+    return {
+        "compare": root / "cmp" / "compare.html",
+        "frontier_map": root / "frontier" / "map.html",
+        "frontier_png": root / "frontier" / "frontier.png",
+    }
+
+
+def boxes_overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_cli_comparison_tells_the_panes_apart(browser: Any, cli_outputs: dict[str, Path]) -> None:
+    with open_offline(browser, cli_outputs["compare"]) as (page, log):
+        page.wait_for_selector(".planner-site")
+        page.wait_for_timeout(300)
+        label_a = page.locator("#planner-pane-a")
+        label_b = page.locator("#planner-pane-b")
+        # Same scenario name on both sides: the folder and the differing p tell them apart.
+        assert label_a.inner_text().splitlines()[:3] == ["A: p1", "scenario tiny", "model.p = 1"]
+        assert label_b.inner_text().splitlines()[:3] == ["B: p2", "scenario tiny", "model.p = 2"]
+        page.screenshot(path=str(SCREENSHOTS / "planner_cli_compare.png"))
+        # The left map's layer control, opened, stays clear of label A.
+        control = page.locator(".folium-map").nth(0).locator(".leaflet-control-layers")
+        control.hover()
+        page.wait_for_selector(".leaflet-control-layers-expanded")
+        assert not boxes_overlap(label_a.bounding_box(), control.bounding_box())
+        page.screenshot(path=str(SCREENSHOTS / "planner_cli_compare_layers.png"))
+        assert "model.p" in page.locator("#planner-diff-scenario").inner_text()
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+
+
+def test_cli_frontier_map_shows_the_plot(browser: Any, cli_outputs: dict[str, Path]) -> None:
+    with open_offline(browser, cli_outputs["frontier_map"]) as (page, log):
+        page.wait_for_selector(".planner-site")
+        assert page.locator(".planner-site").count() == 2  # the scenario's p = 2
+        page.locator("#planner-frontier summary").click()
+        page.locator("#planner-frontier img").wait_for()
+        width = page.evaluate("() => document.querySelector('#planner-frontier img').naturalWidth")
+        assert width > 300
+        page.screenshot(path=str(SCREENSHOTS / "planner_cli_frontier_map.png"))
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+    with open_offline(browser, cli_outputs["frontier_png"]) as (page, log):
+        size = page.evaluate(
+            "() => [document.images[0].naturalWidth, document.images[0].naturalHeight]"
+        )
+        assert size[0] > 600 and size[1] > 300
+        page.screenshot(path=str(SCREENSHOTS / "planner_cli_frontier_png.png"))
+        assert log.console_errors == [] and log.blocked == []

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -299,3 +300,135 @@ def test_output_outside_working_folder_needs_out(
     code, _, stderr = _run(["run", str(tiny), "--set", 'output.dir="plans/tiny"'], capsys)
     assert code == 0, stderr
     assert (tmp_path / "plans" / "tiny" / "report.json").exists()
+
+
+def test_run_with_cdn_assets_links_pinned_libraries(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inline, cdn = tmp_path / "inline", tmp_path / "cdn"
+    assert _run(["run", str(tiny), "--out", str(inline)], capsys)[0] == 0
+    code, _, stderr = _run(["run", str(tiny), "--out", str(cdn), "--map-assets", "cdn"], capsys)
+    assert code == 0, stderr
+    page = (cdn / "map.html").read_text(encoding="utf-8")
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">' in page
+    assert "@main" not in page
+    assert (cdn / "map.html").stat().st_size < (inline / "map.html").stat().st_size - 140_000
+    code, _, stderr = _run(["run", str(tiny), "--out", str(cdn), "--map-assets", "web"], capsys)
+    assert code == 2
+    assert (
+        stderr.strip().splitlines()[-1] == "error: --map-assets: 'web' is not one of: inline, cdn"
+    )
+
+
+@pytest.fixture
+def two_plans(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    a, b = tmp_path / "p1", tmp_path / "p2"
+    assert _run(["run", str(tiny), "--out", str(a), "--set", "model.p=1"], capsys)[0] == 0
+    assert _run(["run", str(tiny), "--out", str(b)], capsys)[0] == 0
+    return a, b
+
+
+def test_compare_writes_map_and_diff(
+    two_plans: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_plans
+    out = tmp_path / "cmp"
+    code, stdout, stderr = _run(["compare", str(a), str(b), "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "compare.html",
+        "diff.json",
+        "diff_countries.csv",
+        "diff_sites.csv",
+    ]
+    diff = json.loads((out / "diff.json").read_text(encoding="utf-8"))
+    sites_a = pd.read_csv(a / "sites.csv", dtype={"site_id": str})
+    sites_b = pd.read_csv(b / "sites.csv", dtype={"site_id": str})
+    chosen_a = set(sites_a.loc[sites_a["chosen"], "site_id"])
+    chosen_b = set(sites_b.loc[sites_b["chosen"], "site_id"])
+    assert diff["scenario_changes"] == [{"field": "model.p", "a": 1, "b": 2}]
+    assert diff["sites"]["kept"] == len(chosen_a & chosen_b)
+    assert set(diff["sites"]["added_ids"]) == chosen_b - chosen_a
+    assert set(diff["sites"]["removed_ids"]) == chosen_a - chosen_b
+    report_a = json.loads((a / "report.json").read_text(encoding="utf-8"))
+    report_b = json.loads((b / "report.json").read_text(encoding="utf-8"))
+    coverage = diff["figures"]["coverage_pct"]
+    assert coverage["a"] == report_a["coverage_pct"] and coverage["b"] == report_b["coverage_pct"]
+    assert coverage["change"] == pytest.approx(report_b["coverage_pct"] - report_a["coverage_pct"])
+    assert diff["figures"]["sites_selected"] == {"a": 1, "b": 2, "change": 1}
+    changes = pd.read_csv(out / "diff_sites.csv", dtype={"site_id": str})
+    assert set(changes["site_id"]) == chosen_a | chosen_b
+    kept = changes[changes["change"] == "kept"]
+    assert set(kept["site_id"]) == chosen_a & chosen_b
+    countries = pd.read_csv(out / "diff_countries.csv")
+    assert countries["country"].tolist() == ["LU"]
+    assert countries["sites_b"].tolist() == [2]
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    # Both plans are scenario "tiny": the labels tell them apart by folder and p.
+    assert "<b>A: p1</b><br>scenario tiny<br>model.p = 1<br>" in page
+    assert "<b>B: p2</b><br>scenario tiny<br>model.p = 2<br>" in page
+    assert '<script src="http' not in page
+    assert "sites kept" in stdout
+
+
+def test_compare_refuses_a_folder_that_is_no_plan(
+    two_plans: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, _ = two_plans
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "cmp"
+    code, _, stderr = _run(["compare", str(a), str(empty), "--out", str(out)], capsys)
+    assert code == 2
+    errors = [line for line in stderr.splitlines() if not line.startswith("  ")]
+    assert errors == [
+        f"error: {empty}: not a plan folder (no report.json, no sites.csv): "
+        "give a folder written by planner run"
+    ]
+    assert not out.exists()
+    # Writing the comparison over one of the plans would destroy it.
+    code, _, stderr = _run(["compare", str(a), str(two_plans[1]), "--out", str(a)], capsys)
+    assert code == 2 and "--out" in stderr
+    assert (a / "report.json").exists() and not (a / "compare.html").exists()
+
+
+def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.frontier
+
+    solved: list[int] = []
+    real = planner.frontier.max_coverage
+
+    def counting(reach: Any, weights: Any, p: int, **kwargs: Any) -> Any:
+        solved.append(p)
+        return real(reach, weights, p, **kwargs)
+
+    monkeypatch.setattr(planner.frontier, "max_coverage", counting)
+    out = tmp_path / "frontier"
+    # The scenario's p = 2 is not on the grid 1, 3: it is solved too, and only once.
+    code, _, stderr = _run(["frontier", str(tiny), "--p", "1,3", "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert solved == [1, 2, 3]
+    table = pd.read_csv(out / "frontier.csv")
+    assert table["p"].tolist() == [1, 2, 3]
+    assert table["scenario"].tolist() == [False, True, False]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["sites_selected"] == 2
+    assert report["coverage_pct"] == pytest.approx(table.loc[1, "coverage_pct"], abs=1e-4)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "frontier.csv",
+        "frontier.png",
+        "map.html",
+        "report.json",
+        "scenario.toml",
+        "sites.csv",
+        "sites.geojson",
+    ]
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert 'id="planner-frontier"' in page and "data:image/png;base64," in page
+    # Each p's progress line carries that p's own result.
+    lines = [line.strip() for line in stderr.splitlines() if "frontier: p =" in line]
+    assert [line.split(":")[1].strip() for line in lines] == ["p = 1", "p = 2", "p = 3"]
+    for line, row in zip(lines, table.itertuples(), strict=True):
+        assert f"{row.coverage_pct:.2f} %" in line

@@ -21,7 +21,7 @@ from planner.sample import dealer_counts
 
 
 def test_shipped_file_is_small_and_covers_every_sample_country() -> None:
-    assert COUNTRY_OUTLINES_PATH.stat().st_size < 600_000
+    assert COUNTRY_OUTLINES_PATH.stat().st_size < 800_000
     outlines = country_outlines()
     assert list(outlines.columns) == ["iso_a2", "name", "geometry"]
     assert outlines.crs is not None and outlines.crs.to_epsg() == 4326
@@ -77,9 +77,15 @@ def test_build_keeps_shared_borders_and_clips(tmp_path: Path) -> None:
     west = shapely.Polygon([(0.0, 1.0), (0.0, 0.0), *wiggle])
     east = shapely.Polygon([*wiggle, (2.0, 1.0), (2.0, 0.0)])
     far = shapely.box(50.0, 50.0, 51.0, 51.0)
+    # Reaches out of the box: kept whole, never cut at the box's edge; its
+    # island far outside the box is dropped.
+    crossing = shapely.MultiPolygon([shapely.box(2.5, 2.5, 4.0, 4.0), far.buffer(-0.1)])
     layer = gpd.GeoDataFrame(
-        {"ISO_A2_EH": ["AA", "BB", "CC"], "NAME_EN": ["Westland", "Eastland", "Farland"]},
-        geometry=[west, east, far],
+        {
+            "ISO_A2_EH": ["AA", "BB", "CC", "DD"],
+            "NAME_EN": ["Westland", "Eastland", "Farland", "Crossland"],
+        },
+        geometry=[west, east, far, crossing],
         crs="EPSG:4326",
     )
     source = tmp_path / "admin0.gpkg"
@@ -88,8 +94,9 @@ def test_build_keeps_shared_borders_and_clips(tmp_path: Path) -> None:
         source, tmp_path / "out.geojson", bbox=(-1.0, -1.0, 3.0, 3.0), tolerance_deg=0.05
     )
     written = gpd.read_file(out)
-    assert written["iso_a2"].tolist() == ["AA", "BB"]
-    a, b = written.geometry
+    assert written["iso_a2"].tolist() == ["AA", "BB", "DD"]
+    a, b, d = written.geometry
+    assert d.bounds == pytest.approx((2.5, 2.5, 4.0, 4.0))
     # Shared border: no overlap and no gap between the simplified neighbours.
     assert shapely.intersection(a, b).area == pytest.approx(0.0, abs=1e-9)
     assert shapely.union(a, b).area == pytest.approx(2.0, rel=1e-3)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,17 +19,21 @@ from shapely.geometry import Polygon
 
 from planner import maps
 from planner._map_assets import loaded_resources
-from planner._map_compare import compare_plans, read_plan_folder
 from planner._map_data import (
+    DEALER_LABELS,
     chosen_site_rows,
+    column,
     dealer_layers,
+    delta_coords,
     demand_layers,
+    existing_charger_layer,
     fmt_amount,
-    outline_geojson,
+    fmt_eur,
+    outline_layer,
     reach_radius_km,
     script_json,
 )
-from planner.errors import InputError
+from planner._map_panels import plan_title
 from planner.optimise import Solution, Status
 from planner.plan import Plan
 from planner.scenario import (
@@ -33,7 +41,6 @@ from planner.scenario import (
     DealersConfig,
     Scenario,
     TravelConfig,
-    scenario_to_toml,
 )
 
 #: A dealer name that would run script if it reached an HTML parser.
@@ -69,6 +76,9 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
             "demand_served": [51.64, 0.0, 0.0, 15.84, 0.0],
             "population_in_reach": [400000.0, 0.0, 0.0, 120000.0, 0.0],
             "marginal_population": [310000.0, 0.0, 0.0, 30000.0, 0.0],
+            "marginal_demand": [40.06, 0.0, 0.0, 4.2, 0.0],
+            "wait_probability": [0.0612, np.nan, np.nan, 0.2513, np.nan],
+            "queue_target_met": [True, False, False, False, False],
         }
     )
     sites = sites.set_geometry(gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
@@ -131,6 +141,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
         "coverage_pct": 60.6,
         "demand_total": 111.28,
         "demand_covered": 67.48,
+        "cost_eur": {"sites": 500000.0, "chargers": 1200000.0, "total": 1700000.0},
         "by_country": [
             {
                 "country": "FR",
@@ -180,12 +191,19 @@ def test_online_tiles_are_offered_but_not_shown(page: str) -> None:
         assert f"{var}.addTo(" not in page
 
 
-def test_cdn_page_is_small_and_links_leaflet() -> None:
-    page = maps.render_map(tiny_plan(), assets="cdn")
+def test_cdn_page_is_small_and_links_pinned_versions() -> None:
+    page = maps.render_map(tiny_plan(n_extra_demand=300), assets="cdn")
+    inline = maps.render_map(tiny_plan(n_extra_demand=300), assets="inline")
     loads = loaded_resources(page)
     assert any("leaflet" in url and url.endswith(".js") for url in loads)
     assert all(url.startswith("https://") for url in loads)
-    assert len(page) < 100_000
+    # Every library at an exact version: no branch such as folium@main.
+    assert all(re.search(r"@v?\d+\.\d+\.\d+/", url) for url in loads), loads
+    assert any("leaflet_heat" in url for url in loads)
+    assert "@main" not in page
+    # The library code is what the CDN page leaves out.
+    assert len(inline) - len(page) > 140_000
+    assert len(page) < 60_000
 
 
 def test_unknown_assets_mode_is_refused() -> None:
@@ -201,11 +219,49 @@ def test_hostile_names_never_reach_the_page_raw(page: str) -> None:
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
 
 
+def decode_coords(layer: dict[str, Any]) -> list[tuple[float, float]]:
+    """What the page's ``coords()`` makes of :func:`delta_coords` data."""
+    lat = np.cumsum(layer["lat"]) / layer["s"]
+    lon = np.cumsum(layer["lon"]) / layer["s"]
+    return list(zip(lat.tolist(), lon.tolist(), strict=True))
+
+
+def decode(spec: dict[str, Any], n: int) -> list[Any]:
+    """What the page's ``column()`` reads from a column spec, raw values."""
+    if "c" in spec:
+        return [spec["c"]] * n
+    if "d" in spec:
+        return [spec["d"][i] for i in spec["v"]]
+    return list(spec["v"])
+
+
 def test_outline_names_are_not_embedded() -> None:
     # Outlines are drawn, never labelled: only geometry goes into the page.
-    geojson = outline_geojson(tiny_outlines())
-    assert "onerror" not in json.dumps(geojson)
-    assert geojson["features"][0]["geometry"]["type"] == "Polygon"
+    polygons = outline_layer(tiny_outlines())
+    assert "onerror" not in json.dumps(polygons)
+    assert len(polygons) == 1 and len(polygons[0]) == 1  # one polygon, no hole
+    corners = decode_coords(polygons[0][0])
+    assert sorted(corners) == [(48.5, 1.0), (48.5, 4.8), (51.2, 1.0), (51.2, 4.8)]
+
+
+def test_delta_coords_round_trip_to_the_stated_decimals() -> None:
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(27, 72, 500), rng.uniform(-32, 45, 500)
+    decoded = np.array(decode_coords(delta_coords(lat, lon)))
+    assert np.abs(decoded[:, 0] - lat).max() <= 0.5e-5 + 1e-12
+    assert np.abs(decoded[:, 1] - lon).max() <= 0.5e-5 + 1e-12
+
+
+def test_columns_use_a_dictionary_only_when_it_is_smaller() -> None:
+    countries = ["FR"] * 50 + ["BE"] * 50
+    assert column(countries) == {"f": "text", "d": ["FR", "BE"], "v": [0] * 50 + [1] * 50}
+    assert column(["Renault"] * 3) == {"f": "text", "c": "Renault"}
+    names = [f"Place {i}" for i in range(10)]
+    assert column(names) == {"f": "text", "v": names}
+    assert column([1234.567, float("nan"), 5.678], "amount") == {
+        "f": "amount",
+        "v": [1235.0, None, 5.68],
+    }
 
 
 def test_title_names_scenario_and_sample() -> None:
@@ -217,11 +273,46 @@ def test_title_names_scenario_and_sample() -> None:
     assert "sample network" not in real_page
 
 
+def test_title_says_sample_only_on_the_sample_network() -> None:
+    default_title = Scenario().title
+    assert "sample" in default_title.lower()
+    for sample in (True, False):
+        plan = tiny_plan(sample=sample)
+        scenario = plan.scenario.model_copy(update={"title": default_title})
+        page = maps.render_map(Plan(scenario, plan.sites, plan.demand, plan.solution, plan.report))
+        heading = re.search(r"<h1>(.*?)</h1>", page)
+        assert heading is not None
+        if sample:
+            assert heading.group(1) == html.escape(default_title)
+        else:
+            assert "sample" not in heading.group(1).lower()
+            assert "tiny" in heading.group(1)
+            page_title = re.search(r"<title>(.*?)</title>", page)
+            assert page_title is not None and "sample" not in page_title.group(1).lower()
+
+
+@pytest.mark.parametrize(
+    ("title", "sample", "heading"),
+    [
+        ("Sample network: Luxembourg test", False, "Luxembourg test"),
+        ("Sample network: Luxembourg test", True, "Sample network: Luxembourg test"),
+        ("A sample of our dealers", False, "Scenario tiny: 800 V chargers at dealer sites"),
+        ("Rhine corridor 2027", False, "Rhine corridor 2027"),
+    ],
+)
+def test_plan_title(title: str, sample: bool, heading: str) -> None:
+    assert plan_title(title, "tiny", sample) == heading
+
+
 def test_kpi_panel_and_country_table(page: str) -> None:
     assert "60.6 %" in page
     assert "67.5 of 111.3" in page
     assert ">8<" in page  # chargers
     assert "optimal" in page
+    kpi = page[page.index('id="planner-kpi"') : page.index('id="planner-countries"')]
+    assert 'Cost of sites</div><div class="planner-kpi-value">€500,000<' in kpi
+    assert 'Cost of chargers</div><div class="planner-kpi-value">€1.2 M<' in kpi
+    assert 'Total cost</div><div class="planner-kpi-value">€1.7 M<' in kpi
     assert "<td>FR</td><td>2</td><td>86.1</td><td>67.5</td><td>78.4 %</td>" in page
 
 
@@ -238,24 +329,47 @@ def test_script_json_cannot_close_a_script() -> None:
 
 def test_chosen_site_rows_carry_the_popup_facts() -> None:
     plan = tiny_plan()
-    rows = chosen_site_rows(plan.sites, plan.demand)
+    rows = chosen_site_rows(plan.sites, plan.demand, max_wait_probability=0.2)
     assert [row["title"] for row in rows] == ["Renault Lille", HOSTILE_NAME]
-    first = dict(rows[0]["pairs"])
+    first, second = dict(rows[0]["pairs"]), dict(rows[1]["pairs"])
     assert first["Chargers (800 V)"] == "6"
     assert first["Sessions/day served"] == "51.6"
     assert first["Population within reach"] == "400,000"
     assert first["Marginal population (only this site)"] == "310,000"
+    assert first["Marginal sessions/day (only this site)"] == "40.1"
+    assert first["Wait probability at peak hour"] == "6.1 %"
+    assert first["Queue target met"] == "yes (wait ≤ 20 %)"
+    assert second["Queue target met"] == "no (wait ≤ 20 %)"
+    assert second["Wait probability at peak hour"] == "25.1 %"
     assert first["Demand points served"] == "3"
     assert first["Brands"] == "Renault"
     # More chargers, bigger marker.
     assert rows[0]["size"] > rows[1]["size"]
 
 
+def test_popup_facts_missing_from_the_table_show_as_not_available() -> None:
+    plan = tiny_plan()
+    sites = plan.sites.drop(columns=["wait_probability", "queue_target_met", "marginal_demand"])
+    pairs = dict(chosen_site_rows(sites, plan.demand)[0]["pairs"])
+    assert pairs["Wait probability at peak hour"] == "n/a"
+    assert pairs["Queue target met"] == "n/a"
+    assert pairs["Marginal sessions/day (only this site)"] == "n/a"
+
+
 def test_dealer_layers_split_brands_and_dual_sites() -> None:
     layers = dealer_layers(tiny_plan().sites)
     assert list(layers.by_brand) == ["Nissan", "Renault"]
-    assert [p[3] for p in layers.by_brand["Renault"]] == ["Renault Lille", HOSTILE_NAME]
-    assert [p[3] for p in layers.multi_brand] == ["Garage Duo Amiens"]
+    renault = layers.by_brand["Renault"]
+    # Along latitude: Lille (50.63) before the hostile name's site (50.95).
+    assert decode(renault["title"], 2) == ["Renault Lille", HOSTILE_NAME]
+    assert decode_coords(renault) == [(50.63, 3.06), (50.95, 1.85)]
+    assert renault["labels"] == list(DEALER_LABELS)
+    assert decode(renault["cols"][0], 2) == ["Renault", "Renault"]
+    assert decode(renault["cols"][3], 2) == ["S1", "S4"]
+    assert layers.multi_brand is not None
+    assert decode(layers.multi_brand["title"], 1) == ["Garage Duo Amiens"]
+    assert decode(layers.multi_brand["cols"][0], 1) == ["Nissan + Renault"]
+    assert layers.counts == {"Nissan": 2, "Renault": 2, "multi": 1}
     assert layers.colours["Renault"] != layers.colours["Nissan"]
 
 
@@ -263,10 +377,67 @@ def test_demand_layers_keep_the_largest_points_up_to_the_limit() -> None:
     plan = tiny_plan(n_extra_demand=50)
     layers = demand_layers(plan.demand, limit=10)
     assert layers.drawn == 10 and layers.total == 57
-    drawn = {p[3] for p in layers.covered + layers.uncovered}
-    assert {"Lille", "Bruxelles", "Amiens"} <= drawn
-    assert len(layers.heat) == len(layers.uncovered)
-    assert all(0 <= h[2] <= 1 for h in layers.heat)
+    assert layers.covered is not None and layers.uncovered is not None
+    names = decode(layers.covered["title"], layers.n_covered)
+    names += decode(layers.uncovered["title"], layers.n_uncovered)
+    assert len(names) == 10
+    assert {"Lille", "Bruxelles", "Amiens"} <= set(names)
+    uncovered = dict(
+        zip(
+            decode(layers.uncovered["title"], layers.n_uncovered),
+            decode(layers.uncovered["cols"][1], layers.n_uncovered),
+            strict=True,
+        )
+    )
+    assert uncovered["Bruxelles"] == 25.2 and uncovered["Amiens"] == 18.6
+    served = decode(layers.covered["cols"][3], layers.n_covered)
+    assert "S1" in served and "none" not in served
+    # Bigger circles first, so smaller ones are drawn on top of them.
+    radii = decode(layers.covered["r"], layers.n_covered)
+    assert radii == sorted(radii, reverse=True)
+
+
+def test_existing_chargers_layer_from_a_hand_made_table() -> None:
+    table = pd.DataFrame(
+        {
+            "id": ["E1", "E2", "E3"],
+            "operator": ["Ionity", HOSTILE_NAME, None],
+            "power_kw": [350.0, 150.0, np.nan],
+            "points": [6, 2, 4],
+            "lon": [2.35, 4.40, np.nan],
+            "lat": [48.86, 50.85, 50.0],
+        }
+    )
+    layer = existing_charger_layer(table)
+    assert layer is not None
+    assert decode_coords(layer) == [(48.86, 2.35), (50.85, 4.4)]  # E3 has no longitude
+    assert decode(layer["title"], 2) == ["Ionity", HOSTILE_NAME]
+    assert decode(layer["cols"][1], 2) == [350, 150]
+    assert decode(layer["cols"][2], 2) == [6, 2]
+    assert decode(layer["cols"][3], 2) == ["E1", "E2"]
+    with pytest.raises(ValueError, match="lat"):
+        existing_charger_layer(table.drop(columns="lat"))
+
+
+def test_existing_chargers_get_a_layer_and_a_legend_row() -> None:
+    plan = tiny_plan()
+    table = pd.DataFrame(
+        {
+            "id": ["E1"],
+            "operator": [HOSTILE_NAME],
+            "power_kw": [300],
+            "points": [4],
+            "lon": [2.9],
+            "lat": [50.4],
+        }
+    )
+    page = maps.render_map(replace(plan, existing_chargers=table))
+    assert maps.LAYER_NAMES["existing"] in page
+    assert "Existing high-power charger (1)" in page
+    assert '"shape":"square"' in page
+    assert HOSTILE_NAME not in page
+    plain = maps.render_map(plan)
+    assert maps.LAYER_NAMES["existing"] not in plain
 
 
 def test_reach_radius_is_travel_over_circuity() -> None:
@@ -300,87 +471,41 @@ def test_inline_page_is_lean(page: str) -> None:
     assert "jQuery" not in page and "bootstrap" not in page.lower()
 
 
+def test_heat_layer_has_no_zoom_limit_and_its_own_pane(page: str) -> None:
+    heat = re.search(r"L\.heatLayer\(\s*\[\],\s*(\{.*?\})\s*\)", page, re.DOTALL)
+    assert heat is not None
+    options = heat.group(1)
+    # A maxZoom would grey the layer out in the layer control when zoomed in.
+    assert "maxZoom" not in options and "max_zoom" not in options
+    assert '"pane": "plannerHeat"' in options
+    # Filled from the uncovered points in the page, not a second copy of them.
+    assert re.search(r"plannerMap\.heat\(heat_map_\w+, feature_group_\w+, 1\)", page)
+
+
+def test_dealer_layers_start_off_on_a_very_large_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(maps, "DEALERS_SHOWN_UP_TO", 3)
+    page = maps.render_map(tiny_plan())
+    assert "Dealer layers are off at first" in page
+    # folium adds a shown layer to the map with .addTo; a hidden one is not.
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup", page)
+    added = [g for g in groups if f"{g}.addTo(" in page]
+    assert len(added) == len(groups) - 4  # two brands, dual-brand sites, covered demand
+    monkeypatch.undo()
+    assert "Dealer layers are off" not in maps.render_map(tiny_plan())
+
+
+def test_euros_in_millions_from_a_million() -> None:
+    assert fmt_eur(85_500_000) == "€85.5 M"
+    assert fmt_eur(250_000) == "€250,000"
+    assert fmt_eur(None) == "n/a"
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [(0.347, "0.35"), (51.64, "51.6"), (1449.09, "1,449"), (None, "n/a"), (float("nan"), "n/a")],
 )
 def test_amounts_keep_the_decimals_that_matter(value: float | None, text: str) -> None:
     assert fmt_amount(value) == text
-
-
-def write_plan_folder(folder: Path, plan: Plan) -> Path:
-    """The files a comparison reads, as ``planner run`` writes them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    plan.sites.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
-    report = {**plan.report, "scenario": plan.scenario.name, "title": plan.scenario.title}
-    (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
-    return folder
-
-
-def other_plan() -> Plan:
-    """The tiny plan with S4 dropped and S2 (Arras) chosen instead, more chargers at S1."""
-    plan = tiny_plan()
-    sites = plan.sites.copy()
-    sites["chosen"] = [True, True, False, False, False]
-    sites["chargers"] = [8, 4, 0, 0, 0]
-    report = {
-        **plan.report,
-        "coverage_pct": 70.1,
-        "sites_selected": 2,
-        "chargers_total": 12,
-        "by_country": [
-            {"country": "FR", "sites": 2, "demand": 86.08, "covered": 70.0, "coverage_pct": 81.3},
-            {"country": "BE", "sites": 0, "demand": 25.2, "covered": 8.0, "coverage_pct": 31.7},
-        ],
-    }
-    scenario = plan.scenario.model_copy(update={"name": "tiny_b", "title": "Tiny plan B"})
-    return Plan(scenario, sites, plan.demand, plan.solution, report)
-
-
-@pytest.fixture(scope="module")
-def plan_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("plans")
-    return (
-        write_plan_folder(root / "a", tiny_plan()),
-        write_plan_folder(root / "b", other_plan()),
-    )
-
-
-def test_comparison_counts_sites_kept_added_removed(plan_folders: tuple[Path, Path]) -> None:
-    diff = compare_plans(*(read_plan_folder(f) for f in plan_folders))
-    assert (diff.kept, diff.added, diff.removed) == (["S1"], ["S2"], ["S4"])
-    totals = {row[0]: row[1:] for row in diff.totals}
-    assert totals["Coverage"] == ("60.6 %", "70.1 %", "+9.5 pp")
-    assert totals["Chargers"] == ("8", "12", "+4")
-    assert totals["Sites"] == ("2", "2", "+0")
-    countries = {row[0]: row[1:] for row in diff.by_country}
-    assert countries["BE"] == ("0.0 %", "31.7 %", "+31.7 pp", "0", "0")
-    assert countries[HOSTILE_NAME][1:3] == ("n/a", "n/a")
-
-
-def test_comparison_page_is_offline_and_escaped(plan_folders: tuple[Path, Path]) -> None:
-    page = maps.render_comparison(*plan_folders, outlines=tiny_outlines())
-    assert loaded_resources(page) == []
-    assert ".sync(" in page  # the two maps move together
-    assert page.count("plannerMap.sites(") == 2
-    assert HOSTILE_NAME not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "A: Tiny test plan (tiny)" in page and "B: Tiny plan B (tiny_b)" in page
-    assert '"kind":"removed"' in page and '"kind":"added"' in page
-
-
-def test_comparison_names_every_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as raised:
-        maps.render_comparison(tmp_path / "nowhere", tmp_path)
-    problems = [str(p) for p in raised.value.problems]
-    assert len(problems) == 4  # report.json and sites.csv, of both folders
-    assert all("missing" in p for p in problems)
-
-
-def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:
-    target = maps.write_comparison(*plan_folders, tmp_path / "compare.html")
-    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def frontier_png() -> bytes:
@@ -461,9 +586,3 @@ def test_script_json_round_trips_any_text_safely(text: str) -> None:
     assert json.loads(embedded) == [text]
     assert "<" not in embedded and ">" not in embedded
     assert all(ord(c) < 128 for c in embedded)
-
-
-def test_comparison_cdn_page_links_leaflet_and_sync(plan_folders: tuple[Path, Path]) -> None:
-    loads = loaded_resources(maps.render_comparison(*plan_folders, assets="cdn"))
-    assert all(url.startswith("https://") for url in loads)
-    assert any("Sync" in url for url in loads) and any("leaflet.js" in url for url in loads)

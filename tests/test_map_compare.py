@@ -1,0 +1,120 @@
+"""Tests of the comparison of two written plans: reading folders, the diff, the page."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from planner import maps
+from planner._map_assets import loaded_resources
+from planner._map_compare import compare_plans, read_plan_folder
+from planner.errors import InputError
+from planner.plan import Plan
+from planner.scenario import scenario_to_toml
+from tests.test_maps import HOSTILE_NAME, tiny_outlines, tiny_plan
+
+
+def write_plan_folder(folder: Path, plan: Plan) -> Path:
+    """The files a comparison reads, as ``planner run`` writes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plan.sites.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
+    report = {**plan.report, "scenario": plan.scenario.name, "title": plan.scenario.title}
+    (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+    return folder
+
+
+def other_plan() -> Plan:
+    """The tiny plan with S4 dropped and S2 (Arras) chosen instead, more chargers at S1."""
+    plan = tiny_plan()
+    sites = plan.sites.copy()
+    sites["chosen"] = [True, True, False, False, False]
+    sites["chargers"] = [8, 4, 0, 0, 0]
+    report = {
+        **plan.report,
+        "coverage_pct": 70.1,
+        "sites_selected": 2,
+        "chargers_total": 12,
+        "by_country": [
+            {"country": "FR", "sites": 2, "demand": 86.08, "covered": 70.0, "coverage_pct": 81.3},
+            {"country": "BE", "sites": 0, "demand": 25.2, "covered": 8.0, "coverage_pct": 31.7},
+        ],
+    }
+    scenario = plan.scenario.model_copy(update={"name": "tiny_b", "title": "Tiny plan B"})
+    return Plan(scenario, sites, plan.demand, plan.solution, report)
+
+
+@pytest.fixture(scope="module")
+def plan_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("plans")
+    return (
+        write_plan_folder(root / "a", tiny_plan()),
+        write_plan_folder(root / "b", other_plan()),
+    )
+
+
+def test_comparison_counts_sites_kept_added_removed(plan_folders: tuple[Path, Path]) -> None:
+    diff = compare_plans(*(read_plan_folder(f) for f in plan_folders))
+    assert (diff.kept, diff.added, diff.removed) == (["S1"], ["S2"], ["S4"])
+    totals = {row[0]: row[1:] for row in diff.totals}
+    assert totals["Coverage"] == ("60.6 %", "70.1 %", "+9.5 pp")
+    assert totals["Chargers"] == ("8", "12", "+4")
+    assert totals["Sites"] == ("2", "2", "+0")
+    countries = {row[0]: row[1:] for row in diff.by_country}
+    assert countries["BE"] == ("0.0 %", "31.7 %", "+31.7 pp", "0", "0")
+    assert countries[HOSTILE_NAME][1:3] == ("n/a", "n/a")
+
+
+def test_comparison_page_is_offline_and_escaped(plan_folders: tuple[Path, Path]) -> None:
+    page = maps.render_comparison(*plan_folders, outlines=tiny_outlines())
+    assert loaded_resources(page) == []
+    assert ".sync(" in page  # the two maps move together
+    assert page.count("plannerMap.sites(") == 2
+    assert HOSTILE_NAME not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    label_a = re.search(r'id="planner-pane-a"[^>]*>(.*?)</div>', page)
+    label_b = re.search(r'id="planner-pane-b"[^>]*>(.*?)</div>', page)
+    assert label_a is not None and label_b is not None
+    assert label_a.group(1).startswith("<b>A: a</b><br>scenario tiny<br>coverage 60.6 %")
+    assert label_b.group(1).startswith("<b>B: b</b><br>scenario tiny_b<br>coverage 70.1 %")
+    assert "coverage 60.6 % · 2 sites · 8 chargers" in label_a.group(1)
+    assert '"removed"]' in page and '"added"]' in page
+
+
+def test_comparison_names_every_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as raised:
+        maps.render_comparison(tmp_path / "nowhere", tmp_path)
+    problems = [str(p) for p in raised.value.problems]
+    assert problems == [
+        f"{tmp_path / 'nowhere'}: not a folder: give a folder written by planner run",
+        f"{tmp_path}: not a plan folder (no report.json, no sites.csv): "
+        "give a folder written by planner run",
+    ]
+
+
+def test_comparison_names_each_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "sites.csv").write_text("site_id\nS1\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        maps.render_comparison(tmp_path / "a", tmp_path / "b")
+    problems = [str(p) for p in raised.value.problems]
+    assert len(problems) == 3
+    assert problems[0] == f"{tmp_path / 'a' / 'sites.csv'}: missing: is this a plan folder?"
+    assert problems[1] == f"{tmp_path / 'b' / 'report.json'}: missing: is this a plan folder?"
+    assert problems[2].startswith(f"{tmp_path / 'b' / 'sites.csv'}: missing columns: name,")
+
+
+def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:
+    target = maps.write_comparison(*plan_folders, tmp_path / "compare.html")
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_comparison_cdn_page_links_leaflet_and_sync(plan_folders: tuple[Path, Path]) -> None:
+    loads = loaded_resources(maps.render_comparison(*plan_folders, assets="cdn"))
+    assert all(url.startswith("https://") for url in loads)
+    assert any("Sync" in url for url in loads) and any("leaflet.js" in url for url in loads)
