@@ -44,3 +44,41 @@ def structure(reach: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(
         (np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape, copy=False
     )
+
+
+class SortedPairs:
+    """The pairs of a reach matrix ordered by row, then cost, then site.
+
+    p-median's bounds and heuristics look at each row's sites from the
+    nearest outwards; sorting once lets them do so for every row at once
+    with prefix sums instead of per-row loops.
+
+    Attributes
+    ----------
+    owner, site, cost
+        Row, site and cost of every pair, in that order.
+    start
+        Index of each row's first pair (rows without pairs start where the next row does).
+    n_rows, n_sites
+        Shape of the reach matrix.
+    """
+
+    def __init__(self, reach: sp.csr_matrix) -> None:
+        owner = entry_rows(reach)
+        order = np.lexsort((reach.indices, reach.data, owner))
+        self.owner: npt.NDArray[np.int64] = owner[order]
+        self.site: npt.NDArray[np.int64] = reach.indices[order].astype(np.int64)
+        self.cost: npt.NDArray[np.float64] = np.asarray(reach.data[order], dtype=np.float64)
+        self.start: npt.NDArray[np.int64] = reach.indptr[:-1].astype(np.int64)
+        self.n_rows, self.n_sites = (int(n) for n in reach.shape)
+
+    @property
+    def size(self) -> int:
+        return int(self.owner.size)
+
+    def row_firsts(self, selected: BoolArray) -> npt.NDArray[np.int64]:
+        """Positions of the first selected pair of each row that has one."""
+        positions = np.flatnonzero(selected)
+        first = np.ones(positions.size, dtype=bool)
+        first[1:] = self.owner[positions[1:]] != self.owner[positions[:-1]]
+        return positions[first]

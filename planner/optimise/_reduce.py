@@ -134,3 +134,45 @@ def reduce_coverage(
             rows.shape[0],
         )
     return rows, weights, removed
+
+
+def lowest_equivalent(
+    reach: sp.csr_matrix,
+    open_sites: npt.NDArray[np.int64],
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+    classes: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.int64]:
+    """``open_sites`` with each site swapped for the lowest-index twin it has.
+
+    Twins are sites with the same pairs at the same costs (and the same
+    side-constraint class): swapping them changes no objective and no
+    constraint, so solvers are free to return either; this makes the answer
+    the one with the lowest site indices (the lowest site ids in a plan).
+    """
+    by_site = sp.csc_matrix(reach)
+    by_site.sort_indices()
+    groups: dict[bytes, list[int]] = {}
+    for site in np.flatnonzero(allowed).tolist():
+        span = slice(by_site.indptr[site], by_site.indptr[site + 1])
+        key = by_site.indices[span].tobytes() + b"|" + by_site.data[span].tobytes()
+        if classes is not None:
+            key += b"|" + int(classes[site]).to_bytes(8, "little", signed=True)
+        groups.setdefault(key, []).append(site)
+    is_open = np.zeros(reach.shape[1], dtype=bool)
+    is_open[open_sites] = True
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        twins = np.asarray(members, dtype=np.int64)
+        count = int(is_open[twins].sum())
+        if count == 0 or count == twins.size:
+            continue
+        # Fixed twins stay open; the others go to the lowest indices.
+        keep = twins[fixed[twins]]
+        rest = twins[~fixed[twins]][: count - keep.size]
+        is_open[twins] = False
+        is_open[keep] = True
+        is_open[rest] = True
+    return np.flatnonzero(is_open).astype(np.int64)

@@ -1,0 +1,182 @@
+r"""Greedy and interchange heuristics for p-median, over pairs sorted by row and cost.
+
+Both work in *weighted* costs :math:`w_i c_{ij}`, and a row with no open
+site in reach costs ``unserved``, a number above any plan's total, so that
+serving every reachable row always comes first (p-median requires it).
+
+* :func:`greedy_median` opens, p times, the site that lowers the total the
+  most. Only the rows whose nearest open site changes are re-evaluated
+  after each opening, so a run costs about one pass over the pairs per
+  change of a row's nearest site rather than one pass per opened site.
+* :func:`interchange_median` is best-improvement vertex substitution
+  (Teitz & Bart, 1968) evaluated for every (closed, open) pair of sites at
+  once in the manner of Whitaker (1983) and Resende & Werneck (2007): with
+  each row's nearest open cost :math:`d_1` (site :math:`s_1`) and second
+  nearest :math:`d_2`, opening :math:`c` and closing :math:`s` changes the
+  total by ``-gain(c) + loss(s) - extra(c, s)`` where::
+
+      gain(c)     = Σ_i max(0, d_1(i) - c_ic)
+      loss(s)     = Σ_{i: s_1(i) = s} (d_2(i) - d_1(i))
+      extra(c, s) = Σ_{i: s_1(i) = s, c_ic < d_2(i)} (d_2(i) - max(c_ic, d_1(i)))
+
+  ``extra`` is non-zero only on pairs with :math:`c_{ic} < d_2(i)`, so one
+  sparse pass per swap finds the best one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.optimise._reach import SortedPairs
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+def unserved_cost(pairs: SortedPairs, weights: FloatArray) -> float:
+    """A weighted cost above the total of any plan that serves every row."""
+    if pairs.size == 0:
+        return 1.0
+    row_max = np.zeros(pairs.n_rows)
+    np.maximum.at(row_max, pairs.owner, pairs.cost)
+    return float(np.sum(np.maximum(weights, 0.0) * row_max)) * 2.0 + 1.0
+
+
+def _two_nearest(
+    pairs: SortedPairs, is_open: BoolArray, weighted: FloatArray, unserved: float
+) -> tuple[FloatArray, IntArray, FloatArray]:
+    """Per row: nearest open weighted cost and site, second nearest weighted cost."""
+    nearest = np.full(pairs.n_rows, unserved)
+    nearest_site = np.full(pairs.n_rows, -1, dtype=np.int64)
+    second = np.full(pairs.n_rows, unserved)
+    open_pair = is_open[pairs.site]
+    firsts = pairs.row_firsts(open_pair)
+    nearest[pairs.owner[firsts]] = weighted[firsts]
+    nearest_site[pairs.owner[firsts]] = pairs.site[firsts]
+    open_pair[firsts] = False
+    seconds = pairs.row_firsts(open_pair)
+    second[pairs.owner[seconds]] = weighted[seconds]
+    return nearest, nearest_site, second
+
+
+def _row_ranges(pairs: SortedPairs, rows: IntArray) -> IntArray:
+    """Positions of every pair of the given rows."""
+    ends = np.append(pairs.start[1:], pairs.size)[rows]
+    starts = pairs.start[rows]
+    lengths = ends - starts
+    if lengths.sum() == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+
+
+def greedy_median(
+    pairs: SortedPairs,
+    weights: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+) -> IntArray:
+    """Fixed sites, then the site lowering the weighted total most, until ``p`` are open."""
+    weighted = weights[pairs.owner] * pairs.cost
+    unserved = unserved_cost(pairs, weights)
+    is_open = fixed.copy()
+    nearest, _, _ = _two_nearest(pairs, is_open, weighted, unserved)
+    by_site = np.argsort(pairs.site, kind="stable")
+    site_start = np.searchsorted(pairs.site[by_site], np.arange(pairs.n_sites + 1))
+
+    def saving(positions: IntArray) -> FloatArray:
+        return np.maximum(0.0, nearest[pairs.owner[positions]] - weighted[positions])
+
+    everything = np.arange(pairs.size, dtype=np.int64)
+    gain = np.bincount(pairs.site, weights=saving(everything), minlength=pairs.n_sites)
+    while int(is_open.sum()) < p:
+        masked = np.where(allowed & ~is_open, gain, -np.inf)
+        best = int(np.argmax(masked))
+        if not np.isfinite(masked[best]):
+            break
+        is_open[best] = True
+        column = by_site[site_start[best] : site_start[best + 1]]
+        nearer = column[weighted[column] < nearest[pairs.owner[column]]]
+        rows = pairs.owner[nearer]
+        positions = _row_ranges(pairs, rows)
+        before = saving(positions)
+        nearest[rows] = weighted[nearer]
+        change = saving(positions) - before
+        gain += np.bincount(pairs.site[positions], weights=change, minlength=pairs.n_sites)
+    return np.flatnonzero(is_open).astype(np.int64)
+
+
+def interchange_median(
+    pairs: SortedPairs,
+    weights: FloatArray,
+    open_sites: IntArray,
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+    seconds: float,
+) -> IntArray:
+    """Swap an open site for a closed one, best swap first, while the total drops.
+
+    Stops at a local optimum (no single swap improves) or after ``seconds``.
+    Ties go to the lowest site index, so the result is deterministic.
+    """
+    started = time.perf_counter()
+    n_sites = pairs.n_sites
+    weighted = weights[pairs.owner] * pairs.cost
+    unserved = unserved_cost(pairs, weights)
+    is_open = np.zeros(n_sites, dtype=bool)
+    is_open[open_sites] = True
+    swaps = 0
+    while time.perf_counter() - started < seconds:
+        nearest, nearest_site, second = _two_nearest(pairs, is_open, weighted, unserved)
+        served = nearest_site >= 0
+        loss = np.bincount(
+            nearest_site[served], weights=(second - nearest)[served], minlength=n_sites
+        )
+        loss = np.where(is_open & ~fixed, loss, np.inf)
+        closed = (~is_open & allowed)[pairs.site]
+        d1, d2 = nearest[pairs.owner], second[pairs.owner]
+        better = closed & (weighted < d1)
+        gain = np.bincount(pairs.site[better], weights=(d1 - weighted)[better], minlength=n_sites)
+        # extra(c, s) on the pairs that beat the second-nearest cost, summed per (c, s).
+        shared = closed & (weighted < d2) & served[pairs.owner]
+        key = pairs.site[shared] * n_sites + nearest_site[pairs.owner[shared]]
+        amount = (d2 - np.maximum(weighted, d1))[shared]
+        keys, inverse = np.unique(key, return_inverse=True)
+        extra = np.bincount(inverse, weights=amount, minlength=keys.size)
+        candidate, dropped = keys // n_sites, keys % n_sites
+        value = extra - loss[dropped]
+        # Best partner per candidate among the listed pairs ...
+        order = np.lexsort((dropped, -value, candidate))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = candidate[order][1:] != candidate[order][:-1]
+        best_listed = np.full(n_sites, -np.inf)
+        partner_listed = np.full(n_sites, -1, dtype=np.int64)
+        best_listed[candidate[order][first]] = value[order][first]
+        partner_listed[candidate[order][first]] = dropped[order][first]
+        # ... or the cheapest site to drop overall (extra = 0 there).
+        cheapest = int(np.argmin(loss))
+        use_cheapest = (-loss[cheapest] > best_listed) | (
+            (-loss[cheapest] == best_listed) & (cheapest < partner_listed)
+        )
+        delta = np.where(use_cheapest, -loss[cheapest], best_listed)
+        partner = np.where(use_cheapest, cheapest, partner_listed)
+        profit = np.where(~is_open & allowed, gain + delta, -np.inf)
+        best = int(np.argmax(profit))
+        total = float(np.sum(nearest))
+        if not profit[best] > 1e-9 * max(1.0, total) or partner[best] < 0:
+            break
+        is_open[int(partner[best])] = False
+        is_open[best] = True
+        swaps += 1
+    logger.debug("interchange: %d swaps in %.2f s", swaps, time.perf_counter() - started)
+    return np.flatnonzero(is_open).astype(np.int64)
