@@ -9,7 +9,8 @@ broken export, and dropping it quietly would hide that.
 
 * dealer id empty; the same id on two rows that differ (within or across files);
 * brand empty or unknown; country empty or not a country;
-* a coordinate that is not a finite number, or out of range;
+* a coordinate that is not a finite number, or out of range; a latitude
+  without a longitude or the other way round;
 * coordinates outside the stated country, including likely swapped lon/lat
   (unless the file's ``fix_swapped_coordinates`` is set);
 * an optional value that is not a number / not yes-no, negative, a
@@ -19,8 +20,8 @@ Warnings (the row is dropped and counted under the reason):
 
 * ``blank row`` — every cell empty;
 * ``duplicate row`` — a row identical to an earlier row of the same file;
-* ``missing coordinates`` — no lon/lat (or no geometry): the dealer is not
-  geocoded, so it cannot be a site.
+* ``missing coordinates`` — neither lon nor lat (or no geometry): the dealer
+  is not geocoded, so it cannot be a site.
 
 Also a warning, the row kept: an empty name (the dealer id stands in), and
 swapped coordinates that were fixed.
@@ -38,7 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner._columns import OPTIONAL, ColumnChoice
+from planner._columns import LABELS, OPTIONAL, ColumnChoice
 from planner._extents import country_box, in_box
 from planner._readers import Cell, RawTable
 from planner._text import one_line
@@ -285,7 +286,14 @@ def _check_coordinates(
         fail(lon_message, "lon")
     if lat_message:
         fail(lat_message, "lat")
-    if lon_message or lat_message or lon is None or lat is None:
+    if lon_message or lat_message:
+        return None
+    if (lon is None) != (lat is None):
+        # Half a position is a broken export or a wrong column, not an ungeocoded dealer.
+        missing, given = ("lon", "latitude") if lon is None else ("lat", "longitude")
+        fail(f"{LABELS[missing]} is empty but the {given} is given", missing)
+        return None
+    if lon is None or lat is None:
         return None
     if transformer is not None:
         lon, lat = transformer.transform(lon, lat)

@@ -178,7 +178,10 @@ def test_command_line_module_loads_no_threaded_library() -> None:
     # main() blocks SIGINT before any thread exists; a numerical library
     # imported with planner.cli would start threads (OpenBLAS) first and
     # could take a Ctrl-C meant for the watcher.
-    code = "import sys, planner.cli; print(sorted({'numpy', 'pandas', 'pyarrow'} & set(sys.modules)))"
+    code = (
+        "import sys, planner.cli; "
+        "print(sorted({'numpy', 'pandas', 'pyarrow'} & set(sys.modules)))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )

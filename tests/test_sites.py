@@ -302,3 +302,25 @@ def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
             DealersConfig(files=[DealerFile(path=path, encoding="klingon")]), countries=None
         )
     assert str(caught.value) == "dealers.csv, field 'encoding': unknown text encoding 'klingon'"
+
+
+def test_half_a_coordinate_pair_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            "1,Renault Paris,Renault,FR,48.8566,",
+            "2,Renault Lyon,Renault,FR,,4.8357",
+            "3,Renault Nowhere,Renault,FR,,",
+            "4,Renault Nantes,Renault,FR,47.2184,-1.5536",
+        ],
+    )
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert [str(p) for p in caught.value.problems] == [
+        "dealers.csv, row 2, field 'lon': longitude is empty but the latitude is given",
+        "dealers.csv, row 3, field 'lat': latitude is empty but the longitude is given",
+    ]
+    # The row without either is a counted warning, listed with the errors.
+    assert [str(w) for w in caught.value.warnings] == [
+        "dealers.csv, row 4, field 'lon/lat': no coordinates: row dropped (missing coordinates)"
+    ]
