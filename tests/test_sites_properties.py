@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas
 import hypothesis.strategies as st
 import openpyxl
 import pandas
 import pytest
-import geopandas
 import shapely
 from hypothesis import given, settings
 
