@@ -319,7 +319,7 @@ def sample(
 def main() -> None:
     """Entry point of the ``planner`` console script."""
     # First, before any library starts a thread: Ctrl-C must reach the watcher.
-    with catching_interrupts(_say):
+    with catching_interrupts(_say_before_exit):
         code = _dispatch()
     sys.exit(code)
 
@@ -327,6 +327,16 @@ def main() -> None:
 def _say(message: str) -> None:
     """One line on standard error: user text escaped, never wrapped."""
     err.print(one_line(message), soft_wrap=True)
+
+
+def _say_before_exit(message: str) -> None:
+    """The last words of a process ended from the interrupt watcher."""
+    _say(message)
+    if err.is_terminal:
+        # The progress spinner redraws itself below the message and hides the
+        # cursor; it will not get to clean up, so erase its line here.
+        err.file.write("\r\x1b[2K")
+        err.show_cursor(True)
 
 
 #: Command-line mistakes (unknown option, bad value): click's, or typer's own copy.

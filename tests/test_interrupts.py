@@ -186,3 +186,34 @@ def test_command_line_module_loads_no_threaded_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_stuck_in_native_code_ends_the_process(tmp_path: Path) -> None:
+    # A solver can hold the main thread in native code until its time limit;
+    # sleep does the same here. The watcher ends the process after its grace.
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(
+        f"""
+        import pathlib, sys, time
+        from planner._interrupt import catching_interrupts
+
+        with catching_interrupts(lambda message: print(message, file=sys.stderr)):
+            pathlib.Path({str(ready)!r}).write_text("x")
+            time.sleep(60)
+        print("finished", file=sys.stderr)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.5)  # well inside the sleep
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - started < 10
+    assert stderr.splitlines() == ["interrupted; nothing written"]
