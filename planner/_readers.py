@@ -10,7 +10,8 @@ Formats, chosen by the file's suffix:
 
 * CSV / TXT / TSV: delimiter ``,`` ``;`` tab or ``|`` detected from the first
   lines (or given in the scenario); encoding UTF-8, UTF-8 or UTF-16 with a
-  byte-order mark, else Windows-1252, else Latin-1 (or given); Excel's
+  byte-order mark, UTF-16 without one (recognised by its NUL bytes), else
+  Windows-1252, else Latin-1 (or given); Excel's
   ``sep=;`` first line is honoured. Rows are records, so a quoted name
   spanning two lines is one row.
 * XLSX / XLSM: the sheet named by ``layer``, else the first sheet.
@@ -188,6 +189,9 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16"
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace"), utf16
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -197,6 +201,27 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     except UnicodeDecodeError:
         # Latin-1 decodes every byte; the five bytes cp1252 leaves undefined end up here.
         return data.decode("latin-1"), "latin-1"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` when the bytes look like UTF-16 text without a byte-order mark.
+
+    Text in a Latin script is mostly ASCII, which UTF-16 stores as the
+    character and a NUL byte: NULs on every other position (odd positions for
+    little-endian, even for big-endian) and almost none on the others. Text
+    in an 8-bit encoding or UTF-8 has no NUL bytes at all.
+    """
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : 2 * pairs : 2].count(0)
+    odd = sample[1 : 2 * pairs : 2].count(0)
+    if odd >= 0.6 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.6 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -9,8 +9,11 @@ broken export, and dropping it quietly would hide that.
 
 * dealer id empty; the same id on two rows that differ (within or across files);
 * brand empty or unknown; country empty or not a country;
-* a coordinate that is not a finite number, or out of range;
-* coordinates outside the stated country, including likely swapped lon/lat
+* a coordinate that is not a finite number, or out of range; a latitude
+  without a longitude or the other way round;
+* coordinates plainly outside the stated country: more than 3 km inside
+  another country's outline, or outside the country's box where no outline
+  decides (see :mod:`planner._placement`), including likely swapped lon/lat
   (unless the file's ``fix_swapped_coordinates`` is set);
 * an optional value that is not a number / not yes-no, negative, a
   ``max_chargers`` that is not whole, a dealer both fixed and excluded.
@@ -19,11 +22,13 @@ Warnings (the row is dropped and counted under the reason):
 
 * ``blank row`` — every cell empty;
 * ``duplicate row`` — a row identical to an earlier row of the same file;
-* ``missing coordinates`` — no lon/lat (or no geometry): the dealer is not
-  geocoded, so it cannot be a site.
+* ``missing coordinates`` — neither lon nor lat (or no geometry): the dealer
+  is not geocoded, so it cannot be a site.
 
-Also a warning, the row kept: an empty name (the dealer id stands in), and
-swapped coordinates that were fixed.
+Also a warning, the row kept: an empty name (the dealer id stands in),
+swapped coordinates that were fixed, and coordinates 1 to 3 km inside a
+neighbouring country's outline (the simplified outlines cannot tell such a
+dealer from one at the border).
 
 Texts (ids, names) are kept exactly as written apart from surrounding
 whitespace: accents, quotes, angle brackets, right-to-left text and control
@@ -38,8 +43,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner._columns import OPTIONAL, ColumnChoice
-from planner._extents import country_box, in_box
+import numpy as np
+
+from planner._columns import LABELS, OPTIONAL, ColumnChoice
+from planner._placement import IN_PLACE, NEAR_BORDER, OUTSIDE, place
 from planner._readers import Cell, RawTable
 from planner._text import one_line
 from planner._values import (
@@ -103,6 +110,7 @@ def validate_table(
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_ids: dict[str, int] = {}
     blank_rows: list[int] = []
+    coordinate_fields: list[str | None] = []
     # Coordinate columns named in the scenario win over the file's geometry.
     points = table.points if spec.columns.lon is None and spec.columns.lat is None else None
     for pos, (cells, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
@@ -151,6 +159,8 @@ def validate_table(
             continue
         seen_ids[dealer["dealer_id"]] = number
         result.dealers.append(dealer)
+        coordinate_fields.append(_coordinate_field(cols, point))
+    _check_countries(result, spec, coordinate_fields)
     if blank_rows:
         result.dropped[DROP_BLANK] += len(blank_rows)
         listed = ", ".join(map(str, blank_rows[:10])) + (", ..." if len(blank_rows) > 10 else "")
@@ -161,7 +171,14 @@ def validate_table(
                 f"(row{_s(blank_rows)} {listed})",
             )
         )
+    # The country check runs after the rows: keep the problems in row order.
+    result.errors.sort(key=_row_order)
+    result.warnings.sort(key=_row_order)
     return result
+
+
+def _row_order(problem: Problem) -> tuple[bool, int]:
+    return (problem.row is None, problem.row or 0)
 
 
 def _s(items: list[int]) -> str:
@@ -222,10 +239,6 @@ def _check_row(
         return None
     assert country is not None and brands is not None
     lon, lat = lonlat
-    placed = _check_country(lon, lat, country, spec, number, cols, point, result)
-    if placed is None:
-        return None
-    lon, lat = placed
     if not name:
         name = spec.id_prefix + dealer_id
         result.warnings.append(
@@ -285,7 +298,14 @@ def _check_coordinates(
         fail(lon_message, "lon")
     if lat_message:
         fail(lat_message, "lat")
-    if lon_message or lat_message or lon is None or lat is None:
+    if lon_message or lat_message:
+        return None
+    if (lon is None) != (lat is None):
+        # Half a position is a broken export or a wrong column, not an ungeocoded dealer.
+        missing, given = ("lon", "latitude") if lon is None else ("lat", "longitude")
+        fail(f"{LABELS[missing]} is empty but the {given} is given", missing)
+        return None
+    if lon is None or lat is None:
         return None
     if transformer is not None:
         lon, lat = transformer.transform(lon, lat)
@@ -319,54 +339,81 @@ def _coordinate_field(cols: _Columns, point: Any) -> str | None:
     return None
 
 
-def _check_country(
-    lon: float,
-    lat: float,
-    country: str,
-    spec: DealerFile,
-    number: int,
-    cols: _Columns,
-    point: Any,
-    result: FileResult,
-) -> tuple[float, float] | None:
-    """The coordinates if they lie in the country (swapped back if allowed), else None."""
-    box = country_box(country)
-    if box is None or in_box(box, lon, lat):
-        return lon, lat
-    where = _coordinate_field(cols, point)
-    shown_point = f"lon {lon!r}, lat {lat!r}"
-    if -90.0 <= lon <= 90.0 and in_box(box, lat, lon):
-        if spec.fix_swapped_coordinates:
-            result.swapped_fixed += 1
+def _check_countries(
+    result: FileResult, spec: DealerFile, coordinate_fields: list[str | None]
+) -> None:
+    """Drop (as errors) the dealers that lie outside their stated country; all at once.
+
+    A dealer that lies in its country only once latitude and longitude are
+    swapped is swapped back when the file allows it, else an error that
+    says so. A dealer a little inside a neighbour (see
+    :mod:`planner._placement`) is kept with a warning.
+    """
+    dealers = result.dealers
+    if not dealers:
+        return
+    lon = np.array([d["lon"] for d in dealers], dtype=np.float64)
+    lat = np.array([d["lat"] for d in dealers], dtype=np.float64)
+    stated = np.array([d["country"] for d in dealers], dtype=object)
+    placement = place(lon, lat, stated)
+    wrong = np.flatnonzero(placement.verdict == OUTSIDE)
+    # Swapped coordinates make sense only where the longitude is a valid latitude.
+    swappable = wrong[np.abs(lon[wrong]) <= 90.0]
+    swapped_ok: set[int] = set()
+    if swappable.size:
+        again = place(lat[swappable], lon[swappable], stated[swappable])
+        swapped_ok = set(swappable[again.verdict == IN_PLACE].tolist())
+    dropped: set[int] = set()
+    for i in np.flatnonzero(placement.verdict != IN_PLACE).tolist():
+        dealer = dealers[i]
+        country = dealer["country"]
+        shown = f"lon {dealer['lon']!r}, lat {dealer['lat']!r}"
+        row, where = dealer["row"], coordinate_fields[i]
+
+        def problem(message: str, row: int = row, where: str | None = where) -> Problem:
+            return Problem(result.source, message, row=row, field=where)
+
+        if placement.verdict[i] == NEAR_BORDER:
             result.warnings.append(
-                Problem(
-                    result.source,
-                    f"{shown_point} lies outside {country} but inside once swapped: swapped",
-                    row=number,
-                    field=where,
+                problem(
+                    f"{shown} lies {placement.depth_km[i]:.1f} km inside "
+                    f"{_country(str(placement.lies_in[i]))}, not in {country}, by the "
+                    "simplified country outlines: check the country (row kept)"
                 )
             )
-            return lat, lon
-        result.errors.append(
-            Problem(
-                result.source,
-                f"{shown_point} lies outside {country} ({country_name(country)}) but inside "
-                "once swapped: latitude and longitude look swapped (set "
-                "fix_swapped_coordinates = true for this file to swap them)",
-                row=number,
-                field=where,
+            continue
+        if i in swapped_ok:
+            if spec.fix_swapped_coordinates:
+                result.swapped_fixed += 1
+                dealer["lon"], dealer["lat"] = dealer["lat"], dealer["lon"]
+                result.warnings.append(
+                    problem(f"{shown} lies outside {country} but inside once swapped: swapped")
+                )
+                continue
+            result.errors.append(
+                problem(
+                    f"{shown} lies outside {_country(country)} but inside once swapped: "
+                    "latitude and longitude look swapped (set fix_swapped_coordinates = true "
+                    "for this file to swap them)"
+                )
             )
-        )
-        return None
-    result.errors.append(
-        Problem(
-            result.source,
-            f"{shown_point} lies outside {country} ({country_name(country)})",
-            row=number,
-            field=where,
-        )
-    )
-    return None
+        elif placement.lies_in[i]:
+            result.errors.append(
+                problem(
+                    f"{shown} lies in {_country(str(placement.lies_in[i]))}, not in "
+                    f"{_country(country)} ({placement.depth_km[i]:.0f} km beyond its border)"
+                )
+            )
+        else:
+            result.errors.append(problem(f"{shown} lies outside {_country(country)}"))
+        dropped.add(i)
+    if dropped:
+        result.dealers = [d for i, d in enumerate(dealers) if i not in dropped]
+
+
+def _country(code: str) -> str:
+    """``CH (Switzerland)``: a country code with its name, for messages."""
+    return f"{code} ({country_name(code)})"
 
 
 def _transformer(spec: DealerFile, source: str, result: FileResult) -> Any:

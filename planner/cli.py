@@ -1,23 +1,36 @@
 """The ``planner`` command line: thin wrappers over the library.
 
-Exit codes: 0 done; 2 bad input or scenario; 3 infeasible scenario; 1 anything
-else. Errors are one line naming the file, row and field; ``--debug`` shows
-the traceback of unexpected errors.
+Exit codes: 0 done; 2 bad input, scenario or command line; 3 infeasible
+scenario; 130 interrupted (Ctrl-C: nothing is written, an earlier output
+stays as it was); 1 anything else. Errors are one line naming the file, row
+and field; ``--debug`` shows the traceback of unexpected errors.
+
+This module imports no numerical library at import time: :func:`main` must
+block SIGINT before any thread starts (see :mod:`planner._interrupt`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import click
 import typer
 from rich.console import Console
 
+from planner._interrupt import (
+    EXIT_INTERRUPTED,
+    catching_interrupts,
+    claim_report,
+    interrupt_message,
+    interrupted,
+)
+from planner._text import one_line
 from planner.errors import InputError, PlannerError, Problem
-from planner.sample import DEFAULT_SEED
 from planner.scenario import PROJECT_ROOT, Scenario, load_scenario
 
 app = typer.Typer(
@@ -26,8 +39,8 @@ app = typer.Typer(
     help="Plan 800 V high-power chargers at Renault and Nissan dealer sites.",
 )
 # Messages quote the users' own text (dealer names, cells): never read it as markup.
-err = Console(stderr=True, highlight=False, markup=False)
-out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+out = Console(highlight=False, markup=False, emoji=False)
 
 _debug = False
 
@@ -66,10 +79,17 @@ def _options(
 ) -> None:
     global _debug
     _debug = debug
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log lines quote file names and headers: escape their control characters too."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
 
 
 def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
@@ -77,11 +97,16 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
 
     A folder from the scenario file must lie inside the working folder: writing
     (and replacing) a folder elsewhere needs it named explicitly with ``--out``.
+    Checked before any input is read (:func:`planner.output.check_target`):
+    a file, the working folder, a folder holding files planner did not write
+    or one that cannot be created is refused at once, not after the solve.
     """
+    from planner.output import check_target
+
     if out_dir is not None:
-        return out_dir.resolve()
+        return check_target(out_dir)
     if scenario.output.dir is None:
-        return (Path.cwd() / "maps" / scenario.name).resolve()
+        return check_target(Path.cwd() / "maps" / scenario.name)
     folder = scenario.output.dir.resolve()
     if not folder.is_relative_to(Path.cwd().resolve()):
         raise InputError(
@@ -92,7 +117,7 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
                 field="output.dir",
             )
         )
-    return folder
+    return check_target(folder)
 
 
 class _Stages:
@@ -152,16 +177,44 @@ def run(
     target = output_folder(scenario, out_dir)
     with _Stages(err) as stages:
         plan = run_scenario(scenario, on_stage=stages)
+        warnings = _warning_summary(plan.report.get("inputs", {}))
+        if warnings:
+            err.print(one_line(warnings), soft_wrap=True)
         write_plan(plan, target, on_stage=stages, map_assets=assets)
     r = plan.report
     out.print(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
-        f"{r['chargers_total']} chargers, coverage {r['coverage_pct']:.2f} % "
-        f"(gap {r['gap']:.2e}, solve {r['solve_seconds']:.1f} s, "
-        f"total {r['total_seconds']:.1f} s)",
+        f"{r['chargers_total']} chargers, coverage {_figure(r.get('coverage_pct'), '.2f')} % "
+        f"(gap {_figure(r.get('gap'), '.2e')}, solve {_figure(r.get('solve_seconds'), '.1f')} s, "
+        f"total {_figure(r.get('total_seconds'), '.1f')} s)",
         soft_wrap=True,
     )
-    out.print(f"wrote {target}")
+    out.print(f"wrote {one_line(target)}", soft_wrap=True)
+
+
+def _figure(value: Any, spec: str) -> str:
+    """A number of the report formatted, or "n/a" when the solver gave none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "n/a"
+    return format(value, spec)
+
+
+def _warning_summary(inputs: dict[str, Any]) -> str | None:
+    """One line on the dealer rows a run dropped or changed, or None when there are none."""
+    dealers = inputs.get("dealers", {})
+    warnings = inputs.get("warnings", [])
+    if not warnings:
+        return None
+    parts = []
+    dropped = dealers.get("dropped_by_reason", {})
+    if dropped:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.items())
+        parts.append(f"{sum(dropped.values())} dealer rows dropped ({reasons})")
+    swapped = dealers.get("swapped_fixed", 0)
+    if swapped:
+        parts.append(f"{swapped} swapped lon/lat fixed")
+    parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} in all")
+    return "warning: " + ", ".join(parts) + "; planner validate lists them"
 
 
 @app.command()
@@ -170,12 +223,20 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
     from planner.demand import load_demand
     from planner.sites import load_sites
 
-    scenario = load_scenario(scenario_file, overrides=list(overrides or []))
-    site_load = load_sites(scenario.dealers, countries=list(scenario.demand.countries))
-    demand = load_demand(scenario.demand)
+    try:
+        scenario = load_scenario(scenario_file, overrides=list(overrides or []))
+        site_load = load_sites(scenario.dealers, countries=list(scenario.demand.countries))
+        demand = load_demand(scenario.demand)
+    except InputError as exc:
+        # Every problem, then the warnings that would remain once they are fixed.
+        for problem in exc.problems:
+            err.print(one_line(f"error: {problem}"), soft_wrap=True)
+        for warning in exc.warnings:
+            err.print(one_line(f"warning: {warning}"), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
     counts = site_load.counts
     for warning in site_load.warnings:
-        out.print(f"warning: {warning}", soft_wrap=True)
+        out.print(one_line(f"warning: {warning}"), soft_wrap=True)
     out.print(
         f"dealers read {counts.get('read')}, dropped {counts.get('dropped')}, "
         f"outside the scenario's countries {counts.get('outside_countries')}, "
@@ -285,50 +346,103 @@ def sample(
         Path | None,
         typer.Option("--out", help="Folder for sample_dealers_<scale>.csv (default geodata/)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the default gives the shipped files.")] = (
-        DEFAULT_SEED
-    ),
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; by default the one of the shipped files.")
+    ] = None,
 ) -> None:
     """Regenerate the sample dealer network (GeoNames towns, published dealer counts)."""
-    from planner.sample import write_sample
+    from planner.sample import DEFAULT_SEED, write_sample
 
     if scale not in ("demo", "full"):
         raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
     chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
-    path = write_sample(chosen, out_dir or PROJECT_ROOT / "geodata", seed=seed)
+    path = write_sample(
+        chosen, out_dir or PROJECT_ROOT / "geodata", seed=DEFAULT_SEED if seed is None else seed
+    )
     out.print(f"wrote {path}")
 
 
 def main() -> None:
     """Entry point of the ``planner`` console script."""
-    try:
-        app(standalone_mode=False)
-    except PlannerError as exc:
-        if isinstance(exc, InputError) and len(exc.problems) > 1 and _wants_full_list():
-            for problem in exc.problems:
-                err.print(f"error: {problem}", soft_wrap=True)
-        else:
-            err.print(f"error: {exc}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted; no output was changed")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # the last line of defence: one line, exit 1
-        import click
+    # First, before any library starts a thread: Ctrl-C must reach the watcher.
+    with catching_interrupts(_say_before_exit):
+        code = _dispatch()
+    sys.exit(code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
+
+def _say(message: str) -> None:
+    """One line on standard error: user text escaped, never wrapped."""
+    err.print(one_line(message), soft_wrap=True)
+
+
+def _say_before_exit(message: str) -> None:
+    """The last words of a process ended from the interrupt watcher."""
+    _say(message)
+    if err.is_terminal:
+        # The progress spinner redraws itself below the message and hides the
+        # cursor; it will not get to clean up, so erase its line here.
+        err.file.write("\r\x1b[2K")
+        err.show_cursor(True)
+
+
+#: Command-line mistakes (unknown option, bad value): click's, or typer's own copy.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
+try:
+    from typer.exceptions import TyperException
+except ImportError:  # typer versions that raise click's exceptions
+    pass
+else:
+    _USAGE_ERRORS += (TyperException,)
+
+
+def _dispatch() -> int:
+    """Run the command line and return its exit code; every error is one line."""
+    try:
+        result = app(prog_name="planner", standalone_mode=False)
+    except PlannerError as exc:
+        if interrupted():
+            return _interrupted()
+        _say(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        _say("error: aborted")
+        return 1
+    except _USAGE_ERRORS as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # "planner" alone: the help text, as click gives it.
+            out.print(exc.format_message(), soft_wrap=True)  # type: ignore[attr-defined]
+            return 2
+        _say(f"error: {_usage_message(exc)}")
+        return int(getattr(exc, "exit_code", 2)) or 2
+    except Exception as exc:  # the last line of defence: one line, exit 1
+        if interrupted():
+            return _interrupted()
         if _debug:
             raise
-        err.print(f"error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
-        sys.exit(1)
+        _say(
+            f"error: unexpected failure: {exc or type(exc).__name__} "
+            "(rerun with --debug for the traceback)"
+        )
+        return 1
+    if interrupted() or result == EXIT_INTERRUPTED:
+        # typer turns Ctrl-C into exit code 130 without a word.
+        return _interrupted()
+    return result if isinstance(result, int) else 0
 
 
-def _wants_full_list() -> bool:
-    """``validate`` prints every problem; other commands print one line."""
-    return "validate" in sys.argv[1:]
+def _interrupted() -> int:
+    if claim_report():
+        _say(interrupt_message())
+    return EXIT_INTERRUPTED
+
+
+def _usage_message(exc: Exception) -> str:
+    """A command-line mistake as "planner run: what is wrong (see planner run --help)"."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "planner"
+    return f"{command}: {text} (see {command} --help)"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from planner._text import one_line
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -29,12 +31,14 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.source
+        # File names, headers and cells come from users' files: a control or
+        # bidi character in them must not garble the line a terminal shows.
+        where = one_line(self.source)
         if self.row is not None:
             where += f", row {self.row}"
         if self.field is not None:
-            where += f", field '{self.field}'"
-        return f"{where}: {self.message}"
+            where += f", field '{one_line(self.field)}'"
+        return f"{where}: {one_line(self.message)}"
 
 
 class PlannerError(Exception):
@@ -44,17 +48,27 @@ class PlannerError(Exception):
 
 
 class InputError(PlannerError):
-    """A bad input file or scenario; carries every problem found, not just the first."""
+    """A bad input file or scenario; carries every problem found, not just the first.
+
+    ``warnings`` are the lesser problems found on the way (rows that would be
+    dropped), so that a report of the errors can list them too.
+    """
 
     exit_code = 2
 
-    def __init__(self, problems: Problem | str | Iterable[Problem | str]) -> None:
+    def __init__(
+        self,
+        problems: Problem | str | Iterable[Problem | str],
+        *,
+        warnings: Iterable[Problem] = (),
+    ) -> None:
         if isinstance(problems, Problem | str):
             problems = [problems]
         self.problems: tuple[Problem | str, ...] = tuple(problems)
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
         if not self.problems:
             raise ValueError("InputError needs at least one problem")
-        first = str(self.problems[0])
+        first = one_line(self.problems[0])
         more = len(self.problems) - 1
         super().__init__(first if more == 0 else f"{first} (and {more} more problem(s))")
 

@@ -22,14 +22,17 @@ Towns
     dealers. A dealer is placed uniformly in a disc around the town's point
     whose radius grows with the town (:func:`town_radius_km`: 0.46 km for
     1,000 people, 1.9 km for 100,000, at most 5 km), inside the country's
-    outline, and at least :data:`MIN_SEPARATION_M` from every other dealer.
+    outline (or, for a town the simplified outline cuts off, where the
+    country check of dealer files still finds it in its country; see
+    :mod:`planner._placement`), and at least :data:`MIN_SEPARATION_M` from
+    every other dealer.
 Dual-brand sites
     :data:`DUAL_BRAND_SHARE` (35 %) of each country's Nissan dealers (rounded
     half up) share a site with a Renault dealer: they sit 10–50 m from a
     distinct Renault dealer chosen at random, so a merge distance of 150 m
     makes each pair one site. Every other dealer is placed at least 200 m
     from all others (widening the disc in crowded towns), so merging at 60 to
-    150 m finds those pairs (in the full file also 4 same-brand pairs in the
+    150 m finds those pairs (in the full file also 2 same-brand pairs in the
     densest city centres).
 Seed
     One numpy ``Generator`` per country, seeded with ``[seed, country]``, so
@@ -51,6 +54,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner._placement import IN_PLACE, place
 from planner.countries import country_outlines
 from planner.geonames import populated_places
 
@@ -218,6 +222,7 @@ def _place_near_town(
     lon: float,
     lat: float,
     radius_km: float,
+    country: str,
     outline: shapely.Geometry,
     placed: _Placed,
     rng: np.random.Generator,
@@ -234,9 +239,19 @@ def _place_near_town(
         if shapely.contains_xy(outline, *candidate):
             return candidate
         # A town on a coast or border the simplified outline cuts off keeps
-        # its dealers near it rather than pushing them inland.
-        fallback = fallback or candidate
-    return fallback or candidate
+        # its dealers near it rather than pushing them inland, as long as the
+        # country check of dealer files still finds them in their country
+        # (in the sea off its coast, or at most a border's slack beyond it).
+        if fallback is None and place([candidate[0]], [candidate[1]], [country]).verdict[0] == (
+            IN_PLACE
+        ):
+            fallback = candidate
+    if fallback is not None:
+        return fallback
+    # A town that lies inside a neighbour's outline: its dealer goes to the
+    # nearest point of its own country.
+    nearest = shapely.shortest_line(outline, shapely.Point(lon, lat)).coords[0]
+    return (float(nearest[0]), float(nearest[1]))
 
 
 def _dealer_names(brand: str, towns: list[str]) -> list[str]:
@@ -278,7 +293,8 @@ def _sample_country(
         points = []
         for t in drawn:
             point = _place_near_town(
-                town_lon[t], town_lat[t], town_radius_km(town_pop[t]), outline, placed, rng
+                town_lon[t], town_lat[t], town_radius_km(town_pop[t]), country, outline, placed,
+                rng,
             )
             placed.add(*point)
             points.append(point)

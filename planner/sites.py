@@ -123,7 +123,7 @@ def load_sites(config: DealersConfig, *, countries: list[str] | None) -> SiteLoa
         errors.extend(result.errors)
     errors.extend(_duplicates_across_files(results))
     if errors:
-        raise InputError(errors)
+        raise InputError(errors, warnings=[w for r in results for w in r.warnings])
 
     wanted = None if countries is None else {c.strip().upper() for c in countries}
     per_file: dict[str, dict[str, Any]] = {}

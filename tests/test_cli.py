@@ -88,6 +88,7 @@ def test_run_writes_consistent_outputs(
     assert code == 0, stderr
     assert "max_coverage optimal" in stdout
     assert sorted(p.name for p in out.iterdir()) == [
+        ".planner-output",
         "map.html",
         "report.json",
         "scenario.toml",
@@ -336,6 +337,7 @@ def test_compare_writes_map_and_diff(
     code, stdout, stderr = _run(["compare", str(a), str(b), "--out", str(out)], capsys)
     assert code == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".planner-output",
         "compare.html",
         "diff.json",
         "diff_countries.csv",
@@ -417,6 +419,7 @@ def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
     assert report["sites_selected"] == 2
     assert report["coverage_pct"] == pytest.approx(table.loc[1, "coverage_pct"], abs=1e-4)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".planner-output",
         "frontier.csv",
         "frontier.png",
         "map.html",
@@ -432,3 +435,156 @@ def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
     assert [line.split(":")[1].strip() for line in lines] == ["p = 1", "p = 2", "p = 3"]
     for line, row in zip(lines, table.itertuples(), strict=True):
         assert f"{row.coverage_pct:.2f} %" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["run", "--bogus"], "--bogus"),
+        (["run", "--time-limit", "abc"], "--time-limit"),
+        (["run", "--out"], "--out"),
+        (["validate", "a.toml", "b.toml"], "b.toml"),
+        (["frobnicate"], "frobnicate"),
+    ],
+    ids=["unknown-option", "bad-number", "missing-value", "extra-argument", "unknown-command"],
+)
+def test_usage_errors_exit_2_with_one_line(
+    args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, stderr = _run(args, capsys)
+    assert code == 2
+    assert stdout == ""
+    assert len(stderr.splitlines()) == 1, stderr
+    assert stderr.startswith("error: planner")
+    assert named in stderr
+    for type_name in ("BadParameter", "NoSuchOption", "UsageError", "BadOptionUsage", "Error:"):
+        assert type_name not in stderr
+
+
+def test_unexpected_error_is_one_clean_line(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.plan
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire\nsecond line \x1b[31m")
+
+    monkeypatch.setattr(planner.plan, "run_scenario", broken)
+    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 1
+    assert stderr.splitlines() == [
+        "error: unexpected failure: disk on fire\\nsecond line \\x1b[31m "
+        "(rerun with --debug for the traceback)"
+    ]
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        _run(["--debug", "run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+
+
+@pytest.mark.parametrize("kind", ["working", "foreign", "file", "proc"])
+def test_bad_out_folder_exits_2_before_reading_inputs(
+    tiny: Path,
+    tmp_path: Path,
+    kind: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No dealer file: reading inputs would fail with another message.
+    (tmp_path / "dealers.csv").unlink(missing_ok=True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    targets = {
+        "working": (".", "is the working folder"),
+        "foreign": (str(tmp_path), "is the working folder"),
+        "file": ("notes.txt", "is a file"),
+        "proc": ("/proc/planner-out", "cannot be created"),
+    }
+    if kind == "foreign":
+        folder = tmp_path / "papers"
+        folder.mkdir()
+        (folder / "thesis.tex").write_text("mine")
+        targets["foreign"] = (str(folder), "holds files planner did not write (thesis.tex)")
+        kept = folder / "thesis.tex"
+    else:
+        kept = tmp_path / "notes.txt"
+    if kind == "proc" and not Path("/proc/self").exists():
+        pytest.skip("needs /proc")
+    target, reason = targets[kind]
+    code, _, stderr = _run(["run", str(tiny), "--out", target], capsys)
+    assert code == 2
+    assert len(stderr.splitlines()) == 1, stderr
+    assert stderr.startswith("error: output folder ")
+    assert reason in stderr
+    assert kept.read_text() == "mine"
+
+
+def test_summary_without_a_gap_says_n_a(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.plan
+
+    real = planner.plan.build_report
+
+    def without_bound(*args: object, **kwargs: object) -> dict[str, object]:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        return {**report, "bound": None, "gap": None}
+
+    monkeypatch.setattr(planner.plan, "build_report", without_bound)
+    code, stdout, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    assert "(gap n/a, solve " in stdout
+
+
+def test_validate_lists_warnings_after_errors(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "dealers.csv").write_text(
+        "dealer_id,brand,name,country,lon,lat\n"
+        "R1,Renault,A,LU,6.1,123\n"
+        ",,,,,\n"
+        "R3,Renault,C,LU,,\n"
+        "R4,Renault,D,LU,6.1,49.6\n",
+        encoding="utf-8",
+    )
+    code, _, stderr = _run(["validate", str(tiny)], capsys)
+    assert code == 2
+    lines = stderr.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["error", "warning", "warning"]
+    assert "row 2" in lines[0]
+    assert "row 4" in lines[1] and "missing coordinates" in lines[1]
+    assert "blank row" in lines[2]
+
+
+def test_run_summarises_warnings_on_one_line(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (tmp_path / "dealers.csv").open("a", encoding="utf-8") as fh:
+        fh.write(",,,,,\nR9,Renault,No place,LU,,\nR9,Renault,No place,LU,,\n")
+    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning")]
+    assert warnings == [
+        "warning: 3 dealer rows dropped (blank row: 1, duplicate row: 1, missing coordinates: 1), "
+        "3 warnings in all; planner validate lists them"
+    ]
+
+
+def test_messages_escape_control_and_bidi_characters(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "Lat\x1b[2J\u202e"
+    (tmp_path / "dealers.csv").write_text(
+        f"dealer_id,brand,name,country,lon,{header}\nR1,Renault,A\x1b]0;x\x07,LU,6.1,north\n",
+        encoding="utf-8",
+    )
+    scenario = tiny.read_text(encoding="utf-8").replace(
+        'path = "dealers.csv"', 'path = "dealers.csv"\ncolumns.lat = "Lat\\u001b[2J\\u202e"'
+    )
+    tiny.write_text(scenario, encoding="utf-8")
+    code, _, stderr = _run(["validate", str(tiny)], capsys)
+    assert code == 2
+    assert "\x1b" not in stderr and "\u202e" not in stderr
+    assert stderr.splitlines() == [
+        "error: dealers.csv, row 2, field 'Lat\\x1b[2J\\u202e': 'north' is not a number"
+    ]
+    # The data itself is kept as written.
+    assert header in (tmp_path / "dealers.csv").read_text(encoding="utf-8")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.output import publish_folder
+from planner.errors import InputError
+from planner.output import MARKER, check_target, publish_folder
 
 
 def _write_files(content: str):
@@ -90,3 +93,109 @@ def test_killed_process_keeps_previous_output(tmp_path: Path) -> None:
     # The next run clears what the killed one left behind.
     publish_folder(target, _write_files("next"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "started") == ["out"]
+
+
+def test_refuses_a_folder_holding_other_files(tmp_path: Path) -> None:
+    target = tmp_path / "project"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    (target / "data").mkdir()
+    (target / "data" / "dealers.csv").write_text("mine too")
+    with pytest.raises(InputError, match=r"did not write \(data/dealers.csv, notes.txt\)"):
+        publish_folder(target, _write_files("new"))
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "data" / "dealers.csv").read_text() == "mine too"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
+
+
+def test_refuses_files_added_to_an_earlier_output(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    publish_folder(target, _write_files("first"))
+    (target / "review-comments.txt").write_text("keep me")
+    with pytest.raises(InputError, match=r"review-comments\.txt"):
+        publish_folder(target, _write_files("second"))
+    assert (target / "review-comments.txt").read_text() == "keep me"
+    assert (target / "report.json").read_text() == "first"
+
+
+def test_refuses_the_working_folder_and_its_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for target, reason in ((Path("."), "is the working folder"), (Path(".."), "holds the working")):
+        with pytest.raises(InputError, match=reason):
+            publish_folder(target, _write_files("new"))
+    # Even when empty: replacing it would pull the folder from under the user's shell.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert list(work.iterdir()) == []
+
+
+def test_refuses_a_file_and_an_uncreatable_folder(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text("a file")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        publish_folder(path, _write_files("new"))
+    with pytest.raises(InputError, match=r"cannot be created: .* is a file"):
+        check_target(path / "sub" / "out")
+    assert path.read_text() == "a file"
+    if Path("/proc/self").exists():
+        with pytest.raises(InputError, match="cannot be created in /proc"):
+            check_target(Path("/proc/planner-output"))
+
+
+def test_uses_an_empty_folder_and_replaces_an_unmarked_earlier_output(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    publish_folder(empty, _write_files("new"))
+    assert (empty / "report.json").read_text() == "new"
+    # An output written before outputs carried the marker: planner's file names only.
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    for name in ("report.json", "map.html", "scenario.toml", "sites.csv"):
+        (earlier / name).write_text("old")
+    publish_folder(earlier, _write_files("new"))
+    assert sorted(p.name for p in earlier.iterdir()) == [MARKER, "report.json", "sites.csv"]
+
+
+def test_marker_lists_the_files_written(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+
+    def write(folder: Path) -> None:
+        (folder / "map.html").write_text("m")
+        (folder / "assets").mkdir()
+        (folder / "assets" / "leaflet.js").write_text("js")
+
+    publish_folder(target, write)
+    listed = json.loads((target / MARKER).read_text())["files"]
+    assert listed == ["assets/leaflet.js", "map.html"]
+    publish_folder(target, write)  # its own output, subfolder included, is replaceable
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_published_folder_honours_the_umask(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        target = publish_folder(tmp_path / "out", _write_files("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((target / "report.json").stat().st_mode) == 0o666 & ~umask
+
+
+def test_previous_output_moved_aside_by_a_killed_run_is_restored(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    publish_folder(target, _write_files("good"))
+    # What a kill between the two renames leaves: the old output aside, no target.
+    aside = tmp_path / ".out.old-1a2b3c4d"
+    target.rename(aside)
+    (tmp_path / ".out.tmp-5e6f7a8b").mkdir()
+
+    def failing(folder: Path) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        publish_folder(target, failing)
+    assert (target / "report.json").read_text() == "good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

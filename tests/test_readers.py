@@ -103,7 +103,9 @@ def test_unknown_country() -> None:
 @pytest.mark.parametrize(
     ("header", "normalised"),
     [("Längengrad [DG]", "langengrad"), ("Dealer ID", "dealerid"), ("LAT (WGS84)", "lat"),
-     ("Straße", "strasse"), ("Código", "codigo")],
+     ("Straße", "strasse"), ("Código", "codigo"), ("Długość", "dlugosc"),
+     ("SZEROKOŚĆ", "szerokosc"), ("Søndergaard", "sondergaard"), ("Ærø", "aero"),
+     ("Đakovo", "dakovo"), ("Zeměpisná šířka", "zemepisnasirka"), ("ǅ", "dz")],
 )
 def test_normalise_header(header: str, normalised: str) -> None:
     assert normalise_header(header) == normalised
@@ -119,6 +121,10 @@ def test_normalise_header(header: str, normalised: str) -> None:
         (["lengte", "breedte"], "lengte", "breedte"),
         (["x", "y", "longitude", "latitude"], "longitude", "latitude"),
         (["X", "Y"], "X", "Y"),
+        (["Długość", "Szerokość"], "Długość", "Szerokość"),
+        (["Länge", "Breite"], "Länge", "Breite"),
+        (["Zeměpisná délka", "Zeměpisná šířka"], "Zeměpisná délka", "Zeměpisná šířka"),
+        (["Longitude (WGS84)", "Latitude (WGS84)"], "Longitude (WGS84)", "Latitude (WGS84)"),
     ],
 )
 def test_coordinate_columns_guessed(headers: list[str], lon: str, lat: str) -> None:
@@ -142,6 +148,28 @@ def test_other_columns_guessed_in_french() -> None:
     assert choice.columns["id"] == "Code concession"
     assert choice.columns["name"] == "Raison sociale"
     assert choice.columns["excluded"] == "Exclu"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["Identyfikator", "Nazwa", "Marka", "Kraj"], ("Identyfikator", "Nazwa", "Marka", "Kraj")),
+        (["Kód", "Název", "Značka", "Země"], ("Kód", "Název", "Značka", "Země")),
+        (["Código", "Razón social", "Marca", "País"], ("Código", "Razón social", "Marca", "País")),
+        (["Codice", "Ragione sociale", "Marca", "Nazione"],
+         ("Codice", "Ragione sociale", "Marca", "Nazione")),
+        (["Nummer", "Bedrijfsnaam", "Merk", "Land"], ("Nummer", "Bedrijfsnaam", "Merk", "Land")),
+        (["Código", "Denominação", "Marca", "País"], ("Código", "Denominação", "Marca", "País")),
+    ],
+    ids=["polish", "czech", "spanish", "italian", "dutch", "portuguese"],
+)
+def test_id_name_brand_country_guessed(headers: list[str], expected: tuple[str, ...]) -> None:
+    choice, problems = choose_columns(
+        [*headers, "lat", "lon"], ColumnMapping(), source="f.csv", need_brand=True,
+        need_coordinates=True,
+    )
+    assert problems == []
+    assert tuple(choice.get(f) for f in ("id", "name", "brand", "country")) == expected
 
 
 def test_one_line() -> None:
@@ -205,6 +233,16 @@ def test_csv_dialects(tmp_path: Path, text: str, encoding: str, delimiter: str) 
     assert table.headers == ["id", "name"]  # type: ignore[attr-defined]
     assert table.rows[0][1].startswith("Zoë")  # type: ignore[attr-defined]
     assert repr(delimiter) in table.notes[0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes("id;name\n1;Łódź Motors\n2;Zoë\n".encode(encoding))
+    table = _read(path)
+    assert table.headers == ["id", "name"]  # type: ignore[attr-defined]
+    assert table.rows == [["1", "Łódź Motors"], ["2", "Zoë"]]  # type: ignore[attr-defined]
+    assert table.notes[0].startswith(f"encoding {encoding}")  # type: ignore[attr-defined]
 
 
 def test_csv_encoding_and_delimiter_from_the_scenario(tmp_path: Path) -> None:

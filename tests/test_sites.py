@@ -302,3 +302,94 @@ def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
             DealersConfig(files=[DealerFile(path=path, encoding="klingon")]), countries=None
         )
     assert str(caught.value) == "dealers.csv, field 'encoding': unknown text encoding 'klingon'"
+
+
+def test_half_a_coordinate_pair_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            "1,Renault Paris,Renault,FR,48.8566,",
+            "2,Renault Lyon,Renault,FR,,4.8357",
+            "3,Renault Nowhere,Renault,FR,,",
+            "4,Renault Nantes,Renault,FR,47.2184,-1.5536",
+        ],
+    )
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert [str(p) for p in caught.value.problems] == [
+        "dealers.csv, row 2, field 'lon': longitude is empty but the latitude is given",
+        "dealers.csv, row 3, field 'lat': latitude is empty but the longitude is given",
+    ]
+    # The row without either is a counted warning, listed with the errors.
+    assert [str(w) for w in caught.value.warnings] == [
+        "dealers.csv, row 4, field 'lon/lat': no coordinates: row dropped (missing coordinates)"
+    ]
+
+
+def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            "1,Renault Genève,Renault,FR,46.2044,6.1432",
+            "2,Renault Barcelona,Renault,FR,41.3851,2.1734",
+            "3,Renault Arlon,Renault,LU,49.6833,5.8167",
+            "4,Renault Kehl,Renault,FR,48.5720,7.8150",
+            "5,Renault Paris,Renault,FR,48.8566,2.3522",
+            "6,Renault Atlantique,Renault,FR,45.0,-20.0",
+        ],
+    )
+    with pytest.raises(InputError) as caught:
+        load(path)
+    where = "dealers.csv, row {}, field 'lon/lat': "
+    assert [str(p) for p in caught.value.problems] == [
+        where.format(2) + "lon 6.1432, lat 46.2044 lies in CH (Switzerland), not in FR (France) "
+        "(4 km beyond its border)",
+        where.format(3) + "lon 2.1734, lat 41.3851 lies in ES (Spain), not in FR (France) "
+        "(108 km beyond its border)",
+        where.format(7) + "lon -20.0, lat 45.0 lies outside FR (France)",
+    ]
+    # Less than 3 km deep: the simplified outlines cannot tell, so a warning and the row kept;
+    # less than 1 km (Kehl on the Rhine): nothing to say.
+    assert [str(w) for w in caught.value.warnings] == [
+        where.format(4) + "lon 5.8167, lat 49.6833 lies 1.9 km inside BE (Belgium), not in LU, "
+        "by the simplified country outlines: check the country (row kept)"
+    ]
+
+
+def test_country_check_falls_back_to_boxes_without_outlines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner._placement
+
+    path = write(
+        tmp_path,
+        ["1,Renault Genève,Renault,FR,46.2044,6.1432", "2,Renault Berlin,Renault,FR,52.52,13.405"],
+    )
+    monkeypatch.setattr(planner._placement, "_outlines", lambda: None)
+    with pytest.raises(InputError) as caught:
+        load(path)
+    # Geneva lies in France's box; Berlin does not.
+    assert [p.row for p in caught.value.problems] == [3]  # type: ignore[union-attr]
+
+
+def test_swapped_coordinates_judged_by_the_outlines(tmp_path: Path) -> None:
+    path = write(tmp_path, ["1,Renault Genève,Renault,CH,6.1432,46.2044"])
+    with pytest.raises(InputError, match="look swapped"):
+        load(path)
+    fixed = load_sites(
+        DealersConfig(files=[DealerFile(path=path, fix_swapped_coordinates=True)]), countries=None
+    )
+    assert (fixed.dealers["lon"].iloc[0], fixed.dealers["lat"].iloc[0]) == (6.1432, 46.2044)
+    assert fixed.counts["swapped_fixed"] == 1
+
+
+@pytest.mark.parametrize("scale", ["demo", "full"])
+def test_sample_networks_lie_in_their_countries(scale: str) -> None:
+    from planner.scenario import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "geodata" / f"sample_dealers_{scale}.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is not generated (planner sample --scale {scale})")
+    result = load(path)
+    assert result.warnings == ()
+    assert result.counts["dropped"] == 0

@@ -45,8 +45,8 @@ BAD = {
         "bad_duplicate_ids.csv, row 3, field 'id': dealer id '7' is also on row 2"
     ],
     "bad_outside_country.csv": [
-        "bad_outside_country.csv, row 2, field 'lon/lat': lon 13.405, lat 52.52 lies outside "
-        "FR (France)"
+        "bad_outside_country.csv, row 2, field 'lon/lat': lon 13.405, lat 52.52 lies in "
+        "DE (Germany), not in FR (France) (540 km beyond its border)"
     ],
     "swapped.csv": [f"swapped.csv, row 3, field 'lon/lat': {SWAP_HINT}"],
     "bad_optional_values.csv": [

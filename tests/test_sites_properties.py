@@ -8,6 +8,10 @@ Two properties hold for any table:
   for its country, or counted as dropped.
 
 For tables without garbage it must succeed, and the counts are known exactly.
+
+Every reader sees at least 200 tables (:data:`EXAMPLES`; XLSX in two tests
+of 100) and 200 files of random bytes; the examples are the same on every run (the "ci" profile of
+``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas
 import hypothesis.strategies as st
 import openpyxl
 import pandas
-from hypothesis import HealthCheck, given, settings
+import pytest
+import shapely
+from hypothesis import given, settings
 
 from planner.errors import InputError, Problem
 from planner.scenario import DealerFile, DealersConfig
@@ -38,12 +45,9 @@ TOWNS = {
 }
 BRANDS = ["Renault", "nissan", " NISSAN ", "Dacia", "Alpine", "Infiniti", "Renault / Nissan"]
 HEADER = ["dealer_id", "name", "brand", "country", "lat", "lon", "grid_kw", "fixed"]
-SETTINGS = settings(
-    max_examples=150,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+#: Examples per property test; the rest of the settings come from the profile.
+EXAMPLES = 200
+SETTINGS = settings(max_examples=EXAMPLES)
 
 names = st.text(
     st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=30
@@ -154,6 +158,23 @@ def write_geojson(table: Table, path: Path) -> Path:
     return path
 
 
+def write_geopackage(table: Table, path: Path) -> Path:
+    records, points = [], []
+    for row in table.rows:
+        props = dict(zip(HEADER, row, strict=False))
+        lat, lon = props.pop("lat", ""), props.pop("lon", "")
+        try:
+            x, y = float(lon.replace(",", ".")), float(lat.replace(",", "."))
+            point = shapely.Point(x, y) if math.isfinite(x) and math.isfinite(y) else None
+        except ValueError:
+            point = None
+        records.append({k: props.get(k, "") for k in HEADER if k not in ("lat", "lon")})
+        points.append(point)
+    frame = geopandas.GeoDataFrame(records, geometry=points, crs="EPSG:4326")
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    return path
+
+
 def write_parquet(table: Table, path: Path) -> Path:
     frame = pandas.DataFrame(
         [r[: len(HEADER)] + [""] * (len(HEADER) - len(r)) for r in table.rows], columns=HEADER
@@ -241,13 +262,14 @@ def test_random_bytes_raise_only_input_errors(tmp_path: Path, data: bytes) -> No
     check_only_input_errors(path)
 
 
-@settings(SETTINGS, max_examples=100)
+# XLSX is the slowest format to write: 100 tables here and 100 clean ones below.
+@settings(SETTINGS, max_examples=EXAMPLES // 2)
 @given(table=st.one_of(clean_tables(), garbled_tables()))
 def test_xlsx_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
     check_only_input_errors(write_xlsx(table, tmp_path / "dealers.xlsx"))
 
 
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=EXAMPLES // 2)
 @given(table=clean_tables())
 def test_clean_xlsx_accounts_for_every_row(tmp_path: Path, table: Table) -> None:
     result = load(write_xlsx(table, tmp_path / "dealers.xlsx"))
@@ -256,26 +278,31 @@ def test_clean_xlsx_accounts_for_every_row(tmp_path: Path, table: Table) -> None
     check_rows(result, table)
 
 
-@settings(SETTINGS, max_examples=100)
+@SETTINGS
 @given(table=st.one_of(clean_tables(), garbled_tables()))
 def test_geojson_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
     check_only_input_errors(write_geojson(table, tmp_path / "dealers.geojson"))
 
 
-@settings(SETTINGS, max_examples=100)
+@SETTINGS
+@given(table=st.one_of(clean_tables(), garbled_tables()))
+def test_geopackage_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
+    path = tmp_path / "dealers.gpkg"
+    path.unlink(missing_ok=True)
+    check_only_input_errors(write_geopackage(table, path))
+
+
+@SETTINGS
 @given(table=st.one_of(clean_tables(), garbled_tables()))
 def test_parquet_raises_only_input_errors(tmp_path: Path, table: Table) -> None:
     check_only_input_errors(write_parquet(table, tmp_path / "dealers.parquet"))
 
 
-@settings(SETTINGS, max_examples=200)
-@given(
-    data=st.binary(max_size=400),
-    suffix=st.sampled_from([".xlsx", ".geojson", ".gpkg", ".parquet", ".txt"]),
-    keep_magic=st.booleans(),
-)
+@pytest.mark.parametrize("suffix", [".xlsx", ".geojson", ".gpkg", ".parquet", ".txt"])
+@SETTINGS
+@given(data=st.binary(max_size=400), keep_magic=st.booleans())
 def test_random_bytes_in_any_format_raise_only_input_errors(
-    tmp_path: Path, data: bytes, suffix: str, keep_magic: bool
+    tmp_path: Path, suffix: str, data: bytes, keep_magic: bool
 ) -> None:
     # A format's own signature in front makes the reader go further before failing.
     magic = {".xlsx": b"PK\x03\x04", ".gpkg": b"SQLite format 3\x00", ".parquet": b"PAR1",
