@@ -140,6 +140,15 @@ def run(
         f"total {r['total_seconds']:.1f} s)",
         soft_wrap=True,
     )
+    queue = r.get("queue", {})
+    if queue.get("sites_missing_target"):
+        out.print(
+            f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
+            f"even at their charger limit ({queue['chargers_short']} chargers short, "
+            f"{queue['sessions_over_capacity']:.1f} sessions/day over capacity); the sizing "
+            "model respects capacity",
+            soft_wrap=True,
+        )
     out.print(f"wrote {target}")
 
 

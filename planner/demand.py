@@ -164,12 +164,20 @@ def load_demand(config: DemandConfig) -> gpd.GeoDataFrame:
     return demand
 
 
-def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
+def demand_weight(
+    demand: pd.DataFrame,
+    config: DemandConfig,
+    *,
+    existing_in_reach: npt.ArrayLike | None = None,
+    existing_discount: float = 0.0,
+) -> pd.Series:
     """The weight the optimiser gives each demand point.
 
     This is the seam between the demand model and the optimisation models: a
     point weighs its fast-charging sessions per day, so coverage reads as the
-    share of sessions within reach of a chosen site.
+    share of sessions within reach of a chosen site. Within reach of an
+    existing high-power station the existing network is taken to serve
+    ``existing_discount`` of them, and the point weighs the rest.
 
     Parameters
     ----------
@@ -178,13 +186,24 @@ def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
         ``sessions_per_day``.
     config
         The scenario's ``demand`` section.
+    existing_in_reach
+        One flag per point: within reach of an existing station (see
+        :mod:`planner.existing`); ``None`` for no existing network.
+    existing_discount
+        Share of a reached point's sessions the existing network serves, in [0, 1].
 
     Returns
     -------
     pandas.Series
-        Float weights, aligned with ``demand``.
+        Float weights (sessions/day), aligned with ``demand``.
     """
-    return demand["sessions_per_day"].astype(float)
+    if not 0.0 <= existing_discount <= 1.0:
+        raise ValueError(f"existing_discount must be in [0, 1], got {existing_discount}")
+    sessions = demand["sessions_per_day"].astype(float)
+    if existing_in_reach is None:
+        return sessions
+    reached = np.asarray(existing_in_reach, dtype=bool)
+    return sessions * np.where(reached, 1.0 - existing_discount, 1.0)
 
 
 def sessions_per_day(

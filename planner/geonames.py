@@ -19,13 +19,14 @@ by two rules:
   place's core radius (below) followed by a number — ``Paris 15 Vaugirard``,
   ``Marseille 08``;
 * **partitioned cities**: for a place Q of at least 100,000 inhabitants
-  without numbered sections, the smaller places of its country and
-  first-level region within its core radius r = √(pop_Q / (π · 10,000 /km²)) — the disc that would hold Q at the
-  density of a dense European core, 5.7 km for Brussels, 10.4 km for
-  Berlin — are Q's sections when their populations add up to between half
-  and twice Q's own: a city listed whole and by district. Near a city with
-  numbered sections the other places are taken for suburbs (Boulogne-
-  Billancourt beside Paris), so its unnumbered quarters (Picpus) stay.
+  without numbered sections, the smaller places of its country and first-level
+  region within its core radius r = √(pop_Q / (π · 10,000 /km²)) — the disc
+  that would hold Q at the density of a dense European core, 5.7 km for
+  Brussels, 10.4 km for Berlin — are Q's sections when their populations add
+  up to between half and twice Q's own: a city listed whole and by district.
+  Near a city with numbered sections the other places are taken for suburbs
+  (Boulogne-Billancourt beside Paris), so its unnumbered quarters (Picpus)
+  stay.
 
 Measured on the ≥ 1,000 extract (million inhabitants, GeoNames sum before →
 after, 240 sections left out; national population on 1 January 2024 from

@@ -20,7 +20,13 @@ of unserved demand::
          Σ_ij λ_i x_ij ≥ α Λ                                               (5)
          n_j ≥ m y_j                            least chargers at a site   (6)
          Σ_j n_j ≥ ⌈α Λ / μ⌉                    chargers for the target    (7)
+         Σ_j f_j y_j + Σ_j c_j n_j ≤ B          optional budget            (8)
+         lo ≤ A y ≤ hi                          side constraints           (9)
          y_j = 1 for fixed sites, y_j = 0 for excluded sites
+
+(9) are the rows of :mod:`planner.optimise.constraints` (brand shares,
+country bounds) over the open-site indicators; the budget (8) counts the
+chargers the model installs, not a fixed number per site.
 
 (4) is implied by (2)–(3) but tightens the LP relaxation (the site cost is
 no longer spread over M_j chargers); it adds one row per pair, so it is used
@@ -41,7 +47,8 @@ with the most newly served demand per euro (its charger limit bounding what it
 takes) until the target is met, or, with a penalty, while a site saves more
 penalty than it costs; chargers are then ⌈load/μ⌉. When it misses the target,
 an LP with every allowed site at its limit proves infeasibility with numbers,
-or its rounded answer becomes the warm start.
+or its rounded answer becomes the warm start. A start that breaks the side
+constraints or the budget is not handed to the solver.
 
 The objective reported is recomputed by :func:`planner.sizing.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
@@ -65,6 +72,13 @@ from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows, structure
 from planner.optimise._result import finish
+from planner.optimise.constraints import (
+    SiteRows,
+    append_site_rows,
+    describe_rows,
+    explain_infeasible,
+    no_site_rows,
+)
 from planner.optimise.solution import Solution, SolverSettings
 from planner.sizing import SizingCheck, evaluate_sizing
 
@@ -304,6 +318,8 @@ def sizing(
     min_chargers: int = 1,
     fixed: BoolArray | None = None,
     excluded: BoolArray | None = None,
+    constraints: SiteRows | None = None,
+    budget: float | None = None,
     settings: SolverSettings = _DEFAULT,
 ) -> SizingSolution:
     """Choose sites and charger counts of least cost that serve the coverage target.
@@ -334,6 +350,11 @@ def sizing(
         when one charger fails).
     fixed, excluded
         Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (brand shares, country bounds;
+        see :mod:`planner.optimise.constraints`).
+    budget
+        Most money for site costs plus charger costs (row 8), or ``None``.
     settings
         Time limit, gap, threads and seed.
 
@@ -349,8 +370,9 @@ def sizing(
         Malformed arguments (every problem at once).
     InfeasibleError
         The coverage target cannot be met even with every allowed site at its
-        charger limit, a site is both fixed and excluded, or a fixed site's
-        charger limit is below ``min_chargers``.
+        charger limit, a site is both fixed and excluded, a fixed site's
+        charger limit is below ``min_chargers``, or the side constraints or
+        the budget cannot hold (the message names them, with numbers).
     """
     started = time.perf_counter()
     problems: list[str] = []
@@ -377,8 +399,16 @@ def sizing(
         problems.append(f"min_chargers must be a whole number of at least 1, got {min_chargers!r}")
     must = _checks.site_mask(fixed, n_sites, "fixed", problems)
     never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        problems.append(f"budget must be non-negative, got {budget!r}")
+    side = no_site_rows(n_sites) if constraints is None else constraints
+    if side.n_sites != n_sites:
+        problems.append(f"side constraints are over {side.n_sites} sites, the model has {n_sites}")
     _checks.raise_problems("sizing", problems)
     _checks.check_fixed_excluded("sizing", must, never)
+    explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
+    if budget is not None:
+        _explain_budget(budget, prices, per_charger, must, min_chargers)
     no_room = np.flatnonzero(must & (limit < min_chargers))
     if no_room.size:
         raise InfeasibleError(
@@ -398,10 +428,15 @@ def sizing(
     if greedy_served < target * (1 - 1e-9):
         best = _max_service(inst, mu, coverage, target, within, settings)
     hint_y, hint_n = _round_up(inst, best, mu, must, min_chargers)
+    start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
+        budget is None or float(prices @ hint_y + per_charger @ hint_n) <= budget + 1e-6
+    )
     milp = _build(
         inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
     )
-    milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
+    milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
+    if start_ok:
+        milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
     floor = _simple_bound(inst, prices, per_charger, mu, target, must, min_chargers)
@@ -411,11 +446,22 @@ def sizing(
         result = replace(result, bound=floor)
     if result.status is MilpStatus.INFEASIBLE:
         _max_service(inst, mu, coverage, target, within, settings)
+        limits = []
+        if len(side):
+            limits.append(describe_rows(side, excluded=never))
+        if budget is not None:
+            limits.append(f"budget ≤ {budget:,.0f} EUR for sites and chargers")
         raise InfeasibleError(
-            f"sizing: no plan meets the coverage target with at least {min_chargers} "
-            "charger(s) at every open site"
+            f"sizing: no plan serves {coverage:.1%} of the {within:.6g} sessions/hour within "
+            f"reach with at least {min_chargers} charger(s) at every open site"
+            + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
         )
     if result.status is MilpStatus.NO_SOLUTION:
+        if not start_ok:
+            raise SolverError(
+                f"sizing: no plan meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise solver.time_limit_s"
+            )
         logger.warning("sizing: no solution within the time limit; returning the LP rounding")
         count, shares = hint_n, best
     else:
@@ -438,9 +484,12 @@ def sizing(
         min_chargers=min_chargers,
         open_sites=np.flatnonzero(must),
     )
-    if check.violations:
-        raise SolverError(f"sizing: the solver's answer fails the check: {check.violations}")
     open_sites = np.flatnonzero((chargers > 0) | must).astype(np.int64)
+    violations = list(check.violations) + side.satisfied(open_sites)
+    if budget is not None and check.site_cost + check.charger_cost > budget * (1 + 1e-9) + 1e-6:
+        violations.append(f"cost {check.site_cost + check.charger_cost:,.0f} above the budget")
+    if violations:
+        raise SolverError(f"sizing: the solver's answer fails the check: {violations}")
     details = {
         "site_cost": check.site_cost,
         "charger_cost": check.charger_cost,
@@ -474,6 +523,7 @@ def sizing(
         solution.bound,
         solution.seconds,
     )
+    solution = replace(solution, allocation=served, chargers=chargers)
     return SizingSolution(solution, chargers, check.load, served)
 
 
@@ -546,6 +596,47 @@ def _build(
         integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
         offset=offset,
     )
+
+
+def _explain_budget(
+    budget: float, prices: FloatArray, per_charger: FloatArray, must: BoolArray, least: int
+) -> None:
+    """Raise with the numbers when the fixed sites alone cost more than the budget."""
+    cost = float(prices[must].sum() + least * per_charger[must].sum())
+    if cost > budget + 1e-9:
+        raise InfeasibleError(
+            f"sizing: the {int(must.sum())} fixed sites with {least} charger(s) each cost "
+            f"{cost:,.0f} EUR, above the budget of {budget:,.0f} EUR"
+        )
+
+
+def _with_side_rows(
+    milp: Milp,
+    side: SiteRows,
+    budget: float | None,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    n_sites: int,
+) -> Milp:
+    """Constraints (8) and (9) appended to the model over [y, n, x]."""
+    width = milp.matrix.shape[1]
+    matrix, lower, upper = append_site_rows(
+        milp.matrix,
+        milp.row_lower,
+        milp.row_upper,
+        side,
+        site_columns=np.arange(n_sites, dtype=np.int64),
+        n_columns=width,
+    )
+    if budget is not None:
+        # Constraint (8): Σ f_j y_j + Σ c_j n_j ≤ B.
+        row = np.zeros(width)
+        row[:n_sites] = prices
+        row[n_sites : 2 * n_sites] = per_charger
+        matrix = sp.csr_matrix(sp.vstack([matrix, sp.csr_matrix(row[None, :])], format="csr"))
+        lower = np.concatenate([lower, [-np.inf]])
+        upper = np.concatenate([upper, [float(budget)]])
+    return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
 
 
 def _expand(inst: _Instance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
