@@ -142,11 +142,15 @@ def run(
     )
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
+        hint = (
+            "its capacity per charger is taken at 4 chargers, generous for smaller sites"
+            if r["model"] == "sizing"
+            else "model.name = 'sizing' plans within capacity"
+        )
         out.print(
             f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
-            f"even at their charger limit ({queue['chargers_short']} chargers short, "
-            f"{queue['sessions_over_capacity']:.1f} sessions/day over capacity); the sizing "
-            "model respects capacity",
+            f"({queue['chargers_short']} chargers short, {queue['sessions_over_capacity']:.1f} "
+            f"sessions/day over capacity; see sites.csv); {hint}",
             soft_wrap=True,
         )
     out.print(f"wrote {target}")

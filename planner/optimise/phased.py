@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 from planner.optimise import evaluate
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
@@ -378,6 +378,13 @@ def _single_year_bounds(
             )
         except InfeasibleError as exc:
             raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
+        except SolverError:
+            # No single-year answer in its share of the time: all reachable demand
+            # still bounds the year, and there is no backward start.
+            logger.info("phased roll-out, year %s: single-year model unsolved in time", names[t])
+            bound += years[t].demand_factor * float(weights[np.diff(reach.indptr) > 0].sum())
+            opened = None
+            continue
         bound += years[t].demand_factor * alone.bound
         if opened is None:
             continue
@@ -393,7 +400,7 @@ def _single_year_bounds(
                     constraints=year_rows[t],
                     settings=settings,
                 ).open_sites
-            except InfeasibleError:
+            except (InfeasibleError, SolverError):
                 # The later year's sites cannot meet this year's rows: no backward start.
                 opened = None
                 continue

@@ -68,10 +68,18 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks
-from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, entry_rows, structure
+from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
+from planner.optimise._sizing_parts import (
+    SizingInstance,
+    counting_bound,
+    greedy_start,
+    max_service,
+    pairs_of,
+    reduce_instance,
+    round_up,
+)
 from planner.optimise.constraints import (
     SiteRows,
     append_site_rows,
@@ -126,183 +134,6 @@ class SizingSolution:
     def chargers_total(self) -> int:
         """Chargers over all sites."""
         return int(self.chargers.sum())
-
-
-@dataclass(frozen=True)
-class _Instance:
-    """The reduced instance the MILP is built on."""
-
-    rows: sp.csr_matrix  # distinct reach sets (0/1 structure), pairs to excluded sites gone
-    row_demand: FloatArray  # summed demand of each distinct row
-    group: IntArray  # for each kept original row, its distinct row
-    kept: BoolArray  # original rows in the model
-    limit: FloatArray  # reduced charger limit M'_j (0 at excluded sites)
-
-
-def _reduce(
-    matrix: sp.csr_matrix,
-    lam: FloatArray,
-    limit: FloatArray,
-    capacity: float,
-    never: BoolArray,
-    least: int,
-) -> _Instance:
-    usable = drop_sites(matrix, never)
-    kept = (np.diff(usable.indptr) > 0) & (lam > 0)
-    merged = aggregate_rows(
-        sp.csr_matrix(usable[np.flatnonzero(kept)]), lam[kept], match_costs=False
-    )
-    rows = structure(merged.reach)
-    demand_in_reach = np.asarray(rows.T @ merged.weights).ravel()
-    useful = np.ceil(demand_in_reach / capacity - 1e-9)
-    # An open site keeps room for its least chargers (constraint 6) even without demand;
-    # a site whose limit is below that can never open.
-    reduced = np.where(never | (limit < least), 0.0, np.minimum(limit, np.maximum(useful, least)))
-    return _Instance(rows, merged.weights, merged.group, kept, reduced)
-
-
-def _pairs(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
-    return entry_rows(rows), rows.indices.astype(np.int64)
-
-
-def _max_service(
-    inst: _Instance,
-    mu: float,
-    coverage: float,
-    target: float,
-    within: float,
-    settings: SolverSettings,
-) -> FloatArray:
-    """Shares of the LP serving the most demand with every allowed site at its limit.
-
-    Raises :class:`InfeasibleError` with the numbers when even that misses the target.
-    """
-    pair_row, pair_site = _pairs(inst.rows)
-    (n_rows, n_sites), n_pairs = inst.rows.shape, pair_row.size
-    weight = inst.row_demand[pair_row]
-    columns = np.arange(n_pairs)
-    lp = Milp(
-        objective=weight.copy(),
-        matrix=sp.vstack(
-            [
-                sp.csr_matrix((np.ones(n_pairs), (pair_row, columns)), (n_rows, n_pairs)),
-                sp.csr_matrix((weight, (pair_site, columns)), (n_sites, n_pairs)),
-            ],
-            format="csr",
-        ),
-        row_lower=np.full(n_rows + n_sites, -np.inf),
-        row_upper=np.concatenate([np.ones(n_rows), mu * inst.limit]),
-        lower=np.zeros(n_pairs),
-        upper=np.ones(n_pairs),
-        integer=np.zeros(n_pairs, dtype=bool),
-        maximise=True,
-    )
-    result = solve_milp(lp, settings, backend="highs") if n_pairs else None
-    if result is not None and result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
-    shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)
-    most = float(np.dot(weight, shares))
-    if most < target * (1 - 1e-9):
-        raise InfeasibleError(
-            f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
-            f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers × {mu:.6g} sessions/hour each) at most "
-            f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
-        )
-    return shares
-
-
-def _greedy(
-    inst: _Instance,
-    prices: FloatArray,
-    per_charger: FloatArray,
-    mu: float,
-    target: float,
-    penalty: float | None,
-    must: BoolArray,
-    least: int,
-) -> FloatArray:
-    """Pair shares of the greedy heuristic of the module docstring."""
-    rows = inst.rows
-    # Column view whose data are the CSR pair numbers + 1, to write shares per site.
-    numbered = np.arange(1, rows.nnz + 1, dtype=np.float64)
-    by_site = sp.csr_matrix((numbered, rows.indices, rows.indptr), shape=rows.shape).tocsc()
-    options = np.diff(rows.indptr)
-    remaining = inst.row_demand.copy()
-    room = mu * inst.limit
-    shares = np.zeros(rows.nnz)
-    closed = inst.limit < least
-    served = 0.0
-
-    def open_site(j: int) -> None:
-        nonlocal served
-        start, stop = by_site.indptr[j], by_site.indptr[j + 1]
-        members = by_site.indices[start:stop]
-        pairs = by_site.data[start:stop].astype(np.int64) - 1
-        # Rows with the fewest other sites first: others can serve the rest.
-        for k, pair in zip(
-            members[np.argsort(options[members], kind="stable")],
-            pairs[np.argsort(options[members], kind="stable")],
-            strict=True,
-        ):
-            take = min(remaining[k], room[j])
-            if take > 0:
-                shares[pair] = take / inst.row_demand[k]
-                remaining[k] -= take
-                room[j] -= take
-                served += take
-        closed[j] = True
-
-    for fixed_site in np.flatnonzero(must):
-        open_site(int(fixed_site))
-    while penalty is not None or served < target * (1 - 1e-12):
-        gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
-        useful = np.minimum(gain, target - served) if penalty is None else gain
-        cost = prices + per_charger * np.maximum(np.ceil(gain / mu - 1e-9), least)
-        score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
-        if penalty is not None:
-            score = np.where(penalty * gain > cost, score, -np.inf)
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]):
-            break
-        open_site(best)
-    return shares
-
-
-def _simple_bound(
-    inst: _Instance,
-    prices: FloatArray,
-    per_charger: FloatArray,
-    mu: float,
-    target: float,
-    must: BoolArray,
-    least: int,
-) -> float:
-    """A lower bound on the cost from counting alone, for solves stopped before the root LP.
-
-    At least ⌈target/μ⌉ chargers (and m per fixed site) at the cheapest charger
-    price, on at least as many sites as the largest charger limit requires.
-    """
-    allowed = inst.limit >= least
-    if not allowed.any():
-        return float(prices[must].sum())
-    chargers = max(math.ceil(target / mu - 1e-9), least * int(must.sum()))
-    sites = max(math.ceil(chargers / float(inst.limit.max())), int(must.sum()))
-    optional = allowed & ~must
-    extra = (sites - int(must.sum())) * (float(prices[optional].min()) if optional.any() else 0.0)
-    return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
-
-
-def _round_up(
-    inst: _Instance, shares: FloatArray, capacity: float, must: BoolArray, least: int
-) -> tuple[FloatArray, FloatArray]:
-    """Open sites and charger counts that carry the given pair shares."""
-    pair_row, pair_site = _pairs(inst.rows)
-    n_sites = inst.rows.shape[1]
-    load = np.bincount(pair_site, weights=inst.row_demand[pair_row] * shares, minlength=n_sites)
-    count = np.ceil(load / capacity - 1e-9)
-    count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
-    return (count > 0).astype(np.float64), count
 
 
 def sizing(
@@ -417,17 +248,17 @@ def sizing(
         )
 
     mu = float(capacity_per_charger)
-    inst = _reduce(matrix, lam, limit, mu, never, min_chargers)
+    inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
     reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
     within = float(inst.row_demand.sum())  # within reach of a non-excluded site
     target = coverage * within
-    pair_row, _ = _pairs(inst.rows)
+    pair_row, _ = pairs_of(inst.rows)
 
-    best = _greedy(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
+    best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
     greedy_served = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
     if greedy_served < target * (1 - 1e-9):
-        best = _max_service(inst, mu, coverage, target, within, settings)
-    hint_y, hint_n = _round_up(inst, best, mu, must, min_chargers)
+        best = max_service(inst, mu, coverage, target, within, settings)
+    hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
         budget is None or float(prices @ hint_y + per_charger @ hint_n) <= budget + 1e-6
     )
@@ -439,13 +270,13 @@ def sizing(
         milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
-    floor = _simple_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
     if unserved_penalty is not None:
         floor += unserved_penalty * (float(lam.sum()) - within)
     if not result.bound >= floor:  # also when the solver has no bound (nan)
         result = replace(result, bound=floor)
     if result.status is MilpStatus.INFEASIBLE:
-        _max_service(inst, mu, coverage, target, within, settings)
+        max_service(inst, mu, coverage, target, within, settings)
         limits = []
         if len(side):
             limits.append(describe_rows(side, excluded=never))
@@ -528,7 +359,7 @@ def sizing(
 
 
 def _build(
-    inst: _Instance,
+    inst: SizingInstance,
     prices: FloatArray,
     per_charger: FloatArray,
     mu: float,
@@ -541,7 +372,7 @@ def _build(
 ) -> Milp:
     """The MILP of the module docstring over variables [y (sites), n (sites), x (pairs)]."""
     n_rows, n_sites = inst.rows.shape
-    pair_row, pair_site = _pairs(inst.rows)
+    pair_row, pair_site = pairs_of(inst.rows)
     n_pairs = pair_row.size
     weight = inst.row_demand[pair_row]
     y, pairs = np.arange(n_sites), np.arange(n_pairs)
@@ -639,7 +470,7 @@ def _with_side_rows(
     return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
 
 
-def _expand(inst: _Instance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
+def _expand(inst: SizingInstance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
     """Shares of the distinct rows handed back to every original row of their group."""
     per_row = sp.csr_matrix((shares, inst.rows.indices, inst.rows.indptr), shape=inst.rows.shape)
     per_row.eliminate_zeros()
