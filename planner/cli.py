@@ -143,7 +143,7 @@ def run(
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
         hint = (
-            "its capacity per charger is taken at 4 chargers, generous for smaller sites"
+            "the linear capacity of the sizing model is meant to prevent this"
             if r["model"] == "sizing"
             else "model.name = 'sizing' plans within capacity"
         )

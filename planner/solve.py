@@ -22,7 +22,7 @@ from planner.optimise.sizing import sizing
 from planner.scenario import Scenario
 from planner.side_constraints import opening_cost, site_constraints
 from planner.site_chargers import site_charger_limits, site_costs
-from planner.sizing import capacity_per_charger, peak_hour_arrivals
+from planner.sizing import capacity_line, peak_hour_arrivals
 
 if TYPE_CHECKING:
     from planner.plan import PlanInputs
@@ -82,16 +82,22 @@ def solve_model(scenario: Scenario, inputs: PlanInputs) -> Solution:
     )
 
 
-def sizing_capacity(scenario: Scenario) -> float:
-    """Sessions per hour one charger takes at the queueing target, for the sizing model.
+def sizing_capacity(scenario: Scenario, limits: np.ndarray) -> tuple[float, float]:
+    """Linear capacity of a site for the sizing model: μ per charger and a (≤ 0) per site.
 
-    Taken at the reference size of 4 chargers (:func:`planner.sizing.capacity_per_charger`):
-    safe for sites of 4 or more chargers, slightly generous below; the
-    Erlang-C check of every chosen site afterwards shows any shortfall.
+    The secant of the Erlang-C capacity through the site's least two counts
+    (:func:`planner.sizing.capacity_line`): exact for sites of
+    ``chargers.min_per_site`` and one more charger, and on the safe side for
+    larger sites, so every site the model sizes meets the queueing target.
     """
     config = scenario.chargers
-    return capacity_per_charger(
-        config.session_minutes, max_wait_probability=config.max_wait_probability
+    finite = limits[np.isfinite(limits)]
+    most = int(min(finite.max(), 10_000)) if finite.size else config.max_per_site
+    return capacity_line(
+        config.session_minutes,
+        max_wait_probability=config.max_wait_probability,
+        least_chargers=config.min_per_site,
+        most_chargers=max(most, config.min_per_site + 1),
     )
 
 
@@ -117,13 +123,16 @@ def solve_sizing(scenario: Scenario, inputs: PlanInputs) -> Solution:
                 field="model.coverage_target",
             )
         )
+    limits = site_charger_limits(inputs.sites, scenario).astype(np.float64)
+    per_charger, per_site = sizing_capacity(scenario, limits)
     answer = sizing(
         inputs.reach,
         arrivals,
         site_cost=site_costs(inputs.sites, scenario),
         charger_cost=config.charger_cost_eur,
-        capacity_per_charger=sizing_capacity(scenario),
-        max_chargers=site_charger_limits(inputs.sites, scenario).astype(np.float64),
+        capacity_per_charger=per_charger,
+        capacity_intercept=per_site,
+        max_chargers=limits,
         coverage=scenario.model.coverage_target,
         unserved_penalty=None if penalty is None else penalty / config.peak_hour_share,
         min_chargers=config.min_per_site,

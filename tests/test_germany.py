@@ -43,7 +43,7 @@ def test_germany_with_the_register_end_to_end(
     shared_path("data", "bnetza_ladesaeulenregister_2019-07-19.csv")
     out = tmp_path / "de"
     args = ["run", str(GERMANY), "--out", str(out), "--time-limit", "20"]
-    code, stdout, stderr = _cli([*args, "--set", "output.map=false"], capsys)
+    code, _, stderr = _cli([*args, "--set", "output.map=false"], capsys)
     assert code == 0, stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     existing = report["existing_chargers"]

@@ -24,6 +24,34 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """Peak-hour demand an open site of n chargers takes: ``intercept + per_charger × n``.
+
+    ``intercept`` ≤ 0 (0 gives the plain μ n of a capacity per charger).
+    """
+
+    per_charger: float
+    intercept: float = 0.0
+
+    def room(self, chargers: FloatArray) -> FloatArray:
+        """Demand a site takes with ``chargers`` chargers (0 with none)."""
+        count = np.asarray(chargers, dtype=np.float64)
+        return np.where(count > 0, np.maximum(self.intercept + self.per_charger * count, 0.0), 0.0)
+
+    def chargers_for(self, load: FloatArray) -> FloatArray:
+        """Least chargers taking ``load`` (0 for no load)."""
+        load = np.asarray(load, dtype=np.float64)
+        need = np.ceil((load - self.intercept) / self.per_charger - 1e-9)
+        return np.where(load > 1e-12, np.maximum(need, 1.0), 0.0)
+
+    def describe(self) -> str:
+        """The capacity in words, for messages."""
+        if self.intercept == 0:
+            return f"{self.per_charger:.6g} sessions/hour per charger"
+        return f"{self.per_charger:.6g} sessions/hour per charger {self.intercept:+.6g} per site"
+
+
+@dataclass(frozen=True)
 class SizingInstance:
     """The reduced instance the MILP is built on."""
 
@@ -38,7 +66,7 @@ def reduce_instance(
     matrix: sp.csr_matrix,
     lam: FloatArray,
     limit: FloatArray,
-    capacity: float,
+    capacity: Capacity,
     never: BoolArray,
     least: int,
 ) -> SizingInstance:
@@ -49,7 +77,7 @@ def reduce_instance(
     )
     rows = structure(merged.reach)
     demand_in_reach = np.asarray(rows.T @ merged.weights).ravel()
-    useful = np.ceil(demand_in_reach / capacity - 1e-9)
+    useful = capacity.chargers_for(demand_in_reach)
     # An open site keeps room for its least chargers (constraint 6) even without demand;
     # a site whose limit is below that can never open.
     reduced = np.where(never | (limit < least), 0.0, np.minimum(limit, np.maximum(useful, least)))
@@ -62,7 +90,7 @@ def pairs_of(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
 
 def max_service(
     inst: SizingInstance,
-    mu: float,
+    mu: Capacity,
     coverage: float,
     target: float,
     within: float,
@@ -86,7 +114,7 @@ def max_service(
             format="csr",
         ),
         row_lower=np.full(n_rows + n_sites, -np.inf),
-        row_upper=np.concatenate([np.ones(n_rows), mu * inst.limit]),
+        row_upper=np.concatenate([np.ones(n_rows), mu.room(inst.limit)]),
         lower=np.zeros(n_pairs),
         upper=np.ones(n_pairs),
         integer=np.zeros(n_pairs, dtype=bool),
@@ -101,7 +129,7 @@ def max_service(
         raise InfeasibleError(
             f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
             f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers × {mu:.6g} sessions/hour each) at most "
+            f"({int(inst.limit.sum())} chargers, {mu.describe()}) at most "
             f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
         )
     return shares
@@ -111,7 +139,7 @@ def greedy_start(
     inst: SizingInstance,
     prices: FloatArray,
     per_charger: FloatArray,
-    mu: float,
+    mu: Capacity,
     target: float,
     penalty: float | None,
     must: BoolArray,
@@ -124,7 +152,7 @@ def greedy_start(
     by_site = sp.csr_matrix((numbered, rows.indices, rows.indptr), shape=rows.shape).tocsc()
     options = np.diff(rows.indptr)
     remaining = inst.row_demand.copy()
-    room = mu * inst.limit
+    room = mu.room(inst.limit)
     shares = np.zeros(rows.nnz)
     closed = inst.limit < least
     served = 0.0
@@ -153,7 +181,7 @@ def greedy_start(
     while penalty is not None or served < target * (1 - 1e-12):
         gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
         useful = np.minimum(gain, target - served) if penalty is None else gain
-        cost = prices + per_charger * np.maximum(np.ceil(gain / mu - 1e-9), least)
+        cost = prices + per_charger * np.maximum(mu.chargers_for(gain), least)
         score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
         if penalty is not None:
             score = np.where(penalty * gain > cost, score, -np.inf)
@@ -168,7 +196,7 @@ def counting_bound(
     inst: SizingInstance,
     prices: FloatArray,
     per_charger: FloatArray,
-    mu: float,
+    mu: Capacity,
     target: float,
     must: BoolArray,
     least: int,
@@ -181,7 +209,8 @@ def counting_bound(
     allowed = inst.limit >= least
     if not allowed.any():
         return float(prices[must].sum())
-    chargers = max(math.ceil(target / mu - 1e-9), least * int(must.sum()))
+    # Σ_j (a + μ n_j) ≥ target with a ≤ 0 needs Σ n_j ≥ target / μ.
+    chargers = max(math.ceil(target / mu.per_charger - 1e-9), least * int(must.sum()))
     sites = max(math.ceil(chargers / float(inst.limit.max())), int(must.sum()))
     optional = allowed & ~must
     extra = (sites - int(must.sum())) * (float(prices[optional].min()) if optional.any() else 0.0)
@@ -189,12 +218,12 @@ def counting_bound(
 
 
 def round_up(
-    inst: SizingInstance, shares: FloatArray, capacity: float, must: BoolArray, least: int
+    inst: SizingInstance, shares: FloatArray, capacity: Capacity, must: BoolArray, least: int
 ) -> tuple[FloatArray, FloatArray]:
     """Open sites and charger counts that carry the given pair shares."""
     pair_row, pair_site = pairs_of(inst.rows)
     n_sites = inst.rows.shape[1]
     load = np.bincount(pair_site, weights=inst.row_demand[pair_row] * shares, minlength=n_sites)
-    count = np.ceil(load / capacity - 1e-9)
+    count = capacity.chargers_for(load)
     count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
     return (count > 0).astype(np.float64), count

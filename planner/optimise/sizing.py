@@ -7,14 +7,17 @@ same one), sites :math:`j`, reach set :math:`N_i` (the stored pairs of row
 open site, :math:`n_j \in ℕ` chargers, :math:`x_{ij} \in [0, 1]` the share of
 row :math:`i` served by site :math:`j` (demand may split), μ the sessions per
 hour one charger takes at the queueing target
-(:func:`planner.sizing.capacity_per_charger`), :math:`M_j` the charger limit
+(:func:`planner.sizing.capacity_per_charger`) and a ≤ 0 an optional
+intercept, so that a site of n chargers takes a + μ n (the secant of the
+Erlang-C capacity through the least two counts, :func:`planner.sizing.capacity_line`,
+is exact there and safe for every other count), :math:`M_j` the charger limit
 (grid connection or ``max_chargers``), α the coverage target, Λ the demand
 within reach of a site that is not excluded, P the optional penalty per unit
 of unserved demand::
 
     min  Σ_j f_j y_j + Σ_j c_j n_j + P Σ_i λ_i (1 - Σ_j x_ij)
     s.t. Σ_{j ∈ N_i} x_ij ≤ 1                  for every demand row i     (1)
-         Σ_i λ_i x_ij ≤ μ n_j                   for every site j           (2)
+         Σ_i λ_i x_ij ≤ μ n_j + a y_j           for every site j           (2)
          n_j ≤ M_j y_j                          for every site j           (3)
          x_ij ≤ y_j                             for every pair in reach    (4)
          Σ_ij λ_i x_ij ≥ α Λ                                               (5)
@@ -72,6 +75,7 @@ from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
 from planner.optimise._sizing_parts import (
+    Capacity,
     SizingInstance,
     counting_bound,
     greedy_start,
@@ -147,6 +151,7 @@ def sizing(
     coverage: float,
     unserved_penalty: float | None = None,
     min_chargers: int = 1,
+    capacity_intercept: float = 0.0,
     fixed: BoolArray | None = None,
     excluded: BoolArray | None = None,
     constraints: SiteRows | None = None,
@@ -176,6 +181,9 @@ def sizing(
         be served, in [0, 1]; 0 leaves only the penalty.
     unserved_penalty
         Cost per unit of unserved demand (euros per session/hour), or ``None``.
+    capacity_intercept
+        a ≤ 0: an open site of n chargers takes a + μ n (the secant of the
+        Erlang-C capacity, :func:`planner.sizing.capacity_line`); 0 for μ n.
     min_chargers
         m: least chargers at an open site (at least 1; 2 keeps a site working
         when one charger fails).
@@ -220,6 +228,8 @@ def sizing(
         problems.append("max_chargers must be whole numbers (or inf)")
     if not (math.isfinite(capacity_per_charger) and capacity_per_charger > 0):
         problems.append(f"capacity_per_charger must be positive, got {capacity_per_charger!r}")
+    if not (math.isfinite(capacity_intercept) and capacity_intercept <= 0):
+        problems.append(f"capacity_intercept must be at most 0, got {capacity_intercept!r}")
     if not (isinstance(coverage, int | float) and 0.0 <= coverage <= 1.0):
         problems.append(f"coverage must be in [0, 1], got {coverage!r}")
     if unserved_penalty is not None and not (
@@ -247,7 +257,7 @@ def sizing(
             f"{min_chargers} (first: site {int(no_room[0])}, limit {limit[no_room[0]]:g})"
         )
 
-    mu = float(capacity_per_charger)
+    mu = Capacity(float(capacity_per_charger), float(capacity_intercept))
     inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
     reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
     within = float(inst.row_demand.sum())  # within reach of a non-excluded site
@@ -308,7 +318,8 @@ def sizing(
         served=served,
         site_cost=prices,
         charger_cost=per_charger,
-        capacity_per_charger=mu,
+        capacity_per_charger=mu.per_charger,
+        capacity_intercept=mu.intercept,
         max_chargers=limit,
         coverage=coverage,
         unserved_penalty=unserved_penalty,
@@ -362,7 +373,7 @@ def _build(
     inst: SizingInstance,
     prices: FloatArray,
     per_charger: FloatArray,
-    mu: float,
+    mu: Capacity,
     target: float,
     penalty: float | None,
     must: BoolArray,
@@ -390,8 +401,9 @@ def _build(
 
     # Constraint (1): Σ_j x_kj ≤ 1 for every distinct reach set k.
     add([(pair_row, x, np.ones(n_pairs))], n_rows, -np.inf, 1.0)
-    # Constraint (2): Σ_k λ_k x_kj - μ n_j ≤ 0.
-    add([(pair_site, x, weight), (y, n, -mu * ones)], n_sites, -np.inf, 0.0)
+    # Constraint (2): Σ_k λ_k x_kj - μ n_j - a y_j ≤ 0.
+    add([(pair_site, x, weight), (y, n, -mu.per_charger * ones), (y, y, -mu.intercept * ones)],
+        n_sites, -np.inf, 0.0)  # fmt: skip
     # Constraint (3): n_j - M_j y_j ≤ 0.
     add([(y, n, ones), (y, y, -inst.limit)], n_sites, -np.inf, 0.0)
     # Constraint (4): x_kj - y_j ≤ 0 for every pair, while the LP stays small.
@@ -407,7 +419,7 @@ def _build(
     # most μ; it carries the rounding of the charger counts into the LP bound,
     # which otherwise prices fractional chargers and leaves a gap of about one.
     if target > 0:
-        needed = float(math.ceil(target / mu - 1e-9))
+        needed = float(math.ceil(target / mu.per_charger - 1e-9))
         add([(np.zeros(n_sites, dtype=np.int64), n, ones)], 1, needed, np.inf)
 
     objective = np.concatenate([prices, per_charger, np.zeros(n_pairs)])
