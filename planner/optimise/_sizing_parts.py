@@ -203,17 +203,30 @@ def counting_bound(
 ) -> float:
     """A lower bound on the cost from counting alone, for solves stopped before the root LP.
 
-    At least ⌈target/μ⌉ chargers (and m per fixed site) at the cheapest charger
-    price, on at least as many sites as the largest charger limit requires.
+    Any plan opens at least k sites: the fixed ones and then, largest room
+    first, as many as it takes for their rooms (a + μ M'_j) to hold the
+    target. Its K ≥ k open sites hold the target only if Σ_j (a + μ n_j) ≥
+    target, so Σ n_j ≥ (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at
+    least m per open site. The bound: the fixed sites, the k − fixed cheapest
+    other sites, and that many chargers at the cheapest charger price.
     """
     allowed = inst.limit >= least
     if not allowed.any():
         return float(prices[must].sum())
-    # Σ_j (a + μ n_j) ≥ target with a ≤ 0 needs Σ n_j ≥ target / μ.
-    chargers = max(math.ceil(target / mu.per_charger - 1e-9), least * int(must.sum()))
-    sites = max(math.ceil(chargers / float(inst.limit.max())), int(must.sum()))
-    optional = allowed & ~must
-    extra = (sites - int(must.sum())) * (float(prices[optional].min()) if optional.any() else 0.0)
+    room = mu.room(inst.limit)
+    held = float(room[must].sum())
+    sites = int(must.sum())
+    for extra_room in np.sort(room[allowed & ~must])[::-1]:
+        if held >= target * (1 - 1e-12):
+            break
+        held += float(extra_room)
+        sites += 1
+    chargers = max(
+        math.ceil((target - mu.intercept * sites) / mu.per_charger - 1e-9) if target > 0 else 0,
+        least * sites,
+    )
+    optional = np.sort(prices[allowed & ~must])
+    extra = float(optional[: max(sites - int(must.sum()), 0)].sum())
     return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
 
 
