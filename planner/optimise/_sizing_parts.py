@@ -33,12 +33,12 @@ class Capacity:
     per_charger: float
     intercept: float = 0.0
 
-    def room(self, chargers: FloatArray) -> FloatArray:
+    def room(self, chargers: npt.ArrayLike) -> FloatArray:
         """Demand a site takes with ``chargers`` chargers (0 with none)."""
         count = np.asarray(chargers, dtype=np.float64)
         return np.where(count > 0, np.maximum(self.intercept + self.per_charger * count, 0.0), 0.0)
 
-    def chargers_for(self, load: FloatArray) -> FloatArray:
+    def chargers_for(self, load: npt.ArrayLike) -> FloatArray:
         """Least chargers taking ``load`` (0 for no load)."""
         load = np.asarray(load, dtype=np.float64)
         need = np.ceil((load - self.intercept) / self.per_charger - 1e-9)
