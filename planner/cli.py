@@ -189,6 +189,19 @@ def run(
         f"total {_figure(r.get('total_seconds'), '.1f')} s)",
         soft_wrap=True,
     )
+    queue = r.get("queue", {})
+    if queue.get("sites_missing_target"):
+        hint = (
+            "the linear capacity of the sizing model is meant to prevent this"
+            if r["model"] == "sizing"
+            else "model.name = 'sizing' plans within capacity"
+        )
+        err.print(
+            f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
+            f"({queue['chargers_short']} chargers short, {queue['sessions_over_capacity']:.1f} "
+            f"sessions/day over capacity; see sites.csv); {hint}",
+            soft_wrap=True,
+        )
     out.print(f"wrote {one_line(target)}", soft_wrap=True)
 
 

@@ -45,6 +45,7 @@ import pandas as pd
 import shapely
 
 from planner.countries import country_of
+from planner.demand_factors import country_value
 from planner.errors import InputError, Problem
 from planner.geonames import populated_places
 from planner.scenario import DemandConfig, SessionsConfig
@@ -107,7 +108,10 @@ def load_demand(config: DemandConfig) -> gpd.GeoDataFrame:
     countries = [c.upper() for c in config.countries]
     if config.source == "geonames":
         places = populated_places(
-            countries, min_population=config.min_population, source="scenario demand.countries"
+            countries,
+            min_population=config.min_population,
+            source="scenario demand.countries",
+            drop_sections=True,
         )
         points = pd.DataFrame(
             {
@@ -119,7 +123,13 @@ def load_demand(config: DemandConfig) -> gpd.GeoDataFrame:
                 "lat": places["lat"],
             }
         )
-        counts = {"read": len(points), "outside_countries": 0, "zero_population": 0}
+        sections = int(places.attrs.get("sections_dropped", 0))
+        counts = {
+            "read": len(points) + sections,
+            "city_sections_dropped": sections,
+            "outside_countries": 0,
+            "zero_population": 0,
+        }
         source = "GeoNames"
     else:
         path = Path(config.source)
@@ -154,12 +164,20 @@ def load_demand(config: DemandConfig) -> gpd.GeoDataFrame:
     return demand
 
 
-def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
+def demand_weight(
+    demand: pd.DataFrame,
+    config: DemandConfig,
+    *,
+    existing_in_reach: npt.ArrayLike | None = None,
+    existing_discount: float = 0.0,
+) -> pd.Series:
     """The weight the optimiser gives each demand point.
 
     This is the seam between the demand model and the optimisation models: a
     point weighs its fast-charging sessions per day, so coverage reads as the
-    share of sessions within reach of a chosen site.
+    share of sessions within reach of a chosen site. Within reach of an
+    existing high-power station the existing network is taken to serve
+    ``existing_discount`` of them, and the point weighs the rest.
 
     Parameters
     ----------
@@ -168,13 +186,24 @@ def demand_weight(demand: pd.DataFrame, config: DemandConfig) -> pd.Series:
         ``sessions_per_day``.
     config
         The scenario's ``demand`` section.
+    existing_in_reach
+        One flag per point: within reach of an existing station (see
+        :mod:`planner.existing`); ``None`` for no existing network.
+    existing_discount
+        Share of a reached point's sessions the existing network serves, in [0, 1].
 
     Returns
     -------
     pandas.Series
-        Float weights, aligned with ``demand``.
+        Float weights (sessions/day), aligned with ``demand``.
     """
-    return demand["sessions_per_day"].astype(float)
+    if not 0.0 <= existing_discount <= 1.0:
+        raise ValueError(f"existing_discount must be in [0, 1], got {existing_discount}")
+    sessions = demand["sessions_per_day"].astype(float)
+    if existing_in_reach is None:
+        return sessions
+    reached = np.asarray(existing_in_reach, dtype=bool)
+    return sessions * np.where(reached, 1.0 - existing_discount, 1.0)
 
 
 def sessions_per_day(
@@ -187,8 +216,10 @@ def sessions_per_day(
     population
         Inhabitants per point.
     country
-        ISO alpha-2 code per point; ``sessions.by_country`` overrides the
-        default factors for the countries it names.
+        ISO alpha-2 code per point; each factor comes from
+        ``sessions.by_country``, else from the shipped per-country values
+        (:mod:`planner.demand_factors`, when ``sessions.country_defaults``),
+        else from the single value of ``sessions``.
     sessions
         The scenario's ``demand.sessions`` section.
 
@@ -201,25 +232,39 @@ def sessions_per_day(
     people = np.asarray(population, dtype=float)
     codes = np.asarray(country, dtype=object)
     factor = np.full(people.shape, _sessions_factor(sessions, None))
-    overrides = {code.upper(): code for code in sessions.by_country}
-    for upper, key in overrides.items():
-        factor[codes == upper] = _sessions_factor(sessions, key)
+    for code in sorted({str(c).upper() for c in codes}):
+        factor[codes == code] = _sessions_factor(sessions, code)
     return people * factor
 
 
-def _sessions_factor(sessions: SessionsConfig, country: str | None) -> float:
-    local = sessions.by_country.get(country) if country is not None else None
-
-    def pick(name: str) -> float:
+def session_factors(sessions: SessionsConfig, country: str) -> dict[str, float]:
+    """The four factors used for ``country``, by name (see :func:`sessions_per_day`)."""
+    by_code = {code.upper(): value for code, value in sessions.by_country.items()}
+    local = by_code.get(country.upper())
+    values = {}
+    for name in SESSION_FACTORS:
         value = getattr(local, name, None) if local is not None else None
-        return float(getattr(sessions, name) if value is None else value)
+        if value is None and sessions.country_defaults:
+            value = country_value(country, name)
+        values[name] = float(getattr(sessions, name) if value is None else value)
+    return values
 
-    return (
-        pick("cars_per_inhabitant")
-        * pick("bev_share_of_fleet")
-        * pick("brand_share_of_bev")
-        * pick("fast_sessions_per_bev_per_day")
-    )
+
+#: The factors multiplied into sessions per day, in order.
+SESSION_FACTORS = (
+    "cars_per_inhabitant",
+    "bev_share_of_fleet",
+    "brand_share_of_bev",
+    "fast_sessions_per_bev_per_day",
+)
+
+
+def _sessions_factor(sessions: SessionsConfig, country: str | None) -> float:
+    if country is None:
+        values = [float(getattr(sessions, name)) for name in SESSION_FACTORS]
+    else:
+        values = list(session_factors(sessions, country).values())
+    return float(np.prod(values))
 
 
 def _demand_frame(points: pd.DataFrame, config: DemandConfig) -> gpd.GeoDataFrame:

@@ -2,8 +2,14 @@
 
 The stages, each a plain value handed to the next::
 
-    dealers ──> sites ─┐
-    demand points ─────┴─> reach (sparse) ─> model ─> sized sites ─> Plan
+    dealers ──> sites ─────────────┐
+    demand points ─┬───────────────┴─> reach (sparse) ─> model ─> sized sites ─> Plan
+    existing chargers ─> discount ─┘
+
+Demand within reach of an existing high-power station is discounted (see
+``existing_chargers.demand_discount``) before any model sees it; the
+model comes from :mod:`planner.solve`, the chargers per chosen site from
+:mod:`planner.site_chargers`.
 
 :func:`run_scenario` does the work and returns a frozen :class:`Plan`;
 :func:`write_plan` writes it, all or nothing, into an output folder.
@@ -22,24 +28,37 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from planner.demand import load_demand
-from planner.errors import InputError, Problem
-from planner.optimise import Solution, SolverSettings, max_coverage, p_median, set_cover
-from planner.optimise.phased import PhasedSolution, YearLimit, phased_coverage
+from planner.demand import demand_weight, load_demand
+from planner.existing import ExistingLayer, load_existing
+from planner.optimise import Solution
+from planner.optimise.phased import PhasedSolution
 from planner.output import publish_folder
-from planner.report import build_report
+from planner.report import build_report, phase_table
 from planner.scenario import Scenario, scenario_to_toml
-from planner.side_constraints import opening_cost, site_constraints
+from planner.side_constraints import opening_cost
+from planner.site_chargers import phase_chargers, site_charger_limits, size_sites
 from planner.sites import SiteLoad, load_sites
-from planner.sizing import chargers_needed, chargers_within_grid, peak_hour_arrivals
+from planner.solve import solve_model, solve_phases, solver_settings
 from planner.travel import reach_matrix
 
 if TYPE_CHECKING:
     from planner._map_assets import MapAssets
+
+__all__ = [
+    "Plan",
+    "PlanInputs",
+    "assemble_plan",
+    "load_inputs",
+    "run_scenario",
+    "site_table",
+    "solve_model",
+    "solve_phases",
+    "solver_settings",
+    "write_plan",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,23 +78,28 @@ class Plan:
         Every candidate site (EPSG:4326) with columns ``site_id``, ``name``,
         ``brands`` (``"Nissan;Renault"``: sorted, ``;``-joined), ``country``,
         ``lon``, ``lat``, ``n_dealers``, ``dealer_ids``, ``chosen`` (bool),
-        ``chargers`` (int, 0 when not chosen), ``demand_served`` (weight of the
-        demand assigned to it), ``population_in_reach``, ``marginal_population``
-        and ``marginal_demand`` (population and sessions/day only this chosen
-        site covers; 0 when not chosen).
+        ``chargers`` (int, 0 when not chosen), ``chargers_required`` (least
+        count meeting the queueing target, no cap), ``wait_probability``,
+        ``queue_target_met``, ``sessions_over_capacity``, ``demand_served``
+        (sessions/day assigned to it), ``population_in_reach``,
+        ``marginal_population`` and ``marginal_demand`` (population and
+        sessions/day only this chosen site covers; 0 when not chosen),
+        ``opening_year`` (nullable integer; phased plans).
     demand
         Every demand point (EPSG:4326) with ``demand_id``, ``name``, ``country``,
-        ``population``, ``weight``, ``covered`` (bool), ``site_id`` (serving
-        site or ``""``), ``lon``, ``lat``.
+        ``population``, ``sessions_per_day``, ``weight`` (sessions/day left
+        after the existing-charger discount), ``existing_in_reach`` (bool),
+        ``covered`` (bool: within reach of a chosen site), ``served_share``
+        (share of its weight served: 1/0, or split by the sizing model),
+        ``site_id`` (main serving site or ``""``), ``lon``, ``lat``.
     solution
         The optimiser's answer.
     report
         The content of ``report.json``.
     existing_chargers
-        Existing high-power chargers, one row per station (``lon``, ``lat``
-        and, as :func:`planner.chargers.load_chargers` gives them,
-        ``charger_id`` or ``id``, ``operator``, ``name``, ``power_kw``,
-        ``points``), drawn on the map when present; ``None`` when there are none.
+        The existing stations kept (at least ``existing_chargers.min_power_kw``),
+        columns ``id``, ``operator``, ``power_kw``, ``points``, ``lon``,
+        ``lat``; ``None`` when the scenario names no file.
     """
 
     scenario: Scenario
@@ -107,94 +131,17 @@ class _Clock:
         return time.perf_counter() - self._start
 
 
-def solver_settings(scenario: Scenario) -> SolverSettings:
-    """The scenario's solver section as the optimiser's settings."""
-    return SolverSettings(
-        time_limit_s=scenario.solver.time_limit_s,
-        relative_gap=scenario.solver.relative_gap,
-        threads=scenario.solver.threads,
-        seed=scenario.solver.seed,
-    )
-
-
-def solve_model(scenario: Scenario, inputs: PlanInputs) -> Solution:
-    """Solve the scenario's (single-year) model on the shared inputs."""
-    config = scenario.model
-    settings = solver_settings(scenario)
-    reach = inputs.reach
-    weights = inputs.demand["weight"].to_numpy(dtype=np.float64)
-    fixed = inputs.sites["fixed"].to_numpy(dtype=bool)
-    excluded = inputs.sites["excluded"].to_numpy(dtype=bool)
-    if config.name == "max_coverage":
-        return max_coverage(
-            reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings
-        )
-    if config.name == "set_cover":
-        return set_cover(
-            reach,
-            weights=weights,
-            coverage=config.coverage_target,
-            fixed=fixed,
-            excluded=excluded,
-            settings=settings,
-        )
-    return p_median(reach, weights, config.p, fixed=fixed, excluded=excluded, settings=settings)
-
-
-def solve_phases(scenario: Scenario, inputs: PlanInputs) -> PhasedSolution:
-    """Solve the phased roll-out: one nested plan over the scenario's years."""
-    if scenario.model.name != "max_coverage":
-        raise InputError(
-            Problem(
-                "scenario",
-                f"a phased roll-out is solved with max_coverage, not {scenario.model.name}",
-                field="constraints.phases",
-            )
-        )
-    years = [
-        YearLimit(p=phase.p, budget=phase.budget_eur, demand_factor=phase.demand_factor)
-        for phase in scenario.constraints.phases
-    ]
-    return phased_coverage(
-        inputs.reach,
-        inputs.demand["weight"].to_numpy(dtype=np.float64),
-        years,
-        site_costs=opening_cost(inputs.sites, scenario),
-        fixed=inputs.sites["fixed"].to_numpy(dtype=bool),
-        excluded=inputs.sites["excluded"].to_numpy(dtype=bool),
-        constraints=site_constraints(inputs.sites, scenario),
-        settings=solver_settings(scenario),
-    )
-
-
-def phase_table(
-    scenario: Scenario, inputs: PlanInputs, phased: PhasedSolution
-) -> list[dict[str, Any]]:
-    """Per year: sites open, sites opened that year, covered demand and coverage."""
-    total = float(inputs.demand["weight"].sum())
-    rows = []
-    for t, phase in enumerate(scenario.constraints.phases):
-        covered = float(phased.covered[t])
-        rows.append(
-            {
-                "year": phase.year,
-                "sites_open": len(phased.open_in_year(t)),
-                "sites_opened": int(np.sum(phased.opened == t)),
-                "demand_factor": phase.demand_factor,
-                "demand_covered": round(covered * phase.demand_factor, 6),
-                "coverage_pct": round(100.0 * covered / total, 4) if total > 0 else 0.0,
-            }
-        )
-    return rows
-
-
 def coverage_tables(
     sites: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
     reach: sp.csr_matrix,
     solution: Solution,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Add the chosen/covered flags and per-site figures to copies of the tables."""
+    """Add the chosen/covered flags and per-site figures to copies of the tables.
+
+    A demand point's weight goes to the site the solution assigns it to; with
+    a split allocation (sizing) each site gets its shares.
+    """
     n_sites = len(sites)
     chosen = np.zeros(n_sites, dtype=bool)
     chosen[solution.open_sites] = True
@@ -207,13 +154,20 @@ def coverage_tables(
     only_one = (covering == 1).astype(np.float64)
 
     assignment = solution.assignment
-    served = np.zeros(n_sites)
     assigned = assignment >= 0
-    np.add.at(served, assignment[assigned], weights[assigned])
+    if solution.allocation is not None:
+        shares = sp.csr_matrix(solution.allocation)
+        served = np.asarray(shares.T @ weights).ravel()
+        served_share = np.minimum(1.0, np.asarray(shares.sum(axis=1)).ravel())
+    else:
+        served = np.zeros(n_sites)
+        np.add.at(served, assignment[assigned], weights[assigned])
+        served_share = assigned.astype(np.float64)
     site_ids = sites["site_id"].to_numpy(dtype=object)
 
     demand = demand.copy()
     demand["covered"] = covered
+    demand["served_share"] = served_share
     demand["site_id"] = np.where(assigned, site_ids[np.maximum(assignment, 0)], "")
 
     sites = sites.copy()
@@ -230,44 +184,6 @@ def coverage_tables(
     return sites, demand
 
 
-def site_charger_limits(sites: gpd.GeoDataFrame, scenario: Scenario) -> npt.NDArray[np.int64]:
-    """Most chargers per site: the file's ``max_chargers`` (else the scenario's), within grid."""
-    config = scenario.chargers
-    per_site = sites["max_chargers"].to_numpy(dtype=np.float64)
-    per_site = np.where(np.isnan(per_site), config.max_per_site, np.floor(per_site))
-    return chargers_within_grid(
-        sites["grid_kw"].to_numpy(dtype=np.float64),
-        charger_power_kw=config.power_kw,
-        max_chargers=per_site.astype(np.int64),
-    )
-
-
-def size_sites(sites: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
-    """Chargers per chosen site from the sessions it serves (Erlang C at the peak hour)."""
-    config = scenario.chargers
-    chosen = sites["chosen"].to_numpy(dtype=bool)
-    arrivals = peak_hour_arrivals(
-        sites["demand_served"].to_numpy(dtype=np.float64), peak_hour_share=config.peak_hour_share
-    )
-    sizing = chargers_needed(
-        arrivals,
-        config.session_minutes,
-        max_wait_probability=config.max_wait_probability,
-        max_chargers=site_charger_limits(sites, scenario),
-        min_chargers=config.min_per_site,
-    )
-    limits = site_charger_limits(sites, scenario)
-    sites = sites.copy()
-    sites["max_chargers_allowed"] = limits
-    costs = sites["site_cost_eur"].to_numpy(dtype=np.float64)
-    sites["site_cost_eur"] = np.where(np.isnan(costs), config.site_cost_eur, costs)
-    sites["peak_arrivals_per_hour"] = np.where(chosen, arrivals, 0.0)
-    sites["chargers"] = np.where(chosen, sizing.chargers, 0)
-    sites["wait_probability"] = np.where(chosen, sizing.wait_probability, np.nan)
-    sites["queue_target_met"] = np.where(chosen, sizing.target_met, False)
-    return sites
-
-
 @dataclass(frozen=True)
 class PlanInputs:
     """What every solve of a scenario shares: sites, demand points and reach.
@@ -282,12 +198,16 @@ class PlanInputs:
         Travel cost of every (demand, site) pair within reach, CSR.
     counts
         Rows read, dropped and merged per input, for ``report.json``.
+    existing
+        The existing high-power stations and the demand they reach, or
+        ``None`` when the scenario names no charger file.
     """
 
     sites: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     reach: sp.csr_matrix
     counts: dict[str, Any]
+    existing: ExistingLayer | None = None
 
 
 def load_inputs(scenario: Scenario, *, clock: _Clock | None = None) -> PlanInputs:
@@ -302,6 +222,18 @@ def load_inputs(scenario: Scenario, *, clock: _Clock | None = None) -> PlanInput
         demand = load_demand(scenario.demand)
         demand_counts = dict(demand.attrs.get("counts", {}))
         demand = demand.reset_index(drop=True)
+    existing = None
+    demand["existing_in_reach"] = False
+    if scenario.existing_chargers.files:
+        with clock.stage("reading existing chargers"):
+            existing = load_existing(scenario, demand)
+        demand["existing_in_reach"] = existing.in_reach
+        demand["weight"] = demand_weight(
+            demand,
+            scenario.demand,
+            existing_in_reach=existing.in_reach,
+            existing_discount=scenario.existing_chargers.demand_discount,
+        )
     with clock.stage("computing reach"):
         reach = reach_matrix(
             demand["lon"],
@@ -317,7 +249,9 @@ def load_inputs(scenario: Scenario, *, clock: _Clock | None = None) -> PlanInput
         "reach_pairs": int(reach.nnz),
         "warnings": [str(w) for w in site_load.warnings],
     }
-    return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts)
+    if existing is not None:
+        counts["existing_chargers"] = existing.counts
+    return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts, existing=existing)
 
 
 def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -> Plan:
@@ -372,16 +306,54 @@ def assemble_plan(
 ) -> Plan:
     """Turn a solution into a :class:`Plan`: coverage flags, sized sites, report."""
     sites, demand = coverage_tables(inputs.sites, inputs.demand, inputs.reach, solution)
-    sites = size_sites(sites, scenario)
+    yearly: np.ndarray | None = None
+    if phased is not None:
+        factors = [phase.demand_factor for phase in scenario.constraints.phases]
+        yearly = phase_chargers(
+            inputs.reach,
+            inputs.demand["weight"].to_numpy(dtype=np.float64),
+            phased.opened,
+            factors,
+            site_charger_limits(inputs.sites, scenario),
+            scenario,
+        )
+        # The plan's last year: demand at its factor, chargers as installed by then.
+        sites["demand_served"] = sites["demand_served"] * factors[-1]
+        demand["weight"] = demand["weight"] * factors[-1]
+        sites = size_sites(sites, scenario, installed=yearly[-1])
+    else:
+        sites = size_sites(sites, scenario, installed=solution.chargers)
     years = [phase.year for phase in scenario.constraints.phases]
-    sites["opening_year"] = (
-        [years[t] if t >= 0 else None for t in phased.opened] if phased is not None else None
+    sites["opening_year"] = pd.array(
+        [years[t] if t >= 0 else None for t in phased.opened]
+        if phased is not None
+        else [None] * len(sites),
+        dtype="Int64",
     )
     seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
-    report = build_report(scenario, sites, demand, solution, inputs=inputs.counts, seconds=seconds)
-    if phased is not None:
-        report["phases"] = phase_table(scenario, inputs, phased)
-    return Plan(scenario=scenario, sites=sites, demand=demand, solution=solution, report=report)
+    report = build_report(
+        scenario,
+        sites,
+        demand,
+        solution,
+        inputs=inputs.counts,
+        seconds=seconds,
+        opening_cost=opening_cost(sites, scenario),
+        existing=inputs.existing,
+    )
+    if phased is not None and yearly is not None:
+        report["phases"] = phase_table(
+            scenario, sites, demand, phased, yearly, opening_cost(sites, scenario)
+        )
+    table = inputs.existing.table if inputs.existing is not None else None
+    return Plan(
+        scenario=scenario,
+        sites=sites,
+        demand=demand,
+        solution=solution,
+        report=report,
+        existing_chargers=table,
+    )
 
 
 SITE_COLUMNS = [
@@ -397,11 +369,13 @@ SITE_COLUMNS = [
     "excluded",
     "chosen",
     "chargers",
+    "chargers_required",
     "max_chargers_allowed",
     "demand_served",
     "peak_arrivals_per_hour",
     "wait_probability",
     "queue_target_met",
+    "sessions_over_capacity",
     "site_cost_eur",
     "opening_year",
     "population_in_reach",
@@ -420,6 +394,7 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
         "demand_served",
         "peak_arrivals_per_hour",
         "wait_probability",
+        "sessions_over_capacity",
         "population_in_reach",
         "marginal_population",
         "marginal_demand",

@@ -20,12 +20,21 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from planner._scenario_io import apply_override, emit_fields, resolve_paths
 from planner.errors import InputError, Problem
 
 #: The folder holding ``planner/``, ``geodata/`` and ``scenarios/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-ModelName = Literal["max_coverage", "set_cover", "p_median"]
+ModelName = Literal["max_coverage", "set_cover", "p_median", "sizing"]
+
+#: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
+#: for max_coverage, no budget replaces it).
+DEFAULT_P = 60
+
+#: The brands a scenario can name; dealer files' brands are harmonised to these
+#: (Dacia and Alpine count as Renault, Infiniti as Nissan).
+SCENARIO_BRANDS = ("Nissan", "Renault")
 
 
 class _Section(BaseModel):
@@ -145,41 +154,101 @@ class SessionsConfig(_Section):
     """Demand in fast-charging sessions per day at a demand point.
 
     sessions/day = population × cars_per_inhabitant × bev_share_of_fleet
-    × brand_share_of_bev × fast_sessions_per_bev_per_day, each factor per
-    country where ``by_country`` sets it.
+    × brand_share_of_bev × fast_sessions_per_bev_per_day. Each factor is taken
+    from by_country when set there, else from the shipped per-country value
+    (planner/demand_factors.py, with sources) when country_defaults is on,
+    else from the single value below.
     """
 
     cars_per_inhabitant: float = Field(
         0.56,
         ge=0,
-        description="Passenger cars per inhabitant. Source: Eurostat (road_eqs_carhab), EU "
-        "average of 560 cars per 1,000 inhabitants in 2022.",
+        description="Passenger cars per inhabitant, for countries without a shipped or "
+        "by_country value. Source: Eurostat road_eqs_carhab, EU average of 560 cars per 1,000 "
+        "inhabitants in 2022.",
     )
     bev_share_of_fleet: float = Field(
-        0.05,
+        0.017,
         ge=0,
         le=1,
-        description="Battery-electric share of the car fleet in the planning year. Assumption: "
-        "Eurostat counted 1.2 % of EU passenger cars as battery-electric at the end of 2022; "
-        "5 % is a mid-decade planning value. Set it per country for real plans.",
+        description="Battery-electric share of the car fleet, for countries without a shipped "
+        "or by_country value. Source: Eurostat, 1.7 % of EU passenger cars were battery-only "
+        "electric on 31 December 2023. This is today's fleet: for a plan for a later year set "
+        "the forecast share, or grow demand year by year with constraints.phases.demand_factor.",
     )
     brand_share_of_bev: float = Field(
         0.10,
         ge=0,
         le=1,
-        description="Share of those BEVs that are Renault-group or Nissan cars (the drivers "
-        "this network is for). Assumption; replace with the brands' own forecast.",
+        description="Share of those BEVs that are Renault-group (Renault, Dacia, Alpine) or "
+        "Nissan cars, the drivers this network is for. Assumption: the Zoe and the Leaf were "
+        "among Europe's best-selling BEVs for a decade and the Spring and Megane E-Tech "
+        "followed, so about a tenth of the BEVs on the road; replace it with the brands' own "
+        "registration figures.",
     )
     fast_sessions_per_bev_per_day: float = Field(
         0.05,
         ge=0,
-        description="DC fast-charging sessions per BEV per day. Assumption: one fast session "
-        "every 20 days, most charging being at home or work.",
+        description="DC fast-charging sessions per BEV per day. Assumption, reasoned: 12,000 "
+        "km a year at 0.18 kWh/km is 2,160 kWh, of which about a quarter is charged at DC fast "
+        "chargers (much more for drivers without home charging, much less for those with it): "
+        "540 kWh, or 18 sessions of 30 kWh (10 to 80 %) a year, 0.05 a day.",
+    )
+    country_defaults: bool = Field(
+        True,
+        description="Use the shipped per-country values (cars per inhabitant, BEV share of the "
+        "fleet; planner/demand_factors.py, each with source and year) for the countries they "
+        "cover; false: the single values above for every country without by_country.",
     )
     by_country: dict[str, CountryFactors] = Field(
         default_factory=dict,
-        description="Per-country overrides, keyed by ISO code: [demand.sessions.by_country.LU] "
-        "cars_per_inhabitant = 0.678.",
+        description="Per-country values, keyed by ISO code; they win over the shipped ones: "
+        "[demand.sessions.by_country.LU] cars_per_inhabitant = 0.678.",
+    )
+
+
+class ExistingChargerFile(_Section):
+    """One file of existing charging stations."""
+
+    path: Path = Field(
+        description="CSV, XLSX, GeoJSON, GeoPackage or Parquet file of charging stations, or "
+        "the Bundesnetzagentur Ladesäulenregister CSV."
+    )
+    format: Literal["auto", "generic", "bnetza"] = Field(
+        "auto",
+        description="generic: a power column (kW), optional points, id, operator and name, "
+        "lon/lat or a geometry; bnetza: the German register's columns; auto: tell them apart "
+        "by the header.",
+    )
+
+
+class ExistingChargersConfig(_Section):
+    """Existing high-power chargers: where other networks already serve the drivers."""
+
+    files: list[ExistingChargerFile] = Field(
+        default_factory=list,
+        description="Files of existing charging stations; none by default.",
+    )
+    min_power_kw: float = Field(
+        150.0,
+        ge=0,
+        description="Stations below this power are left out (150 kW: high-power charging as "
+        "the EU's AFIR counts it).",
+    )
+    demand_discount: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the sessions of a demand point within reach of an existing "
+        "station that the existing network is taken to serve; the planner plans for the rest: "
+        "weight = sessions/day × (1 - demand_discount). 0 ignores the existing network in the "
+        "plan (it is still reported); 1 plans only for demand no existing station reaches. "
+        "Assumption: 0.5, as existing stations are shared with every other brand's drivers.",
+    )
+    radius_km: float | None = Field(
+        None,
+        gt=0,
+        description="Reach of an existing station in travel km; unset: travel.radius_km.",
     )
 
 
@@ -187,25 +256,32 @@ class ChargersConfig(_Section):
     """The 800 V chargers: power, queueing target at the peak hour, costs, limits."""
 
     power_kw: float = Field(
-        300.0, gt=0, description="Power of one 800 V high-power charger, kW."
+        300.0,
+        gt=0,
+        description="Power of one 800 V high-power charger, kW; with grid_kw it caps the "
+        "chargers of a site. Assumption: current 800 V units deliver 300 to 400 kW.",
     )
     peak_hour_share: float = Field(
         0.10,
         gt=0,
         le=1,
-        description="Share of a day's sessions that fall in its busiest hour.",
+        description="Share of a day's sessions that fall in its busiest hour. Assumption: an "
+        "even day would give 1/24 = 4 %; fast-charging sites see an afternoon peak of 8 to 12 % "
+        "of the day, like the design-hour factor of road traffic engineering.",
     )
     session_minutes: float = Field(
         20.0,
         gt=0,
-        description="Mean session length: 10 → 80 % in about 20 minutes for an 800 V car.",
+        description="Mean session length at an 800 V charger, minutes. Makers' figures for "
+        "800 V cars are 18 to 23 minutes from 10 to 80 %.",
     )
     max_wait_probability: float = Field(
         0.2,
         gt=0,
         lt=1,
         description="Target probability that a driver arriving at the peak hour has to wait "
-        "(Erlang C, M/M/c).",
+        "(Erlang C, M/M/c). Assumption: a service level (4 of 5 drivers plug in at once at the "
+        "busiest hour), the 80/20 rule of queueing practice.",
     )
     min_per_site: int = Field(
         2, ge=1, description="Least chargers at a chosen site (one can fail)."
@@ -219,13 +295,15 @@ class ChargersConfig(_Section):
     charger_cost_eur: float = Field(
         150_000.0,
         ge=0,
-        description="Cost of one charger, hardware and installation, EUR (assumption).",
+        description="Cost of one charger, hardware and installation, EUR. Assumption: "
+        "300-400 kW units sell for about 100,000-150,000 EUR before installation.",
     )
     site_cost_eur: float = Field(
         250_000.0,
         ge=0,
-        description="Cost of opening a site (grid connection, civil works), EUR, unless the "
-        "dealer file gives site_cost_eur (assumption).",
+        description="Cost of opening a site (medium-voltage grid connection and transformer, "
+        "civil works, permits), EUR, unless the dealer file gives site_cost_eur. Assumption: "
+        "a medium-voltage connection alone often costs 100,000-300,000 EUR.",
     )
 
 
@@ -270,17 +348,40 @@ class ModelConfig(_Section):
 
     name: ModelName = Field(
         "max_coverage",
-        description="max_coverage: most demand within reach of p sites; set_cover: fewest "
-        "sites covering every reachable demand point (or coverage_target of demand); "
-        "p_median: least demand-weighted travel to the nearest of p sites.",
+        description="max_coverage: most demand within reach of p sites (or of the budget); "
+        "set_cover: fewest sites covering every reachable demand point (or coverage_target of "
+        "demand); p_median: least demand-weighted travel to the nearest of p sites; sizing: "
+        "sites and chargers of least cost serving coverage_target of the demand within reach "
+        "at the queueing target (the one model that respects charger capacity).",
     )
-    p: int = Field(60, ge=1, description="Number of sites to open (max_coverage, p_median).")
+    p: int | None = Field(
+        None,
+        ge=1,
+        description=f"Number of sites to open (max_coverage: at most, p_median: exactly). "
+        f"Unset: {DEFAULT_P}, except with max_coverage and constraints.budget_eur, where the "
+        "budget alone limits the sites.",
+    )
     coverage_target: float = Field(
         1.0,
-        gt=0,
+        ge=0,
         le=1,
-        description="set_cover: share of the reachable demand that must be covered.",
+        description="set_cover and sizing: share of the demand within reach of a candidate "
+        "site that must be covered (set_cover) or served (sizing); sizing may use 0 with a "
+        "penalty.",
     )
+    unserved_penalty_eur: float | None = Field(
+        None,
+        ge=0,
+        description="sizing: cost charged per session/day of demand left unserved, EUR, so "
+        "that the model serves demand beyond coverage_target where that is cheaper than the "
+        "penalty. Unset: no penalty.",
+    )
+
+    @model_validator(mode="after")
+    def _positive_set_cover_target(self) -> ModelConfig:
+        if self.name == "set_cover" and self.coverage_target <= 0:
+            raise ValueError("coverage_target: set_cover needs a share above 0")
+        return self
 
 
 class Phase(_Section):
@@ -291,7 +392,11 @@ class Phase(_Section):
         None, ge=1, description="Sites open by the end of this year (cumulative)."
     )
     budget_eur: float | None = Field(
-        None, ge=0, description="Spending allowed in this year on newly opened sites, EUR."
+        None,
+        ge=0,
+        description="Spending allowed in this year on newly opened sites, EUR, counted as for "
+        "constraints.budget_eur (site cost + chargers.min_per_site chargers); report.json puts "
+        "the real spend with the sized chargers beside it.",
     )
     demand_factor: float = Field(
         1.0,
@@ -307,9 +412,11 @@ class ConstraintsConfig(_Section):
     budget_eur: float | None = Field(
         None,
         ge=0,
-        description="Total budget, EUR. A site costs its site_cost_eur (or chargers.site_cost_eur) "
-        "plus chargers.min_per_site × chargers.charger_cost_eur. With max_coverage the "
-        "budget replaces p; with other models it is an extra limit.",
+        description="Total budget, EUR, for opening sites: a site counts its site_cost_eur (or "
+        "chargers.site_cost_eur) plus chargers.min_per_site × chargers.charger_cost_eur. The "
+        "chargers sized afterwards for the demand a site serves may cost more; report.json shows "
+        "both. With max_coverage the budget replaces p (unless p is set too); with the other "
+        "models it is an extra limit (sizing counts its real chargers).",
     )
     brand_min_share: dict[str, float] = Field(
         default_factory=dict,
@@ -332,11 +439,19 @@ class ConstraintsConfig(_Section):
     phases: list[Phase] = Field(
         default_factory=list,
         description="Phased roll-out with max_coverage: each year its own p or budget and "
-        "demand level, solved as one nested plan (a site opened stays open).",
+        "demand level, solved as one nested plan (a site opened stays open); chargers are "
+        "sized year by year on that year's demand.",
     )
 
     @model_validator(mode="after")
     def _shares_in_range(self) -> ConstraintsConfig:
+        unknown = sorted(set(self.brand_min_share) - set(SCENARIO_BRANDS))
+        if unknown:
+            raise ValueError(
+                f"brand_min_share: unknown brand(s) {', '.join(map(repr, unknown))}; the brands "
+                f"are {' and '.join(SCENARIO_BRANDS)} (Dacia and Alpine count as Renault, "
+                "Infiniti as Nissan)"
+            )
         bad = {k: v for k, v in self.brand_min_share.items() if not 0 <= v <= 1}
         if bad:
             raise ValueError(f"brand_min_share: shares must be within [0, 1]: {bad}")
@@ -390,12 +505,28 @@ class Scenario(_Section):
     )
     dealers: DealersConfig = Field(default_factory=DealersConfig)
     demand: DemandConfig = Field(default_factory=DemandConfig)
+    existing_chargers: ExistingChargersConfig = Field(default_factory=ExistingChargersConfig)
     travel: TravelConfig = Field(default_factory=TravelConfig)
     chargers: ChargersConfig = Field(default_factory=ChargersConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     constraints: ConstraintsConfig = Field(default_factory=ConstraintsConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def sites_limit(self) -> int | None:
+        """The number of sites the single-year model opens (at most, or exactly for p_median).
+
+        ``model.p`` when set; else none for max_coverage with a budget (the
+        budget replaces p), else :data:`DEFAULT_P`. ``None`` also for the
+        models without a number of sites (set_cover, sizing).
+        """
+        if self.model.name in ("set_cover", "sizing"):
+            return None
+        if self.model.p is not None:
+            return self.model.p
+        if self.model.name == "max_coverage" and self.constraints.budget_eur is not None:
+            return None
+        return DEFAULT_P
 
     @model_validator(mode="after")
     def _countries_upper(self) -> Scenario:
@@ -432,7 +563,7 @@ def load_scenario(
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
         base = Path(path).resolve().parent
     for item in overrides:
-        _apply_override(raw, item, source)
+        apply_override(raw, item, source)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -443,47 +574,6 @@ def load_scenario(
             ]
         ) from None
     return resolve_paths(scenario, base)
-
-
-def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
-    """Make every input path absolute, relative to ``base``."""
-
-    def absolute(p: Path) -> Path:
-        return p if p.is_absolute() else (base / p).resolve()
-
-    files = [f.model_copy(update={"path": absolute(f.path)}) for f in scenario.dealers.files]
-    demand = scenario.demand
-    if isinstance(demand.source, Path):
-        demand = demand.model_copy(update={"source": absolute(demand.source)})
-    output = scenario.output
-    if output.dir is not None:
-        output = output.model_copy(update={"dir": absolute(output.dir)})
-    return scenario.model_copy(
-        update={
-            "dealers": scenario.dealers.model_copy(update={"files": files}),
-            "demand": demand,
-            "output": output,
-        }
-    )
-
-
-def _apply_override(raw: dict[str, Any], item: str, source: str) -> None:
-    key, sep, text = item.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise InputError(Problem(source, f"override '{item}' is not of the form key=value"))
-    try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(Problem(source, f"override '{item}': '{part}' is not a table"))
-        node = child
-    node[parts[-1]] = value
 
 
 def scenario_to_toml(scenario: Scenario) -> str:
@@ -505,61 +595,7 @@ def reference_toml(*, dealer_path: str = "../geodata/sample_dealers_demo.csv") -
         "",
     ]
     defaults = Scenario()
-    _emit_fields(lines, Scenario, defaults, prefix="", dealer_path=dealer_path)
+    emit_fields(
+        lines, Scenario, defaults, prefix="", dealer_path=dealer_path, dealer_file_cls=DealerFile
+    )
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, Path):
-        value = value.as_posix()
-    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
-
-
-def _emit_fields(
-    lines: list[str], cls: type[BaseModel], values: BaseModel, *, prefix: str, dealer_path: str
-) -> None:
-    sections: list[tuple[str, type[BaseModel], Any]] = []
-    for name, info in cls.model_fields.items():
-        value = getattr(values, name)
-        annotation = info.annotation
-        if isinstance(value, BaseModel):
-            sections.append((name, type(value), value))
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-            sections.append((name, type(value[0]), value))
-            continue
-        for text in _wrap(info.description or ""):
-            lines.append(f"# {text}")
-        if value is None:
-            kind = getattr(annotation, "__name__", str(annotation))
-            lines.append(f"# {name} = ...  ({kind}, unset by default)")
-        elif isinstance(value, dict | list) and not value:
-            lines.append(f"# {name}: none by default")
-        else:
-            lines.append(f"{name} = {_toml_value(value)}")
-        lines.append("")
-    for name, sub_cls, value in sections:
-        key = f"{prefix}{name}"
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            header = f"[[{key}]]" if isinstance(value, list) else f"[{key}]"
-            doc = (sub_cls.__doc__ or "").strip().splitlines()[0]
-            lines.append(f"{header}")
-            lines.append(f"# {doc}")
-            lines.append("")
-            if isinstance(item, DealerFile):
-                item = item.model_copy(update={"path": Path(dealer_path)})
-            _emit_fields(lines, sub_cls, item, prefix=f"{key}.", dealer_path=dealer_path)
-
-
-def _wrap(text: str, width: int = 88) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return lines

@@ -18,7 +18,12 @@ from planner.scenario import Scenario
 
 
 def opening_cost(sites: pd.DataFrame, scenario: Scenario) -> npt.NDArray[np.float64]:
-    """Cost of opening each site: its site cost plus the least number of chargers."""
+    """Cost of opening each site as budgets count it: site cost plus the least chargers.
+
+    The chargers sized afterwards for the demand a site serves may be more
+    than ``chargers.min_per_site``; the report shows that spend beside the
+    budget. (The sizing model counts its own chargers against the budget.)
+    """
     config = scenario.chargers
     site_cost = sites["site_cost_eur"].to_numpy(dtype=np.float64)
     site_cost = np.where(np.isnan(site_cost), config.site_cost_eur, site_cost)
@@ -30,13 +35,19 @@ def brand_mask(sites: pd.DataFrame, brand: str) -> npt.NDArray[np.bool_]:
     return np.asarray(sites["brands"].str.split(";").apply(lambda b: brand in b), dtype=bool)
 
 
-def site_constraints(sites: pd.DataFrame, scenario: Scenario) -> SiteRows:
-    """Every side constraint of the scenario, as rows over the sites' open indicators."""
+def site_constraints(
+    sites: pd.DataFrame, scenario: Scenario, *, include_budget: bool = True
+) -> SiteRows:
+    """Every side constraint of the scenario, as rows over the sites' open indicators.
+
+    ``include_budget=False`` leaves the budget out, for a model that counts
+    the budget itself (sizing: sites and the chargers it installs).
+    """
     config = scenario.constraints
     n_sites = len(sites)
     parts: list[SiteRows] = []
     problems: list[Problem] = []
-    if config.budget_eur is not None:
+    if config.budget_eur is not None and include_budget:
         parts.append(budget_rows(opening_cost(sites, scenario), config.budget_eur))
 
     brands = sorted({b for value in sites["brands"] for b in str(value).split(";")})

@@ -61,6 +61,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ChargerSizing",
     "SizingCheck",
+    "capacity_line",
     "capacity_per_charger",
     "chargers_needed",
     "chargers_within_grid",
@@ -287,6 +288,38 @@ def capacity_per_charger(
     return float(total) / reference_chargers
 
 
+def capacity_line(
+    mean_session_min: float,
+    *,
+    max_wait_probability: float,
+    least_chargers: int,
+    most_chargers: int,
+) -> tuple[float, float]:
+    """A linear capacity a + μ n that never exceeds the Erlang-C capacity λ*(n).
+
+    The line through λ*(m) and λ*(m + 1), m = ``least_chargers``: exact for
+    the two smallest sites, and below λ*(n) for every larger count because
+    λ*(n) is convex in n (pooling: λ*(n)/n grows). Convexity is checked up to
+    ``most_chargers`` and the intercept lowered where it would fail, so the
+    line is safe by construction.
+
+    Returns
+    -------
+    tuple of float
+        μ (sessions per hour per charger) and a (≤ 0, sessions per hour per site).
+    """
+    if least_chargers < 1:
+        raise ValueError(f"least_chargers must be at least 1, got {least_chargers}")
+    top = max(int(most_chargers), least_chargers + 1)
+    counts = np.arange(least_chargers, top + 1, dtype=np.int64)
+    capacity = max_arrivals_per_hour(
+        counts, mean_session_min, max_wait_probability=max_wait_probability
+    )
+    slope = float(capacity[1] - capacity[0])
+    intercept = float(np.min(capacity - slope * counts))
+    return slope, min(intercept, 0.0)
+
+
 def chargers_within_grid(
     grid_kw: ArrayLikeFloat, *, charger_power_kw: float, max_chargers: ArrayLikeInt | None = None
 ) -> IntArray:
@@ -370,13 +403,15 @@ def evaluate_sizing(
     unserved_penalty: float | None = None,
     min_chargers: int = 0,
     open_sites: IntArray | None = None,
+    capacity_intercept: float = 0.0,
 ) -> SizingCheck:
     """Recompute the cost of a charger plan from the data and check every constraint.
 
     The independent check of :func:`planner.optimise.sizing.sizing`: it reads
     the plan (chargers per site, share of each demand row served by each
     site), not the solver. A site is open when it has chargers or is listed in
-    ``open_sites``; an open site needs at least ``min_chargers``.
+    ``open_sites``; an open site needs at least ``min_chargers`` and takes
+    ``capacity_intercept + capacity_per_charger × chargers``.
     Coverage is checked against the demand within reach of any site; the
     caller's excluded sites are not known here, so pass ``reach`` without them
     to check a model that excluded sites.
@@ -408,12 +443,13 @@ def evaluate_sizing(
         )
     load = np.asarray(shares.T @ lam).ravel()
     # Constraint (2)
-    over = load > capacity_per_charger * count + _PLAN_TOLERANCE * max(1.0, float(lam.sum()))
+    room = np.where(is_open, capacity_intercept, 0.0) + capacity_per_charger * count
+    over = load > room + _PLAN_TOLERANCE * max(1.0, float(lam.sum()))
     if np.any(over):
         j = int(np.flatnonzero(over)[0])
         violations.append(
             f"{int(over.sum())} site(s) over capacity (site {j}: load {load[j]:.6g} > "
-            f"{count[j]} chargers × {capacity_per_charger:.6g})"
+            f"{room[j]:.6g} for {count[j]} chargers)"
         )
     # Constraint (3)
     if np.any(count > limit):

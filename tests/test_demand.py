@@ -45,6 +45,7 @@ def test_luxembourg_from_geonames() -> None:
     assert demand["population"].dtype == np.float64
     assert demand.attrs["counts"] == {
         "read": len(raw),
+        "city_sections_dropped": 0,
         "outside_countries": 0,
         "zero_population": 0,
         "kept": len(raw),
@@ -75,6 +76,7 @@ def test_sessions_per_day_by_hand() -> None:
         bev_share_of_fleet=0.1,
         brand_share_of_bev=0.2,
         fast_sessions_per_bev_per_day=0.05,
+        country_defaults=False,
         by_country={"LU": CountryFactors(cars_per_inhabitant=0.7)},
     )
     result = sessions_per_day([1000.0, 1000.0, 0.0], ["FR", "LU", "LU"], sessions)
@@ -82,12 +84,34 @@ def test_sessions_per_day_by_hand() -> None:
     np.testing.assert_allclose(result, [0.5, 0.7, 0.0])
 
 
+def test_shipped_country_values_between_defaults_and_overrides() -> None:
+    sessions = SessionsConfig(
+        cars_per_inhabitant=0.5,
+        bev_share_of_fleet=0.1,
+        brand_share_of_bev=0.2,
+        fast_sessions_per_bev_per_day=0.05,
+        by_country={"LU": CountryFactors(cars_per_inhabitant=0.7)},
+    )
+    result = sessions_per_day([1000.0, 1000.0, 1000.0], ["FR", "LU", "ES"], sessions)
+    # FR: shipped 0.57 cars and 2.5 % BEV; LU: 0.7 cars from the scenario, shipped
+    # 5.1 % BEV; ES: nothing shipped for both factors, so the scenario's values.
+    np.testing.assert_allclose(
+        result,
+        [
+            1000 * 0.57 * 0.025 * 0.2 * 0.05,
+            1000 * 0.7 * 0.051 * 0.2 * 0.05,
+            1000 * 0.5 * 0.1 * 0.2 * 0.05,
+        ],
+    )
+
+
 def test_weight_is_sessions_per_day() -> None:
     config = DemandConfig(countries=["LU"], min_population=5000)
     demand = load_demand(config)
     weight = demand_weight(demand, config)
-    # Defaults: 0.56 cars/inhabitant × 5 % BEV × 10 % brand share × 0.05 sessions/day.
-    np.testing.assert_allclose(weight, demand["population"] * 0.56 * 0.05 * 0.10 * 0.05)
+    # Luxembourg: 0.678 cars/inhabitant (Eurostat 2022) × 5.1 % BEV (end of 2023)
+    # × 10 % brand share × 0.05 sessions/day.
+    np.testing.assert_allclose(weight, demand["population"] * 0.678 * 0.051 * 0.10 * 0.05)
     assert (demand["sessions_per_day"] > 0).all()
 
 
@@ -232,3 +256,19 @@ def test_bad_user_geojson(tmp_path: Path) -> None:
         ("population", "feature 4: not a number"),
         ("id", "feature 4: duplicate id"),
     }
+
+
+def test_city_sections_are_not_counted_twice() -> None:
+    from planner.geonames import populated_places
+
+    kept = populated_places(["DE", "BE", "FR"], drop_sections=True)
+    names = set(kept["name"])
+    # Districts listed beside their city go; the cities and separate towns stay.
+    assert {"Neukölln", "Anderlecht", "Paris 15 Vaugirard", "Lyon 03"}.isdisjoint(names)
+    assert {"Berlin", "Brussels", "Paris", "Lyon", "Potsdam", "Boulogne-Billancourt"} <= names
+    assert kept.attrs["sections_dropped"] > 100
+    every = populated_places(["BE"])
+    kept_be = populated_places(["BE"], drop_sections=True)
+    # Belgium: 15.6 million in GeoNames against 11.8 million inhabitants; the
+    # Brussels municipalities alone are a million of the excess.
+    assert every["population"].sum() - kept_be["population"].sum() > 0.9e6

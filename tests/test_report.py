@@ -94,3 +94,48 @@ def test_report_figures_by_hand() -> None:
         "inputs",
     ):
         assert key in report
+
+
+def test_queue_and_cost_figures() -> None:
+    sites, demand = _tables()
+    sites = sites.assign(
+        chargers_required=[6, 0, 2],
+        queue_target_met=[False, False, True],
+        sessions_over_capacity=[12.5, 0.0, 0.0],
+        site_cost_eur=[100.0, 100.0, 300.0],
+    )
+    solution = Solution(
+        model="max_coverage",
+        sense="max",
+        status=Status.OPTIMAL,
+        objective=15.0,
+        bound=15.0,
+        seconds=0.1,
+        open_sites=np.array([0, 2]),
+        assignment=np.array([0, -1, 2, -1]),
+    )
+    scenario = Scenario.model_validate({"constraints": {"budget_eur": 2_000_000.0}})
+    report = build_report(
+        scenario,
+        sites,
+        demand,
+        solution,
+        inputs={},
+        seconds={"solve": 0.1, "total": 1.5},
+        opening_cost=np.array([400_100.0, 400_100.0, 400_300.0]),
+    )
+    assert report["queue"]["sites_missing_target"] == 1
+    assert report["queue"]["sites_meeting_target"] == 1
+    assert report["queue"]["chargers_short"] == 2
+    assert report["queue"]["sessions_over_capacity"] == 12.5
+    assert report["chargers_required_total"] == 8
+    # Sites 400 EUR, 6 chargers at 150,000 EUR; the budget counted 800,400 EUR.
+    assert report["cost_eur"] == {
+        "sites": 400.0,
+        "chargers": 900_000.0,
+        "total": 900_400.0,
+        "budget": 2_000_000.0,
+        "opening_cost_counted": 800_400.0,
+    }
+    # Max coverage with a budget and no p: the budget alone limits the sites.
+    assert report["p"] is None

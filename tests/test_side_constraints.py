@@ -64,19 +64,28 @@ def test_proportional_brand_share() -> None:
     )
 
 
-def test_unknown_brand_and_country_are_input_errors() -> None:
+def test_unknown_brand_is_a_scenario_error() -> None:
+    # Dacia is a Renault-group brand, but the constraints speak of the harmonised brands.
+    with pytest.raises(InputError) as info:
+        load_scenario(None, overrides=["constraints.brand_min_share={Dacia = 0.2}"])
+    assert "unknown brand(s) 'Dacia'; the brands are Nissan and Renault" in str(info.value)
+    assert "constraints" in str(info.value)
+
+
+def test_brand_and_country_without_candidates_are_input_errors() -> None:
     scenario = load_scenario(
         None,
         overrides=[
-            "constraints.brand_min_share={Tesla = 0.2}",
+            "constraints.brand_min_share={Nissan = 0.2}",
             "constraints.country_min_sites={DE = 2}",
         ],
     )
+    only_renault = SITES.assign(brands="Renault")
     with pytest.raises(InputError) as info:
-        site_constraints(SITES, scenario)
+        site_constraints(only_renault, scenario)
     messages = [str(p) for p in info.value.problems]
     assert messages == [
-        "scenario, field 'constraints.brand_min_share': brand 'Tesla' has no candidate site "
-        "(brands: Nissan, Renault)",
+        "scenario, field 'constraints.brand_min_share': brand 'Nissan' has no candidate site "
+        "(brands: Renault)",
         "scenario, field 'constraints.country_min_sites': country 'DE' has no candidate site",
     ]

@@ -196,3 +196,19 @@ def test_chargers_within_grid() -> None:
         [700.0, np.nan], charger_power_kw=350.0, max_chargers=np.array([1, 6])
     )
     np.testing.assert_array_equal(capped, [1, 6])
+
+
+def test_capacity_line_is_exact_at_the_least_counts_and_safe_above() -> None:
+    from planner.sizing import capacity_line
+
+    per_charger, per_site = capacity_line(
+        20.0, max_wait_probability=0.2, least_chargers=2, most_chargers=40
+    )
+    counts = np.arange(2, 41)
+    exact = max_arrivals_per_hour(counts, 20.0, max_wait_probability=0.2)
+    line = per_site + per_charger * counts
+    np.testing.assert_allclose(line[:2], exact[:2], rtol=1e-9)
+    assert np.all(line <= exact + 1e-9)
+    assert per_site < 0
+    # Sized by the line, every count meets the waiting target (Erlang C).
+    assert np.all(erlang_c(counts, line * 20.0 / 60.0) <= 0.2 + 1e-9)

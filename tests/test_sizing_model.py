@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from planner.errors import InfeasibleError, InputError
+from planner.optimise.constraints import SiteRows, combine, group_rows
 from planner.optimise.sizing import evaluate_sizing, sizing
 from planner.optimise.solution import SolverSettings, Status
 
@@ -161,8 +162,14 @@ def _brute_force(
     limit: np.ndarray,
     coverage: float,
     penalty: float | None,
+    side: SiteRows | None = None,
+    budget: float | None = None,
 ) -> float:
-    """Least cost over every charger vector, the best split assignment found by an LP."""
+    """Least cost over every charger vector, the best split assignment found by an LP.
+
+    Charger vectors whose open sites break the side rows, or whose site and
+    charger cost exceeds the budget, are skipped.
+    """
     n_demand, n_sites = reach.shape
     rows, cols = reach.nonzero()
     pairs = len(rows)
@@ -170,6 +177,10 @@ def _brute_force(
     best = np.inf
     for counts in itertools.product(*[range(int(m) + 1) for m in limit]):
         count = np.array(counts, dtype=float)
+        if side is not None and side.satisfied(np.flatnonzero(count > 0)):
+            continue
+        if budget is not None and site_cost[count > 0].sum() + charger_cost * count.sum() > budget:
+            continue
         # max Σ λ_i x_ij s.t. Σ_j x_ij ≤ 1, Σ_i λ_i x_ij ≤ μ n_j, 0 ≤ x ≤ 1.
         a_rows = np.zeros((n_demand, pairs))
         a_rows[rows, np.arange(pairs)] = 1.0
@@ -247,6 +258,80 @@ def test_matches_brute_force_on_tiny_instances(seed: int) -> None:
     )
     assert check.feasible, check.violations
     assert check.objective == pytest.approx(out.solution.objective)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14, 15, 16])
+def test_side_constraints_and_budget_match_brute_force(seed: int) -> None:
+    # A brand share (half the open sites in group G) and a country bound (at
+    # most one of sites 0, 1), with and without a budget on sites + chargers.
+    rng = np.random.default_rng(seed)
+    n_demand, n_sites = 6, 4
+    mask = rng.random((n_demand, n_sites)) < 0.5
+    reach = sp.csr_matrix(np.where(mask, rng.random((n_demand, n_sites)) + 0.1, 0.0))
+    demand = rng.integers(1, 6, n_demand).astype(float)
+    site_cost = rng.integers(20, 80, n_sites).astype(float)
+    limit = rng.integers(1, 3, n_sites).astype(float)
+    side = combine(
+        [
+            group_rows("G", rng.random(n_sites) < 0.5, share=0.5),
+            group_rows("XX", np.array([True, True, False, False]), maximum=1),
+        ],
+        n_sites,
+    )
+    budget = None if seed % 2 else 150.0
+    args = (reach, demand, site_cost, 7.0, 2.5, limit, 0.4, None, side, budget)
+    expected = _brute_force(*args)
+    kwargs = {
+        "site_cost": site_cost,
+        "charger_cost": 7.0,
+        "capacity_per_charger": 2.5,
+        "max_chargers": limit,
+        "coverage": 0.4,
+        "constraints": side,
+        "budget": budget,
+        "settings": SETTINGS,
+    }
+    if not np.isfinite(expected):
+        with pytest.raises(InfeasibleError):
+            sizing(reach, demand, **kwargs)  # type: ignore[arg-type]
+        return
+    out = sizing(reach, demand, **kwargs)  # type: ignore[arg-type]
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.objective == pytest.approx(expected, rel=1e-6)
+    assert side.satisfied(out.solution.open_sites) == []
+    if budget is not None:
+        assert site_cost[out.chargers > 0].sum() + 7.0 * out.chargers.sum() <= budget + 1e-6
+
+
+def test_side_constraints_by_hand() -> None:
+    # Two rows of 2 sessions/hour, each reached by one cheap site (0, 1) and by
+    # the dear site 2 that reaches both. Without side rows: sites 0 and 1, 2 × 100
+    # + 4 × 10 = 240. With site 2 the only "Nissan" site and a 50 % Nissan
+    # share, site 2 must open: alone it serves both rows for 300 + 40 = 340, less
+    # than with a cheap site beside it (400 + 40).
+    reach = _reach([(0, 0), (0, 2), (1, 1), (1, 2)], (2, 3))
+    kwargs = {
+        "site_cost": np.array([100.0, 100.0, 300.0]),
+        "charger_cost": 10.0,
+        "capacity_per_charger": 1.0,
+        "max_chargers": np.array([4.0, 4.0, 4.0]),
+        "coverage": 1.0,
+        "settings": SETTINGS,
+    }
+    plain = sizing(reach, np.array([2.0, 2.0]), **kwargs)  # type: ignore[arg-type]
+    assert plain.solution.objective == pytest.approx(240.0)
+    nissan = group_rows("Nissan", np.array([False, False, True]), share=0.5)
+    shared = sizing(reach, np.array([2.0, 2.0]), constraints=nissan, **kwargs)  # type: ignore[arg-type]
+    assert shared.solution.objective == pytest.approx(340.0)
+    np.testing.assert_array_equal(shared.chargers, [0, 0, 4])
+    with pytest.raises(InfeasibleError, match="budget of 300 EUR"):
+        sizing(
+            reach,
+            np.array([2.0, 2.0]),
+            fixed=np.array([False, False, True]),
+            budget=300.0,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def test_unreachable_coverage_target_names_the_numbers() -> None:

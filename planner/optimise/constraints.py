@@ -202,6 +202,8 @@ def explain_infeasible(
                 f"budget: the {n_fixed} fixed sites alone cost {fixed_cost:,.0f} EUR, "
                 f"above the budget of {rows.budget.amount:,.0f} EUR"
             )
+    # Every plan opens at least this many sites (fixed ones, group minimums).
+    least = max([n_fixed, *(g.minimum for g in rows.groups)])
     for group in rows.groups:
         candidates = int((group.members & available).sum())
         fixed_in = int((group.members & fixed).sum())
@@ -215,6 +217,16 @@ def explain_infeasible(
                 f"{group.name} sites ≤ {group.maximum}: {fixed_in} fixed sites are already "
                 f"in {group.name}"
             )
+        if rows.budget is not None and group.minimum > fixed_in:
+            cheapest = _cheapest(rows.budget.costs, group.members & available & ~fixed)
+            needed = group.minimum - fixed_in
+            cost = float(rows.budget.costs[fixed].sum()) + float(cheapest[:needed].sum())
+            if cost > rows.budget.amount + 1e-9:
+                raise InfeasibleError(
+                    f"{group.name} sites ≥ {group.minimum} within the budget of "
+                    f"{rows.budget.amount:,.0f} EUR: the fixed sites and the {needed} cheapest "
+                    f"other sites in {group.name} cost {cost:,.0f} EUR"
+                )
         if group.share > 0 and p is not None and exact_p:
             needed = math.ceil(group.share * p - 1e-9)
             if needed > candidates:
@@ -223,6 +235,15 @@ def explain_infeasible(
                     f"{p} sites need at least {needed} sites of {group.name}, but only "
                     f"{candidates} candidate sites carry {group.name}"
                 )
+        if group.share > 0 and least > 0:
+            needed = math.ceil(group.share * least - 1e-9)
+            if needed > candidates:
+                raise InfeasibleError(
+                    f"{group.name} share of chosen sites ≥ {100 * group.share:g} %: every plan "
+                    f"opens at least {least} sites (fixed sites and minimums), so at least "
+                    f"{needed} of {group.name}, but only {candidates} candidate sites carry "
+                    f"{group.name}"
+                )
         if group.share > 0 and candidates == 0:
             raise InfeasibleError(
                 f"{group.name} share of chosen sites ≥ {100 * group.share:g} %: no candidate "
@@ -230,6 +251,42 @@ def explain_infeasible(
             )
     if p is not None and n_fixed > p:
         raise InfeasibleError(f"p = {p}: {n_fixed} sites are fixed (must be chosen)")
+    if p is not None and least > p:
+        raise InfeasibleError(f"p = {p}: the side constraints need at least {least} sites")
+
+
+def _cheapest(costs: FloatArray, mask: BoolArray) -> FloatArray:
+    """Costs of the sites in ``mask``, cheapest first."""
+    return np.sort(costs[mask])
+
+
+def describe_rows(rows: SiteRows, *, excluded: BoolArray | None = None) -> str:
+    """The side constraints with the numbers behind them, for infeasibility messages.
+
+    Each group row gets its candidate count, e.g. ``"Nissan share of chosen
+    sites ≥ 50 % (2 of 14 candidate sites carry Nissan)"``; the budget row gets
+    the cheapest site's cost.
+    """
+    available = np.ones(rows.n_sites, dtype=bool) if excluded is None else ~excluded
+    parts = []
+    described: set[str] = set()
+    for group in rows.groups:
+        candidates = int((group.members & available).sum())
+        for name in rows.names:
+            if name.startswith(f"{group.name} ") and name not in described:
+                described.add(name)
+                parts.append(
+                    f"{name} ({candidates} of {int(available.sum())} candidate sites in "
+                    f"{group.name})"
+                )
+    if rows.budget is not None:
+        allowed = rows.budget.costs[available]
+        cheapest = float(allowed.min()) if allowed.size else 0.0
+        name = next(n for n in rows.names if n.startswith("budget"))
+        described.add(name)
+        parts.append(f"{name} (cheapest site {cheapest:,.0f} EUR)")
+    parts += [n for n in rows.names if n not in described]
+    return "; ".join(parts)
 
 
 def column_classes(rows: SiteRows) -> npt.NDArray[np.int64]:
@@ -249,7 +306,7 @@ def column_classes(rows: SiteRows) -> npt.NDArray[np.int64]:
 
 def infeasible_with(model: str, rows: SiteRows, limit: str) -> InfeasibleError:
     """The error for a model whose solver proved the side constraints cannot all hold."""
-    names = "; ".join(rows.names)
+    names = describe_rows(rows)
     return InfeasibleError(f"{model}: {limit} and the side constraints ({names}) cannot all hold")
 
 

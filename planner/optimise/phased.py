@@ -18,6 +18,19 @@ Constraint (2) makes the plan nested — a site opened stays open — which is
 the point of solving the years together: independent yearly runs can close
 in year 2 what they opened in year 1. Rows with identical reach sets merge
 first, as in the single-year model.
+
+Bound: year t of a nested plan opens at most min_{s ≥ t} p_s sites, spends
+at most Σ_{s ≤ t} B_s when every year up to t has a budget, and meets the
+side rows, so Σ_t d_t × (the bound of that single-year maximal covering
+model) bounds the whole plan; a year whose single-year model is infeasible
+makes the plan infeasible, and the single-year model names the constraint.
+
+Start: year by year, a greedy first repairs the side rows (opens the sites
+that reduce their violation most: country minimums, brand shares), then adds
+the site of largest marginal coverage (per euro in budget years) among those
+that keep every side row satisfied. With a p every year, the single-year
+answers nested backwards give a second start. The better feasible start is
+the solver's hint and the fallback at the time limit.
 """
 
 from __future__ import annotations
@@ -32,12 +45,19 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 from planner.optimise import evaluate
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, select_rows, structure
-from planner.optimise.constraints import SiteRows, no_site_rows
+from planner.optimise.constraints import (
+    SiteRows,
+    budget_rows,
+    combine,
+    describe_rows,
+    explain_infeasible,
+    no_site_rows,
+)
 from planner.optimise.solution import Solution, SolverSettings, Status, relative_gap
 
 logger = logging.getLogger(__name__)
@@ -107,14 +127,19 @@ def phased_coverage(
     excluded: npt.NDArray[np.bool_] | None = None,
     constraints: SiteRows | None = None,
     settings: SolverSettings = _DEFAULT,
+    year_names: Sequence[str] | None = None,
 ) -> PhasedSolution:
     """Choose when each site opens so that coverage summed over the years is largest.
+
+    ``year_names`` name the years in messages (``"2026"``); default
+    ``"1"``, ``"2"``, ….
 
     Raises
     ------
     InfeasibleError
         A year's ``p`` is below the fixed sites, the budgets cannot pay for the
-        fixed sites, or the side constraints cannot hold together.
+        fixed sites, or the side constraints cannot hold together; the
+        message names the year, the constraint and the numbers.
     """
     started = time.perf_counter()
     n_sites = reach.shape[1]
@@ -129,17 +154,27 @@ def phased_coverage(
     never = np.zeros(n_sites, bool) if excluded is None else np.asarray(excluded, bool)
     costs = np.ones(n_sites) if site_costs is None else np.asarray(site_costs, np.float64)
     side = constraints if constraints is not None else no_site_rows(n_sites)
+    names = list(year_names) if year_names is not None else [str(t + 1) for t in range(n_years)]
     for t, limit in enumerate(years):
         if limit.p is not None and limit.p < int(must.sum()):
             raise InfeasibleError(
-                f"phased roll-out, year {t + 1}: p = {limit.p} is below the "
+                f"phased roll-out, year {names[t]}: p = {limit.p} is below the "
                 f"{int(must.sum())} fixed sites"
             )
     if years[0].budget is not None and float(costs[must].sum()) > years[0].budget:
         raise InfeasibleError(
-            f"phased roll-out, year 1: the fixed sites cost {float(costs[must].sum()):,.0f}, "
-            f"above that year's budget of {years[0].budget:,.0f}"
+            f"phased roll-out, year {names[0]}: the {int(must.sum())} fixed sites cost "
+            f"{float(costs[must].sum()):,.0f} EUR, above that year's budget of "
+            f"{years[0].budget:,.0f} EUR"
         )
+    year_rows = [_year_rows(years, t, side, costs) for t in range(n_years)]
+    for t in range(n_years):
+        try:
+            explain_infeasible(
+                year_rows[t], p=_year_cap(years, t), exact_p=False, fixed=must, excluded=never
+            )
+        except InfeasibleError as exc:
+            raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
 
     usable = drop_sites(sp.csr_matrix(reach), never)
     keep = (np.diff(usable.indptr) > 0) & (weights > 0)
@@ -209,12 +244,11 @@ def phased_coverage(
 
     full = sp.csr_matrix(reach)
     starts = [_nested_greedy(rows, merged.weights, years, costs, must, never, side)]
-    year_bound = math.inf
-    if all(limit.p is not None for limit in years):
-        # Σ_t d_t · (best single-year coverage with p_t) bounds the nested plan
-        # from above; the single-year answers, nested backwards, give a start.
-        share = replace(settings, time_limit_s=settings.time_limit_s / (2 * n_years))
-        year_bound, backward = _single_year_bounds(full, weights, years, must, never, share)
+    share = replace(settings, time_limit_s=settings.time_limit_s / (2 * n_years))
+    year_bound, backward = _single_year_bounds(
+        full, weights, years, must, never, year_rows, share, names
+    )
+    if backward is not None:
         starts.append(backward)
     best: IntArray | None = None
     best_value = -math.inf
@@ -245,10 +279,14 @@ def phased_coverage(
         left = settings.time_limit_s - (time.perf_counter() - started)
         result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
         if result.status is MilpStatus.INFEASIBLE:
-            names = ", ".join(side.names) if len(side) else "none"
+            limits = "; ".join(
+                f"{names[t]}: " + (f"p ≤ {y.p}" if y.p is not None else f"{y.budget:,.0f} EUR")
+                for t, y in enumerate(years)
+            )
+            rows_text = describe_rows(side, excluded=never) if len(side) else "none"
             raise InfeasibleError(
-                "phased roll-out: the yearly limits, the nesting (a site opened stays open) "
-                f"and the side constraints ({names}) cannot all hold"
+                f"phased roll-out: the yearly limits ({limits}), the nesting (a site opened "
+                f"stays open) and the side constraints ({rows_text}) cannot all hold"
             )
         if result.status is not MilpStatus.NO_SOLUTION:
             found = np.full(n_sites, -1, dtype=np.int64)
@@ -289,31 +327,83 @@ def phased_coverage(
     return PhasedSolution(solution=solution, opened=opened, covered=covered)
 
 
+def _year_cap(years: Sequence[YearLimit], t: int) -> int | None:
+    """Most sites open in year t: the smallest p of year t or any later year (nesting)."""
+    caps = [int(y.p) for y in years[t:] if y.p is not None]
+    return min(caps) if caps else None
+
+
+def _year_rows(years: Sequence[YearLimit], t: int, side: SiteRows, costs: FloatArray) -> SiteRows:
+    """Side rows of year t, with the budgets so far when every year up to t has one."""
+    if all(y.budget is not None for y in years[: t + 1]):
+        spent = float(sum(float(y.budget or 0.0) for y in years[: t + 1]))
+        return combine([side, budget_rows(costs, spent)], side.n_sites)
+    return side
+
+
 def _single_year_bounds(
     reach: sp.csr_matrix,
     weights: FloatArray,
     years: Sequence[YearLimit],
     fixed: npt.NDArray[np.bool_],
     excluded: npt.NDArray[np.bool_],
+    year_rows: Sequence[SiteRows],
     settings: SolverSettings,
-) -> tuple[float, IntArray]:
-    """Σ_t d_t × single-year bound, and a nested start built backwards from the last year."""
+    names: Sequence[str],
+) -> tuple[float, IntArray | None]:
+    """Σ_t d_t × single-year bound, and (with a p every year) a start nested backwards.
+
+    Each year's single-year model relaxes the nested plan's year (module
+    docstring); an infeasible one makes the plan infeasible.
+    """
     from planner.optimise.coverage import max_coverage
 
     n_sites = reach.shape[1]
     bound = 0.0
-    opened = np.full(n_sites, -1, dtype=np.int64)
+    all_p = all(limit.p is not None for limit in years)
+    opened: IntArray | None = np.full(n_sites, -1, dtype=np.int64) if all_p else None
     allowed = ~excluded
     for t in reversed(range(len(years))):
-        p = int(years[t].p or 0)
-        alone = max_coverage(reach, weights, p, fixed=fixed, excluded=excluded, settings=settings)
+        cap = _year_cap(years, t)
+        p = n_sites if cap is None else cap
+        try:
+            alone = max_coverage(
+                reach,
+                weights,
+                p,
+                fixed=fixed,
+                excluded=excluded,
+                constraints=year_rows[t],
+                settings=settings,
+            )
+        except InfeasibleError as exc:
+            raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
+        except SolverError:
+            # No single-year answer in its share of the time: all reachable demand
+            # still bounds the year, and there is no backward start.
+            logger.info("phased roll-out, year %s: single-year model unsolved in time", names[t])
+            bound += years[t].demand_factor * float(weights[np.diff(reach.indptr) > 0].sum())
+            opened = None
+            continue
         bound += years[t].demand_factor * alone.bound
-        if t == len(years) - 1:
-            chosen = alone.open_sites
-        else:
-            chosen = max_coverage(
-                reach, weights, p, fixed=fixed, excluded=~allowed, settings=settings
-            ).open_sites
+        if opened is None:
+            continue
+        chosen = alone.open_sites
+        if t < len(years) - 1:
+            try:
+                chosen = max_coverage(
+                    reach,
+                    weights,
+                    p,
+                    fixed=fixed,
+                    excluded=~allowed,
+                    constraints=year_rows[t],
+                    settings=settings,
+                ).open_sites
+            except (InfeasibleError, SolverError):
+                # The later year's sites cannot meet this year's rows: no backward start.
+                opened = None
+                continue
         opened[chosen] = t
         allowed = np.zeros(n_sites, dtype=bool)
         allowed[chosen] = True
@@ -329,66 +419,50 @@ def _nested_greedy(
     excluded: npt.NDArray[np.bool_],
     side: SiteRows,
 ) -> IntArray:
-    """A nested start: year by year, add the site of largest marginal coverage.
-
-    Gains are divided by cost in budget years. Sites whose opening would
-    break an upper side row (a country maximum, the budget) are skipped; in
-    years with a ``p``, once the remaining places are just enough for the
-    group minimums and shares still unmet, only sites of those groups qualify.
-    """
+    """The nested greedy start of the module docstring: repair the side rows, then fill."""
     by_site = sp.csc_matrix(rows)
+    n_rows, n_sites = rows.shape
     opened = np.where(fixed, 0, -1).astype(np.int64)
-    uncovered = np.ones(rows.shape[0], dtype=bool)
+    uncovered = np.ones(n_rows, dtype=bool)
     if fixed.any():
         uncovered &= np.asarray(rows[:, np.flatnonzero(fixed)].sum(axis=1)).ravel() == 0
-    upper_rows = np.isfinite(side.upper)
+    coefficients = side.matrix.toarray() if len(side) else np.zeros((0, n_sites))
+
+    def violation(values: FloatArray) -> FloatArray:
+        """Summed violation of the side rows for each column of row values."""
+        low = np.maximum(side.lower[:, None] - values, 0.0)
+        high = np.maximum(values - side.upper[:, None], 0.0)
+        return np.asarray(low.sum(axis=0) + high.sum(axis=0), dtype=np.float64)
+
     for t, limit in enumerate(years):
-        spent = 0.0
+        spent = float(costs[fixed].sum()) if t == 0 else 0.0
         while True:
             is_open = opened >= 0
             if limit.p is not None and int(is_open.sum()) >= limit.p:
                 break
-            gains = by_site.T @ (weights * uncovered)
-            score = gains / np.maximum(costs, 1e-12) if limit.budget is not None else gains
-            blocked = is_open | excluded
+            values = coefficients @ is_open.astype(np.float64)
+            now = float(violation(values[:, None])[0]) if len(side) else 0.0
+            after = violation(values[:, None] + coefficients) if len(side) else np.zeros(n_sites)
+            gains = np.asarray(by_site.T @ (weights * uncovered)).ravel()
+            allowed = ~is_open & ~excluded
             if limit.budget is not None:
-                blocked |= spent + costs > limit.budget + 1e-9
-            if upper_rows.any():
-                y = is_open.astype(np.float64)
-                slack = side.upper[upper_rows] - side.matrix[upper_rows] @ y
-                over = (side.matrix[upper_rows].T @ np.ones(int(upper_rows.sum()))) > 0
-                # A site is blocked when it adds to an upper row with no slack left.
-                tight = np.asarray(
-                    (side.matrix[upper_rows].multiply(slack[:, None] < 1e-9)).sum(axis=0)
-                ).ravel()
-                blocked |= over & (tight > 0)
-            if limit.p is not None:
-                blocked |= ~_needed_groups(side, is_open, limit.p)
-            score = np.where(blocked, -np.inf, score)
-            best = int(np.argmax(score))
-            if not np.isfinite(score[best]) or gains[best] <= 0:
-                break
+                allowed &= spent + costs <= limit.budget + 1e-9
+            score = gains / np.maximum(costs, 1e-12) if limit.budget is not None else gains
+            if now > 1e-9:
+                # Repair first: among the sites reducing the violation most, the best cover.
+                candidates = allowed & (after < now - 1e-9)
+                if not candidates.any():
+                    break
+                candidates &= after <= after[candidates].min() + 1e-9
+            else:
+                candidates = allowed & (after <= 1e-9) & (gains > 0)
+                if not candidates.any():
+                    break
+            best = int(np.argmax(np.where(candidates, score, -np.inf)))
             opened[best] = t
             spent += float(costs[best])
-            uncovered &= ~np.isin(np.arange(rows.shape[0]), by_site[:, best].indices)
+            uncovered[by_site[:, best].indices] = False
     return opened
-
-
-def _needed_groups(side: SiteRows, is_open: npt.NDArray[np.bool_], p: int) -> npt.NDArray[np.bool_]:
-    """Sites still allowed when the places left must go to groups short of their minimum."""
-    left = p - int(is_open.sum())
-    short = []
-    for group in side.groups:
-        required = max(group.minimum, int(np.ceil(group.share * p - 1e-9)))
-        missing = required - int((group.members & is_open).sum())
-        if missing > 0:
-            short.append((group.members, missing))
-    if not short or sum(m for _, m in short) < left:
-        return np.ones(len(is_open), dtype=bool)
-    allowed = np.zeros(len(is_open), dtype=bool)
-    for members, _ in short:
-        allowed |= members
-    return allowed
 
 
 def _feasible(
@@ -401,7 +475,7 @@ def _feasible(
             return False
         if limit.budget is not None and costs[opened == t].sum() > limit.budget + 1e-9:
             return False
-        if side.satisfied(open_now):
+        if side.satisfied(open_now):  # names of violated rows: none when feasible
             return False
     return True
 

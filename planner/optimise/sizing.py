@@ -7,20 +7,29 @@ same one), sites :math:`j`, reach set :math:`N_i` (the stored pairs of row
 open site, :math:`n_j \in ℕ` chargers, :math:`x_{ij} \in [0, 1]` the share of
 row :math:`i` served by site :math:`j` (demand may split), μ the sessions per
 hour one charger takes at the queueing target
-(:func:`planner.sizing.capacity_per_charger`), :math:`M_j` the charger limit
+(:func:`planner.sizing.capacity_per_charger`) and a ≤ 0 an optional
+intercept, so that a site of n chargers takes a + μ n (the secant of the
+Erlang-C capacity through the least two counts, :func:`planner.sizing.capacity_line`,
+is exact there and safe for every other count), :math:`M_j` the charger limit
 (grid connection or ``max_chargers``), α the coverage target, Λ the demand
 within reach of a site that is not excluded, P the optional penalty per unit
 of unserved demand::
 
     min  Σ_j f_j y_j + Σ_j c_j n_j + P Σ_i λ_i (1 - Σ_j x_ij)
     s.t. Σ_{j ∈ N_i} x_ij ≤ 1                  for every demand row i     (1)
-         Σ_i λ_i x_ij ≤ μ n_j                   for every site j           (2)
+         Σ_i λ_i x_ij ≤ μ n_j + a y_j           for every site j           (2)
          n_j ≤ M_j y_j                          for every site j           (3)
          x_ij ≤ y_j                             for every pair in reach    (4)
          Σ_ij λ_i x_ij ≥ α Λ                                               (5)
          n_j ≥ m y_j                            least chargers at a site   (6)
          Σ_j n_j ≥ ⌈α Λ / μ⌉                    chargers for the target    (7)
+         Σ_j f_j y_j + Σ_j c_j n_j ≤ B          optional budget            (8)
+         lo ≤ A y ≤ hi                          side constraints           (9)
          y_j = 1 for fixed sites, y_j = 0 for excluded sites
+
+(9) are the rows of :mod:`planner.optimise.constraints` (brand shares,
+country bounds) over the open-site indicators; the budget (8) counts the
+chargers the model installs, not a fixed number per site.
 
 (4) is implied by (2)–(3) but tightens the LP relaxation (the site cost is
 no longer spread over M_j chargers); it adds one row per pair, so it is used
@@ -41,7 +50,8 @@ with the most newly served demand per euro (its charger limit bounding what it
 takes) until the target is met, or, with a penalty, while a site saves more
 penalty than it costs; chargers are then ⌈load/μ⌉. When it misses the target,
 an LP with every allowed site at its limit proves infeasibility with numbers,
-or its rounded answer becomes the warm start.
+or its rounded answer becomes the warm start. A start that breaks the side
+constraints or the budget is not handed to the solver.
 
 The objective reported is recomputed by :func:`planner.sizing.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
@@ -61,10 +71,26 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks
-from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, entry_rows, structure
+from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
+from planner.optimise._sizing_parts import (
+    Capacity,
+    SizingInstance,
+    counting_bound,
+    greedy_start,
+    max_service,
+    pairs_of,
+    reduce_instance,
+    round_up,
+)
+from planner.optimise.constraints import (
+    SiteRows,
+    append_site_rows,
+    describe_rows,
+    explain_infeasible,
+    no_site_rows,
+)
 from planner.optimise.solution import Solution, SolverSettings
 from planner.sizing import SizingCheck, evaluate_sizing
 
@@ -114,183 +140,6 @@ class SizingSolution:
         return int(self.chargers.sum())
 
 
-@dataclass(frozen=True)
-class _Instance:
-    """The reduced instance the MILP is built on."""
-
-    rows: sp.csr_matrix  # distinct reach sets (0/1 structure), pairs to excluded sites gone
-    row_demand: FloatArray  # summed demand of each distinct row
-    group: IntArray  # for each kept original row, its distinct row
-    kept: BoolArray  # original rows in the model
-    limit: FloatArray  # reduced charger limit M'_j (0 at excluded sites)
-
-
-def _reduce(
-    matrix: sp.csr_matrix,
-    lam: FloatArray,
-    limit: FloatArray,
-    capacity: float,
-    never: BoolArray,
-    least: int,
-) -> _Instance:
-    usable = drop_sites(matrix, never)
-    kept = (np.diff(usable.indptr) > 0) & (lam > 0)
-    merged = aggregate_rows(
-        sp.csr_matrix(usable[np.flatnonzero(kept)]), lam[kept], match_costs=False
-    )
-    rows = structure(merged.reach)
-    demand_in_reach = np.asarray(rows.T @ merged.weights).ravel()
-    useful = np.ceil(demand_in_reach / capacity - 1e-9)
-    # An open site keeps room for its least chargers (constraint 6) even without demand;
-    # a site whose limit is below that can never open.
-    reduced = np.where(never | (limit < least), 0.0, np.minimum(limit, np.maximum(useful, least)))
-    return _Instance(rows, merged.weights, merged.group, kept, reduced)
-
-
-def _pairs(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
-    return entry_rows(rows), rows.indices.astype(np.int64)
-
-
-def _max_service(
-    inst: _Instance,
-    mu: float,
-    coverage: float,
-    target: float,
-    within: float,
-    settings: SolverSettings,
-) -> FloatArray:
-    """Shares of the LP serving the most demand with every allowed site at its limit.
-
-    Raises :class:`InfeasibleError` with the numbers when even that misses the target.
-    """
-    pair_row, pair_site = _pairs(inst.rows)
-    (n_rows, n_sites), n_pairs = inst.rows.shape, pair_row.size
-    weight = inst.row_demand[pair_row]
-    columns = np.arange(n_pairs)
-    lp = Milp(
-        objective=weight.copy(),
-        matrix=sp.vstack(
-            [
-                sp.csr_matrix((np.ones(n_pairs), (pair_row, columns)), (n_rows, n_pairs)),
-                sp.csr_matrix((weight, (pair_site, columns)), (n_sites, n_pairs)),
-            ],
-            format="csr",
-        ),
-        row_lower=np.full(n_rows + n_sites, -np.inf),
-        row_upper=np.concatenate([np.ones(n_rows), mu * inst.limit]),
-        lower=np.zeros(n_pairs),
-        upper=np.ones(n_pairs),
-        integer=np.zeros(n_pairs, dtype=bool),
-        maximise=True,
-    )
-    result = solve_milp(lp, settings, backend="highs") if n_pairs else None
-    if result is not None and result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
-    shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)
-    most = float(np.dot(weight, shares))
-    if most < target * (1 - 1e-9):
-        raise InfeasibleError(
-            f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
-            f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers × {mu:.6g} sessions/hour each) at most "
-            f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
-        )
-    return shares
-
-
-def _greedy(
-    inst: _Instance,
-    prices: FloatArray,
-    per_charger: FloatArray,
-    mu: float,
-    target: float,
-    penalty: float | None,
-    must: BoolArray,
-    least: int,
-) -> FloatArray:
-    """Pair shares of the greedy heuristic of the module docstring."""
-    rows = inst.rows
-    # Column view whose data are the CSR pair numbers + 1, to write shares per site.
-    numbered = np.arange(1, rows.nnz + 1, dtype=np.float64)
-    by_site = sp.csr_matrix((numbered, rows.indices, rows.indptr), shape=rows.shape).tocsc()
-    options = np.diff(rows.indptr)
-    remaining = inst.row_demand.copy()
-    room = mu * inst.limit
-    shares = np.zeros(rows.nnz)
-    closed = inst.limit < least
-    served = 0.0
-
-    def open_site(j: int) -> None:
-        nonlocal served
-        start, stop = by_site.indptr[j], by_site.indptr[j + 1]
-        members = by_site.indices[start:stop]
-        pairs = by_site.data[start:stop].astype(np.int64) - 1
-        # Rows with the fewest other sites first: others can serve the rest.
-        for k, pair in zip(
-            members[np.argsort(options[members], kind="stable")],
-            pairs[np.argsort(options[members], kind="stable")],
-            strict=True,
-        ):
-            take = min(remaining[k], room[j])
-            if take > 0:
-                shares[pair] = take / inst.row_demand[k]
-                remaining[k] -= take
-                room[j] -= take
-                served += take
-        closed[j] = True
-
-    for fixed_site in np.flatnonzero(must):
-        open_site(int(fixed_site))
-    while penalty is not None or served < target * (1 - 1e-12):
-        gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
-        useful = np.minimum(gain, target - served) if penalty is None else gain
-        cost = prices + per_charger * np.maximum(np.ceil(gain / mu - 1e-9), least)
-        score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
-        if penalty is not None:
-            score = np.where(penalty * gain > cost, score, -np.inf)
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]):
-            break
-        open_site(best)
-    return shares
-
-
-def _simple_bound(
-    inst: _Instance,
-    prices: FloatArray,
-    per_charger: FloatArray,
-    mu: float,
-    target: float,
-    must: BoolArray,
-    least: int,
-) -> float:
-    """A lower bound on the cost from counting alone, for solves stopped before the root LP.
-
-    At least ⌈target/μ⌉ chargers (and m per fixed site) at the cheapest charger
-    price, on at least as many sites as the largest charger limit requires.
-    """
-    allowed = inst.limit >= least
-    if not allowed.any():
-        return float(prices[must].sum())
-    chargers = max(math.ceil(target / mu - 1e-9), least * int(must.sum()))
-    sites = max(math.ceil(chargers / float(inst.limit.max())), int(must.sum()))
-    optional = allowed & ~must
-    extra = (sites - int(must.sum())) * (float(prices[optional].min()) if optional.any() else 0.0)
-    return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
-
-
-def _round_up(
-    inst: _Instance, shares: FloatArray, capacity: float, must: BoolArray, least: int
-) -> tuple[FloatArray, FloatArray]:
-    """Open sites and charger counts that carry the given pair shares."""
-    pair_row, pair_site = _pairs(inst.rows)
-    n_sites = inst.rows.shape[1]
-    load = np.bincount(pair_site, weights=inst.row_demand[pair_row] * shares, minlength=n_sites)
-    count = np.ceil(load / capacity - 1e-9)
-    count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
-    return (count > 0).astype(np.float64), count
-
-
 def sizing(
     reach: sp.csr_matrix,
     demand: FloatArray,
@@ -302,8 +151,11 @@ def sizing(
     coverage: float,
     unserved_penalty: float | None = None,
     min_chargers: int = 1,
+    capacity_intercept: float = 0.0,
     fixed: BoolArray | None = None,
     excluded: BoolArray | None = None,
+    constraints: SiteRows | None = None,
+    budget: float | None = None,
     settings: SolverSettings = _DEFAULT,
 ) -> SizingSolution:
     """Choose sites and charger counts of least cost that serve the coverage target.
@@ -329,11 +181,19 @@ def sizing(
         be served, in [0, 1]; 0 leaves only the penalty.
     unserved_penalty
         Cost per unit of unserved demand (euros per session/hour), or ``None``.
+    capacity_intercept
+        a ≤ 0: an open site of n chargers takes a + μ n (the secant of the
+        Erlang-C capacity, :func:`planner.sizing.capacity_line`); 0 for μ n.
     min_chargers
         m: least chargers at an open site (at least 1; 2 keeps a site working
         when one charger fails).
     fixed, excluded
         Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (brand shares, country bounds;
+        see :mod:`planner.optimise.constraints`).
+    budget
+        Most money for site costs plus charger costs (row 8), or ``None``.
     settings
         Time limit, gap, threads and seed.
 
@@ -349,8 +209,9 @@ def sizing(
         Malformed arguments (every problem at once).
     InfeasibleError
         The coverage target cannot be met even with every allowed site at its
-        charger limit, a site is both fixed and excluded, or a fixed site's
-        charger limit is below ``min_chargers``.
+        charger limit, a site is both fixed and excluded, a fixed site's
+        charger limit is below ``min_chargers``, or the side constraints or
+        the budget cannot hold (the message names them, with numbers).
     """
     started = time.perf_counter()
     problems: list[str] = []
@@ -367,6 +228,8 @@ def sizing(
         problems.append("max_chargers must be whole numbers (or inf)")
     if not (math.isfinite(capacity_per_charger) and capacity_per_charger > 0):
         problems.append(f"capacity_per_charger must be positive, got {capacity_per_charger!r}")
+    if not (math.isfinite(capacity_intercept) and capacity_intercept <= 0):
+        problems.append(f"capacity_intercept must be at most 0, got {capacity_intercept!r}")
     if not (isinstance(coverage, int | float) and 0.0 <= coverage <= 1.0):
         problems.append(f"coverage must be in [0, 1], got {coverage!r}")
     if unserved_penalty is not None and not (
@@ -377,8 +240,16 @@ def sizing(
         problems.append(f"min_chargers must be a whole number of at least 1, got {min_chargers!r}")
     must = _checks.site_mask(fixed, n_sites, "fixed", problems)
     never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        problems.append(f"budget must be non-negative, got {budget!r}")
+    side = no_site_rows(n_sites) if constraints is None else constraints
+    if side.n_sites != n_sites:
+        problems.append(f"side constraints are over {side.n_sites} sites, the model has {n_sites}")
     _checks.raise_problems("sizing", problems)
     _checks.check_fixed_excluded("sizing", must, never)
+    explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
+    if budget is not None:
+        _explain_budget(budget, prices, per_charger, must, min_chargers)
     no_room = np.flatnonzero(must & (limit < min_chargers))
     if no_room.size:
         raise InfeasibleError(
@@ -386,36 +257,52 @@ def sizing(
             f"{min_chargers} (first: site {int(no_room[0])}, limit {limit[no_room[0]]:g})"
         )
 
-    mu = float(capacity_per_charger)
-    inst = _reduce(matrix, lam, limit, mu, never, min_chargers)
+    mu = Capacity(float(capacity_per_charger), float(capacity_intercept))
+    inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
     reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
     within = float(inst.row_demand.sum())  # within reach of a non-excluded site
     target = coverage * within
-    pair_row, _ = _pairs(inst.rows)
+    pair_row, _ = pairs_of(inst.rows)
 
-    best = _greedy(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
+    best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
     greedy_served = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
     if greedy_served < target * (1 - 1e-9):
-        best = _max_service(inst, mu, coverage, target, within, settings)
-    hint_y, hint_n = _round_up(inst, best, mu, must, min_chargers)
+        best = max_service(inst, mu, coverage, target, within, settings)
+    hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
+    start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
+        budget is None or float(prices @ hint_y + per_charger @ hint_n) <= budget + 1e-6
+    )
     milp = _build(
         inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
     )
-    milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
+    milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
+    if start_ok:
+        milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
-    floor = _simple_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
     if unserved_penalty is not None:
         floor += unserved_penalty * (float(lam.sum()) - within)
     if not result.bound >= floor:  # also when the solver has no bound (nan)
         result = replace(result, bound=floor)
     if result.status is MilpStatus.INFEASIBLE:
-        _max_service(inst, mu, coverage, target, within, settings)
+        max_service(inst, mu, coverage, target, within, settings)
+        limits = []
+        if len(side):
+            limits.append(describe_rows(side, excluded=never))
+        if budget is not None:
+            limits.append(f"budget ≤ {budget:,.0f} EUR for sites and chargers")
         raise InfeasibleError(
-            f"sizing: no plan meets the coverage target with at least {min_chargers} "
-            "charger(s) at every open site"
+            f"sizing: no plan serves {coverage:.1%} of the {within:.6g} sessions/hour within "
+            f"reach with at least {min_chargers} charger(s) at every open site"
+            + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
         )
     if result.status is MilpStatus.NO_SOLUTION:
+        if not start_ok:
+            raise SolverError(
+                f"sizing: no plan meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise solver.time_limit_s"
+            )
         logger.warning("sizing: no solution within the time limit; returning the LP rounding")
         count, shares = hint_n, best
     else:
@@ -431,16 +318,20 @@ def sizing(
         served=served,
         site_cost=prices,
         charger_cost=per_charger,
-        capacity_per_charger=mu,
+        capacity_per_charger=mu.per_charger,
+        capacity_intercept=mu.intercept,
         max_chargers=limit,
         coverage=coverage,
         unserved_penalty=unserved_penalty,
         min_chargers=min_chargers,
         open_sites=np.flatnonzero(must),
     )
-    if check.violations:
-        raise SolverError(f"sizing: the solver's answer fails the check: {check.violations}")
     open_sites = np.flatnonzero((chargers > 0) | must).astype(np.int64)
+    violations = list(check.violations) + side.satisfied(open_sites)
+    if budget is not None and check.site_cost + check.charger_cost > budget * (1 + 1e-9) + 1e-6:
+        violations.append(f"cost {check.site_cost + check.charger_cost:,.0f} above the budget")
+    if violations:
+        raise SolverError(f"sizing: the solver's answer fails the check: {violations}")
     details = {
         "site_cost": check.site_cost,
         "charger_cost": check.charger_cost,
@@ -474,14 +365,15 @@ def sizing(
         solution.bound,
         solution.seconds,
     )
+    solution = replace(solution, allocation=served, chargers=chargers)
     return SizingSolution(solution, chargers, check.load, served)
 
 
 def _build(
-    inst: _Instance,
+    inst: SizingInstance,
     prices: FloatArray,
     per_charger: FloatArray,
-    mu: float,
+    mu: Capacity,
     target: float,
     penalty: float | None,
     must: BoolArray,
@@ -491,7 +383,7 @@ def _build(
 ) -> Milp:
     """The MILP of the module docstring over variables [y (sites), n (sites), x (pairs)]."""
     n_rows, n_sites = inst.rows.shape
-    pair_row, pair_site = _pairs(inst.rows)
+    pair_row, pair_site = pairs_of(inst.rows)
     n_pairs = pair_row.size
     weight = inst.row_demand[pair_row]
     y, pairs = np.arange(n_sites), np.arange(n_pairs)
@@ -509,8 +401,9 @@ def _build(
 
     # Constraint (1): Σ_j x_kj ≤ 1 for every distinct reach set k.
     add([(pair_row, x, np.ones(n_pairs))], n_rows, -np.inf, 1.0)
-    # Constraint (2): Σ_k λ_k x_kj - μ n_j ≤ 0.
-    add([(pair_site, x, weight), (y, n, -mu * ones)], n_sites, -np.inf, 0.0)
+    # Constraint (2): Σ_k λ_k x_kj - μ n_j - a y_j ≤ 0.
+    add([(pair_site, x, weight), (y, n, -mu.per_charger * ones), (y, y, -mu.intercept * ones)],
+        n_sites, -np.inf, 0.0)  # fmt: skip
     # Constraint (3): n_j - M_j y_j ≤ 0.
     add([(y, n, ones), (y, y, -inst.limit)], n_sites, -np.inf, 0.0)
     # Constraint (4): x_kj - y_j ≤ 0 for every pair, while the LP stays small.
@@ -526,7 +419,7 @@ def _build(
     # most μ; it carries the rounding of the charger counts into the LP bound,
     # which otherwise prices fractional chargers and leaves a gap of about one.
     if target > 0:
-        needed = float(math.ceil(target / mu - 1e-9))
+        needed = float(math.ceil(target / mu.per_charger - 1e-9))
         add([(np.zeros(n_sites, dtype=np.int64), n, ones)], 1, needed, np.inf)
 
     objective = np.concatenate([prices, per_charger, np.zeros(n_pairs)])
@@ -548,7 +441,48 @@ def _build(
     )
 
 
-def _expand(inst: _Instance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
+def _explain_budget(
+    budget: float, prices: FloatArray, per_charger: FloatArray, must: BoolArray, least: int
+) -> None:
+    """Raise with the numbers when the fixed sites alone cost more than the budget."""
+    cost = float(prices[must].sum() + least * per_charger[must].sum())
+    if cost > budget + 1e-9:
+        raise InfeasibleError(
+            f"sizing: the {int(must.sum())} fixed sites with {least} charger(s) each cost "
+            f"{cost:,.0f} EUR, above the budget of {budget:,.0f} EUR"
+        )
+
+
+def _with_side_rows(
+    milp: Milp,
+    side: SiteRows,
+    budget: float | None,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    n_sites: int,
+) -> Milp:
+    """Constraints (8) and (9) appended to the model over [y, n, x]."""
+    width = milp.matrix.shape[1]
+    matrix, lower, upper = append_site_rows(
+        milp.matrix,
+        milp.row_lower,
+        milp.row_upper,
+        side,
+        site_columns=np.arange(n_sites, dtype=np.int64),
+        n_columns=width,
+    )
+    if budget is not None:
+        # Constraint (8): Σ f_j y_j + Σ c_j n_j ≤ B.
+        row = np.zeros(width)
+        row[:n_sites] = prices
+        row[n_sites : 2 * n_sites] = per_charger
+        matrix = sp.csr_matrix(sp.vstack([matrix, sp.csr_matrix(row[None, :])], format="csr"))
+        lower = np.concatenate([lower, [-np.inf]])
+        upper = np.concatenate([upper, [float(budget)]])
+    return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
+
+
+def _expand(inst: SizingInstance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
     """Shares of the distinct rows handed back to every original row of their group."""
     per_row = sp.csr_matrix((shares, inst.rows.indices, inst.rows.indptr), shape=inst.rows.shape)
     per_row.eliminate_zeros()

@@ -83,8 +83,11 @@ class Solution:
         demand, covered weight, ...).
     allocation
         Demand × sites share of each demand point served by each site, for
-        models that may split demand (capacitated facility location); ``None``
-        otherwise.
+        models that may split demand (capacitated facility location, sizing);
+        ``None`` otherwise.
+    chargers
+        Chargers at each site (0 at closed sites) for models that size them
+        (sizing); ``None`` otherwise.
     """
 
     model: str
@@ -97,6 +100,7 @@ class Solution:
     assignment: npt.NDArray[np.int64]
     details: dict[str, float] = field(default_factory=dict)
     allocation: sp.csr_matrix | None = None
+    chargers: npt.NDArray[np.int64] | None = None
 
     @property
     def gap(self) -> float:
