@@ -104,6 +104,9 @@ def _parameters(backend: str, settings: SolverSettings) -> str:
                 "limits/absgap = 1e-9",
                 f"randomization/randomseedshift = {settings.seed}",
                 f"parallel/maxnthreads = {max(1, settings.threads)}",
+                # Ctrl-C belongs to the command line, which then writes nothing;
+                # SCIP would otherwise catch it and return as if time ran out.
+                "misc/catchctrlc = FALSE",
             ]
         )
     if backend == "sat":
@@ -113,7 +116,8 @@ def _parameters(backend: str, settings: SolverSettings) -> str:
         level = 2 if workers == 1 else 1
         return (
             f"num_workers:{workers},linearization_level:{level},"
-            f"relative_gap_limit:{gap},random_seed:{settings.seed}"
+            f"relative_gap_limit:{gap},random_seed:{settings.seed},"
+            "catch_sigint_signal:false"
         )
     raise ValueError(f"unknown backend {backend!r}")
 

@@ -40,9 +40,9 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._radius import radius_milp
 from planner.optimise._reach import drop_sites, entry_rows, select_rows
 from planner.optimise._result import finish, sites_from_values
-from planner.optimise.p_median import radius_milp
 from planner.optimise.solution import Solution, SolverSettings
 
 logger = logging.getLogger(__name__)

@@ -58,16 +58,18 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
-from planner.optimise._aggregate import aggregate_rows
+from planner.optimise._median_kernel import kernel_nearest, kernel_nearest_cap, kernel_search
 from planner.optimise._median_lp import MedianLp, median_lp
-from planner.optimise._median_search import greedy_median, interchange_median
-from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
+from planner.optimise._median_search import (
+    greedy_median,
+    interchange_median,
+    iterated_interchange,
+)
+from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
+from planner.optimise._radius import radius_milp, reduced_rows
 from planner.optimise._reach import (
     SortedPairs,
     drop_sites,
-    entry_rows,
-    keep_entries,
-    select_rows,
 )
 from planner.optimise._reduce import lowest_equivalent
 from planner.optimise._result import finish, sites_from_values
@@ -88,97 +90,6 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 _DEFAULT = SolverSettings()
-
-
-def _reduced_rows(
-    matrix: sp.csr_matrix, demand: FloatArray, must: BoolArray, never: BoolArray
-) -> tuple[sp.csr_matrix, FloatArray, int]:
-    """Distinct (sites, costs) rows after the reductions of the module docstring."""
-    usable = drop_sites(matrix, never)
-    rows_of = entry_rows(usable)
-    _, nearest_fixed = evaluate.nearest_open(usable, np.flatnonzero(must))
-    usable = keep_entries(usable, usable.data <= nearest_fixed[rows_of])
-    usable.data[demand[entry_rows(usable)] == 0] = 0.0
-    keep = np.diff(usable.indptr) > 0
-    merged = aggregate_rows(select_rows(usable, keep), demand[keep], match_costs=True)
-    return merged.reach, merged.weights, int(keep.sum())
-
-
-def radius_milp(
-    rows: sp.csr_matrix,
-    weights: FloatArray,
-    p: int | None,
-    must: BoolArray,
-    never: BoolArray,
-    *,
-    site_costs: FloatArray | None = None,
-) -> Milp:
-    """Constraints (1)–(4) of the module docstring as one sparse matrix.
-
-    Without ``p`` constraint (4) is left out; ``site_costs`` put opening costs
-    on the site variables (the uncapacitated facility location model).
-    """
-    n_sites = rows.shape[1]
-    owner = entry_rows(rows)
-    order = np.lexsort((rows.indices, rows.data, owner))
-    owner, sites, costs = owner[order], rows.indices[order].astype(np.int64), rows.data[order]
-    new_level = np.ones(owner.size, dtype=bool)
-    new_level[1:] = (owner[1:] != owner[:-1]) | (costs[1:] != costs[:-1])
-    level_of_entry = np.cumsum(new_level) - 1
-    level_row = owner[new_level]
-    level_cost = costs[new_level]
-    n_levels = level_row.size
-    first = np.ones(n_levels, dtype=bool)
-    first[1:] = level_row[1:] != level_row[:-1]
-    last = np.ones(n_levels, dtype=bool)
-    last[:-1] = level_row[1:] != level_row[:-1]
-    has_z = ~last
-    z_of_level = np.cumsum(has_z) - 1
-    n_z = int(has_z.sum())
-
-    levels_with_z = np.flatnonzero(has_z)
-    levels_chained = np.flatnonzero(~first)
-    # Constraint (4) is the last row, over every site, when p is given.
-    in_card = n_sites if p is not None else 0
-    coo_rows = np.concatenate(
-        [level_of_entry, levels_with_z, levels_chained, np.full(in_card, n_levels)]
-    )
-    coo_cols = np.concatenate(
-        [
-            sites,
-            n_sites + z_of_level[levels_with_z],
-            n_sites + z_of_level[levels_chained - 1],
-            np.arange(in_card),
-        ]
-    )
-    coo_vals = np.concatenate(
-        [
-            np.ones(sites.size),
-            np.ones(levels_with_z.size),
-            -np.ones(levels_chained.size),
-            np.ones(in_card),
-        ]
-    )
-    card_rows = 1 if p is not None else 0
-    matrix = sp.csr_matrix(
-        (coo_vals, (coo_rows, coo_cols)), shape=(n_levels + card_rows, n_sites + n_z)
-    )
-    step = np.zeros(n_levels)
-    step[levels_with_z] = level_cost[levels_with_z + 1] - level_cost[levels_with_z]
-    z_cost = (weights[level_row] * step)[has_z]
-    offset = float(np.sum(weights[level_row[first]] * level_cost[first]))
-    return Milp(
-        objective=np.concatenate([np.zeros(n_sites) if site_costs is None else site_costs, z_cost]),
-        matrix=matrix,
-        # Constraints (1)-(3): ≥ 1 on a row's nearest level, ≥ 0 on the others;
-        # constraint (4): exactly p.
-        row_lower=np.concatenate([first.astype(np.float64), np.full(card_rows, float(p or 0))]),
-        row_upper=np.concatenate([np.full(n_levels, np.inf), np.full(card_rows, float(p or 0))]),
-        lower=np.concatenate([must.astype(np.float64), np.zeros(n_z)]),
-        upper=np.concatenate([(~never).astype(np.float64), np.full(n_z, np.inf)]),
-        integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_z, bool)]),
-        offset=offset,
-    )
 
 
 def p_median(
@@ -244,7 +155,7 @@ def p_median(
             f"p_median: {int(blocked.sum())} reachable demand row(s) have only excluded "
             f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])})"
         )
-    rows, row_weights, n_kept = _reduced_rows(matrix, demand, must, never)
+    rows, row_weights, n_kept = reduced_rows(matrix, demand, must, never)
     pairs = SortedPairs(rows)
     allowed = ~never
     integral = _whole(rows.data) and _whole(row_weights)
@@ -274,51 +185,120 @@ def p_median(
     if p * pairs.size <= _GREEDY_WORK:
         starts.append(greedy_median(pairs, row_weights, p, fixed=must, allowed=allowed))
     best_sites, best_value = np.empty(0, dtype=np.int64), math.inf
-    for start in starts:
-        sites = interchange_median(
-            pairs, row_weights, start, fixed=must, allowed=allowed, seconds=0.1 * max(left(), 0)
-        )
+
+    def offer(sites: IntArray) -> bool:
+        """Keep ``sites`` when they form a better feasible plan."""
+        nonlocal best_sites, best_value
         value = evaluate.p_median_objective(rows, row_weights, sites)
         if value < best_value and sites.size == p and not side.satisfied(sites):
             best_sites, best_value = sites, value
+            return True
+        return False
+
+    for start in starts:
+        offer(
+            interchange_median(
+                pairs, row_weights, start, fixed=must, allowed=allowed, seconds=0.1 * left()
+            )
+        )
     details["heuristic_objective"] = best_value
+    bound = lp.bound
     # Any better plan is at least ``step`` better: 1 when every cost and weight
     # is whole (the objective is then whole too), else the requested gap.
-    step = 1.0 if integral else settings.relative_gap * abs(best_value)
-    bound = lp.bound
+    integral_step = 1.0 if integral else 0.0
 
-    if best_value - lp.bound > settings.relative_gap * abs(best_value) or not math.isfinite(
-        best_value
-    ):
-        # (3) Fix sites by reduced costs, then solve the radius model on the rest.
-        never_more, must_more = _fixed_by_reduced_costs(lp, best_value - step)
-        details["sites_fixed_closed"] = float((never_more & allowed).sum())
-        details["sites_fixed_open"] = float((must_more & ~must).sum())
-        result = _solve_reduced(
-            rows,
-            row_weights,
-            p,
-            must | must_more,
-            never | never_more,
-            side,
-            integral,
-            settings,
-            max(left(), 0.5),
-            best_sites,
+    def step() -> float:
+        return integral_step or settings.relative_gap * abs(best_value)
+
+    def open_gap() -> bool:
+        return not math.isfinite(best_value) or best_value - bound > (
+            settings.relative_gap * abs(best_value)
         )
-        if result is None or result.status is MilpStatus.INFEASIBLE:
-            if not math.isfinite(best_value):
-                raise _infeasible(p, must, never, reachable, side)
-            # Nothing better than the incumbent by ``step`` exists.
-            bound = max(bound, best_value - (0.0 if integral else step))
-        elif result.status is not MilpStatus.NO_SOLUTION:
-            found = sites_from_values(result.values, n_sites)
-            value = evaluate.p_median_objective(rows, row_weights, found)
-            if value < best_value:
-                best_sites, best_value = found, value
-            bound = max(bound, min(result.bound, best_value - (0.0 if integral else step)))
-        elif math.isfinite(result.bound):
-            bound = max(bound, min(result.bound, best_value - (0.0 if integral else step)))
+
+    # CP-SAT with one worker and full linearisation proved the small-p OR-Library
+    # instances fastest (pmed17: 10 s against 30 s for HiGHS), but it is exact
+    # only on whole numbers; HiGHS takes the rest.
+    backend = settings.backend or ("sat" if integral else "highs")
+    if open_gap():
+        # (3) Fix sites by reduced costs: no plan opening (closing) them beats the cutoff.
+        cutoff = best_value - step()
+        closed, opened = _fixed_by_reduced_costs(lp, cutoff)
+
+        def too_large() -> bool:
+            return _model_pairs(pairs, must | opened, never | closed) > _EXACT_PAIRS
+
+        if math.isfinite(best_value) and too_large():
+            # Too large to prove in the time left: look for a better incumbent
+            # (which also fixes more sites), by iterated local search kicked with
+            # the sites fixing cannot rule out, then on the LP's kernel with
+            # growing neighbourhoods.
+            pool = allowed & ((lp.y > 1e-6) | ~_fixed_by_reduced_costs(lp, best_value)[0])
+            offer(
+                iterated_interchange(
+                    pairs,
+                    row_weights,
+                    best_sites,
+                    fixed=must,
+                    allowed=allowed,
+                    pool=pool,
+                    seconds=0.15 * left(),
+                    seed=settings.seed,
+                )
+            )
+            nearest = kernel_nearest(int(pool.sum()), p)
+            while too_large() and left() > 0.1 * settings.time_limit_s:
+                found = kernel_search(
+                    pairs,
+                    row_weights,
+                    p,
+                    must=must,
+                    never=never,
+                    side=side,
+                    kernel=~closed,
+                    incumbent=best_sites,
+                    nearest=nearest,
+                    backend=backend,
+                    settings=settings,
+                    deadline=time.perf_counter() + 0.5 * left(),
+                )
+                if found is not None and offer(found):
+                    details["kernel_objective"] = best_value
+                    cutoff = best_value - step()
+                    closed, opened = _fixed_by_reduced_costs(lp, cutoff)
+                elif nearest >= kernel_nearest_cap(pairs.n_rows):
+                    break
+                else:
+                    nearest = min(2 * nearest, kernel_nearest_cap(pairs.n_rows))
+        details["sites_fixed_closed"] = float((closed & allowed).sum())
+        details["sites_fixed_open"] = float((opened & ~must).sum())
+        details["pairs_in_exact_model"] = float(_model_pairs(pairs, must | opened, never | closed))
+        # (4) The radius model on the sites left, when it can be solved at all.
+        # A plan it cannot see costs more than the cutoff: at least the
+        # incumbent when the objective is whole.
+        floor = cutoff + integral_step
+        result: MilpResult | None = None
+        if details["pairs_in_exact_model"] <= _EXACT_LIMIT or not math.isfinite(best_value):
+            result = _solve_reduced(
+                rows,
+                row_weights,
+                p,
+                must | opened,
+                never | closed,
+                side,
+                backend,
+                settings,
+                started + settings.time_limit_s,
+                best_sites if math.isfinite(best_value) else None,
+            )
+            if result is None or result.status is MilpStatus.INFEASIBLE:
+                if not math.isfinite(best_value):
+                    raise _infeasible(p, must, never, reachable, side)
+                bound = max(bound, floor)
+            else:
+                if result.status is not MilpStatus.NO_SOLUTION:
+                    offer(sites_from_values(result.values, n_sites))
+                if math.isfinite(result.bound):
+                    bound = max(bound, min(result.bound, floor))
     if not math.isfinite(best_value):
         raise SolverError(f"p_median: no feasible solution found within {settings.time_limit_s} s")
 
@@ -348,6 +328,11 @@ def p_median(
 
 #: Greedy runs only when p × pairs is at most this (it costs about that many steps).
 _GREEDY_WORK = 2e8
+#: Above this many pairs the exact model waits for a kernel-search incumbent.
+_EXACT_PAIRS = 150_000
+#: Above this many pairs the exact model is not even tried (measured: CP-SAT
+#: proves 76,000-pair models of fl1400 in under a minute, not 530,000).
+_EXACT_LIMIT = 400_000
 
 
 def _whole(values: FloatArray) -> bool:
@@ -373,6 +358,15 @@ def _fixed_by_reduced_costs(lp: MedianLp, cutoff: float) -> tuple[BoolArray, Boo
     return closed, opened
 
 
+def _model_pairs(pairs: SortedPairs, must: BoolArray, never: BoolArray) -> int:
+    """Pairs of the radius model once ``never`` sites go and rows stop at their nearest ``must``."""
+    usable = ~never[pairs.site]
+    nearest_must = np.full(pairs.n_rows, np.inf)
+    opened = must[pairs.site]
+    np.minimum.at(nearest_must, pairs.owner[opened], pairs.cost[opened])
+    return int(np.sum(usable & (pairs.cost <= nearest_must[pairs.owner])))
+
+
 def _solve_reduced(
     rows: sp.csr_matrix,
     weights: FloatArray,
@@ -380,18 +374,23 @@ def _solve_reduced(
     must: BoolArray,
     never: BoolArray,
     side: SiteRows,
-    integral: bool,
+    backend: str,
     settings: SolverSettings,
-    seconds: float,
-    incumbent: IntArray,
+    deadline: float,
+    incumbent: IntArray | None,
 ) -> MilpResult | None:
     """The radius model on the sites left free; None when fixing left no feasible plan."""
     if int(must.sum()) > p or int((~never).sum()) < p or np.any(must & never):
         return None
     if np.any(np.diff(drop_sites(rows, never).indptr) == 0):
         return None  # a row lost every site it could be served by
-    reduced, reduced_weights, _ = _reduced_rows(rows, weights, must, never)
-    milp = radius_milp(reduced, reduced_weights, p, must, never)
+    reduced, reduced_weights, _ = reduced_rows(rows, weights, must, never)
+    hint = None
+    if incumbent is not None and not np.any(never[incumbent]) and np.all(
+        np.isin(np.flatnonzero(must), incumbent)
+    ):
+        hint = incumbent
+    milp = radius_milp(reduced, reduced_weights, p, must, never, hint=hint)
     if len(side):
         matrix_all, row_lower, row_upper = append_site_rows(
             milp.matrix,
@@ -402,10 +401,7 @@ def _solve_reduced(
             n_columns=milp.matrix.shape[1],
         )
         milp = replace(milp, matrix=matrix_all, row_lower=row_lower, row_upper=row_upper)
-    # CP-SAT with one worker and full linearisation proved the small-p OR-Library
-    # instances fastest (pmed17: 10 s against 30 s for HiGHS), but it is exact only
-    # on whole numbers; HiGHS takes the rest.
-    backend = "sat" if integral else "highs"
+    seconds = max(deadline - time.perf_counter(), 0.1)
     return solve_milp(milp, replace(settings, time_limit_s=seconds), backend=backend)
 
 
