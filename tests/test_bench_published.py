@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from planner.optimise import (
     Solution,
+    SolverSettings,
     Status,
     facility_location,
     max_coverage,
@@ -22,10 +23,12 @@ from planner.optimise import (
 from planner.optimise.instances import (
     complete_reach,
     euclidean,
+    floor_euclidean,
     read_facility,
     read_pmed,
     read_scp,
     read_swain,
+    read_tsplib,
     within,
 )
 from tests.conftest import shared_path
@@ -142,11 +145,37 @@ def test_or_library_capacitated(name: str) -> None:
     assert solution.allocation is not None
 
 
-@pytest.mark.parametrize("name", ["pmed1", "pmed4", "pmed5", "pmed10"])
+# pmed1, 4, 5 and 10 are proven by the LP bound alone; pmed6 and pmed11 (p = 5)
+# need reduced-cost fixing and the exact model on the sites left.
+@pytest.mark.parametrize("name", ["pmed1", "pmed4", "pmed5", "pmed10", "pmed6", "pmed11"])
 def test_or_library_p_median(name: str) -> None:
     instance = read_pmed(shared_path("bench", "pmed", f"{name}.txt"))
     solution = p_median(instance.reach, instance.weights, int(instance.p or 0))
     assert_proven(solution, float(optima("pmed")[name]["optimum"]))
+
+
+def tsplib_optimum(name: str) -> float:
+    return float(optima("pmedian_tsplib")[name]["optimum"])
+
+
+def test_tsplib_p_median_proven() -> None:
+    # 1,400 points, every pair in reach (1.96 million pairs): proven by the
+    # Benders LP bound and the interchange heuristic.
+    reach = floor_euclidean(read_tsplib(shared_path("bench", "pmedian_tsplib", "fl1400.tsp")))
+    solution = p_median(reach, np.ones(reach.shape[0]), 10)
+    assert_proven(solution, tsplib_optimum("fl1400_p10"))
+
+
+def test_tsplib_p_median_time_limit_keeps_a_valid_bound() -> None:
+    # Too hard to prove in 15 s: the answer is a plan with a bound below the
+    # published optimum and an objective above it, and says it stopped early.
+    reach = floor_euclidean(read_tsplib(shared_path("bench", "pmedian_tsplib", "fl1400.tsp")))
+    settings = SolverSettings(time_limit_s=15.0, relative_gap=1e-9)
+    solution = p_median(reach, np.ones(reach.shape[0]), 300, settings=settings)
+    optimum = tsplib_optimum("fl1400_p300")
+    assert solution.status is Status.TIME_LIMIT
+    assert solution.bound <= optimum <= solution.objective
+    assert solution.open_sites.size == 300
 
 
 @pytest.mark.parametrize("name", ["scp41", "scp46", "scp51", "scp55"])
