@@ -10,7 +10,8 @@ demand, weighted by population; candidates are towns of the full-scale
 sample network in France, the most populous first):
 
 * ``mclp`` — maximal covering, R km (default 30), p sites (default 100);
-* ``lscp`` — location set covering at the same radius;
+* ``lscp`` — location set covering at the same radius, over the places
+  that have a candidate in reach (set covering is infeasible otherwise);
 * ``p_median`` — the largest places and candidates (defaults 1,500 × 300),
   every pair allowed: spopt builds one assignment variable per pair, so
   the full France instance is out of its reach.
@@ -135,10 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     ours, seconds = timed(lambda: max_coverage(reach, weights, args.p, settings=settings))
     report("mclp", (dense_s + build, solve, spopt_cover), (reach_s, seconds, ours.objective))
 
-    lscp, build = timed(lambda: LSCP.from_cost_matrix(costs, args.radius_km))
+    # Set covering needs every demand point coverable: spopt stops with
+    # "Infeasible" otherwise, so both get only the places with a town in reach.
+    coverable = np.diff(reach.indptr) > 0
+    print(f"lscp: {int(coverable.sum())} of {len(demand)} places have a candidate in reach")
+    lscp, build = timed(lambda: LSCP.from_cost_matrix(costs[coverable], args.radius_km))
     _, solve = timed(lambda: lscp.solve(cbc()))
     spopt_sites = float(pulp.value(lscp.problem.objective))
-    ours, seconds = timed(lambda: set_cover(reach, settings=settings))
+    ours, seconds = timed(lambda: set_cover(reach[np.flatnonzero(coverable)], settings=settings))
     report("lscp", (dense_s + build, solve, spopt_sites), (reach_s, seconds, ours.objective))
 
     big = demand.sort_values("population", ascending=False).head(args.median_demand)
