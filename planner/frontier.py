@@ -37,6 +37,7 @@ from planner.plan import (
     solver_settings,
 )
 from planner.scenario import Scenario
+from planner.side_constraints import site_constraints
 
 logger = logging.getLogger(__name__)
 
@@ -207,14 +208,22 @@ def frontier_plan(
     """
     settings = solver_settings(scenario)
     title = plan_title(scenario.title, scenario.name, is_sample(scenario))
-    same_model = scenario.model.name == "max_coverage" and not scenario.constraints.phases
+    # The frontier's solves carry no side constraints and a number of sites:
+    # only a plain single-year max_coverage plan is one of its points.
+    limit = scenario.sites_limit()
+    same_model = (
+        scenario.model.name == "max_coverage"
+        and not scenario.constraints.phases
+        and limit is not None
+        and len(site_constraints(inputs.sites, scenario)) == 0
+    )
     results = frontier_solutions(
         inputs,
         p_values,
         settings=settings,
         on_start=on_start,
         on_point=on_point,
-        scenario_p=scenario.model.p if same_model else None,
+        scenario_p=limit if same_model else None,
     )
     points = [point for point, _ in results]
     if same_model:

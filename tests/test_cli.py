@@ -22,7 +22,7 @@ import pytest
 
 from planner.cli import main
 from planner.demand import load_demand
-from planner.scenario import load_scenario
+from planner.scenario import DEFAULT_P, load_scenario
 from planner.travel import great_circle_km
 
 # Six dealers in Luxembourg (two of them at one address: a dual-brand site)
@@ -435,6 +435,45 @@ def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
     assert [line.split(":")[1].strip() for line in lines] == ["p = 1", "p = 2", "p = 3"]
     for line, row in zip(lines, table.itertuples(), strict=True):
         assert f"{row.coverage_pct:.2f} %" in line
+
+
+def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # model.p unset: the plan opens the default number of sites, a point of the frontier.
+    tiny.write_text(SCENARIO.replace("p = 2\n", ""), encoding="utf-8")
+    out = tmp_path / "default_p"
+    code, _, stderr = _run(["frontier", str(tiny), "--p", "1,2", "--out", str(out)], capsys)
+    assert code == 0, stderr
+    table = pd.read_csv(out / "frontier.csv")
+    assert table["p"].tolist() == [1, 2, DEFAULT_P]
+    assert table["scenario"].tolist() == [False, False, True]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["sites_selected"] == table.loc[2, "sites_selected"]
+    # A brand share is not a constraint of the frontier's solves: the plan is solved apart.
+    out = tmp_path / "brand_share"
+    code, _, stderr = _run(
+        [
+            "frontier",
+            str(tiny),
+            "--p",
+            "1,2",
+            "--out",
+            str(out),
+            "--set",
+            "model.p=2",
+            "--set",
+            "constraints.brand_min_share={Nissan = 0.5}",
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    table = pd.read_csv(out / "frontier.csv")
+    assert table["p"].tolist() == [1, 2] and not table["scenario"].any()
+    sites = pd.read_csv(out / "sites.csv")
+    chosen = sites[sites["chosen"]]
+    assert len(chosen) <= 2
+    assert chosen["brands"].str.contains("Nissan").sum() >= 0.5 * len(chosen)
 
 
 @pytest.mark.parametrize(
