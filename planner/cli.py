@@ -310,7 +310,7 @@ def frontier(
             plot_frontier(
                 result.points,
                 folder / "frontier.png",
-                chosen_p=scenario.model.p if result.scenario_point is None else None,
+                chosen_p=next((pt.p for pt in result.points if pt.scenario), None),
                 scenario_point=result.scenario_point,
                 title=result.title,
             )

@@ -438,8 +438,18 @@ def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
 
 
 def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
-    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import planner.frontier
+
+    marked: list[tuple[int | None, Any]] = []
+    real_plot = planner.frontier.plot_frontier
+
+    def recording(points: Any, path: Path, **kwargs: Any) -> None:
+        marked.append((kwargs["chosen_p"], kwargs.get("scenario_point")))
+        real_plot(points, path, **kwargs)
+
+    monkeypatch.setattr(planner.frontier, "plot_frontier", recording)
     # model.p unset: the plan opens the default number of sites, a point of the frontier.
     tiny.write_text(SCENARIO.replace("p = 2\n", ""), encoding="utf-8")
     out = tmp_path / "default_p"
@@ -450,6 +460,7 @@ def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
     assert table["scenario"].tolist() == [False, False, True]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["sites_selected"] == table.loc[2, "sites_selected"]
+    assert marked == [(DEFAULT_P, None)]  # the plot marks the plan's point
     # A brand share is not a constraint of the frontier's solves: the plan is solved apart.
     out = tmp_path / "brand_share"
     code, _, stderr = _run(
@@ -474,6 +485,7 @@ def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
     chosen = sites[sites["chosen"]]
     assert len(chosen) <= 2
     assert chosen["brands"].str.contains("Nissan").sum() >= 0.5 * len(chosen)
+    assert marked[1][0] is None and marked[1][1][0] == len(chosen)
 
 
 @pytest.mark.parametrize(
