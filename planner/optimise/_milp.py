@@ -107,6 +107,11 @@ def _parameters(backend: str, settings: SolverSettings) -> str:
                 # Ctrl-C belongs to the command line, which then writes nothing;
                 # SCIP would otherwise catch it and return as if time ran out.
                 "misc/catchctrlc = FALSE",
+                # Restarting after root fixings re-solves the root LP from
+                # scratch: on the France maximal covering (15k places, 2k
+                # sites) p = 100 took 17 s with restarts and 6 s without,
+                # p = 200 100 s against 38 s (benchmarks/README.md).
+                "presolving/maxrestarts = 0",
             ]
         )
     if backend == "sat":
