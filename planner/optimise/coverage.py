@@ -255,8 +255,8 @@ def max_coverage(
         offset=fixed_weight,
         hint=np.concatenate([hint_y, hint_z]) if start_feasible else None,
     )
-    # SCIP proved the France MCLP (15k places, 1.3k sites, p = 60) in 9 s where
-    # HiGHS took 28 s and CP-SAT 10 s (benchmarks/README.md).
+    # SCIP (without restarts) proved the France MCLP (15k places, 2k sites,
+    # p = 100) in 6 s where CP-SAT took 11 s and HiGHS 28 s (benchmarks/README.md).
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
     if result.status is MilpStatus.INFEASIBLE:
