@@ -27,9 +27,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from planner.optimise import (
     Solution,
@@ -56,6 +58,12 @@ class Run:
     instance: str
     optima_key: str
     solve: Callable[[SolverSettings], Solution]
+
+
+def _median(
+    reach: sp.csr_matrix, weights: np.ndarray, p: int, settings: SolverSettings
+) -> Solution:
+    return p_median(reach, weights, p, settings=settings)
 
 
 def optima_of(path: Path) -> dict[str, dict[str, str]]:
@@ -104,11 +112,7 @@ def runs_for(family: str, path: Path, p: int | None) -> Iterator[Run]:
         ]
         for each in [p] if p is not None else sorted(listed):
             name = f"{path.stem}_p{each}"
-            yield Run(
-                name,
-                name,
-                lambda s, k=each: p_median(reach, weights, k, settings=s),
-            )
+            yield Run(name, name, partial(_median, reach, weights, each))
     else:
         raise SystemExit(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
 

@@ -232,14 +232,18 @@ def _warning_summary(inputs: dict[str, Any]) -> str | None:
 
 @app.command()
 def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> None:
-    """Read and check a scenario's inputs and report every problem; solve nothing."""
-    from planner.demand import load_demand
-    from planner.sites import load_sites
+    """Read and check a scenario's inputs and report every problem; solve nothing.
+
+    Reads what ``planner run`` reads (dealers, demand, existing chargers) and
+    builds the side constraints, so a scenario that validates starts solving.
+    """
+    from planner.plan import load_inputs
+    from planner.side_constraints import site_constraints
 
     try:
         scenario = load_scenario(scenario_file, overrides=list(overrides or []))
-        site_load = load_sites(scenario.dealers, countries=list(scenario.demand.countries))
-        demand = load_demand(scenario.demand)
+        inputs = load_inputs(scenario)
+        side = site_constraints(inputs.sites, scenario)
     except InputError as exc:
         # Every problem, then the warnings that would remain once they are fixed.
         for problem in exc.problems:
@@ -247,16 +251,21 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
         for warning in exc.warnings:
             err.print(one_line(f"warning: {warning}"), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
-    counts = site_load.counts
-    for warning in site_load.warnings:
+    dealers = inputs.counts["dealers"]
+    for warning in inputs.counts["warnings"]:
         out.print(one_line(f"warning: {warning}"), soft_wrap=True)
-    out.print(
-        f"dealers read {counts.get('read')}, dropped {counts.get('dropped')}, "
-        f"outside the scenario's countries {counts.get('outside_countries')}, "
-        f"merged {counts.get('merged')}; {len(site_load.sites)} sites; "
-        f"{len(demand)} demand points; scenario OK",
-        soft_wrap=True,
+    summary = (
+        f"dealers read {dealers.get('read')}, dropped {dealers.get('dropped')}, "
+        f"outside the scenario's countries {dealers.get('outside_countries')}, "
+        f"merged {dealers.get('merged')}; {len(inputs.sites)} sites; "
+        f"{len(inputs.demand)} demand points; {inputs.counts['reach_pairs']} pairs in reach"
     )
+    if inputs.existing is not None:
+        existing = inputs.existing.counts
+        summary += f"; existing stations read {existing.get('read')}, kept {existing.get('kept')}"
+    if len(side):
+        summary += f"; {len(side)} side-constraint rows"
+    out.print(f"{summary}; scenario OK", soft_wrap=True)
 
 
 @app.command()

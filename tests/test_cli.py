@@ -251,6 +251,37 @@ def test_validate_good_scenario(tiny: Path, capsys: pytest.CaptureFixture[str]) 
     assert "5 sites" in stdout
 
 
+def test_validate_reads_existing_chargers_and_side_constraints(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What run would read and build, validate reads and builds too.
+    stations = """
+[[existing_chargers.files]]
+path = "stations.csv"
+format = "generic"
+"""
+    tiny.write_text(SCENARIO + stations, encoding="utf-8")
+    code, _, stderr = _run(["validate", str(tiny)], capsys)
+    assert code == 2
+    assert "stations.csv" in stderr and "Traceback" not in stderr
+    (tmp_path / "stations.csv").write_text(
+        "id,operator,power_kw,points,lon,lat\n"
+        "s1,Ionity,300,4,6.1300,49.6100\n"
+        "s2,Town,50,2,5.9800,49.5000\n",
+        encoding="utf-8",
+    )
+    code, stdout, _ = _run(
+        ["validate", str(tiny), "--set", "constraints.brand_min_share={Nissan = 0.4}"], capsys
+    )
+    assert code == 0
+    assert "existing stations read 2, kept 1" in stdout
+    assert "1 side-constraint rows" in stdout and stdout.rstrip().endswith("scenario OK")
+    code, _, stderr = _run(
+        ["validate", str(tiny), "--set", "constraints.country_min_sites={FR = 1}"], capsys
+    )
+    assert code == 2 and "FR" in stderr
+
+
 def test_infeasible_scenario_exits_3(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

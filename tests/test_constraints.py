@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from planner.errors import InfeasibleError
 from planner.optimise.constraints import (
+    SiteRows,
     budget_rows,
     combine,
     explain_infeasible,
@@ -91,7 +93,11 @@ NONE = np.zeros(5, dtype=bool)
     ],
 )
 def test_infeasibility_is_named_with_numbers(
-    rows, p, fixed, excluded, message  # type: ignore[no-untyped-def]
+    rows: SiteRows,
+    p: int | None,
+    fixed: npt.NDArray[np.bool_],
+    excluded: npt.NDArray[np.bool_],
+    message: str,
 ) -> None:
     with pytest.raises(InfeasibleError) as info:
         explain_infeasible(rows, p=p, exact_p=True, fixed=fixed, excluded=excluded)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from planner.errors import InputError
 from planner.output import MARKER, check_target, publish_folder
 
 
-def _write_files(content: str):
+def _write_files(content: str) -> Callable[[Path], None]:
     def write(folder: Path) -> None:
         (folder / "report.json").write_text(content)
         (folder / "sites.csv").write_text(content)

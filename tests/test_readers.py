@@ -55,11 +55,11 @@ def test_not_numbers(cell: object, message: str) -> None:
 
 
 def test_flags() -> None:
-    assert [parse_flag(c)[0] for c in ["yes", "Ja", "oui", "1", "x", True]] == [True] * 6
-    assert [parse_flag(c)[0] for c in ["", None, "no", "nein", "0", False]] == [False] * 6
-    assert parse_flag("maybe") == (
-        None, "'maybe' is not yes/no (use yes, no, true, false, 1 or 0)"
-    )
+    truthy: list[str | bool] = ["yes", "Ja", "oui", "1", "x", True]
+    falsy: list[str | bool | None] = ["", None, "no", "nein", "0", False]
+    assert [parse_flag(c)[0] for c in truthy] == [True] * 6
+    assert [parse_flag(c)[0] for c in falsy] == [False] * 6
+    assert parse_flag("maybe") == (None, "'maybe' is not yes/no (use yes, no, true, false, 1 or 0)")
 
 
 @pytest.mark.parametrize(
@@ -88,8 +88,16 @@ def test_unknown_and_empty_brands() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("fr", "FR"), (" BE ", "BE"), ("DEU", "DE"), ("Netherlands", "NL"),
-     ("Deutschland", "DE"), ("België", "BE"), ("UK", "GB"), ("EL", "GR")],
+    [
+        ("fr", "FR"),
+        (" BE ", "BE"),
+        ("DEU", "DE"),
+        ("Netherlands", "NL"),
+        ("Deutschland", "DE"),
+        ("België", "BE"),
+        ("UK", "GB"),
+        ("EL", "GR"),
+    ],
 )
 def test_countries(text: str, code: str) -> None:
     assert parse_country(text) == (code, None)
@@ -102,10 +110,20 @@ def test_unknown_country() -> None:
 
 @pytest.mark.parametrize(
     ("header", "normalised"),
-    [("Längengrad [DG]", "langengrad"), ("Dealer ID", "dealerid"), ("LAT (WGS84)", "lat"),
-     ("Straße", "strasse"), ("Código", "codigo"), ("Długość", "dlugosc"),
-     ("SZEROKOŚĆ", "szerokosc"), ("Søndergaard", "sondergaard"), ("Ærø", "aero"),
-     ("Đakovo", "dakovo"), ("Zeměpisná šířka", "zemepisnasirka"), ("ǅ", "dz")],
+    [
+        ("Längengrad [DG]", "langengrad"),
+        ("Dealer ID", "dealerid"),
+        ("LAT (WGS84)", "lat"),
+        ("Straße", "strasse"),
+        ("Código", "codigo"),
+        ("Długość", "dlugosc"),
+        ("SZEROKOŚĆ", "szerokosc"),
+        ("Søndergaard", "sondergaard"),
+        ("Ærø", "aero"),
+        ("Đakovo", "dakovo"),
+        ("Zeměpisná šířka", "zemepisnasirka"),
+        ("ǅ", "dz"),
+    ],
 )
 def test_normalise_header(header: str, normalised: str) -> None:
     assert normalise_header(header) == normalised
@@ -142,7 +160,10 @@ def test_coordinate_columns_guessed(headers: list[str], lon: str, lat: str) -> N
 def test_other_columns_guessed_in_french() -> None:
     choice, problems = choose_columns(
         ["Code concession", "Raison sociale", "Marque", "Pays", "lat", "lon", "Exclu"],
-        ColumnMapping(), source="f.csv", need_brand=True, need_coordinates=True,
+        ColumnMapping(),
+        source="f.csv",
+        need_brand=True,
+        need_coordinates=True,
     )
     assert problems == []
     assert choice.columns["id"] == "Code concession"
@@ -156,8 +177,10 @@ def test_other_columns_guessed_in_french() -> None:
         (["Identyfikator", "Nazwa", "Marka", "Kraj"], ("Identyfikator", "Nazwa", "Marka", "Kraj")),
         (["Kód", "Název", "Značka", "Země"], ("Kód", "Název", "Značka", "Země")),
         (["Código", "Razón social", "Marca", "País"], ("Código", "Razón social", "Marca", "País")),
-        (["Codice", "Ragione sociale", "Marca", "Nazione"],
-         ("Codice", "Ragione sociale", "Marca", "Nazione")),
+        (
+            ["Codice", "Ragione sociale", "Marca", "Nazione"],
+            ("Codice", "Ragione sociale", "Marca", "Nazione"),
+        ),
         (["Nummer", "Bedrijfsnaam", "Merk", "Land"], ("Nummer", "Bedrijfsnaam", "Merk", "Land")),
         (["Código", "Denominação", "Marca", "País"], ("Código", "Denominação", "Marca", "País")),
     ],
@@ -165,7 +188,10 @@ def test_other_columns_guessed_in_french() -> None:
 )
 def test_id_name_brand_country_guessed(headers: list[str], expected: tuple[str, ...]) -> None:
     choice, problems = choose_columns(
-        [*headers, "lat", "lon"], ColumnMapping(), source="f.csv", need_brand=True,
+        [*headers, "lat", "lon"],
+        ColumnMapping(),
+        source="f.csv",
+        need_brand=True,
         need_coordinates=True,
     )
     assert problems == []
@@ -189,8 +215,14 @@ def test_box_of_a_plain_country() -> None:
 
 
 def test_country_boxes_hold_capitals() -> None:
-    capitals = {"FR": (2.35, 48.86), "DE": (13.4, 52.52), "LU": (6.13, 49.61),
-                "CH": (7.45, 46.95), "PT": (-9.14, 38.72), "NO": (10.75, 59.91)}
+    capitals = {
+        "FR": (2.35, 48.86),
+        "DE": (13.4, 52.52),
+        "LU": (6.13, 49.61),
+        "CH": (7.45, 46.95),
+        "PT": (-9.14, 38.72),
+        "NO": (10.75, 59.91),
+    }
     for code, (lon, lat) in capitals.items():
         box = country_box(code)
         assert box is not None and in_box(box, lon, lat), code
@@ -213,7 +245,7 @@ def test_build_extents_from_a_cities_file(tmp_path: Path) -> None:
 
 
 def _read(path: Path, **options: object) -> object:
-    return read_table(DealerFile(path=path, **options), source=path.name)  # type: ignore[arg-type]
+    return read_table(DealerFile(path=path, **options), source=path.name)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +255,7 @@ def _read(path: Path, **options: object) -> object:
         ("id\tname\n1\tZoë\n", "cp1252", "\t"),
         ("id|name\n1|Zoë\n", "latin-1", "|"),
         ("id,name\n1,Zoë\n", "utf-8-sig", ","),
-        ("id,name\n1,\"Zoë; et fils\"\n", "utf-16", ","),
+        ('id,name\n1,"Zoë; et fils"\n', "utf-16", ","),
     ],
 )
 def test_csv_dialects(tmp_path: Path, text: str, encoding: str, delimiter: str) -> None:
@@ -263,8 +295,11 @@ def test_geojson_with_polygons_and_null_geometry(tmp_path: Path) -> None:
     collection = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"id": "a"},
-             "geometry": {"type": "Polygon", "coordinates": square}},
+            {
+                "type": "Feature",
+                "properties": {"id": "a"},
+                "geometry": {"type": "Polygon", "coordinates": square},
+            },
             {"type": "Feature", "properties": {"id": "b"}, "geometry": None},
         ],
     }

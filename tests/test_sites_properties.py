@@ -50,10 +50,10 @@ EXAMPLES = 200
 SETTINGS = settings(max_examples=EXAMPLES)
 
 names = st.text(
-    st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=30
+    st.characters(blacklist_categories=["Cs"]), min_size=0, max_size=30
 )
 garbage = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=20),
     st.sampled_from(["", " ", "nan", "inf", "-", "1,2,3", "N/A", "#VALUE!", "1e999", "°"]),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-10**20, 10**20).map(str),
