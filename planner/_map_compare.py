@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner._map_data import fmt_eur
 from planner.errors import InputError, Problem
 
 #: Columns ``sites.csv`` must have for a comparison.
@@ -206,6 +207,14 @@ def _count_change(a: Any, b: Any) -> str:
     return "n/a" if x is None or y is None else f"{round(y - x):+,}"
 
 
+def _eur_change(a: Any, b: Any) -> str:
+    x, y = _number(a), _number(b)
+    if x is None or y is None:
+        return "n/a"
+    change = fmt_eur(abs(y - x))
+    return change if y == x else ("+" if y > x else "−") + change
+
+
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         flat: dict[str, Any] = {}
@@ -254,6 +263,8 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
     """Sites kept, added and removed, and the change of the key figures."""
     chosen_a, chosen_b = set(a.chosen["site_id"]), set(b.chosen["site_id"])
     ra, rb = a.report, b.report
+    cost_a = (ra.get("cost_eur") or {}).get("total")
+    cost_b = (rb.get("cost_eur") or {}).get("total")
     totals = [
         (
             "Coverage",
@@ -273,6 +284,12 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
             _count(b.chosen["chargers"].sum()),
             _count_change(a.chosen["chargers"].sum(), b.chosen["chargers"].sum()),
         ),
+        (
+            "Total cost",
+            fmt_eur(cost_a),
+            fmt_eur(cost_b),
+            _eur_change(cost_a, cost_b),
+        ),
         ("Status", str(ra.get("status", "n/a")), str(rb.get("status", "n/a")), ""),
     ]
     figures = {
@@ -280,9 +297,7 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
         "sites_selected": _counts(len(chosen_a), len(chosen_b)),
         "chargers_total": _counts(a.chosen["chargers"].sum(), b.chosen["chargers"].sum()),
         "demand_covered": _figure(ra.get("demand_covered"), rb.get("demand_covered")),
-        "cost_eur_total": _figure(
-            (ra.get("cost_eur") or {}).get("total"), (rb.get("cost_eur") or {}).get("total")
-        ),
+        "cost_eur_total": _figure(cost_a, cost_b),
     }
     countries_a = {str(r.get("country")): r for r in ra.get("by_country") or []}
     countries_b = {str(r.get("country")): r for r in rb.get("by_country") or []}

@@ -38,6 +38,7 @@ def other_plan() -> Plan:
         "coverage_pct": 70.1,
         "sites_selected": 2,
         "chargers_total": 12,
+        "cost_eur": {**plan.report["cost_eur"], "total": 2_300_000.0},
         "by_country": [
             {"country": "FR", "sites": 2, "demand": 86.08, "covered": 70.0, "coverage_pct": 81.3},
             {"country": "BE", "sites": 0, "demand": 25.2, "covered": 8.0, "coverage_pct": 31.7},
@@ -63,6 +64,7 @@ def test_comparison_counts_sites_kept_added_removed(plan_folders: tuple[Path, Pa
     assert totals["Coverage"] == ("60.6 %", "70.1 %", "+9.5 pp")
     assert totals["Chargers"] == ("8", "12", "+4")
     assert totals["Sites"] == ("2", "2", "+0")
+    assert totals["Total cost"] == ("€1.7 M", "€2.3 M", "+€600,000")
     countries = {row[0]: row[1:] for row in diff.by_country}
     assert countries["BE"] == ("0.0 %", "31.7 %", "+31.7 pp", "0", "0")
     assert countries[HOSTILE_NAME][1:3] == ("n/a", "n/a")
