@@ -266,7 +266,7 @@ def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
     )
     reach = "<br>".join(
         f"Reach {side}: {p.radius_km / p.circuity:.1f} km great-circle "
-        f"= {p.radius_km:g} km / circuity {p.circuity:g}"
+        f"= {p.radius_km:g} km / circuity {p.circuity:g}."
         for side, p in (("A", a), ("B", b))
     )
     return (
@@ -274,7 +274,7 @@ def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
         "<div><h2>From A to B</h2>"
         + _table(["", "A", "B", "Change"], diff.totals)
         + f'<div class="planner-note" id="planner-diff-sites">Sites: {counts}</div>'
-        + f'<div class="planner-note">{reach}.<br>Marker area and number = chargers.</div></div>'
+        + f'<div class="planner-note">{reach}<br>Marker area and number = chargers.</div></div>'
         + '<div id="planner-diff-countries"><h2>Coverage by country</h2>'
         + _table(["Country", "A", "B", "Change", "Sites A", "Sites B"], diff.by_country)
         + "</div>"
