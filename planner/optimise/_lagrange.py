@@ -72,6 +72,26 @@ def _inner(
     return sites, float(scores[sites].sum())
 
 
+def lagrangian_value(
+    rows: sp.csr_matrix | sp.csc_matrix,
+    weights: FloatArray,
+    site_weight: FloatArray,
+    multipliers: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+) -> tuple[float, IntArray]:
+    """L(λ) for multipliers 0 ≤ λ_k ≤ W_k, and the inner problem's site set.
+
+    An upper bound on the maximal-covering optimum for any such multipliers.
+    """
+    scores = site_weight + rows.T @ multipliers
+    sites, inner_value = _inner(scores, p, fixed, allowed)
+    covering = weights > multipliers
+    return float(np.sum((weights - multipliers)[covering])) + inner_value, sites
+
+
 def mclp_lagrangian(
     rows: sp.csr_matrix,
     weights: FloatArray,
@@ -110,15 +130,17 @@ def mclp_lagrangian(
     columns = sp.csc_matrix(rows)
     best_sites = np.asarray(start, dtype=np.int64)
     best_value = coverage_value(rows, weights, site_weight, best_sites)
-    multipliers = 0.5 * weights
+    # Each row's weight spread over its sites; multipliers stay within [0, W_k],
+    # since above W_k one only inflates the sites' scores.
+    multipliers = weights / np.maximum(np.diff(rows.indptr), 1)
     best_bound = np.inf
     theta, stall = THETA, 0
     iteration = 0
     for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported after the loop)
-        scores = site_weight + columns.T @ multipliers
-        sites, inner_value = _inner(scores, p, fixed, allowed)
+        bound, sites = lagrangian_value(
+            columns, weights, site_weight, multipliers, p, fixed=fixed, allowed=allowed
+        )
         covering = weights > multipliers
-        bound = float(np.sum((weights - multipliers)[covering])) + inner_value
         if bound < best_bound - 1e-12 * max(1.0, abs(bound)):
             best_bound, stall = bound, 0
         else:
@@ -138,7 +160,7 @@ def mclp_lagrangian(
         if norm == 0:
             break
         step = theta * (bound - best_value) / norm
-        multipliers = np.maximum(0.0, multipliers - step * subgradient)
+        multipliers = np.clip(multipliers - step * subgradient, 0.0, weights)
     repaired = swap_coverage(rows, weights, best_sites, fixed=fixed, excluded=~allowed)
     repaired_value = coverage_value(rows, weights, site_weight, repaired)
     if repaired_value > best_value:

@@ -47,7 +47,8 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
-from planner.optimise._lagrange import mclp_lagrangian
+from planner.optimise._coverage_lp import coverage_lp, rounded_sites
+from planner.optimise._lagrange import coverage_value, mclp_lagrangian
 from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
 from planner.optimise._reduce import reduce_coverage
@@ -170,6 +171,7 @@ def max_coverage(
     never_in_model = never | dominated
     # The heuristics ignore side constraints: their sites serve as a start and
     # a bound's witness only when they happen to satisfy them.
+    allowed = ~never_in_model
     start_sites = swap_coverage(
         rows,
         row_weights,
@@ -177,23 +179,53 @@ def max_coverage(
         fixed=must,
         excluded=never_in_model,
     )
-    # Budget a share of the time for the Lagrangian bound; it often closes the gap alone.
-    relaxation = mclp_lagrangian(
-        rows,
-        row_weights,
-        np.zeros(n_sites),
-        p,
-        fixed=must,
-        allowed=~never_in_model,
-        start=start_sites,
-        seconds=min(0.1 * settings.time_limit_s, 10.0),
-        max_iterations=300,
-        target_gap=settings.relative_gap,
+    # The LP's duals give the bound (exactly evaluated, see _coverage_lp) and
+    # its rounded sites a start; subgradient steps only when the LP does not
+    # converge within its share of the time.
+    lp = (
+        coverage_lp(
+            rows,
+            row_weights,
+            p,
+            fixed=must,
+            allowed=allowed,
+            seconds=min(0.3 * settings.time_limit_s, 60.0),
+        )
+        if rows.nnz
+        else None
     )
-    start_sites = relaxation.sites
+    if lp is not None:
+        rounded = swap_coverage(
+            rows,
+            row_weights,
+            rounded_sites(lp.site_values, p, fixed=must, allowed=allowed),
+            fixed=must,
+            excluded=never_in_model,
+        )
+        no_site_weight = np.zeros(n_sites)
+        start_value = coverage_value(rows, row_weights, no_site_weight, start_sites)
+        rounded_value = coverage_value(rows, row_weights, no_site_weight, rounded)
+        if rounded_value > start_value:
+            start_sites, start_value = rounded, rounded_value
+        relaxation_bound, iterations = lp.bound, 0
+    else:
+        relaxation = mclp_lagrangian(
+            rows,
+            row_weights,
+            np.zeros(n_sites),
+            p,
+            fixed=must,
+            allowed=allowed,
+            start=start_sites,
+            seconds=min(0.1 * settings.time_limit_s, 10.0),
+            max_iterations=300,
+            target_gap=settings.relative_gap,
+        )
+        start_sites, start_value = relaxation.sites, relaxation.value
+        relaxation_bound, iterations = relaxation.bound, relaxation.iterations
     start_feasible = not side.satisfied(start_sites)
     # Dropping the side rows relaxes the model, so the bound holds with them too.
-    lagrangian_bound = relaxation.bound + fixed_weight
+    lagrangian_bound = relaxation_bound + fixed_weight
     # A row reached by one site only needs no z: its weight goes on that site.
     single = np.diff(rows.indptr) == 1
     site_weight = np.bincount(
@@ -208,10 +240,11 @@ def max_coverage(
         "rows_in_model": float(n_rows),
         "sites_dominated": float(dominated.sum()),
         "lagrangian_bound": lagrangian_bound,
-        "lagrangian_iterations": float(relaxation.iterations),
+        "lagrangian_iterations": float(iterations),
+        "lp_seconds": lp.seconds if lp is not None else 0.0,
         "side_constraints": float(len(side)),
     }
-    heuristic_value = relaxation.value + fixed_weight if start_feasible else -np.inf
+    heuristic_value = start_value + fixed_weight if start_feasible else -np.inf
     if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
         # Proven by the relaxation: no branch and bound needed.
         return _coverage_solution(
