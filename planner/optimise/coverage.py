@@ -32,6 +32,12 @@ row go (see ``_reduce``); in maximal covering a row reached by one site only
 puts its weight on that site's variable instead of a :math:`z_k`.
 :math:`z_k` may be continuous: for integral :math:`y` the optimum puts
 :math:`z_k = \min(1, Σ y)`.
+
+Maximal covering then solves its LP relaxation with a first-order method
+(``_coverage_lp``): the duals give a proven bound, the rounded site values
+a start beside greedy + swap. When start and bound meet the gap no integer
+solve runs; otherwise SCIP gets the model with the start as a hint, and the
+final bound is the better of the two.
 """
 
 from __future__ import annotations
