@@ -27,7 +27,7 @@ from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise._radius import radius_milp, reduced_rows
 from planner.optimise._reach import SortedPairs
 from planner.optimise._result import sites_from_values
-from planner.optimise.constraints import SiteRows, append_site_rows
+from planner.optimise.constraints import SiteRows, milp_with_site_rows
 from planner.optimise.solution import SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -98,16 +98,7 @@ def kernel_search(
     restricted = kernel_pairs(pairs, kernel, incumbent, nearest)
     reduced, reduced_weights, _ = reduced_rows(restricted, weights, must, never | ~kernel)
     milp = radius_milp(reduced, reduced_weights, p, must, never | ~kernel, hint=incumbent)
-    if len(side):
-        matrix, lower, upper = append_site_rows(
-            milp.matrix,
-            milp.row_lower,
-            milp.row_upper,
-            side,
-            site_columns=np.arange(pairs.n_sites, dtype=np.int64),
-            n_columns=milp.matrix.shape[1],
-        )
-        milp = replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
+    milp = milp_with_site_rows(milp, side)
     seconds = max(deadline - time.perf_counter(), 0.1)
     result = solve_milp(milp, replace(settings, time_limit_s=seconds), backend=backend)
     logger.debug(

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
+from planner.optimise._milp import Milp
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -335,3 +336,18 @@ def append_site_rows(
         np.concatenate([row_lower, rows.lower]),
         np.concatenate([row_upper, rows.upper]),
     )
+
+
+def milp_with_site_rows(milp: Milp, rows: SiteRows) -> Milp:
+    """``milp`` with the side constraints appended; its first columns are the sites' y."""
+    if len(rows) == 0:
+        return milp
+    matrix, lower, upper = append_site_rows(
+        milp.matrix,
+        milp.row_lower,
+        milp.row_upper,
+        rows,
+        site_columns=np.arange(rows.n_sites, dtype=np.int64),
+        n_columns=milp.matrix.shape[1],
+    )
+    return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)

@@ -65,6 +65,7 @@ from planner.optimise.constraints import (
     column_classes,
     explain_infeasible,
     infeasible_with,
+    milp_with_site_rows,
     no_site_rows,
 )
 from planner.optimise.heuristics import greedy_coverage, swap_coverage
@@ -470,16 +471,7 @@ def set_cover(
             upper=np.concatenate([y_upper, np.ones(n_rows)]),
             integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         )
-    if len(side):
-        matrix_all, row_lower, row_upper = append_site_rows(
-            milp.matrix,
-            milp.row_lower,
-            milp.row_upper,
-            side,
-            site_columns=np.arange(n_sites, dtype=np.int64),
-            n_columns=milp.matrix.shape[1],
-        )
-        milp = replace(milp, matrix=matrix_all, row_lower=row_lower, row_upper=row_upper)
+    milp = milp_with_site_rows(milp, side)
     result = solve_milp(milp, settings)
     if result.status is MilpStatus.INFEASIBLE:
         if len(side):

@@ -75,10 +75,10 @@ from planner.optimise._reduce import lowest_equivalent
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
     SiteRows,
-    append_site_rows,
     column_classes,
     explain_infeasible,
     infeasible_with,
+    milp_with_site_rows,
     no_site_rows,
 )
 from planner.optimise.solution import Solution, SolverSettings, relative_gap
@@ -386,21 +386,14 @@ def _solve_reduced(
         return None  # a row lost every site it could be served by
     reduced, reduced_weights, _ = reduced_rows(rows, weights, must, never)
     hint = None
-    if incumbent is not None and not np.any(never[incumbent]) and np.all(
-        np.isin(np.flatnonzero(must), incumbent)
+    if (
+        incumbent is not None
+        and not np.any(never[incumbent])
+        and np.all(np.isin(np.flatnonzero(must), incumbent))
     ):
         hint = incumbent
     milp = radius_milp(reduced, reduced_weights, p, must, never, hint=hint)
-    if len(side):
-        matrix_all, row_lower, row_upper = append_site_rows(
-            milp.matrix,
-            milp.row_lower,
-            milp.row_upper,
-            side,
-            site_columns=np.arange(rows.shape[1], dtype=np.int64),
-            n_columns=milp.matrix.shape[1],
-        )
-        milp = replace(milp, matrix=matrix_all, row_lower=row_lower, row_upper=row_upper)
+    milp = milp_with_site_rows(milp, side)
     seconds = max(deadline - time.perf_counter(), 0.1)
     return solve_milp(milp, replace(settings, time_limit_s=seconds), backend=backend)
 
