@@ -32,8 +32,7 @@ from planner.plan import (
     PlanInputs,
     _Clock,
     assemble_plan,
-    solve_model,
-    solve_phases,
+    solve_plan,
     solver_settings,
 )
 from planner.scenario import Scenario
@@ -230,25 +229,7 @@ def frontier_plan(
         point, solution = next((pt, sol) for pt, sol in results if pt.scenario)
         plan = assemble_plan(scenario, inputs, solution, clock=clock, solve_seconds=point.seconds)
         return FrontierPlan(points, plan, None, title)
-    if scenario.constraints.phases:
-        stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
-        with clock.stage(stage):
-            phased = solve_phases(scenario, inputs)
-        plan = assemble_plan(
-            scenario,
-            inputs,
-            phased.solution,
-            clock=clock,
-            solve_seconds=clock.seconds[stage],
-            phased=phased,
-        )
-    else:
-        stage = f"solving {scenario.model.name}"
-        with clock.stage(stage):
-            solution = solve_model(scenario, inputs)
-        plan = assemble_plan(
-            scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
-        )
+    plan = solve_plan(scenario, inputs, clock=clock)
     sites = int(plan.report["sites_selected"])
     label = f"scenario ({scenario.model.name}): {sites} sites"
     coverage = float(plan.report["coverage_pct"])

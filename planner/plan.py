@@ -274,7 +274,11 @@ def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -
         The solver failed.
     """
     clock = _Clock(on_stage)
-    inputs = load_inputs(scenario, clock=clock)
+    return solve_plan(scenario, load_inputs(scenario, clock=clock), clock=clock)
+
+
+def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: _Clock) -> Plan:
+    """Solve the scenario's model (a phased roll-out, or the single-year model) into a plan."""
     if scenario.constraints.phases:
         stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
         with clock.stage(stage):
