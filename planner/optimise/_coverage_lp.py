@@ -31,14 +31,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder as mb
 
 from planner.optimise._lagrange import lagrangian_value
+from planner.optimise._milp import Milp, solve_relaxation_pdlp
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +57,18 @@ class CoverageLp:
     bound: float
     site_values: FloatArray
     seconds: float
+
+
+def cover_and_limit_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows z_k - Σ_{j ∈ N_k} y_j and Σ_j y_j over the columns y_0 .. y_{n-1}, z_0 .. z_{m-1}."""
+    n_rows, n_sites = rows.shape
+    return sp.vstack(
+        [
+            sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr"),
+            sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :]),
+        ],
+        format="csr",
+    )
 
 
 def _pdlp_parameters(tolerance: float) -> str:
@@ -86,44 +97,29 @@ def coverage_lp(
     """
     started = time.perf_counter()
     n_rows, n_sites = rows.shape
-    matrix = sp.vstack(
-        [
-            sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr"),
-            sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :]),
-        ],
-        format="csr",
+    relaxation = Milp(
+        objective=np.concatenate([np.zeros(n_sites), weights]),
+        matrix=cover_and_limit_rows(rows),
+        row_lower=np.full(n_rows + 1, -np.inf),
+        row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
+        lower=np.concatenate([fixed.astype(np.float64), np.zeros(n_rows)]),
+        upper=np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_rows)]),
+        integer=np.zeros(n_sites + n_rows, dtype=bool),
+        maximise=True,
     )
-    model = mb.Model()
-    helper: Any = model.helper  # the pybind stubs mistype numpy arguments
-    helper.fill_model_from_sparse_data(
-        np.concatenate([fixed.astype(np.float64), np.zeros(n_rows)]),
-        np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_rows)]),
-        np.concatenate([np.zeros(n_sites), weights]).astype(np.float64),
-        np.full(n_rows + 1, -np.inf),
-        np.concatenate([np.zeros(n_rows), [float(p)]]),
-        matrix.astype(np.float64),
+    answer = solve_relaxation_pdlp(
+        relaxation, seconds=seconds, parameters=_pdlp_parameters(tolerance)
     )
-    helper.set_maximize(True)
-    solver = mb.Solver("pdlp")
-    if not solver.solver_is_supported():
+    if answer is None:
         return None
-    solver.set_time_limit_in_seconds(max(seconds, 0.01))
-    solver.set_solver_specific_parameters(_pdlp_parameters(tolerance))
-    status = solver.solve(model)
-    if status != mb.SolveStatus.OPTIMAL:
-        logger.debug("pdlp ended with %s after %.2f s", status.name, solver.wall_time)
-        return None
-    duals = np.asarray(solver.dual_values(model.get_linear_constraints()), dtype=np.float64)
-    values = np.asarray(solver.values(model.get_variables()), dtype=np.float64)
-    if not (np.all(np.isfinite(duals)) and np.all(np.isfinite(values))):
-        return None
+    values, duals = answer
     # Any multipliers in [0, W] give a valid bound; the LP's make it tight.
     multipliers = np.clip(np.abs(duals[:n_rows]), 0.0, weights)
     bound, _ = lagrangian_value(
         rows, weights, np.zeros(n_sites), multipliers, p, fixed=fixed, allowed=allowed
     )
     seconds_used = time.perf_counter() - started
-    logger.debug("pdlp: LP %.6g, bound %.6g in %.2f s", solver.objective_value, bound, seconds_used)
+    logger.debug("pdlp: bound %.6g in %.2f s", bound, seconds_used)
     return CoverageLp(bound, np.clip(values[:n_sites], 0.0, 1.0), seconds_used)
 
 

@@ -127,6 +127,51 @@ def _parameters(backend: str, settings: SolverSettings) -> str:
     raise ValueError(f"unknown backend {backend!r}")
 
 
+def _model_of(milp: Milp, *, integral: bool, hint: bool) -> mb.Model:
+    """``milp`` loaded into the model builder in one call; its LP relaxation unless ``integral``."""
+    model = mb.Model()
+    helper: Any = model.helper  # the pybind stubs mistype numpy arguments
+    arrays: list[Any] = [milp.lower, milp.upper, milp.objective, milp.row_lower, milp.row_upper]
+    helper.fill_model_from_sparse_data(
+        *[np.ascontiguousarray(array, dtype=np.float64) for array in arrays],
+        milp.matrix.astype(np.float64),
+    )
+    if integral:
+        for column in np.flatnonzero(milp.integer).tolist():
+            helper.set_var_integrality(column, True)
+    if milp.maximise:
+        helper.set_maximize(True)
+    if hint and milp.hint is not None:
+        for index, value in enumerate(milp.hint.tolist()):
+            helper.add_hint(index, float(value))
+    return model
+
+
+def solve_relaxation_pdlp(
+    milp: Milp, *, seconds: float, parameters: str
+) -> tuple[FloatArray, FloatArray] | None:
+    """Values and row duals of ``milp``'s LP relaxation by PDLP; ``None`` unless it converged.
+
+    PDLP (first-order) is accurate only to its tolerance: callers turn its
+    answer into bounds that hold whatever that accuracy.
+    """
+    model = _model_of(milp, integral=False, hint=False)
+    solver = mb.Solver("pdlp")
+    if not solver.solver_is_supported():
+        return None
+    solver.set_time_limit_in_seconds(max(seconds, 0.01))
+    solver.set_solver_specific_parameters(parameters)
+    status = solver.solve(model)
+    logger.debug("pdlp ended with %s after %.3f s", status.name, solver.wall_time)
+    if status != mb.SolveStatus.OPTIMAL:
+        return None
+    values = np.asarray(solver.values(model.get_variables()), dtype=np.float64)
+    duals = np.asarray(solver.dual_values(model.get_linear_constraints()), dtype=np.float64)
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(duals))):
+        return None
+    return values, duals
+
+
 def solve_milp(milp: Milp, settings: SolverSettings, *, backend: str = "highs") -> MilpResult:
     """Solve ``milp`` with ``settings.backend``, or else the model's ``backend`` default.
 
@@ -138,22 +183,9 @@ def solve_milp(milp: Milp, settings: SolverSettings, *, backend: str = "highs") 
         When the backend is unavailable or ends abnormally (not infeasible).
     """
     backend = settings.backend or backend
-    model = mb.Model()
-    helper: Any = model.helper  # the pybind stubs mistype numpy arguments
-    arrays: list[Any] = [milp.lower, milp.upper, milp.objective, milp.row_lower, milp.row_upper]
-    helper.fill_model_from_sparse_data(
-        *[np.ascontiguousarray(array, dtype=np.float64) for array in arrays],
-        milp.matrix.astype(np.float64),
-    )
-    for integral in np.flatnonzero(milp.integer).tolist():
-        helper.set_var_integrality(integral, True)
-    if milp.maximise:
-        helper.set_maximize(True)
     # Hints crash the HiGHS interface of OR-Tools 9.15 (segmentation fault),
     # so they go only to the backends that take them safely.
-    if milp.hint is not None and backend != "highs":
-        for index, value in enumerate(milp.hint.tolist()):
-            helper.add_hint(index, float(value))
+    model = _model_of(milp, integral=True, hint=backend != "highs")
 
     solver = mb.Solver(backend)
     if not solver.solver_is_supported():

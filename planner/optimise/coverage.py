@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
-from planner.optimise._coverage_lp import coverage_lp, rounded_sites
+from planner.optimise._coverage_lp import cover_and_limit_rows, coverage_lp, rounded_sites
 from planner.optimise._lagrange import coverage_value, mclp_lagrangian
 from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
@@ -266,13 +266,10 @@ def max_coverage(
         )
 
     # Variables: y_0 .. y_{n-1}, then z_0 .. z_{rows-1}.
-    # Constraint (1): z_k - Σ_{j∈N_k} y_j ≤ 0.
-    cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
-    # Constraint (2): Σ_j y_j ≤ p.
-    budget = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :])
-    # Side constraints: rows over the y columns.
+    # Constraints (1) z_k - Σ_{j∈N_k} y_j ≤ 0 and (2) Σ_j y_j ≤ p, then the
+    # side constraints over the y columns.
     matrix_all, row_lower, row_upper = append_site_rows(
-        sp.csr_matrix(sp.vstack([cover, budget], format="csr")),
+        cover_and_limit_rows(rows),
         np.full(n_rows + 1, -np.inf),
         np.concatenate([np.zeros(n_rows), [float(p)]]),
         side,
