@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import click
 import typer
 from rich.console import Console
 
@@ -407,8 +406,15 @@ def _say_before_exit(message: str) -> None:
         err.show_cursor(True)
 
 
-#: Command-line mistakes (unknown option, bad value): click's, or typer's own copy.
-_USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException,)
+#: Command-line mistakes (unknown option, bad value): click's, or the copy newer
+#: typer versions carry instead of depending on click.
+_USAGE_ERRORS: tuple[type[Exception], ...] = ()
+try:
+    import click
+except ImportError:  # typer without click
+    pass
+else:
+    _USAGE_ERRORS += (click.ClickException,)
 try:
     from typer.exceptions import TyperException
 except ImportError:  # typer versions that raise click's exceptions
