@@ -10,6 +10,7 @@ rows identical, so merging and dominance repeat until nothing changes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,9 +23,40 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 #: Rows compared per block when looking for dominated rows (bounds memory).
 _ROW_BLOCK = 2048
+#: Sites whose candidate dominators are generated at once (bounds memory).
+_SITE_BLOCK = 4096
+#: Largest bitset of (row, site) pairs built for membership tests.
+_BITSET_BYTES = 1 << 29
+
+
+def _membership(keys: IntArray, universe: int) -> Callable[[IntArray], BoolArray]:
+    """A vectorised test ``want in keys`` for keys in ``[0, universe)``; ``keys`` sorted, unique.
+
+    A bitset when it fits in ``_BITSET_BYTES`` (about 40 times faster than a
+    binary search on Europe's 6 M pairs), else a binary search.
+    """
+    if universe // 8 + 1 <= _BITSET_BYTES:
+        bits = np.zeros(universe // 8 + 1, dtype=np.uint8)
+        # Keys are unique, so adding bits that share a byte is an OR.
+        np.add.at(bits, keys >> 3, np.left_shift(1, keys & 7).astype(np.uint8))
+        return lambda want: ((bits[want >> 3] >> (want & 7)) & 1).astype(bool)
+
+    def search(want: IntArray) -> BoolArray:
+        at = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+        return np.asarray(keys[at] == want)
+
+    return search
+
+
+def _ranges(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
+    """Concatenated ``arange(starts[i], starts[i] + lengths[i])`` and each entry's ``i``."""
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return starts[owner] + (np.arange(owner.size) - offsets[owner]), owner
 
 
 def dominated_sites(
@@ -40,6 +72,13 @@ def dominated_sites(
     constraints are in play: with ``classes`` (equal labels for sites the
     side constraints treat alike), a site is only ever dominated by one of
     its own class.
+
+    A site's dominator covers every row of it, in particular its rarest row:
+    the sites of that row are the only candidates, and each candidate pair
+    is checked against the site's other rows one at a time (rarest first),
+    so most pairs fall at the first check. A site × site overlap product
+    would cost the sum of squared row sizes instead (14 s against 1.8 s on
+    Europe's 49k rows × 16k sites).
     """
     by_site = sp.csc_matrix(rows)
     size = np.diff(by_site.indptr)
@@ -47,20 +86,48 @@ def dominated_sites(
     active = np.flatnonzero(candidates & (size > 0))
     if active.size < 2:
         return dominated
-    sub = sp.csc_matrix(by_site[:, active])
-    sub.data[:] = 1.0
-    overlap = sp.coo_matrix(sub.T @ sub)
-    j, k, shared = overlap.row, overlap.col, overlap.data
-    size_a, cost_a = size[active], costs[active]
-    contained = (j != k) & (shared == size_a[j])
-    cheaper = cost_a[k] < cost_a[j]
-    same_cost = cost_a[k] == cost_a[j]
-    strictly_larger = size_a[k] > size_a[j]
-    identical_tie = (size_a[k] == size_a[j]) & same_cost & (k < j)
-    beaten = contained & (cheaper | (same_cost & strictly_larger) | identical_tie)
-    if classes is not None:
-        beaten &= classes[active[j]] == classes[active[k]]
-    dominated[active[np.unique(j[beaten])]] = True
+    sub = sp.csr_matrix(by_site[:, active])
+    sub.sort_indices()
+    n_rows, n_active = sub.shape
+    row_size = np.diff(sub.indptr)
+    columns = sp.csc_matrix(sub)
+    columns.sort_indices()
+    site_size = np.diff(columns.indptr)
+    # Each site's rows, rarest first.
+    owner = np.repeat(np.arange(n_active), site_size)
+    site_rows = columns.indices[np.lexsort((row_size[columns.indices], owner))].astype(np.int64)
+    member = _membership(
+        np.repeat(np.arange(n_rows, dtype=np.int64), row_size) * n_active + sub.indices,
+        n_rows * n_active,
+    )
+    cost = costs[active]
+    site_class = classes[active] if classes is not None else None
+    beaten = np.zeros(n_active, dtype=bool)
+    for first in range(0, n_active, _SITE_BLOCK):
+        block = np.arange(first, min(n_active, first + _SITE_BLOCK))
+        rarest = site_rows[columns.indptr[block]]
+        at, which = _ranges(sub.indptr[rarest], row_size[rarest])
+        j, k = block[which], sub.indices[at].astype(np.int64)
+        # k beats j when it covers j's rows and is cheaper, larger, or an
+        # identical twin of lower index.
+        keep = (j != k) & (site_size[k] >= site_size[j]) & (cost[k] <= cost[j])
+        keep &= (cost[k] < cost[j]) | (site_size[k] > site_size[j]) | (k < j)
+        if site_class is not None:
+            keep &= site_class[j] == site_class[k]
+        j, k = j[keep], k[keep]
+        position = 1
+        while j.size:
+            checked = site_size[j] <= position
+            beaten[j[checked]] = True
+            j, k = j[~checked], k[~checked]
+            if not j.size:
+                break
+            covers = member(site_rows[columns.indptr[j] + position] * n_active + k)
+            j, k = j[covers], k[covers]
+            # Pairs of a site already beaten need no further checks.
+            j, k = j[~beaten[j]], k[~beaten[j]]
+            position += 1
+    dominated[active[beaten]] = True
     return dominated
 
 
@@ -133,6 +200,10 @@ def reduce_coverage(
             int(implied.sum()),
             rows.shape[0],
         )
+        if not drop_implied_rows:
+            # Merging rows keeps containment between the remaining sites as it
+            # was, so without implied-row removal one round is a fixed point.
+            break
     return rows, weights, removed
 
 

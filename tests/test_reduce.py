@@ -1,0 +1,83 @@
+"""Dominance reductions against their definition, checked pair by pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner.optimise import _reduce
+from planner.optimise._reduce import dominated_sites, reduce_coverage
+
+SMALL = settings(max_examples=150, deadline=None, derandomize=True)
+
+
+def dominated_by_definition(
+    pattern: np.ndarray, costs: np.ndarray, candidates: np.ndarray, classes: np.ndarray | None
+) -> np.ndarray:
+    """Site j is dominated when some other candidate k covers all of j's rows at no
+    higher cost, and is cheaper, covers more, or is an identical twin of lower index."""
+    n_sites = pattern.shape[1]
+    rows_of = [set(np.flatnonzero(pattern[:, j])) for j in range(n_sites)]
+    out = np.zeros(n_sites, dtype=bool)
+    for j in np.flatnonzero(candidates):
+        if not rows_of[j]:
+            out[j] = classes is None
+            continue
+        for k in np.flatnonzero(candidates):
+            if k == j or not rows_of[k] or not rows_of[j] <= rows_of[k]:
+                continue
+            if classes is not None and classes[j] != classes[k]:
+                continue
+            larger = len(rows_of[k]) > len(rows_of[j])
+            if costs[k] < costs[j] or (costs[k] == costs[j] and (larger or k < j)):
+                out[j] = True
+    return out
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    n_rows = draw(st.integers(1, 12))
+    n_sites = draw(st.integers(1, 8))
+    cells = draw(st.lists(st.booleans(), min_size=n_rows * n_sites, max_size=n_rows * n_sites))
+    pattern = np.array(cells, dtype=bool).reshape(n_rows, n_sites)
+    costs = np.array(
+        draw(st.lists(st.sampled_from([1.0, 2.0]), min_size=n_sites, max_size=n_sites))
+    )
+    candidates = np.array(draw(st.lists(st.booleans(), min_size=n_sites, max_size=n_sites)))
+    classes = None
+    if draw(st.booleans()):
+        classes = np.array(draw(st.lists(st.integers(0, 1), min_size=n_sites, max_size=n_sites)))
+    return pattern, costs, candidates, classes
+
+
+@pytest.mark.parametrize("bitset_bytes", [1 << 29, 0], ids=["bitset", "binary-search"])
+@SMALL
+@given(instance=instances())
+def test_dominated_sites_match_the_definition(
+    bitset_bytes: int,
+    instance: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pattern, costs, candidates, classes = instance
+    with monkeypatch.context() as patch:
+        patch.setattr(_reduce, "_BITSET_BYTES", bitset_bytes)
+        found = dominated_sites(sp.csr_matrix(pattern.astype(float)), costs, candidates, classes)
+    np.testing.assert_array_equal(
+        found, dominated_by_definition(pattern, costs, candidates, classes)
+    )
+
+
+def test_maximal_covering_reduction_is_a_fixed_point_after_one_round() -> None:
+    # Sites 30..59 cover part of the rows of sites 0..29: half the sites are dominated.
+    rng = np.random.default_rng(7)
+    big = rng.random((300, 30)) < 0.1
+    small = big & (rng.random((300, 30)) < 0.5)
+    pattern = sp.csr_matrix(np.hstack([big, small]).astype(float))
+    rows, _, removed = reduce_coverage(
+        pattern, np.ones(300), np.ones(60), np.ones(60, bool), drop_implied_rows=False
+    )
+    assert removed[30:].all()
+    assert not dominated_sites(rows, np.ones(60), ~removed).any()
