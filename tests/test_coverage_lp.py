@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from planner.optimise import evaluate
+from planner.optimise import SolverSettings, coverage, evaluate
 from planner.optimise._coverage_lp import coverage_lp, rounded_sites
 from planner.optimise._lagrange import lagrangian_value
 
@@ -108,3 +108,31 @@ def test_any_multipliers_within_the_weights_bound_the_optimum() -> None:
     )
     assert bound == pytest.approx(6.0)
     assert sites.tolist() == [1]
+
+
+def test_kernel_step_keeps_the_optimum_and_a_valid_bound() -> None:
+    # Every instance is sent down the kernel path; the kernel MIP's plan is
+    # only a start, so the full solve must still reach the brute-force optimum.
+    through_kernel = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coverage, "KERNEL_FROM_PAIRS", -1)
+        for seed, p in itertools.product(range(120), (2, 3)):
+            rows, weights = random_rows(seed)
+            fixed = np.zeros(rows.shape[1], dtype=bool)
+            fixed[0] = seed % 2 == 1
+            solution = coverage.max_coverage(
+                rows, weights, p, fixed=fixed, settings=SolverSettings(relative_gap=1e-9)
+            )
+            n_sites = rows.shape[1]
+            optimum = max(
+                evaluate.max_coverage_objective(rows, weights, np.asarray(chosen, dtype=np.int64))
+                for k in range(min(p, n_sites) + 1)
+                for chosen in itertools.combinations(range(n_sites), k)
+                if not fixed[0] or 0 in chosen
+            )
+            assert solution.objective == pytest.approx(optimum), (seed, p)
+            assert solution.bound >= optimum - 1e-9
+            assert solution.status == "optimal"
+            through_kernel += "kernel_sites" in solution.details
+    # Most small instances are proven before any MIP; enough must take the path.
+    assert through_kernel >= 5
