@@ -31,7 +31,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from planner.optimise._reach import SortedPairs
+from planner.optimise._reach import SortedPairs, spans
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,7 @@ def _row_ranges(pairs: SortedPairs, rows: IntArray) -> IntArray:
     """Positions of every pair of the given rows."""
     ends = np.append(pairs.start[1:], pairs.size)[rows]
     starts = pairs.start[rows]
-    lengths = ends - starts
-    if lengths.sum() == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+    return spans(starts, ends - starts)[0]
 
 
 def greedy_median(

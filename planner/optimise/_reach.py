@@ -14,6 +14,16 @@ def entry_rows(reach: sp.csr_matrix) -> npt.NDArray[np.int64]:
     return np.repeat(np.arange(reach.shape[0], dtype=np.int64), np.diff(reach.indptr))
 
 
+def spans(
+    starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Positions ``starts[i] .. starts[i] + lengths[i] - 1`` of every span, in order, and the
+    span ``i`` each position belongs to (stored entries of chosen rows, say)."""
+    owner = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return starts[owner] + (np.arange(owner.size, dtype=np.int64) - offsets[owner]), owner
+
+
 def keep_entries(reach: sp.csr_matrix, keep: BoolArray) -> sp.csr_matrix:
     """``reach`` with only the stored entries where ``keep`` holds (zeros stay stored)."""
     counts = np.bincount(entry_rows(reach)[keep], minlength=reach.shape[0])

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.optimise._aggregate import aggregate_rows
-from planner.optimise._reach import drop_sites, select_rows
+from planner.optimise._reach import drop_sites, entry_rows, select_rows, spans
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,6 @@ def _membership(keys: IntArray, universe: int) -> Callable[[IntArray], BoolArray
     return search
 
 
-def _ranges(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
-    """Concatenated ``arange(starts[i], starts[i] + lengths[i])`` and each entry's ``i``."""
-    owner = np.repeat(np.arange(lengths.size), lengths)
-    offsets = np.cumsum(lengths) - lengths
-    return starts[owner] + (np.arange(owner.size) - offsets[owner]), owner
-
-
 def dominated_sites(
     rows: sp.csr_matrix,
     costs: FloatArray,
@@ -86,27 +79,23 @@ def dominated_sites(
     active = np.flatnonzero(candidates & (size > 0))
     if active.size < 2:
         return dominated
-    sub = sp.csr_matrix(by_site[:, active])
-    sub.sort_indices()
+    columns = sp.csc_matrix(by_site[:, active])
+    columns.sort_indices()
+    sub = sp.csr_matrix(columns)
     n_rows, n_active = sub.shape
     row_size = np.diff(sub.indptr)
-    columns = sp.csc_matrix(sub)
-    columns.sort_indices()
     site_size = np.diff(columns.indptr)
-    # Each site's rows, rarest first.
-    owner = np.repeat(np.arange(n_active), site_size)
+    # Each site's rows, rarest first (the transpose of a CSC matrix is CSR by site).
+    owner = entry_rows(columns.T)
     site_rows = columns.indices[np.lexsort((row_size[columns.indices], owner))].astype(np.int64)
-    member = _membership(
-        np.repeat(np.arange(n_rows, dtype=np.int64), row_size) * n_active + sub.indices,
-        n_rows * n_active,
-    )
+    member = _membership(entry_rows(sub) * n_active + sub.indices, n_rows * n_active)
     cost = costs[active]
     site_class = classes[active] if classes is not None else None
     beaten = np.zeros(n_active, dtype=bool)
     for first in range(0, n_active, _SITE_BLOCK):
         block = np.arange(first, min(n_active, first + _SITE_BLOCK))
         rarest = site_rows[columns.indptr[block]]
-        at, which = _ranges(sub.indptr[rarest], row_size[rarest])
+        at, which = spans(sub.indptr[rarest], row_size[rarest])
         j, k = block[which], sub.indices[at].astype(np.int64)
         # k beats j when it covers j's rows and is cheaper, larger, or an
         # identical twin of lower index.
@@ -122,10 +111,9 @@ def dominated_sites(
             j, k = j[~checked], k[~checked]
             if not j.size:
                 break
-            covers = member(site_rows[columns.indptr[j] + position] * n_active + k)
-            j, k = j[covers], k[covers]
             # Pairs of a site already beaten need no further checks.
-            j, k = j[~beaten[j]], k[~beaten[j]]
+            keep = member(site_rows[columns.indptr[j] + position] * n_active + k) & ~beaten[j]
+            j, k = j[keep], k[keep]
             position += 1
     dominated[active[beaten]] = True
     return dominated
