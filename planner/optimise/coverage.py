@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,8 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
+from planner.optimise._coverage_bnb import branch_and_bound
+from planner.optimise._coverage_dual import CoverageDual
 from planner.optimise._coverage_lp import cover_and_limit_rows, coverage_lp, rounded_sites
 from planner.optimise._lagrange import coverage_value, mclp_lagrangian
 from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
@@ -79,6 +81,7 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 _DEFAULT = SolverSettings()
 
@@ -89,6 +92,9 @@ _DEFAULT = SolverSettings()
 KERNEL_FROM_PAIRS = 1_000_000
 #: LP value from which a site belongs to the kernel.
 KERNEL_LP_VALUE = 0.3
+#: Nodes the branch and bound on the dual LP may open before SCIP takes over
+#: the model with the root's fixings (see _solve_by_branch_and_bound).
+BNB_NODES = 50
 
 
 def _coverage_rows(
@@ -190,7 +196,6 @@ def max_coverage(
     never_in_model = never | dominated
     # The heuristics ignore side constraints: their sites serve as a start and
     # a bound's witness only when they happen to satisfy them.
-    allowed = ~never_in_model
     start_sites = swap_coverage(
         rows,
         row_weights,
@@ -198,20 +203,240 @@ def max_coverage(
         fixed=must,
         excluded=never_in_model,
     )
+    model = _Reduced(
+        rows=rows,
+        weights=row_weights,
+        p=p,
+        fixed=must,
+        closed=never_in_model,
+        side=side,
+        fixed_weight=fixed_weight,
+    )
+    details: dict[str, float] = {
+        "unreachable_demand": float(np.sum(np.diff(matrix.indptr) == 0)),
+        "rows_before_aggregation": float(n_kept),
+        "rows_after_aggregation": float(n_merged),
+        "rows_in_model": float(model.folded_rows.shape[0]),
+        "sites_dominated": float(dominated.sum()),
+        "side_constraints": float(len(side)),
+    }
+    if model.folded_rows.nnz <= KERNEL_FROM_PAIRS:
+        open_sites, bound, kind = _solve_by_branch_and_bound(model, start_sites, settings, details)
+    else:
+        open_sites, bound, kind = _solve_continental(model, start_sites, settings, details)
+    return _coverage_solution(matrix, demand, open_sites, bound, kind, settings, started, details)
+
+
+@dataclass(frozen=True)
+class _Reduced:
+    """Maximal covering after the reductions, on the model's site indices.
+
+    ``rows``/``weights`` hold every distinct reach set left; the model folds
+    those reached by one site into that site's weight (``folded_rows``,
+    ``folded_weights``, ``site_weight``). Fixed-covered weight is a constant.
+    """
+
+    rows: sp.csr_matrix
+    weights: FloatArray
+    p: int
+    fixed: BoolArray
+    closed: BoolArray
+    side: SiteRows
+    fixed_weight: float
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.rows.shape[1])
+
+    @property
+    def _single(self) -> BoolArray:
+        return np.asarray(np.diff(self.rows.indptr) == 1)
+
+    @property
+    def folded_rows(self) -> sp.csr_matrix:
+        return select_rows(self.rows, ~self._single)
+
+    @property
+    def folded_weights(self) -> FloatArray:
+        return self.weights[~self._single]
+
+    @property
+    def site_weight(self) -> FloatArray:
+        single = self._single
+        first = self.rows.indices[self.rows.indptr[:-1][single]]
+        weight = np.bincount(first, weights=self.weights[single], minlength=self.n_sites)
+        return np.asarray(weight, dtype=np.float64)
+
+    def value(self, sites: IntArray) -> float:
+        """Covered weight of a plan (the fixed-covered constant excluded)."""
+        return coverage_value(self.rows, self.weights, np.zeros(self.n_sites), sites)
+
+    def feasible(self, sites: IntArray) -> bool:
+        """Whether a plan meets the limit of p sites and the side constraints."""
+        return len(sites) <= self.p and not self.side.satisfied(sites)
+
+    def milp(self, *, lower: FloatArray, upper: FloatArray, hint: IntArray | None) -> Milp:
+        """The MIP: y_0 .. y_{n-1}, then z_k per folded row; sites bounded by ``lower``/``upper``.
+
+        Constraints (1) z_k - Σ_{j∈N_k} y_j ≤ 0 and (2) Σ_j y_j ≤ p, then
+        the side constraints over the y columns.
+        """
+        rows, n_sites = self.folded_rows, self.n_sites
+        n_rows = rows.shape[0]
+        matrix, row_lower, row_upper = append_site_rows(
+            cover_and_limit_rows(rows),
+            np.full(n_rows + 1, -np.inf),
+            np.concatenate([np.zeros(n_rows), [float(self.p)]]),
+            self.side,
+            site_columns=np.arange(n_sites, dtype=np.int64),
+            n_columns=n_sites + n_rows,
+        )
+        return Milp(
+            objective=np.concatenate([self.site_weight, self.folded_weights]),
+            matrix=matrix,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            lower=np.concatenate([lower, np.zeros(n_rows)]),
+            upper=np.concatenate([upper, np.ones(n_rows)]),
+            integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
+            maximise=True,
+            offset=self.fixed_weight,
+            hint=None if hint is None else _hint(rows, n_sites, hint),
+        )
+
+    def site_bounds(self) -> tuple[FloatArray, FloatArray]:
+        return _site_bounds(self.fixed, self.closed)
+
+
+def _infeasible(model: _Reduced) -> InfeasibleError:
+    if len(model.side):
+        return infeasible_with("max_coverage", model.side, f"at most p = {model.p} sites")
+    return InfeasibleError(f"max_coverage: no choice of at most p = {model.p} sites is feasible")
+
+
+def _solve_by_branch_and_bound(
+    model: _Reduced, start: IntArray, settings: SolverSettings, details: dict[str, float]
+) -> tuple[IntArray, float, MilpStatus]:
+    """Branch and bound on the dual-form LP; SCIP takes over a tree that outgrows ``BNB_NODES``.
+
+    Returns the open sites, a proven upper bound (with the fixed-covered
+    weight) and whether they are proven optimal.
+    """
+    started = time.perf_counter()
+    n_sites = model.n_sites
+    side = model.side
+    dual = CoverageDual(
+        model.folded_rows,
+        model.folded_weights,
+        model.site_weight,
+        sp.vstack([sp.csr_matrix(np.ones((1, n_sites))), side.matrix], format="csr"),
+        np.concatenate([[-np.inf], side.lower]),
+        np.concatenate([[float(model.p)], side.upper]),
+        ~model.fixed & ~model.closed,
+        model.fixed,
+    )
+    lp_sites = dual.sites
+    position = np.full(n_sites, -1, dtype=np.int64)
+    position[lp_sites] = np.arange(lp_sites.size)
+
+    def value_of(plan: IntArray) -> float:
+        sites = lp_sites[plan]
+        return model.value(sites) if model.feasible(sites) else -np.inf
+
+    def round_plan(values: FloatArray, opened: npt.NDArray[np.int8]) -> IntArray:
+        # Fixed-open sites first, then the largest LP values (ties to the lowest index).
+        ranked = np.lexsort((np.arange(values.size), -(values + 2.0 * opened)))[: model.p]
+        return np.sort(ranked[(values[ranked] > 0) | (opened[ranked] == 1)]).astype(np.int64)
+
+    def polish(plan: IntArray) -> IntArray:
+        improved = swap_coverage(
+            model.rows, model.weights, lp_sites[plan], fixed=model.fixed, excluded=model.closed
+        )
+        return position[improved]
+
+    start_value = model.value(start) if model.feasible(start) else -np.inf
+    result = branch_and_bound(
+        dual,
+        value_of=value_of,
+        round_plan=round_plan,
+        polish=polish,
+        start=position[start],
+        start_value=start_value,
+        relative_gap=settings.relative_gap,
+        seconds=settings.time_limit_s,
+        max_nodes=BNB_NODES,
+    )
+    details.update(
+        {
+            "lp_bound": result.root_bound + model.fixed_weight,
+            "bnb_nodes": float(result.nodes),
+            "bnb_lp_solves": float(result.lp_solves),
+            "bnb_lp_seconds": result.lp_seconds,
+        }
+    )
+    found = np.isfinite(result.value)
+    if result.proven:
+        if not found:
+            raise _infeasible(model)
+        return lp_sites[result.sites], result.bound + model.fixed_weight, MilpStatus.OPTIMAL
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    if result.nodes < BNB_NODES or left <= 0.5:
+        # Stopped by the clock.
+        if not found:
+            raise _no_plan(settings)
+        return lp_sites[result.sites], result.bound + model.fixed_weight, MilpStatus.FEASIBLE
+    # SCIP's cuts close some trees far sooner (France p = 400: 5 s against
+    # 29 s); it takes the model with the root's fixings and the incumbent.
+    lower, upper = model.site_bounds()
+    lower[lp_sites[result.lower == 1]] = 1.0
+    upper[lp_sites[result.upper == 0]] = 0.0
+    milp = model.milp(lower=lower, upper=upper, hint=lp_sites[result.sites] if found else None)
+    details["scip_after_nodes"] = float(result.nodes)
+    answer = solve_milp(milp, replace(settings, time_limit_s=left), backend="scip")
+    # Plans the root fixings exclude are bounded by fixings_bound.
+    excluded = result.fixings_bound + model.fixed_weight
+    if answer.status is MilpStatus.INFEASIBLE:
+        # Nothing beats the incumbent within the fixings: it is optimal up to them.
+        if not found:
+            raise _infeasible(model)
+        bound = max(result.value + model.fixed_weight, excluded)
+        return lp_sites[result.sites], bound, MilpStatus.OPTIMAL
+    if answer.status is MilpStatus.NO_SOLUTION:
+        if not found:
+            raise _no_plan(settings)
+        return lp_sites[result.sites], result.bound + model.fixed_weight, MilpStatus.FEASIBLE
+    open_sites = sites_from_values(answer.values, n_sites)
+    if found and model.value(open_sites) < result.value:
+        open_sites = lp_sites[result.sites]
+    bound = min(result.bound + model.fixed_weight, max(answer.bound, excluded))
+    return open_sites, bound, answer.status
+
+
+def _no_plan(settings: SolverSettings) -> SolverError:
+    return SolverError(
+        f"max_coverage: no site choice meeting the side constraints found within "
+        f"{settings.time_limit_s:g} s; raise the time limit"
+    )
+
+
+def _solve_continental(
+    model: _Reduced, start_sites: IntArray, settings: SolverSettings, details: dict[str, float]
+) -> tuple[IntArray, float, MilpStatus]:
+    """PDLP's bound, a kernel MIP's plan, then SCIP on the full model for what time is left."""
+    started = time.perf_counter()
+    rows, row_weights, p = model.rows, model.weights, model.p
+    must, never_in_model, n_sites = model.fixed, model.closed, model.n_sites
+    allowed = ~never_in_model
     # The LP's duals give the bound (exactly evaluated, see _coverage_lp) and
     # its rounded sites a start; subgradient steps only when the LP does not
     # converge within its share of the time.
-    lp = (
-        coverage_lp(
-            rows,
-            row_weights,
-            p,
-            fixed=must,
-            allowed=allowed,
-            seconds=min(0.3 * settings.time_limit_s, 60.0),
-        )
-        if rows.nnz
-        else None
+    lp = coverage_lp(
+        rows,
+        row_weights,
+        p,
+        fixed=must,
+        allowed=allowed,
+        seconds=min(0.3 * settings.time_limit_s, 60.0),
     )
     if lp is not None:
         rounded = swap_coverage(
@@ -221,11 +446,9 @@ def max_coverage(
             fixed=must,
             excluded=never_in_model,
         )
-        no_site_weight = np.zeros(n_sites)
-        start_value = coverage_value(rows, row_weights, no_site_weight, start_sites)
-        rounded_value = coverage_value(rows, row_weights, no_site_weight, rounded)
-        if rounded_value > start_value:
-            start_sites, start_value = rounded, rounded_value
+        start_value = model.value(start_sites)
+        if model.value(rounded) > start_value:
+            start_sites = rounded
         relaxation_bound, iterations = lp.bound, 0
     else:
         relaxation = mclp_lagrangian(
@@ -240,68 +463,25 @@ def max_coverage(
             max_iterations=300,
             target_gap=settings.relative_gap,
         )
-        start_sites, start_value = relaxation.sites, relaxation.value
+        start_sites = relaxation.sites
         relaxation_bound, iterations = relaxation.bound, relaxation.iterations
-    start_feasible = not side.satisfied(start_sites)
+    start_feasible = model.feasible(start_sites)
     # Dropping the side rows relaxes the model, so the bound holds with them too.
-    lagrangian_bound = relaxation_bound + fixed_weight
-    # A row reached by one site only needs no z: its weight goes on that site.
-    single = np.diff(rows.indptr) == 1
-    site_weight = np.bincount(
-        rows.indices[rows.indptr[:-1][single]], weights=row_weights[single], minlength=n_sites
+    lagrangian_bound = relaxation_bound + model.fixed_weight
+    details.update(
+        {
+            "lp_bound": lagrangian_bound,
+            "lagrangian_iterations": float(iterations),
+            "lp_seconds": lp.seconds if lp is not None else 0.0,
+        }
     )
-    rows, row_weights = select_rows(rows, ~single), row_weights[~single]
-    n_rows = rows.shape[0]
-    details: dict[str, float] = {
-        "unreachable_demand": float(np.sum(np.diff(matrix.indptr) == 0)),
-        "rows_before_aggregation": float(n_kept),
-        "rows_after_aggregation": float(n_merged),
-        "rows_in_model": float(n_rows),
-        "sites_dominated": float(dominated.sum()),
-        "lagrangian_bound": lagrangian_bound,
-        "lagrangian_iterations": float(iterations),
-        "lp_seconds": lp.seconds if lp is not None else 0.0,
-        "side_constraints": float(len(side)),
-    }
-    heuristic_value = start_value + fixed_weight if start_feasible else -np.inf
+    heuristic_value = model.value(start_sites) + model.fixed_weight if start_feasible else -np.inf
     if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
         # Proven by the relaxation: no branch and bound needed.
-        return _coverage_solution(
-            matrix,
-            demand,
-            start_sites,
-            lagrangian_bound,
-            MilpStatus.OPTIMAL,
-            settings,
-            started,
-            details,
-        )
-
-    # Variables: y_0 .. y_{n-1}, then z_0 .. z_{rows-1}.
-    # Constraints (1) z_k - Σ_{j∈N_k} y_j ≤ 0 and (2) Σ_j y_j ≤ p, then the
-    # side constraints over the y columns.
-    matrix_all, row_lower, row_upper = append_site_rows(
-        cover_and_limit_rows(rows),
-        np.full(n_rows + 1, -np.inf),
-        np.concatenate([np.zeros(n_rows), [float(p)]]),
-        side,
-        site_columns=np.arange(n_sites, dtype=np.int64),
-        n_columns=n_sites + n_rows,
-    )
-    y_lower, y_upper = _site_bounds(must, never_in_model)
-    milp = Milp(
-        objective=np.concatenate([site_weight, row_weights]),
-        matrix=matrix_all,
-        row_lower=row_lower,
-        row_upper=row_upper,
-        lower=np.concatenate([y_lower, np.zeros(n_rows)]),
-        upper=np.concatenate([y_upper, np.ones(n_rows)]),
-        integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
-        maximise=True,
-        offset=fixed_weight,
-        hint=_hint(rows, n_sites, start_sites) if start_feasible else None,
-    )
-    if lp is not None and rows.nnz > KERNEL_FROM_PAIRS:
+        return start_sites, lagrangian_bound, MilpStatus.OPTIMAL
+    lower, upper = model.site_bounds()
+    milp = model.milp(lower=lower, upper=upper, hint=start_sites if start_feasible else None)
+    if lp is not None:
         left = settings.time_limit_s - (time.perf_counter() - started)
         kernel = _kernel_sites(milp, lp.site_values, start_sites if start_feasible else None)
         # The kernel's plan should come well within the gap sought: at that gap
@@ -311,34 +491,29 @@ def max_coverage(
         )
         found = _solve_kernel(milp, kernel, kernel_settings)
         if found is not None:
-            value = evaluate.max_coverage_objective(matrix, demand, found)
+            value = model.value(found) + model.fixed_weight
             details["kernel_sites"] = float(kernel.sum())
             details["kernel_objective"] = value
             if value > heuristic_value:
                 start_sites, heuristic_value, start_feasible = found, value, True
-                milp = replace(milp, hint=_hint(rows, n_sites, found))
+                milp = replace(milp, hint=_hint(model.folded_rows, n_sites, found))
     # SCIP (without restarts) proved the France MCLP (15k places, 2k sites,
     # p = 100) in 6 s where CP-SAT took 11 s and HiGHS 28 s (benchmarks/README.md).
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
     if result.status is MilpStatus.INFEASIBLE:
-        if len(side):
-            raise infeasible_with("max_coverage", side, f"at most p = {p} sites")
-        raise InfeasibleError(f"max_coverage: no choice of at most p = {p} sites is feasible")
+        raise _infeasible(model)
     if result.status is MilpStatus.NO_SOLUTION and not start_feasible:
-        raise SolverError(
-            f"max_coverage: no site choice meeting the side constraints found within "
-            f"{settings.time_limit_s:g} s; raise the time limit"
-        )
+        raise _no_plan(settings)
     open_sites, kind = start_sites, MilpStatus.FEASIBLE
     bound = lagrangian_bound
     if result.status in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
         kind = result.status
         bound = min(bound, result.bound)
-        found = sites_from_values(result.values, n_sites)
-        if evaluate.max_coverage_objective(matrix, demand, found) >= heuristic_value:
-            open_sites = found
-    return _coverage_solution(matrix, demand, open_sites, bound, kind, settings, started, details)
+        found_sites = sites_from_values(result.values, n_sites)
+        if model.value(found_sites) + model.fixed_weight >= heuristic_value:
+            open_sites = found_sites
+    return open_sites, bound, kind
 
 
 def _hint(rows: sp.csr_matrix, n_sites: int, open_sites: npt.NDArray[np.int64]) -> FloatArray:
