@@ -48,12 +48,15 @@ Fixings = npt.NDArray[np.int8]
 
 #: A site value this close to 0 or 1 counts as integral.
 INTEGRAL = 1e-6
-#: Simplex iterations per strong-branching child: enough to move the bound,
-#: far fewer than an exact solve (France p = 400: 7.8 s at 50 against 17 s at 500).
+#: Simplex iterations per strong-branching child, candidates per node, and
+#: the strong-branching results a site's pseudo-cost needs in each direction
+#: before it is trusted. Measured on nine mid-size instances (France 30 km
+#: p = 50 … 400, the default scenario p = 30 … 120, Italy and Germany at
+#: 50 km): 4 candidates at 50 iterations took 52 s in all, 8 candidates 65 s,
+#: 16 candidates 52 s; 25 or 100 iterations and reliability 1 or 4 were no
+#: better (benchmarks/README.md).
 STRONG_ITERATIONS = 50
-#: Strong-branching candidates per node, and the strong-branching results a
-#: site's pseudo-cost needs in each direction before it is trusted.
-STRONG_CANDIDATES = 8
+STRONG_CANDIDATES = 4
 RELIABLE = 2
 
 
