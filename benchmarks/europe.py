@@ -90,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             f"kernel MIP: {details['kernel_sites']:,.0f} sites, "
             f"plan covering {details['kernel_objective']:,.0f}"
         )
+    if "regional_objective" in details:
+        print(f"regions and sweeps: plan covering {details['regional_objective']:,.0f}")
     print(
         f"LP relaxation (PDLP) {details.get('lp_seconds', float('nan')):.1f} s, "
-        f"bound {details.get('lagrangian_bound', float('nan')):,.0f}"
+        f"bound {details.get('lp_bound', float('nan')):,.0f}"
     )
     print(
         f"seconds: data {data_s:.1f}, reach {reach_s:.1f}, solve {solve_s:.1f}, total {total_s:.1f}"

@@ -69,6 +69,7 @@ from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._coverage_bnb import branch_and_bound
 from planner.optimise._coverage_dual import CoverageDual
 from planner.optimise._coverage_lp import cover_and_limit_rows, coverage_lp, rounded_sites
+from planner.optimise._coverage_regions import regional_plan
 from planner.optimise._lagrange import coverage_value, mclp_lagrangian
 from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
@@ -105,6 +106,11 @@ KERNEL_LP_VALUE = 0.3
 #: Nodes the branch and bound on the dual LP may open before SCIP takes over
 #: the model with the root's fixings (see _solve_by_branch_and_bound).
 BNB_NODES = 50
+#: Share of the time limit a continental solve keeps back after its regional
+#: sweeps (evaluating the plan, assembling the solution).
+REGIONS_RESERVE = 0.02
+#: Share of the time limit that must be left after the sweeps for SCIP to run.
+SCIP_AFTER_REGIONS = 0.2
 
 
 def _coverage_rows(
@@ -442,7 +448,13 @@ def _solve_continental(
     started: float,
     details: dict[str, float],
 ) -> tuple[IntArray, float, MilpStatus]:
-    """PDLP's bound, a kernel MIP's plan, then SCIP on the full model for what time is left."""
+    """PDLP's bound, a regional or kernel MIP's plan, then SCIP on the full model if time is left.
+
+    Without side constraints the plan comes from :func:`regional_plan`; its
+    sweeps stop when they stall, and SCIP gets the plan and the time left
+    only when that is a real share of the limit. With side constraints
+    (which span regions) a MIP over the LP's kernel sites gives the plan.
+    """
     rows, row_weights, p = model.rows, model.weights, model.p
     must, never_in_model, n_sites = model.fixed, model.closed, model.n_sites
     allowed = ~never_in_model
@@ -498,9 +510,34 @@ def _solve_continental(
     if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
         # Proven by the relaxation: no branch and bound needed.
         return start_sites, lagrangian_bound, MilpStatus.OPTIMAL
+    if lp is not None and not len(model.side):
+        # Regions solved by their own dual LPs, then swept until the time is up
+        # (with side constraints, which span regions, the kernel MIP below instead).
+        deadline = started + settings.time_limit_s - REGIONS_RESERVE * settings.time_limit_s
+        plan = regional_plan(
+            rows,
+            row_weights,
+            p,
+            fixed=must,
+            closed=never_in_model,
+            site_values=lp.site_values,
+            start=start_sites,
+            deadline=deadline,
+        )
+        value = model.value(plan) + model.fixed_weight
+        details["regional_objective"] = value
+        if value > heuristic_value:
+            start_sites, heuristic_value = plan, value
+        if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
+            return start_sites, lagrangian_bound, MilpStatus.OPTIMAL
+        left = settings.time_limit_s - (time.perf_counter() - started)
+        if left < SCIP_AFTER_REGIONS * settings.time_limit_s:
+            # The sweeps used the time, as they do on a continent: SCIP would
+            # not finish its root LP, and loading the model alone takes seconds.
+            return start_sites, lagrangian_bound, MilpStatus.FEASIBLE
     lower, upper = model.site_bounds()
     milp = model.milp(lower=lower, upper=upper, hint=start_sites if start_feasible else None)
-    if lp is not None:
+    if lp is not None and len(model.side):
         left = settings.time_limit_s - (time.perf_counter() - started)
         kernel = _kernel_sites(milp, lp.site_values, start_sites if start_feasible else None)
         # The kernel's plan should come well within the gap sought: at that gap
