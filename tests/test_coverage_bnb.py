@@ -259,3 +259,19 @@ def test_highs_prints_nothing() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == ""
+
+
+def test_a_failing_lp_hands_the_model_to_scip() -> None:
+    from planner.errors import SolverError
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise SolverError("HiGHS ended the coverage LP with status Solve error")
+
+    rows, weights, _ = random_instance(11, max_rows=30, max_sites=10)
+    best = coverage_optimum(rows, weights, 3, no_site_rows(rows.shape[1]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CoverageDual, "solve", fail)
+        solution = coverage.max_coverage(rows, weights, 3, settings=EXACT)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(best)
+    assert solution.bound >= best - 1e-9

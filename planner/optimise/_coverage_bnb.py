@@ -154,6 +154,9 @@ class _Search:
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
 
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
     def offer(self, sites: IntArray | None, *, polish: bool = False) -> None:
         """Take a plan as the incumbent if it is better (after local search when ``polish``)."""
         if sites is None:
@@ -238,12 +241,19 @@ class _Search:
             (self.root_lower, self.root_upper) if root else (node.lower.copy(), node.upper.copy())
         )
         dual.set_fixings(lower, upper)
-        point = dual.solve(basis=node.basis, dual_simplex=root)
+        point = dual.solve(basis=node.basis, seconds=self.left(), dual_simplex=root)
         if node.branch is not None and point.outcome is LpOutcome.OPTIMAL:
             site, side, parent, change = node.branch
             self.learn(side, site, parent, point.bound, change)
         while True:
             if point.outcome is LpOutcome.INFEASIBLE:
+                return
+            if point.outcome is LpOutcome.STOPPED and self.out_of_time():
+                # Out of time inside the node: it stays open with what it proved.
+                node.bound = min(node.bound, point.bound)
+                node.lower, node.upper = lower.copy(), upper.copy()
+                if node.bound > self.cutoff():
+                    self.push(node)
                 return
             if point.bound <= self.cutoff():
                 self.discard(point.bound)
@@ -267,7 +277,7 @@ class _Search:
                     self.discard(point.bound)
                     return
                 # A stopped solve: finish it before deciding.
-                point = dual.solve()
+                point = dual.solve(seconds=self.left())
                 continue
             basis = dual.basis()
             if root and not self.dived:
@@ -282,7 +292,7 @@ class _Search:
                 return
             if decision == "fixed":
                 dual.set_fixings(lower, upper)
-                point = dual.solve(basis=basis)
+                point = dual.solve(basis=basis, seconds=self.left())
                 continue
             value = float(values[site])
             for side in (0, 1):
@@ -324,8 +334,8 @@ class _Search:
             dive_lower[free & (values >= 1 - INTEGRAL)] = 1
             dive_lower[int(np.argmax(np.where(fractional, values, -1.0)))] = 1
             dual.set_fixings(dive_lower, upper)
-            current = dual.solve()
-            if current.outcome is LpOutcome.INFEASIBLE:
+            current = dual.solve(seconds=self.left())
+            if current.outcome is not LpOutcome.OPTIMAL:
                 break
             self.offer(self.round_plan(current.site_values, dive_lower))
         dual.set_fixings(lower, upper)
@@ -374,7 +384,7 @@ class _Search:
             bounds = []
             for side in (0, 1):
                 dual.set_fixings(*self.child_fixings(lower, upper, site, side))
-                child = dual.solve(basis=basis, iterations=STRONG_ITERATIONS)
+                child = dual.solve(basis=basis, iterations=STRONG_ITERATIONS, seconds=self.left())
                 bounds.append(child.bound)
                 change = values[position] if side == 0 else 1 - values[position]
                 if child.outcome is LpOutcome.OPTIMAL:

@@ -214,9 +214,18 @@ class CoverageDual:
         return self._highs.getBasis()
 
     def solve(
-        self, *, basis: Any = None, iterations: int | None = None, dual_simplex: bool = False
+        self,
+        *,
+        basis: Any = None,
+        iterations: int | None = None,
+        seconds: float | None = None,
+        dual_simplex: bool = False,
     ) -> DualPoint:
-        """Re-optimise from ``basis`` (or the current one); at most ``iterations`` pivots."""
+        """Re-optimise from ``basis`` (or the current one); at most ``iterations`` pivots.
+
+        A solve stopped by ``iterations`` or ``seconds`` is ``STOPPED``: its
+        bound is valid, only weaker than the LP's.
+        """
         highs = self._highs
         if basis is not None:
             highs.setBasis(basis)
@@ -224,6 +233,7 @@ class CoverageDual:
         # feasible (every fixing relaxes this LP).
         highs.setOptionValue("simplex_strategy", 1 if dual_simplex else 4)
         highs.setOptionValue("simplex_iteration_limit", iterations if iterations else 2**31 - 1)
+        highs.setOptionValue("time_limit", max(seconds, 1e-3) if seconds is not None else _INF)
         started = time.perf_counter()
         highs.run()
         self.lp_seconds += time.perf_counter() - started
@@ -231,7 +241,10 @@ class CoverageDual:
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             outcome = LpOutcome.OPTIMAL
-        elif status == highspy.HighsModelStatus.kIterationLimit:
+        elif status in (
+            highspy.HighsModelStatus.kIterationLimit,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
             outcome = LpOutcome.STOPPED
         elif status in (
             highspy.HighsModelStatus.kUnbounded,

@@ -377,17 +377,22 @@ def _solve_by_branch_and_bound(
         return position[improved]
 
     start_value = model.value(start) if model.feasible(start) else -np.inf
-    result = branch_and_bound(
-        dual,
-        value_of=value_of,
-        round_plan=round_plan,
-        polish=polish,
-        start=position[start],
-        start_value=start_value,
-        relative_gap=settings.relative_gap,
-        seconds=settings.time_limit_s - (time.perf_counter() - started),
-        max_nodes=BNB_NODES,
-    )
+    try:
+        result = branch_and_bound(
+            dual,
+            value_of=value_of,
+            round_plan=round_plan,
+            polish=polish,
+            start=position[start],
+            start_value=start_value,
+            relative_gap=settings.relative_gap,
+            seconds=settings.time_limit_s - (time.perf_counter() - started),
+            max_nodes=BNB_NODES,
+        )
+    except SolverError as error:
+        # HiGHS failing on an LP is no reason to give up: SCIP takes the model.
+        logger.warning("max_coverage: %s; solving with SCIP instead", error)
+        return _solve_with_scip(model, start, settings, started)
     details.update(
         {
             "lp_bound": result.root_bound + model.fixed_weight,
@@ -432,6 +437,27 @@ def _solve_by_branch_and_bound(
         open_sites = lp_sites[result.sites]
     bound = min(result.bound + model.fixed_weight, max(answer.bound, excluded))
     return open_sites, bound, answer.status
+
+
+def _solve_with_scip(
+    model: _Reduced, start: IntArray, settings: SolverSettings, started: float
+) -> tuple[IntArray, float, MilpStatus]:
+    """The whole model by SCIP, started from ``start`` when it is feasible."""
+    feasible = model.feasible(start)
+    lower, upper = model.site_bounds()
+    milp = model.milp(lower=lower, upper=upper, hint=start if feasible else None)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    answer = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
+    if answer.status is MilpStatus.INFEASIBLE:
+        raise _infeasible(model)
+    if answer.status is MilpStatus.NO_SOLUTION:
+        if not feasible:
+            raise _no_plan(settings)
+        return start, np.inf, MilpStatus.FEASIBLE
+    open_sites = sites_from_values(answer.values, model.n_sites)
+    if feasible and model.value(start) > model.value(open_sites):
+        open_sites = start
+    return open_sites, answer.bound, answer.status
 
 
 def _no_plan(settings: SolverSettings) -> SolverError:
