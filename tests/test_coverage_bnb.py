@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -181,6 +182,30 @@ def test_fixing_a_site_changes_the_lp_as_a_bound_change_would() -> None:
     assert dual.solve().outcome is LpOutcome.INFEASIBLE
 
 
+def test_a_time_limit_counts_from_the_solve_not_from_the_first_one() -> None:
+    # HiGHS's clock adds up every solve of an instance: a limit of 0.2 s must
+    # still let a solve finish after the instance has run for longer than that.
+    rng = np.random.default_rng(3)
+    present = rng.random((300, 60)) < 0.08
+    present[np.arange(300), rng.integers(0, 60, size=300)] = True
+    rows = sp.csr_matrix(present.astype(float))
+    side = (sp.csr_matrix(np.ones((1, 60))), np.array([-np.inf]), np.array([8.0]))
+    dual = dual_of(rows, rng.integers(1, 100, size=300).astype(float), np.zeros(60), side)
+    dual.solve(dual_simplex=True)
+    opened = np.zeros(60, dtype=np.int8)
+    everywhere = np.ones(60, dtype=np.int8)
+    started = time.perf_counter()
+    site = 0
+    while time.perf_counter() - started < 0.5:
+        closed = everywhere.copy()
+        closed[site % 60] = 0
+        dual.set_fixings(opened, closed)
+        dual.solve(dual_simplex=True)
+        site += 1
+    dual.set_fixings(opened, everywhere)
+    assert dual.solve(seconds=0.2, dual_simplex=True).outcome is LpOutcome.OPTIMAL
+
+
 def coverage_optimum(rows: sp.csr_matrix, weights: np.ndarray, p: int, side: SiteRows) -> float:
     n_sites = rows.shape[1]
     best = -np.inf
@@ -229,21 +254,29 @@ def test_every_route_reaches_the_brute_force_optimum(route: str) -> None:
 
 
 def test_a_stopped_search_reports_a_valid_bound() -> None:
-    # 60 rows × 30 sites, p = 5, a few milliseconds: whatever is returned,
-    # the bound must hold against the proven optimum.
+    # 300 rows × 60 sites, p = 8, stopped by the clock at several points of the
+    # search: the bound must hold against the proven optimum, and never be
+    # weaker than the root LP (HiGHS's own clock counts all earlier solves).
     rng = np.random.default_rng(5)
-    present = rng.random((60, 30)) < 0.15
-    present[np.arange(60), rng.integers(0, 30, size=60)] = True
+    present = rng.random((300, 60)) < 0.08
+    present[np.arange(300), rng.integers(0, 60, size=300)] = True
     rows = sp.csr_matrix(present.astype(float))
-    weights = rng.integers(1, 100, size=60).astype(float)
-    optimum = coverage.max_coverage(rows, weights, 5, settings=EXACT).objective
-    for limit in (1e-4, 1e-2):
-        quick = coverage.max_coverage(
-            rows, weights, 5, settings=SolverSettings(time_limit_s=limit, relative_gap=1e-9)
-        )
-        assert quick.objective <= optimum + 1e-9
-        assert quick.bound >= optimum - 1e-9
-        assert quick.status in (Status.OPTIMAL, Status.TIME_LIMIT)
+    weights = rng.integers(1, 100, size=300).astype(float)
+    optimum = coverage.max_coverage(rows, weights, 8, settings=EXACT).objective
+    side = (sp.csr_matrix(np.ones((1, 60))), np.array([-np.inf]), np.array([8.0]))
+    root = dual_of(rows, weights, np.zeros(60), side).solve(dual_simplex=True).bound
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coverage, "BNB_NODES", 10**6)  # no hand-off: the search itself stops
+        for limit in (1e-4, 0.05, 0.2, 0.5):
+            quick = coverage.max_coverage(
+                rows, weights, 8, settings=SolverSettings(time_limit_s=limit, relative_gap=1e-9)
+            )
+            assert quick.objective <= optimum + 1e-9
+            assert quick.bound >= optimum - 1e-9
+            if limit >= 0.05:
+                # The root LP (milliseconds) finished: nothing later may weaken it.
+                assert quick.bound <= root + 1e-6, limit
+            assert quick.status in (Status.OPTIMAL, Status.TIME_LIMIT)
 
 
 def test_highs_prints_nothing() -> None:

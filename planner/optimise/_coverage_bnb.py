@@ -248,8 +248,9 @@ class _Search:
         while True:
             if point.outcome is LpOutcome.INFEASIBLE:
                 return
-            if point.outcome is LpOutcome.STOPPED and self.out_of_time():
-                # Out of time inside the node: it stays open with what it proved.
+            if point.outcome is LpOutcome.STOPPED:
+                # Out of time inside the node (node solves have no iteration
+                # limit): it stays open with what it proved.
                 node.bound = min(node.bound, point.bound)
                 node.lower, node.upper = lower.copy(), upper.copy()
                 if node.bound > self.cutoff():
@@ -271,14 +272,10 @@ class _Search:
             values = point.site_values
             fractional = np.flatnonzero(free & (values > INTEGRAL) & (values < 1 - INTEGRAL))
             if fractional.size == 0:
-                if point.outcome is LpOutcome.OPTIMAL:
-                    plan = np.flatnonzero((lower == 1) | (free & (values > 0.5)))
-                    self.offer(plan.astype(np.int64))
-                    self.discard(point.bound)
-                    return
-                # A stopped solve: finish it before deciding.
-                point = dual.solve(seconds=self.left())
-                continue
+                plan = np.flatnonzero((lower == 1) | (free & (values > 0.5)))
+                self.offer(plan.astype(np.int64))
+                self.discard(point.bound)
+                return
             basis = dual.basis()
             if root and not self.dived:
                 self.dived = True

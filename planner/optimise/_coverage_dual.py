@@ -233,7 +233,9 @@ class CoverageDual:
         # feasible (every fixing relaxes this LP).
         highs.setOptionValue("simplex_strategy", 1 if dual_simplex else 4)
         highs.setOptionValue("simplex_iteration_limit", iterations if iterations else 2**31 - 1)
-        highs.setOptionValue("time_limit", max(seconds, 1e-3) if seconds is not None else _INF)
+        # HiGHS's time limit counts the run time of every solve so far.
+        limit = _INF if seconds is None else highs.getRunTime() + max(seconds, 1e-3)
+        highs.setOptionValue("time_limit", limit)
         started = time.perf_counter()
         highs.run()
         self.lp_seconds += time.perf_counter() - started
