@@ -12,7 +12,12 @@ At every node, before branching:
   incumbent fixes its site the other way and the node is solved again, so
   many instances close at the root without branching at all;
 * **rounding** — the fixed-open sites and the largest LP values, :math:`p`
-  in all, give a plan (the caller checks it against the side rows).
+  in all, give a plan (the caller checks it against the side rows);
+* at the root, **LP diving** — open the sites at one and the largest
+  fractional one, re-solve (warm), repeat until integral — and swaps on
+  the plan it ends with: on Italy at 50 km (p = 64) that plan was 0.002 %
+  below the optimum. Pseudo-costs learn from strong branching and from
+  every child solved.
 
 Nodes are taken best bound first. A node or fixing is discarded when its
 bound is within the relative gap of the incumbent; the largest such bound
@@ -22,7 +27,7 @@ limit with that bound; the fixings proven at the root are returned so a
 MIP solver can take over a smaller model.
 
 Measured (benchmarks/README.md): France 15k places × 2k sites, 30 km,
-p = 100 — proven at the root in about a second where SCIP needs 6 s.
+p = 100 — proven in 5 nodes and 1.5 s where SCIP needs 6 s.
 """
 
 from __future__ import annotations
@@ -37,12 +42,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from planner.optimise._coverage_dual import CoverageDual, DualPoint, LpOutcome
+from planner.optimise._lagrange import coverage_value
+from planner.optimise.heuristics import swap_coverage
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 Fixings = npt.NDArray[np.int8]
 
@@ -82,6 +91,63 @@ class BnbResult:
     lp_seconds: float
 
 
+@dataclass(frozen=True)
+class Plans:
+    """How the search values, rounds and improves plans (arrays of LP-site indices).
+
+    Attributes
+    ----------
+    value_of
+        Exact covered weight of a plan, ``-inf`` when it breaks a side row.
+    round_plan
+        A plan from LP site values and the node's lower fixings.
+    polish
+        Local search on a plan (applied to the root's rounding and to every
+        plan that beats the incumbent).
+    """
+
+    value_of: Callable[[IntArray], float]
+    round_plan: Callable[[FloatArray, Fixings], IntArray]
+    polish: Callable[[IntArray], IntArray]
+
+
+def coverage_plans(
+    rows: sp.csr_matrix,
+    weights: FloatArray,
+    lp_sites: IntArray,
+    count: int,
+    *,
+    fixed: BoolArray,
+    closed: BoolArray,
+    feasible: Callable[[IntArray], bool] | None = None,
+) -> Plans:
+    """:class:`Plans` for the reach sets ``rows`` (all of them, unfolded) and their weights.
+
+    Rounding takes the fixed-open sites, then the largest LP values, ``count``
+    in all (ties to the lowest index); polishing is the swap heuristic;
+    ``feasible`` (over model sites) screens plans for side rows.
+    """
+    position = np.full(rows.shape[1], -1, dtype=np.int64)
+    position[lp_sites] = np.arange(lp_sites.size)
+    no_weight = np.zeros(rows.shape[1])
+
+    def value_of(plan: IntArray) -> float:
+        sites = lp_sites[plan]
+        if feasible is not None and not feasible(sites):
+            return -math.inf
+        return coverage_value(rows, weights, no_weight, sites)
+
+    def round_plan(values: FloatArray, opened: Fixings) -> IntArray:
+        ranked = np.lexsort((np.arange(values.size), -(values + 2.0 * opened)))[:count]
+        return np.sort(ranked[(values[ranked] > 0) | (opened[ranked] == 1)]).astype(np.int64)
+
+    def polish(plan: IntArray) -> IntArray:
+        improved = swap_coverage(rows, weights, lp_sites[plan], fixed=fixed, excluded=closed)
+        return position[improved]
+
+    return Plans(value_of, round_plan, polish)
+
+
 @dataclass
 class _Node:
     bound: float
@@ -102,9 +168,7 @@ class _Search:
     def __init__(
         self,
         dual: CoverageDual,
-        value_of: Callable[[IntArray], float],
-        round_plan: Callable[[FloatArray, Fixings], IntArray | None],
-        polish: Callable[[IntArray], IntArray],
+        plans: Plans,
         start: IntArray,
         start_value: float,
         relative_gap: float,
@@ -113,9 +177,9 @@ class _Search:
         self.dual = dual
         self.deadline = deadline
         self.at_root = True
-        self.value_of = value_of
-        self.round_plan = round_plan
-        self.polish = polish
+        self.value_of = plans.value_of
+        self.round_plan = plans.round_plan
+        self.polish = plans.polish
         self.root_point: DualPoint | None = None
         self.dived = False
         self.best_sites = np.asarray(start, dtype=np.int64)
@@ -157,10 +221,8 @@ class _Search:
     def left(self) -> float:
         return self.deadline - time.perf_counter()
 
-    def offer(self, sites: IntArray | None, *, polish: bool = False) -> None:
+    def offer(self, sites: IntArray, *, polish: bool = False) -> None:
         """Take a plan as the incumbent if it is better (after local search when ``polish``)."""
-        if sites is None:
-            return
         value = self.value_of(sites)
         if polish or value > self.best_value:
             improved = self.polish(sites)
@@ -407,10 +469,8 @@ class _Search:
 
 def branch_and_bound(
     dual: CoverageDual,
+    plans: Plans,
     *,
-    value_of: Callable[[IntArray], float],
-    round_plan: Callable[[FloatArray, Fixings], IntArray | None],
-    polish: Callable[[IntArray], IntArray],
     start: IntArray,
     start_value: float,
     relative_gap: float,
@@ -423,14 +483,8 @@ def branch_and_bound(
     ----------
     dual
         The LP, with its fixed sites; sites are indexed as in ``dual.sites``.
-    value_of
-        Exact covered weight of a plan (LP-site indices).
-    round_plan
-        A plan from LP site values and the node's lower fixings, or ``None``
-        when rounding gives none that meets the side rows.
-    polish
-        Local search on a plan (applied to the root's rounding and to every
-        plan that beats the incumbent).
+    plans
+        How plans are valued, rounded and improved.
     start, start_value
         A feasible plan and its value (the incumbent to beat).
     relative_gap
@@ -439,9 +493,7 @@ def branch_and_bound(
         Limits; the bound returned is valid when either stops the search.
     """
     started = time.perf_counter()
-    search = _Search(
-        dual, value_of, round_plan, polish, start, start_value, relative_gap, started + seconds
-    )
+    search = _Search(dual, plans, start, start_value, relative_gap, started + seconds)
     root = _Node(math.inf, 0, search.root_lower.copy(), search.root_upper.copy(), None)
     search.nodes = 1
     search.process(root, root=True)

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from planner.optimise._aggregate import aggregate_rows
-from planner.optimise._coverage_bnb import branch_and_bound
+from planner.optimise._coverage_bnb import branch_and_bound, coverage_plans
 from planner.optimise._coverage_dual import CoverageDual
 from planner.optimise._lagrange import coverage_value
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
@@ -163,27 +163,13 @@ def best_in_region(
     lp_sites = dual.sites
     position = np.full(n_sites, -1, dtype=np.int64)
     position[lp_sites] = np.arange(lp_sites.size)
-    no_weight = np.zeros(n_sites)
-
-    def value_of(plan: IntArray) -> float:
-        return coverage_value(sub, sub_weights, no_weight, lp_sites[plan])
-
-    def round_plan(values: FloatArray, opened: npt.NDArray[np.int8]) -> IntArray:
-        ranked = np.lexsort((np.arange(values.size), -(values + 2.0 * opened)))[:count]
-        return np.sort(ranked[(values[ranked] > 0) | (opened[ranked] == 1)]).astype(np.int64)
-
-    def polish(plan: IntArray) -> IntArray:
-        improved = swap_coverage(sub, sub_weights, lp_sites[plan], fixed=must, excluded=~region)
-        return position[improved]
-
+    plans = coverage_plans(sub, sub_weights, lp_sites, count, fixed=must, closed=~region)
     start = position[np.flatnonzero(must)]
     result = branch_and_bound(
         dual,
-        value_of=value_of,
-        round_plan=round_plan,
-        polish=polish,
+        plans,
         start=start,
-        start_value=value_of(start),
+        start_value=plans.value_of(start),
         relative_gap=1e-6,
         seconds=seconds,
         max_nodes=1,

@@ -66,7 +66,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
-from planner.optimise._coverage_bnb import branch_and_bound
+from planner.optimise._coverage_bnb import branch_and_bound, coverage_plans
 from planner.optimise._coverage_dual import CoverageDual
 from planner.optimise._coverage_lp import cover_and_limit_rows, coverage_lp, rounded_sites
 from planner.optimise._coverage_regions import regional_plan
@@ -360,29 +360,20 @@ def _solve_by_branch_and_bound(
     lp_sites = dual.sites
     position = np.full(n_sites, -1, dtype=np.int64)
     position[lp_sites] = np.arange(lp_sites.size)
-
-    def value_of(plan: IntArray) -> float:
-        sites = lp_sites[plan]
-        return model.value(sites) if model.feasible(sites) else -np.inf
-
-    def round_plan(values: FloatArray, opened: npt.NDArray[np.int8]) -> IntArray:
-        # Fixed-open sites first, then the largest LP values (ties to the lowest index).
-        ranked = np.lexsort((np.arange(values.size), -(values + 2.0 * opened)))[: model.p]
-        return np.sort(ranked[(values[ranked] > 0) | (opened[ranked] == 1)]).astype(np.int64)
-
-    def polish(plan: IntArray) -> IntArray:
-        improved = swap_coverage(
-            model.rows, model.weights, lp_sites[plan], fixed=model.fixed, excluded=model.closed
-        )
-        return position[improved]
-
+    plans = coverage_plans(
+        model.rows,
+        model.weights,
+        lp_sites,
+        model.p,
+        fixed=model.fixed,
+        closed=model.closed,
+        feasible=model.feasible,
+    )
     start_value = model.value(start) if model.feasible(start) else -np.inf
     try:
         result = branch_and_bound(
             dual,
-            value_of=value_of,
-            round_plan=round_plan,
-            polish=polish,
+            plans,
             start=position[start],
             start_value=start_value,
             relative_gap=settings.relative_gap,
