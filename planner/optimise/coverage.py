@@ -43,8 +43,8 @@ Maximal covering is then solved one of two ways, by size:
   branching, LP diving and swaps close most such instances at or near the
   root (France 15k places × 2k sites, p = 100: proven in about 2 s where
   SCIP needs 6). A tree that outgrows ``BNB_NODES`` nodes goes to SCIP with
-  the root's fixings and the incumbent: SCIP's cuts close some trees sooner
-  (France p = 400: 5 s against 27 s).
+  the root's fixings and the incumbent: SCIP's cuts (zero-half, mostly)
+  close some trees sooner (France p = 400: 7 s against 27 s alone).
 * **above** (a continent): the LP relaxation by a first-order method
   (``_coverage_lp``), whose duals give a proven bound and whose rounded site
   values a start beside greedy + swap; then a MIP restricted to the kernel
@@ -104,8 +104,12 @@ KERNEL_FROM_PAIRS = 1_000_000
 #: LP value from which a site belongs to the kernel.
 KERNEL_LP_VALUE = 0.3
 #: Nodes the branch and bound on the dual LP may open before SCIP takes over
-#: the model with the root's fixings (see _solve_by_branch_and_bound).
-BNB_NODES = 50
+#: the model with the root's fixings (see _solve_by_branch_and_bound). On
+#: eleven mid-size instances (benchmarks/README.md) SCIP alone took 278 s,
+#: the hand-off at 20 nodes 172 s, at 50 nodes 192 s, at 200 nodes 229 s and
+#: the branch and bound alone 227 s; 30 nodes matched 20 on the instances
+#: that hand over and keeps Italy p = 32 (19 nodes, 5 s against SCIP's 37 s).
+BNB_NODES = 30
 #: Share of the time limit a continental solve keeps back after its regional
 #: sweeps (evaluating the plan, assembling the solution).
 REGIONS_RESERVE = 0.02
