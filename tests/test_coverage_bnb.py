@@ -6,6 +6,7 @@ import itertools
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -224,10 +225,12 @@ def side_rows(seed: int, n_sites: int) -> SiteRows:
     return combine(parts, n_sites)
 
 
-@pytest.mark.parametrize("route", ["strong branching", "scip takes over"])
+@pytest.mark.parametrize("route", ["strong branching", "scip takes over", "backend named"])
 def test_every_route_reaches_the_brute_force_optimum(route: str) -> None:
-    # Strong branching stopped after a single pivot, or SCIP taking over after
-    # the root: each must still prove the optimum with a valid bound.
+    # Strong branching stopped after a single pivot, SCIP taking over after
+    # the root, or a backend named by the caller solving the whole model: each
+    # must still prove the optimum with a valid bound.
+    solver = replace(EXACT, backend="scip") if route == "backend named" else EXACT
     with pytest.MonkeyPatch.context() as patch:
         if route == "strong branching":
             patch.setattr(bnb, "STRONG_ITERATIONS", 1)
@@ -244,11 +247,12 @@ def test_every_route_reaches_the_brute_force_optimum(route: str) -> None:
             best = coverage_optimum(rows, weights, p, side or no_site_rows(n_sites))
             if not np.isfinite(best):
                 continue
-            solution = coverage.max_coverage(rows, weights, p, constraints=side, settings=EXACT)
+            solution = coverage.max_coverage(rows, weights, p, constraints=side, settings=solver)
             assert solution.status is Status.OPTIMAL, (seed, p)
             assert solution.objective == pytest.approx(best), (seed, p)
             assert solution.bound >= best - 1e-9
             handed_over += "scip_after_nodes" in solution.details
+            assert ("bnb_nodes" in solution.details) == (route != "backend named")
     if route == "scip takes over":
         assert handed_over >= 10
 

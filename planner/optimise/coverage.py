@@ -240,12 +240,17 @@ def max_coverage(
         "sites_dominated": float(dominated.sum()),
         "side_constraints": float(len(side)),
     }
-    solve = (
-        _solve_by_branch_and_bound
-        if model.folded_rows.nnz <= KERNEL_FROM_PAIRS
-        else _solve_continental
-    )
-    open_sites, bound, kind = solve(model, start_sites, settings, started, details)
+    if model.folded_rows.nnz > KERNEL_FROM_PAIRS:
+        open_sites, bound, kind = _solve_continental(
+            model, start_sites, settings, started, details
+        )
+    elif settings.backend is None:
+        open_sites, bound, kind = _solve_by_branch_and_bound(
+            model, start_sites, settings, started, details
+        )
+    else:
+        # A backend asked for by name gets the whole model.
+        open_sites, bound, kind = _solve_whole_milp(model, start_sites, settings, started)
     return _coverage_solution(matrix, demand, open_sites, bound, kind, settings, started, details)
 
 
@@ -387,7 +392,7 @@ def _solve_by_branch_and_bound(
     except SolverError as error:
         # HiGHS failing on an LP is no reason to give up: SCIP takes the model.
         logger.warning("max_coverage: %s; solving with SCIP instead", error)
-        return _solve_with_scip(model, start, settings, started)
+        return _solve_whole_milp(model, start, settings, started)
     details.update(
         {
             "lp_bound": result.root_bound + model.fixed_weight,
@@ -434,10 +439,10 @@ def _solve_by_branch_and_bound(
     return open_sites, bound, answer.status
 
 
-def _solve_with_scip(
+def _solve_whole_milp(
     model: _Reduced, start: IntArray, settings: SolverSettings, started: float
 ) -> tuple[IntArray, float, MilpStatus]:
-    """The whole model by SCIP, started from ``start`` when it is feasible."""
+    """The whole model by SCIP (or ``settings.backend``), from ``start`` when it is feasible."""
     feasible = model.feasible(start)
     lower, upper = model.site_bounds()
     milp = model.milp(lower=lower, upper=upper, hint=start if feasible else None)
