@@ -11,7 +11,7 @@ is the branch and bound on the dual-form LP, handing over to SCIP after
 * ``default`` — the built-in default scenario (sample network, five
   countries, sessions per day as weights), p = 30, 60, 120;
 * ``france`` — GeoNames places of France (≥ 500 inhabitants, population
-  weights) × the 2,074 French towns of the full-scale sample network, 30 km
+  weights) × the 2,074 most populous French towns of the full-scale sample network, 30 km
   (the instance of ``vs_spopt.py``), p = 50, 100, 150, 200, 400;
 * ``italy``, ``germany`` — the same construction at 50 km over every dealer
   of the full-scale sample network in the country, p = 32, 64 and 30.
@@ -48,13 +48,15 @@ def default_scenario() -> Instance:
     return inputs.reach, inputs.demand["weight"].to_numpy(dtype=np.float64)
 
 
-def country(code: str, radius_km: float, *, towns_only: bool) -> Instance:
-    """GeoNames places of a country × its sample-network dealers (or their distinct towns)."""
+def country(code: str, radius_km: float, *, towns: int | None) -> Instance:
+    """GeoNames places of a country × its sample-network dealers, or its ``towns``
+    most populous dealer towns (as in ``vs_spopt.py``)."""
     places = populated_places([code], min_population=500)
     dealers = pd.read_csv(ROOT / "geodata" / "sample_dealers_full.csv")
     dealers = dealers[dealers["country"] == code]
-    if towns_only:
+    if towns is not None:
         sites = places[places["geonameid"].isin(set(dealers["town_geonameid"]))]
+        sites = sites.sort_values("population", ascending=False).head(towns)
     else:
         sites = dealers
     reach = reach_matrix(
@@ -65,9 +67,9 @@ def country(code: str, radius_km: float, *, towns_only: bool) -> Instance:
 
 INSTANCES: dict[str, tuple[Callable[[], Instance], tuple[int, ...]]] = {
     "default": (default_scenario, (30, 60, 120)),
-    "france": (lambda: country("FR", 30.0, towns_only=True), (50, 100, 150, 200, 400)),
-    "italy": (lambda: country("IT", 50.0, towns_only=False), (32, 64)),
-    "germany": (lambda: country("DE", 50.0, towns_only=False), (30,)),
+    "france": (lambda: country("FR", 30.0, towns=2074), (50, 100, 150, 200, 400)),
+    "italy": (lambda: country("IT", 50.0, towns=None), (32, 64)),
+    "germany": (lambda: country("DE", 50.0, towns=None), (30,)),
 }
 
 
