@@ -47,10 +47,15 @@ Maximal covering is then solved one of two ways, by size:
   close some trees sooner (France p = 400: 7 s against 27 s alone).
 * **above** (a continent): the LP relaxation by a first-order method
   (``_coverage_lp``), whose duals give a proven bound and whose rounded site
-  values a start beside greedy + swap; then a MIP restricted to the kernel
-  of sites the LP leans on, with half the time left, and SCIP on the full
-  model for the rest. The kernel MIP's bound holds only for the kernel and
-  is dropped; SCIP's root LP alone outlasts the time limit at this size.
+  values a start beside greedy + swap. The plan then comes from regions of
+  about a thousand sites, each solved on its own dual-form LP and swept
+  until the time is up (``_coverage_regions``); with side constraints, which
+  span regions, from a MIP restricted to the kernel of sites the LP leans
+  on instead. SCIP gets the full model only with a real share of the time
+  left: its root LP alone outlasts the limit at this size.
+
+A backend named in the settings (``SolverSettings.backend``) gets the whole
+mid-size model directly, without the branch and bound.
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ IntArray = npt.NDArray[np.int64]
 _DEFAULT = SolverSettings()
 
 #: Models with more reach pairs than this (after reduction) take the
-#: continental path: PDLP's bound and a kernel MIP before the full one. SCIP's
+#: continental path: PDLP's bound and regional plans (a kernel MIP with side constraints). SCIP's
 #: root LP on Europe's 3.9 M pairs (48k rows × 17k sites) does not finish in
 #: 100 s, nor HiGHS's on the dual form in 400 s; France's 0.16 M pairs go to
 #: the branch and bound.
