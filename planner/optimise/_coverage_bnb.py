@@ -114,21 +114,21 @@ class Plans:
 def coverage_plans(
     rows: sp.csr_matrix,
     weights: FloatArray,
-    lp_sites: IntArray,
+    dual: CoverageDual,
     count: int,
     *,
     fixed: BoolArray,
     closed: BoolArray,
     feasible: Callable[[IntArray], bool] | None = None,
 ) -> Plans:
-    """:class:`Plans` for the reach sets ``rows`` (all of them, unfolded) and their weights.
+    """:class:`Plans` for the reach sets ``rows`` (all of them, unfolded) and their weights,
+    over the LP sites of ``dual``.
 
     Rounding takes the fixed-open sites, then the largest LP values, ``count``
     in all (ties to the lowest index); polishing is the swap heuristic;
     ``feasible`` (over model sites) screens plans for side rows.
     """
-    position = np.full(rows.shape[1], -1, dtype=np.int64)
-    position[lp_sites] = np.arange(lp_sites.size)
+    lp_sites, position = dual.sites, dual.position
     no_weight = np.zeros(rows.shape[1])
 
     def value_of(plan: IntArray) -> float:

@@ -53,6 +53,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import SolverError
+from planner.optimise._reach import select_rows
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -77,6 +78,20 @@ def _new_highs() -> highspy.Highs:
         os.dup2(saved, 1)
         os.close(saved)
     return highs
+
+
+def fold_single_rows(
+    rows: sp.csr_matrix, weights: FloatArray
+) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+    """Rows reached by one site put their weight on that site (:math:`a_j`).
+
+    Returns the other rows, their weights and the site weights, the inputs
+    of :class:`CoverageDual`.
+    """
+    single = np.diff(rows.indptr) == 1
+    first = rows.indices[rows.indptr[:-1][single]]
+    site_weight = np.bincount(first, weights=weights[single], minlength=rows.shape[1])
+    return select_rows(rows, ~single), weights[~single], np.asarray(site_weight, dtype=np.float64)
 
 
 class LpOutcome(Enum):
@@ -117,7 +132,8 @@ class CoverageDual:
         Sites that must open.
 
     The LP has a row for each candidate or fixed site; ``sites`` maps LP
-    sites to model sites.
+    sites to model sites and ``position`` model sites to LP sites (-1 for
+    sites outside the LP).
     """
 
     def __init__(
@@ -133,6 +149,8 @@ class CoverageDual:
     ) -> None:
         n_rows = rows.shape[0]
         self.sites: IntArray = np.flatnonzero(candidates | fixed).astype(np.int64)
+        self.position: IntArray = np.full(candidates.size, -1, dtype=np.int64)
+        self.position[self.sites] = np.arange(self.sites.size)
         self.n_rows = n_rows
         self.weights = np.asarray(weights, dtype=np.float64)
         self.total_weight = float(self.weights.sum())

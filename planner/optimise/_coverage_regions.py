@@ -37,7 +37,7 @@ from scipy.sparse.csgraph import connected_components, shortest_path
 
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._coverage_bnb import branch_and_bound, coverage_plans
-from planner.optimise._coverage_dual import CoverageDual
+from planner.optimise._coverage_dual import CoverageDual, fold_single_rows
 from planner.optimise._lagrange import coverage_value
 from planner.optimise._reach import drop_sites, rows_touching, select_rows, structure
 from planner.optimise.heuristics import greedy_coverage, swap_coverage
@@ -145,25 +145,17 @@ def best_in_region(
         drop_sites(select_rows(rows, keep), ~region), weights[keep], match_costs=False
     )
     sub, sub_weights = structure(merged.reach), merged.weights
-    single = np.diff(sub.indptr) == 1
-    site_weight = np.bincount(
-        sub.indices[sub.indptr[:-1][single]], weights=sub_weights[single], minlength=n_sites
-    )
     must = region & fixed
     dual = CoverageDual(
-        select_rows(sub, ~single),
-        sub_weights[~single],
-        np.asarray(site_weight, dtype=np.float64),
+        *fold_single_rows(sub, sub_weights),
         sp.csr_matrix(np.ones((1, n_sites))),
         np.array([-np.inf]),
         np.array([float(count)]),
         region & ~fixed,
         must,
     )
-    lp_sites = dual.sites
-    position = np.full(n_sites, -1, dtype=np.int64)
-    position[lp_sites] = np.arange(lp_sites.size)
-    plans = coverage_plans(sub, sub_weights, lp_sites, count, fixed=must, closed=~region)
+    lp_sites, position = dual.sites, dual.position
+    plans = coverage_plans(sub, sub_weights, dual, count, fixed=must, closed=~region)
     start = position[np.flatnonzero(must)]
     result = branch_and_bound(
         dual,

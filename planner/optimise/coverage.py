@@ -44,7 +44,7 @@ Maximal covering is then solved one of two ways, by size:
   root (France 15k places × 2k sites, p = 100: proven in about 2 s where
   SCIP needs 6). A tree that outgrows ``BNB_NODES`` nodes goes to SCIP with
   the root's fixings and the incumbent: SCIP's cuts (zero-half, mostly)
-  close some trees sooner (France p = 400: 7 s against 27 s alone).
+  close some trees sooner (France p = 400: 8 s against 27 s alone).
 * **above** (a continent): the LP relaxation by a first-order method
   (``_coverage_lp``), whose duals give a proven bound and whose rounded site
   values a start beside greedy + swap. The plan then comes from regions of
@@ -63,6 +63,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -72,7 +73,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._coverage_bnb import branch_and_bound, coverage_plans
-from planner.optimise._coverage_dual import CoverageDual
+from planner.optimise._coverage_dual import CoverageDual, fold_single_rows
 from planner.optimise._coverage_lp import cover_and_limit_rows, coverage_lp, rounded_sites
 from planner.optimise._coverage_regions import regional_plan
 from planner.optimise._lagrange import coverage_value, mclp_lagrangian
@@ -280,24 +281,21 @@ class _Reduced:
     def n_sites(self) -> int:
         return int(self.rows.shape[1])
 
-    @property
-    def _single(self) -> BoolArray:
-        return np.asarray(np.diff(self.rows.indptr) == 1)
+    @cached_property
+    def _folded(self) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+        return fold_single_rows(self.rows, self.weights)
 
     @property
     def folded_rows(self) -> sp.csr_matrix:
-        return select_rows(self.rows, ~self._single)
+        return self._folded[0]
 
     @property
     def folded_weights(self) -> FloatArray:
-        return self.weights[~self._single]
+        return self._folded[1]
 
     @property
     def site_weight(self) -> FloatArray:
-        single = self._single
-        first = self.rows.indices[self.rows.indptr[:-1][single]]
-        weight = np.bincount(first, weights=self.weights[single], minlength=self.n_sites)
-        return np.asarray(weight, dtype=np.float64)
+        return self._folded[2]
 
     def value(self, sites: IntArray) -> float:
         """Covered weight of a plan (the fixed-covered constant excluded)."""
@@ -371,13 +369,11 @@ def _solve_by_branch_and_bound(
         ~model.fixed & ~model.closed,
         model.fixed,
     )
-    lp_sites = dual.sites
-    position = np.full(n_sites, -1, dtype=np.int64)
-    position[lp_sites] = np.arange(lp_sites.size)
+    lp_sites, position = dual.sites, dual.position
     plans = coverage_plans(
         model.rows,
         model.weights,
-        lp_sites,
+        dual,
         model.p,
         fixed=model.fixed,
         closed=model.closed,
@@ -417,8 +413,8 @@ def _solve_by_branch_and_bound(
         if not found:
             raise _no_plan(settings)
         return lp_sites[result.sites], result.bound + model.fixed_weight, MilpStatus.FEASIBLE
-    # SCIP's cuts close some trees far sooner (France p = 400: 5 s against
-    # 29 s); it takes the model with the root's fixings and the incumbent.
+    # SCIP's cuts close some trees far sooner (France p = 400: 8 s against
+    # 27 s); it takes the model with the root's fixings and the incumbent.
     lower, upper = model.site_bounds()
     lower[lp_sites[result.lower == 1]] = 1.0
     upper[lp_sites[result.upper == 0]] = 0.0
