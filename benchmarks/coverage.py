@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from planner.geonames import populated_places
+from planner.inputs.geonames import populated_places
 from planner.optimise import Solution, SolverSettings, max_coverage
-from planner.plan import load_inputs
-from planner.scenario import load_scenario
-from planner.travel import reach_matrix
+from planner.pipeline.plan import load_inputs
+from planner.scenario.schema import load_scenario
+from planner.travel.great_circle import reach_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 Instance = tuple[sp.csr_matrix, np.ndarray]

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.geonames import populated_places
+from planner.inputs.geonames import populated_places
 from planner.optimise import SolverSettings, max_coverage
-from planner.travel import reach_matrix
+from planner.travel.great_circle import reach_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from planner.geonames import populated_places
+from planner.inputs.geonames import populated_places
 from planner.optimise import SolverSettings, max_coverage, p_median, set_cover
 from planner.optimise.instances import complete_reach
-from planner.travel import great_circle_km, reach_matrix
+from planner.travel.great_circle import great_circle_km, reach_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 CIRCUITY = 1.3

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from planner import maps
-from planner.cli import main
+from planner.cli.main import main
+from planner.maps import plan_map as maps
 from tests.browser import PageLog, chromium, open_offline
 from tests.test_cli import DEALERS, SCENARIO
 from tests.test_map_compare import other_plan, write_plan_folder

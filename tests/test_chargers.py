@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.chargers import CHARGER_COLUMNS, load_chargers
 from planner.errors import InputError, Problem
+from planner.inputs.stations import CHARGER_COLUMNS, load_chargers
 from tests.conftest import shared_path
 
 DATA = Path(__file__).parent / "data" / "chargers"

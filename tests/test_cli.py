@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.cli import main
-from planner.demand import load_demand
-from planner.scenario import DEFAULT_P, load_scenario
-from planner.travel import great_circle_km
+from planner.cli.main import main
+from planner.inputs.demand import load_demand
+from planner.scenario.schema import DEFAULT_P, load_scenario
+from planner.travel.great_circle import great_circle_km
 
 # Six dealers in Luxembourg (two of them at one address: a dual-brand site)
 # and one in Belgium, which the Luxembourg scenario leaves out and counts.
@@ -428,16 +428,16 @@ def test_compare_refuses_a_folder_that_is_no_plan(
 def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.frontier
+    import planner.pipeline.frontier
 
     solved: list[int] = []
-    real = planner.frontier.max_coverage
+    real = planner.pipeline.frontier.max_coverage
 
     def counting(reach: Any, weights: Any, p: int, **kwargs: Any) -> Any:
         solved.append(p)
         return real(reach, weights, p, **kwargs)
 
-    monkeypatch.setattr(planner.frontier, "max_coverage", counting)
+    monkeypatch.setattr(planner.pipeline.frontier, "max_coverage", counting)
     out = tmp_path / "frontier"
     # The scenario's p = 2 is not on the grid 1, 3: it is solved too, and only once.
     code, _, stderr = _run(["frontier", str(tiny), "--p", "1,3", "--out", str(out)], capsys)
@@ -471,16 +471,16 @@ def test_frontier_writes_its_plot_into_the_plan_and_solves_the_scenario_once(
 def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.frontier
+    import planner.pipeline.frontier
 
     marked: list[tuple[int | None, Any]] = []
-    real_plot = planner.frontier.plot_frontier
+    real_plot = planner.pipeline.frontier.plot_frontier
 
     def recording(points: Any, path: Path, **kwargs: Any) -> None:
         marked.append((kwargs["chosen_p"], kwargs.get("scenario_point")))
         real_plot(points, path, **kwargs)
 
-    monkeypatch.setattr(planner.frontier, "plot_frontier", recording)
+    monkeypatch.setattr(planner.pipeline.frontier, "plot_frontier", recording)
     # model.p unset: the plan opens the default number of sites, a point of the frontier.
     tiny.write_text(SCENARIO.replace("p = 2\n", ""), encoding="utf-8")
     out = tmp_path / "default_p"
@@ -546,12 +546,12 @@ def test_usage_errors_exit_2_with_one_line(
 def test_unexpected_error_is_one_clean_line(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.plan
+    import planner.pipeline.plan
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire\nsecond line \x1b[31m")
 
-    monkeypatch.setattr(planner.plan, "run_scenario", broken)
+    monkeypatch.setattr(planner.pipeline.plan, "run_scenario", broken)
     code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
     assert code == 1
     assert stderr.splitlines() == [
@@ -602,15 +602,15 @@ def test_bad_out_folder_exits_2_before_reading_inputs(
 def test_summary_without_a_gap_says_n_a(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.plan
+    import planner.pipeline.plan
 
-    real = planner.plan.build_report
+    real = planner.pipeline.plan.build_report
 
     def without_bound(*args: object, **kwargs: object) -> dict[str, object]:
         report = real(*args, **kwargs)  # type: ignore[arg-type]
         return {**report, "bound": None, "gap": None}
 
-    monkeypatch.setattr(planner.plan, "build_report", without_bound)
+    monkeypatch.setattr(planner.pipeline.plan, "build_report", without_bound)
     code, stdout, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
     assert code == 0, stderr
     assert "(gap n/a, solve " in stdout

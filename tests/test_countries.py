@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.countries import (
+from planner.errors import InputError
+from planner.inputs.countries import (
     COUNTRY_OUTLINES_PATH,
     build_country_outlines,
     country_bounds,
     country_of,
     country_outlines,
 )
-from planner.errors import InputError
-from planner.sample import dealer_counts
+from planner.inputs.sample import dealer_counts
 
 
 def test_shipped_file_is_small_and_covers_every_sample_country() -> None:

@@ -15,9 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from planner.optimise import SolverSettings, Status, coverage, evaluate
-from planner.optimise import _coverage_bnb as bnb
-from planner.optimise._coverage_dual import CoverageDual, LpOutcome
+from planner.optimise import SolverSettings, Status, evaluate
 from planner.optimise.constraints import (
     SiteRows,
     budget_rows,
@@ -25,6 +23,9 @@ from planner.optimise.constraints import (
     group_rows,
     no_site_rows,
 )
+from planner.optimise.coverage import _bnb as bnb
+from planner.optimise.coverage import model as coverage
+from planner.optimise.coverage._dual import CoverageDual, LpOutcome
 
 SMALL = settings(max_examples=40, deadline=None, derandomize=True)
 EXACT = SolverSettings(relative_gap=1e-9)
@@ -288,7 +289,7 @@ def test_highs_prints_nothing() -> None:
     # command line must stay clean, so a fresh interpreter is used.
     code = (
         "import numpy as np, scipy.sparse as sp\n"
-        "from planner.optimise._coverage_dual import CoverageDual\n"
+        "from planner.optimise.coverage._dual import CoverageDual\n"
         "d = CoverageDual(sp.csr_matrix(np.ones((1, 1))), np.ones(1), np.zeros(1),"
         " sp.csr_matrix(np.ones((1, 1))), np.array([-np.inf]), np.ones(1),"
         " np.ones(1, bool), np.zeros(1, bool))\n"

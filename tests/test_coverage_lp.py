@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from planner.optimise import SolverSettings, coverage, evaluate
-from planner.optimise._coverage_lp import coverage_lp, rounded_sites
-from planner.optimise._lagrange import lagrangian_value
+from planner.optimise import SolverSettings, evaluate
 from planner.optimise.constraints import group_rows
+from planner.optimise.coverage import model as coverage
+from planner.optimise.coverage._lagrange import lagrangian_value
+from planner.optimise.coverage._lp import coverage_lp, rounded_sites
 
 SMALL = settings(max_examples=40, deadline=None, derandomize=True)
 

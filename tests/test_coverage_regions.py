@@ -9,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 from planner.optimise import SolverSettings, max_coverage
-from planner.optimise import _coverage_regions as regions
-from planner.optimise._coverage_lp import coverage_lp
-from planner.optimise._lagrange import coverage_value
+from planner.optimise.coverage import _regions as regions
+from planner.optimise.coverage._lagrange import coverage_value
+from planner.optimise.coverage._lp import coverage_lp
 from planner.optimise.heuristics import greedy_coverage, swap_coverage
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.demand import DEMAND_COLUMNS, demand_weight, load_demand, sessions_per_day
 from planner.errors import InputError, Problem
-from planner.geonames import populated_places
-from planner.scenario import CountryFactors, DemandConfig, SessionsConfig
+from planner.inputs.demand import DEMAND_COLUMNS, demand_weight, load_demand, sessions_per_day
+from planner.inputs.geonames import populated_places
+from planner.scenario.schema import CountryFactors, DemandConfig, SessionsConfig
 
 
 def _raw_places(threshold: int, country: str) -> list[dict[str, Any]]:
@@ -259,7 +259,7 @@ def test_bad_user_geojson(tmp_path: Path) -> None:
 
 
 def test_city_sections_are_not_counted_twice() -> None:
-    from planner.geonames import populated_places
+    from planner.inputs.geonames import populated_places
 
     kept = populated_places(["DE", "BE", "FR"], drop_sections=True)
     names = set(kept["name"])

@@ -10,9 +10,14 @@ import pytest
 import scipy.sparse as sp
 
 from planner.errors import InputError
-from planner.frontier import coverage_frontier, frontier_table, parse_p_range, plot_frontier
 from planner.optimise import SolverSettings
-from planner.plan import PlanInputs
+from planner.pipeline.frontier import (
+    coverage_frontier,
+    frontier_table,
+    parse_p_range,
+    plot_frontier,
+)
+from planner.pipeline.plan import PlanInputs
 
 
 def test_parse_p_range() -> None:

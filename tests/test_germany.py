@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.cli import main
-from planner.scenario import PROJECT_ROOT, load_scenario
+from planner.cli.main import main
+from planner.scenario.schema import load_scenario
 from tests.conftest import shared_path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 GERMANY = PROJECT_ROOT / "scenarios" / "germany.toml"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.cli import main
-from planner.output import publish_folder
+from planner.cli.main import main
+from planner.outputs.folder import publish_folder
 from tests.test_cli import DEALERS, SCENARIO
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -143,7 +143,7 @@ def test_kill_between_the_renames_is_undone_by_the_next_run(previous: Path, tmp_
 
         pathlib.Path.rename = rename
         sys.argv = ["planner", "run", {str(tmp_path / "tiny.toml")!r}, "--out", {str(previous)!r}]
-        from planner.cli import main
+        from planner.cli.main import main
         main()
         """
     )
@@ -176,10 +176,10 @@ def test_kill_between_the_renames_is_undone_by_the_next_run(previous: Path, tmp_
 
 def test_command_line_module_loads_no_threaded_library() -> None:
     # main() blocks SIGINT before any thread exists; a numerical library
-    # imported with planner.cli would start threads (OpenBLAS) first and
+    # imported with planner.cli.main would start threads (OpenBLAS) first and
     # could take a Ctrl-C meant for the watcher.
     code = (
-        "import sys, planner.cli; "
+        "import sys, planner.cli.main; "
         "print(sorted({'numpy', 'pandas', 'pyarrow'} & set(sys.modules)))"
     )
     result = subprocess.run(
@@ -195,7 +195,7 @@ def test_ctrl_c_while_stuck_in_native_code_ends_the_process(tmp_path: Path) -> N
     script = textwrap.dedent(
         f"""
         import pathlib, sys, time
-        from planner._interrupt import catching_interrupts
+        from planner.outputs.interrupt import catching_interrupts
 
         with catching_interrupts(lambda message: print(message, file=sys.stderr)):
             pathlib.Path({str(ready)!r}).write_text("x")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from planner import maps
-from planner._map_assets import loaded_resources
-from planner._map_compare import compare_plans, read_plan_folder
 from planner.errors import InputError
-from planner.plan import Plan
-from planner.scenario import scenario_to_toml
+from planner.maps import plan_map as maps
+from planner.maps.assets import loaded_resources
+from planner.outputs.written import compare_plans, read_plan_folder
+from planner.pipeline.plan import Plan
+from planner.scenario.schema import scenario_to_toml
 from tests.test_maps import HOSTILE_NAME, tiny_outlines, tiny_plan
 
 

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from planner import maps
-from planner._map_assets import loaded_resources
-from planner._map_data import (
+from planner.maps import plan_map as maps
+from planner.maps.assets import loaded_resources
+from planner.maps.data import (
     DEALER_LABELS,
     chosen_site_rows,
     column,
@@ -33,10 +33,10 @@ from planner._map_data import (
     reach_radius_km,
     script_json,
 )
-from planner._map_panels import plan_title
+from planner.maps.panels import plan_title
 from planner.optimise import Solution, Status
-from planner.plan import Plan
-from planner.scenario import (
+from planner.pipeline.plan import Plan
+from planner.scenario.schema import (
     DealerFile,
     DealersConfig,
     Scenario,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.output import MARKER, check_target, publish_folder
+from planner.outputs.folder import MARKER, check_target, publish_folder
 
 
 def _write_files(content: str) -> Callable[[Path], None]:
@@ -70,7 +70,7 @@ def test_killed_process_keeps_previous_output(tmp_path: Path) -> None:
         f"""
         import time
         from pathlib import Path
-        from planner.output import publish_folder
+        from planner.outputs.folder import publish_folder
 
         def slow(folder):
             (folder / "report.json").write_text("half")

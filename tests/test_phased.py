@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
 from planner.optimise.constraints import group_rows
-from planner.optimise.phased import YearLimit, evaluate_phased, phased_coverage
+from planner.optimise.coverage.phased import YearLimit, evaluate_phased, phased_coverage
 
 # Five demand points, four sites. Site 0 reaches points 0, 1 (5 + 4); site 1
 # reaches 1, 2 (4 + 3); site 2 reaches 3 (2); site 3 reaches 2, 4 (3 + 1).

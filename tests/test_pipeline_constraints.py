@@ -27,10 +27,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planner.cli import main
+from planner.cli.main import main
 from planner.errors import InfeasibleError
-from planner.plan import run_scenario
-from planner.scenario import load_scenario
+from planner.pipeline.plan import run_scenario
+from planner.scenario.schema import load_scenario
 
 DEALERS = """dealer_id,brand,name,country,lon,lat,site_cost_eur,fixed,excluded
 A,Renault,Renault Luxembourg,LU,6.1300,49.6100,1000000,{A_fixed},{A_excluded}

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from planner._columns import choose_columns, normalise_header
-from planner._extents import box_of, build_extents, country_box, in_box
-from planner._readers import read_table
 from planner._text import one_line
-from planner._values import parse_brands, parse_country, parse_flag, parse_number
 from planner.errors import InputError
-from planner.scenario import ColumnMapping, DealerFile
+from planner.inputs.cells import parse_brands, parse_country, parse_flag, parse_number
+from planner.inputs.columns import choose_columns, normalise_header
+from planner.inputs.extents import box_of, build_extents, country_box, in_box
+from planner.inputs.tables import read_table
+from planner.scenario.schema import ColumnMapping, DealerFile
 
 
 @pytest.mark.parametrize(

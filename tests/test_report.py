@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from planner.optimise import Solution, Status
-from planner.report import build_report
-from planner.scenario import Scenario
+from planner.pipeline.report import build_report
+from planner.scenario.schema import Scenario
 
 
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:

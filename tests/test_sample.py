@@ -12,8 +12,8 @@ import pytest
 import shapely
 from pandas.testing import assert_frame_equal
 
-from planner.countries import country_outlines
-from planner.sample import (
+from planner.inputs.countries import country_outlines
+from planner.inputs.sample import (
     DEFAULT_SEED,
     DEMO_DIVISOR,
     DUAL_BRAND_SHARE,
@@ -27,8 +27,9 @@ from planner.sample import (
     town_radius_km,
     write_sample,
 )
-from planner.scenario import PROJECT_ROOT
 from tests.conftest import shared_path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 GEODATA = PROJECT_ROOT / "geodata"
 DEFAULT_COUNTRIES = ["FR", "BE", "LU", "NL", "CH"]
@@ -165,7 +166,7 @@ def test_dealers_lie_in_their_country(shipped: dict[str, pd.DataFrame]) -> None:
 
 
 def test_dealers_sit_near_their_town(shipped: dict[str, pd.DataFrame]) -> None:
-    from planner.geonames import populated_places
+    from planner.inputs.geonames import populated_places
 
     sample = shipped["full"]
     towns = populated_places(sorted(sample["country"].unique())).set_index("geonameid")

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.scenario import (
-    PROJECT_ROOT,
+from planner.scenario.schema import (
     Scenario,
     load_scenario,
     reference_toml,
     scenario_to_toml,
 )
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIOS = PROJECT_ROOT / "scenarios"
 
@@ -27,7 +28,7 @@ def test_every_field_has_a_description() -> None:
                 missing.append(f"{cls.__name__}.{name}")
         return missing
 
-    from planner import scenario as module
+    from planner.scenario import schema as module
 
     classes = [
         obj
@@ -41,7 +42,7 @@ def test_every_field_has_a_description() -> None:
 def test_default_toml_is_generated_from_the_schema() -> None:
     assert (SCENARIOS / "default.toml").read_text(encoding="utf-8") == reference_toml(), (
         "scenarios/default.toml drifted from the schema: regenerate it with "
-        "planner.scenario.reference_toml()"
+        "planner.scenario.schema.reference_toml()"
     )
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from planner.errors import InputError
-from planner.scenario import load_scenario
-from planner.side_constraints import brand_mask, opening_cost, site_constraints
+from planner.pipeline.constraints import brand_mask, opening_cost, site_constraints
+from planner.scenario.schema import load_scenario
 
 SITES = pd.DataFrame(
     {

@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner._merge import EARTH_RADIUS_M, haversine_m, site_labels
 from planner.errors import InputError
-from planner.scenario import ColumnMapping, DealerFile, DealersConfig
-from planner.sites import DEALER_COLUMNS, SITE_COLUMNS, load_sites
+from planner.inputs.merge import EARTH_RADIUS_M, haversine_m, site_labels
+from planner.inputs.sites import DEALER_COLUMNS, SITE_COLUMNS, load_sites
+from planner.scenario.schema import ColumnMapping, DealerFile, DealersConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 HEADER = "id,name,brand,country,lat,lon"
 PARIS = (48.8566, 2.3522)
@@ -273,8 +275,6 @@ def test_merge_scales_to_a_continent() -> None:
 
 
 def test_full_scale_sample_network_loads_quickly() -> None:
-    from planner.scenario import PROJECT_ROOT
-
     path = PROJECT_ROOT / "geodata" / "sample_dealers_full.csv"
     if not path.exists():
         pytest.skip(f"{path} is not generated (planner sample --scale full)")
@@ -359,13 +359,13 @@ def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:
 def test_country_check_falls_back_to_boxes_without_outlines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner._placement
+    import planner.inputs.placement
 
     path = write(
         tmp_path,
         ["1,Renault Genève,Renault,FR,46.2044,6.1432", "2,Renault Berlin,Renault,FR,52.52,13.405"],
     )
-    monkeypatch.setattr(planner._placement, "_outlines", lambda: None)
+    monkeypatch.setattr(planner.inputs.placement, "_outlines", lambda: None)
     with pytest.raises(InputError) as caught:
         load(path)
     # Geneva lies in France's box; Berlin does not.
@@ -385,8 +385,6 @@ def test_swapped_coordinates_judged_by_the_outlines(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scale", ["demo", "full"])
 def test_sample_networks_lie_in_their_countries(scale: str) -> None:
-    from planner.scenario import PROJECT_ROOT
-
     path = PROJECT_ROOT / "geodata" / f"sample_dealers_{scale}.csv"
     if not path.exists():
         pytest.skip(f"{path} is not generated (planner sample --scale {scale})")

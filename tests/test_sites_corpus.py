@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from planner.errors import InputError
-from planner.scenario import DealerFile, DealersConfig
-from planner.sites import SiteLoad, load_sites
+from planner.inputs.sites import SiteLoad, load_sites
+from planner.scenario.schema import DealerFile, DealersConfig
 
 CORPUS = Path(__file__).parent / "data" / "dealers"
 

@@ -33,8 +33,8 @@ import shapely
 from hypothesis import given, settings
 
 from planner.errors import InputError, Problem
-from planner.scenario import DealerFile, DealersConfig
-from planner.sites import SiteLoad, load_sites
+from planner.inputs.sites import SiteLoad, load_sites
+from planner.scenario.schema import DealerFile, DealersConfig
 
 #: Towns well inside their countries, so a few hundred metres of jitter keeps them there.
 TOWNS = {

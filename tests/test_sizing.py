@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from planner.sizing import (
+from planner.optimise.sizing.queueing import (
     capacity_per_charger,
     chargers_needed,
     chargers_within_grid,
@@ -199,7 +199,7 @@ def test_chargers_within_grid() -> None:
 
 
 def test_capacity_line_is_exact_at_the_least_counts_and_safe_above() -> None:
-    from planner.sizing import capacity_line
+    from planner.optimise.sizing.queueing import capacity_line
 
     per_charger, per_site = capacity_line(
         20.0, max_wait_probability=0.2, least_chargers=2, most_chargers=40

@@ -11,7 +11,7 @@ from scipy.optimize import linprog
 
 from planner.errors import InfeasibleError, InputError
 from planner.optimise.constraints import SiteRows, combine, group_rows
-from planner.optimise.sizing import evaluate_sizing, sizing
+from planner.optimise.sizing.model import evaluate_sizing, sizing
 from planner.optimise.solution import SolverSettings, Status
 
 SETTINGS = SolverSettings(time_limit_s=20.0, relative_gap=1e-9, seed=0)

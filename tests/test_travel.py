@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner.travel import great_circle_km, reach_matrix
+from planner.travel.great_circle import great_circle_km, reach_matrix
 
 
 def test_great_circle_paris_london() -> None:

@@ -9,10 +9,10 @@ are within reach and its data holds the travel cost of each pair (explicit
 zeros are real pairs at zero cost).
 """
 
-from planner.optimise.coverage import max_coverage, set_cover
+from planner.optimise.coverage.model import max_coverage, set_cover
+from planner.optimise.coverage.p_center import p_center
 from planner.optimise.facility_location import facility_location
-from planner.optimise.p_center import p_center
-from planner.optimise.p_median import p_median
+from planner.optimise.median.model import p_median
 from planner.optimise.solution import Solution, SolverSettings, Status
 
 __all__ = [

@@ -3,7 +3,7 @@
 The greedy heuristic opens, one at a time, the site with the largest
 marginal gain. Gains only shrink as sites open (coverage is submodular), so
 a lazy priority queue re-evaluates a site only when it reaches the top.
-p-median has its own in :mod:`planner.optimise._median_search`.
+p-median has its own in :mod:`planner.optimise.median._search`.
 """
 
 from __future__ import annotations

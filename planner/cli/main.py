@@ -1,0 +1,465 @@
+"""The ``planner`` command line: thin wrappers over the library.
+
+Exit codes: 0 done; 2 bad input, scenario or command line; 3 infeasible
+scenario; 130 interrupted (Ctrl-C: nothing is written, an earlier output
+stays as it was); 1 anything else. Errors are one line naming the file, row
+and field; ``--debug`` shows the traceback of unexpected errors.
+
+This module imports no numerical library at import time: :func:`main` must
+block SIGINT before any thread starts (see :mod:`planner.outputs.interrupt`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+
+from planner._text import one_line
+from planner.errors import InputError, PlannerError, Problem
+from planner.geodata import GEODATA_DIR
+from planner.outputs.interrupt import (
+    EXIT_INTERRUPTED,
+    catching_interrupts,
+    claim_report,
+    interrupt_message,
+    interrupted,
+)
+from planner.scenario.schema import Scenario, load_scenario
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Plan 800 V high-power chargers at Renault and Nissan dealer sites.",
+)
+# Messages quote the users' own text (dealer names, cells): never read it as markup.
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+out = Console(highlight=False, markup=False, emoji=False)
+
+_debug = False
+
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Scenario TOML file; omit for the built-in default on the sample network.",
+        show_default=False,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario field: --set model.p=80 (repeatable)."),
+]
+MapAssetsOption = Annotated[
+    str,
+    typer.Option(
+        "--map-assets",
+        help="inline: the map needs no network (default); cdn: Leaflet linked from public "
+        "CDNs at pinned versions, a smaller file that needs the network.",
+    ),
+]
+
+
+def map_assets_mode(value: str) -> Literal["inline", "cdn"]:
+    """The ``--map-assets`` value, checked."""
+    if value not in ("inline", "cdn"):
+        raise InputError(Problem("--map-assets", f"'{value}' is not one of: inline, cdn"))
+    return "inline" if value == "inline" else "cdn"
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of unexpected errors.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log each step.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log lines quote file names and headers: escape their control characters too."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
+def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
+    """Where a run writes: ``--out``, else the scenario's ``output.dir``, else ``maps/NAME``.
+
+    A folder from the scenario file must lie inside the working folder: writing
+    (and replacing) a folder elsewhere needs it named explicitly with ``--out``.
+    Checked before any input is read (:func:`planner.outputs.folder.check_target`):
+    a file, the working folder, a folder holding files planner did not write
+    or one that cannot be created is refused at once, not after the solve.
+    """
+    from planner.outputs.folder import check_target
+
+    if out_dir is not None:
+        return check_target(out_dir)
+    if scenario.output.dir is None:
+        return check_target(Path.cwd() / "maps" / scenario.name)
+    folder = scenario.output.dir.resolve()
+    if not folder.is_relative_to(Path.cwd().resolve()):
+        raise InputError(
+            Problem(
+                "scenario",
+                f"output folder {folder} is outside the working folder; "
+                "give it explicitly with --out to write there",
+                field="output.dir",
+            )
+        )
+    return check_target(folder)
+
+
+class _Stages:
+    """Prints each finished stage with its time while a spinner shows the current one."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._status = console.status("starting")
+        self._current: str | None = None
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> _Stages:
+        self._status.__enter__()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self._finish()
+        self._status.__exit__(None, None, None)
+
+    def _finish(self) -> None:
+        if self._current is not None:
+            seconds = time.perf_counter() - self._started
+            self._console.print(f"  {self._current:<28} {seconds:6.1f} s")
+        self._started = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        self._finish()
+        self._current = name
+        self._status.update(f"{name} …")
+
+    def relabel(self, name: str) -> None:
+        """Rename the current stage (to add its result); its time still counts from its start."""
+        self._current = name
+
+
+@app.command()
+def run(
+    scenario_file: ScenarioArg = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default maps/<scenario name>).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+    ] = None,
+    overrides: SetOption = None,
+    map_assets: MapAssetsOption = "inline",
+) -> None:
+    """Optimise a scenario and write map.html, sites.csv/.geojson, report.json, scenario.toml."""
+    from planner.pipeline.plan import run_scenario, write_plan
+
+    extra = list(overrides or [])
+    if time_limit is not None:
+        extra.append(f"solver.time_limit_s={time_limit}")
+    assets = map_assets_mode(map_assets)
+    scenario = load_scenario(scenario_file, overrides=extra)
+    target = output_folder(scenario, out_dir)
+    with _Stages(err) as stages:
+        plan = run_scenario(scenario, on_stage=stages)
+        warnings = _warning_summary(plan.report.get("inputs", {}))
+        if warnings:
+            err.print(one_line(warnings), soft_wrap=True)
+        write_plan(plan, target, on_stage=stages, map_assets=assets)
+    r = plan.report
+    out.print(
+        f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
+        f"{r['chargers_total']} chargers, coverage {_figure(r.get('coverage_pct'), '.2f')} % "
+        f"(gap {_figure(r.get('gap'), '.2e')}, solve {_figure(r.get('solve_seconds'), '.1f')} s, "
+        f"total {_figure(r.get('total_seconds'), '.1f')} s)",
+        soft_wrap=True,
+    )
+    queue = r.get("queue", {})
+    if queue.get("sites_missing_target"):
+        hint = (
+            "the linear capacity of the sizing model is meant to prevent this"
+            if r["model"] == "sizing"
+            else "model.name = 'sizing' plans within capacity"
+        )
+        err.print(
+            f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
+            f"({queue['chargers_short']} chargers short, {queue['sessions_over_capacity']:.1f} "
+            f"sessions/day over capacity; see sites.csv); {hint}",
+            soft_wrap=True,
+        )
+    out.print(f"wrote {one_line(target)}", soft_wrap=True)
+
+
+def _figure(value: Any, spec: str) -> str:
+    """A number of the report formatted, or "n/a" when the solver gave none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "n/a"
+    return format(value, spec)
+
+
+def _warning_summary(inputs: dict[str, Any]) -> str | None:
+    """One line on the dealer rows a run dropped or changed, or None when there are none."""
+    dealers = inputs.get("dealers", {})
+    warnings = inputs.get("warnings", [])
+    if not warnings:
+        return None
+    parts = []
+    dropped = dealers.get("dropped_by_reason", {})
+    if dropped:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.items())
+        parts.append(f"{sum(dropped.values())} dealer rows dropped ({reasons})")
+    swapped = dealers.get("swapped_fixed", 0)
+    if swapped:
+        parts.append(f"{swapped} swapped lon/lat fixed")
+    parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} in all")
+    return "warning: " + ", ".join(parts) + "; planner validate lists them"
+
+
+@app.command()
+def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> None:
+    """Read and check a scenario's inputs and report every problem; solve nothing.
+
+    Reads what ``planner run`` reads (dealers, demand, existing chargers) and
+    builds the side constraints, so a scenario that validates starts solving.
+    """
+    from planner.pipeline.constraints import site_constraints
+    from planner.pipeline.load import load_inputs
+
+    try:
+        scenario = load_scenario(scenario_file, overrides=list(overrides or []))
+        inputs = load_inputs(scenario)
+        side = site_constraints(inputs.sites, scenario)
+    except InputError as exc:
+        # Every problem, then the warnings that would remain once they are fixed.
+        for problem in exc.problems:
+            err.print(one_line(f"error: {problem}"), soft_wrap=True)
+        for warning in exc.warnings:
+            err.print(one_line(f"warning: {warning}"), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    dealers = inputs.counts["dealers"]
+    for warning in inputs.counts["warnings"]:
+        out.print(one_line(f"warning: {warning}"), soft_wrap=True)
+    summary = (
+        f"dealers read {dealers.get('read')}, dropped {dealers.get('dropped')}, "
+        f"outside the scenario's countries {dealers.get('outside_countries')}, "
+        f"merged {dealers.get('merged')}; {len(inputs.sites)} sites; "
+        f"{len(inputs.demand)} demand points; {inputs.counts['reach_pairs']} pairs in reach"
+    )
+    if inputs.existing is not None:
+        existing = inputs.existing.counts
+        summary += f"; existing stations read {existing.get('read')}, kept {existing.get('kept')}"
+    if len(side):
+        summary += f"; {len(side)} side-constraint rows"
+    out.print(f"{summary}; scenario OK", soft_wrap=True)
+
+
+@app.command()
+def frontier(
+    scenario_file: ScenarioArg = None,
+    p_range: Annotated[
+        str, typer.Option("--p", help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40.")
+    ] = "10:100:10",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default maps/<scenario name>).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit per point, seconds.")
+    ] = None,
+    overrides: SetOption = None,
+    map_assets: MapAssetsOption = "inline",
+) -> None:
+    """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan.
+
+    The plan's map.html shows the frontier plot. Inputs and reach are computed
+    once for every solve; the scenario's own p is solved (once) and marked
+    even when it is not on the grid.
+    """
+    from planner.pipeline.frontier import frontier_plan, parse_p_range
+    from planner.pipeline.load import Clock, load_inputs
+
+    extra = list(overrides or [])
+    if time_limit is not None:
+        extra.append(f"solver.time_limit_s={time_limit}")
+    assets = map_assets_mode(map_assets)
+    scenario = load_scenario(scenario_file, overrides=extra)
+    p_values = parse_p_range(p_range)
+    target = output_folder(scenario, out_dir)
+    with _Stages(err) as stages:
+        clock = Clock(stages)
+        inputs = load_inputs(scenario, clock=clock)
+        result = frontier_plan(
+            scenario,
+            inputs,
+            p_values,
+            clock=clock,
+            on_start=lambda p: stages(f"frontier: p = {p}"),
+            on_point=lambda pt: stages.relabel(
+                f"frontier: p = {pt.p}: {pt.coverage_pct:.2f} % ({pt.status})"
+            ),
+        )
+        result.save(target, on_stage=stages, map_assets=assets)
+    out.print(result.table.to_string(index=False), soft_wrap=True)
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def compare(
+    dir_a: Annotated[Path, typer.Argument(help="Plan folder A (written by planner run).")],
+    dir_b: Annotated[Path, typer.Argument(help="Plan folder B.")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default maps/compare-<A>-<B>)."),
+    ] = None,
+    map_assets: MapAssetsOption = "inline",
+) -> None:
+    """Compare two plans: compare.html (two synchronised maps), diff.json, diff_*.csv."""
+    from planner.pipeline.compare import default_folder, write_comparison_folder
+
+    assets = map_assets_mode(map_assets)
+    target = out_dir.resolve() if out_dir is not None else default_folder(dir_a, dir_b)
+    with _Stages(err) as stages:
+        stages("comparing plans")
+        comparison = write_comparison_folder(dir_a, dir_b, target, assets=assets)
+    figures, diff = comparison.diff.figures, comparison.diff
+    coverage = figures["coverage_pct"]
+    if coverage["change"] is not None:
+        out.print(
+            f"coverage {coverage['a']:.2f} % -> {coverage['b']:.2f} % "
+            f"({coverage['change']:+.2f} pp); sites kept {len(diff.kept)}, "
+            f"added {len(diff.added)}, removed {len(diff.removed)}",
+            soft_wrap=True,
+        )
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def sample(
+    scale: Annotated[
+        str, typer.Option(help="demo (default scenario) or full (tens of thousands of sites).")
+    ] = "demo",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for sample_dealers_<scale>.csv (default geodata/)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; by default the one of the shipped files.")
+    ] = None,
+) -> None:
+    """Regenerate the sample dealer network (GeoNames towns, published dealer counts)."""
+    from planner.inputs.sample import DEFAULT_SEED, write_sample
+
+    if scale not in ("demo", "full"):
+        raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
+    chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
+    path = write_sample(
+        chosen, out_dir or GEODATA_DIR, seed=DEFAULT_SEED if seed is None else seed
+    )
+    out.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point of the ``planner`` console script."""
+    # First, before any library starts a thread: Ctrl-C must reach the watcher.
+    with catching_interrupts(_say_before_exit):
+        code = _dispatch()
+    sys.exit(code)
+
+
+def _say(message: str) -> None:
+    """One line on standard error: user text escaped, never wrapped."""
+    err.print(one_line(message), soft_wrap=True)
+
+
+def _say_before_exit(message: str) -> None:
+    """The last words of a process ended from the interrupt watcher."""
+    _say(message)
+    if err.is_terminal:
+        # The progress spinner redraws itself below the message and hides the
+        # cursor; it will not get to clean up, so erase its line here.
+        err.file.write("\r\x1b[2K")
+        err.show_cursor(True)
+
+
+#: Command-line mistakes (unknown option, bad value): click's, or the copy newer
+#: typer versions carry instead of depending on click.
+_USAGE_ERRORS: tuple[type[Exception], ...] = ()
+try:
+    import click
+except ImportError:  # typer without click
+    pass
+else:
+    _USAGE_ERRORS += (click.ClickException,)
+try:
+    from typer.exceptions import TyperException
+except ImportError:  # typer versions that raise click's exceptions
+    pass
+else:
+    _USAGE_ERRORS += (TyperException,)
+
+
+def _dispatch() -> int:
+    """Run the command line and return its exit code; every error is one line."""
+    try:
+        result = app(prog_name="planner", standalone_mode=False)
+    except PlannerError as exc:
+        if interrupted():
+            return _interrupted()
+        _say(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        _say("error: aborted")
+        return 1
+    except _USAGE_ERRORS as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # "planner" alone: the help text, as click gives it.
+            out.print(exc.format_message(), soft_wrap=True)  # type: ignore[attr-defined]
+            return 2
+        _say(f"error: {_usage_message(exc)}")
+        return int(getattr(exc, "exit_code", 2)) or 2
+    except Exception as exc:  # the last line of defence: one line, exit 1
+        if interrupted():
+            return _interrupted()
+        if _debug:
+            raise
+        _say(
+            f"error: unexpected failure: {exc or type(exc).__name__} "
+            "(rerun with --debug for the traceback)"
+        )
+        return 1
+    if interrupted() or result == EXIT_INTERRUPTED:
+        # typer turns Ctrl-C into exit code 130 without a word.
+        return _interrupted()
+    return result if isinstance(result, int) else 0
+
+
+def _interrupted() -> int:
+    if claim_report():
+        _say(interrupt_message())
+    return EXIT_INTERRUPTED
+
+
+def _usage_message(exc: Exception) -> str:
+    """A command-line mistake as "planner run: what is wrong (see planner run --help)"."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "planner"
+    return f"{command}: {text} (see {command} --help)"

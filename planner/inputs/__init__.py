@@ -1,0 +1,1 @@
+"""Everything read from files: dealers into sites, demand, existing stations, the sample."""

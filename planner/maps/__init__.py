@@ -1,0 +1,1 @@
+"""The offline HTML maps: one per plan, and the side-by-side comparison page."""

@@ -1,0 +1,421 @@
+"""The review map: one self-contained HTML file per plan.
+
+The page opens from disk with no network. Leaflet is inlined (via
+``offlinefolium``), the basemap is the vector country outlines on a plain
+background, and online tile layers (OpenStreetMap, CartoDB Positron) are only
+offered in the layer control. Layers:
+
+- one per brand with that brand's dealer sites, and one with dual-brand sites;
+- the chosen 800 V sites, a marker each, its area and number giving the
+  chargers, with a popup explaining the site (brands, chargers, demand
+  served, queueing at the peak hour, population within reach, marginal
+  sessions/day and population);
+- reach circles around the chosen sites, of great-circle radius
+  ``travel.radius_km / travel.circuity``;
+- demand points covered (off by default) and not covered, and a heat layer
+  of uncovered demand (off by default, under the points);
+- existing high-power chargers, when the plan has them.
+
+A title (the scenario; "sample network" only on the sample), a KPI panel
+with cost and the per-country table, and a legend sit over the map. Strings from input files
+never reach an HTML parser unescaped: panels use :func:`html.escape`, layers
+set ``textContent`` from embedded JSON that cannot close its script.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import pandas as pd
+from branca.element import Element
+
+from planner.maps import data
+from planner.maps.assets import (
+    CDN_URLS,
+    MapAssets,
+    folium_module,
+    loaded_resources,
+    plugins_module,
+)
+from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
+from planner.maps.compare_page import render_comparison_page
+from planner.maps.layers import JsonLayer, JsRef
+from planner.maps.panels import (
+    LegendFacts,
+    frontier_panel,
+    kpi_panel,
+    legend_panel,
+    plan_title,
+    title_panel,
+)
+from planner.outputs.written import read_plan_folders
+from planner.scenario.schema import Scenario
+
+__all__ = [
+    "LAYER_NAMES",
+    "MapAssets",
+    "brand_layer_name",
+    "plan_folium_map",
+    "render_comparison",
+    "render_map",
+    "write_comparison",
+    "write_map",
+]
+
+log = logging.getLogger(__name__)
+
+
+class PlanView(Protocol):
+    """What a map reads of a plan (:class:`planner.Plan` has it all)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def sites(self) -> gpd.GeoDataFrame: ...
+    @property
+    def demand(self) -> gpd.GeoDataFrame: ...
+    @property
+    def report(self) -> dict[str, Any]: ...
+    @property
+    def existing_chargers(self) -> pd.DataFrame | None: ...
+
+#: Popups pan clear of the title, the KPI panel and legend (left) and the layer control.
+_POPUP_CLEAR_OF_PANELS = {
+    "autoPanPaddingTopLeft": [340, 90],
+    "autoPanPaddingBottomRight": [260, 20],
+}
+
+#: Networks larger than this open with the dealer layers off (see _add_dealer_layers).
+DEALERS_SHOWN_UP_TO = 5000
+
+#: Yellow to dark red, as the legend's swatch shows.
+_HEAT_GRADIENT = {0.3: "#ffffb2", 0.6: "#fd8d3c", 1.0: "#bd0026"}
+
+
+def brand_layer_name(brand: str) -> str:
+    """Layer-control name of one brand's dealer sites."""
+    return f"{brand} dealer sites"
+
+
+def render_map(
+    plan: PlanView,
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+    frontier_png: bytes | None = None,
+) -> str:
+    """The complete HTML page of a plan's map.
+
+    Parameters
+    ----------
+    plan
+        The plan to draw; its ``existing_chargers`` get a layer when present.
+    outlines
+        Country outlines (any CRS, a ``geometry`` column) drawn as the offline
+        basemap; ``None`` leaves a plain background.
+    assets
+        ``"inline"``: every script and style in the page, so it renders with
+        the network off. ``"cdn"``: Leaflet and the heat plugin linked from
+        public CDNs at pinned versions; the page then needs the network, and
+        is smaller by the library code only (about 160 KB): the plan's data
+        is in the page either way.
+    frontier_png
+        A coverage-frontier plot (PNG bytes, as ``planner frontier`` draws
+        it) to embed in a collapsible panel; ``None`` for no panel.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    folium_map = plan_folium_map(
+        plan, outlines=outlines, assets=assets, frontier_png=frontier_png
+    )
+    page: str = folium_map.get_root().render()
+    if assets == "inline":
+        external = [u for u in loaded_resources(page) if not u.startswith("data:")]
+        if external:
+            log.warning("map loads resources from outside the page: %s", external)
+    log.info(
+        "map: %d chosen sites, %d dealer sites, %d of %d demand points, %.1f MB",
+        int(plan.sites["chosen"].sum()),
+        len(plan.sites),
+        min(len(plan.demand), plan.scenario.output.max_demand_points),
+        len(plan.demand),
+        len(page.encode()) / 1e6,
+    )
+    return page
+
+
+def plan_folium_map(
+    plan: PlanView,
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+    frontier_png: bytes | None = None,
+) -> Any:
+    """The plan's map as a ``folium.Map`` (parameters as for :func:`render_map`).
+
+    In a notebook the map shows inline; ``render_map`` is its HTML page.
+    """
+    lib = folium_module(assets)
+    scenario = plan.scenario
+    sites, demand = plan.sites, plan.demand
+    sample = data.is_sample(scenario)
+    title = plan_title(scenario.title, scenario.name, sample)
+    folium_map = new_map(lib)
+    figure = folium_map.get_root()
+    figure.title = html.escape(f"{title} ({scenario.name})")
+    prepare_map(lib, folium_map, outlines)
+
+    dealers = _add_dealer_layers(lib, folium_map, sites)
+    existing = _add_existing_chargers(lib, folium_map, plan.existing_chargers)
+    demand_layers = _add_demand_layers(lib, folium_map, demand, scenario, assets)
+    _add_site_layers(lib, folium_map, sites, demand, scenario)
+    reach_km = data.reach_radius_km(scenario)
+
+    lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
+    box = data.bounds(sites, demand)
+    if box is not None:
+        # Room for the panels: KPI and legend on the left, the layer control on the right.
+        padding = {"paddingTopLeft": [330, 90], "paddingBottomRight": [250, 20]}
+        JsonLayer("fit", box, padding).add_to(folium_map)
+
+    facts = LegendFacts(
+        brand_colours=dealers.colours,
+        has_multi_brand=dealers.multi_brand is not None,
+        radius_km=scenario.travel.radius_km,
+        circuity=scenario.travel.circuity,
+        reach_km=reach_km,
+        reach_drawn=scenario.output.reach_circles,
+        demand_drawn=demand_layers.drawn,
+        demand_total=demand_layers.total,
+        existing_chargers=existing,
+        dealers_hidden=len(sites) > DEALERS_SHOWN_UP_TO,
+    )
+    panels = (
+        title_panel(title, scenario.name, scenario.model.name, sample)
+        + '<div class="planner-left">'
+        + kpi_panel(plan.report)
+        + legend_panel(facts)
+        + "</div>"
+        + (frontier_panel(frontier_png) if frontier_png is not None else "")
+    )
+    figure.html.add_child(Element(panels), name="planner_panels")
+
+    return folium_map
+
+
+def _add_dealer_layers(lib: Any, folium_map: Any, sites: gpd.GeoDataFrame) -> data.DealerLayers:
+    """One layer per brand's single-brand sites, one for dual-brand sites.
+
+    Small dots with a thin dark outline; the most numerous brand is drawn
+    first, so a rarer brand's dots are never buried under it, and dual-brand
+    sites (larger, with a dark ring) on top of both. Above
+    :data:`DEALERS_SHOWN_UP_TO` sites the layers start switched off: tens of
+    thousands of dots would bury the chosen sites at a continent's zoom.
+    """
+    dealers = data.dealer_layers(sites)
+    show = len(sites) <= DEALERS_SHOWN_UP_TO
+    for brand in sorted(dealers.by_brand, key=lambda b: -dealers.counts[b]):
+        style = {
+            "color": "#3d3d3d",
+            "weight": 0.6,
+            "fillColor": dealers.colours[brand],
+            "fillOpacity": 0.95,
+        }
+        layer = JsonLayer("points", dealers.by_brand[brand], style)
+        json_group(lib, folium_map, brand_layer_name(brand), layer, show)
+    if dealers.multi_brand is not None:
+        style = {
+            "color": "#1a1a1a",
+            "weight": 1.5,
+            "fillColor": data.DUAL_BRAND_COLOUR,
+            "fillOpacity": 1,
+        }
+        layer = JsonLayer("points", dealers.multi_brand, style)
+        json_group(lib, folium_map, LAYER_NAMES["multi_brand"], layer, show)
+    return dealers
+
+
+def _add_demand_layers(
+    lib: Any,
+    folium_map: Any,
+    demand: gpd.GeoDataFrame,
+    scenario: Scenario,
+    assets: MapAssets,
+) -> data.DemandLayers:
+    """Covered (off) and uncovered demand points under everything else, and the heat layer.
+
+    Thousands of places would cover the dealers and sites like a carpet:
+    the covered ones are off by default (the reach circles show coverage),
+    the uncovered ones are small and half transparent.
+    """
+    layers = data.demand_layers(demand, scenario.output.max_demand_points)
+    groups = {}
+    for key, rows, colour, show in (
+        ("covered", layers.covered, data.COVERED_COLOUR, False),
+        ("uncovered", layers.uncovered, data.UNCOVERED_COLOUR, True),
+    ):
+        if rows is None:
+            continue
+        style = {"stroke": False, "fillColor": colour, "fillOpacity": 0.45}
+        layer = JsonLayer("points", rows, style, True)
+        groups[key] = json_group(lib, folium_map, LAYER_NAMES[key], layer, show)
+    if "uncovered" in groups:
+        heat = plugins_module(assets).HeatMap(
+            [],
+            name=LAYER_NAMES["heat"],
+            show=False,
+            radius=18,
+            blur=14,
+            min_opacity=0.3,
+            # No max_zoom: Leaflet's layer control would grey the layer out
+            # above it. The plugin scales intensity to the densest cell itself.
+            max_zoom=None,
+            gradient=_HEAT_GRADIENT,
+            pane="plannerHeat",
+        )
+        if assets == "cdn":
+            heat.default_js = [("leaflet-heat.js", CDN_URLS["leaflet-heat.js"])]
+        JsonLayer("heat", JsRef(groups["uncovered"]), data.DEMAND_WEIGHT_COLUMN).add_to(heat)
+        heat.add_to(folium_map)
+    return layers
+
+
+def _add_existing_chargers(lib: Any, folium_map: Any, chargers: pd.DataFrame | None) -> int:
+    """Existing high-power chargers as small dark squares; how many are drawn."""
+    if chargers is None or chargers.empty:
+        return 0
+    layer_data = data.existing_charger_layer(chargers)
+    if layer_data is None:
+        return 0
+    style = {
+        "shape": "square",
+        "color": "#ffffff",
+        "weight": 1,
+        "fillColor": data.EXISTING_CHARGER_COLOUR,
+        "fillOpacity": 1,
+    }
+    json_group(lib, folium_map, LAYER_NAMES["existing"], JsonLayer("points", layer_data, style))
+    return len(layer_data["lat"])
+
+
+def _add_site_layers(
+    lib: Any,
+    folium_map: Any,
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    scenario: Scenario,
+) -> list[dict[str, Any]]:
+    """Reach circles (when the scenario wants them) and the chosen-site markers."""
+    chosen = data.chosen_site_rows(
+        sites, demand, max_wait_probability=scenario.chargers.max_wait_probability
+    )
+    if scenario.output.reach_circles:
+        style = {
+            "color": data.REACH_COLOUR,
+            "weight": 1,
+            "opacity": 0.6,
+            "fillOpacity": 0.05,
+            "interactive": False,
+        }
+        centres = data.delta_coords([r["lat"] for r in chosen], [r["lon"] for r in chosen])
+        radius_m = data.reach_radius_km(scenario) * 1000.0
+        layer = JsonLayer("circles", centres, radius_m, style)
+        json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
+    layer = JsonLayer("sites", data.site_layer(chosen), _POPUP_CLEAR_OF_PANELS)
+    json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
+    return chosen
+
+
+def write_map(
+    plan: PlanView,
+    path: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+    frontier_png: bytes | None = None,
+) -> Path:
+    """Render the plan's map and write it to ``path`` atomically.
+
+    The page is written to a temporary file beside ``path`` and renamed over
+    it, so a failed render never leaves a half-written map. Parameters are
+    those of :func:`render_map`.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    page = render_map(plan, outlines=outlines, assets=assets, frontier_png=frontier_png)
+    return _write_page(page, Path(path))
+
+
+def render_comparison(
+    plan_a_dir: str | os.PathLike[str],
+    plan_b_dir: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> str:
+    """The HTML page comparing two written plans in synchronised side-by-side maps.
+
+    Parameters
+    ----------
+    plan_a_dir, plan_b_dir
+        Output folders of ``planner run`` (``report.json`` and ``sites.csv``
+        required, ``scenario.toml`` read when present). A is drawn on the
+        left, B on the right.
+    outlines, assets
+        As for :func:`render_map`.
+
+    Returns
+    -------
+    str
+        The HTML document: both plans' chosen sites marked kept, added or
+        removed, their reach circles, and a panel with the change of
+        coverage, sites and chargers in total and per country.
+
+    Raises
+    ------
+    InputError
+        When a folder lacks a file or a column, naming every problem of both.
+    """
+    plan_a, plan_b = read_plan_folders(plan_a_dir, plan_b_dir)
+    page = render_comparison_page(plan_a, plan_b, outlines=outlines, assets=assets)
+    log.info(
+        "comparison map: %s and %s, %.1f MB", plan_a.name, plan_b.name, len(page.encode()) / 1e6
+    )
+    return page
+
+
+def write_comparison(
+    plan_a_dir: str | os.PathLike[str],
+    plan_b_dir: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    assets: MapAssets = "inline",
+) -> Path:
+    """Render :func:`render_comparison` and write it to ``path`` atomically."""
+    page = render_comparison(plan_a_dir, plan_b_dir, outlines=outlines, assets=assets)
+    return _write_page(page, Path(path))
+
+
+def _write_page(page: str, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A plain write (not mkstemp) so the page gets the usual umask permissions.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

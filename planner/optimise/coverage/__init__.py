@@ -1,0 +1,1 @@
+"""Covering models: maximal covering, set cover, p-center and the phased roll-out."""

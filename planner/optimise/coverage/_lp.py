@@ -1,0 +1,136 @@
+r"""The LP relaxation of maximal covering by a first-order method, turned into a proven bound.
+
+The LP relaxation of maximal covering (rows :math:`k`, weights :math:`W_k`,
+reach sets :math:`N_k`)::
+
+    max  Σ_k W_k z_k
+    s.t. z_k - Σ_{j ∈ N_k} y_j ≤ 0     (dual u_k)
+         Σ_j y_j ≤ p
+         0 ≤ z ≤ 1,  fixed ≤ y ≤ allowed
+
+goes to PDLP (OR-Tools' primal-dual hybrid gradient), which needs no
+factorisation and so scales to continental instances where a simplex or
+barrier root LP takes minutes. Its answer is only accurate to a tolerance,
+so neither its objective nor its duals are used as the bound directly: the
+duals, clipped to :math:`0 ≤ u_k ≤ W_k`, are multipliers of the Lagrangian
+relaxation (:mod:`planner.optimise.coverage._lagrange`), whose value is an upper bound
+for *any* such multipliers and is evaluated exactly. Near the LP optimum it
+is within the solver's tolerance of the LP bound.
+
+The LP's site values, rounded to the p largest and improved by swaps, give a
+start that beats greedy on large instances.
+
+Measured (benchmarks/README.md): France 15k places × 2k sites, p = 100:
+0.3 s, bound 0.01 % above the LP bound where 300 subgradient steps ended 4 %
+above it; Europe 78k places × 26k sites, p = 1,000: 10 s, bound 539.7 M
+against 541.2 M from SCIP's unfinished root LP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.optimise._milp import Milp, solve_relaxation_pdlp
+from planner.optimise.coverage._lagrange import lagrangian_value
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+#: PDLP's relative and absolute optimality tolerance. Looser is faster; the
+#: bound stays valid at any tolerance, only less tight. On Europe (p = 1,000,
+#: 50 km; the exact LP bound is 539,602,094): 1e-3 gives 539,709,207 in
+#: 11.6 s, 3e-4 539,633,533 in 15.8 s, 1e-4 539,612,830 in 22.2 s.
+TOLERANCE = 3e-4
+
+
+@dataclass(frozen=True)
+class CoverageLp:
+    """A proven upper bound from the LP's duals and the LP's site values."""
+
+    bound: float
+    site_values: FloatArray
+    seconds: float
+
+
+def cover_and_limit_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows z_k - Σ_{j ∈ N_k} y_j and Σ_j y_j over the columns y_0 .. y_{n-1}, z_0 .. z_{m-1}."""
+    n_rows, n_sites = rows.shape
+    return sp.vstack(
+        [
+            sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr"),
+            sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :]),
+        ],
+        format="csr",
+    )
+
+
+def _pdlp_parameters(tolerance: float) -> str:
+    # One thread: the same duals, and so the same bound and plan, on any machine.
+    return (
+        "termination_criteria { simple_optimality_criteria { "
+        f"eps_optimal_absolute: {tolerance} eps_optimal_relative: {tolerance} }} }} "
+        "num_threads: 1"
+    )
+
+
+def coverage_lp(
+    rows: sp.csr_matrix,
+    weights: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+    seconds: float,
+    tolerance: float = TOLERANCE,
+) -> CoverageLp | None:
+    """Solve the LP relaxation with PDLP within ``seconds``; ``None`` when it does not converge.
+
+    ``rows`` are the reduced model's reach sets (structure only), ``weights``
+    their :math:`W_k`; ``fixed`` sites must open, only ``allowed`` ones may.
+    """
+    started = time.perf_counter()
+    n_rows, n_sites = rows.shape
+    relaxation = Milp(
+        objective=np.concatenate([np.zeros(n_sites), weights]),
+        matrix=cover_and_limit_rows(rows),
+        row_lower=np.full(n_rows + 1, -np.inf),
+        row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
+        lower=np.concatenate([fixed.astype(np.float64), np.zeros(n_rows)]),
+        upper=np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_rows)]),
+        integer=np.zeros(n_sites + n_rows, dtype=bool),
+        maximise=True,
+    )
+    answer = solve_relaxation_pdlp(
+        relaxation, seconds=seconds, parameters=_pdlp_parameters(tolerance)
+    )
+    if answer is None:
+        return None
+    values, duals = answer
+    # Any multipliers in [0, W] give a valid bound; the LP's make it tight.
+    multipliers = np.clip(np.abs(duals[:n_rows]), 0.0, weights)
+    bound, _ = lagrangian_value(
+        rows, weights, np.zeros(n_sites), multipliers, p, fixed=fixed, allowed=allowed
+    )
+    seconds_used = time.perf_counter() - started
+    logger.debug("pdlp: bound %.6g in %.2f s", bound, seconds_used)
+    return CoverageLp(bound, np.clip(values[:n_sites], 0.0, 1.0), seconds_used)
+
+
+def rounded_sites(
+    site_values: FloatArray, p: int, *, fixed: BoolArray, allowed: BoolArray
+) -> IntArray:
+    """The fixed sites and the allowed ones of largest LP value, p in all (ties to lowest index)."""
+    slots = max(0, p - int(fixed.sum()))
+    ranked = np.where(allowed & ~fixed, site_values, -np.inf)
+    order = np.lexsort((np.arange(ranked.size), -ranked))[:slots]
+    order = order[np.isfinite(ranked[order])]
+    return np.union1d(np.flatnonzero(fixed), order).astype(np.int64)

@@ -1,0 +1,242 @@
+"""The sizing model's reduced instance, its greedy start, LP rounding and counting bound.
+
+See :mod:`planner.optimise.sizing.model` for the model and what each piece is for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError, SolverError
+from planner.optimise._aggregate import aggregate_rows
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import drop_sites, entry_rows, structure
+from planner.optimise.solution import SolverSettings
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Peak-hour demand an open site of n chargers takes: ``intercept + per_charger × n``.
+
+    ``intercept`` ≤ 0 (0 gives the plain μ n of a capacity per charger).
+    """
+
+    per_charger: float
+    intercept: float = 0.0
+
+    def room(self, chargers: npt.ArrayLike) -> FloatArray:
+        """Demand a site takes with ``chargers`` chargers (0 with none)."""
+        count = np.asarray(chargers, dtype=np.float64)
+        return np.where(count > 0, np.maximum(self.intercept + self.per_charger * count, 0.0), 0.0)
+
+    def chargers_for(self, load: npt.ArrayLike) -> FloatArray:
+        """Least chargers taking ``load`` (0 for no load)."""
+        load = np.asarray(load, dtype=np.float64)
+        need = np.ceil((load - self.intercept) / self.per_charger - 1e-9)
+        return np.where(load > 1e-12, np.maximum(need, 1.0), 0.0)
+
+    def describe(self) -> str:
+        """The capacity in words, for messages."""
+        if self.intercept == 0:
+            return f"{self.per_charger:.6g} sessions/hour per charger"
+        return f"{self.per_charger:.6g} sessions/hour per charger {self.intercept:+.6g} per site"
+
+
+@dataclass(frozen=True)
+class SizingInstance:
+    """The reduced instance the MILP is built on."""
+
+    rows: sp.csr_matrix  # distinct reach sets (0/1 structure), pairs to excluded sites gone
+    row_demand: FloatArray  # summed demand of each distinct row
+    group: IntArray  # for each kept original row, its distinct row
+    kept: BoolArray  # original rows in the model
+    limit: FloatArray  # reduced charger limit M'_j (0 at excluded sites)
+
+
+def reduce_instance(
+    matrix: sp.csr_matrix,
+    lam: FloatArray,
+    limit: FloatArray,
+    capacity: Capacity,
+    never: BoolArray,
+    least: int,
+) -> SizingInstance:
+    usable = drop_sites(matrix, never)
+    kept = (np.diff(usable.indptr) > 0) & (lam > 0)
+    merged = aggregate_rows(
+        sp.csr_matrix(usable[np.flatnonzero(kept)]), lam[kept], match_costs=False
+    )
+    rows = structure(merged.reach)
+    demand_in_reach = np.asarray(rows.T @ merged.weights).ravel()
+    useful = capacity.chargers_for(demand_in_reach)
+    # An open site keeps room for its least chargers (constraint 6) even without demand;
+    # a site whose limit is below that can never open.
+    reduced = np.where(never | (limit < least), 0.0, np.minimum(limit, np.maximum(useful, least)))
+    return SizingInstance(rows, merged.weights, merged.group, kept, reduced)
+
+
+def pairs_of(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
+    return entry_rows(rows), rows.indices.astype(np.int64)
+
+
+def max_service(
+    inst: SizingInstance,
+    mu: Capacity,
+    coverage: float,
+    target: float,
+    within: float,
+    settings: SolverSettings,
+) -> FloatArray:
+    """Shares of the LP serving the most demand with every allowed site at its limit.
+
+    Raises :class:`InfeasibleError` with the numbers when even that misses the target.
+    """
+    pair_row, pair_site = pairs_of(inst.rows)
+    (n_rows, n_sites), n_pairs = inst.rows.shape, pair_row.size
+    weight = inst.row_demand[pair_row]
+    columns = np.arange(n_pairs)
+    lp = Milp(
+        objective=weight.copy(),
+        matrix=sp.vstack(
+            [
+                sp.csr_matrix((np.ones(n_pairs), (pair_row, columns)), (n_rows, n_pairs)),
+                sp.csr_matrix((weight, (pair_site, columns)), (n_sites, n_pairs)),
+            ],
+            format="csr",
+        ),
+        row_lower=np.full(n_rows + n_sites, -np.inf),
+        row_upper=np.concatenate([np.ones(n_rows), mu.room(inst.limit)]),
+        lower=np.zeros(n_pairs),
+        upper=np.ones(n_pairs),
+        integer=np.zeros(n_pairs, dtype=bool),
+        maximise=True,
+    )
+    result = solve_milp(lp, settings, backend="highs") if n_pairs else None
+    if result is not None and result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
+        raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
+    shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)
+    most = float(np.dot(weight, shares))
+    if most < target * (1 - 1e-9):
+        raise InfeasibleError(
+            f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
+            f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
+            f"({int(inst.limit.sum())} chargers, {mu.describe()}) at most "
+            f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
+        )
+    return shares
+
+
+def greedy_start(
+    inst: SizingInstance,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    mu: Capacity,
+    target: float,
+    penalty: float | None,
+    must: BoolArray,
+    least: int,
+) -> FloatArray:
+    """Pair shares of the greedy heuristic of the module docstring."""
+    rows = inst.rows
+    # Column view whose data are the CSR pair numbers + 1, to write shares per site.
+    numbered = np.arange(1, rows.nnz + 1, dtype=np.float64)
+    by_site = sp.csr_matrix((numbered, rows.indices, rows.indptr), shape=rows.shape).tocsc()
+    options = np.diff(rows.indptr)
+    remaining = inst.row_demand.copy()
+    room = mu.room(inst.limit)
+    shares = np.zeros(rows.nnz)
+    closed = inst.limit < least
+    served = 0.0
+
+    def open_site(j: int) -> None:
+        nonlocal served
+        start, stop = by_site.indptr[j], by_site.indptr[j + 1]
+        members = by_site.indices[start:stop]
+        pairs = by_site.data[start:stop].astype(np.int64) - 1
+        # Rows with the fewest other sites first: others can serve the rest.
+        for k, pair in zip(
+            members[np.argsort(options[members], kind="stable")],
+            pairs[np.argsort(options[members], kind="stable")],
+            strict=True,
+        ):
+            take = min(remaining[k], room[j])
+            if take > 0:
+                shares[pair] = take / inst.row_demand[k]
+                remaining[k] -= take
+                room[j] -= take
+                served += take
+        closed[j] = True
+
+    for fixed_site in np.flatnonzero(must):
+        open_site(int(fixed_site))
+    while penalty is not None or served < target * (1 - 1e-12):
+        gain = np.minimum(np.asarray(rows.T @ remaining).ravel(), room)
+        useful = np.minimum(gain, target - served) if penalty is None else gain
+        cost = prices + per_charger * np.maximum(mu.chargers_for(gain), least)
+        score = np.where(closed | (useful <= 0), -np.inf, useful / np.maximum(cost, 1e-12))
+        if penalty is not None:
+            score = np.where(penalty * gain > cost, score, -np.inf)
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]):
+            break
+        open_site(best)
+    return shares
+
+
+def counting_bound(
+    inst: SizingInstance,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    mu: Capacity,
+    target: float,
+    must: BoolArray,
+    least: int,
+) -> float:
+    """A lower bound on the cost from counting alone, for solves stopped before the root LP.
+
+    Any plan opens at least k sites: the fixed ones and then, largest room
+    first, as many as it takes for their rooms (a + μ M'_j) to hold the
+    target. Its K ≥ k open sites hold the target only if Σ_j (a + μ n_j) ≥
+    target, so Σ n_j ≥ (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at
+    least m per open site. The bound: the fixed sites, the k − fixed cheapest
+    other sites, and that many chargers at the cheapest charger price.
+    """
+    allowed = inst.limit >= least
+    if not allowed.any():
+        return float(prices[must].sum())
+    room = mu.room(inst.limit)
+    held = float(room[must].sum())
+    sites = int(must.sum())
+    for extra_room in np.sort(room[allowed & ~must])[::-1]:
+        if held >= target * (1 - 1e-12):
+            break
+        held += float(extra_room)
+        sites += 1
+    chargers = max(
+        math.ceil((target - mu.intercept * sites) / mu.per_charger - 1e-9) if target > 0 else 0,
+        least * sites,
+    )
+    optional = np.sort(prices[allowed & ~must])
+    extra = float(optional[: max(sites - int(must.sum()), 0)].sum())
+    return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
+
+
+def round_up(
+    inst: SizingInstance, shares: FloatArray, capacity: Capacity, must: BoolArray, least: int
+) -> tuple[FloatArray, FloatArray]:
+    """Open sites and charger counts that carry the given pair shares."""
+    pair_row, pair_site = pairs_of(inst.rows)
+    n_sites = inst.rows.shape[1]
+    load = np.bincount(pair_site, weights=inst.row_demand[pair_row] * shares, minlength=n_sites)
+    count = capacity.chargers_for(load)
+    count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
+    return (count > 0).astype(np.float64), count

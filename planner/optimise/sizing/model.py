@@ -1,0 +1,527 @@
+r"""The sizing model: which sites open and how many chargers each, at least cost.
+
+Notation: demand rows :math:`i` with peak-hour demand :math:`λ_i` (sessions
+per hour at the peak hour; any unit works if ``capacity_per_charger`` uses the
+same one), sites :math:`j`, reach set :math:`N_i` (the stored pairs of row
+:math:`i` of ``reach``; explicit zeros are pairs), :math:`y_j \in \{0, 1\}`
+open site, :math:`n_j \in ℕ` chargers, :math:`x_{ij} \in [0, 1]` the share of
+row :math:`i` served by site :math:`j` (demand may split), μ the sessions per
+hour one charger takes at the queueing target
+(:func:`planner.optimise.sizing.queueing.capacity_per_charger`) and a ≤ 0 an optional
+intercept, so that a site of n chargers takes a + μ n (the secant of the
+Erlang-C capacity through the least two counts,
+:func:`planner.optimise.sizing.queueing.capacity_line`, is exact there and safe for
+every other count), :math:`M_j` the charger limit
+(grid connection or ``max_chargers``), α the coverage target, Λ the demand
+within reach of a site that is not excluded, P the optional penalty per unit
+of unserved demand::
+
+    min  Σ_j f_j y_j + Σ_j c_j n_j + P Σ_i λ_i (1 - Σ_j x_ij)
+    s.t. Σ_{j ∈ N_i} x_ij ≤ 1                  for every demand row i     (1)
+         Σ_i λ_i x_ij ≤ μ n_j + a y_j           for every site j           (2)
+         n_j ≤ M_j y_j                          for every site j           (3)
+         x_ij ≤ y_j                             for every pair in reach    (4)
+         Σ_ij λ_i x_ij ≥ α Λ                                               (5)
+         n_j ≥ m y_j                            least chargers at a site   (6)
+         Σ_j n_j ≥ ⌈α Λ / μ⌉                    chargers for the target    (7)
+         Σ_j f_j y_j + Σ_j c_j n_j ≤ B          optional budget            (8)
+         lo ≤ A y ≤ hi                          side constraints           (9)
+         y_j = 1 for fixed sites, y_j = 0 for excluded sites
+
+(9) are the rows of :mod:`planner.optimise.constraints` (brand shares,
+country bounds) over the open-site indicators; the budget (8) counts the
+chargers the model installs, not a fixed number per site.
+
+(4) is implied by (2)–(3) but tightens the LP relaxation (the site cost is
+no longer spread over M_j chargers); it adds one row per pair, so it is used
+up to ``_LINK_PAIRS`` pairs, beyond which the LP with it takes longer than the
+whole solve should (measured: 223,000 pairs, HiGHS simplex unfinished after
+60 s; without (4) 9 s). (5) is dropped when α = 0 (penalty only); m is
+``min_chargers``.
+
+Reductions before solving: pairs to excluded sites are dropped; rows of zero
+demand or without any pair leave the model; rows with identical reach sets
+merge (their demand sums, and each original row gets its group's shares);
+:math:`M_j` is lowered to the chargers needed to serve all demand in reach of
+:math:`j` (more could never help), which keeps the big-M of (3) small.
+
+A greedy heuristic gives the warm start and the fallback when the time limit
+passes before the solver finds a solution: it opens, one at a time, the site
+with the most newly served demand per euro (its charger limit bounding what it
+takes) until the target is met, or, with a penalty, while a site saves more
+penalty than it costs; chargers are then ⌈load/μ⌉. When it misses the target,
+an LP with every allowed site at its limit proves infeasibility with numbers,
+or its rounded answer becomes the warm start. A start that breaks the side
+constraints or the budget is not handed to the solver.
+
+The objective reported is recomputed by :func:`planner.optimise.sizing.queueing.evaluate_sizing`
+(re-exported here) from the chargers and shares returned, which also
+re-checks every constraint.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError, SolverError
+from planner.optimise import _checks
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import drop_sites, entry_rows
+from planner.optimise._result import finish
+from planner.optimise.constraints import (
+    SiteRows,
+    append_site_rows,
+    describe_rows,
+    explain_infeasible,
+    no_site_rows,
+)
+from planner.optimise.sizing._parts import (
+    Capacity,
+    SizingInstance,
+    counting_bound,
+    greedy_start,
+    max_service,
+    pairs_of,
+    reduce_instance,
+    round_up,
+)
+from planner.optimise.sizing.queueing import SizingCheck, evaluate_sizing
+from planner.optimise.solution import Solution, SolverSettings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SizingCheck", "SizingSolution", "evaluate_sizing", "sizing"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_DEFAULT = SolverSettings()
+#: Most pairs for which the linking rows (4) are added.
+_LINK_PAIRS = 50_000
+#: Backend of the MILP, chosen by measurement: on 2,000 demand rows × 200 sites
+#: SCIP reached a 0.5 % gap in 20 s while HiGHS spent that long in root cuts.
+#: LPs (relaxation, infeasibility diagnosis) go to HiGHS.
+_BACKEND = "scip"
+
+
+@dataclass(frozen=True)
+class SizingSolution:
+    """The sizing model's answer: the common :class:`Solution` plus chargers and shares.
+
+    Attributes
+    ----------
+    solution
+        Status, objective (total cost), proven bound, seconds, open sites and
+        the main serving site of every demand row (-1 when unserved).
+    chargers
+        Chargers at each site (0 at closed sites), one entry per site.
+    load
+        Demand assigned to each site (same unit as the demand passed in).
+    served
+        Demand × sites share of each row served by each site; its stored
+        pairs are a subset of ``reach``'s. Row sums are at most 1.
+    """
+
+    solution: Solution
+    chargers: IntArray
+    load: FloatArray
+    served: sp.csr_matrix
+
+    @property
+    def chargers_total(self) -> int:
+        """Chargers over all sites."""
+        return int(self.chargers.sum())
+
+
+def sizing(
+    reach: sp.csr_matrix,
+    demand: FloatArray,
+    *,
+    site_cost: FloatArray,
+    charger_cost: float | FloatArray,
+    capacity_per_charger: float,
+    max_chargers: FloatArray,
+    coverage: float,
+    unserved_penalty: float | None = None,
+    min_chargers: int = 1,
+    capacity_intercept: float = 0.0,
+    fixed: BoolArray | None = None,
+    excluded: BoolArray | None = None,
+    constraints: SiteRows | None = None,
+    budget: float | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> SizingSolution:
+    """Choose sites and charger counts of least cost that serve the coverage target.
+
+    Parameters
+    ----------
+    reach
+        Demand × sites; stored pairs are within reach (explicit zeros too).
+        Only the structure is read.
+    demand
+        Peak-hour demand of each row in sessions per hour (λ_i), non-negative.
+    site_cost
+        Cost of opening each site (euros), one per site.
+    charger_cost
+        Cost of one charger (euros), one number or one per site.
+    capacity_per_charger
+        μ: sessions per hour one charger serves at the queueing target
+        (:func:`planner.optimise.sizing.queueing.capacity_per_charger`).
+    max_chargers
+        Charger limit per site (grid connection or site limit); ``inf`` for none.
+    coverage
+        α: share of the demand within reach of a non-excluded site that must
+        be served, in [0, 1]; 0 leaves only the penalty.
+    unserved_penalty
+        Cost per unit of unserved demand (euros per session/hour), or ``None``.
+    capacity_intercept
+        a ≤ 0: an open site of n chargers takes a + μ n (the secant of the
+        Erlang-C capacity, :func:`planner.optimise.sizing.queueing.capacity_line`); 0 for μ n.
+    min_chargers
+        m: least chargers at an open site (at least 1; 2 keeps a site working
+        when one charger fails).
+    fixed, excluded
+        Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (brand shares, country bounds;
+        see :mod:`planner.optimise.constraints`).
+    budget
+        Most money for site costs plus charger costs (row 8), or ``None``.
+    settings
+        Time limit, gap, threads and seed.
+
+    Returns
+    -------
+    SizingSolution
+        The common solution (objective: total cost in euros, including the
+        penalty) with the chargers, loads and served shares.
+
+    Raises
+    ------
+    InputError
+        Malformed arguments (every problem at once).
+    InfeasibleError
+        The coverage target cannot be met even with every allowed site at its
+        charger limit, a site is both fixed and excluded, a fixed site's
+        charger limit is below ``min_chargers``, or the side constraints or
+        the budget cannot hold (the message names them, with numbers).
+    """
+    started = time.perf_counter()
+    problems: list[str] = []
+    matrix = _checks.canonical_reach(reach, problems)
+    n_demand, n_sites = matrix.shape
+    lam = _checks.demand_weights(demand, n_demand, problems)
+    prices = _checks.site_costs(site_cost, n_sites, problems)
+    per_charger = _per_site("charger_cost", charger_cost, n_sites, problems)
+    if not np.all(np.isfinite(per_charger)):
+        problems.append("charger_cost must be finite")
+    limit = _per_site("max_chargers", max_chargers, n_sites, problems)
+    finite = limit[np.isfinite(limit)]
+    if np.any(finite != np.floor(finite)):
+        problems.append("max_chargers must be whole numbers (or inf)")
+    if not (math.isfinite(capacity_per_charger) and capacity_per_charger > 0):
+        problems.append(f"capacity_per_charger must be positive, got {capacity_per_charger!r}")
+    if not (math.isfinite(capacity_intercept) and capacity_intercept <= 0):
+        problems.append(f"capacity_intercept must be at most 0, got {capacity_intercept!r}")
+    if not (isinstance(coverage, int | float) and 0.0 <= coverage <= 1.0):
+        problems.append(f"coverage must be in [0, 1], got {coverage!r}")
+    if unserved_penalty is not None and not (
+        math.isfinite(unserved_penalty) and unserved_penalty >= 0
+    ):
+        problems.append(f"unserved_penalty must be non-negative, got {unserved_penalty!r}")
+    if isinstance(min_chargers, bool) or not isinstance(min_chargers, int) or min_chargers < 1:
+        problems.append(f"min_chargers must be a whole number of at least 1, got {min_chargers!r}")
+    must = _checks.site_mask(fixed, n_sites, "fixed", problems)
+    never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        problems.append(f"budget must be non-negative, got {budget!r}")
+    side = no_site_rows(n_sites) if constraints is None else constraints
+    if side.n_sites != n_sites:
+        problems.append(f"side constraints are over {side.n_sites} sites, the model has {n_sites}")
+    _checks.raise_problems("sizing", problems)
+    _checks.check_fixed_excluded("sizing", must, never)
+    explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
+    if budget is not None:
+        _explain_budget(budget, prices, per_charger, must, min_chargers)
+    no_room = np.flatnonzero(must & (limit < min_chargers))
+    if no_room.size:
+        raise InfeasibleError(
+            f"sizing: {no_room.size} fixed site(s) have a charger limit below min_chargers = "
+            f"{min_chargers} (first: site {int(no_room[0])}, limit {limit[no_room[0]]:g})"
+        )
+
+    mu = Capacity(float(capacity_per_charger), float(capacity_intercept))
+    inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
+    reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
+    within = float(inst.row_demand.sum())  # within reach of a non-excluded site
+    target = coverage * within
+    pair_row, _ = pairs_of(inst.rows)
+
+    best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
+    greedy_served = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
+    if greedy_served < target * (1 - 1e-9):
+        best = max_service(inst, mu, coverage, target, within, settings)
+    hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
+    start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
+        budget is None or float(prices @ hint_y + per_charger @ hint_n) <= budget + 1e-6
+    )
+    milp = _build(
+        inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
+    )
+    milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
+    if start_ok:
+        milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
+    floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    if unserved_penalty is not None:
+        floor += unserved_penalty * (float(lam.sum()) - within)
+    if not result.bound >= floor:  # also when the solver has no bound (nan)
+        result = replace(result, bound=floor)
+    if result.status is MilpStatus.INFEASIBLE:
+        max_service(inst, mu, coverage, target, within, settings)
+        limits = []
+        if len(side):
+            limits.append(describe_rows(side, excluded=never))
+        if budget is not None:
+            limits.append(f"budget ≤ {budget:,.0f} EUR for sites and chargers")
+        raise InfeasibleError(
+            f"sizing: no plan serves {coverage:.1%} of the {within:.6g} sessions/hour within "
+            f"reach with at least {min_chargers} charger(s) at every open site"
+            + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
+        )
+    if result.status is MilpStatus.NO_SOLUTION:
+        if not start_ok:
+            raise SolverError(
+                f"sizing: no plan meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise solver.time_limit_s"
+            )
+        logger.warning("sizing: no solution within the time limit; returning the LP rounding")
+        count, shares = hint_n, best
+    else:
+        count = np.round(result.values[n_sites : 2 * n_sites])
+        shares = np.clip(result.values[2 * n_sites :], 0.0, 1.0)
+
+    chargers = count.astype(np.int64)
+    served = _expand(inst, shares, n_demand, n_sites)
+    check = evaluate_sizing(
+        drop_sites(matrix, never),
+        lam,
+        chargers=chargers,
+        served=served,
+        site_cost=prices,
+        charger_cost=per_charger,
+        capacity_per_charger=mu.per_charger,
+        capacity_intercept=mu.intercept,
+        max_chargers=limit,
+        coverage=coverage,
+        unserved_penalty=unserved_penalty,
+        min_chargers=min_chargers,
+        open_sites=np.flatnonzero(must),
+    )
+    open_sites = np.flatnonzero((chargers > 0) | must).astype(np.int64)
+    violations = list(check.violations) + side.satisfied(open_sites)
+    if budget is not None and check.site_cost + check.charger_cost > budget * (1 + 1e-9) + 1e-6:
+        violations.append(f"cost {check.site_cost + check.charger_cost:,.0f} above the budget")
+    if violations:
+        raise SolverError(f"sizing: the solver's answer fails the check: {violations}")
+    details = {
+        "site_cost": check.site_cost,
+        "charger_cost": check.charger_cost,
+        "penalty_cost": check.penalty_cost,
+        "chargers_total": float(chargers.sum()),
+        "demand_total": float(lam.sum()),
+        "demand_reachable": reachable,
+        "demand_within_reach": within,
+        "demand_served": check.served_demand,
+        "coverage_of_reachable": check.served_demand / within if within > 0 else 1.0,
+        "rows_in_model": float(inst.rows.shape[0]),
+        "rows_before_aggregation": float(inst.kept.sum()),
+        "pairs_in_model": float(pair_row.size),
+    }
+    solution = finish(
+        model="sizing",
+        sense="min",
+        result=result,
+        objective=check.objective,
+        open_sites=open_sites,
+        assignment=_main_site(served),
+        settings=settings,
+        started=started,
+        details=details,
+    )
+    logger.info(
+        "sizing: %d sites, %d chargers, cost %.6g (bound %.6g) in %.2f s",
+        open_sites.size,
+        int(chargers.sum()),
+        solution.objective,
+        solution.bound,
+        solution.seconds,
+    )
+    solution = replace(solution, allocation=served, chargers=chargers)
+    return SizingSolution(solution, chargers, check.load, served)
+
+
+def _build(
+    inst: SizingInstance,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    mu: Capacity,
+    target: float,
+    penalty: float | None,
+    must: BoolArray,
+    never: BoolArray,
+    lam: FloatArray,
+    least: int,
+) -> Milp:
+    """The MILP of the module docstring over variables [y (sites), n (sites), x (pairs)]."""
+    n_rows, n_sites = inst.rows.shape
+    pair_row, pair_site = pairs_of(inst.rows)
+    n_pairs = pair_row.size
+    weight = inst.row_demand[pair_row]
+    y, pairs = np.arange(n_sites), np.arange(n_pairs)
+    n, x = n_sites + y, 2 * n_sites + pairs
+    ones, width = np.ones(n_sites), 2 * n_sites + n_pairs
+    blocks: list[sp.csr_matrix] = []
+    bounds: list[tuple[FloatArray, FloatArray]] = []
+
+    def add(
+        terms: list[tuple[IntArray, IntArray, FloatArray]], count: int, lo: float, up: float
+    ) -> None:
+        rows, cols, vals = (np.concatenate(part) for part in zip(*terms, strict=True))
+        blocks.append(sp.csr_matrix((vals, (rows, cols)), shape=(count, width)))
+        bounds.append((np.full(count, lo), np.full(count, up)))
+
+    # Constraint (1): Σ_j x_kj ≤ 1 for every distinct reach set k.
+    add([(pair_row, x, np.ones(n_pairs))], n_rows, -np.inf, 1.0)
+    # Constraint (2): Σ_k λ_k x_kj - μ n_j - a y_j ≤ 0.
+    add([(pair_site, x, weight), (y, n, -mu.per_charger * ones), (y, y, -mu.intercept * ones)],
+        n_sites, -np.inf, 0.0)  # fmt: skip
+    # Constraint (3): n_j - M_j y_j ≤ 0.
+    add([(y, n, ones), (y, y, -inst.limit)], n_sites, -np.inf, 0.0)
+    # Constraint (4): x_kj - y_j ≤ 0 for every pair, while the LP stays small.
+    if n_pairs <= _LINK_PAIRS:
+        add([(pairs, x, np.ones(n_pairs)), (pairs, pair_site, -np.ones(n_pairs))],
+            n_pairs, -np.inf, 0.0)  # fmt: skip
+    # Constraint (5): Σ λ_k x_kj ≥ α Λ (the target is in the units of demand).
+    if target > 0:
+        add([(np.zeros(n_pairs, dtype=np.int64), x, weight)], 1, target, np.inf)
+    # Constraint (6): n_j - m y_j ≥ 0.
+    add([(y, n, ones), (y, y, -float(least) * ones)], n_sites, 0.0, np.inf)
+    # Constraint (7): Σ_j n_j ≥ ⌈α Λ / μ⌉. Valid because every charger serves at
+    # most μ; it carries the rounding of the charger counts into the LP bound,
+    # which otherwise prices fractional chargers and leaves a gap of about one.
+    if target > 0:
+        needed = float(math.ceil(target / mu.per_charger - 1e-9))
+        add([(np.zeros(n_sites, dtype=np.int64), n, ones)], 1, needed, np.inf)
+
+    objective = np.concatenate([prices, per_charger, np.zeros(n_pairs)])
+    offset = 0.0
+    if penalty is not None:
+        # P Σ λ (1 - Σ x) = P Σ λ - P Σ λ_k x_kj over every row, in the model or not.
+        objective[x] = -penalty * weight
+        offset = penalty * float(lam.sum())
+    allowed = (~never) & (inst.limit >= least)
+    return Milp(
+        objective=objective,
+        matrix=sp.vstack(blocks, format="csr"),
+        row_lower=np.concatenate([lo for lo, _ in bounds]),
+        row_upper=np.concatenate([up for _, up in bounds]),
+        lower=np.concatenate([must.astype(np.float64), np.zeros(n_sites + n_pairs)]),
+        upper=np.concatenate([allowed.astype(np.float64), inst.limit, np.ones(n_pairs)]),
+        integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
+        offset=offset,
+    )
+
+
+def _explain_budget(
+    budget: float, prices: FloatArray, per_charger: FloatArray, must: BoolArray, least: int
+) -> None:
+    """Raise with the numbers when the fixed sites alone cost more than the budget."""
+    cost = float(prices[must].sum() + least * per_charger[must].sum())
+    if cost > budget + 1e-9:
+        raise InfeasibleError(
+            f"sizing: the {int(must.sum())} fixed sites with {least} charger(s) each cost "
+            f"{cost:,.0f} EUR, above the budget of {budget:,.0f} EUR"
+        )
+
+
+def _with_side_rows(
+    milp: Milp,
+    side: SiteRows,
+    budget: float | None,
+    prices: FloatArray,
+    per_charger: FloatArray,
+    n_sites: int,
+) -> Milp:
+    """Constraints (8) and (9) appended to the model over [y, n, x]."""
+    width = milp.matrix.shape[1]
+    matrix, lower, upper = append_site_rows(
+        milp.matrix,
+        milp.row_lower,
+        milp.row_upper,
+        side,
+        site_columns=np.arange(n_sites, dtype=np.int64),
+        n_columns=width,
+    )
+    if budget is not None:
+        # Constraint (8): Σ f_j y_j + Σ c_j n_j ≤ B.
+        row = np.zeros(width)
+        row[:n_sites] = prices
+        row[n_sites : 2 * n_sites] = per_charger
+        matrix = sp.csr_matrix(sp.vstack([matrix, sp.csr_matrix(row[None, :])], format="csr"))
+        lower = np.concatenate([lower, [-np.inf]])
+        upper = np.concatenate([upper, [float(budget)]])
+    return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
+
+
+def _expand(inst: SizingInstance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
+    """Shares of the distinct rows handed back to every original row of their group."""
+    per_row = sp.csr_matrix((shares, inst.rows.indices, inst.rows.indptr), shape=inst.rows.shape)
+    per_row.eliminate_zeros()
+    kept_rows = np.flatnonzero(inst.kept)
+    pick = sp.csr_matrix(
+        (np.ones(kept_rows.size), (kept_rows, inst.group)), shape=(n_demand, inst.rows.shape[0])
+    )
+    served = sp.csr_matrix(pick @ per_row)
+    served.data[served.data < 1e-9] = 0.0
+    served.eliminate_zeros()
+    served.sort_indices()
+    return served
+
+
+def _main_site(served: sp.csr_matrix) -> IntArray:
+    """The site serving the largest share of each row (lowest index on ties); -1 if none."""
+    n_demand = served.shape[0]
+    main = np.full(n_demand, -1, dtype=np.int64)
+    rows = entry_rows(served)
+    keep = served.data > 1e-6
+    rows, sites, values = rows[keep], served.indices[keep].astype(np.int64), served.data[keep]
+    order = np.lexsort((sites, -values, rows))
+    rows, sites = rows[order], sites[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    main[rows[first]] = sites[first]
+    return main
+
+
+def _per_site(
+    name: str, values: float | FloatArray, n_sites: int, problems: list[str]
+) -> FloatArray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n_sites, float(array))
+    if array.shape != (n_sites,):
+        problems.append(f"{name} must be one number or one per site ({n_sites})")
+        return np.zeros(n_sites)
+    if np.any(np.isnan(array)) or np.any(array < 0):
+        problems.append(f"{name} must be non-negative")
+    return array

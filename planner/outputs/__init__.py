@@ -1,0 +1,1 @@
+"""Output folders written all or nothing, and written plans read back."""

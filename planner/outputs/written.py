@@ -1,0 +1,362 @@
+"""Two written plans side by side: read their output folders and tell what changed.
+
+A plan folder is what ``planner run`` writes: ``report.json`` and
+``sites.csv`` are required, ``scenario.toml`` is read when present. Sites are
+matched by ``site_id``: a chosen site is *kept* when both plans choose it,
+*added* when only the second does, *removed* when only the first does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.maps.data import fmt_eur
+
+#: Columns ``sites.csv`` must have for a comparison.
+REQUIRED_SITE_COLUMNS = ("site_id", "name", "brands", "country", "lon", "lat", "chosen", "chargers")
+
+
+@dataclass(frozen=True)
+class WrittenPlan:
+    """What a comparison needs from one plan folder.
+
+    Attributes
+    ----------
+    folder
+        The plan folder.
+    name, title
+        Scenario name and title.
+    report
+        The content of ``report.json``.
+    sites
+        ``sites.csv``.
+    radius_km, circuity
+        Travel radius and circuity of the scenario (reach circles).
+    scenario
+        The resolved scenario as read from ``scenario.toml`` (empty when absent).
+    """
+
+    folder: Path
+    name: str
+    title: str
+    report: dict[str, Any]
+    sites: pd.DataFrame
+    radius_km: float
+    circuity: float
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chosen(self) -> pd.DataFrame:
+        """The chosen sites."""
+        return self.sites[self.sites["chosen"]]
+
+
+def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
+    """Read ``report.json``, ``sites.csv`` and (if present) ``scenario.toml``.
+
+    Raises
+    ------
+    InputError
+        Naming every missing file, unreadable file and missing column at once.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(Problem(str(root), "not a folder: give a folder written by planner run"))
+    if not (root / "report.json").exists() and not (root / "sites.csv").exists():
+        raise InputError(
+            Problem(
+                str(root),
+                "not a plan folder (no report.json, no sites.csv): "
+                "give a folder written by planner run",
+            )
+        )
+    problems: list[Problem] = []
+    report: dict[str, Any] = {}
+    sites = pd.DataFrame()
+    scenario: dict[str, Any] = {}
+    report_path, sites_path = root / "report.json", root / "sites.csv"
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(str(report_path), "missing: is this a plan folder?"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(report_path), f"not valid JSON: {exc}"))
+    try:
+        sites = pd.read_csv(sites_path, dtype={"site_id": str, "name": str, "brands": str})
+    except FileNotFoundError:
+        problems.append(Problem(str(sites_path), "missing: is this a plan folder?"))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(sites_path), f"not a readable CSV file: {exc}"))
+    else:
+        missing = [c for c in REQUIRED_SITE_COLUMNS if c not in sites.columns]
+        if missing:
+            problems.append(Problem(str(sites_path), f"missing columns: {', '.join(missing)}"))
+    scenario_path = root / "scenario.toml"
+    if scenario_path.exists():
+        try:
+            scenario = tomllib.loads(scenario_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(scenario_path), f"not a valid TOML file: {exc}"))
+    if problems:
+        raise InputError(problems)
+    sites = sites.assign(
+        chosen=sites["chosen"].astype(str).str.lower().isin(["true", "1"]),
+        chargers=pd.to_numeric(sites["chargers"], errors="coerce").fillna(0).astype(int),
+        site_id=sites["site_id"].fillna("").astype(str),
+        name=sites["name"].fillna("").astype(str),
+        brands=sites["brands"].fillna("").astype(str),
+    )
+    travel = scenario.get("travel", {})
+    return WrittenPlan(
+        folder=root,
+        name=str(report.get("scenario") or scenario.get("name") or root.name),
+        title=str(report.get("title") or scenario.get("title") or root.name),
+        report=report,
+        sites=sites,
+        radius_km=float(report.get("radius_km") or travel.get("radius_km") or 50.0),
+        circuity=float(report.get("circuity") or travel.get("circuity") or 1.3),
+        scenario=scenario,
+    )
+
+
+def read_plan_folders(
+    a: str | os.PathLike[str], b: str | os.PathLike[str]
+) -> tuple[WrittenPlan, WrittenPlan]:
+    """Read two plan folders, raising once with the problems of both."""
+    plans: list[WrittenPlan] = []
+    problems: list[Problem | str] = []
+    for folder in (a, b):
+        try:
+            plans.append(read_plan_folder(folder))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return plans[0], plans[1]
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """What changed from plan A to plan B.
+
+    Attributes
+    ----------
+    kept, added, removed
+        Sorted ``site_id`` of chosen sites in both, only in B, only in A.
+    totals
+        Rows ``(label, value in A, value in B, change)``, already formatted.
+    by_country
+        Rows ``(country, coverage A, coverage B, change, sites A, sites B)``, formatted.
+    figures
+        The key figures as numbers: ``{key: {"a", "b", "change"}}`` for
+        ``coverage_pct`` (change in percentage points), ``sites_selected``,
+        ``chargers_total``, ``demand_covered`` and ``cost_eur_total``;
+        ``None`` where a plan does not say.
+    countries
+        Per country, numbers: ``country``, ``coverage_pct_a``,
+        ``coverage_pct_b``, ``change_pp``, ``sites_a``, ``sites_b``.
+    scenario_changes
+        Scenario fields that differ: ``(dotted name, value in A, value in B)``.
+    """
+
+    kept: list[str]
+    added: list[str]
+    removed: list[str]
+    totals: list[tuple[str, str, str, str]]
+    by_country: list[tuple[str, str, str, str, str, str]]
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    countries: list[dict[str, Any]] = field(default_factory=list)
+    scenario_changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _pct(value: Any) -> str:
+    number = _number(value)
+    return "n/a" if number is None else f"{number:.1f} %"
+
+
+def _points(a: Any, b: Any) -> str:
+    """Change of a percentage, in percentage points."""
+    x, y = _number(a), _number(b)
+    return "n/a" if x is None or y is None else f"{y - x:+.1f} pp"
+
+
+def _count(value: Any) -> str:
+    number = _number(value)
+    return "n/a" if number is None else f"{round(number):,}"
+
+
+def _count_change(a: Any, b: Any) -> str:
+    x, y = _number(a), _number(b)
+    return "n/a" if x is None or y is None else f"{round(y - x):+,}"
+
+
+def _eur_change(a: Any, b: Any) -> str:
+    x, y = _number(a), _number(b)
+    if x is None or y is None:
+        return "n/a"
+    change = fmt_eur(abs(y - x))
+    return change if y == x else ("+" if y > x else "−") + change
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): value}
+
+
+#: Scenario fields that say nothing about the plan itself.
+_IGNORED_FIELDS = ("output.dir", "title")
+
+
+def scenario_changes(a: WrittenPlan, b: WrittenPlan) -> list[tuple[str, Any, Any]]:
+    """Dotted scenario fields whose values differ between A and B, in A's order, then B's."""
+    flat_a, flat_b = _flatten(a.scenario), _flatten(b.scenario)
+    keys = list(dict.fromkeys([*flat_a, *flat_b]))
+    return [
+        (key, flat_a.get(key), flat_b.get(key))
+        for key in keys
+        if key not in _IGNORED_FIELDS and flat_a.get(key) != flat_b.get(key)
+    ]
+
+
+def _change(a: Any, b: Any) -> float | None:
+    x, y = _number(a), _number(b)
+    # Rounded like report.json, so 84.2437 -> 89.9307 is +5.687, not +5.686999999999998.
+    return None if x is None or y is None else round(y - x, 6)
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else round(number)
+
+
+def _figure(a: Any, b: Any) -> dict[str, Any]:
+    return {"a": _number(a), "b": _number(b), "change": _change(a, b)}
+
+
+def _counts(a: Any, b: Any) -> dict[str, Any]:
+    x, y = _whole(a), _whole(b)
+    return {"a": x, "b": y, "change": None if x is None or y is None else y - x}
+
+
+def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
+    """Sites kept, added and removed, and the change of the key figures."""
+    chosen_a, chosen_b = set(a.chosen["site_id"]), set(b.chosen["site_id"])
+    ra, rb = a.report, b.report
+    cost_a = (ra.get("cost_eur") or {}).get("total")
+    cost_b = (rb.get("cost_eur") or {}).get("total")
+    totals = [
+        (
+            "Coverage",
+            _pct(ra.get("coverage_pct")),
+            _pct(rb.get("coverage_pct")),
+            _points(ra.get("coverage_pct"), rb.get("coverage_pct")),
+        ),
+        (
+            "Sites",
+            _count(len(chosen_a)),
+            _count(len(chosen_b)),
+            _count_change(len(chosen_a), len(chosen_b)),
+        ),
+        (
+            "Chargers",
+            _count(a.chosen["chargers"].sum()),
+            _count(b.chosen["chargers"].sum()),
+            _count_change(a.chosen["chargers"].sum(), b.chosen["chargers"].sum()),
+        ),
+        (
+            "Total cost",
+            fmt_eur(cost_a),
+            fmt_eur(cost_b),
+            _eur_change(cost_a, cost_b),
+        ),
+        ("Status", str(ra.get("status", "n/a")), str(rb.get("status", "n/a")), ""),
+    ]
+    figures = {
+        "coverage_pct": _figure(ra.get("coverage_pct"), rb.get("coverage_pct")),
+        "sites_selected": _counts(len(chosen_a), len(chosen_b)),
+        "chargers_total": _counts(a.chosen["chargers"].sum(), b.chosen["chargers"].sum()),
+        "demand_covered": _figure(ra.get("demand_covered"), rb.get("demand_covered")),
+        "cost_eur_total": _figure(cost_a, cost_b),
+    }
+    countries_a = {str(r.get("country")): r for r in ra.get("by_country") or []}
+    countries_b = {str(r.get("country")): r for r in rb.get("by_country") or []}
+    by_country = []
+    countries = []
+    for country in sorted(set(countries_a) | set(countries_b)):
+        row_a, row_b = countries_a.get(country, {}), countries_b.get(country, {})
+        countries.append(
+            {
+                "country": country,
+                "coverage_pct_a": _number(row_a.get("coverage_pct")),
+                "coverage_pct_b": _number(row_b.get("coverage_pct")),
+                "change_pp": _change(row_a.get("coverage_pct"), row_b.get("coverage_pct")),
+                "sites_a": _whole(row_a.get("sites")),
+                "sites_b": _whole(row_b.get("sites")),
+            }
+        )
+        by_country.append(
+            (
+                country,
+                _pct(row_a.get("coverage_pct")),
+                _pct(row_b.get("coverage_pct")),
+                _points(row_a.get("coverage_pct"), row_b.get("coverage_pct")),
+                _count(row_a.get("sites")),
+                _count(row_b.get("sites")),
+            )
+        )
+    return PlanDiff(
+        kept=sorted(chosen_a & chosen_b),
+        added=sorted(chosen_b - chosen_a),
+        removed=sorted(chosen_a - chosen_b),
+        totals=totals,
+        by_country=by_country,
+        figures=figures,
+        countries=countries,
+        scenario_changes=scenario_changes(a, b),
+    )
+
+
+def site_changes(a: WrittenPlan, b: WrittenPlan) -> pd.DataFrame:
+    """Every site chosen in A or B: ``site_id``, ``name``, ``brands``, ``country``,
+    ``change`` (kept, added, removed), ``chargers_a``, ``chargers_b`` (0 when not chosen)."""
+    columns = ["site_id", "name", "brands", "country", "chargers"]
+    both = a.chosen[columns].merge(
+        b.chosen[columns], on="site_id", how="outer", suffixes=("_a", "_b"), sort=True
+    )
+    in_a, in_b = both["chargers_a"].notna(), both["chargers_b"].notna()
+    table = pd.DataFrame(
+        {
+            "site_id": both["site_id"],
+            "name": both["name_a"].fillna(both["name_b"]),
+            "brands": both["brands_a"].fillna(both["brands_b"]),
+            "country": both["country_a"].fillna(both["country_b"]),
+            "change": [
+                "kept" if x and y else "removed" if x else "added"
+                for x, y in zip(in_a, in_b, strict=True)
+            ],
+            "chargers_a": both["chargers_a"].fillna(0).astype(int),
+            "chargers_b": both["chargers_b"].fillna(0).astype(int),
+        }
+    )
+    return table.reset_index(drop=True)

@@ -1,0 +1,142 @@
+"""Compare two written plans: the side-by-side map and the change of key figures as data.
+
+``planner compare DIR_A DIR_B`` writes, all or nothing, into one folder:
+
+- ``compare.html``: the two plans in synchronised maps (see
+  :func:`planner.maps.plan_map.render_comparison`);
+- ``diff.json``: both folders, the scenario fields that differ, the sites
+  kept, added and removed, the key figures of A and B and their change, and
+  the coverage change per country;
+- ``diff_sites.csv``: every site chosen in A or B with its change and its
+  chargers in each;
+- ``diff_countries.csv``: coverage and sites per country in A and B.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.maps.assets import MapAssets
+from planner.maps.compare_page import pane_names, render_comparison_page
+from planner.outputs.folder import publish_folder
+from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans, read_plan_folders
+from planner.outputs.written import site_changes as _site_changes
+
+__all__ = ["Comparison", "comparison_record", "default_folder", "write_comparison_folder"]
+
+log = logging.getLogger(__name__)
+
+#: The files a comparison folder holds.
+FILES = ("compare.html", "diff.json", "diff_sites.csv", "diff_countries.csv")
+
+
+def default_folder(plan_a_dir: Path, plan_b_dir: Path) -> Path:
+    """``maps/compare-<A>-<B>`` under the working folder, named after the two folders."""
+    name_a, name_b = (Path(d).resolve().name for d in (plan_a_dir, plan_b_dir))
+    return (Path.cwd() / "maps" / f"compare-{name_a}-{name_b}").resolve()
+
+
+def comparison_record(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> dict[str, Any]:
+    """The content of ``diff.json``."""
+    names = pane_names(a, b)
+    return {
+        "a": {"folder": str(a.folder.resolve()), "label": names[0], "scenario": a.name},
+        "b": {"folder": str(b.folder.resolve()), "label": names[1], "scenario": b.name},
+        "scenario_changes": [
+            {"field": key, "a": value_a, "b": value_b}
+            for key, value_a, value_b in diff.scenario_changes
+        ],
+        "sites": {
+            "kept": len(diff.kept),
+            "added": len(diff.added),
+            "removed": len(diff.removed),
+            "added_ids": diff.added,
+            "removed_ids": diff.removed,
+        },
+        "figures": diff.figures,
+        "by_country": diff.countries,
+    }
+
+
+class Comparison:
+    """Two plan folders read and compared, ready to write.
+
+    Parameters
+    ----------
+    plan_a_dir, plan_b_dir
+        Output folders of ``planner run``.
+
+    Raises
+    ------
+    InputError
+        When a folder is not a plan folder or lacks a file or column.
+    """
+
+    def __init__(self, plan_a_dir: str | os.PathLike[str], plan_b_dir: str | os.PathLike[str]):
+        self.a, self.b = read_plan_folders(plan_a_dir, plan_b_dir)
+        self.diff = compare_plans(self.a, self.b)
+
+    def record(self) -> dict[str, Any]:
+        """The content of ``diff.json``."""
+        return comparison_record(self.a, self.b, self.diff)
+
+    def site_changes(self) -> pd.DataFrame:
+        """The content of ``diff_sites.csv``."""
+        return _site_changes(self.a, self.b)
+
+    def country_changes(self) -> pd.DataFrame:
+        """The content of ``diff_countries.csv``."""
+        columns = ["country", "coverage_pct_a", "coverage_pct_b", "change_pp", "sites_a", "sites_b"]
+        return pd.DataFrame(self.diff.countries, columns=columns)
+
+
+def write_comparison_folder(
+    plan_a_dir: str | os.PathLike[str],
+    plan_b_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    assets: MapAssets = "inline",
+) -> Comparison:
+    """Compare two plan folders and write :data:`FILES` into ``out_dir``, all or nothing.
+
+    Raises
+    ------
+    InputError
+        When a folder is not a plan folder, or ``out_dir`` is one of the two
+        (writing the comparison would replace a plan).
+    """
+    from planner.inputs.countries import country_outlines
+
+    target = Path(out_dir).resolve()
+    for folder in (plan_a_dir, plan_b_dir):
+        source = Path(folder).resolve()
+        if target == source or source.is_relative_to(target):
+            raise InputError(
+                Problem(
+                    "--out",
+                    f"{target} holds the plan folder {source}; "
+                    "write the comparison to another folder",
+                )
+            )
+    comparison = Comparison(plan_a_dir, plan_b_dir)
+    page = render_comparison_page(
+        comparison.a, comparison.b, outlines=country_outlines(), assets=assets
+    )
+
+    def write(folder: Path) -> None:
+        (folder / "compare.html").write_text(page, encoding="utf-8")
+        record = json.dumps(comparison.record(), indent=2, ensure_ascii=False, default=str)
+        (folder / "diff.json").write_text(record + "\n", encoding="utf-8")
+        comparison.site_changes().to_csv(folder / "diff_sites.csv", index=False)
+        comparison.country_changes().to_csv(folder / "diff_countries.csv", index=False)
+
+    publish_folder(target, write)
+    log.info("comparison written to %s", target)
+    return comparison

@@ -1,0 +1,129 @@
+"""The existing high-power network of a scenario and the demand it already reaches.
+
+Reads the scenario's ``existing_chargers.files`` (:func:`planner.inputs.stations.load_chargers`:
+a generic file or the Bundesnetzagentur register), keeps the stations of at
+least ``min_power_kw`` and marks every demand point within reach of one of
+them — reach as for the sites: great-circle distance × circuity, within
+``existing_chargers.radius_km`` or else ``travel.radius_km``. The demand
+model then discounts those points' weight (:func:`planner.inputs.demand.demand_weight`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.inputs.stations import load_chargers
+from planner.scenario.schema import Scenario
+from planner.travel.great_circle import reach_matrix
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EXISTING_COLUMNS", "ExistingLayer", "load_existing"]
+
+#: Columns of :attr:`ExistingLayer.table` (and of ``Plan.existing_chargers``).
+EXISTING_COLUMNS = ("id", "operator", "power_kw", "points", "lon", "lat")
+
+#: Where the German register comes from; it is not shipped with the project.
+BNETZA_SOURCE = (
+    "the Bundesnetzagentur publishes it as 'Ladesäulenregister' (CSV, CC BY 4.0) on "
+    "bundesnetzagentur.de under E-Mobilität"
+)
+
+
+@dataclass(frozen=True)
+class ExistingLayer:
+    """Existing stations kept and the demand points they reach.
+
+    Attributes
+    ----------
+    table
+        One row per station of at least the scenario's power, columns
+        :data:`EXISTING_COLUMNS`.
+    in_reach
+        One flag per demand point: within reach of a kept station.
+    counts
+        Per file: stations read, kept and below the power threshold; in total
+        the same, plus ``min_power_kw`` and ``radius_km``.
+    """
+
+    table: pd.DataFrame
+    in_reach: npt.NDArray[np.bool_]
+    counts: dict[str, Any]
+
+
+def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
+    """Read the scenario's existing charger files and find the demand they reach.
+
+    Raises
+    ------
+    InputError
+        A file is missing (the message says where the BNetzA register comes
+        from) or unreadable, or has bad rows (every problem at once).
+    """
+    config = scenario.existing_chargers
+    frames = []
+    per_file = []
+    problems: list[Problem] = []
+    for index, spec in enumerate(config.files):
+        if not spec.path.exists():
+            hint = f"; {BNETZA_SOURCE}" if spec.format == "bnetza" else ""
+            problems.append(
+                Problem(
+                    str(spec.path),
+                    f"existing charger file not found{hint}",
+                    field=f"existing_chargers.files[{index}].path",
+                )
+            )
+            continue
+        stations = load_chargers(spec.path, fmt=spec.format, min_power_kw=config.min_power_kw)
+        counts = dict(stations.attrs.get("counts", {}))
+        per_file.append({"path": spec.path.name, "format": stations.attrs.get("format"), **counts})
+        frames.append(stations)
+    if problems:
+        raise InputError(problems)
+    stations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table = pd.DataFrame(
+        {
+            "id": stations["charger_id"].astype(str).to_numpy() if len(stations) else [],
+            "operator": stations["operator"].astype(str).to_numpy() if len(stations) else [],
+            "power_kw": stations["power_kw"].to_numpy(dtype=np.float64) if len(stations) else [],
+            "points": stations["points"].to_numpy(dtype=np.int64) if len(stations) else [],
+            "lon": stations["lon"].to_numpy(dtype=np.float64) if len(stations) else [],
+            "lat": stations["lat"].to_numpy(dtype=np.float64) if len(stations) else [],
+        }
+    ).astype({"power_kw": np.float64, "points": np.int64, "lon": np.float64, "lat": np.float64})
+    radius = config.radius_km if config.radius_km is not None else scenario.travel.radius_km
+    in_reach = np.zeros(len(demand), dtype=bool)
+    if len(table) and len(demand):
+        reach = reach_matrix(
+            demand["lon"],
+            demand["lat"],
+            table["lon"],
+            table["lat"],
+            radius_km=radius,
+            circuity=scenario.travel.circuity,
+        )
+        in_reach = np.diff(reach.indptr) > 0
+    counts = {
+        "files": per_file,
+        "read": int(sum(f.get("read", 0) for f in per_file)),
+        "kept": len(table),
+        "below_min_power": int(sum(f.get("below_min_power", 0) for f in per_file)),
+        "min_power_kw": config.min_power_kw,
+        "radius_km": radius,
+    }
+    logger.info(
+        "existing chargers: %d stations of at least %g kW reach %d of %d demand points",
+        len(table),
+        config.min_power_kw,
+        int(in_reach.sum()),
+        len(demand),
+    )
+    return ExistingLayer(table=table, in_reach=in_reach, counts=counts)

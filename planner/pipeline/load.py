@@ -1,0 +1,124 @@
+"""Read a scenario's inputs once: sites, demand points, existing stations and reach.
+
+:func:`load_inputs` returns the :class:`PlanInputs` that every solve of the
+scenario shares (a run solves once, a frontier many times); :class:`Clock`
+times each stage and announces it to a progress display.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import scipy.sparse as sp
+
+from planner.inputs.demand import demand_weight, load_demand
+from planner.inputs.sites import SiteLoad, load_sites
+from planner.pipeline.existing import ExistingLayer, load_existing
+from planner.scenario.schema import Scenario
+from planner.travel.great_circle import reach_matrix
+
+__all__ = ["Clock", "PlanInputs", "StageCallback", "load_inputs"]
+
+logger = logging.getLogger(__name__)
+
+#: Called with the name of each stage as it starts.
+StageCallback = Callable[[str], None]
+
+
+class Clock:
+    """Wall-clock seconds per stage, announced to an optional callback."""
+
+    def __init__(self, on_stage: StageCallback | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._on_stage = on_stage
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self._on_stage is not None:
+            self._on_stage(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - start
+        logger.info("%s: %.2f s", name, self.seconds[name])
+
+    def total(self) -> float:
+        return time.perf_counter() - self._start
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What every solve of a scenario shares: sites, demand points and reach.
+
+    Attributes
+    ----------
+    sites
+        Candidate sites (see :class:`planner.inputs.sites.SiteLoad`), index 0..n-1.
+    demand
+        Demand points (see :func:`planner.inputs.demand.load_demand`), index 0..m-1.
+    reach
+        Travel cost of every (demand, site) pair within reach, CSR.
+    counts
+        Rows read, dropped and merged per input, for ``report.json``.
+    existing
+        The existing high-power stations and the demand they reach, or
+        ``None`` when the scenario names no charger file.
+    """
+
+    sites: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    reach: sp.csr_matrix
+    counts: dict[str, Any]
+    existing: ExistingLayer | None = None
+
+
+def load_inputs(scenario: Scenario, *, clock: Clock | None = None) -> PlanInputs:
+    """Read dealers and demand and compute reach, once for any number of solves."""
+    clock = clock or Clock(None)
+    with clock.stage("reading dealers"):
+        site_load: SiteLoad = load_sites(
+            scenario.dealers, countries=list(scenario.demand.countries)
+        )
+        sites = site_load.sites.reset_index(drop=True)
+    with clock.stage("reading demand"):
+        demand = load_demand(scenario.demand)
+        demand_counts = dict(demand.attrs.get("counts", {}))
+        demand = demand.reset_index(drop=True)
+    existing = None
+    demand["existing_in_reach"] = False
+    if scenario.existing_chargers.files:
+        with clock.stage("reading existing chargers"):
+            existing = load_existing(scenario, demand)
+        demand["existing_in_reach"] = existing.in_reach
+        demand["weight"] = demand_weight(
+            demand,
+            scenario.demand,
+            existing_in_reach=existing.in_reach,
+            existing_discount=scenario.existing_chargers.demand_discount,
+        )
+    with clock.stage("computing reach"):
+        reach = reach_matrix(
+            demand["lon"],
+            demand["lat"],
+            sites["lon"],
+            sites["lat"],
+            radius_km=scenario.travel.radius_km,
+            circuity=scenario.travel.circuity,
+        )
+    counts = {
+        "dealers": site_load.counts,
+        "demand": demand_counts,
+        "reach_pairs": int(reach.nnz),
+        "warnings": [str(w) for w in site_load.warnings],
+    }
+    if existing is not None:
+        counts["existing_chargers"] = existing.counts
+    return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts, existing=existing)
+
+

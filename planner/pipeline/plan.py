@@ -1,0 +1,400 @@
+"""Run one scenario end to end and return a :class:`Plan`.
+
+The stages, each a plain value handed to the next::
+
+    dealers ──> sites ─────────────┐
+    demand points ─┬───────────────┴─> reach (sparse) ─> model ─> sized sites ─> Plan
+    existing chargers ─> discount ─┘
+
+Demand within reach of an existing high-power station is discounted (see
+``existing_chargers.demand_discount``) before any model sees it; the
+model comes from :mod:`planner.pipeline.solve`, the chargers per chosen site from
+:mod:`planner.pipeline.chargers`.
+
+:func:`run_scenario` does the work and returns a frozen :class:`Plan`;
+:func:`write_plan` writes it, all or nothing, into an output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from planner.inputs.countries import country_outlines
+from planner.maps.assets import MapAssets
+from planner.maps.plan_map import plan_folium_map, write_map
+from planner.optimise import Solution
+from planner.optimise.coverage.phased import PhasedSolution
+from planner.outputs.folder import publish_folder
+from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
+from planner.pipeline.constraints import opening_cost
+from planner.pipeline.load import Clock, PlanInputs, StageCallback, load_inputs
+from planner.pipeline.registry import model_of
+from planner.pipeline.report import build_report, phase_table
+from planner.scenario.schema import Scenario, scenario_to_toml
+
+__all__ = [
+    "Plan",
+    "assemble_plan",
+    "run_scenario",
+    "site_table",
+    "solve_plan",
+    "write_plan",
+]
+
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Plan:
+    """The result of one scenario.
+
+    Attributes
+    ----------
+    scenario
+        The resolved scenario.
+    sites
+        Every candidate site (EPSG:4326) with columns ``site_id``, ``name``,
+        ``brands`` (``"Nissan;Renault"``: sorted, ``;``-joined), ``country``,
+        ``lon``, ``lat``, ``n_dealers``, ``dealer_ids``, ``chosen`` (bool),
+        ``chargers`` (int, 0 when not chosen), ``chargers_required`` (least
+        count meeting the queueing target, no cap), ``wait_probability``,
+        ``queue_target_met``, ``sessions_over_capacity``, ``demand_served``
+        (sessions/day assigned to it), ``population_in_reach``,
+        ``marginal_population`` and ``marginal_demand`` (population and
+        sessions/day only this chosen site covers; 0 when not chosen),
+        ``opening_year`` (nullable integer; phased plans).
+    demand
+        Every demand point (EPSG:4326) with ``demand_id``, ``name``, ``country``,
+        ``population``, ``sessions_per_day``, ``weight`` (sessions/day left
+        after the existing-charger discount), ``existing_in_reach`` (bool),
+        ``covered`` (bool: within reach of a chosen site), ``served_share``
+        (share of its weight served: 1/0, or split by the sizing model),
+        ``site_id`` (main serving site or ``""``), ``lon``, ``lat``.
+    solution
+        The optimiser's answer.
+    report
+        The content of ``report.json``.
+    existing_chargers
+        The existing stations kept (at least ``existing_chargers.min_power_kw``),
+        columns ``id``, ``operator``, ``power_kw``, ``points``, ``lon``,
+        ``lat``; ``None`` when the scenario names no file.
+    """
+
+    scenario: Scenario
+    sites: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    solution: Solution
+    report: dict[str, Any]
+    existing_chargers: pd.DataFrame | None = None
+
+    def save(
+        self,
+        folder: str | Path,
+        *,
+        map_assets: MapAssets = "inline",
+        on_stage: StageCallback | None = None,
+    ) -> Path:
+        """Write the plan into ``folder`` all or nothing, exactly as ``planner run`` does.
+
+        ``map.html``, ``sites.csv``, ``sites.geojson``, ``report.json`` and
+        ``scenario.toml``; a folder holding files planner did not write is
+        refused (:class:`planner.InputError`) and an earlier output stays as it
+        was when writing fails. Returns the folder.
+        """
+        return write_plan(self, Path(folder), on_stage=on_stage, map_assets=map_assets)
+
+    def map(self, *, assets: MapAssets = "inline") -> Any:
+        """The plan's review map as a ``folium.Map``; a notebook shows it inline."""
+        return plan_folium_map(self, outlines=country_outlines(), assets=assets)
+
+    def _repr_html_(self) -> str:
+        """A short summary for notebooks: model, status, sites, chargers, coverage, cost."""
+        report = self.report
+        cost = report.get("cost_eur", {}).get("total")
+        rows = [
+            ("scenario", self.scenario.name),
+            ("model", f"{report['model']} ({report['status']}, gap {_percent(report['gap'])})"),
+            ("sites", f"{report['sites_selected']:,} of {len(self.sites):,} candidates"),
+            ("chargers", f"{report['chargers_total']:,}"),
+            ("coverage", f"{report['coverage_pct']:.2f} % of demand"),
+            ("cost", "–" if cost is None else f"{cost:,.0f} EUR"),
+        ]
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table class='planner-plan'>{cells}</table>"
+
+    def __repr__(self) -> str:
+        report = self.report
+        return (
+            f"<Plan {self.scenario.name!r}: {report['model']} {report['status']}, "
+            f"{report['sites_selected']} sites, {report['chargers_total']} chargers, "
+            f"coverage {report['coverage_pct']:.2f} %>"
+        )
+
+
+def _percent(gap: float | None) -> str:
+    return "unknown" if gap is None else f"{100 * gap:.3g} %"
+
+
+def coverage_tables(
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    reach: sp.csr_matrix,
+    solution: Solution,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Add the chosen/covered flags and per-site figures to copies of the tables.
+
+    A demand point's weight goes to the site the solution assigns it to; with
+    a split allocation (sizing) each site gets its shares.
+    """
+    n_sites = len(sites)
+    chosen = np.zeros(n_sites, dtype=bool)
+    chosen[solution.open_sites] = True
+    # Structure only: explicit zero-cost pairs count as in reach.
+    in_reach = sp.csr_matrix((np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape)
+    population = demand["population"].to_numpy(dtype=np.float64)
+    weights = demand["weight"].to_numpy(dtype=np.float64)
+    covering = np.asarray(in_reach @ chosen.astype(np.float64)).ravel()
+    covered = covering > 0
+    only_one = (covering == 1).astype(np.float64)
+
+    assignment = solution.assignment
+    assigned = assignment >= 0
+    if solution.allocation is not None:
+        shares = sp.csr_matrix(solution.allocation)
+        served = np.asarray(shares.T @ weights).ravel()
+        served_share = np.minimum(1.0, np.asarray(shares.sum(axis=1)).ravel())
+    else:
+        served = np.zeros(n_sites)
+        np.add.at(served, assignment[assigned], weights[assigned])
+        served_share = assigned.astype(np.float64)
+    site_ids = sites["site_id"].to_numpy(dtype=object)
+
+    demand = demand.copy()
+    demand["covered"] = covered
+    demand["served_share"] = served_share
+    demand["site_id"] = np.where(assigned, site_ids[np.maximum(assignment, 0)], "")
+
+    sites = sites.copy()
+    sites["chosen"] = chosen
+    sites["chargers"] = np.zeros(n_sites, dtype=np.int64)
+    sites["demand_served"] = served
+    sites["population_in_reach"] = np.asarray(in_reach.T @ population).ravel()
+    sites["marginal_population"] = np.where(
+        chosen, np.asarray(in_reach.T @ (population * only_one)).ravel(), 0.0
+    )
+    sites["marginal_demand"] = np.where(
+        chosen, np.asarray(in_reach.T @ (weights * only_one)).ravel(), 0.0
+    )
+    return sites, demand
+
+
+def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -> Plan:
+    """Run a scenario end to end.
+
+    Parameters
+    ----------
+    scenario
+        A resolved scenario (see :func:`planner.scenario.schema.load_scenario`).
+    on_stage
+        Called with a short description as each stage starts (progress display).
+
+    Raises
+    ------
+    planner.errors.InputError
+        Bad input files or scenario fields (every problem listed).
+    planner.errors.InfeasibleError
+        The constraints cannot all hold.
+    planner.errors.SolverError
+        The solver failed.
+    """
+    clock = Clock(on_stage)
+    return solve_plan(scenario, load_inputs(scenario, clock=clock), clock=clock)
+
+
+def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
+    """Solve the scenario's model (a phased roll-out, or the single-year model) into a plan."""
+    model = model_of(scenario)
+    if model.solve_rollout is not None and scenario.constraints.phases:
+        stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
+        with clock.stage(stage):
+            phased = model.solve_rollout(scenario, inputs)
+        return assemble_plan(
+            scenario,
+            inputs,
+            phased.solution,
+            clock=clock,
+            solve_seconds=clock.seconds[stage],
+            phased=phased,
+        )
+    stage = f"solving {scenario.model.name}"
+    with clock.stage(stage):
+        solution = model.solve(scenario, inputs)
+    return assemble_plan(
+        scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
+    )
+
+
+def assemble_plan(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    solution: Solution,
+    *,
+    clock: Clock,
+    solve_seconds: float,
+    phased: PhasedSolution | None = None,
+) -> Plan:
+    """Turn a solution into a :class:`Plan`: coverage flags, sized sites, report."""
+    sites, demand = coverage_tables(inputs.sites, inputs.demand, inputs.reach, solution)
+    yearly: np.ndarray | None = None
+    if phased is not None:
+        factors = [phase.demand_factor for phase in scenario.constraints.phases]
+        yearly = phase_chargers(
+            inputs.reach,
+            inputs.demand["weight"].to_numpy(dtype=np.float64),
+            phased.opened,
+            factors,
+            site_charger_limits(inputs.sites, scenario),
+            scenario,
+        )
+        # The plan's last year: demand at its factor, chargers as installed by then.
+        sites["demand_served"] = sites["demand_served"] * factors[-1]
+        demand["weight"] = demand["weight"] * factors[-1]
+        sites = size_sites(sites, scenario, installed=yearly[-1])
+    else:
+        sites = size_sites(sites, scenario, installed=solution.chargers)
+    years = [phase.year for phase in scenario.constraints.phases]
+    sites["opening_year"] = pd.array(
+        [years[t] if t >= 0 else None for t in phased.opened]
+        if phased is not None
+        else [None] * len(sites),
+        dtype="Int64",
+    )
+    seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
+    report = build_report(
+        scenario,
+        sites,
+        demand,
+        solution,
+        inputs=inputs.counts,
+        seconds=seconds,
+        opening_cost=opening_cost(sites, scenario),
+        existing=inputs.existing,
+    )
+    extras = model_of(scenario).report_extras
+    if extras is not None:
+        report.update(extras(solution))
+    if phased is not None and yearly is not None:
+        report["phases"] = phase_table(
+            scenario, sites, demand, phased, yearly, opening_cost(sites, scenario)
+        )
+    table = inputs.existing.table if inputs.existing is not None else None
+    return Plan(
+        scenario=scenario,
+        sites=sites,
+        demand=demand,
+        solution=solution,
+        report=report,
+        existing_chargers=table,
+    )
+
+
+SITE_COLUMNS = [
+    "site_id",
+    "name",
+    "brands",
+    "country",
+    "lon",
+    "lat",
+    "n_dealers",
+    "dealer_ids",
+    "fixed",
+    "excluded",
+    "chosen",
+    "chargers",
+    "chargers_required",
+    "max_chargers_allowed",
+    "demand_served",
+    "peak_arrivals_per_hour",
+    "wait_probability",
+    "queue_target_met",
+    "sessions_over_capacity",
+    "site_cost_eur",
+    "opening_year",
+    "population_in_reach",
+    "marginal_population",
+    "marginal_demand",
+]
+
+
+def site_table(plan: Plan) -> gpd.GeoDataFrame:
+    """The sites as written to ``sites.csv`` / ``sites.geojson``: stable columns, rounded."""
+    table = plan.sites[[*SITE_COLUMNS, "geometry"]].copy()
+    # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
+    for column in (
+        "lon",
+        "lat",
+        "demand_served",
+        "peak_arrivals_per_hour",
+        "wait_probability",
+        "sessions_over_capacity",
+        "population_in_reach",
+        "marginal_population",
+        "marginal_demand",
+    ):
+        table[column] = table[column].round(6)
+    return table
+
+
+def write_plan(
+    plan: Plan,
+    out_dir: Path,
+    *,
+    on_stage: StageCallback | None = None,
+    extra: Callable[[Path], None] | None = None,
+    map_assets: MapAssets = "inline",
+) -> Path:
+    """Write map, tables, report and resolved scenario into ``out_dir``, all or nothing.
+
+    ``extra`` writes further files (a frontier, say) into the same folder
+    before the map is rendered, so the map can show them: a ``frontier.png``
+    is embedded in the map. ``map_assets`` is ``"inline"`` (a map that needs
+    no network) or ``"cdn"`` (Leaflet linked from public CDNs).
+    """
+    def write(folder: Path) -> None:
+        table = site_table(plan)
+        table.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
+        (folder / "sites.geojson").write_text(table.to_json(drop_id=True), encoding="utf-8")
+        (folder / "report.json").write_text(
+            json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+        if extra is not None:
+            extra(folder)
+        if plan.scenario.output.map:
+            if on_stage is not None:
+                on_stage("rendering map")
+            # Every European outline, not only the plan's countries: neighbours
+            # give the reader their bearings.
+            frontier = folder / "frontier.png"
+            write_map(
+                plan,
+                folder / "map.html",
+                outlines=country_outlines(),
+                assets=map_assets,
+                frontier_png=frontier.read_bytes() if frontier.exists() else None,
+            )
+
+    return publish_folder(out_dir, write)
