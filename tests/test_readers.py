@@ -9,7 +9,13 @@ import pytest
 
 from planner._text import one_line
 from planner.errors import InputError
-from planner.inputs.cells import parse_brands, parse_country, parse_flag, parse_number
+from planner.inputs.cells import (
+    number_style,
+    parse_brands,
+    parse_country,
+    parse_flag,
+    parse_number,
+)
 from planner.inputs.columns import choose_columns, normalise_header
 from planner.inputs.extents import box_of, build_extents, country_box, in_box
 from planner.inputs.tables import read_table
@@ -52,6 +58,65 @@ def test_numbers(cell: object, value: float | None) -> None:
 )
 def test_not_numbers(cell: object, message: str) -> None:
     assert parse_number(cell) == (None, message)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("columns", "cell", "value"),
+    [
+        # The file writes decimals with a comma: a dot groups thousands.
+        ({"lat": ["49,61"], "pop": ["132.780"]}, "132.780", 132780.0),
+        ({"lat": ["49,61"], "pop": ["1,500"]}, "1,500", 1.5),
+        # The file writes decimals with a dot: a comma groups thousands.
+        ({"lat": ["49.61"], "pop": ["1,500"]}, "1,500", 1500.0),
+        # The column's own convention wins over the file's.
+        ({"lat": ["49.61"], "pop": ["1.234,5", "132.780"]}, "132.780", 132780.0),
+        # A leading zero never starts a thousands group; typed numbers are not text.
+        ({"pop": ["0.250"]}, "0.250", 0.25),
+        ({"pop": [1.5]}, 1.5, 1.5),
+    ],
+)
+def test_number_style_settles_ambiguous_cells(
+    columns: dict[str, list[object]], cell: object, value: float
+) -> None:
+    style = number_style(columns)  # type: ignore[arg-type]
+    assert parse_number(cell, style, "pop") == (value, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("columns", "reason"),
+    [
+        ({"pop": ["1,234", "1.5"]}, "its column writes numbers both with ',' and with '.'"),
+        ({"lat": ["49"], "pop": ["1,234"]}, "no other number in the file shows its decimal mark"),
+        ({"lat": ["49.6"], "lon": ["6,1"], "pop": ["1,234"]}, "the file uses both"),
+    ],
+)
+def test_number_style_refuses_what_the_file_leaves_open(
+    columns: dict[str, list[object]], reason: str
+) -> None:
+    value, message = parse_number("1,234", number_style(columns), "pop")  # type: ignore[arg-type]
+    assert value is None and message is not None
+    assert message.startswith("'1,234' is ambiguous: 1234 if ',' separates thousands")
+    assert reason in message
+
+
+def test_dealer_file_numbers_follow_the_file_convention(tmp_path: Path) -> None:
+    from planner.inputs.sites import load_sites
+    from planner.scenario.schema import DealersConfig
+
+    path = tmp_path / "haendler.csv"
+    text = (
+        "id;name;brand;country;lat;lon;grid_kw\n"
+        "1;Renault Düsseldorf;Renault;DE;51,2277;6,7735;1.500\n"
+        "2;Nissan Köln;Nissan;DE;50,9375;6,9603;350\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    dealers = load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=None).dealers
+    assert dealers["grid_kw"].tolist() == [1500.0, 350.0]
+    # Whole-degree coordinates show no decimal mark, so nothing settles "1.500".
+    whole_degrees = text.replace("51,2277;6,7735", "51;7").replace("50,9375;6,9603", "51;7")
+    path.write_bytes(whole_degrees.encode("cp1252"))
+    with pytest.raises(InputError, match=r"row 2, field 'grid_kw': '1.500' is ambiguous"):
+        load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=None)
 
 
 def test_flags() -> None:

@@ -10,6 +10,14 @@ group's EVs from the same showrooms and would share a charger site) and
 matter (``" RENAULT "``, ``"renault-dacia"``). A cell naming several brands
 (``"Renault / Nissan"``) is a dealer of several brands.
 
+Numbers written with one separator followed by exactly three digits
+(``"132.780"``, ``"1,234"``) are ambiguous: the separator may group thousands
+or mark decimals. A file's :class:`NumberStyle` (from
+:func:`number_style`) settles them by the decimal mark the same column, else
+the file, uses in its unambiguous numbers; where the file gives no answer, or
+the column writes numbers both with ``,`` and with ``.``, the cell is refused
+with a message that says how to write it.
+
 Countries are ISO 3166-1 alpha-2 codes in any case; alpha-3 codes, English
 names, the common local names of European countries and the EU usages ``UK``
 and ``EL`` are accepted and mapped to alpha-2.
@@ -19,6 +27,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from planner._text import one_line
@@ -44,6 +54,10 @@ BRAND_GROUPS = {
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 _PLAIN = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
+
+#: One separator followed by exactly three digits, the leading group not zero:
+#: a thousands separator or a decimal mark, the text alone cannot tell.
+_AMBIGUOUS = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
 
 _BRAND_SPLIT = re.compile(r"\s*(?:[/;,&+|]|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
 
@@ -86,13 +100,31 @@ def shown(cell: Cell) -> str:
     return f"'{one_line(cell_text(cell).strip(), limit=40)}'"
 
 
-def parse_number(cell: Cell) -> tuple[float | None, str | None]:
+def parse_number(
+    cell: Cell, style: NumberStyle | None = None, column: str | None = None
+) -> tuple[float | None, str | None]:
     """A finite number from a cell; decimal commas and thousands separators accepted.
 
     ``"48,85"`` and ``"48.85"`` are 48.85; ``"1.234,5"`` and ``"1,234.5"``
     are 1234.5 (the rightmost separator is the decimal one); a trailing
     degree sign is ignored. An empty cell gives ``(None, None)``.
+
+    Parameters
+    ----------
+    cell
+        The cell.
+    style
+        The file's number convention; with it an ambiguous cell (``"132.780"``)
+        is read by the convention of ``column`` or refused. Without it such a
+        cell is read with its separator as the decimal mark (for callers that
+        parse a lone value, such as a scenario field).
+    column
+        The cell's column header, as given to :func:`number_style`.
     """
+    if style is not None:
+        resolved = style.resolve(cell, column)
+        if resolved is not None:
+            return resolved
     if isinstance(cell, str) and _PLAIN.fullmatch(cell):
         # The common case, a plain decimal number, without the clean-up below.
         return float(cell), None
@@ -120,6 +152,129 @@ def parse_number(cell: Cell) -> tuple[float | None, str | None]:
     if not math.isfinite(value):
         return None, f"{shown(cell)} is not a finite number"
     return value, None
+
+
+def _clean_number_text(cell: Cell) -> str:
+    text = cell_text(cell).strip()
+    text = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    return text.replace("\u2212", "-").rstrip("°")
+
+
+def _ambiguous_separator(cell: Cell) -> str | None:
+    """``","`` or ``"."`` for a text cell like ``"1,234"`` or ``"132.780"``, else None."""
+    if not isinstance(cell, str):
+        # Typed numbers (Excel, GeoJSON, data frames) carry no separator.
+        return None
+    match = _AMBIGUOUS.fullmatch(_clean_number_text(cell))
+    return match.group(1) if match else None
+
+
+def _decimal_mark(cell: Cell) -> str | None:
+    """The decimal mark a number cell shows beyond doubt, else None."""
+    if not isinstance(cell, str) or _ambiguous_separator(cell) is not None:
+        return None
+    if parse_number(cell)[1] is not None:
+        return None
+    text = _clean_number_text(cell)
+    if "," in text and "." in text:
+        return "," if text.rfind(",") > text.rfind(".") else "."
+    if text.count(",") == 1:
+        return ","
+    if text.count(".") == 1:
+        return "."
+    return None
+
+
+def _only_separator(cell: Cell) -> str | None:
+    """``","`` or ``"."`` when a text number uses that separator and not the other."""
+    if not isinstance(cell, str):
+        return None
+    text = _clean_number_text(cell)
+    commas, dots = "," in text, "." in text
+    if commas == dots:
+        return None
+    return "," if commas else "."
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a file writes its numbers: the decimal marks it shows, per column and overall.
+
+    Build it with :func:`number_style`; :func:`parse_number` uses it for the
+    cells whose separator alone cannot tell a decimal mark from a thousands
+    separator.
+    """
+
+    file_marks: frozenset[str] = frozenset()
+    column_marks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    mixed_columns: frozenset[str] = frozenset()
+    bounds: Mapping[str, float] = field(default_factory=dict)
+
+    def resolve(self, cell: Cell, column: str | None) -> tuple[float | None, str | None] | None:
+        """The reading of an ambiguous cell, a refusal, or None for a cell that is not."""
+        separator = _ambiguous_separator(cell)
+        if separator is None:
+            return None
+        assert isinstance(cell, str)
+        text = _clean_number_text(cell)
+        grouped = float(text.replace(separator, ""))
+        decimal = float(text.replace(separator, "."))
+        marks = self.column_marks.get(column or "", frozenset())
+        bound = self.bounds.get(column or "")
+        if bound is not None and abs(grouped) > bound >= abs(decimal):
+            # A longitude of 6130 is no reading at all: only the decimal one is left.
+            return decimal, None
+        if column in self.mixed_columns:
+            reason = "its column writes numbers both with ',' and with '.'"
+        elif len(marks) == 1:
+            return (decimal if separator in marks else grouped), None
+        elif marks:
+            reason = "its column uses both ',' and '.' as the decimal mark"
+        elif len(self.file_marks) == 1:
+            return (decimal if separator in self.file_marks else grouped), None
+        elif self.file_marks:
+            reason = "the file uses both ',' and '.' as the decimal mark"
+        else:
+            reason = "no other number in the file shows its decimal mark"
+        return None, (
+            f"{shown(cell)} is ambiguous: {grouped:g} if '{separator}' separates thousands, "
+            f"{decimal:g} if it is the decimal mark, and {reason}; write {grouped:g} "
+            f"without a thousands separator, or {text}0 for the decimal number"
+        )
+
+
+def number_style(
+    columns: Mapping[str, Iterable[Cell]], *, bounds: Mapping[str, float] | None = None
+) -> NumberStyle:
+    """The number convention of a file, from the cells of its number columns.
+
+    Parameters
+    ----------
+    columns
+        The cells of each number column (coordinates, populations, powers...),
+        by header. Text columns must be left out: a name like ``"Bâtiment 1.2"``
+        says nothing about numbers.
+    bounds
+        The largest magnitude a column's numbers can have, by header (180 for
+        a longitude, 90 for a latitude): a cell whose thousands reading lies
+        beyond it can only be a decimal number, whatever the file's convention.
+
+    Returns
+    -------
+    NumberStyle
+        The decimal marks shown beyond doubt in each column and in the whole
+        file, and the columns that write numbers both with ``,`` and with ``.``.
+    """
+    column_marks: dict[str, frozenset[str]] = {}
+    mixed: set[str] = set()
+    for name, cells in columns.items():
+        listed = list(cells)
+        column_marks[name] = frozenset(m for m in map(_decimal_mark, listed) if m)
+        separators = {s for s in map(_only_separator, listed) if s}
+        if len(separators) == 2:
+            mixed.add(name)
+    file_marks = frozenset().union(*column_marks.values()) if column_marks else frozenset()
+    return NumberStyle(frozenset(file_marks), column_marks, frozenset(mixed), dict(bounds or {}))
 
 
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "j", "oui", "o", "si", "sí", "sim", "wahr", "vrai"}

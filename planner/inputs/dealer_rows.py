@@ -48,9 +48,11 @@ import numpy as np
 from planner._text import one_line
 from planner.errors import Problem
 from planner.inputs.cells import (
+    NumberStyle,
     cell_text,
     country_name,
     is_blank,
+    number_style,
     parse_brands,
     parse_country,
     parse_flag,
@@ -79,10 +81,35 @@ class FileResult:
     swapped_fixed: int = 0
 
 
+#: Fields read as numbers; their cells tell the file's decimal mark.
+NUMBER_FIELDS = ("lon", "lat", "grid_kw", "site_cost_eur", "max_chargers")
+
+
 @dataclass(frozen=True)
 class _Columns:
     index: dict[str, int]
     names: dict[str, str]
+    numbers: NumberStyle = field(default_factory=NumberStyle)
+
+    def number(self, cells: list[Cell], name: str) -> tuple[float | None, str | None]:
+        """The number in field ``name`` of a row, read by the file's convention."""
+        return parse_number(_cell(cells, self, name), self.numbers, self.names.get(name))
+
+
+#: The largest magnitude of each coordinate, degrees.
+COORDINATE_BOUNDS = {"lon": 180.0, "lat": 90.0}
+
+
+def _number_style(table: RawTable, cols: _Columns) -> NumberStyle:
+    """The file's number convention, from the cells of its number columns."""
+    return number_style(
+        {
+            cols.names[name]: [row[i] if i < len(row) else None for row in table.rows]
+            for name, i in cols.index.items()
+            if name in NUMBER_FIELDS
+        },
+        bounds={cols.names[n]: COORDINATE_BOUNDS[n] for n in COORDINATE_BOUNDS if n in cols.names},
+    )
 
 
 def validate_table(
@@ -106,6 +133,7 @@ def validate_table(
     positions = {h: i for i, h in reversed(list(enumerate(table.headers)))}
     names = {f: c for f, c in choice.columns.items() if c is not None and c in positions}
     cols = _Columns({f: positions[c] for f, c in names.items()}, names)
+    cols = _Columns(cols.index, cols.names, _number_style(table, cols))
     transformer = _transformer(spec, table.source, result) if spec.crs else None
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_ids: dict[str, int] = {}
@@ -261,7 +289,7 @@ def _check_row(
 def _check_optional(cells: list[Cell], cols: _Columns, fail: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in ("grid_kw", "site_cost_eur", "max_chargers"):
-        value, message = parse_number(_cell(cells, cols, name))
+        value, message = cols.number(cells, name)
         if message:
             fail(message, name)
         elif value is not None and value < 0:
@@ -292,8 +320,8 @@ def _check_coordinates(
         return _in_range(point[0], point[1], "lon", "lat", fail, geometry=True)
     if "lon" not in cols.index or "lat" not in cols.index:
         return None
-    lon, lon_message = parse_number(_cell(cells, cols, "lon"))
-    lat, lat_message = parse_number(_cell(cells, cols, "lat"))
+    lon, lon_message = cols.number(cells, "lon")
+    lat, lat_message = cols.number(cells, "lat")
     if lon_message:
         fail(lon_message, "lon")
     if lat_message:

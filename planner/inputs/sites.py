@@ -30,7 +30,9 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ from planner.inputs.cells import parse_brands
 from planner.inputs.columns import OPTIONAL, choose_columns
 from planner.inputs.dealer_rows import FileResult, validate_table
 from planner.inputs.merge import site_labels
-from planner.inputs.tables import read_table
+from planner.inputs.tables import RawTable, read_frame, read_table
 from planner.scenario.schema import DealerFile, DealersConfig
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,12 @@ class SiteLoad:
     counts: dict[str, Any]
 
 
-def load_sites(config: DealersConfig, *, countries: list[str] | None) -> SiteLoad:
+def load_sites(
+    config: DealersConfig,
+    *,
+    countries: list[str] | None,
+    frames: Sequence[tuple[str, pandas.DataFrame]] | None = None,
+) -> SiteLoad:
     """Read, check and merge the dealer files of a scenario into sites.
 
     Parameters
@@ -97,6 +104,11 @@ def load_sites(config: DealersConfig, *, countries: list[str] | None) -> SiteLoa
     countries
         ISO alpha-2 codes to keep; dealers elsewhere are counted under
         ``outside_countries``. None keeps every country.
+    frames
+        Dealer tables as ``(name, DataFrame)`` pairs (the Python API). When
+        given they replace ``config.files``; each is read like a file with the
+        default options (columns guessed from the headers) and messages name
+        it by ``name``, e.g. ``"dealers table, row 3, field 'lat'"``.
 
     Returns
     -------
@@ -108,14 +120,12 @@ def load_sites(config: DealersConfig, *, countries: list[str] | None) -> SiteLoa
         With every problem found in every file when any file is unusable or
         any row cannot be trusted (see :mod:`planner.inputs.dealer_rows`).
     """
-    if not config.files:
-        raise InputError(Problem("scenario", "no dealer files given", field="dealers.files"))
-    sources = _source_names(config.files)
+    tables = _table_readers(config, frames)
     results: list[FileResult] = []
     errors: list[Problem] = []
-    for spec, source in zip(config.files, sources, strict=True):
+    for spec, source, read in tables:
         try:
-            result = _load_file(spec, source)
+            result = _load_file(spec, source, read)
         except InputError as exc:
             errors.extend(p if isinstance(p, Problem) else Problem(source, p) for p in exc.problems)
             continue
@@ -181,14 +191,40 @@ def load_sites(config: DealersConfig, *, countries: list[str] | None) -> SiteLoa
     return SiteLoad(sites, dealers_gdf, warnings, counts)
 
 
-def _load_file(spec: DealerFile, source: str) -> FileResult:
+#: Reads one dealer table: a file of the scenario or a data frame.
+_Reader = Callable[[], RawTable]
+
+
+def _table_readers(
+    config: DealersConfig, frames: Sequence[tuple[str, pandas.DataFrame]] | None
+) -> list[tuple[DealerFile, str, _Reader]]:
+    """The dealer tables to read: the frames when given, else the scenario's files."""
+    if frames is not None:
+        if not frames:
+            raise InputError(Problem("dealers", "no dealer tables given"))
+        readers: list[tuple[DealerFile, str, _Reader]] = []
+        for name, frame in frames:
+            # A frame has no file options to state, so it gets a file entry's defaults.
+            spec = DealerFile(path=Path(name))
+            readers.append((spec, name, partial(read_frame, frame, source=name, spec=spec)))
+        return readers
+    if not config.files:
+        raise InputError(Problem("scenario", "no dealer files given", field="dealers.files"))
+    sources = _source_names(config.files)
+    return [
+        (spec, source, partial(read_table, spec, source=source))
+        for spec, source in zip(config.files, sources, strict=True)
+    ]
+
+
+def _load_file(spec: DealerFile, source: str, read: _Reader) -> FileResult:
     file_brands: tuple[str, ...] | None = None
     problems: list[Problem] = []
     if spec.brand is not None:
         file_brands, message = parse_brands(spec.brand)
         if message:
             problems.append(Problem(source, message + " (given in the scenario)", field="brand"))
-    table = read_table(spec, source=source)
+    table = read()
     choice, column_problems = choose_columns(
         table.headers,
         spec.columns,

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, Problem
-from planner.inputs.cells import cell_text, is_blank, parse_number, shown
+from planner.inputs.cells import NumberStyle, cell_text, is_blank, number_style, parse_number, shown
 from planner.inputs.columns import normalise_header
 from planner.inputs.tables import Cell, RawTable, read_table
 from planner.scenario.schema import DealerFile
@@ -101,6 +101,8 @@ _BNETZA = {
     "town": ("ort",),
 }
 _REQUIRED = ("power_kw",)
+#: Fields read as numbers; their cells tell the file's decimal mark.
+_NUMBER_FIELDS = ("power_kw", "points", "lon", "lat")
 
 #: Records a problem of the current row: (field, message).
 _Report = Callable[[str, str], None]
@@ -231,6 +233,11 @@ def _rows(
         index = columns.get(field)
         return header[index] if index is not None else field
 
+    style = _number_style(table, columns)
+
+    def number(cells: list[Cell], field: str) -> tuple[float | None, str | None]:
+        return parse_number(cell(cells, field), style, column_name(field))
+
     for position, (cells, row) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if all(is_blank(c) for c in cells):
             counts["blank"] += 1
@@ -248,15 +255,17 @@ def _rows(
             fail("charger_id", f"id '{charger_id}' already used in row {seen[charger_id]}")
         else:
             seen[charger_id] = row
-        power, error = parse_number(cell(cells, "power_kw"))
+        power, error = number(cells, "power_kw")
         if error:
             fail("power_kw", error)
         elif power is None:
             fail("power_kw", "the power is missing")
         elif power < 0:
             fail("power_kw", f"{shown(cell(cells, 'power_kw'))} is negative")
-        points = _points(cell(cells, "points"), fail)
-        lon, lat = _coordinates(table, position, cell(cells, "lon"), cell(cells, "lat"), fail)
+        points = _points(cell(cells, "points"), number(cells, "points"), fail)
+        lon, lat = _coordinates(
+            table, position, number(cells, "lon"), number(cells, "lat"), fail
+        )
         if len(problems) > before or power is None or lon is None or lat is None:
             continue
         if power < min_power_kw:
@@ -277,9 +286,25 @@ def _rows(
     return frame, counts
 
 
-def _points(value: Cell, fail: _Report) -> int:
+def _number_style(table: RawTable, columns: dict[str, int | None]) -> NumberStyle:
+    """The file's number convention, from the cells of its number columns."""
+    return number_style(
+        {
+            table.headers[i]: [row[i] if i < len(row) else None for row in table.rows]
+            for name, i in columns.items()
+            if name in _NUMBER_FIELDS and i is not None
+        },
+        bounds={
+            table.headers[i]: bound
+            for name, bound in (("lon", 180.0), ("lat", 90.0))
+            if (i := columns.get(name)) is not None
+        },
+    )
+
+
+def _points(value: Cell, parsed: tuple[float | None, str | None], fail: _Report) -> int:
     """Charging points of a station; one when the file does not say."""
-    number, error = parse_number(value)
+    number, error = parsed
     if error is None and number is None:
         return 1
     if error is None and number is not None and number >= 1 and float(number).is_integer():
@@ -290,12 +315,16 @@ def _points(value: Cell, fail: _Report) -> int:
 
 
 def _coordinates(
-    table: RawTable, position: int, lon_cell: Cell, lat_cell: Cell, fail: _Report
+    table: RawTable,
+    position: int,
+    lon_parsed: tuple[float | None, str | None],
+    lat_parsed: tuple[float | None, str | None],
+    fail: _Report,
 ) -> tuple[float | None, float | None]:
-    """Lon/lat from the columns, else from the row's geometry; checked for range."""
+    """Lon/lat parsed from the columns, else from the row's geometry; checked for range."""
     report = fail
-    lon, lon_error = parse_number(lon_cell)
-    lat, lat_error = parse_number(lat_cell)
+    lon, lon_error = lon_parsed
+    lat, lat_error = lat_parsed
     if lon is None and lat is None and lon_error is None and lat_error is None:
         if table.points is not None:
             lon, lat = table.points[position]

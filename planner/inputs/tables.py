@@ -21,6 +21,12 @@ Formats, chosen by the file's suffix:
   the coordinates.
 * Parquet: GeoParquet as in the previous point, plain Parquet as a table.
 
+Tables handed over as pandas DataFrames or GeoDataFrames (the Python API) are
+read by :func:`read_frame` into the same :class:`RawTable`, geometry as for
+vector files, so they meet the same checks and messages; the messages name
+the table (``"dealers table"``) and number its rows as the same table saved
+to CSV would (the header is row 1, the first data row is row 2).
+
 In CSV and XLSX the header is the first row with two or more filled cells, so
 a title line above the table is passed over. Blank rows at the end of a file
 are not data and are left out; blank rows between data rows are kept, so the
@@ -102,6 +108,43 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
     if not table.rows:
         raise InputError(Problem(source, "the file has a header but no data rows"))
     return table
+
+
+def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> RawTable:
+    """Read a pandas DataFrame or GeoDataFrame into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    frame
+        The table: one column per field, one row per record; a GeoDataFrame's
+        geometry gives the coordinates (its representative point, from the
+        frame's CRS, else ``spec.crs``, else WGS 84).
+    source
+        How messages name the table, e.g. ``"dealers table"``.
+    spec
+        Reading options (``crs``); the defaults of a file entry when None.
+
+    Raises
+    ------
+    InputError
+        The object is not a DataFrame, or it has no columns or no rows.
+    """
+    import pandas
+
+    if not isinstance(frame, pandas.DataFrame):
+        raise InputError(
+            Problem(source, f"is a {type(frame).__name__}, not a pandas DataFrame")
+        )
+    options = spec if spec is not None else DealerFile(path=Path(source))
+    table = _from_frame(frame, options, source)
+    if not table.rows:
+        raise InputError(Problem(source, "the table has no data rows"))
+    return table
+
+
+def is_table_file(path: Path) -> bool:
+    """Whether the suffix names a CSV, Excel or Parquet file (not a vector format)."""
+    return path.suffix.lower() in _CSV_SUFFIXES | _XLSX_SUFFIXES | _PARQUET_SUFFIXES
 
 
 def _read_by_suffix(path: Path, spec: DealerFile, source: str) -> RawTable:

@@ -1,0 +1,396 @@
+"""Demand files and tables read into points: coordinates, population, id, name, country.
+
+A table with longitude/latitude columns (CSV, TXT, TSV, XLSX, Parquet) goes
+through the one table reader (:mod:`planner.inputs.tables`) and the same cell
+parsers as dealer files (:mod:`planner.inputs.cells`); a vector file
+(GeoJSON, GeoPackage, shapefile) of points or polygons goes through GeoPandas,
+polygons standing for their equal-area centroid. Every problem is reported
+at once, by row or feature number. :mod:`planner.inputs.demand` turns the
+points into weighted demand.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from planner.errors import InputError, Problem
+from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
+from planner.inputs.countries import country_of
+from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_table
+from planner.scenario.schema import DealerFile
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["read_demand_file", "read_demand_frame"]
+
+#: Column names recognised (case-insensitive) in a user file.
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+ID_NAMES = ("demand_id", "id")
+NAME_NAMES = ("name",)
+COUNTRY_NAMES = ("country", "country_code", "iso_a2")
+
+#: Equal-area projection for polygon centroids (ETRS89 / LAEA Europe).
+CENTROID_CRS = "EPSG:3035"
+
+#: Most problems listed for one file; a broken file would otherwise repeat
+#: the same complaint for every row.
+MAX_PROBLEMS = 50
+
+
+def read_demand_file(path: Path, *, population_column: str = "population") -> pd.DataFrame:
+    """Read and check a user demand file.
+
+    Parameters
+    ----------
+    path
+        A table (CSV, TXT, TSV, XLSX, Parquet) with longitude and latitude
+        columns, read like a dealer file (:func:`planner.inputs.tables.read_table`:
+        encoding, delimiter and title lines detected), or a vector file of
+        points or polygons (polygons become their centroids).
+    population_column
+        The column holding the population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``demand_id``, ``name``, ``country`` (``""`` where no country
+        outline holds the point), ``population`` (float), ``lon``, ``lat``:
+        every row of the file, none left out.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row (or feature) and field of every problem found,
+        among them numbers whose decimal mark the file leaves open
+        (:func:`planner.inputs.cells.number_style`).
+    """
+    source = str(path)
+    if not path.exists():
+        raise InputError(Problem(source, "demand file not found"))
+    if is_table_file(path):
+        located = _located_by_columns(read_table(DealerFile(path=path), source=source))
+    else:
+        frame = _read_vector_file(path, source)
+        labels = [f"feature {i + 1}" for i in range(len(frame))]
+        located = _located_by_geometry(frame, source, labels)
+    return _demand_points(located, population_column, id_stem=path.stem)
+
+
+def read_demand_frame(
+    frame: pd.DataFrame, *, name: str = "demand table", population_column: str = "population"
+) -> pd.DataFrame:
+    """Read and check a demand table given as a DataFrame, as :func:`read_demand_file` does.
+
+    Parameters
+    ----------
+    frame
+        Longitude and latitude columns, or a GeoDataFrame of points or
+        polygons; the other columns as in a demand file.
+    name
+        How messages name the table; its rows are numbered as in the same
+        table saved to CSV (the header is row 1).
+    population_column
+        The column holding the population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_demand_file`.
+    """
+    if isinstance(frame, gpd.GeoDataFrame) and _has_geometry(frame):
+        if frame.empty:
+            raise InputError(Problem(name, "the table has no data rows"))
+        labels = [f"row {i + 2}" for i in range(len(frame))]
+        located = _located_by_geometry(frame, name, labels)
+    else:
+        located = _located_by_columns(read_frame(frame, source=name))
+    return _demand_points(located, population_column, id_stem=name.replace(" ", "_"))
+
+
+def _has_geometry(frame: gpd.GeoDataFrame) -> bool:
+    try:
+        return bool(frame.geometry.notna().any())
+    except AttributeError:
+        # A GeoDataFrame whose active geometry column was never set.
+        return False
+
+
+@dataclass(frozen=True)
+class _Located:
+    """The cells of a demand table and where its coordinates are.
+
+    ``lon_column``/``lat_column`` are header positions for a table with
+    coordinate columns; ``geometry`` holds lon and lat per row for a table
+    whose geometry places the points.
+    """
+
+    table: RawTable
+    labels: list[str]
+    lon_column: int = -1
+    lat_column: int = -1
+    geometry: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _located_by_columns(table: RawTable) -> _Located:
+    labels = [f"row {n}" for n in table.row_numbers]
+    if table.points is not None:
+        # GeoParquet: the reader placed each row already.
+        lon = np.array([np.nan if x is None else x for x, _ in table.points], dtype=float)
+        lat = np.array([np.nan if y is None else y for _, y in table.points], dtype=float)
+        return _Located(table, labels, geometry=(lon, lat))
+    found: dict[str, int] = {}
+    problems = []
+    for axis, names in (("lon", LON_NAMES), ("lat", LAT_NAMES)):
+        index = _column_index(table.headers, names)
+        if index is None:
+            problems.append(
+                Problem(
+                    table.source, f"no {axis} column (looked for {', '.join(names)})", field=axis
+                )
+            )
+        else:
+            found[axis] = index
+    if problems:
+        raise InputError(problems)
+    return _Located(table, labels, found["lon"], found["lat"])
+
+
+def _read_vector_file(path: Path, source: str) -> gpd.GeoDataFrame:
+    try:
+        with warnings.catch_warnings():
+            # A property with mixed numbers and text stays text; the population
+            # check then names the rows that are not numbers.
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
+            frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(Problem(source, f"not a readable vector file: {exc}")) from None
+    if frame.empty:
+        raise InputError(Problem(source, "the file has no features"))
+    return frame
+
+
+def _located_by_geometry(frame: gpd.GeoDataFrame, source: str, labels: list[str]) -> _Located:
+    """Points of a vector table: points as they are, polygons by their centroid.
+
+    The centroid, not the representative point dealer files use: a cell of
+    a population grid stands for the people spread over it, whose centre is
+    the centroid.
+    """
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    geoms = frame.geometry.to_numpy()
+    kind = shapely.get_type_id(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    polygonal = np.isin(kind, (3, 6)) & ~missing
+    point = (kind == 0) & ~missing
+    problems: list[Problem] = []
+    _add_row_problems(problems, source, labels, missing, "geometry", "no geometry")
+    for i in np.flatnonzero(~missing & ~point & ~polygonal):
+        message = f"a {geoms[i].geom_type} is neither a point nor a polygon"
+        _add_row_problems(problems, source, [labels[i]], [True], "geometry", message)
+    usable = geoms.copy()
+    # Rows already reported get a stand-in point so the steps below run.
+    usable[~(point | polygonal)] = shapely.Point(0, 0)
+    located = gpd.GeoSeries(usable, crs=frame.crs)
+    if polygonal.any():
+        # Centroids in an equal-area projection: a centroid computed in
+        # degrees is pulled towards the pole.
+        centroids = gpd.GeoSeries(geoms[polygonal], crs=frame.crs).to_crs(CENTROID_CRS).centroid
+        located = located.to_crs(CENTROID_CRS)
+        located.iloc[np.flatnonzero(polygonal)] = centroids.to_numpy()
+    located = located.to_crs("EPSG:4326")
+    table = _attribute_table(pd.DataFrame(frame.drop(columns=frame.geometry.name)), source)
+    xy = (located.x.to_numpy(), located.y.to_numpy())
+    return _Located(table, labels, geometry=xy, problems=problems)
+
+
+def _attribute_table(attributes: pd.DataFrame, source: str) -> RawTable:
+    if len(attributes.columns) == 0:
+        # Geometry alone: the population check names the missing column.
+        numbers = list(range(2, len(attributes) + 2))
+        return RawTable(source, [], [[] for _ in numbers], numbers)
+    return read_frame(attributes, source=source)
+
+
+def _demand_points(located: _Located, population_column: str, *, id_stem: str) -> pd.DataFrame:
+    """Check every row of a located demand table; the points, or every problem at once."""
+    table, labels, source = located.table, located.labels, located.table.source
+    problems = list(located.problems)
+    population_index = _population_index(table.headers, population_column)
+    style = _number_style(located, population_index)
+    if located.geometry is not None:
+        lon, lat = located.geometry
+        fields = ("geometry", "geometry")
+    else:
+        fields = (table.headers[located.lon_column], table.headers[located.lat_column])
+        lon = _parsed_column(located, located.lon_column, style, problems)
+        lat = _parsed_column(located, located.lat_column, style, problems)
+    if population_index is None:
+        problems.append(
+            Problem(
+                source,
+                f"no population column '{population_column}' (set demand.population_column)",
+                field=population_column,
+            )
+        )
+        population = np.zeros(len(table.rows))
+    else:
+        population = _parsed_column(located, population_index, style, problems)
+        negative = np.nan_to_num(population) < 0
+        field_name = table.headers[population_index]
+        _add_row_problems(problems, source, labels, negative, field_name, "negative population")
+    ids = _ids(located, id_stem, problems)
+    country = _countries(located, problems)
+    problems.extend(_coordinate_problems(lon, lat, labels, source, fields))
+    if problems:
+        raise InputError(_capped(problems, source))
+    if country is None:
+        country = np.asarray(country_of(lon, lat), dtype=object)
+    name_index = _column_index(table.headers, NAME_NAMES)
+    return pd.DataFrame(
+        {
+            "demand_id": ids,
+            "name": _texts(table, name_index, strip=False),
+            "country": country,
+            "population": population.astype(float),
+            "lon": np.asarray(lon, dtype=float),
+            "lat": np.asarray(lat, dtype=float),
+        }
+    )
+
+
+def _column_index(headers: list[str], names: tuple[str, ...]) -> int | None:
+    """Position of the first header matching one of ``names``, ignoring case and spaces."""
+    lower: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        lower.setdefault(header.strip().lower(), i)
+    return next((lower[name] for name in names if name in lower), None)
+
+
+def _population_index(headers: list[str], column: str) -> int | None:
+    if column in headers:
+        return headers.index(column)
+    return _column_index(headers, (column.strip().lower(),))
+
+
+def _cells(table: RawTable, index: int) -> list[Cell]:
+    return [row[index] if index < len(row) else None for row in table.rows]
+
+
+def _texts(table: RawTable, index: int | None, *, strip: bool = True) -> npt.NDArray[Any]:
+    if index is None:
+        return np.full(len(table.rows), "", dtype=object)
+    texts = [cell_text(c) for c in _cells(table, index)]
+    return np.array([t.strip() if strip else t for t in texts], dtype=object)
+
+
+def _number_style(located: _Located, population_index: int | None) -> NumberStyle:
+    """The file's number convention, from its coordinate and population columns."""
+    table = located.table
+    indices = [population_index]
+    bounds: dict[str, float] = {}
+    if located.geometry is None:
+        indices += [located.lon_column, located.lat_column]
+        for i, bound in ((located.lon_column, 180.0), (located.lat_column, 90.0)):
+            if i is not None:
+                bounds[table.headers[i]] = bound
+    columns = {table.headers[i]: _cells(table, i) for i in indices if i is not None}
+    return number_style(columns, bounds=bounds)
+
+
+def _parsed_column(
+    located: _Located, index: int, style: NumberStyle, problems: list[Problem]
+) -> npt.NDArray[np.float64]:
+    """The numbers of a column, NaN where a cell is empty or wrong (each one reported)."""
+    table = located.table
+    header = table.headers[index]
+    values = np.full(len(table.rows), np.nan)
+    for pos, cell in enumerate(_cells(table, index)):
+        # An ambiguous number keeps the parser's message, which says how to write it;
+        # an empty, text or infinite cell gets the demand file's plain one.
+        resolved = style.resolve(cell, header)
+        value, message = resolved if resolved is not None else parse_number(cell)
+        if value is not None:
+            values[pos] = value
+            continue
+        if resolved is None or message is None:
+            message = "not a number"
+        _add_row_problems(problems, table.source, [located.labels[pos]], [True], header, message)
+    return values
+
+
+def _ids(located: _Located, id_stem: str, problems: list[Problem]) -> npt.NDArray[Any]:
+    table, labels = located.table, located.labels
+    index = _column_index(table.headers, ID_NAMES)
+    if index is None:
+        return np.array([f"{id_stem}:{i + 1}" for i in range(len(table.rows))], dtype=object)
+    ids = pd.Series(_texts(table, index))
+    field_name = table.headers[index]
+    _add_row_problems(problems, table.source, labels, ids == "", field_name, "empty id")
+    duplicated = ids.duplicated(keep="first") & (ids != "")
+    _add_row_problems(problems, table.source, labels, duplicated, field_name, "duplicate id")
+    return ids.to_numpy(dtype=object)
+
+
+def _countries(located: _Located, problems: list[Problem]) -> npt.NDArray[Any] | None:
+    table = located.table
+    index = _column_index(table.headers, COUNTRY_NAMES)
+    if index is None:
+        return None
+    codes = pd.Series(_texts(table, index)).str.upper()
+    bad = ~codes.str.fullmatch(r"[A-Z]{2}")
+    message = "not an ISO 3166-1 alpha-2 country code"
+    _add_row_problems(problems, table.source, located.labels, bad, table.headers[index], message)
+    return codes.to_numpy(dtype=object)
+
+
+def _coordinate_problems(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    labels: list[str],
+    source: str,
+    fields: tuple[str, str],
+) -> list[Problem]:
+    """Coordinates outside the globe; cells that are not numbers were reported when parsed."""
+    problems: list[Problem] = []
+    for field_name, values, limit in ((fields[0], lon, 180.0), (fields[1], lat, 90.0)):
+        outside = np.abs(np.nan_to_num(values)) > limit
+        message = f"outside ±{limit:g} degrees"
+        _add_row_problems(problems, source, labels, outside, field_name, message)
+    return problems
+
+
+def _add_row_problems(
+    problems: list[Problem],
+    source: str,
+    labels: list[str],
+    bad: Any,
+    field: str | None,
+    message: str,
+) -> None:
+    for i in np.flatnonzero(np.asarray(bad, dtype=bool)):
+        label = labels[i]
+        if label.startswith("row "):
+            problems.append(Problem(source, message, row=int(label[4:]), field=field))
+        else:
+            problems.append(Problem(source, f"{label}: {message}", field=field))
+
+
+def _capped(problems: list[Problem], source: str) -> list[Problem]:
+    problems = sorted(problems, key=lambda p: p.row or 0)
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], Problem(source, f"{rest} more problems not listed")]

@@ -1,0 +1,159 @@
+"""Demand and station files read like dealer files: encodings, delimiters, number conventions.
+
+The old demand reader read every CSV as UTF-8 and took ``"132.780"`` for
+132.78; these tests pin the shared reader's behaviour instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError, Problem
+from planner.inputs.demand import load_demand
+from planner.inputs.sites import load_sites
+from planner.inputs.stations import load_chargers
+from planner.scenario.schema import DealerFile, DealersConfig, DemandConfig
+
+#: A municipal statistics export as Excel saves it in Luxembourg or Germany:
+#: semicolons, decimal commas in the coordinates, dots grouping thousands.
+LUXEMBOURG_EXPORT = (
+    "Gemeinde;Longitude;Latitude;population\n"
+    'Luxembourg;6,1296;49,6116;"132.780"\n'
+    'Esch-sur-Alzette;5,9806;49,4958;"36.625"\n'
+    'Düdelingen;6,0875;49,4806;"21.291"\n'
+    "Ettelbruck;6,1042;49,8475;9.452\n"
+)
+
+
+def _write(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "people.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _problems(caught: pytest.ExceptionInfo[InputError]) -> list[Problem]:
+    return [p for p in caught.value.problems if isinstance(p, Problem)]
+
+
+def _load(path: Path, **options: object) -> object:
+    return load_demand(DemandConfig(countries=["LU"], source=path, **options))
+
+
+def test_windows_1252_semicolons_decimal_commas_and_thousands_dots(tmp_path: Path) -> None:
+    # Old reader: "not a readable CSV file" (the ü is not UTF-8).
+    path = _write(tmp_path, LUXEMBOURG_EXPORT.replace("Gemeinde", "name"), "cp1252")
+    demand = load_demand(DemandConfig(countries=["LU"], source=path))
+    by_name = demand.set_index("name")
+    assert list(by_name.index) == ["Luxembourg", "Esch-sur-Alzette", "Düdelingen", "Ettelbruck"]
+    # The file writes decimals with a comma, so the dot groups thousands.
+    assert by_name.loc["Luxembourg", "population"] == 132_780
+    assert by_name.loc["Esch-sur-Alzette", "population"] == 36_625
+    assert by_name.loc["Düdelingen", "population"] == 21_291
+    assert by_name.loc["Ettelbruck", "population"] == 9_452
+    assert by_name.loc["Luxembourg", "lon"] == pytest.approx(6.1296)
+    assert by_name.loc["Luxembourg", "lat"] == pytest.approx(49.6116)
+    assert (demand["country"] == "LU").all()
+
+
+def test_the_same_export_in_utf8_is_not_read_as_132_78_people(tmp_path: Path) -> None:
+    # Old reader: read this file, with Luxembourg City at 132.78 inhabitants.
+    path = _write(tmp_path, LUXEMBOURG_EXPORT.replace("Gemeinde", "name"))
+    demand = load_demand(DemandConfig(countries=["LU"], source=path))
+    assert demand["population"].tolist() == [132_780.0, 36_625.0, 21_291.0, 9_452.0]
+
+
+def test_decimal_comma_file_reads_a_lone_comma_as_decimal(tmp_path: Path) -> None:
+    path = _write(tmp_path, "lon;lat;population\n6,1296;49,6116;1,500\n6,13;49,61;12,25\n")
+    demand = _load(path)
+    assert demand["population"].tolist() == [1.5, 12.25]  # type: ignore[index]
+
+
+def test_decimal_point_file_reads_a_lone_dot_as_decimal(tmp_path: Path) -> None:
+    path = _write(tmp_path, "lon,lat,population\n6.1296,49.6116,2.500\n")
+    demand = _load(path)
+    assert demand["population"].tolist() == [2.5]  # type: ignore[index]
+
+
+def test_a_column_mixing_comma_and_dot_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "lon;lat;population\n6,13;49,61;1,234\n6,10;49,60;1.5\n")
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    (problem,) = _problems(caught)
+    assert (problem.row, problem.field) == (2, "population")
+    assert problem.message.startswith("'1,234' is ambiguous: 1234 if ',' separates thousands")
+    assert "1.234 if it is the decimal mark" in problem.message
+    assert "write 1234 without a thousands separator, or 1,2340" in problem.message
+    assert f"{path}, row 2, field 'population': '1,234' is ambiguous" in str(caught.value)
+
+
+def test_a_file_without_any_decimal_mark_refuses_ambiguous_numbers(tmp_path: Path) -> None:
+    # Whole-degree coordinates show no decimal mark: nothing tells what "132.780" is.
+    path = _write(tmp_path, "name;lon;lat;population\nLuxembourg;6;50;132.780\nB;6;50;100\n")
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    (problem,) = _problems(caught)
+    assert (problem.row, problem.field) == (2, "population")
+    assert "no other number in the file shows its decimal mark" in problem.message
+    assert "132780" in problem.message and "132.78" in problem.message
+
+
+def test_coordinates_have_only_their_decimal_reading(tmp_path: Path) -> None:
+    # 6130 degrees is no longitude: "6,130" can only be 6.13, whatever the file.
+    path = _write(tmp_path, "name;lon;lat;population\nLux;6,130;49,611;5\n")
+    demand = load_demand(DemandConfig(countries=["LU"], source=path))
+    assert demand["lon"].tolist() == pytest.approx([6.13])
+    assert demand["lat"].tolist() == pytest.approx([49.611])
+
+
+def test_geojson_text_population_without_convention_is_refused(tmp_path: Path) -> None:
+    # GeoJSON numbers are typed and show no decimal mark; a text "132.780" stays open.
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": "lux", "population": "132.780"},
+            "geometry": {"type": "Point", "coordinates": [6.1296, 49.6116]},
+        }
+    ]
+    path = tmp_path / "people.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    (problem,) = _problems(caught)
+    assert problem.field == "population"
+    assert problem.message.startswith("feature 1: '132.780' is ambiguous")
+
+
+def test_station_file_uses_the_same_number_convention(tmp_path: Path) -> None:
+    text = "id;lon;lat;power_kw\na;6,1296;49,6116;1.200\nb;6,13;49,61;350\n"
+    path = _write(tmp_path, text, "cp1252", name="stations.csv")
+    chargers = load_chargers(path)
+    assert chargers["power_kw"].tolist() == [1200.0, 350.0]
+
+
+def test_station_column_mixing_comma_and_dot_is_refused(tmp_path: Path) -> None:
+    text = "id;lon;lat;power_kw\na;6,1296;49,6116;1.200\nb;6,13;49,61;22,5\n"
+    path = _write(tmp_path, text, name="stations.csv")
+    with pytest.raises(InputError) as caught:
+        load_chargers(path)
+    assert "stations.csv, row 2, field 'power_kw': '1.200' is ambiguous" in str(caught.value)
+    assert "its column writes numbers both with ',' and with '.'" in str(caught.value)
+
+
+def test_station_file_with_an_ambiguous_power_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id,lon,lat,power_kw\na,6,50,1.200\n", name="stations.csv")
+    with pytest.raises(InputError) as caught:
+        load_chargers(path)
+    assert "stations.csv, row 2, field 'power_kw': '1.200' is ambiguous" in str(caught.value)
+
+
+def test_dealer_coordinates_of_three_decimals_are_read_as_decimals(tmp_path: Path) -> None:
+    # Rounded to 100 m: every coordinate has one dot and three digits, and
+    # nothing else in the file shows the decimal mark.
+    text = "dealer_id,brand,name,country,lon,lat\nR1,Renault,Gare,LU,6.130,49.600\n"
+    path = _write(tmp_path, text, name="dealers.csv")
+    sites = load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=["LU"]).sites
+    assert sites["lon"].tolist() == pytest.approx([6.13])
+    assert sites["lat"].tolist() == pytest.approx([49.6])
