@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
+from planner.scenario.reference import reference_toml
 from planner.scenario.schema import (
     Scenario,
     load_scenario,
-    reference_toml,
     scenario_to_toml,
 )
 
@@ -42,7 +42,7 @@ def test_every_field_has_a_description() -> None:
 def test_default_toml_is_generated_from_the_schema() -> None:
     assert (SCENARIOS / "default.toml").read_text(encoding="utf-8") == reference_toml(), (
         "scenarios/default.toml drifted from the schema: regenerate it with "
-        "planner.scenario.schema.reference_toml()"
+        "planner.scenario.reference.reference_toml()"
     )
 
 

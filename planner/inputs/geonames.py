@@ -54,6 +54,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, Problem
+from planner.travel.sphere import chord_length, unit_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,6 @@ CORE_DENSITY_PER_KM2 = 10_000.0
 PARTITIONED_MIN_POPULATION = 100_000
 #: Range of (sections' population / city's population) of a partitioned city.
 PARTITION_RANGE = (0.5, 2.0)
-_EARTH_KM = 6371.0088
 
 
 def city_sections(places: pd.DataFrame) -> npt.NDArray[np.bool_]:
@@ -224,9 +224,9 @@ def city_sections(places: pd.DataFrame) -> npt.NDArray[np.bool_]:
     country = places["country"].to_numpy(dtype=object)
     admin1 = places["admin1"].to_numpy(dtype=object)
     names = places["name"].to_numpy(dtype=object)
-    lon = np.radians(places["lon"].to_numpy(dtype=np.float64))
-    lat = np.radians(places["lat"].to_numpy(dtype=np.float64))
-    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    xyz = unit_vectors(
+        places["lon"].to_numpy(dtype=np.float64), places["lat"].to_numpy(dtype=np.float64)
+    )
     tree = cKDTree(xyz)
     low, high = PARTITION_RANGE
     # Largest first, so a section is never taken for the city of its own sections.
@@ -236,7 +236,7 @@ def city_sections(places: pd.DataFrame) -> npt.NDArray[np.bool_]:
         if section[i]:
             continue
         radius_km = float(np.sqrt(population[i] / (np.pi * CORE_DENSITY_PER_KM2)))
-        chord = 2.0 * np.sin(radius_km / (2.0 * _EARTH_KM))
+        chord = chord_length(radius_km)
         near = np.asarray(tree.query_ball_point(xyz[i], chord), dtype=np.int64)
         near = near[
             (population[near] < population[i])

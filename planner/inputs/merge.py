@@ -25,8 +25,14 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-#: Mean Earth radius, metres (IUGG).
-EARTH_RADIUS_M = 6_371_008.8
+from planner.travel.sphere import (
+    EARTH_RADIUS_M,
+    chord_length,
+    great_circle_distance,
+    unit_vectors,
+)
+
+__all__ = ["EARTH_RADIUS_M", "haversine_m", "site_labels"]
 
 
 def site_labels(
@@ -55,16 +61,11 @@ def site_labels(
     -------
     One label per dealer, ``0 .. n_sites - 1``.
     """
-    lon_r = np.radians(np.asarray(lon, dtype=float))
-    lat_r = np.radians(np.asarray(lat, dtype=float))
-    n = lon_r.size
+    xyz = unit_vectors(lon, lat)
+    n = len(xyz)
     if n == 0 or distance_m <= 0:
         return np.arange(n, dtype=np.int64)
-    xyz = np.column_stack(
-        (np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r))
-    )
-    # Chord length of an arc of distance_m on the unit sphere.
-    chord = 2.0 * np.sin(min(distance_m / EARTH_RADIUS_M, np.pi) / 2.0)
+    chord = chord_length(distance_m, EARTH_RADIUS_M)
     pairs = cKDTree(xyz).query_pairs(r=chord, output_type="ndarray")
     if not same_brand and len(pairs):
         codes = np.unique(np.asarray(brands, dtype=object).astype(str), return_inverse=True)[1]
@@ -78,7 +79,4 @@ def site_labels(
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Great-circle distance between two points, metres."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return float(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a)))
+    return float(great_circle_distance(lon1, lat1, lon2, lat2, EARTH_RADIUS_M))

@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from pathlib import Path
 from statistics import median
 from typing import Literal
@@ -54,6 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner._atomic import write_atomically
 from planner.inputs.countries import country_outlines
 from planner.inputs.geonames import populated_places
 from planner.inputs.placement import IN_PLACE, place
@@ -411,16 +410,7 @@ def write_sample(scale: Scale, out_dir: Path, *, seed: int = DEFAULT_SEED) -> Pa
     """
     sample = generate_sample(scale, seed=seed)
     path = sample_path(scale, out_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            sample.to_csv(f, index=False, float_format="%.5f", lineterminator="\n")
-        # mkstemp makes the file private; a data file is for everyone to read.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = sample.to_csv(index=False, float_format="%.5f", lineterminator="\n")
+    write_atomically(path, text)
     logger.info("wrote %s", path)
     return path

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from string import Template
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -28,11 +29,12 @@ from planner.maps.assets import (
 )
 from planner.maps.base import LAYER_NAMES, json_group, map_options, prepare_map
 from planner.maps.layers import JsonLayer
+from planner.maps.script import static_text
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans
 
 Side = Literal["A", "B"]
 
-#: Marker colours of the comparison, as in the CSS of :mod:`planner.maps.script`: told
+#: Marker colours of the comparison, as in ``static/map.css``: told
 #: apart with every common colour-vision deficiency (Okabe-Ito bluish green and vermilion).
 KIND_COLOURS = {"kept": "#0b3d91", "added": "#009e73", "removed": "#d55e00"}
 
@@ -43,23 +45,14 @@ MAP_HEIGHT_PCT = 64
 #: Popups pan clear of the pane label (top) and the layer control (right).
 _POPUP_PADDING = {"autoPanPaddingTopLeft": [20, 110], "autoPanPaddingBottomRight": [60, 20]}
 
-#: Maps on top, the change panel below them: nothing hides part of a map.
-_LAYOUT_CSS = f"""
-<style>
-.folium-map {{ height: {MAP_HEIGHT_PCT}% !important; }}
-.planner-diff {{ position: absolute; top: {MAP_HEIGHT_PCT}%; left: 0; right: 0; bottom: 0;
-  overflow: auto; border-radius: 0; box-shadow: 0 -1px 4px rgba(0, 0, 0, 0.3);
-  display: flex; gap: 28px; align-items: flex-start; flex-wrap: wrap; }}
-.planner-diff h2 {{ font-size: 14px; margin: 0 0 4px 0; }}
-/* Each label sits at the top left of its map, right of the zoom buttons, and
-   ends before the space the layer control takes when it opens (about 260 px). */
-.planner-pane-label {{ top: 10px; max-width: calc(50% - 64px - 270px); text-align: left;
-  font-weight: 400; font-size: 12px; }}
-.planner-pane-label b {{ font-size: 13px; }}
-#planner-pane-a {{ left: 54px; }}
-#planner-pane-b {{ left: calc(50% + 54px); }}
-</style>
-"""
+#: Maps on top, the change panel below them: nothing hides part of a map. The
+#: file holds ``${map_height_pct}`` where the maps' share of the page goes, so
+#: that the split is set in one place, :data:`MAP_HEIGHT_PCT`.
+_LAYOUT_CSS = (
+    "\n<style>\n"
+    + Template(static_text("compare.css")).substitute(map_height_pct=MAP_HEIGHT_PCT)
+    + "</style>\n"
+)
 
 
 def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> list[dict[str, Any]]:

@@ -60,7 +60,9 @@ class JsonLayer(MacroElement):
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("a JsonLayer must be inside a map that is inside a figure")
-        figure.header.add_child(Element(f"<style>{MAP_CSS}</style>"), name="planner_map_css")
-        figure.header.add_child(Element(f"<script>{MAP_JS}</script>"), name="planner_map_js")
+        # The line break after the opening tag keeps the page as it was when
+        # the code was a Python string starting with one.
+        figure.header.add_child(Element(f"<style>\n{MAP_CSS}</style>"), name="planner_map_css")
+        figure.header.add_child(Element(f"<script>\n{MAP_JS}</script>"), name="planner_map_js")
         super().render(**kwargs)
         return ""

@@ -34,6 +34,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import Element
 
+from planner._atomic import write_atomically
 from planner.maps import data
 from planner.maps.assets import (
     CDN_URLS,
@@ -354,7 +355,7 @@ def write_map(
         The written file.
     """
     page = render_map(plan, outlines=outlines, assets=assets, frontier_png=frontier_png)
-    return _write_page(page, Path(path))
+    return write_atomically(path, page)
 
 
 def render_comparison(
@@ -405,17 +406,4 @@ def write_comparison(
 ) -> Path:
     """Render :func:`render_comparison` and write it to ``path`` atomically."""
     page = render_comparison(plan_a_dir, plan_b_dir, outlines=outlines, assets=assets)
-    return _write_page(page, Path(path))
-
-
-def _write_page(page: str, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A plain write (not mkstemp) so the page gets the usual umask permissions.
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(path, page)

@@ -7,9 +7,10 @@ point i can reach site j when
     c_ij = circuity · d_gc(i, j) ≤ R,
 
 so only pairs with d_gc ≤ R / circuity are ever computed. Points are placed
-on the unit sphere as 3-D vectors and indexed by a k-d tree; a chord of length
-``s`` corresponds to the great-circle distance ``2 · r_E · asin(s / 2)``, so a
-chord radius query returns exactly the pairs within the great-circle radius.
+on the unit sphere as 3-D vectors (:mod:`planner.travel.sphere`) and indexed
+by a k-d tree; a chord of length ``s`` corresponds to the great-circle
+distance ``2 · r_E · asin(s / 2)``, so a chord radius query returns exactly
+the pairs within the great-circle radius.
 The result is a CSR matrix (demand × sites) whose structure is the reach sets
 and whose data is the travel cost in km. Explicit zeros are real pairs (a
 dealer in the town itself) and are kept; no dense demand × sites matrix is
@@ -25,32 +26,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from planner.travel.sphere import EARTH_RADIUS_KM, chord_length, great_circle_km, unit_vectors
+
+# great_circle_km is re-exported: callers import it from here.
+__all__ = ["EARTH_RADIUS_KM", "great_circle_km", "reach_matrix", "unit_vectors"]
+
 logger = logging.getLogger(__name__)
-
-#: Mean Earth radius (IUGG), km.
-EARTH_RADIUS_KM = 6371.0088
-
-
-def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Points on the unit sphere for WGS 84 longitudes and latitudes in degrees."""
-    lon_r = np.radians(np.asarray(lon, dtype=np.float64))
-    lat_r = np.radians(np.asarray(lat, dtype=np.float64))
-    cos_lat = np.cos(lat_r)
-    return np.column_stack((cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)))
-
-
-def great_circle_km(
-    lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """Great-circle distance in km (haversine), element-wise."""
-    lon1_r, lat1_r, lon2_r, lat2_r = (
-        np.radians(np.asarray(x, dtype=np.float64)) for x in (lon1, lat1, lon2, lat2)
-    )
-    h = (
-        np.sin((lat2_r - lat1_r) / 2) ** 2
-        + np.cos(lat1_r) * np.cos(lat2_r) * np.sin((lon2_r - lon1_r) / 2) ** 2
-    )
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
 
 
 def reach_matrix(
@@ -90,10 +71,9 @@ def reach_matrix(
     if n_demand == 0 or n_sites == 0:
         return sp.csr_matrix((n_demand, n_sites), dtype=np.float64)
 
-    angle = min(radius_km / circuity / EARTH_RADIUS_KM, np.pi)
     # A hair of slack so pairs exactly at the radius are not lost to rounding;
     # the exact cost filter below decides.
-    chord = 2.0 * np.sin(angle / 2.0) * (1 + 1e-12) + 1e-15
+    chord = chord_length(radius_km / circuity) * (1 + 1e-12) + 1e-15
     pairs = cKDTree(demand_xyz).sparse_distance_matrix(
         cKDTree(site_xyz), chord, output_type="ndarray"
     )

@@ -54,7 +54,7 @@ an LP with every allowed site at its limit proves infeasibility with numbers,
 or its rounded answer becomes the warm start. A start that breaks the side
 constraints or the budget is not handed to the solver.
 
-The objective reported is recomputed by :func:`planner.optimise.sizing.queueing.evaluate_sizing`
+The objective reported is recomputed by :func:`planner.optimise.sizing.evaluate.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
 re-checks every constraint.
 """
@@ -92,7 +92,7 @@ from planner.optimise.sizing._parts import (
     reduce_instance,
     round_up,
 )
-from planner.optimise.sizing.queueing import SizingCheck, evaluate_sizing
+from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
 from planner.optimise.solution import Solution, SolverSettings
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,45 @@
+"""Writing one file so that readers see the old content or the new, never half of it.
+
+Whole output folders are published by :mod:`planner.outputs.folder`; a single
+file written on its own (a map page, the sample network) goes through
+:func:`write_atomically`: the text is written to a temporary file beside the
+target and renamed over it, which is atomic on one file
+system, so a failed or interrupted write never leaves a truncated file and
+never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and one rename.
+
+    Parameters
+    ----------
+    path
+        The file to write; missing parent folders are created.
+    text
+        The whole content.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Beside the target so that the rename stays on one file system; the pid
+    # keeps two processes writing the same file from sharing a temporary file.
+    # A plain write (not mkstemp) so the file gets the usual umask permissions.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        # newline="": the text is written as given, on every platform.
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

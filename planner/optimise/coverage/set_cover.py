@@ -1,0 +1,210 @@
+r"""Location set covering (LSCP): the cheapest sites that cover (a share of) the demand.
+
+Notation as in :mod:`planner.optimise.coverage.model`: demand rows :math:`i`
+with weight :math:`w_i`, sites :math:`j`, reach set :math:`N_i`,
+:math:`y_j \in \{0, 1\}` open site, :math:`z_k \in [0, 1]` a distinct reach
+set :math:`k` is covered.
+
+Set covering (Toregas et al., 1971), full cover::
+
+    min  Σ_j c_j y_j
+    s.t. Σ_{j ∈ N_k} y_j ≥ 1          for every distinct reach set k   (1)
+
+and partial cover (a share α of the reachable weight W)::
+
+    min  Σ_j c_j y_j
+    s.t. z_k ≤ Σ_{j ∈ N_k} y_j        for every distinct reach set k   (1)
+         Σ_k W_k z_k ≥ α W - W_fixed                                   (2)
+
+The reductions are those of maximal covering (see there); full cover also
+drops rows implied by another row. The model goes to the MIP backend whole.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError, SolverError
+from planner.optimise import _checks, evaluate
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import drop_sites
+from planner.optimise._reduce import reduce_coverage
+from planner.optimise._result import finish, sites_from_values
+from planner.optimise.constraints import (
+    SiteRows,
+    column_classes,
+    explain_infeasible,
+    infeasible_with,
+    milp_with_site_rows,
+)
+from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
+from planner.optimise.solution import Solution, SolverSettings
+
+_DEFAULT = SolverSettings()
+
+
+def set_cover(
+    reach: sp.csr_matrix,
+    *,
+    costs: npt.NDArray[np.float64] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    coverage: float = 1.0,
+    fixed: npt.NDArray[np.bool_] | None = None,
+    excluded: npt.NDArray[np.bool_] | None = None,
+    constraints: SiteRows | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> Solution:
+    """Open the cheapest set of sites that covers (a share of) the reachable demand.
+
+    Parameters
+    ----------
+    reach
+        Demand × sites; stored pairs are within reach, data their travel cost.
+        Rows without any pair are unreachable and ignored.
+    costs
+        Cost of opening each site; every site costs 1 when None (fewest sites).
+    weights
+        Demand weights used by partial cover; ones when None.
+    coverage
+        Share of the reachable weight that must be covered, in (0, 1].
+    fixed, excluded
+        Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (see :mod:`planner.optimise.constraints`).
+    settings
+        Time limit, gap, threads and seed.
+
+    Returns
+    -------
+    Solution
+        ``objective`` is the summed cost of the open sites.
+
+    Raises
+    ------
+    InputError
+        Malformed arguments.
+    InfeasibleError
+        The coverage target cannot be met with the sites that are not excluded,
+        or not together with the side constraints.
+    """
+    started = time.perf_counter()
+    problems: list[str] = []
+    matrix = _checks.canonical_reach(reach, problems)
+    n_demand, n_sites = matrix.shape
+    demand = _checks.demand_weights(weights, n_demand, problems)
+    prices = _checks.site_costs(costs, n_sites, problems)
+    must = _checks.site_mask(fixed, n_sites, "fixed", problems)
+    never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if not (isinstance(coverage, int | float) and 0.0 < coverage <= 1.0):
+        problems.append(f"coverage must be in (0, 1], got {coverage!r}")
+    _checks.raise_problems("set_cover", problems)
+    _checks.check_fixed_excluded("set_cover", must, never)
+    side = side_rows(constraints, n_sites)
+    explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
+
+    reachable = evaluate.reachable_rows(matrix)
+    reachable_weight = float(demand[reachable].sum())
+    partial = coverage < 1.0
+    usable = drop_sites(matrix, never)
+    blocked = reachable & (np.diff(usable.indptr) == 0)
+    if not partial and np.any(blocked):
+        raise InfeasibleError(
+            f"set_cover: {int(blocked.sum())} reachable demand row(s) have only excluded "
+            f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])}), so full "
+            "coverage is impossible"
+        )
+    target = coverage * reachable_weight
+    coverable = float(demand[reachable & ~blocked].sum())
+    if partial and coverable < target * (1 - 1e-12):
+        raise InfeasibleError(
+            f"set_cover: coverage target {coverage:.6g} × {reachable_weight:.6g} = "
+            f"{target:.6g} exceeds the {coverable:.6g} weight the non-excluded sites can reach"
+        )
+
+    # Full cover must cover zero-weight rows too; partial cover ignores them.
+    row_weights_in = demand if partial else np.ones(n_demand)
+    rows, row_weights, fixed_weight, n_kept = coverage_rows(matrix, row_weights_in, must, never)
+    n_merged = rows.shape[0]
+    rows, row_weights, dominated = reduce_coverage(
+        rows,
+        row_weights,
+        prices,
+        ~must & ~never,
+        drop_implied_rows=not partial,
+        classes=column_classes(side) if len(side) else None,
+    )
+    n_rows = rows.shape[0]
+    details: dict[str, float] = {
+        "unreachable_demand": float(np.sum(~reachable)),
+        "rows_before_aggregation": float(n_kept),
+        "rows_after_aggregation": float(n_merged),
+        "rows_in_model": float(n_rows),
+        "sites_dominated": float(dominated.sum()),
+        "side_constraints": float(len(side)),
+    }
+    y_lower, y_upper = site_bounds(must, never | dominated)
+    if not partial:
+        # Constraint (1): Σ_{j∈N_k} y_j ≥ 1 for every distinct reach set.
+        milp = Milp(
+            objective=prices.copy(),
+            matrix=rows,
+            row_lower=np.ones(n_rows),
+            row_upper=np.full(n_rows, np.inf),
+            lower=y_lower,
+            upper=y_upper,
+            integer=np.ones(n_sites, bool),
+        )
+    else:
+        # Constraint (1): z_k - Σ_{j∈N_k} y_j ≤ 0.
+        cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+        # Constraint (2): Σ_k W_k z_k ≥ α W - W_fixed.
+        share = sp.csr_matrix(np.concatenate([np.zeros(n_sites), row_weights])[np.newaxis, :])
+        milp = Milp(
+            objective=np.concatenate([prices, np.zeros(n_rows)]),
+            matrix=sp.vstack([cover, share], format="csr"),
+            row_lower=np.concatenate([np.full(n_rows, -np.inf), [target - fixed_weight]]),
+            row_upper=np.concatenate([np.zeros(n_rows), [np.inf]]),
+            lower=np.concatenate([y_lower, np.zeros(n_rows)]),
+            upper=np.concatenate([y_upper, np.ones(n_rows)]),
+            integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
+        )
+    milp = milp_with_site_rows(milp, side)
+    result = solve_milp(milp, settings)
+    if result.status is MilpStatus.INFEASIBLE:
+        if len(side):
+            target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
+            raise infeasible_with("set_cover", side, target_text)
+        raise InfeasibleError("set_cover: the coverage target cannot be met")
+    if result.status is MilpStatus.NO_SOLUTION:
+        # Opening every allowed site is always a cover; report it with the bound.
+        open_sites = np.flatnonzero(~never).astype(np.int64)
+        if side.satisfied(open_sites):
+            raise SolverError(
+                f"set_cover: no cover meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise the time limit"
+            )
+    else:
+        open_sites = sites_from_values(result.values, n_sites)
+    assignment, _ = evaluate.nearest_open(matrix, open_sites)
+    details["covered_weight"] = evaluate.covered_weight(matrix, demand, open_sites)
+    if partial and details["covered_weight"] < target * (1 - 1e-9):
+        raise SolverError(
+            "set_cover: the solver's cover misses the coverage target by more than "
+            "its feasibility tolerance"
+        )
+    objective = evaluate.set_cover_objective(None if costs is None else prices, open_sites)
+    return finish(
+        model="set_cover",
+        sense="min",
+        result=result,
+        objective=objective,
+        open_sites=open_sites,
+        assignment=assignment,
+        settings=settings,
+        started=started,
+        details=details,
+    )
