@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from planner.inputs.geonames import populated_places
 from planner.optimise import Solution, SolverSettings, max_coverage
-from planner.pipeline.plan import load_inputs
+from planner.pipeline.load import load_inputs
 from planner.scenario.schema import load_scenario
 from planner.travel.great_circle import reach_matrix
 

@@ -2,7 +2,84 @@
 
 Dealer lists of both brands go in, a facility-location optimiser picks the
 sites (and how many chargers each), and a self-contained HTML map, tables and
-a report come out for review.
+a report come out for review::
+
+    import planner
+
+    plan = planner.run("scenarios/france.toml", overrides={"model.p": 80})
+    plan.report["coverage_pct"]
+    plan.save("maps/france-80")
+
+Names are imported on first use (PEP 562), so ``import planner`` stays quick
+and the command line can set up its Ctrl-C handling before the heavy modules
+load.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "run": "planner.pipeline.api",
+    "validate": "planner.pipeline.api",
+    "check": "planner.pipeline.api",
+    "frontier": "planner.pipeline.api",
+    "compare": "planner.pipeline.api",
+    "load_scenario": "planner.scenario.schema",
+    "Scenario": "planner.scenario.schema",
+    "Plan": "planner.pipeline.plan",
+    "FrontierPlan": "planner.pipeline.frontier",
+    "Comparison": "planner.pipeline.compare",
+    "Solution": "planner.optimise.solution",
+    "Problem": "planner.errors",
+    "PlannerError": "planner.errors",
+    "InputError": "planner.errors",
+    "InfeasibleError": "planner.errors",
+    "SolverError": "planner.errors",
+}
+
+__all__ = [
+    "Comparison",
+    "FrontierPlan",
+    "InfeasibleError",
+    "InputError",
+    "Plan",
+    "PlannerError",
+    "Problem",
+    "Scenario",
+    "Solution",
+    "SolverError",
+    "__version__",
+    "check",
+    "compare",
+    "frontier",
+    "load_scenario",
+    "run",
+    "validate",
+]
+
+if TYPE_CHECKING:
+    from planner.errors import InfeasibleError, InputError, PlannerError, Problem, SolverError
+    from planner.optimise.solution import Solution
+    from planner.pipeline.api import check, compare, frontier, run, validate
+    from planner.pipeline.compare import Comparison
+    from planner.pipeline.frontier import FrontierPlan
+    from planner.pipeline.plan import Plan
+    from planner.scenario.schema import Scenario, load_scenario
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,6 +1,9 @@
-"""Text from input files made safe for a one-line message."""
+"""Text for people: input text made safe for a one-line message, amounts formatted."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 
 def one_line(text: object, *, limit: int | None = None) -> str:
@@ -13,3 +16,22 @@ def one_line(text: object, *, limit: int | None = None) -> str:
     if limit is not None and len(raw) > limit:
         raw = raw[: limit - 3] + "..."
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in raw)
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (missing, not a number, infinite)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def fmt_eur(value: Any) -> str:
+    """An amount of euros, in millions from a million up: ``"€85.5 M"``, ``"€250,000"``."""
+    number = finite(value)
+    if number is None:
+        return "n/a"
+    if abs(number) >= 1e6:
+        return f"€{number / 1e6:,.1f} M"
+    return f"€{round(number):,}"

@@ -546,12 +546,12 @@ def test_usage_errors_exit_2_with_one_line(
 def test_unexpected_error_is_one_clean_line(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.pipeline.plan
+    import planner.pipeline.api
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire\nsecond line \x1b[31m")
 
-    monkeypatch.setattr(planner.pipeline.plan, "run_scenario", broken)
+    monkeypatch.setattr(planner.pipeline.api, "run", broken)
     code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
     assert code == 1
     assert stderr.splitlines() == [

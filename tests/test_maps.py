@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
+from planner._text import fmt_eur
 from planner.maps import plan_map as maps
 from planner.maps.assets import loaded_resources
 from planner.maps.data import (
@@ -28,7 +29,6 @@ from planner.maps.data import (
     demand_layers,
     existing_charger_layer,
     fmt_amount,
-    fmt_eur,
     outline_layer,
     reach_radius_km,
     script_json,

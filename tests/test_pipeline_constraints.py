@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from planner import run as run_scenario
 from planner.cli.main import main
 from planner.errors import InfeasibleError
-from planner.pipeline.plan import run_scenario
 from planner.scenario.schema import load_scenario
 
 DEALERS = """dealer_id,brand,name,country,lon,lat,site_cost_eur,fixed,excluded

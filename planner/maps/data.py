@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner._text import finite
 from planner.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,13 @@ def script_json(value: Any) -> str:
 
 def fmt_int(value: Any) -> str:
     """A count with thousands separators, or ``"n/a"`` when missing."""
-    number = _finite(value)
+    number = finite(value)
     return "n/a" if number is None else f"{round(number):,}"
 
 
 def amount_value(value: Any) -> float | None:
     """A demand amount rounded to the decimals :func:`fmt_amount` shows; ``None`` if missing."""
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return None
     if abs(number) >= 1000:
@@ -93,32 +94,14 @@ def fmt_amount(value: Any) -> str:
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
     """A percentage already in 0..100, or ``"n/a"``."""
-    number = _finite(value)
+    number = finite(value)
     return "n/a" if number is None else f"{number:.{digits}f} %"
 
 
 def fmt_gap(value: Any) -> str:
     """A relative gap (a fraction) as a percentage, or ``"n/a"`` when unknown."""
-    number = _finite(value)
+    number = finite(value)
     return "n/a" if number is None else f"{100 * number:.3g} %"
-
-
-def fmt_eur(value: Any) -> str:
-    """An amount of euros, in millions from a million up: ``"€85.5 M"``, ``"€250,000"``."""
-    number = _finite(value)
-    if number is None:
-        return "n/a"
-    if abs(number) >= 1e6:
-        return f"€{number / 1e6:,.1f} M"
-    return f"€{round(number):,}"
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _text(value: Any) -> str:
@@ -162,7 +145,7 @@ def column(values: Sequence[Any], fmt: Format = "text") -> dict[str, Any]:
 
 
 def _int_or_none(value: Any) -> int | None:
-    number = _finite(value)
+    number = finite(value)
     return None if number is None else round(number)
 
 
@@ -342,10 +325,10 @@ def chosen_site_rows(
     target = f" (wait ≤ {fmt_pct(100 * max_wait_probability, 0)})" if max_wait_probability else ""
     rows = []
     for row in chosen.to_dict("records"):
-        chargers = round(_finite(row.get("chargers")) or 0.0)
+        chargers = round(finite(row.get("chargers")) or 0.0)
         site_id = _text(row.get("site_id"))
         met = row.get("queue_target_met")
-        wait = _finite(row.get("wait_probability"))
+        wait = finite(row.get("wait_probability"))
         values = [
             site_id,
             " + ".join(brand_list(row.get("brands"))),

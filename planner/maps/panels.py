@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from planner._text import fmt_eur
 from planner.maps.data import (
     COVERED_COLOUR,
     DUAL_BRAND_COLOUR,
@@ -20,7 +21,6 @@ from planner.maps.data import (
     REACH_COLOUR,
     UNCOVERED_COLOUR,
     fmt_amount,
-    fmt_eur,
     fmt_gap,
     fmt_int,
     fmt_pct,

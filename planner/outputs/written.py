@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from planner._text import fmt_eur
 from planner.errors import InputError, Problem
-from planner.maps.data import fmt_eur
 
 #: Columns ``sites.csv`` must have for a comparison.
 REQUIRED_SITE_COLUMNS = ("site_id", "name", "brands", "country", "lon", "lat", "chosen", "chargers")

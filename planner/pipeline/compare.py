@@ -17,17 +17,21 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from planner.errors import InputError, Problem
+from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets
 from planner.maps.compare_page import pane_names, render_comparison_page
 from planner.outputs.folder import publish_folder
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans, read_plan_folders
 from planner.outputs.written import site_changes as _site_changes
+from planner.pipeline.plan import Plan, write_tables
 
 __all__ = ["Comparison", "comparison_record", "default_folder", "write_comparison_folder"]
 
@@ -83,6 +87,28 @@ class Comparison:
         self.a, self.b = read_plan_folders(plan_a_dir, plan_b_dir)
         self.diff = compare_plans(self.a, self.b)
 
+    @classmethod
+    def of(
+        cls, a: Plan | str | os.PathLike[str], b: Plan | str | os.PathLike[str]
+    ) -> Comparison:
+        """Compare plans given in memory or as folders written by ``planner run``.
+
+        A plan in memory is read back through the very files ``planner run``
+        writes (tables and report, not the map), so both kinds compare alike;
+        its pane is labelled with the scenario's name.
+        """
+        with tempfile.TemporaryDirectory(prefix="planner-compare-") as tmp:
+            folders = [
+                _tables_written(plan, Path(tmp) / side) if isinstance(plan, Plan) else plan
+                for side, plan in (("a", a), ("b", b))
+            ]
+            comparison = cls(folders[0], folders[1])
+        for side, plan in (("a", a), ("b", b)):
+            if isinstance(plan, Plan):
+                written = getattr(comparison, side)
+                setattr(comparison, side, replace(written, folder=Path(plan.scenario.name)))
+        return comparison
+
     def record(self) -> dict[str, Any]:
         """The content of ``diff.json``."""
         return comparison_record(self.a, self.b, self.diff)
@@ -95,6 +121,41 @@ class Comparison:
         """The content of ``diff_countries.csv``."""
         columns = ["country", "coverage_pct_a", "coverage_pct_b", "change_pp", "sites_a", "sites_b"]
         return pd.DataFrame(self.diff.countries, columns=columns)
+
+    def save(self, folder: str | os.PathLike[str], *, assets: MapAssets = "inline") -> Path:
+        """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does."""
+        target = Path(folder).resolve()
+        for plan in (self.a, self.b):
+            source = plan.folder.resolve()
+            # Plans compared from memory carry their scenario's name, no folder.
+            on_disk = (source / "report.json").exists()
+            if on_disk and (target == source or source.is_relative_to(target)):
+                raise InputError(
+                    Problem(
+                        "--out",
+                        f"{target} holds the plan folder {source}; "
+                        "write the comparison to another folder",
+                    )
+                )
+        page = render_comparison_page(self.a, self.b, outlines=country_outlines(), assets=assets)
+
+        def write(folder: Path) -> None:
+            (folder / "compare.html").write_text(page, encoding="utf-8")
+            record = json.dumps(self.record(), indent=2, ensure_ascii=False, default=str)
+            (folder / "diff.json").write_text(record + "\n", encoding="utf-8")
+            self.site_changes().to_csv(folder / "diff_sites.csv", index=False)
+            self.country_changes().to_csv(folder / "diff_countries.csv", index=False)
+
+        publish_folder(target, write)
+        log.info("comparison written to %s", target)
+        return target
+
+
+def _tables_written(plan: Plan, folder: Path) -> Path:
+    """Write the plan's report, sites and scenario (no map) into a new ``folder``."""
+    folder.mkdir()
+    write_tables(plan, folder)
+    return folder
 
 
 def write_comparison_folder(
@@ -112,31 +173,6 @@ def write_comparison_folder(
         When a folder is not a plan folder, or ``out_dir`` is one of the two
         (writing the comparison would replace a plan).
     """
-    from planner.inputs.countries import country_outlines
-
-    target = Path(out_dir).resolve()
-    for folder in (plan_a_dir, plan_b_dir):
-        source = Path(folder).resolve()
-        if target == source or source.is_relative_to(target):
-            raise InputError(
-                Problem(
-                    "--out",
-                    f"{target} holds the plan folder {source}; "
-                    "write the comparison to another folder",
-                )
-            )
     comparison = Comparison(plan_a_dir, plan_b_dir)
-    page = render_comparison_page(
-        comparison.a, comparison.b, outlines=country_outlines(), assets=assets
-    )
-
-    def write(folder: Path) -> None:
-        (folder / "compare.html").write_text(page, encoding="utf-8")
-        record = json.dumps(comparison.record(), indent=2, ensure_ascii=False, default=str)
-        (folder / "diff.json").write_text(record + "\n", encoding="utf-8")
-        comparison.site_changes().to_csv(folder / "diff_sites.csv", index=False)
-        comparison.country_changes().to_csv(folder / "diff_countries.csv", index=False)
-
-    publish_folder(target, write)
-    log.info("comparison written to %s", target)
+    comparison.save(out_dir, assets=assets)
     return comparison

@@ -15,6 +15,8 @@ inputs and the reach matrix.
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from planner.pipeline.constraints import site_constraints
 from planner.pipeline.load import Clock, PlanInputs
 from planner.pipeline.plan import Plan, StageCallback, assemble_plan, solve_plan, write_plan
 from planner.pipeline.solve import solver_settings
+from planner.scenario.models import MODEL_TRAITS
 from planner.scenario.schema import Scenario
 
 logger = logging.getLogger(__name__)
@@ -205,6 +208,18 @@ class FrontierPlan:
             title=self.title,
         )
 
+    def png(self) -> bytes:
+        """The frontier plot as PNG bytes, as written to ``frontier.png``."""
+        buffer = io.BytesIO()
+        self.figure().savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
+
+    def _repr_html_(self) -> str:
+        """The plot and the table, for notebooks."""
+        image = base64.b64encode(self.png()).decode("ascii")
+        table = self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+        return f'<img src="data:image/png;base64,{image}" alt="coverage frontier">{table}'
+
     def write_files(self, folder: Path) -> None:
         """Write ``frontier.csv`` and ``frontier.png`` into ``folder``."""
         self.table.to_csv(folder / "frontier.csv", index=False)
@@ -257,7 +272,7 @@ def frontier_plan(
     # only a plain single-year max_coverage plan is one of its points.
     limit = scenario.sites_limit()
     same_model = (
-        scenario.model.name == "max_coverage"
+        MODEL_TRAITS[scenario.model.name].frontier
         and not scenario.constraints.phases
         and limit is not None
         and len(site_constraints(inputs.sites, scenario)) == 0

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import scipy.sparse as sp
 
 from planner.inputs.demand import demand_weight, load_demand
@@ -78,16 +79,26 @@ class PlanInputs:
     existing: ExistingLayer | None = None
 
 
-def load_inputs(scenario: Scenario, *, clock: Clock | None = None) -> PlanInputs:
-    """Read dealers and demand and compute reach, once for any number of solves."""
+def load_inputs(
+    scenario: Scenario,
+    *,
+    clock: Clock | None = None,
+    dealer_tables: Sequence[tuple[str, pd.DataFrame]] | None = None,
+    demand_table: pd.DataFrame | None = None,
+) -> PlanInputs:
+    """Read dealers and demand and compute reach, once for any number of solves.
+
+    ``dealer_tables`` (named tables) and ``demand_table`` replace the scenario's files
+    when given; they are checked exactly as files are.
+    """
     clock = clock or Clock(None)
     with clock.stage("reading dealers"):
         site_load: SiteLoad = load_sites(
-            scenario.dealers, countries=list(scenario.demand.countries)
+            scenario.dealers, countries=list(scenario.demand.countries), frames=dealer_tables
         )
         sites = site_load.sites.reset_index(drop=True)
     with clock.stage("reading demand"):
-        demand = load_demand(scenario.demand)
+        demand = load_demand(scenario.demand, frame=demand_table)
         demand_counts = dict(demand.attrs.get("counts", {}))
         demand = demand.reset_index(drop=True)
     existing = None

@@ -8,11 +8,12 @@ The stages, each a plain value handed to the next::
 
 Demand within reach of an existing high-power station is discounted (see
 ``existing_chargers.demand_discount``) before any model sees it; the
-model comes from :mod:`planner.pipeline.solve`, the chargers per chosen site from
-:mod:`planner.pipeline.chargers`.
+model comes from the registry (:mod:`planner.pipeline.registry`), the chargers
+per chosen site from :mod:`planner.pipeline.chargers`.
 
-:func:`run_scenario` does the work and returns a frozen :class:`Plan`;
-:func:`write_plan` writes it, all or nothing, into an output folder.
+:func:`solve_plan` solves a scenario's inputs (:mod:`planner.pipeline.load`)
+into a frozen :class:`Plan`; :meth:`Plan.save` (:func:`write_plan`) writes
+it, all or nothing, into an output folder.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from planner.optimise.coverage.phased import PhasedSolution
 from planner.outputs.folder import publish_folder
 from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
 from planner.pipeline.constraints import opening_cost
-from planner.pipeline.load import Clock, PlanInputs, StageCallback, load_inputs
+from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.registry import model_of
 from planner.pipeline.report import build_report, phase_table
 from planner.scenario.schema import Scenario, scenario_to_toml
@@ -46,10 +47,10 @@ from planner.scenario.schema import Scenario, scenario_to_toml
 __all__ = [
     "Plan",
     "assemble_plan",
-    "run_scenario",
     "site_table",
     "solve_plan",
     "write_plan",
+    "write_tables",
 ]
 
 logger = logging.getLogger(__name__)
@@ -201,29 +202,6 @@ def coverage_tables(
     return sites, demand
 
 
-def run_scenario(scenario: Scenario, *, on_stage: StageCallback | None = None) -> Plan:
-    """Run a scenario end to end.
-
-    Parameters
-    ----------
-    scenario
-        A resolved scenario (see :func:`planner.scenario.schema.load_scenario`).
-    on_stage
-        Called with a short description as each stage starts (progress display).
-
-    Raises
-    ------
-    planner.errors.InputError
-        Bad input files or scenario fields (every problem listed).
-    planner.errors.InfeasibleError
-        The constraints cannot all hold.
-    planner.errors.SolverError
-        The solver failed.
-    """
-    clock = Clock(on_stage)
-    return solve_plan(scenario, load_inputs(scenario, clock=clock), clock=clock)
-
-
 def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
     """Solve the scenario's model (a phased roll-out, or the single-year model) into a plan."""
     model = model_of(scenario)
@@ -311,7 +289,8 @@ def assemble_plan(
     )
 
 
-SITE_COLUMNS = [
+#: The columns of ``sites.csv`` and ``sites.geojson``, in order.
+WRITTEN_SITE_COLUMNS = [
     "site_id",
     "name",
     "brands",
@@ -341,7 +320,7 @@ SITE_COLUMNS = [
 
 def site_table(plan: Plan) -> gpd.GeoDataFrame:
     """The sites as written to ``sites.csv`` / ``sites.geojson``: stable columns, rounded."""
-    table = plan.sites[[*SITE_COLUMNS, "geometry"]].copy()
+    table = plan.sites[[*WRITTEN_SITE_COLUMNS, "geometry"]].copy()
     # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
     for column in (
         "lon",
@@ -356,6 +335,17 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     ):
         table[column] = table[column].round(6)
     return table
+
+
+def write_tables(plan: Plan, folder: Path) -> None:
+    """Write ``sites.csv``, ``sites.geojson``, ``report.json`` and ``scenario.toml``."""
+    table = site_table(plan)
+    table.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
+    (folder / "sites.geojson").write_text(table.to_json(drop_id=True), encoding="utf-8")
+    (folder / "report.json").write_text(
+        json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
 
 
 def write_plan(
@@ -374,13 +364,7 @@ def write_plan(
     no network) or ``"cdn"`` (Leaflet linked from public CDNs).
     """
     def write(folder: Path) -> None:
-        table = site_table(plan)
-        table.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
-        (folder / "sites.geojson").write_text(table.to_json(drop_id=True), encoding="utf-8")
-        (folder / "report.json").write_text(
-            json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+        write_tables(plan, folder)
         if extra is not None:
             extra(folder)
         if plan.scenario.output.map:

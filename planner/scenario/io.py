@@ -51,14 +51,23 @@ def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = text.strip()
+    set_dotted(raw, key, value, source, shown=item)
+
+
+def set_dotted(
+    raw: dict[str, Any], key: str, value: Any, source: str, *, shown: str | None = None
+) -> None:
+    """Set ``raw[a][b][c] = value`` for the dotted ``key`` ``a.b.c``, making tables as needed."""
     node = raw
-    parts = key.split(".")
+    parts = key.strip().split(".")
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise InputError(Problem(source, f"override '{item}': '{part}' is not a table"))
+            label = shown if shown is not None else key
+            raise InputError(Problem(source, f"override '{label}': '{part}' is not a table"))
         node = child
-    node[parts[-1]] = value
+    # Paths given from Python are plain values in the scenario's TOML form.
+    node[parts[-1]] = value.as_posix() if isinstance(value, Path) else value
 
 
 

@@ -36,6 +36,9 @@ class ModelTraits:
         The model keeps every site's load within its chargers' capacity.
     rolls_out
         The model solves a phased roll-out (``constraints.phases``).
+    frontier
+        The model whose optimum for each number of sites is the coverage
+        frontier (``planner frontier`` solves it on the grid).
     """
 
     name: str
@@ -45,6 +48,7 @@ class ModelTraits:
     needs_coverage: bool = False
     within_capacity: bool = False
     rolls_out: bool = False
+    frontier: bool = False
 
 
 MODEL_TRAITS: dict[str, ModelTraits] = {
@@ -56,6 +60,7 @@ MODEL_TRAITS: dict[str, ModelTraits] = {
             sites="at_most",
             budget_replaces_p=True,
             rolls_out=True,
+            frontier=True,
         ),
         ModelTraits(
             "set_cover",

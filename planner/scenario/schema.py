@@ -30,7 +30,7 @@ from pydantic import (
 
 from planner.errors import InputError, Problem
 from planner.geodata import sample_dealers_path
-from planner.scenario.io import apply_override, emit_fields, resolve_paths
+from planner.scenario.io import apply_override, resolve_paths
 from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS
 
 #: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
@@ -161,7 +161,7 @@ class SessionsConfig(_Section):
     sessions/day = population × cars_per_inhabitant × bev_share_of_fleet
     × brand_share_of_bev × fast_sessions_per_bev_per_day. Each factor is taken
     from by_country when set there, else from the shipped per-country value
-    (planner/demand_factors.py, with sources) when country_defaults is on,
+    (planner/inputs/demand_factors.py, with sources) when country_defaults is on,
     else from the single value below.
     """
 
@@ -202,8 +202,9 @@ class SessionsConfig(_Section):
     country_defaults: bool = Field(
         True,
         description="Use the shipped per-country values (cars per inhabitant, BEV share of the "
-        "fleet; planner/demand_factors.py, each with source and year) for the countries they "
-        "cover; false: the single values above for every country without by_country.",
+        "fleet; planner/inputs/demand_factors.py, each with source and year) for the "
+        "countries they cover; false: the single values above for every country without "
+        "by_country.",
     )
     by_country: dict[str, CountryFactors] = Field(
         default_factory=dict,
@@ -591,22 +592,3 @@ def scenario_to_toml(scenario: Scenario) -> str:
     """The resolved scenario as TOML text, for ``scenario.toml`` beside the outputs."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)
-
-
-def reference_toml(*, dealer_path: str = "../geodata/sample_dealers_demo.csv") -> str:
-    """Every field of the schema with its default and description, as a commented TOML file.
-
-    ``scenarios/default.toml`` is this text; a test fails when the two drift.
-    Unset optional fields are shown commented out.
-    """
-    lines = [
-        "# The default scenario: every field with its default value and description.",
-        "# Generated from planner/scenario/schema.py by planner.scenario.schema.reference_toml();",
-        "# relative paths are resolved against this file's folder.",
-        "",
-    ]
-    defaults = Scenario()
-    emit_fields(
-        lines, Scenario, defaults, prefix="", dealer_path=dealer_path, dealer_file_cls=DealerFile
-    )
-    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,207 @@
+"""The public API: what ``import planner`` offers a script or a notebook.
+
+Every entry point takes a scenario as a path, a :class:`~planner.scenario.Scenario`,
+a mapping or ``None`` (the built-in default on the sample network), with
+``overrides`` as a mapping of dotted field names to values::
+
+    import planner
+
+    plan = planner.run(overrides={"model.p": 30})
+    plan.report["coverage_pct"]
+    plan.save("maps/p30")          # exactly what `planner run` writes
+    plan.map()                     # a folium.Map, shown inline in Jupyter
+
+The command line is a thin layer over these same functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.optimise.constraints import SiteRows
+from planner.pipeline.compare import Comparison
+from planner.pipeline.constraints import site_constraints
+from planner.pipeline.frontier import FrontierPlan, frontier_plan, parse_p_range
+from planner.pipeline.load import Clock, PlanInputs, StageCallback, load_inputs
+from planner.pipeline.plan import Plan, solve_plan
+from planner.scenario.build import Overrides, ScenarioLike, scenario_from
+from planner.scenario.schema import Scenario
+
+__all__ = ["Checked", "check", "compare", "frontier", "run", "validate"]
+
+logger = logging.getLogger(__name__)
+
+#: Dealer tables given in place of the scenario's dealer files: one table, or
+#: several (one per brand, say), each optionally named for messages.
+DealerTables = pd.DataFrame | Sequence[pd.DataFrame] | dict[str, pd.DataFrame] | None
+
+
+def run(
+    scenario: ScenarioLike = None,
+    *,
+    overrides: Overrides = None,
+    time_limit: float | None = None,
+    dealers: DealerTables = None,
+    demand: pd.DataFrame | None = None,
+    progress: StageCallback | None = None,
+) -> Plan:
+    """Run a scenario end to end and return its :class:`~planner.Plan`.
+
+    Parameters
+    ----------
+    scenario
+        A scenario file, a :class:`~planner.Scenario`, a mapping shaped like
+        the TOML file, or ``None`` for the built-in default (the sample network).
+    overrides
+        Dotted field names and values applied on top: ``{"model.p": 80}``.
+    time_limit
+        Solver time limit in seconds.
+    dealers
+        Dealer tables (pandas or GeoPandas) used instead of the scenario's
+        dealer files: one table, a list, or a dict of name → table. They are
+        checked exactly as files are, and messages name the table.
+    demand
+        A demand table used instead of the scenario's demand source.
+    progress
+        Called with the name of each stage as it starts.
+
+    Raises
+    ------
+    planner.InputError
+        Bad input or scenario (every problem listed).
+    planner.InfeasibleError
+        The constraints cannot all hold.
+    planner.SolverError
+        The solver failed.
+    """
+    resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
+    clock = Clock(progress)
+    inputs = load_inputs(
+        resolved, clock=clock, dealer_tables=_dealer_frames(dealers), demand_table=demand
+    )
+    return solve_plan(resolved, inputs, clock=clock)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A scenario's inputs read and its side constraints built, as ``planner validate`` does."""
+
+    scenario: Scenario
+    inputs: PlanInputs
+    side_constraints: SiteRows
+
+
+def check(
+    scenario: ScenarioLike = None,
+    *,
+    overrides: Overrides = None,
+    dealers: DealerTables = None,
+    demand: pd.DataFrame | None = None,
+) -> Checked:
+    """Read every input a run reads and build the side constraints; solve nothing.
+
+    Raises
+    ------
+    planner.InputError
+        With every problem found (and the warnings that would remain).
+    """
+    resolved = scenario_from(scenario, overrides=overrides)
+    inputs = load_inputs(resolved, dealer_tables=_dealer_frames(dealers), demand_table=demand)
+    return Checked(resolved, inputs, site_constraints(inputs.sites, resolved))
+
+
+def validate(
+    scenario: ScenarioLike = None,
+    *,
+    overrides: Overrides = None,
+    dealers: DealerTables = None,
+    demand: pd.DataFrame | None = None,
+) -> list[Problem | str]:
+    """Every problem that would stop a run of the scenario; empty when it would start solving.
+
+    Warnings (dealer rows that a run drops, say) are logged, not returned.
+    """
+    try:
+        checked = check(scenario, overrides=overrides, dealers=dealers, demand=demand)
+    except InputError as exc:
+        for warning in exc.warnings:
+            logger.warning("%s", warning)
+        return list(exc.problems)
+    for warning in checked.inputs.counts["warnings"]:
+        logger.warning("%s", warning)
+    return []
+
+
+def frontier(
+    scenario: ScenarioLike = None,
+    *,
+    p: str | Sequence[int] = "10:100:10",
+    overrides: Overrides = None,
+    time_limit: float | None = None,
+    dealers: DealerTables = None,
+    demand: pd.DataFrame | None = None,
+    progress: StageCallback | None = None,
+) -> FrontierPlan:
+    """Coverage against the number of sites, and the scenario's own plan.
+
+    Parameters
+    ----------
+    p
+        Numbers of sites: ``"START:STOP[:STEP]"``, ``"5,10,40"`` or a list of ints.
+    time_limit
+        Solver time limit per point, seconds.
+
+    Returns
+    -------
+    FrontierPlan
+        ``.table`` (coverage, proven bound, gap and seconds per p), ``.plan``,
+        ``.figure()`` and ``.save(folder)`` (what ``planner frontier`` writes).
+    """
+    p_values = parse_p_range(p) if isinstance(p, str) else _p_list(p)
+    resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
+    clock = Clock(progress)
+    inputs = load_inputs(
+        resolved, clock=clock, dealer_tables=_dealer_frames(dealers), demand_table=demand
+    )
+    return frontier_plan(resolved, inputs, p_values, clock=clock)
+
+
+def compare(
+    a: Plan | str | os.PathLike[str],
+    b: Plan | str | os.PathLike[str],
+) -> Comparison:
+    """Compare two plans (in memory, or folders written by ``planner run``).
+
+    Returns a :class:`Comparison`: ``.diff`` (sites kept, added and removed,
+    key figures), ``.record()`` (``diff.json``), ``.site_changes()``,
+    ``.country_changes()`` and ``.save(folder)`` (what ``planner compare`` writes).
+    """
+    return Comparison.of(a, b)
+
+
+def _p_list(values: Sequence[int]) -> list[int]:
+    p_values = sorted({int(v) for v in values})
+    if not p_values or p_values[0] < 1:
+        raise InputError(Problem("p", f"numbers of sites must be 1 or more, got {list(values)}"))
+    return p_values
+
+
+def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | None:
+    """Dealer tables with the names messages give them."""
+    if dealers is None:
+        return None
+    if isinstance(dealers, pd.DataFrame):
+        return [("dealers table", dealers)]
+    if isinstance(dealers, dict):
+        return [(f"dealers table '{name}'", table) for name, table in dealers.items()]
+    frames = list(dealers)
+    if len(frames) == 1:
+        return [("dealers table", frames[0])]
+    return [(f"dealers table {i}", table) for i, table in enumerate(frames, 1)]
+

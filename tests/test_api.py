@@ -1,0 +1,182 @@
+"""The public API: ``import planner`` and what a script or notebook calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import planner
+from planner.pipeline.registry import MODELS
+from planner.scenario.models import MODEL_TRAITS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEALERS = """dealer_id,brand,name,country,lon,lat
+R1,Renault,Renault Luxembourg-Gare,LU,6.1296,49.6001
+N1,Nissan,Nissan Luxembourg-Gare,LU,6.1299,49.6003
+R2,Renault,Renault Esch,LU,5.9806,49.4958
+R3,Renault,Renault Ettelbruck,LU,6.1042,49.8475
+N2,Nissan,"Nissan <b>Diekirch</b> & Fils",LU,6.1600,49.8680
+R4,Renault,Renault Wiltz,LU,5.9322,49.9662
+"""
+
+
+def _tiny(folder: Path) -> dict[str, object]:
+    (folder / "dealers.csv").write_text(DEALERS, encoding="utf-8")
+    return {
+        "name": "tiny",
+        "dealers": {"files": [{"path": str(folder / "dealers.csv")}]},
+        "demand": {"countries": ["LU"], "min_population": 1000},
+        "travel": {"radius_km": 15.0},
+        "model": {"p": 2},
+    }
+
+
+def test_import_is_lazy_and_exports_resolve() -> None:
+    code = (
+        "import sys, planner\n"
+        "heavy = ('pandas', 'planner.pipeline', 'ortools', 'folium')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    for name in planner.__all__:
+        assert getattr(planner, name) is not None, name
+    assert issubclass(planner.InputError, planner.PlannerError)
+    with pytest.raises(AttributeError):
+        _ = planner.no_such_name
+
+
+def test_registry_and_scenario_name_the_same_models() -> None:
+    assert list(MODELS) == list(MODEL_TRAITS)
+    assert all(model.traits is MODEL_TRAITS[name] for name, model in MODELS.items())
+
+
+def test_run_takes_a_mapping_a_scenario_or_a_path_alike(tmp_path: Path) -> None:
+    raw = _tiny(tmp_path)
+    from_mapping = planner.run(raw, overrides={"model.p": 1})
+    assert from_mapping.report["sites_selected"] == 1
+    again = planner.run(from_mapping.scenario, overrides={"model.p": 2})
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        'name = "tiny"\n[[dealers.files]]\npath = "dealers.csv"\n'
+        '[demand]\ncountries = ["LU"]\nmin_population = 1000\n'
+        "[travel]\nradius_km = 15.0\n[model]\np = 2\n",
+        encoding="utf-8",
+    )
+    from_path = planner.run(path)
+    assert again.report["objective"] == from_path.report["objective"]
+    assert list(again.sites["chosen"]) == list(from_path.sites["chosen"])
+    # The caller's mapping is not changed by the overrides.
+    assert raw["model"] == {"p": 2}
+
+
+def test_bad_override_names_the_field(tmp_path: Path) -> None:
+    with pytest.raises(planner.InputError) as caught:
+        planner.run(_tiny(tmp_path), overrides={"model.p": 0})
+    assert "model.p" in str(caught.value)
+    with pytest.raises(planner.InputError, match=r"model\.q"):
+        planner.run(_tiny(tmp_path), overrides={"model.q": 3})
+
+
+def test_plan_saves_as_the_command_line_writes_and_summarises(tmp_path: Path) -> None:
+    plan = planner.run(_tiny(tmp_path))
+    folder = plan.save(tmp_path / "out")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".planner-output",
+        "map.html",
+        "report.json",
+        "scenario.toml",
+        "sites.csv",
+        "sites.geojson",
+    ]
+    assert json.loads((folder / "report.json").read_text())["objective"] == plan.report["objective"]
+    summary = plan._repr_html_()
+    assert "2 of 5 candidates" in summary and "coverage" in summary
+    assert type(plan.map()).__name__ == "Map"
+    # A folder of someone else's files is refused, not cleared.
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("mine")
+    with pytest.raises(planner.InputError, match="did not write"):
+        plan.save(tmp_path / "notes")
+
+
+def test_compare_frontier_and_validate(tmp_path: Path) -> None:
+    raw = _tiny(tmp_path)
+    one, two = planner.run(raw, overrides={"model.p": 1}), planner.run(raw)
+    comparison = planner.compare(one, two)
+    coverage = comparison.diff.figures["coverage_pct"]
+    assert coverage["a"] == pytest.approx(one.report["coverage_pct"], abs=0.01)
+    assert coverage["b"] == pytest.approx(two.report["coverage_pct"], abs=0.01)
+    assert len(comparison.diff.kept) + len(comparison.diff.added) == 2
+    written = comparison.save(tmp_path / "cmp")
+    assert (written / "compare.html").exists() and (written / "diff.json").exists()
+
+    front = planner.frontier(raw, p=[1, 2, 3])
+    assert list(front.table["p"]) == [1, 2, 3]
+    assert front.plan.report["sites_selected"] == 2
+    assert front.figure().axes
+
+    assert planner.validate(raw) == []
+    problems = planner.validate(raw, overrides={"dealers.files": [{"path": "missing.csv"}]})
+    assert problems and "missing.csv" in str(problems[0])
+
+
+def test_dealer_and_demand_tables_replace_files(tmp_path: Path) -> None:
+    raw = _tiny(tmp_path)
+    from_file = planner.run(raw)
+    table = pd.read_csv(tmp_path / "dealers.csv")
+    from_table = planner.run(raw, dealers=table)
+    assert from_table.report["objective"] == from_file.report["objective"]
+    bad = table.astype({"lat": object})
+    bad.loc[2, "lat"] = "north"
+    with pytest.raises(planner.InputError, match="dealers table"):
+        planner.run(raw, dealers=bad)
+    demand = from_file.demand[["name", "country", "lon", "lat", "population"]]
+    from_demand = planner.run(raw, demand=pd.DataFrame(demand))
+    assert from_demand.report["demand_total"] == pytest.approx(from_file.report["demand_total"])
+
+
+@pytest.mark.skipif(os.environ.get("PLANNER_SKIP_WHEEL") == "1", reason="PLANNER_SKIP_WHEEL=1")
+def test_wheel_runs_the_default_from_an_empty_folder(tmp_path: Path) -> None:
+    """A plain (not editable) install: the sample network and outlines come with the wheel."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+         "-w", str(wheels), str(PROJECT_ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(wheels.glob("planner-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for shipped in ("planner/geodata/sample_dealers_demo.csv",
+                    "planner/geodata/countries_europe.geojson",
+                    "planner/maps/static/map.js"):
+        assert shipped in names, shipped
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    scenario = empty / "mine.toml"
+    scenario.write_text('name = "mine"\n[model]\np = 30\n', encoding="utf-8")
+    code = (
+        "import planner, pathlib\n"
+        f"assert pathlib.Path(planner.__file__).is_relative_to(pathlib.Path(r'{site}'))\n"
+        "plan = planner.run(overrides={'model.p': 30})\n"
+        "mine = planner.run('mine.toml')\n"
+        "print(plan.report['coverage_pct'], mine.report['coverage_pct'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=empty, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = (float(v) for v in done.stdout.split())
+    assert first == second > 0
