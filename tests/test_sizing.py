@@ -212,3 +212,34 @@ def test_capacity_line_is_exact_at_the_least_counts_and_safe_above() -> None:
     assert per_site < 0
     # Sized by the line, every count meets the waiting target (Erlang C).
     assert np.all(erlang_c(counts, line * 20.0 / 60.0) <= 0.2 + 1e-9)
+
+
+def _least_by_recursion(load: float, target: float) -> int:
+    """The least count by running the B recursion from c = 1: the definition, slowly."""
+    blocking, c = 1.0, 0
+    while True:
+        c += 1
+        blocking = load * blocking / (c + load * blocking)
+        if c > load and c * blocking / (c - load * (1 - blocking)) <= target:
+            return c
+
+
+@pytest.mark.parametrize("load", [499.0, 501.0, 2_000.0, 12_345.6, 60_000.0])
+@pytest.mark.parametrize("target", [0.05, 0.2, 0.8])
+def test_large_loads_are_sized_exactly(load: float, target: float) -> None:
+    sized = chargers_needed([load * 3.0], 20.0, max_wait_probability=target)
+    assert int(sized.required[0]) == _least_by_recursion(load, target)
+
+
+def test_a_huge_load_is_sized_at_once_or_refused() -> None:
+    import time
+
+    from planner.optimise.sizing.queueing import MAX_LOAD
+
+    start = time.perf_counter()
+    sized = chargers_needed([3e11], 20.0, max_wait_probability=0.2)
+    assert time.perf_counter() - start < 5.0
+    # Square-root staffing: a + β√a with β of order one.
+    assert 1e11 < int(sized.required[0]) < 1e11 + 10 * 1e11**0.5
+    with pytest.raises(ValueError, match="beyond any charger plan"):
+        chargers_needed([MAX_LOAD * 30.0], 20.0, max_wait_probability=0.2)

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.stats import poisson
 
 logger = logging.getLogger(__name__)
 
@@ -344,11 +345,32 @@ def chargers_within_grid(
 # --- internals -----------------------------------------------------------------
 
 
+#: Loads (Erlangs) up to which the least count comes from the B recursion; above,
+#: from a bisection on the Poisson form of B, which costs the same at any load.
+RECURSION_LOAD = 500.0
+
+#: Largest load sized at all: 10^12 Erlangs is a million times any charging
+#: site on Earth, and counts above it no longer fit the integers used here.
+MAX_LOAD = 1e12
+
+
 def _least_servers(load: FloatArray, target: float) -> IntArray:
-    """Least c with C(c, a) ≤ target for each load, by running the B recursion upwards."""
+    """Least c with C(c, a) ≤ target for each load.
+
+    Small loads run the B recursion upwards (exact, a few hundred steps);
+    large ones bisect on c between a and a + 10√a + 10 (square-root staffing
+    puts the answer well inside) with B from its Poisson form, so the time
+    does not grow with the load.
+    """
+    if np.any(load > MAX_LOAD):
+        raise ValueError(
+            f"a site's peak-hour load of {float(load.max()):.3g} Erlangs is beyond any charger "
+            f"plan (at most {MAX_LOAD:.0e}); check the demand's population and factors"
+        )
     need = np.where(load == 0.0, 0, -1).astype(np.int64)
+    small = (need < 0) & (load <= RECURSION_LOAD)
     blocking = np.ones_like(load)
-    pending = need < 0
+    pending = small.copy()
     c = 0
     while np.any(pending):
         c += 1
@@ -357,19 +379,46 @@ def _least_servers(load: FloatArray, target: float) -> IntArray:
         done = pending & (wait <= target)
         need[done] = c
         pending &= ~done
+    large = np.flatnonzero(need < 0)
+    if large.size:
+        a = load[large]
+        low = np.floor(a).astype(np.int64)  # C = 1 at c ≤ a: never enough
+        high = np.ceil(a + 10.0 * np.sqrt(a) + 10.0).astype(np.int64)
+        while np.any(high - low > 1):
+            mid = (low + high) // 2
+            ok = _erlang_c_from_b(mid, a, _poisson_blocking(mid, a)) <= target
+            high = np.where(ok, mid, high)
+            low = np.where(ok, low, mid)
+        need[large] = high
     return need
 
 
+def _poisson_blocking(c: IntArray, a: FloatArray) -> FloatArray:
+    """B(c, a) = P(N = c) / P(N ≤ c) for N ~ Poisson(a), in logs: exact at any load."""
+    log_b = poisson.logpmf(c, a) - poisson.logcdf(c, a)
+    return np.asarray(np.minimum(np.exp(log_b), 1.0), dtype=np.float64)
+
+
 def _erlang_b_at(c: IntArray, a: FloatArray) -> FloatArray:
-    """B(c_i, a_i) for every element: one recursion up to max c, read off at each c_i."""
+    """B(c_i, a_i) for every element: one recursion up to max c, read off at each c_i.
+
+    Counts above :data:`RECURSION_LOAD` take the Poisson form instead, so a
+    huge count costs no more than a small one.
+    """
     result = np.ones(a.shape, dtype=np.float64)
     if c.size == 0:
         return result
-    top = int(c.max())
+    large = c > RECURSION_LOAD
+    if np.any(large):
+        result[large] = _poisson_blocking(c[large], a[large])
+    small = ~large & (c > 0)
+    if not np.any(small):
+        return result
+    top = int(c[small].max())
     blocking = np.ones(a.shape, dtype=np.float64)
     for k in range(1, top + 1):
         blocking = a * blocking / (k + a * blocking)
-        at_k = c == k
+        at_k = small & (c == k)
         result[at_k] = blocking[at_k]
     return result
 
