@@ -29,6 +29,7 @@ from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets
 from planner.maps.compare_page import pane_names, render_comparison_page
 from planner.outputs.folder import publish_folder
+from planner.outputs.spreadsheet import write_csv
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans, read_plan_folders
 from planner.outputs.written import site_changes as _site_changes
 from planner.pipeline.plan import Plan, write_tables
@@ -143,8 +144,8 @@ class Comparison:
             (folder / "compare.html").write_text(page, encoding="utf-8")
             record = json.dumps(self.record(), indent=2, ensure_ascii=False, default=str)
             (folder / "diff.json").write_text(record + "\n", encoding="utf-8")
-            self.site_changes().to_csv(folder / "diff_sites.csv", index=False)
-            self.country_changes().to_csv(folder / "diff_countries.csv", index=False)
+            write_csv(self.site_changes(), folder / "diff_sites.csv")
+            write_csv(self.country_changes(), folder / "diff_countries.csv")
 
         publish_folder(target, write)
         log.info("comparison written to %s", target)

@@ -31,6 +31,7 @@ from planner.maps.assets import MapAssets
 from planner.maps.data import is_sample
 from planner.maps.panels import plan_title
 from planner.optimise import Solution, SolverSettings, max_coverage
+from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.constraints import site_constraints
 from planner.pipeline.load import Clock, PlanInputs
 from planner.pipeline.plan import Plan, StageCallback, assemble_plan, solve_plan, write_plan
@@ -222,7 +223,7 @@ class FrontierPlan:
 
     def write_files(self, folder: Path) -> None:
         """Write ``frontier.csv`` and ``frontier.png`` into ``folder``."""
-        self.table.to_csv(folder / "frontier.csv", index=False)
+        write_csv(self.table, folder / "frontier.csv")
         plot_frontier(
             self.points,
             folder / "frontier.png",
