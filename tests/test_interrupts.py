@@ -158,7 +158,12 @@ def test_kill_between_the_renames_is_undone_by_the_next_run(previous: Path, tmp_
     finally:
         proc.wait(timeout=60)
     assert not previous.exists()
-    assert [name.split("-")[0] for name in _leftovers(previous)] == [".out.old", ".out.tmp"]
+    # The killed run's lock, its journal of the swap, the moved-aside and staging folders.
+    assert [name.split("-")[0] for name in _leftovers(previous)] == [
+        ".out.old", ".out.planner", ".out.planner", ".out.tmp"
+    ]
+    assert (previous.parent / ".out.planner-swap").exists()
+    assert (previous.parent / ".out.planner-lock").exists()
     # A run that fails on its input still puts the previous output back first.
     (tmp_path / "dealers.csv").write_text("dealer_id,brand\n", encoding="utf-8")
     old = sys.argv

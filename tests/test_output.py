@@ -188,9 +188,11 @@ def test_published_folder_honours_the_umask(tmp_path: Path, umask: int) -> None:
 def test_previous_output_moved_aside_by_a_killed_run_is_restored(tmp_path: Path) -> None:
     target = tmp_path / "out"
     publish_folder(target, _write_files("good"))
-    # What a kill between the two renames leaves: the old output aside, no target.
+    # What a kill between the two renames leaves: the old output aside, no
+    # target, and the journal naming the folder moved aside.
     aside = tmp_path / ".out.old-1a2b3c4d"
     target.rename(aside)
+    (tmp_path / ".out.planner-swap").write_text(json.dumps({"moved_aside": aside.name}))
     (tmp_path / ".out.tmp-5e6f7a8b").mkdir()
 
     def failing(folder: Path) -> None:

@@ -1,20 +1,42 @@
 """All-or-nothing output folders that never take a user's own files with them.
 
 A run writes every file into a fresh hidden folder beside the target
-(``.NAME.tmp-*``) and only then swaps it in with two renames on the same file
-system: the previous output moves aside (``.NAME.old-*``), the new one takes
-its name, the previous one is deleted. An exception, Ctrl-C or a killed
+(``.NAME.tmp-PID-*``) and only then swaps it in with two renames on the same
+file system: the previous output moves aside (``.NAME.old-PID-*``), the new
+one takes its name, the previous one is deleted (made writable first, so a
+read-only earlier output goes too). An exception, Ctrl-C, SIGTERM or a killed
 process therefore never leaves a half-written output and never destroys the
-previous good one. The next publish to the same target tidies up after a
-killed run: a staging folder is deleted, and a previous output that was moved
-aside but not replaced is moved back first.
+previous good one.
+
+One run at a time per output folder: a lock file beside the target
+(``.NAME.planner-lock``, created with ``O_CREAT | O_EXCL``) holds the process
+id of the run writing it. The command line takes it in :func:`check_target`,
+before any input is read, and keeps it until the command ends; a library
+call takes it for the length of :func:`publish_folder`. Another run is
+refused naming the holder's process id; a lock whose process no longer exists
+is stale and taken over. (When the target's parent folder does not exist
+yet, there is nothing beside it to guard, and the lock is taken when
+publishing creates the parent.)
+
+Leftovers are never moved back into place, with one exception that is
+provably the folder's last good output: just before the two renames the
+publishing run writes a journal (``.NAME.planner-swap``) naming the folder it
+moves aside, and deletes the journal right after the second rename. Only a
+run holding the lock tidies up, so a journal it finds belongs to a run that
+died between the renames: if the target is missing, the folder the journal
+names is moved back. Every other ``.NAME.tmp-*`` or ``.NAME.old-*`` folder
+is deleted, never restored (an ``.old`` folder without a journal may be an
+output the user has since removed on purpose), except one whose name carries
+the id of a live process other than this one.
 
 Because the target is replaced as a whole, only a folder that planner wrote
 may be replaced: every output carries a :data:`MARKER` file listing the
 files written, and :func:`check_target` refuses an existing folder that
-holds anything else (or is the working folder, or a file), so ``--out .``
-cannot delete a user's files. Folders written before the marker existed are
-recognised by holding only planner's own file names.
+holds anything else (or is the working folder, or a mount point), so
+``--out .`` cannot delete a user's files. Folders written before the marker
+existed are recognised by holding only planner's own file names. Anything
+that is not a folder — a file, a device such as ``/dev/null``, a named pipe,
+a socket, or a link to one of them — is refused without being opened.
 
 Published folders get the permissions of a plain ``mkdir`` (the umask
 applies), not the owner-only mode of a temporary folder.
@@ -22,16 +44,21 @@ applies), not the owner-only mode of a temporary folder.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Callable
+import stat
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from planner.errors import InputError, Problem
-from planner.outputs.interrupt import commit
+from planner.outputs.interrupt import add_cleanup, commit
 
 logger = logging.getLogger(__name__)
 
@@ -44,21 +71,194 @@ _UNMARKED_OUTPUT_FILES = frozenset(
      "frontier.csv", "frontier.png"}
 )
 
+#: A sibling planner made: kind, the creating process's id (absent in names
+#: from before it was recorded) and a random tag.
+_SIBLING = re.compile(r"(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{8}")
 
-def _stale_siblings(target: Path, kind: str) -> list[Path]:
-    prefix = f".{target.name}.{kind}-"
-    return [p for p in target.parent.glob(f".{target.name}.*") if p.name.startswith(prefix)]
+#: Seconds after which an unreadable lock file or takeover guard is stale.
+_STALE_AFTER_S = 10.0
+
+#: Lock files this process holds (absolute paths).
+_held_locks: set[Path] = set()
+#: Staging folders this process is writing.
+_staging: set[Path] = set()
+
+
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.planner-lock"
+
+
+def _journal_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.planner-swap"
+
+
+def _siblings(target: Path) -> list[tuple[Path, str, int | None]]:
+    """Temporary and moved-aside folders of ``target``: (path, kind, creator pid)."""
+    prefix = f".{target.name}."
+    found = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        match = _SIBLING.fullmatch(entry.name[len(prefix):])
+        if match:
+            pid = match["pid"]
+            found.append((Path(entry.path), match["kind"], int(pid) if pid else None))
+    return found
 
 
 def _new_sibling(target: Path, kind: str) -> Path:
     """A new hidden folder beside ``target``, created with the umask's permissions."""
     while True:
-        path = target.parent / f".{target.name}.{kind}-{secrets.token_hex(4)}"
+        tag = f"{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+        path = target.parent / f".{target.name}.{tag}"
         try:
             path.mkdir(mode=0o777)
         except FileExistsError:
             continue
         return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # no permission to signal it: it exists
+        return True
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _refuse(target: Path, message: str) -> InputError:
+    return InputError(Problem(f"output folder {target}", message))
+
+
+def _take_lock(target: Path) -> bool:
+    """Take the lock of ``target``; False when this process already holds it.
+
+    Raises
+    ------
+    InputError
+        When another live process holds it.
+    """
+    lock = _lock_path(target)
+    if lock in _held_locks:
+        return False
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            holder = _read_pid(lock)
+            if holder is not None and _alive(holder) and holder != os.getpid():
+                raise _refuse(
+                    target,
+                    f"is being written by another planner run (process {holder}); wait for it "
+                    f"to end, or delete {lock} if no such run exists",
+                ) from None
+            if holder is None and _age(lock) < _STALE_AFTER_S:
+                # Just created, its process id not written yet.
+                if time.monotonic() > deadline:
+                    raise _refuse(target, f"is locked ({lock} names no process)") from None
+                time.sleep(0.05)
+                continue
+            _take_over(lock, holder)
+            if time.monotonic() > deadline:
+                raise _refuse(target, f"could not take over the stale lock {lock}") from None
+            continue
+        except OSError as exc:
+            raise _refuse(
+                # The lock file is the first thing written beside the target.
+                target, f"cannot be created in {target.parent} ({exc.strerror or exc})"
+            ) from None
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        finally:
+            os.close(fd)
+        _held_locks.add(lock)
+        return True
+
+
+def _take_over(lock: Path, stale: int | None) -> None:
+    """Delete ``lock`` if it still names the dead process ``stale``.
+
+    A guard file makes the look and the deletion one step, so two runs that
+    both found the stale lock cannot delete each other's new one.
+    """
+    guard = lock.with_name(lock.name + ".takeover")
+    try:
+        fd = os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        if _age(guard) > _STALE_AFTER_S:  # left by a run killed while taking over
+            guard.unlink(missing_ok=True)
+        time.sleep(0.05)
+        return
+    try:
+        if _read_pid(lock) == stale:
+            lock.unlink(missing_ok=True)
+            logger.info("took over the stale lock %s of process %s", lock, stale)
+    finally:
+        os.close(fd)
+        guard.unlink(missing_ok=True)
+
+
+def _release_lock(lock: Path) -> None:
+    _held_locks.discard(lock)
+    if _read_pid(lock) == os.getpid():
+        with suppress(OSError):
+            lock.unlink()
+
+
+def release_locks() -> None:
+    """Delete what this process still has beside its output folders: staging, locks.
+
+    Called when the command ends (normally, on error, Ctrl-C or SIGTERM) and
+    at interpreter exit.
+    """
+    for staging in list(_staging):
+        _remove_tree(staging)
+        _staging.discard(staging)
+    for lock in list(_held_locks):
+        _release_lock(lock)
+
+
+add_cleanup(release_locks)
+atexit.register(release_locks)
+
+
+@contextmanager
+def _locked(target: Path, *, keep: bool = False) -> Iterator[None]:
+    """Hold the lock of ``target`` (if its parent exists) while the body runs."""
+    taken = target.parent.is_dir() and _take_lock(target)
+    try:
+        yield
+    except BaseException:
+        if taken:
+            _release_lock(_lock_path(target))
+        raise
+    if taken and not keep:
+        _release_lock(_lock_path(target))
 
 
 def _files_in(folder: Path) -> set[str]:
@@ -99,18 +299,60 @@ def _foreign_files(folder: Path) -> list[str]:
     return sorted(present - listed)
 
 
-def _refuse(target: Path, message: str) -> InputError:
-    return InputError(Problem(f"output folder {target}", message))
+_KINDS = (
+    (stat.S_ISREG, "a file"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def check_target(target: Path) -> Path:
+def _refuse_non_folder(target: Path) -> Path:
+    """``target`` resolved, after refusing anything but a folder or a new path.
+
+    Only ``stat`` is used: a device, pipe or socket is never opened.
+    """
+    given = Path(os.path.abspath(target))
+    resolved = target.resolve()
+    try:
+        mode = os.stat(given).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return resolved  # new (or a link to a new path); its parents are checked later
+    except OSError as exc:
+        raise _refuse(given, f"cannot be examined ({exc.strerror or exc})") from None
+    link = f"is a link to {resolved}, " if os.path.islink(given) else "is "
+    if stat.S_ISDIR(mode):
+        if os.path.ismount(resolved):
+            raise _refuse(
+                given,
+                f"{link}a mount point; planner replaces its output folder as a whole, "
+                "so name a folder inside it",
+            )
+        return resolved
+    kind = next((name for test, name in _KINDS if test(mode)), "not a folder")
+    if kind == "a file" and link == "is ":
+        raise _refuse(given, "is a file, not a folder")
+    raise _refuse(
+        given, f"{link}{kind}, not a folder; --out must be a folder or a path that does not exist"
+    )
+
+
+def check_target(target: Path, *, keep_lock: bool = False) -> Path:
     """Check that ``target`` may be written (and replaced) as an output folder.
 
     It may be a new folder whose nearest existing ancestor is a writable
     folder, an empty folder, or an earlier output of planner holding nothing
     else. Called before the inputs are read, so a bad ``--out`` fails at once,
-    and again just before publishing. First undoes what a killed publish left
-    beside ``target``: an earlier output it had moved aside is moved back.
+    and again just before publishing. Under the lock of ``target``, first
+    tidies up what a killed run left beside it (see the module docstring).
+
+    Parameters
+    ----------
+    keep_lock
+        Keep the lock until the command ends (:func:`release_locks`) rather
+        than only for the check: what the command line does, so that a
+        second run on the same folder is refused before it reads its inputs.
 
     Returns
     -------
@@ -120,58 +362,97 @@ def check_target(target: Path) -> Path:
     Raises
     ------
     InputError
-        Naming the folder and what is wrong with it.
+        Naming the folder and what is wrong with it, or the process id of the
+        run writing it.
     """
-    target = target.resolve()
-    if target.parent.is_dir():
-        _recover(target)
+    target = _refuse_non_folder(target)
     working = Path.cwd().resolve()
     if working.is_relative_to(target):
         where = "is the working folder" if working == target else "holds the working folder"
         raise _refuse(target, f"{where}; name a new folder for the output, such as maps/NAME")
-    if target.is_file():
-        raise _refuse(target, "is a file, not a folder")
-    if target.is_dir():
-        foreign = _foreign_files(target)
-        if foreign:
-            shown = ", ".join(foreign[:5])
-            if len(foreign) > 5:
-                shown += f", ... ({len(foreign)} in all)"
+    with _locked(target, keep=keep_lock):
+        if target.parent.is_dir():
+            _recover(target)
+        if target.is_dir():
+            foreign = _foreign_files(target)
+            if foreign:
+                shown = ", ".join(foreign[:5])
+                if len(foreign) > 5:
+                    shown += f", ... ({len(foreign)} in all)"
+                raise _refuse(
+                    target,
+                    f"holds files planner did not write ({shown}); planner replaces its output "
+                    "folder as a whole, so name a new or empty folder",
+                )
+        base = target.parent
+        while not base.exists() and base != base.parent:
+            base = base.parent
+        if not base.is_dir():
+            raise _refuse(target, f"cannot be created: {base} is a file")
+        try:
+            probe = _new_sibling(base / target.name, "probe")
+            probe.rmdir()
+        except OSError as exc:
             raise _refuse(
-                target,
-                f"holds files planner did not write ({shown}); planner replaces its output "
-                "folder as a whole, so name a new or empty folder",
-            )
-    base = target.parent
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise _refuse(target, f"cannot be created: {base} is a file")
-    try:
-        probe = _new_sibling(base / target.name, "probe")
-        probe.rmdir()
-    except OSError as exc:
-        raise _refuse(target, f"cannot be created in {base} ({exc.strerror or exc})") from None
+                target, f"cannot be created in {base} ({exc.strerror or exc})"
+            ) from None
     return target
 
 
 def _recover(target: Path) -> None:
-    """Undo what a killed publish left beside ``target``."""
-    moved_aside = sorted(
-        _stale_siblings(target, "old"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    if moved_aside and not target.exists() and not target.is_symlink():
-        # Killed between the two renames: the previous output is the good one.
-        moved_aside[0].rename(target)
-        logger.warning("restored %s, which an interrupted run had moved aside", target)
-    for stale in _stale_siblings(target, "tmp") + _stale_siblings(target, "old"):
+    """Tidy up what killed runs left beside ``target``; call only holding its lock."""
+    journal = _journal_path(target)
+    swap: dict[str, object] = {}
+    with suppress(OSError, ValueError):
+        loaded = json.loads(journal.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            swap = loaded
+    moved_aside = swap.get("moved_aside")
+    if isinstance(moved_aside, str) and not target.exists() and not target.is_symlink():
+        aside = target.parent / moved_aside
+        match = _SIBLING.fullmatch(moved_aside.removeprefix(f".{target.name}."))
+        if match and match["kind"] == "old" and aside.is_dir() and not aside.is_symlink():
+            # Killed between the two renames: the journal proves this is the
+            # output that was in place.
+            aside.rename(target)
+            logger.warning("restored %s, which an interrupted run had moved aside", target)
+    journal.unlink(missing_ok=True)
+    for stale, _kind, pid in _siblings(target):
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue  # a live run's (one of a planner without locks)
         # Left by a run that was killed; never a folder a user named.
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove_tree(stale)
 
 
-def _sync_folder(folder: Path) -> None:
+def _remove_tree(path: Path) -> None:
+    """Delete a folder planner made, read-only content included; warn if it stays."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+            return
+        _make_writable(path)
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        logger.warning("could not delete %s (%s); delete it by hand", path, exc.strerror or exc)
+
+
+def _make_writable(folder: Path) -> None:
+    """Let the owner delete what is inside ``folder`` and its subfolders (links not followed)."""
+    with suppress(OSError):
+        os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXU)
+    for root, dirs, _files in os.walk(folder):
+        for name in dirs:
+            sub = Path(root) / name
+            if not sub.is_symlink():
+                with suppress(OSError):
+                    os.chmod(sub, stat.S_IMODE(sub.stat().st_mode) | stat.S_IRWXU)
+
+
+def _sync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
     except OSError:  # folders cannot be opened on every platform
         return
     try:
@@ -202,13 +483,22 @@ def publish_folder(target: Path, write: Callable[[Path], None]) -> Path:
     Raises
     ------
     InputError
-        When ``target`` may not be written (see :func:`check_target`).
+        When ``target`` may not be written (see :func:`check_target`), or
+        another run is writing it.
     KeyboardInterrupt
         When the command was interrupted: nothing is published.
     """
     target = check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(target):
+        _publish(check_target(target), write)
+    logger.info("wrote %s", target)
+    return target
+
+
+def _publish(target: Path, write: Callable[[Path], None]) -> None:
     staging = _new_sibling(target, "tmp")
+    _staging.add(staging)
     try:
         write(staging)
         files = sorted(_files_in(staging) - {MARKER})
@@ -222,22 +512,32 @@ def publish_folder(target: Path, write: Callable[[Path], None]) -> Path:
                 with path.open("rb") as fh:
                     os.fsync(fh.fileno())
         old: Path | None = None
+        journal = _journal_path(target)
         with commit(target):
             if target.exists():
                 old = _new_sibling(target, "old")
                 old.rmdir()
+                journal.write_text(
+                    json.dumps({"pid": os.getpid(), "moved_aside": old.name}) + "\n",
+                    encoding="utf-8",
+                )
+                _sync(journal)
+                _sync(target.parent)
                 target.rename(old)
             try:
                 staging.rename(target)
             except BaseException:
                 if old is not None:
+                    # Should this fail too, the journal stays: the next run restores.
                     old.rename(target)
+                journal.unlink(missing_ok=True)
                 raise
-            _sync_folder(target.parent)
+            _staging.discard(staging)
+            _sync(target.parent)
+            journal.unlink(missing_ok=True)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_tree(old)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_tree(staging)
+        _staging.discard(staging)
         raise
-    logger.info("wrote %s", target)
-    return target

@@ -1,4 +1,4 @@
-"""Ctrl-C during a command: always noticed, never half-published.
+"""Ctrl-C or SIGTERM during a command: always noticed, never half-published.
 
 A Python signal handler alone would miss a Ctrl-C during the solve: the
 OR-Tools backends install their own SIGINT handlers while they run (SCIP
@@ -26,6 +26,22 @@ refuses to start once the run is interrupted, and an interruption that
 arrives during it waits until it is done. Where signals cannot be blocked
 (Windows, or a caller that is not the main thread) only the first path
 exists.
+
+SIGTERM (``kill PID``, a job scheduler, ``docker stop``) takes the same path
+as Ctrl-C: it is blocked and taken by the watcher too, the run unwinds and
+removes its temporary folder, and the command reports "terminated; nothing
+written" and exits with 143 (128 + SIGTERM) instead of 130.
+
+A signal that arrives while the command is still loading (before
+:func:`catching_interrupts` blocks it; importing the command line takes a
+few tenths of a second) must not print a traceback: when the process was
+started as the ``planner`` command, importing this module installs handlers
+that only note SIGINT and SIGTERM, and :func:`catching_interrupts` marks the
+command interrupted (:func:`interrupted`) before its body starts.
+
+Code that must run however the command ends (deleting a lock file, a
+staging folder) registers with :func:`add_cleanup`: it runs when
+:func:`catching_interrupts` ends and before the watcher ends the process.
 """
 
 from __future__ import annotations
@@ -38,6 +54,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 #: Seconds the main thread gets to unwind after Ctrl-C before the process ends.
 GRACE_S = 1.0
@@ -45,16 +62,49 @@ GRACE_S = 1.0
 #: Exit code of an interrupted command (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 
+#: Exit code of a command ended by SIGTERM (128 + SIGTERM).
+EXIT_TERMINATED = 143
+
+#: The signals the watcher takes.
+_SIGNALS = frozenset(
+    {signal.SIGINT} | ({signal.SIGTERM} if hasattr(signal, "SIGTERM") else set())
+)
+
 _commit_lock = threading.Lock()
 _interrupted = threading.Event()
 _published: list[Path] = []
 _reported = threading.Event()
 _report_lock = threading.Lock()
+_received: list[int] = []
+_cleanups: list[Callable[[], None]] = []
+_early_handlers: dict[int, Any] = {}
+_early_signals: list[int] = []
 
 
 def interrupted() -> bool:
-    """Whether Ctrl-C was pressed during the current command."""
+    """Whether Ctrl-C was pressed (or SIGTERM received) during the current command."""
     return _interrupted.is_set()
+
+
+def _terminated() -> bool:
+    return bool(_received) and _received[0] != signal.SIGINT
+
+
+def interrupt_exit_code() -> int:
+    """The exit code of the interrupted command: 130 after Ctrl-C, 143 after SIGTERM."""
+    return EXIT_TERMINATED if _terminated() else EXIT_INTERRUPTED
+
+
+def add_cleanup(cleanup: Callable[[], None]) -> None:
+    """Run ``cleanup`` however a command ends, even when the watcher ends the process."""
+    if cleanup not in _cleanups:
+        _cleanups.append(cleanup)
+
+
+def _run_cleanups() -> None:
+    for cleanup in list(_cleanups):
+        with suppress(Exception):
+            cleanup()
 
 
 def published() -> list[Path]:
@@ -64,10 +114,11 @@ def published() -> list[Path]:
 
 def interrupt_message() -> str:
     """The line that reports an interruption: what was and was not written."""
+    what = "terminated" if _terminated() else "interrupted"
     if not _published:
-        return "interrupted; nothing written"
+        return f"{what}; nothing written"
     folders = ", ".join(str(p) for p in _published)
-    return f"interrupted after writing {folders}; nothing else written"
+    return f"{what} after writing {folders}; nothing else written"
 
 
 def claim_report() -> bool:
@@ -97,7 +148,7 @@ def commit(target: Path) -> Iterator[None]:
 
 @contextmanager
 def catching_interrupts(report: Callable[[str], None]) -> Iterator[None]:
-    """Route Ctrl-C through a watcher thread while the body runs.
+    """Route Ctrl-C and SIGTERM through a watcher thread while the body runs.
 
     Parameters
     ----------
@@ -108,26 +159,71 @@ def catching_interrupts(report: Callable[[str], None]) -> Iterator[None]:
     _interrupted.clear()
     _published.clear()
     _reported.clear()
+    _received.clear()
     can_block = (
         hasattr(signal, "pthread_sigmask")
         and hasattr(signal, "sigtimedwait")
         and threading.current_thread() is threading.main_thread()
     )
     if not can_block:
-        yield
+        try:
+            yield
+        finally:
+            _run_cleanups()
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     watcher = _Watcher(report)
     watcher.start()
+    _resend_early_signals()
     try:
         yield
     finally:
         watcher.stop()
+        _run_cleanups()
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _note_early_signal(signum: int, frame: object) -> None:
+    _early_signals.append(signum)
+
+
+def hold_signals_while_loading() -> None:
+    """Note SIGINT and SIGTERM until :func:`catching_interrupts` takes over.
+
+    For a process that is the ``planner`` command: the modules it loads take
+    a few tenths of a second, and a Ctrl-C meanwhile would otherwise print a
+    traceback (and a SIGTERM end it without a word).
+    """
+    if threading.current_thread() is not threading.main_thread() or _early_handlers:
+        return
+    for signum in _SIGNALS:
+        with suppress(OSError, ValueError):
+            _early_handlers[signum] = signal.signal(signum, _note_early_signal)
+
+
+def _resend_early_signals() -> None:
+    """Restore the handlers replaced while loading; mark a noted signal as received."""
+    for signum, handler in _early_handlers.items():
+        with suppress(OSError, ValueError, TypeError):
+            signal.signal(signum, handler)
+    _early_handlers.clear()
+    if _early_signals:
+        # The command has not started: it sees interrupted() and stops at once.
+        _received.append(_early_signals[0])
+        _interrupted.set()
+        _early_signals.clear()
+
+
+def _started_as_command() -> bool:
+    """Whether this process is ``python -m planner`` or the ``planner`` script."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if getattr(spec, "name", None) == "planner.__main__":
+        return True
+    return bool(sys.argv) and Path(sys.argv[0]).name in ("planner", "planner.exe")
+
+
 class _Watcher(threading.Thread):
-    """Takes SIGINT with sigtimedwait (every other thread blocks it) and acts on it."""
+    """Takes SIGINT and SIGTERM with sigtimedwait (every other thread blocks them)."""
 
     #: Seconds between looks at the stop flag.
     POLL_S = 0.05
@@ -142,14 +238,18 @@ class _Watcher(threading.Thread):
         self.join(timeout=5)
         # A Ctrl-C after the watcher ended but before the mask is restored
         # would hit the finished command: take it here.
-        while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+        while signal.sigtimedwait(_SIGNALS, 0) is not None:
             pass
 
     def _wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for Ctrl-C; False on timeout or when stopping."""
         waited = 0.0
         while waited < seconds and not self._stopping.is_set():
-            if signal.sigtimedwait({signal.SIGINT}, self.POLL_S) is not None:
+            info = signal.sigtimedwait(_SIGNALS, self.POLL_S)
+            # After a stop and continue (Ctrl-Z, fg) CPython returns a record
+            # of no signal (si_signo 0): not an interruption.
+            if info is not None and info.si_signo in _SIGNALS:
+                _received.append(info.si_signo)
                 return not self._stopping.is_set()
             waited += self.POLL_S
         return False
@@ -167,9 +267,14 @@ class _Watcher(threading.Thread):
             return
         with _commit_lock:
             # Never in the middle of making an output visible.
+            _run_cleanups()
             if claim_report():
                 self._report(interrupt_message())
             for stream in (sys.stdout, sys.stderr):
                 with suppress(OSError, ValueError):
                     stream.flush()
-            os._exit(EXIT_INTERRUPTED)
+            os._exit(interrupt_exit_code())
+
+
+if _started_as_command():
+    hold_signals_while_loading()

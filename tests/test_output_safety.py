@@ -1,0 +1,310 @@
+"""Output folders: what --out may be, one run at a time, no stale output restored, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from planner.cli.main import main
+from planner.errors import InputError
+from planner.outputs.folder import check_target, publish_folder
+from tests.test_cli import DEALERS, SCENARIO
+from tests.test_interrupts import _fingerprint, _leftovers, _start, _wait_for_solve
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX files and signals")
+
+
+def _write(content: str) -> Callable[[Path], None]:
+    def write(folder: Path) -> None:
+        (folder / "report.json").write_text(content, encoding="utf-8")
+
+    return write
+
+
+def _run_tiny(tmp_path: Path, out: Path) -> int:
+    (tmp_path / "dealers.csv").write_text(DEALERS, encoding="utf-8")
+    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
+    old = sys.argv
+    sys.argv = ["planner", "run", str(tmp_path / "tiny.toml"), "--out", str(out)]
+    try:
+        main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = old
+    return 0
+
+
+@pytest.fixture
+def sleeper() -> Iterator[int]:
+    """The pid of a live process (not planner)."""
+    proc = subprocess.Popen(["sleep", "120"])
+    try:
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(proc.stdout)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    return pid
+
+
+# 1. --out must be a folder or not exist.
+
+
+def test_refuses_a_fifo_and_a_socket_and_links_to_them(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"output folder .*/pipe: is a named pipe \(FIFO\)"):
+        check_target(fifo)
+    sock_path = tmp_path / "sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(sock_path))
+        with pytest.raises(InputError, match=r"output folder .*/sock: is a socket"):
+            check_target(sock_path)
+    finally:
+        sock.close()
+    link = tmp_path / "link"
+    link.symlink_to(fifo)
+    with pytest.raises(InputError, match=r"/link: is a link to .*/pipe, a named pipe"):
+        publish_folder(link, _write("x"))
+    assert fifo.is_fifo() and sock_path.is_socket() and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "pipe", "sock"]
+
+
+def test_refuses_dev_null_without_touching_it() -> None:
+    before = os.stat("/dev/null")
+    with pytest.raises(InputError) as info:
+        check_target(Path("/dev/null"))
+    assert str(info.value) == "output folder /dev/null: is a character device, not a folder; " \
+        "--out must be a folder or a path that does not exist"
+    after = os.stat("/dev/null")
+    assert (after.st_ino, after.st_rdev, after.st_mode) == (
+        before.st_ino, before.st_rdev, before.st_mode
+    )
+    assert not [name for name in os.listdir("/dev") if name.startswith(".null.")]
+
+
+def test_refuses_a_mount_point() -> None:
+    mount = next((Path(p) for p in ("/proc", "/sys", "/dev") if os.path.ismount(p)), None)
+    if mount is None:
+        pytest.skip("no mount point to try")
+    with pytest.raises(InputError, match="is a mount point"):
+        check_target(mount)
+
+
+def test_run_with_out_at_a_fifo_exits_2_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "dealers.csv").write_text(DEALERS, encoding="utf-8")
+    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "planner", "run", str(tmp_path / "tiny.toml"),
+             "--out", str(fifo)],
+            capture_output=True, text=True, timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("planner run hung on a FIFO")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: output folder {fifo}: is a named pipe (FIFO), not a folder; "
+        "--out must be a folder or a path that does not exist"
+    ]
+    assert "reading" not in result.stderr
+    assert fifo.is_fifo()
+
+
+# 2. Leftovers are never moved back into place.
+
+
+def test_a_moved_aside_output_without_a_journal_is_deleted_not_restored(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    publish_folder(target, _write("old"))
+    # An earlier output that a replace could not delete, its folder since
+    # removed by hand: no journal proves it is the output that was in place.
+    target.rename(tmp_path / ".out.old-1a2b3c4d")
+
+    def failing(folder: Path) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        publish_folder(target, failing)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores read-only permissions")
+def test_a_read_only_earlier_output_is_replaced_without_leftovers(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    publish_folder(target, _write("old"))
+    for path in target.iterdir():
+        path.chmod(0o444)
+    target.chmod(0o555)
+    publish_folder(target, _write("new"))
+    assert (target / "report.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# 3. One run at a time per output folder.
+
+
+def test_a_live_lock_holder_is_refused_naming_its_pid(
+    tmp_path: Path, sleeper: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out"
+    publish_folder(target, _write("first"))
+    lock = tmp_path / ".out.planner-lock"
+    lock.write_text(f"{sleeper}\n")
+    staging = tmp_path / f".out.tmp-{sleeper}-0a1b2c3d"
+    staging.mkdir()
+    with pytest.raises(InputError, match=f"another planner run \\(process {sleeper}\\)"):
+        check_target(target)
+    with pytest.raises(InputError, match=f"process {sleeper}"):
+        publish_folder(target, _write("second"))
+    assert _run_tiny(tmp_path, target) == 2
+    err = capsys.readouterr().err
+    assert f"process {sleeper}" in err and "reading" not in err
+    assert (target / "report.json").read_text() == "first"
+    assert staging.exists() and lock.read_text() == f"{sleeper}\n"
+
+
+def test_a_stale_lock_is_taken_over_and_released(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    lock = tmp_path / ".out.planner-lock"
+    lock.write_text(f"{_dead_pid()}\n")
+    publish_folder(target, _write("x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_cleanup_skips_temporary_folders_of_a_live_process(tmp_path: Path, sleeper: int) -> None:
+    target = tmp_path / "out"
+    live = tmp_path / f".out.tmp-{sleeper}-0a1b2c3d"
+    live.mkdir()
+    dead = tmp_path / f".out.tmp-{_dead_pid()}-4e5f6a7b"
+    dead.mkdir()
+    other = tmp_path / ".out.tmp-x.tmp-0a1b2c3d"  # belongs to a folder named "out.tmp-x"
+    other.mkdir()
+    publish_folder(target, _write("x"))
+    assert live.exists() and other.exists() and not dead.exists()
+
+
+def test_lock_is_released_after_a_failed_run(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    (tmp_path / "dealers.csv").write_text("dealer_id,brand\n", encoding="utf-8")
+    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
+    old = sys.argv
+    sys.argv = ["planner", "run", str(tmp_path / "tiny.toml"), "--out", str(target)]
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+    finally:
+        sys.argv = old
+    assert info.value.code == 2
+    assert not (tmp_path / ".out.planner-lock").exists()
+
+
+def test_two_runs_on_one_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _start(out)
+    try:
+        _wait_for_solve(first)
+        # Paused, so that it is surely still running while the second starts.
+        first.send_signal(signal.SIGSTOP)
+        lock = tmp_path / ".out.planner-lock"
+        assert lock.read_text().strip() == str(first.pid)
+        try:
+            second = subprocess.run(
+                [sys.executable, "-m", "planner", "run", "--out", str(out)],
+                capture_output=True, text=True, timeout=120,
+            )
+        finally:
+            first.send_signal(signal.SIGCONT)
+        assert second.returncode == 2, second.stderr
+        assert f"another planner run (process {first.pid})" in second.stderr
+        assert "reading" not in second.stderr
+        stdout, stderr = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert first.returncode == 0, stderr
+    assert "wrote" in stdout
+    assert (out / "report.json").exists()
+    assert _leftovers(out) == []
+
+
+# 4. SIGTERM is handled like Ctrl-C.
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> Path:
+    def write(folder: Path) -> None:
+        (folder / "report.json").write_text('{"status": "optimal"}', encoding="utf-8")
+        (folder / "map.html").write_text("<html></html>", encoding="utf-8")
+
+    return publish_folder(tmp_path / "out", write)
+
+
+def test_sigterm_during_the_solve_writes_nothing(previous: Path) -> None:
+    before = _fingerprint(previous)
+    proc = _start(previous)
+    _wait_for_solve(proc)
+    time.sleep(0.5)  # inside the solver
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    messages = [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
+    assert messages == ["terminated; nothing written"]
+    assert "wrote" not in stdout
+    assert _fingerprint(previous) == before
+    assert _leftovers(previous) == []
+
+
+# 5. A signal while the command is still loading.
+
+
+def _startup_seconds() -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [(signal.SIGINT, 130, "interrupted; nothing written"),
+     (signal.SIGTERM, 143, "terminated; nothing written")],
+)
+@pytest.mark.parametrize("after", [0.05, 0.2])
+def test_signal_right_after_start_prints_one_line(
+    tmp_path: Path, signum: int, code: int, message: str, after: float
+) -> None:
+    # The bare interpreter's own start-up comes first: planner cannot act before it.
+    delay = _startup_seconds() + after
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planner", "run", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    assert proc.returncode == code, stderr
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
+    assert lines == [message]
+    assert list(tmp_path.iterdir()) == []
