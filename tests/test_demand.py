@@ -137,6 +137,7 @@ def test_user_csv(tmp_path: Path) -> None:
     assert demand["population"].sum() == pytest.approx(1250.5)
     assert demand.attrs["counts"] == {
         "read": 4,
+        "duplicates_dropped": 0,
         "outside_countries": 1,
         "zero_population": 1,
         "kept": 2,
@@ -254,7 +255,7 @@ def test_bad_user_geojson(tmp_path: Path) -> None:
         ("geometry", "feature 2: a LineString is neither a point nor a polygon"),
         ("geometry", "feature 3: no geometry"),
         ("population", "feature 4: not a number"),
-        ("id", "feature 4: duplicate id"),
+        ("id", "feature 4: duplicate id: also on feature 1, with other data"),
     }
 
 

@@ -173,6 +173,24 @@ def choose_columns(
         required.append("brand")
     if need_coordinates:
         required += ["lon", "lat"]
+    recognised = [f for f in fields if chosen.get(f) is not None]
+    named = [f for f in fields if getattr(mapping, f) is not None]
+    if not recognised and not named:
+        # Nothing is known: the file is no table of dealers (or not this file at all),
+        # so its first line is not quoted; it may be anything.
+        problems.append(
+            Problem(
+                source,
+                f"does not look like a dealer table: none of its {len(present)} column "
+                "headers is a known field name (id, name, brand, country, lon, lat, ...); "
+                "the header must be the first row with two or more filled cells, or name "
+                "the columns in [dealers.files.columns] of the scenario",
+            )
+        )
+        return ColumnChoice(chosen), problems
+    for field in ("lon", "lat"):
+        if need_coordinates and getattr(mapping, field) is None:
+            problems.extend(_ambiguous(field, present, taken, chosen, source))
     for field in required:
         if chosen.get(field) is None and getattr(mapping, field) is None:
             problems.append(
@@ -183,6 +201,39 @@ def choose_columns(
                 )
             )
     return ColumnChoice(chosen), problems
+
+
+#: Names of projected or generic axes: a geographic name beside one of them wins.
+_AXIS_NAMES = frozenset({"pointx", "xcoord", "coordx", "x", "pointy", "ycoord", "coordy", "y"})
+
+
+def _ambiguous(
+    field: str,
+    headers: Sequence[str],
+    taken: set[str],
+    chosen: dict[str, str | None],
+    source: str,
+) -> list[Problem]:
+    """A problem when two columns both name the longitude (or latitude) by a geographic name."""
+    others = taken - {chosen.get(field)}
+    matches = [
+        h
+        for h in headers
+        if h not in others
+        and normalise_header(h) in SYNONYMS[field]
+        and normalise_header(h) not in _AXIS_NAMES
+    ]
+    if len(matches) < 2:
+        return []
+    return [
+        Problem(
+            source,
+            f"{len(matches)} columns could be the {LABELS[field]}: "
+            f"{_listing(matches)}; name the one to use with {field} = '...' in "
+            "[dealers.files.columns] of the scenario",
+            field=field,
+        )
+    ]
 
 
 def _guess(field: str, headers: Sequence[str], taken: set[str]) -> str | None:

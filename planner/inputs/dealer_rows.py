@@ -84,6 +84,11 @@ class FileResult:
 #: Fields read as numbers; their cells tell the file's decimal mark.
 NUMBER_FIELDS = ("lon", "lat", "grid_kw", "site_cost_eur", "max_chargers")
 
+#: The largest value one site can have, far above any real one (a 10 GW grid
+#: connection, €10 bn, 100,000 chargers): beyond it a number is misread or
+#: corrupt, and it would overflow the cost sums.
+OPTIONAL_MAXIMA = {"grid_kw": 1e7, "site_cost_eur": 1e10, "max_chargers": 1e5}
+
 
 @dataclass(frozen=True)
 class _Columns:
@@ -294,6 +299,9 @@ def _check_optional(cells: list[Cell], cols: _Columns, fail: Any) -> dict[str, A
             fail(message, name)
         elif value is not None and value < 0:
             fail(f"{value!r} must not be negative", name)
+        elif value is not None and value > OPTIONAL_MAXIMA[name]:
+            most = OPTIONAL_MAXIMA[name]
+            fail(f"{value:.6g} is above {most:,.0f}: not a {name} of one site", name)
         elif name == "max_chargers" and value is not None and not value.is_integer():
             fail(f"{value!r} is not a whole number of chargers", name)
         values[name] = math.nan if value is None else value

@@ -93,8 +93,9 @@ def load_demand(
         ``country`` (ISO alpha-2), ``population`` (float), ``weight`` (float),
         ``sessions_per_day`` (float), ``lon``, ``lat``, ``geometry`` (points).
         ``attrs["counts"]`` holds ``read`` (points in the source),
-        ``outside_countries`` and ``zero_population`` (points left out) and
-        ``kept``.
+        ``outside_countries`` and ``zero_population`` (points left out),
+        ``duplicates_dropped`` (rows repeating an earlier one, of a user file:
+        each place is counted once) and ``kept``.
 
     Raises
     ------
@@ -154,9 +155,10 @@ def _user_points(
     else:
         source = str(config.source)
         points = read_demand_file(
-            Path(config.source), population_column=config.population_column
+            Path(config.source), population_column=config.population_column, sheet=config.sheet
         )
-    counts = {"read": len(points)}
+    dropped = int(points.attrs.get("duplicates_dropped", 0))
+    counts = {"read": len(points) + dropped, "duplicates_dropped": dropped}
     inside = points["country"].isin(countries)
     counts["outside_countries"] = int((~inside).sum())
     points = points[inside]

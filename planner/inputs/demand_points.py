@@ -23,13 +23,20 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
 from planner.inputs.countries import country_of
-from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_table
+from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
 from planner.scenario.schema import DealerFile
 
 logger = logging.getLogger(__name__)
+
+#: The largest population of one demand point. The largest metropolitan areas
+#: hold about 40 million people; 10^9 leaves room for any aggregate a user
+#: might mean and catches a misread or corrupted number (1e308) before it
+#: turns into an absurd charger count.
+MAX_POPULATION = 1e9
 
 __all__ = ["read_demand_file", "read_demand_frame"]
 
@@ -48,7 +55,9 @@ CENTROID_CRS = "EPSG:3035"
 MAX_PROBLEMS = 50
 
 
-def read_demand_file(path: Path, *, population_column: str = "population") -> pd.DataFrame:
+def read_demand_file(
+    path: Path, *, population_column: str = "population", sheet: str | None = None
+) -> pd.DataFrame:
     """Read and check a user demand file.
 
     Parameters
@@ -60,13 +69,17 @@ def read_demand_file(path: Path, *, population_column: str = "population") -> pd
         points or polygons (polygons become their centroids).
     population_column
         The column holding the population.
+    sheet
+        The sheet of a workbook (``"*"`` for every sheet) or the layer of a
+        vector file to read; a file of several is refused without it.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``demand_id``, ``name``, ``country`` (``""`` where no country
         outline holds the point), ``population`` (float), ``lon``, ``lat``:
-        every row of the file, none left out.
+        every row of the file but repeats of a row, which are dropped and
+        counted in ``attrs["duplicates_dropped"]``.
 
     Raises
     ------
@@ -79,11 +92,23 @@ def read_demand_file(path: Path, *, population_column: str = "population") -> pd
     if not path.exists():
         raise InputError(Problem(source, "demand file not found"))
     if is_table_file(path):
-        located = _located_by_columns(read_table(DealerFile(path=path), source=source))
-    else:
-        frame = _read_vector_file(path, source)
-        labels = [f"feature {i + 1}" for i in range(len(frame))]
-        located = _located_by_geometry(frame, source, labels)
+        tables = read_tables(DealerFile(path=path, sheet=sheet), source=source)
+        parts = [
+            _demand_points(
+                _located_by_columns(table),
+                population_column,
+                id_stem=path.stem if len(tables) == 1 else f"{path.stem}:{table.notes[0][7:-1]}",
+            )
+            for table in tables
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        points = pd.concat(parts, ignore_index=True)
+        points.attrs["duplicates_dropped"] = sum(p.attrs["duplicates_dropped"] for p in parts)
+        return points
+    frame = _read_vector_file(path, source, sheet)
+    labels = [f"feature {i + 1}" for i in range(len(frame))]
+    located = _located_by_geometry(frame, source, labels)
     return _demand_points(located, population_column, id_stem=path.stem)
 
 
@@ -154,7 +179,18 @@ def _located_by_columns(table: RawTable) -> _Located:
     problems = []
     for axis, names in (("lon", LON_NAMES), ("lat", LAT_NAMES)):
         index = _column_index(table.headers, names)
-        if index is None:
+        matches = [h for h in table.headers if h.strip().lower() in names[:-1]]
+        if len(matches) > 1:
+            listed = ", ".join(f"'{one_line(h, limit=40)}'" for h in matches)
+            problems.append(
+                Problem(
+                    table.source,
+                    f"{len(matches)} columns could be the {axis}: {listed}; keep one of them "
+                    "(remove or rename the others)",
+                    field=axis,
+                )
+            )
+        elif index is None:
             problems.append(
                 Problem(
                     table.source, f"no {axis} column (looked for {', '.join(names)})", field=axis
@@ -167,13 +203,33 @@ def _located_by_columns(table: RawTable) -> _Located:
     return _Located(table, labels, found["lon"], found["lat"])
 
 
-def _read_vector_file(path: Path, source: str) -> gpd.GeoDataFrame:
+def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(Problem(source, f"not a readable vector file: {exc}")) from None
+    listed = ", ".join(f"'{one_line(n, limit=40)}'" for n in layers)
+    if layer is None and len(layers) > 1:
+        raise InputError(
+            Problem(
+                source,
+                f"has {len(layers)} layers ({listed}); name the one to read with "
+                "demand.sheet in the scenario",
+                field="sheet",
+            )
+        )
+    if layer is not None and layer not in layers:
+        raise InputError(
+            Problem(source, f"has no layer '{one_line(layer, limit=40)}'; its layers are {listed}")
+        )
     try:
         with warnings.catch_warnings():
             # A property with mixed numbers and text stays text; the population
             # check then names the rows that are not numbers.
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
-            frame = gpd.read_file(path)
+            frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(Problem(source, f"not a readable vector file: {exc}")) from None
     if frame.empty:
@@ -198,7 +254,11 @@ def _located_by_geometry(frame: gpd.GeoDataFrame, source: str, labels: list[str]
     problems: list[Problem] = []
     _add_row_problems(problems, source, labels, missing, "geometry", "no geometry")
     for i in np.flatnonzero(~missing & ~point & ~polygonal):
-        message = f"a {geoms[i].geom_type} is neither a point nor a polygon"
+        message = (
+            "MultiPoint geometry: give one point per row"
+            if kind[i] == 4
+            else f"a {geoms[i].geom_type} is neither a point nor a polygon"
+        )
         _add_row_problems(problems, source, [labels[i]], [True], "geometry", message)
     usable = geoms.copy()
     # Rows already reported get a stand-in point so the steps below run.
@@ -251,6 +311,15 @@ def _demand_points(located: _Located, population_column: str, *, id_stem: str) -
         negative = np.nan_to_num(population) < 0
         field_name = table.headers[population_index]
         _add_row_problems(problems, source, labels, negative, field_name, "negative population")
+        too_many = np.nan_to_num(population) > MAX_POPULATION
+        _add_row_problems(
+            problems,
+            source,
+            labels,
+            too_many,
+            field_name,
+            f"population above {MAX_POPULATION:,.0f}: more people than any place on Earth",
+        )
     ids = _ids(located, id_stem, problems)
     country = _countries(located, problems)
     problems.extend(_coordinate_problems(lon, lat, labels, source, fields))
@@ -259,7 +328,7 @@ def _demand_points(located: _Located, population_column: str, *, id_stem: str) -
     if country is None:
         country = np.asarray(country_of(lon, lat), dtype=object)
     name_index = _column_index(table.headers, NAME_NAMES)
-    return pd.DataFrame(
+    points = pd.DataFrame(
         {
             "demand_id": ids,
             "name": _texts(table, name_index, strip=False),
@@ -269,6 +338,63 @@ def _demand_points(located: _Located, population_column: str, *, id_stem: str) -
             "lat": np.asarray(lat, dtype=float),
         }
     )
+    id_index = _column_index(table.headers, ID_NAMES)
+    id_field = None if id_index is None else table.headers[id_index]
+    return _without_repeats(points, labels, source, id_field)
+
+
+def _without_repeats(
+    points: pd.DataFrame, labels: list[str], source: str, id_field: str | None
+) -> pd.DataFrame:
+    """Points with repeated places kept once; a repeat with other data is refused.
+
+    A place is repeated when its id is (with an id column), else when its
+    name and point are. A repeat identical to the first row is dropped and
+    counted in ``attrs["duplicates_dropped"]``, with a warning; one that
+    differs is an error naming both rows: counting a place twice would
+    raise the demand near it without a word.
+    """
+    keys = ["demand_id"] if id_field is not None else ["name", "lon", "lat"]
+    data = ["name", "country", "population", "lon", "lat"]
+    first = points.groupby(keys, sort=False, dropna=False).cumcount() > 0
+    problems: list[Problem] = []
+    drop = np.zeros(len(points), dtype=bool)
+    if first.any():
+        firsts = points[~first].reset_index().set_index(keys)["index"]
+        for pos in np.flatnonzero(first.to_numpy()):
+            row = points.iloc[pos]
+            key = tuple(row[k] for k in keys)
+            origin = int(firsts.loc[key if len(keys) > 1 else key[0]])
+            if points.iloc[origin][data].equals(row[data]):
+                drop[pos] = True
+                continue
+            what = (
+                f"id '{one_line(row['demand_id'], limit=40)}'"
+                if id_field is not None
+                else "name and point"
+            )
+            differs = [c for c in data if points.iloc[origin][c] != row[c]]
+            _add_row_problems(
+                problems,
+                source,
+                [labels[pos]],
+                [True],
+                id_field,
+                f"same {what} as {labels[origin]} but a different "
+                f"{', '.join(differs)}: give each place once",
+            )
+    if problems:
+        raise InputError(_capped(problems, source))
+    kept = points[~drop].reset_index(drop=True)
+    kept.attrs["duplicates_dropped"] = int(drop.sum())
+    if drop.any():
+        logger.warning(
+            "%s: %d repeated demand row(s) dropped (%s), each place counted once",
+            source,
+            int(drop.sum()),
+            ", ".join(labels[i] for i in np.flatnonzero(drop)[:10]),
+        )
+    return kept
 
 
 def _column_index(headers: list[str], names: tuple[str, ...]) -> int | None:
@@ -339,8 +465,20 @@ def _ids(located: _Located, id_stem: str, problems: list[Problem]) -> npt.NDArra
     ids = pd.Series(_texts(table, index))
     field_name = table.headers[index]
     _add_row_problems(problems, table.source, labels, ids == "", field_name, "empty id")
-    duplicated = ids.duplicated(keep="first") & (ids != "")
-    _add_row_problems(problems, table.source, labels, duplicated, field_name, "duplicate id")
+    # A repeated id with other cells is refused here, with the file's other problems;
+    # identical repeats are dropped once the points are read (_without_repeats).
+    first: dict[str, int] = {}
+    for pos, value in enumerate(ids):
+        origin = first.setdefault(value, pos)
+        if origin == pos or not value:
+            continue
+        same = table.rows[origin] == table.rows[pos] and (
+            located.geometry is None
+            or all(np.array_equal(a[[origin]], a[[pos]], equal_nan=True) for a in located.geometry)
+        )
+        if not same:
+            message = f"duplicate id: also on {labels[origin]}, with other data"
+            _add_row_problems(problems, table.source, [labels[pos]], [True], field_name, message)
     return ids.to_numpy(dtype=object)
 
 

@@ -46,7 +46,7 @@ from planner.inputs.cells import parse_brands
 from planner.inputs.columns import OPTIONAL, choose_columns
 from planner.inputs.dealer_rows import FileResult, validate_table
 from planner.inputs.merge import site_labels
-from planner.inputs.tables import RawTable, read_frame, read_table
+from planner.inputs.tables import RawTable, read_frame, read_tables
 from planner.scenario.schema import DealerFile, DealersConfig
 
 logger = logging.getLogger(__name__)
@@ -125,12 +125,13 @@ def load_sites(
     errors: list[Problem] = []
     for spec, source, read in tables:
         try:
-            result = _load_file(spec, source, read)
+            file_results = _load_file(spec, source, read)
         except InputError as exc:
             errors.extend(p if isinstance(p, Problem) else Problem(source, p) for p in exc.problems)
             continue
-        results.append(result)
-        errors.extend(result.errors)
+        for result in file_results:
+            results.append(result)
+            errors.extend(result.errors)
     errors.extend(_duplicates_across_files(results))
     if errors:
         raise InputError(errors, warnings=[w for r in results for w in r.warnings])
@@ -191,8 +192,9 @@ def load_sites(
     return SiteLoad(sites, dealers_gdf, warnings, counts)
 
 
-#: Reads one dealer table: a file of the scenario or a data frame.
-_Reader = Callable[[], RawTable]
+#: Reads the dealer tables of a file of the scenario (one per sheet with ``sheet = "*"``)
+#: or a data frame.
+_Reader = Callable[[], list[RawTable]]
 
 
 def _table_readers(
@@ -206,25 +208,52 @@ def _table_readers(
         for name, frame in frames:
             # A frame has no file options to state, so it gets a file entry's defaults.
             spec = DealerFile(path=Path(name))
-            readers.append((spec, name, partial(read_frame, frame, source=name, spec=spec)))
+            readers.append((spec, name, partial(_frame_tables, frame, name, spec)))
         return readers
     if not config.files:
         raise InputError(Problem("scenario", "no dealer files given", field="dealers.files"))
     sources = _source_names(config.files)
     return [
-        (spec, source, partial(read_table, spec, source=source))
+        (spec, source, partial(read_tables, spec, source=source))
         for spec, source in zip(config.files, sources, strict=True)
     ]
 
 
-def _load_file(spec: DealerFile, source: str, read: _Reader) -> FileResult:
+def _frame_tables(frame: pandas.DataFrame, name: str, spec: DealerFile) -> list[RawTable]:
+    return [read_frame(frame, source=name, spec=spec)]
+
+
+def _load_file(spec: DealerFile, source: str, read: _Reader) -> list[FileResult]:
     file_brands: tuple[str, ...] | None = None
-    problems: list[Problem] = []
+    brand_problems: list[Problem] = []
     if spec.brand is not None:
         file_brands, message = parse_brands(spec.brand)
         if message:
-            problems.append(Problem(source, message + " (given in the scenario)", field="brand"))
-    table = read()
+            brand_problems.append(
+                Problem(source, message + " (given in the scenario)", field="brand")
+            )
+    results: list[FileResult] = []
+    problems: list[Problem] = []
+    for i, table in enumerate(read()):
+        try:
+            results.append(_load_table(spec, table, file_brands, [] if i else brand_problems))
+        except InputError as exc:
+            problems.extend(
+                p if isinstance(p, Problem) else Problem(table.source, p) for p in exc.problems
+            )
+    if problems:
+        raise InputError(problems)
+    return results
+
+
+def _load_table(
+    spec: DealerFile,
+    table: RawTable,
+    file_brands: tuple[str, ...] | None,
+    brand_problems: list[Problem],
+) -> FileResult:
+    source = table.source
+    problems = list(brand_problems)
     choice, column_problems = choose_columns(
         table.headers,
         spec.columns,

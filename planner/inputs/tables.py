@@ -14,7 +14,12 @@ Formats, chosen by the file's suffix:
   Windows-1252, else Latin-1 (or given); Excel's
   ``sep=;`` first line is honoured. Rows are records, so a quoted name
   spanning two lines is one row.
-* XLSX / XLSM: the sheet named by ``layer``, else the first sheet.
+* XLSX / XLSM: the sheet named by ``sheet`` (or ``layer``); a workbook of
+  several sheets that look like tables is refused unless one is named, or
+  ``sheet = "*"`` reads each sheet as its own table (:func:`read_tables`). A
+  sheet without a header row of two or more filled cells (a notes sheet) is
+  not a table: beside one table it is passed over with a warning, named on
+  its own it is refused.
 * GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GML, KML: read with pyogrio;
   the geometry's representative point, reprojected from the scenario's
   ``crs`` if given, else the file's CRS, else WGS 84, to EPSG:4326, gives
@@ -97,10 +102,7 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
         The file is missing, empty, of an unknown format or unreadable.
     """
     path = Path(spec.path)
-    if not path.exists():
-        raise InputError(Problem(source, f"file not found: {path}"))
-    if path.is_dir():
-        raise InputError(Problem(source, f"is a folder, not a file: {path}"))
+    _check_path(path, source)
     try:
         table = _read_by_suffix(path, spec, source)
     except OSError as exc:
@@ -108,6 +110,56 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
     if not table.rows:
         raise InputError(Problem(source, "the file has a header but no data rows"))
     return table
+
+
+def read_tables(spec: DealerFile, *, source: str) -> list[RawTable]:
+    """Read one dealer file into one :class:`RawTable` per table it holds.
+
+    A workbook read with ``sheet = "*"`` gives one table per sheet that looks
+    like a table, each named ``"<source>, sheet '<name>'"`` in messages; any
+    other file gives one table, as :func:`read_table`.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_table`; with ``sheet = "*"`` also when no sheet looks
+        like a table.
+    """
+    path = Path(spec.path)
+    if path.suffix.lower() not in _XLSX_SUFFIXES or _sheet_option(spec) != ALL_SHEETS:
+        return [read_table(spec, source=source)]
+    _check_path(path, source)
+    try:
+        sheets = _xlsx_sheets(path, spec, source, None)
+    except OSError as exc:
+        raise _unreadable(source, "file", exc) from None
+    tables: list[RawTable] = []
+    skipped: list[str] = []
+    for name, cells in sheets:
+        table = (
+            _sheet_table(cells, f"{source}, sheet '{name}'", name)
+            if _looks_like_table(cells)
+            else None
+        )
+        if table is None or not table.rows:
+            skipped.append(name)
+            continue
+        tables.append(table)
+    if skipped:
+        logger.warning(
+            "%s: sheet(s) %s passed over: no table with a header row and data rows",
+            source, ", ".join(f"'{n}'" for n in skipped),
+        )
+    if not tables:
+        raise InputError(
+            Problem(
+                source,
+                "no sheet looks like a table (a header row with two or more filled cells "
+                f"and data rows below it); its sheets are {_names(n for n, _ in sheets)}",
+                field="sheet",
+            )
+        )
+    return tables
 
 
 def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> RawTable:
@@ -140,6 +192,13 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
     if not table.rows:
         raise InputError(Problem(source, "the table has no data rows"))
     return table
+
+
+def _check_path(path: Path, source: str) -> None:
+    if not path.exists():
+        raise InputError(Problem(source, f"file not found: {path}"))
+    if path.is_dir():
+        raise InputError(Problem(source, f"is a folder, not a file: {path}"))
 
 
 def is_table_file(path: Path) -> bool:
@@ -179,8 +238,46 @@ def _unreadable(source: str, what: str, exc: BaseException) -> InputError:
 # --- CSV -------------------------------------------------------------------------------
 
 
+#: File signatures of binary formats often renamed .csv, and what to call them.
+_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive (XLSX, zipped shapefile?)"),
+    (b"PK\x05\x06", "a ZIP archive (XLSX, zipped shapefile?)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Office file (.xls?)"),
+    (b"SQLite format 3\x00", "an SQLite database (GeoPackage?)"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+def _binary_kind(data: bytes, encoding: str | None) -> str | None:
+    """What a file renamed ``.csv`` really is, or None for text.
+
+    Only the kind is said, never the content: a file that is no table may
+    be anything, and its bytes have no place in a message.
+    """
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return f"is {kind}, not a CSV text file"
+    if encoding is not None or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if _utf16_without_bom(data) is not None:
+        return None
+    sample = data[:8192]
+    controls = sum(1 for b in sample if b < 32 and b not in b"\t\n\r\f\v") + sample.count(127)
+    # Text may carry a few stray control characters (an escape sequence or a
+    # NUL pasted into a name); binary data has them everywhere (about one byte
+    # in ten).
+    if controls > max(8, 0.05 * len(sample)):
+        return "is not a text file (it holds binary data); a CSV file is text"
+    return None
+
+
 def _read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
     data = path.read_bytes()
+    binary = _binary_kind(data, spec.encoding)
+    if binary is not None:
+        raise InputError(Problem(source, binary))
     text, encoding = _decode(data, spec.encoding, source)
     if not text.strip():
         raise InputError(Problem(source, "the file is empty"))
@@ -320,7 +417,103 @@ def _cell_filled(cell: Any) -> bool:
 # --- XLSX ------------------------------------------------------------------------------
 
 
+#: The ``sheet`` value that reads every sheet of a workbook as its own table.
+ALL_SHEETS = "*"
+
+#: Why a sheet is not read as a table, for messages.
+_NOT_A_TABLE = "no header row with two or more filled cells"
+
+
+def _sheet_option(spec: DealerFile) -> str | None:
+    """The sheet a spec names: ``sheet``, else ``layer`` (its older spelling), else None."""
+    sheet = getattr(spec, "sheet", None)
+    return sheet if sheet is not None else spec.layer
+
+
+def _names(names: Any) -> str:
+    return ", ".join(f"'{one_line(n, limit=40)}'" for n in names)
+
+
 def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
+    wanted = _sheet_option(spec)
+    if wanted == ALL_SHEETS:
+        raise InputError(
+            Problem(
+                source,
+                f'sheet = "{ALL_SHEETS}" is not possible here; name one sheet',
+                field="sheet",
+            )
+        )
+    sheets = _xlsx_sheets(path, spec, source, wanted)
+    if wanted is None and len(sheets) > 1:
+        tables = [n for n, cells in sheets if _looks_like_table(cells)]
+        if len(tables) == 1:
+            # One table among notes or empty sheets: that is the data, read it
+            # and say which sheets were passed over.
+            skipped = [n for n, _ in sheets if n != tables[0]]
+            logger.warning(
+                "%s: reading sheet '%s'; %s not a table", source, tables[0], _names(skipped)
+            )
+            sheets = [next((n, c) for n, c in sheets if n == tables[0])]
+    if wanted is None and len(sheets) > 1:
+        tables = [n for n, cells in sheets if _looks_like_table(cells)]
+        listing = ", ".join(
+            f"'{one_line(n, limit=40)}'" + ("" if n in tables else " (not a table)")
+            for n, _ in sheets
+        )
+        suggestion = tables[0] if tables else sheets[0][0]
+        raise InputError(
+            Problem(
+                source,
+                f"has {len(sheets)} sheets: {listing}; name the one to read with "
+                f"sheet = '{one_line(suggestion, limit=40)}' in the scenario's entry for "
+                f'this file, or sheet = "{ALL_SHEETS}" to read each sheet as its own table',
+                field="sheet",
+            )
+        )
+    name, cells = sheets[0]
+    table = _sheet_table(cells, source, name)
+    if table is None:
+        raise InputError(Problem(source, "the file is empty"))
+    return table
+
+
+def _looks_like_table(cells: list[list[Cell]]) -> bool:
+    return any(sum(1 for c in rec if _cell_filled(c)) >= 2 for rec in cells)
+
+
+def _sheet_table(cells: list[list[Cell]], source: str, sheet: str) -> RawTable | None:
+    """The table of a sheet; None for an empty sheet.
+
+    Raises
+    ------
+    InputError
+        The sheet has text but no row with two filled cells: a note, not a table.
+    """
+    first = _header_index(cells)
+    if first is None:
+        return None
+    if not _looks_like_table(cells):
+        raise InputError(
+            Problem(
+                source,
+                f"sheet '{one_line(sheet, limit=40)}' does not look like a table "
+                f"({_NOT_A_TABLE})",
+                field="sheet",
+            )
+        )
+    headers = [_header_text(h, i) for i, h in enumerate(cells[first])]
+    body = cells[first + 1 :]
+    while body and not _filled(body[-1]):
+        body.pop()
+    numbers = list(range(first + 2, first + 2 + len(body)))
+    return RawTable(source, headers, body, numbers, None, [f"sheet '{sheet}'"])
+
+
+def _xlsx_sheets(
+    path: Path, spec: DealerFile, source: str, wanted: str | None
+) -> list[tuple[str, list[list[Cell]]]]:
+    """The cells of the sheet named ``wanted``, or of every sheet (None or ``"*"``)."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -334,42 +527,35 @@ def _read_xlsx(path: Path, spec: DealerFile, source: str) -> RawTable:
     except Exception as exc:  # a broken workbook can fail anywhere in openpyxl and lxml
         raise _unreadable(source, "Excel workbook", exc) from None
     try:
-        if spec.layer is not None:
-            if spec.layer not in book.sheetnames:
-                raise InputError(
-                    Problem(
-                        source,
-                        f"has no sheet '{spec.layer}'; its sheets are "
-                        + ", ".join(f"'{n}'" for n in book.sheetnames),
-                        field="layer",
-                    )
+        if wanted is not None and wanted != ALL_SHEETS and wanted not in book.sheetnames:
+            raise InputError(
+                Problem(
+                    source,
+                    f"has no sheet '{one_line(wanted, limit=40)}'; its sheets are "
+                    + _names(book.sheetnames),
+                    field="sheet" if getattr(spec, "sheet", None) is not None else "layer",
                 )
-            sheet = book[spec.layer]
-        else:
-            sheet = book.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            # Some exporters write a wrong sheet size, which read-only mode would trust.
-            sheet.reset_dimensions()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cells = [
-                [_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
-            ]
+            )
+        names = book.sheetnames if wanted in (None, ALL_SHEETS) else [wanted]
+        sheets: list[tuple[str, list[list[Cell]]]] = []
+        for name in names:
+            sheet = book[name]
+            if hasattr(sheet, "reset_dimensions"):
+                # Some exporters write a wrong sheet size, which read-only mode would trust.
+                sheet.reset_dimensions()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cells = [
+                    [_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
+                ]
+            sheets.append((name, cells))
     except InputError:
         raise
     except Exception as exc:  # a broken sheet can fail anywhere in openpyxl and lxml
         raise _unreadable(source, "Excel workbook", exc) from None
     finally:
         book.close()
-    first = _header_index(cells)
-    if first is None:
-        raise InputError(Problem(source, "the file is empty"))
-    headers = [_header_text(h, i) for i, h in enumerate(cells[first])]
-    body = cells[first + 1 :]
-    while body and not _filled(body[-1]):
-        body.pop()
-    numbers = list(range(first + 2, first + 2 + len(body)))
-    return RawTable(source, headers, body, numbers, None, [f"sheet '{sheet.title}'"])
+    return sheets
 
 
 def _excel_cell(value: Any) -> Cell:
@@ -487,6 +673,7 @@ def _points(
             Problem(source, f"unknown CRS '{crs}': {one_line(exc)}", field="crs")
         ) from None
     valid = geometry.notna() & ~geometry.is_empty
+    _refuse_multipoints(geometry, valid, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)
     points: list[tuple[float | None, float | None]] = [(None, None)] * len(frame)
@@ -494,6 +681,32 @@ def _points(
     for pos, x, y in zip(positions, reps.x.to_numpy(), reps.y.to_numpy(), strict=True):
         points[pos] = (float(x), float(y))
     return points, note
+
+
+def _refuse_multipoints(geometry: Any, valid: Any, source: str) -> None:
+    """Refuse rows whose geometry is several points: which one is the dealer?"""
+    import shapely
+
+    geoms = geometry.to_numpy()
+    several = (
+        valid.to_numpy()
+        & (shapely.get_type_id(geoms) == 4)
+        & (shapely.get_num_geometries(geoms) > 1)
+    )
+    rows = several.nonzero()[0]
+    if len(rows):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"MultiPoint geometry of {shapely.get_num_geometries(geoms[i])} points: "
+                    "give one point per row",
+                    row=int(i) + 2,
+                    field="geometry",
+                )
+                for i in rows[:50]
+            ]
+        )
 
 
 def _frame_cell(value: Any) -> Cell:

@@ -52,6 +52,15 @@ def site_charger_limits(sites: pd.DataFrame, scenario: Scenario) -> IntArray:
     )
 
 
+def without_charger_room(sites: pd.DataFrame, scenario: Scenario) -> npt.NDArray[np.bool_]:
+    """Sites whose limits allow fewer than ``chargers.min_per_site`` chargers (at least 1).
+
+    Such a site can never be chosen: a chosen site without a charger serves no one.
+    """
+    least = max(1, int(scenario.chargers.min_per_site))
+    return np.asarray(site_charger_limits(sites, scenario) < least, dtype=bool)
+
+
 def site_costs(sites: pd.DataFrame, scenario: Scenario) -> FloatArray:
     """Cost of opening each site: the file's ``site_cost_eur``, else the scenario's."""
     costs = sites["site_cost_eur"].to_numpy(dtype=np.float64)

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from planner.errors import InputError, Problem
 from planner.inputs.demand import demand_weight, load_demand
 from planner.inputs.sites import SiteLoad, load_sites
+from planner.pipeline.chargers import without_charger_room
 from planner.pipeline.existing import ExistingLayer, load_existing
 from planner.scenario.schema import Scenario
 from planner.travel.great_circle import reach_matrix
@@ -79,6 +82,44 @@ class PlanInputs:
     existing: ExistingLayer | None = None
 
 
+def _exclude_sites_without_room(
+    sites: gpd.GeoDataFrame, scenario: Scenario
+) -> tuple[gpd.GeoDataFrame, int, list[str]]:
+    """Sites whose limits allow no charger (fewer than chargers.min_per_site) excluded.
+
+    A fixed site among them is an input error: it must be chosen and cannot be.
+    """
+    no_room = without_charger_room(sites, scenario)
+    fixed = sites["fixed"].to_numpy(dtype=bool)
+    least = max(1, scenario.chargers.min_per_site)
+    why = (
+        f"its max_chargers and grid_kw (at {scenario.chargers.power_kw:g} kW per charger) "
+        f"allow fewer than {least} charger(s)"
+    )
+    problems = [
+        Problem(
+            "dealers",
+            f"site '{sites['site_id'].iat[i]}' (dealers {sites['dealer_ids'].iat[i]}) is fixed "
+            f"but {why}; raise its limits or unset fixed",
+            field="fixed",
+        )
+        for i in np.flatnonzero(no_room & fixed)
+    ]
+    if problems:
+        raise InputError(problems)
+    newly = no_room & ~sites["excluded"].to_numpy(dtype=bool)
+    count = int(newly.sum())
+    if not count:
+        return sites, 0, []
+    sites = sites.copy()
+    sites["excluded"] = sites["excluded"].to_numpy(dtype=bool) | no_room
+    names = ", ".join(str(s) for s in sites["site_id"].to_numpy()[newly][:10])
+    more = f" and {count - 10} more" if count > 10 else ""
+    warning = f"{count} site(s) excluded because {why}: {names}{more}"
+    logger.warning(warning)
+    return sites, count, [warning]
+
+
 def load_inputs(
     scenario: Scenario,
     *,
@@ -97,6 +138,7 @@ def load_inputs(
             scenario.dealers, countries=list(scenario.demand.countries), frames=dealer_tables
         )
         sites = site_load.sites.reset_index(drop=True)
+        sites, no_room, room_warnings = _exclude_sites_without_room(sites, scenario)
     with clock.stage("reading demand"):
         demand = load_demand(scenario.demand, frame=demand_table)
         demand_counts = dict(demand.attrs.get("counts", {}))
@@ -123,10 +165,10 @@ def load_inputs(
             circuity=scenario.travel.circuity,
         )
     counts = {
-        "dealers": site_load.counts,
+        "dealers": {**site_load.counts, "no_charger_room": no_room},
         "demand": demand_counts,
         "reach_pairs": int(reach.nnz),
-        "warnings": [str(w) for w in site_load.warnings],
+        "warnings": [str(w) for w in site_load.warnings] + room_warnings,
     }
     if existing is not None:
         counts["existing_chargers"] = existing.counts

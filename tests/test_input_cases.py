@@ -1,0 +1,205 @@
+"""Input cases that once passed silently or with a poor message (each failed before its fix)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from planner.errors import InputError
+from planner.inputs.demand import load_demand
+from planner.inputs.demand_points import read_demand_file
+from planner.inputs.sites import load_sites
+from planner.scenario.schema import DealerFile, DealersConfig, DemandConfig
+
+HEADER = ["id", "name", "brand", "country", "lon", "lat"]
+
+
+def _load(path: Path, **options: object) -> pd.DataFrame:
+    config = DealersConfig(files=[DealerFile(path=path, **options)])
+    return load_sites(config, countries=["FR"]).sites
+
+
+def _workbook(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+RENAULT: list[list[Any]] = [HEADER, ["r1", "Paris", "Renault", "FR", 2.35, 48.85]]
+NISSAN: list[list[Any]] = [HEADER, ["n1", "Lyon", "Nissan", "FR", 4.83, 45.76]]
+NOTES: list[list[Any]] = [["Exported from the CRM"], ["Contact: the network team"]]
+
+
+def test_workbook_of_several_sheets_is_refused_until_one_is_named(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "dealers.xlsx", {"Renault": RENAULT, "Nissan": NISSAN})
+    with pytest.raises(InputError, match="has 2 sheets: 'Renault', 'Nissan'; name the one"):
+        _load(path)
+    assert list(_load(path, sheet="Nissan")["name"]) == ["Lyon"]
+    assert sorted(_load(path, sheet="*")["name"]) == ["Lyon", "Paris"]
+
+
+def test_notes_sheet_is_not_a_table(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Before: the note ("Dealer list, exported ...") was read as the header.
+    path = _workbook(tmp_path / "dealers.xlsx", {"Notes": NOTES, "Dealers": NISSAN})
+    with caplog.at_level("WARNING"):
+        assert list(_load(path)["name"]) == ["Lyon"]
+    assert "reading sheet 'Dealers'; 'Notes' not a table" in caplog.text
+    two = _workbook(tmp_path / "two.xlsx", {"Notes": NOTES, "A": NISSAN, "B": NISSAN})
+    with pytest.raises(InputError) as error:
+        _load(two)
+    message = str(error.value)
+    assert "'Notes' (not a table), 'A', 'B'" in message
+    assert "sheet = 'A'" in message
+    with pytest.raises(InputError, match="sheet 'Notes' does not look like a table"):
+        _load(path, sheet="Notes")
+    assert list(_load(path, sheet="*")["name"]) == ["Lyon"]
+    alone = _workbook(tmp_path / "notes.xlsx", {"Notes": NOTES})
+    with pytest.raises(InputError, match="sheet 'Notes' does not look like a table"):
+        _load(alone)
+
+
+def test_repeated_demand_rows_are_counted_once(tmp_path: Path) -> None:
+    path = tmp_path / "demand.csv"
+    brussels = "Brussels,4.35,50.85,1000\n"
+    path.write_text("name,lon,lat,population\n" + brussels * 4 + "Ghent,3.72,51.05,500\n")
+    demand = load_demand(DemandConfig(source=path, countries=["BE"]))
+    assert demand["population"].sum() == 1500
+    assert demand.attrs["counts"]["duplicates_dropped"] == 3
+    assert demand.attrs["counts"]["read"] == 5
+
+
+def test_same_demand_id_with_other_data_names_both_rows(tmp_path: Path) -> None:
+    path = tmp_path / "demand.csv"
+    path.write_text(
+        "id,name,lon,lat,population\nb1,Brussels,4.35,50.85,1000\nb1,Brussels,4.35,50.85,900\n"
+    )
+    with pytest.raises(InputError, match=r"row 3, field 'id': duplicate id: also on row 2"):
+        read_demand_file(path)
+
+
+def test_binary_files_renamed_csv(tmp_path: Path) -> None:
+    archive = tmp_path / "dealers.csv"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a.txt", "hello")
+    with pytest.raises(InputError, match=r"is a ZIP archive \(XLSX, zipped shapefile\?\), not a"):
+        _load(archive)
+    binary = tmp_path / "other.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match="is not a text file") as error:
+        _load(binary)
+    assert "\\x01" not in str(error.value)
+
+
+def test_a_file_that_is_no_table_is_not_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    path.write_text("root:x:0:0:root:/root:/bin/bash,secret,stuff\ndaemon:x:1:1,a,b\n")
+    with pytest.raises(InputError, match="does not look like a dealer table") as error:
+        _load(path)
+    assert "root" not in str(error.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e999", "nan"])
+def test_non_finite_population_names_file_row_and_field(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "demand.csv"
+    path.write_text(f"name,lon,lat,population\nA,4.35,50.85,{value}\n")
+    with pytest.raises(InputError) as error:
+        read_demand_file(path)
+    assert f"{path}, row 2, field 'population'" in str(error.value)
+
+
+def test_multipoint_dealer_is_refused(tmp_path: Path) -> None:
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "r1", "name": "P", "brand": "Renault", "country": "FR"},
+        "geometry": {"type": "MultiPoint", "coordinates": [[2.35, 48.85], [4.83, 45.76]]},
+    }
+    path = tmp_path / "dealers.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(InputError, match="MultiPoint geometry of 2 points: give one point per row"):
+        _load(path)
+
+
+def test_two_longitude_columns_are_refused_unless_mapped(tmp_path: Path) -> None:
+    path = tmp_path / "dealers.csv"
+    path.write_text("id,name,brand,country,lon,lat,longitude\nr1,Paris,Renault,FR,2.35,48.85,99\n")
+    expected = r"2 columns could be the longitude: \('lon', 'longitude'\)"
+    with pytest.raises(InputError, match=expected):
+        _load(path)
+    sites = _load(path, columns={"lon": "lon"})
+    assert list(sites["lon"]) == [2.35]
+
+
+def _scenario(dealers: Path, **chargers: object) -> object:
+    from planner.scenario.build import scenario_from
+
+    return scenario_from(
+        {
+            "dealers": {"files": [{"path": str(dealers)}]},
+            "demand": {"countries": ["LU"]},
+            "chargers": chargers,
+        }
+    )
+
+
+def test_sites_that_can_take_no_charger_are_excluded(tmp_path: Path) -> None:
+    from planner.pipeline.load import load_inputs
+
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "id,name,brand,country,lon,lat,max_chargers,grid_kw\n"
+        "a,Lux,Renault,LU,6.13,49.61,0,\n"
+        "b,Esch,Nissan,LU,5.98,49.50,,100\n"
+        "c,Ettelbruck,Renault,LU,6.10,49.85,,\n"
+    )
+    inputs = load_inputs(_scenario(path, power_kw=150))  # type: ignore[arg-type]
+    excluded = dict(zip(inputs.sites["name"], inputs.sites["excluded"], strict=True))
+    assert excluded == {"Lux": True, "Esch": True, "Ettelbruck": False}
+    assert inputs.counts["dealers"]["no_charger_room"] == 2
+    assert any("2 site(s) excluded" in w for w in inputs.counts["warnings"])
+
+
+def test_fixed_site_that_can_take_no_charger_is_an_error(tmp_path: Path) -> None:
+    from planner.pipeline.load import load_inputs
+
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "id,name,brand,country,lon,lat,max_chargers,fixed\n"
+        "a,Lux,Renault,LU,6.13,49.61,0,yes\n"
+        "c,Ettelbruck,Renault,LU,6.10,49.85,,\n"
+    )
+    with pytest.raises(InputError, match=r"dealers a\).*is fixed but its max_chargers"):
+        load_inputs(_scenario(path))  # type: ignore[arg-type]
+
+
+def test_absurd_numbers_are_refused_naming_the_row(tmp_path: Path) -> None:
+    """1e308 people or €1e308 overflowed sums and hung the charger sizing; now refused."""
+    from planner.inputs.demand import load_demand
+    from planner.inputs.sites import load_sites
+    from planner.scenario.schema import DealerFile, DealersConfig, DemandConfig
+
+    demand = tmp_path / "people.csv"
+    demand.write_text("name,lon,lat,population\nA,6.13,49.61,1e308\nB,6.0,49.5,100\n")
+    with pytest.raises(InputError) as caught:
+        load_demand(DemandConfig(countries=["LU"], source=demand))
+    assert "row 2, field 'population': population above 1,000,000,000" in str(caught.value)
+
+    dealers = tmp_path / "dealers.csv"
+    dealers.write_text(
+        "dealer_id,brand,name,country,lon,lat,site_cost_eur\n"
+        "R1,Renault,Gare,LU,6.13,49.60,1e308\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])
+    assert "field 'site_cost_eur': 1e+308 is above 10,000,000,000" in str(caught.value)
