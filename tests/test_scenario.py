@@ -46,6 +46,63 @@ def test_default_toml_is_generated_from_the_schema() -> None:
     )
 
 
+def test_every_field_of_every_section_appears_in_default_toml() -> None:
+    """Every key a scenario can hold, lists of tables (phases, files) included, is shown."""
+    import fnmatch
+    import re
+    from typing import Any, get_args, get_origin
+
+    from pydantic import BaseModel
+
+    from planner.scenario import schema as module
+
+    def models_in(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
+        """("", cls) for a section, (".*", cls) for a table of tables, lists unwrapped."""
+        found: list[tuple[str, type[BaseModel]]] = []
+        if isinstance(annotation, type) and get_origin(annotation) is None:
+            if issubclass(annotation, BaseModel):
+                found.append(("", annotation))
+        elif get_origin(annotation) is dict:
+            found += [(".*" + key, cls) for key, cls in models_in(get_args(annotation)[1])]
+        else:
+            for arg in get_args(annotation):
+                found += models_in(arg)
+        return found
+
+    expected: list[str] = []
+    reached: set[type] = set()
+
+    def walk(cls: type[BaseModel], prefix: str) -> None:
+        reached.add(cls)
+        for name, info in cls.model_fields.items():
+            expected.append(f"{prefix}{name}")
+            for suffix, sub in models_in(info.annotation):
+                walk(sub, f"{prefix}{name}{suffix}.")
+
+    walk(module.Scenario, "")
+    sections = {
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, module._Section) and obj is not module._Section
+    }
+    assert sections <= reached
+
+    # The keys of default.toml, set or commented out, under their (commented) tables.
+    shown: set[str] = set()
+    table = ""
+    for line in (SCENARIOS / "default.toml").read_text(encoding="utf-8").splitlines():
+        header = re.fullmatch(r"(?:# )?\[\[?([\w.]+)\]\]?", line)
+        if header:
+            table = header[1]
+            shown.add(table)
+            continue
+        key = re.match(r"(?:# )?(\w+)(?: = |: none by default)", line)
+        if key:
+            shown.add(f"{table}.{key[1]}" if table else key[1])
+    missing = [path for path in expected if not fnmatch.filter(shown, path)]
+    assert missing == []
+
+
 def test_default_file_equals_built_in_default() -> None:
     from_file = load_scenario(SCENARIOS / "default.toml")
     built_in = load_scenario(None)

@@ -35,6 +35,65 @@ def brand_mask(sites: pd.DataFrame, brand: str) -> npt.NDArray[np.bool_]:
     return np.asarray(sites["brands"].str.split(";").apply(lambda b: brand in b), dtype=bool)
 
 
+def _empty_plan_problems(sites: pd.DataFrame, scenario: Scenario) -> list[Problem]:
+    """Budgets and country bounds under which no site can open: every plan would be empty.
+
+    Refused before solving, where the sites are known: a solver would call an
+    empty plan optimal. The budget counts as in :func:`opening_cost` (the
+    sizing model, which counts its own chargers, installs at least
+    ``chargers.min_per_site`` too, so the same floor holds for it).
+    """
+    config = scenario.constraints
+    problems: list[Problem] = []
+    available = np.ones(len(sites), dtype=bool)
+    if "excluded" in sites:
+        available &= ~sites["excluded"].to_numpy(dtype=bool)
+    if not available.any():
+        return problems
+    costs = opening_cost(sites, scenario)[available]
+    cheapest = float(costs.min())
+    chargers = scenario.chargers.min_per_site * scenario.chargers.charger_cost_eur
+    counted = (
+        f"site cost {cheapest - chargers:,.0f} EUR + chargers.min_per_site "
+        f"{scenario.chargers.min_per_site} × chargers.charger_cost_eur "
+        f"{scenario.chargers.charger_cost_eur:,.0f} EUR"
+    )
+    if config.budget_eur is not None and config.budget_eur < cheapest:
+        problems.append(
+            Problem(
+                "scenario",
+                f"budget {config.budget_eur:,.0f} EUR is below the cheapest site's opening "
+                f"cost of {cheapest:,.0f} EUR ({counted}): no site can open",
+                field="constraints.budget_eur",
+            )
+        )
+    for phase in config.phases:
+        # A budget of 0 is a deliberate pause year; a budget above 0 that buys
+        # nothing is a slip (a unit, a digit).
+        if phase.budget_eur is not None and 0 < phase.budget_eur < cheapest:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"year {phase.year}: budget {phase.budget_eur:,.0f} EUR is below the "
+                    f"cheapest site's opening cost of {cheapest:,.0f} EUR ({counted}): no "
+                    "site can open that year",
+                    field="constraints.phases",
+                )
+            )
+    most = config.country_max_sites
+    country = sites["country"].to_numpy()[available]
+    if most and all(most.get(str(c)) == 0 for c in country):
+        problems.append(
+            Problem(
+                "scenario",
+                "every candidate site lies in a country allowed 0 sites "
+                f"({', '.join(sorted({str(c) for c in country}))}): no site can open",
+                field="constraints.country_max_sites",
+            )
+        )
+    return problems
+
+
 def site_constraints(
     sites: pd.DataFrame, scenario: Scenario, *, include_budget: bool = True
 ) -> SiteRows:
@@ -47,6 +106,7 @@ def site_constraints(
     n_sites = len(sites)
     parts: list[SiteRows] = []
     problems: list[Problem] = []
+    problems.extend(_empty_plan_problems(sites, scenario))
     if config.budget_eur is not None and include_budget:
         parts.append(budget_rows(opening_cost(sites, scenario), config.budget_eur))
 

@@ -18,7 +18,6 @@ it, all or nothing, into an output folder.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,11 +36,12 @@ from planner.maps.plan_map import plan_folium_map, write_map
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
 from planner.outputs.folder import publish_folder
+from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
 from planner.pipeline.constraints import opening_cost
 from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.registry import model_of
-from planner.pipeline.report import build_report, phase_table
+from planner.pipeline.report import build_report, phase_table, strict_json
 from planner.scenario.schema import Scenario, scenario_to_toml
 
 __all__ = [
@@ -340,10 +340,15 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
 def write_tables(plan: Plan, folder: Path) -> None:
     """Write ``sites.csv``, ``sites.geojson``, ``report.json`` and ``scenario.toml``."""
     table = site_table(plan)
-    table.drop(columns="geometry").to_csv(folder / "sites.csv", index=False)
-    (folder / "sites.geojson").write_text(table.to_json(drop_id=True), encoding="utf-8")
+    # Names from dealer files may start like formulas: written as text for spreadsheets.
+    write_csv(table.drop(columns="geometry"), folder / "sites.csv")
+    # Both JSON files are strict JSON: NaN and Infinity are written as null
+    # (report.strict_json), never as the bare tokens strict parsers refuse.
+    (folder / "sites.geojson").write_text(
+        strict_json(table.to_geo_dict(drop_id=True)), encoding="utf-8"
+    )
     (folder / "report.json").write_text(
-        json.dumps(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        strict_json(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
 

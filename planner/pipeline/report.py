@@ -7,6 +7,7 @@ agrees with ``sites.csv``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,37 @@ def _round(value: float, digits: int = 6) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return round(float(value), digits)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, inf, -inf) turned into ``None``.
+
+    ``report.json`` and ``sites.geojson`` are strict JSON (RFC 8259), which has
+    no NaN or Infinity: Python's ``json`` would write them as bare ``NaN`` and
+    ``Infinity`` tokens that strict parsers (browsers' ``JSON.parse``, jq, other
+    languages) refuse. A missing or unbounded figure is ``null`` instead.
+    Numpy scalars become Python numbers; dicts, lists and tuples are walked.
+    """
+    if isinstance(value, Mapping):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """``value`` as strict JSON text: non-finite floats as ``null`` (:func:`json_safe`).
+
+    ``allow_nan=False`` makes any NaN or Infinity left over an error instead
+    of an invalid file.
+    """
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)
 
 
 def _pct(part: float, whole: float) -> float:

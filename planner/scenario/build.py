@@ -7,6 +7,7 @@ with ``key=value`` strings, and both end in the same validation.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import InputError, Problem
-from planner.scenario.io import apply_override, resolve_paths, set_dotted
+from planner.scenario.io import apply_override, resolve_paths, set_dotted, validation_problems
 from planner.scenario.schema import Scenario, load_scenario
 
 __all__ = ["ScenarioLike", "scenario_from"]
@@ -92,10 +93,27 @@ def scenario_from(
 
 def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """A deep copy of nested mappings as dicts, so overrides never change the caller's."""
-    return {
-        key: _plain(value) if isinstance(value, Mapping) else value
-        for key, value in mapping.items()
-    }
+    return {key: _value(value) for key, value in mapping.items()}
+
+
+def _value(value: Any) -> Any:
+    """A value from Python as TOML would give it: numpy numbers become int and float.
+
+    The schema's numbers are strict (a bool is no count), so a numpy integer
+    from a script (``np.arange``) is made a plain ``int`` here; numpy's bool is
+    not an integer and stays refused.
+    """
+    if isinstance(value, Mapping):
+        return _plain(value)
+    if isinstance(value, list | tuple):
+        return [_value(item) for item in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
 
 
 def _validated(
@@ -108,14 +126,9 @@ def _validated(
     for item in strings:
         apply_override(raw, item, source)
     for key, value in changes.items():
-        set_dotted(raw, key, value, source)
+        set_dotted(raw, key, _value(value), source)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(
-            [
-                Problem(source, err["msg"], field=".".join(str(p) for p in err["loc"]) or None)
-                for err in exc.errors()
-            ]
-        ) from None
+        raise InputError(validation_problems(exc, source, Scenario)) from None
     return resolve_paths(scenario, base)

@@ -5,12 +5,15 @@ Helpers of :mod:`planner.scenario.schema`, kept apart so the schema module holds
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import tomli_w
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Problem
 
@@ -42,6 +45,100 @@ def resolve_paths(scenario: S, base: Path) -> S:
     )
 
 
+def validation_problems(
+    exc: ValidationError, source: str, root: type[BaseModel] | None = None
+) -> list[Problem]:
+    """One problem per error of a scenario's validation, each naming its dotted field.
+
+    A check across fields (a model validator) is located at its section, not
+    at a field; its message starts with the field it is about, relative to
+    that section (``"coverage_target: ..."`` of ``model``, or
+    ``"constraints.country_max_sites: ..."`` of the whole scenario), and that
+    becomes the field. An unknown field (``model.pp``) names the closest
+    field of its section (``model.p``), or lists the section's fields when
+    none is close; ``root`` is the validated class, whose sections are looked up.
+    """
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or None
+        # Pydantic puts "Value error, " before the message of a validator's ValueError.
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and root is not None:
+            message = unknown_field_message(root, err["loc"])
+        named = _NAMED.match(message)
+        if err["type"] == "value_error" and named:
+            inner = named["field"]
+            field = inner if field is None else f"{field}.{inner}"
+            message = named["rest"]
+        problems.append(Problem(source, message, field=field))
+    return problems
+
+
+_NAMED = re.compile(r"(?P<field>[a-z_]+(?:\.[a-z_]+)*): (?P<rest>.+)", re.DOTALL)
+
+
+def unknown_field_message(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """What to say of the unknown field at ``loc``: the closest field of its section, if any.
+
+    ``loc`` is pydantic's location of the field (``("model", "pp")``); the
+    suggestion is the dotted name a user writes (``model.p``).
+    """
+    section = section_at(root, loc[:-1])
+    if section is None:
+        return "unknown field"
+    fields = list(section.model_fields)
+    prefix = "".join(f"{part}." for part in loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+    if close:
+        return f"unknown field; did you mean '{prefix}{close[0]}'?"
+    where = f"'{prefix.rstrip('.')}'" if prefix else "a scenario"
+    return f"unknown field; the fields of {where} are {', '.join(fields)}"
+
+
+def section_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The class of the section at ``loc`` below ``root``, following lists and dicts.
+
+    A list's entry is located by its index and a dict's by its key
+    (``("demand", "sessions", "by_country", "LU")``); ``None`` when ``loc`` leads
+    to no section.
+    """
+    annotation: Any = root
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return None
+    return next(iter(_candidates(annotation, BaseModel)), None)
+
+
+def _step(annotation: Any, part: int | str) -> Any:
+    for model in _candidates(annotation, BaseModel):
+        if isinstance(part, str) and part in model.model_fields:
+            return model.model_fields[part].annotation
+    for container in _candidates(annotation, list):
+        if isinstance(part, int):
+            return get_args(container)[0]
+    for container in _candidates(annotation, dict):
+        return get_args(container)[1]
+    return None
+
+
+def _candidates(annotation: Any, kind: type) -> list[Any]:
+    """The members of ``annotation`` (through ``Annotated`` and unions) that are ``kind``."""
+    if get_origin(annotation) is Annotated:
+        return _candidates(get_args(annotation)[0], kind)
+    if get_origin(annotation) in (Union, UnionType):
+        return [found for arg in get_args(annotation) for found in _candidates(arg, kind)]
+    if kind is BaseModel:
+        is_kind = (
+            get_origin(annotation) is None
+            and isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+        )
+    else:
+        is_kind = get_origin(annotation) is kind and len(get_args(annotation)) > 0
+    return [annotation] if is_kind else []
+
+
 def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
     key, sep, text = item.partition("=")
     key = key.strip()
@@ -70,7 +167,6 @@ def set_dotted(
     node[parts[-1]] = value.as_posix() if isinstance(value, Path) else value
 
 
-
 def toml_value(value: Any) -> str:
     if isinstance(value, Path):
         value = value.as_posix()
@@ -88,6 +184,7 @@ def emit_fields(
 ) -> None:
     """Append the commented TOML of ``values`` (an instance of ``cls``) to ``lines``."""
     sections: list[tuple[str, type[BaseModel], Any]] = []
+    examples: list[tuple[str, type[BaseModel]]] = []
     for name, info in cls.model_fields.items():
         value = getattr(values, name)
         annotation = info.annotation
@@ -99,13 +196,23 @@ def emit_fields(
             continue
         for text in wrap(info.description or ""):
             lines.append(f"# {text}")
+        entry = _entry_model(annotation) if isinstance(value, dict | list) and not value else None
         if value is None:
-            kind = getattr(annotation, "__name__", str(annotation))
+            kind = type_name(annotation)
             lines.append(f"# {name} = ...  ({kind}, unset by default)")
+        elif entry is not None:
+            # A list (or table) of tables, empty by default: its keys are shown
+            # in a commented example entry after this section's own fields.
+            header = _example_header(f"{prefix}{name}", value, info.examples)
+            lines.append(f"# {name}: none by default (see the commented {header} example below)")
+            examples.append((header, entry))
         elif isinstance(value, dict | list) and not value:
             lines.append(f"# {name}: none by default")
         else:
             lines.append(f"{name} = {toml_value(value)}")
+        lines.append("")
+    for header, entry in examples:
+        emit_example(lines, entry, header)
         lines.append("")
     for name, sub_cls, value in sections:
         key = f"{prefix}{name}"
@@ -126,6 +233,79 @@ def emit_fields(
                 dealer_path=dealer_path,
                 dealer_file_cls=dealer_file_cls,
             )
+
+
+def emit_example(lines: list[str], cls: type[BaseModel], header: str) -> None:
+    """Append a commented example entry of ``cls`` under ``header``: every key, described.
+
+    Each line starts with ``#``; removing the ``# `` of the header and of the
+    keys to set gives a valid entry. A key without a default shows its
+    example value (the field's ``examples``) marked required.
+    """
+    doc = (cls.__doc__ or "").strip().splitlines()[0]
+    lines.append(f"# {header}")
+    lines.append(f"# {doc}")
+    key = header.strip("[]")
+    nested: list[tuple[str, type[BaseModel]]] = []
+    for name, info in cls.model_fields.items():
+        sub = _entry_model(info.annotation)
+        if sub is not None and get_origin(info.annotation) is None:
+            nested.append((f"[{key}.{name}]", sub))
+            continue
+        lines.append("#")
+        for text in wrap(info.description or ""):
+            lines.append(f"# {text}")
+        kind = type_name(info.annotation)
+        if info.is_required():
+            shown = toml_value(info.examples[0]) if info.examples else "..."
+            lines.append(f"# {name} = {shown}  # {kind}, required")
+            continue
+        default = info.get_default(call_default_factory=True)
+        if default is None:
+            lines.append(f"# {name} = ...  ({kind}, unset by default)")
+        elif isinstance(default, dict | list) and not default:
+            lines.append(f"# {name}: none by default")
+        else:
+            lines.append(f"# {name} = {toml_value(default)}")
+    for sub_header, sub in nested:
+        lines.append("#")
+        emit_example(lines, sub, sub_header)
+
+
+def _entry_model(annotation: Any) -> type[BaseModel] | None:
+    """The class of the tables a field holds: ``Phase`` of ``list[Phase]``, ``None`` if none."""
+    for container in (*_candidates(annotation, list), *_candidates(annotation, dict)):
+        models = _candidates(get_args(container)[-1], BaseModel)
+        if models:
+            return models[0]
+    models = _candidates(annotation, BaseModel)
+    return models[0] if models else None
+
+
+def _example_header(key: str, value: Any, examples: list[Any] | None) -> str:
+    """``[[key]]`` for a list of tables, ``[key.NAME]`` for a table of tables.
+
+    NAME is the first key of the field's first example, else ``NAME``.
+    """
+    if isinstance(value, list):
+        return f"[[{key}]]"
+    names = [name for example in examples or [] if isinstance(example, dict) for name in example]
+    return f"[{key}.{names[0] if names else 'NAME'}]"
+
+
+def type_name(annotation: Any) -> str:
+    """A field's type as a reader knows it: ``float | None``, without the schema's constraints."""
+    if get_origin(annotation) is Annotated:
+        return type_name(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return " | ".join(type_name(arg) for arg in get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and get_origin(annotation) is None:
+        if annotation.__module__ == "builtins":
+            return annotation.__name__
+        return f"{annotation.__module__}.{annotation.__qualname__}"
+    return str(annotation)
 
 
 def wrap(text: str, width: int = 88) -> list[str]:

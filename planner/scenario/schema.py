@@ -20,18 +20,22 @@ from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
+    StrictInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from planner.errors import InputError, Problem
 from planner.geodata import sample_dealers_path
-from planner.scenario.io import apply_override, resolve_paths
-from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS
+from planner.scenario.io import apply_override, resolve_paths, validation_problems
+from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS, ROLLOUT_MODEL
 
 #: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
 #: for max_coverage, no budget replaces it).
@@ -42,8 +46,27 @@ DEFAULT_P = 60
 SCENARIO_BRANDS = ("Nissan", "Renault")
 
 
+#: Every float of the schema. Finite: NaN and inf (which TOML can write, ``inf``
+#: and ``nan``) are refused, so no radius, budget or factor is infinite and no
+#: output can carry them. Strict: an integer is taken as a float (``radius_km =
+#: 40``), but a bool (``true``) or a string is not a number.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+
+#: Every integer of the schema (sites, chargers, years, seeds, threads, counts):
+#: strict, so ``p = true`` or ``p = 2.5`` is refused instead of read as 1 or 2.
+Count = StrictInt
+
+#: A share between 0 and 1.
+Share = Annotated[Number, Field(ge=0, le=1)]
+
+#: A number of sites in a country.
+SiteCount = Annotated[Count, Field(ge=0)]
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False here too, so that a float field written as plain
+    # ``float`` is still refused when not finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ColumnMapping(_Section):
@@ -89,7 +112,17 @@ class DealerFile(_Section):
         description="Brand of every dealer in the file; leave unset when the file has a "
         "brand column.",
     )
-    layer: str | None = Field(None, description="Layer or sheet to read (GeoPackage, XLSX).")
+    layer: str | None = Field(
+        None,
+        description="Layer to read of a GeoPackage (or other vector file) of several layers; "
+        "for an XLSX workbook the same as sheet.",
+    )
+    sheet: str | None = Field(
+        None,
+        description="Sheet to read of an XLSX workbook; a workbook of several sheets is "
+        "refused until one is named. \"*\" reads every sheet that holds a table, each as "
+        "its own table (their brand from the brand setting or a brand column as usual).",
+    )
     columns: ColumnMapping = Field(
         default_factory=ColumnMapping, description="Column names of the file's fields."
     )
@@ -126,7 +159,7 @@ class DealersConfig(_Section):
         default_factory=lambda: [DealerFile(path=sample_dealers_path("demo"))],
         description="Dealer files to read; the default is the demo-scale sample network.",
     )
-    merge_distance_m: float = Field(
+    merge_distance_m: Number = Field(
         150.0,
         ge=0,
         description="Dealers of different brands closer than this are one site with both brands.",
@@ -141,16 +174,16 @@ class DealersConfig(_Section):
 class CountryFactors(_Section):
     """Per-country values of the sessions-per-day factors; unset fields use the defaults."""
 
-    cars_per_inhabitant: float | None = Field(
+    cars_per_inhabitant: Number | None = Field(
         None, ge=0, description="Passenger cars per inhabitant in this country."
     )
-    bev_share_of_fleet: float | None = Field(
+    bev_share_of_fleet: Number | None = Field(
         None, ge=0, le=1, description="Battery-electric share of this country's car fleet."
     )
-    brand_share_of_bev: float | None = Field(
+    brand_share_of_bev: Number | None = Field(
         None, ge=0, le=1, description="Renault + Nissan share of this country's BEVs."
     )
-    fast_sessions_per_bev_per_day: float | None = Field(
+    fast_sessions_per_bev_per_day: Number | None = Field(
         None, ge=0, description="DC fast-charging sessions per BEV per day in this country."
     )
 
@@ -165,14 +198,14 @@ class SessionsConfig(_Section):
     else from the single value below.
     """
 
-    cars_per_inhabitant: float = Field(
+    cars_per_inhabitant: Number = Field(
         0.56,
         ge=0,
         description="Passenger cars per inhabitant, for countries without a shipped or "
         "by_country value. Source: Eurostat road_eqs_carhab, EU average of 560 cars per 1,000 "
         "inhabitants in 2022.",
     )
-    bev_share_of_fleet: float = Field(
+    bev_share_of_fleet: Number = Field(
         0.017,
         ge=0,
         le=1,
@@ -181,7 +214,7 @@ class SessionsConfig(_Section):
         "electric on 31 December 2023. This is today's fleet: for a plan for a later year set "
         "the forecast share, or grow demand year by year with constraints.phases.demand_factor.",
     )
-    brand_share_of_bev: float = Field(
+    brand_share_of_bev: Number = Field(
         0.10,
         ge=0,
         le=1,
@@ -191,7 +224,7 @@ class SessionsConfig(_Section):
         "followed, so about a tenth of the BEVs on the road; replace it with the brands' own "
         "registration figures.",
     )
-    fast_sessions_per_bev_per_day: float = Field(
+    fast_sessions_per_bev_per_day: Number = Field(
         0.05,
         ge=0,
         description="DC fast-charging sessions per BEV per day. Assumption, reasoned: 12,000 "
@@ -210,6 +243,7 @@ class SessionsConfig(_Section):
         default_factory=dict,
         description="Per-country values, keyed by ISO code; they win over the shipped ones: "
         "[demand.sessions.by_country.LU] cars_per_inhabitant = 0.678.",
+        examples=[{"LU": {"cars_per_inhabitant": 0.678}}],
     )
 
 
@@ -218,7 +252,8 @@ class ExistingChargerFile(_Section):
 
     path: Path = Field(
         description="CSV, XLSX, GeoJSON, GeoPackage or Parquet file of charging stations, or "
-        "the Bundesnetzagentur Ladesäulenregister CSV."
+        "the Bundesnetzagentur Ladesäulenregister CSV.",
+        examples=["chargers/stations.csv"],
     )
     format: Literal["auto", "generic", "bnetza"] = Field(
         "auto",
@@ -235,13 +270,13 @@ class ExistingChargersConfig(_Section):
         default_factory=list,
         description="Files of existing charging stations; none by default.",
     )
-    min_power_kw: float = Field(
+    min_power_kw: Number = Field(
         150.0,
         ge=0,
         description="Stations below this power are left out (150 kW: high-power charging as "
         "the EU's AFIR counts it).",
     )
-    demand_discount: float = Field(
+    demand_discount: Number = Field(
         0.5,
         ge=0,
         le=1,
@@ -251,7 +286,7 @@ class ExistingChargersConfig(_Section):
         "plan (it is still reported); 1 plans only for demand no existing station reaches. "
         "Assumption: 0.5, as existing stations are shared with every other brand's drivers.",
     )
-    radius_km: float | None = Field(
+    radius_km: Number | None = Field(
         None,
         gt=0,
         description="Reach of an existing station in travel km; unset: travel.radius_km.",
@@ -261,13 +296,13 @@ class ExistingChargersConfig(_Section):
 class ChargersConfig(_Section):
     """The 800 V chargers: power, queueing target at the peak hour, costs, limits."""
 
-    power_kw: float = Field(
+    power_kw: Number = Field(
         300.0,
         gt=0,
         description="Power of one 800 V high-power charger, kW; with grid_kw it caps the "
         "chargers of a site. Assumption: current 800 V units deliver 300 to 400 kW.",
     )
-    peak_hour_share: float = Field(
+    peak_hour_share: Number = Field(
         0.10,
         gt=0,
         le=1,
@@ -275,13 +310,13 @@ class ChargersConfig(_Section):
         "even day would give 1/24 = 4 %; fast-charging sites see an afternoon peak of 8 to 12 % "
         "of the day, like the design-hour factor of road traffic engineering.",
     )
-    session_minutes: float = Field(
+    session_minutes: Number = Field(
         20.0,
         gt=0,
         description="Mean session length at an 800 V charger, minutes. Makers' figures for "
         "800 V cars are 18 to 23 minutes from 10 to 80 %.",
     )
-    max_wait_probability: float = Field(
+    max_wait_probability: Number = Field(
         0.2,
         gt=0,
         lt=1,
@@ -289,22 +324,22 @@ class ChargersConfig(_Section):
         "(Erlang C, M/M/c). Assumption: a service level (4 of 5 drivers plug in at once at the "
         "busiest hour), the 80/20 rule of queueing practice.",
     )
-    min_per_site: int = Field(
+    min_per_site: Count = Field(
         2, ge=1, description="Least chargers at a chosen site (one can fail)."
     )
-    max_per_site: int = Field(
+    max_per_site: Count = Field(
         12,
         ge=1,
         description="Most chargers at a site when the dealer file gives neither max_chargers "
         "nor grid_kw.",
     )
-    charger_cost_eur: float = Field(
+    charger_cost_eur: Number = Field(
         150_000.0,
         ge=0,
         description="Cost of one charger, hardware and installation, EUR. Assumption: "
         "300-400 kW units sell for about 100,000-150,000 EUR before installation.",
     )
-    site_cost_eur: float = Field(
+    site_cost_eur: Number = Field(
         250_000.0,
         ge=0,
         description="Cost of opening a site (medium-voltage grid connection and transformer, "
@@ -332,17 +367,22 @@ class DemandConfig(_Section):
     population_column: str = Field(
         "population", description="Population column of a user demand file."
     )
+    sheet: str | None = Field(
+        None,
+        description="Sheet of an XLSX demand file (or layer of a GeoPackage) to read; a file "
+        "of several is refused until one is named. \"*\" reads every sheet of a workbook.",
+    )
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
 
 
 class TravelConfig(_Section):
     """How far a driver goes to charge."""
 
-    radius_km: float = Field(
+    radius_km: Number = Field(
         50.0, gt=0, description="Reach: a demand point is served by sites within this travel "
         "distance."
     )
-    circuity: float = Field(
+    circuity: Number = Field(
         1.3,
         ge=1.0,
         description="Road distance / great-circle distance; 1.3 is typical for European roads.",
@@ -356,14 +396,14 @@ class ModelConfig(_Section):
         DEFAULT_MODEL,
         description="; ".join(f"{t.name}: {t.summary}" for t in MODEL_TRAITS.values()) + ".",
     )
-    p: int | None = Field(
+    p: Count | None = Field(
         None,
         ge=1,
         description=f"Number of sites to open (max_coverage: at most, p_median: exactly). "
         f"Unset: {DEFAULT_P}, except with max_coverage and constraints.budget_eur, where the "
         "budget alone limits the sites.",
     )
-    coverage_target: float = Field(
+    coverage_target: Number = Field(
         1.0,
         ge=0,
         le=1,
@@ -371,7 +411,7 @@ class ModelConfig(_Section):
         "site that must be covered (set_cover) or served (sizing); sizing may use 0 with a "
         "penalty.",
     )
-    unserved_penalty_eur: float | None = Field(
+    unserved_penalty_eur: Number | None = Field(
         None,
         ge=0,
         description="sizing: cost charged per session/day of demand left unserved, EUR, so "
@@ -396,18 +436,18 @@ class ModelConfig(_Section):
 class Phase(_Section):
     """One year of a phased roll-out."""
 
-    year: int = Field(description="Calendar year of the phase.")
-    p: int | None = Field(
+    year: Count = Field(description="Calendar year of the phase.", examples=[2027])
+    p: Count | None = Field(
         None, ge=1, description="Sites open by the end of this year (cumulative)."
     )
-    budget_eur: float | None = Field(
+    budget_eur: Number | None = Field(
         None,
         ge=0,
         description="Spending allowed in this year on newly opened sites, EUR, counted as for "
         "constraints.budget_eur (site cost + chargers.min_per_site chargers); report.json puts "
         "the real spend with the sized chargers beside it.",
     )
-    demand_factor: float = Field(
+    demand_factor: Number = Field(
         1.0,
         gt=0,
         description="Demand of this year relative to the scenario's sessions per day (BEV "
@@ -418,7 +458,7 @@ class Phase(_Section):
 class ConstraintsConfig(_Section):
     """Side constraints on the chosen sites, usable with every model."""
 
-    budget_eur: float | None = Field(
+    budget_eur: Number | None = Field(
         None,
         ge=0,
         description="Total budget, EUR, for opening sites: a site counts its site_cost_eur (or "
@@ -427,22 +467,22 @@ class ConstraintsConfig(_Section):
         "both. With max_coverage the budget replaces p (unless p is set too); with the other "
         "models it is an extra limit (sizing counts its real chargers).",
     )
-    brand_min_share: dict[str, float] = Field(
+    brand_min_share: dict[str, Share] = Field(
         default_factory=dict,
         description="Least share of the chosen sites carrying each brand, e.g. {Renault = 0.4, "
         "Nissan = 0.4}; a dual-brand site counts for both.",
     )
-    brand_share_proportional: float = Field(
+    brand_share_proportional: Number = Field(
         0.0,
         ge=0,
         le=1,
         description="Each brand's share of the chosen sites is at least this fraction of its "
         "share of the candidate sites (1.0: in proportion to its dealer network).",
     )
-    country_min_sites: dict[str, int] = Field(
+    country_min_sites: dict[str, SiteCount] = Field(
         default_factory=dict, description="Least chosen sites per country, e.g. {LU = 1}."
     )
-    country_max_sites: dict[str, int] = Field(
+    country_max_sites: dict[str, SiteCount] = Field(
         default_factory=dict, description="Most chosen sites per country, e.g. {FR = 40}."
     )
     phases: list[Phase] = Field(
@@ -452,36 +492,67 @@ class ConstraintsConfig(_Section):
         "sized year by year on that year's demand.",
     )
 
-    @model_validator(mode="after")
-    def _shares_in_range(self) -> ConstraintsConfig:
-        unknown = sorted(set(self.brand_min_share) - set(SCENARIO_BRANDS))
+    @field_validator("brand_min_share")
+    @classmethod
+    def _known_brands(cls, shares: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(shares) - set(SCENARIO_BRANDS))
         if unknown:
             raise ValueError(
-                f"brand_min_share: unknown brand(s) {', '.join(map(repr, unknown))}; the brands "
+                f"unknown brand(s) {', '.join(map(repr, unknown))}; the brands "
                 f"are {' and '.join(SCENARIO_BRANDS)} (Dacia and Alpine count as Renault, "
                 "Infiniti as Nissan)"
             )
-        bad = {k: v for k, v in self.brand_min_share.items() if not 0 <= v <= 1}
-        if bad:
-            raise ValueError(f"brand_min_share: shares must be within [0, 1]: {bad}")
-        years = [phase.year for phase in self.phases]
+        return shares
+
+    @field_validator("country_max_sites")
+    @classmethod
+    def _bounds_ordered(cls, maximum: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        # country_min_sites is validated first (field order); absent when it was invalid.
+        minimum: dict[str, int] = info.data.get("country_min_sites", {})
+        crossed = {
+            country: (minimum[country], most)
+            for country, most in maximum.items()
+            if minimum.get(country, 0) > most
+        }
+        if crossed:
+            shown = ", ".join(f"{c}: min {lo} > max {hi}" for c, (lo, hi) in crossed.items())
+            raise ValueError(f"a country's most sites is below its least sites ({shown})")
+        return maximum
+
+    @field_validator("phases")
+    @classmethod
+    def _phases_nested(cls, phases: list[Phase]) -> list[Phase]:
+        years = [phase.year for phase in phases]
         if years != sorted(set(years)):
-            raise ValueError("phases: years must be distinct and increasing")
-        for phase in self.phases:
+            raise ValueError(f"years must be distinct and increasing, not {years}")
+        for phase in phases:
             if (phase.p is None) == (phase.budget_eur is None):
-                raise ValueError(f"phases: year {phase.year} needs exactly one of p or budget_eur")
-        return self
+                raise ValueError(f"year {phase.year} needs exactly one of p or budget_eur")
+        # p counts the sites open by the end of the year and a site opened stays
+        # open: a later year's p below an earlier one's cannot hold.
+        earlier: Phase | None = None
+        for phase in phases:
+            if phase.p is None:
+                continue
+            if earlier is not None and earlier.p is not None and phase.p < earlier.p:
+                raise ValueError(
+                    f"year {phase.year} has p = {phase.p}, below year {earlier.year}'s p = "
+                    f"{earlier.p}; p is the sites open by the end of the year (cumulative) and "
+                    "an opened site stays open, so p must not shrink"
+                )
+            earlier = phase
+        return phases
 
 
 class SolverConfig(_Section):
     """Solver limits."""
 
-    time_limit_s: float = Field(60.0, gt=0, description="Time limit of the solve, seconds.")
-    relative_gap: float = Field(
+    time_limit_s: Number = Field(60.0, gt=0, description="Time limit of the solve, seconds.")
+    relative_gap: Number = Field(
         1e-4, ge=0, description="Stop when the proven relative gap is at most this."
     )
-    threads: int = Field(1, ge=1, description="Solver threads.")
-    seed: int = Field(0, description="Random seed of solver and heuristics.")
+    threads: Count = Field(1, ge=1, description="Solver threads.")
+    seed: Count = Field(0, description="Random seed of solver and heuristics.")
 
 
 class OutputConfig(_Section):
@@ -495,7 +566,7 @@ class OutputConfig(_Section):
     )
     map: bool = Field(True, description="Write map.html.")
     reach_circles: bool = Field(True, description="Draw reach circles around chosen sites.")
-    max_demand_points: int = Field(
+    max_demand_points: Count = Field(
         20000,
         ge=0,
         description="Most demand points drawn individually on the map (largest first).",
@@ -545,6 +616,30 @@ class Scenario(_Section):
             raise ValueError(f"demand.countries: not ISO 3166-1 alpha-2 codes: {bad}")
         return self
 
+    @model_validator(mode="after")
+    def _rollout_model(self) -> Scenario:
+        # Refused here, before any input is read; planner.pipeline.registry.model_of
+        # checks again for scenarios built without validation.
+        name = self.model.name
+        if self.constraints.phases and not MODEL_TRAITS[name].rolls_out:
+            raise ValueError(
+                f"constraints.phases: a phased roll-out is solved by {ROLLOUT_MODEL} only, "
+                f"not by {name}; set model.name = '{ROLLOUT_MODEL}' or remove the phases"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _some_country_open(self) -> Scenario:
+        # Sites outside demand.countries are left out, so bounds of 0 on all of
+        # them forbid every site: every plan would be empty.
+        most = self.constraints.country_max_sites
+        if self.demand.countries and all(most.get(c) == 0 for c in self.demand.countries):
+            raise ValueError(
+                "constraints.country_max_sites: every country of demand.countries "
+                f"({', '.join(self.demand.countries)}) allows 0 sites, so no site can open"
+            )
+        return self
+
 
 def load_scenario(
     path: Path | None = None, *, overrides: list[str] | tuple[str, ...] = ()
@@ -579,12 +674,7 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(
-            [
-                Problem(source, err["msg"], field=".".join(str(p) for p in err["loc"]) or None)
-                for err in exc.errors()
-            ]
-        ) from None
+        raise InputError(validation_problems(exc, source, Scenario)) from None
     return resolve_paths(scenario, base)
 
 
