@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -301,6 +302,29 @@ def test_bad_scenario_field_exits_2(tiny: Path, capsys: pytest.CaptureFixture[st
     code, _, stderr = _run(["run", str(tiny), "--set", "travel.radius_km=-5"], capsys)
     assert code == 2
     assert "travel.radius_km" in stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ([], ["run", "validate", "frontier", "compare", "sample"]),
+        (["run"], ["[SCENARIO.toml]", "--set KEY=VALUE", "--out DIR", "--map-assets inline|cdn"]),
+        (["frontier"], ["--p RANGE", "--time-limit SECONDS", "--set KEY=VALUE"]),
+        (["compare"], ["DIR_A", "DIR_B", "--out DIR"]),
+        (["validate"], ["Reads what planner run reads", "--set KEY=VALUE"]),
+        (["sample"], ["--scale demo|full", "--seed N"]),
+    ],
+)
+def test_help_is_plain_text(
+    command: list[str], shown: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, _ = _run([*command, "--help"], capsys)
+    assert code == 0
+    # No reStructuredText quotes from the docstrings, no type labels as metavars.
+    assert "``" not in stdout
+    assert not re.search(r"<(bool|str|int|float|list\[str\])>", stdout), stdout
+    for text in shown:
+        assert text in stdout, stdout
 
 
 def test_console_script_runs(tiny: Path, tmp_path: Path) -> None:
@@ -670,3 +694,26 @@ def test_messages_escape_control_and_bidi_characters(
     ]
     # The data itself is kept as written.
     assert header in (tmp_path / "dealers.csv").read_text(encoding="utf-8")
+
+
+def test_a_library_warning_is_one_line_without_source(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    import planner.pipeline.api
+
+    real = planner.pipeline.api.run
+
+    def warning_run(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn("overflow encountered in reduce", RuntimeWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planner.pipeline.api, "run", warning_run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    lines = [line for line in stderr.splitlines() if "overflow" in line]
+    assert lines == ["warning: overflow encountered in reduce"]
+    assert "warnings.warn" not in stderr and "RuntimeWarning" not in stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,3 +51,20 @@ def test_frontier_by_hand(tmp_path: Path) -> None:
     assert list(table["p"]) == [1, 2, 3, 4]
     plot_frontier(points, tmp_path / "frontier.png", chosen_p=2, title="test")
     assert (tmp_path / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_frontier_stops_at_the_sites_not_excluded(caplog: pytest.LogCaptureFixture) -> None:
+    inputs = _inputs()
+    inputs.sites["excluded"] = [False, False, False, True]
+    with caplog.at_level(logging.WARNING, logger="planner.pipeline.frontier"):
+        points = coverage_frontier(
+            inputs, range(1, 7), settings=SolverSettings(time_limit_s=10), scenario_p=5
+        )
+    # Three sites can open: p = 4 and 6 are dropped, the scenario's p = 5 is solved.
+    assert [pt.p for pt in points] == [1, 2, 3, 5]
+    assert [pt.demand_covered for pt in points] == [9.0, 12.0, 14.0, 14.0]
+    assert [pt.same_as_previous for pt in points] == [False, False, False, True]
+    assert [r.getMessage() for r in caplog.records] == [
+        "frontier: p = 4…6 is above the 3 candidate sites that can open; "
+        "solved up to 3 and the scenario's p = 5"
+    ]

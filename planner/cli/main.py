@@ -1,20 +1,34 @@
 """The ``planner`` command line: thin wrappers over the library.
 
-Exit codes: 0 done; 2 bad input, scenario or command line; 3 infeasible
+Exit codes: 0 done; 2 bad input, scenario or command line (including an
+``--out`` that is not a folder, or one another run is writing); 3 infeasible
 scenario; 130 interrupted (Ctrl-C: nothing is written, an earlier output
-stays as it was); 1 anything else. Errors are one line naming the file, row
+stays as it was); 143 terminated (SIGTERM, handled like Ctrl-C: "terminated;
+nothing written"); 1 anything else. Errors are one line naming the file, row
 and field; ``--debug`` shows the traceback of unexpected errors.
 
 This module imports no numerical library at import time: :func:`main` must
-block SIGINT before any thread starts (see :mod:`planner.outputs.interrupt`).
+block SIGINT and SIGTERM before any thread starts (see
+:mod:`planner.outputs.interrupt`). That module is imported first: a signal
+while the rest loads is held for :func:`main` rather than printing a traceback.
 """
 
 from __future__ import annotations
+
+from planner.outputs.interrupt import (  # isort: split
+    EXIT_INTERRUPTED,
+    catching_interrupts,
+    claim_report,
+    interrupt_exit_code,
+    interrupt_message,
+    interrupted,
+)
 
 import logging
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,13 +38,6 @@ from rich.console import Console
 from planner._text import one_line
 from planner.errors import InputError, PlannerError, Problem
 from planner.geodata import GEODATA_DIR
-from planner.outputs.interrupt import (
-    EXIT_INTERRUPTED,
-    catching_interrupts,
-    claim_report,
-    interrupt_message,
-    interrupted,
-)
 from planner.scenario.models import CAPACITY_MODEL, MODEL_TRAITS
 from planner.scenario.schema import Scenario, load_scenario
 
@@ -38,6 +45,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Plan 800 V high-power chargers at Renault and Nissan dealer sites.",
+    # Plain help, as click writes it: options with their metavars (--set KEY=VALUE),
+    # no boxes and no type labels (<list[str]>); docstrings are the commands' help
+    # and read as plain text.
+    rich_markup_mode=None,
 )
 # Messages quote the users' own text (dealer names, cells): never read it as markup.
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -49,17 +60,23 @@ ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
         help="Scenario TOML file; omit for the built-in default on the sample network.",
+        metavar="SCENARIO.toml",
         show_default=False,
     ),
 ]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a scenario field: --set model.p=80 (repeatable)."),
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario field by its dotted name: --set model.p=80 (repeatable).",
+    ),
 ]
 MapAssetsOption = Annotated[
     str,
     typer.Option(
         "--map-assets",
+        metavar="inline|cdn",
         help="inline: the map needs no network (default); cdn: Leaflet linked from public "
         "CDNs at pinned versions, a smaller file that needs the network.",
     ),
@@ -99,15 +116,17 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
     A folder from the scenario file must lie inside the working folder: writing
     (and replacing) a folder elsewhere needs it named explicitly with ``--out``.
     Checked before any input is read (:func:`planner.outputs.folder.check_target`):
-    a file, the working folder, a folder holding files planner did not write
-    or one that cannot be created is refused at once, not after the solve.
+    a file, device, pipe or socket, the working folder, a mount point, a folder
+    holding files planner did not write, one that cannot be created or one
+    another run is writing is refused at once, not after the solve. The
+    folder's lock is then held until the command ends.
     """
     from planner.outputs.folder import check_target
 
     if out_dir is not None:
-        return check_target(out_dir)
+        return check_target(out_dir, keep_lock=True)
     if scenario.output.dir is None:
-        return check_target(Path.cwd() / "maps" / scenario.name)
+        return check_target(Path.cwd() / "maps" / scenario.name, keep_lock=True)
     folder = scenario.output.dir.resolve()
     if not folder.is_relative_to(Path.cwd().resolve()):
         raise InputError(
@@ -118,7 +137,7 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
                 field="output.dir",
             )
         )
-    return check_target(folder)
+    return check_target(folder, keep_lock=True)
 
 
 class _Stages:
@@ -155,14 +174,16 @@ class _Stages:
         self._current = name
 
 
-@app.command()
+@app.command(short_help="Optimise a scenario and write its plan folder.")
 def run(
     scenario_file: ScenarioArg = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default maps/<scenario name>).")
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Output folder (default maps/<scenario name>)."),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+        float | None,
+        typer.Option("--time-limit", metavar="SECONDS", help="Solver time limit in seconds."),
     ] = None,
     overrides: SetOption = None,
     map_assets: MapAssetsOption = "inline",
@@ -232,11 +253,11 @@ def _warning_summary(inputs: dict[str, Any]) -> str | None:
     return "warning: " + ", ".join(parts) + "; planner validate lists them"
 
 
-@app.command()
+@app.command(short_help="Check a scenario's inputs; solve nothing.")
 def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> None:
     """Read and check a scenario's inputs and report every problem; solve nothing.
 
-    Reads what ``planner run`` reads (dealers, demand, existing chargers) and
+    Reads what planner run reads (dealers, demand, existing chargers) and
     builds the side constraints, so a scenario that validates starts solving.
     """
     from planner.pipeline.api import check
@@ -269,17 +290,26 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
     out.print(f"{summary}; scenario OK", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Coverage against number of sites, and the plan.")
 def frontier(
     scenario_file: ScenarioArg = None,
     p_range: Annotated[
-        str, typer.Option("--p", help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40.")
+        str,
+        typer.Option(
+            "--p", metavar="RANGE", help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40."
+        ),
     ] = "10:100:10",
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default maps/<scenario name>).")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Output folder (default maps/<scenario name>-frontier)."
+        ),
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit per point, seconds.")
+        float | None,
+        typer.Option(
+            "--time-limit", metavar="SECONDS", help="Solver time limit per point, seconds."
+        ),
     ] = None,
     overrides: SetOption = None,
     map_assets: MapAssetsOption = "inline",
@@ -290,7 +320,7 @@ def frontier(
     once for every solve; the scenario's own p is solved (once) and marked
     even when it is not on the grid.
     """
-    from planner.pipeline.frontier import frontier_plan, parse_p_range
+    from planner.pipeline.frontier import default_frontier_folder, frontier_plan, parse_p_range
     from planner.pipeline.load import Clock, load_inputs
 
     extra = list(overrides or [])
@@ -299,7 +329,7 @@ def frontier(
     assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
     p_values = parse_p_range(p_range)
-    target = output_folder(scenario, out_dir)
+    target = output_folder(scenario, out_dir or default_frontier_folder(scenario))
     with _Stages(err) as stages:
         clock = Clock(stages)
         inputs = load_inputs(scenario, clock=clock)
@@ -318,13 +348,15 @@ def frontier(
     out.print(f"wrote {target}")
 
 
-@app.command()
+@app.command(short_help="Compare two plan folders.")
 def compare(
-    dir_a: Annotated[Path, typer.Argument(help="Plan folder A (written by planner run).")],
-    dir_b: Annotated[Path, typer.Argument(help="Plan folder B.")],
+    dir_a: Annotated[
+        Path, typer.Argument(metavar="DIR_A", help="Plan folder A (written by planner run).")
+    ],
+    dir_b: Annotated[Path, typer.Argument(metavar="DIR_B", help="Plan folder B.")],
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder (default maps/compare-<A>-<B>)."),
+        typer.Option("--out", metavar="DIR", help="Output folder (default maps/compare-<A>-<B>)."),
     ] = None,
     map_assets: MapAssetsOption = "inline",
 ) -> None:
@@ -348,17 +380,26 @@ def compare(
     out.print(f"wrote {target}")
 
 
-@app.command()
+@app.command(short_help="Regenerate the sample dealer network.")
 def sample(
     scale: Annotated[
-        str, typer.Option(help="demo (default scenario) or full (tens of thousands of sites).")
+        str,
+        typer.Option(
+            metavar="demo|full",
+            help="demo (default scenario) or full (tens of thousands of sites).",
+        ),
     ] = "demo",
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for sample_dealers_<scale>.csv (default geodata/)."),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for sample_dealers_<scale>.csv (default geodata/).",
+        ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Random seed; by default the one of the shipped files.")
+        int | None,
+        typer.Option(metavar="N", help="Random seed; by default the one of the shipped files."),
     ] = None,
 ) -> None:
     """Regenerate the sample dealer network (GeoNames towns, published dealer counts)."""
@@ -367,17 +408,17 @@ def sample(
     if scale not in ("demo", "full"):
         raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
     chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
-    path = write_sample(
-        chosen, out_dir or GEODATA_DIR, seed=DEFAULT_SEED if seed is None else seed
-    )
+    path = write_sample(chosen, out_dir or GEODATA_DIR, seed=DEFAULT_SEED if seed is None else seed)
     out.print(f"wrote {path}")
 
 
 def main() -> None:
     """Entry point of the ``planner`` console script."""
-    # First, before any library starts a thread: Ctrl-C must reach the watcher.
+    # First, before any library starts a thread: Ctrl-C and SIGTERM must reach
+    # the watcher. Output-folder locks are released when it ends.
     with catching_interrupts(_say_before_exit):
-        code = _dispatch()
+        # A signal while the modules loaded: stop before the command starts.
+        code = _interrupted() if interrupted() else _dispatch()
     sys.exit(code)
 
 
@@ -413,8 +454,27 @@ else:
     _USAGE_ERRORS += (TyperException,)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning as one ``warning:`` line, without its source code line."""
+    if _debug:
+        _python_showwarning(message, category, filename, lineno, file, line)
+        return
+    _say(f"warning: {message}")
+
+
+_python_showwarning = warnings.showwarning
+
+
 def _dispatch() -> int:
     """Run the command line and return its exit code; every error is one line."""
+    warnings.showwarning = _show_warning
     try:
         result = app(prog_name="planner", standalone_mode=False)
     except PlannerError as exc:
@@ -455,7 +515,7 @@ def _dispatch() -> int:
 def _interrupted() -> int:
     if claim_report():
         _say(interrupt_message())
-    return EXIT_INTERRUPTED
+    return interrupt_exit_code()
 
 
 def _usage_message(exc: Exception) -> str:

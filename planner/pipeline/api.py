@@ -154,14 +154,20 @@ def frontier(
     ----------
     p
         Numbers of sites: ``"START:STOP[:STEP]"``, ``"5,10,40"`` or a list of ints.
+        Values above the number of candidate sites that can open (not
+        excluded) are dropped and said, in a warning and in ``.notes``; that
+        number becomes the last point. The scenario's own p is always solved.
     time_limit
         Solver time limit per point, seconds.
 
     Returns
     -------
     FrontierPlan
-        ``.table`` (coverage, proven bound, gap and seconds per p), ``.plan``,
-        ``.figure()`` and ``.save(folder)`` (what ``planner frontier`` writes).
+        ``.table`` (coverage, proven bound, gap and seconds per p, and
+        ``same_as_previous``), ``.plan``, ``.notes``, ``.figure()`` and
+        ``.save(folder)`` (what ``planner frontier`` writes;
+        :func:`~planner.pipeline.frontier.default_frontier_folder` is its
+        default folder).
     """
     p_values = parse_p_range(p) if isinstance(p, str) else _p_list(p)
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)

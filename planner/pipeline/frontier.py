@@ -11,6 +11,13 @@ the grid, and solved once when it is (its solution is the scenario's plan).
 ``max_coverage`` takes no starting solution, so each p starts from its own
 greedy and swap heuristic and Lagrangian bound; what the solves share is the
 inputs and the reach matrix.
+
+The grid stops at the number of sites that can open (not excluded): a p
+beyond it would only solve the same plan again, so those values are
+dropped, said in one warning, and p = that number becomes the last point
+(the scenario's own p is solved whatever it is). A point that can cover
+nothing more than the one before it — that one already reaches all the
+demand within reach of a site — is marked ``same_as_previous``.
 """
 
 from __future__ import annotations
@@ -46,7 +53,10 @@ logger = logging.getLogger(__name__)
 class FrontierPoint:
     """The best coverage found with ``p`` sites, and its proven bound.
 
-    ``scenario`` marks the scenario's own p.
+    ``scenario`` marks the scenario's own p; ``same_as_previous`` a point
+    that covers no more than the point before it, because that one already
+    covered all the demand within reach of a site that can open, or chose the
+    same sites.
     """
 
     p: int
@@ -58,6 +68,7 @@ class FrontierPoint:
     status: str
     seconds: float
     scenario: bool = False
+    same_as_previous: bool = False
 
 
 def parse_p_range(text: str) -> list[int]:
@@ -81,6 +92,92 @@ def parse_p_range(text: str) -> list[int]:
     if not values or values[0] < 1:
         raise InputError(Problem("--p", f"'{text}' gives no number of sites ≥ 1"))
     return values
+
+
+def default_frontier_folder(scenario: Scenario) -> Path:
+    """Where ``planner frontier`` writes without ``--out``: beside the run's folder, never it.
+
+    ``maps/<scenario name>-frontier`` under the working folder, or
+    ``<output.dir>-frontier`` when the scenario names its output folder, so
+    the frontier never replaces the plan of an earlier ``planner run``.
+
+    Raises
+    ------
+    InputError
+        The scenario's ``output.dir`` lies outside the working folder (as for
+        ``planner run``: such a folder must be given with ``--out``).
+    """
+    if scenario.output.dir is None:
+        return Path.cwd() / "maps" / f"{scenario.name}-frontier"
+    folder = scenario.output.dir.resolve()
+    if not folder.is_relative_to(Path.cwd().resolve()):
+        raise InputError(
+            Problem(
+                "scenario",
+                f"output folder {folder} is outside the working folder; "
+                "give it explicitly with --out to write there",
+                field="output.dir",
+            )
+        )
+    return folder.with_name(f"{folder.name}-frontier")
+
+
+def frontier_grid(
+    p_values: Sequence[int], available: int, scenario_p: int | None = None
+) -> tuple[list[int], tuple[str, ...]]:
+    """The numbers of sites to solve, and what was dropped, in one line.
+
+    Parameters
+    ----------
+    p_values
+        The asked-for numbers of sites.
+    available
+        The number of candidate sites that can open (not excluded).
+    scenario_p
+        The scenario's own p: always solved, also beyond ``available``.
+
+    Returns
+    -------
+    list[int], tuple[str, ...]
+        The grid in increasing p: the values up to ``available``, then
+        ``available`` itself when a value was above it, and ``scenario_p``;
+        and a note naming the values dropped (empty when none was).
+    """
+    limit = max(int(available), 1)
+    asked = set(p_values)
+    above = sorted(p for p in asked if p > limit and p != scenario_p)
+    grid = {p for p in asked if p <= limit}
+    if above:
+        grid.add(limit)
+    if scenario_p is not None:
+        grid.add(scenario_p)
+    if not above:
+        return sorted(grid), ()
+    dropped = f"p = {above[0]}" if len(above) == 1 else f"p = {above[0]}…{above[-1]}"
+    solved = f"solved up to {limit}"
+    if scenario_p is not None and scenario_p > limit:
+        solved += f" and the scenario's p = {scenario_p}"
+    sites = "candidate site" if limit == 1 else "candidate sites"
+    note = f"frontier: {dropped} is above the {limit} {sites} that can open; {solved}"
+    return sorted(grid), (note,)
+
+
+def repeated_note(points: Sequence[FrontierPoint]) -> str | None:
+    """One line naming the points that cover no more than the point before them."""
+    same = [i for i, pt in enumerate(points) if i > 0 and pt.same_as_previous]
+    if not same:
+        return None
+    first = points[same[0] - 1]
+    named = (
+        ", ".join(f"{points[i].p}" for i in same)
+        if len(same) <= 2
+        else f"{points[same[0]].p}…{points[same[-1]].p}"
+    )
+    verb = "covers" if len(same) == 1 else "cover"
+    return (
+        f"frontier: p = {named} {verb} no more than p = {first.p} "
+        f"({first.coverage_pct:.2f} %): more sites add no demand within reach"
+    )
 
 
 def coverage_frontier(
@@ -134,14 +231,21 @@ def frontier_solutions(
     """:func:`coverage_frontier` with each point's solution, in increasing p.
 
     The solution at ``scenario_p`` is the scenario's maximal-covering plan:
-    the caller need not solve it again.
+    the caller need not solve it again. The grid is clipped to the sites that
+    can open (:func:`frontier_grid`; the dropped values are logged as a
+    warning).
     """
     weights = inputs.demand["weight"].to_numpy(dtype=np.float64)
     total = float(weights.sum())
     fixed = inputs.sites["fixed"].to_numpy(dtype=bool)
     excluded = inputs.sites["excluded"].to_numpy(dtype=bool)
-    grid = sorted(set(p_values) | ({scenario_p} if scenario_p is not None else set()))
-    results = []
+    grid, notes = frontier_grid(p_values, int((~excluded).sum()), scenario_p)
+    for note in notes:
+        logger.warning("%s", note)
+    # Demand within reach of a site that can open: the most any p can cover.
+    reachable = float(weights[inputs.reach[:, ~excluded].getnnz(axis=1) > 0].sum())
+    tolerance = 1e-9 * max(total, 1.0)
+    results: list[tuple[FrontierPoint, Solution]] = []
     for p in grid:
         if on_start is not None:
             on_start(p)
@@ -149,6 +253,15 @@ def frontier_solutions(
             inputs.reach, weights, p, fixed=fixed, excluded=excluded, settings=settings
         )
         scale = 100.0 / total if total > 0 else 0.0
+        same = False
+        if results:
+            before, before_solution = results[-1]
+            same = set(solution.open_sites.tolist()) == set(
+                before_solution.open_sites.tolist()
+            ) or (
+                before.demand_covered >= reachable - tolerance
+                and solution.objective <= before.demand_covered + tolerance
+            )
         point = FrontierPoint(
             p=p,
             sites_selected=len(solution.open_sites),
@@ -159,6 +272,7 @@ def frontier_solutions(
             status=str(solution.status),
             seconds=solution.seconds,
             scenario=p == scenario_p,
+            same_as_previous=same,
         )
         logger.info("frontier p=%d: %.3f %% (%s)", p, point.coverage_pct, point.status)
         results.append((point, solution))
@@ -183,12 +297,17 @@ class FrontierPlan:
     title
         The plot's title: the map's heading, which says "sample" only on
         the sample network.
+    notes
+        What the frontier says about its grid, one line each: the values of
+        p dropped for being above the number of sites that can open, and the
+        points that cover no more than the one before them.
     """
 
     points: list[FrontierPoint]
     plan: Plan
     scenario_point: tuple[int, float, str] | None
     title: str
+    notes: tuple[str, ...] = ()
 
     @property
     def table(self) -> pd.DataFrame:
@@ -265,7 +384,9 @@ def frontier_plan(
 
     A single-year ``max_coverage`` scenario's own p joins the grid and its
     solution becomes the plan: it is solved once. Any other model is solved
-    after the frontier, on the same inputs, and marked against it.
+    after the frontier, on the same inputs, and marked against it. Values of
+    p above the number of sites that can open are dropped and said
+    (:func:`frontier_grid`), in a warning and in ``notes``.
     """
     settings = solver_settings(scenario)
     title = plan_title(scenario.title, scenario.name, is_sample(scenario))
@@ -278,24 +399,33 @@ def frontier_plan(
         and limit is not None
         and len(site_constraints(inputs.sites, scenario)) == 0
     )
+    scenario_p = limit if same_model else None
+    available = int((~inputs.sites["excluded"].to_numpy(dtype=bool)).sum())
+    grid, notes = frontier_grid(p_values, available, scenario_p)
+    for note in notes:
+        logger.warning("%s", note)
     results = frontier_solutions(
         inputs,
-        p_values,
+        grid,
         settings=settings,
         on_start=on_start,
         on_point=on_point,
-        scenario_p=limit if same_model else None,
+        scenario_p=scenario_p,
     )
     points = [point for point, _ in results]
+    repeated = repeated_note(points)
+    if repeated is not None:
+        logger.info("%s", repeated)
+        notes = (*notes, repeated)
     if same_model:
         point, solution = next((pt, sol) for pt, sol in results if pt.scenario)
         plan = assemble_plan(scenario, inputs, solution, clock=clock, solve_seconds=point.seconds)
-        return FrontierPlan(points, plan, None, title)
+        return FrontierPlan(points, plan, None, title, notes)
     plan = solve_plan(scenario, inputs, clock=clock)
     sites = int(plan.report["sites_selected"])
     label = f"scenario ({scenario.model.name}): {sites} sites"
     coverage = float(plan.report["coverage_pct"])
-    return FrontierPlan(points, plan, (sites, coverage, label), title)
+    return FrontierPlan(points, plan, (sites, coverage, label), title, notes)
 
 
 def frontier_table(points: Sequence[FrontierPoint]) -> pd.DataFrame:
