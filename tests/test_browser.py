@@ -22,6 +22,7 @@ from planner.maps import plan_map as maps
 from tests.browser import PageLog, chromium, open_offline
 from tests.test_cli import DEALERS, SCENARIO
 from tests.test_map_compare import other_plan, write_plan_folder
+from tests.test_map_review import overloaded_plan, phased_plan
 from tests.test_maps import (
     HOSTILE_NAME,
     SCRIPT_BREAKER,
@@ -48,6 +49,7 @@ EXPECTED_LAYERS = [
     maps.LAYER_NAMES["heat"],
     maps.LAYER_NAMES["reach"],
     maps.LAYER_NAMES["chosen"],
+    maps.LAYER_NAMES["towns"],
 ]
 
 
@@ -129,8 +131,7 @@ def test_popup_shows_the_site(opened: tuple[Any, PageLog]) -> None:
     assert "Population within reach\t400,000" in text
     assert "Marginal population (only this site)\t310,000" in text
     assert "Marginal sessions/day (only this site)\t40.1" in text
-    assert "Wait probability at peak hour\t6.1 %" in text
-    assert "Queue target met\tyes (wait ≤ 20 %)" in text
+    assert "Queue target (wait ≤ 20 %)\tmet — 6.1 % wait at the peak hour" in text
     page.wait_for_function(
         "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
     )
@@ -404,3 +405,81 @@ def test_cli_frontier_map_shows_the_plot(browser: Any, cli_outputs: dict[str, Pa
         assert size[0] > 600 and size[1] > 300
         page.screenshot(path=str(SCREENSHOTS / "planner_cli_frontier_png.png"))
         assert log.console_errors == [] and log.blocked == []
+
+
+def test_overloaded_site_gets_a_red_ring_and_says_so(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("queue") / "map.html"
+    maps.write_map(overloaded_plan(), path, outlines=tiny_outlines())
+    with open_offline(browser, path) as (page, log):
+        page.wait_for_selector(".planner-site")
+        ringed = page.locator(".planner-site-overloaded")
+        assert ringed.count() == 1 and page.locator(".planner-site").count() == 2
+        shadows = page.evaluate(
+            """() => [...document.querySelectorAll('.planner-site')].map(m => [
+                 m.classList.contains('planner-site-overloaded'),
+                 getComputedStyle(m.querySelector('.planner-site-dot')).boxShadow])"""
+        )
+        for overloaded, shadow in shadows:
+            assert ("rgb(192, 0, 0)" in shadow) == overloaded, shadow
+        assert "Red ring" in page.locator("#planner-legend-overloaded").inner_text()
+        queue = page.locator("#planner-queue").inner_text()
+        assert "1 site meets it, 1 misses it" in queue and "3 chargers short" in queue
+        text = open_popup_of(page, HOSTILE_NAME)
+        assert "Queue target (wait ≤ 20 %)\tmissed — 100 % wait at the peak hour" in text
+        text = open_popup_of(page, "Renault Lille")
+        assert "Queue target (wait ≤ 20 %)\tmet — 7.1 % wait at the peak hour" in text
+        page.screenshot(path=str(SCREENSHOTS / "planner_map_queue.png"))
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+
+
+def test_year_filter_hides_sites_opened_later(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("phased") / "map.html"
+    maps.write_map(phased_plan(), path, outlines=tiny_outlines())
+    count_reach = """() => { const m = window[document.querySelector('.folium-map').id];
+        let n = 0; m.eachLayer(l => { if (l instanceof L.Circle) n += 1; }); return n; }"""
+    with open_offline(browser, path) as (page, log):
+        page.wait_for_selector(".planner-site")
+        control = page.locator("#planner-years")
+        assert control.inner_text().startswith("Show sites open by:")
+        radios = control.locator("input[type=radio]")
+        assert [radios.nth(i).get_attribute("value") for i in range(3)] == [
+            "2026",
+            "2028",
+            "2030",
+        ]
+        assert radios.nth(2).is_checked()
+        assert page.locator(".planner-site").count() == 2
+        assert page.evaluate(count_reach) == 2
+        # The markers take their opening year's colour, as the legend shows.
+        colours = page.evaluate(
+            """() => [...document.querySelectorAll('.planner-site-dot')]
+                     .map(d => getComputedStyle(d).backgroundColor)"""
+        )
+        assert len(set(colours)) == 2
+        assert "Opens 2028" in page.locator("#planner-legend").inner_text()
+
+        control.locator("label", has_text="2026").click()
+        page.wait_for_function("() => document.querySelectorAll('.planner-site').length === 1")
+        assert page.locator(".planner-site-y2026").count() == 1
+        assert page.locator(".planner-site-y2028").count() == 0
+        assert page.evaluate(count_reach) == 1
+        text = open_popup_of(page, "Renault Lille")
+        assert "Opens\t2026" in text and "Sessions/day served (2030 demand)\t51.6" in text
+        close_popups(page)
+        page.screenshot(path=str(SCREENSHOTS / "planner_map_years.png"))
+
+        # Switching the layer off and on keeps the filter; the last year shows all again.
+        chosen = page.locator(".leaflet-control-layers label", has_text=maps.LAYER_NAMES["chosen"])
+        chosen.click()
+        assert page.locator(".planner-site").count() == 0
+        chosen.click()
+        assert page.locator(".planner-site").count() == 1
+        control.locator("label", has_text="2030").click()
+        page.wait_for_function("() => document.querySelectorAll('.planner-site').length === 2")
+        assert page.evaluate(count_reach) == 2
+        assert "By year" in page.locator("#planner-phases").inner_text()
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []

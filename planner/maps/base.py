@@ -27,6 +27,7 @@ LAYER_NAMES = {
     "uncovered": "Demand not covered",
     "heat": "Uncovered demand (heat)",
     "existing": "Existing high-power chargers",
+    "towns": "Town names",
 }
 
 OSM_CREDIT = (

@@ -17,7 +17,9 @@ from jinja2 import Template
 from planner.maps.data import script_json
 from planner.maps.script import MAP_CSS, MAP_JS
 
-Draw = Literal["fit", "panes", "points", "sites", "circles", "outlines", "heat"]
+Draw = Literal[
+    "fit", "panes", "points", "sites", "circles", "outlines", "heat", "years", "towns"
+]
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,20 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from planner._text import fmt_eur
+from planner._text import finite, fmt_eur
 from planner.maps.data import (
     COVERED_COLOUR,
     DUAL_BRAND_COLOUR,
     EXISTING_CHARGER_COLOUR,
+    OVERLOADED_COLOUR,
     REACH_COLOUR,
     UNCOVERED_COLOUR,
     fmt_amount,
+    fmt_count,
     fmt_gap,
     fmt_int,
     fmt_pct,
@@ -50,8 +52,17 @@ _SAMPLE_PREFIX = re.compile(r"^\s*sample\s+network\s*[:,\-–—]?\s*", re.IGNOR
 _DEFAULT_TITLE = str(Scenario.model_fields["title"].default)
 
 
-def title_panel(title: str, scenario_name: str, model: str, sample: bool) -> str:
-    """The heading: the scenario's title and name, and a badge on the sample network."""
+def title_panel(
+    title: str, scenario_name: str, model: str, sample: bool, solved_model: str | None = None
+) -> str:
+    """The heading: the scenario's title and name, the model, a badge on the sample network.
+
+    ``solved_model`` (the report's ``model``) is the model actually solved,
+    named instead of the scenario's ``model`` when they differ: a phased
+    roll-out solves ``phased_coverage`` whatever ``model.name`` says.
+    """
+    if solved_model and solved_model != model:
+        model = solved_model
     badge = ' <span class="planner-badge">sample network</span>' if sample else ""
     return (
         '<div class="planner-panel planner-title" id="planner-title">'
@@ -61,8 +72,58 @@ def title_panel(title: str, scenario_name: str, model: str, sample: bool) -> str
     )
 
 
+#: The solver's status words as the KPI panel says them.
+_STATUS_WORDS = {
+    "optimal": "optimal (proven)",
+    "time_limit": "time limit reached: best plan found",
+    "feasible": "feasible",
+    "infeasible": "infeasible: no plan meets the constraints",
+}
+
+
+def status_text(status: Any, gap: Any) -> str:
+    """The report's status and gap in words, never claiming more than was proven.
+
+    "optimal (proven)"; "time limit reached: best plan found, gap 2.4 % to
+    the proven bound"; "feasible, gap … to the proven bound"; without a gap,
+    "…, no proven bound". A status of its own is shown in words too
+    (underscores as spaces), never the raw identifier.
+    """
+    word = str(status) if status is not None else "n/a"
+    if word in ("optimal", "infeasible"):
+        return _STATUS_WORDS[word]
+    text = _STATUS_WORDS.get(word, word.replace("_", " "))
+    if finite(gap) is None:
+        return f"{text}, no proven bound"
+    return f"{text}, gap {fmt_gap(gap)} to the proven bound"
+
+
+def queue_line(queue: Mapping[str, Any] | None) -> str:
+    """The report's ``queue`` as one line: sites meeting and missing the target and the shortfall.
+
+    Empty when the report has no per-site queueing figures.
+    """
+    if not queue or queue.get("sites_meeting_target") is None:
+        return ""
+    target = finite(queue.get("max_wait_probability"))
+    rule = f" (wait ≤ {fmt_pct(100 * target, 0)} at the peak hour)" if target else ""
+    missing = finite(queue.get("sites_missing_target")) or 0
+    meeting = queue.get("sites_meeting_target")
+    miss_class = "planner-queue-miss" if missing else "planner-queue-ok"
+    meet_verb = "meets" if fmt_int(meeting) == "1" else "meet"
+    miss_verb = "misses" if fmt_int(missing) == "1" else "miss"
+    text = (
+        f"<b>Queue target{escape(rule)}:</b> "
+        f"{escape(fmt_count(meeting, 'site'))} {meet_verb} it, "
+        f'<span class="{miss_class}">{escape(fmt_int(missing))} {miss_verb} it</span>; '
+        f"{escape(fmt_count(queue.get('chargers_short'), 'charger'))} short; "
+        f"{escape(fmt_amount(queue.get('sessions_over_capacity')))} sessions/day over capacity"
+    )
+    return f'<div class="planner-kpi-queue" id="planner-queue">{text}</div>'
+
+
 def kpi_panel(report: Mapping[str, Any]) -> str:
-    """Headline figures of the report and a collapsible per-country table."""
+    """Headline figures, queueing, status in words, the per-year and per-country tables."""
     covered = fmt_amount(report.get("demand_covered"))
     total = fmt_amount(report.get("demand_total"))
     cost = report.get("cost_eur") or {}
@@ -74,16 +135,52 @@ def kpi_panel(report: Mapping[str, Any]) -> str:
         ("Cost of sites", fmt_eur(cost.get("sites"))),
         ("Cost of chargers", fmt_eur(cost.get("chargers"))),
         ("Total cost", fmt_eur(cost.get("total"))),
-        ("Optimality gap", fmt_gap(report.get("gap"))),
-        ("Status", str(report.get("status", "n/a"))),
     ]
     grid = "".join(
         f'<div>{escape(label)}</div><div class="planner-kpi-value">{escape(value)}</div>'
         for label, value in figures
     )
+    status = status_text(report.get("status"), report.get("gap"))
     return (
         '<div class="planner-panel planner-kpi" id="planner-kpi"><h2>Plan</h2>'
-        f'<div class="planner-kpi-grid">{grid}</div>{country_table(report)}</div>'
+        f'<div class="planner-kpi-grid">{grid}</div>'
+        f"{queue_line(report.get('queue'))}"
+        f'<div class="planner-kpi-status" id="planner-status"><b>Solver:</b> {escape(status)}</div>'
+        f"{phase_table(report)}{country_table(report)}</div>"
+    )
+
+
+def phase_table(report: Mapping[str, Any]) -> str:
+    """The report's ``phases`` (a phased roll-out) as a per-year table; empty otherwise."""
+    rows = report.get("phases") or []
+    if not rows:
+        return ""
+
+    def sites(row: Mapping[str, Any]) -> str:
+        opened = finite(row.get("sites_opened"))
+        added = f" (+{fmt_int(opened)})" if opened else ""
+        return fmt_int(row.get("sites_open")) + added
+
+    def chargers(row: Mapping[str, Any]) -> str:
+        added = finite(row.get("chargers_added"))
+        return fmt_int(row.get("chargers")) + (f" (+{fmt_int(added)})" if added else "")
+
+    body = "".join(
+        "<tr>"
+        f"<td>{escape(fmt_int(row.get('year')).replace(',', ''))}</td>"
+        f"<td>{escape(sites(row))}</td>"
+        f"<td>{escape(chargers(row))}</td>"
+        f"<td>{escape(fmt_pct(row.get('coverage_pct')))}</td>"
+        f"<td>{escape(fmt_eur(row.get('spend_eur')))}</td>"
+        "</tr>"
+        for row in rows
+    )
+    return (
+        '<details open id="planner-phases">'
+        "<summary>By year (sites open, chargers; + added that year)</summary>"
+        "<table><thead><tr><th>Year</th><th>Sites</th><th>Chargers</th>"
+        f"<th>Coverage</th><th>Spend</th></tr></thead><tbody>{body}</tbody></table>"
+        "</details>"
     )
 
 
@@ -131,6 +228,14 @@ class LegendFacts:
         Existing high-power chargers drawn (0: no layer, no legend row).
     dealers_hidden
         Whether the dealer layers start switched off (a large network).
+    overloaded_sites
+        Chosen sites missing the queueing target (0: no legend row).
+    max_wait_probability
+        The queueing target, stated with the overloaded sites' row.
+    year_colours
+        Marker colour of each opening year of a phased plan (empty: none).
+    town_names
+        Town labels on the map (0: no layer, no legend row).
     """
 
     brand_colours: Mapping[str, str]
@@ -143,11 +248,16 @@ class LegendFacts:
     demand_total: int
     existing_chargers: int = 0
     dealers_hidden: bool = False
+    overloaded_sites: int = 0
+    max_wait_probability: float | None = None
+    year_colours: Mapping[int, str] = field(default_factory=dict)
+    town_names: int = 0
 
 
-def _row(swatch_style: str, label: str) -> str:
+def _row(swatch_style: str, label: str, row_id: str = "") -> str:
+    ident = f' id="{row_id}"' if row_id else ""
     return (
-        f'<div class="planner-legend-row"><span class="planner-swatch" '
+        f'<div class="planner-legend-row"{ident}><span class="planner-swatch" '
         f'style="{swatch_style}"></span><span>{label}</span></div>'
     )
 
@@ -176,13 +286,37 @@ def legend_panel(facts: LegendFacts) -> str:
                 f"Existing high-power charger ({fmt_int(facts.existing_chargers)})",
             )
         )
-    rows.append(
-        _row(
-            "background:#0b3d91;border:2px solid #fff;box-shadow:0 0 2px #000;"
-            "width:16px;height:16px",
-            "Chosen 800 V site; area and number = chargers",
+    site_swatch = "border:2px solid #fff;box-shadow:0 0 2px #000;width:16px;height:16px"
+    if facts.year_colours:
+        rows.append(
+            _row(
+                f"background:{next(iter(facts.year_colours.values()))};{site_swatch}",
+                "Chosen 800 V site; area and number = chargers (in the final year)",
+            )
         )
-    )
+        rows += [
+            _row(f"background:{colour};{site_swatch}", f"Opens {year}")
+            for year, colour in facts.year_colours.items()
+        ]
+    else:
+        rows.append(
+            _row(
+                f"background:#0b3d91;{site_swatch}",
+                "Chosen 800 V site; area and number = chargers",
+            )
+        )
+    if facts.overloaded_sites:
+        target = facts.max_wait_probability
+        rule = f" of wait ≤ {fmt_pct(100 * target, 0)} at the peak hour" if target else ""
+        rows.append(
+            _row(
+                f"background:#0b3d91;border:2px solid #fff;width:16px;height:16px;"
+                f"box-shadow:0 0 0 3px {OVERLOADED_COLOUR}",
+                f"Red ring: site misses the queue target{rule} "
+                f"({fmt_count(facts.overloaded_sites, 'site')})",
+                "planner-legend-overloaded",
+            )
+        )
     if facts.reach_drawn:
         rows.append(
             _row(
@@ -202,9 +336,19 @@ def legend_panel(facts: LegendFacts) -> str:
         ),
         _row(
             "background:radial-gradient(circle,#bd0026,#fd8d3c,#ffffb2)",
-            "Heat: uncovered demand (sessions/day; layer off at first)",
+            "Heat: uncovered sessions/day only (covered demand adds nothing); "
+            "full red at the 95th percentile of the uncovered, so a few big "
+            "cities do not wash out the rest (layer off at first)",
+            "planner-legend-heat",
         ),
     ]
+    if facts.town_names:
+        rows.append(
+            '<div class="planner-legend-row" id="planner-legend-towns">'
+            '<span class="planner-town-swatch">Aa</span>'
+            f"<span>Town names: the {fmt_int(facts.town_names)} largest places "
+            "(GeoNames, CC BY 4.0), more as you zoom in</span></div>"
+        )
     note = ""
     if facts.demand_drawn < facts.demand_total:
         note = (

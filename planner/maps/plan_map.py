@@ -9,15 +9,18 @@ offered in the layer control. Layers:
 - the chosen 800 V sites, a marker each, its area and number giving the
   chargers, with a popup explaining the site (brands, chargers, demand
   served, queueing at the peak hour, population within reach, marginal
-  sessions/day and population);
+  sessions/day and population); a red ring marks a site that misses the
+  queueing target, and on a phased roll-out the markers take the colour of
+  their opening year and a control shows the sites open by a chosen year;
 - reach circles around the chosen sites, of great-circle radius
   ``travel.radius_km / travel.circuity``;
 - demand points covered (off by default) and not covered, and a heat layer
   of uncovered demand (off by default, under the points);
 - existing high-power chargers, when the plan has them.
 
-A title (the scenario; "sample network" only on the sample), a KPI panel
-with cost and the per-country table, and a legend sit over the map. Strings from input files
+A title (the scenario and the model solved; "sample network" only on the
+sample), a KPI panel with cost, queueing, the solver's status in words and
+the per-year and per-country tables, and a legend sit over the map. Strings from input files
 never reach an HTML parser unescaped: panels use :func:`html.escape`, layers
 set ``textContent`` from embedded JSON that cannot close its script.
 """
@@ -177,7 +180,8 @@ def plan_folium_map(
     dealers = _add_dealer_layers(lib, folium_map, sites)
     existing = _add_existing_chargers(lib, folium_map, plan.existing_chargers)
     demand_layers = _add_demand_layers(lib, folium_map, demand, scenario, assets)
-    _add_site_layers(lib, folium_map, sites, demand, scenario)
+    chosen = _add_site_layers(lib, folium_map, sites, demand, scenario)
+    towns = _add_town_labels(lib, folium_map, scenario)
     reach_km = data.reach_radius_km(scenario)
 
     lib.LayerControl(collapsed=False, position="topright").add_to(folium_map)
@@ -198,9 +202,19 @@ def plan_folium_map(
         demand_total=demand_layers.total,
         existing_chargers=existing,
         dealers_hidden=len(sites) > DEALERS_SHOWN_UP_TO,
+        overloaded_sites=sum(bool(row["overloaded"]) for row in chosen),
+        max_wait_probability=scenario.chargers.max_wait_probability,
+        year_colours=data.year_colours([row["opening_year"] for row in chosen]),
+        town_names=towns,
     )
     panels = (
-        title_panel(title, scenario.name, scenario.model.name, sample)
+        title_panel(
+            title,
+            scenario.name,
+            scenario.model.name,
+            sample,
+            solved_model=plan.report.get("model"),
+        )
         + '<div class="planner-left">'
         + kpi_panel(plan.report)
         + legend_panel(facts)
@@ -275,9 +289,11 @@ def _add_demand_layers(
             show=False,
             radius=18,
             blur=14,
-            min_opacity=0.3,
+            # Each point's own floor of opacity: with thousands of small
+            # uncovered places, 0.3 each added up to red over whole regions.
+            min_opacity=0.05,
             # No max_zoom: Leaflet's layer control would grey the layer out
-            # above it. The plugin scales intensity to the densest cell itself.
+            # above it. plannerMap.heat scales intensity to the 95th percentile.
             max_zoom=None,
             gradient=_HEAT_GRADIENT,
             pane="plannerHeat",
@@ -287,6 +303,21 @@ def _add_demand_layers(
         JsonLayer("heat", JsRef(groups["uncovered"]), data.DEMAND_WEIGHT_COLUMN).add_to(heat)
         heat.add_to(folium_map)
     return layers
+
+
+def _add_town_labels(lib: Any, folium_map: Any, scenario: Scenario) -> int:
+    """Names of the plan's larger towns over the offline basemap; how many there are.
+
+    The outlines show countries only: zoomed in, these labels tell a reviewer
+    offline where a site is. The largest places are named from zoom 6, smaller
+    ones as the map zooms in (:func:`planner.maps.data.town_min_zoom`); the
+    labels never take a click from the sites.
+    """
+    towns = data.town_label_layer(scenario.demand.countries)
+    if towns is None:
+        return 0
+    json_group(lib, folium_map, LAYER_NAMES["towns"], JsonLayer("towns", towns))
+    return len(towns["names"])
 
 
 def _add_existing_chargers(lib: Any, folium_map: Any, chargers: pd.DataFrame | None) -> int:
@@ -314,10 +345,22 @@ def _add_site_layers(
     demand: gpd.GeoDataFrame,
     scenario: Scenario,
 ) -> list[dict[str, Any]]:
-    """Reach circles (when the scenario wants them) and the chosen-site markers."""
+    """Reach circles (when the scenario wants them) and the chosen-site markers.
+
+    On a phased plan the markers are coloured by opening year, the popups name
+    the year and the year whose demand their figures are for, and a control
+    (``plannerMap.years``) shows the sites open by a chosen year, with their
+    reach circles.
+    """
+    phases = scenario.constraints.phases
+    phased = bool(phases) and "opening_year" in sites.columns
     chosen = data.chosen_site_rows(
-        sites, demand, max_wait_probability=scenario.chargers.max_wait_probability
+        sites,
+        demand,
+        max_wait_probability=scenario.chargers.max_wait_probability,
+        demand_year=phases[-1].year if phased else None,
     )
+    reach_group = None
     if scenario.output.reach_circles:
         style = {
             "color": data.REACH_COLOUR,
@@ -329,9 +372,14 @@ def _add_site_layers(
         centres = data.delta_coords([r["lat"] for r in chosen], [r["lon"] for r in chosen])
         radius_m = data.reach_radius_km(scenario) * 1000.0
         layer = JsonLayer("circles", centres, radius_m, style)
-        json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
-    layer = JsonLayer("sites", data.site_layer(chosen), _POPUP_CLEAR_OF_PANELS)
-    json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
+        reach_group = json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
+    site_data = data.site_layer(chosen)
+    layer = JsonLayer("sites", site_data, _POPUP_CLEAR_OF_PANELS)
+    site_group = json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
+    if phased and "years" in site_data:
+        years = [phase.year for phase in phases]
+        reach = None if reach_group is None else JsRef(reach_group)
+        JsonLayer("years", site_data["years"], years, JsRef(site_group), reach).add_to(folium_map)
     return chosen
 
 

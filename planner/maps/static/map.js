@@ -151,6 +151,11 @@ var plannerMap = (function () {
     var heat = map.createPane("plannerHeat");
     heat.style.zIndex = 350;
     heat.style.pointerEvents = "none";
+    /* Town names above the points (overlay pane, 400), under the site markers
+       (600), and never in the way of a click. */
+    var towns = map.createPane("plannerTowns");
+    towns.style.zIndex = 450;
+    towns.style.pointerEvents = "none";
     var zoomClass = function () {
       var zoom = map.getZoom(), container = map.getContainer();
       var chosen = SITE_ZOOMS.filter(function (level) { return zoom >= level[0]; })[0][1];
@@ -191,34 +196,81 @@ var plannerMap = (function () {
     });
   }
 
-  /* Heat of the points of group (a points layer), weighted by the square root
-     of column k (sessions/day) over its largest value: a few big cities do not
-     wash out everything else. */
-  function heat(heatLayer, group, k) {
-    var latlngs = [], weights = [], top = 0;
-    group.eachLayer(function (layer) {
-      var w = Math.max(+group.plannerValues[k].raw(layer.plannerIndex) || 0, 0);
-      var ll = layer.getLatLng();
-      latlngs.push([ll.lat, ll.lng]);
-      weights.push(w);
-      top = Math.max(top, w);
-    });
-    heatLayer.setLatLngs(latlngs.map(function (ll, i) {
-      return [ll[0], ll[1], top > 0 ? Math.sqrt(weights[i] / top) : 0];
-    }));
+  /* The q-quantile of the positive values (0 when there is none). */
+  function quantile(values, q) {
+    var sorted = values.filter(function (v) { return v > 0; });
+    sorted.sort(function (a, b) { return a - b; });
+    if (!sorted.length) {
+      return 0;
+    }
+    return sorted[Math.min(sorted.length - 1, Math.ceil(q * (sorted.length - 1)))];
   }
 
-  /* data: {labels, rows: [lat, lon, size, chargers, title, values, kind?]};
-     kind (optional) is one of the planner's own words (kept, added, removed),
-     never input text. Smaller markers sit on top of bigger ones. */
+  /* The heat layer takes full red at this quantile: the few above it saturate,
+     the rest keep their differences. */
+  var HEAT_QUANTILE = 0.95;
+
+  /* Heat of the points of group (the uncovered demand points: a covered point
+     is in another group and adds nothing), weighted by column k (sessions/day)
+     over its 95th percentile, capped at 1. The plugin sums the points falling
+     into one cell and would scale to the densest cell, where one big city
+     leaves everything else pale; here full red is the 95th percentile of the
+     cells in view (at least one point at the 95th percentile). */
+  function heat(heatLayer, group, k) {
+    var latlngs = [], weights = [];
+    group.eachLayer(function (layer) {
+      var ll = layer.getLatLng();
+      latlngs.push([ll.lat, ll.lng]);
+      weights.push(Math.max(+group.plannerValues[k].raw(layer.plannerIndex) || 0, 0));
+    });
+    var scale = quantile(weights, HEAT_QUANTILE);
+    heatLayer.plannerScale = scale;
+    heatLayer.setLatLngs(latlngs.map(function (ll, i) {
+      return [ll[0], ll[1], scale > 0 ? Math.min(1, weights[i] / scale) : 0];
+    }));
+    var onAdd = heatLayer.onAdd;
+    heatLayer.onAdd = function (map) {
+      onAdd.call(this, map);
+      var simple = this._heat;
+      if (simple && !simple.plannerScaled) {
+        simple.plannerScaled = true;
+        var setData = simple.data;
+        simple.data = function (cells) {
+          var top = quantile(cells.map(function (c) { return c[2]; }), HEAT_QUANTILE);
+          setData.call(simple, cells);
+          return simple.max(Math.max(top, 1));
+        };
+      }
+    };
+  }
+
+  /* data: {labels, rows: [lat, lon, size, chargers, title, values, kind?],
+     overloaded?, years?, yearColours?}; kind (optional) is one of the
+     planner's own words (kept, added, removed), never input text.
+     overloaded[i]: the site misses the queueing target (a red ring);
+     years[i]: its opening year on a phased plan, coloured by yearColours.
+     Smaller markers sit on top of bigger ones. */
   function sites(group, data, popupOptions) {
-    data.rows.forEach(function (row) {
+    var overloaded = data.overloaded || [], years = data.years || [];
+    var colours = data.yearColours || {};
+    data.rows.forEach(function (row, i) {
       var size = row[2], kind = row[6];
       var label = document.createElement("span");
       label.className = "planner-site-dot";
       label.textContent = String(row[3]);
+      var colour = years[i] === null || years[i] === undefined ? null : colours[String(years[i])];
+      if (colour) {
+        label.style.background = colour;
+      }
+      var className = "planner-site" + (kind ? " planner-site-" + kind : "");
+      if (overloaded[i]) {
+        className += " planner-site-overloaded";
+      }
+      if (colour) {
+        className += " planner-site-y" + years[i];
+      }
       var icon = L.divIcon({
-        className: "planner-site" + (kind ? " planner-site-" + kind : ""),
+        className: className,
         html: label,
         iconSize: [size, size],
         popupAnchor: [0, -size / 2]
@@ -227,6 +279,7 @@ var plannerMap = (function () {
         icon: icon, riseOnHover: true, zIndexOffset: 1000 * (60 - size)
       });
       marker.plannerTitle = row[4];
+      marker.plannerIndex = i;
       /* The popup says all the tooltip does: do not show both. */
       marker.on("popupopen", function () { marker.closeTooltip(); });
       marker.on("tooltipopen", function () {
@@ -239,6 +292,7 @@ var plannerMap = (function () {
         var pairs = data.labels.map(function (label, k) { return [label, row[5][k]]; });
         return card(row[4], pairs, "planner-popup");
       }, Object.assign({maxWidth: 380}, popupOptions || {}));
+      marker.plannerSize = size;
       group.addLayer(marker);
     });
     lazyTooltips(group, function (layer) {
@@ -246,13 +300,215 @@ var plannerMap = (function () {
       span.textContent = layer.plannerTitle;
       return span;
     });
+    declutter(group);
+  }
+
+  /* Where numbered site markers pile up (Brussels, the Randstad), a marker
+     overlapping a bigger (or, at equal size, earlier) neighbour that keeps its
+     number loses its own, shrinks (class planner-site-crowded) and goes under
+     it; its popup still tells. Recomputed after every zoom; below zoom 5 no marker has a
+     number anyway. */
+  var CROWDED_FROM_ZOOM = 5;
+  function declutter(group) {
+    var map = null;
+    function update() {
+      if (!map || !map._loaded) {
+        return;
+      }
+      var zoom = map.getZoom(), scale = zoom >= 6 ? 1 : 0.8, list = [];
+      group.eachLayer(function (marker) {
+        if (marker.plannerSize) {
+          list.push(marker);
+        }
+      });
+      list.sort(function (a, b) {
+        return b.plannerSize - a.plannerSize || a.plannerIndex - b.plannerIndex;
+      });
+      var kept = [];
+      list.forEach(function (marker) {
+        var crowded = false;
+        if (zoom >= CROWDED_FROM_ZOOM) {
+          var p = map.latLngToLayerPoint(marker.getLatLng());
+          crowded = kept.some(function (other) {
+            var reach = scale * (marker.plannerSize + other.marker.plannerSize) / 2;
+            return p.distanceTo(other.point) < 0.9 * reach;
+          });
+          if (!crowded) {
+            kept.push({marker: marker, point: p});
+          }
+        }
+        /* Under the neighbour whose number it would cover. */
+        if (crowded !== marker.plannerCrowded) {
+          marker.setZIndexOffset(crowded ? 0 : 1000 * (60 - marker.plannerSize));
+        }
+        marker.plannerCrowded = crowded;
+        var element = marker.getElement();
+        if (element) {
+          L.DomUtil[crowded ? "addClass" : "removeClass"](element, "planner-site-crowded");
+        }
+      });
+    }
+    group.on("add", function () {
+      map = group._map;
+      map.on("zoomend viewreset", update);
+      update();
+    });
+    group.on("remove", function () {
+      if (map) {
+        map.off("zoomend viewreset", update);
+      }
+      map = null;
+    });
+    /* A marker put back (the year filter) gets its class again. */
+    group.on("layeradd", function (e) {
+      var element = e.layer.getElement && e.layer.getElement();
+      if (element && e.layer.plannerCrowded) {
+        L.DomUtil.addClass(element, "planner-site-crowded");
+      }
+    });
+  }
+
+  /* Zoom from which a town label gets each size class (major, town, small). */
+  function townClass(minZoom) {
+    return minZoom <= 6 ? "planner-town-1" : minZoom <= 8 ? "planner-town-2" : "planner-town-3";
+  }
+  /* Approximate label width per character and height, in pixels, by class. */
+  var TOWN_TEXT = {
+    "planner-town-1": [7.6, 16], "planner-town-2": [6.6, 14], "planner-town-3": [6, 13]
+  };
+
+  /* Town names over the offline basemap (data of
+     planner.maps.data.town_label_layer, largest place first): after every
+     zoom and pan, the names in view whose zoom (data.z) has come are placed,
+     largest first, leaving out any that would overlap one already placed.
+     Labels sit in their own pane above the points and under the site
+     markers, and take no pointer events: a click goes to what is below. */
+  function towns(group, data) {
+    var latlngs = coords(data), shown = {}, map = null;
+    function label(i) {
+      var span = document.createElement("span");
+      span.textContent = data.names[i];
+      span.setAttribute("data-min-zoom", String(data.z[i]));
+      return L.marker(latlngs[i], {
+        icon: L.divIcon({className: "planner-town " + townClass(data.z[i]), html: span,
+                         iconSize: null}),
+        interactive: false, keyboard: false, pane: "plannerTowns"
+      });
+    }
+    function update() {
+      if (!map || !map._loaded) {
+        return;
+      }
+      var zoom = map.getZoom(), view = map.getBounds().pad(0.2), boxes = [], keep = {};
+      for (var i = 0; i < latlngs.length; i++) {
+        if (data.z[i] > zoom || !view.contains(latlngs[i])) {
+          continue;
+        }
+        var size = TOWN_TEXT[townClass(data.z[i])];
+        var p = map.latLngToLayerPoint(latlngs[i]);
+        var w = size[0] * data.names[i].length / 2 + 4, h = size[1] / 2 + 1;
+        var box = [p.x - w, p.y - h, p.x + w, p.y + h];
+        var clash = boxes.some(function (b) {
+          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+        });
+        if (!clash) {
+          boxes.push(box);
+          keep[i] = true;
+        }
+      }
+      Object.keys(shown).forEach(function (i) {
+        if (!keep[i]) {
+          group.removeLayer(shown[i]);
+          delete shown[i];
+        }
+      });
+      Object.keys(keep).forEach(function (i) {
+        if (!shown[i]) {
+          shown[i] = label(+i);
+          group.addLayer(shown[i]);
+        }
+      });
+    }
+    group.on("add", function () {
+      map = group._map;
+      map.on("zoomend moveend viewreset", update);
+      update();
+    });
+    group.on("remove", function () {
+      if (map) {
+        map.off("zoomend moveend viewreset", update);
+      }
+      map = null;
+    });
+    group.plannerTowns = {update: update, names: data.names, z: data.z};
   }
 
   /* centres: delta coordinates; radius in metres (great-circle). */
   function circles(group, centres, radius, style) {
-    coords(centres).forEach(function (latlng) {
-      group.addLayer(new (markers().reach)(latlng, Object.assign({}, style, {radius: radius})));
+    coords(centres).forEach(function (latlng, i) {
+      var circle = new (markers().reach)(latlng, Object.assign({}, style, {radius: radius}));
+      circle.plannerIndex = i;
+      group.addLayer(circle);
     });
+  }
+
+  /* A phased plan's year filter: "Show sites open by" one of years, the last
+     (every site) at first. rowYears[i] is the opening year of chosen site i;
+     siteGroup holds the site markers, reachGroup (or null) their reach
+     circles, both indexed by plannerIndex. Sites of later years leave their
+     groups, so the layer control still switches what is shown. */
+  function yearFilter(map, rowYears, years, siteGroup, reachGroup) {
+    var groups = [siteGroup].concat(reachGroup ? [reachGroup] : []);
+    var members = groups.map(function (group) {
+      var list = [];
+      group.eachLayer(function (layer) { list.push(layer); });
+      return list;
+    });
+    function showOpenBy(last) {
+      groups.forEach(function (group, k) {
+        members[k].forEach(function (layer) {
+          var year = rowYears[layer.plannerIndex];
+          var open = year === null || year === undefined || year <= last;
+          if (open && !group.hasLayer(layer)) {
+            group.addLayer(layer);
+          } else if (!open && group.hasLayer(layer)) {
+            group.removeLayer(layer);
+          }
+        });
+      });
+    }
+    var name = "planner-year-" + L.Util.stamp(siteGroup);
+    var Control = L.Control.extend({
+      options: {position: "topright"},
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "planner-years leaflet-control-layers");
+        div.id = "planner-years";
+        var head = document.createElement("div");
+        head.className = "planner-years-head";
+        head.textContent = "Show sites open by:";
+        div.appendChild(head);
+        years.forEach(function (year, k) {
+          var label = document.createElement("label");
+          var input = document.createElement("input");
+          input.type = "radio";
+          input.name = name;
+          input.value = String(year);
+          input.checked = k === years.length - 1;
+          input.addEventListener("change", function () {
+            if (input.checked) {
+              showOpenBy(year);
+            }
+          });
+          label.appendChild(input);
+          label.appendChild(document.createTextNode(" " + year));
+          div.appendChild(label);
+        });
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    new Control().addTo(map);
   }
 
   /* polygons: [[ring, hole, ...], ...], each ring delta coordinates; null for
@@ -274,6 +530,6 @@ var plannerMap = (function () {
 
   return {
     fit: fit, panes: panes, points: points, sites: sites, circles: circles,
-    outlines: outlines, heat: heat
+    outlines: outlines, heat: heat, years: yearFilter, towns: towns
   };
 })();

@@ -1,0 +1,321 @@
+"""The review map tells queueing, phases and the solver's status truthfully.
+
+Hand-made plans (from :func:`tests.test_maps.tiny_plan`) check the page's
+text and data; one small phased plan is solved for real. The browser side
+(the red ring rendered, the year filter hiding later sites) is in
+``tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner.maps import plan_map as maps
+from planner.maps.data import (
+    OVERLOADED_COLOUR,
+    chosen_site_rows,
+    queue_text,
+    site_labels,
+)
+from planner.maps.panels import kpi_panel, status_text, title_panel
+from planner.pipeline.plan import Plan
+from planner.scenario.schema import ConstraintsConfig, Phase
+from tests.test_api import _tiny
+from tests.test_maps import HOSTILE_NAME, tiny_outlines, tiny_plan
+
+QUEUE = {
+    "max_wait_probability": 0.2,
+    "peak_hour_share": 0.1,
+    "session_minutes": 20.0,
+    "sites_meeting_target": 1,
+    "sites_missing_target": 1,
+    "chargers_short": 3,
+    "sessions_over_capacity": 7.25,
+}
+
+PHASES = [
+    {
+        "year": 2026,
+        "p": 1,
+        "budget_eur": None,
+        "sites_open": 1,
+        "sites_opened": 1,
+        "demand_factor": 0.5,
+        "demand_covered": 25.8,
+        "coverage_pct": 46.4,
+        "chargers": 4,
+        "chargers_added": 4,
+        "opening_cost_eur": 550000.0,
+        "spend_eur": 850000.0,
+    },
+    {
+        "year": 2028,
+        "p": 2,
+        "budget_eur": None,
+        "sites_open": 2,
+        "sites_opened": 1,
+        "demand_factor": 0.8,
+        "demand_covered": 54.0,
+        "coverage_pct": 60.6,
+        "chargers": 7,
+        "chargers_added": 3,
+        "opening_cost_eur": 550000.0,
+        "spend_eur": 700000.0,
+    },
+    {
+        "year": 2030,
+        "p": 2,
+        "budget_eur": None,
+        "sites_open": 2,
+        "sites_opened": 0,
+        "demand_factor": 1.0,
+        "demand_covered": 67.48,
+        "coverage_pct": 60.6,
+        "chargers": 8,
+        "chargers_added": 1,
+        "opening_cost_eur": 0.0,
+        "spend_eur": 150000.0,
+    },
+]
+
+
+def overloaded_plan() -> Plan:
+    """The tiny plan with queueing columns: Lille meets the target, S4 misses it."""
+    plan = tiny_plan()
+    sites = plan.sites.assign(
+        chargers_required=[6, 0, 0, 5, 0],
+        sessions_over_capacity=[0.0, 0.0, 0.0, 7.25, 0.0],
+        wait_probability=[0.0712, np.nan, np.nan, 1.0, np.nan],
+    )
+    return replace(plan, sites=sites, report={**plan.report, "queue": QUEUE})
+
+
+def phased_plan() -> Plan:
+    """The overloaded plan as a 2026-2030 roll-out: Lille opens 2026, S4 in 2028."""
+    plan = overloaded_plan()
+    phases = [
+        Phase(year=2026, p=1, demand_factor=0.5),
+        Phase(year=2028, p=2, demand_factor=0.8),
+        Phase(year=2030, p=2, demand_factor=1.0),
+    ]
+    scenario = plan.scenario.model_copy(update={"constraints": ConstraintsConfig(phases=phases)})
+    years = pd.array([2026, pd.NA, pd.NA, 2028, pd.NA], dtype="Int64")
+    report = {**plan.report, "model": "phased_coverage", "phases": PHASES}
+    return replace(
+        plan, scenario=scenario, sites=plan.sites.assign(opening_year=years), report=report
+    )
+
+
+def site_data(page: str) -> dict[str, Any]:
+    """The chosen-site layer's data, as embedded in the page."""
+    match = re.search(r"plannerMap\.sites\([^,]+, (\{.*?\}), \{\"autoPan", page)
+    assert match, "no chosen-site layer in the page"
+    layer: dict[str, Any] = json.loads(match.group(1))
+    return layer
+
+
+@pytest.fixture(scope="module")
+def queue_page() -> str:
+    return maps.render_map(overloaded_plan(), outlines=tiny_outlines())
+
+
+@pytest.fixture(scope="module")
+def phased_page() -> str:
+    return maps.render_map(phased_plan(), outlines=tiny_outlines())
+
+
+def kpi_of(page: str) -> str:
+    start = page.index('id="planner-kpi"')
+    return page[start : page.index('id="planner-legend"')]
+
+
+# Queueing
+
+
+def test_kpi_panel_has_the_queue_line(queue_page: str) -> None:
+    kpi = kpi_of(queue_page)
+    line = kpi[kpi.index('id="planner-queue"') :]
+    line = re.sub(r"<[^>]+>", "", line[line.index(">") + 1 : line.index("</div>")])
+    assert line == (
+        "Queue target (wait ≤ 20 % at the peak hour): 1 site meets it, 1 misses it; "
+        "3 chargers short; 7.25 sessions/day over capacity"
+    )
+    assert 'class="planner-queue-miss"' in kpi
+
+
+def test_no_queue_line_without_per_site_queueing() -> None:
+    report = {**tiny_plan().report, "queue": {"max_wait_probability": 0.2}}
+    assert "planner-queue" not in kpi_panel(report)
+    assert "planner-queue" not in kpi_panel(tiny_plan().report)
+
+
+def test_overloaded_site_is_flagged_in_the_page_data(queue_page: str) -> None:
+    layer = site_data(queue_page)
+    titles = [row[4] for row in layer["rows"]]
+    assert dict(zip(titles, layer["overloaded"], strict=True)) == {
+        "Renault Lille": False,
+        HOSTILE_NAME: True,
+    }
+    assert "planner-site-overloaded" in queue_page  # the class map.js sets, styled in CSS
+    legend = queue_page[queue_page.index('id="planner-legend"') :]
+    row = legend[legend.index('id="planner-legend-overloaded"') :]
+    assert OVERLOADED_COLOUR in row[:400]
+    assert "Red ring: site misses the queue target of wait ≤ 20 % at the peak hour (1 site)" in row
+
+
+def test_no_ring_and_no_legend_row_when_every_site_meets_the_target() -> None:
+    plan = overloaded_plan()
+    sites = plan.sites.assign(queue_target_met=True)
+    page = maps.render_map(replace(plan, sites=sites))
+    assert "overloaded" not in site_data(page)
+    assert "planner-legend-overloaded" not in page
+
+
+def test_popup_says_met_or_missed_and_the_wait() -> None:
+    plan = overloaded_plan()
+    rows = chosen_site_rows(plan.sites, plan.demand, max_wait_probability=0.2)
+    lille, s4 = (dict(row["pairs"]) for row in rows)
+    label = "Queue target (wait ≤ 20 %)"
+    assert lille[label] == "met — 7.1 % wait at the peak hour"
+    assert s4[label] == (
+        "missed — 100 % wait at the peak hour; needs 5 chargers, has 2; "
+        "7.25 sessions/day over capacity"
+    )
+    assert "Queue target met" not in lille and "Wait probability at peak hour" not in lille
+
+
+def test_queue_text_without_figures() -> None:
+    assert queue_text({}) == "n/a"
+    assert queue_text({"wait_probability": 0.05}) == "5.0 % wait at the peak hour"
+    assert queue_text({"queue_target_met": True}) == "met"
+    assert queue_text({"queue_target_met": pd.NA, "wait_probability": np.nan}) == "n/a"
+
+
+# Phases
+
+
+def test_phased_popups_name_the_years() -> None:
+    plan = phased_plan()
+    rows = chosen_site_rows(plan.sites, plan.demand, max_wait_probability=0.2, demand_year=2030)
+    lille, s4 = (dict(row["pairs"]) for row in rows)
+    assert lille["Opens"] == "2026" and s4["Opens"] == "2028"
+    assert list(lille)[:2] == ["Site", "Opens"]
+    assert lille["Sessions/day served (2030 demand)"] == "51.6"
+    assert lille["Chargers (800 V, sized for 2030 demand)"] == "6"
+    assert lille["Marginal sessions/day (only this site, 2030 demand)"] == "40.1"
+    assert lille["Queue target (wait ≤ 20 %, 2030 demand)"].startswith("met — 7.1 %")
+    assert [row["opening_year"] for row in rows] == [2026, 2028]
+
+
+def test_site_labels_without_phases_or_target() -> None:
+    assert "Opens" not in site_labels(0.2)
+    assert "Queue target" in site_labels()
+    assert site_labels(None, 2030)[1] == "Opens"
+
+
+def test_phased_page_colours_sites_by_year(phased_page: str) -> None:
+    layer = site_data(phased_page)
+    assert layer["years"] == [2026, 2028]
+    colours = layer["yearColours"]
+    assert set(colours) == {"2026", "2028"} and colours["2026"] != colours["2028"]
+    legend = phased_page[phased_page.index('id="planner-legend"') :]
+    for year in ("2026", "2028"):
+        assert f"background:{colours[year]};" in legend
+        assert f"<span>Opens {year}</span>" in legend
+
+
+def test_phased_page_has_the_year_filter(phased_page: str) -> None:
+    calls = re.findall(r"plannerMap\.years\(([^;]*)\);", phased_page)
+    assert len(calls) == 1
+    args = calls[0].split(", ")
+    assert args[1:3] == ["[2026,2028]", "[2026,2028,2030]"]
+    assert args[3].startswith("feature_group_") and args[4].startswith("feature_group_")
+
+
+def test_plain_plan_has_no_year_filter_nor_table(queue_page: str) -> None:
+    assert "plannerMap.years(" not in queue_page
+    assert 'id="planner-phases"' not in queue_page
+    assert "yearColours" not in site_data(queue_page)
+
+
+def test_kpi_panel_has_the_per_year_table(phased_page: str) -> None:
+    kpi = kpi_of(phased_page)
+    table = kpi[kpi.index('id="planner-phases"') : kpi.index("</details>")]
+    assert "<th>Year</th><th>Sites</th><th>Chargers</th><th>Coverage</th><th>Spend</th>" in table
+    assert "<td>2026</td><td>1 (+1)</td><td>4 (+4)</td><td>46.4 %</td><td>€850,000</td>" in table
+    assert "<td>2028</td><td>2 (+1)</td><td>7 (+3)</td><td>60.6 %</td><td>€700,000</td>" in table
+    assert "<td>2030</td><td>2</td><td>8 (+1)</td><td>60.6 %</td><td>€150,000</td>" in table
+
+
+def test_subtitle_names_the_model_solved(phased_page: str) -> None:
+    subtitle = phased_page[phased_page.index('class="planner-subtitle"') :]
+    subtitle = subtitle[: subtitle.index("</div>")]
+    assert "model phased_coverage" in subtitle and "max_coverage" not in subtitle
+    assert "model max_coverage" in title_panel("T", "s", "max_coverage", False, "max_coverage")
+    assert "model max_coverage" in title_panel("T", "s", "max_coverage", False, None)
+
+
+# Status
+
+
+@pytest.mark.parametrize(
+    ("status", "gap", "text"),
+    [
+        ("optimal", 0.0, "optimal (proven)"),
+        ("optimal", None, "optimal (proven)"),
+        ("time_limit", 0.024, "time limit reached: best plan found, gap 2.4 % to the proven bound"),
+        ("time_limit", None, "time limit reached: best plan found, no proven bound"),
+        ("feasible", 0.1234, "feasible, gap 12.3 % to the proven bound"),
+        ("feasible", float("nan"), "feasible, no proven bound"),
+        ("infeasible", None, "infeasible: no plan meets the constraints"),
+        ("node_limit", None, "node limit, no proven bound"),
+    ],
+)
+def test_status_in_words(status: str, gap: float | None, text: str) -> None:
+    assert status_text(status, gap) == text
+
+
+def test_kpi_panel_shows_a_time_limit_in_words() -> None:
+    kpi = kpi_panel({**tiny_plan().report, "status": "time_limit", "gap": 0.024})
+    assert "time limit reached: best plan found, gap 2.4 % to the proven bound" in kpi
+    assert "time_limit" not in kpi
+    assert "optimal" not in kpi
+    assert "gap 0" not in kpi and "Optimality gap" not in kpi
+
+
+def test_kpi_panel_without_a_gap_says_no_proven_bound() -> None:
+    kpi = kpi_panel({**tiny_plan().report, "status": "feasible", "gap": None})
+    assert "feasible, no proven bound" in kpi
+    assert "optimal" not in kpi
+
+
+# A phased plan solved for real
+
+
+def test_solved_phased_plan_renders_years_and_table(tmp_path: Path) -> None:
+    raw = _tiny(tmp_path)
+    raw["constraints"] = {
+        "phases": [
+            {"year": 2026, "p": 1, "demand_factor": 0.5},
+            {"year": 2028, "p": 2, "demand_factor": 0.8},
+        ]
+    }
+    plan = planner.run(raw)
+    page = maps.render_map(plan)
+    layer = site_data(page)
+    assert sorted(layer["years"]) == [2026, 2028]
+    assert "Opens" in layer["labels"]
+    assert "Sessions/day served (2028 demand)" in layer["labels"]
+    assert 'id="planner-phases"' in page and "<td>2026</td>" in page
+    assert "model phased_coverage" in page
+    assert "plannerMap.years(" in page
+    assert 'id="planner-queue"' in page
