@@ -122,22 +122,9 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
     folder's lock is then held until the command ends.
     """
     from planner.outputs.folder import check_target
+    from planner.pipeline.plan import default_output_folder
 
-    if out_dir is not None:
-        return check_target(out_dir, keep_lock=True)
-    if scenario.output.dir is None:
-        return check_target(Path.cwd() / "maps" / scenario.name, keep_lock=True)
-    folder = scenario.output.dir.resolve()
-    if not folder.is_relative_to(Path.cwd().resolve()):
-        raise InputError(
-            Problem(
-                "scenario",
-                f"output folder {folder} is outside the working folder; "
-                "give it explicitly with --out to write there",
-                field="output.dir",
-            )
-        )
-    return check_target(folder, keep_lock=True)
+    return check_target(out_dir or default_output_folder(scenario), keep_lock=True)
 
 
 class _Stages:

@@ -41,7 +41,14 @@ from planner.optimise import Solution, SolverSettings, max_coverage
 from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.constraints import site_constraints
 from planner.pipeline.load import Clock, PlanInputs
-from planner.pipeline.plan import Plan, StageCallback, assemble_plan, solve_plan, write_plan
+from planner.pipeline.plan import (
+    Plan,
+    StageCallback,
+    assemble_plan,
+    default_output_folder,
+    solve_plan,
+    write_plan,
+)
 from planner.pipeline.solve import solver_settings
 from planner.scenario.models import MODEL_TRAITS
 from planner.scenario.schema import Scenario
@@ -107,19 +114,7 @@ def default_frontier_folder(scenario: Scenario) -> Path:
         The scenario's ``output.dir`` lies outside the working folder (as for
         ``planner run``: such a folder must be given with ``--out``).
     """
-    if scenario.output.dir is None:
-        return Path.cwd() / "maps" / f"{scenario.name}-frontier"
-    folder = scenario.output.dir.resolve()
-    if not folder.is_relative_to(Path.cwd().resolve()):
-        raise InputError(
-            Problem(
-                "scenario",
-                f"output folder {folder} is outside the working folder; "
-                "give it explicitly with --out to write there",
-                field="output.dir",
-            )
-        )
-    return folder.with_name(f"{folder.name}-frontier")
+    return default_output_folder(scenario, suffix="-frontier")
 
 
 def frontier_grid(

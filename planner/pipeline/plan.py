@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets
 from planner.maps.plan_map import plan_folium_map, write_map
@@ -47,6 +48,7 @@ from planner.scenario.schema import Scenario, scenario_to_toml
 __all__ = [
     "Plan",
     "assemble_plan",
+    "default_output_folder",
     "site_table",
     "solve_plan",
     "write_plan",
@@ -335,6 +337,33 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     ):
         table[column] = table[column].round(6)
     return table
+
+
+def default_output_folder(scenario: Scenario, *, suffix: str = "") -> Path:
+    """Where a scenario's outputs go without ``--out``: ``maps/<name><suffix>``.
+
+    Under the working folder, or the scenario's ``output.dir`` (plus
+    ``suffix``) when it names one.
+
+    Raises
+    ------
+    InputError
+        ``output.dir`` lies outside the working folder: writing there (and
+        replacing what is there) needs an explicit ``--out``.
+    """
+    if scenario.output.dir is None:
+        return Path.cwd() / "maps" / f"{scenario.name}{suffix}"
+    folder = scenario.output.dir.resolve()
+    if not folder.is_relative_to(Path.cwd().resolve()):
+        raise InputError(
+            Problem(
+                "scenario",
+                f"output folder {folder} is outside the working folder; "
+                "give it explicitly with --out to write there",
+                field="output.dir",
+            )
+        )
+    return folder.with_name(f"{folder.name}{suffix}")
 
 
 def write_tables(plan: Plan, folder: Path) -> None:
