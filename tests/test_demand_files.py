@@ -98,6 +98,24 @@ def test_a_file_without_any_decimal_mark_refuses_ambiguous_numbers(tmp_path: Pat
     assert (problem.row, problem.field) == (2, "population")
     assert "no other number in the file shows its decimal mark" in problem.message
     assert "132780" in problem.message and "132.78" in problem.message
+    assert "decimal = ',' or '.'" in problem.message
+
+
+def test_the_scenario_states_the_decimal_mark_a_file_leaves_open(tmp_path: Path) -> None:
+    path = _write(tmp_path, "name;lon;lat;population\nLuxembourg;6;50;132.780\nB;6;50;100\n")
+    people = load_demand(DemandConfig(countries=["LU"], source=path, decimal=","))
+    assert sorted(people["population"]) == [100, 132_780]
+    tiny = load_demand(DemandConfig(countries=["LU"], source=path, decimal="."))
+    assert sorted(tiny["population"]) == pytest.approx([100, 132.78])
+    dealers = _write(
+        tmp_path,
+        "dealer_id,brand,name,country,lon,lat,grid_kw\nR1,Renault,Gare,LU,6,50,\"1,500\"\n",
+        name="dealers.csv",
+    )
+    with pytest.raises(InputError, match="grid_kw"):
+        load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])
+    stated = DealersConfig(files=[DealerFile(path=dealers, decimal=".")])
+    assert load_sites(stated, countries=["LU"]).dealers["grid_kw"].tolist() == [1500.0]
 
 
 def test_coordinates_have_only_their_decimal_reading(tmp_path: Path) -> None:

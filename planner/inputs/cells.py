@@ -209,6 +209,8 @@ class NumberStyle:
     column_marks: Mapping[str, frozenset[str]] = field(default_factory=dict)
     mixed_columns: frozenset[str] = frozenset()
     bounds: Mapping[str, float] = field(default_factory=dict)
+    #: The decimal mark the scenario states for the file (``decimal``), if any.
+    decimal: str | None = None
 
     def resolve(self, cell: Cell, column: str | None) -> tuple[float | None, str | None] | None:
         """The reading of an ambiguous cell, a refusal, or None for a cell that is not."""
@@ -224,6 +226,8 @@ class NumberStyle:
         if bound is not None and abs(grouped) > bound >= abs(decimal):
             # A longitude of 6130 is no reading at all: only the decimal one is left.
             return decimal, None
+        if self.decimal is not None:
+            return (decimal if separator == self.decimal else grouped), None
         if column in self.mixed_columns:
             reason = "its column writes numbers both with ',' and with '.'"
         elif len(marks) == 1:
@@ -239,12 +243,16 @@ class NumberStyle:
         return None, (
             f"{shown(cell)} is ambiguous: {grouped:g} if '{separator}' separates thousands, "
             f"{decimal:g} if it is the decimal mark, and {reason}; write {grouped:g} "
-            f"without a thousands separator, or {text}0 for the decimal number"
+            f"without a thousands separator, or {text}0 for the decimal number, or state "
+            "the file's decimal mark with decimal = ',' or '.' in its scenario entry"
         )
 
 
 def number_style(
-    columns: Mapping[str, Iterable[Cell]], *, bounds: Mapping[str, float] | None = None
+    columns: Mapping[str, Iterable[Cell]],
+    *,
+    bounds: Mapping[str, float] | None = None,
+    decimal: str | None = None,
 ) -> NumberStyle:
     """The number convention of a file, from the cells of its number columns.
 
@@ -258,6 +266,9 @@ def number_style(
         The largest magnitude a column's numbers can have, by header (180 for
         a longitude, 90 for a latitude): a cell whose thousands reading lies
         beyond it can only be a decimal number, whatever the file's convention.
+    decimal
+        The decimal mark the scenario states for the file (``","`` or ``"."``):
+        it settles every ambiguous cell, whatever the file shows.
 
     Returns
     -------
@@ -274,7 +285,9 @@ def number_style(
         if len(separators) == 2:
             mixed.add(name)
     file_marks = frozenset().union(*column_marks.values()) if column_marks else frozenset()
-    return NumberStyle(frozenset(file_marks), column_marks, frozenset(mixed), dict(bounds or {}))
+    return NumberStyle(
+        frozenset(file_marks), column_marks, frozenset(mixed), dict(bounds or {}), decimal
+    )
 
 
 _TRUE = {"1", "true", "yes", "y", "x", "ja", "j", "oui", "o", "si", "sí", "sim", "wahr", "vrai"}

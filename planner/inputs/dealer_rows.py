@@ -105,8 +105,8 @@ class _Columns:
 COORDINATE_BOUNDS = {"lon": 180.0, "lat": 90.0}
 
 
-def _number_style(table: RawTable, cols: _Columns) -> NumberStyle:
-    """The file's number convention, from the cells of its number columns."""
+def _number_style(table: RawTable, cols: _Columns, decimal: str | None) -> NumberStyle:
+    """The file's number convention: the scenario's ``decimal``, else its number columns'."""
     return number_style(
         {
             cols.names[name]: [row[i] if i < len(row) else None for row in table.rows]
@@ -114,6 +114,7 @@ def _number_style(table: RawTable, cols: _Columns) -> NumberStyle:
             if name in NUMBER_FIELDS
         },
         bounds={cols.names[n]: COORDINATE_BOUNDS[n] for n in COORDINATE_BOUNDS if n in cols.names},
+        decimal=decimal,
     )
 
 
@@ -138,7 +139,7 @@ def validate_table(
     positions = {h: i for i, h in reversed(list(enumerate(table.headers)))}
     names = {f: c for f, c in choice.columns.items() if c is not None and c in positions}
     cols = _Columns({f: positions[c] for f, c in names.items()}, names)
-    cols = _Columns(cols.index, cols.names, _number_style(table, cols))
+    cols = _Columns(cols.index, cols.names, _number_style(table, cols, spec.decimal))
     transformer = _transformer(spec, table.source, result) if spec.crs else None
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_ids: dict[str, int] = {}

@@ -155,7 +155,10 @@ def _user_points(
     else:
         source = str(config.source)
         points = read_demand_file(
-            Path(config.source), population_column=config.population_column, sheet=config.sheet
+            Path(config.source),
+            population_column=config.population_column,
+            sheet=config.sheet,
+            decimal=config.decimal,
         )
     dropped = int(points.attrs.get("duplicates_dropped", 0))
     counts = {"read": len(points) + dropped, "duplicates_dropped": dropped}

@@ -56,7 +56,11 @@ MAX_PROBLEMS = 50
 
 
 def read_demand_file(
-    path: Path, *, population_column: str = "population", sheet: str | None = None
+    path: Path,
+    *,
+    population_column: str = "population",
+    sheet: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Read and check a user demand file.
 
@@ -72,6 +76,9 @@ def read_demand_file(
     sheet
         The sheet of a workbook (``"*"`` for every sheet) or the layer of a
         vector file to read; a file of several is refused without it.
+    decimal
+        The file's decimal mark (``","`` or ``"."``) when the scenario states
+        it: it settles numbers the file leaves open.
 
     Returns
     -------
@@ -97,6 +104,7 @@ def read_demand_file(
             _demand_points(
                 _located_by_columns(table),
                 population_column,
+                decimal=decimal,
                 id_stem=path.stem if len(tables) == 1 else f"{path.stem}:{table.notes[0][7:-1]}",
             )
             for table in tables
@@ -284,12 +292,14 @@ def _attribute_table(attributes: pd.DataFrame, source: str) -> RawTable:
     return read_frame(attributes, source=source)
 
 
-def _demand_points(located: _Located, population_column: str, *, id_stem: str) -> pd.DataFrame:
+def _demand_points(
+    located: _Located, population_column: str, *, id_stem: str, decimal: str | None = None
+) -> pd.DataFrame:
     """Check every row of a located demand table; the points, or every problem at once."""
     table, labels, source = located.table, located.labels, located.table.source
     problems = list(located.problems)
     population_index = _population_index(table.headers, population_column)
-    style = _number_style(located, population_index)
+    style = _number_style(located, population_index, decimal)
     if located.geometry is not None:
         lon, lat = located.geometry
         fields = ("geometry", "geometry")
@@ -422,7 +432,9 @@ def _texts(table: RawTable, index: int | None, *, strip: bool = True) -> npt.NDA
     return np.array([t.strip() if strip else t for t in texts], dtype=object)
 
 
-def _number_style(located: _Located, population_index: int | None) -> NumberStyle:
+def _number_style(
+    located: _Located, population_index: int | None, decimal: str | None
+) -> NumberStyle:
     """The file's number convention, from its coordinate and population columns."""
     table = located.table
     indices = [population_index]
@@ -433,7 +445,7 @@ def _number_style(located: _Located, population_index: int | None) -> NumberStyl
             if i is not None:
                 bounds[table.headers[i]] = bound
     columns = {table.headers[i]: _cells(table, i) for i in indices if i is not None}
-    return number_style(columns, bounds=bounds)
+    return number_style(columns, bounds=bounds, decimal=decimal)
 
 
 def _parsed_column(

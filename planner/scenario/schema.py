@@ -117,6 +117,12 @@ class DealerFile(_Section):
         description="Layer to read of a GeoPackage (or other vector file) of several layers; "
         "for an XLSX workbook the same as sheet.",
     )
+    decimal: Literal[",", "."] | None = Field(
+        None,
+        description="The decimal mark of this file's numbers, for numbers the file leaves "
+        "open ('1.500': 1.5 or 1500?). Unset: read from the file's other numbers, and a "
+        "number nothing settles is refused.",
+    )
     sheet: str | None = Field(
         None,
         description="Sheet to read of an XLSX workbook; a workbook of several sheets is "
@@ -366,6 +372,12 @@ class DemandConfig(_Section):
     )
     population_column: str = Field(
         "population", description="Population column of a user demand file."
+    )
+    decimal: Literal[",", "."] | None = Field(
+        None,
+        description="The decimal mark of the demand file's numbers, for numbers it leaves "
+        "open ('1.500': 1.5 or 1500?). Unset: read from its other numbers, and a "
+        "number nothing settles is refused.",
     )
     sheet: str | None = Field(
         None,
