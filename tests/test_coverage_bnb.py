@@ -278,8 +278,10 @@ def test_a_stopped_search_reports_a_valid_bound() -> None:
             )
             assert quick.objective <= optimum + 1e-9
             assert quick.bound >= optimum - 1e-9
-            if limit >= 0.05:
+            if limit >= 0.2:
                 # The root LP (milliseconds) finished: nothing later may weaken it.
+                # (At 0.05 s it did not always: on a loaded 2-core machine the
+                # reductions before it took most of the 50 ms.)
                 assert quick.bound <= root + 1e-6, limit
             assert quick.status in (Status.OPTIMAL, Status.TIME_LIMIT)
 

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 
 import planner.inputs.geonames as geonames
-from planner.maps import data
+import planner.maps.town_labels as town_names
 from planner.maps import plan_map as maps
-from planner.maps.data import script_json, town_label_layer, town_min_zoom
+from planner.maps.data import script_json
+from planner.maps.town_labels import town_label_layer, town_min_zoom
 from planner.pipeline.plan import Plan
 from planner.scenario.schema import Scenario
 from tests.browser import PageLog, chromium, open_offline
@@ -46,7 +47,7 @@ def test_town_names_layer_is_on_with_min_zooms(page: str) -> None:
     towns = town_data(page)
     names, zooms = towns["names"], towns["z"]
     assert len(names) == len(zooms) == len(towns["lat"]) == len(towns["lon"])
-    assert 500 < len(names) <= data.TOWN_LIMIT
+    assert 500 < len(names) <= town_names.TOWN_LIMIT
     # Largest first, so the zoom from which a label shows never decreases.
     assert zooms == sorted(zooms) and zooms[0] == 6 and zooms[-1] > 8
     assert names.index("Paris") < 3 and zooms[names.index("Brussels")] == 6
@@ -99,7 +100,7 @@ def test_town_names_add_little_to_the_default_page(monkeypatch: pytest.MonkeyPat
     towns = town_label_layer(countries)
     assert towns is not None and len(script_json(towns)) < 150_000
     with_towns = len(maps.render_map(tiny_plan()).encode())
-    monkeypatch.setattr(data, "town_label_layer", lambda *a, **k: None)
+    monkeypatch.setattr(town_names, "town_label_layer", lambda *a, **k: None)
     without = maps.render_map(tiny_plan())
     assert "plannerMap.towns(" not in without and "planner-legend-towns" not in without
     assert 0 < with_towns - len(without.encode()) < 150_000

@@ -20,13 +20,13 @@ import pytest
 
 import planner
 from planner.maps import plan_map as maps
-from planner.maps.data import (
+from planner.maps.panels import kpi_panel, status_text, title_panel
+from planner.maps.site_rows import (
     OVERLOADED_COLOUR,
     chosen_site_rows,
     queue_text,
     site_labels,
 )
-from planner.maps.panels import kpi_panel, status_text, title_panel
 from planner.pipeline.plan import Plan
 from planner.scenario.schema import ConstraintsConfig, Phase
 from tests.test_api import _tiny

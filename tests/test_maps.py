@@ -22,19 +22,19 @@ from planner.maps import plan_map as maps
 from planner.maps.assets import loaded_resources
 from planner.maps.data import (
     DEALER_LABELS,
-    chosen_site_rows,
     column,
     dealer_layers,
     delta_coords,
-    demand_layers,
     existing_charger_layer,
-    fmt_amount,
     outline_layer,
     reach_radius_km,
     script_json,
-    town_label_layer,
 )
+from planner.maps.demand_layers import demand_layers
+from planner.maps.formats import fmt_amount
 from planner.maps.panels import plan_title
+from planner.maps.site_rows import chosen_site_rows
+from planner.maps.town_labels import town_label_layer
 from planner.optimise import Solution, Status
 from planner.pipeline.plan import Plan
 from planner.scenario.schema import (

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import geopandas as gpd
 from branca.element import Element
 
-from planner.maps import data
+from planner.maps import data, formats, site_rows
 from planner.maps.assets import (
     CDN_URLS,
     MapAssets,
@@ -81,8 +81,8 @@ def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> l
             ["Change", change],
             ["Brands", " + ".join(data.brand_list(row["brands"]))],
             ["Country", str(row["country"])],
-            ["Chargers in A", "none" if chargers_a is None else data.fmt_int(chargers_a)],
-            ["Chargers in B", "none" if chargers_b is None else data.fmt_int(chargers_b)],
+            ["Chargers in A", "none" if chargers_a is None else formats.fmt_int(chargers_a)],
+            ["Chargers in B", "none" if chargers_b is None else formats.fmt_int(chargers_b)],
         ]
         for column, label in (
             ("demand_served", f"Sessions/day served in {side}"),
@@ -91,13 +91,17 @@ def comparison_site_rows(plan: WrittenPlan, other: WrittenPlan, side: Side) -> l
         ):
             if column in plan.sites.columns:
                 value = row[column]
-                shown = data.fmt_amount(value) if column == "demand_served" else data.fmt_int(value)
+                shown = (
+                    formats.fmt_amount(value)
+                    if column == "demand_served"
+                    else formats.fmt_int(value)
+                )
                 pairs.append([label, shown])
         rows.append(
             {
                 "lat": round(float(row["lat"]), data.COORD_DECIMALS),
                 "lon": round(float(row["lon"]), data.COORD_DECIMALS),
-                "size": data.site_marker_size(chargers, max_chargers),
+                "size": site_rows.site_marker_size(chargers, max_chargers),
                 "chargers": chargers,
                 "title": str(row["name"]),
                 "pairs": pairs,
@@ -140,7 +144,7 @@ def render_comparison_page(
         centres = data.delta_coords([r["lat"] for r in rows], [r["lon"] for r in rows])
         circles = JsonLayer("circles", centres, reach_km * 1000.0, style)
         json_group(lib, folium_map, LAYER_NAMES["reach"], circles)
-        sites = JsonLayer("sites", data.site_layer(rows), _POPUP_PADDING)
+        sites = JsonLayer("sites", site_rows.site_layer(rows), _POPUP_PADDING)
         json_group(lib, folium_map, LAYER_NAMES["chosen"], sites)
         lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)
     box = _reach_bounds([a, b])
@@ -218,9 +222,9 @@ def _labels(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
         if len(differing) > _LABEL_CHANGES:
             changes.append(f"{len(differing) - _LABEL_CHANGES} more fields (see below)")
         figures = (
-            f"coverage {data.fmt_pct(plan.report.get('coverage_pct'))} · "
-            f"{data.fmt_int(len(plan.chosen))} sites · "
-            f"{data.fmt_int(plan.chosen['chargers'].sum())} chargers"
+            f"coverage {formats.fmt_pct(plan.report.get('coverage_pct'))} · "
+            f"{formats.fmt_int(len(plan.chosen))} sites · "
+            f"{formats.fmt_int(plan.chosen['chargers'].sum())} chargers"
         )
         lines = [
             f"<b>{side}: {html.escape(name)}</b>",

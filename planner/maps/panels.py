@@ -18,15 +18,11 @@ from planner.maps.data import (
     COVERED_COLOUR,
     DUAL_BRAND_COLOUR,
     EXISTING_CHARGER_COLOUR,
-    OVERLOADED_COLOUR,
     REACH_COLOUR,
     UNCOVERED_COLOUR,
-    fmt_amount,
-    fmt_count,
-    fmt_gap,
-    fmt_int,
-    fmt_pct,
 )
+from planner.maps.formats import fmt_amount, fmt_count, fmt_gap, fmt_int, fmt_pct
+from planner.maps.site_rows import OVERLOADED_COLOUR
 from planner.scenario.schema import Scenario
 
 

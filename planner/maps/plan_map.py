@@ -38,7 +38,7 @@ import pandas as pd
 from branca.element import Element
 
 from planner._atomic import write_atomically
-from planner.maps import data
+from planner.maps import data, demand_layers, site_rows, town_labels
 from planner.maps.assets import (
     CDN_URLS,
     MapAssets,
@@ -204,7 +204,7 @@ def plan_folium_map(
         dealers_hidden=len(sites) > DEALERS_SHOWN_UP_TO,
         overloaded_sites=sum(bool(row["overloaded"]) for row in chosen),
         max_wait_probability=scenario.chargers.max_wait_probability,
-        year_colours=data.year_colours([row["opening_year"] for row in chosen]),
+        year_colours=site_rows.year_colours([row["opening_year"] for row in chosen]),
         town_names=towns,
     )
     panels = (
@@ -264,14 +264,14 @@ def _add_demand_layers(
     demand: gpd.GeoDataFrame,
     scenario: Scenario,
     assets: MapAssets,
-) -> data.DemandLayers:
+) -> demand_layers.DemandLayers:
     """Covered (off) and uncovered demand points under everything else, and the heat layer.
 
     Thousands of places would cover the dealers and sites like a carpet:
     the covered ones are off by default (the reach circles show coverage),
     the uncovered ones are small and half transparent.
     """
-    layers = data.demand_layers(demand, scenario.output.max_demand_points)
+    layers = demand_layers.demand_layers(demand, scenario.output.max_demand_points)
     groups = {}
     for key, rows, colour, show in (
         ("covered", layers.covered, data.COVERED_COLOUR, False),
@@ -300,7 +300,8 @@ def _add_demand_layers(
         )
         if assets == "cdn":
             heat.default_js = [("leaflet-heat.js", CDN_URLS["leaflet-heat.js"])]
-        JsonLayer("heat", JsRef(groups["uncovered"]), data.DEMAND_WEIGHT_COLUMN).add_to(heat)
+        weight = demand_layers.DEMAND_WEIGHT_COLUMN
+        JsonLayer("heat", JsRef(groups["uncovered"]), weight).add_to(heat)
         heat.add_to(folium_map)
     return layers
 
@@ -310,10 +311,10 @@ def _add_town_labels(lib: Any, folium_map: Any, scenario: Scenario) -> int:
 
     The outlines show countries only: zoomed in, these labels tell a reviewer
     offline where a site is. The largest places are named from zoom 6, smaller
-    ones as the map zooms in (:func:`planner.maps.data.town_min_zoom`); the
+    ones as the map zooms in (:func:`planner.maps.town_labels.town_min_zoom`); the
     labels never take a click from the sites.
     """
-    towns = data.town_label_layer(scenario.demand.countries)
+    towns = town_labels.town_label_layer(scenario.demand.countries)
     if towns is None:
         return 0
     json_group(lib, folium_map, LAYER_NAMES["towns"], JsonLayer("towns", towns))
@@ -354,7 +355,7 @@ def _add_site_layers(
     """
     phases = scenario.constraints.phases
     phased = bool(phases) and "opening_year" in sites.columns
-    chosen = data.chosen_site_rows(
+    chosen = site_rows.chosen_site_rows(
         sites,
         demand,
         max_wait_probability=scenario.chargers.max_wait_probability,
@@ -373,7 +374,7 @@ def _add_site_layers(
         radius_m = data.reach_radius_km(scenario) * 1000.0
         layer = JsonLayer("circles", centres, radius_m, style)
         reach_group = json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
-    site_data = data.site_layer(chosen)
+    site_data = site_rows.site_layer(chosen)
     layer = JsonLayer("sites", site_data, _POPUP_CLEAR_OF_PANELS)
     site_group = json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)
     if phased and "years" in site_data:

@@ -1,0 +1,67 @@
+"""The plain table every dealer-file reader returns, and the small helpers they share.
+
+:class:`RawTable` and :data:`Cell` are re-exported by :mod:`planner.inputs.tables`,
+where the rest of the package imports them from. This module imports no other
+reader, so the readers (:mod:`planner.inputs.csv_text`,
+:mod:`planner.inputs.workbooks`, :mod:`planner.inputs.tables`) can all import it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner._text import one_line
+from planner.errors import InputError, Problem
+
+Cell = str | float | int | bool | None
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The cells of a dealer file, uninterpreted.
+
+    ``points`` holds one ``(lon, lat)`` per row in EPSG:4326 for files with a
+    geometry (``(None, None)`` for a row without one) and is None otherwise.
+    """
+
+    source: str
+    headers: list[str]
+    rows: list[list[Cell]]
+    row_numbers: list[int]
+    points: list[tuple[float | None, float | None]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def unreadable(source: str, what: str, exc: BaseException) -> InputError:
+    """The error for a file that cannot be read as ``what`` (e.g. "Excel workbook")."""
+    return InputError(Problem(source, f"is not a readable {what}: {one_line(exc)}"))
+
+
+def header_index(records: list[list[Any]]) -> int | None:
+    """The header's position: the first record with two or more filled cells.
+
+    A title line above the table ("Dealer list, May 2024") fills one cell and
+    is passed over; a file whose records all have one filled cell has its
+    first filled record as the header.
+    """
+    counts = [sum(1 for c in rec if cell_filled(c)) for rec in records]
+    for i, count in enumerate(counts):
+        if count >= 2:
+            return i
+    return next((i for i, count in enumerate(counts) if count), None)
+
+
+def filled(record: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether any cell of the record is filled (see :func:`cell_filled`)."""
+    return any(cell_filled(c) for c in record)
+
+
+def cell_filled(cell: Any) -> bool:
+    """Whether a cell holds something: not None, NaN or blank text."""
+    if cell is None:
+        return False
+    if isinstance(cell, float) and math.isnan(cell):
+        return False
+    return not (isinstance(cell, str) and not cell.strip())

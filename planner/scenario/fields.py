@@ -1,0 +1,36 @@
+"""The shared pieces of the scenario schema: its number types and the section base class.
+
+Every section of the scenario (:mod:`planner.scenario.inputs`,
+:mod:`planner.scenario.constraints`, :mod:`planner.scenario.schema`) derives
+from :class:`_Section` and types its numbers with :data:`Number` and
+:data:`Count`, so that all of them refuse unknown keys, are frozen, and take
+no NaN, infinity, bool or string for a number.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StrictInt
+
+#: Every float of the schema. Finite: NaN and inf (which TOML can write, ``inf``
+#: and ``nan``) are refused, so no radius, budget or factor is infinite and no
+#: output can carry them. Strict: an integer is taken as a float (``radius_km =
+#: 40``), but a bool (``true``) or a string is not a number.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+
+#: Every integer of the schema (sites, chargers, years, seeds, threads, counts):
+#: strict, so ``p = true`` or ``p = 2.5`` is refused instead of read as 1 or 2.
+Count = StrictInt
+
+#: A share between 0 and 1.
+Share = Annotated[Number, Field(ge=0, le=1)]
+
+#: A number of sites in a country.
+SiteCount = Annotated[Count, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    # allow_inf_nan=False here too, so that a float field written as plain
+    # ``float`` is still refused when not finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
