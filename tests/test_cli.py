@@ -717,3 +717,28 @@ def test_a_library_warning_is_one_line_without_source(
     lines = [line for line in stderr.splitlines() if "overflow" in line]
     assert lines == ["warning: overflow encountered in reduce"]
     assert "warnings.warn" not in stderr and "RuntimeWarning" not in stderr
+
+
+def test_a_plan_stopped_at_the_time_limit_gets_one_line_saying_what_to_try() -> None:
+    from planner.cli.main import time_limit_hint
+
+    scenario = load_scenario(None, overrides=["solver.time_limit_s=60", "solver.relative_gap=1e-4"])
+    stopped = {"status": "time_limit", "gap": 0.039}
+    hint = time_limit_hint(stopped, scenario, sense="min")
+    assert hint is not None
+    assert hint.startswith("note: the solver stopped at its time limit (60 s) with a gap of 3.9 %")
+    assert "no plan can cost less than this one by more than that" in hint
+    assert "--time-limit" in hint and "solver.relative_gap (now 0.01 %)" in hint
+    assert time_limit_hint({"status": "optimal", "gap": 0.0}, scenario, sense="max") is None
+    within = {"status": "time_limit", "gap": 5e-5}
+    assert time_limit_hint(within, scenario, sense="max") is None
+    assert time_limit_hint({"status": "time_limit", "gap": None}, scenario, sense="max") is None
+
+
+def test_the_solve_on_screen_is_the_solve_in_the_report(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    # Charger sizing and the report are a stage of their own, not part of the solve.
+    assert "sizing chargers" in stderr

@@ -198,6 +198,9 @@ def run(
         f"total {_figure(r.get('total_seconds'), '.1f')} s)",
         soft_wrap=True,
     )
+    hint = time_limit_hint(r, scenario, sense=plan.solution.sense)
+    if hint is not None:
+        err.print(one_line(hint), soft_wrap=True)
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
         if MODEL_TRAITS[scenario.model.name].within_capacity:
@@ -220,6 +223,25 @@ def _figure(value: Any, spec: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return "n/a"
     return format(value, spec)
+
+
+def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -> str | None:
+    """What a plan stopped at the time limit with a gap above the target means, and what to try.
+
+    ``None`` when the solve ended on its own or within the requested gap.
+    """
+    gap = report.get("gap")
+    wanted = scenario.solver.relative_gap
+    if report.get("status") != "time_limit" or gap is None or gap <= wanted:
+        return None
+    better = "do better" if sense == "max" else "cost less"
+    return (
+        f"note: the solver stopped at its time limit ({scenario.solver.time_limit_s:g} s) with "
+        f"a gap of {100 * gap:.3g} %: no plan can {better} than this one by more than that, "
+        f"but a better plan may exist. To close it: more time (--time-limit), fewer candidate "
+        f"sites (a smaller region, excluded sites), or accept a looser "
+        f"solver.relative_gap (now {100 * wanted:.3g} %)"
+    )
 
 
 def _warning_summary(inputs: dict[str, Any]) -> str | None:
