@@ -10,15 +10,7 @@ import pytest
 import planner
 from planner.pipeline.frontier import default_frontier_folder, frontier_grid
 from planner.scenario.schema import Scenario
-
-DEALERS = """dealer_id,brand,name,country,lon,lat
-R1,Renault,Renault Luxembourg-Gare,LU,6.1296,49.6001
-N1,Nissan,Nissan Luxembourg-Gare,LU,6.1299,49.6003
-R2,Renault,Renault Esch,LU,5.9806,49.4958
-R3,Renault,Renault Ettelbruck,LU,6.1042,49.8475
-N2,Nissan,"Nissan <b>Diekirch</b> & Fils",LU,6.1600,49.8680
-R4,Renault,Renault Wiltz,LU,5.9322,49.9662
-"""
+from tests.test_api import _tiny
 
 # The columns frontier.csv had before the grid was clipped; one may be added.
 COLUMNS = [
@@ -32,18 +24,6 @@ COLUMNS = [
     "seconds",
     "scenario",
 ]
-
-
-def _tiny(folder: Path) -> dict[str, object]:
-    """Six Luxembourg dealers on five candidate sites (two share a site), p = 2."""
-    (folder / "dealers.csv").write_text(DEALERS, encoding="utf-8")
-    return {
-        "name": "tiny",
-        "dealers": {"files": [{"path": str(folder / "dealers.csv")}]},
-        "demand": {"countries": ["LU"], "min_population": 1000},
-        "travel": {"radius_km": 15.0},
-        "model": {"p": 2},
-    }
 
 
 def test_grid_stops_at_the_sites_that_can_open() -> None:

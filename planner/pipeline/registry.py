@@ -23,6 +23,7 @@ from planner.errors import InputError, Problem
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
 from planner.pipeline.load import PlanInputs
+from planner.pipeline.report import sizing_report
 from planner.pipeline.solve import (
     solve_max_coverage,
     solve_p_median,
@@ -34,17 +35,6 @@ from planner.scenario.models import MODEL_TRAITS, ROLLOUT_MODEL, ModelTraits
 from planner.scenario.schema import Scenario
 
 __all__ = ["MODELS", "Model", "model_of"]
-
-
-def _round(value: float) -> float:
-    return round(float(value), 6)
-
-
-def sizing_report(solution: Solution) -> dict[str, Any]:
-    """The sizing model's cost split and coverage, under ``report.json``'s ``sizing``."""
-    keys = ("site_cost", "charger_cost", "penalty_cost", "coverage_of_reachable")
-    details = solution.details
-    return {"sizing": {key: _round(details[key]) for key in keys if key in details}}
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ def strict_json(value: Any, **kwargs: Any) -> str:
     return json.dumps(json_safe(value), allow_nan=False, **kwargs)
 
 
+def sizing_report(solution: Solution) -> dict[str, Any]:
+    """The sizing model's cost split and coverage, under ``report.json``'s ``sizing``."""
+    keys = ("site_cost", "charger_cost", "penalty_cost", "coverage_of_reachable")
+    details = solution.details
+    return {"sizing": {key: _round(details[key]) for key in keys if key in details}}
+
+
 def _pct(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole > 0 else 0.0
 

@@ -6,12 +6,15 @@ Helpers of :mod:`planner.scenario.schema`, kept apart so the schema module holds
 from __future__ import annotations
 
 import difflib
+import numbers
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
+import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
@@ -163,8 +166,31 @@ def set_dotted(
             label = shown if shown is not None else key
             raise InputError(Problem(source, f"override '{label}': '{part}' is not a table"))
         node = child
-    # Paths given from Python are plain values in the scenario's TOML form.
-    node[parts[-1]] = value.as_posix() if isinstance(value, Path) else value
+    node[parts[-1]] = plain_value(value)
+
+
+def plain_value(value: Any) -> Any:
+    """A value from Python as TOML would give it, copied: nested mappings become dicts.
+
+    Paths become text; numpy numbers become ``int`` and ``float`` (the
+    schema's counts are strict, so a numpy integer from ``np.arange`` would
+    else be refused); a bool, numpy's included, stays a bool and is refused
+    where a count is due. The copy keeps overrides from changing the caller's
+    values.
+    """
+    if isinstance(value, Mapping):
+        return {key: plain_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_value(item) for item in value]
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, bool | np.bool_):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
 
 
 def toml_value(value: Any) -> str:

@@ -24,6 +24,7 @@ whole schema.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,7 +48,7 @@ from planner.scenario.inputs import DemandConfig as DemandConfig
 from planner.scenario.inputs import ExistingChargerFile as ExistingChargerFile
 from planner.scenario.inputs import ExistingChargersConfig as ExistingChargersConfig
 from planner.scenario.inputs import SessionsConfig as SessionsConfig
-from planner.scenario.io import apply_override, resolve_paths, validation_problems
+from planner.scenario.io import apply_override, resolve_paths, set_dotted, validation_problems
 from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS, ROLLOUT_MODEL
 
 #: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
@@ -266,7 +267,10 @@ class Scenario(_Section):
 
 
 def load_scenario(
-    path: Path | None = None, *, overrides: list[str] | tuple[str, ...] = ()
+    path: Path | None = None,
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    values: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """Read a scenario file (or the built-in default), apply overrides, resolve paths.
 
@@ -277,6 +281,9 @@ def load_scenario(
     overrides
         ``key=value`` strings with dotted keys; values are read as TOML values
         (``model.p=80``, ``demand.countries=["FR"]``) or else as plain strings.
+    values
+        Dotted keys and Python values (``{"model.p": 80}``), applied after
+        ``overrides``.
     """
     if path is None:
         raw: dict[str, Any] = {}
@@ -293,8 +300,26 @@ def load_scenario(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
         base = Path(path).resolve().parent
+    return validated_scenario(raw, source, base, overrides=overrides, values=values)
+
+
+def validated_scenario(
+    raw: dict[str, Any],
+    source: str,
+    base: Path,
+    *,
+    overrides: Sequence[str] = (),
+    values: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Apply overrides to a scenario's raw tables, validate, and resolve paths against ``base``.
+
+    ``raw`` is changed in place; every problem is raised at once, naming
+    ``source`` and the field.
+    """
     for item in overrides:
         apply_override(raw, item, source)
+    for key, value in (values or {}).items():
+        set_dotted(raw, key, value, source)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
