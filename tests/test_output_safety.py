@@ -17,7 +17,7 @@ from planner.cli.main import main
 from planner.errors import InputError
 from planner.outputs.folder import check_target, publish_folder
 from tests.test_cli import DEALERS, SCENARIO
-from tests.test_interrupts import _fingerprint, _leftovers, _start, _wait_for_solve
+from tests.test_interrupts import _fingerprint, _leftovers, _run_tiny, _start, _wait_for_solve
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX files and signals")
 
@@ -27,20 +27,6 @@ def _write(content: str) -> Callable[[Path], None]:
         (folder / "report.json").write_text(content, encoding="utf-8")
 
     return write
-
-
-def _run_tiny(tmp_path: Path, out: Path) -> int:
-    (tmp_path / "dealers.csv").write_text(DEALERS, encoding="utf-8")
-    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
-    old = sys.argv
-    sys.argv = ["planner", "run", str(tmp_path / "tiny.toml"), "--out", str(out)]
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
-    return 0
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
@@ -184,7 +183,8 @@ def plain_value(value: Any) -> Any:
         return [plain_value(item) for item in value]
     if isinstance(value, Path):
         return value.as_posix()
-    if isinstance(value, bool | np.bool_):
+    # numpy's bool is neither Integral nor Real, so it passes through as it is.
+    if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
