@@ -35,6 +35,7 @@ _EXPORTS = {
     "FrontierPlan": "planner.pipeline.frontier",
     "Comparison": "planner.pipeline.compare",
     "Solution": "planner.optimise.solution",
+    "SolveProgress": "planner.optimise.progress",
     "Problem": "planner.errors",
     "PlannerError": "planner.errors",
     "InputError": "planner.errors",
@@ -52,6 +53,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "Solution",
+    "SolveProgress",
     "SolverError",
     "__version__",
     "check",
@@ -64,6 +66,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from planner.errors import InfeasibleError, InputError, PlannerError, Problem, SolverError
+    from planner.optimise.progress import SolveProgress
     from planner.optimise.solution import Solution
     from planner.pipeline.api import check, compare, frontier, run, validate
     from planner.pipeline.compare import Comparison

@@ -30,7 +30,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -40,6 +40,9 @@ from planner.errors import InputError, PlannerError, Problem
 from planner.geodata import GEODATA_DIR
 from planner.scenario.models import CAPACITY_MODEL, MODEL_TRAITS
 from planner.scenario.schema import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from planner.optimise.progress import SolveProgress
 
 app = typer.Typer(
     add_completion=False,
@@ -135,6 +138,7 @@ class _Stages:
         self._status = console.status("starting")
         self._current: str | None = None
         self._started = time.perf_counter()
+        self._last_line = self._started
 
     def __enter__(self) -> _Stages:
         self._status.__enter__()
@@ -151,10 +155,22 @@ class _Stages:
             self._console.print(f"  {self._current:<28} {seconds:6.1f} s")
         self._started = time.perf_counter()
 
-    def __call__(self, name: str) -> None:
+    def __call__(self, name: str | SolveProgress) -> None:
+        if not isinstance(name, str):
+            self._solving(name)
+            return
         self._finish()
         self._current = name
         self._status.update(f"{name} …")
+
+    def _solving(self, progress: SolveProgress) -> None:
+        """The solve's progress: on the spinner's line, or a line every 10 s off a terminal."""
+        line = f"{self._current} … {str(progress).removeprefix('solving: ')}"
+        if self._console.is_terminal:
+            self._status.update(line)
+        elif time.perf_counter() - self._last_line >= 10.0:
+            self._console.print(f"  {line}", soft_wrap=True)
+            self._last_line = time.perf_counter()
 
     def relabel(self, name: str) -> None:
         """Rename the current stage (to add its result); its time still counts from its start."""

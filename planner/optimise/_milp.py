@@ -8,8 +8,10 @@ gap, time and thread parameters, and maps the solver's status to ours.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -20,6 +22,8 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
 from planner.errors import SolverError
+from planner.optimise import progress
+from planner.optimise._solver_log import BoundsCallback, backend_log
 from planner.optimise.solution import SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -84,13 +88,16 @@ class MilpResult:
     seconds: float
 
 
-def _parameters(backend: str, settings: SolverSettings) -> str:
-    """Backend-specific parameter text: gap, threads and seed set on purpose."""
+def _parameters(backend: str, settings: SolverSettings, *, log: bool = False) -> str:
+    """Backend-specific parameter text: gap, threads and seed set on purpose.
+
+    ``log`` turns HiGHS's progress table on (read by :mod:`._solver_log`).
+    """
     gap = settings.relative_gap
     if backend == "highs":
         return "\n".join(
             [
-                "output_flag=false",
+                f"output_flag={'true' if log else 'false'}",
                 f"mip_rel_gap={gap}",
                 "mip_abs_gap=1e-9",
                 f"threads={max(1, settings.threads)}",
@@ -172,10 +179,37 @@ def solve_relaxation_pdlp(
     return values, duals
 
 
-def solve_milp(milp: Milp, settings: SolverSettings, *, backend: str = "highs") -> MilpResult:
+@contextlib.contextmanager
+def _backend_progress(milp: Milp, backend: str, report: BoundsCallback | None) -> Iterator[bool]:
+    """Read the backend's log into ``report`` while a watch is open; yields whether it does."""
+    if report is None or backend == "sat" or not progress.reporting():
+        yield False
+        return
+
+    def with_offset(best: float | None, bound: float | None) -> None:
+        assert report is not None
+        report(
+            None if best is None else best + milp.offset,
+            None if bound is None else bound + milp.offset,
+        )
+
+    with backend_log(with_offset) as reading:
+        yield reading
+
+
+def solve_milp(
+    milp: Milp,
+    settings: SolverSettings,
+    *,
+    backend: str = "highs",
+    report: BoundsCallback | None = None,
+) -> MilpResult:
     """Solve ``milp`` with ``settings.backend``, or else the model's ``backend`` default.
 
-    Backends are ``highs``, ``scip`` and ``sat`` (CP-SAT).
+    Backends are ``highs``, ``scip`` and ``sat`` (CP-SAT). ``report``, when a
+    progress watch is open, hears the backend's best plan and bound (offset
+    included) as its log prints them; only a caller whose ``milp`` is the
+    whole model passes one (see :mod:`planner.optimise.progress`).
 
     Raises
     ------
@@ -191,8 +225,10 @@ def solve_milp(milp: Milp, settings: SolverSettings, *, backend: str = "highs") 
     if not solver.solver_is_supported():
         raise SolverError(f"the OR-Tools backend {backend!r} is not available in this build")
     solver.set_time_limit_in_seconds(max(settings.time_limit_s, 0.01))
-    solver.set_solver_specific_parameters(_parameters(backend, settings))
-    status = solver.solve(model)
+    with _backend_progress(milp, backend, report) as reading:
+        solver.set_solver_specific_parameters(_parameters(backend, settings, log=reading))
+        solver.enable_output(reading)
+        status = solver.solve(model)
     seconds = float(solver.wall_time)
     logger.debug("%s ended with %s after %.3f s", backend, status.name, seconds)
 

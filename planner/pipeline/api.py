@@ -69,7 +69,10 @@ def run(
     demand
         A demand table used instead of the scenario's demand source.
     progress
-        Called with the name of each stage as it starts.
+        Called with the name of each stage as it starts and, while the model
+        solves, every few seconds with a :class:`~planner.SolveProgress`:
+        elapsed and remaining seconds, the best plan so far, the proven bound
+        and the gap (``progress=print`` prints one line each).
 
     Raises
     ------
@@ -210,4 +213,3 @@ def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | No
     if len(frames) == 1:
         return [("dealers table", frames[0])]
     return [(f"dealers table {i}", table) for i, table in enumerate(frames, 1)]
-

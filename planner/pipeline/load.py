@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from planner.errors import InputError, Problem
 from planner.inputs.demand import demand_weight, load_demand
 from planner.inputs.sites import SiteLoad, load_sites
+from planner.optimise.progress import SolveProgress
 from planner.pipeline.chargers import without_charger_room
 from planner.pipeline.existing import ExistingLayer, load_existing
 from planner.scenario.schema import Scenario
@@ -31,8 +32,10 @@ __all__ = ["Clock", "PlanInputs", "StageCallback", "load_inputs"]
 
 logger = logging.getLogger(__name__)
 
-#: Called with the name of each stage as it starts.
-StageCallback = Callable[[str], None]
+#: Called with the name of each stage as it starts and, while the model
+#: solves, with a :class:`~planner.optimise.progress.SolveProgress` every few
+#: seconds (elapsed, time left, best plan, bound, gap; ``str()`` gives one line).
+StageCallback = Callable[[str | SolveProgress], None]
 
 
 class Clock:
@@ -54,6 +57,11 @@ class Clock:
 
     def total(self) -> float:
         return time.perf_counter() - self._start
+
+    @property
+    def on_progress(self) -> Callable[[SolveProgress], None] | None:
+        """Where a solve's progress goes (the stage callback), or ``None``."""
+        return self._on_stage
 
 
 @dataclass(frozen=True)
@@ -173,5 +181,3 @@ def load_inputs(
     if existing is not None:
         counts["existing_chargers"] = existing.counts
     return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts, existing=existing)
-
-

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -36,6 +37,7 @@ from planner.maps.assets import MapAssets
 from planner.maps.plan_map import plan_folium_map, write_map
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
+from planner.optimise.progress import watch
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
@@ -56,6 +58,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -209,7 +212,7 @@ def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
     model = model_of(scenario)
     if model.solve_rollout is not None and scenario.constraints.phases:
         stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
-        with clock.stage(stage):
+        with clock.stage(stage), _watched(scenario, clock):
             phased = model.solve_rollout(scenario, inputs)
         return assemble_plan(
             scenario,
@@ -220,11 +223,16 @@ def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
             phased=phased,
         )
     stage = f"solving {scenario.model.name}"
-    with clock.stage(stage):
+    with clock.stage(stage), _watched(scenario, clock):
         solution = model.solve(scenario, inputs)
     return assemble_plan(
         scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
     )
+
+
+def _watched(scenario: Scenario, clock: Clock) -> AbstractContextManager[object]:
+    """The solve's progress, every few seconds, to the clock's callback."""
+    return watch(clock.on_progress, time_limit_s=scenario.solver.time_limit_s)
 
 
 def assemble_plan(
@@ -416,6 +424,7 @@ def write_plan(
     is embedded in the map. ``map_assets`` is ``"inline"`` (a map that needs
     no network) or ``"cdn"`` (Leaflet linked from public CDNs).
     """
+
     def write(folder: Path) -> None:
         write_tables(plan, folder)
         if extra is not None:

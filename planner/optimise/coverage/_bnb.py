@@ -476,6 +476,7 @@ def branch_and_bound(
     relative_gap: float,
     seconds: float,
     max_nodes: int = 1_000_000,
+    on_bounds: Callable[[float, float], None] | None = None,
 ) -> BnbResult:
     """Search for a plan better than ``start`` within ``relative_gap``; at most ``seconds``.
 
@@ -491,6 +492,9 @@ def branch_and_bound(
         Nodes whose bound exceeds the incumbent by at most this fraction are discarded.
     seconds, max_nodes
         Limits; the bound returned is valid when either stops the search.
+    on_bounds
+        Told the incumbent's value and the proven bound after the root and
+        about twice a second during the search (a progress display).
     """
     started = time.perf_counter()
     search = _Search(dual, plans, start, start_value, relative_gap, started + seconds)
@@ -499,9 +503,16 @@ def branch_and_bound(
     search.process(root, root=True)
     search.at_root = False
     root_bound = max(search.open_bound(), search.discarded, search.best_value)
+    if on_bounds is not None:
+        on_bounds(search.best_value, root_bound)
+    told = time.perf_counter()
     while search.queue and search.nodes < max_nodes:
         if search.out_of_time():
             break
+        if on_bounds is not None and time.perf_counter() - told > 0.5:
+            bound = max(search.open_bound(), search.discarded, search.best_value)
+            on_bounds(search.best_value, bound)
+            told = time.perf_counter()
         _, node = heapq.heappop(search.queue)
         if node.bound <= search.cutoff():
             search.discard(node.bound)

@@ -58,7 +58,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import SolverError
-from planner.optimise import _checks, evaluate
+from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
@@ -235,6 +235,12 @@ def _solve_by_branch_and_bound(
         feasible=model.feasible,
     )
     start_value = model.value(start) if model.feasible(start) else -np.inf
+    progress.note(best=start_value + model.fixed_weight, maximise=True)
+
+    def report(best: float, bound: float) -> None:
+        fixed = model.fixed_weight
+        progress.note(best=best + fixed, bound=bound + fixed, maximise=True)
+
     try:
         result = branch_and_bound(
             dual,
@@ -244,6 +250,7 @@ def _solve_by_branch_and_bound(
             relative_gap=settings.relative_gap,
             seconds=settings.time_limit_s - (time.perf_counter() - started),
             max_nodes=BNB_NODES,
+            on_bounds=report,
         )
     except SolverError as error:
         # HiGHS failing on an LP is no reason to give up: SCIP takes the model.
@@ -275,9 +282,16 @@ def _solve_by_branch_and_bound(
     upper[lp_sites[result.upper == 0]] = 0.0
     milp = model.milp(lower=lower, upper=upper, hint=lp_sites[result.sites] if found else None)
     details["scip_after_nodes"] = float(result.nodes)
-    answer = solve_milp(milp, replace(settings, time_limit_s=left), backend="scip")
     # Plans the root fixings exclude are bounded by fixings_bound.
     excluded = result.fixings_bound + model.fixed_weight
+
+    def scip_report(best: float | None, bound: float | None) -> None:
+        bound = None if bound is None else max(bound, excluded)
+        progress.note(best=best, bound=bound, maximise=True)
+
+    answer = solve_milp(
+        milp, replace(settings, time_limit_s=left), backend="scip", report=scip_report
+    )
     if answer.status is MilpStatus.INFEASIBLE:
         # Nothing beats the incumbent within the fixings: it is optimal up to them.
         if not found:
@@ -303,7 +317,12 @@ def _solve_whole_milp(
     lower, upper = model.site_bounds()
     milp = model.milp(lower=lower, upper=upper, hint=start if feasible else None)
     left = settings.time_limit_s - (time.perf_counter() - started)
-    answer = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
+    answer = solve_milp(
+        milp,
+        replace(settings, time_limit_s=max(left, 0.5)),
+        backend="scip",
+        report=progress.whole_model(maximise=True),
+    )
     if answer.status is MilpStatus.INFEASIBLE:
         raise infeasible(model)
     if answer.status is MilpStatus.NO_SOLUTION:

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
-from planner.optimise import _checks, evaluate
+from planner.optimise import _checks, evaluate, progress
 from planner.optimise._reach import drop_sites, keep_entries
 from planner.optimise.coverage.model import set_cover
 from planner.optimise.solution import Solution, SolverSettings, Status
@@ -51,7 +51,8 @@ def _cover_within(
     """Fewest sites covering every reachable row within ``radius``: (sites, proven lower bound)."""
     within = keep_entries(matrix, matrix.data <= radius)
     try:
-        cover = set_cover(within, fixed=must, excluded=never, settings=settings)
+        with progress.muted():  # a cover's site count is not the p-center's radius
+            cover = set_cover(within, fixed=must, excluded=never, settings=settings)
     except InfeasibleError:
         return None, math.inf
     return cover.open_sites, cover.bound

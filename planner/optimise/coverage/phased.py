@@ -46,7 +46,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
-from planner.optimise import evaluate
+from planner.optimise import evaluate, progress
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, select_rows, structure
@@ -245,9 +245,11 @@ def phased_coverage(
     full = sp.csr_matrix(reach)
     starts = [_nested_greedy(rows, merged.weights, years, costs, must, never, side)]
     share = replace(settings, time_limit_s=settings.time_limit_s / (2 * n_years))
-    year_bound, backward = _single_year_bounds(
-        full, weights, years, must, never, year_rows, share, names
-    )
+    with progress.muted():  # each year's own model is not the roll-out's objective
+        year_bound, backward = _single_year_bounds(
+            full, weights, years, must, never, year_rows, share, names
+        )
+    progress.note(bound=year_bound, maximise=True)
     if backward is not None:
         starts.append(backward)
     best: IntArray | None = None
@@ -257,6 +259,8 @@ def phased_coverage(
             value, _ = evaluate_phased(full, weights, start, years)
             if value > best_value:
                 best, best_value = start, value
+    if best is not None:
+        progress.note(best=best_value, maximise=True)
     result = None
     if best is None or relative_gap(best_value, year_bound) > settings.relative_gap:
         opened_hint = best if best is not None else starts[0]
@@ -277,7 +281,12 @@ def phased_coverage(
             hint=hint,
         )
         left = settings.time_limit_s - (time.perf_counter() - started)
-        result = solve_milp(milp, replace(settings, time_limit_s=max(left, 0.5)), backend="scip")
+        result = solve_milp(
+            milp,
+            replace(settings, time_limit_s=max(left, 0.5)),
+            backend="scip",
+            report=progress.whole_model(maximise=True),
+        )
         if result.status is MilpStatus.INFEASIBLE:
             limits = "; ".join(
                 f"{names[t]}: " + (f"p ≤ {y.p}" if y.p is not None else f"{y.budget:,.0f} EUR")

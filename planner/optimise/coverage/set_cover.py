@@ -29,7 +29,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
-from planner.optimise import _checks, evaluate
+from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites
 from planner.optimise._reduce import reduce_coverage
@@ -173,7 +173,7 @@ def set_cover(
             integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         )
     milp = milp_with_site_rows(milp, side)
-    result = solve_milp(milp, settings)
+    result = solve_milp(milp, settings, report=progress.whole_model(maximise=False))
     if result.status is MilpStatus.INFEASIBLE:
         if len(side):
             target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"

@@ -71,7 +71,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
-from planner.optimise import _checks
+from planner.optimise import _checks, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
@@ -279,11 +279,17 @@ def sizing(
     milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
     if start_ok:
         milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
-    left = settings.time_limit_s - (time.perf_counter() - started)
-    result = solve_milp(milp, replace(settings, time_limit_s=max(left, 1.0)), backend=_BACKEND)
     floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
     if unserved_penalty is not None:
         floor += unserved_penalty * (float(lam.sum()) - within)
+    progress.note(bound=floor, maximise=False)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    result = solve_milp(
+        milp,
+        replace(settings, time_limit_s=max(left, 1.0)),
+        backend=_BACKEND,
+        report=progress.whole_model(maximise=False),
+    )
     if not result.bound >= floor:  # also when the solver has no bound (nan)
         result = replace(result, bound=floor)
     if result.status is MilpStatus.INFEASIBLE:
