@@ -74,9 +74,19 @@ class InputError(PlannerError):
 
 
 class InfeasibleError(PlannerError):
-    """The constraints of a scenario cannot all hold; the message names which."""
+    """The constraints of a scenario cannot all hold; the message names which.
+
+    ``remedy`` carries numbers the pipeline turns into a concrete change of
+    the scenario: ``"coverage_at_most"``, the most coverage any plan can
+    reach (a target above it cannot work); ``"budget"``, a budget at which a
+    plan is known to exist, all else equal.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, *, remedy: dict[str, float] | None = None) -> None:
+        super().__init__(message)
+        self.remedy: dict[str, float] = dict(remedy or {})
 
 
 class SolverError(PlannerError):

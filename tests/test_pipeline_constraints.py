@@ -21,6 +21,7 @@ budgets count) is its site cost.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -138,9 +139,7 @@ def test_budget_replaces_p(tmp_path: Path) -> None:
     # 500,000 EUR and no p (the scenario file's p = 2 is unset here): B, C, D, F
     # cost 450,000 and cover 142; B and E cost 500,000 and cover 140.
     scenario = load_scenario(_write(tmp_path), overrides=["constraints.budget_eur=500000"])
-    scenario = scenario.model_copy(
-        update={"model": scenario.model.model_copy(update={"p": None})}
-    )
+    scenario = scenario.model_copy(update={"model": scenario.model.model_copy(update={"p": None})})
     plan = run_scenario(scenario)
     assert set(plan.sites.loc[plan.sites["chosen"], "site_id"]) == {"B", "C", "D", "F"}
     assert plan.report["demand_covered"] == 142.0
@@ -291,8 +290,7 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
         (
             ["constraints.budget_eur=500000"],
             {"A_fixed": "yes"},
-            "budget: the 1 fixed sites alone cost 1,000,000 EUR, above the budget of "
-            "500,000 EUR",
+            "budget: the 1 fixed sites alone cost 1,000,000 EUR, above the budget of 500,000 EUR",
         ),
         (
             [
@@ -306,8 +304,18 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
         (
             ["model.name=sizing", "model.coverage_target=0.9", "chargers.max_per_site=2"],
             {},
-            "sizing: coverage target 90.0% of the 30.2 sessions/hour within reach (27.18) "
+            "sizing: coverage target 90.0% of the 30.2 peak-hour sessions within reach "
             "cannot be met",
+        ),
+        (
+            ["model.name=sizing", "model.coverage_target=0.9", "chargers.max_per_site=2"],
+            {},
+            "Either lower model.coverage_target (now 0.9) to 0.",
+        ),
+        (
+            ["model.name=sizing", "model.coverage_target=0.6", "constraints.budget_eur=100000"],
+            {},
+            "costs at least 150,000 EUR in sites and chargers, above the budget of 100,000 EUR",
         ),
     ],
 )
@@ -326,6 +334,21 @@ def test_infeasible_exits_3_with_the_numbers(
     assert code == 3, stderr
     assert message in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_sizing_budget_remedy_is_a_budget_that_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path)
+    base = ["--set", "model.name=sizing", "--set", "model.coverage_target=0.6"]
+    args = ["run", str(path), "--out", str(tmp_path / "out"), *base]
+    code, _, stderr = _cli([*args, "--set", "constraints.budget_eur=100000"], capsys)
+    assert code == 3, stderr
+    found = re.search(r"raise constraints\.budget_eur to ([\d,]+)", stderr)
+    assert found is not None, stderr
+    budget = found.group(1).replace(",", "")
+    code, _, stderr = _cli([*args, "--set", f"constraints.budget_eur={budget}"], capsys)
+    assert code == 0, stderr
 
 
 def test_sizing_model_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -336,7 +336,9 @@ def test_side_constraints_by_hand() -> None:
 
 def test_unreachable_coverage_target_names_the_numbers() -> None:
     reach = _reach([(0, 0), (1, 1)], (2, 2))
-    with pytest.raises(InfeasibleError, match=r"coverage target 90\.0%.*at most 6 \(60\.0%\)"):
+    with pytest.raises(
+        InfeasibleError, match=r"coverage target 90\.0%.*at most 6\.0 sessions \(60\.0%\)"
+    ) as caught:
         sizing(
             reach,
             np.array([5.0, 5.0]),
@@ -347,6 +349,7 @@ def test_unreachable_coverage_target_names_the_numbers() -> None:
             coverage=0.9,
             settings=SETTINGS,
         )
+    assert caught.value.remedy == {"coverage_at_most": 0.6}
 
 
 def test_other_infeasibilities_and_bad_input() -> None:

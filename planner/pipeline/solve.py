@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from planner.errors import InputError, Problem
+from planner.errors import InfeasibleError, InputError, Problem
 from planner.optimise import Solution, SolverSettings, max_coverage, p_median, set_cover
 from planner.optimise.coverage.phased import PhasedSolution, YearLimit, phased_coverage
-from planner.optimise.sizing.model import sizing
+from planner.optimise.sizing.model import SizingSolution, sizing
 from planner.optimise.sizing.queueing import capacity_line, peak_hour_arrivals
 from planner.pipeline.chargers import site_charger_limits, site_costs
 from planner.pipeline.constraints import opening_cost, site_constraints
@@ -145,7 +145,50 @@ def solve_sizing(scenario: Scenario, inputs: PlanInputs) -> Solution:
         )
     limits = site_charger_limits(inputs.sites, scenario).astype(np.float64)
     per_charger, per_site = sizing_capacity(scenario, limits)
-    answer = sizing(
+    try:
+        answer = _sizing(scenario, inputs, arrivals, limits, per_charger, per_site, penalty)
+    except InfeasibleError as exc:
+        raise InfeasibleError(str(exc) + _sizing_remedy(scenario, exc)) from None
+    return replace(answer.solution, chargers=answer.chargers, allocation=answer.served)
+
+
+def _sizing_remedy(scenario: Scenario, exc: InfeasibleError) -> str:
+    """What to change in the scenario so that sizing can find a plan, as a closing clause."""
+    target = scenario.model.coverage_target
+    coverage = exc.remedy.get("coverage_at_most")
+    if coverage is not None:
+        return (
+            f". Either lower model.coverage_target (now {target:g}) to {coverage:g} or below "
+            "(no higher target can work), or let sites take more chargers "
+            f"(chargers.max_per_site, now {scenario.chargers.max_per_site}, and the sites' "
+            "grid_kw)"
+        )
+    budget = exc.remedy.get("budget")
+    if budget is not None:
+        return (
+            f". To make it feasible, raise constraints.budget_eur to {budget:,.0f} or lower "
+            f"model.coverage_target (now {target:g})"
+        )
+    if "side constraints" in str(exc):
+        return (
+            ". To make it feasible, loosen one of those constraints, lower "
+            f"model.coverage_target (now {target:g}) or let sites take more chargers "
+            f"(chargers.max_per_site, now {scenario.chargers.max_per_site})"
+        )
+    return ""
+
+
+def _sizing(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    arrivals: np.ndarray,
+    limits: np.ndarray,
+    per_charger: float,
+    per_site: float,
+    penalty: float | None,
+) -> SizingSolution:
+    config = scenario.chargers
+    return sizing(
         inputs.reach,
         arrivals,
         site_cost=site_costs(inputs.sites, scenario),
@@ -162,7 +205,6 @@ def solve_sizing(scenario: Scenario, inputs: PlanInputs) -> Solution:
         budget=scenario.constraints.budget_eur,
         settings=solver_settings(scenario),
     )
-    return replace(answer.solution, chargers=answer.chargers, allocation=answer.served)
 
 
 def year_limits(scenario: Scenario) -> list[YearLimit]:

@@ -44,12 +44,6 @@ class Capacity:
         need = np.ceil((load - self.intercept) / self.per_charger - 1e-9)
         return np.where(load > 1e-12, np.maximum(need, 1.0), 0.0)
 
-    def describe(self) -> str:
-        """The capacity in words, for messages."""
-        if self.intercept == 0:
-            return f"{self.per_charger:.6g} sessions/hour per charger"
-        return f"{self.per_charger:.6g} sessions/hour per charger {self.intercept:+.6g} per site"
-
 
 @dataclass(frozen=True)
 class SizingInstance:
@@ -126,11 +120,14 @@ def max_service(
     shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)
     most = float(np.dot(weight, shares))
     if most < target * (1 - 1e-9):
+        share = most / within if within > 0 else 0.0
         raise InfeasibleError(
-            f"sizing: coverage target {coverage:.1%} of the {within:.6g} sessions/hour within "
-            f"reach ({target:.6g}) cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers, {mu.describe()}) at most "
-            f"{most:.6g} ({most / within if within > 0 else 0.0:.1%}) can be served"
+            f"sizing: coverage target {coverage:.1%} of the {within:,.1f} peak-hour sessions "
+            f"within reach cannot be met: with every allowed site at its charger limit "
+            f"({int(inst.limit.sum())} chargers) at most {most:,.1f} sessions ({share:.1%}) "
+            "can be served within the queueing target",
+            # Rounded down, so a target it suggests is one the LP can reach.
+            remedy={"coverage_at_most": math.floor(share * 1000) / 1000},
         )
     return shares
 

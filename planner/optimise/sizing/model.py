@@ -280,6 +280,16 @@ def sizing(
     if start_ok:
         milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    if budget is not None and unserved_penalty is None and floor > budget * (1 + 1e-9):
+        start_cost = float(prices @ hint_y + per_charger @ hint_n)
+        enough = not side.satisfied(np.flatnonzero(hint_y > 0))
+        raise InfeasibleError(
+            f"sizing: serving {coverage:.1%} of the {within:,.1f} peak-hour sessions within "
+            f"reach costs at least {floor:,.0f} EUR in sites and chargers, above the budget "
+            f"of {budget:,.0f} EUR"
+            + (f"; a plan costing {start_cost:,.0f} EUR serves it" if enough else ""),
+            remedy={"budget": math.ceil(start_cost)} if enough else None,
+        )
     if unserved_penalty is not None:
         floor += unserved_penalty * (float(lam.sum()) - within)
     progress.note(bound=floor, maximise=False)
@@ -300,8 +310,8 @@ def sizing(
         if budget is not None:
             limits.append(f"budget ≤ {budget:,.0f} EUR for sites and chargers")
         raise InfeasibleError(
-            f"sizing: no plan serves {coverage:.1%} of the {within:.6g} sessions/hour within "
-            f"reach with at least {min_chargers} charger(s) at every open site"
+            f"sizing: no plan serves {coverage:.1%} of the {within:,.1f} peak-hour sessions "
+            f"within reach with at least {min_chargers} charger(s) at every open site"
             + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
         )
     if result.status is MilpStatus.NO_SOLUTION:
