@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from planner.optimise import progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._result import sites_from_values
 from planner.optimise.coverage._lagrange import mclp_lagrangian
@@ -102,6 +103,7 @@ def solve_continental(
         }
     )
     heuristic_value = model.value(start_sites) + model.fixed_weight if start_feasible else -np.inf
+    progress.note(best=heuristic_value, bound=lagrangian_bound, maximise=True)
     if relative_gap(heuristic_value, lagrangian_bound) <= settings.relative_gap:
         # Proven by the relaxation: no branch and bound needed.
         return start_sites, lagrangian_bound, MilpStatus.OPTIMAL
@@ -118,6 +120,7 @@ def solve_continental(
             site_values=lp.site_values,
             start=start_sites,
             deadline=deadline,
+            on_plan=lambda value: progress.note(best=value + model.fixed_weight, maximise=True),
         )
         value = model.value(plan) + model.fixed_weight
         details["regional_objective"] = value

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -179,11 +180,13 @@ def regional_plan(
     site_values: FloatArray,
     start: IntArray,
     deadline: float,
+    on_plan: Callable[[float], None] | None = None,
 ) -> IntArray:
     """First pass by LP shares, then sweeps until ``deadline`` (a ``perf_counter`` time).
 
     The sweeps start from the better of the first pass and ``start`` (a plan
     of at most ``p`` sites from elsewhere, e.g. greedy and swaps).
+    ``on_plan`` hears the best plan's value after the first pass and each sweep.
     """
     n_sites = rows.shape[1]
     candidates = np.flatnonzero(~closed | fixed)
@@ -216,6 +219,8 @@ def regional_plan(
     if value(given) > best:
         is_open, best = given, value(given)
     logger.debug("regions: %d, first pass %.10g", len(regions), best)
+    if on_plan is not None:
+        on_plan(best)
     sweep = stalled = 0
     while time.perf_counter() < deadline and stalled < STALL_SWEEPS and len(regions) > 1:
         size = int(size * GROWTH) if size * GROWTH <= LARGEST else int(REGION_SITES * 0.7)
@@ -243,6 +248,8 @@ def regional_plan(
         if value(polished) > best:
             is_open, best = polished, value(polished)
         stalled = stalled + 1 if best <= before else 0
+        if on_plan is not None and best > before:
+            on_plan(best)
         logger.debug("regions: sweep %d (regions of %d sites), %.10g", sweep, size, best)
     return np.flatnonzero(is_open).astype(np.int64)
 

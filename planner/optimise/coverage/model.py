@@ -187,6 +187,8 @@ def max_coverage(
         "sites_dominated": float(dominated.sum()),
         "side_constraints": float(len(side)),
     }
+    if model.feasible(start_sites):
+        progress.note(best=model.value(start_sites) + fixed_weight, maximise=True)
     if model.folded_rows.nnz > KERNEL_FROM_PAIRS:
         open_sites, bound, kind = solve_continental(model, start_sites, settings, started, details)
     elif settings.backend is None:
@@ -235,7 +237,6 @@ def _solve_by_branch_and_bound(
         feasible=model.feasible,
     )
     start_value = model.value(start) if model.feasible(start) else -np.inf
-    progress.note(best=start_value + model.fixed_weight, maximise=True)
 
     def report(best: float, bound: float) -> None:
         fixed = model.fixed_weight
