@@ -119,6 +119,37 @@ def test_non_finite_population_names_file_row_and_field(tmp_path: Path, value: s
     assert f"{path}, row 2, field 'population'" in str(error.value)
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_geojson_population_names_file_feature_and_field(
+    tmp_path: Path, value: str
+) -> None:
+    # Python's json reads these bare words as floats; the reader must not take
+    # the column for an empty table or carry the value into the weights.
+    path = tmp_path / "demand.geojson"
+    features = [
+        f'{{"type": "Feature", "geometry": {{"type": "Point", "coordinates": [{lon}, 50.85]}}, '
+        f'"properties": {{"name": "{name}", "population": {population}}}}}'
+        for name, lon, population in [("A", 4.35, value), ("B", 4.4, "1000")]
+    ]
+    path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
+    with pytest.raises(InputError) as error:
+        read_demand_file(path)
+    assert f"{path}, field 'population': feature 1: not a number" in str(error.value)
+
+
+def test_non_finite_population_in_a_table_names_row_and_field() -> None:
+    import numpy as np
+    import pandas as pd
+
+    import planner
+
+    table = pd.DataFrame(
+        {"name": ["A", "B"], "lon": [6.13, 6.0], "lat": [49.61, 49.5], "population": [np.inf, 1e3]}
+    )
+    with pytest.raises(InputError, match=r"demand table, row 2, field 'population': not a number"):
+        planner.check(overrides={"demand.countries": ["LU"]}, demand=table)
+
+
 def test_multipoint_dealer_is_refused(tmp_path: Path) -> None:
     feature = {
         "type": "Feature",
@@ -197,8 +228,7 @@ def test_absurd_numbers_are_refused_naming_the_row(tmp_path: Path) -> None:
 
     dealers = tmp_path / "dealers.csv"
     dealers.write_text(
-        "dealer_id,brand,name,country,lon,lat,site_cost_eur\n"
-        "R1,Renault,Gare,LU,6.13,49.60,1e308\n"
+        "dealer_id,brand,name,country,lon,lat,site_cost_eur\nR1,Renault,Gare,LU,6.13,49.60,1e308\n"
     )
     with pytest.raises(InputError) as caught:
         load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])

@@ -337,7 +337,7 @@ def test_side_constraints_by_hand() -> None:
 def test_unreachable_coverage_target_names_the_numbers() -> None:
     reach = _reach([(0, 0), (1, 1)], (2, 2))
     with pytest.raises(
-        InfeasibleError, match=r"coverage target 90\.0%.*at most 6\.0 sessions \(60\.0%\)"
+        InfeasibleError, match=r"coverage target 90\.0%.*at most 6\.0 sessions \(60 %\)"
     ) as caught:
         sizing(
             reach,

@@ -36,6 +36,8 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli.dealers import app as dealers_app
+from planner.cli.sweep import sweep_command
 from planner.errors import InputError, PlannerError, Problem
 from planner.geodata import GEODATA_DIR
 from planner.scenario.models import CAPACITY_MODEL, MODEL_TRAITS
@@ -56,6 +58,10 @@ app = typer.Typer(
 # Messages quote the users' own text (dealer names, cells): never read it as markup.
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 out = Console(highlight=False, markup=False, emoji=False)
+app.add_typer(dealers_app, name="dealers")
+app.command("sweep", short_help="Many runs on Dask: grid, uncertainty, no-regret sites.")(
+    sweep_command
+)
 
 _debug = False
 
@@ -227,7 +233,7 @@ def run(
             hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity"
         err.print(
             f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
-            f"({queue['chargers_short']} chargers short, {queue['sessions_over_capacity']:.1f} "
+            f"({queue['chargers_short']:,} chargers short, {queue['sessions_over_capacity']:,.1f} "
             f"sessions/day over capacity; see sites.csv); {hint}",
             soft_wrap=True,
         )

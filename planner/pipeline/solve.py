@@ -156,6 +156,8 @@ def _sizing_remedy(scenario: Scenario, exc: InfeasibleError) -> str:
     """What to change in the scenario so that sizing can find a plan, as a closing clause."""
     target = scenario.model.coverage_target
     coverage = exc.remedy.get("coverage_at_most")
+    if coverage is not None and coverage <= 0:
+        return ". Let sites take chargers (chargers.max_per_site and the sites' grid_kw)"
     if coverage is not None:
         return (
             f". Either lower model.coverage_target (now {target:g}) to {coverage:g} or below "

@@ -124,12 +124,19 @@ def max_service(
         raise InfeasibleError(
             f"sizing: coverage target {coverage:.1%} of the {within:,.1f} peak-hour sessions "
             f"within reach cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers) at most {most:,.1f} sessions ({share:.1%}) "
-            "can be served within the queueing target",
-            # Rounded down, so a target it suggests is one the LP can reach.
-            remedy={"coverage_at_most": math.floor(share * 1000) / 1000},
+            f"({int(inst.limit.sum())} chargers) at most {most:,.1f} sessions "
+            f"({100 * share:.3g} %) can be served within the queueing target",
+            remedy={"coverage_at_most": _floor_3_digits(share)},
         )
     return shares
+
+
+def _floor_3_digits(share: float) -> float:
+    """``share`` rounded down to 3 significant digits: a target it suggests stays reachable."""
+    if share <= 0:
+        return 0.0
+    scale = 10.0 ** (2 - math.floor(math.log10(share)))
+    return math.floor(share * scale) / scale
 
 
 def greedy_start(
