@@ -29,11 +29,15 @@ _EXPORTS = {
     "check": "planner.pipeline.api",
     "frontier": "planner.pipeline.api",
     "compare": "planner.pipeline.api",
+    "sweep": "planner.pipeline.sweep",
+    "import_dealers": "planner.pipeline.dealers",
+    "DealerImport": "planner.pipeline.dealers",
     "load_scenario": "planner.scenario.schema",
     "Scenario": "planner.scenario.schema",
     "Plan": "planner.pipeline.plan",
     "FrontierPlan": "planner.pipeline.frontier",
     "Comparison": "planner.pipeline.compare",
+    "SweepResult": "planner.pipeline.sweep",
     "Solution": "planner.optimise.solution",
     "SolveProgress": "planner.optimise.progress",
     "Problem": "planner.errors",
@@ -45,6 +49,7 @@ _EXPORTS = {
 
 __all__ = [
     "Comparison",
+    "DealerImport",
     "FrontierPlan",
     "InfeasibleError",
     "InputError",
@@ -55,12 +60,15 @@ __all__ = [
     "Solution",
     "SolveProgress",
     "SolverError",
+    "SweepResult",
     "__version__",
     "check",
     "compare",
     "frontier",
+    "import_dealers",
     "load_scenario",
     "run",
+    "sweep",
     "validate",
 ]
 
@@ -70,8 +78,10 @@ if TYPE_CHECKING:
     from planner.optimise.solution import Solution
     from planner.pipeline.api import check, compare, frontier, run, validate
     from planner.pipeline.compare import Comparison
+    from planner.pipeline.dealers import DealerImport, import_dealers
     from planner.pipeline.frontier import FrontierPlan
     from planner.pipeline.plan import Plan
+    from planner.pipeline.sweep import SweepResult, sweep
     from planner.scenario.schema import Scenario, load_scenario
 
 
