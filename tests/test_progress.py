@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -162,3 +163,19 @@ def test_command_line_prints_progress_off_a_terminal(
     lines = [line for line in err.splitlines() if "solving sizing …" in line]
     assert lines, err
     assert "s elapsed" in lines[0] and "s left" in lines[0] and "bound" in lines[0]
+
+
+def test_written_report_times_every_stage_and_adds_up(tmp_path: Path) -> None:
+    from tests.test_api import _tiny
+
+    plan = planner.run(_tiny(tmp_path))
+    in_memory = plan.report["seconds_by_stage"]
+    assert "sizing chargers" in in_memory and "rendering map" not in in_memory
+    plan.save(tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    stages = written["seconds_by_stage"]
+    assert stages["rendering map"] > 0
+    parts = sum(v for k, v in stages.items() if k not in ("solve", "total"))
+    assert written["total_seconds"] == stages["total"]
+    assert parts <= stages["total"] + 0.01
+    assert stages["total"] == pytest.approx(in_memory["total"] + stages["rendering map"], abs=2e-3)

@@ -212,7 +212,8 @@ def run(
         if warnings:
             err.print(one_line(warnings), soft_wrap=True)
         plan.save(target, on_stage=stages, map_assets=assets)
-    r = plan.report
+    # The written report, whose times include rendering the map, as the stages above do.
+    r = {**plan.report, **_written_times(target)}
     out.print(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
         f"{r['chargers_total']} chargers, coverage {_figure(r.get('coverage_pct'), '.2f')} % "
@@ -238,6 +239,17 @@ def run(
             soft_wrap=True,
         )
     out.print(f"wrote {one_line(target)}", soft_wrap=True)
+
+
+def _written_times(folder: Path) -> dict[str, Any]:
+    """``total_seconds`` and the stage times of the report written into ``folder``."""
+    import json
+
+    try:
+        written = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {key: written[key] for key in ("total_seconds", "seconds_by_stage") if key in written}
 
 
 def _figure(value: Any, spec: str) -> str:

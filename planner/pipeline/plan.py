@@ -19,6 +19,7 @@ it, all or nothing, into an output folder.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -247,12 +248,29 @@ def assemble_plan(
     """Turn a solution into a :class:`Plan`: coverage flags, sized sites, report.
 
     Timed as its own stage, so the solve's time on screen is the solve alone
-    and agrees with ``solve_seconds`` in the report.
+    and agrees with ``solve_seconds`` in the report; the report's stage times
+    and total include this stage.
     """
     with clock.stage("sizing chargers"):
-        return _assembled(
+        plan = _assembled(
             scenario, inputs, solution, clock=clock, solve_seconds=solve_seconds, phased=phased
         )
+    plan.report.update(
+        with_seconds(plan.report, {**clock.seconds, "solve": solve_seconds}, total=clock.total())
+    )
+    return plan
+
+
+def with_seconds(
+    report: dict[str, Any], stages: dict[str, float], *, total: float | None = None
+) -> dict[str, Any]:
+    """``report``'s timing fields with ``stages`` added (and ``total`` or the added time)."""
+    by_stage = dict(report.get("seconds_by_stage", {}))
+    before = float(by_stage.pop("total", report.get("total_seconds", 0.0)))
+    added = sum(v for k, v in stages.items() if k not in by_stage and k != "solve")
+    by_stage.update({name: round(value, 3) for name, value in stages.items()})
+    by_stage["total"] = round(before + added if total is None else total, 3)
+    return {"seconds_by_stage": by_stage, "total_seconds": by_stage["total"]}
 
 
 def _assembled(
@@ -393,8 +411,11 @@ def default_output_folder(scenario: Scenario, *, suffix: str = "") -> Path:
     return folder.with_name(f"{folder.name}{suffix}")
 
 
-def write_tables(plan: Plan, folder: Path) -> None:
-    """Write ``sites.csv``, ``sites.geojson``, ``report.json`` and ``scenario.toml``."""
+def write_tables(plan: Plan, folder: Path, *, stages: dict[str, float] | None = None) -> None:
+    """Write ``sites.csv``, ``sites.geojson``, ``report.json`` and ``scenario.toml``.
+
+    ``stages`` (rendering the map, say) are added to the report's times and total.
+    """
     table = site_table(plan)
     # Names from dealer files may start like formulas: written as text for spreadsheets.
     write_csv(table.drop(columns="geometry"), folder / "sites.csv")
@@ -403,8 +424,9 @@ def write_tables(plan: Plan, folder: Path) -> None:
     (folder / "sites.geojson").write_text(
         strict_json(table.to_geo_dict(drop_id=True)), encoding="utf-8"
     )
+    report = {**plan.report, **with_seconds(plan.report, stages)} if stages else plan.report
     (folder / "report.json").write_text(
-        strict_json(plan.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        strict_json(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
 
@@ -422,16 +444,18 @@ def write_plan(
     ``extra`` writes further files (a frontier, say) into the same folder
     before the map is rendered, so the map can show them: a ``frontier.png``
     is embedded in the map. ``map_assets`` is ``"inline"`` (a map that needs
-    no network) or ``"cdn"`` (Leaflet linked from public CDNs).
+    no network) or ``"cdn"`` (Leaflet linked from public CDNs). The report is
+    written last, with the map's rendering time in its stage times and total.
     """
 
     def write(folder: Path) -> None:
-        write_tables(plan, folder)
+        stages: dict[str, float] = {}
         if extra is not None:
             extra(folder)
         if plan.scenario.output.map:
             if on_stage is not None:
                 on_stage("rendering map")
+            started = time.perf_counter()
             # Every European outline, not only the plan's countries: neighbours
             # give the reader their bearings.
             frontier = folder / "frontier.png"
@@ -442,5 +466,7 @@ def write_plan(
                 assets=map_assets,
                 frontier_png=frontier.read_bytes() if frontier.exists() else None,
             )
+            stages["rendering map"] = time.perf_counter() - started
+        write_tables(plan, folder, stages=stages)
 
     return publish_folder(out_dir, write)
