@@ -229,7 +229,10 @@ def run(
         if MODEL_TRAITS[scenario.model.name].within_capacity:
             hint = f"the linear capacity of {scenario.model.name} is meant to prevent this"
         elif scenario.constraints.phases:
-            hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity, for a single year"
+            hint = (
+                f"model.name = '{CAPACITY_MODEL}' plans within capacity, but for a single "
+                "year only (without constraints.phases)"
+            )
         else:
             hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity"
         err.print(
