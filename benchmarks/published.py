@@ -4,12 +4,14 @@ Usage::
 
     python benchmarks/published.py FAMILY PATH... [--p P] [--time-limit S]
 
-FAMILY is one of ``pmed``, ``uncap``, ``cap``, ``scp``, ``tsplib``. Each PATH
-is an instance file; the published optima are read from ``optima.csv`` in the
-same folder. One JSON object per instance goes to stdout (``family``,
-``instance``, ``objective``, ``bound``, ``status``, ``seconds``, ``optimum``,
-``match``), and a summary table to stderr. With ``tsplib`` and no ``--p``,
-every p listed for the file in ``optima.csv`` is solved.
+FAMILY is one of ``pmed``, ``uncap``, ``cap``, ``scp``, ``tsplib``, ``frlm``.
+Each PATH is an instance file (for ``frlm``, a flow network's folder); the
+published optima are read from ``optima.csv`` in the same folder. One JSON
+object per instance goes to stdout (``family``, ``instance``, ``objective``,
+``bound``, ``status``, ``seconds``, ``optimum``, ``match``), and a summary
+table to stderr. With ``tsplib`` and no ``--p``, every p listed for the file
+in ``optima.csv`` is solved; with ``frlm``, every (model, range, p) listed,
+or the one given by ``--range`` (none: flow capturing) and ``--p``.
 
 Example::
 
@@ -40,15 +42,17 @@ from planner.optimise import (
     p_median,
     set_cover,
 )
+from planner.optimise.flow import flow_refuelling
 from planner.optimise.instances import (
     floor_euclidean,
     read_facility,
+    read_flow_network,
     read_pmed,
     read_scp,
     read_tsplib,
 )
 
-FAMILIES = ("pmed", "uncap", "cap", "scp", "tsplib")
+FAMILIES = ("pmed", "uncap", "cap", "scp", "tsplib", "frlm")
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,54 @@ def _median(
 
 
 def optima_of(path: Path) -> dict[str, dict[str, str]]:
-    """Rows of ``optima.csv`` beside ``path`` keyed by instance (empty when absent)."""
-    table = path.parent / "optima.csv"
+    """Rows of ``optima.csv`` beside ``path`` keyed by instance (empty when absent).
+
+    A flow network (a folder) keys its rows by model, range and p: ``FRLM_R8_p3``.
+    """
+    table = path / "optima.csv" if path.is_dir() else path.parent / "optima.csv"
     if not table.exists():
         return {}
     with table.open() as handle:
+        if path.is_dir():
+            return {
+                _flow_key(row["model"], row["range"], row["p"]): row
+                for row in csv.DictReader(handle)
+            }
         return {row["instance"]: row for row in csv.DictReader(handle)}
 
 
-def runs_for(family: str, path: Path, p: int | None) -> Iterator[Run]:
-    """The solves one file stands for (several for tsplib: one per p)."""
-    if family == "pmed":
+def _flow_key(model: str, range_km: str | float | None, p: str | int) -> str:
+    """``FRLM_R8_p3`` or ``FCLM_p3``: one flow-network run."""
+    if range_km in (None, ""):
+        return f"FCLM_p{p}"
+    return f"{model}_R{float(range_km):g}_p{p}"
+
+
+def _flow_runs(path: Path, p: int | None, range_km: float | None) -> Iterator[Run]:
+    paths, _ = read_flow_network(path)
+    if p is not None:
+        wanted = [("FRLM" if range_km is not None else "FCLM", range_km, p)]
+    else:
+        wanted = [
+            (row["model"], float(row["range"]) if row["range"] else None, int(row["p"]))
+            for row in optima_of(path).values()
+        ]
+    for model, limit, count in wanted:
+        key = _flow_key(model, limit, count)
+        yield Run(
+            f"{path.name}_{key}",
+            key,
+            partial(lambda s, r, n: flow_refuelling(paths, r, n, settings=s), r=limit, n=count),
+        )
+
+
+def runs_for(
+    family: str, path: Path, p: int | None, range_km: float | None = None
+) -> Iterator[Run]:
+    """The solves one file stands for (several for tsplib and frlm: one per p)."""
+    if family == "frlm":
+        yield from _flow_runs(path, p, range_km)
+    elif family == "pmed":
         instance = read_pmed(path)
         chosen = p if p is not None else int(instance.p or 0)
         yield Run(
@@ -155,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("family", choices=FAMILIES)
     parser.add_argument("paths", nargs="+", type=Path)
-    parser.add_argument("--p", type=int, default=None, help="number of sites (pmed, tsplib)")
+    parser.add_argument("--p", type=int, default=None, help="number of sites (pmed, tsplib, frlm)")
+    parser.add_argument(
+        "--range", type=float, default=None, help="driving range (frlm; none: flow capturing)"
+    )
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
     args = parser.parse_args(argv)
     settings = SolverSettings(time_limit_s=args.time_limit, relative_gap=1e-9)
@@ -163,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     records: list[dict[str, object]] = []
     for path in args.paths:
         optima = optima_of(path)
-        for run in runs_for(args.family, path, args.p):
+        for run in runs_for(args.family, path, args.p, args.range):
             started = time.perf_counter()
             solution = run.solve(settings)
             seconds = time.perf_counter() - started

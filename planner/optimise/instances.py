@@ -7,6 +7,8 @@ optimiser can be checked against published optima.
 
 from __future__ import annotations
 
+import csv
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
+
+from planner.optimise.flow.paths import TripPaths
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -166,3 +170,34 @@ def within(costs: FloatArray, radius: float, *, tolerance: float = 1e-9) -> sp.c
     """The pairs of a dense cost matrix with cost ≤ radius (+ tolerance), zeros kept."""
     rows, cols = np.nonzero(costs <= radius + tolerance)
     return sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=costs.shape)
+
+
+def read_flow_network(folder: Path) -> tuple[TripPaths, list[str]]:
+    """A flow network (``nodes.csv``, ``arcs.csv``, ``od.csv``) as trips over its nodes.
+
+    Every node is a candidate site. Each O-D row's ``path`` (node ids joined by
+    ``-``) is the trip's path, and a node's position is the summed length of
+    the path's arcs up to it. Returns the trips and the node ids (site order).
+    """
+    with (folder / "nodes.csv").open(newline="") as handle:
+        ids = [row["id"] for row in csv.DictReader(handle)]
+    index = {node: k for k, node in enumerate(ids)}
+    arc_length: dict[tuple[str, str], float] = {}
+    with (folder / "arcs.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            length = float(row["length"])
+            arc_length[(row["from"], row["to"])] = length
+            arc_length[(row["to"], row["from"])] = length
+    flows: list[float] = []
+    lengths: list[float] = []
+    stops: list[list[tuple[int, float]]] = []
+    with (folder / "od.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            nodes = row["path"].split("-")
+            positions = [0.0]
+            for a, b in itertools.pairwise(nodes):
+                positions.append(positions[-1] + arc_length[(a, b)])
+            flows.append(float(row["flow"]))
+            lengths.append(positions[-1])
+            stops.append([(index[n], x) for n, x in zip(nodes, positions, strict=True)])
+    return TripPaths.from_lists(flows, lengths, stops, len(ids)), ids

@@ -1,0 +1,70 @@
+"""Which trips a set of stations refuels: the state of charge simulated along each path.
+
+The conventions of the flow-refuelling location model (Kuby & Lim 2005):
+
+* a trip is a round trip O → D → O on one path;
+* the car leaves O with a full battery (range R) when O has a station, else
+  with R/2 (it charged at home, but must come home again);
+* it charges to full at every open station it passes, D included;
+* a leg of exactly R is feasible;
+* a trip counts only when at least one open station lies on its path: a trip
+  short enough to need no charge is not served by the network.
+
+This module is the model's independent check: it walks each round trip and
+never looks at the cover rows the MILP is built from (:mod:`.rows`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.optimise.flow.paths import TripPaths
+
+__all__ = ["EPS_KM", "captured", "refuelled"]
+
+#: Distances closer than this count as equal (floating-point sums of road segments).
+EPS_KM = 1e-9
+
+
+def refuelled(
+    paths: TripPaths, open_sites: npt.ArrayLike, range_km: float
+) -> npt.NDArray[np.bool_]:
+    """For each trip, whether the open stations let a car of ``range_km`` make the round trip."""
+    is_open = np.zeros(paths.n_sites, dtype=bool)
+    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    served = np.zeros(paths.n_trips, dtype=bool)
+    for q in range(paths.n_trips):
+        sites, positions = paths.along(q)
+        stations = positions[is_open[sites]]
+        if stations.size == 0:
+            continue
+        served[q] = _round_trip_ok(stations, float(paths.lengths[q]), range_km)
+    return served
+
+
+def _round_trip_ok(stations: npt.NDArray[np.float64], length: float, range_km: float) -> bool:
+    """Walk O → D → O charging to full at every station; never below zero."""
+    out = np.sort(stations)
+    # Each station is passed on the way out and again on the way back.
+    times = np.concatenate([out, 2 * length - out[::-1]])
+    charge = range_km if out[0] <= EPS_KM else range_km / 2
+    position = 0.0
+    for time in [*times.tolist(), 2 * length]:
+        charge -= time - position
+        if charge < -EPS_KM:
+            return False
+        position = time
+        if time < 2 * length:
+            charge = range_km
+    return True
+
+
+def captured(paths: TripPaths, open_sites: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """For each trip, whether an open station lies on its path (flow capturing)."""
+    is_open = np.zeros(paths.n_sites, dtype=bool)
+    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    hits = np.add.reduceat(
+        np.append(is_open[paths.sites], False).astype(np.int64), paths.indptr[:-1]
+    )
+    return (hits > 0) & (np.diff(paths.indptr) > 0)

@@ -1,0 +1,164 @@
+r"""Flow refuelling (FRLM) and flow capturing (FCLM): stations for trips, not residents.
+
+Notation: trips :math:`q` with flow :math:`f_q` (merged trips with the same
+rows, see :mod:`.rows`), sites :math:`j`, cover sets :math:`K` of each trip.
+:math:`x_j \in \{0, 1\}` open station, :math:`y_q \in [0, 1]` trip served::
+
+    max  Σ_q f_q y_q
+    s.t. y_q ≤ Σ_{j ∈ K} x_j        for every cover set K of trip q     (1)
+         Σ_j x_j ≤ p                                                   (2)
+         side constraints (budget, brand and country quotas) on x
+         x_j = 1 for fixed sites, x_j = 0 for excluded sites
+
+With :math:`x` integral, the optimum sets :math:`y_q = 1` exactly when
+every row of trip :math:`q` is covered, so :math:`y` may be continuous. With
+a range the rows are the arc-cover rows of Capar, Kuby, Leon & Tsai (EJOR
+2013), which the LP relaxes more tightly than the path-segment combinations
+of Kuby & Lim (2005); without one (``range_km=None``) each trip has one row,
+every site of its path: Hodgson's flow-capturing model (1990).
+
+The plan's value is recomputed by :func:`.charge.refuelled`, which simulates
+the state of charge along every path and never reads the rows.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError
+from planner.optimise import _checks, progress
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._result import finish, sites_from_values
+from planner.optimise.constraints import SiteRows, explain_infeasible, milp_with_site_rows
+from planner.optimise.coverage._rows import side_rows, site_bounds
+from planner.optimise.flow.charge import captured, refuelled
+from planner.optimise.flow.paths import TripPaths, check_range
+from planner.optimise.flow.rows import cover_rows
+from planner.optimise.solution import Solution, SolverSettings
+
+__all__ = ["flow_refuelling", "served_trips"]
+
+_DEFAULT = SolverSettings()
+
+
+def served_trips(paths: TripPaths, open_sites: np.ndarray, range_km: float | None) -> np.ndarray:
+    """Which trips the open sites serve: refuelled with a range, captured without."""
+    if range_km is None:
+        return captured(paths, open_sites)
+    return refuelled(paths, open_sites, range_km)
+
+
+def flow_refuelling(
+    paths: TripPaths,
+    range_km: float | None,
+    p: int,
+    *,
+    fixed: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    constraints: SiteRows | None = None,
+    settings: SolverSettings = _DEFAULT,
+) -> Solution:
+    """Open at most ``p`` stations serving the most trip flow.
+
+    Parameters
+    ----------
+    paths
+        The trips and the candidate sites along each path (:class:`TripPaths`).
+    range_km
+        The car's range R in km; ``None`` for flow capturing (a trip counts
+        when any open station lies on its path).
+    p
+        Most stations to open (fixed ones included).
+    fixed, excluded
+        Masks of sites that must / must not open.
+    constraints
+        Side constraints over the open sites (budget, quotas).
+
+    Returns
+    -------
+    Solution
+        ``objective`` is the served flow, recomputed by simulation;
+        ``assignment`` gives, per trip, the first open station on its path
+        when the trip is served, else -1. ``details`` holds the sizes.
+    """
+    started = time.perf_counter()
+    problems: list[str] = []
+    n_sites = paths.n_sites
+    must = _checks.site_mask(fixed, n_sites, "fixed", problems)
+    never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    _checks.raise_problems("flow_refuelling", problems)
+    check_range(range_km)
+    _checks.check_fixed_excluded("flow_refuelling", must, never)
+    _checks.check_p("flow_refuelling", p, must, never, exact=False)
+    side = side_rows(constraints, n_sites)
+    explain_infeasible(side, p=p, exact_p=False, fixed=must, excluded=never)
+
+    rows = cover_rows(paths, range_km, usable=~never)
+    n_rows, n_groups = rows.matrix.shape[0], rows.n_groups
+    details: dict[str, float] = {
+        "trips": float(paths.n_trips),
+        "trips_unservable": float(np.sum(rows.trip_group < 0)),
+        "trips_in_model": float(n_groups),
+        "rows_in_model": float(n_rows),
+        "side_constraints": float(len(side)),
+    }
+    # (1): y_q − Σ_{j∈K} x_j ≤ 0 for every row; (2): Σ x ≤ p.
+    trip_columns = sp.csr_matrix(
+        (np.ones(n_rows), (np.arange(n_rows), rows.row_trip)), shape=(n_rows, n_groups)
+    )
+    cover = sp.hstack([-rows.matrix, trip_columns], format="csr")
+    count = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_groups)])[np.newaxis, :])
+    y_lower, y_upper = site_bounds(must, never)
+    milp = Milp(
+        objective=np.concatenate([np.zeros(n_sites), rows.group_flow]),
+        matrix=sp.vstack([cover, count], format="csr"),
+        row_lower=np.full(n_rows + 1, -np.inf),
+        row_upper=np.concatenate([np.zeros(n_rows), [float(p)]]),
+        lower=np.concatenate([y_lower, np.zeros(n_groups)]),
+        upper=np.concatenate([y_upper, np.ones(n_groups)]),
+        integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_groups, bool)]),
+        maximise=True,
+    )
+    milp = milp_with_site_rows(milp, side)
+    result = solve_milp(milp, settings, backend="scip", report=progress.whole_model(maximise=True))
+    if result.status is MilpStatus.INFEASIBLE:
+        raise InfeasibleError(
+            f"flow_refuelling: p = {p} and the side constraints cannot all hold"
+            + (f" ({', '.join(side.names)})" if len(side) else "")
+        )
+    open_sites = (
+        np.flatnonzero(must).astype(np.int64)
+        if result.status is MilpStatus.NO_SOLUTION
+        else sites_from_values(result.values, n_sites)
+    )
+    served = served_trips(paths, open_sites, range_km)
+    objective = float(paths.flows[served].sum())
+    details["served_flow"] = objective
+    details["total_flow"] = float(paths.flows.sum())
+    return finish(
+        model="flow_refuelling",
+        sense="max",
+        result=result,
+        objective=objective,
+        open_sites=open_sites,
+        assignment=_first_station(paths, open_sites, served),
+        settings=settings,
+        started=started,
+        details=details,
+    )
+
+
+def _first_station(paths: TripPaths, open_sites: np.ndarray, served: np.ndarray) -> np.ndarray:
+    """Per trip, the first open station on its path when it is served, else -1."""
+    is_open = np.zeros(paths.n_sites, dtype=bool)
+    is_open[open_sites] = True
+    first = np.full(paths.n_trips, -1, dtype=np.int64)
+    for q in np.flatnonzero(served).tolist():
+        sites, _ = paths.along(q)
+        stations = sites[is_open[sites]]
+        if stations.size:
+            first[q] = int(stations[0])
+    return first

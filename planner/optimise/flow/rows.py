@@ -1,0 +1,162 @@
+r"""The cover rows of the flow-refuelling model: arc cover, path cover.
+
+For a trip of length :math:`L` whose path passes sites at positions
+:math:`s_j`, the round trip visits site :math:`j` at times :math:`s_j` (out)
+and :math:`2L - s_j` (back), in km driven. The car, charging to full at every
+open station, reaches the point at time :math:`v` iff the last open station
+passed before it lies within :math:`R` behind — or no charge is needed yet,
+:math:`v \le R/2` (the start with R/2). Because charging at every station
+only ever helps, it is enough that *some* open station lies within
+:math:`R` behind :math:`v`. The car runs dry first just before a station, at
+D, or at the return to O, so these event times are the only ones to check
+(Capar, Kuby, Leon & Tsai 2013, arc-cover path-cover)::
+
+    K_q(v) = { j : some visit t of j with v − R ≤ t < v }      (every event v > R/2)
+    y_q ≤ Σ_{j ∈ K_q(v)} x_j                                    for every such v
+
+An empty :math:`K_q(v)` makes trip :math:`q` impossible with any stations. A
+trip with no row at all (its round trip needs no charge) still needs one
+open station on its path (the convention that only trips the network
+serves count), which is the row :math:`K =` every site on the path. For flow
+capturing (no range) that single row is the model.
+
+Rows are reduced per trip: duplicates go, and a row whose set contains
+another row's set of the same trip is implied by it. Trips with the same
+rows merge, their flows summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from planner.optimise.flow.charge import EPS_KM
+from planner.optimise.flow.paths import TripPaths
+
+__all__ = ["CoverRows", "cover_rows"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Per-trip superset elimination is quadratic in the trip's rows; above this
+#: many rows it is left to the solver's presolve.
+SUPERSET_CHECK_ROWS = 400
+
+
+@dataclass(frozen=True)
+class CoverRows:
+    """The model's rows after reduction.
+
+    Attributes
+    ----------
+    matrix
+        Rows × sites, one 1 per site of the row's set.
+    row_trip
+        Merged trip (0..n_groups-1) each row belongs to.
+    group_flow
+        Flow of each merged trip.
+    trip_group
+        For each input trip, its merged trip, or -1 when no stations can serve it.
+    """
+
+    matrix: sp.csr_matrix
+    row_trip: IntArray
+    group_flow: FloatArray
+    trip_group: IntArray
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.group_flow.size)
+
+
+def _trip_sets(
+    sites: IntArray, positions: FloatArray, length: float, range_km: float | None
+) -> list[IntArray] | None:
+    """The sets K_q(v) of one trip (sorted site indices), or ``None`` when it cannot be served."""
+    if sites.size == 0:
+        return None
+    if range_km is None:
+        return [np.unique(sites)]
+    times = np.concatenate([positions, 2 * length - positions])
+    owners = np.concatenate([sites, sites])
+    events = np.unique(np.concatenate([times, [length, 2 * length]]))
+    sets: list[IntArray] = []
+    for v in events[events > range_km / 2 + EPS_KM]:
+        inside = (times >= v - range_km - EPS_KM) & (times < v - EPS_KM)
+        chosen = np.unique(owners[inside])
+        if chosen.size == 0:
+            return None
+        sets.append(chosen)
+    return sets or [np.unique(sites)]
+
+
+def _minimal(sets: list[IntArray], n_sites: int) -> list[IntArray]:
+    """Distinct sets, without those containing another set of the list."""
+    unique = {item.tobytes(): item for item in sets}
+    kept = sorted(unique.values(), key=len)
+    if len(kept) <= 1 or len(kept) > SUPERSET_CHECK_ROWS:
+        return kept
+    members = np.zeros((len(kept), n_sites), dtype=np.int32)
+    for k, item in enumerate(kept):
+        members[k, item] = 1
+    used = np.unique(np.concatenate(kept))
+    dense = members[:, used]
+    # outside[j, i] = elements of set j that set i lacks: i ⊇ j when it is 0.
+    outside = dense @ (1 - dense).T
+    sizes = dense.sum(axis=1)
+    result = []
+    for i in range(len(kept)):
+        # Set i is implied by a smaller (or equal and earlier) set j ⊆ i.
+        implied = any(
+            outside[j, i] == 0 and (sizes[j] < sizes[i] or j < i)
+            for j in range(len(kept))
+            if j != i
+        )
+        if not implied:
+            result.append(kept[i])
+    return result
+
+
+def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLike) -> CoverRows:
+    """Reduced cover rows of every trip over the ``usable`` sites (a mask).
+
+    ``range_km=None`` builds flow-capturing rows (one per trip). Sites not
+    usable (excluded) are left off the paths before the rows are built.
+    """
+    allowed = np.asarray(usable, dtype=bool)
+    groups: dict[bytes, int] = {}
+    group_flow: list[float] = []
+    trip_group = np.full(paths.n_trips, -1, dtype=np.int64)
+    row_sets: list[IntArray] = []
+    row_trip: list[int] = []
+    for q in range(paths.n_trips):
+        sites, positions = paths.along(q)
+        keep = allowed[sites]
+        sets = _trip_sets(sites[keep], positions[keep], float(paths.lengths[q]), range_km)
+        if sets is None or paths.flows[q] <= 0:
+            continue
+        sets = _minimal(sets, paths.n_sites)
+        key = b"|".join(sorted(item.tobytes() for item in sets))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = len(group_flow)
+            group_flow.append(0.0)
+            row_sets.extend(sets)
+            row_trip.extend([group] * len(sets))
+        group_flow[group] += float(paths.flows[q])
+        trip_group[q] = group
+    lengths = np.array([item.size for item in row_sets], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = np.concatenate(row_sets) if row_sets else np.empty(0, dtype=np.int64)
+    matrix = sp.csr_matrix(
+        (np.ones(indices.size), indices, indptr), shape=(len(row_sets), paths.n_sites)
+    )
+    return CoverRows(
+        matrix=matrix,
+        row_trip=np.asarray(row_trip, dtype=np.int64),
+        group_flow=np.asarray(group_flow, dtype=np.float64),
+        trip_group=trip_group,
+    )
