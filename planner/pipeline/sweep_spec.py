@@ -1,0 +1,294 @@
+"""Which runs a sweep makes: the grid, the Monte Carlo draws, one scenario per run.
+
+A sweep is the Cartesian product of its ``--grid`` values (the first field
+outermost), each point solved once, or ``samples`` times with values drawn
+from the scenario's ``[uncertainty]``. The same draws (common random numbers,
+from one seeded generator) are used at every point of the grid, so two grid
+points differ by their grid values alone, not by luck of the draw.
+
+Every run's scenario is built and validated here, on the client, before any
+run starts: an unknown field, a value its field refuses, a grid with no
+values, ``--samples`` without distributions, all stop the sweep at once with
+one line naming the option or field. A run is known by its id, a digest of
+its resolved scenario: a resumed sweep finds the runs it already has by id,
+and a changed scenario file shares none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from planner.errors import InputError, Problem
+from planner.scenario.build import scenario_from
+from planner.scenario.io import dotted_field, holds_integer, plain_value
+from planner.scenario.schema import Distribution, Scenario, scenario_to_toml
+
+__all__ = ["SweepRun", "SweepSpec", "draw_samples", "parse_grid", "sweep_spec"]
+
+#: What the API takes as a grid: field → values, or ``key=v1,v2`` strings as ``--grid`` takes them.
+GridLike = Mapping[str, Sequence[Any]] | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep.
+
+    Attributes
+    ----------
+    index
+        Position in the sweep, from 0.
+    values
+        The swept fields' values of this run (grid and draws), by dotted name.
+    sample
+        The draw's number (from 0) when the sweep draws samples, else ``None``.
+    scenario
+        The run's resolved scenario.
+    run_id
+        Digest of the resolved scenario: equal ids, equal runs.
+    """
+
+    index: int
+    values: dict[str, Any]
+    sample: int | None
+    scenario: Scenario
+    run_id: str
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep's scenario, grid, draws and runs."""
+
+    scenario: Scenario
+    grid: dict[str, list[Any]]
+    samples: int
+    seed: int
+    runs: list[SweepRun] = field(repr=False)
+
+    @property
+    def parameters(self) -> list[str]:
+        """The swept fields, grid first, then the drawn ones."""
+        drawn = list(self.scenario.uncertainty) if self.samples else []
+        return [*self.grid, *(key for key in drawn if key not in self.grid)]
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["travel.radius_km=30,50,80", "model.p=100,200"]`` → field → values.
+
+    Values are read as TOML values (``30`` a number, ``true`` a bool,
+    ``["FR"]`` a list) or else as plain text (``p_median``), as ``--set``
+    reads them; commas inside brackets or quotes do not split.
+    """
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(Problem("--grid", f"'{item}' is not of the form key=v1,v2,..."))
+        values = _grid_values(text)
+        if not values:
+            raise InputError(Problem("--grid", f"'{item}' gives no values", field=key))
+        if key in grid:
+            raise InputError(Problem("--grid", f"'{key}' is given twice", field=key))
+        grid[key] = values
+    return grid
+
+
+def _grid_values(text: str) -> list[Any]:
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        values = tomllib.loads(f"v = [{text}]")["v"]
+    except tomllib.TOMLDecodeError:
+        values = []
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                values.append(tomllib.loads(f"v = {part}")["v"])
+            except tomllib.TOMLDecodeError:
+                values.append(part)
+    return list(values)
+
+
+def draw_samples(
+    uncertainty: Mapping[str, Distribution], samples: int, seed: int
+) -> list[dict[str, Any]]:
+    """``samples`` draws of every field of ``uncertainty``, from one generator seeded ``seed``.
+
+    Fields are drawn in the order of their names, so a draw does not depend
+    on the order of the scenario file. A whole-number field's draw is rounded.
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, list[Any]] = {}
+    for key in sorted(uncertainty):
+        annotation, _ = dotted_field(Scenario, key)
+        draws = _draw(uncertainty[key], samples, rng)
+        if annotation is not None and holds_integer(annotation):
+            draws = [round(v) if isinstance(v, float) else v for v in draws]
+        columns[key] = draws
+    return [{key: columns[key][i] for key in uncertainty} for i in range(samples)]
+
+
+def _draw(dist: Distribution, n: int, rng: np.random.Generator) -> list[Any]:
+    if dist.dist == "choice":
+        assert dist.values is not None
+        weights = None
+        if dist.weights is not None:
+            total = float(sum(dist.weights))
+            weights = [w / total for w in dist.weights]
+        picks = rng.choice(len(dist.values), size=n, p=weights)
+        return [dist.values[int(i)] for i in picks]
+    if dist.dist == "uniform":
+        assert dist.low is not None and dist.high is not None
+        return [float(v) for v in rng.uniform(dist.low, dist.high, size=n)]
+    if dist.dist == "triangular":
+        assert dist.low is not None and dist.mode is not None and dist.high is not None
+        return [float(v) for v in rng.triangular(dist.low, dist.mode, dist.high, size=n)]
+    assert dist.mean is not None and dist.sd is not None
+    return [_truncated_normal(dist, rng) for _ in range(n)]
+
+
+def _truncated_normal(dist: Distribution, rng: np.random.Generator) -> float:
+    """A normal draw within ``low``..``high`` (when given), by drawing again."""
+    assert dist.mean is not None and dist.sd is not None
+    low = -np.inf if dist.low is None else dist.low
+    high = np.inf if dist.high is None else dist.high
+    for _ in range(10_000):
+        value = float(rng.normal(dist.mean, dist.sd))
+        if low <= value <= high:
+            return value
+    # Bounds far out in a tail: the nearer bound, rather than looping on.
+    return float(min(max(dist.mean, low), high))
+
+
+def sweep_spec(
+    scenario: Scenario,
+    *,
+    grid: GridLike = None,
+    samples: int = 0,
+    seed: int = 0,
+) -> SweepSpec:
+    """The runs of a sweep, each scenario validated; nothing is read or solved.
+
+    Raises
+    ------
+    InputError
+        Nothing to sweep; an unknown field or a value a field refuses, in the
+        grid or in a draw; ``samples`` without ``[uncertainty]``; a grid with
+        no values.
+    """
+    points = _grid_mapping(grid)
+    if samples < 0:
+        raise InputError(Problem("--samples", f"must be 0 or more, not {samples}"))
+    if samples and not scenario.uncertainty:
+        raise InputError(
+            Problem(
+                "--samples",
+                "the scenario declares no [uncertainty] to draw from; give fields "
+                'distributions, e.g. [uncertainty] "travel.radius_km" = '
+                '{dist = "uniform", low = 40, high = 60}',
+            )
+        )
+    if not points and not samples:
+        raise InputError(
+            Problem("planner sweep", "nothing to sweep: give --grid key=v1,v2 or --samples N")
+        )
+    for key, values in points.items():
+        _check_grid_field(scenario, key, values)
+    draws: list[dict[str, Any] | None] = list(draw_samples(scenario.uncertainty, samples, seed))
+    base = scenario_to_toml(scenario)
+    runs: list[SweepRun] = []
+    combos = list(itertools.product(*points.values())) if points else [()]
+    for combo in combos:
+        chosen = dict(zip(points, combo, strict=True))
+        for sample, drawn in enumerate(draws or [None]):
+            run_values = {**(drawn or {}), **chosen}
+            run_scenario = _run_scenario(
+                scenario, run_values, sample if drawn is not None else None
+            )
+            runs.append(
+                SweepRun(
+                    index=len(runs),
+                    values={key: plain_value(v) for key, v in run_values.items()},
+                    sample=sample if drawn is not None else None,
+                    scenario=run_scenario,
+                    run_id=_run_id(base, run_scenario),
+                )
+            )
+    return SweepSpec(scenario=scenario, grid=points, samples=samples, seed=seed, runs=runs)
+
+
+def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
+    if grid is None:
+        return {}
+    if isinstance(grid, str):
+        return parse_grid([grid])
+    if isinstance(grid, Mapping):
+        points = {}
+        for key, values in grid.items():
+            listed = [values] if isinstance(values, str) else list(values)
+            if not listed:
+                raise InputError(Problem("--grid", f"'{key}' gives no values", field=key))
+            points[str(key)] = listed
+        return points
+    return parse_grid(list(grid))
+
+
+def _check_grid_field(scenario: Scenario, key: str, values: list[Any]) -> None:
+    """An unknown grid field, one given a distribution too, or a value its field refuses."""
+    _, problem = dotted_field(Scenario, key)
+    if problem is not None:
+        raise InputError(Problem("--grid", problem, field=key))
+    for value in values:
+        try:
+            scenario_from(scenario, overrides={key: value})
+        except InputError as exc:
+            raise InputError(
+                Problem("--grid", f"{value!r} is refused: {_first(exc, key)}", field=key)
+            ) from None
+
+
+def _run_scenario(scenario: Scenario, values: dict[str, Any], sample: int | None) -> Scenario:
+    if not values:
+        return scenario
+    try:
+        return scenario_from(scenario, overrides=values)
+    except InputError as exc:
+        where = "a drawn value" if sample is not None else "the grid"
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        hint = (
+            "; bound the distribution (low/high) to the values the field takes"
+            if sample is not None
+            else ""
+        )
+        raise InputError(
+            Problem("planner sweep", f"{where} is refused ({shown}): {_first(exc)}{hint}")
+        ) from None
+
+
+def _first(exc: InputError, key: str | None = None) -> str:
+    """The first problem's message, naming its field unless it is ``key``."""
+    problem = exc.problems[0]
+    if isinstance(problem, Problem):
+        where = f"field '{problem.field}': " if problem.field and problem.field != key else ""
+        return f"{where}{problem.message}"
+    return str(problem)
+
+
+def _run_id(base: str, scenario: Scenario) -> str:
+    """A digest of the resolved scenario (and of the base, which the draws came from)."""
+    digest = hashlib.sha256()
+    digest.update(base.encode("utf-8"))
+    digest.update(b"\0")
+    digest.update(json.dumps(scenario.model_dump(mode="json"), sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()[:16]
