@@ -1,0 +1,137 @@
+"""``planner routing``: build a road network from an OpenStreetMap extract, and ask it.
+
+Thin commands over :func:`planner.pipeline.routing.build_routing` and
+:func:`planner.pipeline.routing.routing_matrix`; errors reach
+:func:`planner.cli.main.main` as :class:`~planner.errors.InputError` and
+become one line with exit code 2. Like the main module, this one imports no
+numerical library at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from planner._text import one_line
+
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Road travel: routing folders built from OpenStreetMap extracts, drive-time matrices.",
+)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+out = Console(highlight=False, markup=False, emoji=False)
+
+
+@app.command("build", short_help="Build car routing data from an extract (.osm.pbf).")
+def build(
+    extract: Annotated[
+        Path,
+        typer.Argument(
+            metavar="EXTRACT.osm.pbf",
+            help="An OpenStreetMap extract, e.g. from download.geofabrik.de.",
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="The routing folder (replaced all or nothing); default: NAME-routing beside "
+            "the extract.",
+            show_default=False,
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", metavar="N", help="Threads of the build; default every core."),
+    ] = None,
+) -> None:
+    """Build the routing data for cars (OSRM and Valhalla) from an OpenStreetMap extract.
+
+    Reads the extract's drivable roads, filters a large extract to roads, then
+    builds OSRM's contraction hierarchy (drive-time matrices) and Valhalla's
+    tiles (isochrones) into one folder, which a scenario names as
+    travel.routing with travel.mode = "road". A failed build leaves the
+    previous folder as it was. Prints the nodes, edges and km of road built.
+    """
+    from planner.pipeline.routing import build_routing
+
+    started = time.perf_counter()
+    with err.status("reading …") as status:
+        folder = build_routing(
+            extract,
+            out_dir,
+            progress=lambda line: status.update(one_line(line)),
+            threads=threads,
+        )
+    roads = folder.manifest["roads"]
+    source = folder.manifest["extract"]
+    out.print(
+        f"{one_line(source['file'])} ({source.get('replication_timestamp') or 'date unknown'}): "
+        f"{roads['nodes']:,} nodes, {roads['edges']:,} edges, {roads['km']:,.0f} km of "
+        "drivable road",
+        soft_wrap=True,
+    )
+    out.print(
+        f"wrote {one_line(folder.path)} in {time.perf_counter() - started:.1f} s "
+        f"(OSRM {folder.manifest['engines']['osrm-bindings']}, "
+        f"Valhalla {folder.manifest['engines']['pyvalhalla']})",
+        soft_wrap=True,
+    )
+    out.print("OpenStreetMap data © OpenStreetMap contributors, ODbL 1.0.", soft_wrap=True)
+
+
+@app.command("matrix", short_help="Drive minutes and road km between two point files.")
+def matrix(
+    routing: Annotated[
+        Path, typer.Argument(metavar="ROUTING_DIR", help="A folder planner routing build wrote.")
+    ],
+    origins: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            metavar="A.csv",
+            help="Origins: a point file (CSV, XLSX, GeoJSON, …) with lon/lat columns or point "
+            "geometries; optional id and name columns.",
+            show_default=False,
+        ),
+    ],
+    destinations: Annotated[
+        Path,
+        typer.Option("--to", metavar="B.csv", help="Destinations, as --from.", show_default=False),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="M.csv",
+            help="Write the matrix here (all or nothing); default: print it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Drive minutes and road km of every (from, to) pair, one row per pair.
+
+    Columns: from_id, from_name, to_id, to_name, minutes, km (empty where no
+    road joins the two), crow_km, from_snap_m, to_snap_m (how far each point
+    lies from the road the route starts or ends on). Use it to check the
+    travel model against what you know of the roads.
+    """
+    from planner.errors import InputError, Problem
+    from planner.pipeline.routing import routing_matrix
+
+    if out_file is not None and out_file.suffix.lower() != ".csv":
+        raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
+    result = routing_matrix(routing, origins, destinations, out=out_file)
+    pairs = len(result.table)
+    if out_file is None:
+        out.print(result.table.to_csv(index=False, float_format="%.3f"), end="", soft_wrap=True)
+        return
+    unrouted = int(result.table["minutes"].isna().sum())
+    note = f", {unrouted} without a road between them" if unrouted else ""
+    out.print(f"wrote {one_line(out_file)} ({pairs:,} pairs{note})", soft_wrap=True)

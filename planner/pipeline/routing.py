@@ -1,0 +1,207 @@
+"""The road network from the Python API: build a routing folder, compute a travel matrix.
+
+:func:`build_routing` is ``planner routing build``: the engines' data are
+built into a hidden folder beside the target and swapped in whole
+(:func:`planner.outputs.folder.publish_folder`), so a failed or interrupted
+build never replaces a good folder, and two builds into one folder are
+refused. :func:`routing_matrix` is ``planner routing matrix``: the minutes
+and km of every (from, to) pair, the points read by the same table reader as
+every other input file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner._atomic import write_atomically
+from planner.errors import InputError, Problem
+from planner.inputs.demand_points import read_demand_file
+from planner.outputs.folder import publish_folder
+from planner.scenario.travel import TravelConfig
+from planner.travel.road import road_table
+from planner.travel.routing_build import build_routing_data
+from planner.travel.routing_folder import RoutingFolder, open_routing, routing_path
+from planner.travel.sphere import great_circle_km
+
+__all__ = ["RoutingMatrix", "build_routing", "ensure_routing", "routing_matrix"]
+
+logger = logging.getLogger(__name__)
+
+
+def build_routing(
+    extract: str | Path,
+    out: str | Path | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
+) -> RoutingFolder:
+    """Build the car routing data of an OpenStreetMap extract into a routing folder.
+
+    Parameters
+    ----------
+    extract
+        An OpenStreetMap extract (``.osm.pbf``, e.g. from Geofabrik).
+    out
+        The routing folder; default: beside the extract, its name without
+        ``.osm.pbf`` and ``-routing`` added (``malta-latest-routing``).
+    progress
+        Called with one line as each step starts.
+    threads
+        Threads of the engines' build programs; default every core.
+
+    Returns
+    -------
+    RoutingFolder
+        The folder, opened; ``.manifest`` holds the counts and dates.
+    """
+    extract = Path(extract)
+    target = Path(out) if out is not None else default_routing_folder(extract)
+
+    def write(folder: Path) -> None:
+        build_routing_data(extract, folder, progress=progress, threads=threads)
+
+    publish_folder(target, write)
+    return open_routing(target, source="--out")
+
+
+def ensure_routing(
+    travel: TravelConfig, *, progress: Callable[[str], None] | None = None
+) -> RoutingFolder | None:
+    """The scenario's routing folder, built first when ``travel.routing`` names an extract.
+
+    ``None`` under the great-circle model. An extract's folder is built once
+    into the cache (:func:`planner.travel.routing_folder.routing_path`) and
+    reused by later runs until the extract changes.
+    """
+    if travel.mode != "road" or travel.routing is None:
+        return None
+    folder = routing_path(travel.routing)
+    if folder != travel.routing and not folder.is_dir():
+        logger.warning("building the routing data of %s into %s", travel.routing, folder)
+        build_routing(travel.routing, folder, progress=progress)
+    return open_routing(travel.routing)
+
+
+def default_routing_folder(extract: Path) -> Path:
+    """``malta-latest.osm.pbf`` → ``malta-latest-routing`` beside it."""
+    name = extract.name
+    for suffix in (".osm.pbf", ".pbf"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return extract.parent / f"{name}-routing"
+
+
+@dataclass(frozen=True)
+class RoutingMatrix:
+    """Minutes and km of every (from, to) pair, long format.
+
+    Attributes
+    ----------
+    table
+        ``from_id``, ``from_name``, ``to_id``, ``to_name``, ``minutes``,
+        ``km`` (empty where no road joins the two), ``crow_km`` (great-circle),
+        ``from_snap_m``, ``to_snap_m`` (how far each point is from the road the
+        engine started from).
+    routing
+        What the routing folder says of itself (engine, extract, dates).
+    """
+
+    table: pd.DataFrame
+    routing: dict[str, Any]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the table as CSV, all or nothing."""
+        text = self.table.to_csv(index=False, float_format="%.3f", lineterminator="\n")
+        return write_atomically(Path(path), text)
+
+
+def routing_matrix(
+    routing: str | Path,
+    origins: str | Path | pd.DataFrame,
+    destinations: str | Path | pd.DataFrame,
+    *,
+    out: str | Path | None = None,
+) -> RoutingMatrix:
+    """Drive minutes and road km from every origin to every destination.
+
+    Parameters
+    ----------
+    routing
+        A folder ``planner routing build`` wrote.
+    origins, destinations
+        Point files (CSV, XLSX, GeoJSON, …, with lon/lat columns or a point
+        geometry, optional id and name columns), read like demand files, or
+        tables with ``lon`` and ``lat`` columns.
+    out
+        A CSV file to write the table to (all or nothing).
+
+    Raises
+    ------
+    InputError
+        A bad routing folder or point file, naming the file, row and field.
+    """
+    folder = open_routing(Path(routing), source="routing folder")
+    sources = _points(origins, "--from")
+    targets = _points(destinations, "--to")
+    minutes, km, snap_from, snap_to = road_table(
+        folder, sources["lon"], sources["lat"], targets["lon"], targets["lat"]
+    )
+    n, m = len(sources), len(targets)
+    rows = np.repeat(np.arange(n), m)
+    cols = np.tile(np.arange(m), n)
+    table = pd.DataFrame(
+        {
+            "from_id": sources["id"].to_numpy()[rows],
+            "from_name": sources["name"].to_numpy()[rows],
+            "to_id": targets["id"].to_numpy()[cols],
+            "to_name": targets["name"].to_numpy()[cols],
+            "minutes": minutes.ravel(),
+            "km": km.ravel(),
+            "crow_km": great_circle_km(
+                sources["lon"].to_numpy()[rows],
+                sources["lat"].to_numpy()[rows],
+                targets["lon"].to_numpy()[cols],
+                targets["lat"].to_numpy()[cols],
+            ),
+            "from_snap_m": snap_from[rows],
+            "to_snap_m": snap_to[cols],
+        }
+    )
+    result = RoutingMatrix(table, folder.describe())
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
+    """``id``, ``name``, ``lon``, ``lat`` of a point file or table."""
+    if isinstance(source, pd.DataFrame):
+        missing = [c for c in ("lon", "lat") if c not in source.columns]
+        if missing:
+            raise InputError(Problem(f"{label} table", f"no {' or '.join(missing)} column"))
+        frame = pd.DataFrame(
+            {
+                "id": source["id"] if "id" in source else np.arange(1, len(source) + 1),
+                "name": source.get("name", ""),
+                "lon": pd.to_numeric(source["lon"], errors="coerce"),
+                "lat": pd.to_numeric(source["lat"], errors="coerce"),
+            }
+        )
+    else:
+        read = read_demand_file(Path(source), population_column=None)
+        frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
+    if frame.empty:
+        raise InputError(
+            Problem(
+                str(source) if not isinstance(source, pd.DataFrame) else label, "holds no points"
+            )
+        )
+    return frame.reset_index(drop=True)

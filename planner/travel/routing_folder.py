@@ -1,0 +1,266 @@
+"""A routing folder: what ``planner routing build`` wrote, opened for the engines.
+
+Layout (all paths relative, so the folder can be moved or copied)::
+
+    routing.json           the manifest: format, engine versions, extract, build date, road counts
+    osrm/roads.osrm.*      OSRM's contraction hierarchy (matrices, snapping)
+    valhalla/tiles/        Valhalla's tiles (isochrone polygons)
+    build.log              what the engines' build programs printed
+
+Both engines run in-process (``osrm-bindings``, ``pyvalhalla``), without a
+server, and are imported only when a folder is opened, so the rest of planner
+imports without them. Their data files are tied to the engine version that
+wrote them: a folder whose manifest names other versions (or another
+:data:`ROUTING_FORMAT`) is refused with one line that says to rebuild it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError, Problem
+
+__all__ = [
+    "MANIFEST",
+    "MAX_SPEED_KMH",
+    "ROUTING_FORMAT",
+    "RoutingFolder",
+    "engine_versions",
+    "open_routing",
+    "routing_path",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The manifest of a routing folder.
+MANIFEST = "routing.json"
+#: Bumped when the folder's layout or the car profile changes meaning.
+ROUTING_FORMAT = 1
+#: OSRM's data files, without their suffixes.
+OSRM_BASE = "osrm/roads.osrm"
+#: Valhalla's tile folder.
+VALHALLA_TILES = "valhalla/tiles"
+#: The car profile caps every road's speed at this (km/h), so that a drive of
+#: t minutes never covers more than MAX_SPEED_KMH · t / 60 km: the bound that
+#: keeps road reach sparse (see :mod:`planner.travel.road`).
+MAX_SPEED_KMH = 130.0
+
+#: The distributions whose data files a routing folder holds.
+ENGINE_PACKAGES = ("osrm-bindings", "pyvalhalla")
+
+
+def engine_versions() -> dict[str, str]:
+    """Installed versions of the routing engines; refuses with one line when one is missing."""
+    versions = {}
+    for package in ENGINE_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            raise InputError(
+                Problem(
+                    package,
+                    "not installed: road travel needs osrm-bindings and pyvalhalla, which "
+                    "have wheels for Python 3.12 and later; install planner under Python 3.12",
+                )
+            ) from None
+    return versions
+
+
+@dataclass(frozen=True)
+class RoutingFolder:
+    """An opened routing folder.
+
+    Attributes
+    ----------
+    path
+        The folder, absolute.
+    manifest
+        ``routing.json`` as written by the build (see :mod:`planner.travel.routing_build`).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def build_id(self) -> str:
+        """Digest of the extract's content, the engines and the build: keys cached matrices."""
+        return str(self.manifest["build_id"])
+
+    @property
+    def max_speed_kmh(self) -> float:
+        return float(self.manifest.get("max_speed_kmh", MAX_SPEED_KMH))
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """West, south, east, north of the drivable roads, degrees."""
+        west, south, east, north = self.manifest["roads"]["bbox"]
+        return float(west), float(south), float(east), float(north)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``report.json`` says of the travel model: engine, extract and build dates."""
+        extract = self.manifest["extract"]
+        return {
+            "routing": str(self.path),
+            "engine": f"OSRM {self.manifest['engines']['osrm-bindings']} (CH, car profile)",
+            "isochrones": f"Valhalla {self.manifest['engines']['pyvalhalla']}",
+            "extract": extract["file"],
+            "extract_date": extract.get("replication_timestamp"),
+            "built": self.manifest["built"],
+            "road_km": self.manifest["roads"]["km"],
+        }
+
+    @cached_property
+    def osrm(self) -> Any:
+        """The OSRM engine on this folder's contraction hierarchy (loaded once)."""
+        import osrm
+
+        return osrm.OSRM(
+            algorithm="CH",
+            storage_config=str(self.path / OSRM_BASE),
+            use_shared_memory=False,
+            # Blocks are sized by road.py; the engine's own caps would refuse them.
+            max_locations_distance_table=1_000_000,
+            default_radius="unlimited",
+        )
+
+    @cached_property
+    def valhalla(self) -> Any:
+        """A Valhalla actor on this folder's tiles (loaded once)."""
+        import valhalla
+
+        config = valhalla.get_config(tile_dir=str(self.path / VALHALLA_TILES), tile_extract="")
+        # One call draws one site's polygon; the contour and distance limits
+        # match the reach a scenario may ask for.
+        config["service_limits"]["isochrone"].update(
+            {"max_time_contour": 600, "max_distance_contour": 1000, "max_locations": 1}
+        )
+        return valhalla.Actor(config)
+
+
+def routing_path(given: Path) -> Path:
+    """The routing folder ``travel.routing`` names: the folder, or the one built from an extract.
+
+    A scenario may name the ``.osm.pbf`` extract itself: its routing folder
+    then lives in the cache (``$PLANNER_CACHE_DIR/../routing`` or
+    ``~/.cache/planner/routing``), named after the extract's path, size and
+    modification time, so a changed or replaced extract gets a new build
+    (:func:`planner.pipeline.routing.ensure_routing` builds it on first use).
+
+    Raises
+    ------
+    InputError
+        The extract named does not exist: says where extracts come from.
+    """
+    given = Path(given)
+    if not given.name.lower().endswith(".pbf"):
+        return given
+    try:
+        stat = given.stat()
+    except OSError:
+        raise InputError(
+            Problem(
+                f"travel.routing {given}",
+                "extract not found; download an OpenStreetMap extract (.osm.pbf, e.g. from "
+                "download.geofabrik.de) and name it here, or name a folder planner routing "
+                "build made",
+            )
+        ) from None
+    stamp = f"{given.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    stem = given.name[: -len(".osm.pbf")] if given.name.lower().endswith(".osm.pbf") else given.stem
+    return _built_extracts() / f"{stem}-{key}"
+
+
+def _built_extracts() -> Path:
+    given = os.environ.get("PLANNER_CACHE_DIR")
+    if given:
+        return Path(given).parent / "routing"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "planner" / "routing"
+
+
+def open_routing(path: Path, *, source: str = "travel.routing") -> RoutingFolder:
+    """Open a routing folder, refusing one that is missing, incomplete or of other versions.
+
+    Parameters
+    ----------
+    path
+        The folder ``planner routing build`` wrote, or an extract whose
+        folder was built in the cache (:func:`routing_path`).
+    source
+        Where the folder was named, for messages (``travel.routing``, an argument).
+
+    Raises
+    ------
+    InputError
+        One line naming the folder and what is wrong with it.
+    """
+    path = routing_path(Path(path)).resolve()
+    try:
+        stat = (path / MANIFEST).stat()
+        # A rebuilt folder is a new folder (publishing swaps it in whole): its
+        # manifest's inode and time tell it from the one opened before.
+        stamp: tuple[int, int] | None = (stat.st_ino, stat.st_mtime_ns)
+    except OSError:
+        stamp = None
+    return _open(path, source, stamp)
+
+
+@lru_cache(maxsize=8)
+def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFolder:
+    where = f"{source} {path}"
+    if not path.is_dir():
+        raise InputError(
+            Problem(where, "no such routing folder; build one with planner routing build")
+        )
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(
+            Problem(
+                where,
+                f"is not a routing folder (no readable {MANIFEST}); build one with "
+                "planner routing build EXTRACT.osm.pbf --out FOLDER",
+            )
+        ) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != ROUTING_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise InputError(
+            Problem(
+                where,
+                f"routing folder of format {found}, this planner reads format "
+                f"{ROUTING_FORMAT}; rebuild it with planner routing build",
+            )
+        )
+    installed = engine_versions()
+    built_with = manifest.get("engines", {})
+    if built_with != installed:
+        was = ", ".join(f"{k} {v}" for k, v in sorted(built_with.items()))
+        now = ", ".join(f"{k} {v}" for k, v in sorted(installed.items()))
+        raise InputError(
+            Problem(
+                where,
+                f"built by {was or 'unknown engines'}, but this planner runs {now}: the "
+                "engines read only their own version's data; rebuild it with planner "
+                "routing build",
+            )
+        )
+    missing = [
+        name
+        for name in (f"{OSRM_BASE}.hsgr", f"{OSRM_BASE}.properties", VALHALLA_TILES)
+        if not (path / name).exists()
+    ]
+    if missing:
+        raise InputError(
+            Problem(where, f"incomplete routing folder (missing {', '.join(missing)}); rebuild it")
+        )
+    logger.info("routing folder %s (%s)", path, manifest["extract"]["file"])
+    return RoutingFolder(path, manifest)

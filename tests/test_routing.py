@@ -1,0 +1,287 @@
+"""Road travel: routing build, road reach, its cache, the matrix command, isochrones.
+
+The engines (osrm-bindings, pyvalhalla) have wheels for Python 3.12 and later
+only: every test here skips with that reason when they are not importable.
+The Malta extract comes from ``../shared/data`` and is built once per session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner.cli.main import main
+from planner.errors import InputError
+from planner.scenario.schema import load_scenario
+from tests.conftest import shared_path
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("osrm") is None or importlib.util.find_spec("valhalla") is None,
+    reason="road travel needs osrm-bindings and pyvalhalla (wheels for Python >= 3.12 only)",
+)
+
+MALTA = ("data", "malta_2018-08.osm.pbf")
+#: Valletta, Mdina and Victoria (Gozo, across the ferry).
+TOWNS = pd.DataFrame(
+    {
+        "id": ["valletta", "mdina", "victoria"],
+        "name": ["Valletta", "Mdina", "Victoria"],
+        "lon": [14.5146, 14.4032, 14.2392],
+        "lat": [35.8989, 35.8867, 36.0443],
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def malta_routing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    extract = shared_path(*MALTA)
+    out = tmp_path_factory.mktemp("routing") / "malta"
+    planner.build_routing(extract, out)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache" / "road-reach"
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(cache))
+    return cache
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["planner", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_build_writes_a_manifest_with_counts_and_dates(malta_routing: Path) -> None:
+    manifest = json.loads((malta_routing / "routing.json").read_text(encoding="utf-8"))
+    assert manifest["extract"]["replication_timestamp"] == "2018-08-27T20:14:02Z"
+    roads = manifest["roads"]
+    assert roads["nodes"] > 50_000 and roads["edges"] > roads["nodes"] // 2
+    assert 2_000 < roads["km"] < 3_500
+    west, south, east, north = roads["bbox"]
+    assert 14.1 < west < east < 14.7 and 35.7 < south < north < 36.2
+    assert (malta_routing / ".planner-output").is_file()
+    assert not list(malta_routing.parent.glob(".malta.*"))
+
+
+def test_road_reach_is_the_thresholded_dense_matrix(malta_routing: Path) -> None:
+    from planner.travel.road import road_reach, road_table
+    from planner.travel.routing_folder import open_routing
+
+    folder = open_routing(malta_routing)
+    rng = np.random.default_rng(3)
+    d_lon, d_lat = rng.uniform(14.35, 14.55, 120), rng.uniform(35.83, 35.95, 120)
+    s_lon, s_lat = rng.uniform(14.35, 14.55, 25), rng.uniform(35.83, 35.95, 25)
+    reach = road_reach(
+        folder, d_lon, d_lat, s_lon, s_lat, metric="minutes", limit=5.0, snap_max_m=300
+    )
+    minutes = road_table(folder, d_lon, d_lat, s_lon, s_lat)[0]
+    expected = np.nan_to_num(minutes, nan=np.inf) <= 5.0
+    assert reach.matrix.nnz == int(expected.sum()) > 0
+    dense = reach.matrix.toarray()
+    np.testing.assert_allclose(dense[expected], minutes[expected])
+    assert reach.candidate_pairs < 120 * 25 and not reach.from_cache
+
+
+def test_reach_cache_is_keyed_by_content(malta_routing: Path, _own_cache: Path) -> None:
+    from planner.travel.road import road_reach
+    from planner.travel.routing_folder import open_routing
+
+    folder = open_routing(malta_routing)
+    args = (TOWNS["lon"], TOWNS["lat"], TOWNS["lon"], TOWNS["lat"])
+    first = road_reach(folder, *args, metric="minutes", limit=30.0, snap_max_m=1000)
+    again = road_reach(folder, *args, metric="minutes", limit=30.0, snap_max_m=1000)
+    assert again.from_cache and (again.matrix != first.matrix).nnz == 0
+    other = road_reach(folder, *args, metric="minutes", limit=20.0, snap_max_m=1000)
+    assert not other.from_cache
+    moved = road_reach(
+        folder, TOWNS["lon"] + 1e-4, TOWNS["lat"], TOWNS["lon"], TOWNS["lat"],
+        metric="minutes", limit=30.0, snap_max_m=1000,
+    )  # fmt: skip
+    assert not moved.from_cache
+    assert len(list(_own_cache.glob("*.npz"))) == 3
+
+
+def test_matrix_command_writes_minutes_and_km(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    towns = tmp_path / "towns.csv"
+    TOWNS.to_csv(towns, index=False)
+    out = tmp_path / "m.csv"
+    code, _, stderr = _run(
+        ["routing", "matrix", str(malta_routing), "--from", str(towns), "--to", str(towns),
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stderr
+    table = pd.read_csv(out)
+    assert len(table) == 9
+    pair = table[(table["from_id"] == "valletta") & (table["to_id"] == "victoria")].iloc[0]
+    # Gozo is across the ferry: far longer than its 30 km crow-fly.
+    assert pair["minutes"] > 45 and pair["km"] > pair["crow_km"] > 25
+    same = table[table["from_id"] == table["to_id"]]
+    assert (same["minutes"] < 1).all()
+
+
+def test_matrix_command_refuses_a_point_file_without_coordinates(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name\n1,Valletta\n", encoding="utf-8")
+    code, _, stderr = _run(
+        ["routing", "matrix", str(malta_routing), "--from", str(bad), "--to", str(bad)], capsys
+    )
+    assert code == 2 and "bad.csv" in stderr and "no lon column" in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def _tiny_extract(path: Path) -> Path:
+    from tests.test_import_dealers import write_extract
+
+    return write_extract(path, [(1, (14.5, 35.9), {"shop": "car", "name": "Garage"})])
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("roads.csv", "is not an OpenStreetMap .pbf extract"),
+        ("empty.osm.pbf", "is empty"),
+        ("truncated.osm.pbf", "is not a readable OpenStreetMap extract"),
+        ("shops.osm.pbf", "holds no drivable road"),
+        ("missing.osm.pbf", "no such file"),
+    ],
+)
+def test_build_refuses_bad_extracts_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, message: str
+) -> None:
+    path = tmp_path / name
+    if name == "roads.csv":
+        path.write_text("lon,lat\n", encoding="utf-8")
+    elif name == "empty.osm.pbf":
+        path.write_bytes(b"")
+    elif name == "truncated.osm.pbf":
+        data = shared_path(*MALTA).read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    elif name == "shops.osm.pbf":
+        _tiny_extract(path)
+    out = tmp_path / "routing"
+    code, _, stderr = _run(["routing", "build", str(path), "--out", str(out)], capsys)
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], stderr
+    # Nothing half-built is left behind.
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".routing")]
+
+
+def test_routing_folder_missing_or_of_another_version(malta_routing: Path, tmp_path: Path) -> None:
+    from planner.travel.routing_folder import open_routing
+
+    with pytest.raises(InputError, match="no such routing folder"):
+        open_routing(tmp_path / "nowhere")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(InputError, match="is not a routing folder"):
+        open_routing(tmp_path / "plain")
+    old = tmp_path / "old"
+    shutil.copytree(malta_routing, old)
+    manifest = json.loads((old / "routing.json").read_text(encoding="utf-8"))
+    manifest["engines"]["osrm-bindings"] = "5.27.1"
+    (old / "routing.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InputError, match=r"built by osrm-bindings 5\.27\.1.*rebuild it"):
+        open_routing(old)
+
+
+def _malta(routing: Path, **values: object) -> planner.Scenario:
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "malta.toml"
+    return load_scenario(scenario, values={"travel.routing": str(routing), **values})
+
+
+def test_road_run_drops_points_off_road_and_reports_the_travel_model(
+    malta_routing: Path,
+) -> None:
+    demand = pd.DataFrame(
+        {
+            "name": ["Valletta", "Mdina", "Victoria", "Open sea", "Sicily"],
+            "population": [6000, 300, 7000, 1000, 5000],
+            "lon": [14.5146, 14.4032, 14.2392, 14.45, 14.9],
+            "lat": [35.8989, 35.8867, 36.0443, 36.0, 36.9],
+            "country": ["MT"] * 5,
+        }
+    )
+    plan = planner.run(_malta(malta_routing), demand=demand)
+    travel = plan.report["travel"]
+    assert travel["mode"] == "road" and travel["metric"] == "minutes"
+    assert travel["extract_date"] == "2018-08-27T20:14:02Z" and travel["built"]
+    assert travel["dropped"]["demand_off_road"] == 1
+    assert travel["dropped"]["demand_outside_extract"] == 1
+    assert travel["snapped"]["demand"] == 3
+    assert travel["pairs_in_reach"] == plan.report["inputs"]["reach_pairs"] > 0
+    assert len(plan.demand) == 3
+    assert any("Open sea" in w and "Sicily" not in w for w in plan.report["inputs"]["warnings"])
+
+
+def test_every_point_off_road_is_an_input_error(malta_routing: Path) -> None:
+    demand = pd.DataFrame(
+        {"name": ["a", "b"], "population": [10, 10], "lon": [14.62, 14.7], "lat": [35.75, 35.7],
+         "country": ["MT", "MT"]}
+    )  # fmt: skip
+    with pytest.raises(InputError, match="every demand point"):
+        planner.run(_malta(malta_routing), demand=demand)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"travel.max_minutes": 0}, "greater than 0"),
+        ({"travel.max_minutes": -5}, "greater than 0"),
+        ({"travel.max_km": 20.0}, "exactly one of max_minutes"),
+    ],
+)
+def test_road_scenarios_that_cannot_mean_anything(
+    malta_routing: Path, values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        _malta(malta_routing, **values)
+
+
+def test_road_mode_needs_a_routing_folder() -> None:
+    with pytest.raises(InputError, match="routing"):
+        load_scenario(None, values={"travel.mode": "road", "travel.max_minutes": 20})
+
+
+def test_a_missing_extract_says_where_to_get_one(tmp_path: Path) -> None:
+    scenario = _malta(tmp_path / "malta-latest.osm.pbf")
+    with pytest.raises(InputError, match="extract not found; download"):
+        planner.run(scenario)
+
+
+def test_map_draws_isochrones_offline(malta_routing: Path, tmp_path: Path) -> None:
+    plan = planner.run(_malta(malta_routing))
+    plan.save(tmp_path / "plan")
+    page = (tmp_path / "plan" / "map.html").read_text(encoding="utf-8")
+    assert "plannerMap.isochrones(" in page and "plannerMap.circles(" not in page
+    assert "10-minute drive" in page
+    chosen = int(plan.sites["chosen"].sum())
+    assert chosen == 3
+    # p-median costs are minutes on the road network too.
+    median = planner.run(
+        _malta(malta_routing, **{"model.name": "p_median", "travel.max_minutes": 60.0})
+    )
+    assert median.report["travel"]["metric"] == "minutes"
