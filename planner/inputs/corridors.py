@@ -1,0 +1,82 @@
+"""Corridor lines (for the AFIR check) read from GeoJSON or GeoPackage, in WGS 84."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, MultiLineString
+
+from planner.errors import InputError, Problem
+from planner.travel.corridors import line_length_km
+
+__all__ = ["Corridor", "load_corridors"]
+
+
+@dataclass(frozen=True)
+class Corridor:
+    """One corridor line: its name, its points and its length."""
+
+    name: str
+    lon: np.ndarray
+    lat: np.ndarray
+    length_km: float
+
+
+def load_corridors(path: Path) -> list[Corridor]:
+    """The corridor lines of a GeoJSON or GeoPackage file, in WGS 84.
+
+    Raises
+    ------
+    planner.errors.InputError
+        The file cannot be read, holds no line, or has coordinates that are
+        not longitudes and latitudes without stating its CRS.
+    """
+    field = "afir.corridors"
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # the GIS drivers raise many kinds
+        raise InputError(
+            Problem(str(path), f"cannot be read as corridor lines: {exc}", field=field)
+        ) from None
+    lines = frame[
+        frame.geometry.notna() & frame.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    ]
+    if lines.empty:
+        raise InputError(
+            Problem(str(path), "holds no LineString or MultiLineString: no corridor", field=field)
+        )
+    if lines.crs is not None and not lines.crs.equals("EPSG:4326"):
+        lines = lines.to_crs("EPSG:4326")
+    xmin, ymin, xmax, ymax = lines.total_bounds
+    # GeoJSON is WGS 84 unless it says otherwise, so a projected file that
+    # states no CRS shows up as impossible longitudes and latitudes.
+    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        raise InputError(
+            Problem(
+                str(path),
+                "coordinates are not longitudes and latitudes (a projected CRS?) and the file "
+                "states no CRS: export it in WGS 84 or with its CRS",
+                field=field,
+            )
+        )
+    names = (
+        lines["name"].astype(str)
+        if "name" in lines
+        else pd.Series([f"corridor {k + 1}" for k in range(len(lines))], index=lines.index)
+    )
+    corridors = []
+    for name, geometry in zip(names, lines.geometry, strict=True):
+        parts = geometry.geoms if isinstance(geometry, MultiLineString) else [geometry]
+        for k, part in enumerate(parts):
+            assert isinstance(part, LineString)
+            xy = np.asarray(part.coords, dtype=np.float64)
+            if len(xy) < 2:
+                continue
+            label = name if len(parts) == 1 else f"{name} ({k + 1})"
+            lon, lat = xy[:, 0], xy[:, 1]
+            corridors.append(Corridor(label, lon, lat, line_length_km(lon, lat)))
+    return corridors

@@ -1,0 +1,135 @@
+"""The scenario's long-distance trips: towns, gravity flows, paths and the sites along them.
+
+Calibration (see :class:`planner.scenario.trips.TripsConfig`): the brands'
+BEVs in the plan's countries (population × cars per inhabitant × BEV share ×
+brand share, per country as for sessions) each make
+``long_trips_per_car_per_year`` long round trips a year, spread over the
+towns' pairs by the gravity model. Paths follow the town graph of
+:mod:`planner.travel.trips` (an approximation the report names).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.inputs.demand import session_factors
+from planner.optimise import Solution
+from planner.optimise.flow import served_trips
+from planner.scenario.schema import Scenario
+from planner.travel.trips import (
+    TRIP_APPROXIMATION,
+    Trips,
+    gravity_pairs,
+    town_graph,
+    trips_along_paths,
+)
+
+if TYPE_CHECKING:
+    from planner.pipeline.load import PlanInputs
+
+__all__ = ["brand_bevs", "load_trips", "trip_table"]
+
+
+def brand_bevs(demand: gpd.GeoDataFrame, scenario: Scenario) -> float:
+    """The brands' BEVs in the demand's population (cars × BEV share × brand share)."""
+    sessions = scenario.demand.sessions
+    total = 0.0
+    for country, people in demand.groupby("country")["population"].sum().items():
+        factors = session_factors(sessions, str(country))
+        total += float(people) * (
+            factors["cars_per_inhabitant"]
+            * factors["bev_share_of_fleet"]
+            * factors["brand_share_of_bev"]
+        )
+    return total
+
+
+def load_trips(scenario: Scenario, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> Trips:
+    """Gravity trips between the scenario's towns, routed, with the sites along each path.
+
+    Raises
+    ------
+    planner.errors.InputError
+        Fewer than two towns reach ``trips.min_population``, or no pair of
+        towns lies within the trip length band.
+    """
+    config = scenario.trips
+    circuity = scenario.travel.circuity
+    population = demand["population"].to_numpy(dtype=np.float64)
+    towns = np.flatnonzero(population >= config.min_population)
+    if towns.size < 2:
+        raise InputError(
+            Problem(
+                "scenario",
+                f"{towns.size} demand place(s) have at least {config.min_population:,} people: "
+                "trips need two towns; lower trips.min_population",
+                field="trips.min_population",
+            )
+        )
+    lon = demand["lon"].to_numpy(dtype=np.float64)
+    lat = demand["lat"].to_numpy(dtype=np.float64)
+    per_day = brand_bevs(demand, scenario) * config.long_trips_per_car_per_year / 365.0
+    first, second, flows, counts = gravity_pairs(
+        lon[towns],
+        lat[towns],
+        population[towns],
+        beta=config.beta,
+        min_km=config.min_km,
+        max_km=config.max_km,
+        circuity=circuity,
+        trips_per_day=per_day,
+        max_trips=config.max_trips,
+    )
+    if first.size == 0:
+        raise InputError(
+            Problem(
+                "scenario",
+                f"no two of the {towns.size} towns lie {config.min_km:g}-{config.max_km:g} km "
+                "apart: widen trips.min_km / trips.max_km",
+                field="trips.min_km",
+            )
+        )
+    graph = town_graph(lon, lat, neighbours=config.graph_neighbours, circuity=circuity)
+    trips = trips_along_paths(
+        lon,
+        lat,
+        towns[first],
+        towns[second],
+        flows,
+        sites["lon"].to_numpy(dtype=np.float64),
+        sites["lat"].to_numpy(dtype=np.float64),
+        graph=graph,
+        detour_km=config.detour_km,
+        circuity=circuity,
+        counts={**counts, "towns": float(towns.size)},
+    )
+    trips.counts["paths"] = TRIP_APPROXIMATION  # type: ignore[assignment]
+    return trips
+
+
+def trip_table(inputs: PlanInputs, solution: Solution, scenario: Scenario) -> pd.DataFrame:
+    """The plan's trips as a table (see :attr:`planner.Plan.trips`), strongest first."""
+    trips = inputs.trips
+    assert trips is not None
+    served = served_trips(trips.paths, solution.open_sites, scenario.model.range_km)
+    names = inputs.demand["name"].astype(str).to_numpy()
+    lon = inputs.demand["lon"].to_numpy(dtype=np.float64)
+    lat = inputs.demand["lat"].to_numpy(dtype=np.float64)
+    table = pd.DataFrame(
+        {
+            "origin": names[trips.origin],
+            "destination": names[trips.destination],
+            "trips_per_day": trips.paths.flows,
+            "km": np.round(trips.km, 1),
+            "served": served,
+            "sites_on_path": np.diff(trips.paths.indptr),
+            "path_lon": [lon[nodes].round(5).tolist() for nodes in trips.nodes],
+            "path_lat": [lat[nodes].round(5).tolist() for nodes in trips.nodes],
+        }
+    )
+    return table.sort_values("trips_per_day", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,134 @@
+"""The AFIR corridor check and constraint, by hand on a straight corridor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner.errors import InfeasibleError, InputError
+from planner.pipeline.afir import afir_report, corridor_rows, load_corridors
+
+# One degree of longitude on the equator, km.
+DEGREE_KM = np.radians(1.0) * 6371.0088
+
+
+def _corridor(tmp_path: Path, coordinates: list[list[float]], **extra: object) -> Path:
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "Equator motorway"},
+        "geometry": {"type": "LineString", "coordinates": coordinates},
+    }
+    collection: dict[str, object] = {"type": "FeatureCollection", "features": [feature], **extra}
+    path = tmp_path / "corridors.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return path
+
+
+def _sites(lons: list[float], chargers: list[int], lat: float = 0.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lon": lons,
+            "lat": [lat] * len(lons),
+            "chosen": [c > 0 for c in chargers],
+            "chargers": chargers,
+            "excluded": [False] * len(lons),
+        }
+    )
+
+
+def test_longest_gaps_by_hand(tmp_path: Path) -> None:
+    # 2° of equator (222.4 km). Pools at 0.5° (2 chargers: 600 kW, two fast points),
+    # 1.0° (1 charger: 300 kW, short of 400) and 1.5° (2 chargers); one site 10 km off.
+    path = _corridor(tmp_path, [[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    sites = _sites([0.5, 1.0, 1.5, 1.2], [2, 1, 2, 3])
+    sites.loc[3, "lat"] = 0.09  # 10 km north: beyond the 3 km offset
+    scenario = planner.load_scenario(None, overrides=[f"afir.corridors='{path}'"])
+    [row] = afir_report(sites, None, scenario)
+    assert row["corridor"] == "Equator motorway"
+    assert row["length_km"] == pytest.approx(2 * DEGREE_KM, abs=0.1)
+    assert (row["pools"], row["pools_chosen"], row["pools_existing"]) == (3, 3, 0)
+    # 2025 (≥ 400 kW): pools at 0.5° and 1.5°: gaps 0.5°, 1.0°, 0.5° → 111.2 km.
+    assert row["longest_gap_km_2025"] == pytest.approx(DEGREE_KM, abs=0.1)
+    assert row["gap_starts_km_2025"] == pytest.approx(0.5 * DEGREE_KM, abs=0.1)
+    assert row["met_2025"] is False
+    # An existing 400 kW station (two points) at 1.0° closes the 2025 gap to 0.5°.
+    existing = pd.DataFrame({"lon": [1.0], "lat": [0.0], "power_kw": [400.0], "points": [2]})
+    [row] = afir_report(sites, existing, scenario)
+    assert row["pools_existing"] == 1
+    assert row["longest_gap_km_2025"] == pytest.approx(0.5 * DEGREE_KM, abs=0.1)
+    assert row["met_2025"] is True
+    assert row["met_2027"] is False  # 400 kW is short of 600 kW: the 2027 gap stays 1°
+
+
+def test_enforced_rows_cover_every_stretch(tmp_path: Path) -> None:
+    path = _corridor(tmp_path, [[0.0, 0.0], [2.0, 0.0]])
+    lons = [0.1, 0.4, 0.7, 1.0, 1.3, 1.6, 1.9]  # every 33 km
+    sites = _sites(lons, [0] * len(lons))
+    scenario = planner.load_scenario(
+        None, overrides=[f"afir.corridors='{path}'", "afir.enforce=true"]
+    )
+    rows = corridor_rows(sites, scenario)
+    matrix = rows.matrix.toarray()
+    assert np.all(rows.lower == 1)
+    # Sites 0.3° (33.4 km) apart meet the 60 km rule; 0.6° (66.7 km) apart do not.
+    close = np.zeros(len(lons))
+    close[[0, 1, 2, 3, 4, 5, 6]] = 1
+    assert np.all(matrix @ close >= 1)
+    wide = np.zeros(len(lons))
+    wide[[0, 2, 4, 6]] = 1
+    assert np.any(matrix @ wide < 1)
+    # Every other site but one: 0.1, 0.4, 0.7, 1.0, 1.3, 1.6, 1.9 without 1.0 leaves
+    # 0.7 → 1.3 = 66.7 km: a row must catch it.
+    holed = close.copy()
+    holed[3] = 0
+    assert np.any(matrix @ holed < 1)
+
+
+def test_a_stretch_without_candidates_is_named(tmp_path: Path) -> None:
+    path = _corridor(tmp_path, [[0.0, 0.0], [2.0, 0.0]])
+    sites = _sites([0.1, 0.3, 1.9], [0, 0, 0])
+    scenario = planner.load_scenario(
+        None, overrides=[f"afir.corridors='{path}'", "afir.enforce=true"]
+    )
+    with pytest.raises(InfeasibleError, match=r"AFIR on corridor 'Equator motorway'.*km 33-93"):
+        corridor_rows(sites, scenario)
+
+
+def test_bad_corridor_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(InputError, match="no LineString"):
+        load_corridors(empty)
+    projected = _corridor(tmp_path, [[400000.0, 5400000.0], [460000.0, 5400000.0]])
+    with pytest.raises(InputError, match="not longitudes and latitudes"):
+        load_corridors(projected)
+    garbage = tmp_path / "garbage.geojson"
+    garbage.write_text("not json", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot be read as corridor lines"):
+        load_corridors(garbage)
+
+
+def test_report_and_map_of_a_plan_with_corridors(tmp_path: Path) -> None:
+    # A corridor through the sample network's Belgian dealers, Brussels to Liège.
+    path = _corridor(tmp_path, [[4.35, 50.85], [4.70, 50.80], [5.20, 50.70], [5.57, 50.63]])
+    overrides = {"afir.corridors": str(path), "afir.max_offset_km": 10.0}
+    plan = planner.run(overrides=overrides)
+    afir = plan.report["afir"]
+    assert afir["max_gap_km"] == 60 and afir["enforced"] is False
+    [row] = afir["corridors"]
+    assert row["corridor"] == "Equator motorway" and row["length_km"] > 80
+    assert row["met_2027"] == (row["longest_gap_km_2027"] <= 60)
+    plan.save(tmp_path / "out")
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    assert "AFIR corridors" in page and "corridor(s) meet the 2025 rule" in page
+    enforced = planner.run(overrides={**overrides, "afir.enforce": True})
+    rows = corridor_rows(enforced.sites, enforced.scenario)
+    chosen = enforced.sites["chosen"].to_numpy(dtype=float)
+    assert len(rows.names) > 0 and np.all(rows.matrix @ chosen >= 1)
+    if not row["met_2025"]:  # the plain plan left a gap: enforcing it changed the plan
+        assert not np.array_equal(chosen, plan.sites["chosen"].to_numpy(dtype=float))

@@ -1,0 +1,121 @@
+"""Long-distance trips: gravity flows, paths over the town graph, the flow model end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner.travel.trips import gravity_pairs, town_graph, trips_along_paths
+
+
+def test_gravity_flows_fill_the_band_and_sum_to_the_calibration() -> None:
+    # Four towns on the equator 1° (111 km) apart: pairs of 111, 222 and 333 km.
+    lon = np.array([0.0, 1.0, 2.0, 3.0])
+    lat = np.zeros(4)
+    population = np.array([100.0, 200.0, 300.0, 400.0])
+    first, second, flows, counts = gravity_pairs(
+        lon, lat, population, beta=2.0, min_km=150, max_km=300, circuity=1.0,
+        trips_per_day=50.0, max_trips=10,
+    )  # fmt: skip
+    pairs = sorted(zip(first.tolist(), second.tolist(), strict=True))
+    assert pairs == [(0, 2), (1, 3)]  # 222 km apart; 111 and 333 km are outside the band
+    assert flows.sum() == pytest.approx(50.0)
+    # P_i P_j / d²: (100 × 300) against (200 × 400) at the same distance.
+    assert flows.max() / flows.min() == pytest.approx(80_000 / 30_000)
+    kept = gravity_pairs(
+        lon, lat, population, beta=2.0, min_km=150, max_km=300, circuity=1.0,
+        trips_per_day=50.0, max_trips=1,
+    )  # fmt: skip
+    assert kept[2].tolist() == pytest.approx([50.0 * 8 / 11])
+    assert kept[3]["share_of_flow_kept"] == pytest.approx(8 / 11)
+    assert counts["pairs_in_band"] == 2
+
+
+def test_sites_along_a_path_in_order_within_the_detour() -> None:
+    # Towns every 0.5° along the equator (≈ 55.6 km); sites beside the road.
+    lon = np.arange(0.0, 3.01, 0.5)
+    lat = np.zeros(lon.size)
+    graph = town_graph(lon, lat, neighbours=2, circuity=1.0)
+    site_lon = np.array([2.0, 0.25, 1.0, 1.5])
+    site_lat = np.array([0.02, 0.0, 0.2, -0.03])  # 2.2 km, on it, 22 km, 3.3 km off
+    trips = trips_along_paths(
+        lon, lat, np.array([0]), np.array([6]), np.array([4.0]), site_lon, site_lat,
+        graph=graph, detour_km=5.0, circuity=1.0,
+    )  # fmt: skip
+    path = trips.nodes[0].tolist()
+    # Collinear towns: any increasing chain from 0 to 6 is a shortest path.
+    assert path[0] == 0 and path[-1] == 6 and path == sorted(path)
+    sites, positions = trips.paths.along(0)
+    assert sites.tolist() == [1, 3, 0]  # in path order; site 2 is too far off the road
+    degree_km = np.radians(1.0) * 6371.0088
+    assert positions.tolist() == pytest.approx([0.25 * degree_km, 1.5 * degree_km, 2 * degree_km])
+    assert trips.km[0] == pytest.approx(3 * degree_km, rel=1e-6)
+
+
+def _flow_overrides(**extra: object) -> dict[str, object]:
+    return {
+        "model.name": "flow_refuelling",
+        "model.p": 20,
+        "trips.max_trips": 300,
+        "solver.time_limit_s": 30,
+        **extra,
+    }
+
+
+def test_flow_plan_end_to_end(tmp_path: Path) -> None:
+    plan = planner.run(overrides=_flow_overrides())
+    report = plan.report
+    assert report["model"] == "flow_refuelling"
+    assert plan.trips is not None and len(plan.trips) == report["inputs"]["trips"]["trips"] == 300
+    served = plan.trips.loc[plan.trips["served"], "trips_per_day"].sum()
+    assert report["trips"]["served_per_day"] == pytest.approx(served, rel=1e-6)
+    assert report["objective"] == pytest.approx(served, rel=1e-6)
+    assert 0 < report["trips"]["served_pct"] <= 100
+    assert "approximation" in report["inputs"]["trips"]["paths"]
+    assert report["sites_selected"] <= 20
+    plan.save(tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert written["trips"] == report["trips"]
+    header = (tmp_path / "out" / "trips.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "origin,destination,trips_per_day,km,served,sites_on_path"
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    assert "Long-distance trips" in page and "plannerMap.lines(" in page
+    assert "round trips/day refuelled" in page
+    # Long-distance drivers' stops are sized with the local sessions.
+    sites = pd.read_csv(tmp_path / "out" / "sites.csv")
+    chosen = sites[sites["chosen"]]
+    assert chosen["trip_sessions"].sum() > 0
+    assert (sites.loc[~sites["chosen"], "trip_sessions"] == 0).all()
+
+
+def test_flow_bad_input_is_one_line() -> None:
+    with pytest.raises(planner.InputError, match=r"trips\.min_population"):
+        planner.check(overrides=_flow_overrides(**{"trips.min_population": 10**9}))
+    with pytest.raises(planner.InputError, match=r"model\.range_km"):
+        planner.load_scenario(None, overrides=["model.range_km=0"])
+
+
+def test_trade_off_sweeps_the_trip_weight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_cli import _run
+
+    args = ["frontier", "--trip-weights", "0,1", "--out", str(tmp_path / "t")]
+    for key, value in _flow_overrides(**{"model.p": 10, "model.trip_weight": 0.5}).items():
+        args += ["--set", f"{key}={value}"]
+    code, _, err = _run(args, capsys)
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "t" / "frontier.csv")
+    assert table["trip_weight"].tolist() == [0.0, 0.5, 1.0]
+    assert table["scenario"].tolist() == [False, True, False]
+    # Weighting trips more never refuels fewer of them, nor covers more local demand.
+    assert table["trips_pct"].is_monotonic_increasing
+    assert table["local_pct"].is_monotonic_decreasing
+    assert (tmp_path / "t" / "frontier.png").stat().st_size > 0
+    report = json.loads((tmp_path / "t" / "report.json").read_text(encoding="utf-8"))
+    assert report["trips"]["trip_weight"] == 0.5
