@@ -31,6 +31,9 @@ _EXPORTS = {
     "compare": "planner.pipeline.api",
     "sweep": "planner.pipeline.sweep",
     "import_dealers": "planner.pipeline.dealers",
+    "build_routing": "planner.pipeline.routing",
+    "routing_matrix": "planner.pipeline.routing",
+    "RoutingMatrix": "planner.pipeline.routing",
     "DealerImport": "planner.pipeline.dealers",
     "load_scenario": "planner.scenario.schema",
     "Scenario": "planner.scenario.schema",
@@ -56,17 +59,20 @@ __all__ = [
     "Plan",
     "PlannerError",
     "Problem",
+    "RoutingMatrix",
     "Scenario",
     "Solution",
     "SolveProgress",
     "SolverError",
     "SweepResult",
     "__version__",
+    "build_routing",
     "check",
     "compare",
     "frontier",
     "import_dealers",
     "load_scenario",
+    "routing_matrix",
     "run",
     "sweep",
     "validate",
@@ -81,6 +87,7 @@ if TYPE_CHECKING:
     from planner.pipeline.dealers import DealerImport, import_dealers
     from planner.pipeline.frontier import FrontierPlan
     from planner.pipeline.plan import Plan
+    from planner.pipeline.routing import RoutingMatrix, build_routing, routing_matrix
     from planner.pipeline.sweep import SweepResult, sweep
     from planner.scenario.schema import Scenario, load_scenario
 

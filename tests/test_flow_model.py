@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,8 @@ from planner.errors import InputError
 from planner.optimise import SolverSettings
 from planner.optimise.constraints import budget_rows
 from planner.optimise.flow import TripPaths, flow_refuelling, served_trips
-from planner.optimise.flow.charge import refuelled
+from planner.optimise.flow.charge import charging_stops, refuelled
+from planner.optimise.flow.model import LocalDemand
 from planner.optimise.flow.rows import cover_rows
 from planner.optimise.instances import read_flow_network
 
@@ -141,3 +143,48 @@ def test_published_network_optima_are_matched_and_proven() -> None:
         assert solution.objective == pytest.approx(optimum, rel=1e-6), row
         assert solution.is_optimal, row
         assert solution.bound == pytest.approx(optimum, rel=1e-6), row
+
+
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.3, 0.5, 1.0]))
+def test_trips_and_local_demand_equal_brute_force(
+    case: tuple[TripPaths, float, int], seed: int, trip_weight: float
+) -> None:
+    paths, range_km, p = case
+    rng = np.random.default_rng(seed)
+    reach = sp.random(8, paths.n_sites, density=0.3, random_state=rng, format="csr")
+    weights = rng.uniform(1.0, 10.0, 8)
+    local = LocalDemand(reach, weights, trip_weight)
+    total_flow = float(paths.flows.sum())
+    within = float(weights[np.diff(reach.indptr) > 0].sum())
+
+    def value(chosen: tuple[int, ...]) -> float:
+        sites = np.array(chosen, dtype=np.int64)
+        trips = float(paths.flows[served_trips(paths, sites, range_km)].sum()) / total_flow
+        covered = np.asarray(reach[:, list(chosen)].sum(axis=1)).ravel() > 0
+        share = float(weights[covered].sum()) / within if within > 0 else 0.0
+        return trip_weight * trips + (1 - trip_weight) * share
+
+    best = max(
+        value(chosen)
+        for size in range(p + 1)
+        for chosen in itertools.combinations(range(paths.n_sites), size)
+    )
+    solution = flow_refuelling(paths, range_km, p, settings=EXACT, local=local)
+    assert solution.objective == pytest.approx(best, abs=1e-9)
+    assert solution.is_optimal
+    assert solution.details["trip_weight"] == trip_weight
+
+
+def test_charging_stops_are_the_fewest_a_driver_needs() -> None:
+    # 100 km each way, stations at 30 and 80, range 100, 2 round trips/day. Out: 50 km of
+    # charge reaches 30 (20 left), not 80: stop at 30. From 80 (50 left) to D and back to 80
+    # is 40: go on. At 80 on the way back 10 are left, 50 short of 30: stop. From 30 home
+    # (30 km) on the full charge. One stop at each, × 2 round trips/day.
+    trip = TripPaths.from_lists([2.0], [100.0], [[(0, 30.0), (1, 80.0)]], 3)
+    assert charging_stops(trip, [0, 1], 100.0).tolist() == [2.0, 2.0, 0.0]
+    # Range 300 leaves home with 150 km, 50 short of the 200 km round trip: one stop,
+    # at 80 on the way back (30 left, 50 to go to 30). Range 400 needs none.
+    assert charging_stops(trip, [0, 1], 300.0).tolist() == [0.0, 2.0, 0.0]
+    assert charging_stops(trip, [0, 1], 400.0).tolist() == [0.0, 0.0, 0.0]
+    assert charging_stops(trip, [0], 100.0).tolist() == [0.0, 0.0, 0.0]

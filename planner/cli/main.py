@@ -27,24 +27,22 @@ from planner.outputs.interrupt import (  # isort: split
 import logging
 import math
 import sys
-import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 
 from planner._text import one_line
 from planner.cli.dealers import app as dealers_app
+from planner.cli.routing import app as routing_app
+from planner.cli.stages import Stages as _Stages
 from planner.cli.sweep import sweep_command
 from planner.errors import InputError, PlannerError, Problem
 from planner.geodata import GEODATA_DIR
 from planner.scenario.models import CAPACITY_MODEL, MODEL_TRAITS
 from planner.scenario.schema import Scenario, load_scenario
-
-if TYPE_CHECKING:
-    from planner.optimise.progress import SolveProgress
 
 app = typer.Typer(
     add_completion=False,
@@ -59,6 +57,7 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 out = Console(highlight=False, markup=False, emoji=False)
 app.add_typer(dealers_app, name="dealers")
+app.add_typer(routing_app, name="routing")
 app.command("sweep", short_help="Many runs on Dask: grid, uncertainty, no-regret sites.")(
     sweep_command
 )
@@ -134,53 +133,6 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
     from planner.pipeline.plan import default_output_folder
 
     return check_target(out_dir or default_output_folder(scenario), keep_lock=True)
-
-
-class _Stages:
-    """Prints each finished stage with its time while a spinner shows the current one."""
-
-    def __init__(self, console: Console) -> None:
-        self._console = console
-        self._status = console.status("starting")
-        self._current: str | None = None
-        self._started = time.perf_counter()
-        self._last_line = self._started
-
-    def __enter__(self) -> _Stages:
-        self._status.__enter__()
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self._finish()
-        self._status.__exit__(None, None, None)
-
-    def _finish(self) -> None:
-        if self._current is not None:
-            seconds = time.perf_counter() - self._started
-            self._console.print(f"  {self._current:<28} {seconds:6.1f} s")
-        self._started = time.perf_counter()
-
-    def __call__(self, name: str | SolveProgress) -> None:
-        if not isinstance(name, str):
-            self._solving(name)
-            return
-        self._finish()
-        self._current = name
-        self._status.update(f"{name} …")
-
-    def _solving(self, progress: SolveProgress) -> None:
-        """The solve's progress: on the spinner's line, or a line every 10 s off a terminal."""
-        line = f"{self._current} … {str(progress).removeprefix('solving: ')}"
-        if self._console.is_terminal:
-            self._status.update(line)
-        elif time.perf_counter() - self._last_line >= 10.0:
-            self._console.print(f"  {line}", soft_wrap=True)
-            self._last_line = time.perf_counter()
-
-    def relabel(self, name: str) -> None:
-        """Rename the current stage (to add its result); its time still counts from its start."""
-        self._current = name
 
 
 @app.command(short_help="Optimise a scenario and write its plan folder.")
@@ -359,21 +311,35 @@ def frontier(
     ] = None,
     overrides: SetOption = None,
     map_assets: MapAssetsOption = "inline",
+    trip_weights: Annotated[
+        str,
+        typer.Option(
+            "--trip-weights",
+            metavar="WEIGHTS",
+            help="flow_refuelling: trip weights to sweep instead of p, START:STOP:STEP or a "
+            "list 0,0.5,1.",
+        ),
+    ] = "0:1:0.25",
 ) -> None:
     """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan.
 
     The plan's map.html shows the frontier plot. Inputs and reach are computed
     once for every solve; the scenario's own p is solved (once) and marked
-    even when it is not on the grid.
+    even when it is not on the grid. A flow_refuelling scenario sweeps its
+    trip weight instead: trip flow refuelled against local demand covered.
     """
     from planner.pipeline.frontier import default_frontier_folder, frontier_plan, parse_p_range
     from planner.pipeline.load import Clock, load_inputs
+    from planner.scenario.models import MODEL_TRAITS as traits
 
     extra = list(overrides or [])
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
     assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
+    if traits[scenario.model.name].needs_trips:
+        _trade_off(scenario, trip_weights, out_dir, assets)
+        return
     p_values = parse_p_range(p_range)
     target = output_folder(scenario, out_dir or default_frontier_folder(scenario))
     with _Stages(err) as stages:
@@ -388,6 +354,33 @@ def frontier(
             on_point=lambda pt: stages.relabel(
                 f"frontier: p = {pt.p}: {pt.coverage_pct:.2f} % ({pt.status})"
             ),
+        )
+        result.save(target, on_stage=stages, map_assets=assets)
+    out.print(result.table.to_string(index=False), soft_wrap=True)
+    out.print(f"wrote {target}")
+
+
+def _trade_off(scenario: Scenario, weights: str, out_dir: Path | None, assets: Any) -> None:
+    """``planner frontier`` of a flow scenario: the trip weight swept, trips against local."""
+    from planner.maps.data import is_sample
+    from planner.maps.panels import plan_title
+    from planner.pipeline.frontier import default_frontier_folder
+    from planner.pipeline.load import Clock, load_inputs
+    from planner.pipeline.tradeoff import parse_weights, trade_off
+
+    values = parse_weights(weights)
+    target = output_folder(scenario, out_dir or default_frontier_folder(scenario))
+    with _Stages(err) as stages:
+        clock = Clock(stages)
+        inputs = load_inputs(scenario, clock=clock)
+        title = plan_title(scenario.title, scenario.name, is_sample(scenario))
+        result = trade_off(
+            scenario,
+            inputs,
+            values,
+            clock=clock,
+            title=title,
+            on_start=lambda w: stages(f"trade-off: trip weight {w:g}"),
         )
         result.save(target, on_stage=stages, map_assets=assets)
     out.print(result.table.to_string(index=False), soft_wrap=True)

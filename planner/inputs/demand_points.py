@@ -58,7 +58,7 @@ MAX_PROBLEMS = 50
 def read_demand_file(
     path: Path,
     *,
-    population_column: str = "population",
+    population_column: str | None = "population",
     sheet: str | None = None,
     decimal: str | None = None,
 ) -> pd.DataFrame:
@@ -72,7 +72,8 @@ def read_demand_file(
         encoding, delimiter and title lines detected), or a vector file of
         points or polygons (polygons become their centroids).
     population_column
-        The column holding the population.
+        The column holding the population; ``None`` for a file of points
+        without one (``population`` is then 0).
     sheet
         The sheet of a workbook (``"*"`` for every sheet) or the layer of a
         vector file to read; a file of several is refused without it.
@@ -293,12 +294,18 @@ def _attribute_table(attributes: pd.DataFrame, source: str) -> RawTable:
 
 
 def _demand_points(
-    located: _Located, population_column: str, *, id_stem: str, decimal: str | None = None
+    located: _Located,
+    population_column: str | None,
+    *,
+    id_stem: str,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Check every row of a located demand table; the points, or every problem at once."""
     table, labels, source = located.table, located.labels, located.table.source
     problems = list(located.problems)
-    population_index = _population_index(table.headers, population_column)
+    population_index = (
+        None if population_column is None else _population_index(table.headers, population_column)
+    )
     style = _number_style(located, population_index, decimal)
     if located.geometry is not None:
         lon, lat = located.geometry
@@ -307,7 +314,9 @@ def _demand_points(
         fields = (table.headers[located.lon_column], table.headers[located.lat_column])
         lon = _parsed_column(located, located.lon_column, style, problems)
         lat = _parsed_column(located, located.lat_column, style, problems)
-    if population_index is None:
+    if population_index is None and population_column is None:
+        population = np.zeros(len(table.rows))
+    elif population_index is None:
         problems.append(
             Problem(
                 source,

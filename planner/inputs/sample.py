@@ -414,3 +414,29 @@ def write_sample(scale: Scale, out_dir: Path, *, seed: int = DEFAULT_SEED) -> Pa
     write_atomically(path, text)
     logger.info("wrote %s", path)
     return path
+
+
+def generate_country_sample(
+    country: str, *, renault: int, nissan: int, seed: int = DEFAULT_SEED
+) -> pd.DataFrame:
+    """A sample network of one country with given counts, drawn by the same rules.
+
+    For a country the published listing counts leave out (Malta, for the road
+    example): ``renault`` and ``nissan`` dealers at its GeoNames towns,
+    :data:`DUAL_BRAND_SHARE` of the Nissan dealers beside a Renault dealer.
+    Columns as :func:`generate_sample`.
+    """
+    dual = min(_round_half_up(nissan * DUAL_BRAND_SHARE), renault)
+    counts = pd.DataFrame(
+        {
+            "country": [country, country],
+            "brand": ["Renault", "Nissan"],
+            "dealers": [renault, nissan],
+            "dual_brand": [0, dual],
+        }
+    )
+    towns = populated_places([country], min_population=TOWN_MIN_POPULATION)
+    outline = country_outlines([country]).set_index("iso_a2").geometry[country]
+    sample = _sample_country(country, counts, towns.reset_index(drop=True), outline, seed, 4)
+    sample["town_geonameid"] = sample["town_geonameid"].astype(np.int64)
+    return sample[list(SAMPLE_COLUMNS)]

@@ -28,6 +28,8 @@ LAYER_NAMES = {
     "heat": "Uncovered demand (heat)",
     "existing": "Existing high-power chargers",
     "towns": "Town names",
+    "trips": "Long-distance trips",
+    "corridors": "AFIR corridors",
 }
 
 OSM_CREDIT = (

@@ -18,7 +18,17 @@ from planner.maps.data import script_json
 from planner.maps.script import MAP_CSS, MAP_JS
 
 Draw = Literal[
-    "fit", "panes", "points", "sites", "circles", "outlines", "heat", "years", "towns"
+    "fit",
+    "panes",
+    "points",
+    "sites",
+    "circles",
+    "isochrones",
+    "outlines",
+    "heat",
+    "years",
+    "towns",
+    "lines",
 ]
 
 

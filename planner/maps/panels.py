@@ -22,6 +22,7 @@ from planner.maps.data import (
     UNCOVERED_COLOUR,
 )
 from planner.maps.formats import fmt_amount, fmt_count, fmt_gap, fmt_int, fmt_pct
+from planner.maps.line_layers import CORRIDOR_COLOURS, TRIP_COLOURS
 from planner.maps.site_rows import OVERLOADED_COLOUR
 from planner.scenario.schema import Scenario
 
@@ -140,9 +141,43 @@ def kpi_panel(report: Mapping[str, Any]) -> str:
     return (
         '<div class="planner-panel planner-kpi" id="planner-kpi"><h2>Plan</h2>'
         f'<div class="planner-kpi-grid">{grid}</div>'
-        f"{queue_line(report.get('queue'))}"
+        f"{queue_line(report.get('queue'))}{trips_line(report)}{afir_line(report)}"
         f'<div class="planner-kpi-status" id="planner-status"><b>Solver:</b> {escape(status)}</div>'
         f"{phase_table(report)}{country_table(report)}</div>"
+    )
+
+
+def trips_line(report: Mapping[str, Any]) -> str:
+    """The long-distance trips a flow plan refuels, and how their paths were made; or ''."""
+    trips = report.get("trips")
+    if not trips:
+        return ""
+    paths = (report.get("inputs", {}).get("trips", {}) or {}).get("paths", "")
+    return (
+        '<div class="planner-kpi-trips" id="planner-trips"><b>Long-distance trips:</b> '
+        f"{escape(fmt_amount(trips.get('served_per_day')))} of "
+        f"{escape(fmt_amount(trips.get('total_per_day')))} round trips/day refuelled "
+        f"({escape(fmt_pct(trips.get('served_pct')))}) at a range of "
+        f"{escape(fmt_int(trips.get('range_km')))} km"
+        + (f'<div class="planner-note">{escape(paths)}</div>' if paths else "")
+        + "</div>"
+    )
+
+
+def afir_line(report: Mapping[str, Any]) -> str:
+    """How many corridors meet each AFIR milestone, and the longest gap; or ''."""
+    afir = report.get("afir")
+    if not afir or not afir.get("corridors"):
+        return ""
+    rows = afir["corridors"]
+    met = {year: sum(bool(row[f"met_{year}"]) for row in rows) for year in (2025, 2027)}
+    worst = max(rows, key=lambda row: row["longest_gap_km_2027"])
+    return (
+        '<div class="planner-kpi-trips" id="planner-afir"><b>AFIR:</b> '
+        f"{met[2025]} of {len(rows)} corridor(s) meet the 2025 rule, {met[2027]} the 2027 "
+        f"rule (a pool every {fmt_int(afir.get('max_gap_km'))} km); longest 2027 gap "
+        f"{escape(fmt_int(worst['longest_gap_km_2027']))} km on {escape(str(worst['corridor']))}"
+        "</div>"
     )
 
 
@@ -232,6 +267,13 @@ class LegendFacts:
         Marker colour of each opening year of a phased plan (empty: none).
     town_names
         Town labels on the map (0: no layer, no legend row).
+    trips_drawn
+        Long-distance trips drawn as lines (0: no layer, no legend rows).
+    corridors_drawn
+        AFIR corridors drawn (0: no layer, no legend rows).
+    reach_label
+        The reach row's words under the road model (isochrones), instead of
+        the circle's radius.
     """
 
     brand_colours: Mapping[str, str]
@@ -248,6 +290,9 @@ class LegendFacts:
     max_wait_probability: float | None = None
     year_colours: Mapping[int, str] = field(default_factory=dict)
     town_names: int = 0
+    trips_drawn: int = 0
+    corridors_drawn: int = 0
+    reach_label: str | None = None
 
 
 def _row(swatch_style: str, label: str, row_id: str = "") -> str:
@@ -274,6 +319,30 @@ def legend_panel(facts: LegendFacts) -> str:
                 "Dual-brand site (dealers of both brands merged)",
             )
         )
+    if facts.trips_drawn:
+        line = "height:4px;border-radius:2px;margin-top:6px"
+        rows += [
+            _row(
+                f"background:{TRIP_COLOURS['served']};{line}",
+                f"Trip refuelled (the {fmt_int(facts.trips_drawn)} strongest drawn; "
+                "width = round trips/day)",
+            ),
+            _row(f"background:{TRIP_COLOURS['unserved']};{line}", "Trip not refuelled"),
+        ]
+    if facts.corridors_drawn:
+        line = "height:4px;border-radius:2px;margin-top:6px"
+        rows += [
+            _row(
+                f"background:{CORRIDOR_COLOURS['2027']};{line}",
+                "AFIR corridor meeting the 2027 rule",
+            ),
+            _row(f"background:{CORRIDOR_COLOURS['2025']};{line}", "… meeting the 2025 rule only"),
+            _row(f"background:{CORRIDOR_COLOURS['none']};{line}", "… meeting neither"),
+            _row(
+                f"background:{CORRIDOR_COLOURS['gap']};height:6px;border-radius:2px;margin-top:5px",
+                "Stretch longer than the allowed gap without a 2027 pool",
+            ),
+        ]
     if facts.existing_chargers:
         rows.append(
             _row(
@@ -317,7 +386,9 @@ def legend_panel(facts: LegendFacts) -> str:
         rows.append(
             _row(
                 f"border:2px solid {REACH_COLOUR};background:rgba(11,61,145,0.08)",
-                f"Reach: {facts.reach_km:.1f} km great-circle radius "
+                escape(facts.reach_label)
+                if facts.reach_label
+                else f"Reach: {facts.reach_km:.1f} km great-circle radius "
                 f"= {facts.radius_km:g} km travel / circuity {facts.circuity:g}",
             )
         )
@@ -375,12 +446,32 @@ def frontier_panel(png: bytes) -> str:
     ValueError
         When ``png`` is not a PNG image.
     """
+    return figure_panel(
+        png,
+        summary="Coverage frontier",
+        alt="Coverage against number of sites",
+        panel_id="planner-frontier",
+        name="frontier_png",
+    )
+
+
+def figure_panel(
+    png: bytes, *, summary: str, alt: str, panel_id: str, name: str = "png", open_: bool = False
+) -> str:
+    """A plot (PNG bytes), inlined as a data URI in a collapsible panel at the bottom right.
+
+    Raises
+    ------
+    ValueError
+        When ``png`` is not a PNG image (``name`` says which argument).
+    """
     if not png.startswith(PNG_SIGNATURE):
-        raise ValueError("frontier_png must be the bytes of a PNG image")
+        raise ValueError(f"{name} must be the bytes of a PNG image")
     encoded = base64.b64encode(png).decode("ascii")
+    details = "<details open>" if open_ else "<details>"
     return (
-        '<div class="planner-panel planner-frontier" id="planner-frontier">'
-        "<details><summary>Coverage frontier</summary>"
-        f'<img alt="Coverage against number of sites" src="data:image/png;base64,{encoded}">'
+        f'<div class="planner-panel planner-frontier" id="{escape(panel_id)}">'
+        f"{details}<summary>{escape(summary)}</summary>"
+        f'<img alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
         "</details></div>"
     )

@@ -13,7 +13,8 @@ offered in the layer control. Layers:
   queueing target, and on a phased roll-out the markers take the colour of
   their opening year and a control shows the sites open by a chosen year;
 - reach circles around the chosen sites, of great-circle radius
-  ``travel.radius_km / travel.circuity``;
+  ``travel.radius_km / travel.circuity``, or under the road model each
+  site's drive-time isochrone (:mod:`planner.maps.reach_areas`);
 - demand points covered (off by default) and not covered, and a heat layer
   of uncovered demand (off by default, under the points);
 - existing high-power chargers, when the plan has them.
@@ -38,7 +39,8 @@ import pandas as pd
 from branca.element import Element
 
 from planner._atomic import write_atomically
-from planner.maps import data, demand_layers, site_rows, town_labels
+from planner.inputs.corridors import load_corridors
+from planner.maps import data, demand_layers, reach_areas, site_rows, town_labels
 from planner.maps.assets import (
     CDN_URLS,
     MapAssets,
@@ -49,6 +51,7 @@ from planner.maps.assets import (
 from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner.maps.compare_page import render_comparison_page
 from planner.maps.layers import JsonLayer, JsRef
+from planner.maps.line_layers import corridors_layer, trips_layer
 from planner.maps.panels import (
     LegendFacts,
     frontier_panel,
@@ -179,6 +182,9 @@ def plan_folium_map(
 
     dealers = _add_dealer_layers(lib, folium_map, sites)
     existing = _add_existing_chargers(lib, folium_map, plan.existing_chargers)
+    # A plan of a flow model carries its trips (planner.Plan.trips).
+    trips_drawn = _add_trips(lib, folium_map, getattr(plan, "trips", None))
+    corridors_drawn = _add_corridors(lib, folium_map, plan.report, scenario)
     demand_layers = _add_demand_layers(lib, folium_map, demand, scenario, assets)
     chosen = _add_site_layers(lib, folium_map, sites, demand, scenario)
     towns = _add_town_labels(lib, folium_map, scenario)
@@ -198,6 +204,7 @@ def plan_folium_map(
         circuity=scenario.travel.circuity,
         reach_km=reach_km,
         reach_drawn=scenario.output.reach_circles,
+        reach_label=reach_areas.reach_label(scenario),
         demand_drawn=demand_layers.drawn,
         demand_total=demand_layers.total,
         existing_chargers=existing,
@@ -206,6 +213,8 @@ def plan_folium_map(
         max_wait_probability=scenario.chargers.max_wait_probability,
         year_colours=site_rows.year_colours([row["opening_year"] for row in chosen]),
         town_names=towns,
+        trips_drawn=trips_drawn,
+        corridors_drawn=corridors_drawn,
     )
     panels = (
         title_panel(
@@ -339,6 +348,33 @@ def _add_existing_chargers(lib: Any, folium_map: Any, chargers: pd.DataFrame | N
     return len(layer_data["lat"])
 
 
+def _add_trips(lib: Any, folium_map: Any, trips: pd.DataFrame | None) -> int:
+    """The strongest long-distance trips as lines; how many are drawn."""
+    if trips is None or trips.empty:
+        return 0
+    layer_data = trips_layer(trips)
+    if layer_data is None:
+        return 0
+    json_group(lib, folium_map, LAYER_NAMES["trips"], JsonLayer("lines", layer_data))
+    return len(layer_data["lines"])
+
+
+def _add_corridors(
+    lib: Any, folium_map: Any, report: dict[str, Any], scenario: Scenario
+) -> int:
+    """The AFIR corridors of the report, coloured by the milestone met; how many."""
+    afir = report.get("afir")
+    if not afir or scenario.afir.corridors is None:
+        return 0
+    layer_data = corridors_layer(
+        load_corridors(scenario.afir.corridors), afir["corridors"], afir["max_gap_km"]
+    )
+    if layer_data is None:
+        return 0
+    json_group(lib, folium_map, LAYER_NAMES["corridors"], JsonLayer("lines", layer_data))
+    return len(afir["corridors"])
+
+
 def _add_site_layers(
     lib: Any,
     folium_map: Any,
@@ -370,10 +406,16 @@ def _add_site_layers(
             "fillOpacity": 0.05,
             "interactive": False,
         }
-        centres = data.delta_coords([r["lat"] for r in chosen], [r["lon"] for r in chosen])
-        radius_m = data.reach_radius_km(scenario) * 1000.0
-        layer = JsonLayer("circles", centres, radius_m, style)
-        reach_group = json_group(lib, folium_map, LAYER_NAMES["reach"], layer)
+        name = LAYER_NAMES["reach"]
+        if scenario.travel.mode == "road":
+            shapes = reach_areas.isochrone_shapes(scenario, chosen)
+            layer = JsonLayer("isochrones", shapes, {**style, "fillOpacity": 0.08})
+            name = reach_areas.REACH_LAYER_NAME
+        else:
+            centres = data.delta_coords([r["lat"] for r in chosen], [r["lon"] for r in chosen])
+            radius_m = data.reach_radius_km(scenario) * 1000.0
+            layer = JsonLayer("circles", centres, radius_m, style)
+        reach_group = json_group(lib, folium_map, name, layer)
     site_data = site_rows.site_layer(chosen)
     layer = JsonLayer("sites", site_data, _POPUP_CLEAR_OF_PANELS)
     site_group = json_group(lib, folium_map, LAYER_NAMES["chosen"], layer)

@@ -67,8 +67,15 @@ MARKER = ".planner-output"
 
 #: The files of an output folder written before :data:`MARKER` existed.
 _UNMARKED_OUTPUT_FILES = frozenset(
-    {"map.html", "sites.csv", "sites.geojson", "report.json", "scenario.toml",
-     "frontier.csv", "frontier.png"}
+    {
+        "map.html",
+        "sites.csv",
+        "sites.geojson",
+        "report.json",
+        "scenario.toml",
+        "frontier.csv",
+        "frontier.png",
+    }
 )
 
 #: A sibling planner made: kind, the creating process's id (absent in names
@@ -103,7 +110,7 @@ def _siblings(target: Path) -> list[tuple[Path, str, int | None]]:
     for entry in entries:
         if not entry.name.startswith(prefix):
             continue
-        match = _SIBLING.fullmatch(entry.name[len(prefix):])
+        match = _SIBLING.fullmatch(entry.name[len(prefix) :])
         if match:
             pid = match["pid"]
             found.append((Path(entry.path), match["kind"], int(pid) if pid else None))
@@ -190,7 +197,8 @@ def _take_lock(target: Path) -> bool:
         except OSError as exc:
             raise _refuse(
                 # The lock file is the first thing written beside the target.
-                target, f"cannot be created in {target.parent} ({exc.strerror or exc})"
+                target,
+                f"cannot be created in {target.parent} ({exc.strerror or exc})",
             ) from None
         try:
             os.write(fd, f"{os.getpid()}\n".encode("ascii"))
@@ -393,10 +401,27 @@ def check_target(target: Path, *, keep_lock: bool = False) -> Path:
             probe = _new_sibling(base / target.name, "probe")
             probe.rmdir()
         except OSError as exc:
-            raise _refuse(
-                target, f"cannot be created in {base} ({exc.strerror or exc})"
-            ) from None
+            raise _refuse(target, f"cannot be created in {base} ({exc.strerror or exc})") from None
     return target
+
+
+@contextmanager
+def holding_target(target: Path) -> Iterator[Path]:
+    """Check ``target`` (:func:`check_target`) and hold its lock while the body runs.
+
+    For work that runs long before it publishes (a sweep): a second run on
+    the same folder is refused from the start, not at the end. A lock this
+    process already held (the command line takes it first) stays held.
+    Yields ``target``, absolute with links resolved.
+    """
+    resolved = target.resolve()
+    held_before = _lock_path(resolved) in _held_locks
+    checked = check_target(target, keep_lock=True)
+    try:
+        yield checked
+    finally:
+        if not held_before:
+            _release_lock(_lock_path(checked))
 
 
 def _recover(target: Path) -> None:

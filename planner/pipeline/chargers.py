@@ -70,7 +70,8 @@ def site_costs(sites: pd.DataFrame, scenario: Scenario) -> FloatArray:
 def size_sites(
     sites: pd.DataFrame, scenario: Scenario, *, installed: IntArray | None = None
 ) -> pd.DataFrame:
-    """Chargers per chosen site from its ``demand_served`` (sessions/day).
+    """Chargers per chosen site from its ``demand_served`` (sessions/day), plus the
+    charging stops of long-distance trips (``trip_sessions``) when the table has them.
 
     Parameters
     ----------
@@ -94,6 +95,8 @@ def size_sites(
     config = scenario.chargers
     chosen = sites["chosen"].to_numpy(dtype=bool)
     served = sites["demand_served"].to_numpy(dtype=np.float64)
+    if "trip_sessions" in sites:
+        served = served + sites["trip_sessions"].to_numpy(dtype=np.float64)
     limits = site_charger_limits(sites, scenario)
     arrivals = peak_hour_arrivals(served, peak_hour_share=config.peak_hour_share)
     sizing = chargers_needed(

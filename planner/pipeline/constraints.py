@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.optimise.constraints import SiteRows, budget_rows, combine, group_rows
+from planner.pipeline.afir import corridor_rows
 from planner.scenario.schema import Scenario
 
 
@@ -109,6 +110,8 @@ def site_constraints(
     problems.extend(_empty_plan_problems(sites, scenario))
     if config.budget_eur is not None and include_budget:
         parts.append(budget_rows(opening_cost(sites, scenario), config.budget_eur))
+    if scenario.afir.enforce and scenario.afir.corridors is not None:
+        parts.append(corridor_rows(sites, scenario))
 
     brands = sorted({b for value in sites["brands"] for b in str(value).split(";")})
     shares = dict.fromkeys(brands, 0.0)

@@ -3,8 +3,10 @@
 Reads the scenario's ``existing_chargers.files`` (:func:`planner.inputs.stations.load_chargers`:
 a generic file or the Bundesnetzagentur register), keeps the stations of at
 least ``min_power_kw`` and marks every demand point within reach of one of
-them — reach as for the sites: great-circle distance × circuity, within
-``existing_chargers.radius_km`` or else ``travel.radius_km``. The demand
+them — reach as for the sites, under the scenario's travel model: within
+``existing_chargers.radius_km`` (travel km; road km in road mode) or else as
+far as a site reaches (``travel.radius_km``, or ``max_minutes`` / ``max_km``
+on roads). The demand
 model then discounts those points' weight (:func:`planner.inputs.demand.demand_weight`).
 """
 
@@ -21,7 +23,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.inputs.stations import load_chargers
 from planner.scenario.schema import Scenario
-from planner.travel.great_circle import reach_matrix
+from planner.travel.reach import travel_reach
 
 logger = logging.getLogger(__name__)
 
@@ -99,17 +101,22 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
             "lat": stations["lat"].to_numpy(dtype=np.float64) if len(stations) else [],
         }
     ).astype({"power_kw": np.float64, "points": np.int64, "lon": np.float64, "lat": np.float64})
-    radius = config.radius_km if config.radius_km is not None else scenario.travel.radius_km
+    road = scenario.travel.mode == "road"
+    radius = config.radius_km
+    if radius is None and not road:
+        radius = scenario.travel.radius_km
     in_reach = np.zeros(len(demand), dtype=bool)
     if len(table) and len(demand):
-        reach = reach_matrix(
+        # A station's own radius is travel km (road km in road mode); without
+        # one it reaches as far as a site does.
+        reach = travel_reach(
+            scenario.travel,
             demand["lon"],
             demand["lat"],
             table["lon"],
             table["lat"],
             radius_km=radius,
-            circuity=scenario.travel.circuity,
-        )
+        ).matrix
         in_reach = np.diff(reach.indptr) > 0
     counts = {
         "files": per_file,

@@ -23,10 +23,16 @@ from planner.errors import InputError, Problem
 from planner.inputs.demand import demand_weight, load_demand
 from planner.inputs.sites import SiteLoad, load_sites
 from planner.optimise.progress import SolveProgress
+from planner.pipeline.afir import load_corridors
 from planner.pipeline.chargers import without_charger_room
 from planner.pipeline.existing import ExistingLayer, load_existing
+from planner.pipeline.road_travel import drop_unroutable
+from planner.pipeline.routing import ensure_routing
+from planner.pipeline.trips import load_trips
+from planner.scenario.models import MODEL_TRAITS
 from planner.scenario.schema import Scenario
-from planner.travel.great_circle import reach_matrix
+from planner.travel.reach import travel_reach
+from planner.travel.trips import Trips
 
 __all__ = ["Clock", "PlanInputs", "StageCallback", "load_inputs"]
 
@@ -81,6 +87,9 @@ class PlanInputs:
     existing
         The existing high-power stations and the demand they reach, or
         ``None`` when the scenario names no charger file.
+    trips
+        Long-distance trips and the sites along their paths, for a model
+        that serves trips (``None`` otherwise).
     """
 
     sites: gpd.GeoDataFrame
@@ -88,6 +97,7 @@ class PlanInputs:
     reach: sp.csr_matrix
     counts: dict[str, Any]
     existing: ExistingLayer | None = None
+    trips: Trips | None = None
 
 
 def _exclude_sites_without_room(
@@ -151,6 +161,18 @@ def load_inputs(
         demand = load_demand(scenario.demand, frame=demand_table)
         demand_counts = dict(demand.attrs.get("counts", {}))
         demand = demand.reset_index(drop=True)
+    travel: dict[str, Any] = {"mode": "great_circle"}
+    travel_warnings: list[str] = []
+    routing = None
+    if scenario.travel.mode == "road":
+        # Builds the extract's routing data first when the scenario names an extract.
+        with clock.stage("opening the road network"):
+            routing = ensure_routing(scenario.travel)
+    if routing is not None:
+        with clock.stage("snapping to roads"):
+            sites, demand, travel, travel_warnings = drop_unroutable(
+                scenario, routing, sites, demand
+            )
     existing = None
     demand["existing_in_reach"] = False
     if scenario.existing_chargers.files:
@@ -164,20 +186,26 @@ def load_inputs(
             existing_discount=scenario.existing_chargers.demand_discount,
         )
     with clock.stage("computing reach"):
-        reach = reach_matrix(
-            demand["lon"],
-            demand["lat"],
-            sites["lon"],
-            sites["lat"],
-            radius_km=scenario.travel.radius_km,
-            circuity=scenario.travel.circuity,
+        reached = travel_reach(
+            scenario.travel, demand["lon"], demand["lat"], sites["lon"], sites["lat"]
         )
+        reach = reached.matrix
     counts = {
         "dealers": {**site_load.counts, "no_charger_room": no_room},
         "demand": demand_counts,
         "reach_pairs": int(reach.nnz),
-        "warnings": [str(w) for w in site_load.warnings] + room_warnings,
+        "travel": {**travel, **reached.counts},
+        "warnings": [str(w) for w in site_load.warnings] + room_warnings + travel_warnings,
     }
     if existing is not None:
         counts["existing_chargers"] = existing.counts
-    return PlanInputs(sites=sites, demand=demand, reach=reach, counts=counts, existing=existing)
+    if scenario.afir.corridors is not None:
+        load_corridors(scenario.afir.corridors)  # a bad corridor file stops the run here
+    trips = None
+    if MODEL_TRAITS[scenario.model.name].needs_trips:
+        with clock.stage("routing trips"):
+            trips = load_trips(scenario, demand, sites)
+        counts["trips"] = trips.counts
+    return PlanInputs(
+        sites=sites, demand=demand, reach=reach, counts=counts, existing=existing, trips=trips
+    )

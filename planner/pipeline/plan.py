@@ -38,14 +38,17 @@ from planner.maps.assets import MapAssets
 from planner.maps.plan_map import plan_folium_map, write_map
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
+from planner.optimise.flow.charge import charging_stops
 from planner.optimise.progress import watch
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
+from planner.pipeline.afir import afir_report
 from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
 from planner.pipeline.constraints import opening_cost
 from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.registry import model_of
 from planner.pipeline.report import build_report, phase_table, strict_json
+from planner.pipeline.trips import trip_table
 from planner.scenario.schema import Scenario, scenario_to_toml
 
 __all__ = [
@@ -79,7 +82,9 @@ class Plan:
         (sessions/day assigned to it), ``population_in_reach``,
         ``marginal_population`` and ``marginal_demand`` (population and
         sessions/day only this chosen site covers; 0 when not chosen),
-        ``opening_year`` (nullable integer; phased plans).
+        ``opening_year`` (nullable integer; phased plans), and in a flow plan
+        ``trip_sessions`` (long-distance drivers' charging stops per day,
+        sized with the local sessions).
     demand
         Every demand point (EPSG:4326) with ``demand_id``, ``name``, ``country``,
         ``population``, ``sessions_per_day``, ``weight`` (sessions/day left
@@ -95,6 +100,11 @@ class Plan:
         The existing stations kept (at least ``existing_chargers.min_power_kw``),
         columns ``id``, ``operator``, ``power_kw``, ``points``, ``lon``,
         ``lat``; ``None`` when the scenario names no file.
+    trips
+        A flow model's long-distance trips: ``origin``, ``destination``
+        (place names), ``trips_per_day`` (round trips), ``km``, ``served``
+        (refuelled by the plan), ``sites_on_path``, and the path's points
+        ``path_lon`` / ``path_lat``; ``None`` for other models.
     """
 
     scenario: Scenario
@@ -103,6 +113,7 @@ class Plan:
     solution: Solution
     report: dict[str, Any]
     existing_chargers: pd.DataFrame | None = None
+    trips: pd.DataFrame | None = None
 
     def save(
         self,
@@ -299,6 +310,11 @@ def _assembled(
         demand["weight"] = demand["weight"] * factors[-1]
         sites = size_sites(sites, scenario, installed=yearly[-1])
     else:
+        if inputs.trips is not None:
+            # Long-distance drivers charge here too: their stops join the local sessions.
+            sites["trip_sessions"] = charging_stops(
+                inputs.trips.paths, solution.open_sites, scenario.model.range_km
+            )
         sites = size_sites(sites, scenario, installed=solution.chargers)
     years = [phase.year for phase in scenario.constraints.phases]
     sites["opening_year"] = pd.array(
@@ -321,6 +337,14 @@ def _assembled(
     extras = model_of(scenario).report_extras
     if extras is not None:
         report.update(extras(solution))
+    if scenario.afir.corridors is not None:
+        existing = inputs.existing.table if inputs.existing is not None else None
+        report["afir"] = {
+            "max_gap_km": scenario.afir.max_gap_km,
+            "max_offset_km": scenario.afir.max_offset_km,
+            "enforced": scenario.afir.enforce,
+            "corridors": afir_report(sites, existing, scenario),
+        }
     if phased is not None and yearly is not None:
         report["phases"] = phase_table(
             scenario, sites, demand, phased, yearly, opening_cost(sites, scenario)
@@ -333,6 +357,7 @@ def _assembled(
         solution=solution,
         report=report,
         existing_chargers=table,
+        trips=trip_table(inputs, solution, scenario) if inputs.trips is not None else None,
     )
 
 
@@ -367,7 +392,12 @@ WRITTEN_SITE_COLUMNS = [
 
 def site_table(plan: Plan) -> gpd.GeoDataFrame:
     """The sites as written to ``sites.csv`` / ``sites.geojson``: stable columns, rounded."""
-    table = plan.sites[[*WRITTEN_SITE_COLUMNS, "geometry"]].copy()
+    # A flow plan's sites also take long-distance drivers' stops, beside local demand.
+    trips = ["trip_sessions"] if "trip_sessions" in plan.sites else []
+    columns = list(WRITTEN_SITE_COLUMNS)
+    if trips:
+        columns.insert(columns.index("demand_served") + 1, "trip_sessions")
+    table = plan.sites[[*columns, "geometry"]].copy()
     # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
     for column in (
         "lon",
@@ -379,6 +409,7 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
         "population_in_reach",
         "marginal_population",
         "marginal_demand",
+        *trips,
     ):
         table[column] = table[column].round(6)
     return table
@@ -412,7 +443,7 @@ def default_output_folder(scenario: Scenario, *, suffix: str = "") -> Path:
 
 
 def write_tables(plan: Plan, folder: Path, *, stages: dict[str, float] | None = None) -> None:
-    """Write ``sites.csv``, ``sites.geojson``, ``report.json`` and ``scenario.toml``.
+    """Write ``sites.csv``, ``sites.geojson``, ``report.json``, ``scenario.toml``, ``trips.csv``.
 
     ``stages`` (rendering the map, say) are added to the report's times and total.
     """
@@ -429,6 +460,8 @@ def write_tables(plan: Plan, folder: Path, *, stages: dict[str, float] | None = 
         strict_json(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / "scenario.toml").write_text(scenario_to_toml(plan.scenario), encoding="utf-8")
+    if plan.trips is not None:
+        write_csv(plan.trips.drop(columns=["path_lon", "path_lat"]), folder / "trips.csv")
 
 
 def write_plan(

@@ -23,8 +23,9 @@ from planner.errors import InputError, Problem
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
 from planner.pipeline.load import PlanInputs
-from planner.pipeline.report import sizing_report
+from planner.pipeline.report import sizing_report, trips_report
 from planner.pipeline.solve import (
+    solve_flow_refuelling,
     solve_max_coverage,
     solve_p_median,
     solve_phases,
@@ -59,6 +60,7 @@ MODELS: dict[str, Model] = {
         Model(MODEL_TRAITS["set_cover"], solve_set_cover),
         Model(MODEL_TRAITS["p_median"], solve_p_median),
         Model(MODEL_TRAITS["sizing"], solve_sizing, report_extras=sizing_report),
+        Model(MODEL_TRAITS["flow_refuelling"], solve_flow_refuelling, report_extras=trips_report),
     )
 }
 

@@ -69,6 +69,28 @@ def sizing_report(solution: Solution) -> dict[str, Any]:
     return {"sizing": {key: _round(details[key]) for key in keys if key in details}}
 
 
+def trips_report(solution: Solution) -> dict[str, Any]:
+    """The flow model's trips: flow served and in total (round trips/day), under ``trips``."""
+    details = solution.details
+    served, total = details.get("served_flow", 0.0), details.get("total_flow", 0.0)
+    return {
+        "trips": {
+            "range_km": details.get("range_km"),
+            "served_per_day": _round(served),
+            "total_per_day": _round(total),
+            "served_pct": _round(_pct(served, total)),
+            "trips_in_model": int(details.get("trips_in_model", 0)),
+            "trips_unservable": int(details.get("trips_unservable", 0)),
+            "trip_weight": details.get("trip_weight", 1.0),
+            **(
+                {"local_covered_pct": _round(100 * details["local_share"])}
+                if "local_share" in details
+                else {}
+            ),
+        }
+    }
+
+
 def _pct(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole > 0 else 0.0
 
@@ -189,6 +211,7 @@ def build_report(
         "seconds_by_stage": {k: _round(v, 3) for k, v in seconds.items()},
         "radius_km": scenario.travel.radius_km,
         "circuity": scenario.travel.circuity,
+        "travel": dict(inputs.get("travel") or {"mode": scenario.travel.mode}),
         "p": used_p,
         "sites_candidates": len(sites),
         "sites_selected": int(chosen.sum()),
@@ -209,7 +232,7 @@ def build_report(
         "population_covered": _round(population_covered),
         "by_country": coverage_by_country(sites, demand),
         "by_brand": sites_by_brand(sites),
-        "inputs": dict(inputs),
+        "inputs": {k: v for k, v in inputs.items() if k != "travel"},
     }
     if existing is not None:
         report["existing_chargers"] = existing_summary(scenario, demand, existing)

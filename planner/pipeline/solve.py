@@ -15,8 +15,16 @@ from dataclasses import replace
 import numpy as np
 
 from planner.errors import InfeasibleError, InputError, Problem
-from planner.optimise import Solution, SolverSettings, max_coverage, p_median, set_cover
+from planner.optimise import (
+    Solution,
+    SolverSettings,
+    evaluate,
+    max_coverage,
+    p_median,
+    set_cover,
+)
 from planner.optimise.coverage.phased import PhasedSolution, YearLimit, phased_coverage
+from planner.optimise.flow import LocalDemand, flow_refuelling
 from planner.optimise.sizing.model import SizingSolution, sizing
 from planner.optimise.sizing.queueing import capacity_line, peak_hour_arrivals
 from planner.pipeline.chargers import site_charger_limits, site_costs
@@ -25,6 +33,7 @@ from planner.pipeline.load import PlanInputs
 from planner.scenario.schema import Scenario
 
 __all__ = [
+    "solve_flow_refuelling",
     "solve_max_coverage",
     "solve_p_median",
     "solve_phases",
@@ -84,6 +93,34 @@ def solve_set_cover(scenario: Scenario, inputs: PlanInputs) -> Solution:
         constraints=site_constraints(inputs.sites, scenario),
         settings=solver_settings(scenario),
     )
+
+
+def solve_flow_refuelling(scenario: Scenario, inputs: PlanInputs) -> Solution:
+    """Flow refuelling of the scenario's trips at ``model.range_km`` with the side constraints.
+
+    With a budget but no ``model.p`` the budget alone limits the sites.
+    """
+    if inputs.trips is None:
+        raise ValueError("flow_refuelling needs the scenario's trips (load_inputs loads them)")
+    weights, fixed, excluded = _site_flags(inputs)
+    limit = scenario.sites_limit()
+    trip_weight = scenario.model.trip_weight
+    local = None if trip_weight >= 1 else LocalDemand(inputs.reach, weights, trip_weight)
+    solution = flow_refuelling(
+        inputs.trips.paths,
+        scenario.model.range_km,
+        len(inputs.sites) if limit is None else limit,
+        fixed=fixed,
+        excluded=excluded,
+        constraints=site_constraints(inputs.sites, scenario),
+        settings=solver_settings(scenario),
+        local=local,
+    )
+    solution.details["range_km"] = scenario.model.range_km
+    # The plan's tables and map show local demand too: each place's nearest
+    # open site within reach, as for the coverage models.
+    nearest, _ = evaluate.nearest_open(inputs.reach, solution.open_sites)
+    return replace(solution, assignment=nearest)
 
 
 def solve_p_median(scenario: Scenario, inputs: PlanInputs) -> Solution:

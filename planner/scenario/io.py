@@ -12,17 +12,15 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Problem
 
-S = TypeVar("S", bound=Any)
 
-
-def resolve_paths(scenario: S, base: Path) -> S:
+def resolve_paths[S: Any](scenario: S, base: Path) -> S:
     """Make every input path absolute, relative to ``base``."""
 
     def absolute(p: Path) -> Path:
@@ -37,8 +35,16 @@ def resolve_paths(scenario: S, base: Path) -> S:
     output = scenario.output
     if output.dir is not None:
         output = output.model_copy(update={"dir": absolute(output.dir)})
+    travel = scenario.travel
+    if travel.routing is not None:
+        travel = travel.model_copy(update={"routing": absolute(travel.routing)})
+    afir = scenario.afir
+    if afir.corridors is not None:
+        afir = afir.model_copy(update={"corridors": absolute(afir.corridors)})
     return scenario.model_copy(
         update={
+            "afir": afir,
+            "travel": travel,
             "dealers": scenario.dealers.model_copy(update={"files": files}),
             "demand": demand,
             "existing_chargers": existing.model_copy(update={"files": charger_files}),
@@ -110,6 +116,36 @@ def section_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
         if annotation is None:
             return None
     return next(iter(_candidates(annotation, BaseModel)), None)
+
+
+def dotted_field(root: type[BaseModel], key: str) -> tuple[Any, str | None]:
+    """The annotation of the field a dotted name (as ``--set`` takes it) names, or what is wrong.
+
+    Returns ``(annotation, None)`` for a field that holds a value, through
+    sections and the keys of tables (``demand.sessions.by_country.FR.bev_share_of_fleet``);
+    ``(None, message)`` for an unknown name (with the closest field, as for
+    ``--set``) or a name of a whole section.
+    """
+    parts = tuple(key.strip().split("."))
+    annotation: Any = root
+    for depth, part in enumerate(parts):
+        step = _step(annotation, part) if part else None
+        if step is None:
+            return None, unknown_field_message(root, parts[: depth + 1])
+        annotation = step
+    if _candidates(annotation, BaseModel):
+        return None, "a section, not a field; name one of its fields"
+    return annotation, None
+
+
+def holds_integer(annotation: Any) -> bool:
+    """Whether a field's values are whole numbers (``model.p``), not floats or text."""
+    if get_origin(annotation) is Annotated:
+        return holds_integer(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return bool(kinds) and all(holds_integer(arg) for arg in kinds)
+    return annotation is int
 
 
 def _step(annotation: Any, part: int | str) -> Any:
@@ -210,7 +246,7 @@ def emit_fields(
 ) -> None:
     """Append the commented TOML of ``values`` (an instance of ``cls``) to ``lines``."""
     sections: list[tuple[str, type[BaseModel], Any]] = []
-    examples: list[tuple[str, type[BaseModel]]] = []
+    examples: list[tuple[str, type[BaseModel], Mapping[str, Any]]] = []
     for name, info in cls.model_fields.items():
         value = getattr(values, name)
         annotation = info.annotation
@@ -231,14 +267,14 @@ def emit_fields(
             # in a commented example entry after this section's own fields.
             header = _example_header(f"{prefix}{name}", value, info.examples)
             lines.append(f"# {name}: none by default (see the commented {header} example below)")
-            examples.append((header, entry))
+            examples.append((header, entry, _example_entry(value, info.examples)))
         elif isinstance(value, dict | list) and not value:
             lines.append(f"# {name}: none by default")
         else:
             lines.append(f"{name} = {toml_value(value)}")
         lines.append("")
-    for header, entry in examples:
-        emit_example(lines, entry, header)
+    for header, entry, shown in examples:
+        emit_example(lines, entry, header, shown)
         lines.append("")
     for name, sub_cls, value in sections:
         key = f"{prefix}{name}"
@@ -261,12 +297,18 @@ def emit_fields(
             )
 
 
-def emit_example(lines: list[str], cls: type[BaseModel], header: str) -> None:
+def emit_example(
+    lines: list[str],
+    cls: type[BaseModel],
+    header: str,
+    shown: Mapping[str, Any] | None = None,
+) -> None:
     """Append a commented example entry of ``cls`` under ``header``: every key, described.
 
     Each line starts with ``#``; removing the ``# `` of the header and of the
     keys to set gives a valid entry. A key without a default shows its
-    example value (the field's ``examples``) marked required.
+    example value (the field's ``examples``) marked required; ``shown`` gives
+    example values of other keys (the holding field's example entry).
     """
     doc = (cls.__doc__ or "").strip().splitlines()[0]
     lines.append(f"# {header}")
@@ -282,9 +324,12 @@ def emit_example(lines: list[str], cls: type[BaseModel], header: str) -> None:
         for text in wrap(info.description or ""):
             lines.append(f"# {text}")
         kind = type_name(info.annotation)
+        if shown and name in shown and not info.is_required():
+            lines.append(f"# {name} = {toml_value(shown[name])}  # example; {kind}")
+            continue
         if info.is_required():
-            shown = toml_value(info.examples[0]) if info.examples else "..."
-            lines.append(f"# {name} = {shown}  # {kind}, required")
+            required = toml_value(info.examples[0]) if info.examples else "..."
+            lines.append(f"# {name} = {required}  # {kind}, required")
             continue
         default = info.get_default(call_default_factory=True)
         if default is None:
@@ -316,7 +361,24 @@ def _example_header(key: str, value: Any, examples: list[Any] | None) -> str:
     if isinstance(value, list):
         return f"[[{key}]]"
     names = [name for example in examples or [] if isinstance(example, dict) for name in example]
-    return f"[{key}.{names[0] if names else 'NAME'}]"
+    name = names[0] if names else "NAME"
+    # A dotted name as a key (a field of [uncertainty]) is one quoted TOML key.
+    return f"[{key}.{name if _BARE_KEY.fullmatch(name) else toml_value(name)}]"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _example_entry(value: Any, examples: list[Any] | None) -> Mapping[str, Any]:
+    """The first example entry of a table of tables (its values), or an empty mapping."""
+    if isinstance(value, list):
+        return {}
+    for example in examples or []:
+        if isinstance(example, dict):
+            for entry in example.values():
+                if isinstance(entry, dict):
+                    return entry
+    return {}
 
 
 def type_name(annotation: Any) -> str:
@@ -327,6 +389,8 @@ def type_name(annotation: Any) -> str:
         return " | ".join(type_name(arg) for arg in get_args(annotation))
     if annotation is type(None):
         return "None"
+    if get_origin(annotation) is list:
+        return f"list[{', '.join(type_name(arg) for arg in get_args(annotation))}]"
     if isinstance(annotation, type) and get_origin(annotation) is None:
         if annotation.__module__ == "builtins":
             return annotation.__name__

@@ -39,6 +39,8 @@ class ModelTraits:
     frontier
         The model whose optimum for each number of sites is the coverage
         frontier (``planner frontier`` solves it on the grid).
+    needs_trips
+        The model serves long-distance trips (the ``[trips]`` section).
     """
 
     name: str
@@ -49,6 +51,7 @@ class ModelTraits:
     within_capacity: bool = False
     rolls_out: bool = False
     frontier: bool = False
+    needs_trips: bool = False
 
 
 MODEL_TRAITS: dict[str, ModelTraits] = {
@@ -77,6 +80,14 @@ MODEL_TRAITS: dict[str, ModelTraits] = {
             "sites and chargers of least cost serving coverage_target of the demand within "
             "reach at the queueing target (the one model that respects charger capacity)",
             within_capacity=True,
+        ),
+        ModelTraits(
+            "flow_refuelling",
+            "most long-distance trip flow made possible for a car of range_km by p stations "
+            "(or the budget) along the trips' paths",
+            sites="at_most",
+            budget_replaces_p=True,
+            needs_trips=True,
         ),
     )
 }

@@ -32,6 +32,7 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planner.errors import InputError, Problem
+from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
 from planner.scenario.constraints import ConstraintsConfig as ConstraintsConfig
 from planner.scenario.constraints import Phase as Phase
@@ -48,8 +49,18 @@ from planner.scenario.inputs import DemandConfig as DemandConfig
 from planner.scenario.inputs import ExistingChargerFile as ExistingChargerFile
 from planner.scenario.inputs import ExistingChargersConfig as ExistingChargersConfig
 from planner.scenario.inputs import SessionsConfig as SessionsConfig
-from planner.scenario.io import apply_override, resolve_paths, set_dotted, validation_problems
+from planner.scenario.io import (
+    apply_override,
+    dotted_field,
+    resolve_paths,
+    set_dotted,
+    validation_problems,
+)
 from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS, ROLLOUT_MODEL
+from planner.scenario.travel import TravelConfig as TravelConfig
+from planner.scenario.trips import TripsConfig as TripsConfig
+from planner.scenario.uncertainty import Distribution as Distribution
+from planner.scenario.uncertainty import SweepConfig as SweepConfig
 
 #: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
 #: for max_coverage, no budget replaces it).
@@ -111,20 +122,6 @@ class ChargersConfig(_Section):
     )
 
 
-class TravelConfig(_Section):
-    """How far a driver goes to charge."""
-
-    radius_km: Number = Field(
-        50.0, gt=0, description="Reach: a demand point is served by sites within this travel "
-        "distance."
-    )
-    circuity: Number = Field(
-        1.3,
-        ge=1.0,
-        description="Road distance / great-circle distance; 1.3 is typical for European roads.",
-    )
-
-
 class ModelConfig(_Section):
     """Which facility-location model to solve and its parameters."""
 
@@ -153,6 +150,22 @@ class ModelConfig(_Section):
         description="sizing: cost charged per session/day of demand left unserved, EUR, so "
         "that the model serves demand beyond coverage_target where that is cheaper than the "
         "penalty. Unset: no penalty.",
+    )
+    range_km: Number = Field(
+        300.0,
+        gt=0,
+        description="flow_refuelling: km a car drives on a full charge at motorway speed "
+        "(an 800 V car charged 10-80 % covers about 300 km); a trip is served when its round "
+        "trip never runs the battery flat, starting with half a charge.",
+    )
+    trip_weight: Number = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="flow_refuelling: weight of the trips in the objective; 1 plans for trips "
+        "alone, below 1 the rest goes to covering local demand within reach (the objective is "
+        "trip_weight × share of trip flow refuelled + (1 − trip_weight) × share of demand "
+        "covered).",
     )
 
     @field_validator("name")
@@ -217,6 +230,25 @@ class Scenario(_Section):
     constraints: ConstraintsConfig = Field(default_factory=ConstraintsConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
+    trips: TripsConfig = Field(default_factory=TripsConfig)
+    afir: AfirConfig = Field(default_factory=AfirConfig)
+    uncertainty: dict[str, Distribution] = Field(
+        default_factory=dict,
+        description="Distributions of scenario fields for planner sweep --samples, keyed by "
+        "the dotted name --set takes; planner run ignores them. A draw for a whole-number "
+        "field is rounded.",
+        examples=[
+            {
+                "demand.sessions.by_country.FR.bev_share_of_fleet": {
+                    "dist": "triangular",
+                    "low": 0.03,
+                    "mode": 0.08,
+                    "high": 0.15,
+                }
+            }
+        ],
+    )
 
     def sites_limit(self) -> int | None:
         """The number of sites the single-year model opens (at most, or exactly for p_median).
@@ -239,6 +271,17 @@ class Scenario(_Section):
         bad = [c for c in self.demand.countries if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValueError(f"demand.countries: not ISO 3166-1 alpha-2 codes: {bad}")
+        return self
+
+    @model_validator(mode="after")
+    def _uncertain_fields_exist(self) -> Scenario:
+        for key in self.uncertainty:
+            if key.split(".")[0] in ("uncertainty", "sweep"):
+                raise ValueError(f"uncertainty: '{key}' is a setting of the sweep itself")
+            _, problem = dotted_field(Scenario, key)
+            if problem is not None:
+                what = problem.replace("unknown field", "not a field of the scenario", 1)
+                raise ValueError(f"uncertainty: '{key}' is {what}")
         return self
 
     @model_validator(mode="after")

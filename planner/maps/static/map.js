@@ -452,6 +452,21 @@ var plannerMap = (function () {
     });
   }
 
+  /* shapes[i]: the reach of chosen site i as polygons, each a list of rings
+     (outer, then holes) in delta coordinates; [] when none was drawn. Not
+     interactive, like the circles, so the points under them stay clickable. */
+  function isochrones(group, shapes, style) {
+    shapes.forEach(function (polygons, i) {
+      if (!polygons.length) {
+        return;
+      }
+      var latlngs = polygons.map(function (rings) { return rings.map(coords); });
+      var area = L.polygon(latlngs, Object.assign({}, style, {interactive: false}));
+      area.plannerIndex = i;
+      group.addLayer(area);
+    });
+  }
+
   /* A phased plan's year filter: "Show sites open by" one of years, the last
      (every site) at first. rowYears[i] is the opening year of chosen site i;
      siteGroup holds the site markers, reachGroup (or null) their reach
@@ -523,6 +538,26 @@ var plannerMap = (function () {
     })));
   }
 
+  /* data: planner.maps.line_layers (trips, corridors); one canvas line each,
+     with its own colour, width and opacity, and a tooltip of title and text. */
+  function lines(group, data) {
+    var renderer = L.canvas({padding: 0.2});
+    data.lines.forEach(function (line, i) {
+      var path = L.polyline(coords(line), {
+        renderer: renderer,
+        color: data.colour[i],
+        weight: data.width[i],
+        opacity: data.opacity
+      });
+      path.plannerIndex = i;
+      group.addLayer(path);
+    });
+    lazyTooltips(group, function (layer) {
+      var i = layer.plannerIndex;
+      return card(data.title[i], [[data.label, data.text[i]]], "planner-tooltip");
+    });
+  }
+
   /* Open straight on the plan, without a zoom animation from the default view. */
   function fit(map, bounds, options) {
     map.fitBounds(bounds, Object.assign({animate: false}, options));
@@ -530,6 +565,7 @@ var plannerMap = (function () {
 
   return {
     fit: fit, panes: panes, points: points, sites: sites, circles: circles,
-    outlines: outlines, heat: heat, years: yearFilter, towns: towns
+    isochrones: isochrones,
+    outlines: outlines, heat: heat, years: yearFilter, towns: towns, lines: lines
   };
 })();

@@ -1,6 +1,6 @@
 """Models for trips: stations that let long-distance drives be made (flow refuelling)."""
 
-from planner.optimise.flow.model import flow_refuelling, served_trips
+from planner.optimise.flow.model import LocalDemand, flow_refuelling, served_trips
 from planner.optimise.flow.paths import TripPaths
 
-__all__ = ["TripPaths", "flow_refuelling", "served_trips"]
+__all__ = ["LocalDemand", "TripPaths", "flow_refuelling", "served_trips"]

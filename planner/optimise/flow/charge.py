@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from planner.optimise.flow.paths import TripPaths
 
-__all__ = ["EPS_KM", "captured", "refuelled"]
+__all__ = ["EPS_KM", "captured", "charging_stops", "refuelled"]
 
 #: Distances closer than this count as equal (floating-point sums of road segments).
 EPS_KM = 1e-9
@@ -68,3 +68,36 @@ def captured(paths: TripPaths, open_sites: npt.ArrayLike) -> npt.NDArray[np.bool
         np.append(is_open[paths.sites], False).astype(np.int64), paths.indptr[:-1]
     )
     return (hits > 0) & (np.diff(paths.indptr) > 0)
+
+
+def charging_stops(
+    paths: TripPaths, open_sites: npt.ArrayLike, range_km: float
+) -> npt.NDArray[np.float64]:
+    """Charging sessions per day at each site: every served round trip's stops, × its flow.
+
+    A driver stops only when the battery would not reach the next station (or
+    home): the fewest stops for a car that charges to full, which is how
+    drivers plan long trips. A station passed twice (out and back) may see
+    two stops of the same trip.
+    """
+    is_open = np.zeros(paths.n_sites, dtype=bool)
+    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    sessions = np.zeros(paths.n_sites)
+    for q in np.flatnonzero(refuelled(paths, open_sites, range_km)).tolist():
+        sites, positions = paths.along(q)
+        length = float(paths.lengths[q])
+        keep = is_open[sites]
+        order = np.argsort(positions[keep], kind="stable")
+        out_sites, out_pos = sites[keep][order], positions[keep][order]
+        visits = list(zip(out_pos.tolist(), out_sites.tolist(), strict=True))
+        visits += [(2 * length - x, s) for x, s in reversed(visits)]
+        charge = range_km if out_pos[0] <= EPS_KM else range_km / 2
+        here = 0.0
+        for k, (time, site) in enumerate(visits):
+            charge -= time - here
+            here = time
+            following = visits[k + 1][0] if k + 1 < len(visits) else 2 * length
+            if charge < following - time - EPS_KM:
+                sessions[site] += paths.flows[q]
+                charge = range_km
+    return sessions

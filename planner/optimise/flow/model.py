@@ -19,29 +19,53 @@ every site of its path: Hodgson's flow-capturing model (1990).
 
 The plan's value is recomputed by :func:`.charge.refuelled`, which simulates
 the state of charge along every path and never reads the rows.
+
+**Trips and local demand in one plan.** Given local demand (a reach matrix
+and weights) and a trip weight :math:`λ`, the objective becomes
+
+.. math:: λ \, Σ_q f_q y_q / F + (1 − λ) \, Σ_k W_k z_k / W,
+          \qquad z_k ≤ Σ_{j ∈ N_k} x_j
+
+with :math:`F` all trip flow, :math:`W` all demand weight within reach, and
+:math:`z_k` the distinct reach sets of maximal covering: a weighted sum of
+the two shares served, each between 0 and 1.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
-from planner.optimise import _checks, progress
+from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import SiteRows, explain_infeasible, milp_with_site_rows
-from planner.optimise.coverage._rows import side_rows, site_bounds
+from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.flow.charge import captured, refuelled
 from planner.optimise.flow.paths import TripPaths, check_range
 from planner.optimise.flow.rows import cover_rows
 from planner.optimise.solution import Solution, SolverSettings
 
-__all__ = ["flow_refuelling", "served_trips"]
+__all__ = ["LocalDemand", "flow_refuelling", "served_trips"]
 
 _DEFAULT = SolverSettings()
+
+
+@dataclass(frozen=True)
+class LocalDemand:
+    """Local demand served beside the trips, and the trips' weight λ in [0, 1].
+
+    ``reach`` is demand × sites (stored pairs within reach), ``weights`` the
+    demand weights.
+    """
+
+    reach: sp.csr_matrix
+    weights: np.ndarray
+    trip_weight: float
 
 
 def served_trips(paths: TripPaths, open_sites: np.ndarray, range_km: float | None) -> np.ndarray:
@@ -60,8 +84,9 @@ def flow_refuelling(
     excluded: np.ndarray | None = None,
     constraints: SiteRows | None = None,
     settings: SolverSettings = _DEFAULT,
+    local: LocalDemand | None = None,
 ) -> Solution:
-    """Open at most ``p`` stations serving the most trip flow.
+    """Open at most ``p`` stations serving the most trip flow (and local demand).
 
     Parameters
     ----------
@@ -76,11 +101,16 @@ def flow_refuelling(
         Masks of sites that must / must not open.
     constraints
         Side constraints over the open sites (budget, quotas).
+    local
+        Local demand to cover as well, and the trips' weight λ (module
+        docstring); ``None`` for trips alone.
 
     Returns
     -------
     Solution
-        ``objective`` is the served flow, recomputed by simulation;
+        ``objective`` is the served flow, recomputed by simulation (with
+        ``local``: λ × share of trip flow served + (1 − λ) × share of the
+        demand within reach covered; both shares are in ``details``);
         ``assignment`` gives, per trip, the first open station on its path
         when the trip is served, else -1. ``details`` holds the sizes.
     """
@@ -89,6 +119,8 @@ def flow_refuelling(
     n_sites = paths.n_sites
     must = _checks.site_mask(fixed, n_sites, "fixed", problems)
     never = _checks.site_mask(excluded, n_sites, "excluded", problems)
+    if local is not None and not (0.0 <= local.trip_weight <= 1.0):
+        problems.append(f"trip_weight must be in [0, 1], got {local.trip_weight!r}")
     _checks.raise_problems("flow_refuelling", problems)
     check_range(range_km)
     _checks.check_fixed_excluded("flow_refuelling", must, never)
@@ -122,6 +154,10 @@ def flow_refuelling(
         integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_groups, bool)]),
         maximise=True,
     )
+    total_flow = float(paths.flows.sum())
+    if local is not None:
+        milp, within = _with_local_demand(milp, local, must, never, total_flow, n_sites)
+        details["local_rows_in_model"] = float(milp.matrix.shape[0] - n_rows - 1)
     milp = milp_with_site_rows(milp, side)
     result = solve_milp(milp, settings, backend="scip", report=progress.whole_model(maximise=True))
     if result.status is MilpStatus.INFEASIBLE:
@@ -137,7 +173,15 @@ def flow_refuelling(
     served = served_trips(paths, open_sites, range_km)
     objective = float(paths.flows[served].sum())
     details["served_flow"] = objective
-    details["total_flow"] = float(paths.flows.sum())
+    details["total_flow"] = total_flow
+    if local is not None:
+        covered = evaluate.covered_weight(local.reach, local.weights, open_sites)
+        trip_share = objective / total_flow if total_flow > 0 else 0.0
+        local_share = covered / within if within > 0 else 0.0
+        details.update(
+            {"trip_share": trip_share, "local_share": local_share, "trip_weight": local.trip_weight}
+        )
+        objective = local.trip_weight * trip_share + (1 - local.trip_weight) * local_share
     return finish(
         model="flow_refuelling",
         sense="max",
@@ -149,6 +193,47 @@ def flow_refuelling(
         started=started,
         details=details,
     )
+
+
+def _with_local_demand(
+    milp: Milp,
+    local: LocalDemand,
+    must: np.ndarray,
+    never: np.ndarray,
+    total_flow: float,
+    n_sites: int,
+) -> tuple[Milp, float]:
+    """``milp`` with maximal covering's rows and the blended objective; and W."""
+    weights = np.asarray(local.weights, dtype=np.float64)
+    reach = sp.csr_matrix(local.reach)
+    within = float(weights[np.diff(reach.indptr) > 0].sum())
+    rows, row_weights, fixed_weight, _ = coverage_rows(reach, weights, must, never)
+    lam = local.trip_weight
+    trip_scale = lam / total_flow if total_flow > 0 else 0.0
+    local_scale = (1 - lam) / within if within > 0 else 0.0
+    n_cols, n_local = milp.matrix.shape[1], rows.shape[0]
+    # z_k − Σ_{j∈N_k} x_j ≤ 0, beside the trip rows (whose columns keep their place).
+    cover = sp.hstack(
+        [-rows, sp.csr_matrix((n_local, n_cols - n_sites)), sp.identity(n_local, format="csr")],
+        format="csr",
+    )
+    objective = milp.objective.copy()
+    objective[n_sites:] *= trip_scale
+    blended = Milp(
+        objective=np.concatenate([objective, local_scale * row_weights]),
+        matrix=sp.vstack(
+            [sp.hstack([milp.matrix, sp.csr_matrix((milp.matrix.shape[0], n_local))]), cover],
+            format="csr",
+        ),
+        row_lower=np.concatenate([milp.row_lower, np.full(n_local, -np.inf)]),
+        row_upper=np.concatenate([milp.row_upper, np.zeros(n_local)]),
+        lower=np.concatenate([milp.lower, np.zeros(n_local)]),
+        upper=np.concatenate([milp.upper, np.ones(n_local)]),
+        integer=np.concatenate([milp.integer, np.zeros(n_local, bool)]),
+        maximise=True,
+        offset=local_scale * fixed_weight,
+    )
+    return blended, within
 
 
 def _first_station(paths: TripPaths, open_sites: np.ndarray, served: np.ndarray) -> np.ndarray:

@@ -48,8 +48,8 @@ class TripPaths:
     @classmethod
     def from_lists(
         cls,
-        flows: Sequence[float],
-        lengths: Sequence[float],
+        flows: npt.ArrayLike,
+        lengths: npt.ArrayLike,
         stops: Sequence[Sequence[tuple[int, float]]],
         n_sites: int,
     ) -> TripPaths:
