@@ -100,6 +100,49 @@ def test_road_reach_is_the_thresholded_dense_matrix(malta_routing: Path) -> None
     assert reach.candidate_pairs < 120 * 25 and not reach.from_cache
 
 
+def test_road_reach_is_the_same_in_any_blocks(
+    malta_routing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.travel import road
+    from planner.travel.great_circle import reach_matrix
+    from planner.travel.routing_folder import open_routing
+
+    folder = open_routing(malta_routing)
+    rng = np.random.default_rng(5)
+    points = (
+        rng.uniform(14.2, 14.57, 300),
+        rng.uniform(35.82, 36.07, 300),
+        rng.uniform(14.2, 14.57, 40),
+        rng.uniform(35.82, 36.07, 40),
+    )
+
+    def reach() -> road.RoadReach:
+        return road.road_reach(
+            folder, *points, metric="minutes", limit=8.0, snap_max_m=300.0, use_cache=False
+        )
+
+    whole = reach()
+    monkeypatch.setattr(road, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(road, "BLOCK_CELLS", 60)
+    small = reach()
+    bound = road.candidate_radius_km(folder, metric="minutes", limit=8.0, snap_max_m=300.0)
+    crow = reach_matrix(*points, radius_km=bound, circuity=1.0)
+    assert whole.candidate_pairs == small.candidate_pairs == crow.nnz < 300 * 40
+    assert whole.matrix.nnz > 0 and whole.matrix.has_sorted_indices
+    np.testing.assert_array_equal(whole.matrix.indptr, small.matrix.indptr)
+    np.testing.assert_array_equal(whole.matrix.indices, small.matrix.indices)
+    np.testing.assert_array_equal(whole.matrix.data, small.matrix.data)
+    # Every pair in reach is a crow-fly candidate.
+    assert (whole.matrix.astype(bool) > crow.astype(bool)).nnz == 0
+
+
+def test_engine_nulls_read_as_nan() -> None:
+    from planner.travel.road import _cells
+
+    np.testing.assert_array_equal(_cells([[60.0, None]], (1, 2)), [[60.0, np.nan]])
+    np.testing.assert_array_equal(_cells([[1.0], [2.0]], (2, 1)), [[1.0], [2.0]])
+
+
 def test_reach_cache_is_keyed_by_content(malta_routing: Path, _own_cache: Path) -> None:
     from planner.travel.road import road_reach
     from planner.travel.routing_folder import open_routing

@@ -15,15 +15,23 @@ Method
 
        c_ij ≤ T  ⟹  d_gc(i, j) ≤ v_max · T + 2 · snap_max,
 
-   and the candidate pairs are a great-circle radius query
-   (:func:`planner.travel.great_circle.reach_matrix`): sparse, exact, and
-   never a dense demand × sites matrix. With ``max_km`` the bound is
+   and the candidate pairs are those within that great-circle radius (the
+   test of :func:`planner.travel.great_circle.reach_matrix`): sparse, exact,
+   and never a dense demand × sites matrix. With ``max_km`` the bound is
    ``max_km + 2 · snap_max``.
-3. **Ask the engine in blocks.** Demand points are ordered along strips of
-   latitude, so neighbours share candidate sites, and cut into blocks of at
-   most :data:`BLOCK_ROWS` points and :data:`BLOCK_CELLS` (points × the union
-   of their candidate sites); each block is one many-to-many OSRM table on the
-   contraction hierarchy. Only the candidate pairs of the block are read back.
+3. **Ask the engine in blocks.** Demand points are put in Morton (Z) order,
+   so a run of them is a compact patch sharing candidate sites. A block is
+   such a run; its candidate sites come from a k-d tree of the sites (a ball
+   around the patch), then the bound is tested pair by pair on the block.
+   Each block is one many-to-many OSRM table on the contraction hierarchy,
+   the block's points × the union of their candidate sites, asking only the
+   annotation needed (durations or distances) and no waypoints. A table
+   costs the engine about :data:`POINT_CELLS` cells for each of its points
+   (snapping, one search each) plus its cells, so a block of more than
+   :data:`BLOCK_ROWS` points or :data:`BLOCK_CELLS` cells is halved, and so
+   is one whose two halves cost less than it. The table is read as one array;
+   only the candidate pairs are kept, placed straight into CSR order.
+   OSRM's binding holds Python's GIL, so tables run one at a time.
 4. **Keep** the pairs within the limit. A candidate pair with no route (an
    island without a ferry) is out of reach and counted.
 
