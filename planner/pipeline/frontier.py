@@ -22,8 +22,6 @@ demand within reach of a site — is marked ``same_as_previous``.
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from planner.maps.panels import plan_title
 from planner.optimise import Solution, SolverSettings, max_coverage
 from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.constraints import site_constraints
+from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.load import Clock, PlanInputs
 from planner.pipeline.plan import (
     Plan,
@@ -325,15 +324,11 @@ class FrontierPlan:
 
     def png(self) -> bytes:
         """The frontier plot as PNG bytes, as written to ``frontier.png``."""
-        buffer = io.BytesIO()
-        self.figure().savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
+        return png_bytes(self.figure())
 
     def _repr_html_(self) -> str:
         """The plot and the table, for notebooks."""
-        image = base64.b64encode(self.png()).decode("ascii")
-        table = self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
-        return f'<img src="data:image/png;base64,{image}" alt="coverage frontier">{table}'
+        return figure_html(self.png(), self.table, alt="coverage frontier")
 
     def write_files(self, folder: Path) -> None:
         """Write ``frontier.csv`` and ``frontier.png`` into ``folder``."""

@@ -21,9 +21,7 @@ folder is written all or nothing at the end, like ``planner run``'s.
 
 from __future__ import annotations
 
-import base64
 import functools
-import io
 import logging
 import os
 import time
@@ -42,6 +40,7 @@ from planner.maps.robustness_map import write_robustness_map
 from planner.outputs.folder import check_target, holding_target, publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.outputs.sweep_runs import RunJournal
+from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.plan import default_output_folder
 from planner.pipeline.report import strict_json
 from planner.pipeline.sweep_cluster import ProgressCallback, collect_runs, dask_client, read_sites
@@ -285,14 +284,10 @@ class SweepResult:
 
     def png(self) -> bytes:
         """``sweep.png`` as bytes."""
-        buffer = io.BytesIO()
-        self.figure().savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
+        return png_bytes(self.figure())
 
     def _repr_html_(self) -> str:
-        image = base64.b64encode(self.png()).decode("ascii")
-        head = self.robustness.head(15).to_html(index=False, float_format=lambda v: f"{v:,.3g}")
-        return f'<img src="data:image/png;base64,{image}" alt="sweep">{head}'
+        return figure_html(self.png(), self.robustness.head(15), alt="sweep", digits=",.3g")
 
     def __repr__(self) -> str:
         summary = self.summary

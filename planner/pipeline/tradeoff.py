@@ -11,8 +11,6 @@ its gap). The scenario's own λ is solved once and becomes the plan.
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +26,7 @@ from planner.maps.assets import MapAssets
 from planner.optimise import evaluate
 from planner.optimise.flow import served_trips
 from planner.outputs.spreadsheet import write_csv
+from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.plan import Plan, assemble_plan, write_plan
 from planner.pipeline.solve import solve_flow_refuelling
@@ -116,14 +115,11 @@ class TradeOff:
         return fig
 
     def png(self) -> bytes:
-        buffer = io.BytesIO()
-        self.figure().savefig(buffer, format="png", metadata={"Software": None})
-        return buffer.getvalue()
+        """The curve as PNG bytes, as written to ``frontier.png``."""
+        return png_bytes(self.figure())
 
     def _repr_html_(self) -> str:
-        image = base64.b64encode(self.png()).decode("ascii")
-        table = self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
-        return f'<img src="data:image/png;base64,{image}" alt="trade-off">{table}'
+        return figure_html(self.png(), self.table, alt="trade-off")
 
     def write_files(self, folder: Path) -> None:
         """``frontier.csv`` and ``frontier.png`` (the map shows the plot)."""
