@@ -41,7 +41,7 @@ def test_bisection_partitions_the_sites_into_compact_regions() -> None:
 def test_bisection_keeps_unconnected_sites_apart() -> None:
     # Two islands of three sites each: no region mixes them.
     island = np.ones((4, 3))
-    rows = sp.csr_matrix(sp.block_diag([island, island]))
+    rows = sp.csr_matrix(sp.block_diag([sp.csr_matrix(island), island]))
     parts = regions.bisect(rows, np.arange(6), 4)
     assert sorted(sorted(part.tolist()) for part in parts) == [[0, 1, 2], [3, 4, 5]]
 
