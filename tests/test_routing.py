@@ -328,3 +328,21 @@ def test_map_draws_isochrones_offline(malta_routing: Path, tmp_path: Path) -> No
         _malta(malta_routing, **{"model.name": "p_median", "travel.max_minutes": 60.0})
     )
     assert median.report["travel"]["metric"] == "minutes"
+
+
+def test_isochrones_are_cached_by_content(malta_routing: Path, _own_cache: Path) -> None:
+    from planner.travel.isochrones import isochrones
+    from planner.travel.routing_folder import open_routing
+
+    folder = open_routing(malta_routing)
+    lon, lat = [14.5146, 14.4025], [35.8989, 35.9171]
+    first = isochrones(folder, lon, lat, metric="minutes", limit=10.0)
+    entries = sorted((_own_cache / "isochrones").glob("*.json"))
+    assert len(entries) == 2 and all(polygons for polygons in first)
+    # Read back from the cache: the same polygons, without Valhalla.
+    folder_without_engine = type("NoEngine", (), {"build_id": folder.build_id})()
+    again = isochrones(folder_without_engine, lon, lat, metric="minutes", limit=10.0)
+    assert again == first
+    # Another limit is another entry.
+    isochrones(folder, lon[:1], lat[:1], metric="minutes", limit=5.0)
+    assert len(list((_own_cache / "isochrones").glob("*.json"))) == 3

@@ -8,6 +8,12 @@ Valhalla draws each site's isochrone (``max_minutes`` of driving, or a
 A polygon Valhalla cannot draw (a site whose road is cut off from the
 network) is an empty list: the map then draws no area for it.
 
+Each polygon is kept in the content-keyed cache of road reach
+(:mod:`planner.travel.reach_cache`), one small JSON file per site keyed by
+the routing build, the metric and limit and the site's coordinates: a
+rerun, a frontier or a sweep that draws the same sites again reads them in
+milliseconds instead of asking Valhalla.
+
 Valhalla's isochrone and OSRM's matrix use different speed models; a demand
 point just inside the polygon may be just outside the matrix's reach, and
 the reverse. The polygon illustrates the reach; coverage is the matrix's.
@@ -15,12 +21,17 @@ the reverse. The polygon illustrates the reach; coverage is the matrix's.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from planner.travel.reach_cache import cache_dir, reach_key
 from planner.travel.routing_folder import RoutingFolder
 
 __all__ = ["GENERALIZE_M", "Polygon", "Ring", "isochrones"]
@@ -63,12 +74,19 @@ def isochrones(
     """
     from valhalla import ValhallaError
 
-    actor = folder.valhalla
     contour = {"time": float(limit)} if metric == "minutes" else {"distance": float(limit)}
     shapes: list[list[Polygon]] = []
     start = time.perf_counter()
-    failed = 0
+    failed = cached = 0
     for x, y in zip(np.asarray(lon, float), np.asarray(lat, float), strict=True):
+        key = reach_key(
+            folder.build_id, ("isochrone", metric, float(limit), GENERALIZE_M), [[x, y]]
+        )
+        known = _load(key)
+        if known is not None:
+            shapes.append(known)
+            cached += 1
+            continue
         request = {
             "locations": [{"lon": float(x), "lat": float(y)}],
             "costing": "auto",
@@ -77,20 +95,51 @@ def isochrones(
             "generalize": GENERALIZE_M,
         }
         try:
-            answer = actor.isochrone(request)
+            answer = folder.valhalla.isochrone(request)
         except (ValhallaError, RuntimeError) as exc:
             logger.info("no isochrone for (%.5f, %.5f): %s", x, y, exc)
             failed += 1
             shapes.append([])
             continue
         shapes.append(_polygons(answer))
+        _store(key, shapes[-1])
     logger.info(
-        "isochrones: %d sites, %d without one, %.2f s",
+        "isochrones: %d sites (%d from the cache), %d without one, %.2f s",
         len(shapes),
+        cached,
         failed,
         time.perf_counter() - start,
     )
     return shapes
+
+
+def _entry(key: str) -> Path:
+    return cache_dir() / "isochrones" / f"{key}.json"
+
+
+def _load(key: str) -> list[Polygon] | None:
+    """A cached site's polygons, or ``None`` when absent or unreadable."""
+    try:
+        stored = json.loads(_entry(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, list):
+        return None
+    return [[(list(ring[0]), list(ring[1])) for ring in polygon] for polygon in stored]
+
+
+def _store(key: str, polygons: list[Polygon]) -> None:
+    """Keep a site's polygons; a cache that cannot be written is only logged."""
+    target = _entry(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=target.parent, suffix=".tmp", delete=False, encoding="utf-8"
+        ) as handle:
+            json.dump([[list(ring) for ring in polygon] for polygon in polygons], handle)
+        os.replace(handle.name, target)
+    except OSError as exc:
+        logger.info("isochrone not cached: %s", exc)
 
 
 def _polygons(answer: dict[str, object]) -> list[Polygon]:
