@@ -188,3 +188,42 @@ def test_charging_stops_are_the_fewest_a_driver_needs() -> None:
     assert charging_stops(trip, [0, 1], 300.0).tolist() == [0.0, 2.0, 0.0]
     assert charging_stops(trip, [0, 1], 400.0).tolist() == [0.0, 0.0, 0.0]
     assert charging_stops(trip, [0], 100.0).tolist() == [0.0, 0.0, 0.0]
+
+
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1), st.booleans())
+def test_existing_stations_count_along_paths(
+    case: tuple[TripPaths, float, int], seed: int, capturing: bool
+) -> None:
+    paths, range_km, p = case
+    rng = np.random.default_rng(seed)
+    stops = []
+    for q in range(paths.n_trips):
+        sites, positions = paths.along(q)
+        trip = list(zip(sites.tolist(), positions.tolist(), strict=True))
+        if rng.random() < 0.5:  # an existing station somewhere on half the paths
+            trip.append((-1, float(rng.uniform(0, paths.lengths[q]))))
+        stops.append(trip)
+    with_existing = TripPaths.from_lists(paths.flows, paths.lengths, stops, paths.n_sites)
+    limit = None if capturing else range_km
+    best = max(
+        float(with_existing.flows[served_trips(with_existing, np.array(c, np.int64), limit)].sum())
+        for size in range(p + 1)
+        for c in itertools.combinations(range(paths.n_sites), size)
+    )
+    solution = flow_refuelling(with_existing, limit, p, settings=EXACT)
+    assert solution.objective == pytest.approx(best)
+    assert solution.is_optimal and solution.bound == pytest.approx(best)
+    assert all(site >= 0 for site in solution.open_sites.tolist())
+
+
+def test_an_existing_station_alone_can_serve_a_trip() -> None:
+    # 100 km each way, range 100: an existing station at 30 and a candidate at 80.
+    trip = TripPaths.from_lists([5.0], [100.0], [[(-1, 30.0), (0, 80.0)]], 1)
+    assert refuelled(trip, [], 100.0).tolist() == [False]
+    assert refuelled(trip, [0], 100.0).tolist() == [True]
+    assert flow_refuelling(trip, 100.0, 1, settings=EXACT).objective == 5.0
+    # Range 400: the existing station alone serves it, in every plan.
+    assert refuelled(trip, [], 400.0).tolist() == [True]
+    solution = flow_refuelling(trip, 400.0, 1, settings=EXACT)
+    assert solution.objective == 5.0 and solution.details["trips_served_by_existing"] == 1

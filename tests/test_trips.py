@@ -82,7 +82,7 @@ def test_flow_plan_end_to_end(tmp_path: Path) -> None:
     written = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert written["trips"] == report["trips"]
     header = (tmp_path / "out" / "trips.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "origin,destination,trips_per_day,km,served,sites_on_path"
+    assert header == "origin,destination,trips_per_day,km,served,stations_on_path"
     page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
     assert "Long-distance trips" in page and "plannerMap.lines(" in page
     assert "round trips/day refuelled" in page
@@ -119,3 +119,26 @@ def test_trade_off_sweeps_the_trip_weight(
     assert (tmp_path / "t" / "frontier.png").stat().st_size > 0
     report = json.loads((tmp_path / "t" / "report.json").read_text(encoding="utf-8"))
     assert report["trips"]["trip_weight"] == 0.5
+
+
+def test_existing_fast_stations_serve_trips(tmp_path: Path) -> None:
+    stations = tmp_path / "stations.csv"
+    # Fast stations on the way from Brussels to Paris, and a slow one that does not count.
+    stations.write_text(
+        "id,operator,power_kw,points,lon,lat\n"
+        "e1,Op,300,4,3.95,50.45\ne2,Op,300,4,3.52,50.36\ne3,Op,300,4,2.93,49.93\n"
+        "e4,Op,50,2,2.60,49.40\n",
+        encoding="utf-8",
+    )
+    base = _flow_overrides(**{"model.p": 5})
+    alone = planner.run(overrides=base)
+    helped = planner.run(
+        overrides={
+            **base,
+            "existing_chargers.files": [{"path": str(stations)}],
+            "existing_chargers.min_power_kw": 22.0,
+        }
+    )
+    assert helped.report["inputs"]["trips"]["existing_stations"] == 3
+    # Stations that are there anyway can only add trips the plan refuels.
+    assert helped.report["trips"]["served_per_day"] >= alone.report["trips"]["served_per_day"]

@@ -204,7 +204,9 @@ def load_inputs(
     trips = None
     if MODEL_TRAITS[scenario.model.name].needs_trips:
         with clock.stage("routing trips"):
-            trips = load_trips(scenario, demand, sites)
+            trips = load_trips(
+                scenario, demand, sites, existing.table if existing is not None else None
+            )
         counts["trips"] = trips.counts
     return PlanInputs(
         sites=sites, demand=demand, reach=reach, counts=counts, existing=existing, trips=trips

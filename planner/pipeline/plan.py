@@ -103,7 +103,8 @@ class Plan:
     trips
         A flow model's long-distance trips: ``origin``, ``destination``
         (place names), ``trips_per_day`` (round trips), ``km``, ``served``
-        (refuelled by the plan), ``sites_on_path``, and the path's points
+        (refuelled by the plan), ``stations_on_path`` (candidate sites and existing
+        fast stations), and the path's points
         ``path_lon`` / ``path_lat``; ``None`` for other models.
     """
 

@@ -32,7 +32,10 @@ from planner.travel.trips import (
 if TYPE_CHECKING:
     from planner.pipeline.load import PlanInputs
 
-__all__ = ["brand_bevs", "load_trips", "trip_table"]
+__all__ = ["FAST_KW", "brand_bevs", "load_trips", "trip_table"]
+
+#: Existing stations of at least this power serve long-distance trips, kW.
+FAST_KW = 150.0
 
 
 def brand_bevs(demand: gpd.GeoDataFrame, scenario: Scenario) -> float:
@@ -49,8 +52,16 @@ def brand_bevs(demand: gpd.GeoDataFrame, scenario: Scenario) -> float:
     return total
 
 
-def load_trips(scenario: Scenario, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> Trips:
+def load_trips(
+    scenario: Scenario,
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    existing: pd.DataFrame | None = None,
+) -> Trips:
     """Gravity trips between the scenario's towns, routed, with the sites along each path.
+
+    ``existing`` stations of at least :data:`FAST_KW` count as stations on the
+    paths they pass, open in every plan.
 
     Raises
     ------
@@ -95,18 +106,24 @@ def load_trips(scenario: Scenario, demand: gpd.GeoDataFrame, sites: gpd.GeoDataF
             )
         )
     graph = town_graph(lon, lat, neighbours=config.graph_neighbours, circuity=circuity)
+    fast = (
+        existing[existing["power_kw"] >= FAST_KW]
+        if existing is not None and len(existing)
+        else pd.DataFrame({"lon": [], "lat": []})
+    )
     trips = trips_along_paths(
         lon,
         lat,
         towns[first],
         towns[second],
         flows,
-        sites["lon"].to_numpy(dtype=np.float64),
-        sites["lat"].to_numpy(dtype=np.float64),
+        np.concatenate([sites["lon"].to_numpy(dtype=np.float64), fast["lon"].to_numpy(float)]),
+        np.concatenate([sites["lat"].to_numpy(dtype=np.float64), fast["lat"].to_numpy(float)]),
         graph=graph,
         detour_km=config.detour_km,
         circuity=circuity,
-        counts={**counts, "towns": float(towns.size)},
+        counts={**counts, "towns": float(towns.size), "existing_stations": float(len(fast))},
+        n_candidates=len(sites),
     )
     trips.counts["paths"] = TRIP_APPROXIMATION  # type: ignore[assignment]
     return trips
@@ -127,7 +144,7 @@ def trip_table(inputs: PlanInputs, solution: Solution, scenario: Scenario) -> pd
             "trips_per_day": trips.paths.flows,
             "km": np.round(trips.km, 1),
             "served": served,
-            "sites_on_path": np.diff(trips.paths.indptr),
+            "stations_on_path": np.diff(trips.paths.indptr),
             "path_lon": [lon[nodes].round(5).tolist() for nodes in trips.nodes],
             "path_lat": [lat[nodes].round(5).tolist() for nodes in trips.nodes],
         }

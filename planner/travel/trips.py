@@ -179,8 +179,14 @@ def trips_along_paths(
     detour_km: float,
     circuity: float,
     counts: dict[str, float] | None = None,
+    n_candidates: int | None = None,
 ) -> Trips:
-    """Route each trip over ``graph`` and list the sites within ``detour_km`` of its path."""
+    """Route each trip over ``graph`` and list the sites within ``detour_km`` of its path.
+
+    The sites after the first ``n_candidates`` (all of them by default) are
+    existing stations: on the paths like the others, open in every plan, and
+    written as site ``-1`` (see :class:`~planner.optimise.flow.paths.TripPaths`).
+    """
     lengths, nodes = _shortest_paths(graph, origin, destination)
     routed = np.isfinite(lengths)
     site_tree = cKDTree(unit_vectors(site_lon, site_lat))
@@ -196,7 +202,12 @@ def trips_along_paths(
         [(site, min(position, float(lengths[q]))) for site, position in trip]
         for q, trip in enumerate(stops)
     ]
-    paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, positions_ok, site_lon.size)
+    candidates = site_lon.size if n_candidates is None else n_candidates
+    stops_of = [
+        [(site if site < candidates else -1, position) for site, position in trip]
+        for trip in positions_ok
+    ]
+    paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops_of, candidates)
     summary = dict(counts or {})
     summary.update(
         {

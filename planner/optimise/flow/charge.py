@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from planner.optimise.flow.paths import TripPaths
+from planner.optimise.flow.paths import TripPaths, open_mask
 
 __all__ = ["EPS_KM", "captured", "charging_stops", "refuelled"]
 
@@ -31,8 +31,7 @@ def refuelled(
     paths: TripPaths, open_sites: npt.ArrayLike, range_km: float
 ) -> npt.NDArray[np.bool_]:
     """For each trip, whether the open stations let a car of ``range_km`` make the round trip."""
-    is_open = np.zeros(paths.n_sites, dtype=bool)
-    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    is_open = open_mask(paths.n_sites, open_sites)
     served = np.zeros(paths.n_trips, dtype=bool)
     for q in range(paths.n_trips):
         sites, positions = paths.along(q)
@@ -62,8 +61,7 @@ def _round_trip_ok(stations: npt.NDArray[np.float64], length: float, range_km: f
 
 def captured(paths: TripPaths, open_sites: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """For each trip, whether an open station lies on its path (flow capturing)."""
-    is_open = np.zeros(paths.n_sites, dtype=bool)
-    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    is_open = open_mask(paths.n_sites, open_sites)
     hits = np.add.reduceat(
         np.append(is_open[paths.sites], False).astype(np.int64), paths.indptr[:-1]
     )
@@ -80,9 +78,9 @@ def charging_stops(
     drivers plan long trips. A station passed twice (out and back) may see
     two stops of the same trip.
     """
-    is_open = np.zeros(paths.n_sites, dtype=bool)
-    is_open[np.asarray(open_sites, dtype=np.int64)] = True
-    sessions = np.zeros(paths.n_sites)
+    is_open = open_mask(paths.n_sites, open_sites)
+    # The last entry collects the stops at existing stations (site -1).
+    sessions = np.zeros(paths.n_sites + 1)
     for q in np.flatnonzero(refuelled(paths, open_sites, range_km)).tolist():
         sites, positions = paths.along(q)
         length = float(paths.lengths[q])
@@ -100,4 +98,4 @@ def charging_stops(
             if charge < following - time - EPS_KM:
                 sessions[site] += paths.flows[q]
                 charge = range_km
-    return sessions
+    return sessions[:-1]

@@ -132,7 +132,8 @@ def flow_refuelling(
     n_rows, n_groups = rows.matrix.shape[0], rows.n_groups
     details: dict[str, float] = {
         "trips": float(paths.n_trips),
-        "trips_unservable": float(np.sum(rows.trip_group < 0)),
+        "trips_unservable": float(np.sum(rows.trip_group == -1)),
+        "trips_served_by_existing": float(np.sum(rows.trip_group == -2)),
         "trips_in_model": float(n_groups),
         "rows_in_model": float(n_rows),
         "side_constraints": float(len(side)),
@@ -153,6 +154,8 @@ def flow_refuelling(
         upper=np.concatenate([y_upper, np.ones(n_groups)]),
         integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_groups, bool)]),
         maximise=True,
+        # Trips existing stations serve count in every plan.
+        offset=rows.served_anyway,
     )
     total_flow = float(paths.flows.sum())
     if local is not None:
@@ -231,7 +234,7 @@ def _with_local_demand(
         upper=np.concatenate([milp.upper, np.ones(n_local)]),
         integer=np.concatenate([milp.integer, np.zeros(n_local, bool)]),
         maximise=True,
-        offset=local_scale * fixed_weight,
+        offset=trip_scale * milp.offset + local_scale * fixed_weight,
     )
     return blended, within
 
@@ -243,6 +246,7 @@ def _first_station(paths: TripPaths, open_sites: np.ndarray, served: np.ndarray)
     first = np.full(paths.n_trips, -1, dtype=np.int64)
     for q in np.flatnonzero(served).tolist():
         sites, _ = paths.along(q)
+        sites = sites[sites >= 0]  # candidate sites, not existing stations
         stations = sites[is_open[sites]]
         if stations.size:
             first[q] = int(stations[0])

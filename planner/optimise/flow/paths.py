@@ -3,7 +3,8 @@
 A trip ``q`` runs from its origin (position 0) to its destination (position
 ``lengths[q]`` km) and back on the same path. The sites a car can stop at on
 the way are ``sites[indptr[q]:indptr[q + 1]]``, at ``positions[...]`` km from
-the origin, sorted by position. A site at position 0 is at the origin, one
+the origin, sorted by position. Site ``-1`` is an existing station: open in
+every plan, never a choice (:data:`EXISTING`). A site at position 0 is at the origin, one
 at ``lengths[q]`` at the destination. ``flows[q]`` is the trip's weight
 (round trips per day, say).
 """
@@ -19,7 +20,10 @@ import numpy.typing as npt
 
 from planner.errors import InputError
 
-__all__ = ["TripPaths"]
+__all__ = ["EXISTING", "TripPaths", "open_mask"]
+
+#: The site index of an existing station on a path (open whatever the plan).
+EXISTING = -1
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -87,8 +91,8 @@ class TripPaths:
             problems.append("flows must be finite and non-negative")
         if not np.all(np.isfinite(self.lengths)) or np.any(self.lengths < 0):
             problems.append("lengths must be finite and non-negative")
-        if self.sites.size and (self.sites.min() < 0 or self.sites.max() >= self.n_sites):
-            problems.append(f"sites must be indices in [0, {self.n_sites})")
+        if self.sites.size and (self.sites.min() < EXISTING or self.sites.max() >= self.n_sites):
+            problems.append(f"sites must be indices in [0, {self.n_sites}), or -1 (existing)")
         if problems:
             raise InputError([f"trip paths: {problem}" for problem in problems])
         if self.positions.size and not np.all(np.isfinite(self.positions)):
@@ -121,3 +125,12 @@ def check_range(range_km: float | None) -> None:
         or range_km <= 0
     ):
         raise InputError(f"flow_refuelling: range_km must be a positive number, got {range_km!r}")
+
+
+def open_mask(n_sites: int, open_sites: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Open flags of the sites plus a last, always-true entry: indexed with a path's
+    sites it gives each stop's state, an existing station (-1) open."""
+    is_open = np.zeros(n_sites + 1, dtype=bool)
+    is_open[np.asarray(open_sites, dtype=np.int64)] = True
+    is_open[-1] = True
+    return is_open

@@ -34,7 +34,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.optimise.flow.charge import EPS_KM
-from planner.optimise.flow.paths import TripPaths
+from planner.optimise.flow.paths import EXISTING, TripPaths
 
 __all__ = ["CoverRows", "cover_rows"]
 
@@ -59,13 +59,17 @@ class CoverRows:
     group_flow
         Flow of each merged trip.
     trip_group
-        For each input trip, its merged trip, or -1 when no stations can serve it.
+        For each input trip, its merged trip, or -1 when no stations can serve
+        it, or -2 when existing stations alone serve it.
+    served_anyway
+        Flow of the trips existing stations alone serve (in every plan).
     """
 
     matrix: sp.csr_matrix
     row_trip: IntArray
     group_flow: FloatArray
     trip_group: IntArray
+    served_anyway: float = 0.0
 
     @property
     def n_groups(self) -> int:
@@ -75,9 +79,15 @@ class CoverRows:
 def _trip_sets(
     sites: IntArray, positions: FloatArray, length: float, range_km: float | None
 ) -> list[IntArray] | None:
-    """The sets K_q(v) of one trip (sorted site indices), or ``None`` when it cannot be served."""
+    """The sets K_q(v) of one trip (sorted site indices), or ``None`` when it cannot be served.
+
+    A set holding an existing station (-1) is met by every plan and left out,
+    so a trip that existing stations alone serve has no set (``[]``).
+    """
     if sites.size == 0:
         return None
+    if np.any(sites == EXISTING) and (range_km is None):
+        return []
     if range_km is None:
         return [np.unique(sites)]
     times = np.concatenate([positions, 2 * length - positions])
@@ -89,8 +99,11 @@ def _trip_sets(
         chosen = np.unique(owners[inside])
         if chosen.size == 0:
             return None
-        sets.append(chosen)
-    return sets or [np.unique(sites)]
+        if chosen[0] != EXISTING:  # sorted: -1 comes first
+            sets.append(chosen)
+    if sets or np.any(sites == EXISTING):
+        return sets
+    return [np.unique(sites)]
 
 
 def _minimal(sets: list[IntArray], n_sites: int) -> list[IntArray]:
@@ -126,7 +139,9 @@ def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLik
     ``range_km=None`` builds flow-capturing rows (one per trip). Sites not
     usable (excluded) are left off the paths before the rows are built.
     """
-    allowed = np.asarray(usable, dtype=bool)
+    # An existing station (-1) is always usable: the extra last entry.
+    allowed = np.append(np.asarray(usable, dtype=bool), True)
+    served_anyway = 0.0
     groups: dict[bytes, int] = {}
     group_flow: list[float] = []
     trip_group = np.full(paths.n_trips, -1, dtype=np.int64)
@@ -137,6 +152,10 @@ def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLik
         keep = allowed[sites]
         sets = _trip_sets(sites[keep], positions[keep], float(paths.lengths[q]), range_km)
         if sets is None or paths.flows[q] <= 0:
+            continue
+        if not sets:
+            served_anyway += float(paths.flows[q])
+            trip_group[q] = -2
             continue
         sets = _minimal(sets, paths.n_sites)
         key = b"|".join(sorted(item.tobytes() for item in sets))
@@ -159,4 +178,5 @@ def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLik
         row_trip=np.asarray(row_trip, dtype=np.int64),
         group_flow=np.asarray(group_flow, dtype=np.float64),
         trip_group=trip_group,
+        served_anyway=served_anyway,
     )
