@@ -79,7 +79,7 @@ def test_an_unknown_field_with_nothing_close_lists_the_section_fields() -> None:
         load_scenario(None, overrides=["model.xyzzy=5"])
     assert _messages(exc) == [
         "built-in default scenario, field 'model.xyzzy': unknown field; the fields of "
-        "'model' are name, p, coverage_target, unserved_penalty_eur"
+        "'model' are name, p, coverage_target, unserved_penalty_eur, range_km, trip_weight"
     ]
     with pytest.raises(InputError) as exc:
         load_scenario(None, overrides=["xyzzy=5"])

@@ -335,6 +335,10 @@ def _sections(cls: type[BaseModel]) -> list[type[BaseModel]]:
     return found
 
 
+def _admits_text(annotation: Any) -> bool:
+    return annotation is str or any(_admits_text(arg) for arg in get_args(annotation))
+
+
 def _nonsense(annotation: Any) -> list[Any]:
     """Values a numeric field must refuse, shaped like the field (a dict's values)."""
     origin = get_origin(annotation)
@@ -344,6 +348,8 @@ def _nonsense(annotation: Any) -> list[Any]:
         return [v for arg in get_args(annotation) if arg is not type(None) for v in _nonsense(arg)]
     if origin is dict:
         return [{"LU": value} for value in _nonsense(get_args(annotation)[1])]
+    if origin is list:
+        return [[value] for value in _nonsense(get_args(annotation)[0])]
     if annotation is float:
         return [True, math.inf, -math.inf, math.nan, "1.5"]
     if annotation is int:
@@ -355,7 +361,8 @@ def test_every_number_of_the_schema_is_strict_and_finite() -> None:
     checked = 0
     for section in _sections(Scenario):
         for name, info in section.model_fields.items():
-            if not _numeric(info.annotation):
+            # A choice's values may be numbers or text: checked against the field drawn.
+            if not _numeric(info.annotation) or _admits_text(info.annotation):
                 continue
             # Pydantic keeps a field's own Annotated metadata (Strict, AllowInfNan, ge)
             # apart from its annotation: put them together again.
