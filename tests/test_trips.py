@@ -142,3 +142,42 @@ def test_existing_fast_stations_serve_trips(tmp_path: Path) -> None:
     assert helped.report["inputs"]["trips"]["existing_stations"] == 3
     # Stations that are there anyway can only add trips the plan refuels.
     assert helped.report["trips"]["served_per_day"] >= alone.report["trips"]["served_per_day"]
+
+
+def test_trips_from_an_od_file(tmp_path: Path) -> None:
+    od = tmp_path / "od.csv"
+    od.write_text(
+        "origin,destination,trips_per_day\n"
+        'Brussels,Paris,120\nLyon,Marseille,"80,5"\nRotterdam,Amsterdam,0\n',
+        encoding="utf-8",
+    )
+    plan = planner.run(overrides={**_flow_overrides(), "trips.source": str(od)})
+    assert plan.trips is not None
+    assert sorted(plan.trips["trips_per_day"].tolist()) == [80.5, 120.0]
+    counts = plan.report["inputs"]["trips"]
+    assert counts["rows"] == 3 and counts["zero_trips_dropped"] == 1
+    assert plan.report["trips"]["total_per_day"] == pytest.approx(200.5)
+
+
+def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
+    od = tmp_path / "od.csv"
+    od.write_text(
+        "from,to,trips\nAtlantis,Paris,3\nBrussels,Paris,-2\nParis,Paris,1\nLyon,Lyon2,x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(planner.InputError) as caught:
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert f"{od}, row 2, field 'origin': 'Atlantis' is no demand place" in text
+    assert "row 3, field 'trips_per_day': -2 trips: must be 0 or more" in text
+    assert "row 4, field 'destination': a trip from a place to itself" in text
+    assert "row 5, field 'trips_per_day': 'x' is not a number" in text
+    # GeoNames knows a Lille in France and one in Belgium: the id decides.
+    twice = tmp_path / "twice.csv"
+    twice.write_text("origin,destination,trips_per_day\nLille,Paris,5\n", encoding="utf-8")
+    with pytest.raises(planner.InputError, match=r"'Lille' names 2 demand places \(gn:"):
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(twice)})
+    missing = tmp_path / "no_destination.csv"
+    missing.write_text("origin,count\nParis,3\n", encoding="utf-8")
+    with pytest.raises(planner.InputError, match="no destination column"):
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(missing)})

@@ -10,6 +10,7 @@ towns' pairs by the gravity model. Paths follow the town graph of
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.demand import session_factors
+from planner.inputs.od_file import read_od_file
 from planner.optimise import Solution
 from planner.optimise.flow import served_trips
 from planner.scenario.schema import Scenario
@@ -58,7 +60,7 @@ def load_trips(
     sites: gpd.GeoDataFrame,
     existing: pd.DataFrame | None = None,
 ) -> Trips:
-    """Gravity trips between the scenario's towns, routed, with the sites along each path.
+    """The scenario's trips (gravity model or O-D file), routed, with the sites along each path.
 
     ``existing`` stations of at least :data:`FAST_KW` count as stations on the
     paths they pass, open in every plan.
@@ -67,10 +69,14 @@ def load_trips(
     ------
     planner.errors.InputError
         Fewer than two towns reach ``trips.min_population``, or no pair of
-        towns lies within the trip length band.
+        towns lies within the trip length band; or the problems of the O-D
+        file (:func:`planner.inputs.od_file.read_od_file`).
     """
     config = scenario.trips
     circuity = scenario.travel.circuity
+    if isinstance(config.source, Path):
+        first, second, flows, counts = read_od_file(config.source, demand)
+        return _routed(scenario, demand, sites, existing, first, second, flows, counts)
     population = demand["population"].to_numpy(dtype=np.float64)
     towns = np.flatnonzero(population >= config.min_population)
     if towns.size < 2:
@@ -105,6 +111,33 @@ def load_trips(
                 field="trips.min_km",
             )
         )
+    return _routed(
+        scenario,
+        demand,
+        sites,
+        existing,
+        towns[first],
+        towns[second],
+        flows,
+        {**counts, "towns": float(towns.size)},
+    )
+
+
+def _routed(
+    scenario: Scenario,
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    existing: pd.DataFrame | None,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    flows: np.ndarray,
+    counts: dict[str, float],
+) -> Trips:
+    """The trips between demand places routed over the town graph, with their stops."""
+    config = scenario.trips
+    circuity = scenario.travel.circuity
+    lon = demand["lon"].to_numpy(dtype=np.float64)
+    lat = demand["lat"].to_numpy(dtype=np.float64)
     graph = town_graph(lon, lat, neighbours=config.graph_neighbours, circuity=circuity)
     fast = (
         existing[existing["power_kw"] >= FAST_KW]
@@ -114,15 +147,15 @@ def load_trips(
     trips = trips_along_paths(
         lon,
         lat,
-        towns[first],
-        towns[second],
+        origin,
+        destination,
         flows,
         np.concatenate([sites["lon"].to_numpy(dtype=np.float64), fast["lon"].to_numpy(float)]),
         np.concatenate([sites["lat"].to_numpy(dtype=np.float64), fast["lat"].to_numpy(float)]),
         graph=graph,
         detour_km=config.detour_km,
         circuity=circuity,
-        counts={**counts, "towns": float(towns.size), "existing_stations": float(len(fast))},
+        counts={**counts, "existing_stations": float(len(fast))},
         n_candidates=len(sites),
     )
     trips.counts["paths"] = TRIP_APPROXIMATION  # type: ignore[assignment]

@@ -38,12 +38,16 @@ def resolve_paths[S: Any](scenario: S, base: Path) -> S:
     travel = scenario.travel
     if travel.routing is not None:
         travel = travel.model_copy(update={"routing": absolute(travel.routing)})
+    trips = scenario.trips
+    if isinstance(trips.source, Path):
+        trips = trips.model_copy(update={"source": absolute(trips.source)})
     afir = scenario.afir
     if afir.corridors is not None:
         afir = afir.model_copy(update={"corridors": absolute(afir.corridors)})
     return scenario.model_copy(
         update={
             "afir": afir,
+            "trips": trips,
             "travel": travel,
             "dealers": scenario.dealers.model_copy(update={"files": files}),
             "demand": demand,

@@ -10,6 +10,9 @@ the user's own survey data; the report says which were used.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field
 
 from planner.scenario.fields import Count, Number, _Section
@@ -17,6 +20,13 @@ from planner.scenario.fields import Count, Number, _Section
 
 class TripsConfig(_Section):
     """Long-distance trips between towns (model flow_refuelling)."""
+
+    source: Literal["gravity"] | Path = Field(
+        "gravity",
+        description="'gravity' for trips from the gravity model below, or an "
+        "origin-destination file (CSV, XLSX, Parquet) with columns origin, destination "
+        "(demand_id or unique name of a demand place) and trips_per_day (round trips).",
+    )
 
     beta: Number = Field(
         2.0,

@@ -1,0 +1,148 @@
+"""A user's origin–destination file of long-distance trips, read by the one table reader.
+
+Columns (headers matched without case, spaces or punctuation): ``origin``
+(or ``from``), ``destination`` (or ``to``) and ``trips_per_day`` (or
+``trips``, ``flow``): round trips per day between two demand places. A place
+is named by its ``demand_id`` (``gn:2988507`` for GeoNames) or by its name
+when exactly one demand place bears it. Rows with 0 trips are dropped and
+counted; every other problem (an unknown or ambiguous place, a negative or
+missing number, a trip from a place to itself) is reported with its file,
+row and field, all at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from planner.errors import InputError, Problem
+from planner.inputs.cells import cell_text, number_style, parse_number
+from planner.inputs.columns import normalise_header
+from planner.inputs.tables import read_tables
+from planner.scenario.schema import DealerFile
+
+__all__ = ["OD_COLUMNS", "read_od_file"]
+
+#: Each column's accepted headers (normalised), in order of preference.
+OD_COLUMNS = {
+    "origin": ("origin", "from", "o"),
+    "destination": ("destination", "to", "d", "dest"),
+    "trips_per_day": ("tripsperday", "trips", "flow", "tripsday"),
+}
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _column(headers: list[str], field: str, source: str) -> int:
+    normalised = [normalise_header(h) for h in headers]
+    for name in OD_COLUMNS[field]:
+        if name in normalised:
+            return normalised.index(name)
+    raise InputError(
+        Problem(
+            source,
+            f"no {field} column (headers: {', '.join(headers)}); name it "
+            + " or ".join(repr(n) for n in OD_COLUMNS[field][:2]),
+            field=field,
+        )
+    )
+
+
+def read_od_file(
+    path: Path, demand: pd.DataFrame
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float64], dict[str, float]]:
+    """Trips of the file as demand-place indices: (origins, destinations, trips/day, counts).
+
+    ``demand`` is the scenario's demand table (``demand_id``, ``name``,
+    ``country``, ``population``).
+
+    Raises
+    ------
+    planner.errors.InputError
+        Every problem of the file, each naming its row and field.
+    """
+    source = str(path)
+    if not path.exists():
+        raise InputError(Problem(source, "origin-destination file not found", field="trips.source"))
+    tables = read_tables(DealerFile(path=path), source=source)
+    if len(tables) != 1:
+        raise InputError(Problem(source, "holds several tables: keep one sheet of trips"))
+    table = tables[0]
+    at = {field: _column(table.headers, field, source) for field in OD_COLUMNS}
+    by_id = {str(v): k for k, v in enumerate(demand["demand_id"].astype(str))}
+    names = demand["name"].astype(str).str.casefold()
+    by_name = names.groupby(names).indices
+    style = number_style({"trips_per_day": [row[at["trips_per_day"]] for row in table.rows]})
+    problems: list[Problem] = []
+    origins, destinations, flows = [], [], []
+    zero = 0
+
+    def place(text: str, row: int, field: str) -> int | None:
+        if text in by_id:
+            return by_id[text]
+        found = by_name.get(text.casefold())
+        if found is None:
+            problems.append(
+                Problem(source, f"'{text}' is no demand place (id or name)", row=row, field=field)
+            )
+            return None
+        if len(found) > 1:
+            listed = "; ".join(
+                f"{demand['demand_id'].iat[k]} in {demand['country'].iat[k]}, "
+                f"{demand['population'].iat[k]:,.0f} people"
+                for k in found[:4]
+            )
+            problems.append(
+                Problem(
+                    source,
+                    f"'{text}' names {len(found)} demand places ({listed}): give its demand_id",
+                    row=row,
+                    field=field,
+                )
+            )
+            return None
+        return int(found[0])
+
+    for cells, row in zip(table.rows, table.row_numbers, strict=True):
+        origin = place(cell_text(cells[at["origin"]]).strip(), row, "origin")
+        destination = place(cell_text(cells[at["destination"]]).strip(), row, "destination")
+        value, error = parse_number(cells[at["trips_per_day"]], style, "trips_per_day")
+        if error is not None or value is None:
+            problems.append(
+                Problem(source, error or "no number of trips", row=row, field="trips_per_day")
+            )
+            continue
+        if value < 0:
+            problems.append(
+                Problem(
+                    source, f"{value:g} trips: must be 0 or more", row=row, field="trips_per_day"
+                )
+            )
+            continue
+        if origin is None or destination is None:
+            continue
+        if origin == destination:
+            problems.append(
+                Problem(source, "a trip from a place to itself", row=row, field="destination")
+            )
+            continue
+        if value == 0:
+            zero += 1
+            continue
+        origins.append(origin)
+        destinations.append(destination)
+        flows.append(value)
+    if problems:
+        raise InputError(problems)
+    if not flows:
+        raise InputError(Problem(source, "no trip with more than 0 trips per day"))
+    counts = {"rows": float(len(table.rows)), "zero_trips_dropped": float(zero)}
+    return (
+        np.asarray(origins, dtype=np.int64),
+        np.asarray(destinations, dtype=np.int64),
+        np.asarray(flows, dtype=np.float64),
+        counts,
+    )
