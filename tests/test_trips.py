@@ -86,6 +86,7 @@ def test_flow_plan_end_to_end(tmp_path: Path) -> None:
     page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
     assert "Long-distance trips" in page and "plannerMap.lines(" in page
     assert "round trips/day refuelled" in page
+    assert "Long-distance trips: charging stops/day" in page  # each chosen site's popup
     # Long-distance drivers' stops are sized with the local sessions.
     sites = pd.read_csv(tmp_path / "out" / "sites.csv")
     chosen = sites[sites["chosen"]]

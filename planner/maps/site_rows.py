@@ -39,6 +39,9 @@ SITE_LABELS = (
 #: Popup label of a phased plan's opening year, after "Site".
 OPENS_LABEL = "Opens"
 
+#: Popup label, last, of a flow plan's long-distance charging stops at the site.
+TRIP_LABEL = "Long-distance trips: charging stops/day"
+
 #: Colours of the chosen sites by opening year on a phased plan, earliest first:
 #: dark enough for the white charger count, none of them the red of the
 #: overloaded ring or the orange of uncovered demand.
@@ -131,6 +134,9 @@ def chosen_site_rows(
     points_per_site = served_points.value_counts()
     max_chargers = max(1, int(chosen["chargers"].max())) if len(chosen) else 1
     labels = site_labels(max_wait_probability, demand_year)
+    trips = "trip_sessions" in chosen
+    if trips:
+        labels = (*labels, TRIP_LABEL)
     rows = []
     for row in chosen.to_dict("records"):
         chargers = round(finite(row.get("chargers")) or 0.0)
@@ -152,6 +158,8 @@ def chosen_site_rows(
         ]
         if demand_year is not None:
             values.insert(1, "n/a" if year is None else str(year))
+        if trips:
+            values.append(fmt_amount(row.get("trip_sessions")))
         rows.append(
             {
                 "lat": _coord(row["lat"]),
