@@ -346,3 +346,23 @@ def test_isochrones_are_cached_by_content(malta_routing: Path, _own_cache: Path)
     # Another limit is another entry.
     isochrones(folder, lon[:1], lat[:1], metric="minutes", limit=5.0)
     assert len(list((_own_cache / "isochrones").glob("*.json"))) == 3
+
+
+def test_trips_follow_road_routes(malta_routing: Path) -> None:
+    values = {
+        "model.name": "flow_refuelling",
+        "model.p": 3,
+        "model.range_km": 12.0,
+        "trips.min_km": 8.0,
+        "trips.max_km": 100.0,
+        "trips.min_population": 5000,
+    }
+    plan = planner.run(_malta(malta_routing, **values))
+    counts = plan.report["inputs"]["trips"]
+    assert counts["paths"].startswith("road network")
+    assert counts["trips_without_path"] == 0 and counts["trips"] > 100
+    assert plan.trips is not None
+    # Road paths have many points (a route's geometry), not a handful of towns.
+    assert plan.trips["path_lon"].map(len).median() > 20
+    served = plan.trips.loc[plan.trips["served"], "trips_per_day"].sum()
+    assert plan.report["trips"]["served_per_day"] == pytest.approx(served, rel=1e-6)

@@ -23,12 +23,15 @@ from planner.inputs.od_file import read_od_file
 from planner.optimise import Solution
 from planner.optimise.flow import served_trips
 from planner.scenario.schema import Scenario
+from planner.travel.reach import routing_of
+from planner.travel.road_paths import ROAD_PATHS, road_routes
 from planner.travel.trips import (
     TRIP_APPROXIMATION,
     Trips,
     gravity_pairs,
     town_graph,
     trips_along_paths,
+    trips_along_roads,
 )
 
 if TYPE_CHECKING:
@@ -133,25 +136,47 @@ def _routed(
     flows: np.ndarray,
     counts: dict[str, float],
 ) -> Trips:
-    """The trips between demand places routed over the town graph, with their stops."""
+    """The trips between demand places routed (roads, else the town graph), with their stops."""
     config = scenario.trips
     circuity = scenario.travel.circuity
     lon = demand["lon"].to_numpy(dtype=np.float64)
     lat = demand["lat"].to_numpy(dtype=np.float64)
-    graph = town_graph(lon, lat, neighbours=config.graph_neighbours, circuity=circuity)
     fast = (
         existing[existing["power_kw"] >= FAST_KW]
         if existing is not None and len(existing)
         else pd.DataFrame({"lon": [], "lat": []})
     )
+    site_lon = np.concatenate(
+        [sites["lon"].to_numpy(dtype=np.float64), fast["lon"].to_numpy(float)]
+    )
+    site_lat = np.concatenate(
+        [sites["lat"].to_numpy(dtype=np.float64), fast["lat"].to_numpy(float)]
+    )
+    folder = routing_of(scenario.travel)
+    if folder is not None:
+        routes = road_routes(folder, lon[origin], lat[origin], lon[destination], lat[destination])
+        trips = trips_along_roads(
+            routes,
+            origin,
+            destination,
+            flows,
+            site_lon,
+            site_lat,
+            detour_km=config.detour_km,
+            n_candidates=len(sites),
+            counts={**counts, "existing_stations": float(len(fast))},
+        )
+        trips.counts["paths"] = ROAD_PATHS  # type: ignore[assignment]
+        return trips
+    graph = town_graph(lon, lat, neighbours=config.graph_neighbours, circuity=circuity)
     trips = trips_along_paths(
         lon,
         lat,
         origin,
         destination,
         flows,
-        np.concatenate([sites["lon"].to_numpy(dtype=np.float64), fast["lon"].to_numpy(float)]),
-        np.concatenate([sites["lat"].to_numpy(dtype=np.float64), fast["lat"].to_numpy(float)]),
+        site_lon,
+        site_lat,
         graph=graph,
         detour_km=config.detour_km,
         circuity=circuity,
@@ -178,8 +203,15 @@ def trip_table(inputs: PlanInputs, solution: Solution, scenario: Scenario) -> pd
             "km": np.round(trips.km, 1),
             "served": served,
             "stations_on_path": np.diff(trips.paths.indptr),
-            "path_lon": [lon[nodes].round(5).tolist() for nodes in trips.nodes],
-            "path_lat": [lat[nodes].round(5).tolist() for nodes in trips.nodes],
+            "path_lon": [line.round(5).tolist() for line, _ in _lines(trips, lon, lat)],
+            "path_lat": [line.round(5).tolist() for _, line in _lines(trips, lon, lat)],
         }
     )
     return table.sort_values("trips_per_day", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _lines(trips: Trips, lon: np.ndarray, lat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each trip's path as points: its road route, else its towns."""
+    if trips.lines is not None:
+        return trips.lines
+    return [(lon[nodes], lat[nodes]) for nodes in trips.nodes]

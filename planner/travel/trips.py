@@ -34,7 +34,14 @@ from planner.optimise.flow.paths import TripPaths
 from planner.travel.corridors import project_onto_line
 from planner.travel.sphere import great_circle_km, unit_vectors
 
-__all__ = ["TRIP_APPROXIMATION", "Trips", "gravity_pairs", "town_graph", "trips_along_paths"]
+__all__ = [
+    "TRIP_APPROXIMATION",
+    "Trips",
+    "gravity_pairs",
+    "town_graph",
+    "trips_along_paths",
+    "trips_along_roads",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -59,9 +66,13 @@ class Trips:
     paths
         The sites along each path, for the flow models.
     nodes
-        Each trip's path as demand-place indices, origin to destination (maps).
+        Each trip's path as demand-place indices, origin to destination (maps),
+        over the town graph; empty for a road path.
     counts
         Figures for ``report.json``.
+    lines
+        Each trip's path as points (longitudes, latitudes) when it follows a
+        road route; ``None`` over the town graph (the towns of ``nodes``).
     """
 
     origin: IntArray
@@ -70,6 +81,7 @@ class Trips:
     paths: TripPaths
     nodes: list[IntArray]
     counts: dict[str, float]
+    lines: list[tuple[FloatArray, FloatArray]] | None = None
 
 
 def gravity_pairs(
@@ -220,3 +232,58 @@ def trips_along_paths(
         }
     )
     return Trips(origin, destination, lengths, paths, nodes, summary)
+
+
+def trips_along_roads(
+    routes: list[tuple[FloatArray, FloatArray, float] | None],
+    origin: IntArray,
+    destination: IntArray,
+    flows: FloatArray,
+    site_lon: FloatArray,
+    site_lat: FloatArray,
+    *,
+    detour_km: float,
+    n_candidates: int,
+    counts: dict[str, float] | None = None,
+) -> Trips:
+    """Trips along road routes (:func:`planner.travel.road_paths.road_routes`), with their stops.
+
+    As :func:`trips_along_paths`, sites after the first ``n_candidates`` are
+    existing stations (site ``-1``); a trip without a route keeps no flow.
+    """
+    site_tree = cKDTree(unit_vectors(site_lon, site_lat))
+    stops: list[list[tuple[int, float]]] = []
+    lengths = np.zeros(origin.size)
+    lines: list[tuple[FloatArray, FloatArray]] = []
+    for q, route in enumerate(routes):
+        if route is None:
+            stops.append([])
+            lines.append((np.empty(0), np.empty(0)))
+            continue
+        lon, lat, km = route
+        lengths[q] = km
+        lines.append((lon, lat))
+        found, positions, _ = project_onto_line(
+            lon, lat, site_lon, site_lat, max_offset_km=detour_km, tree=site_tree
+        )
+        stops.append(
+            [
+                (site if site < n_candidates else -1, min(position, km))
+                for site, position in zip(found.tolist(), positions.tolist(), strict=True)
+            ]
+        )
+    routed = np.array([route is not None for route in routes], dtype=bool)
+    paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops, n_candidates)
+    summary = dict(counts or {})
+    summary.update(
+        {
+            "trips": float(origin.size),
+            "trips_without_path": float((~routed).sum()),
+            "trips_without_site": float(sum(1 for trip in stops if not trip)),
+            "trips_per_day": float(flows.sum()),
+            "mean_trip_km": float(lengths[routed].mean()) if routed.any() else 0.0,
+            "mean_sites_per_trip": float(np.mean([len(trip) for trip in stops])) if stops else 0.0,
+        }
+    )
+    empty = [np.empty(0, dtype=np.int64) for _ in routes]
+    return Trips(origin, destination, lengths, paths, empty, summary, lines)
