@@ -132,3 +132,10 @@ def test_report_and_map_of_a_plan_with_corridors(tmp_path: Path) -> None:
     assert len(rows.names) > 0 and np.all(rows.matrix @ chosen >= 1)
     if not row["met_2025"]:  # the plain plan left a gap: enforcing it changed the plan
         assert not np.array_equal(chosen, plan.sites["chosen"].to_numpy(dtype=float))
+
+
+def test_a_corridor_far_from_every_site_is_named(tmp_path: Path) -> None:
+    # A line across the Baltic Sea: no sample dealer within 3 km.
+    path = _corridor(tmp_path, [[18.0, 55.0], [20.0, 56.0]])
+    with pytest.raises(InputError, match="corridor 'Equator motorway' lies farther than 3 km"):
+        planner.check(overrides={"afir.corridors": str(path)})

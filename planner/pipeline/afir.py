@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, InputError, Problem
 from planner.inputs.corridors import load_corridors
 from planner.optimise.constraints import SiteRows
 from planner.scenario.schema import Scenario
 from planner.travel.corridors import project_onto_line
 
-__all__ = ["MILESTONES", "afir_report", "corridor_rows", "load_corridors"]
+__all__ = ["MILESTONES", "afir_report", "check_corridors", "corridor_rows", "load_corridors"]
 
 #: AFIR art. 3(1)(a)-(b): (year, least pool power kW, least points of ≥ 150 kW).
 MILESTONES = ((2025, 400.0, 1), (2027, 600.0, 2))
@@ -178,3 +178,36 @@ def corridor_rows(sites: pd.DataFrame, scenario: Scenario) -> SiteRows:
         upper=np.full(len(names), np.inf),
         names=tuple(names),
     )
+
+
+def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> None:
+    """Read the corridors and refuse any that no candidate site lies near.
+
+    Raises
+    ------
+    planner.errors.InputError
+        The file cannot be read as lines, or a corridor is farther than
+        ``afir.max_offset_km`` from every candidate site (named: most likely
+        a file for another region, or an offset too small).
+    """
+    config = scenario.afir
+    assert config.corridors is not None
+    lon = sites["lon"].to_numpy(dtype=float)
+    lat = sites["lat"].to_numpy(dtype=float)
+    problems = []
+    for corridor in load_corridors(config.corridors):
+        found, _, _ = project_onto_line(
+            corridor.lon, corridor.lat, lon, lat, max_offset_km=config.max_offset_km
+        )
+        if found.size == 0:
+            problems.append(
+                Problem(
+                    str(config.corridors),
+                    f"corridor '{corridor.name}' lies farther than {config.max_offset_km:g} km "
+                    "from every candidate site: a file for another region, or raise "
+                    "afir.max_offset_km",
+                    field="afir.corridors",
+                )
+            )
+    if problems:
+        raise InputError(problems)

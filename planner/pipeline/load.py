@@ -23,7 +23,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.demand import demand_weight, load_demand
 from planner.inputs.sites import SiteLoad, load_sites
 from planner.optimise.progress import SolveProgress
-from planner.pipeline.afir import load_corridors
+from planner.pipeline.afir import check_corridors
 from planner.pipeline.chargers import without_charger_room
 from planner.pipeline.existing import ExistingLayer, load_existing
 from planner.pipeline.road_travel import drop_unroutable
@@ -200,7 +200,7 @@ def load_inputs(
     if existing is not None:
         counts["existing_chargers"] = existing.counts
     if scenario.afir.corridors is not None:
-        load_corridors(scenario.afir.corridors)  # a bad corridor file stops the run here
+        check_corridors(sites, scenario)  # a bad corridor file stops the run here
     trips = None
     if MODEL_TRAITS[scenario.model.name].needs_trips:
         with clock.stage("routing trips"):
