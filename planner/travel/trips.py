@@ -220,17 +220,7 @@ def trips_along_paths(
         for trip in positions_ok
     ]
     paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops_of, candidates)
-    summary = dict(counts or {})
-    summary.update(
-        {
-            "trips": float(origin.size),
-            "trips_without_path": float((~routed).sum()),
-            "trips_without_site": float(sum(1 for trip in stops if not trip)),
-            "trips_per_day": float(flows.sum()),
-            "mean_trip_km": float(lengths[routed].mean()) if routed.any() else 0.0,
-            "mean_sites_per_trip": float(np.mean([len(trip) for trip in stops])) if stops else 0.0,
-        }
-    )
+    summary = _summary(counts, origin, flows, lengths, routed, stops)
     return Trips(origin, destination, lengths, paths, nodes, summary)
 
 
@@ -274,16 +264,26 @@ def trips_along_roads(
         )
     routed = np.array([route is not None for route in routes], dtype=bool)
     paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops, n_candidates)
-    summary = dict(counts or {})
-    summary.update(
-        {
-            "trips": float(origin.size),
-            "trips_without_path": float((~routed).sum()),
-            "trips_without_site": float(sum(1 for trip in stops if not trip)),
-            "trips_per_day": float(flows.sum()),
-            "mean_trip_km": float(lengths[routed].mean()) if routed.any() else 0.0,
-            "mean_sites_per_trip": float(np.mean([len(trip) for trip in stops])) if stops else 0.0,
-        }
-    )
+    summary = _summary(counts, origin, flows, lengths, routed, stops)
     empty = [np.empty(0, dtype=np.int64) for _ in routes]
     return Trips(origin, destination, lengths, paths, empty, summary, lines)
+
+
+def _summary(
+    counts: dict[str, float] | None,
+    origin: IntArray,
+    flows: FloatArray,
+    lengths: FloatArray,
+    routed: npt.NDArray[np.bool_],
+    stops: list[list[tuple[int, float]]],
+) -> dict[str, float]:
+    """``counts`` and the trips' figures for ``report.json``."""
+    return {
+        **(counts or {}),
+        "trips": float(origin.size),
+        "trips_without_path": float((~routed).sum()),
+        "trips_without_site": float(sum(1 for trip in stops if not trip)),
+        "trips_per_day": float(flows.sum()),
+        "mean_trip_km": float(lengths[routed].mean()) if routed.any() else 0.0,
+        "mean_sites_per_trip": float(np.mean([len(trip) for trip in stops])) if stops else 0.0,
+    }
