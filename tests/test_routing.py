@@ -366,3 +366,14 @@ def test_trips_follow_road_routes(malta_routing: Path) -> None:
     assert plan.trips["path_lon"].map(len).median() > 20
     served = plan.trips.loc[plan.trips["served"], "trips_per_day"].sum()
     assert plan.report["trips"]["served_per_day"] == pytest.approx(served, rel=1e-6)
+
+
+def test_compare_page_draws_road_reach_as_isochrones(malta_routing: Path, tmp_path: Path) -> None:
+    three = planner.run(_malta(malta_routing))
+    four = planner.run(_malta(malta_routing, **{"model.p": 4}))
+    three.save(tmp_path / "p3")
+    four.save(tmp_path / "p4")
+    planner.compare(tmp_path / "p3", tmp_path / "p4").save(tmp_path / "cmp")
+    page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
+    assert page.count("plannerMap.isochrones(") == 2 and "plannerMap.circles(" not in page
+    assert "Reach A: 10-minute drive from the site (isochrone" in page

@@ -11,6 +11,7 @@ country.
 from __future__ import annotations
 
 import html
+import logging
 import math
 from collections.abc import Sequence
 from string import Template
@@ -19,7 +20,8 @@ from typing import Any, Literal
 import geopandas as gpd
 from branca.element import Element
 
-from planner.maps import data, formats, site_rows
+from planner.errors import PlannerError
+from planner.maps import data, formats, reach_areas, site_rows
 from planner.maps.assets import (
     CDN_URLS,
     MapAssets,
@@ -31,6 +33,9 @@ from planner.maps.base import LAYER_NAMES, json_group, map_options, prepare_map
 from planner.maps.layers import JsonLayer
 from planner.maps.script import static_text
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans
+from planner.scenario.schema import TravelConfig
+
+log = logging.getLogger(__name__)
 
 Side = Literal["A", "B"]
 
@@ -133,17 +138,7 @@ def render_comparison_page(
         # The right-hand map draws the outlines the left one embedded.
         prepare_map(lib, folium_map, outlines, same_outlines=side == "B")
         rows = comparison_site_rows(plan, other, side)
-        reach_km = plan.radius_km / plan.circuity
-        style = {
-            "color": data.REACH_COLOUR,
-            "weight": 1,
-            "opacity": 0.6,
-            "fillOpacity": 0.05,
-            "interactive": False,
-        }
-        centres = data.delta_coords([r["lat"] for r in rows], [r["lon"] for r in rows])
-        circles = JsonLayer("circles", centres, reach_km * 1000.0, style)
-        json_group(lib, folium_map, LAYER_NAMES["reach"], circles)
+        json_group(lib, folium_map, *_reach_layer(plan, rows))
         sites = JsonLayer("sites", site_rows.site_layer(rows), _POPUP_PADDING)
         json_group(lib, folium_map, LAYER_NAMES["chosen"], sites)
         lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)
@@ -163,13 +158,71 @@ def render_comparison_page(
     return page
 
 
+def _reach_layer(plan: WrittenPlan, rows: list[dict[str, Any]]) -> tuple[str, JsonLayer]:
+    """The plan's reach: isochrones under the road model (when its routing folder opens),
+    else circles of its great-circle radius."""
+    style = {
+        "color": data.REACH_COLOUR,
+        "weight": 1,
+        "opacity": 0.6,
+        "fillOpacity": 0.05,
+        "interactive": False,
+    }
+    road = _road_travel(plan)
+    if road is not None:
+        try:
+            shapes = reach_areas.travel_isochrones(road, rows)
+        except (PlannerError, ValueError, OSError) as exc:
+            log.warning("compare: %s: no isochrones (%s); reach drawn as circles", plan.name, exc)
+        else:
+            layer = JsonLayer("isochrones", shapes, {**style, "fillOpacity": 0.08})
+            return reach_areas.REACH_LAYER_NAME, layer
+    centres = data.delta_coords([r["lat"] for r in rows], [r["lon"] for r in rows])
+    radius_m = plan.radius_km / plan.circuity * 1000.0
+    return LAYER_NAMES["reach"], JsonLayer("circles", centres, radius_m, style)
+
+
+def _reach_text(side: str, plan: WrittenPlan) -> str:
+    """One line on a plan's reach: its road reach, or its great-circle radius."""
+    road = _road_travel(plan)
+    label = reach_areas.travel_reach_label(road) if road is not None else None
+    if label is not None:
+        return html.escape(f"{label.replace('Reach', f'Reach {side}', 1)}.")
+    return (
+        f"Reach {side}: {plan.radius_km / plan.circuity:.1f} km great-circle "
+        f"= {plan.radius_km:g} km / circuity {plan.circuity:g}."
+    )
+
+
+def _road_travel(plan: WrittenPlan) -> TravelConfig | None:
+    """The plan's travel section when it is the road model (and reads back), else ``None``."""
+    travel = plan.scenario.get("travel", {})
+    if travel.get("mode") != "road":
+        return None
+    try:
+        return TravelConfig.model_validate(travel)
+    except ValueError:
+        return None
+
+
+def _reach_km(plan: WrittenPlan) -> float:
+    """How far a site's reach can go from it, km, for the view's margins.
+
+    Under the road model: the road limit in km, or a minute of driving per km.
+    """
+    road = _road_travel(plan)
+    if road is None:
+        return plan.radius_km / plan.circuity
+    return road.road_limit
+
+
 def _reach_bounds(plans: list[WrittenPlan]) -> list[list[float]] | None:
     """Bounds of every chosen site's reach circle, so whole circles are in view."""
     boxes = []
     for plan in plans:
         if not len(plan.chosen):
             continue
-        reach_deg = plan.radius_km / plan.circuity / 111.2
+        reach_deg = _reach_km(plan) / 111.2
         lat = plan.chosen["lat"].astype(float)
         lon = plan.chosen["lon"].astype(float)
         stretch = 1 / max(math.cos(math.radians(float(lat.abs().max()))), 0.1)
@@ -261,11 +314,7 @@ def _diff_panel(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
             ("removed", "removed (A only)", diff.removed),
         )
     )
-    reach = "<br>".join(
-        f"Reach {side}: {p.radius_km / p.circuity:.1f} km great-circle "
-        f"= {p.radius_km:g} km / circuity {p.circuity:g}."
-        for side, p in (("A", a), ("B", b))
-    )
+    reach = "<br>".join(_reach_text(side, p) for side, p in (("A", a), ("B", b)))
     return (
         '<div class="planner-panel planner-diff" id="planner-diff">'
         "<div><h2>From A to B</h2>"

@@ -11,11 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from planner.maps.data import delta_coords
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import Scenario, TravelConfig
 from planner.travel.isochrones import isochrones
 from planner.travel.reach import routing_of
 
-__all__ = ["REACH_LAYER_NAME", "isochrone_shapes", "reach_label"]
+__all__ = [
+    "REACH_LAYER_NAME",
+    "isochrone_shapes",
+    "reach_label",
+    "travel_isochrones",
+    "travel_reach_label",
+]
 
 #: The layer control's name of the isochrones.
 REACH_LAYER_NAME = "Reach (drive-time isochrones)"
@@ -23,15 +29,20 @@ REACH_LAYER_NAME = "Reach (drive-time isochrones)"
 
 def isochrone_shapes(scenario: Scenario, chosen: list[dict[str, Any]]) -> list[Any]:
     """Per chosen site, its reach as polygons of delta-coded rings (``[]``: none drawn)."""
-    folder = routing_of(scenario.travel)
+    return travel_isochrones(scenario.travel, chosen)
+
+
+def travel_isochrones(travel: TravelConfig, chosen: list[dict[str, Any]]) -> list[Any]:
+    """As :func:`isochrone_shapes`, from the scenario's travel section alone."""
+    folder = routing_of(travel)
     if folder is None or not chosen:
         return [[] for _ in chosen]
     shapes = isochrones(
         folder,
         [row["lon"] for row in chosen],
         [row["lat"] for row in chosen],
-        metric=scenario.travel.road_metric,
-        limit=scenario.travel.road_limit,
+        metric=travel.road_metric,
+        limit=travel.road_limit,
     )
     return [
         [[delta_coords(lat, lon) for lon, lat in polygon] for polygon in polygons]
@@ -41,7 +52,11 @@ def isochrone_shapes(scenario: Scenario, chosen: list[dict[str, Any]]) -> list[A
 
 def reach_label(scenario: Scenario) -> str | None:
     """The legend's words for road reach, or ``None`` under the great-circle model."""
-    travel = scenario.travel
+    return travel_reach_label(scenario.travel)
+
+
+def travel_reach_label(travel: TravelConfig) -> str | None:
+    """As :func:`reach_label`, from the scenario's travel section alone."""
     if travel.mode != "road":
         return None
     if travel.road_metric == "minutes":
