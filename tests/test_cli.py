@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.cli.main import main
 from planner.inputs.demand import load_demand
 from planner.scenario.schema import DEFAULT_P, load_scenario
 from planner.travel.great_circle import great_circle_km
+from tests.conftest import run_cli as _run
 
 # Six dealers in Luxembourg (two of them at one address: a dual-brand site)
 # and one in Belgium, which the Luxembourg scenario leaves out and counts.
@@ -57,20 +57,6 @@ circuity = 1.3
 name = "max_coverage"
 p = 2
 """
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

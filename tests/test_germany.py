@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from planner.cli.main import main
 from planner.scenario.schema import load_scenario
+from tests.conftest import run_cli as _cli
 from tests.conftest import shared_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 GERMANY = PROJECT_ROOT / "scenarios" / "germany.toml"
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_scenario_points_at_the_shared_register() -> None:

@@ -9,7 +9,6 @@ country. The real extracts in ``../shared/data`` are read when present.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ import pytest
 from osmium.osm.mutable import Node, Relation, Way
 
 import planner
-from planner.cli.main import main
 from planner.inputs.importers.dealer_table import IMPORT_COLUMNS
 from planner.inputs.sites import load_sites
 from planner.scenario.schema import DealerFile, DealersConfig
+from tests.conftest import run_cli as _run
 from tests.conftest import shared_path
 
 TIMESTAMP = "2024-05-06T07:08:09Z"
@@ -305,20 +304,6 @@ def test_hostile_extracts_stop_with_one_line_and_exit_2(
     # All or nothing: the earlier file is untouched and no temporary file is left.
     assert out.read_text(encoding="utf-8") == "earlier,import\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_command_line_writes_a_dealer_file_the_reader_takes(

@@ -9,17 +9,16 @@ Nissan spiders publish a dealer's sales and service as two items at one point.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import planner
-from planner.cli.main import main
 from planner.inputs.importers.brands import match_brands, requested_brands
 from planner.inputs.sites import load_sites
 from planner.scenario.schema import DealerFile, DealersConfig
+from tests.conftest import run_cli as _run
 
 COLLECTED = "2025-03-01T10:11:12.123456"
 
@@ -325,20 +324,6 @@ def test_an_item_without_ref_or_id_is_named_by_its_position(tmp_path: Path) -> N
     )
     result = planner.import_dealers(path)
     assert sorted(result.dealers["dealer_id"]) == ["renault/#2", "renault/9"]
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(

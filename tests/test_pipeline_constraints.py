@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from planner import run as run_scenario
-from planner.cli.main import main
 from planner.errors import InfeasibleError
 from planner.scenario.schema import load_scenario
+from tests.conftest import run_cli as _cli
 
 DEALERS = """dealer_id,brand,name,country,lon,lat,site_cost_eur,fixed,excluded
 A,Renault,Renault Luxembourg,LU,6.1300,49.6100,1000000,{A_fixed},{A_excluded}
@@ -263,20 +262,6 @@ format = "generic"
         "lat",
     ]
     assert plan.existing_chargers["id"].tolist() == ["s1"]
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,9 @@ import pandas as pd
 import pytest
 
 import planner
-from planner.cli.main import main
 from planner.errors import InputError
 from planner.scenario.schema import load_scenario
+from tests.conftest import run_cli as _run
 from tests.conftest import shared_path
 
 pytestmark = pytest.mark.skipif(
@@ -53,20 +52,6 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache" / "road-reach"
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(cache))
     return cache
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_build_writes_a_manifest_with_counts_and_dates(malta_routing: Path) -> None:
