@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +30,26 @@ class Corridor:
 def load_corridors(path: Path) -> list[Corridor]:
     """The corridor lines of a GeoJSON or GeoPackage file, in WGS 84.
 
+    Read once per file version (path, size, modification time): the check
+    before the solve, the covering rows, the report and the map all ask for
+    the same lines.
+
     Raises
     ------
     planner.errors.InputError
         The file cannot be read, holds no line, or has coordinates that are
         not longitudes and latitudes without stating its CRS.
     """
+    try:
+        stat = path.stat()
+    except OSError:
+        return list(_read_corridors(path, None))
+    return list(_read_corridors(path, (stat.st_size, stat.st_mtime_ns)))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corridor, ...]:
+    """The lines of one version of the file (``version`` keys the cache only)."""
     field = "afir.corridors"
     try:
         frame = gpd.read_file(path)
@@ -79,4 +94,4 @@ def load_corridors(path: Path) -> list[Corridor]:
             label = name if len(parts) == 1 else f"{name} ({k + 1})"
             lon, lat = xy[:, 0], xy[:, 1]
             corridors.append(Corridor(label, lon, lat, line_length_km(lon, lat)))
-    return corridors
+    return tuple(corridors)
