@@ -40,8 +40,6 @@ site with :math:`r_j < 0` opens, :math:`B − r_j` if one with
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -53,6 +51,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import SolverError
+from planner.optimise._highs import quiet_highs
 from planner.optimise._reach import select_rows
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,24 +59,6 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 _INF = highspy.kHighsInf
-
-
-def _new_highs() -> highspy.Highs:
-    """A HiGHS instance. HiGHS prints a banner on the first one a process makes, from
-    C++ to file descriptor 1, before any option can silence it: it goes to /dev/null."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:
-        return highspy.Highs()
-    try:
-        with open(os.devnull, "w") as sink:
-            os.dup2(sink.fileno(), 1)
-            highs = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return highs
 
 
 def fold_single_rows(
@@ -194,7 +175,7 @@ class CoverageDual:
         model.a_matrix_.start_ = matrix.indptr
         model.a_matrix_.index_ = matrix.indices
         model.a_matrix_.value_ = matrix.data
-        highs = _new_highs()
+        highs = quiet_highs()
         highs.setOptionValue("output_flag", False)
         # Presolve would rebuild the model at every re-solve and lose the basis.
         highs.setOptionValue("presolve", "off")
