@@ -16,21 +16,36 @@ by the end of year t, :math:`z_{kt} \in [0, 1]` reach set k covered in year t::
 
 Constraint (2) makes the plan nested — a site opened stays open — which is
 the point of solving the years together: independent yearly runs can close
-in year 2 what they opened in year 1. Rows with identical reach sets merge
-first, as in the single-year model.
+in year 2 what they opened in year 1.
 
-Bound: year t of a nested plan opens at most min_{s ≥ t} p_s sites, spends
-at most Σ_{s ≤ t} B_s when every year up to t has a budget, and meets the
-side rows, so Σ_t d_t × (the bound of that single-year maximal covering
-model) bounds the whole plan; a year whose single-year model is infeasible
-makes the plan infeasible, and the single-year model names the constraint.
+How it is solved (:mod:`._nested`): the nested model is a maximal covering
+over (site, year) pairs with (2)–(5) as side rows, so the single-year
+model's dual-form LP and branch and bound prove it — reduced-cost fixing,
+strong branching, diving, bounds valid wherever the search stops — with
+nested plans for rounding and polishing. Before, the reductions: rows with
+identical reach sets merge, rows a fixed site covers leave, sites dominated
+by one of equal cost and side-row columns stay closed; each year's count
+row is the smallest later p (nesting), and a budget year counts the sites
+its budget can pay for at most (:attr:`._nested.NestedModel.new_caps`).
 
-Start: year by year, a greedy first repairs the side rows (opens the sites
-that reduce their violation most: country minimums, brand shares), then adds
-the site of largest marginal coverage (per euro in budget years) among those
-that keep every side row satisfied. With a p every year, the single-year
-answers nested backwards give a second start. The better feasible start is
-the solver's hint and the fallback at the time limit.
+Start: a greedy that repairs the side rows, then opens the sites of largest
+marginal coverage (per euro in budget years), improved by exchanges of
+opening years (:mod:`._nested_search`); then the best plan over the sites
+the root LP leans on, the kernel (:mod:`._nested_solve`). A backend named
+in the settings (``SolverSettings.backend``) gets the nested MILP above
+instead, on the reduced model, with the greedy start as its hint.
+
+Measured (the sample network, 1.4k sites, 13.5k places; 60 s on two cores
+shared with other solves, load about 3): ``scenarios/rollout.toml`` (p =
+20/40/60) proven at 13 045.4 in 53 s, where SCIP on the nested MILP stood
+at 12 986.4 ≤ … ≤ 13 121.0 (gap 1.0 %) after 60 s and at 13 034.6 ≤ … ≤
+13 056.8 after 600 s; ``scenarios/rollout_budget.toml`` proven at 11 797.2
+in 40 s, where it stood at 11 531.8 ≤ … ≤ 16 649.7 (44 %). At load 4–5
+both ended at 60 s with gaps of about 0.02 %. The LP over
+pairs bounds tighter than Σ_t d_t × the single-year optima (13 057.7
+against 13 121.0; 11 813.9 against 11 877.8) and solves in 1–4 s. The
+nested MILP's own gap came from both sides: its plan was 0.45 % below the
+optimum (13 045.4, proven), its bound 0.58 % above.
 """
 
 from __future__ import annotations
@@ -47,9 +62,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import evaluate, progress
-from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, select_rows, structure
 from planner.optimise.constraints import (
     SiteRows,
     budget_rows,
@@ -58,6 +71,9 @@ from planner.optimise.constraints import (
     explain_infeasible,
     no_site_rows,
 )
+from planner.optimise.coverage._nested import NestedModel, reduce_nested
+from planner.optimise.coverage._nested_search import improve, nested_greedy
+from planner.optimise.coverage._nested_solve import NestedResult, solve_pairs
 from planner.optimise.solution import Solution, SolverSettings, Status, relative_gap
 
 logger = logging.getLogger(__name__)
@@ -176,118 +192,49 @@ def phased_coverage(
         except InfeasibleError as exc:
             raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
 
-    usable = drop_sites(sp.csr_matrix(reach), never)
-    keep = (np.diff(usable.indptr) > 0) & (weights > 0)
-    merged = aggregate_rows(select_rows(usable, keep), weights[keep], match_costs=False)
-    rows = structure(merged.reach)
-    n_rows = rows.shape[0]
-    factors = np.array([y.demand_factor for y in years], dtype=np.float64)
-
-    # Variables, year by year: y_0t .. y_{n-1}t, then z_0t .. z_{K-1}t.
-    block = n_sites + n_rows
-    n_vars = n_years * block
-
-    def y_col(t: int) -> IntArray:
-        return np.arange(n_sites, dtype=np.int64) + t * block
-
-    blocks: list[sp.csr_matrix] = []
-    lower: list[FloatArray] = []
-    upper: list[FloatArray] = []
-    for t, limit in enumerate(years):
-        # Constraint (1): z_kt − Σ_{j∈N_k} y_jt ≤ 0.
-        cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
-        blocks.append(_place(cover, t * block, n_vars))
-        lower.append(np.full(n_rows, -np.inf))
-        upper.append(np.zeros(n_rows))
-        if limit.p is not None:
-            # Constraint (3): Σ_j y_jt ≤ p_t.
-            blocks.append(_place(sp.csr_matrix(np.ones((1, n_sites))), t * block, n_vars))
-            lower.append(np.array([-np.inf]))
-            upper.append(np.array([float(limit.p)]))
-        else:
-            # Constraint (4): Σ_j c_j (y_jt − y_j,t−1) ≤ B_t.
-            row = sp.csr_matrix(costs[None, :])
-            spend = _place(row, t * block, n_vars)
-            if t > 0:
-                spend = spend - _place(row, (t - 1) * block, n_vars)
-            blocks.append(sp.csr_matrix(spend))
-            lower.append(np.array([-np.inf]))
-            upper.append(np.array([float(limit.budget or 0.0)]))
-        if len(side):
-            # Constraint (5): the side rows on this year's sites.
-            blocks.append(_place(side.matrix, t * block, n_vars))
-            lower.append(side.lower)
-            upper.append(side.upper)
-        if t + 1 < n_years:
-            # Constraint (2): y_jt − y_j,t+1 ≤ 0.
-            nest = sp.hstack(
-                [sp.identity(n_sites, format="csr"), sp.csr_matrix((n_sites, n_rows))], format="csr"
+    model, dominated = reduce_nested(
+        sp.csr_matrix(reach),
+        weights,
+        factors=np.array([y.demand_factor for y in years], dtype=np.float64),
+        caps=tuple(_year_cap(years, t) for t in range(n_years)),
+        budgets=tuple(y.budget for y in years),
+        costs=costs,
+        fixed=must,
+        excluded=never,
+        side=side,
+    )
+    details: dict[str, float] = {
+        "rows_in_model": float(model.rows.shape[0]),
+        "sites_dominated": float(dominated.sum()),
+        "years": float(n_years),
+    }
+    start: IntArray | None = improve(model, nested_greedy(model))
+    if start is not None and not model.feasible(start):
+        start = None
+    if start is not None:
+        progress.note(best=model.value(start) + model.constant, maximise=True)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    found: NestedResult | None = None
+    if settings.backend is None:
+        try:
+            found = solve_pairs(
+                model,
+                start,
+                relative_gap=settings.relative_gap,
+                seconds=max(left, 0.5),
+                on_bounds=lambda best, bound: progress.note(
+                    best=best + model.constant, bound=bound + model.constant, maximise=True
+                ),
             )
-            blocks.append(
-                sp.csr_matrix(
-                    _place(nest, t * block, n_vars) - _place(nest, (t + 1) * block, n_vars)
-                )
-            )
-            lower.append(np.full(n_sites, -np.inf))
-            upper.append(np.zeros(n_sites))
-
-    var_lower = np.zeros(n_vars)
-    var_upper = np.ones(n_vars)
-    var_lower[y_col(0)[must]] = 1.0  # fixed sites open from year 1 (so in every year)
-    for t in range(n_years):
-        var_upper[y_col(t)[never]] = 0.0
-    integer = np.zeros(n_vars, dtype=bool)
-    objective = np.zeros(n_vars)
-    for t in range(n_years):
-        integer[y_col(t)] = True
-        objective[t * block + n_sites : (t + 1) * block] = factors[t] * merged.weights
-
-    full = sp.csr_matrix(reach)
-    starts = [_nested_greedy(rows, merged.weights, years, costs, must, never, side)]
-    share = replace(settings, time_limit_s=settings.time_limit_s / (2 * n_years))
-    with progress.muted():  # each year's own model is not the roll-out's objective
-        year_bound, backward = _single_year_bounds(
-            full, weights, years, must, never, year_rows, share, names
-        )
-    progress.note(bound=year_bound, maximise=True)
-    if backward is not None:
-        starts.append(backward)
-    best: IntArray | None = None
-    best_value = -math.inf
-    for start in starts:
-        if _feasible(start, years, costs, side):
-            value, _ = evaluate_phased(full, weights, start, years)
-            if value > best_value:
-                best, best_value = start, value
-    if best is not None:
-        progress.note(best=best_value, maximise=True)
-    result = None
-    if best is None or relative_gap(best_value, year_bound) > settings.relative_gap:
-        opened_hint = best if best is not None else starts[0]
-        hint = np.zeros(n_vars)
-        for t in range(n_years):
-            y_t = ((opened_hint >= 0) & (opened_hint <= t)).astype(np.float64)
-            hint[y_col(t)] = y_t
-            hint[t * block + n_sites : (t + 1) * block] = np.minimum(1.0, rows @ y_t)
-        milp = Milp(
-            objective=objective,
-            matrix=sp.csr_matrix(sp.vstack(blocks, format="csr")),
-            row_lower=np.concatenate(lower),
-            row_upper=np.concatenate(upper),
-            lower=var_lower,
-            upper=var_upper,
-            integer=integer,
-            maximise=True,
-            hint=hint,
-        )
+        except SolverError as error:
+            # HiGHS failing on an LP is no reason to give up: SCIP takes the model.
+            logger.warning("phased roll-out: %s; solving with SCIP instead", error)
+    if found is None:
         left = settings.time_limit_s - (time.perf_counter() - started)
-        result = solve_milp(
-            milp,
-            replace(settings, time_limit_s=max(left, 0.5)),
-            backend="scip",
-            report=progress.whole_model(maximise=True),
-        )
-        if result.status is MilpStatus.INFEASIBLE:
+        found = _solve_milp(model, start, replace(settings, time_limit_s=max(left, 0.5)))
+    if found.opened is None:
+        if found.proven:
+            _name_infeasible_year(reach, weights, years, must, never, year_rows, names)
             limits = "; ".join(
                 f"{names[t]}: " + (f"p ≤ {y.p}" if y.p is not None else f"{y.budget:,.0f} EUR")
                 for t, y in enumerate(years)
@@ -297,23 +244,13 @@ def phased_coverage(
                 f"phased roll-out: the yearly limits ({limits}), the nesting (a site opened "
                 f"stays open) and the side constraints ({rows_text}) cannot all hold"
             )
-        if result.status is not MilpStatus.NO_SOLUTION:
-            found = np.full(n_sites, -1, dtype=np.int64)
-            for t in reversed(range(n_years)):
-                found[result.values[y_col(t)] > 0.5] = t
-            value, _ = evaluate_phased(full, weights, found, years)
-            # The solver's incumbent can lose to the start it was given when it
-            # stops early; keep the better of the two (both feasible).
-            if value > best_value:
-                best, best_value = found, value
-    if best is None:
         raise InfeasibleError(
             "phased roll-out: no plan found within the time limit; raise solver.time_limit_s"
         )
-    opened = best
-    objective_value, covered = evaluate_phased(full, weights, opened, years)
-    bound = year_bound if result is None else min(year_bound, max(result.bound, objective_value))
-    bound = max(bound, objective_value)
+    details.update(found.details)
+    opened = found.opened
+    objective_value, covered = evaluate_phased(sp.csr_matrix(reach), weights, opened, years)
+    bound = max(found.bound + model.constant, objective_value)
     status = (
         Status.OPTIMAL
         if relative_gap(objective_value, bound) <= settings.relative_gap * (1 + 1e-6)
@@ -330,10 +267,46 @@ def phased_coverage(
         seconds=time.perf_counter() - started,
         open_sites=final_sites,
         assignment=assignment,
-        details={"rows_in_model": float(n_rows), "years": float(n_years)},
+        details=details,
     )
     logger.info("phased roll-out: %d years, %s, %.2f s", n_years, status, solution.seconds)
     return PhasedSolution(solution=solution, opened=opened, covered=covered)
+
+
+def _name_infeasible_year(
+    reach: sp.csr_matrix,
+    weights: FloatArray,
+    years: Sequence[YearLimit],
+    fixed: npt.NDArray[np.bool_],
+    excluded: npt.NDArray[np.bool_],
+    year_rows: Sequence[SiteRows],
+    names: Sequence[str],
+) -> None:
+    """Raise the single-year model's message for the first year infeasible on its own.
+
+    Called once the nested model is proven infeasible: a year that cannot
+    hold alone is the clearest thing to tell; when every year can, the
+    nesting is to blame and the caller says so.
+    """
+    from planner.optimise.coverage.model import max_coverage
+
+    n_sites = reach.shape[1]
+    for t in range(len(years)):
+        cap = _year_cap(years, t)
+        try:
+            max_coverage(
+                reach,
+                weights,
+                n_sites if cap is None else cap,
+                fixed=fixed,
+                excluded=excluded,
+                constraints=year_rows[t],
+                settings=SolverSettings(time_limit_s=10.0),
+            )
+        except InfeasibleError as exc:
+            raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
+        except SolverError:
+            continue
 
 
 def _year_cap(years: Sequence[YearLimit], t: int) -> int | None:
@@ -350,143 +323,112 @@ def _year_rows(years: Sequence[YearLimit], t: int, side: SiteRows, costs: FloatA
     return side
 
 
-def _single_year_bounds(
-    reach: sp.csr_matrix,
-    weights: FloatArray,
-    years: Sequence[YearLimit],
-    fixed: npt.NDArray[np.bool_],
-    excluded: npt.NDArray[np.bool_],
-    year_rows: Sequence[SiteRows],
-    settings: SolverSettings,
-    names: Sequence[str],
-) -> tuple[float, IntArray | None]:
-    """Σ_t d_t × single-year bound, and (with a p every year) a start nested backwards.
-
-    Each year's single-year model relaxes the nested plan's year (module
-    docstring); an infeasible one makes the plan infeasible.
-    """
-    from planner.optimise.coverage.model import max_coverage
-
-    n_sites = reach.shape[1]
-    bound = 0.0
-    all_p = all(limit.p is not None for limit in years)
-    opened: IntArray | None = np.full(n_sites, -1, dtype=np.int64) if all_p else None
-    allowed = ~excluded
-    for t in reversed(range(len(years))):
-        cap = _year_cap(years, t)
-        p = n_sites if cap is None else cap
-        try:
-            alone = max_coverage(
-                reach,
-                weights,
-                p,
-                fixed=fixed,
-                excluded=excluded,
-                constraints=year_rows[t],
-                settings=settings,
-            )
-        except InfeasibleError as exc:
-            raise InfeasibleError(f"phased roll-out, year {names[t]}: {exc}") from None
-        except SolverError:
-            # No single-year answer in its share of the time: all reachable demand
-            # still bounds the year, and there is no backward start.
-            logger.info("phased roll-out, year %s: single-year model unsolved in time", names[t])
-            bound += years[t].demand_factor * float(weights[np.diff(reach.indptr) > 0].sum())
-            opened = None
-            continue
-        bound += years[t].demand_factor * alone.bound
-        if opened is None:
-            continue
-        chosen = alone.open_sites
-        if t < len(years) - 1:
-            try:
-                chosen = max_coverage(
-                    reach,
-                    weights,
-                    p,
-                    fixed=fixed,
-                    excluded=~allowed,
-                    constraints=year_rows[t],
-                    settings=settings,
-                ).open_sites
-            except (InfeasibleError, SolverError):
-                # The later year's sites cannot meet this year's rows: no backward start.
-                opened = None
-                continue
-        opened[chosen] = t
-        allowed = np.zeros(n_sites, dtype=bool)
-        allowed[chosen] = True
-    return bound, opened
-
-
-def _nested_greedy(
-    rows: sp.csr_matrix,
-    weights: FloatArray,
-    years: Sequence[YearLimit],
-    costs: FloatArray,
-    fixed: npt.NDArray[np.bool_],
-    excluded: npt.NDArray[np.bool_],
-    side: SiteRows,
-) -> IntArray:
-    """The nested greedy start of the module docstring: repair the side rows, then fill."""
-    by_site = sp.csc_matrix(rows)
+def _solve_milp(
+    model: NestedModel, start: IntArray | None, settings: SolverSettings
+) -> NestedResult:
+    """The nested MILP of the module docstring by SCIP, on the reduced model, from ``start``."""
+    rows = model.rows
     n_rows, n_sites = rows.shape
-    opened = np.where(fixed, 0, -1).astype(np.int64)
-    uncovered = np.ones(n_rows, dtype=bool)
-    if fixed.any():
-        uncovered &= np.asarray(rows[:, np.flatnonzero(fixed)].sum(axis=1)).ravel() == 0
-    coefficients = side.matrix.toarray() if len(side) else np.zeros((0, n_sites))
+    n_years = model.n_years
+    # Variables, year by year: y_0t .. y_{n-1}t, then z_0t .. z_{K-1}t.
+    block = n_sites + n_rows
+    n_vars = n_years * block
 
-    def violation(values: FloatArray) -> FloatArray:
-        """Summed violation of the side rows for each column of row values."""
-        low = np.maximum(side.lower[:, None] - values, 0.0)
-        high = np.maximum(values - side.upper[:, None], 0.0)
-        return np.asarray(low.sum(axis=0) + high.sum(axis=0), dtype=np.float64)
+    def y_col(t: int) -> IntArray:
+        return np.arange(n_sites, dtype=np.int64) + t * block
 
-    for t, limit in enumerate(years):
-        spent = float(costs[fixed].sum()) if t == 0 else 0.0
-        while True:
-            is_open = opened >= 0
-            if limit.p is not None and int(is_open.sum()) >= limit.p:
-                break
-            values = coefficients @ is_open.astype(np.float64)
-            now = float(violation(values[:, None])[0]) if len(side) else 0.0
-            after = violation(values[:, None] + coefficients) if len(side) else np.zeros(n_sites)
-            gains = np.asarray(by_site.T @ (weights * uncovered)).ravel()
-            allowed = ~is_open & ~excluded
-            if limit.budget is not None:
-                allowed &= spent + costs <= limit.budget + 1e-9
-            score = gains / np.maximum(costs, 1e-12) if limit.budget is not None else gains
-            if now > 1e-9:
-                # Repair first: among the sites reducing the violation most, the best cover.
-                candidates = allowed & (after < now - 1e-9)
-                if not candidates.any():
-                    break
-                candidates &= after <= after[candidates].min() + 1e-9
-            else:
-                candidates = allowed & (after <= 1e-9) & (gains > 0)
-                if not candidates.any():
-                    break
-            best = int(np.argmax(np.where(candidates, score, -np.inf)))
-            opened[best] = t
-            spent += float(costs[best])
-            uncovered[by_site[:, best].indices] = False
-    return opened
+    blocks: list[sp.csr_matrix] = []
+    lower: list[FloatArray] = []
+    upper: list[FloatArray] = []
 
+    def add(matrix: sp.spmatrix, low: FloatArray, high: FloatArray) -> None:
+        blocks.append(sp.csr_matrix(matrix))
+        lower.append(low)
+        upper.append(high)
 
-def _feasible(
-    opened: IntArray, years: Sequence[YearLimit], costs: FloatArray, side: SiteRows
-) -> bool:
-    """Whether a nested plan meets every yearly limit and side row."""
-    for t, limit in enumerate(years):
-        open_now = np.flatnonzero((opened >= 0) & (opened <= t))
-        if limit.p is not None and len(open_now) > limit.p:
-            return False
-        if limit.budget is not None and costs[opened == t].sum() > limit.budget + 1e-9:
-            return False
-        if side.satisfied(open_now):  # names of violated rows: none when feasible
-            return False
-    return True
+    ones = sp.csr_matrix(np.ones((1, n_sites)))
+    cost_row = sp.csr_matrix(model.costs[None, :])
+    for t in range(n_years):
+        # Constraint (1): z_kt − Σ_{j∈N_k} y_jt ≤ 0.
+        cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+        add(_place(cover, t * block, n_vars), np.full(n_rows, -np.inf), np.zeros(n_rows))
+        cap, budget = model.caps[t], model.budgets[t]
+        if cap is not None:
+            # Constraint (3): Σ_j y_jt ≤ p_t.
+            add(_place(ones, t * block, n_vars), np.array([-np.inf]), np.array([float(cap)]))
+        if budget is not None:
+            # Constraint (4): Σ_j c_j (y_jt − y_j,t−1) ≤ B_t.
+            spend = _place(cost_row, t * block, n_vars)
+            if t > 0:
+                spend = spend - _place(cost_row, (t - 1) * block, n_vars)
+            add(spend, np.array([-np.inf]), np.array([float(budget)]))
+        if len(model.side):
+            # Constraint (5): the side rows on this year's sites.
+            add(_place(model.side.matrix, t * block, n_vars), model.side.lower, model.side.upper)
+        if t + 1 < n_years:
+            # Constraint (2): y_jt − y_j,t+1 ≤ 0.
+            nest = sp.hstack(
+                [sp.identity(n_sites, format="csr"), sp.csr_matrix((n_sites, n_rows))], format="csr"
+            )
+            add(
+                _place(nest, t * block, n_vars) - _place(nest, (t + 1) * block, n_vars),
+                np.full(n_sites, -np.inf),
+                np.zeros(n_sites),
+            )
+    var_lower = np.zeros(n_vars)
+    var_upper = np.ones(n_vars)
+    var_lower[y_col(0)[model.fixed]] = 1.0  # fixed sites open from year 1 (so in every year)
+    integer = np.zeros(n_vars, dtype=bool)
+    objective = np.zeros(n_vars)
+    for t in range(n_years):
+        var_upper[y_col(t)[model.closed]] = 0.0
+        integer[y_col(t)] = True
+        objective[t * block + n_sites : (t + 1) * block] = model.factors[t] * model.weights
+    hint = None
+    if start is not None:
+        hint = np.zeros(n_vars)
+        for t in range(n_years):
+            y_t = ((start >= 0) & (start <= t)).astype(np.float64)
+            hint[y_col(t)] = y_t
+            hint[t * block + n_sites : (t + 1) * block] = np.minimum(1.0, rows @ y_t)
+    milp = Milp(
+        objective=objective,
+        matrix=sp.csr_matrix(sp.vstack(blocks, format="csr")),
+        row_lower=np.concatenate(lower),
+        row_upper=np.concatenate(upper),
+        lower=var_lower,
+        upper=var_upper,
+        integer=integer,
+        maximise=True,
+        hint=hint,
+    )
+    constant = model.constant
+
+    def report(best: float | None, bound: float | None) -> None:
+        progress.note(
+            best=None if best is None else best + constant,
+            bound=None if bound is None else bound + constant,
+            maximise=True,
+        )
+
+    result = solve_milp(milp, settings, backend="scip", report=report)
+    start_value = model.value(start) if start is not None else -math.inf
+    if result.status is MilpStatus.INFEASIBLE:
+        return NestedResult(None, -math.inf, -math.inf, True, {})
+    opened = start
+    if result.status is not MilpStatus.NO_SOLUTION:
+        found = np.full(n_sites, -1, dtype=np.int64)
+        for t in reversed(range(n_years)):
+            found[result.values[y_col(t)] > 0.5] = t
+        # The solver's incumbent can lose to the start it was given when it
+        # stops early; keep the better of the two (both feasible).
+        if model.value(found) > start_value:
+            opened = found
+    value = -math.inf if opened is None else model.value(opened)
+    # Without a bound from the solver, all demand covered every year bounds the plan.
+    everything = float(model.factors.sum() * model.weights.sum())
+    bound = result.bound if math.isfinite(result.bound) else everything
+    return NestedResult(opened, value, max(bound, value), False, {})
 
 
 def _place(matrix: sp.spmatrix, column_offset: int, n_columns: int) -> sp.csr_matrix:
