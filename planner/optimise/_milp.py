@@ -203,6 +203,7 @@ def solve_milp(
     *,
     backend: str = "highs",
     report: BoundsCallback | None = None,
+    extra_parameters: str = "",
 ) -> MilpResult:
     """Solve ``milp`` with ``settings.backend``, or else the model's ``backend`` default.
 
@@ -210,6 +211,8 @@ def solve_milp(
     progress watch is open, hears the backend's best plan and bound (offset
     included) as its log prints them; only a caller whose ``milp`` is the
     whole model passes one (see :mod:`planner.optimise.progress`).
+    ``extra_parameters`` are appended to the backend's parameter text (in its
+    own syntax), for a model that needs more than the shared settings.
 
     Raises
     ------
@@ -226,7 +229,10 @@ def solve_milp(
         raise SolverError(f"the OR-Tools backend {backend!r} is not available in this build")
     solver.set_time_limit_in_seconds(max(settings.time_limit_s, 0.01))
     with _backend_progress(milp, backend, report) as reading:
-        solver.set_solver_specific_parameters(_parameters(backend, settings, log=reading))
+        parameters = _parameters(backend, settings, log=reading)
+        if extra_parameters:
+            parameters += "\n" + extra_parameters
+        solver.set_solver_specific_parameters(parameters)
         solver.enable_output(reading)
         status = solver.solve(model)
     seconds = float(solver.wall_time)

@@ -24,7 +24,11 @@ with split demand, binary with single sourcing)::
 
 (2) is implied by (3) for integral y but tightens the LP relaxation a lot;
 (4) is a valid inequality (total capacity) that strengthens it further.
-Customers without any pair in reach are unreachable and ignored.
+Customers without any pair in reach are unreachable and ignored. Handed
+whole to a solver this model does not scale (100 sites × 1,000 customers:
+no plan in a minute), so :mod:`planner.optimise.capacitated.model` solves it
+by a Lagrangian bound, a Lagrangian heuristic, reduced-cost fixing of
+sites and the exact model over what is left.
 """
 
 from __future__ import annotations
@@ -39,10 +43,12 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate
-from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise._radius import radius_milp
-from planner.optimise._reach import drop_sites, entry_rows, select_rows
+from planner.optimise._reach import drop_sites, select_rows
 from planner.optimise._result import finish, sites_from_values
+from planner.optimise.capacitated import model as capacitated
+from planner.optimise.capacitated._data import Pairs
 from planner.optimise.solution import Solution, SolverSettings
 
 logger = logging.getLogger(__name__)
@@ -51,62 +57,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _DEFAULT = SolverSettings()
-
-
-def _capacitated_milp(
-    pairs: sp.csr_matrix,
-    demand: FloatArray,
-    opening: FloatArray,
-    capacities: FloatArray,
-    must: BoolArray,
-    never: BoolArray,
-    *,
-    single_source: bool,
-) -> Milp:
-    """Constraints (1)–(4) of the capacitated model; variables y (sites) then x (pairs)."""
-    n_customers, n_sites = pairs.shape
-    n_pairs = pairs.nnz
-    owner = entry_rows(pairs)
-    site = pairs.indices.astype(np.int64)
-    pair_ids = np.arange(n_pairs)
-    total = float(demand.sum())
-    finite_cap = np.where(np.isfinite(capacities), capacities, total)
-    # Constraint (1): Σ_j x_ij = 1.
-    assign = sp.csr_matrix(
-        (np.ones(n_pairs), (owner, n_sites + pair_ids)), shape=(n_customers, n_sites + n_pairs)
-    )
-    # Constraint (2): x_ij - y_j ≤ 0.
-    link = sp.csr_matrix(
-        (
-            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-            (np.concatenate([pair_ids, pair_ids]), np.concatenate([n_sites + pair_ids, site])),
-        ),
-        shape=(n_pairs, n_sites + n_pairs),
-    )
-    # Constraint (3): Σ_i d_i x_ij - u_j y_j ≤ 0.
-    capacity = sp.csr_matrix(
-        (
-            np.concatenate([demand[owner], -finite_cap]),
-            (
-                np.concatenate([site, np.arange(n_sites)]),
-                np.concatenate([n_sites + pair_ids, np.arange(n_sites)]),
-            ),
-        ),
-        shape=(n_sites, n_sites + n_pairs),
-    )
-    # Constraint (4): Σ_j u_j y_j ≥ Σ_i d_i.
-    enough = sp.csr_matrix(np.concatenate([finite_cap, np.zeros(n_pairs)])[np.newaxis, :])
-    return Milp(
-        objective=np.concatenate([opening, pairs.data]),
-        matrix=sp.vstack([assign, link, capacity, enough], format="csr"),
-        row_lower=np.concatenate(
-            [np.ones(n_customers), np.full(n_pairs + n_sites, -np.inf), [total]]
-        ),
-        row_upper=np.concatenate([np.ones(n_customers), np.zeros(n_pairs + n_sites), [np.inf]]),
-        lower=np.concatenate([must.astype(np.float64), np.zeros(n_pairs)]),
-        upper=np.concatenate([(~never).astype(np.float64), np.ones(n_pairs)]),
-        integer=np.concatenate([np.ones(n_sites, bool), np.full(n_pairs, single_source)]),
-    )
 
 
 def facility_location(
@@ -192,10 +142,10 @@ def facility_location(
                 f"facility_location: total capacity {caps[~never].sum():.6g} of the sites "
                 f"not excluded is below the reachable demand {amounts[reachable].sum():.6g}"
             )
-        milp = _capacitated_milp(
+        pairs = Pairs.from_rows(
             rows, amounts[reachable], opening, caps, must, never, single_source=single_source
         )
-        result = solve_milp(milp, settings)
+        result = capacitated.solve(pairs, settings, started=started)
     if result.status is MilpStatus.INFEASIBLE:
         raise InfeasibleError(
             "facility_location: the capacities cannot serve all reachable customers "

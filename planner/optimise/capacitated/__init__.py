@@ -1,0 +1,1 @@
+"""Capacitated facility location: Lagrangian bound, plans by flow, fixing, then SCIP."""

@@ -1,0 +1,230 @@
+r"""Feasible plans for capacitated facility location: serve the customers of a set of open sites.
+
+Once the open sites are chosen, what is left is a transportation problem.
+With split demand it is the LP::
+
+    min  Σ_(i,j) c_ij x_ij   s.t.  Σ_j x_ij = 1 (every customer),  Σ_i d_i x_ij ≤ u_j (open j),
+                                   x ≥ 0, only pairs to open sites
+
+a min-cost flow when demands and capacities are whole numbers (OR-Tools'
+cost-scaling solver: customers supply d_i, arcs to open sites cost
+c_ij / d_i per unit, scaled to integers, sites drain into one sink through
+their capacity), the LP by HiGHS otherwise. At 1,000 customers and 50–90
+open sites the flow takes 0.1–0.3 s on a loaded 2-core machine, the LP
+0.8–1.3 s; keeping only each customer's 15 cheapest open sites saved a
+third of the flow's time and cost 0.01 % of plan cost, so every pair
+stays. Scaled costs make the flow optimal for costs rounded to about 1e-8
+of the largest: a plan, not a proof, and its cost is computed from the
+true costs. With single sourcing it is a generalised assignment problem,
+for which a regret greedy (customers with most to lose first, each to its
+cheapest open site with room left) and then shifts of single customers to
+cheaper sites with room give a plan.
+
+:func:`improve` is a local search over the open set with the
+transportation problem as judge: close the open site whose closing saves
+most while capacity still covers demand, as long as it pays.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import highspy
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from planner.optimise._highs import quiet_highs
+from planner.optimise.capacitated._data import BoolArray, FloatArray, Pairs
+
+logger = logging.getLogger(__name__)
+
+
+def _split_transport(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
+    """Optimal shares of the transportation LP over ``opened`` (``None`` when infeasible)."""
+    usable = np.flatnonzero(opened[pairs.site])
+    site_row = np.cumsum(opened) - 1 + pairs.n_customers
+    n_rows = pairs.n_customers + int(opened.sum())
+    weight = pairs.demand[pairs.owner[usable]]
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(usable.size)
+    lp.num_row_ = n_rows
+    lp.col_cost_ = pairs.cost[usable]
+    lp.col_lower_ = np.zeros(usable.size)
+    lp.col_upper_ = np.ones(usable.size)
+    lp.row_lower_ = np.concatenate(
+        [np.ones(pairs.n_customers), np.full(n_rows - pairs.n_customers, -highspy.kHighsInf)]
+    )
+    lp.row_upper_ = np.concatenate([np.ones(pairs.n_customers), pairs.capacity[opened]])
+    # Every column has its customer's row and its site's row, in that order.
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.arange(0, 2 * usable.size + 1, 2, dtype=np.int32)
+    index = np.empty(2 * usable.size, dtype=np.int32)
+    index[0::2] = pairs.owner[usable]
+    index[1::2] = site_row[pairs.site[usable]]
+    value = np.empty(2 * usable.size)
+    value[0::2] = 1.0
+    value[1::2] = weight
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    solver = quiet_highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    shares = np.zeros(pairs.cost.size)
+    shares[usable] = np.clip(np.asarray(solver.getSolution().col_value), 0.0, 1.0)
+    # The simplex meets the equations to its tolerance; scale rows back to exactly 1.
+    served = np.bincount(pairs.owner, weights=shares, minlength=pairs.n_customers)
+    return shares / np.where(served > 0, served, 1.0)[pairs.owner]
+
+
+# Largest scaled unit cost of the min-cost flow: keeps Σ flow × cost far from int64 limits.
+_COST_UNITS = 1e8
+
+
+def _whole(values: FloatArray) -> bool:
+    return bool(np.all(values == np.round(values)) and np.all(values < 2**40))
+
+
+def _flow_transport(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
+    """Optimal shares (up to cost rounding) by min-cost flow; needs whole demands and capacities."""
+    usable = np.flatnonzero(opened[pairs.site] & (pairs.demand[pairs.owner] > 0))
+    weight = pairs.demand[pairs.owner[usable]]
+    unit = pairs.cost[usable] / weight
+    scale = _COST_UNITS / max(float(unit.max(initial=0.0)), 1e-12)
+    sites = np.flatnonzero(opened)
+    n_customers = pairs.n_customers
+    sink = n_customers + pairs.n_sites
+    network = min_cost_flow.SimpleMinCostFlow()
+    network.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([pairs.owner[usable], n_customers + sites]),
+        np.concatenate([n_customers + pairs.site[usable], np.full(sites.size, sink)]),
+        np.concatenate([weight, pairs.capacity[sites]]).astype(np.int64),
+        np.concatenate([np.round(unit * scale), np.zeros(sites.size)]).astype(np.int64),
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_customers] = pairs.demand.astype(np.int64)
+    supplies[sink] = -int(supplies.sum())
+    network.set_nodes_supplies(np.arange(sink + 1), supplies)
+    if network.solve() != network.OPTIMAL:
+        return None
+    shares = np.zeros(pairs.cost.size)
+    shares[usable] = network.flows(np.arange(usable.size)) / weight
+    # Customers without demand use no capacity: their cheapest open site serves them.
+    idle = np.flatnonzero(pairs.demand == 0)
+    if idle.size:
+        candidates = np.flatnonzero(opened[pairs.site] & (pairs.demand[pairs.owner] == 0))
+        order = candidates[np.lexsort((pairs.cost[candidates], pairs.owner[candidates]))]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = pairs.owner[order[1:]] != pairs.owner[order[:-1]]
+        shares[order[first]] = 1.0
+        if np.unique(pairs.owner[order]).size < idle.size:
+            return None
+    return shares
+
+
+def _single_assignment(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
+    """Regret greedy then single shifts; ``None`` when a customer finds no room."""
+    usable = opened[pairs.site]
+    n_customers = pairs.n_customers
+    starts = np.searchsorted(pairs.owner, np.arange(n_customers + 1))
+    options: list[np.ndarray] = []
+    regret = np.zeros(n_customers)
+    for customer in range(n_customers):
+        span = np.arange(starts[customer], starts[customer + 1])
+        span = span[usable[span]]
+        span = span[np.argsort(pairs.cost[span], kind="stable")]
+        options.append(span)
+        if span.size == 0:
+            return None
+        regret[customer] = pairs.cost[span[1]] - pairs.cost[span[0]] if span.size > 1 else math.inf
+    room = pairs.capacity.copy()
+    chosen = np.full(n_customers, -1, dtype=np.int64)
+    for customer in np.argsort(-regret, kind="stable").tolist():
+        need = pairs.demand[customer]
+        for pair in options[customer].tolist():
+            if room[pairs.site[pair]] >= need - 1e-9:
+                chosen[customer] = pair
+                room[pairs.site[pair]] -= need
+                break
+        else:
+            return None
+    improved = True
+    while improved:
+        improved = False
+        for customer in range(n_customers):
+            current = int(chosen[customer])
+            need = pairs.demand[customer]
+            for pair in options[customer].tolist():
+                if pairs.cost[pair] >= pairs.cost[current]:
+                    break
+                if room[pairs.site[pair]] >= need - 1e-9:
+                    room[pairs.site[current]] += need
+                    room[pairs.site[pair]] -= need
+                    chosen[customer] = pair
+                    improved = True
+                    break
+    shares = np.zeros(pairs.cost.size)
+    shares[chosen] = 1.0
+    return shares
+
+
+def serve(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] | None:
+    """Cost and shares of the best service (split) or a good one (single) from ``opened``."""
+    if float(pairs.capacity[opened].sum()) < pairs.total_demand * (1 - 1e-12):
+        return None
+    if pairs.single_source:
+        shares = _single_assignment(pairs, opened)
+    elif _whole(pairs.demand) and _whole(pairs.capacity):
+        shares = _flow_transport(pairs, opened)
+    else:
+        shares = _split_transport(pairs, opened)
+    if shares is None:
+        return None
+    return pairs.objective(opened, shares), shares
+
+
+def improve(
+    pairs: Pairs,
+    opened: BoolArray,
+    cost: float,
+    shares: FloatArray,
+    *,
+    fixed: BoolArray,
+    tries: int = 8,
+) -> tuple[BoolArray, float, FloatArray]:
+    """Close open sites one at a time while it lowers the cost (at most ``tries`` evaluations).
+
+    Sites are tried in order of opening cost minus what they save in service
+    (a site serving little but costing much first).
+    """
+    evaluations = 0
+    while evaluations < tries:
+        load = np.bincount(
+            pairs.site, weights=shares * pairs.demand[pairs.owner], minlength=pairs.n_sites
+        )
+        spare = float(pairs.capacity[opened].sum()) - pairs.total_demand
+        candidates = np.flatnonzero(opened & ~fixed & (pairs.capacity <= spare + 1e-9))
+        if candidates.size == 0:
+            break
+        usage = load[candidates] / np.maximum(pairs.capacity[candidates], 1e-12)
+        order = candidates[
+            np.argsort(usage - pairs.opening[candidates] / max(pairs.opening.max(), 1e-12))
+        ]
+        better = False
+        for site in order.tolist():
+            if evaluations >= tries:
+                break
+            trial = opened.copy()
+            trial[site] = False
+            evaluations += 1
+            result = serve(pairs, trial)
+            if result is not None and result[0] < cost - 1e-9 * abs(cost):
+                opened, (cost, shares), better = trial, result, True
+                break
+        if not better:
+            break
+    return opened, cost, shares

@@ -1,0 +1,320 @@
+"""Capacitated facility location: bound, plans and fixings against brute force and plain MILP."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError
+from planner.optimise import Solution, SolverSettings, Status, evaluate, facility_location
+from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.capacitated import _heuristic as heuristic
+from planner.optimise.capacitated import _lagrange as lagrange
+from planner.optimise.capacitated._data import Pairs, cheapest_cover
+from planner.optimise.capacitated.model import reduced_milp
+from planner.optimise.instances import Instance, random_capacitated
+
+EXACT = SolverSettings(relative_gap=1e-9, time_limit_s=60.0)
+DEFAULT = SolverSettings()
+
+
+def sparse_instance(seed: int, n_sites: int = 5, n_customers: int = 8) -> Instance:
+    """A small instance where each customer reaches only some sites (and at least one)."""
+    full = random_capacitated(n_sites, n_customers, 1.6, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    keep = rng.random((n_customers, n_sites)) < 0.6
+    keep[np.arange(n_customers), rng.integers(0, n_sites, n_customers)] = True
+    dense = full.reach.toarray()
+    rows, cols = np.nonzero(keep)
+    reach = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=dense.shape)
+    assert full.costs is not None and full.capacities is not None
+    # Unequal capacities exercise the cover knapsack's dynamic programme.
+    capacities = full.capacities * rng.uniform(0.7, 1.6, n_sites).round(1)
+    return Instance(full.name, reach, full.weights, costs=full.costs, capacities=capacities)
+
+
+def pairs_of(instance: Instance, *, single_source: bool = False) -> Pairs:
+    assert instance.costs is not None and instance.capacities is not None
+    n_sites = instance.reach.shape[1]
+    return Pairs.from_rows(
+        sp.csr_matrix(instance.reach),
+        instance.weights,
+        instance.costs,
+        instance.capacities,
+        np.zeros(n_sites, bool),
+        np.zeros(n_sites, bool),
+        single_source=single_source,
+    )
+
+
+def plain_optimum(pairs: Pairs) -> float:
+    """The strong formulation handed whole to HiGHS at gap 1e-9."""
+    milp, _ = reduced_milp(pairs, pairs.fixed, ~pairs.excluded, np.ones(pairs.cost.size))
+    result = solve_milp(milp, EXACT)
+    if result.status is MilpStatus.INFEASIBLE:
+        return math.inf
+    assert result.status is MilpStatus.OPTIMAL
+    return result.objective
+
+
+def single_source_brute_force(pairs: Pairs) -> float:
+    """Every assignment of customers to a site in reach that fits the capacities."""
+    options = [np.flatnonzero(pairs.owner == i) for i in range(pairs.n_customers)]
+    best = math.inf
+    for choice in itertools.product(*options):
+        picked = np.asarray(choice)
+        load = np.bincount(
+            pairs.site[picked], weights=pairs.demand[pairs.owner[picked]], minlength=pairs.n_sites
+        )
+        if np.any(load > pairs.capacity + 1e-9):
+            continue
+        opened = np.zeros(pairs.n_sites, bool)
+        opened[pairs.site[picked]] = True
+        best = min(best, float(pairs.opening[opened].sum() + pairs.cost[picked].sum()))
+    return best
+
+
+def solve(
+    instance: Instance,
+    *,
+    single_source: bool = False,
+    fixed: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    settings: SolverSettings = DEFAULT,
+) -> Solution:
+    assert instance.costs is not None
+    return facility_location(
+        instance.costs,
+        instance.reach,
+        demand=instance.weights,
+        capacities=instance.capacities,
+        single_source=single_source,
+        fixed=fixed,
+        excluded=excluded,
+        settings=settings,
+    )
+
+
+def check_plan(instance: Instance, solution: Solution) -> None:
+    """The returned allocation serves everyone within capacity and costs the objective."""
+    assert instance.costs is not None and instance.capacities is not None
+    assert solution.allocation is not None
+    cost = evaluate.capacitated_objective(
+        instance.costs,
+        sp.csr_matrix(instance.reach),
+        instance.weights,
+        instance.capacities,
+        solution.open_sites,
+        solution.allocation,
+    )
+    assert cost == pytest.approx(solution.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_split_demand_matches_the_plain_model(seed: int) -> None:
+    instance = random_capacitated(6, 12, 1.2 + 0.25 * (seed % 4), seed=seed)
+    optimum = plain_optimum(pairs_of(instance))
+    solution = solve(instance, settings=EXACT)
+    check_plan(instance, solution)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(optimum, rel=1e-7)
+    assert solution.bound <= optimum * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_split_demand_with_sparse_reach_and_unequal_capacities(seed: int) -> None:
+    instance = sparse_instance(seed)
+    optimum = plain_optimum(pairs_of(instance))
+    if not math.isfinite(optimum):
+        with pytest.raises(InfeasibleError):
+            solve(instance)
+        return
+    solution = solve(instance, settings=EXACT)
+    check_plan(instance, solution)
+    assert solution.objective == pytest.approx(optimum, rel=1e-7)
+    assert solution.bound <= optimum * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_single_source_matches_brute_force(seed: int) -> None:
+    instance = random_capacitated(4, 6, 1.5 + 0.3 * (seed % 3), seed=seed)
+    optimum = single_source_brute_force(pairs_of(instance, single_source=True))
+    if not math.isfinite(optimum):
+        with pytest.raises(InfeasibleError):
+            solve(instance, single_source=True)
+        return
+    solution = solve(instance, single_source=True, settings=EXACT)
+    check_plan(instance, solution)
+    assert solution.objective == pytest.approx(optimum, rel=1e-7)
+    assert solution.bound <= optimum * (1 + 1e-9)
+    allocation = solution.allocation
+    assert allocation is not None
+    assert set(np.unique(allocation.data).tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_bound_holds_for_any_multipliers(seed: int) -> None:
+    instance = random_capacitated(5, 10, 1.4, seed=seed)
+    pairs = pairs_of(instance)
+    optimum = plain_optimum(pairs)
+    rng = np.random.default_rng(seed)
+    everything = np.ones(pairs.n_sites, bool)
+    for _ in range(20):
+        multipliers = lagrange.initial_multipliers(pairs) * rng.uniform(0.0, 3.0, pairs.n_customers)
+        relaxed = lagrange.relax(pairs, multipliers, ~everything, everything)
+        assert relaxed.bound <= optimum * (1 + 1e-9)
+
+
+def test_relaxation_over_the_cheapest_pairs_equals_the_full_one() -> None:
+    pairs = pairs_of(sparse_instance(5, n_sites=12, n_customers=60))
+    order = lagrange.CostOrder(pairs)
+    everything = np.ones(pairs.n_sites, bool)
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        multipliers = lagrange.initial_multipliers(pairs) * rng.uniform(0.5, 4.0, pairs.n_customers)
+        full = lagrange.relax(pairs, multipliers, ~everything, everything)
+        fast = lagrange.relax(pairs, multipliers, ~everything, everything, order)
+        assert fast.bound == pytest.approx(full.bound, rel=1e-12)
+        assert sorted(fast.taken.tolist()) == sorted(full.taken.tolist())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fixings_keep_the_optimum(seed: int) -> None:
+    instance = random_capacitated(8, 16, 1.5, seed=seed)
+    pairs = pairs_of(instance)
+    optimum = plain_optimum(pairs)
+    lower, upper = np.zeros(pairs.n_sites, bool), np.ones(pairs.n_sites, bool)
+    dual = lagrange.maximise(
+        pairs,
+        lower,
+        upper,
+        upper_bound=lambda: optimum,
+        on_relaxation=lambda relaxation, iteration: None,
+        deadline=math.inf,
+        relative_gap=0.0,
+        max_iterations=300,
+    )
+    assert dual.relaxation.bound <= optimum * (1 + 1e-9)
+    fixings = lagrange.fix_sites(pairs, dual, lower, upper, optimum)
+    milp, _ = reduced_milp(pairs, fixings.open, ~fixings.closed, fixings.pair_upper)
+    result = solve_milp(milp, EXACT)
+    assert result.objective == pytest.approx(optimum, rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_heuristic_plans_are_feasible(seed: int) -> None:
+    instance = sparse_instance(seed, n_sites=6, n_customers=15)
+    rng = np.random.default_rng(seed)
+    for single_source in (False, True):
+        pairs = pairs_of(instance, single_source=single_source)
+        for _ in range(5):
+            opened = rng.random(pairs.n_sites) < 0.7
+            served = heuristic.serve(pairs, opened)
+            if served is None:
+                continue
+            cost, shares = served
+            assert np.all(shares[~opened[pairs.site]] == 0)
+            total = np.bincount(pairs.owner, weights=shares, minlength=pairs.n_customers)
+            np.testing.assert_allclose(total, 1.0, rtol=0, atol=1e-9)
+            load = np.bincount(
+                pairs.site, weights=shares * pairs.demand[pairs.owner], minlength=pairs.n_sites
+            )
+            assert np.all(load <= pairs.capacity * (1 + 1e-9))
+            assert cost == pytest.approx(pairs.objective(opened, shares))
+
+
+def test_whole_and_fractional_demand_give_the_same_transport_cost() -> None:
+    # Whole numbers go through the min-cost flow, fractions through the LP.
+    pairs = pairs_of(random_capacitated(10, 40, 1.5, seed=3))
+    opened = np.ones(pairs.n_sites, bool)
+    flow = heuristic.serve(pairs, opened)
+    fractional = Pairs(**{**pairs.__dict__, "demand": pairs.demand + 1e-3})
+    lp = heuristic.serve(fractional, opened)
+    assert flow is not None and lp is not None
+    assert flow[0] == pytest.approx(lp[0], rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_cheapest_cover_is_a_lower_bound_and_exact_for_whole_capacities(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 8))
+    values = rng.normal(1.0, 2.0, n)
+    capacity = rng.integers(1, 9, n).astype(float)
+    requirement = float(rng.integers(1, int(capacity.sum()) + 3))
+    lower = rng.random(n) < 0.2
+    upper = ~(rng.random(n) < 0.2) | lower
+    best = math.inf
+    for bits in itertools.product([False, True], repeat=n):
+        chosen = np.asarray(bits, dtype=bool)
+        if np.any(chosen < lower) or np.any(chosen > upper):
+            continue
+        if capacity[chosen].sum() >= requirement:
+            best = min(best, float(values[chosen].sum()))
+    value, chosen = cheapest_cover(values, capacity, requirement, lower, upper)
+    if math.isinf(best):
+        assert math.isinf(value)
+        return
+    assert value == pytest.approx(best)
+    assert capacity[chosen].sum() >= requirement
+    # Huge capacities force the rounded relaxation: still a lower bound.
+    scaled, _ = cheapest_cover(values, capacity * 1e5 + 0.5, requirement * 1e5, lower, upper)
+    assert scaled <= best + 1e-9
+
+
+def test_infeasible_capacity_is_reported() -> None:
+    instance = random_capacitated(5, 20, 0.8, seed=1)
+    with pytest.raises(InfeasibleError):
+        solve(instance)
+
+
+def test_capacity_out_of_reach_is_reported() -> None:
+    # Enough capacity in total, but customer 0 reaches only a site too small for it.
+    reach = sp.csr_matrix(([1.0, 1.0, 2.0], ([0, 1, 1], [0, 0, 1])), shape=(2, 2))
+    with pytest.raises(InfeasibleError):
+        facility_location(
+            np.ones(2), reach, demand=np.array([5.0, 1.0]), capacities=np.array([4.0, 10.0])
+        )
+
+
+def test_fixed_and_excluded_sites_are_respected() -> None:
+    instance = random_capacitated(8, 30, 2.5, seed=4)
+    free = solve(instance, settings=EXACT)
+    opened = set(free.open_sites.tolist())
+    closed = next(j for j in range(8) if j not in opened)
+    shut = next(iter(opened))
+    fixed = np.zeros(8, bool)
+    fixed[closed] = True
+    excluded = np.zeros(8, bool)
+    excluded[shut] = True
+    solution = solve(instance, fixed=fixed, excluded=excluded, settings=EXACT)
+    check_plan(instance, solution)
+    assert closed in solution.open_sites
+    assert shut not in solution.open_sites
+    assert solution.objective >= free.objective - 1e-6
+
+
+def test_a_plan_comes_back_even_without_time_to_prove_it() -> None:
+    instance = random_capacitated(30, 300, 1.3, seed=2)
+    solution = solve(instance, settings=SolverSettings(time_limit_s=0.01))
+    check_plan(instance, solution)
+    assert solution.bound <= solution.objective
+    if solution.status is Status.OPTIMAL:
+        assert solution.gap <= 1e-4
+    else:
+        assert solution.status is Status.TIME_LIMIT
+
+
+def test_generator_is_seeded_and_sized() -> None:
+    first = random_capacitated(10, 40, 1.5, seed=7)
+    again = random_capacitated(10, 40, 1.5, seed=7)
+    other = random_capacitated(10, 40, 1.5, seed=8)
+    assert first.costs is not None and first.capacities is not None
+    assert (first.reach != again.reach).nnz == 0
+    assert (first.reach != other.reach).nnz > 0
+    assert first.reach.shape == (40, 10)
+    ratio = first.capacities.sum() / first.weights.sum()
+    assert 1.5 <= ratio < 1.5 + 10 / first.weights.sum()
