@@ -35,7 +35,7 @@ import heapq
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -142,6 +142,17 @@ class _Master:
             self.cuts += int(violated.size)
         return int(violated.size)
 
+    def basis(self) -> highspy.HighsBasis:
+        """The simplex basis HiGHS holds now, to restart a child from."""
+        return self._highs.getBasis()
+
+    def restore(self, basis: highspy.HighsBasis) -> None:
+        """Restart from ``basis``; cuts added since it was taken enter as basic rows."""
+        missing = self._highs.getNumRow() - len(basis.row_status)
+        if missing > 0:
+            basis.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * missing
+        self._highs.setBasis(basis)
+
     def set_bounds(self, lower: npt.NDArray[np.int8], upper: npt.NDArray[np.int8]) -> None:
         """Fix the node's sites: ``lower ≤ y ≤ upper`` (0/1 per site)."""
         changed = np.flatnonzero((lower != self._lower) | (upper != self._upper))
@@ -175,8 +186,9 @@ class _Master:
 class _Node:
     bound: float
     order: int
-    lower: npt.NDArray[np.int8]
-    upper: npt.NDArray[np.int8]
+    lower: npt.NDArray[np.int8] = field(compare=False)
+    upper: npt.NDArray[np.int8] = field(compare=False)
+    basis: highspy.HighsBasis | None = field(default=None, compare=False)
 
 
 def branch_and_cut(
@@ -237,6 +249,9 @@ def branch_and_cut(
             discard(node.bound)
             continue
         master.set_bounds(node.lower, node.upper)
+        if node.basis is not None:
+            # The parent's basis: a jump across the tree would start far off.
+            master.restore(node.basis)
         try:
             outcome = _cut_loop(master, cutoff(), deadline)
         except TimeoutError:
@@ -273,8 +288,9 @@ def branch_and_cut(
         opened, closed = lower.copy(), upper.copy()
         opened[site] = 1
         closed[site] = 0
+        basis = master.basis()
         plunge = _Node(bound, 2 * count, opened, upper)
-        heapq.heappush(heap, _Node(bound, 2 * count + 1, lower, closed))
+        heapq.heappush(heap, _Node(bound, 2 * count + 1, lower, closed, basis))
     if plunge is not None:
         heap.append(plunge)
     open_bound = min((node.bound for node in heap), default=math.inf)
