@@ -1,4 +1,4 @@
-"""The sizing model's reduced instance, its greedy start, LP rounding and counting bound.
+"""The sizing model's reduced instance, greedy start, LP rounding, counting bound, checks.
 
 See :mod:`planner.optimise.sizing.model` for the model and what each piece is for.
 """
@@ -244,3 +244,30 @@ def round_up(
     count = capacity.chargers_for(load)
     count = np.minimum(np.where((count > 0) | must, np.maximum(count, least), 0.0), inst.limit)
     return (count > 0).astype(np.float64), count
+
+
+def explain_budget(
+    budget: float, prices: FloatArray, per_charger: FloatArray, must: BoolArray, least: int
+) -> None:
+    """Raise with the numbers when the fixed sites alone cost more than the budget."""
+    cost = float(prices[must].sum() + least * per_charger[must].sum())
+    if cost > budget + 1e-9:
+        raise InfeasibleError(
+            f"sizing: the {int(must.sum())} fixed sites with {least} charger(s) each cost "
+            f"{cost:,.0f} EUR, above the budget of {budget:,.0f} EUR"
+        )
+
+
+def per_site_values(
+    name: str, values: float | FloatArray, n_sites: int, problems: list[str]
+) -> FloatArray:
+    """One value per site from one number or an array; problems go to ``problems``."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n_sites, float(array))
+    if array.shape != (n_sites,):
+        problems.append(f"{name} must be one number or one per site ({n_sites})")
+        return np.zeros(n_sites)
+    if np.any(np.isnan(array)) or np.any(array < 0):
+        problems.append(f"{name} must be non-negative")
+    return array

@@ -54,6 +54,17 @@ an LP with every allowed site at its limit proves infeasibility with numbers,
 or its rounded answer becomes the warm start. A start that breaks the side
 constraints or the budget is not handed to the solver.
 
+Before the MILP, :mod:`planner.optimise.sizing._search` improves the start with
+maximum-flow plans (few sites, full chargers; :mod:`._heuristic`) and bounds
+the optimum from below by a Lagrangian relaxation of rows (1), (5), (7), (8)
+and (9), one continuous knapsack per site (:mod:`._lagrange`). Its value, the
+counting bound and the solver's bound, the best of them raised to the next
+multiple of the costs' common divisor, is the bound reported. Sites the
+relaxation proves closed (or open) in every plan cheaper than the start are
+fixed in the MILP. The MILP runs up to ``_MILP_PAIRS`` pairs; above that, and
+whenever the bound already proves the start within the gap, the search's
+plan is the answer.
+
 The objective reported is recomputed by :func:`planner.optimise.sizing.evaluate.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
 re-checks every constraint.
@@ -72,7 +83,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, progress
-from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
 from planner.optimise.constraints import (
@@ -82,18 +93,22 @@ from planner.optimise.constraints import (
     explain_infeasible,
     no_site_rows,
 )
+from planner.optimise.sizing._lagrange import SizingCosts, cost_step, round_up_to
 from planner.optimise.sizing._parts import (
     Capacity,
     SizingInstance,
     counting_bound,
+    explain_budget,
     greedy_start,
     max_service,
     pairs_of,
+    per_site_values,
     reduce_instance,
     round_up,
 )
+from planner.optimise.sizing._search import search
 from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
-from planner.optimise.solution import Solution, SolverSettings
+from planner.optimise.solution import Solution, SolverSettings, relative_gap
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +125,12 @@ _LINK_PAIRS = 50_000
 #: SCIP reached a 0.5 % gap in 20 s while HiGHS spent that long in root cuts.
 #: LPs (relaxation, infeasibility diagnosis) go to HiGHS.
 _BACKEND = "scip"
+#: Most pairs for which the MILP runs after the Lagrangian search; above it the
+#: root LP alone outlasts a minute (218,000 pairs: SCIP's root unfinished after
+#: 60 s), so the search has the whole time and its plan and bound are the answer.
+_MILP_PAIRS = 100_000
+#: Share of the time limit the search takes before the MILP.
+_SEARCH_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -220,10 +241,10 @@ def sizing(
     n_demand, n_sites = matrix.shape
     lam = _checks.demand_weights(demand, n_demand, problems)
     prices = _checks.site_costs(site_cost, n_sites, problems)
-    per_charger = _per_site("charger_cost", charger_cost, n_sites, problems)
+    per_charger = per_site_values("charger_cost", charger_cost, n_sites, problems)
     if not np.all(np.isfinite(per_charger)):
         problems.append("charger_cost must be finite")
-    limit = _per_site("max_chargers", max_chargers, n_sites, problems)
+    limit = per_site_values("max_chargers", max_chargers, n_sites, problems)
     finite = limit[np.isfinite(limit)]
     if np.any(finite != np.floor(finite)):
         problems.append("max_chargers must be whole numbers (or inf)")
@@ -250,7 +271,7 @@ def sizing(
     _checks.check_fixed_excluded("sizing", must, never)
     explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
     if budget is not None:
-        _explain_budget(budget, prices, per_charger, must, min_chargers)
+        explain_budget(budget, prices, per_charger, must, min_chargers)
     no_room = np.flatnonzero(must & (limit < min_chargers))
     if no_room.size:
         raise InfeasibleError(
@@ -270,18 +291,12 @@ def sizing(
     if greedy_served < target * (1 - 1e-9):
         best = max_service(inst, mu, coverage, target, within, settings)
     hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
+    start_cost = float(prices @ hint_y + per_charger @ hint_n)
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
-        budget is None or float(prices @ hint_y + per_charger @ hint_n) <= budget + 1e-6
+        budget is None or start_cost <= budget + 1e-6
     )
-    milp = _build(
-        inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
-    )
-    milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
-    if start_ok:
-        milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
     if budget is not None and unserved_penalty is None and floor > budget * (1 + 1e-9):
-        start_cost = float(prices @ hint_y + per_charger @ hint_n)
         enough = not side.satisfied(np.flatnonzero(hint_y > 0))
         raise InfeasibleError(
             f"sizing: serving {coverage:.1%} of the {within:,.1f} peak-hour sessions within "
@@ -293,15 +308,56 @@ def sizing(
     if unserved_penalty is not None:
         floor += unserved_penalty * (float(lam.sum()) - within)
     progress.note(bound=floor, maximise=False)
-    left = settings.time_limit_s - (time.perf_counter() - started)
-    result = solve_milp(
-        milp,
-        replace(settings, time_limit_s=max(left, 1.0)),
-        backend=_BACKEND,
-        report=progress.whole_model(maximise=False),
+    if start_ok and unserved_penalty is None:
+        progress.note(best=start_cost, maximise=False)
+    costs = SizingCosts(
+        prices, per_charger, mu, target, math.ceil(target / mu.per_charger - 1e-9),
+        unserved_penalty or 0.0, (unserved_penalty or 0.0) * float(lam.sum()), must,
+        min_chargers, side, budget,
+    )  # fmt: skip
+    whole_milp = pair_row.size <= _MILP_PAIRS
+    found = search(
+        inst, costs, start=hint_y > 0,
+        start_cost=start_cost if start_ok and unserved_penalty is None else math.inf,
+        deadline=started + settings.time_limit_s * (_SEARCH_SHARE if whole_milp else 0.9),
+    )  # fmt: skip
+    if found.plan is not None:
+        best, hint_n = found.plan.shares, found.plan.chargers
+        hint_y = found.plan.is_open.astype(np.float64)
+        start_cost, start_ok = found.plan.cost, True
+    milp = _build(
+        inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
     )
+    milp = _with_side_rows(milp, side, budget, prices, per_charger, n_sites)
+    if start_ok:
+        milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
+    floor = max(floor, found.bound)
+    progress.note(bound=floor, maximise=False)
+    if start_ok and unserved_penalty is None:
+        progress.note(best=start_cost, maximise=False)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    plan_only = start_ok and unserved_penalty is None
+    if plan_only and (not whole_milp or relative_gap(start_cost, floor) <= settings.relative_gap):
+        # Proven by the bound, or too large for the MILP within the time: the plan found.
+        done = relative_gap(start_cost, floor) <= settings.relative_gap
+        values = np.concatenate([hint_y, hint_n, best])
+        result = MilpResult(
+            MilpStatus.OPTIMAL if done else MilpStatus.FEASIBLE, values, start_cost, floor, 0.0
+        )
+    else:
+        if start_ok:
+            milp = _fix(milp, found.closed & (hint_y == 0), found.opened & (hint_y > 0))
+        result = solve_milp(
+            milp,
+            replace(settings, time_limit_s=max(left, 1.0)),
+            backend=_BACKEND,
+            report=progress.whole_model(maximise=False),
+        )
     if not result.bound >= floor:  # also when the solver has no bound (nan)
         result = replace(result, bound=floor)
+    # Every plan's cost is a multiple of the costs' common divisor, so is the optimum.
+    step = cost_step(prices, per_charger, unserved_penalty)
+    result = replace(result, bound=round_up_to(result.bound, step))
     if result.status is MilpStatus.INFEASIBLE:
         max_service(inst, mu, coverage, target, within, settings)
         limits = []
@@ -320,7 +376,11 @@ def sizing(
                 f"sizing: no plan meeting the side constraints found within "
                 f"{settings.time_limit_s:g} s; raise solver.time_limit_s"
             )
-        logger.warning("sizing: no solution within the time limit; returning the LP rounding")
+        logger.warning("sizing: no solution within the time limit; returning the start plan")
+        count, shares = hint_n, best
+    elif start_ok and result.objective > start_cost * (1 + 1e-9) and unserved_penalty is None:
+        # The backend did not take the start up and found only a dearer plan.
+        result = replace(result, objective=start_cost)
         count, shares = hint_n, best
     else:
         count = np.round(result.values[n_sites : 2 * n_sites])
@@ -458,16 +518,14 @@ def _build(
     )
 
 
-def _explain_budget(
-    budget: float, prices: FloatArray, per_charger: FloatArray, must: BoolArray, least: int
-) -> None:
-    """Raise with the numbers when the fixed sites alone cost more than the budget."""
-    cost = float(prices[must].sum() + least * per_charger[must].sum())
-    if cost > budget + 1e-9:
-        raise InfeasibleError(
-            f"sizing: the {int(must.sum())} fixed sites with {least} charger(s) each cost "
-            f"{cost:,.0f} EUR, above the budget of {budget:,.0f} EUR"
-        )
+def _fix(milp: Milp, closed: BoolArray, opened: BoolArray) -> Milp:
+    """Sites closed or opened in every plan cheaper than the hint, which obeys both."""
+    n_sites = closed.size
+    lower, upper = milp.lower.copy(), milp.upper.copy()
+    lower[:n_sites][opened] = 1.0
+    upper[:n_sites][closed] = 0.0
+    upper[n_sites : 2 * n_sites][closed] = 0.0
+    return replace(milp, lower=lower, upper=upper)
 
 
 def _with_side_rows(
@@ -527,17 +585,3 @@ def _main_site(served: sp.csr_matrix) -> IntArray:
     first[1:] = rows[1:] != rows[:-1]
     main[rows[first]] = sites[first]
     return main
-
-
-def _per_site(
-    name: str, values: float | FloatArray, n_sites: int, problems: list[str]
-) -> FloatArray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 0:
-        array = np.full(n_sites, float(array))
-    if array.shape != (n_sites,):
-        problems.append(f"{name} must be one number or one per site ({n_sites})")
-        return np.zeros(n_sites)
-    if np.any(np.isnan(array)) or np.any(array < 0):
-        problems.append(f"{name} must be non-negative")
-    return array

@@ -1,0 +1,131 @@
+"""The sizing model's bound and plan before the MILP: Lagrangian ascent and flow plans.
+
+In order, within the time given:
+
+1. the flow plan (:mod:`._heuristic`) from the greedy start's sites;
+2. the Lagrangian ascent (:mod:`._lagrange`) towards the best plan's cost, in
+   rounds, each round continuing from the best multipliers so far and followed
+   by the flow plan from the sites its minimiser opens (a Lagrangian
+   heuristic: the relaxation knows where demand is worth serving);
+3. the bound: the best Lagrangian value, raised to the next multiple of the
+   costs' common divisor, and the sites it closes or opens in every cheaper
+   plan (:func:`._lagrange.fixings`), which the MILP then leaves out.
+
+Flow plans serve the coverage target; with a penalty, the target is the
+only thing they know of, so they are not tried (the greedy start stays).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.optimise.sizing._heuristic import FlowPlan, flow_plan
+from planner.optimise.sizing._lagrange import (
+    SiteKnapsacks,
+    SizingCosts,
+    ascend,
+    cost_step,
+    fixings,
+    round_up_to,
+)
+from planner.optimise.sizing._parts import SizingInstance
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Share of the time to the deadline the first flow plan may take.
+_FIRST_PLAN_SHARE = 0.4
+#: Rounds of ascent, each followed by a flow plan from its minimiser's sites.
+_ROUNDS = 3
+#: Most of the time after the first plan that the later plans take together.
+_PLANS_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the search found: a plan cheaper than the start (or ``None``), a bound, fixings."""
+
+    plan: FlowPlan | None
+    bound: float
+    closed: BoolArray
+    opened: BoolArray
+    steps: int
+
+
+def search(
+    inst: SizingInstance,
+    costs: SizingCosts,
+    *,
+    start: BoolArray,
+    start_cost: float,
+    deadline: float,
+) -> Search:
+    """Run the steps of the module docstring until ``deadline``."""
+    began = time.perf_counter()
+    best: FlowPlan | None = None
+    upper = start_cost
+
+    def consider(plan: FlowPlan | None) -> None:
+        nonlocal best, upper
+        if plan is None or plan.cost >= upper * (1 - 1e-12):
+            return
+        if costs.budget is not None and plan.cost > costs.budget * (1 + 1e-9):
+            return
+        best, upper = plan, plan.cost
+
+    def plan_from(sites: BoolArray, until: float) -> FlowPlan | None:
+        if costs.penalty > 0 or costs.target <= 0:
+            return None
+        return flow_plan(
+            inst,
+            costs.prices,
+            costs.per_charger,
+            costs.capacity,
+            costs.target,
+            start=sites,
+            must=costs.must,
+            least=costs.least,
+            side=costs.side,
+            deadline=until,
+        )
+
+    consider(plan_from(start, began + _FIRST_PLAN_SHARE * (deadline - began)))
+    knapsacks = SiteKnapsacks(inst, costs)
+    # Each flow plan after an ascent round gets the time the first one took, and
+    # the plans together at most _PLANS_SHARE of the time left.
+    first = time.perf_counter() - began
+    reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / _ROUNDS)
+    point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
+    relaxed = knapsacks.evaluate(point)
+    for round_left in range(_ROUNDS, 0, -1):
+        now = time.perf_counter()
+        until = now + (deadline - reserve * round_left - now) / round_left
+        if until <= now and steps:
+            break
+        # Without a plan (penalty mode) the steps aim a tenth above the value.
+        goal = upper if math.isfinite(upper) else relaxed.value + 0.1 * abs(relaxed.value) + 1.0
+        ascent = ascend(knapsacks, point, upper=goal, deadline=until, factor=factor)
+        factor = ascent.factor
+        steps += ascent.iterations
+        stalled = ascent.converged and ascent.relaxed.value <= value + 1e-6 * abs(value)
+        if ascent.relaxed.value > value:
+            point, relaxed, value = ascent.point, ascent.relaxed, ascent.relaxed.value
+        consider(plan_from(ascent.relaxed.is_open, time.perf_counter() + reserve))
+        if stalled:
+            break
+    step = cost_step(costs.prices, costs.per_charger, costs.penalty or None)
+    bound = round_up_to(relaxed.value, step)
+    closed, opened = fixings(relaxed, upper, costs.must)
+    logger.debug(
+        "sizing: Lagrangian bound %.6g after %d steps, plan %.6g, %d sites closed, %d open",
+        bound, steps, upper, closed.sum(), opened.sum(),
+    )  # fmt: skip
+    return Search(best, bound, closed, opened, steps)

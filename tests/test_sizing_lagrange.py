@@ -1,0 +1,224 @@
+"""The sizing model's Lagrangian bound, flow heuristic and search against the plain MILP."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.constraints import SiteRows, no_site_rows
+from planner.optimise.sizing import model as sizing_model
+from planner.optimise.sizing._heuristic import flow_plan
+from planner.optimise.sizing._lagrange import (
+    Multipliers,
+    SiteKnapsacks,
+    SizingCosts,
+    ascend,
+    cost_step,
+    round_up_to,
+)
+from planner.optimise.sizing._parts import Capacity, reduce_instance
+from planner.optimise.sizing.evaluate import evaluate_sizing
+from planner.optimise.sizing.model import sizing
+from planner.optimise.solution import SolverSettings, Status
+
+EXACT = SolverSettings(time_limit_s=60.0, relative_gap=1e-9)
+
+
+@dataclass(frozen=True)
+class Case:
+    reach: sp.csr_matrix
+    demand: np.ndarray
+    site_cost: np.ndarray
+    charger_cost: np.ndarray
+    limit: np.ndarray
+    capacity: Capacity
+    coverage: float
+    least: int
+    penalty: float | None = None
+    side: SiteRows | None = None
+    budget: float | None = None
+    fixed: np.ndarray | None = None
+
+
+def _case(seed: int, **changes: object) -> Case:
+    rng = np.random.default_rng(seed)
+    n_rows, n_sites = 24, 7
+    reach = sp.csr_matrix((rng.random((n_rows, n_sites)) < 0.35).astype(np.float64))
+    case = Case(
+        reach=reach,
+        demand=rng.uniform(0.2, 2.0, n_rows),
+        site_cost=rng.integers(5, 20, n_sites).astype(np.float64),
+        charger_cost=rng.integers(1, 4, n_sites).astype(np.float64),
+        limit=rng.integers(2, 7, n_sites).astype(np.float64),
+        capacity=Capacity(1.0, -0.4 if seed % 2 else 0.0),
+        coverage=0.6,
+        least=1 + seed % 2,
+    )
+    return Case(**{**case.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def _side(n_sites: int) -> SiteRows:
+    """At least two of the first three sites open (a brand-share-like row)."""
+    row = np.zeros(n_sites)
+    row[:3] = 1.0
+    return SiteRows(sp.csr_matrix(row[None, :]), np.array([2.0]), np.array([np.inf]), ("two",))
+
+
+def _parts(case: Case) -> tuple[object, SizingCosts]:
+    n_sites = case.reach.shape[1]
+    never = np.zeros(n_sites, dtype=bool)
+    must = np.zeros(n_sites, dtype=bool) if case.fixed is None else case.fixed
+    inst = reduce_instance(case.reach, case.demand, case.limit, case.capacity, never, case.least)
+    target = case.coverage * float(inst.row_demand.sum())
+    penalty = case.penalty or 0.0
+    costs = SizingCosts(
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        target,
+        math.ceil(target / case.capacity.per_charger - 1e-9),
+        penalty,
+        penalty * float(case.demand.sum()),
+        must,
+        case.least,
+        case.side or no_site_rows(n_sites),
+        case.budget,
+    )
+    return inst, costs
+
+
+def _optimum(case: Case) -> float:
+    """The plain MILP of the model's docstring, solved to optimality."""
+    inst, costs = _parts(case)
+    n_sites = case.reach.shape[1]
+    milp = sizing_model._build(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        case.penalty,
+        costs.must,
+        np.zeros(n_sites, dtype=bool),
+        case.demand,
+        case.least,
+    )
+    milp = sizing_model._with_side_rows(
+        milp, costs.side, case.budget, case.site_cost, case.charger_cost, n_sites
+    )
+    result = solve_milp(milp, EXACT, backend="scip")
+    assert result.status is MilpStatus.OPTIMAL
+    return result.objective
+
+
+CASES = [
+    pytest.param(_case(1), id="plain"),
+    pytest.param(_case(2), id="no-intercept"),
+    pytest.param(_case(3, penalty=30.0), id="penalty"),
+    pytest.param(_case(4, coverage=0.0, penalty=25.0), id="penalty-only"),
+    pytest.param(_case(5, side=_side(7)), id="side-row"),
+    pytest.param(_case(6, budget=200.0), id="budget"),
+    pytest.param(_case(7, fixed=np.array([True] + [False] * 6)), id="fixed"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lagrangian_value_never_exceeds_the_optimum(case: Case) -> None:
+    optimum = _optimum(case)
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    tolerance = 1e-7 * max(1.0, abs(optimum))
+    start = knapsacks.start()
+    assert knapsacks.evaluate(start).value <= optimum + tolerance
+    ascent = ascend(knapsacks, start, upper=optimum * 1.05 + 1.0, deadline=math.inf, iterations=300)
+    assert ascent.relaxed.value <= optimum + tolerance
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        point = Multipliers(
+            row=rng.uniform(0, 40, knapsacks.n_rows),
+            coverage=float(rng.uniform(0, 40)),
+            chargers=float(rng.uniform(0, 5)),
+            side_lower=rng.uniform(0, 10, start.side_lower.size),
+            side_upper=rng.uniform(0, 10, start.side_upper.size),
+            budget=float(rng.uniform(0, 1)) if case.budget is not None else 0.0,
+        )
+        assert knapsacks.evaluate(point).value <= optimum + tolerance
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5, 8])
+def test_flow_plan_is_feasible(seed: int) -> None:
+    case = _case(seed, side=_side(7) if seed == 5 else None)
+    inst, costs = _parts(case)
+    n_rows, n_sites = case.reach.shape
+    plan = flow_plan(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        start=np.ones(n_sites, dtype=bool),
+        must=costs.must,
+        least=case.least,
+        side=costs.side,
+        deadline=math.inf,
+    )
+    assert plan is not None
+    served = sizing_model._expand(inst, plan.shares, n_rows, n_sites)  # type: ignore[arg-type]
+    check = evaluate_sizing(
+        case.reach,
+        case.demand,
+        chargers=plan.chargers.astype(np.int64),
+        served=served,
+        site_cost=case.site_cost,
+        charger_cost=case.charger_cost,
+        capacity_per_charger=case.capacity.per_charger,
+        capacity_intercept=case.capacity.intercept,
+        max_chargers=case.limit,
+        coverage=case.coverage,
+        min_chargers=case.least,
+        open_sites=np.flatnonzero(plan.is_open),
+    )
+    assert check.violations == ()
+    assert check.objective == pytest.approx(plan.cost)
+    assert not costs.side.satisfied(np.flatnonzero(plan.is_open))
+    assert plan.cost >= _optimum(case) - 1e-7
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_model_reaches_the_plain_milp_optimum(case: Case) -> None:
+    optimum = _optimum(case)
+    out = sizing(
+        case.reach,
+        case.demand,
+        site_cost=case.site_cost,
+        charger_cost=case.charger_cost,
+        capacity_per_charger=case.capacity.per_charger,
+        capacity_intercept=case.capacity.intercept,
+        max_chargers=case.limit,
+        coverage=case.coverage,
+        unserved_penalty=case.penalty,
+        min_chargers=case.least,
+        fixed=case.fixed,
+        constraints=case.side,
+        budget=case.budget,
+        settings=EXACT,
+    )
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    assert out.solution.bound <= optimum + 1e-7 * max(1.0, optimum)
+
+
+def test_cost_step_rounds_bounds_to_the_common_divisor() -> None:
+    prices = np.array([250_000.0, 300_000.0])
+    per_charger = np.array([150_000.0, 150_000.0])
+    assert cost_step(prices, per_charger, None) == 50_000.0
+    assert cost_step(prices, per_charger, 10.0) == 0.0
+    assert cost_step(prices + 0.5, per_charger, None) == 0.0
+    assert round_up_to(26_040_000.0, 50_000.0) == 26_050_000.0
+    assert round_up_to(26_050_000.0, 50_000.0) == 26_050_000.0
+    assert round_up_to(1.5, 0.0) == 1.5
