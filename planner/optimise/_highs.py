@@ -6,6 +6,11 @@ import os
 import sys
 
 import highspy
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def quiet_highs() -> highspy.Highs:
@@ -23,4 +28,39 @@ def quiet_highs() -> highspy.Highs:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+    return highs
+
+
+def warm_lp(
+    matrix: sp.csr_matrix | sp.csc_matrix,
+    cost: FloatArray,
+    col_lower: FloatArray,
+    col_upper: FloatArray,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+) -> highspy.Highs:
+    """A quiet HiGHS holding the LP min cost·x, row_lower ≤ A x ≤ row_upper, for re-solves.
+
+    Presolve is off: it would rebuild the model at every re-solve and lose
+    the basis that makes the next solve after a bound change or a new row fast.
+    """
+    model = highspy.HighsLp()
+    model.num_row_, model.num_col_ = (int(n) for n in matrix.shape)
+    model.col_cost_ = cost
+    model.col_lower_ = col_lower
+    model.col_upper_ = col_upper
+    model.row_lower_ = row_lower
+    model.row_upper_ = row_upper
+    rowwise = sp.isspmatrix_csr(matrix)
+    model.a_matrix_.format_ = (
+        highspy.MatrixFormat.kRowwise if rowwise else highspy.MatrixFormat.kColwise
+    )
+    model.a_matrix_.start_ = matrix.indptr
+    model.a_matrix_.index_ = matrix.indices
+    model.a_matrix_.value_ = matrix.data
+    highs = quiet_highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("presolve", "off")
+    highs.setOptionValue("threads", 1)
+    highs.passModel(model)
     return highs

@@ -51,7 +51,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import SolverError
-from planner.optimise._highs import quiet_highs
+from planner.optimise._highs import warm_lp
 from planner.optimise._reach import select_rows
 
 FloatArray = npt.NDArray[np.float64]
@@ -160,28 +160,15 @@ class CoverageDual:
             format="csc",
         )
         n_columns = matrix.shape[1]
-        model = highspy.HighsLp()
-        model.num_col_ = n_columns
-        model.num_row_ = n_sites
-        model.col_cost_ = np.concatenate(
-            [-np.ones(n_rows), np.ones(n_sites), self.upper_rhs, -self.lower_rhs]
-        )
         t_lower = np.where(fixed[self.sites], -_INF, 0.0)
-        model.col_lower_ = np.concatenate([np.zeros(n_rows), t_lower, np.zeros(n_plus + n_minus)])
-        model.col_upper_ = np.concatenate([self.weights, np.full(n_columns - n_rows, _INF)])
-        model.row_lower_ = np.full(n_sites, -_INF)
-        model.row_upper_ = -self.site_weight
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
-        highs = quiet_highs()
-        highs.setOptionValue("output_flag", False)
-        # Presolve would rebuild the model at every re-solve and lose the basis.
-        highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("threads", 1)
-        highs.passModel(model)
-        self._highs = highs
+        self._highs = warm_lp(
+            matrix,
+            np.concatenate([-np.ones(n_rows), np.ones(n_sites), self.upper_rhs, -self.lower_rhs]),
+            np.concatenate([np.zeros(n_rows), t_lower, np.zeros(n_plus + n_minus)]),
+            np.concatenate([self.weights, np.full(n_columns - n_rows, _INF)]),
+            np.full(n_sites, -_INF),
+            -self.site_weight,
+        )
         self._lower = fixed[self.sites].astype(np.int8)
         self._upper = np.ones(n_sites, dtype=np.int8)
         self.lp_seconds = 0.0

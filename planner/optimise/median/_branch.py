@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.optimise._highs import quiet_highs
+from planner.optimise._highs import warm_lp
 from planner.optimise._reach import SortedPairs
 from planner.optimise.median._lp import VIOLATION, cut_rows, separate
 
@@ -102,24 +102,14 @@ class _Master:
             np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :]
         )
         matrix = sp.vstack([cardinality, cover], format="csr")
-        model = highspy.HighsLp()
-        model.num_col_ = n_sites + n_rows
-        model.num_row_ = matrix.shape[0]
-        model.col_cost_ = np.concatenate([np.zeros(n_sites), weights])
-        model.col_lower_ = np.concatenate([fixed.astype(np.float64), pairs.cost[pairs.start]])
-        model.col_upper_ = np.concatenate([allowed.astype(np.float64), np.full(n_rows, _INF)])
-        model.row_lower_ = np.concatenate([[float(p)], np.ones(partial.size)])
-        model.row_upper_ = np.concatenate([[float(p)], np.full(partial.size, _INF)])
-        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
-        highs = quiet_highs()
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("threads", 1)
-        highs.passModel(model)
-        self._highs = highs
+        self._highs = warm_lp(
+            matrix,
+            np.concatenate([np.zeros(n_sites), weights]),
+            np.concatenate([fixed.astype(np.float64), pairs.cost[pairs.start]]),
+            np.concatenate([allowed.astype(np.float64), np.full(n_rows, _INF)]),
+            np.concatenate([[float(p)], np.ones(partial.size)]),
+            np.concatenate([[float(p)], np.full(partial.size, _INF)]),
+        )
         self._lower = fixed.astype(np.int8)
         self._upper = allowed.astype(np.int8)
         self.cuts = 0
