@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ class Case:
     fixed: np.ndarray | None = None
 
 
-def _case(seed: int, **changes: object) -> Case:
+def _case(seed: int, **changes: Any) -> Case:
     rng = np.random.default_rng(seed)
     n_rows, n_sites = 24, 7
     reach = sp.csr_matrix((rng.random((n_rows, n_sites)) < 0.35).astype(np.float64))
@@ -59,7 +60,7 @@ def _case(seed: int, **changes: object) -> Case:
         coverage=0.6,
         least=1 + seed % 2,
     )
-    return Case(**{**case.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(case, **changes)
 
 
 def _side(n_sites: int) -> SiteRows:
