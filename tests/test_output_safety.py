@@ -276,7 +276,10 @@ def _startup_seconds() -> float:
     [(signal.SIGINT, 130, "interrupted; nothing written"),
      (signal.SIGTERM, 143, "terminated; nothing written")],
 )
-@pytest.mark.parametrize("after", [0.05, 0.2])
+# 0.1 s after the bare interpreter's start-up: planner's own imports before its
+# handler is installed take about 0.05 s, and a busy machine adds jitter to that
+# (one run in several killed by the signal itself at 0.05 s).
+@pytest.mark.parametrize("after", [0.1, 0.2])
 def test_signal_right_after_start_prints_one_line(
     tmp_path: Path, signum: int, code: int, message: str, after: float
 ) -> None:
