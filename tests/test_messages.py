@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from planner.cli.main import main
 from planner.errors import InputError
 from planner.scenario.build import scenario_from
 from planner.scenario.schema import load_scenario
+from tests.conftest import run_cli
 
 
 def _messages(exc: pytest.ExceptionInfo[InputError]) -> list[str]:
@@ -18,16 +17,8 @@ def _messages(exc: pytest.ExceptionInfo[InputError]) -> list[str]:
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    old = sys.argv
-    sys.argv = ["planner", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    return code, capsys.readouterr().err
+    code, _, err = run_cli(args, capsys)
+    return code, err
 
 
 def test_a_misspelled_override_names_the_closest_field() -> None:
