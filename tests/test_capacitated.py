@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError
 from planner.optimise import Solution, SolverSettings, Status, evaluate, facility_location
 from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.capacitated import _enumerate as enumerate_sets
 from planner.optimise.capacitated import _heuristic as heuristic
 from planner.optimise.capacitated import _lagrange as lagrange
 from planner.optimise.capacitated._data import Pairs, cheapest_cover
@@ -225,6 +226,127 @@ def test_heuristic_plans_are_feasible(seed: int) -> None:
             )
             assert np.all(load <= pairs.capacity * (1 + 1e-9))
             assert cost == pytest.approx(pairs.objective(opened, shares))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_candidate_sets_are_every_cheap_cover(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 9
+    values = rng.uniform(-3.0, 10.0, n).round(2)
+    capacity = rng.integers(1, 6, n).astype(float)
+    lower = rng.random(n) < 0.15
+    upper = ~(rng.random(n) < 0.15) | lower
+    requirement = float(capacity.sum()) * 0.45
+    limit = 12.0
+    found = enumerate_sets.candidate_sets(
+        values, capacity, requirement, lower, upper, limit, deadline=math.inf
+    )
+    assert found.complete
+    expected = set()
+    for picks in itertools.product((False, True), repeat=n):
+        chosen = np.asarray(picks)
+        if np.any(lower & ~chosen) or np.any(chosen & ~upper):
+            continue
+        if capacity[chosen].sum() >= requirement and values[chosen].sum() <= limit:
+            expected.add(tuple(np.flatnonzero(chosen).tolist()))
+    assert {tuple(sorted(each.tolist())) for each in found.sets} == expected
+    assert np.all(np.diff(found.sums) >= 0)
+    for total, each in zip(found.sums, found.sets, strict=True):
+        assert total == pytest.approx(values[each].sum())
+
+
+def opening_heavy(seed: int, n_sites: int = 9, n_customers: int = 40) -> Instance:
+    """Opening costs about half the optimum, as in OR-Library's capa: few sites open."""
+    return random_capacitated(n_sites, n_customers, 2.5, seed=seed, opening_scale=150.0)
+
+
+def brute_force_split(pairs: Pairs) -> float:
+    """Every open set served by the transportation problem."""
+    best = math.inf
+    for picks in itertools.product((False, True), repeat=pairs.n_sites):
+        served = heuristic.serve(pairs, np.asarray(picks))
+        if served is not None:
+            best = min(best, served[0])
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_set_enumeration_finds_and_proves_the_optimum(seed: int) -> None:
+    pairs = pairs_of(opening_heavy(seed))
+    optimum = brute_force_split(pairs)
+    lower, upper = np.zeros(pairs.n_sites, bool), np.ones(pairs.n_sites, bool)
+    dual = lagrange.maximise(
+        pairs,
+        lower,
+        upper,
+        upper_bound=lambda: optimum * 1.05,
+        on_relaxation=lambda relaxation, iteration: None,
+        deadline=math.inf,
+        relative_gap=0.0,
+        max_iterations=200,
+    )
+    # Any plan above the optimum as the incumbent: the enumeration must find a better one.
+    listed = enumerate_sets.best_of_sets(
+        pairs,
+        dual.multipliers,
+        dual.relaxation.site_values,
+        lower,
+        upper,
+        optimum * 1.05,
+        deadline=math.inf,
+    )
+    assert listed.cost == pytest.approx(optimum, rel=1e-7)
+    assert listed.opened is not None and listed.shares is not None
+    assert pairs.objective(listed.opened, listed.shares) == pytest.approx(listed.cost)
+    assert math.isfinite(listed.proven_bound)
+    assert listed.proven_bound <= optimum * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_swap_search_improves_and_respects_fixed_and_allowed_sites(seed: int) -> None:
+    pairs = pairs_of(opening_heavy(seed))
+    rng = np.random.default_rng(seed)
+    fixed = np.zeros(pairs.n_sites, bool)
+    fixed[rng.integers(pairs.n_sites)] = True
+    allowed = rng.random(pairs.n_sites) < 0.8
+    allowed |= fixed
+    start = allowed.copy()
+    served = heuristic.serve(pairs, start)
+    assert served is not None
+    opened, cost, shares = heuristic.improve(
+        pairs,
+        start,
+        *served,
+        values=pairs.opening - pairs.capacity,
+        fixed=fixed,
+        allowed=allowed,
+        deadline=math.inf,
+    )
+    assert cost <= served[0]
+    assert np.all(opened[fixed]) and not np.any(opened & ~allowed)
+    assert pairs.objective(opened, shares) == pytest.approx(cost)
+    # A local optimum: no single close, open or swap pays.
+    for out, into in itertools.product(
+        [-1, *np.flatnonzero(opened & ~fixed)], [-1, *np.flatnonzero(~opened & allowed)]
+    ):
+        trial = opened.copy()
+        if out >= 0:
+            trial[out] = False
+        if into >= 0:
+            trial[into] = True
+        other = heuristic.serve(pairs, trial)
+        assert other is None or other[0] >= cost * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_opening_heavy_instances_are_proven(seed: int) -> None:
+    instance = opening_heavy(seed, n_sites=10, n_customers=60)
+    optimum = brute_force_split(pairs_of(instance))
+    solution = solve(instance, settings=EXACT)
+    check_plan(instance, solution)
+    assert solution.status is Status.OPTIMAL
+    assert solution.objective == pytest.approx(optimum, rel=1e-7)
+    assert solution.bound <= optimum * (1 + 1e-9)
 
 
 def test_whole_and_fractional_demand_give_the_same_transport_cost() -> None:

@@ -21,14 +21,15 @@ cheapest open site with room left) and then shifts of single customers to
 cheaper sites with room give a plan.
 
 :func:`improve` is a local search over the open set with the
-transportation problem as judge: close the open site whose closing saves
-most while capacity still covers demand, as long as it pays.
+transportation problem as judge: close, open or swap sites, in the order
+the Lagrangian site values predict, while a move pays.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 
 import highspy
 import numpy as np
@@ -172,6 +173,21 @@ def _single_assignment(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
     return shares
 
 
+def exact_service(pairs: Pairs) -> bool:
+    """Whether :func:`serve` solves the transportation problem exactly (the min-cost flow)."""
+    return not pairs.single_source and _whole(pairs.demand) and _whole(pairs.capacity)
+
+
+def service_slack(pairs: Pairs) -> float:
+    """How far below :func:`serve`'s cost the exact service cost can be, when exact.
+
+    The flow is optimal for unit costs rounded to 1 / scale (scale =
+    ``_COST_UNITS`` / the largest unit cost); each unit of demand's cost is
+    off by at most half of that in the plan and in the optimum alike.
+    """
+    return pairs.total_demand * float(pairs.unit_cost().max(initial=0.0)) / _COST_UNITS
+
+
 def serve(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] | None:
     """Cost and shares of the best service (split) or a good one (single) from ``opened``."""
     if float(pairs.capacity[opened].sum()) < pairs.total_demand * (1 - 1e-12):
@@ -193,38 +209,69 @@ def improve(
     cost: float,
     shares: FloatArray,
     *,
+    values: FloatArray,
     fixed: BoolArray,
-    tries: int = 8,
+    allowed: BoolArray,
+    deadline: float,
+    good_enough: float = -math.inf,
 ) -> tuple[BoolArray, float, FloatArray]:
-    """Close open sites one at a time while it lowers the cost (at most ``tries`` evaluations).
+    """Local search over the open set until no move pays, ``deadline`` or ``good_enough``.
 
-    Sites are tried in order of opening cost minus what they save in service
-    (a site serving little but costing much first).
+    The moves are closing an open site, opening a closed one and swapping
+    the two (``fixed`` sites stay open, only ``allowed`` sites open), each
+    judged by :func:`serve`. They are tried in order of the change the
+    Lagrangian site values ``values`` (v_j: opening cost plus the site's
+    best use at the multipliers) predict, v_in - v_out, and the first move
+    that lowers the cost is taken. Ordered so, the few moves that pay come
+    early: on OR-Library's capa (100 × 1,000, 4–7 open sites of 1.4–2.3
+    million each) the first improving swaps were the 17th and 46th tried,
+    and a full pass over one neighbourhood is 400–800 flows of 5–15 ms.
     """
-    evaluations = 0
-    while evaluations < tries:
-        load = np.bincount(
-            pairs.site, weights=shares * pairs.demand[pairs.owner], minlength=pairs.n_sites
-        )
-        spare = float(pairs.capacity[opened].sum()) - pairs.total_demand
-        candidates = np.flatnonzero(opened & ~fixed & (pairs.capacity <= spare + 1e-9))
-        if candidates.size == 0:
-            break
-        usage = load[candidates] / np.maximum(pairs.capacity[candidates], 1e-12)
-        order = candidates[
-            np.argsort(usage - pairs.opening[candidates] / max(pairs.opening.max(), 1e-12))
-        ]
-        better = False
-        for site in order.tolist():
-            if evaluations >= tries:
+    tried = 0
+    while cost > good_enough and time.perf_counter() < deadline:
+        moved = False
+        for leaving, entering in _moves(pairs, opened, values, fixed, allowed):
+            if time.perf_counter() >= deadline:
                 break
             trial = opened.copy()
-            trial[site] = False
-            evaluations += 1
+            if leaving >= 0:
+                trial[leaving] = False
+            if entering >= 0:
+                trial[entering] = True
             result = serve(pairs, trial)
+            tried += 1
             if result is not None and result[0] < cost - 1e-9 * abs(cost):
-                opened, (cost, shares), better = trial, result, True
+                opened, (cost, shares), moved = trial, result, True
                 break
-        if not better:
+        if not moved:
             break
+    logger.debug(
+        "capacitated: local search ended at %.8g after %d plans: %s",
+        cost,
+        tried,
+        np.flatnonzero(opened),
+    )
     return opened, cost, shares
+
+
+def _moves(
+    pairs: Pairs, opened: BoolArray, values: FloatArray, fixed: BoolArray, allowed: BoolArray
+) -> list[tuple[int, int]]:
+    """(leaving, entering) site pairs, -1 for none, in order of predicted change."""
+    out = np.flatnonzero(opened & ~fixed)
+    into = np.flatnonzero(~opened & allowed)
+    spare = float(pairs.capacity[opened].sum()) - pairs.total_demand
+    slack = 1e-9 * max(1.0, pairs.total_demand)
+    # Every (leaving, entering) combination, with -1 standing for "no site".
+    leaving = np.concatenate([[-1], out])
+    entering = np.concatenate([[-1], into])
+    grid_out, grid_in = np.meshgrid(leaving, entering, indexing="ij")
+    grid_out, grid_in = grid_out.ravel(), grid_in.ravel()
+    capacity = np.concatenate([[0.0], pairs.capacity])
+    value = np.concatenate([[0.0], values])
+    change = spare - capacity[grid_out + 1] + capacity[grid_in + 1]
+    keep = (change >= -slack) & ((grid_out >= 0) | (grid_in >= 0))
+    grid_out, grid_in = grid_out[keep], grid_in[keep]
+    predicted = value[grid_in + 1] - value[grid_out + 1]
+    order = np.argsort(predicted, kind="stable")
+    return list(zip(grid_out[order].tolist(), grid_in[order].tolist(), strict=True))
