@@ -293,6 +293,7 @@ def test_set_enumeration_finds_and_proves_the_optimum(seed: int) -> None:
         lower,
         upper,
         optimum * 1.05,
+        floor=dual.relaxation.bound,
         deadline=math.inf,
     )
     assert listed.cost == pytest.approx(optimum, rel=1e-7)

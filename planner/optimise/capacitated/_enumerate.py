@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 #: Most nodes of the depth-first search (about 1 µs of Python each).
 _MAX_NODES = 400_000
+#: Width of the first round's limit above the relaxation's value, relative to the cost.
+_FIRST_WIDTH = 1e-3
 #: Most candidate sets kept.
 _MAX_SETS = 20_000
 
@@ -149,39 +151,64 @@ def best_of_sets(
     upper: BoolArray,
     cost: float,
     *,
+    floor: float,
     deadline: float,
 ) -> Enumerated:
     """Serve the candidate sets below ``cost`` in order (module docstring).
 
-    ``proven_bound`` is a lower bound on every plan's cost when the list was
-    complete and every candidate below the final cost was served exactly;
-    ``-inf`` otherwise.
+    ``floor`` is the relaxation's own value, L(λ): no set's Σ v_j is below
+    ``floor - Σ λ``. The limit on Σ v_j widens from just above it to the
+    incumbent's cost, four times wider each round, so that when the search
+    is cut short by its node limit the sets it served are still the
+    cheapest ones and not the first ones of its order.
+
+    ``proven_bound`` is a lower bound on every plan's cost when the list
+    up to the incumbent's cost was complete and every candidate below the
+    final cost was served exactly; ``-inf`` otherwise.
     """
     base = float(multipliers.sum())
-    candidates = candidate_sets(
-        values, pairs.capacity, pairs.total_demand, lower, upper, cost - base, deadline=deadline
-    )
-    exact = candidates.complete and heuristic.exact_service(pairs)
+    width = _FIRST_WIDTH * max(abs(cost if math.isfinite(cost) else floor), 1.0)
     best: tuple[BoolArray, float, FloatArray] | None = None
-    served = found = 0
-    for total, sites in zip(candidates.sums.tolist(), candidates.sets, strict=True):
-        if base + total >= cost:
-            break  # Every later set is bounded above the best plan.
-        if time.perf_counter() > deadline:
-            exact = False
+    done: set[bytes] = set()
+    served = found = listed = 0
+    exact = False
+    while time.perf_counter() < deadline:
+        limit = min(cost, floor + width) - base
+        candidates = candidate_sets(
+            values, pairs.capacity, pairs.total_demand, lower, upper, limit, deadline=deadline
+        )
+        listed = len(candidates.sets)
+        timed_out = False
+        for total, sites in zip(candidates.sums.tolist(), candidates.sets, strict=True):
+            if base + total >= cost:
+                break  # Every later set is bounded above the best plan.
+            if time.perf_counter() > deadline:
+                timed_out = True
+                break
+            opened = np.zeros(pairs.n_sites, dtype=bool)
+            opened[sites] = True
+            key = opened.tobytes()
+            if key in done:
+                continue
+            done.add(key)
+            result = heuristic.serve(pairs, opened)
+            served += 1
+            if result is not None and result[0] < cost:
+                cost, found = result[0], served
+                best = (opened, result[0], result[1])
+        if timed_out:
             break
-        opened = np.zeros(pairs.n_sites, dtype=bool)
-        opened[sites] = True
-        result = heuristic.serve(pairs, opened)
-        served += 1
-        if result is not None and result[0] < cost:
-            cost, found = result[0], served
-            best = (opened, result[0], result[1])
+        if candidates.complete and limit >= cost - base:
+            exact = heuristic.exact_service(pairs)
+            break
+        if not candidates.complete:
+            break
+        width *= 4.0
     bound = cost - heuristic.service_slack(pairs) if exact and math.isfinite(cost) else -math.inf
     logger.debug(
-        "capacitated: %d candidate site sets (%s), %d served, best plan %.8g (the %dth)%s",
-        len(candidates.sets),
-        "all" if candidates.complete else "search cut short",
+        "capacitated: %d candidate site sets in the last round, %d served, best plan %.8g "
+        "(the %dth)%s",
+        listed,
         served,
         cost,
         found,

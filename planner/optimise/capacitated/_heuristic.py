@@ -128,22 +128,53 @@ def _flow_transport(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
 
 
 def _single_assignment(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
-    """Regret greedy then single shifts; ``None`` when a customer finds no room."""
+    """The better of two single-source plans, each polished by single shifts.
+
+    One rounds the transportation optimum: in a vertex of that LP at most
+    (open sites - 1) customers are split, so all but a few keep their one
+    site, and the split ones go whole to the cheapest site with room, making
+    room by moving one customer elsewhere if needed. The other is the regret
+    greedy. At 91 % use of capacity (OR-Library capa, capacity 8,000) the
+    greedy found no room for some customer in most seven-site sets.
+    """
+    options = _options(pairs, opened)
+    if options is None:
+        return None
+    plans = [_rounded(pairs, opened, options), _regret(pairs, options)]
+    best: FloatArray | None = None
+    for chosen in plans:
+        if chosen is None:
+            continue
+        shares = _shift(pairs, options, chosen)
+        if best is None or float(pairs.cost @ shares) < float(pairs.cost @ best):
+            best = shares
+    return best
+
+
+def _options(pairs: Pairs, opened: BoolArray) -> list[np.ndarray] | None:
+    """Each customer's pairs to open sites by rising cost (``None`` if one has none)."""
     usable = opened[pairs.site]
-    n_customers = pairs.n_customers
-    starts = np.searchsorted(pairs.owner, np.arange(n_customers + 1))
+    starts = np.searchsorted(pairs.owner, np.arange(pairs.n_customers + 1))
     options: list[np.ndarray] = []
-    regret = np.zeros(n_customers)
-    for customer in range(n_customers):
+    for customer in range(pairs.n_customers):
         span = np.arange(starts[customer], starts[customer + 1])
         span = span[usable[span]]
-        span = span[np.argsort(pairs.cost[span], kind="stable")]
-        options.append(span)
         if span.size == 0:
             return None
-        regret[customer] = pairs.cost[span[1]] - pairs.cost[span[0]] if span.size > 1 else math.inf
+        options.append(span[np.argsort(pairs.cost[span], kind="stable")])
+    return options
+
+
+def _regret(pairs: Pairs, options: list[np.ndarray]) -> np.ndarray | None:
+    """Customers with most to lose first, each to its cheapest open site with room."""
+    regret = np.array(
+        [
+            pairs.cost[span[1]] - pairs.cost[span[0]] if span.size > 1 else math.inf
+            for span in options
+        ]
+    )
     room = pairs.capacity.copy()
-    chosen = np.full(n_customers, -1, dtype=np.int64)
+    chosen = np.full(pairs.n_customers, -1, dtype=np.int64)
     for customer in np.argsort(-regret, kind="stable").tolist():
         need = pairs.demand[customer]
         for pair in options[customer].tolist():
@@ -153,6 +184,68 @@ def _single_assignment(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
                 break
         else:
             return None
+    return chosen
+
+
+def _rounded(pairs: Pairs, opened: BoolArray, options: list[np.ndarray]) -> np.ndarray | None:
+    """The transportation optimum with its split customers placed whole (docstring above)."""
+    split = (
+        _flow_transport(pairs, opened)
+        if _whole(pairs.demand) and _whole(pairs.capacity)
+        else _split_transport(pairs, opened)
+    )
+    if split is None:
+        return None
+    chosen = np.full(pairs.n_customers, -1, dtype=np.int64)
+    whole = np.flatnonzero(split >= 1 - 1e-9)
+    chosen[pairs.owner[whole]] = whole
+    room = pairs.capacity - np.bincount(
+        pairs.site[whole], weights=pairs.demand[pairs.owner[whole]], minlength=pairs.n_sites
+    )
+    site_of = np.full(pairs.n_customers, -1, dtype=np.int64)
+    site_of[pairs.owner[whole]] = pairs.site[whole]
+    waiting = np.flatnonzero(chosen < 0)
+    for customer in waiting[np.argsort(-pairs.demand[waiting], kind="stable")].tolist():
+        need = float(pairs.demand[customer])
+        placed = False
+        for pair in options[customer].tolist():
+            site = int(pairs.site[pair])
+            if room[site] < need - 1e-9:
+                # Make room: move the smallest customer there that frees enough
+                # to another of its sites with room.
+                short = need - room[site]
+                here = np.flatnonzero((site_of == site) & (pairs.demand >= short - 1e-9))
+                for other in here[np.argsort(pairs.demand[here], kind="stable")].tolist():
+                    move = next(
+                        (
+                            q
+                            for q in options[other].tolist()
+                            if pairs.site[q] != site
+                            and room[pairs.site[q]] >= pairs.demand[other] - 1e-9
+                        ),
+                        None,
+                    )
+                    if move is not None:
+                        room[site] += pairs.demand[other]
+                        room[pairs.site[move]] -= pairs.demand[other]
+                        chosen[other], site_of[other] = move, pairs.site[move]
+                        break
+            if room[site] >= need - 1e-9:
+                chosen[customer], site_of[customer] = pair, site
+                room[site] -= need
+                placed = True
+                break
+        if not placed:
+            return None
+    return chosen
+
+
+def _shift(pairs: Pairs, options: list[np.ndarray], chosen: np.ndarray) -> FloatArray:
+    """Move single customers to cheaper sites with room while any move pays."""
+    room = pairs.capacity - np.bincount(
+        pairs.site[chosen], weights=pairs.demand, minlength=pairs.n_sites
+    )
+    n_customers = pairs.n_customers
     improved = True
     while improved:
         improved = False

@@ -235,6 +235,7 @@ def solve(pairs: Pairs, settings: SolverSettings, *, started: float) -> MilpResu
             lower,
             upper,
             incumbent.cost,
+            floor=dual.relaxation.bound,
             deadline=search_until,
         )
         if listed.opened is not None and listed.shares is not None:
