@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/published.py FAMILY PATH... [--p P] [--time-limit S]
+        [--capacity 8000,10000,12000,14000]
 
 FAMILY is one of ``pmed``, ``uncap``, ``cap``, ``scp``, ``tsplib``, ``frlm``.
 Each PATH is an instance file (for ``frlm``, a flow network's folder); the
@@ -11,7 +12,10 @@ object per instance goes to stdout (``family``, ``instance``, ``objective``,
 ``bound``, ``status``, ``seconds``, ``optimum``, ``match``), and a summary
 table to stderr. With ``tsplib`` and no ``--p``, every p listed for the file
 in ``optima.csv`` is solved; with ``frlm``, every (model, range, p) listed,
-or the one given by ``--range`` (none: flow capturing) and ``--p``.
+or the one given by ``--range`` (none: flow capturing) and ``--p``. A
+``cap`` file whose capacities are the word ``capacity`` (OR-Library's
+capa, capb, capc) is solved once per capacity of ``--capacity`` or of its
+``optima.csv`` rows.
 
 Example::
 
@@ -112,8 +116,57 @@ def _flow_runs(path: Path, p: int | None, range_km: float | None) -> Iterator[Ru
         )
 
 
+def _has_placeholders(path: Path) -> bool:
+    """Whether a cap file writes its capacities as the word ``capacity`` (read as infinite)."""
+    capacities = read_facility(path).capacities
+    return capacities is None or not bool(np.isfinite(capacities).all())
+
+
+def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
+    """One run per capacity of an OR-Library file whose capacities are the word ``capacity``.
+
+    capa, capb and capc stand for four problems each, one per capacity
+    (Beasley 1988, Table 1). The capacities come from ``--capacity`` or else
+    from the ``capacity`` column of the ``optima.csv`` rows named after the
+    file (``capa``, ``capa_8000``, ``capa1`` ...); each run is named
+    ``<file>_<capacity>`` and matched with the row of that capacity.
+    """
+    facility = read_facility(path)
+    opening = facility.costs
+    assert opening is not None
+    rows = [
+        row
+        for name, row in optima_of(path).items()
+        if name.startswith(path.stem) and row.get("capacity", "").strip()
+    ]
+    values = given if given is not None else [float(row["capacity"]) for row in rows]
+    if not values:
+        raise SystemExit(
+            f"{path}: the capacities are the word 'capacity' (one file for four problems); "
+            "give them with --capacity (capa: 8000,10000,12000,14000) or in optima.csv"
+        )
+    by_capacity = {float(row["capacity"]): row["instance"] for row in rows}
+    for value in values:
+        capacities = np.full(opening.size, value)
+        name = f"{path.stem}_{value:g}"
+        yield Run(
+            name,
+            by_capacity.get(value, name),
+            partial(
+                lambda s, u: facility_location(
+                    opening, facility.reach, demand=facility.weights, capacities=u, settings=s
+                ),
+                u=capacities,
+            ),
+        )
+
+
 def runs_for(
-    family: str, path: Path, p: int | None, range_km: float | None = None
+    family: str,
+    path: Path,
+    p: int | None,
+    range_km: float | None = None,
+    capacity: list[float] | None = None,
 ) -> Iterator[Run]:
     """The solves one file stands for (several for tsplib and frlm: one per p)."""
     if family == "frlm":
@@ -126,6 +179,8 @@ def runs_for(
             path.stem,
             lambda s: p_median(instance.reach, instance.weights, chosen, settings=s),
         )
+    elif family == "cap" and _has_placeholders(path):
+        yield from _placeholder_runs(path, capacity)
     elif family in ("uncap", "cap"):
         facility = read_facility(path)
         capacities = facility.capacities if family == "cap" else None
@@ -200,14 +255,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--range", type=float, default=None, help="driving range (frlm; none: flow capturing)"
     )
+    parser.add_argument(
+        "--capacity",
+        default=None,
+        help="comma-separated capacities for cap files written with the word 'capacity' "
+        "(capa: 8000,10000,12000,14000); default: the optima.csv rows of the file",
+    )
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
     args = parser.parse_args(argv)
+    try:
+        capacity = (
+            None
+            if args.capacity is None
+            else [float(part) for part in args.capacity.split(",") if part.strip()]
+        )
+    except ValueError:
+        parser.error(f"--capacity: not a list of numbers: {args.capacity!r}")
     settings = SolverSettings(time_limit_s=args.time_limit, relative_gap=1e-9)
 
     records: list[dict[str, object]] = []
     for path in args.paths:
         optima = optima_of(path)
-        for run in runs_for(args.family, path, args.p, args.range):
+        for run in runs_for(args.family, path, args.p, args.range, capacity):
             started = time.perf_counter()
             solution = run.solve(settings)
             seconds = time.perf_counter() - started
