@@ -17,6 +17,13 @@ time limit). One JSON object per instance on stdout (``instance``,
 ``sites``, ``customers``, ``capacity_ratio``, ``seed``, planner's
 ``seconds``, ``objective``, ``bound``, ``gap``, ``status``, and the same
 figures of the plain model prefixed ``baseline_``), a table on stderr.
+
+The default ratios (1.1–3) are tighter than OR-Library's own 100 × 1,000
+files: capa's 100 sites of 8,000–14,000 hold 16–28 times its demand of
+50,886, so that 4–7 sites open, and its opening costs (1.4–2.3 million
+each) are about half the optimum. ``--ratios 8,16,28 --opening-scale 1500``
+makes instances of that kind (4–13 sites open, opening 36–66 % of the
+optimum).
 """
 
 from __future__ import annotations
