@@ -183,22 +183,27 @@ def test_relaxation_over_the_cheapest_pairs_equals_the_full_one() -> None:
         assert sorted(fast.taken.tolist()) == sorted(full.taken.tolist())
 
 
+def ascend(pairs: Pairs, target: float, iterations: int) -> lagrange.Dual:
+    """The Lagrangian ascent over every site towards ``target``, without a time limit."""
+    return lagrange.maximise(
+        pairs,
+        np.zeros(pairs.n_sites, bool),
+        np.ones(pairs.n_sites, bool),
+        upper_bound=lambda: target,
+        on_relaxation=lambda relaxation, iteration: None,
+        deadline=math.inf,
+        relative_gap=0.0,
+        max_iterations=iterations,
+    )
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fixings_keep_the_optimum(seed: int) -> None:
     instance = random_capacitated(8, 16, 1.5, seed=seed)
     pairs = pairs_of(instance)
     optimum = plain_optimum(pairs)
     lower, upper = np.zeros(pairs.n_sites, bool), np.ones(pairs.n_sites, bool)
-    dual = lagrange.maximise(
-        pairs,
-        lower,
-        upper,
-        upper_bound=lambda: optimum,
-        on_relaxation=lambda relaxation, iteration: None,
-        deadline=math.inf,
-        relative_gap=0.0,
-        max_iterations=300,
-    )
+    dual = ascend(pairs, optimum, 300)
     assert dual.relaxation.bound <= optimum * (1 + 1e-9)
     fixings = lagrange.fix_sites(pairs, dual, lower, upper, optimum)
     milp, _ = reduced_milp(pairs, fixings.open, ~fixings.closed, fixings.pair_upper)
@@ -275,16 +280,7 @@ def test_set_enumeration_finds_and_proves_the_optimum(seed: int) -> None:
     pairs = pairs_of(opening_heavy(seed))
     optimum = brute_force_split(pairs)
     lower, upper = np.zeros(pairs.n_sites, bool), np.ones(pairs.n_sites, bool)
-    dual = lagrange.maximise(
-        pairs,
-        lower,
-        upper,
-        upper_bound=lambda: optimum * 1.05,
-        on_relaxation=lambda relaxation, iteration: None,
-        deadline=math.inf,
-        relative_gap=0.0,
-        max_iterations=200,
-    )
+    dual = ascend(pairs, optimum * 1.05, 200)
     # Any plan above the optimum as the incumbent: the enumeration must find a better one.
     listed = enumerate_sets.best_of_sets(
         pairs,
