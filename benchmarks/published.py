@@ -88,7 +88,25 @@ def optima_of(path: Path) -> dict[str, dict[str, str]]:
                 _flow_key(row["model"], row["range"], row["p"]): row
                 for row in csv.DictReader(handle)
             }
-        return {row["instance"]: row for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    keyed = {row["instance"]: row for row in rows}
+    # capa, capb, capc: one file, one row per capacity, perhaps under one name.
+    keyed.update(
+        {f"{row['instance']}@{float(row['capacity']):g}": row for row in _capacity_rows(rows)}
+    )
+    return keyed
+
+
+def _capacity_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows that give a numeric capacity."""
+    found = []
+    for row in rows:
+        try:
+            float(row.get("capacity") or "")
+        except ValueError:
+            continue
+        found.append(row)
+    return found
 
 
 def _flow_key(model: str, range_km: str | float | None, p: str | int) -> str:
@@ -134,18 +152,25 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
     facility = read_facility(path)
     opening = facility.costs
     assert opening is not None
-    rows = [
-        row
-        for name, row in optima_of(path).items()
-        if name.startswith(path.stem) and row.get("capacity", "").strip()
-    ]
+    table = path.parent / "optima.csv"
+    rows = []
+    if table.exists():
+        with table.open() as handle:
+            rows = [
+                row
+                for row in _capacity_rows(list(csv.DictReader(handle)))
+                if row["instance"].startswith(path.stem)
+            ]
     values = given if given is not None else [float(row["capacity"]) for row in rows]
     if not values:
         raise SystemExit(
             f"{path}: the capacities are the word 'capacity' (one file for four problems); "
             "give them with --capacity (capa: 8000,10000,12000,14000) or in optima.csv"
         )
-    by_capacity = {float(row["capacity"]): row["instance"] for row in rows}
+    by_capacity: dict[float, str] = {}
+    for row in rows:
+        value = float(row["capacity"])
+        by_capacity.setdefault(value, f"{row['instance']}@{value:g}")
     for value in values:
         capacities = np.full(opening.size, value)
         name = f"{path.stem}_{value:g}"
