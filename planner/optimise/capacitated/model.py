@@ -227,7 +227,7 @@ def solve(pairs: Pairs, settings: SolverSettings, *, started: float) -> MilpResu
         now + _SEARCH_SHARE * settings.time_limit_s,
         now + _SEARCH_PACE * (now - started),
     )
-    if incumbent.cost > good_enough:
+    if incumbent.cost > good_enough and math.isfinite(bound):
         listed = enumerate_sets.best_of_sets(
             pairs,
             dual.multipliers,
