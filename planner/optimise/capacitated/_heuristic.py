@@ -15,10 +15,12 @@ open sites the flow takes 0.1–0.3 s on a loaded 2-core machine, the LP
 third of the flow's time and cost 0.01 % of plan cost, so every pair
 stays. Scaled costs make the flow optimal for costs rounded to about 1e-8
 of the largest: a plan, not a proof, and its cost is computed from the
-true costs. With single sourcing it is a generalised assignment problem,
-for which a regret greedy (customers with most to lose first, each to its
-cheapest open site with room left) and then shifts of single customers to
-cheaper sites with room give a plan.
+true costs (:func:`service_slack` bounds the difference, for proofs that
+rest on it). With single sourcing it is a generalised assignment problem,
+for which two plans are made, the transportation optimum with its few
+split customers placed whole and a regret greedy (customers with most to
+lose first, each to its cheapest open site with room left), each followed
+by shifts of single customers to cheaper sites with room.
 
 :func:`improve` is a local search over the open set with the
 transportation problem as judge: close, open or swap sites, in the order
