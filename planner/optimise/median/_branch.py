@@ -49,7 +49,7 @@ import scipy.sparse as sp
 
 from planner.optimise._highs import warm_lp
 from planner.optimise._reach import SortedPairs
-from planner.optimise.median._lp import VIOLATION, cut_rows, separate
+from planner.optimise.median._lp import add_violated_cuts, separate
 
 logger = logging.getLogger(__name__)
 
@@ -122,20 +122,9 @@ class _Master:
     def add_cuts(self, y: FloatArray, theta: FloatArray) -> int:
         """Add the most violated cut of every row at (y, θ); return how many."""
         level, value = separate(self.pairs, y)
-        violated = np.flatnonzero(value - theta > VIOLATION * np.maximum(1.0, np.abs(level)))
-        if violated.size:
-            block = cut_rows(self.pairs, violated, level[violated])
-            self._highs.addRows(
-                int(violated.size),
-                level[violated],
-                np.full(violated.size, _INF),
-                int(block.nnz),
-                block.indptr[:-1].astype(np.int32),
-                block.indices.astype(np.int32),
-                block.data,
-            )
-            self.cuts += int(violated.size)
-        return int(violated.size)
+        added = int(add_violated_cuts(self._highs, self.pairs, level, value, theta).size)
+        self.cuts += added
+        return added
 
     def basis(self) -> highspy.HighsBasis:
         """The simplex basis HiGHS holds now, to restart a child from."""
@@ -248,9 +237,7 @@ def branch_and_cut(
         mean = np.where(known > 0, gain_sum.sum(axis=1) / np.maximum(known, 1), 1.0)
         up = np.where(gain_count[1, fractional] > 0, per[1, fractional], mean[1])
         down = np.where(gain_count[0, fractional] > 0, per[0, fractional], mean[0])
-        score = np.maximum(up * (1 - y[fractional]), 1e-6) * np.maximum(
-            down * y[fractional], 1e-6
-        )
+        score = np.maximum(up * (1 - y[fractional]), 1e-6) * np.maximum(down * y[fractional], 1e-6)
         return int(fractional[np.argmax(score)])
 
     heap = [_Node(-math.inf, 0, fixed.astype(np.int8), allowed.astype(np.int8))]

@@ -149,6 +149,32 @@ def cut_rows(pairs: SortedPairs, rows: IntArray, levels: FloatArray) -> sp.csr_m
     )
 
 
+def add_violated_cuts(
+    master: highspy.Highs,
+    pairs: SortedPairs,
+    level: FloatArray,
+    value: FloatArray,
+    theta: FloatArray,
+) -> IntArray:
+    """Add to ``master`` the cut (1) of every row whose ``value`` at ``level`` exceeds θ.
+
+    Returns the rows cut.
+    """
+    violated = np.flatnonzero(value - theta > VIOLATION * np.maximum(1.0, np.abs(level)))
+    if violated.size:
+        block = cut_rows(pairs, violated, level[violated])
+        master.addRows(
+            int(violated.size),
+            level[violated],
+            np.full(violated.size, _INF),
+            int(block.nnz),
+            block.indptr[:-1].astype(np.int32),
+            block.indices.astype(np.int32),
+            block.data,
+        )
+    return violated
+
+
 def median_lp(
     pairs: SortedPairs,
     weights: FloatArray,
@@ -210,20 +236,10 @@ def median_lp(
 
     def add_cuts(level: FloatArray, value: FloatArray, theta: FloatArray) -> int:
         """Add the cuts at ``level`` whose ``value`` exceeds θ; return how many."""
-        violated = np.flatnonzero(value - theta > VIOLATION * np.maximum(1.0, np.abs(level)))
-        if violated.size:
-            block = cut_rows(pairs, violated, level[violated])
-            master.addRows(
-                int(violated.size),
-                level[violated],
-                np.full(violated.size, _INF),
-                int(block.nnz),
-                block.indptr[:-1].astype(np.int32),
-                block.indices.astype(np.int32),
-                block.data,
-            )
-            levels.append(level[violated])
-        return int(violated.size)
+        added = add_violated_cuts(master, pairs, level, value, theta)
+        if added.size:
+            levels.append(level[added])
+        return int(added.size)
 
     free_slots = p - int(fixed.sum())
     free = allowed & ~fixed
