@@ -283,14 +283,7 @@ def test_set_enumeration_finds_and_proves_the_optimum(seed: int) -> None:
     dual = ascend(pairs, optimum * 1.05, 200)
     # Any plan above the optimum as the incumbent: the enumeration must find a better one.
     listed = enumerate_sets.best_of_sets(
-        pairs,
-        dual.multipliers,
-        dual.relaxation.site_values,
-        lower,
-        upper,
-        optimum * 1.05,
-        floor=dual.relaxation.bound,
-        deadline=math.inf,
+        pairs, dual, lower, upper, optimum * 1.05, deadline=math.inf
     )
     assert listed.cost == pytest.approx(optimum, rel=1e-7)
     assert listed.opened is not None and listed.shares is not None

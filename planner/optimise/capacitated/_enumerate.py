@@ -39,6 +39,7 @@ import numpy as np
 
 from planner.optimise.capacitated import _heuristic as heuristic
 from planner.optimise.capacitated._data import BoolArray, FloatArray, IntArray, Pairs
+from planner.optimise.capacitated._lagrange import Dual
 
 logger = logging.getLogger(__name__)
 
@@ -147,28 +148,28 @@ class Enumerated:
 
 def best_of_sets(
     pairs: Pairs,
-    multipliers: FloatArray,
-    values: FloatArray,
+    dual: Dual,
     lower: BoolArray,
     upper: BoolArray,
     cost: float,
     *,
-    floor: float,
     deadline: float,
 ) -> Enumerated:
     """Serve the candidate sets below ``cost`` in order (module docstring).
 
-    ``floor`` is the relaxation's own value, L(λ): no set's Σ v_j is below
-    ``floor - Σ λ``. The limit on Σ v_j widens from just above it to the
-    incumbent's cost, four times wider each round, so that when the search
-    is cut short by its node limit the sets it served are still the
-    cheapest ones and not the first ones of its order.
+    The sets come from the relaxation at ``dual``'s multipliers. Its value
+    L(λ) is a floor: no set's Σ v_j is below L(λ) - Σ λ. The limit on
+    Σ v_j widens from just above it to the incumbent's cost, four times
+    wider each round, so that when the search is cut short by its node
+    limit the sets it served are still the cheapest ones and not the first
+    ones of its order.
 
     ``proven_bound`` is a lower bound on every plan's cost when the list
     up to the incumbent's cost was complete and every candidate below the
     final cost was served exactly; ``-inf`` otherwise.
     """
-    base = float(multipliers.sum())
+    values, floor = dual.relaxation.site_values, dual.relaxation.bound
+    base = float(dual.multipliers.sum())
     width = _FIRST_WIDTH * max(abs(cost if math.isfinite(cost) else floor), 1.0)
     best: tuple[BoolArray, float, FloatArray] | None = None
     done: set[bytes] = set()

@@ -191,11 +191,7 @@ def _regret(pairs: Pairs, options: list[np.ndarray]) -> np.ndarray | None:
 
 def _rounded(pairs: Pairs, opened: BoolArray, options: list[np.ndarray]) -> np.ndarray | None:
     """The transportation optimum with its split customers placed whole (docstring above)."""
-    split = (
-        _flow_transport(pairs, opened)
-        if _whole(pairs.demand) and _whole(pairs.capacity)
-        else _split_transport(pairs, opened)
-    )
+    split = _transport(pairs, opened)
     if split is None:
         return None
     chosen = np.full(pairs.n_customers, -1, dtype=np.int64)
@@ -268,9 +264,19 @@ def _shift(pairs: Pairs, options: list[np.ndarray], chosen: np.ndarray) -> Float
     return shares
 
 
+def _by_flow(pairs: Pairs) -> bool:
+    """Whether the transportation problem goes to the min-cost flow (whole numbers only)."""
+    return _whole(pairs.demand) and _whole(pairs.capacity)
+
+
+def _transport(pairs: Pairs, opened: BoolArray) -> FloatArray | None:
+    """Optimal split shares from ``opened``: the min-cost flow where it applies, else the LP."""
+    return _flow_transport(pairs, opened) if _by_flow(pairs) else _split_transport(pairs, opened)
+
+
 def exact_service(pairs: Pairs) -> bool:
     """Whether :func:`serve` solves the transportation problem exactly (the min-cost flow)."""
-    return not pairs.single_source and _whole(pairs.demand) and _whole(pairs.capacity)
+    return not pairs.single_source and _by_flow(pairs)
 
 
 def service_slack(pairs: Pairs) -> float:
@@ -287,12 +293,7 @@ def serve(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] | None:
     """Cost and shares of the best service (split) or a good one (single) from ``opened``."""
     if float(pairs.capacity[opened].sum()) < pairs.total_demand * (1 - 1e-12):
         return None
-    if pairs.single_source:
-        shares = _single_assignment(pairs, opened)
-    elif _whole(pairs.demand) and _whole(pairs.capacity):
-        shares = _flow_transport(pairs, opened)
-    else:
-        shares = _split_transport(pairs, opened)
+    shares = _single_assignment(pairs, opened) if pairs.single_source else _transport(pairs, opened)
     if shares is None:
         return None
     return pairs.objective(opened, shares), shares
@@ -341,10 +342,10 @@ def improve(
         if not moved:
             break
     logger.debug(
-        "capacitated: local search ended at %.8g after %d plans: %s",
+        "capacitated: local search ended at %.8g after %d plans, %d sites open",
         cost,
         tried,
-        np.flatnonzero(opened),
+        int(opened.sum()),
     )
     return opened, cost, shares
 

@@ -229,14 +229,7 @@ def solve(pairs: Pairs, settings: SolverSettings, *, started: float) -> MilpResu
     )
     if incumbent.cost > good_enough and math.isfinite(bound):
         listed = enumerate_sets.best_of_sets(
-            pairs,
-            dual.multipliers,
-            dual.relaxation.site_values,
-            lower,
-            upper,
-            incumbent.cost,
-            floor=dual.relaxation.bound,
-            deadline=search_until,
+            pairs, dual, lower, upper, incumbent.cost, deadline=search_until
         )
         if listed.opened is not None and listed.shares is not None:
             incumbent.offer(listed.opened, listed.cost, listed.shares)
