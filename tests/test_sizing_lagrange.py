@@ -45,6 +45,18 @@ class Case:
     budget: float | None = None
     fixed: np.ndarray | None = None
 
+    def model_arguments(self) -> dict[str, Any]:
+        """The keyword arguments ``sizing`` and ``evaluate_sizing`` share."""
+        return {
+            "site_cost": self.site_cost,
+            "charger_cost": self.charger_cost,
+            "capacity_per_charger": self.capacity.per_charger,
+            "capacity_intercept": self.capacity.intercept,
+            "max_chargers": self.limit,
+            "coverage": self.coverage,
+            "min_chargers": self.least,
+        }
+
 
 def _case(seed: int, **changes: Any) -> Case:
     rng = np.random.default_rng(seed)
@@ -175,13 +187,7 @@ def test_flow_plan_is_feasible(seed: int) -> None:
         case.demand,
         chargers=plan.chargers.astype(np.int64),
         served=served,
-        site_cost=case.site_cost,
-        charger_cost=case.charger_cost,
-        capacity_per_charger=case.capacity.per_charger,
-        capacity_intercept=case.capacity.intercept,
-        max_chargers=case.limit,
-        coverage=case.coverage,
-        min_chargers=case.least,
+        **case.model_arguments(),
         open_sites=np.flatnonzero(plan.is_open),
     )
     assert check.violations == ()
@@ -196,14 +202,8 @@ def test_model_reaches_the_plain_milp_optimum(case: Case) -> None:
     out = sizing(
         case.reach,
         case.demand,
-        site_cost=case.site_cost,
-        charger_cost=case.charger_cost,
-        capacity_per_charger=case.capacity.per_charger,
-        capacity_intercept=case.capacity.intercept,
-        max_chargers=case.limit,
-        coverage=case.coverage,
+        **case.model_arguments(),
         unserved_penalty=case.penalty,
-        min_chargers=case.least,
         fixed=case.fixed,
         constraints=case.side,
         budget=case.budget,
