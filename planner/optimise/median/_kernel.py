@@ -55,13 +55,20 @@ def kernel_nearest_cap(n_rows: int) -> int:
 def kernel_pairs(
     pairs: SortedPairs, kernel: BoolArray, incumbent: IntArray, nearest: int
 ) -> sp.csr_matrix:
+    """Each row's ``nearest`` kernel sites and incumbent server, about ``MAX_PAIRS`` in all."""
+    return nearest_pairs(pairs, kernel, incumbent, min(nearest, kernel_nearest_cap(pairs.n_rows)))
+
+
+def nearest_pairs(
+    pairs: SortedPairs, kernel: BoolArray, incumbent: IntArray, nearest: int
+) -> sp.csr_matrix:
     """Each row's ``nearest`` kernel sites and its incumbent server, as a reach matrix."""
     in_kernel = kernel[pairs.site]
     kept = np.flatnonzero(in_kernel)
     owner = pairs.owner[kept]
     first = np.searchsorted(owner, np.arange(pairs.n_rows))
     rank = np.arange(kept.size) - first[owner]
-    chosen = kept[rank < min(nearest, kernel_nearest_cap(pairs.n_rows))]
+    chosen = kept[rank < nearest]
     # The incumbent's server of every row (its first open pair).
     is_open = np.zeros(pairs.n_sites, dtype=bool)
     is_open[incumbent] = True

@@ -1,0 +1,84 @@
+"""p-median local search on each row's nearest sites: what it keeps, and that it only improves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from planner.optimise._reach import SortedPairs
+from planner.optimise.median._search import (
+    greedy_median,
+    iterated_interchange,
+    plan_cost,
+)
+from planner.optimise.median.model import _search_pairs
+
+
+def clustered(seed: int, n: int) -> sp.csr_matrix:
+    """Whole-number distances between clustered points; every point a client and a site."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((6, 2)) * 1000
+    points = centres[rng.integers(0, 6, n)] + rng.normal(0, 40, (n, 2))
+    costs = np.floor(np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)))
+    rows, cols = np.nonzero(np.ones_like(costs, dtype=bool))
+    return sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=(n, n))
+
+
+def test_search_pairs_keep_each_rows_nearest_sites_and_its_server() -> None:
+    reach = clustered(1, 120)
+    pairs = SortedPairs(reach)
+    allowed = np.ones(120, dtype=bool)
+    allowed[::7] = False
+    plan = np.array([3, 40, 77, 110])
+    local = _search_pairs(pairs, allowed, plan, 5)
+    dense = reach.toarray()
+    kept = np.zeros(reach.shape, dtype=bool)
+    kept[local.owner, local.site] = True
+    for row in range(120):
+        sites = np.flatnonzero(kept[row])
+        # Its five nearest allowed sites (ties by index) ...
+        order = np.lexsort((np.arange(120), dense[row]))
+        nearest = [s for s in order if allowed[s]][:5]
+        assert set(nearest) <= set(sites)
+        # ... and the plan's site serving it, at its true cost.
+        server = plan[np.argmin(dense[row, plan])]
+        assert server in sites
+        assert local.cost[(local.owner == row) & (local.site == server)][0] == dense[row, server]
+        assert len(sites) <= 6
+    # Lists as long as half of all pairs save nothing: the pairs are kept whole.
+    assert _search_pairs(pairs, allowed, plan, 60) is pairs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kicked_search_on_nearest_sites_never_worsens_the_plan(seed: int) -> None:
+    n, p = 150, 20
+    reach = clustered(seed, n)
+    pairs = SortedPairs(reach)
+    weights = np.random.default_rng(seed).integers(1, 4, n).astype(float)
+    fixed = np.zeros(n, dtype=bool)
+    fixed[5] = True
+    allowed = np.ones(n, dtype=bool)
+    allowed[1::9] = False
+    start = greedy_median(pairs, weights, p, fixed=fixed, allowed=allowed)
+    local = _search_pairs(pairs, allowed, start, 8)
+    assert local.size < pairs.size
+    found = [
+        iterated_interchange(
+            local,
+            weights,
+            start,
+            fixed=fixed,
+            allowed=allowed,
+            pool=allowed,
+            seconds=0.3,
+            seed=seed,
+        )
+        for _ in range(2)
+    ]
+    for plan in found:
+        assert plan.size == p
+        assert fixed[plan].sum() == 1 and allowed[plan].all()
+        # The cost on the short lists is the true cost of every row they serve.
+        assert plan_cost(pairs, weights, plan) <= plan_cost(local, weights, plan)
+        assert plan_cost(pairs, weights, plan) <= plan_cost(pairs, weights, start)
