@@ -115,15 +115,20 @@ def check_plan(instance: Instance, solution: Solution) -> None:
     assert cost == pytest.approx(solution.objective, rel=1e-9)
 
 
+def check_optimum(instance: Instance, solution: Solution, optimum: float) -> None:
+    """A valid plan at ``optimum``, with a bound that does not pass it."""
+    check_plan(instance, solution)
+    assert solution.objective == pytest.approx(optimum, rel=1e-7)
+    assert solution.bound <= optimum * (1 + 1e-9)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_split_demand_matches_the_plain_model(seed: int) -> None:
     instance = random_capacitated(6, 12, 1.2 + 0.25 * (seed % 4), seed=seed)
     optimum = plain_optimum(pairs_of(instance))
     solution = solve(instance, settings=EXACT)
-    check_plan(instance, solution)
+    check_optimum(instance, solution, optimum)
     assert solution.status is Status.OPTIMAL
-    assert solution.objective == pytest.approx(optimum, rel=1e-7)
-    assert solution.bound <= optimum * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -135,9 +140,7 @@ def test_split_demand_with_sparse_reach_and_unequal_capacities(seed: int) -> Non
             solve(instance)
         return
     solution = solve(instance, settings=EXACT)
-    check_plan(instance, solution)
-    assert solution.objective == pytest.approx(optimum, rel=1e-7)
-    assert solution.bound <= optimum * (1 + 1e-9)
+    check_optimum(instance, solution, optimum)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -149,9 +152,7 @@ def test_single_source_matches_brute_force(seed: int) -> None:
             solve(instance, single_source=True)
         return
     solution = solve(instance, single_source=True, settings=EXACT)
-    check_plan(instance, solution)
-    assert solution.objective == pytest.approx(optimum, rel=1e-7)
-    assert solution.bound <= optimum * (1 + 1e-9)
+    check_optimum(instance, solution, optimum)
     allocation = solution.allocation
     assert allocation is not None
     assert set(np.unique(allocation.data).tolist()) <= {0.0, 1.0}
@@ -333,10 +334,8 @@ def test_opening_heavy_instances_are_proven(seed: int) -> None:
     instance = opening_heavy(seed, n_sites=10, n_customers=60)
     optimum = brute_force_split(pairs_of(instance))
     solution = solve(instance, settings=EXACT)
-    check_plan(instance, solution)
+    check_optimum(instance, solution, optimum)
     assert solution.status is Status.OPTIMAL
-    assert solution.objective == pytest.approx(optimum, rel=1e-7)
-    assert solution.bound <= optimum * (1 + 1e-9)
 
 
 def test_whole_and_fractional_demand_give_the_same_transport_cost() -> None:
