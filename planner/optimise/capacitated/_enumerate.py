@@ -77,10 +77,11 @@ def candidate_sets(
     need0 = requirement - float(capacity[forced].sum())
     slack = 1e-9 * max(1.0, requirement)
     ratio = values[free] / np.maximum(capacity[free], 1e-300)
-    order = free[np.argsort(ratio, kind="stable")]
+    ranked = np.argsort(ratio, kind="stable")
+    order = free[ranked]
     value = values[order].tolist()
     size = capacity[order].tolist()
-    rate = (values[order] / np.maximum(capacity[order], 1e-300)).tolist()
+    rate = ratio[ranked].tolist()
     n = len(value)
     # Prefix sums in ratio order: the fractional cheapest cover of what is missing,
     # using sites k.. only, is a prefix of them (negative values come first).
