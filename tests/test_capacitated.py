@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError
 from planner.optimise import Solution, SolverSettings, Status, evaluate, facility_location
 from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.capacitated import _branch as branch
 from planner.optimise.capacitated import _enumerate as enumerate_sets
 from planner.optimise.capacitated import _heuristic as heuristic
 from planner.optimise.capacitated import _lagrange as lagrange
@@ -429,3 +432,89 @@ def test_generator_is_seeded_and_sized() -> None:
     assert first.reach.shape == (40, 10)
     ratio = first.capacities.sum() / first.weights.sum()
     assert 1.5 <= ratio < 1.5 + 10 / first.weights.sum()
+
+
+def tree_search(
+    pairs: Pairs,
+    dual: lagrange.Dual,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    deadline: float = math.inf,
+) -> tuple[branch.Tree, list[np.ndarray], float]:
+    """The tree from no plan at all; also every set it served and the best cost."""
+    served: list[np.ndarray] = []
+    best = [math.inf]
+
+    def try_plan(opened: np.ndarray) -> None:
+        served.append(opened.copy())
+        result = heuristic.serve(pairs, opened)
+        if result is not None:
+            best[0] = min(best[0], result[0])
+
+    tree = branch.branch_and_bound(
+        pairs,
+        dual,
+        lower,
+        upper,
+        incumbent=lambda: best[0],
+        try_plan=try_plan,
+        deadline=deadline,
+        relative_gap=1e-9,
+    )
+    return tree, served, best[0]
+
+
+def test_tree_finds_and_proves_the_optimum_within_the_fixings() -> None:
+    branched = 0
+    for seed in range(4):
+        pairs = pairs_of(random_capacitated(10, 40, 1.3, seed=seed, opening_scale=150.0))
+        fixed, excluded = np.random.default_rng(seed).choice(pairs.n_sites, 2, replace=False)
+        lower = np.zeros(pairs.n_sites, bool)
+        lower[fixed] = True
+        upper = np.ones(pairs.n_sites, bool)
+        upper[excluded] = False
+        # The optimum over the sets the fixings allow.
+        optimum = plain_optimum(replace(pairs, fixed=lower, excluded=~upper))
+        assert math.isfinite(optimum)
+        # Five steps only: the root is far from the optimum.
+        dual = lagrange.maximise(
+            pairs,
+            lower,
+            upper,
+            upper_bound=partial(float, optimum * 1.05),
+            on_relaxation=lambda relaxation, iteration: None,
+            deadline=math.inf,
+            relative_gap=1e-9,
+            max_iterations=5,
+        )
+        assert dual.relaxation.bound < optimum * (1 - 1e-3)
+        tree, served, best = tree_search(pairs, dual, lower, upper)
+        assert tree.open_nodes == 0
+        assert best == pytest.approx(optimum, rel=1e-7)
+        assert optimum * (1 - 1e-9) <= tree.bound <= optimum * (1 + 1e-9)
+        for opened in served:
+            assert opened[fixed] and not opened[excluded]
+        branched += tree.nodes > 1
+    assert branched >= 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tree_stopped_early_bounds_the_optimum(seed: int) -> None:
+    pairs = pairs_of(random_capacitated(10, 40, 1.3, seed=seed, opening_scale=150.0))
+    optimum = brute_force_split(pairs)
+    everything = np.ones(pairs.n_sites, bool)
+    dual = ascend(pairs, optimum * 1.05, 3)
+    tree, _, best = tree_search(pairs, dual, ~everything, everything, deadline=0.0)
+    # Nothing searched: the bound is the root's, not the (absent) plan's.
+    assert tree.nodes == 0 and tree.open_nodes == 1 and best == math.inf
+    assert tree.bound == pytest.approx(dual.relaxation.bound)
+    assert tree.bound <= optimum * (1 + 1e-9)
+
+
+def test_a_named_backend_proves_split_demand_on_the_reduced_model() -> None:
+    instance = opening_heavy(1, n_sites=10, n_customers=60)
+    optimum = brute_force_split(pairs_of(instance))
+    solution = solve(instance, settings=replace(EXACT, backend="scip"))
+    check_optimum(instance, solution, optimum)
+    assert solution.status is Status.OPTIMAL

@@ -208,18 +208,22 @@ def maximise(
     relative_gap: float,
     max_iterations: int = 3000,
     start: FloatArray | None = None,
+    step_factor: float = 2.0,
+    patience: int = _PATIENCE,
 ) -> Dual:
     """Subgradient ascent of L(λ) until the gap closes, the steps vanish or time runs out.
 
     ``upper_bound`` gives the incumbent's cost (the step target);
     ``on_relaxation`` sees every relaxation and its iteration, so that a
-    Lagrangian heuristic can turn relaxed site choices into plans.
+    Lagrangian heuristic can turn relaxed site choices into plans. From
+    ``start`` (multipliers already near the best) smaller first steps and
+    less ``patience`` before halving them suit better than the defaults.
     """
     multipliers = initial_multipliers(pairs) if start is None else start.copy()
     order = CostOrder(pairs)
     best: Knapsacks | None = None
     best_multipliers = multipliers
-    factor, stall = 2.0, 0
+    factor, stall = step_factor, 0
     direction = np.zeros(pairs.n_customers)
     history: list[float] = []
     iteration = 0
@@ -231,7 +235,7 @@ def maximise(
             best, best_multipliers, stall = current, multipliers.copy(), 0
         else:
             stall += 1
-            if stall >= _PATIENCE:
+            if stall >= patience:
                 factor, stall = factor / 2.0, 0
         on_relaxation(current, iteration)
         incumbent = upper_bound()
