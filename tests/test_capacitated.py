@@ -459,6 +459,7 @@ def tree_search(
         upper,
         incumbent=lambda: best[0],
         try_plan=try_plan,
+        serve_leaf=try_plan,
         deadline=deadline,
         relative_gap=1e-9,
     )
@@ -518,3 +519,18 @@ def test_a_named_backend_proves_split_demand_on_the_reduced_model() -> None:
     solution = solve(instance, settings=replace(EXACT, backend="scip"))
     check_optimum(instance, solution, optimum)
     assert solution.status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exact_service_is_the_transportation_optimum(seed: int) -> None:
+    pairs = pairs_of(random_capacitated(10, 40, 1.5, seed=seed))
+    opened = np.random.default_rng(seed).random(pairs.n_sites) < 0.8
+    flow, exact = heuristic.serve(pairs, opened), heuristic.serve_exactly(pairs, opened)
+    if flow is None:
+        assert exact is None
+        return
+    assert exact is not None
+    assert exact[0] == pytest.approx(flow[0], rel=1e-7)
+    assert pairs.objective(opened, exact[1]) == pytest.approx(exact[0])
+    restricted = replace(pairs, fixed=opened, excluded=~opened)
+    assert exact[0] == pytest.approx(plain_optimum(restricted), rel=1e-9)

@@ -210,6 +210,7 @@ def maximise(
     start: FloatArray | None = None,
     step_factor: float = 2.0,
     patience: int = _PATIENCE,
+    order: CostOrder | None = None,
 ) -> Dual:
     """Subgradient ascent of L(λ) until the gap closes, the steps vanish or time runs out.
 
@@ -218,9 +219,11 @@ def maximise(
     Lagrangian heuristic can turn relaxed site choices into plans. From
     ``start`` (multipliers already near the best) smaller first steps and
     less ``patience`` before halving them suit better than the defaults.
+    ``order`` (built when ``None``) may be shared by ascents over the same
+    pairs: it takes about 30 ms at 100,000 pairs.
     """
     multipliers = initial_multipliers(pairs) if start is None else start.copy()
-    order = CostOrder(pairs)
+    order = CostOrder(pairs) if order is None else order
     best: Knapsacks | None = None
     best_multipliers = multipliers
     factor, stall = step_factor, 0
