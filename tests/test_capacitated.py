@@ -18,6 +18,7 @@ from planner.optimise.capacitated import _branch as branch
 from planner.optimise.capacitated import _enumerate as enumerate_sets
 from planner.optimise.capacitated import _heuristic as heuristic
 from planner.optimise.capacitated import _lagrange as lagrange
+from planner.optimise.capacitated import model as capacitated_model
 from planner.optimise.capacitated._data import Pairs, cheapest_cover
 from planner.optimise.capacitated.model import reduced_milp
 from planner.optimise.instances import Instance, random_capacitated
@@ -534,3 +535,16 @@ def test_exact_service_is_the_transportation_optimum(seed: int) -> None:
     assert pairs.objective(opened, exact[1]) == pytest.approx(exact[0])
     restricted = replace(pairs, fixed=opened, excluded=~opened)
     assert exact[0] == pytest.approx(plain_optimum(restricted), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_tree_proves_split_demand_through_the_solver(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Instances this small go to SCIP; let the tree have them.
+    monkeypatch.setattr(capacitated_model, "_TREE_FROM_PAIRS", 0)
+    instance = random_capacitated(10, 60, 1.3, seed=seed, opening_scale=150.0)
+    optimum = brute_force_split(pairs_of(instance))
+    solution = solve(instance, settings=EXACT)
+    check_optimum(instance, solution, optimum)
+    assert solution.status is Status.OPTIMAL
