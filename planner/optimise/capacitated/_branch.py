@@ -25,7 +25,7 @@ Why not the MILP solver on the reduced model: where few sites open
 (OR-Library capb: 8–9 of 100 at capacity 6,000–7,000, 40 sites free after
 fixing) the LP over 40,000 shares makes every SCIP node cost about a
 second, and 50 s of SCIP left 0.28 % of gap; this tree, at a few
-milliseconds per relaxation, proved both in 31–43 nodes.
+milliseconds per relaxation, proved them in 19 and 33 nodes.
 """
 
 from __future__ import annotations
