@@ -548,3 +548,15 @@ def test_the_tree_proves_split_demand_through_the_solver(
     solution = solve(instance, settings=EXACT)
     check_optimum(instance, solution, optimum)
     assert solution.status is Status.OPTIMAL
+
+
+def test_tree_past_its_memory_cap_still_proves(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every child starts from the root's multipliers instead of its parent's.
+    monkeypatch.setattr(branch, "_MAX_STORED_MULTIPLIERS", 0)
+    pairs = pairs_of(random_capacitated(10, 40, 1.3, seed=1, opening_scale=150.0))
+    optimum = brute_force_split(pairs)
+    everything = np.ones(pairs.n_sites, bool)
+    tree, _, best = tree_search(pairs, ascend(pairs, optimum * 1.05, 5), ~everything, everything)
+    assert tree.nodes > 1 and tree.open_nodes == 0
+    assert best == pytest.approx(optimum, rel=1e-7)
+    assert optimum * (1 - 1e-9) <= tree.bound <= optimum * (1 + 1e-9)

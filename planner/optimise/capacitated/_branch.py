@@ -58,6 +58,9 @@ _NODE_PATIENCE = 10
 _NODE_STEP = 1.0
 #: Steps between two plans served from a node's relaxations.
 _PLAN_EVERY = 10
+#: Most multipliers the open nodes keep (8 bytes each): at 100,000 customers
+#: a node's are 0.8 MB.
+_MAX_STORED_MULTIPLIERS = 50_000_000
 #: Share of the tree's time the plans served from relaxations may take.
 _PLAN_SHARE = 0.3
 
@@ -199,6 +202,10 @@ def branch_and_bound(
             continue
         site = int(free[np.argmin(np.abs(openings.share(free) - 0.5))])
         base = float(dual.multipliers.sum())
+        # Both children share the node's multipliers; past the memory cap they
+        # start from the root's instead.
+        kept = len(heap) * pairs.n_customers < _MAX_STORED_MULTIPLIERS
+        start = dual.multipliers if kept else root.multipliers
         for opened in (True, False):
             child_lower, child_upper = low.copy(), high.copy()
             if opened:
@@ -213,9 +220,7 @@ def branch_and_bound(
             child_bound = max(bound, base + value)
             if not closed_by(child_bound):
                 numbered += 1
-                heapq.heappush(
-                    heap, _Node(child_bound, numbered, child_lower, child_upper, dual.multipliers)
-                )
+                heapq.heappush(heap, _Node(child_bound, numbered, child_lower, child_upper, start))
     cost = incumbent()
     tree_bound = min((node.bound for node in heap), default=cost)
     logger.debug(
