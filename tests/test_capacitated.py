@@ -6,6 +6,7 @@ import itertools
 import math
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
 from planner.optimise import Solution, SolverSettings, Status, evaluate, facility_location
-from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
 from planner.optimise.capacitated import _branch as branch
 from planner.optimise.capacitated import _enumerate as enumerate_sets
 from planner.optimise.capacitated import _heuristic as heuristic
@@ -560,3 +561,30 @@ def test_tree_past_its_memory_cap_still_proves(monkeypatch: pytest.MonkeyPatch) 
     assert tree.nodes > 1 and tree.open_nodes == 0
     assert best == pytest.approx(optimum, rel=1e-7)
     assert optimum * (1 - 1e-9) <= tree.bound <= optimum * (1 + 1e-9)
+
+
+def test_single_sourcing_is_proven_by_split_demand_when_the_split_optimum_is_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unit demands and whole capacities: the transportation optimum is whole,
+    # so the split optimum assigns every customer whole and bounds single sourcing.
+    base = random_capacitated(8, 40, 1.5, seed=5, opening_scale=150.0)
+    assert base.capacities is not None
+    instance = replace(
+        base, weights=np.ones(40), capacities=np.ceil(base.capacities / base.weights.mean())
+    )
+    models: list[bool] = []
+    solve_model = capacitated_model._solve
+
+    def counted(pairs: Pairs, settings: SolverSettings, **kwargs: Any) -> MilpResult:
+        models.append(pairs.single_source)
+        return solve_model(pairs, settings, **kwargs)
+
+    monkeypatch.setattr(capacitated_model, "_solve", counted)
+    single = solve(instance, single_source=True, settings=EXACT)
+    assert models == [False]  # The single-sourcing model itself was not needed.
+    split = solve(instance, settings=EXACT)
+    assert single.status is Status.OPTIMAL
+    check_optimum(instance, single, split.objective)
+    assert single.allocation is not None
+    assert set(np.unique(single.allocation.data).tolist()) <= {0.0, 1.0}
