@@ -149,7 +149,12 @@ def test_split_demand_with_sparse_reach_and_unequal_capacities(seed: int) -> Non
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_single_source_matches_brute_force(seed: int) -> None:
+@pytest.mark.parametrize("split_first", [False, True])
+def test_single_source_matches_brute_force(
+    seed: int, split_first: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways: by way of split demand, and the single-sourcing model alone.
+    monkeypatch.setattr(capacitated_model, "_CUSTOMERS_PER_SITE", 0 if split_first else math.inf)
     instance = random_capacitated(4, 6, 1.5 + 0.3 * (seed % 3), seed=seed)
     optimum = single_source_brute_force(pairs_of(instance, single_source=True))
     if not math.isfinite(optimum):
@@ -563,6 +568,17 @@ def test_tree_past_its_memory_cap_still_proves(monkeypatch: pytest.MonkeyPatch) 
     assert optimum * (1 - 1e-9) <= tree.bound <= optimum * (1 + 1e-9)
 
 
+def test_fine_grained_single_sourcing_goes_by_way_of_split_demand() -> None:
+    # 1,000 customers and sites of 40 × the mean demand: a site holds 40 of them.
+    instance = random_capacitated(20, 1000, 0.8, seed=1)
+    assert instance.capacities is not None
+    mean = instance.weights.sum() / 1000
+    pairs = pairs_of(replace(instance, capacities=np.full(20, 40 * mean)), single_source=True)
+    assert capacitated_model._fine_grained(pairs)
+    coarse = pairs_of(replace(instance, capacities=np.full(20, 39 * mean)), single_source=True)
+    assert not capacitated_model._fine_grained(coarse)
+
+
 def test_single_sourcing_is_proven_by_split_demand_when_the_split_optimum_is_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -573,6 +589,7 @@ def test_single_sourcing_is_proven_by_split_demand_when_the_split_optimum_is_who
     instance = replace(
         base, weights=np.ones(40), capacities=np.ceil(base.capacities / base.weights.mean())
     )
+    monkeypatch.setattr(capacitated_model, "_CUSTOMERS_PER_SITE", 0)
     models: list[bool] = []
     solve_model = capacitated_model._solve
 
