@@ -28,7 +28,8 @@ Customers without any pair in reach are unreachable and ignored. Handed
 whole to a solver this model does not scale (100 sites × 1,000 customers:
 no plan in a minute), so :mod:`planner.optimise.capacitated.model` solves it
 by a Lagrangian bound, a Lagrangian heuristic, reduced-cost fixing of
-sites and the exact model over what is left.
+sites and a branch and bound with the Lagrangian bound at every node (the
+exact model over what is left, for single sourcing and small models).
 """
 
 from __future__ import annotations
