@@ -104,18 +104,18 @@ _SCIP_REDUCED = "\n".join(
 # second: the tree proved OR-Library capb at 6,000 and 7,000, which SCIP did not,
 # and random instances in 1.5–10.1 s against SCIP's 7.1–25.7 s.
 _TREE_FROM_PAIRS = 10_000
-# Single sourcing: share of the time limit for the split model, and at most this
-# share for assigning each customer whole to the split plan's sites. On capb at
-# 7,000 (8 sites open) that assignment took SCIP 1.1 s and came within 0.006 % of
-# the split optimum; the single-sourcing model alone ended 5.6 % above it.
-_SPLIT_SHARE = 0.3
-# ... when a site of average capacity holds this many customers or more: capa–capc
-# at 100 × 1,000 hold 97–275. Random instances holding 15 (capacity ratio 1.5,
-# 56 sites open) ended at 1.25 % by way of split demand (the split plan's sites
-# assigned whole took SCIP 6 s for a plan 1.4 % above the split optimum) against
-# 0.15 % without it.
+# Single sourcing goes by way of split demand (step 5) when a site of average
+# capacity holds this many customers or more: capa–capc at 100 × 1,000 hold
+# 97–275. Random instances holding 15 (capacity ratio 1.5, 56 sites open) ended
+# at 1.25 % that way (the split plan's sites assigned whole took SCIP 6 s for a
+# plan 1.4 % above the split optimum) against 0.15–0.25 % without it.
 _CUSTOMERS_PER_SITE = 40
+# The split model's share of the time limit, and its gap relative to the one asked.
+_SPLIT_SHARE = 0.3
 _SPLIT_GAP = 0.1
+# Most of the time limit for assigning each customer whole to the split plan's
+# sites: on capb at 7,000 (8 sites open) SCIP took 1.1 s and came within 0.006 %
+# of the split optimum, where the single-sourcing model alone ended 5.6 % above.
 _ASSIGNMENT_SHARE = 0.1
 # Share of the time limit the tree leaves for assembling the result.
 _TREE_RESERVE = 0.01
