@@ -156,7 +156,8 @@ def test_a_worker_killed_mid_sweep_loses_no_run(cluster: Cluster, tmp_path: Path
     victim.wait(timeout=30)
     table = result.table
     assert len(table) == 24
-    assert set(table["status"]) == {"optimal"}, table[["status", "message"]]
+    failed = table[table["status"] != "optimal"]
+    assert failed.empty, failed[["run_id", "status", "message"]].to_dict("records")
     assert table["coverage_pct"].notna().all()
     assert result.workers == 1
     # Every run's plan, wherever it was solved, is the one a plain run gives.
