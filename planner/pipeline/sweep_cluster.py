@@ -271,6 +271,12 @@ def collect_runs(
         while not pending.is_empty():
             ready = pending.next_batch(block=False) if pending.has_ready() else []
             for future in ready:
+                if future.status not in ("finished", "error", "cancelled"):
+                    # Done on a worker lost since: its result went with it, and
+                    # Dask runs it again for the future still held here.
+                    logger.info("run %s: its worker was lost, running it again", keys[future.key])
+                    pending.add(future)
+                    continue
                 result = _result_of(future, keys[future.key])
                 results[result.run_id] = result
                 tasks_done += 1
