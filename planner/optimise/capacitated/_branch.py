@@ -83,14 +83,10 @@ class _Plans:
     as 25 relaxations: unchecked, plans took two thirds of the tree's time.
     """
 
-    def __init__(
-        self, try_plan: Callable[[BoolArray], None], serve_leaf: Callable[[BoolArray], None]
-    ) -> None:
+    def __init__(self, try_plan: Callable[[BoolArray], None]) -> None:
         self.try_plan = try_plan
-        self.serve_leaf = serve_leaf
         self.started = time.perf_counter()
         self.spent = 0.0
-        self.leaves = 0
 
     def heuristic(self, opened: BoolArray) -> None:
         """Serve ``opened`` if plans have taken less than their share so far."""
@@ -98,11 +94,6 @@ class _Plans:
             begun = time.perf_counter()
             self.try_plan(opened)
             self.spent += time.perf_counter() - begun
-
-    def leaf(self, opened: BoolArray) -> None:
-        """Serve a node's only plan exactly: always, or the tree would lose it."""
-        self.leaves += 1
-        self.serve_leaf(opened)
 
 
 class _Openings:
@@ -126,16 +117,11 @@ class _Openings:
 
 @dataclass(frozen=True)
 class Tree:
-    """How the tree ended: its lower bound (at most the incumbent's cost) and its size.
-
-    ``leaves`` counts the nodes with every site fixed, closed by serving
-    their one open set exactly.
-    """
+    """How the tree ended: its lower bound (at most the incumbent's cost) and its size."""
 
     bound: float
     nodes: int
     open_nodes: int
-    leaves: int
 
 
 def branch_and_bound(
@@ -162,7 +148,7 @@ def branch_and_bound(
     heap = [_Node(root.relaxation.bound, 0, lower, upper, root.multipliers)]
     numbered = nodes = 0
     order = lagrange.CostOrder(pairs)
-    plans = _Plans(try_plan, serve_leaf)
+    plans = _Plans(try_plan)
     # Nodes dropped within the gap of the incumbent still bound the optimum.
     dropped = [math.inf]
 
@@ -200,7 +186,9 @@ def branch_and_bound(
         low, high = node.lower | fixings.open, node.upper & ~fixings.closed
         free = np.flatnonzero(high & ~low)
         if free.size == 0:
-            plans.leaf(low)  # Every site is fixed: the plan is the node's only one.
+            # Every site is fixed: the plan is the node's only one, served always
+            # (and exactly), or the tree would lose it.
+            serve_leaf(low)
             continue
         site = int(free[np.argmin(np.abs(openings.share(free) - 0.5))])
         base = float(dual.multipliers.sum())
@@ -232,4 +220,4 @@ def branch_and_bound(
         tree_bound,
         cost,
     )
-    return Tree(min(tree_bound, dropped[0], cost), nodes, len(heap), plans.leaves)
+    return Tree(min(tree_bound, dropped[0], cost), nodes, len(heap))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 import highspy
 import numpy as np
@@ -291,12 +292,7 @@ def service_slack(pairs: Pairs) -> float:
 
 def serve(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] | None:
     """Cost and shares of the best service (split) or a good one (single) from ``opened``."""
-    if float(pairs.capacity[opened].sum()) < pairs.total_demand * (1 - 1e-12):
-        return None
-    shares = _single_assignment(pairs, opened) if pairs.single_source else _transport(pairs, opened)
-    if shares is None:
-        return None
-    return pairs.objective(opened, shares), shares
+    return _costed(pairs, opened, _single_assignment if pairs.single_source else _transport)
 
 
 def serve_exactly(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] | None:
@@ -305,9 +301,18 @@ def serve_exactly(pairs: Pairs, opened: BoolArray) -> tuple[float, FloatArray] |
     Slower than :func:`serve`'s flow, but its cost is the optimum itself,
     not that of costs rounded to the flow's units: for proofs.
     """
+    return _costed(pairs, opened, _split_transport)
+
+
+def _costed(
+    pairs: Pairs,
+    opened: BoolArray,
+    service: Callable[[Pairs, BoolArray], FloatArray | None],
+) -> tuple[float, FloatArray] | None:
+    """``service``'s shares from ``opened`` and their cost; ``None`` when it finds none."""
     if float(pairs.capacity[opened].sum()) < pairs.total_demand * (1 - 1e-12):
         return None
-    shares = _split_transport(pairs, opened)
+    shares = service(pairs, opened)
     if shares is None:
         return None
     return pairs.objective(opened, shares), shares
