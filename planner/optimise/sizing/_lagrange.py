@@ -33,9 +33,11 @@ multipliers give the bound of that LP with rows (4) and (7). Its worth is the
 cost: an evaluation is a sort of the pairs, where the LP itself does not
 finish within a minute at 218,000 pairs.
 
-The multipliers are improved by subgradient steps (Polyak's rule towards the
-best known plan's cost, the step factor halved after ``patience`` steps
-without progress), in a metric that divides each row's component by its
+The multipliers are improved by deflected subgradient steps (each direction
+the subgradient plus ``deflection`` times the direction before, which damps
+the zigzag between rows that share sites; Polyak's rule towards the best
+known plan's cost, the step factor halved after ``patience`` steps without
+progress), in a metric that divides each row's component by its
 demand and every other by its right-hand side, so that row prices and the
 coverage price move at comparable speeds (unscaled, the coverage price
 swings and the row prices hardly move: no progress in 300 steps on the
@@ -66,6 +68,14 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: The ascent stops once its step factor, halved on every stall, falls below this.
 _SMALLEST_FACTOR = 1e-3
+#: Weight of the direction before in each step's direction. Measured on the
+#: five default countries (218,000 pairs, 30 s, the same plan cost as target):
+#: bound 66.09 M EUR without deflection (patience 40), 66.63 M with patience
+#: 100; with deflection 0.6, 0.7, 0.8 (patience 60): 66.85, 66.83, 66.78 M;
+#: 0.7 with patience 40 or 80: 66.47 and 66.87 M; 0.5 or 0.3: 66.60-66.68 M.
+_DEFLECTION = 0.7
+#: Steps without progress before the step factor halves.
+_PATIENCE = 70
 
 
 @dataclass(frozen=True)
@@ -253,6 +263,18 @@ class SiteKnapsacks:
         )
 
 
+def _combined(gradient: Multipliers, before: Multipliers, weight: float) -> Multipliers:
+    """``gradient + weight × before``: the deflected direction."""
+    return Multipliers(
+        row=gradient.row + weight * before.row,
+        coverage=gradient.coverage + weight * before.coverage,
+        chargers=gradient.chargers + weight * before.chargers,
+        side_lower=gradient.side_lower + weight * before.side_lower,
+        side_upper=gradient.side_upper + weight * before.side_upper,
+        budget=gradient.budget + weight * before.budget,
+    )
+
+
 def _step(point: Multipliers, direction: Multipliers, size: float) -> Multipliers:
     """``point + size × direction`` projected onto the non-negative multipliers."""
     return Multipliers(
@@ -316,16 +338,22 @@ def ascend(
     upper: float,
     deadline: float,
     iterations: int = 2_000,
-    patience: int = 40,
+    patience: int = _PATIENCE,
     factor: float = 2.0,
+    deflection: float = _DEFLECTION,
 ) -> Ascent:
     """Subgradient steps from ``point`` (Polyak's rule towards ``upper``) until ``deadline``."""
     relaxed = knapsacks.evaluate(point)
     best_point, best = point, relaxed
     stale, done, converged = 0, 0, False
+    before: Multipliers | None = None
     while done < iterations and time.perf_counter() < deadline:
         done += 1
-        direction, norm = _scaled(knapsacks, knapsacks.subgradient(relaxed))
+        gradient = knapsacks.subgradient(relaxed)
+        if before is not None:
+            gradient = _combined(gradient, before, deflection)
+        before = gradient
+        direction, norm = _scaled(knapsacks, gradient)
         if norm <= 1e-18 or upper - relaxed.value <= 1e-9 * max(1.0, abs(upper)):
             converged = True
             break
