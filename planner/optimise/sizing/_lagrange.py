@@ -76,6 +76,10 @@ _SMALLEST_FACTOR = 1e-3
 _DEFLECTION = 0.7
 #: Steps without progress before the step factor halves.
 _PATIENCE = 70
+#: Weight of each step's minimiser in the running average of the openings (about
+#: the last 200 steps): a site's share of recent minimisers that open it, the
+#: relaxation's fractional opening, from which the search rounds plans.
+_OPENED_RATE = 1 / 200
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,7 @@ class Ascent:
     iterations: int
     converged: bool  # stopped by its own rule, not by the deadline or the count
     factor: float  # the step factor reached, to go on with
+    opened: FloatArray  # each site's share of the recent minimisers that open it
 
 
 def ascend(
@@ -341,10 +346,15 @@ def ascend(
     patience: int = _PATIENCE,
     factor: float = 2.0,
     deflection: float = _DEFLECTION,
+    opened: FloatArray | None = None,
 ) -> Ascent:
-    """Subgradient steps from ``point`` (Polyak's rule towards ``upper``) until ``deadline``."""
+    """Subgradient steps from ``point`` (Polyak's rule towards ``upper``) until ``deadline``.
+
+    ``opened`` carries on the average of the minimisers' openings of an ascent before.
+    """
     relaxed = knapsacks.evaluate(point)
     best_point, best = point, relaxed
+    share = relaxed.is_open.astype(np.float64) if opened is None else opened.copy()
     stale, done, converged = 0, 0, False
     before: Multipliers | None = None
     while done < iterations and time.perf_counter() < deadline:
@@ -359,6 +369,7 @@ def ascend(
             break
         point = _step(point, direction, factor * (upper - relaxed.value) / norm)
         relaxed = knapsacks.evaluate(point)
+        share += _OPENED_RATE * (relaxed.is_open - share)
         if relaxed.value > best.value + 1e-9 * max(1.0, abs(best.value)):
             best_point, best, stale = point, relaxed, 0
         else:
@@ -369,7 +380,7 @@ def ascend(
                     converged = True
                     break
     logger.debug("sizing: Lagrangian bound %.6g after %d steps", best.value, done)
-    return Ascent(best_point, best, done, converged, factor)
+    return Ascent(best_point, best, done, converged, factor, share)
 
 
 def cost_step(prices: FloatArray, per_charger: FloatArray, penalty: float | None) -> float:

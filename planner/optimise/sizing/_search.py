@@ -7,7 +7,12 @@ In order, within the time given:
    rounds, each round continuing from the best multipliers so far and followed
    by the flow plan from the sites its minimiser opens (a Lagrangian
    heuristic: the relaxation knows where demand is worth serving);
-3. the bound: the best Lagrangian value, raised to the next multiple of the
+3. in the time left, flow plans from the sites that at least a share θ of the
+   ascent's recent minimisers open (its fractional opening rounded at θ), for
+   the θ of ``_ROUNDING_SHARES`` in turn: one minimiser opens sites that
+   others close, their average is steadier (five default countries: 69.2 M EUR
+   from the last minimiser, 68.3, 68.85 and 69.45 M at θ = 0.3, 0.5, 0.7);
+4. the bound: the best Lagrangian value, raised to the next multiple of the
    costs' common divisor, and the sites it closes or opens in every cheaper
    plan (:func:`._lagrange.fixings`), which the MILP then leaves out.
 
@@ -47,6 +52,10 @@ _FIRST_PLAN_SHARE = 0.4
 _ROUNDS = 3
 #: Most of the time after the first plan that the later plans take together.
 _PLANS_SHARE = 0.4
+#: Shares of recent minimisers opening a site above which the rounded plans open
+#: it, in the order tried; the first ``_ROUNDINGS`` have time kept for them.
+_ROUNDING_SHARES = (0.3, 0.5, 0.2, 0.4, 0.6, 0.15, 0.25, 0.35, 0.45, 0.7)
+_ROUNDINGS = 2
 
 
 @dataclass(frozen=True)
@@ -102,18 +111,22 @@ def search(
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
-    reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / _ROUNDS)
+    plans = _ROUNDS + _ROUNDINGS
+    reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / plans)
     point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
     relaxed = knapsacks.evaluate(point)
+    openings: FloatArray | None = None
     for round_left in range(_ROUNDS, 0, -1):
         now = time.perf_counter()
-        until = now + (deadline - reserve * round_left - now) / round_left
+        until = now + (deadline - reserve * (round_left + _ROUNDINGS) - now) / round_left
         if until <= now and steps:
             break
         # Without a plan (penalty mode) the steps aim a tenth above the value.
         goal = upper if math.isfinite(upper) else relaxed.value + 0.1 * abs(relaxed.value) + 1.0
-        ascent = ascend(knapsacks, point, upper=goal, deadline=until, factor=factor)
-        factor = ascent.factor
+        ascent = ascend(
+            knapsacks, point, upper=goal, deadline=until, factor=factor, opened=openings
+        )
+        factor, openings = ascent.factor, ascent.opened
         steps += ascent.iterations
         stalled = ascent.converged and ascent.relaxed.value <= value + 1e-6 * abs(value)
         if ascent.relaxed.value > value:
@@ -121,6 +134,10 @@ def search(
         consider(plan_from(ascent.relaxed.is_open, time.perf_counter() + reserve))
         if stalled:
             break
+    for share in _ROUNDING_SHARES:
+        if openings is None or time.perf_counter() + reserve > deadline:
+            break
+        consider(plan_from(openings >= share, time.perf_counter() + reserve))
     step = cost_step(costs.prices, costs.per_charger, costs.penalty or None)
     bound = round_up_to(relaxed.value, step)
     closed, opened = fixings(relaxed, upper, costs.must)
