@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.constraints import SiteRows, no_site_rows
 from planner.optimise.sizing import model as sizing_model
-from planner.optimise.sizing._heuristic import flow_plan
+from planner.optimise.sizing._heuristic import FlowPlan, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
     Multipliers,
     SiteKnapsacks,
@@ -194,6 +194,86 @@ def test_flow_plan_is_feasible(seed: int) -> None:
     assert check.objective == pytest.approx(plan.cost)
     assert not costs.side.satisfied(np.flatnonzero(plan.is_open))
     assert plan.cost >= _optimum(case) - 1e-7
+
+
+def test_exchange_swaps_a_dear_site_for_a_cheap_one() -> None:
+    # Sites 0 and 1 reach all four rows, site 2 only two; site 0 costs ten times more.
+    reach = sp.csr_matrix(np.array([[1, 1, 1], [1, 1, 1], [1, 1, 0], [1, 1, 0]], dtype=float))
+    case = Case(
+        reach=reach,
+        demand=np.ones(4),
+        site_cost=np.array([50.0, 5.0, 5.0]),
+        charger_cost=np.ones(3),
+        limit=np.full(3, 4.0),
+        capacity=Capacity(1.0),
+        coverage=0.7,
+        least=1,
+    )
+    inst, costs = _parts(case)
+    dear = FlowPlan(np.array([True, False, False]), np.array([4.0, 0.0, 0.0]), np.zeros(12), 54.0)
+    better = exchange(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        dear,
+        must=costs.must,
+        least=case.least,
+        side=costs.side,
+        deadline=math.inf,
+    )
+    assert better.is_open.tolist() == [False, True, False]
+    assert better.chargers.tolist() == [0.0, 3.0, 0.0]
+    assert better.cost == 8.0 == _optimum(case)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5, 7, 8])
+def test_exchange_keeps_plans_feasible_and_never_dearer(seed: int) -> None:
+    fixed = np.array([True] + [False] * 6) if seed == 7 else None
+    case = _case(seed, side=_side(7) if seed == 5 else None, fixed=fixed)
+    inst, costs = _parts(case)
+    n_rows, n_sites = case.reach.shape
+    arguments = {
+        "must": costs.must,
+        "least": case.least,
+        "side": costs.side,
+        "deadline": math.inf,
+    }
+    start = np.ones(n_sites, dtype=bool)
+    plan = flow_plan(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        start=start,
+        **arguments,  # type: ignore[arg-type]
+    )
+    assert plan is not None
+    better = exchange(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        plan,
+        **arguments,  # type: ignore[arg-type]
+    )
+    served = sizing_model._expand(inst, better.shares, n_rows, n_sites)  # type: ignore[arg-type]
+    check = evaluate_sizing(
+        case.reach,
+        case.demand,
+        chargers=better.chargers.astype(np.int64),
+        served=served,
+        **case.model_arguments(),
+        open_sites=np.flatnonzero(better.is_open),
+    )
+    assert check.violations == ()
+    assert check.objective == pytest.approx(better.cost)
+    assert _optimum(case) - 1e-7 <= better.cost <= plan.cost
+    assert not costs.side.satisfied(np.flatnonzero(better.is_open))
+    assert np.all(better.is_open[costs.must])
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -12,7 +12,9 @@ In order, within the time given:
    the θ of ``_ROUNDING_SHARES`` in turn: one minimiser opens sites that
    others close, their average is steadier (five default countries: 69.2 M EUR
    from the last minimiser, 68.3, 68.85 and 69.45 M at θ = 0.3, 0.5, 0.7);
-4. the bound: the best Lagrangian value, raised to the next multiple of the
+4. exchanges of sites and chargers on the best plan (:func:`._heuristic.exchange`)
+   until none pays or the time is up;
+5. the bound: the best Lagrangian value, raised to the next multiple of the
    costs' common divisor, and the sites it closes or opens in every cheaper
    plan (:func:`._lagrange.fixings`), which the MILP then leaves out.
 
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from planner.optimise.sizing._heuristic import FlowPlan, flow_plan
+from planner.optimise.sizing._heuristic import FlowPlan, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
     SiteKnapsacks,
     SizingCosts,
@@ -138,6 +140,12 @@ def search(
         if openings is None or time.perf_counter() + reserve > deadline:
             break
         consider(plan_from(openings >= share, time.perf_counter() + reserve))
+    if best is not None and time.perf_counter() < deadline:
+        improved = exchange(
+            inst, costs.prices, costs.per_charger, costs.capacity, costs.target, best,
+            must=costs.must, least=costs.least, side=costs.side, deadline=deadline,
+        )  # fmt: skip
+        consider(improved)
     step = cost_step(costs.prices, costs.per_charger, costs.penalty or None)
     bound = round_up_to(relaxed.value, step)
     closed, opened = fixings(relaxed, upper, costs.must)
