@@ -163,24 +163,26 @@ def test_lagrangian_value_never_exceeds_the_optimum(case: Case) -> None:
         assert knapsacks.evaluate(point).value <= optimum + tolerance
 
 
-@pytest.mark.parametrize("seed", [1, 2, 5, 8])
-def test_flow_plan_is_feasible(seed: int) -> None:
-    case = _case(seed, side=_side(7) if seed == 5 else None)
-    inst, costs = _parts(case)
-    n_rows, n_sites = case.reach.shape
+def _plan_from_every_site(case: Case, inst: object, costs: SizingCosts) -> FlowPlan:
     plan = flow_plan(
         inst,  # type: ignore[arg-type]
         case.site_cost,
         case.charger_cost,
         case.capacity,
         costs.target,
-        start=np.ones(n_sites, dtype=bool),
+        start=np.ones(case.reach.shape[1], dtype=bool),
         must=costs.must,
         least=case.least,
         side=costs.side,
         deadline=math.inf,
     )
     assert plan is not None
+    return plan
+
+
+def _assert_feasible(case: Case, inst: object, plan: FlowPlan) -> None:
+    """The evaluator finds no violation and the plan's own cost."""
+    n_rows, n_sites = case.reach.shape
     served = sizing_model._expand(inst, plan.shares, n_rows, n_sites)  # type: ignore[arg-type]
     check = evaluate_sizing(
         case.reach,
@@ -192,8 +194,31 @@ def test_flow_plan_is_feasible(seed: int) -> None:
     )
     assert check.violations == ()
     assert check.objective == pytest.approx(plan.cost)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5, 8])
+def test_flow_plan_is_feasible(seed: int) -> None:
+    case = _case(seed, side=_side(7) if seed == 5 else None)
+    inst, costs = _parts(case)
+    plan = _plan_from_every_site(case, inst, costs)
+    _assert_feasible(case, inst, plan)
     assert not costs.side.satisfied(np.flatnonzero(plan.is_open))
     assert plan.cost >= _optimum(case) - 1e-7
+
+
+def _exchanged(case: Case, inst: object, costs: SizingCosts, plan: FlowPlan) -> FlowPlan:
+    return exchange(
+        inst,  # type: ignore[arg-type]
+        case.site_cost,
+        case.charger_cost,
+        case.capacity,
+        costs.target,
+        plan,
+        must=costs.must,
+        least=case.least,
+        side=costs.side,
+        deadline=math.inf,
+    )
 
 
 def test_exchange_swaps_a_dear_site_for_a_cheap_one() -> None:
@@ -211,18 +236,7 @@ def test_exchange_swaps_a_dear_site_for_a_cheap_one() -> None:
     )
     inst, costs = _parts(case)
     dear = FlowPlan(np.array([True, False, False]), np.array([4.0, 0.0, 0.0]), np.zeros(12), 54.0)
-    better = exchange(
-        inst,  # type: ignore[arg-type]
-        case.site_cost,
-        case.charger_cost,
-        case.capacity,
-        costs.target,
-        dear,
-        must=costs.must,
-        least=case.least,
-        side=costs.side,
-        deadline=math.inf,
-    )
+    better = _exchanged(case, inst, costs, dear)
     assert better.is_open.tolist() == [False, True, False]
     assert better.chargers.tolist() == [0.0, 3.0, 0.0]
     assert better.cost == 8.0 == _optimum(case)
@@ -233,44 +247,9 @@ def test_exchange_keeps_plans_feasible_and_never_dearer(seed: int) -> None:
     fixed = np.array([True] + [False] * 6) if seed == 7 else None
     case = _case(seed, side=_side(7) if seed == 5 else None, fixed=fixed)
     inst, costs = _parts(case)
-    n_rows, n_sites = case.reach.shape
-    arguments = {
-        "must": costs.must,
-        "least": case.least,
-        "side": costs.side,
-        "deadline": math.inf,
-    }
-    start = np.ones(n_sites, dtype=bool)
-    plan = flow_plan(
-        inst,  # type: ignore[arg-type]
-        case.site_cost,
-        case.charger_cost,
-        case.capacity,
-        costs.target,
-        start=start,
-        **arguments,  # type: ignore[arg-type]
-    )
-    assert plan is not None
-    better = exchange(
-        inst,  # type: ignore[arg-type]
-        case.site_cost,
-        case.charger_cost,
-        case.capacity,
-        costs.target,
-        plan,
-        **arguments,  # type: ignore[arg-type]
-    )
-    served = sizing_model._expand(inst, better.shares, n_rows, n_sites)  # type: ignore[arg-type]
-    check = evaluate_sizing(
-        case.reach,
-        case.demand,
-        chargers=better.chargers.astype(np.int64),
-        served=served,
-        **case.model_arguments(),
-        open_sites=np.flatnonzero(better.is_open),
-    )
-    assert check.violations == ()
-    assert check.objective == pytest.approx(better.cost)
+    plan = _plan_from_every_site(case, inst, costs)
+    better = _exchanged(case, inst, costs, plan)
+    _assert_feasible(case, inst, better)
     assert _optimum(case) - 1e-7 <= better.cost <= plan.cost
     assert not costs.side.satisfied(np.flatnonzero(better.is_open))
     assert np.all(better.is_open[costs.must])
