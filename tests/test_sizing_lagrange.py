@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from planner.optimise.sizing._lagrange import (
     round_up_to,
 )
 from planner.optimise.sizing._parts import Capacity, reduce_instance
+from planner.optimise.sizing._search import search
 from planner.optimise.sizing.evaluate import evaluate_sizing
 from planner.optimise.sizing.model import sizing
 from planner.optimise.solution import SolverSettings, Status
@@ -253,6 +255,37 @@ def test_exchange_keeps_plans_feasible_and_never_dearer(seed: int) -> None:
     assert _optimum(case) - 1e-7 <= better.cost <= plan.cost
     assert not costs.side.satisfied(np.flatnonzero(better.is_open))
     assert np.all(better.is_open[costs.must])
+
+
+@pytest.mark.parametrize("coverage", [0.0, 0.6])
+def test_search_with_a_penalty_finds_plans_priced_with_it(coverage: float) -> None:
+    case = _case(3, penalty=30.0, coverage=coverage)
+    inst, costs = _parts(case)
+    n_rows, n_sites = case.reach.shape
+    found = search(
+        inst,  # type: ignore[arg-type]
+        costs,
+        start=np.ones(n_sites, dtype=bool),
+        start_cost=math.inf,
+        deadline=time.perf_counter() + 5.0,
+        start_served=0.9 * float(case.demand.sum()),
+    )
+    assert found.plan is not None
+    served = sizing_model._expand(inst, found.plan.shares, n_rows, n_sites)  # type: ignore[arg-type]
+    check = evaluate_sizing(
+        case.reach,
+        case.demand,
+        chargers=found.plan.chargers.astype(np.int64),
+        served=served,
+        **{**case.model_arguments(), "coverage": coverage},
+        unserved_penalty=case.penalty,
+        open_sites=np.flatnonzero(found.plan.is_open),
+    )
+    assert check.violations == ()
+    assert check.site_cost + check.charger_cost == pytest.approx(found.plan.cost)
+    optimum = _optimum(case)
+    assert optimum - 1e-7 <= check.objective
+    assert found.bound <= optimum + 1e-7 * max(1.0, optimum)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -18,8 +18,11 @@ In order, within the time given:
    costs' common divisor, and the sites it closes or opens in every cheaper
    plan (:func:`._lagrange.fixings`), which the MILP then leaves out.
 
-Flow plans serve the coverage target; with a penalty, the target is the
-only thing they know of, so they are not tried (the greedy start stays).
+Flow plans serve the coverage target. With a penalty the first serves what
+the start serves and each later one what the relaxation's minimiser serves
+(at least the target, at most 99.9 % of what every site at its limit
+serves), and plans
+compare by their cost plus the penalty for the demand they leave unserved.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from planner.optimise.sizing._heuristic import FlowPlan, exchange, flow_plan
+from planner.optimise.sizing._heuristic import FlowPlan, ServiceFlow, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
     SiteKnapsacks,
     SizingCosts,
@@ -41,7 +44,7 @@ from planner.optimise.sizing._lagrange import (
     fixings,
     round_up_to,
 )
-from planner.optimise.sizing._parts import SizingInstance
+from planner.optimise.sizing._parts import SizingInstance, pairs_of
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ _ROUNDINGS = 2
 #: plan: at full scale (14,471 sites) the first minimisers open 1,770 sites, and
 #: a flow plan from them ends in the time given with as many.
 _MOST_SITES = 4
+#: With a penalty, the share of the most demand the sites can serve that a flow
+#: plan aims at, at most (all of it would leave no room for the flow's rounding).
+_MOST_SERVED = 0.999
 
 
 @dataclass(frozen=True)
@@ -83,22 +89,46 @@ def search(
     start: BoolArray,
     start_cost: float,
     deadline: float,
+    start_served: float = 0.0,
 ) -> Search:
-    """Run the steps of the module docstring until ``deadline``."""
+    """Run the steps of the module docstring until ``deadline``.
+
+    ``start_served`` is the demand the start serves: with a penalty, the first
+    flow plan aims at it.
+    """
     began = time.perf_counter()
     best: FlowPlan | None = None
     upper = start_cost
+    pair_row, _ = pairs_of(inst.rows)
+    # With a penalty the target is the plans' own choice: first what the start
+    # serves, then the demand the relaxation's minimiser serves; at least the
+    # coverage target, at most a little under what every site at its limit serves.
+    target, most = costs.target, costs.target
+    if costs.penalty > 0:
+        every = (inst.limit >= costs.least) & (inst.limit > 0)
+        net = ServiceFlow(inst, costs.capacity, 0.0)
+        most = max(net.serve(every, inst.limit)[0] / net.scale * _MOST_SERVED, costs.target)
+        target = min(max(costs.target, start_served), most)
+
+    def served(plan: FlowPlan) -> float:
+        return float(np.dot(inst.row_demand[pair_row], plan.shares))
+
+    def objective(plan: FlowPlan) -> float:
+        """Sites and chargers, plus the penalty for the demand left unserved."""
+        if costs.penalty <= 0:
+            return plan.cost
+        return plan.cost + costs.offset - costs.penalty * served(plan)
 
     def consider(plan: FlowPlan | None) -> None:
         nonlocal best, upper
-        if plan is None or plan.cost >= upper * (1 - 1e-12):
+        if plan is None or objective(plan) >= upper - 1e-12 * abs(upper):
             return
         if costs.budget is not None and plan.cost > costs.budget * (1 + 1e-9):
             return
-        best, upper = plan, plan.cost
+        best, upper = plan, objective(plan)
 
     def plan_from(sites: BoolArray, until: float) -> FlowPlan | None:
-        if costs.penalty > 0 or costs.target <= 0:
+        if target <= 0:
             return None
         if best is not None and sites.sum() > _MOST_SITES * best.is_open.sum():
             return None  # early multipliers open nearly everything: no plan in the time
@@ -107,7 +137,7 @@ def search(
             costs.prices,
             costs.per_charger,
             costs.capacity,
-            costs.target,
+            target,
             start=sites,
             must=costs.must,
             least=costs.least,
@@ -140,6 +170,8 @@ def search(
         stalled = ascent.converged and ascent.relaxed.value <= value + 1e-6 * abs(value)
         if ascent.relaxed.value > value:
             point, relaxed, value = ascent.point, ascent.relaxed, ascent.relaxed.value
+        if costs.penalty > 0:
+            target = min(max(costs.target, float(relaxed.served.sum())), most)
         consider(plan_from(ascent.relaxed.is_open, time.perf_counter() + reserve))
         if stalled:
             break
@@ -148,8 +180,10 @@ def search(
             break
         consider(plan_from(openings >= share, time.perf_counter() + reserve))
     if best is not None and time.perf_counter() < deadline:
+        # Every exchange keeps what the plan serves, so the penalty cannot rise.
+        keep = served(best) * (1 - 1e-9) if costs.penalty > 0 else costs.target
         improved = exchange(
-            inst, costs.prices, costs.per_charger, costs.capacity, costs.target, best,
+            inst, costs.prices, costs.per_charger, costs.capacity, keep, best,
             must=costs.must, least=costs.least, side=costs.side, deadline=deadline,
         )  # fmt: skip
         consider(improved)

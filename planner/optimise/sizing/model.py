@@ -316,10 +316,11 @@ def sizing(
         min_chargers, side, budget,
     )  # fmt: skip
     whole_milp = pair_row.size <= _MILP_PAIRS
+    start_objective = _objective(inst, best, start_cost, unserved_penalty, lam)
     found = search(
-        inst, costs, start=hint_y > 0,
-        start_cost=start_cost if start_ok and unserved_penalty is None else math.inf,
+        inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
         deadline=started + settings.time_limit_s * (_SEARCH_SHARE if whole_milp else 0.9),
+        start_served=float(np.dot(inst.row_demand[pair_row], best)),
     )  # fmt: skip
     if found.plan is not None:
         best, hint_n = found.plan.shares, found.plan.chargers
@@ -516,6 +517,16 @@ def _build(
         integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
         offset=offset,
     )
+
+
+def _objective(
+    inst: SizingInstance, shares: FloatArray, cost: float, penalty: float | None, lam: FloatArray
+) -> float:
+    """A plan's objective: its sites and chargers plus the penalty for the demand unserved."""
+    if penalty is None:
+        return cost
+    pair_row, _ = pairs_of(inst.rows)
+    return cost + penalty * (float(lam.sum()) - float(np.dot(inst.row_demand[pair_row], shares)))
 
 
 def _fix(milp: Milp, closed: BoolArray, opened: BoolArray) -> Milp:
