@@ -121,7 +121,7 @@ def search(
 
     def consider(plan: FlowPlan | None) -> None:
         nonlocal best, upper
-        if plan is None or objective(plan) >= upper - 1e-12 * abs(upper):
+        if plan is None or objective(plan) >= upper * (1 - 1e-12):
             return
         if costs.budget is not None and plan.cost > costs.budget * (1 + 1e-9):
             return
