@@ -334,16 +334,23 @@ def sizing(
         milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     floor = max(floor, found.bound)
     progress.note(bound=floor, maximise=False)
-    if start_ok and unserved_penalty is None:
-        progress.note(best=start_cost, maximise=False)
+    # The plan's objective: with a penalty, its cost plus the penalty for what it leaves unserved.
+    start_objective = _objective(inst, best, start_cost, unserved_penalty, lam)
+    if start_ok:
+        progress.note(best=start_objective, maximise=False)
     left = settings.time_limit_s - (time.perf_counter() - started)
-    plan_only = start_ok and unserved_penalty is None
-    if plan_only and (not whole_milp or relative_gap(start_cost, floor) <= settings.relative_gap):
+    proven = start_ok and relative_gap(start_objective, floor) <= settings.relative_gap
+    # A penalty's MILP over every pair is not tried above _MILP_PAIRS either: in the
+    # seconds left SCIP found no plan (218,000 pairs) and the solve ran past its limit.
+    if proven or (start_ok and not whole_milp):
         # Proven by the bound, or too large for the MILP within the time: the plan found.
-        done = relative_gap(start_cost, floor) <= settings.relative_gap
         values = np.concatenate([hint_y, hint_n, best])
         result = MilpResult(
-            MilpStatus.OPTIMAL if done else MilpStatus.FEASIBLE, values, start_cost, floor, 0.0
+            MilpStatus.OPTIMAL if proven else MilpStatus.FEASIBLE,
+            values,
+            start_objective,
+            floor,
+            0.0,
         )
     else:
         if start_ok:
@@ -379,9 +386,9 @@ def sizing(
             )
         logger.warning("sizing: no solution within the time limit; returning the start plan")
         count, shares = hint_n, best
-    elif start_ok and result.objective > start_cost * (1 + 1e-9) and unserved_penalty is None:
+    elif start_ok and result.objective > start_objective * (1 + 1e-9):
         # The backend did not take the start up and found only a dearer plan.
-        result = replace(result, objective=start_cost)
+        result = replace(result, objective=start_objective)
         count, shares = hint_n, best
     else:
         count = np.round(result.values[n_sites : 2 * n_sites])
