@@ -98,6 +98,10 @@ class SizingCosts:
     side: SiteRows
     budget: float | None
 
+    def objective(self, cost: float, served: float) -> float:
+        """A plan's objective: its sites and chargers plus the penalty for the demand unserved."""
+        return cost + self.offset - self.penalty * served
+
 
 @dataclass(frozen=True)
 class Multipliers:

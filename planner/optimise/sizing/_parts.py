@@ -82,6 +82,11 @@ def pairs_of(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
     return entry_rows(rows), rows.indices.astype(np.int64)
 
 
+def served_demand(inst: SizingInstance, shares: FloatArray) -> float:
+    """Demand the shares of every pair (instance order) serve."""
+    return float(np.dot(np.repeat(inst.row_demand, np.diff(inst.rows.indptr)), shares))
+
+
 def max_service(
     inst: SizingInstance,
     mu: Capacity,

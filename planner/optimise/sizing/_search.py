@@ -21,8 +21,8 @@ In order, within the time given:
 Flow plans serve the coverage target. With a penalty the first serves what
 the start serves and each later one what the relaxation's minimiser serves
 (at least the target, at most 99.9 % of what every site at its limit
-serves), and plans
-compare by their cost plus the penalty for the demand they leave unserved.
+serves), and plans compare by their cost plus the penalty for the demand
+they leave unserved.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from planner.optimise.sizing._lagrange import (
     fixings,
     round_up_to,
 )
-from planner.optimise.sizing._parts import SizingInstance, pairs_of
+from planner.optimise.sizing._parts import SizingInstance, served_demand
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,6 @@ def search(
     began = time.perf_counter()
     best: FlowPlan | None = None
     upper = start_cost
-    pair_row, _ = pairs_of(inst.rows)
     # With a penalty the target is the plans' own choice: first what the start
     # serves, then the demand the relaxation's minimiser serves; at least the
     # coverage target, at most a little under what every site at its limit serves.
@@ -110,14 +109,8 @@ def search(
         most = max(net.serve(every, inst.limit)[0] / net.scale * _MOST_SERVED, costs.target)
         target = min(max(costs.target, start_served), most)
 
-    def served(plan: FlowPlan) -> float:
-        return float(np.dot(inst.row_demand[pair_row], plan.shares))
-
     def objective(plan: FlowPlan) -> float:
-        """Sites and chargers, plus the penalty for the demand left unserved."""
-        if costs.penalty <= 0:
-            return plan.cost
-        return plan.cost + costs.offset - costs.penalty * served(plan)
+        return costs.objective(plan.cost, served_demand(inst, plan.shares))
 
     def consider(plan: FlowPlan | None) -> None:
         nonlocal best, upper
@@ -150,14 +143,14 @@ def search(
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
-    plans = _ROUNDS + _ROUNDINGS + 1
-    reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / plans)
+    kept = _ROUNDINGS + 1  # plans whose time the rounds leave: the rounded ones, the exchanges
+    reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / (_ROUNDS + kept))
     point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
     relaxed = knapsacks.evaluate(point)
     openings: FloatArray | None = None
     for round_left in range(_ROUNDS, 0, -1):
         now = time.perf_counter()
-        until = now + (deadline - reserve * (round_left + _ROUNDINGS + 1) - now) / round_left
+        until = now + (deadline - reserve * (round_left + kept) - now) / round_left
         if until <= now and steps:
             break
         # Without a plan (penalty mode) the steps aim a tenth above the value.
@@ -181,7 +174,7 @@ def search(
         consider(plan_from(openings >= share, time.perf_counter() + reserve))
     if best is not None and time.perf_counter() < deadline:
         # Every exchange keeps what the plan serves, so the penalty cannot rise.
-        keep = served(best) * (1 - 1e-9) if costs.penalty > 0 else costs.target
+        keep = served_demand(inst, best.shares) * (1 - 1e-9) if costs.penalty > 0 else costs.target
         improved = exchange(
             inst, costs.prices, costs.per_charger, costs.capacity, keep, best,
             must=costs.must, least=costs.least, side=costs.side, deadline=deadline,

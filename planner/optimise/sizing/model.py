@@ -105,6 +105,7 @@ from planner.optimise.sizing._parts import (
     per_site_values,
     reduce_instance,
     round_up,
+    served_demand,
 )
 from planner.optimise.sizing._search import search
 from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
@@ -287,8 +288,7 @@ def sizing(
     pair_row, _ = pairs_of(inst.rows)
 
     best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
-    greedy_served = float(np.dot(inst.row_demand[pair_row], best)) if best.size else 0.0
-    if greedy_served < target * (1 - 1e-9):
+    if served_demand(inst, best) < target * (1 - 1e-9):
         best = max_service(inst, mu, coverage, target, within, settings)
     hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
     start_cost = float(prices @ hint_y + per_charger @ hint_n)
@@ -316,16 +316,18 @@ def sizing(
         min_chargers, side, budget,
     )  # fmt: skip
     whole_milp = pair_row.size <= _MILP_PAIRS
-    start_objective = _objective(inst, best, start_cost, unserved_penalty, lam)
+    start_served = served_demand(inst, best)
+    start_objective = costs.objective(start_cost, start_served)
     found = search(
         inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
         deadline=started + settings.time_limit_s * (_SEARCH_SHARE if whole_milp else 0.9),
-        start_served=float(np.dot(inst.row_demand[pair_row], best)),
+        start_served=start_served,
     )  # fmt: skip
     if found.plan is not None:
         best, hint_n = found.plan.shares, found.plan.chargers
         hint_y = found.plan.is_open.astype(np.float64)
         start_cost, start_ok = found.plan.cost, True
+        start_objective = costs.objective(start_cost, served_demand(inst, best))
     milp = _build(
         inst, prices, per_charger, mu, target, unserved_penalty, must, never, lam, min_chargers
     )
@@ -334,8 +336,6 @@ def sizing(
         milp = replace(milp, hint=np.concatenate([hint_y, hint_n, best]))
     floor = max(floor, found.bound)
     progress.note(bound=floor, maximise=False)
-    # The plan's objective: with a penalty, its cost plus the penalty for what it leaves unserved.
-    start_objective = _objective(inst, best, start_cost, unserved_penalty, lam)
     if start_ok:
         progress.note(best=start_objective, maximise=False)
     left = settings.time_limit_s - (time.perf_counter() - started)
@@ -524,16 +524,6 @@ def _build(
         integer=np.concatenate([np.ones(2 * n_sites, bool), np.zeros(n_pairs, bool)]),
         offset=offset,
     )
-
-
-def _objective(
-    inst: SizingInstance, shares: FloatArray, cost: float, penalty: float | None, lam: FloatArray
-) -> float:
-    """A plan's objective: its sites and chargers plus the penalty for the demand unserved."""
-    if penalty is None:
-        return cost
-    pair_row, _ = pairs_of(inst.rows)
-    return cost + penalty * (float(lam.sum()) - float(np.dot(inst.row_demand[pair_row], shares)))
 
 
 def _fix(milp: Milp, closed: BoolArray, opened: BoolArray) -> Milp:
