@@ -298,6 +298,20 @@ def test_kpi_panel_without_a_gap_says_no_proven_bound() -> None:
     assert "optimal" not in kpi
 
 
+def test_kpi_panel_shows_the_unserved_penalty_beside_the_cost() -> None:
+    report = {
+        **tiny_plan().report,
+        "cost_eur": {"sites": 42_500_000.0, "chargers": 89_850_000.0, "total": 132_350_000.0},
+        "objective": 160_460_000.0,
+        "sizing": {"penalty_cost": 28_110_000.0},
+    }
+    kpi = kpi_panel(report)
+    assert 'Unserved-demand penalty</div><div class="planner-kpi-value">€28.1 M' in kpi
+    assert 'Objective (cost + penalty)</div><div class="planner-kpi-value">€160.5 M' in kpi
+    without = kpi_panel({**report, "sizing": {"penalty_cost": 0.0}})
+    assert "Total cost" in without and "penalty" not in without
+
+
 # A phased plan solved for real
 
 

@@ -133,6 +133,12 @@ def kpi_panel(report: Mapping[str, Any]) -> str:
         ("Cost of chargers", fmt_eur(cost.get("chargers"))),
         ("Total cost", fmt_eur(cost.get("total"))),
     ]
+    # With an unserved penalty the solver minimises cost plus penalty, and its gap
+    # is on that sum: show both, or the total cost and the gap would not agree.
+    penalty = finite((report.get("sizing") or {}).get("penalty_cost"))
+    if penalty:
+        figures.append(("Unserved-demand penalty", fmt_eur(penalty)))
+        figures.append(("Objective (cost + penalty)", fmt_eur(report.get("objective"))))
     grid = "".join(
         f'<div>{escape(label)}</div><div class="planner-kpi-value">{escape(value)}</div>'
         for label, value in figures
