@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.constraints import SiteRows, no_site_rows
+from planner.optimise.sizing import _lagrange as lagrange
 from planner.optimise.sizing import model as sizing_model
 from planner.optimise.sizing._heuristic import FlowPlan, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
@@ -20,6 +21,7 @@ from planner.optimise.sizing._lagrange import (
     SiteKnapsacks,
     SizingCosts,
     ascend,
+    coarse_start,
     cost_step,
     round_up_to,
 )
@@ -290,6 +292,48 @@ def test_search_with_a_penalty_finds_plans_priced_with_it(coverage: float) -> No
 
 @pytest.mark.parametrize("case", CASES)
 def test_model_reaches_the_plain_milp_optimum(case: Case) -> None:
+    optimum = _optimum(case)
+    out = sizing(
+        case.reach,
+        case.demand,
+        **case.model_arguments(),
+        unserved_penalty=case.penalty,
+        fixed=case.fixed,
+        constraints=case.side,
+        budget=case.budget,
+        settings=EXACT,
+    )
+    assert out.solution.status is Status.OPTIMAL
+    assert out.solution.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    assert out.solution.bound <= optimum + 1e-7 * max(1.0, optimum)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_coarse_start_prices_the_rows_no_sampled_site_reaches_at_nothing(case: Case) -> None:
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    # A small instance is below the size the sample is for.
+    assert coarse_start(knapsacks, upper=1e6, deadline=math.inf) is None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lagrange, "_COARSE_PAIRS", 0)
+        warm = coarse_start(knapsacks, upper=_optimum(case) * 1.05 + 1.0, deadline=math.inf)
+    assert warm is not None
+    sampled = np.zeros(knapsacks.n_sites, dtype=bool)
+    sampled[:: lagrange._COARSE_STRIDE] = True
+    unreached = np.asarray(inst.rows[:, sampled].sum(axis=1)).ravel() == 0  # type: ignore[attr-defined]
+    assert unreached.any() and not unreached.all()
+    assert np.allclose(warm.row[unreached], warm.coverage + costs.penalty)
+    assert np.all(warm.row >= 0) and warm.coverage >= 0 and warm.chargers >= 0
+    assert not warm.side_lower.any() and not warm.side_upper.any() and warm.budget == 0
+    optimum = _optimum(case)
+    assert knapsacks.evaluate(warm).value <= optimum + 1e-7 * max(1.0, abs(optimum))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_model_from_the_coarse_start_reaches_the_plain_milp_optimum(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lagrange, "_COARSE_PAIRS", 0)
     optimum = _optimum(case)
     out = sizing(
         case.reach,

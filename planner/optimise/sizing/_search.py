@@ -3,10 +3,12 @@
 In order, within the time given:
 
 1. the flow plan (:mod:`._heuristic`) from the greedy start's sites;
-2. the Lagrangian ascent (:mod:`._lagrange`) towards the best plan's cost, in
-   rounds, each round continuing from the best multipliers so far and followed
-   by the flow plan from the sites its minimiser opens (a Lagrangian
-   heuristic: the relaxation knows where demand is worth serving);
+2. the Lagrangian ascent (:mod:`._lagrange`) towards the best plan's cost,
+   on a large instance first on a sample of its sites
+   (:func:`._lagrange.coarse_start`), then in rounds, each round continuing
+   from the best multipliers so far and followed by the flow plan from the
+   sites its minimiser opens (a Lagrangian heuristic: the relaxation knows
+   where demand is worth serving);
 3. in the time left, flow plans from the sites that at least a share θ of the
    ascent's recent minimisers open (its fractional opening rounded at θ), for
    the θ of ``_ROUNDING_SHARES`` in turn: one minimiser opens sites that
@@ -37,9 +39,12 @@ import numpy.typing as npt
 
 from planner.optimise.sizing._heuristic import FlowPlan, ServiceFlow, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
+    COARSE_SHARE,
+    WARM_FACTOR,
     SiteKnapsacks,
     SizingCosts,
     ascend,
+    coarse_start,
     cost_step,
     fixings,
     round_up_to,
@@ -147,14 +152,23 @@ def search(
     reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / (_ROUNDS + kept))
     point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
     relaxed = knapsacks.evaluate(point)
+    now = time.perf_counter()
+    rounds_end = deadline - reserve * (_ROUNDS + kept)
+    warm = coarse_start(
+        knapsacks,
+        upper=upper if math.isfinite(upper) else _goal(relaxed.value),
+        deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
+    )
+    if warm is not None:
+        point, factor = warm, WARM_FACTOR
+        relaxed = knapsacks.evaluate(point)
     openings: FloatArray | None = None
     for round_left in range(_ROUNDS, 0, -1):
         now = time.perf_counter()
         until = now + (deadline - reserve * (round_left + kept) - now) / round_left
         if until <= now and steps:
             break
-        # Without a plan (penalty mode) the steps aim a tenth above the value.
-        goal = upper if math.isfinite(upper) else relaxed.value + 0.1 * abs(relaxed.value) + 1.0
+        goal = upper if math.isfinite(upper) else _goal(relaxed.value)
         ascent = ascend(
             knapsacks, point, upper=goal, deadline=until, factor=factor, opened=openings
         )
@@ -188,3 +202,8 @@ def search(
         bound, steps, upper, closed.sum(), opened.sum(),
     )  # fmt: skip
     return Search(best, bound, closed, opened, steps)
+
+
+def _goal(value: float) -> float:
+    """Polyak's target without a plan (penalty mode): a tenth above the value."""
+    return value + 0.1 * abs(value) + 1.0
