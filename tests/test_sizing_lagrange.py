@@ -309,6 +309,24 @@ def test_model_reaches_the_plain_milp_optimum(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
+def test_start_values_every_row_at_the_cheapest_full_site(case: Case) -> None:
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    start = knapsacks.start()
+    room = case.capacity.room(inst.limit)  # type: ignore[attr-defined]
+    usable = room > 0
+    cheapest = float(
+        np.min((case.site_cost + case.charger_cost * inst.limit)[usable] / room[usable])
+    )  # type: ignore[attr-defined]
+    value = start.coverage + costs.penalty - start.row
+    assert np.allclose(
+        value, cheapest if costs.target > 0 or costs.penalty >= cheapest else costs.penalty
+    )
+    if costs.penalty == 0:
+        assert not start.row.any()
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_coarse_start_prices_the_rows_no_sampled_site_reaches_at_nothing(case: Case) -> None:
     inst, costs = _parts(case)
     knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]

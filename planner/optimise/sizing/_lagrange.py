@@ -188,15 +188,23 @@ class SiteKnapsacks:
         self.upper_finite = np.isfinite(costs.side.upper)
 
     def start(self) -> Multipliers:
-        """Zero row prices and the coverage price of the cheapest full site per unit of room."""
+        """Every row worth the cost of the cheapest full site per unit of room.
+
+        The coverage price is that cost (0 without a target) and the row prices
+        are 0, or, with a penalty, what brings v + P - u down to that cost: at
+        u = 0 every row would be worth the penalty, every site would open, and
+        the ascent would spend its steps climbing back (full scale with a
+        penalty: the bound stayed below -3e8 EUR after 200 steps).
+        """
         costs = self.costs
         room = costs.capacity.room(self.inst.limit)
         usable = self.can_open & (room > 0)
         per_unit = (costs.prices + costs.per_charger * self.inst.limit) / np.where(usable, room, 1)
-        price = float(per_unit[usable].min()) if usable.any() and costs.target > 0 else 0.0
+        cheapest = float(per_unit[usable].min()) if usable.any() else 0.0
+        price = cheapest if costs.target > 0 else 0.0
         n_side = len(costs.side.lower)
         return Multipliers(
-            row=np.zeros(self.n_rows),
+            row=np.full(self.n_rows, max(price + costs.penalty - cheapest, 0.0)),
             coverage=price,
             chargers=0.0,
             side_lower=np.zeros(n_side),
