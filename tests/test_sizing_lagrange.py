@@ -313,11 +313,10 @@ def test_start_values_every_row_at_the_cheapest_full_site(case: Case) -> None:
     inst, costs = _parts(case)
     knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
     start = knapsacks.start()
-    room = case.capacity.room(inst.limit)  # type: ignore[attr-defined]
+    limit = knapsacks.inst.limit
+    room = case.capacity.room(limit)
     usable = room > 0
-    cheapest = float(
-        np.min((case.site_cost + case.charger_cost * inst.limit)[usable] / room[usable])
-    )  # type: ignore[attr-defined]
+    cheapest = float(np.min((case.site_cost + case.charger_cost * limit)[usable] / room[usable]))
     value = start.coverage + costs.penalty - start.row
     assert np.allclose(
         value, cheapest if costs.target > 0 or costs.penalty >= cheapest else costs.penalty
