@@ -290,8 +290,14 @@ def test_search_with_a_penalty_finds_plans_priced_with_it(coverage: float) -> No
     assert found.bound <= optimum + 1e-7 * max(1.0, optimum)
 
 
+@pytest.mark.parametrize("coarse", [False, True], ids=["cold-start", "sample-start"])
 @pytest.mark.parametrize("case", CASES)
-def test_model_reaches_the_plain_milp_optimum(case: Case) -> None:
+def test_model_reaches_the_plain_milp_optimum(
+    case: Case, coarse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if coarse:
+        # The start from every fifth site's prices, which only large instances get.
+        monkeypatch.setattr(lagrange, "_COARSE_PAIRS", 0)
     optimum = _optimum(case)
     out = sizing(
         case.reach,
@@ -344,27 +350,6 @@ def test_coarse_start_prices_the_rows_no_sampled_site_reaches_at_nothing(case: C
     assert not warm.side_lower.any() and not warm.side_upper.any() and warm.budget == 0
     optimum = _optimum(case)
     assert knapsacks.evaluate(warm).value <= optimum + 1e-7 * max(1.0, abs(optimum))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_model_from_the_coarse_start_reaches_the_plain_milp_optimum(
-    case: Case, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(lagrange, "_COARSE_PAIRS", 0)
-    optimum = _optimum(case)
-    out = sizing(
-        case.reach,
-        case.demand,
-        **case.model_arguments(),
-        unserved_penalty=case.penalty,
-        fixed=case.fixed,
-        constraints=case.side,
-        budget=case.budget,
-        settings=EXACT,
-    )
-    assert out.solution.status is Status.OPTIMAL
-    assert out.solution.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
-    assert out.solution.bound <= optimum + 1e-7 * max(1.0, optimum)
 
 
 def test_cost_step_rounds_bounds_to_the_common_divisor() -> None:
