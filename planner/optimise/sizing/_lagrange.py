@@ -194,7 +194,7 @@ class SiteKnapsacks:
         are 0, or, with a penalty, what brings v + P - u down to that cost: at
         u = 0 every row would be worth the penalty, every site would open, and
         the ascent would spend its steps climbing back (full scale with a
-        penalty: the bound stayed below -3e8 EUR after 200 steps).
+        penalty: the bound was still below -3e8 EUR after 130 steps).
         """
         costs = self.costs
         room = costs.capacity.room(self.inst.limit)
