@@ -119,11 +119,14 @@ def search(
 
     def consider(plan: FlowPlan | None) -> None:
         nonlocal best, upper
-        if plan is None or objective(plan) >= upper * (1 - 1e-12):
+        if plan is None:
+            return
+        worth = objective(plan)
+        if worth >= upper * (1 - 1e-12):
             return
         if costs.budget is not None and plan.cost > costs.budget * (1 + 1e-9):
             return
-        best, upper = plan, objective(plan)
+        best, upper = plan, worth
 
     def plan_from(sites: BoolArray, until: float) -> FlowPlan | None:
         if target <= 0:
