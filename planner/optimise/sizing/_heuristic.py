@@ -255,15 +255,22 @@ def _one_less(
 
     Each of the least loaded sites (per euro) in turn is closed and repaired by swaps.
     """
-    load = net.site_load(flows) / np.maximum(prices, 1.0)
-    optional = np.flatnonzero(is_open & ~must)
-    for site in optional[np.argsort(load[optional], kind="stable")][:_DROPS]:
+    for site in _least_loaded(net, flows, is_open & ~must, prices)[:_DROPS]:
         trial = is_open.copy()
         trial[site] = False
         repaired = _repair(net, trial, must, allowed, prices, reaches, sides_hold, deadline)
         if repaired is not None:
             return repaired
     return None
+
+
+def _least_loaded(
+    net: ServiceFlow, flows: FloatArray, candidates: BoolArray, spend: FloatArray
+) -> IntArray:
+    """The candidate sites by load per euro of ``spend``, least loaded first."""
+    load = net.site_load(flows) / np.maximum(spend, 1.0)
+    sites = np.flatnonzero(candidates)
+    return sites[np.argsort(load[sites], kind="stable")]
 
 
 def _repair(
@@ -355,9 +362,8 @@ def exchange(
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        load = net.site_load(flows) / np.maximum(prices + per_charger * chargers, 1.0)
-        optional = np.flatnonzero(is_open & ~must)
-        for site in optional[np.argsort(load[optional], kind="stable")]:
+        spend = prices + per_charger * chargers
+        for site in _least_loaded(net, flows, is_open & ~must, spend):
             if time.perf_counter() > deadline:
                 break
             found = _exchange_one(
