@@ -222,3 +222,38 @@ def test_ctrl_c_while_stuck_in_native_code_ends_the_process(tmp_path: Path) -> N
     assert proc.returncode == 130, stderr
     assert time.monotonic() - started < 10
     assert stderr.splitlines() == ["interrupted; nothing written"]
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_interrupt_landing_after_the_command_saw_it_still_exits_130(attempt: int) -> None:
+    # The watcher sets interrupted() and then raises KeyboardInterrupt in the
+    # main thread. A command that sees the flag first returns on its own, and
+    # the KeyboardInterrupt lands afterwards: in main() or in the clean-up.
+    # The command holds the commit lock while the watcher takes the signal, so
+    # the flag and the KeyboardInterrupt both come after it checks.
+    script = textwrap.dedent(
+        """
+        import os, signal, sys, time
+        import planner.cli.main as cli
+        from planner.outputs import interrupt
+
+        def command():
+            with interrupt._commit_lock:
+                os.kill(os.getpid(), signal.SIGINT)
+                while not interrupt._received:
+                    time.sleep(0.001)
+            while not interrupt.interrupted():
+                pass
+            return cli._interrupted()
+
+        cli._dispatch = command
+        interrupt.add_cleanup(lambda: print("cleaned", file=sys.stderr))
+        cli.main()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 130, result.stderr
+    # The message comes from the command or from main(), before or after the clean-up.
+    assert sorted(result.stderr.splitlines()) == ["cleaned", "interrupted; nothing written"]

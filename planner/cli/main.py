@@ -455,9 +455,14 @@ def main() -> None:
     """Entry point of the ``planner`` console script."""
     # First, before any library starts a thread: Ctrl-C and SIGTERM must reach
     # the watcher. Output-folder locks are released when it ends.
-    with catching_interrupts(_say_before_exit):
-        # A signal while the modules loaded: stop before the command starts.
-        code = _interrupted() if interrupted() else _dispatch()
+    try:
+        with catching_interrupts(_say_before_exit):
+            # A signal while the modules loaded: stop before the command starts.
+            code = _interrupted() if interrupted() else _dispatch()
+    except KeyboardInterrupt:
+        # The watcher's KeyboardInterrupt reached this thread after the command
+        # had already seen interrupted() and returned.
+        code = _interrupted()
     sys.exit(code)
 
 

@@ -178,9 +178,21 @@ def catching_interrupts(report: Callable[[str], None]) -> Iterator[None]:
     try:
         yield
     finally:
+        try:
+            # The watcher may have raised KeyboardInterrupt in this thread
+            # after the body had already seen interrupted() and finished: take
+            # it here, not halfway through the clean-up below.
+            watcher.stop_interrupting()
+            _take_pending_interrupt()
+        except KeyboardInterrupt:
+            pass
         watcher.stop()
         _run_cleanups()
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _take_pending_interrupt() -> None:
+    """A Python-level call: a pending KeyboardInterrupt is raised here, if any."""
 
 
 def _note_early_signal(signum: int, frame: object) -> None:
@@ -233,8 +245,13 @@ class _Watcher(threading.Thread):
         self._report = report
         self._stopping = threading.Event()
 
+    def stop_interrupting(self) -> None:
+        """From now on the watcher raises no KeyboardInterrupt in the main thread."""
+        with _commit_lock:
+            self._stopping.set()
+
     def stop(self) -> None:
-        self._stopping.set()
+        self.stop_interrupting()
         self.join(timeout=5)
         # A Ctrl-C after the watcher ended but before the mask is restored
         # would hit the finished command: take it here.
@@ -258,6 +275,9 @@ class _Watcher(threading.Thread):
         if not self._wait(float("inf")):
             return
         with _commit_lock:
+            if self._stopping.is_set():
+                # The command has ended; its clean-up must not be interrupted.
+                return
             _interrupted.set()
             _thread.interrupt_main()
         # The main thread unwinds through Python in far less than the grace
