@@ -361,3 +361,17 @@ def test_cost_step_rounds_bounds_to_the_common_divisor() -> None:
     assert round_up_to(26_040_000.0, 50_000.0) == 26_050_000.0
     assert round_up_to(26_050_000.0, 50_000.0) == 26_050_000.0
     assert round_up_to(1.5, 0.0) == 1.5
+
+
+def test_expanding_shares_leaves_the_instance_pairs_alone() -> None:
+    case = _case(2)
+    inst, costs = _parts(case)
+    before = inst.rows.copy()  # type: ignore[attr-defined]
+    plan = _plan_from_every_site(case, inst, costs)
+    assert np.any(plan.shares == 0)  # pairs the plan does not use: dropped from its shares
+    n_rows, n_sites = case.reach.shape
+    sizing_model._expand(inst, plan.shares, n_rows, n_sites)  # type: ignore[arg-type]
+    rows = inst.rows  # type: ignore[attr-defined]
+    assert rows.nnz == before.nnz
+    assert np.array_equal(rows.indices, before.indices)
+    assert np.array_equal(rows.indptr, before.indptr)

@@ -567,7 +567,10 @@ def _with_side_rows(
 
 def _expand(inst: SizingInstance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
     """Shares of the distinct rows handed back to every original row of their group."""
-    per_row = sp.csr_matrix((shares, inst.rows.indices, inst.rows.indptr), shape=inst.rows.shape)
+    # A copy of the pattern: dropping the zero shares in place would drop pairs from inst.rows.
+    per_row = sp.csr_matrix(
+        (shares, inst.rows.indices, inst.rows.indptr), shape=inst.rows.shape, copy=True
+    )
     per_row.eliminate_zeros()
     kept_rows = np.flatnonzero(inst.kept)
     pick = sp.csr_matrix(
