@@ -49,6 +49,22 @@ def test_rows_by_hand() -> None:
     assert rows.satisfied([0, 3, 4]) == ["budget ≤ 7 EUR"]
 
 
+def test_rows_of_some_sites_judge_plans_of_those_sites_alike() -> None:
+    rows = combine(
+        [
+            budget_rows([1.0, 2.0, 3.0, 4.0, 5.0], 7.0),
+            group_rows("Nissan", NISSAN, share=0.4),
+            group_rows("FR", FRANCE, minimum=1, maximum=2),
+        ],
+        5,
+    )
+    sites = np.array([0, 1, 2, 4])
+    kept = rows.of_sites(sites)
+    assert kept.n_sites == 4 and kept.names == rows.names
+    for plan in ([0, 1], [0, 3], [1, 3], [0, 1, 2], [1, 2, 3], [2, 3]):
+        assert kept.satisfied(plan) == rows.satisfied(sites[plan])
+
+
 def test_no_rows() -> None:
     rows = no_site_rows(4)
     assert len(rows) == 0

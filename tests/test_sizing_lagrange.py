@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.constraints import SiteRows, no_site_rows
 from planner.optimise.sizing import _lagrange as lagrange
+from planner.optimise.sizing import _search as sizing_search
 from planner.optimise.sizing import model as sizing_model
 from planner.optimise.sizing._heuristic import FlowPlan, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
@@ -25,7 +26,7 @@ from planner.optimise.sizing._lagrange import (
     cost_step,
     round_up_to,
 )
-from planner.optimise.sizing._parts import Capacity, reduce_instance
+from planner.optimise.sizing._parts import Capacity, reduce_instance, served_demand
 from planner.optimise.sizing._search import search
 from planner.optimise.sizing.evaluate import evaluate_sizing
 from planner.optimise.sizing.model import sizing
@@ -290,14 +291,18 @@ def test_search_with_a_penalty_finds_plans_priced_with_it(coverage: float) -> No
     assert found.bound <= optimum + 1e-7 * max(1.0, optimum)
 
 
-@pytest.mark.parametrize("coarse", [False, True], ids=["cold-start", "sample-start"])
+@pytest.mark.parametrize("large", ["", "sample-start", "kernel"])
 @pytest.mark.parametrize("case", CASES)
 def test_model_reaches_the_plain_milp_optimum(
-    case: Case, coarse: bool, monkeypatch: pytest.MonkeyPatch
+    case: Case, large: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if coarse:
-        # The start from every fifth site's prices, which only large instances get.
+    # What only large instances get: the start from every fifth site's prices,
+    # or the plans of the search on the sites the minimisers open.
+    if large == "sample-start":
         monkeypatch.setattr(lagrange, "_COARSE_PAIRS", 0)
+    if large == "kernel":
+        monkeypatch.setattr(sizing_search, "_KERNEL_PAIRS", 0)
+        monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
     optimum = _optimum(case)
     out = sizing(
         case.reach,
@@ -312,6 +317,35 @@ def test_model_reaches_the_plain_milp_optimum(
     assert out.solution.status is Status.OPTIMAL
     assert out.solution.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert out.solution.bound <= optimum + 1e-7 * max(1.0, optimum)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id != "penalty-only"])
+def test_kernel_plan_is_a_cheaper_plan_of_the_whole_instance(case: Case) -> None:
+    inst, costs = _parts(case)
+    best = _plan_from_every_site(case, inst, costs)
+    # A start priced far above its cost: any plan the kernel's search finds beats it.
+    upper = 10 * costs.objective(best.cost, served_demand(inst, best.shares)) + 100  # type: ignore[arg-type]
+    # Every site but the dearest free one: the plan found must leave it closed.
+    dearest = int(np.argmax(np.where(costs.must, -np.inf, case.site_cost)))
+    kernel = np.arange(case.reach.shape[1]) != dearest
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    plan = sizing_search._kernel_plan(
+        inst,  # type: ignore[arg-type]
+        costs,
+        kernel,
+        best,
+        upper,
+        knapsacks.start(),
+        time.perf_counter() + 5.0,
+    )
+    assert plan is not None
+    assert not plan.is_open[dearest] and plan.chargers[dearest] == 0
+    _assert_feasible(case, inst, plan)
+    served = served_demand(inst, plan.shares)  # type: ignore[arg-type]
+    assert _optimum(case) - 1e-7 <= costs.objective(plan.cost, served) < upper
+    if case.budget is not None:
+        assert plan.cost <= case.budget
+    assert not costs.side.satisfied(np.flatnonzero(plan.is_open))
 
 
 @pytest.mark.parametrize("case", CASES)

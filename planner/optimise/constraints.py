@@ -62,6 +62,16 @@ class SiteRows:
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
 
+    def of_sites(self, sites: npt.ArrayLike) -> SiteRows:
+        """The same rows over ``sites`` only (the others closed), for a restricted model."""
+        columns = np.asarray(sites, dtype=np.int64)
+        return SiteRows(
+            matrix=sp.csr_matrix(self.matrix[:, columns]),
+            lower=self.lower,
+            upper=self.upper,
+            names=self.names,
+        )
+
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
         y = np.zeros(self.n_sites)

@@ -13,7 +13,12 @@ In order, within the time given:
    ascent's recent minimisers open (its fractional opening rounded at θ), for
    the θ of ``_ROUNDING_SHARES`` in turn: one minimiser opens sites that
    others close, their average is steadier (five default countries: 69.2 M EUR
-   from the last minimiser, 68.3, 68.85 and 69.45 M at θ = 0.3, 0.5, 0.7);
+   from the last minimiser, 68.3, 68.85 and 69.45 M at θ = 0.3, 0.5, 0.7).
+   On a large instance, when the sites some recent minimiser opens are few,
+   this whole search runs instead on those sites alone (a kernel), from the
+   best plan and the ascent's multipliers: there a step costs a fortieth,
+   and its plans are plans of the whole instance (full scale, 14,471 sites:
+   a kernel of about 550, plans 69.05-69.75 M → 68.35-68.8 M EUR);
 4. exchanges of sites and chargers on the best plan (:func:`._heuristic.exchange`)
    until none pays or the time is up;
 5. the bound: the best Lagrangian value, raised to the next multiple of the
@@ -32,15 +37,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from planner.optimise.sizing._heuristic import FlowPlan, ServiceFlow, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
     COARSE_SHARE,
     WARM_FACTOR,
+    Multipliers,
     SiteKnapsacks,
     SizingCosts,
     ascend,
@@ -71,6 +78,11 @@ _ROUNDINGS = 2
 #: plan: at full scale (14,471 sites) the first minimisers open 1,770 sites, and
 #: a flow plan from them ends in the time given with as many.
 _MOST_SITES = 4
+#: Above this many pairs, and when the sites the ascent's recent minimisers open
+#: are at most ``_KERNEL_SITES_SHARE`` of all, the plans after the ascent come
+#: from the search on those sites alone instead of the rounded openings.
+_KERNEL_PAIRS = 1_000_000
+_KERNEL_SITES_SHARE = 0.25
 #: With a penalty, the share of the most demand the sites can serve that a flow
 #: plan aims at, at most (all of it would leave no room for the flow's rounding).
 _MOST_SERVED = 0.999
@@ -95,11 +107,14 @@ def search(
     start_cost: float,
     deadline: float,
     start_served: float = 0.0,
+    prices: Multipliers | None = None,
 ) -> Search:
     """Run the steps of the module docstring until ``deadline``.
 
     ``start_served`` is the demand the start serves: with a penalty, the first
-    flow plan aims at it.
+    flow plan aims at it. ``prices``, when given, are where the ascent starts
+    (multipliers of the same rows: a restricted instance's search starts where
+    the whole instance's ascent ended).
     """
     began = time.perf_counter()
     best: FlowPlan | None = None
@@ -157,10 +172,14 @@ def search(
     relaxed = knapsacks.evaluate(point)
     now = time.perf_counter()
     rounds_end = deadline - reserve * (_ROUNDS + kept)
-    warm = coarse_start(
-        knapsacks,
-        upper=upper if math.isfinite(upper) else _goal(relaxed.value),
-        deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
+    warm = (
+        prices
+        if prices is not None
+        else coarse_start(
+            knapsacks,
+            upper=upper if math.isfinite(upper) else _goal(relaxed.value),
+            deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
+        )
     )
     if warm is not None:
         point, factor = warm, WARM_FACTOR
@@ -185,7 +204,11 @@ def search(
         consider(plan_from(ascent.relaxed.is_open, time.perf_counter() + reserve))
         if stalled:
             break
-    for share in _ROUNDING_SHARES:
+    kernel = _kernel(openings, best, costs.must, knapsacks.pair_row.size)
+    if kernel is not None and best is not None:
+        # The whole time left: the search on the kernel ends with its own exchanges.
+        consider(_kernel_plan(inst, costs, kernel, best, upper, point, deadline))
+    for share in _ROUNDING_SHARES if kernel is None else ():
         if openings is None or time.perf_counter() + 2 * reserve > deadline:
             break
         consider(plan_from(openings >= share, time.perf_counter() + reserve))
@@ -205,6 +228,79 @@ def search(
         bound, steps, upper, closed.sum(), opened.sum(),
     )  # fmt: skip
     return Search(best, bound, closed, opened, steps)
+
+
+def _kernel(
+    openings: FloatArray | None, best: FlowPlan | None, must: BoolArray, pairs: int
+) -> BoolArray | None:
+    """The sites a recent minimiser opens, the best plan's and the fixed ones; or None.
+
+    Only on an instance above ``_KERNEL_PAIRS`` pairs and when the kernel is
+    at most ``_KERNEL_SITES_SHARE`` of the sites: the search on it then runs
+    as fast as on a small instance.
+    """
+    if openings is None or best is None or pairs <= _KERNEL_PAIRS:
+        return None
+    kernel = (openings > 0) | best.is_open | must
+    if kernel.sum() > _KERNEL_SITES_SHARE * kernel.size:
+        return None
+    return kernel
+
+
+def _kernel_plan(
+    inst: SizingInstance,
+    costs: SizingCosts,
+    kernel: BoolArray,
+    best: FlowPlan,
+    upper: float,
+    prices: Multipliers,
+    deadline: float,
+) -> FlowPlan | None:
+    """The search on the kernel's sites alone, from the best plan; its plan in the whole instance.
+
+    Every plan of the kernel is a plan of the whole instance (the other sites
+    closed), so only its bound is not one of the whole instance's.
+    """
+    sites = np.flatnonzero(kernel)
+    rows = inst.rows
+    # Pair numbers (+ 1, none a zero) sliced like the rows: where each kernel pair is.
+    numbered = sp.csr_matrix(
+        (np.arange(1, rows.nnz + 1, dtype=np.float64), rows.indices, rows.indptr),
+        shape=rows.shape,
+    )[:, sites]
+    pair = numbered.data.astype(np.int64) - 1
+    sub_rows = sp.csr_matrix(
+        (rows.data[pair], numbered.indices, numbered.indptr), shape=numbered.shape
+    )
+    found = search(
+        replace(inst, rows=sub_rows, limit=inst.limit[sites]),
+        replace(
+            costs,
+            prices=costs.prices[sites],
+            per_charger=costs.per_charger[sites],
+            must=costs.must[sites],
+            side=costs.side.of_sites(sites),
+        ),
+        start=best.is_open[sites],
+        start_cost=upper,
+        deadline=deadline,
+        start_served=served_demand(inst, best.shares),
+        prices=prices,
+    )
+    logger.debug(
+        "sizing: search on %d kernel sites, plan %s", sites.size, found.plan and found.plan.cost
+    )
+    if found.plan is None:
+        return None
+    is_open = np.zeros(kernel.size, dtype=bool)
+    chargers = np.zeros(kernel.size)
+    shares = np.zeros(rows.nnz)
+    is_open[sites], chargers[sites], shares[pair] = (
+        found.plan.is_open,
+        found.plan.chargers,
+        found.plan.shares,
+    )
+    return FlowPlan(is_open, chargers, shares, found.plan.cost)
 
 
 def _goal(value: float) -> float:
