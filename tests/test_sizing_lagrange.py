@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.constraints import SiteRows, no_site_rows
+from planner.optimise.progress import watch
 from planner.optimise.sizing import _lagrange as lagrange
 from planner.optimise.sizing import _search as sizing_search
 from planner.optimise.sizing import model as sizing_model
@@ -409,3 +410,30 @@ def test_expanding_shares_leaves_the_instance_pairs_alone() -> None:
     assert rows.nnz == before.nnz
     assert np.array_equal(rows.indices, before.indices)
     assert np.array_equal(rows.indptr, before.indptr)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_search_notes_plans_and_bounds_true_to_the_whole_model(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the kernel forced, the search on part of the sites runs too: its plans
+    # are the whole model's, its bounds are not and must not be noted.
+    monkeypatch.setattr(sizing_search, "_KERNEL_PAIRS", 0)
+    monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
+    inst, costs = _parts(case)
+    with watch(lambda _: None, time_limit_s=10.0) as snapshot:
+        assert snapshot is not None
+        found = search(
+            inst,  # type: ignore[arg-type]
+            costs,
+            start=np.ones(case.reach.shape[1], dtype=bool),
+            start_cost=math.inf,
+            deadline=time.perf_counter() + 3.0,
+            start_served=float(inst.row_demand.sum()),  # type: ignore[attr-defined]
+        )
+        seen = snapshot()
+    assert found.plan is not None
+    served = served_demand(inst, found.plan.shares)  # type: ignore[arg-type]
+    assert seen.best == pytest.approx(costs.objective(found.plan.cost, served))
+    assert seen.bound == found.bound
+    assert found.bound <= _optimum(case) + 1e-7 * max(1.0, abs(_optimum(case)))

@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from planner.optimise import progress
 from planner.optimise.sizing._heuristic import FlowPlan, ServiceFlow, exchange, flow_plan
 from planner.optimise.sizing._lagrange import (
     COARSE_SHARE,
@@ -108,13 +109,17 @@ def search(
     deadline: float,
     start_served: float = 0.0,
     prices: Multipliers | None = None,
+    restricted: bool = False,
 ) -> Search:
     """Run the steps of the module docstring until ``deadline``.
 
     ``start_served`` is the demand the start serves: with a penalty, the first
     flow plan aims at it. ``prices``, when given, are where the ascent starts
     (multipliers of the same rows: a restricted instance's search starts where
-    the whole instance's ascent ended).
+    the whole instance's ascent ended). Each better plan and, unless the
+    instance is ``restricted`` (some sites left out, so its Lagrangian value
+    bounds only its own plans), each better bound is noted to the open
+    progress watch as it is found.
     """
     began = time.perf_counter()
     best: FlowPlan | None = None
@@ -142,6 +147,7 @@ def search(
         if costs.budget is not None and plan.cost > costs.budget * (1 + 1e-9):
             return
         best, upper = plan, worth
+        progress.note(best=worth, maximise=False)
 
     def plan_from(sites: BoolArray, until: float) -> FlowPlan | None:
         if target <= 0:
@@ -161,6 +167,7 @@ def search(
             deadline=until,
         )
 
+    step = cost_step(costs.prices, costs.per_charger, costs.penalty or None)
     consider(plan_from(start, began + _FIRST_PLAN_SHARE * (deadline - began)))
     knapsacks = SiteKnapsacks(inst, costs)
     # Each flow plan after an ascent round gets the time the first one took, and
@@ -199,6 +206,8 @@ def search(
         stalled = ascent.converged and ascent.relaxed.value <= value + 1e-6 * abs(value)
         if ascent.relaxed.value > value:
             point, relaxed, value = ascent.point, ascent.relaxed, ascent.relaxed.value
+            if not restricted:
+                progress.note(bound=round_up_to(value, step), maximise=False)
         if costs.penalty > 0:
             target = min(max(costs.target, float(relaxed.served.sum())), most)
         consider(plan_from(ascent.relaxed.is_open, time.perf_counter() + reserve))
@@ -220,7 +229,6 @@ def search(
             must=costs.must, least=costs.least, side=costs.side, deadline=deadline,
         )  # fmt: skip
         consider(improved)
-    step = cost_step(costs.prices, costs.per_charger, costs.penalty or None)
     bound = round_up_to(relaxed.value, step)
     closed, opened = fixings(relaxed, upper, costs.must)
     logger.debug(
@@ -286,6 +294,7 @@ def _kernel_plan(
         deadline=deadline,
         start_served=served_demand(inst, best.shares),
         prices=prices,
+        restricted=True,
     )
     logger.debug(
         "sizing: search on %d kernel sites, plan %s", sites.size, found.plan and found.plan.cost
