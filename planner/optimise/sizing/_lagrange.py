@@ -426,19 +426,16 @@ def coarse_start(knapsacks: SiteKnapsacks, *, upper: float, deadline: float) -> 
     if knapsacks.pair_row.size <= _COARSE_PAIRS:
         return None
     sample = np.arange(0, knapsacks.n_sites, _COARSE_STRIDE)
-    rows = sp.csr_matrix(inst.rows[:, sample])
-    reached = np.diff(rows.indptr) > 0
+    sampled, sampled_costs, _ = on_sites(inst, costs, sample)
+    reached = np.diff(sampled.rows.indptr) > 0
     total = float(inst.row_demand.sum())
     share = float(inst.row_demand[reached].sum()) / total if total > 0 else 0.0
     coarse = SiteKnapsacks(
-        replace(inst, rows=rows, limit=inst.limit[sample]),
+        sampled,
         replace(
-            costs,
-            prices=costs.prices[sample],
-            per_charger=costs.per_charger[sample],
+            sampled_costs,
             target=costs.target * share,
             chargers_needed=math.ceil(costs.chargers_needed * share),
-            must=costs.must[sample],
             side=no_site_rows(sample.size),
             budget=None,
         ),
@@ -453,6 +450,32 @@ def coarse_start(knapsacks: SiteKnapsacks, *, upper: float, deadline: float) -> 
         coverage=found.coverage,
         chargers=found.chargers,
     )
+
+
+def on_sites(
+    inst: SizingInstance, costs: SizingCosts, sites: IntArray
+) -> tuple[SizingInstance, SizingCosts, IntArray]:
+    """The instance with only ``sites`` (the others closed), and where each of its pairs is.
+
+    The third array gives, for each pair of the restricted instance, its
+    position in ``inst``'s pairs (to hand a restricted plan's shares back).
+    """
+    rows = inst.rows
+    # Pair numbers (+ 1, none a zero) sliced like the rows: where each kept pair is.
+    numbered = sp.csr_matrix(
+        (np.arange(1, rows.nnz + 1, dtype=np.float64), rows.indices, rows.indptr),
+        shape=rows.shape,
+    )[:, sites]
+    pair = numbered.data.astype(np.int64) - 1
+    kept = sp.csr_matrix((rows.data[pair], numbered.indices, numbered.indptr), shape=numbered.shape)
+    restricted_costs = replace(
+        costs,
+        prices=costs.prices[sites],
+        per_charger=costs.per_charger[sites],
+        must=costs.must[sites],
+        side=costs.side.of_sites(sites),
+    )
+    return replace(inst, rows=kept, limit=inst.limit[sites]), restricted_costs, pair
 
 
 def cost_step(prices: FloatArray, per_charger: FloatArray, penalty: float | None) -> float:

@@ -37,11 +37,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from planner.optimise import progress
 from planner.optimise.sizing._heuristic import FlowPlan, ServiceFlow, exchange, flow_plan
@@ -55,6 +54,7 @@ from planner.optimise.sizing._lagrange import (
     coarse_start,
     cost_step,
     fixings,
+    on_sites,
     round_up_to,
 )
 from planner.optimise.sizing._parts import SizingInstance, served_demand
@@ -270,25 +270,10 @@ def _kernel_plan(
     closed), so only its bound is not one of the whole instance's.
     """
     sites = np.flatnonzero(kernel)
-    rows = inst.rows
-    # Pair numbers (+ 1, none a zero) sliced like the rows: where each kernel pair is.
-    numbered = sp.csr_matrix(
-        (np.arange(1, rows.nnz + 1, dtype=np.float64), rows.indices, rows.indptr),
-        shape=rows.shape,
-    )[:, sites]
-    pair = numbered.data.astype(np.int64) - 1
-    sub_rows = sp.csr_matrix(
-        (rows.data[pair], numbered.indices, numbered.indptr), shape=numbered.shape
-    )
+    kernel_inst, kernel_costs, pair = on_sites(inst, costs, sites)
     found = search(
-        replace(inst, rows=sub_rows, limit=inst.limit[sites]),
-        replace(
-            costs,
-            prices=costs.prices[sites],
-            per_charger=costs.per_charger[sites],
-            must=costs.must[sites],
-            side=costs.side.of_sites(sites),
-        ),
+        kernel_inst,
+        kernel_costs,
         start=best.is_open[sites],
         start_cost=upper,
         deadline=deadline,
@@ -303,7 +288,7 @@ def _kernel_plan(
         return None
     is_open = np.zeros(kernel.size, dtype=bool)
     chargers = np.zeros(kernel.size)
-    shares = np.zeros(rows.nnz)
+    shares = np.zeros(inst.rows.nnz)
     is_open[sites], chargers[sites], shares[pair] = (
         found.plan.is_open,
         found.plan.chargers,
