@@ -18,7 +18,7 @@ In order, within the time given:
    this whole search runs instead on those sites alone (a kernel), from the
    best plan and the ascent's multipliers: there a step costs a fortieth,
    and its plans are plans of the whole instance (full scale, 14,471 sites:
-   a kernel of about 550, plans 69.05-69.75 M → 68.35-68.8 M EUR);
+   a kernel of 470-660; plans of 68.80-69.20 M EUR before, 67.95-68.35 M);
 4. exchanges of sites and chargers on the best plan (:func:`._heuristic.exchange`)
    until none pays or the time is up;
 5. the bound: the best Lagrangian value, raised to the next multiple of the
