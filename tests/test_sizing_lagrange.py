@@ -437,3 +437,29 @@ def test_search_notes_plans_and_bounds_true_to_the_whole_model(
     assert seen.best == pytest.approx(costs.objective(found.plan.cost, served))
     assert seen.bound == found.bound
     assert found.bound <= _optimum(case) + 1e-7 * max(1.0, abs(_optimum(case)))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sifted_ascent_bounds_the_whole_instance(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short slices and one joining site at a time: many rounds of pricing.
+    monkeypatch.setattr(lagrange, "SIFT_SLICE_S", 0.02)
+    monkeypatch.setattr(lagrange, "SIFT_JOINING", 1)
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    start = knapsacks.start()
+    optimum = _optimum(case)
+    ascent = lagrange.sifted_ascend(
+        knapsacks,
+        start,
+        upper=optimum * 1.05 + 1.0,
+        deadline=time.perf_counter() + 1.0,
+        factor=2.0,
+    )
+    # The value reported is the whole instance's at the point reported.
+    assert ascent.relaxed.value == pytest.approx(knapsacks.evaluate(ascent.point).value)
+    assert knapsacks.evaluate(start).value - 1e-9 <= ascent.relaxed.value
+    assert ascent.relaxed.value <= optimum + 1e-7 * max(1.0, abs(optimum))
+    assert ascent.opened.shape == (case.reach.shape[1],)
+    assert np.all((ascent.opened >= 0) & (ascent.opened <= 1))

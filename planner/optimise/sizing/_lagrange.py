@@ -87,6 +87,11 @@ _COARSE_PAIRS = 1_000_000
 _COARSE_STRIDE = 5
 COARSE_SHARE = 0.3
 WARM_FACTOR = 0.1
+#: Seconds of steps on the working set of :func:`sifted_ascend` between two
+#: evaluations over every site.
+SIFT_SLICE_S = 1.0
+#: Sites that may join the working set after a slice, at least (or half its size).
+SIFT_JOINING = 100
 #: Steps without progress before the step factor halves.
 _PATIENCE = 70
 #: Weight of each step's minimiser in the running average of the openings (about
@@ -405,6 +410,61 @@ def ascend(
                     converged = True
                     break
     logger.debug("sizing: Lagrangian bound %.6g after %d steps", best.value, done)
+    return Ascent(best_point, best, done, converged, factor, share)
+
+
+def sifted_ascend(
+    knapsacks: SiteKnapsacks,
+    point: Multipliers,
+    *,
+    upper: float,
+    deadline: float,
+    factor: float,
+    opened: FloatArray | None = None,
+) -> Ascent:
+    """:func:`ascend` on the sites the minimisers open, every site priced between slices.
+
+    Sites whose knapsack stays closed add nothing to the Lagrangian function,
+    so the steps run on a working set: the sites open at ``point`` or in a
+    recent minimiser. After each slice of ``SIFT_SLICE_S`` seconds the whole
+    instance is evaluated at the slice's point: that value is a bound like
+    any other, and the sites its minimiser opens join the working set (column
+    generation over sites). A step on the working set costs a fraction of one
+    on every site, so the same time buys many more of them.
+    """
+    costs = knapsacks.costs
+    relaxed = knapsacks.evaluate(point)
+    best_point, best = point, relaxed
+    share = relaxed.is_open.astype(np.float64) if opened is None else opened.copy()
+    working = relaxed.is_open | (share > 0) | costs.must
+    done, converged = 0, False
+    while time.perf_counter() < deadline:
+        sites = np.flatnonzero(working)
+        part, part_costs, _ = on_sites(knapsacks.inst, costs, sites)
+        ascent = ascend(
+            SiteKnapsacks(part, part_costs),
+            point,
+            upper=upper,
+            deadline=min(deadline, time.perf_counter() + SIFT_SLICE_S),
+            factor=factor,
+            opened=share[sites],
+        )
+        done += ascent.iterations
+        factor, point = ascent.factor, ascent.point
+        # Sites outside the working set were closed in every step of the slice.
+        share *= (1 - _OPENED_RATE) ** ascent.iterations
+        share[sites] = ascent.opened
+        relaxed = knapsacks.evaluate(point)
+        if relaxed.value > best.value:
+            best_point, best = point, relaxed
+        joining = np.flatnonzero(relaxed.is_open & ~working)
+        if ascent.converged and not joining.size:
+            converged = True
+            break
+        # The most attractive first: far from the dual optimum every site opens.
+        most = max(SIFT_JOINING, sites.size // 2)
+        working[joining[np.argsort(relaxed.open_value[joining], kind="stable")[:most]]] = True
+    logger.debug("sizing: sifted Lagrangian bound %.6g after %d steps", best.value, done)
     return Ascent(best_point, best, done, converged, factor, share)
 
 
