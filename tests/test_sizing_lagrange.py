@@ -292,6 +292,12 @@ def test_search_with_a_penalty_finds_plans_priced_with_it(coverage: float) -> No
     assert found.bound <= optimum + 1e-7 * max(1.0, optimum)
 
 
+def _force_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sifted rounds and the kernel's search, which only large instances get."""
+    monkeypatch.setattr(sizing_search, "_KERNEL_PAIRS", 0)
+    monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
+
+
 @pytest.mark.parametrize("large", ["", "sample-start", "kernel"])
 @pytest.mark.parametrize("case", CASES)
 def test_model_reaches_the_plain_milp_optimum(
@@ -302,8 +308,7 @@ def test_model_reaches_the_plain_milp_optimum(
     if large == "sample-start":
         monkeypatch.setattr(lagrange, "_COARSE_PAIRS", 0)
     if large == "kernel":
-        monkeypatch.setattr(sizing_search, "_KERNEL_PAIRS", 0)
-        monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
+        _force_kernel(monkeypatch)
     optimum = _optimum(case)
     out = sizing(
         case.reach,
@@ -418,8 +423,7 @@ def test_search_notes_plans_and_bounds_true_to_the_whole_model(
 ) -> None:
     # With the kernel forced, the search on part of the sites runs too: its plans
     # are the whole model's, its bounds are not and must not be noted.
-    monkeypatch.setattr(sizing_search, "_KERNEL_PAIRS", 0)
-    monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
+    _force_kernel(monkeypatch)
     inst, costs = _parts(case)
     with watch(lambda _: None, time_limit_s=10.0) as snapshot:
         assert snapshot is not None
