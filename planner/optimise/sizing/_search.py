@@ -8,10 +8,10 @@ In order, within the time given:
    (:func:`._lagrange.coarse_start`), then in rounds, each round continuing
    from the best multipliers so far and followed by the flow plan from the
    sites its minimiser opens (a Lagrangian heuristic: the relaxation knows
-   where demand is worth serving); on a large instance the rounds after the
-   first step on the sites the minimisers open and price every site between
-   slices (:func:`._lagrange.sifted_ascend`; full scale: bound 65.50 M →
-   66.15-66.20 M EUR);
+   where demand is worth serving); on a large instance the rounds step on
+   the sites the minimisers open and price every site between slices
+   (:func:`._lagrange.sifted_ascend`; full scale: bound 65.50 M →
+   66.15-66.25 M EUR), and leave more of the time to the kernel below;
 3. in the time left, flow plans from the sites that at least a share θ of the
    ascent's recent minimisers open (its fractional opening rounded at θ), for
    the θ of ``_ROUNDING_SHARES`` in turn: one minimiser opens sites that
@@ -92,6 +92,9 @@ _KERNEL_SITES_SHARE = 0.25
 #: (full scale, 50 s: 68.65-68.70 M EUR from the 1,357 sites some minimiser
 #: opens or those above 0.01, 68.30-68.55 M at 0.05, 68.35 M at 0.1).
 _KERNEL_OPENING = 0.05
+#: With sifted rounds, the plans' worth of time they leave (full scale, 50 s:
+#: plans 68.25-68.35 M EUR with 8, 68.65 M with the 3 of the rounded plans).
+_SIFTED_KEPT = 8
 #: With a penalty, the share of the most demand the sites can serve that a flow
 #: plan aims at, at most (all of it would leave no room for the flow's rounding).
 _MOST_SERVED = 0.999
@@ -181,7 +184,13 @@ def search(
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
-    kept = _ROUNDINGS + 1  # plans whose time the rounds leave: the rounded ones, the exchanges
+    # On a large instance the rounds step on a working set of sites. Not with a
+    # penalty, where it was not seen to help (full scale, one run each: bound
+    # 99.2 M EUR with it, 101.1-110.2 M without). Their bound levels off sooner,
+    # and the time they leave goes to the kernel's search.
+    sifted = knapsacks.pair_row.size > _KERNEL_PAIRS and costs.penalty == 0
+    # Plans whose time the rounds leave: the rounded ones and the exchanges, or the kernel's.
+    kept = _SIFTED_KEPT if sifted else _ROUNDINGS + 1
     reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / (_ROUNDS + kept))
     point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
     relaxed = knapsacks.evaluate(point)
@@ -200,18 +209,13 @@ def search(
         point, factor = warm, WARM_FACTOR
         relaxed = knapsacks.evaluate(point)
     openings: FloatArray | None = None
-    # On a large instance the rounds after the first step on a working set of
-    # sites: the first gives the openings the working set starts from. Not with
-    # a penalty, where it was not seen to help (full scale, one run each: bound
-    # 99.2 M EUR with it, 101.1-110.2 M without).
-    sifted = knapsacks.pair_row.size > _KERNEL_PAIRS and costs.penalty == 0
     for round_left in range(_ROUNDS, 0, -1):
         now = time.perf_counter()
         until = now + (deadline - reserve * (round_left + kept) - now) / round_left
         if until <= now and steps:
             break
         goal = upper if math.isfinite(upper) else _goal(relaxed.value)
-        ascent = (sifted_ascend if sifted and round_left < _ROUNDS else ascend)(
+        ascent = (sifted_ascend if sifted else ascend)(
             knapsacks, point, upper=goal, deadline=until, factor=factor, opened=openings
         )
         factor, openings = ascent.factor, ascent.opened
