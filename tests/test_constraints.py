@@ -65,6 +65,17 @@ def test_rows_of_some_sites_judge_plans_of_those_sites_alike() -> None:
         assert kept.satisfied(plan) == rows.satisfied(sites[plan])
 
 
+def test_excess_sums_how_far_outside_the_rows_a_plan_is() -> None:
+    rows = combine(
+        [group_rows("FR", FRANCE, minimum=1, maximum=2), group_rows("Nissan", NISSAN, minimum=1)],
+        5,
+    )
+    assert rows.excess([0, 4]) == 0.0
+    assert rows.excess([0, 1, 2]) == pytest.approx(1.0, abs=1e-5)  # one French site too many
+    assert rows.excess([4]) == pytest.approx(2.0, abs=1e-5)  # no French site, no Nissan site
+    assert no_site_rows(5).excess([0, 1]) == 0.0
+
+
 def test_no_rows() -> None:
     rows = no_site_rows(4)
     assert len(rows) == 0

@@ -202,6 +202,22 @@ def _assert_feasible(case: Case, inst: object, plan: FlowPlan) -> None:
     assert check.objective == pytest.approx(plan.cost)
 
 
+@pytest.mark.parametrize("seed", [2, 5, 6, 8, 11])
+def test_flow_plan_from_a_start_above_an_upper_bound_comes_down_to_it(seed: int) -> None:
+    # At most one of the first three sites, and every site in the start: each
+    # single drop still leaves the row broken, but closer to holding.
+    row = np.zeros(7)
+    row[:3] = 1.0
+    side = SiteRows(sp.csr_matrix(row[None, :]), np.array([-np.inf]), np.array([1.0]), ("one",))
+    case = _case(seed, side=side)
+    inst, costs = _parts(case)
+    assert costs.side.satisfied(np.arange(7)) == ["one"]
+    plan = _plan_from_every_site(case, inst, costs)
+    _assert_feasible(case, inst, plan)
+    assert plan.is_open[:3].sum() <= 1
+    assert plan.cost >= _optimum(case) - 1e-7
+
+
 @pytest.mark.parametrize("seed", [1, 2, 5, 8])
 def test_flow_plan_is_feasible(seed: int) -> None:
     case = _case(seed, side=_side(7) if seed == 5 else None)

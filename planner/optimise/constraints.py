@@ -72,6 +72,15 @@ class SiteRows:
             names=self.names,
         )
 
+    def excess(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> float:
+        """How far the given open sites are outside the rows, summed (0 when all hold)."""
+        y = np.zeros(self.n_sites)
+        y[np.asarray(open_sites, dtype=np.int64)] = 1.0
+        values = self.matrix @ y
+        below = np.maximum(self.lower - tolerance - values, 0.0)
+        above = np.maximum(values - self.upper - tolerance, 0.0)
+        return float(np.sum(below) + np.sum(above))
+
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
         y = np.zeros(self.n_sites)

@@ -14,7 +14,8 @@ open set with every site at its limit and sizes the chargers last:
 1. start from a given set (the greedy start), adding the site that reaches the
    most unserved demand per euro while the flow is short of T;
 2. drop sites, least loaded per euro first, while the flow still reaches T and
-   the side rows hold;
+   the side rows are no further from holding (so a start with too many sites
+   in a country or brand comes down to its bound);
 3. try to do with one site less: drop the least loaded one (failing that the
    next, up to ``_DROPS``), then swap in the site reaching the most unserved
    demand per euro for the least loaded other, up to ``_SWAPS`` times, until
@@ -195,7 +196,11 @@ def flow_plan(
             return None
         is_open[best] = True
         enough, flows = reaches(is_open)
-    is_open, flows = _drop(net, is_open, flows, must, prices, reaches, sides_hold, sizing_from)
+
+    def excess(candidate: BoolArray) -> float:
+        return side.excess(np.flatnonzero(candidate))
+
+    is_open, flows = _drop(net, is_open, flows, must, prices, reaches, excess, sizing_from)
     while time.perf_counter() < sizing_from:
         smaller = _one_less(net, is_open, flows, must, allowed, prices, reaches, sides_hold,
                             sizing_from)  # fmt: skip
@@ -220,23 +225,29 @@ def _drop(
     must: BoolArray,
     prices: FloatArray,
     reaches: Reaches,
-    sides_hold: Holds,
+    excess: Callable[[BoolArray], float],
     deadline: float,
 ) -> tuple[BoolArray, FloatArray]:
-    """Close sites, least loaded per euro first, while the target and the side rows hold."""
-    load = net.site_load(flows)
-    for site in np.argsort(load / np.maximum(prices, 1.0), kind="stable"):
-        if time.perf_counter() > deadline:
-            break
-        if not is_open[site] or must[site]:
-            continue
-        trial = is_open.copy()
-        trial[site] = False
-        if not sides_hold(trial):
-            continue
-        enough, trial_flows = reaches(trial)
-        if enough:
-            is_open, flows = trial, trial_flows
+    """Close sites, least loaded per euro first, while the target holds and the side rows
+    are no further from holding (a start above an upper bound, too many sites in a
+    country, comes down to it; one that meets them keeps meeting them).
+    """
+    order = np.argsort(net.site_load(flows) / np.maximum(prices, 1.0), kind="stable")
+    # Outside the rows, first only the drops that bring the plan closer to them.
+    for closer in (True, False) if excess(is_open) > 0 else (False,):
+        for site in order:
+            if time.perf_counter() > deadline:
+                break
+            if not is_open[site] or must[site]:
+                continue
+            trial = is_open.copy()
+            trial[site] = False
+            before, after = excess(is_open), excess(trial)
+            if after > before or (closer and after == before):
+                continue
+            enough, trial_flows = reaches(trial)
+            if enough:
+                is_open, flows = trial, trial_flows
     return is_open, flows
 
 
