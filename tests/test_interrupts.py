@@ -257,3 +257,29 @@ def test_interrupt_landing_after_the_command_saw_it_still_exits_130(attempt: int
     assert result.returncode == 130, result.stderr
     # The message comes from the command or from main(), before or after the clean-up.
     assert sorted(result.stderr.splitlines()) == ["cleaned", "interrupted; nothing written"]
+
+
+def test_interrupt_caught_after_it_ended_string_code_still_exits_130(tmp_path: Path) -> None:
+    # CPython 3.12 notes a KeyboardInterrupt that ends code run from a string
+    # (exec, eval: dataclasses build functions that way) and, under `python -m`,
+    # ends the process by SIGINT even when the KeyboardInterrupt was caught.
+    (tmp_path / "string_command.py").write_text(
+        textwrap.dedent(
+            """
+            import planner.cli.main as cli
+
+            cli._dispatch = lambda: exec("raise KeyboardInterrupt", {})
+            cli.main()
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "string_command"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.splitlines() == ["interrupted; nothing written"]

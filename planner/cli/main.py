@@ -463,7 +463,21 @@ def main() -> None:
         # The watcher's KeyboardInterrupt reached this thread after the command
         # had already seen interrupted() and returned.
         code = _interrupted()
+    _forget_caught_interrupts()
     sys.exit(code)
+
+
+def _forget_caught_interrupts() -> None:
+    """Clear CPython 3.12's note of a KeyboardInterrupt that ended code run from a string.
+
+    A KeyboardInterrupt that passes through code run by ``exec`` or ``eval`` of a
+    string (dataclasses and typing build functions that way) leaves a flag set
+    even when it is caught later; under ``python -m planner`` the interpreter
+    then ends itself by SIGINT (exit status -2, no message) instead of with the
+    exit code given: about one run in sixty with Ctrl-C or SIGTERM right after
+    the start. Every string ``exec`` clears that flag before it runs.
+    """
+    exec("pass", {})
 
 
 def _say(message: str) -> None:
