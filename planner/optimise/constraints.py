@@ -72,20 +72,22 @@ class SiteRows:
             names=self.names,
         )
 
-    def excess(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> float:
-        """How far the given open sites are outside the rows, summed (0 when all hold)."""
+    def _values(self, open_sites: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Each row's left-hand side for the given open sites."""
         y = np.zeros(self.n_sites)
         y[np.asarray(open_sites, dtype=np.int64)] = 1.0
-        values = self.matrix @ y
+        return np.asarray(self.matrix @ y, dtype=np.float64)
+
+    def excess(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> float:
+        """How far the given open sites are outside the rows, summed (0 when all hold)."""
+        values = self._values(open_sites)
         below = np.maximum(self.lower - tolerance - values, 0.0)
         above = np.maximum(values - self.upper - tolerance, 0.0)
         return float(np.sum(below) + np.sum(above))
 
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
-        y = np.zeros(self.n_sites)
-        y[np.asarray(open_sites, dtype=np.int64)] = 1.0
-        values = self.matrix @ y
+        values = self._values(open_sites)
         bad = (values < self.lower - tolerance) | (values > self.upper + tolerance)
         return [self.names[k] for k in np.flatnonzero(bad)]
 
