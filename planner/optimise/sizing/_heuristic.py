@@ -233,8 +233,9 @@ def _drop(
     country, comes down to it; one that meets them keeps meeting them).
     """
     order = np.argsort(net.site_load(flows) / np.maximum(prices, 1.0), kind="stable")
+    outside = excess(is_open)
     # Outside the rows, first only the drops that bring the plan closer to them.
-    for closer in (True, False) if excess(is_open) > 0 else (False,):
+    for closer in (True, False) if outside > 0 else (False,):
         for site in order:
             if time.perf_counter() > deadline:
                 break
@@ -242,12 +243,12 @@ def _drop(
                 continue
             trial = is_open.copy()
             trial[site] = False
-            before, after = excess(is_open), excess(trial)
-            if after > before or (closer and after == before):
+            after = excess(trial)
+            if after > outside or (closer and after == outside):
                 continue
             enough, trial_flows = reaches(trial)
             if enough:
-                is_open, flows = trial, trial_flows
+                is_open, flows, outside = trial, trial_flows, after
     return is_open, flows
 
 
