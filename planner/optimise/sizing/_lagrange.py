@@ -438,11 +438,13 @@ def sifted_ascend(
     share = relaxed.is_open.astype(np.float64) if opened is None else opened.copy()
     working = relaxed.is_open | (share > 0) | costs.must
     done, converged = 0, False
+    part: SiteKnapsacks | None = None  # the working set's knapsacks, rebuilt when it grows
     while time.perf_counter() < deadline:
         sites = np.flatnonzero(working)
-        part, part_costs, _ = on_sites(knapsacks.inst, costs, sites)
+        if part is None or part.n_sites != sites.size:
+            part = SiteKnapsacks(*on_sites(knapsacks.inst, costs, sites)[:2])
         ascent = ascend(
-            SiteKnapsacks(part, part_costs),
+            part,
             point,
             upper=upper,
             deadline=min(deadline, time.perf_counter() + SIFT_SLICE_S),
