@@ -192,22 +192,20 @@ def search(
     # Plans whose time the rounds leave: the rounded ones and the exchanges, or the kernel's.
     kept = _SIFTED_KEPT if sifted else _ROUNDINGS + 1
     reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / (_ROUNDS + kept))
-    point, value, steps, factor = knapsacks.start(), -math.inf, 0, 2.0
+    value, steps = -math.inf, 0
+    point, factor = (knapsacks.start(), 2.0) if prices is None else (prices, WARM_FACTOR)
     relaxed = knapsacks.evaluate(point)
-    now = time.perf_counter()
-    rounds_end = deadline - reserve * (_ROUNDS + kept)
-    warm = (
-        prices
-        if prices is not None
-        else coarse_start(
+    if prices is None:
+        now = time.perf_counter()
+        rounds_end = deadline - reserve * (_ROUNDS + kept)
+        warm = coarse_start(
             knapsacks,
             upper=upper if math.isfinite(upper) else _goal(relaxed.value),
             deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
         )
-    )
-    if warm is not None:
-        point, factor = warm, WARM_FACTOR
-        relaxed = knapsacks.evaluate(point)
+        if warm is not None:
+            point, factor = warm, WARM_FACTOR
+            relaxed = knapsacks.evaluate(point)
     openings: FloatArray | None = None
     for round_left in range(_ROUNDS, 0, -1):
         now = time.perf_counter()
