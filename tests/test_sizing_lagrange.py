@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, replace
@@ -483,3 +484,34 @@ def test_sifted_ascent_bounds_the_whole_instance(
     assert ascent.relaxed.value <= optimum + 1e-7 * max(1.0, abs(optimum))
     assert ascent.opened.shape == (case.reach.shape[1],)
     assert np.all((ascent.opened >= 0) & (ascent.opened <= 1))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sifted_working_set_grows_by_the_joining_cap(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a penalty at most SIFT_JOINING sites join per slice; without, up to
+    # half the working set may.
+    monkeypatch.setattr(lagrange, "SIFT_SLICE_S", 0.01)
+    monkeypatch.setattr(lagrange, "SIFT_JOINING", 1)
+    sizes: list[int] = []
+    restrict = lagrange.on_sites
+
+    def recorded(inst: Any, costs: Any, sites: Any) -> Any:
+        sizes.append(int(sites.size))
+        return restrict(inst, costs, sites)
+
+    monkeypatch.setattr(lagrange, "on_sites", recorded)
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    lagrange.sifted_ascend(
+        knapsacks,
+        knapsacks.start(),
+        upper=_optimum(case) * 1.05 + 1.0,
+        deadline=time.perf_counter() + 0.5,
+        factor=2.0,
+    )
+    assert sizes
+    for before, after in itertools.pairwise(sizes):
+        cap = 1 if costs.penalty > 0 else max(1, before // 2)
+        assert before < after <= before + cap

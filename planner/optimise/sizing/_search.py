@@ -184,11 +184,9 @@ def search(
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
-    # On a large instance the rounds step on a working set of sites. Not with a
-    # penalty, where it was not seen to help (full scale, one run each: bound
-    # 99.2 M EUR with it, 101.1-110.2 M without). Their bound levels off sooner,
-    # and the time they leave goes to the kernel's search.
-    sifted = knapsacks.pair_row.size > _KERNEL_PAIRS and costs.penalty == 0
+    # On a large instance the rounds step on a working set of sites. Their bound
+    # levels off sooner, and the time they leave goes to the kernel's search.
+    sifted = knapsacks.pair_row.size > _KERNEL_PAIRS
     # Plans whose time the rounds leave: the rounded ones and the exchanges, or the kernel's.
     kept = _SIFTED_KEPT if sifted else _ROUNDINGS + 1
     reserve = min(first, _PLANS_SHARE * max(deadline - time.perf_counter(), 0.0) / (_ROUNDS + kept))
