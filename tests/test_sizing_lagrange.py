@@ -460,13 +460,17 @@ def test_search_notes_plans_and_bounds_true_to_the_whole_model(
     assert found.bound <= _optimum(case) + 1e-7 * max(1.0, abs(_optimum(case)))
 
 
+def _short_slices(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    # Short slices and one joining site at a time: many rounds of pricing.
+    monkeypatch.setattr(lagrange, "SIFT_SLICE_S", seconds)
+    monkeypatch.setattr(lagrange, "SIFT_JOINING", 1)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_sifted_ascent_bounds_the_whole_instance(
     case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Short slices and one joining site at a time: many rounds of pricing.
-    monkeypatch.setattr(lagrange, "SIFT_SLICE_S", 0.02)
-    monkeypatch.setattr(lagrange, "SIFT_JOINING", 1)
+    _short_slices(monkeypatch, 0.02)
     inst, costs = _parts(case)
     knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
     start = knapsacks.start()
@@ -492,8 +496,7 @@ def test_sifted_working_set_grows_by_the_joining_cap(
 ) -> None:
     # With a penalty at most SIFT_JOINING sites join per slice; without, up to
     # half the working set may.
-    monkeypatch.setattr(lagrange, "SIFT_SLICE_S", 0.01)
-    monkeypatch.setattr(lagrange, "SIFT_JOINING", 1)
+    _short_slices(monkeypatch, 0.01)
     sizes: list[int] = []
     restrict = lagrange.on_sites
 
