@@ -518,3 +518,89 @@ def test_sifted_working_set_grows_by_the_joining_cap(
     for before, after in itertools.pairwise(sizes):
         cap = 1 if costs.penalty > 0 else max(1, before // 2)
         assert before < after <= before + cap
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kernel_milp_gives_a_plan_of_the_whole_instance(case: Case) -> None:
+    inst, costs = _parts(case)
+    n_rows, n_sites = case.reach.shape
+    # A start where the flow plans give one (not without a target: no start then).
+    hint = np.zeros(2 * n_sites + inst.rows.nnz)  # type: ignore[attr-defined]
+    if costs.target > 0:
+        start = _plan_from_every_site(case, inst, costs)
+        hint = np.concatenate([start.is_open, start.chargers, start.shares])
+    # Every site but the dearest free one: the plan found must leave it closed.
+    dearest = int(np.argmax(np.where(costs.must, -np.inf, case.site_cost)))
+    kernel = np.arange(n_sites) != dearest
+    found = sizing_model._kernel_milp(
+        inst,  # type: ignore[arg-type]
+        costs,
+        kernel,
+        hint,
+        case.penalty,
+        case.demand,
+        case.budget,
+        EXACT,
+    )
+    assert found is not None
+    y, n = found.values[:n_sites], found.values[n_sites : 2 * n_sites]
+    assert y[dearest] == 0 and n[dearest] == 0
+    chargers = np.round(n).astype(np.int64)
+    shares = np.clip(found.values[2 * n_sites :], 0.0, 1.0)
+    served = sizing_model._expand(inst, shares, n_rows, n_sites)  # type: ignore[arg-type]
+    check = evaluate_sizing(
+        case.reach,
+        case.demand,
+        chargers=chargers,
+        served=served,
+        **case.model_arguments(),
+        unserved_penalty=case.penalty,
+        open_sites=np.flatnonzero(np.round(y) > 0),
+    )
+    assert check.violations == ()
+    # The whole model's objective for the plan, and no better than the optimum.
+    assert check.objective == pytest.approx(found.objective, rel=1e-6, abs=1e-6)
+    assert _optimum(case) - 1e-7 <= found.objective
+    if case.budget is not None:
+        assert check.site_cost + check.charger_cost <= case.budget * (1 + 1e-9)
+    assert not costs.side.satisfied(np.flatnonzero(np.round(y) > 0))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in ("penalty", "penalty-only")])
+def test_model_with_a_penalty_takes_the_kernel_milp_plan_only_when_better(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above _MILP_PAIRS with a penalty, the MILP on the kernel follows the search.
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    kernel_plans: list[float] = []
+    original = sizing_model._kernel_milp
+
+    def recorded(*args: Any) -> Any:
+        found = original(*args)
+        kernel_plans.append(math.inf if found is None else found.objective)
+        return found
+
+    monkeypatch.setattr(sizing_model, "_kernel_milp", recorded)
+    settings = SolverSettings(time_limit_s=4.0, relative_gap=1e-9)
+
+    def solve() -> float:
+        out = sizing(
+            case.reach,
+            case.demand,
+            **case.model_arguments(),
+            unserved_penalty=case.penalty,
+            fixed=case.fixed,
+            constraints=case.side,
+            budget=case.budget,
+            settings=settings,
+        )
+        assert out.solution.bound <= _optimum(case) + 1e-7 * max(1.0, _optimum(case))
+        return out.solution.objective
+
+    with_kernel = solve()
+    monkeypatch.setattr(sizing_model, "_KERNEL_MILP_PAIRS", -1)
+    without = solve()
+    assert _optimum(case) - 1e-6 <= with_kernel <= without + 1e-6
+    assert kernel_plans  # the search alone leaves both cases unproven
+    for objective in kernel_plans:  # a kernel plan is taken when better, and only then
+        assert with_kernel <= objective + 1e-6

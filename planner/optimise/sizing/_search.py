@@ -102,13 +102,17 @@ _MOST_SERVED = 0.999
 
 @dataclass(frozen=True)
 class Search:
-    """What the search found: a plan cheaper than the start (or ``None``), a bound, fixings."""
+    """What the search found: a plan cheaper than the start (or ``None``), a bound, fixings.
+
+    ``minimiser`` is the sites the relaxation opens at the bound's multipliers.
+    """
 
     plan: FlowPlan | None
     bound: float
     closed: BoolArray
     opened: BoolArray
     steps: int
+    minimiser: BoolArray
 
 
 def search(
@@ -248,7 +252,7 @@ def search(
         "sizing: Lagrangian bound %.6g after %d steps, plan %.6g, %d sites closed, %d open",
         bound, steps, upper, closed.sum(), opened.sum(),
     )  # fmt: skip
-    return Search(best, bound, closed, opened, steps)
+    return Search(best, bound, closed, opened, steps, relaxed.is_open)
 
 
 def _kernel(
