@@ -315,6 +315,19 @@ def _force_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sizing_search, "_KERNEL_SITES_SHARE", 1.0)
 
 
+def _solve_model(case: Case, settings: SolverSettings) -> Any:
+    return sizing(
+        case.reach,
+        case.demand,
+        **case.model_arguments(),
+        unserved_penalty=case.penalty,
+        fixed=case.fixed,
+        constraints=case.side,
+        budget=case.budget,
+        settings=settings,
+    )
+
+
 @pytest.mark.parametrize("large", ["", "sample-start", "kernel"])
 @pytest.mark.parametrize("case", CASES)
 def test_model_reaches_the_plain_milp_optimum(
@@ -327,16 +340,7 @@ def test_model_reaches_the_plain_milp_optimum(
     if large == "kernel":
         _force_kernel(monkeypatch)
     optimum = _optimum(case)
-    out = sizing(
-        case.reach,
-        case.demand,
-        **case.model_arguments(),
-        unserved_penalty=case.penalty,
-        fixed=case.fixed,
-        constraints=case.side,
-        budget=case.budget,
-        settings=EXACT,
-    )
+    out = _solve_model(case, EXACT)
     assert out.solution.status is Status.OPTIMAL
     assert out.solution.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert out.solution.bound <= optimum + 1e-7 * max(1.0, optimum)
@@ -584,16 +588,7 @@ def test_model_with_a_penalty_takes_the_kernel_milp_plan_only_when_better(
     settings = SolverSettings(time_limit_s=4.0, relative_gap=1e-9)
 
     def solve() -> float:
-        out = sizing(
-            case.reach,
-            case.demand,
-            **case.model_arguments(),
-            unserved_penalty=case.penalty,
-            fixed=case.fixed,
-            constraints=case.side,
-            budget=case.budget,
-            settings=settings,
-        )
+        out = _solve_model(case, settings)
         assert out.solution.bound <= _optimum(case) + 1e-7 * max(1.0, _optimum(case))
         return out.solution.objective
 
