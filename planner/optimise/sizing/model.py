@@ -363,7 +363,7 @@ def sizing(
         better = None
         if np.count_nonzero(kernel[pair_site]) <= _KERNEL_MILP_MOST_PAIRS:
             better = _kernel_milp(
-                inst, costs, kernel, values, unserved_penalty, lam, budget, seconds
+                inst, costs, kernel & ~never, values, unserved_penalty, lam, budget, seconds
             )
         if better is not None and better.objective < start_objective * (1 - 1e-9):
             hint_y = np.round(better.values[:n_sites])
