@@ -356,15 +356,17 @@ def sizing(
         progress.note(best=start_objective, maximise=False)
     left = settings.time_limit_s - (time.perf_counter() - started)
     proven = start_ok and relative_gap(start_objective, floor) <= settings.relative_gap
-    if kernel_milp and start_ok and not proven and left >= _KERNEL_MILP_LEAST_S:
-        kernel = (hint_y > 0) | found.minimiser
+    kernel = ((hint_y > 0) | found.minimiser) & ~never
+    if (
+        kernel_milp
+        and start_ok
+        and not proven
+        and left >= _KERNEL_MILP_LEAST_S
+        and np.count_nonzero(kernel[pair_site]) <= _KERNEL_MILP_MOST_PAIRS
+    ):
         values = np.concatenate([hint_y, hint_n, best])
         seconds = replace(settings, time_limit_s=0.9 * left)
-        better = None
-        if np.count_nonzero(kernel[pair_site]) <= _KERNEL_MILP_MOST_PAIRS:
-            better = _kernel_milp(
-                inst, costs, kernel & ~never, values, unserved_penalty, lam, budget, seconds
-            )
+        better = _kernel_milp(inst, costs, kernel, values, unserved_penalty, lam, budget, seconds)
         if better is not None and better.objective < start_objective * (1 - 1e-9):
             hint_y = np.round(better.values[:n_sites])
             hint_n = np.round(better.values[n_sites : 2 * n_sites])
@@ -372,7 +374,6 @@ def sizing(
             start_objective = better.objective
             progress.note(best=start_objective, maximise=False)
             proven = relative_gap(start_objective, floor) <= settings.relative_gap
-        left = settings.time_limit_s - (time.perf_counter() - started)
     # A penalty's MILP over every pair is not tried above _MILP_PAIRS either: in the
     # seconds left SCIP found no plan (218,000 pairs) and the solve ran past its limit.
     if proven or (start_ok and not whole_milp):
