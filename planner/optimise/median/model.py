@@ -259,12 +259,15 @@ def p_median(
                     seed=settings.seed,
                 )
             )
-            # With few sites to place, the tree (no radius model, no size
-            # limit) does better with the time than kernel search: gmed38
-            # (900 vertices, p = 5) proven in 56 s with the tree at once, open
-            # at 60 s when the kernel search came first. With many, kernel
-            # search finds the plans (fl1400, p = 200: 8,806 with it, 8,818
-            # with the tree at once).
+            # With up to about a hundred sites to place, the tree (no radius
+            # model, no size limit) does better with the time than kernel
+            # search: gmed38 (900 vertices, p = 5) proven in 56 s with the tree
+            # at once, open at 60 s when the kernel search came first; TSPLIB
+            # sets at p = 50 and 100 (u1432, fl1577, d1655, vm1748, u1817,
+            # rl1304; 120 s) 11 of 12 proven in 4-62 s with the tree at once,
+            # 9 of 12 in up to 119 s with kernel search first. With many,
+            # kernel search finds the plans (fl1400, p = 200: 8,806 with it,
+            # 8,809 and 8,818 with the tree at once).
             tree_first = not len(side) and p <= _TREE_FIRST_P
             while not tree_first and too_large() and left() > 0.1 * settings.time_limit_s:
                 found = kernel_search(
@@ -367,8 +370,9 @@ def p_median(
     )
 
 
-#: Up to this p, a model too large for the radius model goes to the tree at once.
-_TREE_FIRST_P = 20
+#: Up to this p, a model too large for the radius model goes to the tree at once
+#: (the measurements are where it is used, in :func:`p_median`).
+_TREE_FIRST_P = 100
 
 #: Greedy runs only when p × pairs is at most this (it costs about that many steps).
 _GREEDY_WORK = 2e8
