@@ -267,8 +267,22 @@ def p_median(
             # rl1304; 120 s) 11 of 12 proven in 4-62 s with the tree at once,
             # 9 of 12 in up to 119 s with kernel search first. With many,
             # kernel search finds the plans (fl1400, p = 200: 8,806 with it,
-            # 8,809 and 8,818 with the tree at once).
-            tree_first = not len(side) and p <= _TREE_FIRST_P
+            # 8,809 and 8,818 with the tree at once). Whatever p, the tree also
+            # goes first when the local search's plan is already within 0.05 %
+            # of the LP bound: held-out TSPLIB sets at p = 200-500 (120 s),
+            # u1817 p = 200 proven in 101 s (open with kernel search first),
+            # and 10 that kernel search first proved too in 22-77 s against
+            # 23-66 s (8 faster; d1655 p = 500 77 s against 43 s). The plans of fl1400,
+            # fl1577 and d1655 at p = 200 were 0.11-0.24 % above the bound,
+            # and there kernel search kept its place.
+            near = relative_gap(best_value, bound) <= _TREE_FIRST_GAP
+            tree_first = not len(side) and (p <= _TREE_FIRST_P or near)
+            logger.debug(
+                "p-median: plan %.12g after local search, LP bound %.12g, %s first",
+                best_value,
+                bound,
+                "tree" if tree_first else "kernel search",
+            )
             while not tree_first and too_large() and left() > 0.1 * settings.time_limit_s:
                 found = kernel_search(
                     pairs,
@@ -373,6 +387,8 @@ def p_median(
 #: Up to this p, a model too large for the radius model goes to the tree at once
 #: (the measurements are where it is used, in :func:`p_median`).
 _TREE_FIRST_P = 100
+#: ... or when the local search's plan is within this share of the LP bound.
+_TREE_FIRST_GAP = 5e-4
 
 #: Greedy runs only when p × pairs is at most this (it costs about that many steps).
 _GREEDY_WORK = 2e8
