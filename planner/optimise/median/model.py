@@ -39,6 +39,12 @@ instance has 1.9 million pairs), so the solve goes in three steps:
    900-vertex graphs at p = 5 and 10, whose LP bound is about 1 % low: the
    radius model by CP-SAT, SCIP or HiGHS proved none of gmed27, 32, 38 in
    60 s; the tree proved gmed27 in 45 s with 115 nodes on a loaded machine).
+   When the sites left are still too many for the radius model, iterated
+   local search improves the incumbent first; then, without side rows and
+   up to p = 100 or with the plan within 0.05 % of the LP bound, the tree
+   has the rest of the time, and otherwise kernel search
+   (:mod:`planner.optimise.median._kernel`) looks for better plans before
+   the exact step.
    With side rows the radius model is solved on the sites left. The bound
    reported is the best of the LP bound and that solve's bound, capped by
    the incumbent.
