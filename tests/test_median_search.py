@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from planner.optimise._reach import SortedPairs
 from planner.optimise.median._search import (
     greedy_median,
+    interchange_median,
     iterated_interchange,
     plan_cost,
 )
@@ -82,3 +83,23 @@ def test_kicked_search_on_nearest_sites_never_worsens_the_plan(seed: int) -> Non
         # The cost on the short lists is the true cost of every row they serve.
         assert plan_cost(pairs, weights, plan) <= plan_cost(local, weights, plan)
         assert plan_cost(pairs, weights, plan) <= plan_cost(pairs, weights, start)
+
+
+def test_interchange_serves_every_row_after_its_time_but_not_after_the_deadline() -> None:
+    # Two clusters, each row reaching only its own: a plan with both sites in
+    # the first leaves the second unserved until a swap moves one across.
+    # -1: out of reach; the zeros on the diagonal are pairs of cost 0.
+    dense = np.array([[0, 1, -1, -1], [1, 0, -1, -1], [-1, -1, 0, 1], [-1, -1, 1, 0]])
+    rows, cols = np.nonzero(dense >= 0)
+    reach = sp.csr_matrix((dense[rows, cols].astype(float), (rows, cols)), shape=(4, 4))
+    pairs = SortedPairs(reach)
+    weights = np.ones(4)
+    free = np.zeros(4, dtype=bool)
+    allowed = np.ones(4, dtype=bool)
+    start = np.array([0, 1])
+    served = interchange_median(pairs, weights, start, fixed=free, allowed=allowed, seconds=0.0)
+    assert set(served.tolist()) & {2, 3} and set(served.tolist()) & {0, 1}
+    stopped = interchange_median(
+        pairs, weights, start, fixed=free, allowed=allowed, seconds=0.0, deadline=0.0
+    )
+    assert stopped.tolist() == [0, 1]

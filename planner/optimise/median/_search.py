@@ -26,6 +26,7 @@ serving every reachable row always comes first (p-median requires it).
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import numpy as np
@@ -119,12 +120,14 @@ def interchange_median(
     fixed: BoolArray,
     allowed: BoolArray,
     seconds: float,
+    deadline: float = math.inf,
 ) -> IntArray:
     """Swap an open site for a closed one, best swap first, while the total drops.
 
     Stops at a local optimum (no single swap improves) or after ``seconds``,
-    but not before every row is served if a swap can serve it. Ties go to the
-    lowest site index, so the result is deterministic.
+    but not before every row is served if a swap can serve it, unless the
+    ``deadline`` (a :func:`time.perf_counter` value) has passed. Ties go to
+    the lowest site index, so the result is deterministic.
     """
     started = time.perf_counter()
     n_sites = pairs.n_sites
@@ -137,7 +140,8 @@ def interchange_median(
         nearest, nearest_site, second = _two_nearest(pairs, is_open, weighted, unserved)
         # Out of time, but a plan that leaves rows unserved is no plan: go on until
         # every row is served (each such swap is worth ``unserved``) or none helps.
-        if time.perf_counter() - started >= seconds and np.all(nearest < unserved):
+        now = time.perf_counter()
+        if now - started >= seconds and (np.all(nearest < unserved) or now >= deadline):
             break
         served = nearest_site >= 0
         loss = np.bincount(

@@ -217,9 +217,19 @@ def p_median(
     for start in starts:
         offer(
             interchange_median(
-                pairs, row_weights, start, fixed=must, allowed=allowed, seconds=0.1 * left()
+                pairs,
+                row_weights,
+                start,
+                fixed=must,
+                allowed=allowed,
+                seconds=0.1 * left(),
+                deadline=started + settings.time_limit_s,
             )
         )
+    if not math.isfinite(best_value) and left() <= 0:
+        # No plan and no time: the exact model over every pair would only take
+        # longer to build than the limit (full-scale dealers, p = 120: 76 s).
+        raise _no_plan(settings, lp)
     details["heuristic_objective"] = best_value
     bound = lp.bound
     # Any better plan is at least ``step`` better: 1 when every cost and weight
@@ -364,7 +374,7 @@ def p_median(
                 if math.isfinite(result.bound):
                     bound = max(bound, min(result.bound, floor))
     if not math.isfinite(best_value):
-        raise SolverError(f"p_median: no feasible solution found within {settings.time_limit_s} s")
+        raise _no_plan(settings, lp)
 
     open_sites = lowest_equivalent(
         matrix,
@@ -518,6 +528,13 @@ def _solve_reduced(
     milp = milp_with_site_rows(milp, side)
     seconds = max(deadline - time.perf_counter(), 0.1)
     return solve_milp(milp, replace(settings, time_limit_s=seconds), backend=backend)
+
+
+def _no_plan(settings: SolverSettings, lp: MedianLp) -> SolverError:
+    """The error for a solve that found no plan serving every reachable row in time."""
+    why = "" if lp.converged else "; its LP relaxation did not finish either: try a longer limit"
+    limit = settings.time_limit_s
+    return SolverError(f"p_median: no feasible solution found within {limit} s{why}")
 
 
 def _infeasible(
