@@ -153,6 +153,9 @@ def p_median(
         ``p`` does not fit between the fixed and the allowed sites, a reachable
         row has only excluded sites in reach, or no ``p`` sites serve every
         reachable row within reach (with the side constraints).
+    SolverError
+        No plan serving every reachable row was found within the time limit,
+        and none was proven impossible either.
     """
     started = time.perf_counter()
     problems: list[str] = []
