@@ -1,14 +1,16 @@
 """Fast heuristics that give the coverage models a feasible warm start.
 
-The greedy heuristic opens, one at a time, the site with the largest
-marginal gain. Gains only shrink as sites open (coverage is submodular), so
-a lazy priority queue re-evaluates a site only when it reaches the top.
+The greedy heuristics open, one at a time, the site with the largest
+marginal gain (per cost, for set covering). Gains only shrink as sites open
+(coverage is submodular), so a lazy priority queue re-evaluates a site only
+when it reaches the top.
 p-median has its own in :mod:`planner.optimise.median._search`.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -45,25 +47,76 @@ def greedy_coverage(
     chosen: list[int] = np.flatnonzero(fixed).tolist()
     for opened in chosen:
         covered[by_site.indices[by_site.indptr[opened] : by_site.indptr[opened + 1]]] = True
+    order = _greedy_order(by_site, weights, covered, np.flatnonzero(~fixed & ~excluded))
+    while len(chosen) < p:
+        step = next(order, None)
+        if step is None:
+            break
+        chosen.append(step[0])
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def greedy_cover(
+    rows: sp.csr_matrix,
+    weights: FloatArray,
+    prices: FloatArray,
+    allowed: BoolArray,
+    need: float | None = None,
+) -> BoolArray | None:
+    """Chvátal's greedy set cover: the site covering most uncovered weight per cost, in turn.
+
+    Until ``need`` of the rows' weight is covered (all of it when None); None
+    when the allowed sites cannot cover that much. A free site that covers
+    anything comes before every priced one.
+    """
+    total = float(weights.sum())
+    need = total if need is None else need
+    per_cost = np.maximum(prices, 1e-12 * max(1.0, float(prices.max(initial=0.0))))
+    covered = np.zeros(rows.shape[0], dtype=bool)
+    order = _greedy_order(sp.csc_matrix(rows), weights, covered, np.flatnonzero(allowed), per_cost)
+    chosen = np.zeros(rows.shape[1], dtype=bool)
+    done = 0.0
+    while done < need - 1e-9 * max(1.0, total):
+        step = next(order, None)
+        if step is None:
+            return None
+        chosen[step[0]] = True
+        done += step[1]
+    return chosen
+
+
+def _greedy_order(
+    by_site: sp.csc_matrix,
+    weights: FloatArray,
+    covered: BoolArray,
+    candidates: IntArray,
+    prices: FloatArray | None = None,
+) -> Iterator[tuple[int, float]]:
+    """The candidates by uncovered weight (per price, when given), best first, with that weight.
+
+    Each site yielded marks its rows in ``covered``; sites that would cover
+    nothing more are skipped.
+    """
 
     def gain(site: int) -> float:
         members = by_site.indices[by_site.indptr[site] : by_site.indptr[site + 1]]
         return float(weights[members[~covered[members]]].sum())
 
-    candidates = np.flatnonzero(~fixed & ~excluded)
-    heap: list[tuple[float, int]] = [(-gain(site), site) for site in candidates.tolist()]
+    def key(site: int, value: float) -> float:
+        return -value if prices is None else -value / prices[site]
+
+    heap = [(key(site, gain(site)), site) for site in candidates.tolist()]
     heapq.heapify(heap)
-    while len(chosen) < p and heap:
+    while heap:
         _, site = heapq.heappop(heap)
         current = gain(site)
         if current <= 0:
             continue  # Gains only shrink: this site will never help again.
-        if heap and current < -heap[0][0]:
-            heapq.heappush(heap, (-current, site))
+        if heap and key(site, current) > heap[0][0]:
+            heapq.heappush(heap, (key(site, current), site))
             continue
-        chosen.append(site)
         covered[by_site.indices[by_site.indptr[site] : by_site.indptr[site + 1]]] = True
-    return np.sort(np.asarray(chosen, dtype=np.int64))
+        yield site, current
 
 
 def swap_coverage(

@@ -18,8 +18,9 @@ and partial cover (a share α of the reachable weight W)::
 
 The reductions are those of maximal covering (see there); full cover also
 drops rows implied by another row. The model goes to the MIP backend whole.
-Without side rows, Chvátal's greedy cover (:func:`greedy_cover`) stands in
-for the solver's plan when the time limit leaves none or a dearer one.
+Without side rows, Chvátal's greedy cover
+(:func:`planner.optimise.heuristics.greedy_cover`) stands in for the
+solver's plan when the time limit leaves none or a dearer one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, structure
+from planner.optimise._reach import drop_sites
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
@@ -44,12 +45,11 @@ from planner.optimise.constraints import (
     milp_with_site_rows,
 )
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
+from planner.optimise.heuristics import greedy_cover
 from planner.optimise.solution import Solution, SolverSettings
 
 _DEFAULT = SolverSettings()
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 
@@ -224,40 +224,3 @@ def set_cover(
         started=started,
         details=details,
     )
-
-
-def greedy_cover(
-    rows: sp.csr_matrix,
-    weights: FloatArray,
-    prices: FloatArray,
-    allowed: BoolArray,
-    need: float | None = None,
-) -> BoolArray | None:
-    """Chvátal's greedy: the allowed site covering most uncovered weight per cost, in turn.
-
-    Until ``need`` of the rows' weight is covered (all of it when None); None
-    when the allowed sites cannot cover that much.
-    """
-    rows = structure(rows)
-    n_sites = rows.shape[1]
-    columns = rows.tocsc()
-    uncovered = weights.astype(np.float64).copy()
-    gain = np.asarray(rows.T @ uncovered)
-    total = float(uncovered.sum())
-    need = total if need is None else need
-    chosen = np.zeros(n_sites, dtype=bool)
-    covered = 0.0
-    # A free site that covers anything comes first; ties go to the lowest index.
-    per_cost = np.maximum(prices, 1e-12 * max(1.0, float(prices.max(initial=0.0))))
-    while covered < need - 1e-9 * max(1.0, total):
-        score = np.where(allowed & ~chosen & (gain > 0), gain / per_cost, -np.inf)
-        site = int(np.argmax(score))
-        if not np.isfinite(score[site]):
-            return None
-        chosen[site] = True
-        newly = columns.indices[columns.indptr[site] : columns.indptr[site + 1]]
-        newly = newly[uncovered[newly] > 0]
-        covered += float(uncovered[newly].sum())
-        gain -= rows[newly].T @ uncovered[newly]
-        uncovered[newly] = 0.0
-    return chosen
