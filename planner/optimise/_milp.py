@@ -4,6 +4,11 @@ Models build a :class:`Milp` from numpy arrays and one CSR constraint matrix
 (never a Python loop over coefficients) and hand it to :func:`solve_milp`,
 which loads it into OR-Tools' model builder in one call, sets the solver's
 gap, time and thread parameters, and maps the solver's status to ours.
+HiGHS is called through its own Python interface instead: OR-Tools' model
+builder reports a HiGHS solve stopped by the time limit as of unknown status
+and drops its plan and bound with it (OR-Tools 9.15; the full-scale set
+cover lost a plan of 1,505 sites and a bound of 176.6 that way), and it
+cannot take a starting plan for HiGHS without crashing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -23,6 +29,7 @@ from ortools.linear_solver.python import model_builder as mb
 
 from planner.errors import SolverError
 from planner.optimise import progress
+from planner.optimise._highs import quiet_highs
 from planner.optimise._solver_log import BoundsCallback, backend_log
 from planner.optimise.solution import SolverSettings
 
@@ -220,9 +227,10 @@ def solve_milp(
         When the backend is unavailable or ends abnormally (not infeasible).
     """
     backend = settings.backend or backend
-    # Hints crash the HiGHS interface of OR-Tools 9.15 (segmentation fault),
-    # so they go only to the backends that take them safely.
-    model = _model_of(milp, integral=True, hint=backend != "highs")
+    if backend == "highs":
+        with _backend_progress(milp, backend, report) as reading:
+            return _solve_highs(milp, settings, log=reading, extra_parameters=extra_parameters)
+    model = _model_of(milp, integral=True, hint=True)
 
     solver = mb.Solver(backend)
     if not solver.solver_is_supported():
@@ -253,3 +261,105 @@ def solve_milp(
         bound = math.inf if milp.maximise else -math.inf
     kind = MilpStatus.OPTIMAL if status == mb.SolveStatus.OPTIMAL else MilpStatus.FEASIBLE
     return MilpResult(kind, values, objective, bound, seconds)
+
+
+#: HiGHS's ends by a limit, after which its plan (if it has one) and bound stand.
+_HIGHS_LIMITS = frozenset(
+    {
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kSolutionLimit,
+        highspy.HighsModelStatus.kInterrupt,
+        highspy.HighsModelStatus.kObjectiveBound,
+        highspy.HighsModelStatus.kObjectiveTarget,
+    }
+)
+#: HiGHS reports a feasible primal solution with this solution status.
+_FEASIBLE_POINT = 2
+
+
+def _highs_model(milp: Milp) -> highspy.HighsLp:
+    """``milp`` as HiGHS's own model: the arrays handed over as they are."""
+    model = highspy.HighsLp()
+    model.num_row_, model.num_col_ = (int(n) for n in milp.matrix.shape)
+    model.col_cost_ = np.ascontiguousarray(milp.objective, dtype=np.float64)
+    model.col_lower_ = np.ascontiguousarray(milp.lower, dtype=np.float64)
+    model.col_upper_ = np.ascontiguousarray(milp.upper, dtype=np.float64)
+    model.row_lower_ = np.ascontiguousarray(milp.row_lower, dtype=np.float64)
+    model.row_upper_ = np.ascontiguousarray(milp.row_upper, dtype=np.float64)
+    matrix = sp.csr_matrix(milp.matrix, dtype=np.float64)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.start_ = matrix.indptr
+    model.a_matrix_.index_ = matrix.indices
+    model.a_matrix_.value_ = matrix.data
+    if milp.maximise:
+        model.sense_ = highspy.ObjSense.kMaximize
+    if np.any(milp.integer):
+        model.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in milp.integer.tolist()
+        ]
+    return model
+
+
+def _solve_highs(
+    milp: Milp, settings: SolverSettings, *, log: bool, extra_parameters: str
+) -> MilpResult:
+    """``milp`` by HiGHS: its plan and bound kept when a limit stops it, ``hint`` as its start."""
+    highs = quiet_highs()
+    for line in _parameters("highs", settings, log=log).splitlines():
+        name, value = line.split("=", 1)
+        highs.setOptionValue(name, _option_value(value))
+    for line in extra_parameters.splitlines():
+        if line.strip():
+            name, value = line.split("=", 1)
+            highs.setOptionValue(name.strip(), _option_value(value.strip()))
+    highs.setOptionValue("time_limit", max(settings.time_limit_s, 0.01))
+    highs.passModel(_highs_model(milp))
+    if milp.hint is not None and np.any(milp.integer):
+        start = highspy.HighsSolution()
+        start.col_value = np.ascontiguousarray(milp.hint, dtype=np.float64)
+        highs.setSolution(start)
+    highs.run()
+    seconds = float(highs.getRunTime())
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    logger.debug("highs ended with %s after %.3f s", highs.modelStatusToString(status), seconds)
+    if status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ) and np.all(np.isfinite(milp.lower) & np.isfinite(milp.upper)):
+        # With every variable bounded, "unbounded or infeasible" can only be infeasible.
+        return MilpResult(MilpStatus.INFEASIBLE, np.empty(0), math.nan, math.nan, seconds)
+    has_plan = info.primal_solution_status == _FEASIBLE_POINT
+    if status != highspy.HighsModelStatus.kOptimal and not (
+        status in _HIGHS_LIMITS or status == highspy.HighsModelStatus.kUnknown
+    ):
+        raise SolverError(f"highs ended with status {highs.modelStatusToString(status)}")
+    if not has_plan:
+        # Stopped by a limit before finding any solution.
+        return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), math.nan, math.nan, seconds)
+    values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    objective = float(info.objective_function_value)
+    if np.any(milp.integer):
+        bound = float(info.mip_dual_bound)
+    else:  # an LP: optimal means its value is the bound
+        bound = objective if status == highspy.HighsModelStatus.kOptimal else math.nan
+    if not math.isfinite(bound):
+        bound = math.inf if milp.maximise else -math.inf
+    kind = (
+        MilpStatus.OPTIMAL if status == highspy.HighsModelStatus.kOptimal else MilpStatus.FEASIBLE
+    )
+    return MilpResult(kind, values, objective + milp.offset, bound + milp.offset, seconds)
+
+
+def _option_value(text: str) -> bool | int | float | str:
+    """A HiGHS option's value from its text: HiGHS checks each option's type."""
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -1,0 +1,79 @@
+"""HiGHS through ``solve_milp``: a stop by a limit keeps plan and bound; the hint is its start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise.solution import SolverSettings
+
+SETTINGS = SolverSettings(time_limit_s=30.0, relative_gap=0.0, seed=3)
+
+
+def _set_cover(seed: int) -> Milp:
+    """A weighted set cover whose root leaves a gap: min c·y, every row covered."""
+    rng = np.random.default_rng(seed)
+    matrix = sp.random(600, 120, density=0.04, random_state=seed, format="csr")
+    matrix.data[:] = 1.0
+    matrix = sp.csr_matrix(matrix[np.diff(matrix.indptr) > 0])
+    n_rows, n_sites = matrix.shape
+    return Milp(
+        objective=rng.integers(1, 10, n_sites).astype(np.float64),
+        matrix=matrix,
+        row_lower=np.ones(n_rows),
+        row_upper=np.full(n_rows, np.inf),
+        lower=np.zeros(n_sites),
+        upper=np.ones(n_sites),
+        integer=np.ones(n_sites, dtype=bool),
+    )
+
+
+def test_a_stop_by_a_limit_keeps_the_plan_and_the_bound() -> None:
+    milp = _set_cover(3)
+    optimum = solve_milp(milp, SETTINGS)
+    assert optimum.status is MilpStatus.OPTIMAL
+    # Stop at the first plan found: a limit, like the time limit, not the optimum proven.
+    stopped = solve_milp(milp, SETTINGS, extra_parameters="mip_max_improving_sols=1")
+    assert stopped.status is MilpStatus.FEASIBLE
+    assert np.all(milp.matrix @ stopped.values >= 1 - 1e-9)
+    assert np.all(np.abs(stopped.values - np.round(stopped.values)) <= 1e-9)
+    assert stopped.objective == pytest.approx(float(milp.objective @ stopped.values))
+    assert stopped.bound < stopped.objective
+    assert stopped.bound <= optimum.objective + 1e-9 <= stopped.objective + 2e-9
+
+
+def test_the_hint_is_highs_start_and_survives_a_stop_before_the_root() -> None:
+    milp = _set_cover(4)
+    optimum = solve_milp(milp, SETTINGS)
+    no_nodes = "mip_max_nodes=0"
+    assert solve_milp(milp, SETTINGS, extra_parameters=no_nodes).status is MilpStatus.NO_SOLUTION
+    started = solve_milp(replace(milp, hint=optimum.values), SETTINGS, extra_parameters=no_nodes)
+    assert started.status is MilpStatus.FEASIBLE
+    assert started.objective == pytest.approx(optimum.objective)
+    assert np.array_equal(np.round(started.values), np.round(optimum.values))
+
+
+def test_maximising_with_an_offset_and_an_infeasible_model() -> None:
+    # max 5a + 4b + 3c with 2a + 3b + c ≤ 4 (integers in [0, 1]) + 10: a and c, 18.
+    knapsack = Milp(
+        objective=np.array([5.0, 4.0, 3.0]),
+        matrix=sp.csr_matrix(np.array([[2.0, 3.0, 1.0]])),
+        row_lower=np.array([-np.inf]),
+        row_upper=np.array([4.0]),
+        lower=np.zeros(3),
+        upper=np.ones(3),
+        integer=np.ones(3, dtype=bool),
+        maximise=True,
+        offset=10.0,
+    )
+    result = solve_milp(knapsack, SETTINGS)
+    assert result.status is MilpStatus.OPTIMAL
+    assert np.round(result.values).tolist() == [1.0, 0.0, 1.0]
+    assert result.objective == pytest.approx(18.0)
+    assert result.bound == pytest.approx(18.0)
+    impossible = replace(knapsack, row_lower=np.array([7.0]), row_upper=np.array([np.inf]))
+    assert solve_milp(impossible, SETTINGS).status is MilpStatus.INFEASIBLE
