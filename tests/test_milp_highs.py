@@ -77,3 +77,23 @@ def test_maximising_with_an_offset_and_an_infeasible_model() -> None:
     assert result.bound == pytest.approx(18.0)
     impossible = replace(knapsack, row_lower=np.array([7.0]), row_upper=np.array([np.inf]))
     assert solve_milp(impossible, SETTINGS).status is MilpStatus.INFEASIBLE
+
+
+def test_an_lp_stopped_by_a_limit_gives_no_answer() -> None:
+    # Its callers need the LP's optimum: a point short of it could pass for the most
+    # that can be served and turn into a false "cannot be met". Packing the rows
+    # (max c·y, every row at most once) keeps every simplex point feasible.
+    cover = _set_cover(5)
+    packing = replace(
+        cover,
+        row_lower=np.full(cover.matrix.shape[0], -np.inf),
+        row_upper=np.ones(cover.matrix.shape[0]),
+        integer=np.zeros(cover.matrix.shape[1], dtype=bool),
+        maximise=True,
+    )
+    solved = solve_milp(packing, SETTINGS)
+    assert solved.status is MilpStatus.OPTIMAL
+    assert solved.bound == pytest.approx(solved.objective)
+    limit = "presolve=off\nsimplex_strategy=4\nsimplex_iteration_limit=2"
+    stopped = solve_milp(packing, SETTINGS, extra_parameters=limit)
+    assert stopped.status is MilpStatus.NO_SOLUTION

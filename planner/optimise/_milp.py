@@ -331,25 +331,23 @@ def _solve_highs(
     ) and np.all(np.isfinite(milp.lower) & np.isfinite(milp.upper)):
         # With every variable bounded, "unbounded or infeasible" can only be infeasible.
         return MilpResult(MilpStatus.INFEASIBLE, np.empty(0), math.nan, math.nan, seconds)
-    has_plan = info.primal_solution_status == _FEASIBLE_POINT
-    if status != highspy.HighsModelStatus.kOptimal and not (
-        status in _HIGHS_LIMITS or status == highspy.HighsModelStatus.kUnknown
-    ):
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    # An LP's callers need its optimum: a point a limit stopped is no answer.
+    has_plan = info.primal_solution_status == _FEASIBLE_POINT and (
+        optimal or bool(np.any(milp.integer))
+    )
+    if not optimal and not (status in _HIGHS_LIMITS or status == highspy.HighsModelStatus.kUnknown):
         raise SolverError(f"highs ended with status {highs.modelStatusToString(status)}")
     if not has_plan:
         # Stopped by a limit before finding any solution.
         return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), math.nan, math.nan, seconds)
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     objective = float(info.objective_function_value)
-    if np.any(milp.integer):
-        bound = float(info.mip_dual_bound)
-    else:  # an LP: optimal means its value is the bound
-        bound = objective if status == highspy.HighsModelStatus.kOptimal else math.nan
+    # An optimal LP's value is its bound.
+    bound = float(info.mip_dual_bound) if np.any(milp.integer) else objective
     if not math.isfinite(bound):
         bound = math.inf if milp.maximise else -math.inf
-    kind = (
-        MilpStatus.OPTIMAL if status == highspy.HighsModelStatus.kOptimal else MilpStatus.FEASIBLE
-    )
+    kind = MilpStatus.OPTIMAL if optimal else MilpStatus.FEASIBLE
     return MilpResult(kind, values, objective + milp.offset, bound + milp.offset, seconds)
 
 
