@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from planner.optimise import progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise.solution import SolverSettings
 
@@ -97,3 +98,14 @@ def test_an_lp_stopped_by_a_limit_gives_no_answer() -> None:
     limit = "presolve=off\nsimplex_strategy=4\nsimplex_iteration_limit=2"
     stopped = solve_milp(packing, SETTINGS, extra_parameters=limit)
     assert stopped.status is MilpStatus.NO_SOLUTION
+
+
+def test_highs_log_is_read_while_a_watch_is_open() -> None:
+    milp = _set_cover(3)
+    heard: list[tuple[float | None, float | None]] = []
+    with progress.watch(lambda _: None, time_limit_s=30.0):
+        result = solve_milp(milp, SETTINGS, report=lambda best, bound: heard.append((best, bound)))
+    assert result.status is MilpStatus.OPTIMAL
+    assert any(best == pytest.approx(result.objective) for best, _ in heard)
+    bounds = [bound for _, bound in heard if bound is not None]
+    assert bounds and max(bounds) <= result.objective + 1e-9

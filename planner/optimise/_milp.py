@@ -263,7 +263,7 @@ def solve_milp(
     return MilpResult(kind, values, objective, bound, seconds)
 
 
-#: HiGHS's ends by a limit, after which its plan (if it has one) and bound stand.
+#: How HiGHS ends when a limit stops it: its plan (if it has one) and bound stand.
 _HIGHS_LIMITS = frozenset(
     {
         highspy.HighsModelStatus.kTimeLimit,

@@ -147,10 +147,10 @@ _KERNEL_MILP_PAIRS = 1_000_000
 _KERNEL_MILP_MOST_PAIRS = 50_000
 _KERNEL_MILP_LEAST_S = 2.0
 #: Backend of that MILP. HiGHS takes the plan as its start and keeps its best
-#: at the limit: five countries, 80 %, penalty 200,000 EUR, 60 s, two or three
-#: runs each, HiGHS against SCIP: 50 km 155.88-156.01 M against 158.75-160.46 M,
-#: 40 km 204.67-206.68 M against 205.27-207.70 M, 60 km 128.63-132.40 M
-#: against 128.09-132.85 M.
+#: at the limit: five countries, 80 %, penalty 200,000 EUR, 60 s, two to five
+#: runs each, HiGHS against SCIP: 50 km 155.88-156.65 M against 156.79-160.46 M,
+#: 40 km 204.67-206.68 M against 205.06-209.25 M, 60 km 128.63-132.40 M
+#: against 128.09-132.85 M (benchmarks/README.md).
 _KERNEL_BACKEND = "highs"
 
 
@@ -585,7 +585,7 @@ def _kernel_milp(
     session, on the sites of the plan and of the relaxation's minimiser
     (239-254 sites, 13,000-14,000 pairs), HiGHS found 157.19 M in 30 s and
     155.73 M in 60 s against the search's 160.46 M; in the model, in the
-    last 40 % of the minute, HiGHS 155.88-156.01 M and SCIP 156.79-160.46 M.
+    last 40 % of the minute, HiGHS 155.88-156.65 M and SCIP 156.79-160.46 M.
     """
     sites = np.flatnonzero(kernel)
     n_sites = kernel.size
