@@ -31,19 +31,15 @@ def quiet_highs() -> highspy.Highs:
     return highs
 
 
-def warm_lp(
+def highs_lp(
     matrix: sp.csr_matrix | sp.csc_matrix,
     cost: FloatArray,
     col_lower: FloatArray,
     col_upper: FloatArray,
     row_lower: FloatArray,
     row_upper: FloatArray,
-) -> highspy.Highs:
-    """A quiet HiGHS holding the LP min cost·x, row_lower ≤ A x ≤ row_upper, for re-solves.
-
-    Presolve is off: it would rebuild the model at every re-solve and lose
-    the basis that makes the next solve after a bound change or a new row fast.
-    """
+) -> highspy.HighsLp:
+    """HiGHS's own model of min cost·x, row_lower ≤ A x ≤ row_upper: the arrays as they are."""
     model = highspy.HighsLp()
     model.num_row_, model.num_col_ = (int(n) for n in matrix.shape)
     model.col_cost_ = cost
@@ -58,9 +54,25 @@ def warm_lp(
     model.a_matrix_.start_ = matrix.indptr
     model.a_matrix_.index_ = matrix.indices
     model.a_matrix_.value_ = matrix.data
+    return model
+
+
+def warm_lp(
+    matrix: sp.csr_matrix | sp.csc_matrix,
+    cost: FloatArray,
+    col_lower: FloatArray,
+    col_upper: FloatArray,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+) -> highspy.Highs:
+    """A quiet HiGHS holding the LP min cost·x, row_lower ≤ A x ≤ row_upper, for re-solves.
+
+    Presolve is off: it would rebuild the model at every re-solve and lose
+    the basis that makes the next solve after a bound change or a new row fast.
+    """
     highs = quiet_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("presolve", "off")
     highs.setOptionValue("threads", 1)
-    highs.passModel(model)
+    highs.passModel(highs_lp(matrix, cost, col_lower, col_upper, row_lower, row_upper))
     return highs

@@ -29,7 +29,7 @@ from ortools.linear_solver.python import model_builder as mb
 
 from planner.errors import SolverError
 from planner.optimise import progress
-from planner.optimise._highs import quiet_highs
+from planner.optimise._highs import highs_lp, quiet_highs
 from planner.optimise._solver_log import BoundsCallback, backend_log
 from planner.optimise.solution import SolverSettings
 
@@ -95,22 +95,12 @@ class MilpResult:
     seconds: float
 
 
-def _parameters(backend: str, settings: SolverSettings, *, log: bool = False) -> str:
-    """Backend-specific parameter text: gap, threads and seed set on purpose.
+def _parameters(backend: str, settings: SolverSettings) -> str:
+    """The OR-Tools backends' parameter text: gap, threads and seed set on purpose.
 
-    ``log`` turns HiGHS's progress table on (read by :mod:`._solver_log`).
+    HiGHS, called directly, takes :func:`_highs_options` instead.
     """
     gap = settings.relative_gap
-    if backend == "highs":
-        return "\n".join(
-            [
-                f"output_flag={'true' if log else 'false'}",
-                f"mip_rel_gap={gap}",
-                "mip_abs_gap=1e-9",
-                f"threads={max(1, settings.threads)}",
-                f"random_seed={settings.seed}",
-            ]
-        )
     if backend == "scip":
         return "\n".join(
             [
@@ -237,7 +227,7 @@ def solve_milp(
         raise SolverError(f"the OR-Tools backend {backend!r} is not available in this build")
     solver.set_time_limit_in_seconds(max(settings.time_limit_s, 0.01))
     with _backend_progress(milp, backend, report) as reading:
-        parameters = _parameters(backend, settings, log=reading)
+        parameters = _parameters(backend, settings)
         if extra_parameters:
             parameters += "\n" + extra_parameters
         solver.set_solver_specific_parameters(parameters)
@@ -278,20 +268,28 @@ _HIGHS_LIMITS = frozenset(
 _FEASIBLE_POINT = 2
 
 
+def _highs_options(settings: SolverSettings, *, log: bool) -> dict[str, bool | int | float]:
+    """Gap, threads, seed and time set on purpose; ``log`` turns on the progress table
+    (read by :mod:`._solver_log`)."""
+    return {
+        "output_flag": log,
+        "mip_rel_gap": settings.relative_gap,
+        "mip_abs_gap": 1e-9,
+        "threads": max(1, settings.threads),
+        "random_seed": settings.seed,
+        "time_limit": max(settings.time_limit_s, 0.01),
+    }
+
+
 def _highs_model(milp: Milp) -> highspy.HighsLp:
-    """``milp`` as HiGHS's own model: the arrays handed over as they are."""
-    model = highspy.HighsLp()
-    model.num_row_, model.num_col_ = (int(n) for n in milp.matrix.shape)
-    model.col_cost_ = np.ascontiguousarray(milp.objective, dtype=np.float64)
-    model.col_lower_ = np.ascontiguousarray(milp.lower, dtype=np.float64)
-    model.col_upper_ = np.ascontiguousarray(milp.upper, dtype=np.float64)
-    model.row_lower_ = np.ascontiguousarray(milp.row_lower, dtype=np.float64)
-    model.row_upper_ = np.ascontiguousarray(milp.row_upper, dtype=np.float64)
-    matrix = sp.csr_matrix(milp.matrix, dtype=np.float64)
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.start_ = matrix.indptr
-    model.a_matrix_.index_ = matrix.indices
-    model.a_matrix_.value_ = matrix.data
+    """``milp`` as HiGHS's own model."""
+    model = highs_lp(
+        sp.csr_matrix(milp.matrix, dtype=np.float64),
+        *[
+            np.ascontiguousarray(array, dtype=np.float64)
+            for array in (milp.objective, milp.lower, milp.upper, milp.row_lower, milp.row_upper)
+        ],
+    )
     if milp.maximise:
         model.sense_ = highspy.ObjSense.kMaximize
     if np.any(milp.integer):
@@ -307,16 +305,15 @@ def _solve_highs(
 ) -> MilpResult:
     """``milp`` by HiGHS: its plan and bound kept when a limit stops it, ``hint`` as its start."""
     highs = quiet_highs()
-    for line in _parameters("highs", settings, log=log).splitlines():
-        name, value = line.split("=", 1)
-        highs.setOptionValue(name, _option_value(value))
+    for name, value in _highs_options(settings, log=log).items():
+        highs.setOptionValue(name, value)
     for line in extra_parameters.splitlines():
         if line.strip():
-            name, value = line.split("=", 1)
-            highs.setOptionValue(name.strip(), _option_value(value.strip()))
-    highs.setOptionValue("time_limit", max(settings.time_limit_s, 0.01))
+            name, text = line.split("=", 1)
+            highs.setOptionValue(name.strip(), _option_value(text.strip()))
     highs.passModel(_highs_model(milp))
-    if milp.hint is not None and np.any(milp.integer):
+    integral = bool(np.any(milp.integer))
+    if milp.hint is not None and integral:
         start = highspy.HighsSolution()
         start.col_value = np.ascontiguousarray(milp.hint, dtype=np.float64)
         highs.setSolution(start)
@@ -333,18 +330,16 @@ def _solve_highs(
         return MilpResult(MilpStatus.INFEASIBLE, np.empty(0), math.nan, math.nan, seconds)
     optimal = status == highspy.HighsModelStatus.kOptimal
     # An LP's callers need its optimum: a point a limit stopped is no answer.
-    has_plan = info.primal_solution_status == _FEASIBLE_POINT and (
-        optimal or bool(np.any(milp.integer))
-    )
+    has_plan = info.primal_solution_status == _FEASIBLE_POINT and (optimal or integral)
     if not optimal and not (status in _HIGHS_LIMITS or status == highspy.HighsModelStatus.kUnknown):
         raise SolverError(f"highs ended with status {highs.modelStatusToString(status)}")
     if not has_plan:
-        # Stopped by a limit before finding any solution.
+        # Stopped by a limit before finding any solution (or an LP's optimum).
         return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), math.nan, math.nan, seconds)
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     objective = float(info.objective_function_value)
     # An optimal LP's value is its bound.
-    bound = float(info.mip_dual_bound) if np.any(milp.integer) else objective
+    bound = float(info.mip_dual_bound) if integral else objective
     if not math.isfinite(bound):
         bound = math.inf if milp.maximise else -math.inf
     kind = MilpStatus.OPTIMAL if optimal else MilpStatus.FEASIBLE
