@@ -38,8 +38,8 @@ from typing import Any
 
 import distributed
 import scipy.sparse as sp
-from planner.geodata import GEODATA_DIR
 
+from planner.geodata import GEODATA_DIR
 from planner.pipeline.load import PlanInputs
 from planner.pipeline.sweep_cluster import collect_runs, dask_client, read_sites
 from planner.pipeline.sweep_spec import SweepRun, sweep_spec

@@ -18,7 +18,6 @@ import argparse
 import json
 
 from planner.geodata import GEODATA_DIR
-
 from planner.pipeline.api import check
 from planner.pipeline.trips import load_trips
 
