@@ -109,3 +109,28 @@ def test_highs_log_is_read_while_a_watch_is_open() -> None:
     assert any(best == pytest.approx(result.objective) for best, _ in heard)
     bounds = [bound for _, bound in heard if bound is not None]
     assert bounds and max(bounds) <= result.objective + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("row_lower", "status"), [(0.0, MilpStatus.OPTIMAL), (1.0, MilpStatus.INFEASIBLE)]
+)
+def test_a_model_without_columns_is_answered_not_refused(
+    row_lower: float, status: MilpStatus
+) -> None:
+    # Every site fixed or excluded by the reductions can leave no column at all.
+    empty = Milp(
+        objective=np.empty(0),
+        matrix=sp.csr_matrix((2, 0)),
+        row_lower=np.full(2, row_lower),
+        row_upper=np.full(2, np.inf),
+        lower=np.empty(0),
+        upper=np.empty(0),
+        integer=np.empty(0, dtype=bool),
+        offset=7.0,
+    )
+    for backend in ("highs", "scip"):
+        result = solve_milp(empty, SETTINGS, backend=backend)
+        assert result.status is status
+        if status is MilpStatus.OPTIMAL:
+            assert result.objective == pytest.approx(7.0)
+            assert result.bound == pytest.approx(7.0)

@@ -304,6 +304,13 @@ def _solve_highs(
     milp: Milp, settings: SolverSettings, *, log: bool, extra_parameters: str
 ) -> MilpResult:
     """``milp`` by HiGHS: its plan and bound kept when a limit stops it, ``hint`` as its start."""
+    if milp.objective.size == 0:
+        # HiGHS rejects a model without columns ("Empty"); its rows are then
+        # constants 0, met or not, as SCIP and CP-SAT answer.
+        met = bool(np.all((milp.row_lower <= 0.0) & (milp.row_upper >= 0.0)))
+        if not met:
+            return MilpResult(MilpStatus.INFEASIBLE, np.empty(0), math.nan, math.nan, 0.0)
+        return MilpResult(MilpStatus.OPTIMAL, np.empty(0), milp.offset, milp.offset, 0.0)
     highs = quiet_highs()
     for name, value in _highs_options(settings, log=log).items():
         highs.setOptionValue(name, value)
