@@ -721,6 +721,21 @@ def test_a_plan_stopped_at_the_time_limit_gets_one_line_saying_what_to_try() -> 
     assert time_limit_hint({"status": "time_limit", "gap": None}, scenario, sense="max") is None
 
 
+def test_a_plan_stopped_before_the_time_limit_is_not_told_to_take_more_time() -> None:
+    from planner.cli.main import time_limit_hint
+
+    scenario = load_scenario(None, overrides=["solver.time_limit_s=60", "solver.relative_gap=1e-4"])
+    ended = {"status": "stopped", "gap": 0.0147, "solve_seconds": 29.31}
+    hint = time_limit_hint(ended, scenario, sense="min")
+    assert hint is not None
+    assert hint.startswith(
+        "note: the solver ended after 29.3 s, before its time limit (60 s), with a gap of 1.47 %"
+    )
+    assert "more time gives the same answer" in hint
+    assert "--time-limit" not in hint and "solver.relative_gap (now 0.01 %)" in hint
+    assert time_limit_hint({**ended, "gap": 5e-5}, scenario, sense="min") is None
+
+
 def test_the_solve_on_screen_is_the_solve_in_the_report(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -274,6 +274,11 @@ def test_subtitle_names_the_model_solved(phased_page: str) -> None:
         ("optimal", None, "optimal (proven)"),
         ("time_limit", 0.024, "time limit reached: best plan found, gap 2.4 % to the proven bound"),
         ("time_limit", None, "time limit reached: best plan found, no proven bound"),
+        (
+            "stopped",
+            0.0147,
+            "ended before the time limit: best plan found, gap 1.47 % to the proven bound",
+        ),
         ("feasible", 0.1234, "feasible, gap 12.3 % to the proven bound"),
         ("feasible", float("nan"), "feasible, no proven bound"),
         ("infeasible", None, "infeasible: no plan meets the constraints"),

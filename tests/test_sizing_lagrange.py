@@ -599,3 +599,29 @@ def test_model_with_a_penalty_takes_the_kernel_milp_plan_only_when_better(
     assert kernel_plans  # the search alone leaves both cases unproven
     for objective in kernel_plans:  # a kernel plan is taken when better, and only then
         assert with_kernel <= objective + 1e-6
+
+
+def test_a_search_that_ends_before_its_deadline_is_stopped_not_time_limited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Above _MILP_PAIRS (here every instance) the search's plan is the answer;
+    # on this case it ends within a second, its plan optimal, its bound below.
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    case = _case(1)  # "plain"
+    settings = SolverSettings(time_limit_s=30.0, relative_gap=1e-9)
+    quick = _solve_model(case, settings).solution
+    assert quick.gap > settings.relative_gap
+    assert quick.status is Status.STOPPED
+    assert quick.seconds < settings.time_limit_s
+    # The same search held until its deadline: its time was up, so time_limit.
+    original = sizing_model.search
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
+        time.sleep(max(kwargs["deadline"] - time.perf_counter(), 0.0) + 0.01)
+        return found
+
+    monkeypatch.setattr(sizing_model, "search", held)
+    slow = _solve_model(case, replace(settings, time_limit_s=1.5)).solution
+    assert slow.status is Status.TIME_LIMIT
+    assert (slow.objective, slow.bound) == (quick.objective, quick.bound)

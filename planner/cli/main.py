@@ -215,21 +215,35 @@ def _figure(value: Any, spec: str) -> str:
 
 
 def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -> str | None:
-    """What a plan stopped at the time limit with a gap above the target means, and what to try.
+    """What a plan left with a gap above the target means, and what to try.
 
-    ``None`` when the solve ended on its own or within the requested gap.
+    For a solve stopped by its time limit (``time_limit``) or ended before it
+    with nothing left to try (``stopped``); ``None`` when the solve ended
+    within the requested gap.
     """
     gap = report.get("gap")
     wanted = scenario.solver.relative_gap
-    if report.get("status") != "time_limit" or gap is None or gap <= wanted:
+    status = report.get("status")
+    if status not in ("time_limit", "stopped") or gap is None or gap <= wanted:
         return None
     better = "do better" if sense == "max" else "cost less"
+    meaning = (
+        f"a gap of {100 * gap:.3g} %: no plan can {better} than this one by more than that, "
+        f"but a better plan may exist."
+    )
+    looser = f"accept a looser solver.relative_gap (now {100 * wanted:.3g} %)"
+    if status == "stopped":
+        seconds = _figure(report.get("solve_seconds"), ".1f")
+        return (
+            f"note: the solver ended after {seconds} s, before its time limit "
+            f"({scenario.solver.time_limit_s:g} s), with {meaning} Its methods had nothing "
+            f"left to try, so more time gives the same answer. To narrow it: fewer candidate "
+            f"sites (a smaller region, excluded sites), or {looser}"
+        )
     return (
         f"note: the solver stopped at its time limit ({scenario.solver.time_limit_s:g} s) with "
-        f"a gap of {100 * gap:.3g} %: no plan can {better} than this one by more than that, "
-        f"but a better plan may exist. To close it: more time (--time-limit), fewer candidate "
-        f"sites (a smaller region, excluded sites), or accept a looser "
-        f"solver.relative_gap (now {100 * wanted:.3g} %)"
+        f"{meaning} To close it: more time (--time-limit), fewer candidate "
+        f"sites (a smaller region, excluded sites), or {looser}"
     )
 
 

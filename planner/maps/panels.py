@@ -73,6 +73,7 @@ def title_panel(
 _STATUS_WORDS = {
     "optimal": "optimal (proven)",
     "time_limit": "time limit reached: best plan found",
+    "stopped": "ended before the time limit: best plan found",
     "feasible": "feasible",
     "infeasible": "infeasible: no plan meets the constraints",
 }

@@ -34,6 +34,7 @@ def finish(
     started: float,
     details: dict[str, float],
     proven: bool = False,
+    exhausted: bool = False,
 ) -> Solution:
     """Build the :class:`Solution` from the evaluated objective and the backend's bound.
 
@@ -42,7 +43,9 @@ def finish(
     reductions alone solved the instance). A bound that the solver's
     tolerances left marginally on the wrong side of the objective is moved
     onto it: the optimum lies between the two, so the objective is then the
-    tightest proven bound.
+    tightest proven bound. ``exhausted`` says that the model ended before its
+    time limit with nothing left to try: a gap left is then ``STOPPED``, not
+    ``TIME_LIMIT``.
     """
     if proven:
         bound = objective
@@ -56,6 +59,8 @@ def finish(
         bound = result.bound
         status = Status.OPTIMAL if result.status is MilpStatus.OPTIMAL else Status.TIME_LIMIT
     bound = max(bound, objective) if sense == "max" else min(bound, objective)
+    if status is Status.TIME_LIMIT and exhausted and math.isfinite(bound):
+        status = Status.STOPPED
     if status is Status.OPTIMAL and relative_gap(objective, bound) > settings.relative_gap * (
         1 + 1e-6
     ):

@@ -16,14 +16,18 @@ class Status(StrEnum):
     """How a solve ended.
 
     ``OPTIMAL`` only when the solver proved it (bound equals objective within
-    the requested gap); ``TIME_LIMIT`` when it stopped early with a solution
-    and a valid bound; ``FEASIBLE`` when a solution exists but no proof was
+    the requested gap); ``TIME_LIMIT`` when the time limit stopped it with a
+    solution and a valid bound; ``STOPPED`` when it ended before the limit
+    with a solution and a valid bound but a gap above the requested one,
+    because its methods had nothing left to try (more time alone does not
+    close that gap); ``FEASIBLE`` when a solution exists but no proof was
     sought; ``INFEASIBLE`` when the model has no solution.
     """
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     TIME_LIMIT = "time_limit"
+    STOPPED = "stopped"
     INFEASIBLE = "infeasible"
 
 

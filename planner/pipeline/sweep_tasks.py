@@ -61,7 +61,7 @@ FAILED_STATUSES = ("infeasible", "input_error", "solver_error", "error", "worker
 class RunResult:
     """What a run sends back: key figures, chosen sites, chargers; small.
 
-    ``status`` is the solver's (``optimal``, ``time_limit``, ``feasible``) or
+    ``status`` is the solver's (``optimal``, ``time_limit``, ``stopped``, ``feasible``) or
     one of :data:`FAILED_STATUSES` with ``message`` saying what went wrong.
     ``site_ids`` are the chosen sites and ``chargers`` their chargers, in
     the same order.

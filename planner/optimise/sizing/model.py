@@ -63,7 +63,9 @@ multiple of the costs' common divisor, is the bound reported. Sites the
 relaxation proves closed (or open) in every plan cheaper than the start are
 fixed in the MILP. The MILP runs up to ``_MILP_PAIRS`` pairs; above that, and
 whenever the bound already proves the start within the gap, the search's
-plan is the answer. With an unserved penalty (up to ``_KERNEL_MILP_PAIRS``
+plan is the answer (status ``stopped``, not ``time_limit``, when the search
+ran every step before its deadline and a gap is left: more time would give
+the same plan and bound). With an unserved penalty (up to ``_KERNEL_MILP_PAIRS``
 pairs) the search stops earlier and the MILP on the sites of its plan and of
 the relaxation's minimiser may improve that plan: the flow plans aim at a
 fixed demand served, the MILP chooses how much to serve.
@@ -341,10 +343,14 @@ def sizing(
     start_served = served_demand(inst, best)
     start_objective = costs.objective(start_cost, start_served)
     share = _SEARCH_SHARE if whole_milp else _PENALTY_SEARCH_SHARE if kernel_milp else 0.9
+    search_until = started + settings.time_limit_s * share
     found = search(
         inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
-        deadline=started + settings.time_limit_s * share, start_served=start_served,
+        deadline=search_until, start_served=start_served,
     )  # fmt: skip
+    # Done before its deadline: every step of the search ran to its end, so
+    # more time would not have changed its plan or its bound.
+    exhausted = time.perf_counter() < search_until
     if found.plan is not None:
         best, hint_n = found.plan.shares, found.plan.chargers
         hint_y = found.plan.is_open.astype(np.float64)
@@ -373,6 +379,7 @@ def sizing(
         values = np.concatenate([hint_y, hint_n, best])
         seconds = replace(settings, time_limit_s=0.9 * left)
         better = _kernel_milp(inst, costs, kernel, values, unserved_penalty, lam, budget, seconds)
+        exhausted &= better is not None and better.status is MilpStatus.OPTIMAL
         if better is not None and better.objective < start_objective * (1 - 1e-9):
             hint_y = np.round(better.values[:n_sites])
             hint_n = np.round(better.values[n_sites : 2 * n_sites])
@@ -393,6 +400,7 @@ def sizing(
             0.0,
         )
     else:
+        exhausted = False  # the MILP's own status says whether its limit stopped it
         if start_ok:
             milp = _fix(milp, found.closed & (hint_y == 0), found.opened & (hint_y > 0))
         result = solve_milp(
@@ -481,6 +489,7 @@ def sizing(
         settings=settings,
         started=started,
         details=details,
+        exhausted=exhausted,
     )
     logger.info(
         "sizing: %d sites, %d chargers, cost %.6g (bound %.6g) in %.2f s",
