@@ -237,8 +237,8 @@ def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -
         return (
             f"note: the solver ended after {seconds} s, before its time limit "
             f"({scenario.solver.time_limit_s:g} s), with {meaning} Its methods had nothing "
-            f"left to try, so more time gives the same answer. To narrow it: fewer candidate "
-            f"sites (a smaller region, excluded sites), or {looser}"
+            f"left to try, so more time alone is unlikely to close it. To narrow it: fewer "
+            f"candidate sites (a smaller region, excluded sites), or {looser}"
         )
     return (
         f"note: the solver stopped at its time limit ({scenario.solver.time_limit_s:g} s) with "

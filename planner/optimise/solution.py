@@ -19,8 +19,8 @@ class Status(StrEnum):
     the requested gap); ``TIME_LIMIT`` when the time limit stopped it with a
     solution and a valid bound; ``STOPPED`` when it ended before the limit
     with a solution and a valid bound but a gap above the requested one,
-    because its methods had nothing left to try (more time alone does not
-    close that gap); ``FEASIBLE`` when a solution exists but no proof was
+    because its methods had nothing left to try (more time alone is unlikely
+    to close that gap); ``FEASIBLE`` when a solution exists but no proof was
     sought; ``INFEASIBLE`` when the model has no solution.
     """
 

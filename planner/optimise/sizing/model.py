@@ -64,11 +64,12 @@ relaxation proves closed (or open) in every plan cheaper than the start are
 fixed in the MILP. The MILP runs up to ``_MILP_PAIRS`` pairs; above that, and
 whenever the bound already proves the start within the gap, the search's
 plan is the answer (status ``stopped``, not ``time_limit``, when the search
-ran every step before its deadline and a gap is left: more time would give
-the same plan and bound). With an unserved penalty (up to ``_KERNEL_MILP_PAIRS``
-pairs) the search stops earlier and the MILP on the sites of its plan and of
-the relaxation's minimiser may improve that plan: the flow plans aim at a
-fixed demand served, the MILP chooses how much to serve.
+ran every step before its deadline and a gap is left: its bound is then at
+the relaxation's best, which more time does not raise). With an unserved
+penalty (up to ``_KERNEL_MILP_PAIRS`` pairs) the search stops earlier and
+the MILP on the sites of its plan and of the relaxation's minimiser may
+improve that plan: the flow plans aim at a fixed demand served, the MILP
+chooses how much to serve.
 
 The objective reported is recomputed by :func:`planner.optimise.sizing.evaluate.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
@@ -348,8 +349,8 @@ def sizing(
         inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
         deadline=search_until, start_served=start_served,
     )  # fmt: skip
-    # Done before its deadline: every step of the search ran to its end, so
-    # more time would not have changed its plan or its bound.
+    # Done before its deadline: every step of the search ran to its end (its
+    # ascent stalled), so more time would not have raised the bound.
     exhausted = time.perf_counter() < search_until
     if found.plan is not None:
         best, hint_n = found.plan.shares, found.plan.chargers
