@@ -303,6 +303,20 @@ def test_kpi_panel_without_a_gap_says_no_proven_bound() -> None:
     assert "optimal" not in kpi
 
 
+def test_kpi_panel_shows_the_sizing_coverage_its_target_counts() -> None:
+    # 80 % of the demand some site reaches is 79.4 % of all demand.
+    report = {
+        **tiny_plan().report,
+        "coverage_pct": 79.3872,
+        "sizing": {"penalty_cost": 0.0, "coverage_of_reachable": 0.800308},
+    }
+    kpi = kpi_panel(report)
+    assert "Coverage of demand within reach</div>" in kpi
+    assert '<div class="planner-kpi-value">80.0 %</div>' in kpi
+    assert '<div class="planner-kpi-value">79.4 %</div>' in kpi
+    assert "within reach" not in kpi_panel({**report, "sizing": {}})
+
+
 def test_kpi_panel_shows_the_unserved_penalty_beside_the_cost() -> None:
     report = {
         **tiny_plan().report,
