@@ -743,3 +743,15 @@ def test_the_solve_on_screen_is_the_solve_in_the_report(
     assert code == 0, stderr
     # Charger sizing and the report are a stage of their own, not part of the solve.
     assert "sizing chargers" in stderr
+
+
+def test_a_sizing_run_says_the_coverage_its_target_counts(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", str(tiny), "--out", str(tmp_path / "out"), "--set", "model.name=sizing"]
+    code, stdout, stderr = _run([*args, "--set", "model.coverage_target=0.5"], capsys)
+    assert code == 0, stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    within = 100 * report["sizing"]["coverage_of_reachable"]
+    assert within >= 50.0 - 1e-6
+    assert f"coverage {report['coverage_pct']:.2f} % ({within:.2f} % within reach) " in stdout

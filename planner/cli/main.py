@@ -166,9 +166,13 @@ def run(
         plan.save(target, on_stage=stages, map_assets=assets)
     # The written report, whose times include rendering the map, as the stages above do.
     r = {**plan.report, **_written_times(target)}
+    within = (r.get("sizing") or {}).get("coverage_of_reachable")
+    # Sizing's target counts the demand within reach, not all of it.
+    of_reach = "" if within is None else f" ({_figure(100 * within, '.2f')} % within reach)"
     out.print(
         f"{r['model']} {r['status']}: {r['sites_selected']} sites, "
-        f"{r['chargers_total']} chargers, coverage {_figure(r.get('coverage_pct'), '.2f')} % "
+        f"{r['chargers_total']} chargers, coverage {_figure(r.get('coverage_pct'), '.2f')} %"
+        f"{of_reach} "
         f"(gap {_figure(r.get('gap'), '.2e')}, solve {_figure(r.get('solve_seconds'), '.1f')} s, "
         f"total {_figure(r.get('total_seconds'), '.1f')} s)",
         soft_wrap=True,
