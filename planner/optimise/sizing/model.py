@@ -370,6 +370,8 @@ def sizing(
     left = settings.time_limit_s - (time.perf_counter() - started)
     proven = start_ok and relative_gap(start_objective, floor) <= settings.relative_gap
     kernel = ((hint_y > 0) | found.minimiser) & ~never
+    if kernel_milp and start_ok and not proven and left < _KERNEL_MILP_LEAST_S:
+        exhausted = False  # the kernel's MILP below had no time left to run
     if (
         kernel_milp
         and start_ok
