@@ -149,16 +149,27 @@ def test_wheel_runs_the_default_from_an_empty_folder(tmp_path: Path) -> None:
     """A plain (not editable) install: the sample network and outlines come with the wheel."""
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-         "-w", str(wheels), str(PROJECT_ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(PROJECT_ROOT),
+        ],
         check=True,
         capture_output=True,
     )
     wheel = next(wheels.glob("planner-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for shipped in ("planner/geodata/sample_dealers_demo.csv",
-                    "planner/geodata/countries_europe.geojson",
-                    "planner/maps/static/map.js"):
+    for shipped in (
+        "planner/geodata/sample_dealers_demo.csv",
+        "planner/geodata/countries_europe.geojson",
+        "planner/maps/static/map.js",
+    ):
         assert shipped in names, shipped
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -109,7 +109,7 @@ def test_the_scenario_states_the_decimal_mark_a_file_leaves_open(tmp_path: Path)
     assert sorted(tiny["population"]) == pytest.approx([100, 132.78])
     dealers = _write(
         tmp_path,
-        "dealer_id,brand,name,country,lon,lat,grid_kw\nR1,Renault,Gare,LU,6,50,\"1,500\"\n",
+        'dealer_id,brand,name,country,lon,lat,grid_kw\nR1,Renault,Gare,LU,6,50,"1,500"\n',
         name="dealers.csv",
     )
     with pytest.raises(InputError, match="grid_kw"):

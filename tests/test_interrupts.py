@@ -160,7 +160,10 @@ def test_kill_between_the_renames_is_undone_by_the_next_run(previous: Path, tmp_
     assert not previous.exists()
     # The killed run's lock, its journal of the swap, the moved-aside and staging folders.
     assert [name.split("-")[0] for name in _leftovers(previous)] == [
-        ".out.old", ".out.planner", ".out.planner", ".out.tmp"
+        ".out.old",
+        ".out.planner",
+        ".out.planner",
+        ".out.tmp",
     ]
     assert (previous.parent / ".out.planner-swap").exists()
     assert (previous.parent / ".out.planner-lock").exists()
@@ -208,9 +211,7 @@ def test_ctrl_c_while_stuck_in_native_code_ends_the_process(tmp_path: Path) -> N
         print("finished", file=sys.stderr)
         """
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not ready.exists():
         assert proc.poll() is None and time.monotonic() < deadline

@@ -61,7 +61,15 @@ def test_town_names_layer_is_on_with_min_zooms(page: str) -> None:
 
 def test_town_min_zoom_by_population_rank() -> None:
     assert [town_min_zoom(r) for r in (0, 11, 12, 39, 40, 399, 1199, 1200, 5000)] == [
-        6, 6, 7, 7, 8, 9, 10, 11, 11,
+        6,
+        6,
+        7,
+        7,
+        8,
+        9,
+        10,
+        11,
+        11,
     ]
 
 
@@ -137,9 +145,7 @@ def crowded_plan() -> Plan:
 
 
 @pytest.fixture(scope="module")
-def opened(
-    browser: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Any, PageLog]]:
+def opened(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, PageLog]]:
     path = tmp_path_factory.mktemp("orient") / "map.html"
     maps.write_map(crowded_plan(), path, outlines=tiny_outlines())
     with open_offline(browser, path) as (page, log):
@@ -215,9 +221,7 @@ def test_crowded_site_numbers_give_way_when_zoomed_out(opened: tuple[Any, PageLo
 
 def places(frame: pd.DataFrame) -> set[tuple[float, float]]:
     """Points' coordinates to 3 decimals (the page sums 5-decimal steps in floating point)."""
-    return {
-        (round(a, 3), round(o, 3)) for a, o in zip(frame["lat"], frame["lon"], strict=True)
-    }
+    return {(round(a, 3), round(o, 3)) for a, o in zip(frame["lat"], frame["lon"], strict=True)}
 
 
 @pytest.mark.browser
@@ -245,4 +249,3 @@ def test_heat_holds_the_uncovered_points_only(opened: tuple[Any, PageLog]) -> No
     assert sorted(p[2] for p in heat["points"]) == pytest.approx(expected)
     page.locator(".leaflet-control-layers label", has_text=maps.LAYER_NAMES["heat"]).click()
     assert log.console_errors == [] and log.page_errors == []
-

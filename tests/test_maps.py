@@ -112,9 +112,7 @@ def tiny_plan(*, sample: bool = True, n_extra_demand: int = 0) -> Plan:
                 "lat": rng.uniform(48.5, 51.0, n_extra_demand),
             }
         )
-        demand = gpd.GeoDataFrame(
-            gpd.pd.concat([demand, extra], ignore_index=True)
-        )
+        demand = gpd.GeoDataFrame(gpd.pd.concat([demand, extra], ignore_index=True))
     demand = demand.set_geometry(gpd.points_from_xy(demand["lon"], demand["lat"]), crs=4326)
     dealer_file = "sample_dealers_demo.csv" if sample else "dealers_2025.csv"
     scenario = Scenario(

@@ -99,9 +99,7 @@ def test_p_median_brand_share() -> None:
 
 
 def test_infeasible_side_constraints_are_named() -> None:
-    rows = combine(
-        [group_rows("FR", FRANCE, maximum=0), group_rows("BE", BELGIUM, maximum=0)], 3
-    )
+    rows = combine([group_rows("FR", FRANCE, maximum=0), group_rows("BE", BELGIUM, maximum=0)], 3)
     with pytest.raises(InfeasibleError) as info:
         p_median(REACH, WEIGHTS, 1, constraints=rows)
     message = str(info.value)

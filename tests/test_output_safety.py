@@ -41,8 +41,12 @@ def sleeper() -> Iterator[int]:
 
 
 def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(proc.stdout)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
@@ -77,11 +81,15 @@ def test_refuses_dev_null_without_touching_it() -> None:
     before = os.stat("/dev/null")
     with pytest.raises(InputError) as info:
         check_target(Path("/dev/null"))
-    assert str(info.value) == "output folder /dev/null: is a character device, not a folder; " \
+    assert (
+        str(info.value) == "output folder /dev/null: is a character device, not a folder; "
         "--out must be a folder or a path that does not exist"
+    )
     after = os.stat("/dev/null")
     assert (after.st_ino, after.st_rdev, after.st_mode) == (
-        before.st_ino, before.st_rdev, before.st_mode
+        before.st_ino,
+        before.st_rdev,
+        before.st_mode,
     )
     assert not [name for name in os.listdir("/dev") if name.startswith(".null.")]
 
@@ -101,9 +109,18 @@ def test_run_with_out_at_a_fifo_exits_2_at_once(tmp_path: Path) -> None:
     (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "planner", "run", str(tmp_path / "tiny.toml"),
-             "--out", str(fifo)],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "planner",
+                "run",
+                str(tmp_path / "tiny.toml"),
+                "--out",
+                str(fifo),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     except subprocess.TimeoutExpired:
         pytest.fail("planner run hung on a FIFO")
@@ -217,7 +234,9 @@ def test_two_runs_on_one_folder(tmp_path: Path) -> None:
         try:
             second = subprocess.run(
                 [sys.executable, "-m", "planner", "run", "--out", str(out)],
-                capture_output=True, text=True, timeout=120,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
         finally:
             first.send_signal(signal.SIGCONT)
@@ -273,8 +292,10 @@ def _startup_seconds() -> float:
 
 @pytest.mark.parametrize(
     ("signum", "code", "message"),
-    [(signal.SIGINT, 130, "interrupted; nothing written"),
-     (signal.SIGTERM, 143, "terminated; nothing written")],
+    [
+        (signal.SIGINT, 130, "interrupted; nothing written"),
+        (signal.SIGTERM, 143, "terminated; nothing written"),
+    ],
 )
 # 0.1 s after the bare interpreter's start-up: planner's own imports before its
 # handler is installed take about 0.05 s, and a busy machine adds jitter to that
@@ -287,7 +308,9 @@ def test_signal_right_after_start_prints_one_line(
     delay = _startup_seconds() + after
     proc = subprocess.Popen(
         [sys.executable, "-m", "planner", "run", "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(delay)
     proc.send_signal(signum)

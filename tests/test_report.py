@@ -79,10 +79,14 @@ def test_report_figures_by_hand() -> None:
         },
     ]
     assert report["by_brand"] == [
-        {"brand": "Nissan", "candidates": 2, "sites": 1, "chargers": 2,
-         "share_of_sites_pct": 50.0},
-        {"brand": "Renault", "candidates": 2, "sites": 1, "chargers": 4,
-         "share_of_sites_pct": 50.0},
+        {"brand": "Nissan", "candidates": 2, "sites": 1, "chargers": 2, "share_of_sites_pct": 50.0},
+        {
+            "brand": "Renault",
+            "candidates": 2,
+            "sites": 1,
+            "chargers": 4,
+            "share_of_sites_pct": 50.0,
+        },
     ]
     for key in (
         "scenario",

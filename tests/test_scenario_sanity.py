@@ -301,9 +301,7 @@ def test_phase_p_and_year_refuse_bools(tmp_path: Path) -> None:
 
 
 def test_overrides_still_give_numbers() -> None:
-    scenario = load_scenario(
-        None, overrides=["model.p=80", "travel.radius_km=40", "solver.seed=7"]
-    )
+    scenario = load_scenario(None, overrides=["model.p=80", "travel.radius_km=40", "solver.seed=7"])
     assert scenario.model.p == 80 and type(scenario.model.p) is int
     assert scenario.travel.radius_km == 40.0 and type(scenario.travel.radius_km) is float
     assert scenario.solver.seed == 7

@@ -161,10 +161,18 @@ def test_no_dealer_in_the_countries(tmp_path: Path) -> None:
 
 
 def test_one_file_per_brand_and_colliding_ids(tmp_path: Path) -> None:
-    renault = write(tmp_path, ["1,Renault Paris,FR,48.8566,2.3522"], "renault.csv",
-                    header="id,name,country,lat,lon")
-    nissan = write(tmp_path, ["1,Nissan Paris,FR,48.8567,2.3523"], "nissan.csv",
-                   header="id,name,country,lat,lon")
+    renault = write(
+        tmp_path,
+        ["1,Renault Paris,FR,48.8566,2.3522"],
+        "renault.csv",
+        header="id,name,country,lat,lon",
+    )
+    nissan = write(
+        tmp_path,
+        ["1,Nissan Paris,FR,48.8567,2.3523"],
+        "nissan.csv",
+        header="id,name,country,lat,lon",
+    )
     files = [DealerFile(path=renault, brand="Renault"), DealerFile(path=nissan, brand="Nissan")]
     with pytest.raises(InputError) as caught:
         load_sites(DealersConfig(files=files), countries=None)
@@ -233,8 +241,11 @@ def test_mapped_column_absent(tmp_path: Path) -> None:
 
 def test_csv_in_a_projected_crs(tmp_path: Path) -> None:
     # Paris in Lambert-93 (EPSG:2154).
-    path = write(tmp_path, ["1,Renault Paris,Renault,FR,6862035.26,652469.02"],
-                 header="id,name,brand,country,y,x")
+    path = write(
+        tmp_path,
+        ["1,Renault Paris,Renault,FR,6862035.26,652469.02"],
+        header="id,name,brand,country,y,x",
+    )
     spec = DealerFile(path=path, crs="EPSG:2154")
     result = load_sites(DealersConfig(files=[spec]), countries=None)
     assert result.dealers.loc[0, "lon"] == pytest.approx(2.3522, abs=1e-6)
@@ -298,9 +309,7 @@ def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
         "dealers.csv, field 'crs': unknown CRS 'EPSG:99999': "
     )
     with pytest.raises(InputError) as caught:
-        load_sites(
-            DealersConfig(files=[DealerFile(path=path, encoding="klingon")]), countries=None
-        )
+        load_sites(DealersConfig(files=[DealerFile(path=path, encoding="klingon")]), countries=None)
     assert str(caught.value) == "dealers.csv, field 'encoding': unknown text encoding 'klingon'"
 
 

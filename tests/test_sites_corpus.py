@@ -101,7 +101,10 @@ GOOD = {
     "pipe_latin1.txt": (2, {}, 1, 1),
     "tab_utf16.txt": (2, {}, 1, 1),
     "blank_duplicate_missing.csv": (
-        8, {"blank row": 2, "duplicate row": 1, "missing coordinates": 1}, 3, 1
+        8,
+        {"blank row": 2, "duplicate row": 1, "missing coordinates": 1},
+        3,
+        1,
     ),
     "excel.xlsx": (4, {"blank row": 1}, 2, 1),
     "webmercator_3857.geojson": (3, {}, 2, 1),
@@ -158,8 +161,7 @@ def test_warnings_of_the_blank_duplicate_missing_file() -> None:
         "blank_duplicate_missing.csv, row 5: same as row 4: row dropped (duplicate row)",
         "blank_duplicate_missing.csv, row 7, field 'lon/lat': no coordinates: row dropped "
         "(missing coordinates)",
-        "blank_duplicate_missing.csv, row 8, field 'name': name is empty: the dealer id "
-        "stands in",
+        "blank_duplicate_missing.csv, row 8, field 'name': name is empty: the dealer id stands in",
         "blank_duplicate_missing.csv: 2 blank rows skipped (rows 3, 6)",
     ]
 

@@ -49,14 +49,12 @@ HEADER = ["dealer_id", "name", "brand", "country", "lat", "lon", "grid_kw", "fix
 EXAMPLES = 200
 SETTINGS = settings(max_examples=EXAMPLES)
 
-names = st.text(
-    st.characters(blacklist_categories=["Cs"]), min_size=0, max_size=30
-)
+names = st.text(st.characters(blacklist_categories=["Cs"]), min_size=0, max_size=30)
 garbage = st.one_of(
     st.text(st.characters(blacklist_categories=["Cs"]), max_size=20),
     st.sampled_from(["", " ", "nan", "inf", "-", "1,2,3", "N/A", "#VALUE!", "1e999", "°"]),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
 )
 
 
@@ -71,8 +69,9 @@ class Table:
 def clean_tables(draw: Any) -> Table:
     n = draw(st.integers(1, 25))
     # The first row is always a dealer in France, so some dealer lies in the countries.
-    rows: list[list[str]] = [["D-first", "Renault Paris", "Renault", "FR", "48.8566", "2.3522",
-                              "", ""]]
+    rows: list[list[str]] = [
+        ["D-first", "Renault Paris", "Renault", "FR", "48.8566", "2.3522", "", ""]
+    ]
     kinds: list[str] = ["dealer"]
     decimal_comma = draw(st.booleans())
     for i in range(n):
@@ -99,8 +98,15 @@ def clean_tables(draw: Any) -> Table:
         grid = draw(st.sampled_from(["", "150", "1200,5", "350.0"]))
         fixed = draw(st.sampled_from(["", "yes", "no", "0", "1", "TRUE"]))
         rows.append(
-            [f"D{i}", draw(names), draw(st.sampled_from(BRANDS)), country.lower(), *coords,
-             grid, fixed]
+            [
+                f"D{i}",
+                draw(names),
+                draw(st.sampled_from(BRANDS)),
+                country.lower(),
+                *coords,
+                grid,
+                fixed,
+            ]
         )
         kinds.append(kind)
     return Table(rows, kinds)
@@ -189,9 +195,7 @@ def load(path: Path) -> SiteLoad:
 
 def check_accounted(result: SiteLoad) -> None:
     counts = result.counts
-    assert counts["read"] == (
-        len(result.dealers) + counts["dropped"] + counts["outside_countries"]
-    )
+    assert counts["read"] == (len(result.dealers) + counts["dropped"] + counts["outside_countries"])
     assert counts["read"] == (
         counts["sites"] + counts["merged"] + counts["dropped"] + counts["outside_countries"]
     )
@@ -233,8 +237,11 @@ def expected_counts(table: Table) -> dict[str, int]:
 
 
 @SETTINGS
-@given(table=clean_tables(), delimiter=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
+@given(
+    table=clean_tables(),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+)
 def test_clean_csv_loads_and_accounts_for_every_row(
     tmp_path: Path, table: Table, delimiter: str, encoding: str
 ) -> None:
@@ -246,8 +253,11 @@ def test_clean_csv_loads_and_accounts_for_every_row(
 
 
 @SETTINGS
-@given(table=garbled_tables(), delimiter=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+@given(
+    table=garbled_tables(),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
 def test_garbled_csv_raises_only_input_errors(
     tmp_path: Path, table: Table, delimiter: str, encoding: str
 ) -> None:
@@ -305,8 +315,13 @@ def test_random_bytes_in_any_format_raise_only_input_errors(
     tmp_path: Path, suffix: str, data: bytes, keep_magic: bool
 ) -> None:
     # A format's own signature in front makes the reader go further before failing.
-    magic = {".xlsx": b"PK\x03\x04", ".gpkg": b"SQLite format 3\x00", ".parquet": b"PAR1",
-             ".geojson": b'{"type": "FeatureCollection", "features": [', ".txt": b""}
+    magic = {
+        ".xlsx": b"PK\x03\x04",
+        ".gpkg": b"SQLite format 3\x00",
+        ".parquet": b"PAR1",
+        ".geojson": b'{"type": "FeatureCollection", "features": [',
+        ".txt": b"",
+    }
     path = tmp_path / f"dealers{suffix}"
     path.write_bytes((magic[suffix] if keep_magic else b"") + data)
     check_only_input_errors(path)

@@ -53,7 +53,7 @@ def test_sites_csv_of_a_run_is_spreadsheet_safe(tmp_path: Path) -> None:
 
     (tmp_path / "dealers.csv").write_text(
         "dealer_id,brand,name,country,lon,lat\n"
-        "R1,Renault,\"=HYPERLINK(\"\"http://example.invalid\"\",\"\"x\"\")\",LU,6.1296,49.6001\n"
+        'R1,Renault,"=HYPERLINK(""http://example.invalid"",""x"")",LU,6.1296,49.6001\n'
         "R2,Renault,Renault Esch,LU,5.9806,49.4958\n",
         encoding="utf-8",
     )

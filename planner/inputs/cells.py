@@ -61,6 +61,8 @@ _AMBIGUOUS = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
 
 _BRAND_SPLIT = re.compile(r"\s*(?:[/;,&+|]|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
 
+# A word table: kept compact, a few entries to a line.
+# fmt: off
 _LOCAL_COUNTRY_NAMES = {
     "deutschland": "DE", "allemagne": "DE", "frankreich": "FR", "belgique": "BE",
     "belgie": "BE", "belgien": "BE", "nederland": "NL", "niederlande": "NL", "paysbas": "NL",
@@ -73,6 +75,7 @@ _LOCAL_COUNTRY_NAMES = {
     "wales": "GB", "netherlands": "NL", "holland": "NL", "czechia": "CZ", "romania": "RO",
     "hrvatska": "HR", "slovenija": "SI",
 }
+# fmt: on
 
 
 def cell_text(cell: Cell) -> str:

@@ -28,6 +28,8 @@ REQUIRED = ("id", "name", "country", "brand")
 #: Per-dealer optional fields.
 OPTIONAL = ("grid_kw", "site_cost_eur", "max_chargers", "fixed", "excluded")
 
+# Word tables: kept compact, a few entries to a line.
+# fmt: off
 #: Normalised header names per field, most specific first.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": (
@@ -96,6 +98,7 @@ TRANSLITERATION = str.maketrans(
         "ı": "i", "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t", "ŀ": "l", "Ŀ": "l",
     }
 )
+# fmt: on
 
 
 def normalise_header(header: str) -> str:

@@ -178,7 +178,8 @@ def _sniff_delimiter(text: str) -> str:
     for delimiter in _DELIMITERS:
         try:
             records = [
-                r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                r
+                for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
                 if filled(r)
             ][:50]
         except csv.Error:

@@ -276,8 +276,12 @@ def _check_row(
     if not name:
         name = spec.id_prefix + dealer_id
         result.warnings.append(
-            Problem(source, "name is empty: the dealer id stands in", row=number,
-                    field=cols.names.get("name"))
+            Problem(
+                source,
+                "name is empty: the dealer id stands in",
+                row=number,
+                field=cols.names.get("name"),
+            )
         )
     return {
         "dealer_id": spec.id_prefix + dealer_id,
@@ -358,12 +362,16 @@ def _in_range(
     ok = True
     hint = "; projected coordinates? state the file's crs in the scenario"
     if not -180.0 <= lon <= 180.0:
-        fail(f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
-             "geometry" if geometry else lon_name)
+        fail(
+            f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
+            "geometry" if geometry else lon_name,
+        )
         ok = False
     if not -90.0 <= lat <= 90.0:
-        fail(f"{lat!r} is out of range [-90, 90]" + (hint if abs(lat) > 1000 else ""),
-             "geometry" if geometry else lat_name)
+        fail(
+            f"{lat!r} is out of range [-90, 90]" + (hint if abs(lat) > 1000 else ""),
+            "geometry" if geometry else lat_name,
+        )
         ok = False
     return (lon, lat) if ok else None
 
@@ -462,5 +470,3 @@ def _transformer(spec: DealerFile, source: str, result: FileResult) -> Any:
         message = f"unknown CRS '{spec.crs}': {one_line(exc)}"
         result.errors.append(Problem(source, message, field="crs"))
         return None
-
-

@@ -69,6 +69,7 @@ DEMAND_COLUMNS = (
     "geometry",
 )
 
+
 def load_demand(
     config: DemandConfig, frame: pd.DataFrame | None = None, name: str = "demand table"
 ) -> gpd.GeoDataFrame:
@@ -295,5 +296,3 @@ def _demand_frame(points: pd.DataFrame, config: DemandConfig) -> gpd.GeoDataFram
         crs="EPSG:4326",
     )
     return demand[list(DEMAND_COLUMNS)]
-
-

@@ -185,7 +185,5 @@ def _metres(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> tuple
     return _to_metres().transform(lon, lat)
 
 
-def _project(
-    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
-) -> npt.NDArray[np.object_]:
+def _project(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
     return shapely.points(*_metres(lon, lat))

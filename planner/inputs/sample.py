@@ -292,7 +292,12 @@ def _sample_country(
         points = []
         for t in drawn:
             point = _place_near_town(
-                town_lon[t], town_lat[t], town_radius_km(town_pop[t]), country, outline, placed,
+                town_lon[t],
+                town_lat[t],
+                town_radius_km(town_pop[t]),
+                country,
+                outline,
+                placed,
                 rng,
             )
             placed.add(*point)

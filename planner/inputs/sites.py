@@ -51,6 +51,8 @@ from planner.scenario.schema import DealerFile, DealersConfig
 
 logger = logging.getLogger(__name__)
 
+# Column lists: kept compact, a few entries to a line.
+# fmt: off
 #: Columns of :attr:`SiteLoad.sites`, in order.
 SITE_COLUMNS = (
     "site_id", "name", "brands", "country", "lon", "lat", "n_dealers", "dealer_ids",
@@ -61,6 +63,7 @@ DEALER_COLUMNS = (
     "dealer_id", "brand", "name", "country", "lon", "lat", "source", "row", *OPTIONAL,
     "site_id", "geometry",
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,10 @@ def load_sites(
     warnings = tuple(w for r in results for w in r.warnings)
     logger.info(
         "dealers: %d rows read, %d dropped, %d outside the countries, %d merged, %d sites",
-        counts["read"], counts["dropped"], counts["outside_countries"], counts["merged"],
+        counts["read"],
+        counts["dropped"],
+        counts["outside_countries"],
+        counts["merged"],
         counts["sites"],
     )
     return SiteLoad(sites, dealers_gdf, warnings, counts)
@@ -337,10 +343,19 @@ def _sites(
             site_of_dealer[p] = site_id
             records.append(
                 {
-                    "site_id": site_id, "name": names[p], "brands": brands[p],
-                    "country": country[p], "lon": lon[p], "lat": lat[p], "n_dealers": 1,
-                    "dealer_ids": site_id, "grid_kw": grid[p], "site_cost_eur": cost[p],
-                    "max_chargers": cap[p], "fixed": fixed[p], "excluded": excluded[p],
+                    "site_id": site_id,
+                    "name": names[p],
+                    "brands": brands[p],
+                    "country": country[p],
+                    "lon": lon[p],
+                    "lat": lat[p],
+                    "n_dealers": 1,
+                    "dealer_ids": site_id,
+                    "grid_kw": grid[p],
+                    "site_cost_eur": cost[p],
+                    "max_chargers": cap[p],
+                    "fixed": fixed[p],
+                    "excluded": excluded[p],
                 }
             )
             continue

@@ -263,9 +263,7 @@ def _rows(
         elif power < 0:
             fail("power_kw", f"{shown(cell(cells, 'power_kw'))} is negative")
         points = _points(cell(cells, "points"), number(cells, "points"), fail)
-        lon, lat = _coordinates(
-            table, position, number(cells, "lon"), number(cells, "lat"), fail
-        )
+        lon, lat = _coordinates(table, position, number(cells, "lon"), number(cells, "lat"), fail)
         if len(problems) > before or power is None or lon is None or lat is None:
             continue
         if power < min_power_kw:

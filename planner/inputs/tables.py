@@ -72,7 +72,15 @@ logger = logging.getLogger(__name__)
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _VECTOR_SUFFIXES = {
-    ".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".geojsonl", ".geojsons",
+    ".geojson",
+    ".json",
+    ".gpkg",
+    ".shp",
+    ".fgb",
+    ".gml",
+    ".kml",
+    ".geojsonl",
+    ".geojsons",
 }
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 
@@ -139,7 +147,8 @@ def read_tables(spec: DealerFile, *, source: str) -> list[RawTable]:
     if skipped:
         logger.warning(
             "%s: sheet(s) %s passed over: no table with a header row and data rows",
-            source, ", ".join(f"'{n}'" for n in skipped),
+            source,
+            ", ".join(f"'{n}'" for n in skipped),
         )
     if not tables:
         raise InputError(
@@ -175,9 +184,7 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
     import pandas
 
     if not isinstance(frame, pandas.DataFrame):
-        raise InputError(
-            Problem(source, f"is a {type(frame).__name__}, not a pandas DataFrame")
-        )
+        raise InputError(Problem(source, f"is a {type(frame).__name__}, not a pandas DataFrame"))
     options = spec if spec is not None else DealerFile(path=Path(source))
     table = _from_frame(frame, options, source)
     if not table.rows:
@@ -204,9 +211,7 @@ def _read_by_suffix(path: Path, spec: DealerFile, source: str) -> RawTable:
     elif suffix in _XLSX_SUFFIXES:
         table = read_xlsx(path, spec, source)
     elif suffix == ".xls":
-        raise InputError(
-            Problem(source, "is an old-style .xls workbook; save it as .xlsx or CSV")
-        )
+        raise InputError(Problem(source, "is an old-style .xls workbook; save it as .xlsx or CSV"))
     elif suffix in _PARQUET_SUFFIXES:
         table = _read_parquet(path, spec, source)
     elif suffix in _VECTOR_SUFFIXES:

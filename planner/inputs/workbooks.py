@@ -122,8 +122,7 @@ def sheet_table(cells: list[list[Cell]], source: str, sheet: str) -> RawTable | 
         raise InputError(
             Problem(
                 source,
-                f"sheet '{one_line(sheet, limit=40)}' does not look like a table "
-                f"({_NOT_A_TABLE})",
+                f"sheet '{one_line(sheet, limit=40)}' does not look like a table ({_NOT_A_TABLE})",
                 field="sheet",
             )
         )
@@ -170,9 +169,7 @@ def xlsx_sheets(
                 sheet.reset_dimensions()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                cells = [
-                    [_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
-                ]
+                cells = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             sheets.append((name, cells))
     except InputError:
         raise

@@ -91,6 +91,7 @@ class PlanView(Protocol):
     @property
     def existing_chargers(self) -> pd.DataFrame | None: ...
 
+
 #: Popups pan clear of the title, the KPI panel and legend (left) and the layer control.
 _POPUP_CLEAR_OF_PANELS = {
     "autoPanPaddingTopLeft": [340, 90],
@@ -140,9 +141,7 @@ def render_map(
     str
         The HTML document.
     """
-    folium_map = plan_folium_map(
-        plan, outlines=outlines, assets=assets, frontier_png=frontier_png
-    )
+    folium_map = plan_folium_map(plan, outlines=outlines, assets=assets, frontier_png=frontier_png)
     page: str = folium_map.get_root().render()
     if assets == "inline":
         external = [u for u in loaded_resources(page) if not u.startswith("data:")]
@@ -359,9 +358,7 @@ def _add_trips(lib: Any, folium_map: Any, trips: pd.DataFrame | None) -> int:
     return len(layer_data["lines"])
 
 
-def _add_corridors(
-    lib: Any, folium_map: Any, report: dict[str, Any], scenario: Scenario
-) -> int:
+def _add_corridors(lib: Any, folium_map: Any, report: dict[str, Any], scenario: Scenario) -> int:
     """The AFIR corridors of the report, coloured by the milestone met; how many."""
     afir = report.get("afir")
     if not afir or scenario.afir.corridors is None:

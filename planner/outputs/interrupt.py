@@ -66,9 +66,7 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 #: The signals the watcher takes.
-_SIGNALS = frozenset(
-    {signal.SIGINT} | ({signal.SIGTERM} if hasattr(signal, "SIGTERM") else set())
-)
+_SIGNALS = frozenset({signal.SIGINT} | ({signal.SIGTERM} if hasattr(signal, "SIGTERM") else set()))
 
 _commit_lock = threading.Lock()
 _interrupted = threading.Event()

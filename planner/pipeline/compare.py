@@ -89,9 +89,7 @@ class Comparison:
         self.diff = compare_plans(self.a, self.b)
 
     @classmethod
-    def of(
-        cls, a: Plan | str | os.PathLike[str], b: Plan | str | os.PathLike[str]
-    ) -> Comparison:
+    def of(cls, a: Plan | str | os.PathLike[str], b: Plan | str | os.PathLike[str]) -> Comparison:
         """Compare plans given in memory or as folders written by ``planner run``.
 
         A plan in memory is read back through the very files ``planner run``

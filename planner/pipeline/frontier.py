@@ -435,9 +435,7 @@ def plot_frontier(
     scenario_point: tuple[int, float, str] | None = None,
 ) -> None:
     """Write :func:`frontier_figure` as a PNG (byte-identical across runs)."""
-    fig = frontier_figure(
-        points, chosen_p=chosen_p, title=title, scenario_point=scenario_point
-    )
+    fig = frontier_figure(points, chosen_p=chosen_p, title=title, scenario_point=scenario_point)
     # A fixed date keeps the PNG byte-identical across runs.
     fig.savefig(path, metadata={"Software": None})
 

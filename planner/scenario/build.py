@@ -86,4 +86,3 @@ def scenario_from(
             "a mapping or None",
         )
     )
-

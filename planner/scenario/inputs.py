@@ -75,7 +75,7 @@ class DealerFile(_Section):
     sheet: str | None = Field(
         None,
         description="Sheet to read of an XLSX workbook; a workbook of several sheets is "
-        "refused until one is named. \"*\" reads every sheet that holds a table, each as "
+        'refused until one is named. "*" reads every sheet that holds a table, each as '
         "its own table (their brand from the brand setting or a brand column as usual).",
     )
     columns: ColumnMapping = Field(
@@ -276,6 +276,6 @@ class DemandConfig(_Section):
     sheet: str | None = Field(
         None,
         description="Sheet of an XLSX demand file (or layer of a GeoPackage) to read; a file "
-        "of several is refused until one is named. \"*\" reads every sheet of a workbook.",
+        'of several is refused until one is named. "*" reads every sheet of a workbook.',
     )
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
