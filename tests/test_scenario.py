@@ -157,6 +157,10 @@ def test_bad_file(tmp_path: Path) -> None:
         load_scenario(path)
     with pytest.raises(InputError, match="scenario file not found"):
         load_scenario(tmp_path / "missing.toml")
+    folder = tmp_path / "plans.toml"
+    folder.mkdir()
+    with pytest.raises(InputError, match=r"plans\.toml: is a folder, not a scenario file"):
+        load_scenario(folder)
 
 
 def test_paths_resolve_against_the_scenario_file(tmp_path: Path) -> None:

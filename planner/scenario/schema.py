@@ -340,6 +340,10 @@ def load_scenario(
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(Problem(source, "scenario file not found")) from None
+        except IsADirectoryError:
+            raise InputError(Problem(source, "is a folder, not a scenario file")) from None
+        except OSError as exc:
+            raise InputError(Problem(source, f"cannot be read: {exc.strerror or exc}")) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
         base = Path(path).resolve().parent
