@@ -172,6 +172,30 @@ def test_two_longitude_columns_are_refused_unless_mapped(tmp_path: Path) -> None
     assert list(sites["lon"]) == [2.35]
 
 
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            "id,id,name,brand,country,lon,lat\nr1,r2,Paris,Renault,FR,2.35,48.85",
+            "the dealer id could be any of 2 columns headed 'id' (columns 1, 2)",
+        ),
+        (
+            "id,name,brand,country,lon,lat,lat\nr1,Paris,Renault,FR,2.35,48.85,45.76",
+            "the latitude could be any of 2 columns headed 'lat' (columns 6, 7)",
+        ),
+    ],
+)
+def test_two_columns_headed_alike_are_refused(tmp_path: Path, table: str, expected: str) -> None:
+    # Read by header, only the first of the two would be read ("r1", 48.85)
+    # and the other's value ("r2", 45.76) silently ignored.
+    path = tmp_path / "dealers.csv"
+    path.write_text(table + "\n")
+    with pytest.raises(InputError) as info:
+        _load(path)
+    assert len(info.value.problems) == 1
+    assert expected in str(info.value)
+
+
 def _scenario(dealers: Path, **chargers: object) -> object:
     from planner.scenario.build import scenario_from
 

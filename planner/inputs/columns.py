@@ -191,8 +191,10 @@ def choose_columns(
             )
         )
         return ColumnChoice(chosen), problems
+    repeated = _repeated(chosen, present, source)
+    problems.extend(repeated.values())
     for field in ("lon", "lat"):
-        if need_coordinates and getattr(mapping, field) is None:
+        if need_coordinates and getattr(mapping, field) is None and field not in repeated:
             problems.extend(_ambiguous(field, present, taken, chosen, source))
     for field in required:
         if chosen.get(field) is None and getattr(mapping, field) is None:
@@ -237,6 +239,29 @@ def _ambiguous(
             field=field,
         )
     ]
+
+
+def _repeated(
+    chosen: dict[str, str | None], headers: Sequence[str], source: str
+) -> dict[str, Problem]:
+    """A problem for each field whose column's header heads more than one column.
+
+    A row is read by header, so of two columns headed alike only the first
+    would be read, and the other's values silently ignored.
+    """
+    found: dict[str, Problem] = {}
+    for field, header in chosen.items():
+        count = headers.count(header) if header is not None else 0
+        if count > 1:
+            where = ", ".join(str(i + 1) for i, h in enumerate(headers) if h == header)
+            found[field] = Problem(
+                source,
+                f"the {LABELS.get(field, field)} could be any of {count} columns headed "
+                f"'{one_line(str(header), limit=40)}' (columns {where}); rename or delete "
+                "the others in the file",
+                field=field,
+            )
+    return found
 
 
 def _guess(field: str, headers: Sequence[str], taken: set[str]) -> str | None:
