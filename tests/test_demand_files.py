@@ -167,6 +167,16 @@ def test_station_file_with_an_ambiguous_power_is_refused(tmp_path: Path) -> None
     assert "stations.csv, row 2, field 'power_kw': '1.200' is ambiguous" in str(caught.value)
 
 
+def test_station_file_with_two_power_columns_is_refused(tmp_path: Path) -> None:
+    # Only the first would be read: 22 kW, the 350 kW beside it ignored.
+    path = _write(tmp_path, "id,lon,lat,power_kw,Power kW\na,6,50,22,350\n", name="stations.csv")
+    with pytest.raises(InputError) as caught:
+        load_chargers(path)
+    assert "the power_kw could be any of 2 columns headed 'power_kw' (columns 4, 5)" in str(
+        caught.value
+    )
+
+
 def test_dealer_coordinates_of_three_decimals_are_read_as_decimals(tmp_path: Path) -> None:
     # Rounded to 100 m: every coordinate has one dot and three digits, and
     # nothing else in the file shows the decimal mark.

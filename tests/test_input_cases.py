@@ -89,6 +89,25 @@ def test_same_demand_id_with_other_data_names_both_rows(tmp_path: Path) -> None:
         read_demand_file(path)
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("name,lon,lat,population,Population", "population could be any of 2 columns headed"),
+        ("id,ID,name,lon,lat,population", "id could be any of 2 columns headed 'id' (columns 1, 2"),
+    ],
+)
+def test_demand_columns_headed_alike_are_refused(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    # Only the first would be read: 1,000 people in Brussels, the 5,000 beside them ignored.
+    path = tmp_path / "demand.csv"
+    row = "Brussels,4.35,50.85,1000,5000" if header.startswith("name") else "b1,b2,B,4.35,50.85,1"
+    path.write_text(f"{header}\n{row}\n")
+    with pytest.raises(InputError) as info:
+        read_demand_file(path)
+    assert expected in str(info.value)
+
+
 def test_binary_files_renamed_csv(tmp_path: Path) -> None:
     archive = tmp_path / "dealers.csv"
     with zipfile.ZipFile(archive, "w") as z:

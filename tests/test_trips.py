@@ -182,3 +182,8 @@ def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     missing.write_text("origin,count\nParis,3\n", encoding="utf-8")
     with pytest.raises(planner.InputError, match="no destination column"):
         planner.check(overrides={**_flow_overrides(), "trips.source": str(missing)})
+    # Read by header, only the first "trips" column would count.
+    two = tmp_path / "two_counts.csv"
+    two.write_text("origin,destination,trips,Trips\nParis,Lyon,3,300\n", encoding="utf-8")
+    with pytest.raises(planner.InputError, match=r"2 columns headed 'trips' \(columns 3, 4\)"):
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(two)})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from planner._text import one_line
@@ -191,7 +191,7 @@ def choose_columns(
             )
         )
         return ColumnChoice(chosen), problems
-    repeated = _repeated(chosen, present, source)
+    repeated = _repeated(chosen, present, source, mapping)
     problems.extend(repeated.values())
     for field in ("lon", "lat"):
         if need_coordinates and getattr(mapping, field) is None and field not in repeated:
@@ -241,26 +241,49 @@ def _ambiguous(
     ]
 
 
-def _repeated(
-    chosen: dict[str, str | None], headers: Sequence[str], source: str
-) -> dict[str, Problem]:
-    """A problem for each field whose column's header heads more than one column.
+def headed_alike(
+    source: str,
+    headers: Sequence[str],
+    index: int,
+    what: str,
+    *,
+    key: Callable[[str], str] = normalise_header,
+) -> Problem | None:
+    """A problem when the column at ``index`` shares its header with another column.
 
-    A row is read by header, so of two columns headed alike only the first
-    would be read, and the other's values silently ignored.
+    Columns are found by header (compared by ``key``), so of two headed alike
+    only the first would be read and the other's values silently ignored.
+    """
+    header = key(headers[index])
+    where = [str(i + 1) for i, h in enumerate(headers) if key(h) == header]
+    if len(where) < 2:
+        return None
+    return Problem(
+        source,
+        f"the {what} could be any of {len(where)} columns headed "
+        f"'{one_line(str(headers[index]), limit=40)}' (columns {', '.join(where)}); "
+        "rename or delete the others in the file",
+        field=str(headers[index]),
+    )
+
+
+def _repeated(
+    chosen: dict[str, str | None], headers: Sequence[str], source: str, mapping: ColumnMapping
+) -> dict[str, Problem]:
+    """The problem of each field whose column shares its header with another.
+
+    A column the scenario names is compared as written; a guessed one as the
+    guess compares it, normalised (:func:`headed_alike`).
     """
     found: dict[str, Problem] = {}
     for field, header in chosen.items():
-        count = headers.count(header) if header is not None else 0
-        if count > 1:
-            where = ", ".join(str(i + 1) for i, h in enumerate(headers) if h == header)
-            found[field] = Problem(
-                source,
-                f"the {LABELS.get(field, field)} could be any of {count} columns headed "
-                f"'{one_line(str(header), limit=40)}' (columns {where}); rename or delete "
-                "the others in the file",
-                field=field,
-            )
+        if header is None or header not in headers:
+            continue
+        key = str if getattr(mapping, field) is not None else normalise_header
+        what = LABELS.get(field, field)
+        problem = headed_alike(source, headers, list(headers).index(header), what, key=key)
+        if problem is not None:
+            found[field] = problem
     return found
 
 

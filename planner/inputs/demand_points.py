@@ -26,6 +26,7 @@ import shapely
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
+from planner.inputs.columns import headed_alike
 from planner.inputs.countries import country_of
 from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
 from planner.scenario.schema import DealerFile
@@ -306,6 +307,15 @@ def _demand_points(
     population_index = (
         None if population_column is None else _population_index(table.headers, population_column)
     )
+    headers = table.headers
+    for what, index in (
+        ("population", population_index),
+        ("id", _column_index(table.headers, ID_NAMES)),
+        ("name", _column_index(table.headers, NAME_NAMES)),
+        ("country", _column_index(table.headers, COUNTRY_NAMES)),
+    ):
+        alike = None if index is None else headed_alike(source, headers, index, what, key=_key)
+        problems += [alike] if alike is not None else []
     style = _number_style(located, population_index, decimal)
     if located.geometry is not None:
         lon, lat = located.geometry
@@ -420,8 +430,13 @@ def _column_index(headers: list[str], names: tuple[str, ...]) -> int | None:
     """Position of the first header matching one of ``names``, ignoring case and spaces."""
     lower: dict[str, int] = {}
     for i, header in enumerate(headers):
-        lower.setdefault(header.strip().lower(), i)
+        lower.setdefault(_key(header), i)
     return next((lower[name] for name in names if name in lower), None)
+
+
+def _key(header: str) -> str:
+    """A header as :func:`_column_index` compares it."""
+    return header.strip().lower()
 
 
 def _population_index(headers: list[str], column: str) -> int | None:
