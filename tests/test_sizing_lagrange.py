@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.constraints import SiteRows, no_site_rows
 from planner.optimise.progress import watch
+from planner.optimise.sizing import _formulation as formulation
 from planner.optimise.sizing import _lagrange as lagrange
 from planner.optimise.sizing import _search as sizing_search
 from planner.optimise.sizing import model as sizing_model
@@ -116,7 +117,7 @@ def _optimum(case: Case) -> float:
     """The plain MILP of the model's docstring, solved to optimality."""
     inst, costs = _parts(case)
     n_sites = case.reach.shape[1]
-    milp = sizing_model._build(
+    milp = formulation.build_milp(
         inst,  # type: ignore[arg-type]
         case.site_cost,
         case.charger_cost,
@@ -128,7 +129,7 @@ def _optimum(case: Case) -> float:
         case.demand,
         case.least,
     )
-    milp = sizing_model._with_side_rows(
+    milp = formulation.with_side_rows(
         milp, costs.side, case.budget, case.site_cost, case.charger_cost, n_sites
     )
     result = solve_milp(milp, EXACT, backend="scip")
@@ -536,7 +537,7 @@ def test_kernel_milp_gives_a_plan_of_the_whole_instance(case: Case) -> None:
     # Every site but the dearest free one: the plan found must leave it closed.
     dearest = int(np.argmax(np.where(costs.must, -np.inf, case.site_cost)))
     kernel = np.arange(n_sites) != dearest
-    found = sizing_model._kernel_milp(
+    found = formulation.kernel_milp(
         inst,  # type: ignore[arg-type]
         costs,
         kernel,
@@ -577,14 +578,14 @@ def test_model_with_a_penalty_takes_the_kernel_milp_plan_only_when_better(
     # Above _MILP_PAIRS with a penalty, the MILP on the kernel follows the search.
     monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
     kernel_plans: list[float] = []
-    original = sizing_model._kernel_milp
+    original = formulation.kernel_milp
 
     def recorded(*args: Any) -> Any:
         found = original(*args)
         kernel_plans.append(math.inf if found is None else found.objective)
         return found
 
-    monkeypatch.setattr(sizing_model, "_kernel_milp", recorded)
+    monkeypatch.setattr(formulation, "kernel_milp", recorded)
     settings = SolverSettings(time_limit_s=4.0, relative_gap=1e-9)
 
     def solve() -> float:
