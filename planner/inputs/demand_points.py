@@ -310,12 +310,12 @@ def _demand_points(
     headers = table.headers
     for what, index in (
         ("population", population_index),
-        ("id", _column_index(table.headers, ID_NAMES)),
-        ("name", _column_index(table.headers, NAME_NAMES)),
-        ("country", _column_index(table.headers, COUNTRY_NAMES)),
+        ("id", _column_index(headers, ID_NAMES)),
+        ("name", _column_index(headers, NAME_NAMES)),
+        ("country", _column_index(headers, COUNTRY_NAMES)),
     ):
-        alike = None if index is None else headed_alike(source, headers, index, what, key=_key)
-        problems += [alike] if alike is not None else []
+        if index is not None and (alike := headed_alike(source, headers, index, what, key=_key)):
+            problems.append(alike)
     style = _number_style(located, population_index, decimal)
     if located.geometry is not None:
         lon, lat = located.geometry
