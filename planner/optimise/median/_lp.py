@@ -184,6 +184,7 @@ def median_lp(
     allowed: BoolArray,
     side: SiteRows,
     seconds: float,
+    first_round_seconds: float = math.inf,
 ) -> MedianLp:
     """Solve the master LP by cutting planes within ``seconds``.
 
@@ -201,6 +202,9 @@ def median_lp(
         Side constraints over the sites.
     seconds
         Time budget; the best bound so far is returned when it runs out.
+    first_round_seconds
+        Time budget of the first round: a master whose first round outlasts
+        it will not converge in the time (unconverged, no bound, is returned).
     """
     started = time.perf_counter()
     n_rows, n_sites = pairs.n_rows, pairs.n_sites
@@ -258,6 +262,8 @@ def median_lp(
     rounds = 0
     while True:
         left = seconds - (time.perf_counter() - started)
+        if rounds == 0:
+            left = min(left, first_round_seconds)
         if left <= 0:
             break
         # Each round continues from the last basis: the new cuts are violated rows

@@ -49,6 +49,13 @@ instance has 1.9 million pairs), so the solve goes in three steps:
    reported is the best of the LP bound and that solve's bound, capped by
    the incumbent.
 
+When the LP does not finish (its first round outlasting a fifth of the time,
+as on every dealer of five countries: 13,500 rows, 14,500 sites, 3.2 M
+pairs), greedy is the start, the bound is the Lagrangian one of
+:mod:`planner.optimise.median._lagrange`, and on a model too large for the
+exact steps the local search has the time left. Before anything, more rows
+whose reach sets share no site than p prove the instance infeasible.
+
 Reductions before all that: pairs to excluded sites go; pairs costlier than
 the nearest fixed site of a row can never serve it and go too; rows of zero
 weight keep only their coverage requirement (all costs set to 0, one level);
@@ -94,6 +101,7 @@ from planner.optimise.median._kernel import (
     kernel_search,
     nearest_pairs,
 )
+from planner.optimise.median._lagrange import disjoint_rows, lagrangian_bound
 from planner.optimise.median._lp import MedianLp, median_lp
 from planner.optimise.median._search import (
     greedy_median,
@@ -179,6 +187,13 @@ def p_median(
         )
     rows, row_weights, n_kept = reduced_rows(matrix, demand, must, never)
     pairs = SortedPairs(rows)
+    apart = disjoint_rows(pairs)
+    if apart > p:
+        raise InfeasibleError(
+            f"p_median: no choice of p = {p} sites serves all {int(reachable.sum())} reachable "
+            f"demand rows within reach: {apart} of them have no site in reach in common, "
+            f"so at least {apart} sites are needed"
+        )
     allowed = ~never
     integral = _whole(rows.data) and _whole(row_weights)
     details: dict[str, float] = {
@@ -194,8 +209,9 @@ def p_median(
 
     # (1) The LP bound and reduced costs, from the Benders master.
     lp = median_lp(
-        pairs, row_weights, p, fixed=must, allowed=allowed, side=side, seconds=0.5 * left()
-    )
+        pairs, row_weights, p, fixed=must, allowed=allowed, side=side, seconds=0.5 * left(),
+        first_round_seconds=_FIRST_ROUND_SHARE * left(),
+    )  # fmt: skip
     if lp.infeasible:
         raise _infeasible(p, must, never, reachable, side)
     details.update(lp_bound=lp.bound, lp_rounds=float(lp.rounds), lp_cuts=float(lp.cuts))
@@ -203,8 +219,11 @@ def p_median(
     # (2) An incumbent: the LP point rounded, and greedy when it is cheap, each
     # improved by interchange. Both ignore side constraints, so they count only
     # when they happen to meet them.
-    starts = [_rounded(lp.y, p, must, allowed)]
-    if p * pairs.size <= _GREEDY_WORK:
+    # An unfinished LP's point is no start (five countries' dealers, p = 400,
+    # 3.2 M pairs: 115,203 after 15 s of interchange serving the rows it left
+    # unserved); greedy then is, at any size (there 0.6 s, 82,769).
+    starts = [_rounded(lp.y, p, must, allowed)] if lp.converged else []
+    if p * pairs.size <= _GREEDY_WORK or not lp.converged:
         starts.append(greedy_median(pairs, row_weights, p, fixed=must, allowed=allowed))
     best_sites, best_value = np.empty(0, dtype=np.int64), math.inf
 
@@ -235,6 +254,15 @@ def p_median(
         raise _no_plan(settings, lp)
     details["heuristic_objective"] = best_value
     bound = lp.bound
+    if not lp.converged and math.isfinite(best_value):
+        # The LP's bound is missing or weak: the Lagrangian one is cheap (one
+        # pass over the pairs a step) and converges to the same value.
+        lagrangian = lagrangian_bound(
+            pairs, row_weights, p, fixed=must, allowed=allowed, upper=best_value,
+            deadline=time.perf_counter() + _LAGRANGIAN_SHARE * left(),
+        )  # fmt: skip
+        details["lagrangian_bound"] = lagrangian
+        bound = max(bound, lagrangian)
     # Any better plan is at least ``step`` better: 1 when every cost and weight
     # is whole (the objective is then whole too), else the requested gap.
     integral_step = 1.0 if integral else 0.0
@@ -274,7 +302,8 @@ def p_median(
                     fixed=must,
                     allowed=allowed,
                     pool=pool,
-                    seconds=0.15 * left(),
+                    # Without the LP nothing exact can follow: the search has the time.
+                    seconds=(0.15 if lp.converged else 0.95) * left(),
                     seed=settings.seed,
                 )
             )
@@ -302,7 +331,12 @@ def p_median(
                 bound,
                 "tree" if tree_first else "kernel search",
             )
-            while not tree_first and too_large() and left() > 0.1 * settings.time_limit_s:
+            while (
+                lp.converged
+                and not tree_first
+                and too_large()
+                and left() > 0.1 * settings.time_limit_s
+            ):
                 found = kernel_search(
                     pairs,
                     row_weights,
@@ -333,7 +367,9 @@ def p_median(
         # incumbent when the objective is whole.
         floor = cutoff + integral_step
         result: MilpResult | None = None
-        if not len(side) and math.isfinite(best_value):
+        # Without the LP, exact steps only on a model small enough for them.
+        exact = lp.converged or not too_large()
+        if not len(side) and math.isfinite(best_value) and exact:
             tree = _search_tree(
                 rows,
                 row_weights,
@@ -354,7 +390,9 @@ def p_median(
                 if tree.sites is not None:
                     offer(tree.sites)
                 bound = max(bound, min(tree.bound, floor))
-        elif details["pairs_in_exact_model"] <= _EXACT_LIMIT or not math.isfinite(best_value):
+        elif not math.isfinite(best_value) or (
+            exact and details["pairs_in_exact_model"] <= _EXACT_LIMIT
+        ):
             result = _solve_reduced(
                 rows,
                 row_weights,
@@ -409,8 +447,16 @@ _TREE_FIRST_P = 100
 #: ... or when the local search's plan is within this share of the LP bound.
 _TREE_FIRST_GAP = 5e-4
 
-#: Greedy runs only when p × pairs is at most this (it costs about that many steps).
+#: Greedy runs only when p × pairs is at most this (it costs about that many steps),
+#: or when the LP does not finish.
 _GREEDY_WORK = 2e8
+#: Share of the time left that the Lagrangian bound takes when the LP did not finish.
+_LAGRANGIAN_SHARE = 0.2
+#: Share of the time left that the LP's first round may take: one that outlasts it
+#: leaves too little for the rounds after it (five countries' dealers, 3.2 M
+#: pairs: the first round unfinished after 29 s). The standard sets' whole LPs
+#: converge in a few seconds (fl1400 p = 300: 10 rounds in 2.8 s).
+_FIRST_ROUND_SHARE = 0.2
 #: Above this many pairs the exact model waits for a kernel-search incumbent.
 _EXACT_PAIRS = 150_000
 #: Above this many pairs the exact model is not even tried (measured: CP-SAT

@@ -1,0 +1,104 @@
+"""p-median bounds without the LP: the packing of rows and the Lagrangian relaxation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from planner.errors import InfeasibleError
+from planner.optimise import Status, p_median
+from planner.optimise._reach import SortedPairs
+from planner.optimise.constraints import no_site_rows
+from planner.optimise.median import model as median_model
+from planner.optimise.median._branch import plan_cost
+from planner.optimise.median._lagrange import disjoint_rows, lagrangian_bound
+from planner.optimise.median._lp import median_lp
+from planner.optimise.solution import SolverSettings
+
+
+def clustered(seed: int, n: int, radius: float) -> sp.csr_matrix:
+    """Clustered points, every one a client and a site, pairs within ``radius``."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((3, 2)) * 100
+    points = centres[rng.integers(0, 3, n)] + rng.normal(0, 12, (n, 2))
+    costs = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    rows, cols = np.nonzero(costs <= radius)
+    return sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=(n, n))
+
+
+def best_plan(reach: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np.ndarray) -> float:
+    pairs = SortedPairs(reach)
+    free = [j for j in range(reach.shape[1]) if not fixed[j]]
+    best = math.inf
+    for chosen in itertools.combinations(free, p - int(fixed.sum())):
+        mask = fixed.copy()
+        mask[list(chosen)] = True
+        best = min(best, plan_cost(pairs, weights, mask))
+    return best
+
+
+def test_rows_that_share_no_site_are_counted() -> None:
+    # Rows 0 and 1 share site 0; rows 2 and 3 reach sites of their own.
+    reach = sp.csr_matrix((np.ones(6), ([0, 0, 1, 2, 3, 3], [0, 1, 0, 2, 3, 4])), shape=(4, 5))
+    assert disjoint_rows(SortedPairs(reach)) == 3
+
+
+def test_more_rows_apart_than_sites_is_infeasible_with_the_count() -> None:
+    reach = sp.csr_matrix((np.ones(4), ([0, 1, 2, 2], [0, 1, 2, 3])), shape=(3, 4))
+    with pytest.raises(InfeasibleError, match="3 of them have no site in reach in common"):
+        p_median(reach, np.ones(3), 2)
+    assert p_median(reach, np.ones(3), 3).status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize(("seed", "p", "radius", "fixed_site"), [
+    (1, 2, 40.0, None), (2, 3, 40.0, 4), (3, 4, 1e9, None), (4, 3, 30.0, None), (5, 2, 1e9, 0),
+])  # fmt: skip
+def test_lagrangian_bound_is_below_the_optimum_and_near_the_lp(
+    seed: int, p: int, radius: float, fixed_site: int | None
+) -> None:
+    reach = clustered(seed, 14, radius)
+    weights = np.random.default_rng(seed).integers(1, 5, 14).astype(float)
+    fixed = np.zeros(14, dtype=bool)
+    if fixed_site is not None:
+        fixed[fixed_site] = True
+    allowed = np.ones(14, dtype=bool)
+    optimum = best_plan(reach, weights, p, fixed)
+    assert math.isfinite(optimum)
+    pairs = SortedPairs(reach)
+    bound = lagrangian_bound(
+        pairs, weights, p, fixed=fixed, allowed=allowed, upper=optimum,
+        deadline=time.perf_counter() + 5.0,
+    )  # fmt: skip
+    assert bound <= optimum * (1 + 1e-9)
+    # Its best value over the multipliers is the LP bound, which the steps approach.
+    lp = median_lp(
+        pairs, weights, p, fixed=fixed, allowed=allowed, side=no_site_rows(14), seconds=10.0
+    )
+    assert lp.converged
+    assert bound <= lp.bound * (1 + 1e-9)
+    assert bound >= lp.bound - 0.02 * abs(lp.bound)
+    # More than the trivial bound of every row at its nearest site, unless that is the LP's.
+    nearest = float(weights[pairs.owner[pairs.start]] @ pairs.cost[pairs.start])
+    assert bound >= nearest
+
+
+def test_without_the_lp_the_solve_keeps_a_lagrangian_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The LP's first round given no time: as when it outlasts its share at scale.
+    monkeypatch.setattr(median_model, "_FIRST_ROUND_SHARE", 0.0)
+    reach = clustered(7, 40, 35.0)
+    weights = np.random.default_rng(7).integers(1, 5, 40).astype(float)
+    settings = SolverSettings(time_limit_s=3.0, relative_gap=1e-9)
+    solution = p_median(reach, weights, 6, settings=settings)
+    assert solution.details["lp_bound"] == -math.inf
+    assert math.isfinite(solution.details["lagrangian_bound"])
+    monkeypatch.undo()
+    exact = p_median(reach, weights, 6, settings=SolverSettings(time_limit_s=30.0))
+    assert exact.status is Status.OPTIMAL
+    assert solution.bound <= exact.objective * (1 + 1e-9)
+    assert solution.bound >= 0.95 * exact.objective
+    assert solution.objective >= exact.objective * (1 - 1e-9)
