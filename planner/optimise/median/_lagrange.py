@@ -104,7 +104,9 @@ def lagrangian_bound(
         gradient = 1.0 - np.bincount(pairs.owner[used], minlength=pairs.n_rows)
         norm = float(gradient @ gradient)
         if norm == 0 or best >= upper:
-            break  # every row assigned once: the minimiser is a plan, L its cost
+            # Every row assigned once (the minimiser is a plan, L its cost), or L
+            # has reached the plan's cost, which it cannot pass: proven either way.
+            break
         multipliers += factor * (upper - value) / norm * gradient
     logger.debug("p-median: Lagrangian bound %.12g after %d steps", best, steps)
     return best
