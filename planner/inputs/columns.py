@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from planner._text import one_line
@@ -265,6 +265,22 @@ def headed_alike(
         "rename or delete the others in the file",
         field=str(headers[index]),
     )
+
+
+def columns_headed_alike(
+    source: str,
+    headers: Sequence[str],
+    columns: Mapping[str, int | None],
+    *,
+    key: Callable[[str], str] = normalise_header,
+) -> list[Problem]:
+    """:func:`headed_alike` for each field's column in ``columns`` (``None``: no column)."""
+    found = (
+        headed_alike(source, headers, index, what, key=key)
+        for what, index in columns.items()
+        if index is not None
+    )
+    return [problem for problem in found if problem is not None]
 
 
 def _repeated(

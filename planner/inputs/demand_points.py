@@ -26,7 +26,7 @@ import shapely
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
-from planner.inputs.columns import headed_alike
+from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
 from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
 from planner.scenario.schema import DealerFile
@@ -308,14 +308,13 @@ def _demand_points(
         None if population_column is None else _population_index(table.headers, population_column)
     )
     headers = table.headers
-    for what, index in (
-        ("population", population_index),
-        ("id", _column_index(headers, ID_NAMES)),
-        ("name", _column_index(headers, NAME_NAMES)),
-        ("country", _column_index(headers, COUNTRY_NAMES)),
-    ):
-        if index is not None and (alike := headed_alike(source, headers, index, what, key=_key)):
-            problems.append(alike)
+    columns = {
+        "population": population_index,
+        "id": _column_index(headers, ID_NAMES),
+        "name": _column_index(headers, NAME_NAMES),
+        "country": _column_index(headers, COUNTRY_NAMES),
+    }
+    problems += columns_headed_alike(source, headers, columns, key=_key)
     style = _number_style(located, population_index, decimal)
     if located.geometry is not None:
         lon, lat = located.geometry

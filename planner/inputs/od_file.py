@@ -20,7 +20,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.cells import cell_text, number_style, parse_number
-from planner.inputs.columns import headed_alike, normalise_header
+from planner.inputs.columns import columns_headed_alike, normalise_header
 from planner.inputs.tables import read_tables
 from planner.scenario.schema import DealerFile
 
@@ -72,9 +72,9 @@ def read_od_file(
         raise InputError(Problem(source, "holds several tables: keep one sheet of trips"))
     table = tables[0]
     at = {field: _column(table.headers, field, source) for field in OD_COLUMNS}
-    alike = [headed_alike(source, table.headers, index, field) for field, index in at.items()]
-    if any(alike):
-        raise InputError([problem for problem in alike if problem is not None])
+    alike = columns_headed_alike(source, table.headers, at)
+    if alike:
+        raise InputError(alike)
     by_id = {str(v): k for k, v in enumerate(demand["demand_id"].astype(str))}
     names = demand["name"].astype(str).str.casefold()
     by_name = names.groupby(names).indices

@@ -47,7 +47,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, is_blank, number_style, parse_number, shown
-from planner.inputs.columns import headed_alike, normalise_header
+from planner.inputs.columns import columns_headed_alike, normalise_header
 from planner.inputs.tables import Cell, RawTable, read_table
 from planner.scenario.schema import DealerFile
 
@@ -149,12 +149,7 @@ def load_chargers(
         fmt if fmt != "auto" else ("bnetza" if _looks_like_bnetza(headers) else "generic")
     )
     columns = _columns(headers, _BNETZA if chosen == "bnetza" else _GENERIC)
-    alike = [
-        problem
-        for field, index in columns.items()
-        if index is not None
-        and (problem := headed_alike(source, table.headers, index, field)) is not None
-    ]
+    alike = columns_headed_alike(source, table.headers, columns)
     if alike:
         raise InputError(alike)
     missing = [name for name in _REQUIRED if columns.get(name) is None]

@@ -36,8 +36,8 @@ chargers the model installs, not a fixed number per site.
 no longer spread over M_j chargers); it adds one row per pair, so it is used
 up to ``_formulation.LINK_PAIRS`` pairs, beyond which the LP with it takes
 longer than the whole solve should (measured: 223,000 pairs, HiGHS simplex
-unfinished after 60 s; without (4) 9 s). (5) is dropped when α = 0 (penalty only); m is
-``min_chargers``.
+unfinished after 60 s; without (4) 9 s). (5) is dropped when α = 0 (penalty
+only); m is ``min_chargers``.
 
 Reductions before solving: pairs to excluded sites are dropped; rows of zero
 demand or without any pair leave the model; rows with identical reach sets
