@@ -293,7 +293,7 @@ def _repeated(
     """
     found: dict[str, Problem] = {}
     for field, header in chosen.items():
-        if header is None or header not in headers:
+        if header is None:
             continue
         key = str if getattr(mapping, field) is not None else normalise_header
         what = LABELS.get(field, field)
