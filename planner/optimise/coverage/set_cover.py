@@ -20,12 +20,18 @@ The reductions are those of maximal covering (see there); full cover also
 drops rows implied by another row. The model goes to the MIP backend whole.
 Without side rows, Chvátal's greedy cover
 (:func:`planner.optimise.heuristics.greedy_cover`) stands in for the
-solver's plan when the time limit leaves none or a dearer one.
+solver's plan when the time limit leaves none or a dearer one. A full cover
+by sites of one cost leaves a share of the time to a local search from the
+solver's plan (:mod:`planner.optimise.coverage._cover_search`), whose cover
+stands in the same way.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -45,13 +51,60 @@ from planner.optimise.constraints import (
     infeasible_with,
     milp_with_site_rows,
 )
+from planner.optimise.coverage._cover_search import search_cover
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.heuristics import greedy_cover
 from planner.optimise.solution import Solution, SolverSettings
 
+logger = logging.getLogger(__name__)
+
 _DEFAULT = SolverSettings()
 
+#: Share of the time left after the reductions that the solver leaves to the
+#: local search when the search can follow it (full unit-cost cover, no side
+#: rows). On the full-scale sample dealers (6,284 rows × 5,731 sites, a
+#: million pairs after the reductions) HiGHS alone ends at 203 sites after
+#: 52 s and 193 after 300 s, with the LP's bound 177 from its first 30 s; the
+#: search reaches 191 within 10 s.
+_SEARCH_SHARE = 0.3
+
 IntArray = npt.NDArray[np.int64]
+
+
+def _searched_cover(
+    rows: sp.csr_matrix,
+    allowed: npt.NDArray[np.bool_],
+    start: IntArray | None,
+    *,
+    deadline: float,
+    seed: int,
+    least: int,
+    on_better: Callable[[int], None],
+) -> IntArray | None:
+    """The allowed sites of the smallest cover the local search finds from ``start``.
+
+    ``start`` (site indices) is used when it covers every row with allowed
+    sites, the greedy cover otherwise; None when the allowed sites cannot
+    cover every row. The search stops at ``least`` sites, a proven bound.
+    """
+    columns = np.flatnonzero(allowed)
+    candidates = sp.csr_matrix(rows)[:, columns]
+    begin = np.zeros(columns.size, dtype=bool)
+    if start is not None:
+        begin[np.searchsorted(columns, start[np.isin(start, columns)])] = True
+    if not np.all(candidates @ begin.astype(np.float64) >= 1):
+        every = np.ones(columns.size, dtype=bool)
+        greedy = greedy_cover(
+            candidates, np.ones(candidates.shape[0]), np.ones(columns.size), every
+        )
+        if greedy is None:
+            return None
+        begin = greedy
+    chosen = search_cover(
+        candidates, begin, deadline=deadline, seed=seed, on_better=on_better, least=least
+    )
+    logger.debug("cover search: %d sites from %d", int(chosen.sum()), int(begin.sum()))
+    return columns[chosen].astype(np.int64)
 
 
 def set_cover(
@@ -179,12 +232,14 @@ def set_cover(
             upper=np.concatenate([y_upper, np.ones(n_rows)]),
             integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         )
+    allowed = ~must & ~never & ~dominated
+    searchable = not partial and not len(side) and np.unique(prices[allowed]).size <= 1
     milp = milp_with_site_rows(milp, side)
     # The reductions before it count against the limit (full-scale dealers: 11 s).
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(
         milp,
-        replace(settings, time_limit_s=max(left, 0.5)),
+        replace(settings, time_limit_s=max(left * (1 - _SEARCH_SHARE if searchable else 1), 0.5)),
         report=progress.whole_model(maximise=False),
     )
     if result.status is MilpStatus.INFEASIBLE:
@@ -192,26 +247,52 @@ def set_cover(
             target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
             raise infeasible_with("set_cover", side, target_text)
         raise InfeasibleError("set_cover: the coverage target cannot be met")
-    # The greedy cover (without side rows, which it ignores) when the solver has
-    # no plan or a dearer one by the time limit; the bound is the solver's.
-    # Full-scale sample dealers, 60 s: HiGHS 203 sites, bound 177; the greedy 240.
-    greedy: IntArray | None = None
-    if not len(side) and result.status is not MilpStatus.OPTIMAL:
+    solver_sites = (
+        None
+        if result.status is MilpStatus.NO_SOLUTION
+        else sites_from_values(result.values, n_sites)
+    )
+    # The search's cover, or else the greedy one (without side rows, which they
+    # ignore), when the solver has no plan or a dearer one by its time limit;
+    # the bound is the solver's.
+    fallback: IntArray | None = None
+    if searchable and result.status is not MilpStatus.OPTIMAL:
+        fixed_cost = float(prices[must].sum())
+        unit = float(prices[allowed][0]) if allowed.any() else 0.0
+        # Sites beyond the fixed ones that every cover needs, by the solver's bound.
+        least = (
+            math.ceil((result.bound - fixed_cost) / unit - 1e-6)
+            if unit > 0 and math.isfinite(result.bound)
+            else 0
+        )
+        searched = _searched_cover(
+            rows,
+            allowed,
+            solver_sites,
+            deadline=started + settings.time_limit_s,
+            seed=settings.seed,
+            least=least,
+            on_better=lambda count: progress.note(best=fixed_cost + unit * count, maximise=False),
+        )
+        if searched is not None:
+            fallback = np.union1d(np.flatnonzero(must), searched).astype(np.int64)
+            details["search_sites"] = float(fallback.size)
+    if fallback is None and not len(side) and result.status is not MilpStatus.OPTIMAL:
         need = target - fixed_weight if partial else None
         chosen = greedy_cover(rows, row_weights, prices, ~must & ~never, need)
-        greedy = None if chosen is None else np.flatnonzero(chosen | must).astype(np.int64)
-    if result.status is MilpStatus.NO_SOLUTION:
+        fallback = None if chosen is None else np.flatnonzero(chosen | must).astype(np.int64)
+    if solver_sites is None:
         # Every allowed site is a cover too.
-        open_sites = np.flatnonzero(~never).astype(np.int64) if greedy is None else greedy
+        open_sites = np.flatnonzero(~never).astype(np.int64) if fallback is None else fallback
         if side.satisfied(open_sites):
             raise SolverError(
                 f"set_cover: no cover meeting the side constraints found within "
                 f"{settings.time_limit_s:g} s; raise the time limit"
             )
     else:
-        open_sites = sites_from_values(result.values, n_sites)
-        if greedy is not None and prices[greedy].sum() < prices[open_sites].sum():
-            open_sites = greedy
+        open_sites = solver_sites
+        if fallback is not None and prices[fallback].sum() < prices[open_sites].sum():
+            open_sites = fallback
     assignment, _ = evaluate.nearest_open(matrix, open_sites)
     details["covered_weight"] = evaluate.covered_weight(matrix, demand, open_sites)
     if partial and details["covered_weight"] < target * (1 - 1e-9):
