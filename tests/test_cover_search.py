@@ -14,7 +14,7 @@ import planner.optimise.coverage._cover_search as cover_search_module
 import planner.optimise.coverage.set_cover as set_cover_module
 from planner.optimise import set_cover
 from planner.optimise._milp import Milp, MilpResult, MilpStatus
-from planner.optimise.coverage._cover_search import _Cover, search_cover
+from planner.optimise.coverage._cover_search import _Cover, search_cover, shrink_partial_cover
 from planner.optimise.heuristics import greedy_cover
 from planner.optimise.solution import SolverSettings
 
@@ -168,3 +168,62 @@ def test_search_stops_at_a_cover_of_the_proven_least_size(monkeypatch: pytest.Mo
         reach, np.ones(14, dtype=bool), deadline=1.0, seed=0, max_steps=50_000, least=least
     )
     assert found.sum() == least and len(ticks) < 50_000
+
+
+def _covered_weight(reach: sp.csr_matrix, weights: np.ndarray, sites: np.ndarray) -> float:
+    return float(weights[np.asarray(reach[:, sites].sum(axis=1)).ravel() > 0].sum())
+
+
+def _fewest_sites_for(reach: sp.csr_matrix, weights: np.ndarray, need: float) -> int:
+    n_sites = reach.shape[1]
+    for size in range(1, n_sites + 1):
+        for subset in itertools.combinations(range(n_sites), size):
+            if _covered_weight(reach, weights, np.asarray(subset)) >= need:
+                return size
+    raise AssertionError("every site together covers the weight needed")
+
+
+@pytest.mark.parametrize("seed", [0, 5, 12, 16])
+def test_partial_cover_shrinks_to_the_fewest_sites_of_a_small_instance(seed: int) -> None:
+    reach = _disc_reach(seed, 60, 14, 0.3)
+    weights = np.random.default_rng(seed).integers(1, 9, 60).astype(float)
+    need = 0.9 * weights.sum()
+    fewest = _fewest_sites_for(reach, weights, need)
+    heard: list[int] = []
+    found = shrink_partial_cover(
+        reach,
+        weights,
+        need,
+        np.arange(14),
+        deadline=time.perf_counter() + 5.0,
+        seed=seed,
+        least=fewest,
+        on_better=heard.append,
+    )
+    assert _covered_weight(reach, weights, found) >= need
+    assert found.size == fewest and heard[-1] == fewest
+    assert heard == sorted(heard, reverse=True)
+
+
+def test_partial_set_cover_takes_the_shrunk_cover_when_the_solver_stops_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reach = _disc_reach(13, 400, 120, 0.12)
+    weights = np.random.default_rng(13).integers(1, 9, 400).astype(float)
+    fixed = np.zeros(120, dtype=bool)
+    fixed[7] = True
+    exact = set_cover(reach, weights=weights, coverage=0.8, fixed=fixed)
+
+    def stopped(milp: Milp, settings: SolverSettings, **_kwargs: object) -> MilpResult:
+        # The solver's plan at its limit: every allowed site, no bound.
+        return MilpResult(MilpStatus.FEASIBLE, milp.upper.copy(), float(milp.upper.sum()), 0.0, 0.0)
+
+    monkeypatch.setattr(set_cover_module, "solve_milp", stopped)
+    settings = SolverSettings(time_limit_s=2.0)
+    found = set_cover(reach, weights=weights, coverage=0.8, fixed=fixed, settings=settings)
+    assert 7 in found.open_sites
+    assert _covered_weight(reach, weights, found.open_sites) >= 0.8 * weights.sum() - 1e-9
+    assert found.objective == found.details["search_sites"] == found.open_sites.size
+    greedy = greedy_cover(reach, weights, np.ones(120), ~fixed, 0.8 * weights.sum())
+    assert greedy is not None
+    assert exact.objective <= found.objective <= greedy.sum() + 1

@@ -20,8 +20,8 @@ The reductions are those of maximal covering (see there); full cover also
 drops rows implied by another row. The model goes to the MIP backend whole.
 Without side rows, Chvátal's greedy cover
 (:func:`planner.optimise.heuristics.greedy_cover`) stands in for the
-solver's plan when the time limit leaves none or a dearer one. A full cover
-by sites of one cost leaves a share of the time to a local search from the
+solver's plan when the time limit leaves none or a dearer one. A cover by
+sites of one cost leaves a share of the time to a local search from the
 solver's plan (:mod:`planner.optimise.coverage._cover_search`), whose cover
 stands in the same way.
 """
@@ -51,7 +51,7 @@ from planner.optimise.constraints import (
     infeasible_with,
     milp_with_site_rows,
 )
-from planner.optimise.coverage._cover_search import search_cover
+from planner.optimise.coverage._cover_search import search_cover, shrink_partial_cover
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.heuristics import greedy_cover
 from planner.optimise.solution import Solution, SolverSettings
@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 _DEFAULT = SolverSettings()
 
 #: Share of the time left after the reductions that the solver leaves to the
-#: local search when the search can follow it (full unit-cost cover, no side
+#: local search when the search can follow it (sites of one cost, no side
 #: rows). On the full-scale sample dealers (6,284 rows × 5,731 sites, a
 #: million pairs after the reductions) HiGHS alone ends at 203 sites after
 #: 52 s and 193 after 300 s, with the LP's bound 177 from its first 30 s; the
@@ -73,6 +73,8 @@ IntArray = npt.NDArray[np.int64]
 
 def _searched_cover(
     rows: sp.csr_matrix,
+    row_weights: npt.NDArray[np.float64],
+    need: float | None,
     allowed: npt.NDArray[np.bool_],
     start: IntArray | None,
     *,
@@ -83,28 +85,44 @@ def _searched_cover(
 ) -> IntArray | None:
     """The allowed sites of the smallest cover the local search finds from ``start``.
 
-    ``start`` (site indices) is used when it covers every row with allowed
-    sites, the greedy cover otherwise; None when the allowed sites cannot
-    cover every row. The search stops at ``least`` sites, a proven bound.
+    A full cover when ``need`` is None, else rows weighing at least ``need``.
+    ``start`` (site indices) is used when its allowed sites cover that much,
+    the greedy cover otherwise; None when the allowed sites cannot. The
+    search stops at ``least`` sites, a proven bound.
     """
     columns = np.flatnonzero(allowed)
     candidates = sp.csr_matrix(rows)[:, columns]
-    begin = np.zeros(columns.size, dtype=bool)
+    chosen = np.zeros(columns.size)
     if start is not None:
-        begin[np.searchsorted(columns, start[np.isin(start, columns)])] = True
-    if not np.all(candidates @ begin.astype(np.float64) >= 1):
-        every = np.ones(columns.size, dtype=bool)
-        greedy = greedy_cover(
-            candidates, np.ones(candidates.shape[0]), np.ones(columns.size), every
-        )
+        chosen[np.searchsorted(columns, start[np.isin(start, columns)])] = 1.0
+    reached = candidates @ chosen > 0
+    enough = reached.all() if need is None else row_weights[reached].sum() >= need
+    begin = chosen > 0
+    if not enough:
+        ones = np.ones(columns.size)
+        greedy = greedy_cover(candidates, row_weights, ones, ones > 0, need)
         if greedy is None:
             return None
         begin = greedy
-    chosen = search_cover(
-        candidates, begin, deadline=deadline, seed=seed, on_better=on_better, least=least
-    )
-    logger.debug("cover search: %d sites from %d", int(chosen.sum()), int(begin.sum()))
-    return columns[chosen].astype(np.int64)
+    if need is None:
+        found = np.flatnonzero(
+            search_cover(
+                candidates, begin, deadline=deadline, seed=seed, on_better=on_better, least=least
+            )
+        )
+    else:
+        found = shrink_partial_cover(
+            candidates,
+            row_weights,
+            need,
+            np.flatnonzero(begin),
+            deadline=deadline,
+            seed=seed,
+            least=least,
+            on_better=on_better,
+        )
+    logger.debug("cover search: %d sites from %d", found.size, int(begin.sum()))
+    return columns[found].astype(np.int64)
 
 
 def set_cover(
@@ -233,7 +251,7 @@ def set_cover(
             integer=np.concatenate([np.ones(n_sites, bool), np.zeros(n_rows, bool)]),
         )
     allowed = ~must & ~never & ~dominated
-    searchable = not partial and not len(side) and np.unique(prices[allowed]).size <= 1
+    searchable = not len(side) and np.unique(prices[allowed]).size <= 1
     milp = milp_with_site_rows(milp, side)
     # The reductions before it count against the limit (full-scale dealers: 11 s).
     left = settings.time_limit_s - (time.perf_counter() - started)
@@ -267,6 +285,8 @@ def set_cover(
         )
         searched = _searched_cover(
             rows,
+            row_weights,
+            target - fixed_weight if partial else None,
             allowed,
             solver_sites,
             deadline=started + settings.time_limit_s,
