@@ -100,19 +100,21 @@ def test_set_cover_leaves_the_search_time_and_its_plan_when_the_solver_stops_ear
     exact = set_cover(reach, fixed=fixed, excluded=excluded)
     assert exact.status.value == "optimal" and "search_sites" not in exact.details
 
-    limits: list[float] = []
+    limits: list[tuple[float, object]] = []
 
-    def stopped(milp: Milp, settings: SolverSettings, **_kwargs: object) -> MilpResult:
+    def stopped(milp: Milp, settings: SolverSettings, **kwargs: object) -> MilpResult:
         # The solver's plan at its limit: every allowed site, no bound.
-        limits.append(settings.time_limit_s)
+        limits.append((settings.time_limit_s, kwargs.get("bounded_after_s")))
         return MilpResult(MilpStatus.FEASIBLE, milp.upper.copy(), float(milp.upper.sum()), 0.0, 0.0)
 
     monkeypatch.setattr(set_cover_module, "solve_milp", stopped)
     found = set_cover(
         reach, fixed=fixed, excluded=excluded, settings=SolverSettings(time_limit_s=4.0)
     )
-    (limit,) = limits
-    assert limit <= 0.7 * 4.0 + 1e-9  # the search's share is left to it
+    ((limit, bounded_after),) = limits
+    # The solver leaves the search at least a tenth, and 40 % once it has a bound.
+    assert isinstance(bounded_after, float)
+    assert bounded_after <= 0.6 * 4.0 + 1e-9 and limit <= 0.9 * 4.0 + 1e-9
     sites = found.open_sites
     assert 5 in sites and not np.any(excluded[sites])
     assert _covers(reach, np.isin(np.arange(120), sites))
@@ -142,16 +144,17 @@ def test_set_cover_leaves_out_the_search_when_sites_differ_in_cost(
 ) -> None:
     reach = _disc_reach(11, 300, 90, 0.15)
     costs = np.random.default_rng(11).integers(1, 5, 90).astype(float)
-    limits: list[float] = []
+    limits: list[tuple[float, object]] = []
 
-    def stopped(milp: Milp, settings: SolverSettings, **_kwargs: object) -> MilpResult:
-        limits.append(settings.time_limit_s)
+    def stopped(milp: Milp, settings: SolverSettings, **kwargs: object) -> MilpResult:
+        limits.append((settings.time_limit_s, kwargs.get("bounded_after_s")))
         return MilpResult(MilpStatus.FEASIBLE, milp.upper.copy(), float(costs.sum()), 0.0, 0.0)
 
     monkeypatch.setattr(set_cover_module, "solve_milp", stopped)
     found = set_cover(reach, costs=costs, settings=SolverSettings(time_limit_s=4.0))
     assert "search_sites" not in found.details
-    assert limits[0] > 0.9 * 4.0 - 0.5  # the whole time left is the solver's
+    ((limit, bounded_after),) = limits
+    assert limit > 0.9 * 4.0 - 0.5 and bounded_after is None  # the whole time is the solver's
 
 
 def test_search_stops_at_a_cover_of_the_proven_least_size(monkeypatch: pytest.MonkeyPatch) -> None:

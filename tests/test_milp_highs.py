@@ -134,3 +134,17 @@ def test_a_model_without_columns_is_answered_not_refused(
         if status is MilpStatus.OPTIMAL:
             assert result.objective == pytest.approx(7.0)
             assert result.bound == pytest.approx(7.0)
+
+
+def test_bounded_after_stops_at_the_first_bound_once_its_seconds_have_passed() -> None:
+    milp = _set_cover(3)
+    optimum = solve_milp(milp, SETTINGS)
+    assert optimum.status is MilpStatus.OPTIMAL
+    early = solve_milp(milp, SETTINGS, bounded_after_s=0.0)
+    # Stopped as a limit stops it: a plan and a valid bound, short of the proof.
+    assert early.status is MilpStatus.FEASIBLE
+    assert early.bound <= optimum.objective + 1e-9 <= early.objective + 1e-9
+    assert np.isfinite(early.bound)
+    # With seconds to spare the solve runs to its proof as before.
+    patient = solve_milp(milp, SETTINGS, bounded_after_s=SETTINGS.time_limit_s)
+    assert patient.status is MilpStatus.OPTIMAL and patient.objective == optimum.objective

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -201,6 +202,7 @@ def solve_milp(
     backend: str = "highs",
     report: BoundsCallback | None = None,
     extra_parameters: str = "",
+    bounded_after_s: float | None = None,
 ) -> MilpResult:
     """Solve ``milp`` with ``settings.backend``, or else the model's ``backend`` default.
 
@@ -210,6 +212,10 @@ def solve_milp(
     whole model passes one (see :mod:`planner.optimise.progress`).
     ``extra_parameters`` are appended to the backend's parameter text (in its
     own syntax), for a model that needs more than the shared settings.
+    ``bounded_after_s`` (HiGHS only) ends the solve early, as a limit does, at
+    the first moment after that many seconds at which it has a bound: a
+    caller that wants the rest of the time for its own search, but not at
+    the price of the bound, whose root LP may take most of the limit.
 
     Raises
     ------
@@ -219,7 +225,13 @@ def solve_milp(
     backend = settings.backend or backend
     if backend == "highs":
         with _backend_progress(milp, backend, report) as reading:
-            return _solve_highs(milp, settings, log=reading, extra_parameters=extra_parameters)
+            return _solve_highs(
+                milp,
+                settings,
+                log=reading,
+                extra_parameters=extra_parameters,
+                bounded_after_s=bounded_after_s,
+            )
     model = _model_of(milp, integral=True, hint=True)
 
     solver = mb.Solver(backend)
@@ -301,7 +313,12 @@ def _highs_model(milp: Milp) -> highspy.HighsLp:
 
 
 def _solve_highs(
-    milp: Milp, settings: SolverSettings, *, log: bool, extra_parameters: str
+    milp: Milp,
+    settings: SolverSettings,
+    *,
+    log: bool,
+    extra_parameters: str,
+    bounded_after_s: float | None = None,
 ) -> MilpResult:
     """``milp`` by HiGHS: its plan and bound kept when a limit stops it, ``hint`` as its start."""
     if milp.objective.size == 0:
@@ -324,6 +341,16 @@ def _solve_highs(
         start = highspy.HighsSolution()
         start.col_value = np.ascontiguousarray(milp.hint, dtype=np.float64)
         highs.setSolution(start)
+    if bounded_after_s is not None and integral:
+        began = time.perf_counter()
+
+        def settle(event: highspy.HighsCallbackEvent) -> None:
+            # The MIP's interrupt points come after its root LP, not during it.
+            bounded = math.isfinite(event.data_out.mip_dual_bound)
+            if bounded and time.perf_counter() - began >= bounded_after_s:
+                event.interrupt()
+
+        highs.cbMipInterrupt += settle
     highs.run()
     seconds = float(highs.getRunTime())
     status = highs.getModelStatus()
