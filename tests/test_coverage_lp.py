@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from planner.optimise import SolverSettings, evaluate
-from planner.optimise.constraints import group_rows
+from planner.optimise.constraints import SiteRows, budget_rows, combine, group_rows
 from planner.optimise.coverage import model as coverage
 from planner.optimise.coverage._lagrange import lagrangian_value
 from planner.optimise.coverage._lp import coverage_lp, rounded_sites
@@ -74,6 +74,57 @@ def test_bound_is_valid_and_close_to_the_lp(seed: int, p: int, with_fixed: bool)
     chosen = rounded_sites(lp.site_values, p, fixed=fixed, allowed=allowed)
     assert chosen.size == min(p, n_sites)
     assert set(np.flatnonzero(fixed)) <= set(chosen.tolist())
+
+
+def lp_bound_with_side(rows: sp.csr_matrix, weights: np.ndarray, p: int, side: SiteRows) -> float:
+    """The LP relaxation with side rows by HiGHS (an independent solver)."""
+    n_rows, n_sites = rows.shape
+    cover = sp.hstack([-rows, sp.identity(n_rows)])
+    limit = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[None, :])
+    extra = sp.hstack([side.matrix, sp.csr_matrix((len(side), n_rows))])
+    finite_up, finite_low = np.isfinite(side.upper), np.isfinite(side.lower)
+    result = linprog(
+        -np.concatenate([np.zeros(n_sites), weights]),
+        A_ub=sp.vstack([cover, limit, extra[finite_up], -extra[finite_low]]),
+        b_ub=np.concatenate(
+            [np.zeros(n_rows), [p], side.upper[finite_up], -side.lower[finite_low]]
+        ),
+        bounds=[(0.0, 1.0)] * (n_sites + n_rows),
+        method="highs",
+    )
+    assert result.status == 0
+    return float(-result.fun)
+
+
+@SMALL
+@given(st.integers(0, 10_000), st.integers(1, 4))
+def test_bound_with_side_rows_is_valid_and_close_to_their_lp(seed: int, p: int) -> None:
+    # A budget in euros (site costs in the hundreds of thousands) and a group
+    # minimum: the bound must hold for the plans that keep both, and come
+    # near the LP with both rows.
+    rows, weights = random_rows(seed)
+    n_sites = rows.shape[1]
+    rng = np.random.default_rng(seed)
+    costs = rng.integers(2, 9, n_sites) * 100_000.0
+    budget = float(np.sort(costs)[: max(1, p - 1)].sum())
+    side = combine(
+        [budget_rows(costs, budget), group_rows("odd", np.arange(n_sites) % 2 == 1, minimum=1)],
+        n_sites,
+    )
+    plans = [
+        np.asarray(chosen, dtype=np.int64)
+        for k in range(min(p, n_sites) + 1)
+        for chosen in itertools.combinations(range(n_sites), k)
+        if not side.satisfied(chosen)
+    ]
+    none = np.zeros(n_sites, dtype=bool)
+    lp = coverage_lp(rows, weights, p, fixed=none, allowed=~none, seconds=10.0, side=side)
+    if not plans:
+        return  # no plan keeps the side rows; nothing to bound
+    assert lp is not None
+    optimum = max(evaluate.max_coverage_objective(rows, weights, plan) for plan in plans)
+    assert lp.bound >= optimum - 1e-9
+    assert lp.bound <= lp_bound_with_side(rows, weights, p, side) * (1 + 5e-3) + 1e-6
 
 
 def test_bound_on_a_hand_instance() -> None:

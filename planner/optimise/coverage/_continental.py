@@ -71,6 +71,7 @@ def solve_continental(
         fixed=must,
         allowed=allowed,
         seconds=min(LP_SHARE * settings.time_limit_s, 60.0),
+        side=model.side,
     )
     if lp is not None:
         rounded = swap_coverage(
@@ -100,7 +101,8 @@ def solve_continental(
         start_sites = relaxation.sites
         relaxation_bound, iterations = relaxation.bound, relaxation.iterations
     start_feasible = model.feasible(start_sites)
-    # Dropping the side rows relaxes the model, so the bound holds with them too.
+    # The LP keeps the side rows; the subgradient's relaxation drops them, which
+    # relaxes the model, so its bound holds with them too.
     lagrangian_bound = relaxation_bound + model.fixed_weight
     details.update(
         {
