@@ -12,13 +12,15 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import InputError
+from planner.errors import InputError, SolverError
 from planner.optimise import SolverSettings
+from planner.optimise._milp import Milp, MilpResult, MilpStatus
 from planner.optimise.constraints import budget_rows
 from planner.optimise.flow import TripPaths, flow_refuelling, served_trips
+from planner.optimise.flow import model as flow_model
 from planner.optimise.flow.charge import charging_stops, refuelled
 from planner.optimise.flow.model import LocalDemand
-from planner.optimise.flow.rows import cover_rows
+from planner.optimise.flow.rows import TooManyEntries, cover_rows
 from planner.optimise.instances import read_flow_network
 
 FRLM = Path(__file__).resolve().parents[2] / "shared" / "bench" / "frlm"
@@ -227,3 +229,48 @@ def test_an_existing_station_alone_can_serve_a_trip() -> None:
     assert refuelled(trip, [], 400.0).tolist() == [True]
     solution = flow_refuelling(trip, 400.0, 1, settings=EXACT)
     assert solution.objective == 5.0 and solution.details["trips_served_by_existing"] == 1
+
+
+def test_a_model_past_the_row_entries_stops_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Three trips past five sites each: 100 km, a range of 60 km.
+    stops = [[(k, 20.0 * k) for k in range(5)] for _ in range(3)]
+    paths = TripPaths.from_lists([1.0, 2.0, 3.0], [100.0] * 3, stops, 5)
+    entries = cover_rows(paths, 60.0, usable=np.ones(5, bool)).matrix.nnz
+    with pytest.raises(TooManyEntries) as stopped:
+        cover_rows(paths, 60.0, usable=np.ones(5, bool), max_entries=entries // 3)
+    assert stopped.value.trips == 1 and stopped.value.entries > entries // 3
+    monkeypatch.setattr(flow_model, "MAX_ROW_ENTRIES", entries // 3)
+    with pytest.raises(SolverError, match=r"first 1 of 3 trips .* million site entries"):
+        flow_refuelling(paths, 60.0, 2)
+
+
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1))
+def test_the_local_start_is_the_solvers_hint_and_the_plan_when_it_finds_none(
+    case: tuple[TripPaths, float, int], seed: int
+) -> None:
+    paths, range_km, p = case
+    rng = np.random.default_rng(seed)
+    reach = sp.random(8, paths.n_sites, density=0.3, random_state=rng, format="csr")
+    weights = rng.uniform(1.0, 10.0, 8)
+    local = LocalDemand(reach, weights, 0.5)
+    handed: list[Milp] = []
+
+    def nothing(milp: Milp, *_args: object, **_kwargs: object) -> MilpResult:
+        handed.append(milp)
+        return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), float("nan"), float("nan"), 0.0)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flow_model, "solve_milp", nothing)
+        solution = flow_refuelling(paths, range_km, p, settings=EXACT, local=local)
+    (milp,) = handed
+    assert milp.hint is not None
+    hint = milp.hint
+    # The hint keeps every row and bound, and its value is the plan's.
+    assert np.all(milp.matrix @ hint <= milp.row_upper + 1e-9)
+    assert np.all(hint >= milp.lower) and np.all(hint <= milp.upper)
+    assert float(milp.objective @ hint) + milp.offset == pytest.approx(solution.objective)
+    start = np.flatnonzero(hint[: paths.n_sites] > 0.5)
+    assert solution.open_sites.tolist() == start.tolist() and start.size <= p

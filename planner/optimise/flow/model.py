@@ -34,12 +34,13 @@ the two shares served, each between 0 and 1.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
 from planner.optimise._result import finish, sites_from_values
@@ -47,12 +48,21 @@ from planner.optimise.constraints import SiteRows, explain_infeasible, milp_with
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.flow.charge import captured, refuelled
 from planner.optimise.flow.paths import TripPaths, check_range
-from planner.optimise.flow.rows import cover_rows
+from planner.optimise.flow.rows import TooManyEntries, cover_rows
+from planner.optimise.heuristics import greedy_coverage, swap_coverage
 from planner.optimise.solution import Solution, SolverSettings
 
 __all__ = ["LocalDemand", "flow_refuelling", "served_trips"]
 
 _DEFAULT = SolverSettings()
+
+#: Most site entries the trips' rows may hold; building stops with an error
+#: once they pass it. The trips scenario on the demo-scale sample dealers
+#: holds 83,000 and is proven in seconds; on the full-scale dealers (2,000
+#: trips, hundreds of dealers along each path) the model held 145 million
+#: entries, its rows took 77 s and 11 GB to build, and SCIP then ran 156 s
+#: against a 60 s limit, peaked at 23 GB and found no plan.
+MAX_ROW_ENTRIES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,17 @@ def flow_refuelling(
     side = side_rows(constraints, n_sites)
     explain_infeasible(side, p=p, exact_p=False, fixed=must, excluded=never)
 
-    rows = cover_rows(paths, range_km, usable=~never)
+    try:
+        rows = cover_rows(paths, range_km, usable=~never, max_entries=MAX_ROW_ENTRIES)
+    except TooManyEntries as too_many:
+        per_path = paths.sites.size / max(paths.n_trips, 1)
+        raise SolverError(
+            f"flow_refuelling: the cover rows of the first {too_many.trips:,} of "
+            f"{paths.n_trips:,} trips already hold {too_many.entries / 1e6:,.1f} million site "
+            f"entries, more than the {MAX_ROW_ENTRIES / 1e6:,.0f} million this model is built "
+            f"for ({per_path:,.0f} candidate sites along a path on average); fewer trips, a "
+            "shorter detour from the paths or fewer candidate sites bring it down"
+        ) from None
     n_rows, n_groups = rows.matrix.shape[0], rows.n_groups
     details: dict[str, float] = {
         "trips": float(paths.n_trips),
@@ -159,32 +179,39 @@ def flow_refuelling(
     )
     total_flow = float(paths.flows.sum())
     if local is not None:
-        milp, within = _with_local_demand(milp, local, must, never, total_flow, n_sites)
+        milp = _with_local_demand(milp, local, must, never, total_flow, n_sites)
         details["local_rows_in_model"] = float(milp.matrix.shape[0] - n_rows - 1)
     milp = milp_with_site_rows(milp, side)
+    start = None
+    if local is not None:
+        # Maximal covering's greedy and swaps on the local demand: a plan for
+        # the solver to start from and to fall back on (full-scale sample
+        # dealers, 20 trips: without it SCIP ended at 7 sites after 63 s).
+        start = _local_start(local, p, must, never)
+        if side.satisfied(start):
+            start = None
+        else:
+            milp = replace(milp, hint=_hint(milp, n_sites, start))
     result = solve_milp(milp, settings, backend="scip", report=progress.whole_model(maximise=True))
     if result.status is MilpStatus.INFEASIBLE:
         raise InfeasibleError(
             f"flow_refuelling: p = {p} and the side constraints cannot all hold"
             + (f" ({', '.join(side.names)})" if len(side) else "")
         )
-    open_sites = (
-        np.flatnonzero(must).astype(np.int64)
-        if result.status is MilpStatus.NO_SOLUTION
-        else sites_from_values(result.values, n_sites)
-    )
+    plans = [] if start is None else [start]
+    if result.status is not MilpStatus.NO_SOLUTION:
+        plans.insert(0, sites_from_values(result.values, n_sites))
+    if not plans:
+        plans = [np.flatnonzero(must).astype(np.int64)]
+    valued = [(_value(paths, range_km, local, plan), plan) for plan in plans]
+    (objective, shares), open_sites = max(valued, key=lambda item: item[0][0])
     served = served_trips(paths, open_sites, range_km)
-    objective = float(paths.flows[served].sum())
-    details["served_flow"] = objective
+    details["served_flow"] = float(paths.flows[served].sum())
     details["total_flow"] = total_flow
     if local is not None:
-        covered = evaluate.covered_weight(local.reach, local.weights, open_sites)
-        trip_share = objective / total_flow if total_flow > 0 else 0.0
-        local_share = covered / within if within > 0 else 0.0
         details.update(
-            {"trip_share": trip_share, "local_share": local_share, "trip_weight": local.trip_weight}
+            {"trip_share": shares[0], "local_share": shares[1], "trip_weight": local.trip_weight}
         )
-        objective = local.trip_weight * trip_share + (1 - local.trip_weight) * local_share
     return finish(
         model="flow_refuelling",
         sense="max",
@@ -198,6 +225,55 @@ def flow_refuelling(
     )
 
 
+def _value(
+    paths: TripPaths, range_km: float | None, local: LocalDemand | None, open_sites: np.ndarray
+) -> tuple[float, tuple[float, float]]:
+    """The objective of ``open_sites`` by simulation, and its shares of trips and local demand."""
+    flow = float(paths.flows[served_trips(paths, open_sites, range_km)].sum())
+    if local is None:
+        return flow, (0.0, 0.0)
+    total_flow = float(paths.flows.sum())
+    within = _within(local)
+    trip_share = flow / total_flow if total_flow > 0 else 0.0
+    covered = evaluate.covered_weight(local.reach, local.weights, open_sites)
+    local_share = covered / within if within > 0 else 0.0
+    blended = local.trip_weight * trip_share + (1 - local.trip_weight) * local_share
+    return blended, (trip_share, local_share)
+
+
+def _within(local: LocalDemand) -> float:
+    """W: the local demand weight within reach of some site."""
+    weights = np.asarray(local.weights, dtype=np.float64)
+    return float(weights[np.diff(sp.csr_matrix(local.reach).indptr) > 0].sum())
+
+
+def _local_start(
+    local: LocalDemand, p: int, must: np.ndarray, never: np.ndarray
+) -> npt.NDArray[np.int64]:
+    """The greedy maximal cover of the local demand by ``p`` sites, improved by swaps."""
+    rows, row_weights, _, _ = coverage_rows(
+        sp.csr_matrix(local.reach), np.asarray(local.weights, dtype=np.float64), must, never
+    )
+    chosen = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never)
+    return swap_coverage(rows, row_weights, chosen, fixed=must, excluded=never)
+
+
+def _hint(milp: Milp, n_sites: int, open_sites: np.ndarray) -> np.ndarray:
+    """Values of every column for ``open_sites``: a served share is 1 where all its rows are met.
+
+    Each trip or local share appears with +1 in rows y − Σ x ≤ 0 only.
+    """
+    chosen = np.zeros(n_sites)
+    chosen[open_sites] = 1.0
+    matrix = sp.csr_matrix(milp.matrix)
+    shares = sp.csr_matrix(matrix[:, n_sites:])
+    short = (matrix[:, :n_sites] @ chosen + 1.0 > milp.row_upper + 1e-9) & (
+        np.diff(shares.indptr) > 0
+    )
+    blocked = shares.T @ short.astype(np.float64) > 0
+    return np.concatenate([chosen, np.where(blocked, 0.0, 1.0)])
+
+
 def _with_local_demand(
     milp: Milp,
     local: LocalDemand,
@@ -205,12 +281,13 @@ def _with_local_demand(
     never: np.ndarray,
     total_flow: float,
     n_sites: int,
-) -> tuple[Milp, float]:
-    """``milp`` with maximal covering's rows and the blended objective; and W."""
+) -> Milp:
+    """``milp`` with maximal covering's rows and the blended objective."""
     weights = np.asarray(local.weights, dtype=np.float64)
-    reach = sp.csr_matrix(local.reach)
-    within = float(weights[np.diff(reach.indptr) > 0].sum())
-    rows, row_weights, fixed_weight, _ = coverage_rows(reach, weights, must, never)
+    within = _within(local)
+    rows, row_weights, fixed_weight, _ = coverage_rows(
+        sp.csr_matrix(local.reach), weights, must, never
+    )
     lam = local.trip_weight
     trip_scale = lam / total_flow if total_flow > 0 else 0.0
     local_scale = (1 - lam) / within if within > 0 else 0.0
@@ -236,7 +313,7 @@ def _with_local_demand(
         maximise=True,
         offset=trip_scale * milp.offset + local_scale * fixed_weight,
     )
-    return blended, within
+    return blended
 
 
 def _first_station(paths: TripPaths, open_sites: np.ndarray, served: np.ndarray) -> np.ndarray:

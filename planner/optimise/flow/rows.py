@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from planner.optimise.flow.charge import EPS_KM
 from planner.optimise.flow.paths import EXISTING, TripPaths
 
-__all__ = ["CoverRows", "cover_rows"]
+__all__ = ["CoverRows", "TooManyEntries", "cover_rows"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -133,11 +133,31 @@ def _minimal(sets: list[IntArray], n_sites: int) -> list[IntArray]:
     return result
 
 
-def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLike) -> CoverRows:
+class TooManyEntries(Exception):
+    """The rows would hold more site entries than allowed; ``trips`` were read by then."""
+
+    def __init__(self, entries: int, trips: int) -> None:
+        super().__init__(f"{entries} entries after {trips} trips")
+        self.entries = entries
+        self.trips = trips
+
+
+def cover_rows(
+    paths: TripPaths,
+    range_km: float | None,
+    *,
+    usable: npt.ArrayLike,
+    max_entries: int | None = None,
+) -> CoverRows:
     """Reduced cover rows of every trip over the ``usable`` sites (a mask).
 
     ``range_km=None`` builds flow-capturing rows (one per trip). Sites not
     usable (excluded) are left off the paths before the rows are built.
+
+    Raises
+    ------
+    TooManyEntries
+        As soon as the rows hold more than ``max_entries`` site entries.
     """
     # An existing station (-1) is always usable: the extra last entry.
     allowed = np.append(np.asarray(usable, dtype=bool), True)
@@ -147,6 +167,7 @@ def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLik
     trip_group = np.full(paths.n_trips, -1, dtype=np.int64)
     row_sets: list[IntArray] = []
     row_trip: list[int] = []
+    entries = 0
     for q in range(paths.n_trips):
         sites, positions = paths.along(q)
         keep = allowed[sites]
@@ -165,6 +186,9 @@ def cover_rows(paths: TripPaths, range_km: float | None, *, usable: npt.ArrayLik
             group_flow.append(0.0)
             row_sets.extend(sets)
             row_trip.extend([group] * len(sets))
+            entries += sum(item.size for item in sets)
+            if max_entries is not None and entries > max_entries:
+                raise TooManyEntries(entries, q + 1)
         group_flow[group] += float(paths.flows[q])
         trip_group[q] = group
     lengths = np.array([item.size for item in row_sets], dtype=np.int64)
