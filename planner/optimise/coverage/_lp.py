@@ -139,7 +139,7 @@ def coverage_lp(
     # The side rows' duals priced either way round; both bounds are valid.
     bound = min(
         _priced_bound(rows, weights, multipliers, side, sign * side_duals, p, fixed, allowed)
-        for sign in (1.0, -1.0)
+        for sign in ((1.0, -1.0) if len(side) else (1.0,))
     )
     seconds_used = time.perf_counter() - started
     logger.debug("pdlp: bound %.6g in %.2f s", bound, seconds_used)
@@ -180,11 +180,6 @@ def _priced_bound(
     pointing at an infinite side would make that constant infinite; it is
     dropped instead (any μ gives a valid bound).
     """
-    if not len(side):
-        bound, _ = lagrangian_value(
-            rows, weights, np.zeros(rows.shape[1]), multipliers, p, fixed=fixed, allowed=allowed
-        )
-        return bound
     usable = np.where(prices > 0, np.isfinite(side.upper), np.isfinite(side.lower))
     mu = np.where(usable, prices, 0.0)
     up, down = mu > 0, mu < 0

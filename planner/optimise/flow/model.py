@@ -28,7 +28,13 @@ and weights) and a trip weight :math:`λ`, the objective becomes
 
 with :math:`F` all trip flow, :math:`W` all demand weight within reach, and
 :math:`z_k` the distinct reach sets of maximal covering: a weighted sum of
-the two shares served, each between 0 and 1.
+the two shares served, each between 0 and 1. The greedy maximal cover of the
+local demand, improved by swaps, is the solver's start and stands in when
+the solver ends with a worse plan or none.
+
+**Size.** The rows grow with the candidate sites along each path; building
+them stops with an error once they hold ``MAX_ROW_ENTRIES`` site entries,
+before memory and time run out.
 """
 
 from __future__ import annotations
