@@ -86,22 +86,18 @@ class _Cover:
         self.open = start.copy()
         self.weight = np.ones(n_rows)
         opened = self.open.astype(np.int64)
-        pattern = sp.csr_matrix(
+        self.pattern = sp.csr_matrix(
             (np.ones(self.row_sites.size), self.row_sites, self.row_ptr), shape=rows.shape
         )
-        self.count = np.rint(pattern @ opened).astype(np.int64)
-        self.index_sum = np.rint(pattern @ (opened * np.arange(n_sites))).astype(np.int64)
+        self.count = np.rint(self.pattern @ opened).astype(np.int64)
+        self.index_sum = np.rint(self.pattern @ (opened * np.arange(n_sites))).astype(np.int64)
         self.score = self._scores()
         self.moved = np.zeros(n_sites, dtype=np.int64)
 
     def _scores(self) -> FloatArray:
         """Every site's score from scratch (what the moves keep up to date)."""
-        pattern = sp.csc_matrix(
-            (np.ones(self.site_rows.size), self.site_rows, self.site_ptr),
-            shape=(self.weight.size, self.n_sites),
-        )
-        single = pattern.T @ (self.weight * (self.count == 1))
-        uncovered = pattern.T @ (self.weight * (self.count == 0))
+        single = self.pattern.T @ (self.weight * (self.count == 1))
+        uncovered = self.pattern.T @ (self.weight * (self.count == 0))
         return np.where(self.open, -single, uncovered)
 
     def _spread(self, members: IntArray, amounts: FloatArray) -> None:
@@ -191,21 +187,22 @@ def search_cover(
     rng = np.random.default_rng(seed)
     cover = _Cover(rows, start)
     best = cover.open.copy()
+    best_size = int(best.sum())
     just_added = -1
     step = 0
     while (
-        best.sum() > least
+        best_size > least
         and time.perf_counter() < deadline
         and (max_steps is None or step < max_steps)
     ):
         step += 1
         uncovered = np.flatnonzero(cover.count == 0)
         if uncovered.size == 0:
-            if cover.open.sum() < best.sum():
-                best = cover.open.copy()
-                if on_better is not None:
-                    on_better(int(best.sum()))
             opened = np.flatnonzero(cover.open)
+            if opened.size < best_size:
+                best, best_size = cover.open.copy(), int(opened.size)
+                if on_better is not None:
+                    on_better(best_size)
             if opened.size == 0:
                 break
             cover.close(cover.best_of(opened), step)
@@ -268,12 +265,12 @@ def shrink_partial_cover(
         return float(weights[count > 0].sum()), np.asarray(alone, dtype=np.float64)
 
     best = np.sort(start).astype(np.int64)
+    _, alone = covered(best)
     while best.size > max(least, 1) and time.perf_counter() < deadline:
-        _, alone = covered(best)
         trial = swap_coverage(
             rows, weights, np.delete(best, np.argmin(alone)), fixed=nobody, excluded=nobody
         )
-        value, _ = covered(trial)
+        value, trial_alone = covered(trial)
         while value < need - tolerance and time.perf_counter() < deadline:
             moved = trial.copy()
             closed = np.flatnonzero(~np.isin(np.arange(n_sites), moved))
@@ -283,12 +280,13 @@ def shrink_partial_cover(
             out = rng.choice(moved.size, exchanged, replace=False)
             moved[out] = rng.choice(closed, exchanged, replace=False)
             moved = swap_coverage(rows, weights, np.sort(moved), fixed=nobody, excluded=nobody)
-            moved_value, _ = covered(moved)
+            moved_value, moved_alone = covered(moved)
             if moved_value > value:
-                trial, value = moved, moved_value
+                trial, value, trial_alone = moved, moved_value, moved_alone
         if value < need - tolerance:
             break
-        best = np.sort(trial).astype(np.int64)
+        order = np.argsort(trial)
+        best, alone = trial[order].astype(np.int64), trial_alone[order]
         if on_better is not None:
             on_better(int(best.size))
     return best

@@ -210,8 +210,7 @@ def flow_refuelling(
     if not plans:
         plans = [np.flatnonzero(must).astype(np.int64)]
     valued = [(_value(paths, range_km, local, plan), plan) for plan in plans]
-    (objective, shares), open_sites = max(valued, key=lambda item: item[0][0])
-    served = served_trips(paths, open_sites, range_km)
+    (objective, shares, served), open_sites = max(valued, key=lambda item: item[0][0])
     details["served_flow"] = float(paths.flows[served].sum())
     details["total_flow"] = total_flow
     if local is not None:
@@ -233,18 +232,20 @@ def flow_refuelling(
 
 def _value(
     paths: TripPaths, range_km: float | None, local: LocalDemand | None, open_sites: np.ndarray
-) -> tuple[float, tuple[float, float]]:
-    """The objective of ``open_sites`` by simulation, and its shares of trips and local demand."""
-    flow = float(paths.flows[served_trips(paths, open_sites, range_km)].sum())
+) -> tuple[float, tuple[float, float], np.ndarray]:
+    """The objective of ``open_sites`` by simulation, its shares of trips and local demand,
+    and which trips it serves."""
+    served = served_trips(paths, open_sites, range_km)
+    flow = float(paths.flows[served].sum())
     if local is None:
-        return flow, (0.0, 0.0)
+        return flow, (0.0, 0.0), served
     total_flow = float(paths.flows.sum())
     within = _within(local)
     trip_share = flow / total_flow if total_flow > 0 else 0.0
     covered = evaluate.covered_weight(local.reach, local.weights, open_sites)
     local_share = covered / within if within > 0 else 0.0
     blended = local.trip_weight * trip_share + (1 - local.trip_weight) * local_share
-    return blended, (trip_share, local_share)
+    return blended, (trip_share, local_share), served
 
 
 def _within(local: LocalDemand) -> float:
