@@ -256,6 +256,8 @@ def iterated_interchange(
         tolerance = 1e-9 * max(1.0, abs(best_cost))
         if cost <= best_cost + tolerance:
             improvements += cost < best_cost - tolerance
+            # A tie within the tolerance keeps the lower figure, so a chain of
+            # ties cannot drift upwards.
             best, best_cost = local, min(cost, best_cost)
     logger.debug(
         "iterated interchange: %d kicks, %d improvements, %.2f s",
