@@ -24,6 +24,12 @@ solver's plan when the time limit leaves none or a dearer one. A cover by
 sites of one cost leaves a share of the time to a local search from the
 solver's plan (:mod:`planner.optimise.coverage._cover_search`), whose cover
 stands in the same way.
+
+Sites of sundry costs (full cover, no side rows) have no such search;
+instead the MIP first runs for a share of the time on a core of the model
+(:mod:`planner.optimise.coverage._core`: for each row the sites a Lagrangian
+relaxation prices lowest), and its cover starts the whole model's MIP and
+stands in for its plan the same way.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from planner.optimise.constraints import (
     infeasible_with,
     milp_with_site_rows,
 )
+from planner.optimise.coverage._core import lagrangian_core
 from planner.optimise.coverage._cover_search import search_cover, shrink_partial_cover
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.heuristics import greedy_cover
@@ -73,6 +80,16 @@ _DEFAULT = SolverSettings()
 #: and 191 within 10 s.
 _SEARCH_SHARE = 0.4
 _LEAST_SEARCH_SHARE = 0.1
+#: Sites of sundry costs, full cover, no side rows: the shares of the time left
+#: after the reductions for the Lagrangian relaxation that picks a core
+#: (:mod:`planner.optimise.coverage._core`) and for the MIP on the core, whose
+#: cover then starts the whole model's MIP; the rows' sites kept in the core;
+#: and the most sites a core may keep, as a share of the allowed ones (a core
+#: barely smaller than the model saves nothing).
+_CORE_LAGRANGE_SHARE = 0.05
+_CORE_SHARE = 0.25
+_CORE_PER_ROW = 10
+_CORE_MOST_SITES = 0.5
 
 IntArray = npt.NDArray[np.int64]
 
@@ -129,6 +146,52 @@ def _searched_cover(
         )
     logger.debug("cover search: %d sites from %d", found.size, int(begin.sum()))
     return columns[found].astype(np.int64)
+
+
+def _core_cover(
+    milp: Milp,
+    rows: sp.csr_matrix,
+    prices: npt.NDArray[np.float64],
+    allowed: npt.NDArray[np.bool_],
+    must: npt.NDArray[np.bool_],
+    settings: SolverSettings,
+    started: float,
+) -> IntArray | None:
+    """The sites of the MIP's best cover on a core of ``milp`` (full cover over the sites).
+
+    None when the core keeps more than ``_CORE_MOST_SITES`` of the allowed
+    sites or its MIP finds no cover in its time.
+    """
+    greedy = greedy_cover(rows, np.ones(rows.shape[0]), prices, allowed)
+    if greedy is None:
+        return None
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    core = lagrangian_core(
+        rows,
+        prices,
+        allowed,
+        float(prices[greedy | must].sum()),
+        per_row=_CORE_PER_ROW,
+        deadline=time.perf_counter() + _CORE_LAGRANGE_SHARE * left,
+    )
+    logger.debug(
+        "set cover: core of %d of %d sites, Lagrangian bound %.6g after %d steps",
+        core.sites.sum(), allowed.sum(), core.bound, core.steps,
+    )  # fmt: skip
+    if core.sites.sum() > _CORE_MOST_SITES * allowed.sum():
+        return None
+    upper = milp.upper.copy()
+    upper[: allowed.size][allowed & ~core.sites] = 0.0
+    # The greedy cover starts the core's MIP when it lies in the core.
+    inside = not (greedy & ~core.sites).any()
+    result = solve_milp(
+        replace(milp, upper=upper, hint=(greedy | must).astype(np.float64) if inside else None),
+        replace(settings, time_limit_s=max(_CORE_SHARE * left, 0.5)),
+    )
+    logger.debug("set cover: MIP on the core %s, %.6g", result.status.name, result.objective)
+    if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
+        return None
+    return sites_from_values(result.values, allowed.size)
 
 
 def set_cover(
@@ -259,6 +322,16 @@ def set_cover(
     allowed = ~must & ~never & ~dominated
     searchable = not len(side) and np.unique(prices[allowed]).size <= 1
     milp = milp_with_site_rows(milp, side)
+    # Sites of sundry costs: a cover from a core of the model starts the MIP.
+    on_core = (
+        _core_cover(milp, rows, prices, allowed, must, settings, started)
+        if not partial and not len(side) and not searchable and allowed.any()
+        else None
+    )
+    if on_core is not None:
+        start = np.zeros(milp.objective.size)
+        start[on_core] = 1.0
+        milp = replace(milp, hint=start)
     # The reductions before it count against the limit (full-scale dealers: 11 s).
     left = settings.time_limit_s - (time.perf_counter() - started)
     result = solve_milp(
@@ -311,6 +384,8 @@ def set_cover(
         need = target - fixed_weight if partial else None
         chosen = greedy_cover(rows, row_weights, prices, ~must & ~never, need)
         fallback = None if chosen is None else np.flatnonzero(chosen | must).astype(np.int64)
+    if on_core is not None and (fallback is None or prices[on_core].sum() < prices[fallback].sum()):
+        fallback = on_core
     if solver_sites is None:
         # Every allowed site is a cover too.
         open_sites = np.flatnonzero(~never).astype(np.int64) if fallback is None else fallback
