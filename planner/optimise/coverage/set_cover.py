@@ -156,15 +156,16 @@ def _core_cover(
     must: npt.NDArray[np.bool_],
     settings: SolverSettings,
     started: float,
-) -> IntArray | None:
-    """The sites of the MIP's best cover on a core of ``milp`` (full cover over the sites).
+) -> tuple[IntArray | None, float]:
+    """The sites of the MIP's best cover on a core of ``milp`` (full cover over the sites),
+    and the relaxation's bound on every cover's cost, the fixed sites' included.
 
-    None when the core keeps more than ``_CORE_MOST_SITES`` of the allowed
-    sites or its MIP finds no cover in its time.
+    No cover when the core keeps more than ``_CORE_MOST_SITES`` of the allowed
+    sites or its MIP finds none in its time.
     """
     greedy = greedy_cover(rows, np.ones(rows.shape[0]), prices, allowed)
     if greedy is None:
-        return None
+        return None, -math.inf
     left = settings.time_limit_s - (time.perf_counter() - started)
     core = lagrangian_core(
         rows,
@@ -178,8 +179,10 @@ def _core_cover(
         "set cover: core of %d of %d sites, Lagrangian bound %.6g after %d steps",
         core.sites.sum(), allowed.sum(), core.bound, core.steps,
     )  # fmt: skip
+    # The rows the fixed sites cover are out of ``rows``: their price is added.
+    bound = float(prices[must].sum()) + core.bound
     if core.sites.sum() > _CORE_MOST_SITES * allowed.sum():
-        return None
+        return None, bound
     upper = milp.upper.copy()
     upper[: allowed.size][allowed & ~core.sites] = 0.0
     # The greedy cover starts the core's MIP when it lies in the core.
@@ -190,8 +193,8 @@ def _core_cover(
     )
     logger.debug("set cover: MIP on the core %s, %.6g", result.status.name, result.objective)
     if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        return None
-    return sites_from_values(result.values, allowed.size)
+        return None, bound
+    return sites_from_values(result.values, allowed.size), bound
 
 
 def set_cover(
@@ -323,10 +326,10 @@ def set_cover(
     searchable = not len(side) and np.unique(prices[allowed]).size <= 1
     milp = milp_with_site_rows(milp, side)
     # Sites of sundry costs: a cover from a core of the model starts the MIP.
-    on_core = (
+    on_core, relaxed = (
         _core_cover(milp, rows, prices, allowed, must, settings, started)
         if not partial and not len(side) and not searchable and allowed.any()
-        else None
+        else (None, -math.inf)
     )
     if on_core is not None:
         start = np.zeros(milp.objective.size)
@@ -343,6 +346,9 @@ def set_cover(
         report=progress.whole_model(maximise=False),
         bounded_after_s=left * (1 - _SEARCH_SHARE) if searchable else None,
     )
+    if not result.bound >= relaxed:  # also when the solver has no bound (nan)
+        # The Lagrangian bound stands in when the solver's root LP did not end in time.
+        result = replace(result, bound=relaxed)
     if result.status is MilpStatus.INFEASIBLE:
         if len(side):
             target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
