@@ -29,7 +29,8 @@ Sites of sundry costs (full cover, no side rows) have no such search;
 instead the MIP first runs for a share of the time on a core of the model
 (:mod:`planner.optimise.coverage._core`: for each row the sites a Lagrangian
 relaxation prices lowest), and its cover starts the whole model's MIP and
-stands in for its plan the same way.
+stands in for its plan the same way; the relaxation's value stands in for
+the solver's bound when that is weaker or missing (a root LP unfinished).
 """
 
 from __future__ import annotations
