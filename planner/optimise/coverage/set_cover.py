@@ -177,7 +177,8 @@ def _core_cover(
         rows,
         prices,
         allowed,
-        float(prices[greedy | must].sum()),
+        # Over the rows left to cover, as the relaxation is: without the fixed sites.
+        float(prices[greedy].sum()),
         per_row=_CORE_PER_ROW,
         deadline=time.perf_counter() + _CORE_LAGRANGE_SHARE * left,
     )
