@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from planner.errors import PlannerError
 from planner.optimise import (
     Solution,
     SolverSettings,
@@ -299,11 +300,24 @@ def main(argv: list[str] | None = None) -> int:
     settings = SolverSettings(time_limit_s=args.time_limit, relative_gap=1e-9)
 
     records: list[dict[str, object]] = []
+    unread = 0
     for path in args.paths:
-        optima = optima_of(path)
-        for run in runs_for(args.family, path, args.p, args.range, capacity):
+        try:
+            optima = optima_of(path)
+            runs = list(runs_for(args.family, path, args.p, args.range, capacity))
+        except PlannerError as error:
+            # A file that is not of the family: say why, go on with the others.
+            print(f"published.py: {error}", file=sys.stderr)
+            unread += 1
+            continue
+        for run in runs:
             started = time.perf_counter()
-            solution = run.solve(settings)
+            try:
+                solution = run.solve(settings)
+            except PlannerError as error:  # an infeasible instance, say
+                print(f"published.py: {run.instance}: {error}", file=sys.stderr)
+                unread += 1
+                continue
             seconds = time.perf_counter() - started
             row = optima.get(run.optima_key)
             optimum = float(row["optimum"]) if row is not None else None
@@ -322,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
             records.append(record)
     if records:
         print(summarise(records), file=sys.stderr)
-    return 0
+    if unread:
+        print(f"published.py: {unread} file(s) or instance(s) not solved", file=sys.stderr)
+    return 2 if unread else 0
 
 
 if __name__ == "__main__":

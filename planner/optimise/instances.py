@@ -10,6 +10,7 @@ are not shipped.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from planner.errors import InputError, Problem
+from planner.optimise._numbers import Numbers, read_text
 from planner.optimise.flow.paths import TripPaths
 
 FloatArray = npt.NDArray[np.float64]
@@ -63,45 +66,105 @@ def complete_reach(costs: FloatArray) -> sp.csr_matrix:
     )
 
 
-def _numbers(path: Path) -> list[str]:
-    return path.read_text().split()
-
-
 def read_pmed(path: Path) -> Instance:
-    """OR-Library p-median: ``n m p`` then ``m`` edges ``i j cost``; last repeated edge wins."""
-    tokens = _numbers(path)
-    n, m, p = int(tokens[0]), int(tokens[1]), int(tokens[2])
-    edges = np.asarray(tokens[3 : 3 + 3 * m], dtype=np.float64).reshape(m, 3)
+    """OR-Library p-median: ``n m p`` then ``m`` edges ``i j cost``; last repeated edge wins.
+
+    Distances are shortest paths over the edges (an edge of cost 0 is an
+    edge). Raises :class:`InputError` naming the line when the file does not
+    follow the layout, and when some node cannot reach another (every
+    distance must be finite).
+    """
+    numbers = Numbers(path, "OR-Library p-median: n m p, then m edges i j cost")
+    n = numbers.integer("the number of nodes", 1)
+    m = numbers.integer("the number of edges", 0)
+    p = numbers.integer("p", 1, n)
+    edges = numbers.floats(3 * m, "the edges").reshape(m, 3)
+    numbers.end(f"the {m:,} edges")
+    nodes = edges[:, :2]
+    bad = (nodes != np.floor(nodes)) | (nodes < 1) | (nodes > n)
+    if np.any(bad):
+        edge, end = (int(k) for k in np.argwhere(bad)[0])
+        raise numbers.error(
+            f"edge {edge + 1:,} has node {numbers.tokens[3 + 3 * edge + end]!r}, "
+            f"not a whole number in 1…{n:,}",
+            3 + 3 * edge + end,
+        )
+    if np.any(edges[:, 2] < 0):
+        edge = int(np.flatnonzero(edges[:, 2] < 0)[0])
+        raise numbers.error(f"edge {edge + 1:,} has a negative cost", 3 + 3 * edge + 2)
     weight: dict[tuple[int, int], float] = {}
     for i, j, cost in edges:
         a, b = int(i) - 1, int(j) - 1
         weight[(min(a, b), max(a, b))] = cost  # Beasley's rule: the last occurrence wins.
-    graph = np.zeros((n, n))
-    for (a, b), cost in weight.items():
-        graph[a, b] = graph[b, a] = cost
-    distances = shortest_path(sp.csr_matrix(graph), method="D", directed=False)
+    pairs = np.asarray(list(weight), dtype=np.int64).reshape(-1, 2)
+    graph = sp.csr_matrix(
+        (np.asarray(list(weight.values()), dtype=np.float64), (pairs[:, 0], pairs[:, 1])),
+        shape=(n, n),
+    )
+    distances = shortest_path(graph, method="D", directed=False)
+    if not np.all(np.isfinite(distances)):
+        a, b = (int(k) + 1 for k in np.argwhere(~np.isfinite(distances))[0])
+        raise InputError(
+            Problem(
+                str(path),
+                f"node {a:,} cannot reach node {b:,}: the edges leave the graph in pieces",
+            )
+        )
     return Instance(path.stem, complete_reach(distances), np.ones(n), p=p)
 
 
+#: The two layouts of OR-Library set-covering files.
+_SCP_BY_ROW = "read by rows: m n, n column costs, then each row's count and columns"
+_SCP_BY_COLUMN = "read by columns as the rail files: m n, then each column's cost, count and rows"
+
+
 def read_scp(path: Path) -> Instance:
-    """OR-Library set covering: ``rows cols``, column costs, then each row's columns (1-based)."""
-    tokens = _numbers(path)
-    n_rows, n_cols = int(tokens[0]), int(tokens[1])
-    costs = np.asarray(tokens[2 : 2 + n_cols], dtype=np.float64)
-    position = 2 + n_cols
-    indptr = [0]
-    indices: list[int] = []
-    for _ in range(n_rows):
-        count = int(tokens[position])
-        columns = [int(token) - 1 for token in tokens[position + 1 : position + 1 + count]]
-        indices.extend(sorted(set(columns)))
-        indptr.append(len(indices))
-        position += 1 + count
-    reach = sp.csr_matrix(
-        (np.zeros(len(indices)), np.asarray(indices), np.asarray(indptr)),
-        shape=(n_rows, n_cols),
+    """OR-Library set covering, in either of its layouts; costs must be ≥ 0.
+
+    Most files (scp4x–scpnrh, scpclr, scpcyc) give ``m n``, the ``n`` column
+    costs, then for each row the number of columns covering it and those
+    columns (1-based). The rail files give ``m n``, then for each column its
+    cost, the number of rows it covers and those rows. The layout that reads
+    the whole file exactly is the one used; when neither does, the
+    :class:`InputError` says where each stopped.
+    """
+    problems = []
+    numbers = Numbers(path, _SCP_BY_ROW)
+    for layout in (_SCP_BY_ROW, _SCP_BY_COLUMN):
+        numbers.layout, numbers.at = layout, 0
+        try:
+            n_rows = numbers.integer("the number of rows", 1)
+            n_cols = numbers.integer("the number of columns", 1)
+            if layout is _SCP_BY_ROW:
+                costs = numbers.floats(n_cols, "the column costs")
+                _, indptr, indices = numbers.records(n_rows, 0, "row", n_cols)
+                numbers.end(f"the {n_rows:,} rows")
+                by_row = sp.csr_matrix(
+                    (np.zeros(indices.size), indices, indptr), shape=(n_rows, n_cols)
+                )
+            else:
+                heads, indptr, indices = numbers.records(n_cols, 1, "column", n_rows)
+                numbers.end(f"the {n_cols:,} columns")
+                costs = heads[:, 0]
+                by_row = sp.csc_matrix(
+                    (np.zeros(indices.size), indices, indptr), shape=(n_rows, n_cols)
+                ).tocsr()
+        except InputError as error:
+            problem = error.problems[0]
+            problems.append(problem.message if isinstance(problem, Problem) else problem)
+            continue
+        if np.any(costs < 0):
+            column = int(np.flatnonzero(costs < 0)[0]) + 1
+            raise InputError(
+                Problem(str(path), f"column {column:,} has a negative cost ({layout})")
+            )
+        # A column listed twice in one row is the same pair.
+        by_row.sum_duplicates()
+        by_row.data[:] = 0.0
+        return Instance(path.stem, by_row, np.ones(n_rows), costs=costs)
+    raise InputError(
+        Problem(str(path), f"not OR-Library set covering in either layout: {'; '.join(problems)}")
     )
-    return Instance(path.stem, reach, np.ones(n_rows), costs=costs)
 
 
 def read_facility(path: Path) -> Instance:
@@ -109,40 +172,110 @@ def read_facility(path: Path) -> Instance:
     customer ``demand`` and ``m`` costs of serving all of its demand.
 
     The reach is customers × warehouses. Capacities written as the word
-    ``capacity`` (as in some uncap files) read as infinite.
+    ``capacity`` (as in some uncap files) read as infinite; demands,
+    capacities and opening costs must be ≥ 0.
     """
-    tokens = _numbers(path)
-    m, n = int(tokens[0]), int(tokens[1])
-    position = 2
+    numbers = Numbers(
+        path,
+        "OR-Library cap/uncap: m n, m lines capacity cost, then per customer demand and m costs",
+    )
+    m = numbers.integer("the number of warehouses", 1)
+    n = numbers.integer("the number of customers", 1)
     capacities = np.empty(m)
     fixed = np.empty(m)
     for j in range(m):
-        raw = tokens[position]
-        capacities[j] = float(raw) if raw.replace(".", "", 1).isdigit() else np.inf
-        fixed[j] = float(tokens[position + 1])
-        position += 2
+        if numbers.at < len(numbers.tokens) and numbers.tokens[numbers.at].lower() == "capacity":
+            numbers.word()
+            capacities[j] = np.inf
+        else:
+            capacities[j] = _at_least_zero(numbers, f"warehouse {j + 1:,}'s capacity")
+        fixed[j] = _at_least_zero(numbers, f"warehouse {j + 1:,}'s opening cost")
     demand = np.empty(n)
     costs = np.empty((n, m))
     for i in range(n):
-        demand[i] = float(tokens[position])
-        costs[i] = np.asarray(tokens[position + 1 : position + 1 + m], dtype=np.float64)
-        position += 1 + m
+        demand[i] = _at_least_zero(numbers, f"customer {i + 1:,}'s demand")
+        costs[i] = numbers.floats(m, f"customer {i + 1:,}'s costs")
+    numbers.end(f"the {n:,} customers")
     return Instance(path.stem, complete_reach(costs), demand, costs=fixed, capacities=capacities)
 
 
+def _at_least_zero(numbers: Numbers, what: str) -> float:
+    value = numbers.number(what)
+    if value < 0:
+        raise numbers.error(f"{what} is negative ({value:g})", numbers.at - 1)
+    return value
+
+
+#: TSPLIB section keywords that end the coordinates.
+_TSPLIB_END = ("EOF", "DISPLAY_DATA_SECTION", "TOUR_SECTION", "EDGE_WEIGHT_SECTION")
+
+
 def read_tsplib(path: Path) -> FloatArray:
-    """Coordinates (n × 2) of a TSPLIB ``NODE_COORD_SECTION``."""
+    """Coordinates (n × 2) of a TSPLIB ``NODE_COORD_SECTION``.
+
+    Checks that every node line is ``id x y`` with finite coordinates and
+    that the count equals ``DIMENSION`` when the header gives one; files
+    without coordinates (explicit weight matrices) raise :class:`InputError`.
+    """
+    text = read_text(path, "a TSPLIB file with a NODE_COORD_SECTION")
     points: list[tuple[float, float]] = []
+    dimension: int | None = None
     in_section = False
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith("NODE_COORD_SECTION"):
-            in_section = True
+        if not in_section:
+            key, _, value = stripped.partition(":")
+            if key.strip().upper() == "DIMENSION":
+                try:
+                    dimension = int(value.strip())
+                except ValueError:
+                    raise InputError(
+                        Problem(
+                            str(path),
+                            f"line {number}: DIMENSION {value.strip()!r} is not a whole number",
+                        )
+                    ) from None
+            if stripped.upper().startswith("NODE_COORD_SECTION"):
+                in_section = True
             continue
-        if not in_section or not stripped or stripped == "EOF":
+        if not stripped:
             continue
+        if stripped.upper().startswith(_TSPLIB_END):
+            break
         parts = stripped.split()
-        points.append((float(parts[1]), float(parts[2])))
+        try:
+            x, y = float(parts[1]), float(parts[2])
+            int(parts[0])
+        except (ValueError, IndexError):
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"line {number}: expected a node as 'id x y', found {stripped[:60]!r}",
+                )
+            ) from None
+        if len(parts) > 3 or not (math.isfinite(x) and math.isfinite(y)):
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"line {number}: expected a node as 'id x y', found {stripped[:60]!r}",
+                )
+            )
+        points.append((x, y))
+    if not in_section:
+        raise InputError(
+            Problem(
+                str(path), "no NODE_COORD_SECTION: only TSPLIB files with coordinates can be read"
+            )
+        )
+    if not points:
+        raise InputError(Problem(str(path), "NODE_COORD_SECTION lists no node"))
+    if dimension is not None and dimension != len(points):
+        raise InputError(
+            Problem(
+                str(path),
+                f"DIMENSION says {dimension:,} nodes, NODE_COORD_SECTION lists {len(points):,}",
+            )
+        )
     return np.asarray(points, dtype=np.float64)
 
 
@@ -153,12 +286,35 @@ def floor_euclidean(points: FloatArray) -> sp.csr_matrix:
 
 
 def read_swain(path: Path) -> tuple[FloatArray, FloatArray]:
-    """Swain's 55 nodes from ``swain.dat`` (``id,x,y,demand``): coordinates and demand."""
-    rows = []
-    for line in path.read_text().splitlines():
+    """Swain's 55 nodes from ``swain.dat`` (``id,x,y,demand``): coordinates and demand.
+
+    Blank lines are skipped, and so is a first line of words (a header);
+    any other line that is not four numbers (a fifth, empty field after a
+    trailing comma is allowed) raises :class:`InputError` naming it.
+    """
+    text = read_text(path, "Swain's nodes as lines 'id, x, y, demand'")
+    rows: list[list[float]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
         fields = [field for field in line.replace(",", " ").split() if field]
-        if len(fields) >= 4:
-            rows.append([float(field) for field in fields[:4]])
+        if not fields:
+            continue
+        try:
+            values = [float(field) for field in fields]
+        except ValueError:
+            if not rows and number == 1:
+                continue  # a header
+            values = []
+        if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[3] < 0:
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"line {number}: expected 'id, x, y, demand' with demand ≥ 0, "
+                    f"found {line.strip()[:60]!r}",
+                )
+            )
+        rows.append(values)
+    if not rows:
+        raise InputError(Problem(str(path), "no node lines 'id, x, y, demand'"))
     table = np.asarray(rows)
     return table[:, 1:3], table[:, 3]
 
@@ -175,35 +331,79 @@ def within(costs: FloatArray, radius: float, *, tolerance: float = 1e-9) -> sp.c
     return sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=costs.shape)
 
 
+def _table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """A CSV file's rows with their numbers (the header is row 1); it must have ``columns``."""
+    text = read_text(path, f"a CSV file with columns {', '.join(columns)}")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [name for name in columns if name not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(
+            Problem(str(path), f"no column {', '.join(missing)} (header: {reader.fieldnames})")
+        )
+    return [(number, row) for number, row in enumerate(reader, start=2)]
+
+
+def _finite(path: Path, number: int, row: dict[str, str], field: str) -> float:
+    try:
+        value = float(row[field] or "")
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            Problem(str(path), f"{row[field]!r} is not a number ≥ 0", row=number, field=field)
+        )
+    return value
+
+
 def read_flow_network(folder: Path) -> tuple[TripPaths, list[str]]:
     """A flow network (``nodes.csv``, ``arcs.csv``, ``od.csv``) as trips over its nodes.
 
     Every node is a candidate site. Each O-D row's ``path`` (node ids joined by
     ``-``) is the trip's path, and a node's position is the summed length of
     the path's arcs up to it. Returns the trips and the node ids (site order).
+    A repeated node id, an arc or path through an unknown node, a path step
+    with no arc, or a length or flow that is not a number ≥ 0 raises
+    :class:`InputError` naming the file, row and field.
     """
-    with (folder / "nodes.csv").open(newline="") as handle:
-        ids = [row["id"] for row in csv.DictReader(handle)]
-    index = {node: k for k, node in enumerate(ids)}
+    nodes_csv, arcs_csv, od_csv = folder / "nodes.csv", folder / "arcs.csv", folder / "od.csv"
+    index: dict[str, int] = {}
+    for number, row in _table(nodes_csv, ("id",)):
+        if row["id"] in index:
+            raise InputError(
+                Problem(str(nodes_csv), f"node {row['id']!r} is listed twice", number, "id")
+            )
+        index[row["id"]] = len(index)
     arc_length: dict[tuple[str, str], float] = {}
-    with (folder / "arcs.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            length = float(row["length"])
-            arc_length[(row["from"], row["to"])] = length
-            arc_length[(row["to"], row["from"])] = length
+    for number, row in _table(arcs_csv, ("from", "to", "length")):
+        for end in ("from", "to"):
+            if row[end] not in index:
+                raise InputError(
+                    Problem(str(arcs_csv), f"node {row[end]!r} is not in nodes.csv", number, end)
+                )
+        length = _finite(arcs_csv, number, row, "length")
+        arc_length[(row["from"], row["to"])] = length
+        arc_length[(row["to"], row["from"])] = length
     flows: list[float] = []
     lengths: list[float] = []
     stops: list[list[tuple[int, float]]] = []
-    with (folder / "od.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            nodes = row["path"].split("-")
-            positions = [0.0]
-            for a, b in itertools.pairwise(nodes):
-                positions.append(positions[-1] + arc_length[(a, b)])
-            flows.append(float(row["flow"]))
-            lengths.append(positions[-1])
-            stops.append([(index[n], x) for n, x in zip(nodes, positions, strict=True)])
-    return TripPaths.from_lists(flows, lengths, stops, len(ids)), ids
+    for number, row in _table(od_csv, ("path", "flow")):
+        nodes = (row["path"] or "").split("-")
+        unknown = [node for node in nodes if node not in index]
+        if unknown:
+            raise InputError(
+                Problem(str(od_csv), f"node {unknown[0]!r} is not in nodes.csv", number, "path")
+            )
+        positions = [0.0]
+        for a, b in itertools.pairwise(nodes):
+            if (a, b) not in arc_length:
+                raise InputError(
+                    Problem(str(od_csv), f"no arc joins {a!r} and {b!r}", number, "path")
+                )
+            positions.append(positions[-1] + arc_length[(a, b)])
+        flows.append(_finite(od_csv, number, row, "flow"))
+        lengths.append(positions[-1])
+        stops.append([(index[n], x) for n, x in zip(nodes, positions, strict=True)])
+    return TripPaths.from_lists(flows, lengths, stops, len(index)), list(index)
 
 
 def random_capacitated(
