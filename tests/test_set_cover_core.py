@@ -119,3 +119,25 @@ def test_set_cover_answers_with_the_cores_cover_when_the_whole_mip_finds_none(
     # Without the solver's bound, the Lagrangian one: below the optimum, and
     # well above nothing (the LP of such instances is within a few per cent).
     assert 0.8 * exact.objective <= solution.bound <= exact.objective + 1e-6
+
+
+def test_sites_of_one_cost_get_a_lagrangian_bound_when_the_solvers_proves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows, _ = _weighted(21, 80, 200, 0.06)
+    exact = set_cover(rows, settings=SolverSettings(time_limit_s=30.0))
+    assert exact.status == "optimal"
+    real = set_cover_module.solve_milp
+
+    def unfinished_root(milp: Milp, *args: object, **kwargs: object) -> MilpResult:
+        # The solver's plan as it is, but the bound of a root LP that did not end.
+        found = real(milp, *args, **kwargs)  # type: ignore[arg-type]
+        return MilpResult(MilpStatus.FEASIBLE, found.values, found.objective, 0.0, 1.0)
+
+    monkeypatch.setattr(set_cover_module, "solve_milp", unfinished_root)
+    solution = set_cover(rows, settings=SolverSettings(time_limit_s=10.0))
+    assert _covers(rows, solution.open_sites)
+    assert solution.status != "optimal"
+    # A whole number of sites, at most the optimum, and far above the 0 it replaces.
+    assert solution.bound == int(solution.bound)
+    assert 0.8 * exact.objective <= solution.bound <= exact.objective

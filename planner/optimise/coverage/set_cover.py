@@ -47,7 +47,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate, progress
-from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
@@ -96,6 +96,9 @@ _CORE_LAGRANGE_SHARE = 0.05
 _CORE_SHARE = 0.25
 _CORE_PER_ROW = 10
 _CORE_MOST_SITES = 0.5
+#: Sites of one cost: the share of the time limit for a Lagrangian bound when
+#: the solver's bound proves nothing (:func:`_unicost_bound`).
+_UNICOST_BOUND_SHARE = 0.05
 
 IntArray = npt.NDArray[np.int64]
 
@@ -202,6 +205,50 @@ def _core_cover(
     if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
         return None, bound
     return sites_from_values(result.values, allowed.size), bound
+
+
+def _unicost_bound(
+    result: MilpResult,
+    rows: sp.csr_matrix,
+    prices: npt.NDArray[np.float64],
+    allowed: npt.NDArray[np.bool_],
+    must: npt.NDArray[np.bool_],
+    time_limit_s: float,
+) -> float:
+    """The solver's bound, or a Lagrangian one when the solver's proves nothing.
+
+    With sites of one cost the solver's bound is all there is, and when its
+    root LP does not end in time it proves no site beyond the fixed ones
+    (scpcyc11, 45,056 rows × 11,264 sites: bound 0 after 60 s). The
+    relaxation of :mod:`._core` then runs for ``_UNICOST_BOUND_SHARE`` of the
+    limit, out of the search's time; every cover costs a whole number of
+    sites, so its value rounds up to one.
+    """
+    fixed_cost = float(prices[must].sum())
+    if result.bound > fixed_cost:  # also False for nan
+        return result.bound
+    unit = float(prices[allowed][0])
+    if unit <= 0:
+        return result.bound
+    # The steps aim at a cover's cost over the rows left (without the fixed sites).
+    if result.status is not MilpStatus.NO_SOLUTION:
+        upper = float(prices[sites_from_values(result.values, allowed.size)].sum()) - fixed_cost
+    else:
+        greedy = greedy_cover(rows, np.ones(rows.shape[0]), prices, allowed)
+        if greedy is None:
+            return result.bound
+        upper = float(prices[greedy].sum())
+    core = lagrangian_core(
+        rows,
+        prices,
+        allowed,
+        upper,
+        per_row=1,
+        deadline=time.perf_counter() + _UNICOST_BOUND_SHARE * time_limit_s,
+    )
+    logger.debug("set cover: Lagrangian bound %.6g after %d steps", core.bound, core.steps)
+    relaxed = fixed_cost + unit * math.ceil(core.bound / unit - 1e-6)
+    return relaxed if not result.bound >= relaxed else result.bound
 
 
 def set_cover(
@@ -356,6 +403,10 @@ def set_cover(
     if not result.bound >= relaxed:  # also when the solver has no bound (nan)
         # The Lagrangian bound stands in when the solver's root LP did not end in time.
         result = replace(result, bound=relaxed)
+    if searchable and not partial and result.status is not MilpStatus.OPTIMAL and allowed.any():
+        result = replace(
+            result, bound=_unicost_bound(result, rows, prices, allowed, must, settings.time_limit_s)
+        )
     if result.status is MilpStatus.INFEASIBLE:
         if len(side):
             target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
