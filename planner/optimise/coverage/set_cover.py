@@ -88,12 +88,17 @@ _LEAST_SEARCH_SHARE = 0.1
 #: and the most sites a core may keep, as a share of the allowed ones (a core
 #: barely smaller than the model saves nothing). Measured on Beasley's set
 #: covering files not shipped (scp6x, A-E, NRE-NRH, 60 s each): 49 of 50 at
-#: the published or best known value against 46, the easier ones proven in
-#: about twice the time (median 4.7 s, max 20.9 s against 2.4 s and 10.9 s),
-#: two late NRE proofs lost. On the full-scale sample dealers with costs 1-100
-#: (13,522 × 14,471, 3.2 M pairs) proven in 20.8 s against 25.2 s.
+#: the published or best known value against 46 without a core, the easier
+#: ones proven in about twice the time (median 4.7 s, max 20.9 s against
+#: 2.4 s and 10.9 s), two late NRE proofs lost. Half the time for the core's
+#: MIP rather than a quarter (rail507, rail516, rail582 and NRE-NRH, two runs
+#: side by side): 23 of 23 against 21 (rail507 174 against 175, as its core's
+#: MIP finds 174 within 27 s but not within 14; nrh1 63 against 64), the same
+#: two proven, scp6x and A-E as before (median 4.8 s, max 21.1 s). On the full-scale
+#: sample dealers with costs 1-100 (13,522 × 14,471, 3.2 M pairs) proven in
+#: 19.8-21.0 s either way (25.2 s without a core).
 _CORE_LAGRANGE_SHARE = 0.05
-_CORE_SHARE = 0.25
+_CORE_SHARE = 0.5
 _CORE_PER_ROW = 10
 _CORE_MOST_SITES = 0.5
 #: Sites of one cost: the share of the time limit for a Lagrangian bound when
