@@ -224,7 +224,7 @@ def _unicost_bound(
 
     With sites of one cost the solver's bound is all there is, and when its
     root LP does not end in time it proves no site beyond the fixed ones
-    (scpcyc11, 45,056 rows × 11,264 sites: bound 0 after 60 s). The
+    (scpcyc11, 28,160 rows × 11,264 sites: bound 0 after 60 s). The
     relaxation of :mod:`._core` then runs for ``_UNICOST_BOUND_SHARE`` of the
     limit, out of the search's time; every cover costs a whole number of
     sites, so its value rounds up to one.
