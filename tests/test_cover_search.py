@@ -233,3 +233,22 @@ def test_partial_set_cover_takes_the_shrunk_cover_when_the_solver_stops_early(
     greedy = greedy_cover(reach, weights, np.ones(120), ~fixed, 0.8 * weights.sum())
     assert greedy is not None
     assert exact.objective <= found.objective <= greedy.sum() + 1
+
+
+def test_search_starts_from_the_greedy_cover_when_the_solvers_is_dearer() -> None:
+    rng = np.random.default_rng(3)
+    dense = rng.random((200, 300)) < 0.03
+    dense[np.arange(200), rng.integers(0, 300, 200)] = True
+    rows = sp.csr_matrix(dense.astype(float))
+    allowed = np.ones(300, dtype=bool)
+    greedy = greedy_cover(rows, np.ones(200), np.ones(300), allowed)
+    assert greedy is not None and greedy.sum() < 300
+    # Every site open is a cover, but a far dearer start than the greedy one;
+    # with no time to search, the answer is the start it chose.
+    found = set_cover_module._searched_cover(
+        rows, np.ones(200), None, allowed, np.arange(300),
+        deadline=time.perf_counter() - 1.0, seed=0, least=0, on_better=lambda count: None,
+    )  # fmt: skip
+    assert found is not None
+    assert found.size == greedy.sum()
+    assert np.all(np.asarray(rows[:, found].sum(axis=1)).ravel() > 0)

@@ -135,11 +135,14 @@ def _searched_cover(
     reached = candidates @ chosen > 0
     enough = reached.all() if need is None else row_weights[reached].sum() >= need
     begin = chosen > 0
-    if not enough:
-        ones = np.ones(columns.size)
-        greedy = greedy_cover(candidates, row_weights, ones, ones > 0, need)
-        if greedy is None:
-            return None
+    ones = np.ones(columns.size)
+    greedy = greedy_cover(candidates, row_weights, ones, ones > 0, need)
+    if greedy is None and not enough:
+        return None
+    # The solver's cover may be the dearer start when it stopped early: on
+    # scpcyc11 its 4,313 sites left the search at 4,311, where the greedy
+    # cover's 4,305 reached 4,264 in the same 6 s.
+    if greedy is not None and (not enough or greedy.sum() < begin.sum()):
         begin = greedy
     if need is None:
         found = np.flatnonzero(
