@@ -92,7 +92,9 @@ def lagrangian_core(
         step = factor * (_AIM * upper - value) / norm
         point = np.maximum(point + step * gradient, 0.0)
     reduced = cost - by_site @ best_point
-    kept = _least_per_row(cover, reduced, per_row) | (reduced < 0)
+    kept = reduced < 0
+    if per_row > 0:  # 0: only the bound is wanted
+        kept |= _least_per_row(cover, reduced, per_row)
     sites = np.zeros(allowed.size, dtype=bool)
     sites[np.flatnonzero(allowed)[kept]] = True
     return Core(sites, best_value, steps)

@@ -223,7 +223,7 @@ def _unicost_bound(
     must: npt.NDArray[np.bool_],
     time_limit_s: float,
 ) -> float:
-    """The solver's bound, or a Lagrangian one when the solver's proves nothing.
+    """A Lagrangian bound for sites of one cost when the solver's proves nothing, else -inf.
 
     With sites of one cost the solver's bound is all there is, and when its
     root LP does not end in time it proves no site beyond the fixed ones
@@ -233,30 +233,29 @@ def _unicost_bound(
     sites, so its value rounds up to one.
     """
     fixed_cost = float(prices[must].sum())
-    if result.bound > fixed_cost:  # also False for nan
-        return result.bound
     unit = float(prices[allowed][0])
-    if unit <= 0:
-        return result.bound
+    if result.bound > fixed_cost or unit <= 0:  # the first also False for nan
+        return -math.inf
     # The steps aim at a cover's cost over the rows left (without the fixed sites).
     if result.status is not MilpStatus.NO_SOLUTION:
         upper = float(prices[sites_from_values(result.values, allowed.size)].sum()) - fixed_cost
     else:
         greedy = greedy_cover(rows, np.ones(rows.shape[0]), prices, allowed)
         if greedy is None:
-            return result.bound
+            return -math.inf
         upper = float(prices[greedy].sum())
-    core = lagrangian_core(
+    relaxation = lagrangian_core(
         rows,
         prices,
         allowed,
         upper,
-        per_row=1,
+        per_row=0,
         deadline=time.perf_counter() + _UNICOST_BOUND_SHARE * time_limit_s,
     )
-    logger.debug("set cover: Lagrangian bound %.6g after %d steps", core.bound, core.steps)
-    relaxed = fixed_cost + unit * math.ceil(core.bound / unit - 1e-6)
-    return relaxed if not result.bound >= relaxed else result.bound
+    logger.debug(
+        "set cover: Lagrangian bound %.6g after %d steps", relaxation.bound, relaxation.steps
+    )
+    return fixed_cost + unit * math.ceil(relaxation.bound / unit - 1e-6)
 
 
 def set_cover(
@@ -408,13 +407,11 @@ def set_cover(
         report=progress.whole_model(maximise=False),
         bounded_after_s=left * (1 - _SEARCH_SHARE) if searchable else None,
     )
+    if searchable and not partial and result.status is not MilpStatus.OPTIMAL and allowed.any():
+        relaxed = _unicost_bound(result, rows, prices, allowed, must, settings.time_limit_s)
     if not result.bound >= relaxed:  # also when the solver has no bound (nan)
         # The Lagrangian bound stands in when the solver's root LP did not end in time.
         result = replace(result, bound=relaxed)
-    if searchable and not partial and result.status is not MilpStatus.OPTIMAL and allowed.any():
-        result = replace(
-            result, bound=_unicost_bound(result, rows, prices, allowed, must, settings.time_limit_s)
-        )
     if result.status is MilpStatus.INFEASIBLE:
         if len(side):
             target_text = "full coverage" if not partial else f"coverage of {coverage:.6g}"
