@@ -74,6 +74,11 @@ def test_run_writes_consistent_outputs(
     code, stdout, stderr = _run(["run", str(tiny), "--out", str(out)], capsys)
     assert code == 0, stderr
     assert "max_coverage optimal" in stdout
+    # Arlon (Belgium) is outside the scenario's countries; two dealers share a site.
+    assert (
+        "inputs: 7 dealer rows (1 outside the scenario's countries, 1 merged into another "
+        "dealer's site), 5 candidate sites;"
+    ) in stdout
     assert sorted(p.name for p in out.iterdir()) == [
         ".planner-output",
         "map.html",

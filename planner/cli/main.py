@@ -164,6 +164,7 @@ def run(
         if warnings:
             err.print(one_line(warnings), soft_wrap=True)
         plan.save(target, on_stage=stages, map_assets=assets)
+    out.print(one_line(_inputs_line(plan.report.get("inputs", {}))), soft_wrap=True)
     # The written report, whose times include rendering the map, as the stages above do.
     r = {**plan.report, **_written_times(target)}
     within = (r.get("sizing") or {}).get("coverage_of_reachable")
@@ -249,6 +250,35 @@ def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -
         f"{meaning} To close it: more time (--time-limit), fewer candidate "
         f"sites (a smaller region, excluded sites), or {looser}"
     )
+
+
+def _inputs_line(inputs: dict[str, Any]) -> str:
+    """One line on what the run read and what it left out: no row leaves silently."""
+    dealers, demand = inputs.get("dealers", {}), inputs.get("demand", {})
+    left: list[str] = []
+    for count, what in (
+        (dealers.get("dropped", 0), "dropped (see the warnings)"),
+        (dealers.get("outside_countries", 0), "outside the scenario's countries"),
+        (dealers.get("merged", 0), "merged into another dealer's site"),
+    ):
+        if count:
+            left.append(f"{count:,} {what}")
+    line = f"inputs: {dealers.get('read', 0):,} dealer rows"
+    line += f" ({', '.join(left)})" if left else ""
+    line += f", {dealers.get('sites', 0):,} candidate sites"
+    line += f"; {demand.get('kept', 0):,} demand points"
+    out_of_demand = [
+        f"{count:,} {what}"
+        for count, what in (
+            (demand.get("outside_countries", 0), "outside the countries"),
+            (demand.get("zero_population", 0), "without population"),
+            (demand.get("city_sections_dropped", 0), "sections of cities listed whole"),
+        )
+        if count
+    ]
+    if out_of_demand:
+        line += f" ({', '.join(out_of_demand)} left out)"
+    return line
 
 
 def _warning_summary(inputs: dict[str, Any]) -> str | None:
