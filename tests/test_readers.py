@@ -321,6 +321,7 @@ def _read(path: Path, **options: object) -> object:
         ("id|name\n1|Zoë\n", "latin-1", "|"),
         ("id,name\n1,Zoë\n", "utf-8-sig", ","),
         ('id,name\n1,"Zoë; et fils"\n', "utf-16", ","),
+        ("id;name\n1;Zoë\n", "utf-32", ";"),
     ],
 )
 def test_csv_dialects(tmp_path: Path, text: str, encoding: str, delimiter: str) -> None:
@@ -340,6 +341,15 @@ def test_utf16_without_byte_order_mark(tmp_path: Path, encoding: str) -> None:
     assert table.headers == ["id", "name"]  # type: ignore[attr-defined]
     assert table.rows == [["1", "Łódź Motors"], ["2", "Zoë"]]  # type: ignore[attr-defined]
     assert table.notes[0].startswith(f"encoding {encoding}")  # type: ignore[attr-defined]
+
+
+def test_utf32_big_endian_with_byte_order_mark(tmp_path: Path) -> None:
+    # Its mark is not UTF-16's; the little-endian one begins with UTF-16's.
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\x00\x00\xfe\xff" + "id;name\n1;Zoë\n".encode("utf-32-be"))
+    table = _read(path)
+    assert table.rows == [["1", "Zoë"]]  # type: ignore[attr-defined]
+    assert table.notes[0].startswith("encoding utf-32")  # type: ignore[attr-defined]
 
 
 def test_csv_encoding_and_delimiter_from_the_scenario(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
   (the one that splits them into the most consistent columns), or given in
   the scenario (``delimiter``). Excel's ``sep=;`` first line is honoured and,
   as Excel hides it, row numbers count from the line after it.
-* The encoding is UTF-8, UTF-8 or UTF-16 with a byte-order mark, UTF-16
+* The encoding is UTF-8, UTF-8, UTF-16 or UTF-32 with a byte-order mark, UTF-16
   without one (recognised by its NUL bytes), else Windows-1252, else Latin-1;
   or given in the scenario (``encoding``).
 * A binary file renamed ``.csv`` (an XLSX or other ZIP archive, an old .xls,
@@ -33,6 +33,10 @@ from planner.scenario.schema import DealerFile
 
 logger = logging.getLogger(__name__)
 
+#: Byte-order marks of UTF-32 (little- and big-endian) and of UTF-16.
+_UTF32_MARKS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_BYTE_ORDER_MARKS = (*_UTF32_MARKS, b"\xff\xfe", b"\xfe\xff")
+
 _DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 
@@ -57,7 +61,7 @@ def _binary_kind(data: bytes, encoding: str | None) -> str | None:
     for signature, kind in _SIGNATURES:
         if data.startswith(signature):
             return f"is {kind}, not a CSV text file"
-    if encoding is not None or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if encoding is not None or data.startswith(_BYTE_ORDER_MARKS):
         return None
     if _utf16_without_bom(data) is not None:
         return None
@@ -134,6 +138,9 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
             ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    # UTF-32's little-endian mark starts with UTF-16's, so it is tested first.
+    if data.startswith(_UTF32_MARKS):
+        return data.decode("utf-32", errors="replace"), "utf-32"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16"
     utf16 = _utf16_without_bom(data)
