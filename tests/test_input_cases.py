@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -179,6 +180,43 @@ def test_multipoint_dealer_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     with pytest.raises(InputError, match="MultiPoint geometry of 2 points: give one point per row"):
         _load(path)
+
+
+def _geojson_points(path: Path, coordinates: list[list[float]], properties: dict[str, Any]) -> Path:
+    # Python's json writes NaN and Infinity as bare words, as careless tools do.
+    features = [
+        {
+            "type": "Feature",
+            "properties": properties,
+            "geometry": {"type": "Point", "coordinates": xy},
+        }
+        for xy in coordinates
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def test_dealer_with_nan_or_infinite_coordinates_is_refused(tmp_path: Path) -> None:
+    # Before: read as (0, 0) and refused as "lon 0.0, lat 0.0 lies outside FR".
+    props = {"id": "r1", "name": "P", "brand": "Renault", "country": "FR"}
+    path = _geojson_points(
+        tmp_path / "dealers.geojson", [[math.nan, 48.85], [2.35, math.inf], [2.35, 48.85]], props
+    )
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    assert [(p.row, p.field, p.message) for p in caught.value.problems] == [
+        (row, "geometry", "coordinates are not numbers (NaN or infinite)") for row in (2, 3)
+    ]
+
+
+def test_demand_point_with_nan_coordinates_is_refused(tmp_path: Path) -> None:
+    # Before: an unexplained GEOSException from the country lookup.
+    path = _geojson_points(tmp_path / "people.geojson", [[math.nan, 49.6]], {"population": 10})
+    with pytest.raises(InputError) as caught:
+        read_demand_file(path)
+    (problem,) = caught.value.problems
+    assert problem.field == "geometry"
+    assert problem.message == "feature 1: coordinates are not numbers (NaN or infinite)"
 
 
 def test_two_longitude_columns_are_refused_unless_mapped(tmp_path: Path) -> None:

@@ -538,8 +538,23 @@ def _coordinate_problems(
 ) -> list[Problem]:
     """Coordinates outside the globe; cells that are not numbers were reported when parsed."""
     problems: list[Problem] = []
+    geometry = fields == ("geometry", "geometry")
+    if geometry:
+        # A table's cells that are not numbers were reported when parsed; a
+        # geometry's NaN or infinity (JSON written by a careless tool) was not.
+        unusable = ~(np.isfinite(lon) & np.isfinite(lat))
+        _add_row_problems(
+            problems,
+            source,
+            labels,
+            unusable,
+            "geometry",
+            "coordinates are not numbers (NaN or infinite)",
+        )
     for field_name, values, limit in ((fields[0], lon, 180.0), (fields[1], lat, 90.0)):
         outside = np.abs(np.nan_to_num(values)) > limit
+        if geometry:
+            outside &= np.isfinite(values)
         message = f"outside ±{limit:g} degrees"
         _add_row_problems(problems, source, labels, outside, field_name, message)
     return problems

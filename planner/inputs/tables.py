@@ -327,6 +327,7 @@ def _points(
         ) from None
     valid = geometry.notna() & ~geometry.is_empty
     _refuse_multipoints(geometry, valid, source)
+    _refuse_unnumbered(geometry, valid, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)
     points: list[tuple[float | None, float | None]] = [(None, None)] * len(frame)
@@ -358,6 +359,26 @@ def _refuse_multipoints(geometry: Any, valid: Any, source: str) -> None:
                     field="geometry",
                 )
                 for i in rows[:50]
+            ]
+        )
+
+
+def _refuse_unnumbered(geometry: Any, valid: Any, source: str) -> None:
+    """Refuse rows whose coordinates are NaN or infinite (JSON allows both spellings)."""
+    import numpy as np
+
+    bounds = geometry[valid].bounds.to_numpy()
+    broken = valid.to_numpy().nonzero()[0][~np.isfinite(bounds).all(axis=1)]
+    if len(broken):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "coordinates are not numbers (NaN or infinite)",
+                    row=int(i) + 2,
+                    field="geometry",
+                )
+                for i in broken[:50]
             ]
         )
 
