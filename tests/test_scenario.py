@@ -150,6 +150,25 @@ def test_bad_overrides_name_the_field(override: str, expected: str) -> None:
     assert expected in str(info.value)
 
 
+def test_scenario_nested_too_deeply_is_a_toml_error(tmp_path: Path) -> None:
+    # Before: tomllib's RecursionError ended the run as an unexpected failure.
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"deep\.toml: not a valid TOML file: .*nested too deeply"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("delimiter", ["ab", '"', "", "\n"])
+def test_a_delimiter_is_one_character_other_than_a_quote(delimiter: str) -> None:
+    # Before: "ab" reached the CSV reader, which failed without naming the field.
+    files = [{"path": "dealers.csv", "delimiter": delimiter}]
+    with pytest.raises(InputError) as info:
+        load_scenario(None, values={"dealers.files": files})
+    (problem,) = info.value.problems
+    assert problem.field == "dealers.files.0.delimiter"
+    assert "one character other than a quote or a line break" in problem.message
+
+
 def test_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[model\np = 3", encoding="utf-8")

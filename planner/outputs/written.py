@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from planner import _toml as toml
 from planner._text import fmt_eur
 from planner.errors import InputError, Problem
 
@@ -103,8 +103,8 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
     scenario_path = root / "scenario.toml"
     if scenario_path.exists():
         try:
-            scenario = tomllib.loads(scenario_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            scenario = toml.loads(scenario_path.read_text(encoding="utf-8"))
+        except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(scenario_path), f"not a valid TOML file: {exc}"))
     if problems:
         raise InputError(problems)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from planner import _toml as toml
 from planner.errors import InputError, Problem
 from planner.scenario.build import scenario_from
 from planner.scenario.io import dotted_field, holds_integer, plain_value
@@ -106,16 +106,16 @@ def _grid_values(text: str) -> list[Any]:
     if not text:
         return []
     try:
-        values = tomllib.loads(f"v = [{text}]")["v"]
-    except tomllib.TOMLDecodeError:
+        values = toml.loads(f"v = [{text}]")["v"]
+    except toml.TOMLDecodeError:
         values = []
         for part in text.split(","):
             part = part.strip()
             if not part:
                 continue
             try:
-                values.append(tomllib.loads(f"v = {part}")["v"])
-            except tomllib.TOMLDecodeError:
+                values.append(toml.loads(f"v = {part}")["v"])
+            except toml.TOMLDecodeError:
                 values.append(part)
     return list(values)
 

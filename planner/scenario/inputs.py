@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from planner.geodata import sample_dealers_path
 from planner.scenario.fields import Number, _Section
@@ -84,10 +84,13 @@ class DealerFile(_Section):
     encoding: str | None = Field(
         None,
         description="Text encoding of a CSV file; unset to detect UTF-8 (with or without "
-        "byte-order mark) or else Windows-1252/Latin-1.",
+        "byte-order mark), UTF-16 (with or without one), UTF-32 (with one) or else "
+        "Windows-1252/Latin-1.",
     )
     delimiter: str | None = Field(
-        None, description="Field delimiter of a CSV file; unset to detect , ; tab or |."
+        None,
+        description="Field delimiter of a CSV file, one character other than a quote or a "
+        "line break; unset to detect , ; tab or |.",
     )
     crs: str | None = Field(
         None,
@@ -105,6 +108,18 @@ class DealerFile(_Section):
         description="Swap lon and lat of rows whose coordinates lie outside their country "
         "but inside it once swapped (reported as a warning); unset, such rows are errors.",
     )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, delimiter: str | None) -> str | None:
+        # The CSV reader takes one character, and a quote or line break would split
+        # every quoted field or record.
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+            raise ValueError(
+                f"the delimiter must be one character other than a quote or a line break, "
+                f"got {delimiter!r}"
+            )
+        return delimiter
 
 
 class DealersConfig(_Section):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 import numbers
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
@@ -17,6 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from planner import _toml as toml
 from planner.errors import InputError, Problem
 
 
@@ -187,8 +187,8 @@ def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
     if not sep or not key:
         raise InputError(Problem(source, f"override '{item}' is not of the form key=value"))
     try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = toml.loads(f"v = {text.strip()}")["v"]
+    except toml.TOMLDecodeError:
         value = text.strip()
     set_dotted(raw, key, value, source, shown=item)
 

@@ -23,7 +23,6 @@ whole schema.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from typing import Annotated, Any
 import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from planner import _toml as toml
 from planner.errors import InputError, Problem
 from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
@@ -337,14 +337,14 @@ def load_scenario(
     else:
         source = str(path)
         try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            raw = toml.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(Problem(source, "scenario file not found")) from None
         except IsADirectoryError:
             raise InputError(Problem(source, "is a folder, not a scenario file")) from None
         except OSError as exc:
             raise InputError(Problem(source, f"cannot be read: {exc.strerror or exc}")) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
         base = Path(path).resolve().parent
     return validated_scenario(raw, source, base, overrides=overrides, values=values)
