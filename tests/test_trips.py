@@ -187,3 +187,22 @@ def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     two.write_text("origin,destination,trips,Trips\nParis,Lyon,3,300\n", encoding="utf-8")
     with pytest.raises(planner.InputError, match=r"2 columns headed 'trips' \(columns 3, 4\)"):
         planner.check(overrides={**_flow_overrides(), "trips.source": str(two)})
+    # Before: a short row or a blank line in the middle ended in an IndexError.
+    short = tmp_path / "short.csv"
+    short.write_text("origin,destination,trips_per_day\nBrussels,Paris\n", encoding="utf-8")
+    with pytest.raises(planner.InputError) as caught:
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(short)})
+    assert [str(p) for p in caught.value.problems] == [
+        f"{short}, row 2, field 'trips_per_day': no number of trips"
+    ]
+
+
+def test_blank_rows_of_an_od_file_are_counted(tmp_path: Path) -> None:
+    od = tmp_path / "od.csv"
+    od.write_text(
+        "origin,destination,trips_per_day\nBrussels,Paris,120\n\n,,\nLyon,Marseille,80\n",
+        encoding="utf-8",
+    )
+    checked = planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
+    counts = checked.inputs.counts["trips"]
+    assert counts["blank_rows_dropped"] == 2 and counts["rows"] == 4

@@ -21,6 +21,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.inputs.cells import cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike, normalise_header
+from planner.inputs.raw import filled
 from planner.inputs.tables import read_tables
 from planner.scenario.schema import DealerFile
 
@@ -78,7 +79,10 @@ def read_od_file(
     by_id = {str(v): k for k, v in enumerate(demand["demand_id"].astype(str))}
     names = demand["name"].astype(str).str.casefold()
     by_name = names.groupby(names).indices
-    style = number_style({"trips_per_day": [row[at["trips_per_day"]] for row in table.rows]})
+    # A row shorter than the header lacks its last cells: they are empty.
+    width = len(table.headers)
+    rows = [list(given) + [None] * (width - len(given)) for given in table.rows]
+    style = number_style({"trips_per_day": [cells[at["trips_per_day"]] for cells in rows]})
     problems: list[Problem] = []
     origins, destinations, flows = [], [], []
     zero = 0
@@ -109,7 +113,11 @@ def read_od_file(
             return None
         return int(found[0])
 
-    for cells, row in zip(table.rows, table.row_numbers, strict=True):
+    blank = 0
+    for cells, row in zip(rows, table.row_numbers, strict=True):
+        if not filled(cells):
+            blank += 1
+            continue
         origin = place(cell_text(cells[at["origin"]]).strip(), row, "origin")
         destination = place(cell_text(cells[at["destination"]]).strip(), row, "destination")
         value, error = parse_number(cells[at["trips_per_day"]], style, "trips_per_day")
@@ -142,7 +150,11 @@ def read_od_file(
         raise InputError(problems)
     if not flows:
         raise InputError(Problem(source, "no trip with more than 0 trips per day"))
-    counts = {"rows": float(len(table.rows)), "zero_trips_dropped": float(zero)}
+    counts = {
+        "rows": float(len(table.rows)),
+        "zero_trips_dropped": float(zero),
+        "blank_rows_dropped": float(blank),
+    }
     return (
         np.asarray(origins, dtype=np.int64),
         np.asarray(destinations, dtype=np.int64),
