@@ -113,6 +113,38 @@ def test_bad_corridor_files(tmp_path: Path) -> None:
         load_corridors(garbage)
 
 
+def test_corridor_features_that_are_not_usable_lines_are_named(tmp_path: Path) -> None:
+    # Before: a NaN vertex crashed the projection onto the line, a point or a
+    # feature without geometry beside the lines was left out unsaid, and a
+    # CSV file crashed on its missing geometry.
+    line = {"type": "LineString", "coordinates": [[0.0, 0.0], [1.0, 0.0]]}
+    features = [
+        {"type": "Feature", "properties": {"name": "A1"}, "geometry": geometry}
+        for geometry in (
+            line,
+            {"type": "LineString", "coordinates": [[0.0, float("nan")], [1.0, 0.0]]},
+            {"type": "Point", "coordinates": [0.5, 0.5]},
+            None,
+        )
+    ]
+    path = tmp_path / "mixed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.raises(InputError) as caught:
+        load_corridors(path)
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        ("afir.corridors", "feature 2: coordinates are not numbers (NaN or infinite)"),
+        (
+            "afir.corridors",
+            "feature 3: a Point is not a corridor line (LineString or MultiLineString)",
+        ),
+        ("afir.corridors", "feature 4: no geometry"),
+    ]
+    table = tmp_path / "corridors.csv"
+    table.write_text("name,lon,lat\nA1,0.0,0.0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no LineString"):
+        load_corridors(table)
+
+
 def test_report_and_map_of_a_plan_with_corridors(tmp_path: Path) -> None:
     # A corridor through the sample network's Belgian dealers, Brussels to Liège.
     path = _corridor(tmp_path, [[4.35, 50.85], [4.70, 50.80], [5.20, 50.70], [5.57, 50.63]])

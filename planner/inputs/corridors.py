@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import LineString, MultiLineString
 
 from planner.errors import InputError, Problem
@@ -52,14 +53,44 @@ def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corrid
     """The lines of one version of the file (``version`` keys the cache only)."""
     field = "afir.corridors"
     try:
-        frame = gpd.read_file(path)
+        # NaN coordinates are refused below, by feature, without numpy's warning first.
+        with np.errstate(invalid="ignore"):
+            frame = gpd.read_file(path)
     except Exception as exc:  # the GIS drivers raise many kinds
         raise InputError(
             Problem(str(path), f"cannot be read as corridor lines: {exc}", field=field)
         ) from None
-    lines = frame[
-        frame.geometry.notna() & frame.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        # A table without geometry (a CSV read by the same driver).
+        raise InputError(
+            Problem(str(path), "holds no LineString or MultiLineString: no corridor", field=field)
+        )
+    kinds = frame.geometry.geom_type.to_numpy()
+    missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    is_line = np.isin(kinds, ["LineString", "MultiLineString"]) & ~missing
+    xy, owner = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
+    unnumbered = np.zeros(len(frame), dtype=bool)
+    unnumbered[owner[~np.isfinite(xy).all(axis=1)]] = True
+    unnumbered &= is_line
+    problems = [
+        Problem(
+            str(path),
+            f"feature {k + 1}: "
+            + (
+                "coordinates are not numbers (NaN or infinite)"
+                if unnumbered[k]
+                else "no geometry"
+                if missing[k]
+                else f"a {kinds[k]} is not a corridor line (LineString or MultiLineString)"
+            ),
+            field=field,
+        )
+        for k in np.flatnonzero(~is_line | unnumbered)
     ]
+    if problems and is_line.any():
+        # Every feature is a corridor; one that is not a line is not silently left out.
+        raise InputError(problems[:50])
+    lines = frame[is_line]
     if lines.empty:
         raise InputError(
             Problem(str(path), "holds no LineString or MultiLineString: no corridor", field=field)

@@ -366,9 +366,10 @@ def _refuse_multipoints(geometry: Any, valid: Any, source: str) -> None:
 def _refuse_unnumbered(geometry: Any, valid: Any, source: str) -> None:
     """Refuse rows whose coordinates are NaN or infinite (JSON allows both spellings)."""
     import numpy as np
+    import shapely
 
-    bounds = geometry[valid].bounds.to_numpy()
-    broken = valid.to_numpy().nonzero()[0][~np.isfinite(bounds).all(axis=1)]
+    xy, owner = shapely.get_coordinates(geometry.to_numpy(), return_index=True)
+    broken = np.unique(owner[~np.isfinite(xy).all(axis=1)])
     if len(broken):
         raise InputError(
             [
