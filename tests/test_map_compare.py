@@ -111,6 +111,24 @@ def test_comparison_names_each_missing_file(tmp_path: Path) -> None:
     assert problems[2].startswith(f"{tmp_path / 'b' / 'sites.csv'}: missing columns: name,")
 
 
+def test_comparison_refuses_a_damaged_report_or_charger_count(tmp_path: Path) -> None:
+    # Before: a report holding a JSON array crashed, and chargers 'many' became 0.
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "report.json").write_text("[1, 2]", encoding="utf-8")
+    (folder / "sites.csv").write_text(
+        "site_id,name,brands,country,lon,lat,chosen,chargers\n"
+        "S1,A,Renault,LU,6.1,49.6,True,4\nS2,B,Nissan,LU,6.2,49.7,True,many\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        read_plan_folder(folder)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{folder / 'report.json'}: not a JSON object, as planner's reports are",
+        f"{folder / 'sites.csv'}, row 3, field 'chargers': 'many' is not a number of chargers",
+    ]
+
+
 def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:
     target = maps.write_comparison(*plan_folders, tmp_path / "compare.html")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

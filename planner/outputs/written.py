@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planner import _toml as toml
@@ -90,6 +91,9 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         problems.append(Problem(str(report_path), "missing: is this a plan folder?"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(str(report_path), f"not valid JSON: {exc}"))
+    if not isinstance(report, dict):
+        problems.append(Problem(str(report_path), "not a JSON object, as planner's reports are"))
+        report = {}
     try:
         sites = pd.read_csv(sites_path, dtype={"site_id": str, "name": str, "brands": str})
     except FileNotFoundError:
@@ -100,6 +104,21 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         missing = [c for c in REQUIRED_SITE_COLUMNS if c not in sites.columns]
         if missing:
             problems.append(Problem(str(sites_path), f"missing columns: {', '.join(missing)}"))
+        elif len(sites):
+            counts = pd.to_numeric(sites["chargers"], errors="coerce")
+            bad = np.flatnonzero(
+                sites["chargers"].notna().to_numpy()
+                & ~(np.isfinite(counts) & (counts >= 0) & (counts == np.round(counts))).to_numpy()
+            )
+            problems.extend(
+                Problem(
+                    str(sites_path),
+                    f"{sites['chargers'].iat[i]!r} is not a number of chargers",
+                    row=int(i) + 2,
+                    field="chargers",
+                )
+                for i in bad[:20]
+            )
     scenario_path = root / "scenario.toml"
     if scenario_path.exists():
         try:
@@ -116,16 +135,27 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         brands=sites["brands"].fillna("").astype(str),
     )
     travel = scenario.get("travel", {})
+    if not isinstance(travel, dict):
+        travel = {}
     return WrittenPlan(
         folder=root,
         name=str(report.get("scenario") or scenario.get("name") or root.name),
         title=str(report.get("title") or scenario.get("title") or root.name),
         report=report,
         sites=sites,
-        radius_km=float(report.get("radius_km") or travel.get("radius_km") or 50.0),
-        circuity=float(report.get("circuity") or travel.get("circuity") or 1.3),
+        radius_km=_positive(report.get("radius_km"), travel.get("radius_km"), 50.0),
+        circuity=_positive(report.get("circuity"), travel.get("circuity"), 1.3),
         scenario=scenario,
     )
+
+
+def _positive(*values: Any) -> float:
+    """The first of ``values`` that is a positive finite number (the last is the default)."""
+    for value in values:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and math.isfinite(value) and value > 0:
+            return float(value)
+    return float(values[-1])
 
 
 def read_plan_folders(
