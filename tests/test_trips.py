@@ -163,7 +163,8 @@ def test_trips_from_an_od_file(tmp_path: Path) -> None:
 def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     od = tmp_path / "od.csv"
     od.write_text(
-        "from,to,trips\nAtlantis,Paris,3\nBrussels,Paris,-2\nParis,Paris,1\nLyon,Lyon2,x\n",
+        "from,to,trips\nAtlantis,Paris,3\nBrussels,Paris,-2\nParis,Paris,1\nLyon,Lyon2,x\n"
+        "Paris,Lyon,1e300\n",
         encoding="utf-8",
     )
     with pytest.raises(planner.InputError) as caught:
@@ -173,6 +174,8 @@ def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     assert "row 3, field 'trips_per_day': -2 trips: must be 0 or more" in text
     assert "row 4, field 'destination': a trip from a place to itself" in text
     assert "row 5, field 'trips_per_day': 'x' is not a number" in text
+    # Before: handed to the solver, which refused the model (MODEL_INVALID).
+    assert "row 6, field 'trips_per_day': 1e+300 trips: more than 10,000,000 a day" in text
     # GeoNames knows a Lille in France and one in Belgium: the id decides.
     twice = tmp_path / "twice.csv"
     twice.write_text("origin,destination,trips_per_day\nLille,Paris,5\n", encoding="utf-8")

@@ -36,6 +36,12 @@ OD_COLUMNS = {
 
 IntArray = npt.NDArray[np.int64]
 
+#: Most trips a day one origin-destination pair may hold: about ten times the
+#: traffic of Europe's busiest roads (near a million vehicles a day). It
+#: catches a misread or corrupted number (1e300) before it reaches the
+#: solver, which refuses such a model.
+MAX_TRIPS_PER_DAY = 1e7
+
 
 def _column(headers: list[str], field: str, source: str) -> int:
     normalised = [normalise_header(h) for h in headers]
@@ -126,11 +132,12 @@ def read_od_file(
                 Problem(source, error or "no number of trips", row=row, field="trips_per_day")
             )
             continue
-        if value < 0:
+        if value < 0 or value > MAX_TRIPS_PER_DAY:
+            limit = "must be 0 or more"
+            if value > 0:
+                limit = f"more than {MAX_TRIPS_PER_DAY:,.0f} a day"
             problems.append(
-                Problem(
-                    source, f"{value:g} trips: must be 0 or more", row=row, field="trips_per_day"
-                )
+                Problem(source, f"{value:g} trips: {limit}", row=row, field="trips_per_day")
             )
             continue
         if origin is None or destination is None:
