@@ -236,6 +236,25 @@ def test_routing_folder_missing_or_of_another_version(malta_routing: Path, tmp_p
         open_routing(old)
 
 
+def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) -> None:
+    # Before: OSRM's failure to map an emptied data file ended as an unexpected failure.
+    from planner.travel.road import road_table
+    from planner.travel.routing_folder import open_routing
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(malta_routing, damaged)
+    (damaged / "osrm" / "roads.osrm.ebg_nodes").write_bytes(b"")
+    folder = open_routing(damaged)
+    lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
+    with pytest.raises(InputError) as caught:
+        road_table(folder, lon, lat, lon, lat)
+    (problem,) = caught.value.problems
+    assert problem.field == "travel.routing"
+    assert problem.message.endswith(
+        "the routing folder is damaged; rebuild it with planner routing build"
+    )
+
+
 def _malta(routing: Path, **values: object) -> planner.Scenario:
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "malta.toml"
     return load_scenario(scenario, values={"travel.routing": str(routing), **values})

@@ -54,6 +54,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from planner._text import one_line
+from planner.errors import InputError, Problem
 from planner.travel.reach_cache import load_reach, reach_key, store_reach
 from planner.travel.routing_folder import RoutingFolder
 from planner.travel.sphere import EARTH_RADIUS_KM, chord_length, unit_vectors
@@ -427,6 +429,17 @@ def _table(
     try:
         answer = folder.osrm.Table(parameters)
     except RuntimeError as exc:
+        if "mapping" in str(exc):
+            # OSRM maps its data files at the first query: an empty or cut-short
+            # file (a copy interrupted, a disk full during the build) fails here.
+            raise InputError(
+                Problem(
+                    str(folder.path),
+                    f"its OSRM data cannot be read ({one_line(exc)}): the routing folder is "
+                    "damaged; rebuild it with planner routing build",
+                    field="travel.routing",
+                )
+            ) from None
         raise RuntimeError(f"OSRM table of {n} x {len(points) - n} points failed: {exc}") from exc
     shape = (n, len(points) - n)
     minutes = np.full(shape, np.nan) if only == "km" else _cells(answer["durations"], shape) / 60.0
