@@ -106,12 +106,27 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         or ``workers`` is below 1.
     """
     from distributed import Client, LocalCluster
+    from distributed.comm import resolve_address
 
     if isinstance(scheduler, Client):
         yield scheduler
         return
     if scheduler is not None:
         address = str(scheduler)
+        try:
+            # A malformed address is refused here, before a Client exists: one that
+            # fails in its constructor tries to close itself again at exit and
+            # prints a traceback after the error.
+            resolve_address(address)
+        except ValueError as exc:
+            raise InputError(
+                Problem(
+                    "--scheduler",
+                    f"'{address}' is not a scheduler address ({exc}); give tcp://HOST:PORT",
+                )
+            ) from None
+        except OSError:
+            pass  # a host name that does not resolve: the connection below says so
         try:
             client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -138,7 +153,9 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",
-        silence_logs=logging.ERROR,
+        # A task that raises (an input error) is re-raised here with its message;
+        # the workers' own "Compute Failed" log of it would only repeat it.
+        silence_logs=logging.CRITICAL,
     )
     try:
         client = Client(cluster, set_as_default=False)
