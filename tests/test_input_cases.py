@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -314,3 +316,25 @@ def test_absurd_numbers_are_refused_naming_the_row(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])
     assert "field 'site_cost_eur': 1e+308 is above 10,000,000,000" in str(caught.value)
+
+
+def test_a_named_pipe_given_as_an_input_file_is_refused(tmp_path: Path) -> None:
+    # Before: opening a pipe blocks until something writes to it, so the run hung.
+    from planner.inputs.corridors import load_corridors
+    from planner.scenario.schema import load_scenario
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    expected = "is not a regular file (a pipe, socket or device); give a file"
+    for read in (_load, read_demand_file, load_corridors, load_scenario):
+        with pytest.raises(InputError, match=re.escape(expected)):
+            read(pipe)
+
+
+def test_a_scenario_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # Windows editors save UTF-8 with a mark; before, TOML read it as a stray character.
+    from planner.scenario.schema import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_bytes("\ufeff[model]\np = 7\n".encode())
+    assert load_scenario(path).model.p == 7

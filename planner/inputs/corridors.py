@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString
 
+from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
 from planner.travel.corridors import line_length_km
 
@@ -52,6 +53,8 @@ def load_corridors(path: Path) -> list[Corridor]:
 def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corridor, ...]:
     """The lines of one version of the file (``version`` keys the cache only)."""
     field = "afir.corridors"
+    if is_special(path):
+        raise InputError(Problem(str(path), NOT_REGULAR, field=field))
     try:
         # NaN coordinates are refused below, by feature, without numpy's warning first.
         with np.errstate(invalid="ignore"):

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner._files import NOT_REGULAR, is_special
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
@@ -100,6 +101,8 @@ def read_demand_file(
     source = str(path)
     if not path.exists():
         raise InputError(Problem(source, "demand file not found"))
+    if is_special(path):
+        raise InputError(Problem(source, NOT_REGULAR))
     if is_table_file(path):
         tables = read_tables(DealerFile(path=path, sheet=sheet), source=source)
         parts = [

@@ -42,6 +42,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from planner._files import NOT_REGULAR, is_special
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.csv_text import read_csv
@@ -197,6 +198,8 @@ def _check_path(path: Path, source: str) -> None:
         raise InputError(Problem(source, f"file not found: {path}"))
     if path.is_dir():
         raise InputError(Problem(source, f"is a folder, not a file: {path}"))
+    if is_special(path):
+        raise InputError(Problem(source, f"{NOT_REGULAR}: {path}"))
 
 
 def is_table_file(path: Path) -> bool:

@@ -31,6 +31,7 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planner import _toml as toml
+from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
 from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
@@ -336,8 +337,10 @@ def load_scenario(
         source = "built-in default scenario"
     else:
         source = str(path)
+        if is_special(Path(path)):
+            raise InputError(Problem(source, NOT_REGULAR))
         try:
-            raw = toml.loads(Path(path).read_text(encoding="utf-8"))
+            raw = toml.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise InputError(Problem(source, "scenario file not found")) from None
         except IsADirectoryError:
