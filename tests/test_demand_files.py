@@ -185,3 +185,24 @@ def test_dealer_coordinates_of_three_decimals_are_read_as_decimals(tmp_path: Pat
     sites = load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=["LU"]).sites
     assert sites["lon"].tolist() == pytest.approx([6.13])
     assert sites["lat"].tolist() == pytest.approx([49.6])
+
+
+def test_an_unquoted_thousands_separator_is_refused_not_cut(tmp_path: Path) -> None:
+    # Before: "120,000" split into 120 and a cell beyond the header, which was
+    # dropped unsaid: 120 people, a 1 kW station. Dealer files refused it already.
+    shifted = "has 7 cells but the header has 6; does a value hold the delimiter without quotes?"
+    people = _write(
+        tmp_path,
+        "demand_id,name,country,lon,lat,population\nD1,Luxembourg,LU,6.13,49.61,120,000\n",
+    )
+    with pytest.raises(InputError) as caught:
+        _load(people)
+    assert [(p.row, p.message) for p in _problems(caught)] == [(2, shifted)]
+    stations = _write(
+        tmp_path,
+        "station_id,operator,lon,lat,power_kw,points\nS1,Ionity,6.13,49.61,1,500,4\n",
+        name="stations.csv",
+    )
+    with pytest.raises(InputError) as caught:
+        load_chargers(stations)
+    assert [(p.row, p.message) for p in _problems(caught)] == [(2, shifted)]

@@ -176,6 +176,10 @@ def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     assert "row 5, field 'trips_per_day': 'x' is not a number" in text
     # Before: handed to the solver, which refused the model (MODEL_INVALID).
     assert "row 6, field 'trips_per_day': 1e+300 trips: more than 10,000,000 a day" in text
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("origin,destination,trips_per_day\nBrussels,Paris,1,500\n", encoding="utf-8")
+    with pytest.raises(planner.InputError, match=r"row 2: has 4 cells but the header has 3"):
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(shifted)})
     # GeoNames knows a Lille in France and one in Belgium: the id decides.
     twice = tmp_path / "twice.csv"
     twice.write_text("origin,destination,trips_per_day\nLille,Paris,5\n", encoding="utf-8")

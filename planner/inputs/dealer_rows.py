@@ -60,6 +60,7 @@ from planner.inputs.cells import (
 )
 from planner.inputs.columns import LABELS, OPTIONAL, ColumnChoice
 from planner.inputs.placement import IN_PLACE, NEAR_BORDER, OUTSIDE, place
+from planner.inputs.raw import shifted_row
 from planner.inputs.tables import Cell, RawTable
 from planner.scenario.schema import DealerFile
 
@@ -164,17 +165,9 @@ def validate_table(
             )
             continue
         seen_rows[key] = number
-        extra = cells[len(table.headers) :]
-        if any(not is_blank(c) for c in extra):
-            # Columns have shifted: no cell of this row can be trusted.
-            result.errors.append(
-                Problem(
-                    table.source,
-                    f"has {len(table.headers) + len(extra)} cells but the header has "
-                    f"{len(table.headers)}; does a value hold the delimiter without quotes?",
-                    row=number,
-                )
-            )
+        shifted = shifted_row(table, cells, number)
+        if shifted is not None:
+            result.errors.append(shifted)
             continue
         dealer = _check_row(cells, number, point, cols, spec, file_brands, transformer, result)
         if dealer is None:

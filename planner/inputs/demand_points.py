@@ -29,6 +29,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
+from planner.inputs.raw import shifted_rows
 from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
 from planner.scenario.schema import DealerFile
 
@@ -306,7 +307,7 @@ def _demand_points(
 ) -> pd.DataFrame:
     """Check every row of a located demand table; the points, or every problem at once."""
     table, labels, source = located.table, located.labels, located.table.source
-    problems = list(located.problems)
+    problems = list(located.problems) + shifted_rows(table)
     population_index = (
         None if population_column is None else _population_index(table.headers, population_column)
     )

@@ -21,7 +21,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.inputs.cells import cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike, normalise_header
-from planner.inputs.raw import filled
+from planner.inputs.raw import filled, shifted_rows
 from planner.inputs.tables import read_tables
 from planner.scenario.schema import DealerFile
 
@@ -79,7 +79,7 @@ def read_od_file(
         raise InputError(Problem(source, "holds several tables: keep one sheet of trips"))
     table = tables[0]
     at = {field: _column(table.headers, field, source) for field in OD_COLUMNS}
-    alike = columns_headed_alike(source, table.headers, at)
+    alike = columns_headed_alike(source, table.headers, at) + shifted_rows(table)
     if alike:
         raise InputError(alike)
     by_id = {str(v): k for k, v in enumerate(demand["demand_id"].astype(str))}

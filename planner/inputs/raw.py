@@ -65,3 +65,29 @@ def cell_filled(cell: Any) -> bool:
     if isinstance(cell, float) and math.isnan(cell):
         return False
     return not (isinstance(cell, str) and not cell.strip())
+
+
+def shifted_row(table: RawTable, cells: list[Cell], number: int) -> Problem | None:
+    """The error for a row with filled cells beyond the header's, or None.
+
+    Its columns have shifted (a value holding the delimiter without quotes,
+    as ``1,500`` in a comma-separated file), so no cell of it can be trusted.
+    """
+    width = len(table.headers)
+    if len(cells) <= width or not any(cell_filled(c) for c in cells[width:]):
+        return None
+    return Problem(
+        table.source,
+        f"has {len(cells)} cells but the header has {width}; does a value hold the "
+        "delimiter without quotes?",
+        row=number,
+    )
+
+
+def shifted_rows(table: RawTable) -> list[Problem]:
+    """:func:`shifted_row` of every row that has one (at most 50)."""
+    found = (
+        shifted_row(table, cells, number)
+        for cells, number in zip(table.rows, table.row_numbers, strict=True)
+    )
+    return [problem for problem in found if problem is not None][:50]

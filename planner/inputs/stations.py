@@ -48,6 +48,7 @@ import pandas as pd
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, is_blank, number_style, parse_number, shown
 from planner.inputs.columns import columns_headed_alike, normalise_header
+from planner.inputs.raw import shifted_rows
 from planner.inputs.tables import Cell, RawTable, read_table
 from planner.scenario.schema import DealerFile
 
@@ -149,7 +150,7 @@ def load_chargers(
         fmt if fmt != "auto" else ("bnetza" if _looks_like_bnetza(headers) else "generic")
     )
     columns = _columns(headers, _BNETZA if chosen == "bnetza" else _GENERIC)
-    alike = columns_headed_alike(source, table.headers, columns)
+    alike = columns_headed_alike(source, table.headers, columns) + shifted_rows(table)
     if alike:
         raise InputError(alike)
     missing = [name for name in _REQUIRED if columns.get(name) is None]
