@@ -255,6 +255,21 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     )
 
 
+@pytest.mark.parametrize("threads", ["0", "-3"])
+def test_build_refuses_fewer_than_one_thread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], threads: str
+) -> None:
+    # Before: passed on as osrm-extract -t -3, which spun without end.
+    out = tmp_path / "routing"
+    extract = shared_path(*MALTA)
+    code, _, stderr = _run(
+        ["routing", "build", str(extract), "--out", str(out), "--threads", threads], capsys
+    )
+    assert code == 2
+    assert stderr.strip() == f"error: --threads: must be 1 or more, not {threads}"
+    assert not out.exists()
+
+
 def _malta(routing: Path, **values: object) -> planner.Scenario:
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "malta.toml"
     return load_scenario(scenario, values={"travel.routing": str(routing), **values})

@@ -156,6 +156,9 @@ def build_routing_data(
         An engine's build program failed (its last log line is in the message).
     """
     say = progress or (lambda _line: None)
+    if threads is not None and (isinstance(threads, bool) or threads < 1):
+        # osrm-extract takes -t -3 and spins without end.
+        raise InputError(Problem("--threads", f"must be 1 or more, not {threads}"))
     extract = Path(extract)
     check_extract_name(extract)
     versions = engine_versions()
