@@ -142,6 +142,8 @@ def test_overrides_are_typed(tmp_path: Path) -> None:
         ("travel.colour=red", "travel.colour"),
         ("travel.radius_km=far", "travel.radius_km"),
         ("p80", "key=value"),
+        # Before: accepted, and a plan 8 % from its bound was called optimal.
+        ("solver.relative_gap=5", "solver.relative_gap"),
     ],
 )
 def test_bad_overrides_name_the_field(override: str, expected: str) -> None:
@@ -167,6 +169,12 @@ def test_a_delimiter_is_one_character_other_than_a_quote(delimiter: str) -> None
     (problem,) = info.value.problems
     assert problem.field == "dealers.files.0.delimiter"
     assert "one character other than a quote or a line break" in problem.message
+
+
+def test_least_chargers_above_the_most_is_refused() -> None:
+    # Before: every site was excluded and the run ended "optimal" with no site.
+    with pytest.raises(InputError, match=r"min_per_site \(20\) is above max_per_site \(2\)"):
+        load_scenario(None, overrides=["chargers.min_per_site=20", "chargers.max_per_site=2"])
 
 
 def test_bad_file(tmp_path: Path) -> None:

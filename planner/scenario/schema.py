@@ -122,6 +122,16 @@ class ChargersConfig(_Section):
         "a medium-voltage connection alone often costs 100,000-300,000 EUR.",
     )
 
+    @model_validator(mode="after")
+    def _least_within_most(self) -> ChargersConfig:
+        # Every site without a limit of its own in the dealer file would be shut out.
+        if self.min_per_site > self.max_per_site:
+            raise ValueError(
+                f"min_per_site ({self.min_per_site}) is above max_per_site "
+                f"({self.max_per_site}): no site without its own limit could open"
+            )
+        return self
+
 
 class ModelConfig(_Section):
     """Which facility-location model to solve and its parameters."""
@@ -188,7 +198,11 @@ class SolverConfig(_Section):
 
     time_limit_s: Number = Field(60.0, gt=0, description="Time limit of the solve, seconds.")
     relative_gap: Number = Field(
-        1e-4, ge=0, description="Stop when the proven relative gap is at most this."
+        1e-4,
+        ge=0,
+        lt=1,
+        description="Stop when the proven relative gap is at most this (below 1: a gap of "
+        "1 would let any plan count as optimal).",
     )
     threads: Count = Field(1, ge=1, description="Solver threads.")
     seed: Count = Field(0, description="Random seed of solver and heuristics.")
