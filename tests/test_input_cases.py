@@ -338,3 +338,16 @@ def test_a_scenario_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_bytes("\ufeff[model]\np = 7\n".encode())
     assert load_scenario(path).model.p == 7
+
+
+def test_a_dealer_file_listed_twice_is_refused(tmp_path: Path) -> None:
+    # Before: every dealer became two sites with the same id.
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "id,name,brand,country,lon,lat\nr1,Paris,Renault,FR,2.35,48.85\n", encoding="utf-8"
+    )
+    config = DealersConfig(
+        files=[DealerFile(path=path), DealerFile(path=tmp_path / "." / path.name)]
+    )
+    with pytest.raises(InputError, match=r"listed twice \(entries 1 and 2\); list it once"):
+        load_sites(config, countries=["FR"])

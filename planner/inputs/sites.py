@@ -218,6 +218,19 @@ def _table_readers(
         return readers
     if not config.files:
         raise InputError(Problem("scenario", "no dealer files given", field="dealers.files"))
+    first: dict[tuple[Path, str | None, str | None], int] = {}
+    for index, spec in enumerate(config.files):
+        key = (Path(spec.path).resolve(), spec.sheet, spec.layer)
+        if key in first:
+            # Every dealer of it would become two sites with the same id.
+            raise InputError(
+                Problem(
+                    str(spec.path),
+                    f"listed twice (entries {first[key] + 1} and {index + 1}); list it once",
+                    field="dealers.files",
+                )
+            )
+        first[key] = index
     sources = _source_names(config.files)
     return [
         (spec, source, partial(read_tables, spec, source=source))
