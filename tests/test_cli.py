@@ -760,3 +760,15 @@ def test_a_sizing_run_says_the_coverage_its_target_counts(
     within = 100 * report["sizing"]["coverage_of_reachable"]
     assert within >= 50.0 - 1e-6
     assert f"coverage {report['coverage_pct']:.2f} % ({within:.2f} % within reach) " in stdout
+
+
+def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: both ended as an unexpected failure (exit 1).
+    code, _, stderr = _run(["sample", "--seed", "-1", "--out", str(tmp_path)], capsys)
+    assert (code, stderr.strip()) == (2, "error: --seed: must be 0 or more, not -1")
+    a_file = tmp_path / "dealers.csv"
+    a_file.write_text("id\n", encoding="utf-8")
+    code, _, stderr = _run(["sample", "--out", str(a_file)], capsys)
+    assert (code, stderr.strip()) == (2, f"error: --out: '{a_file}' is a file, not a folder")

@@ -494,8 +494,13 @@ def sample(
 
     if scale not in ("demo", "full"):
         raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
+    if seed is not None and seed < 0:
+        raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
+    folder = out_dir or GEODATA_DIR
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem("--out", f"'{folder}' is a file, not a folder"))
     chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
-    path = write_sample(chosen, out_dir or GEODATA_DIR, seed=DEFAULT_SEED if seed is None else seed)
+    path = write_sample(chosen, folder, seed=DEFAULT_SEED if seed is None else seed)
     out.print(f"wrote {path}")
 
 
