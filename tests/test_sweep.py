@@ -196,6 +196,8 @@ def test_robustness_counts_the_runs_with_a_plan() -> None:
 def test_journal_keeps_runs_and_refuses_to_drop_them(tmp_path: Path) -> None:
     target = tmp_path / "out"
     journal = RunJournal.open(target, resume=False)
+    # Nothing on disk before the first run: a sweep refused before it leaves nothing.
+    assert not runs_folder(target).exists()
     record = _result("0123456789abcdef", {"A": 2}).record()
     journal.record("0123456789abcdef", record)
     assert runs_folder(target).is_dir()

@@ -66,7 +66,8 @@ class RunJournal:
                     "to keep them and solve the rest, or delete that folder to start again",
                 )
             )
-        folder.mkdir(parents=True, exist_ok=True)
+        # Made with the first finished run: a sweep refused before any run starts
+        # (a bad input, no scheduler) leaves nothing behind.
         return journal
 
     def _files(self) -> list[Path]:
@@ -90,6 +91,7 @@ class RunJournal:
     def record(self, run_id: str, record: dict[str, Any]) -> None:
         """Keep one finished run (atomically: the file is whole or absent)."""
         text = json.dumps(record, allow_nan=False, ensure_ascii=False, sort_keys=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         write_atomically(self.folder / f"{run_id}.json", text + "\n")
 
     def remove(self) -> None:
