@@ -221,6 +221,19 @@ def test_demand_point_with_nan_coordinates_is_refused(tmp_path: Path) -> None:
     assert problem.message == "feature 1: coordinates are not numbers (NaN or infinite)"
 
 
+def test_a_line_is_not_a_dealer_location(tmp_path: Path) -> None:
+    # Before: read silently as a point somewhere along the line.
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "r1", "name": "P", "brand": "Renault", "country": "FR"},
+        "geometry": {"type": "LineString", "coordinates": [[2.35, 48.85], [2.40, 48.86]]},
+    }
+    path = tmp_path / "dealers.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(InputError, match="a LineString is neither a point nor a polygon"):
+        _load(path)
+
+
 def test_two_longitude_columns_are_refused_unless_mapped(tmp_path: Path) -> None:
     path = tmp_path / "dealers.csv"
     path.write_text("id,name,brand,country,lon,lat,longitude\nr1,Paris,Renault,FR,2.35,48.85,99\n")

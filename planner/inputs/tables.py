@@ -330,6 +330,7 @@ def _points(
         ) from None
     valid = geometry.notna() & ~geometry.is_empty
     _refuse_multipoints(geometry, valid, source)
+    _refuse_lines(geometry, valid, source)
     _refuse_unnumbered(geometry, valid, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)
@@ -358,6 +359,29 @@ def _refuse_multipoints(geometry: Any, valid: Any, source: str) -> None:
                     source,
                     f"MultiPoint geometry of {shapely.get_num_geometries(geoms[i])} points: "
                     "give one point per row",
+                    row=int(i) + 2,
+                    field="geometry",
+                )
+                for i in rows[:50]
+            ]
+        )
+
+
+def _refuse_lines(geometry: Any, valid: Any, source: str) -> None:
+    """Refuse rows whose geometry is a line or a collection: where along it is the place?"""
+    import numpy as np
+    import shapely
+
+    geoms = geometry.to_numpy()
+    # Points (0, 4) and polygons (3, 6) are places; a MultiPoint was refused before.
+    other = valid.to_numpy() & ~np.isin(shapely.get_type_id(geoms), (0, 3, 4, 6))
+    rows = other.nonzero()[0]
+    if len(rows):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    f"a {geoms[i].geom_type} is neither a point nor a polygon: give the place",
                     row=int(i) + 2,
                     field="geometry",
                 )
