@@ -364,3 +364,19 @@ def test_a_dealer_file_listed_twice_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"listed twice \(entries 1 and 2\); list it once"):
         load_sites(config, countries=["FR"])
+
+
+def test_a_brand_column_overruled_by_the_scenario_is_warned(tmp_path: Path) -> None:
+    # Before: brand = "Nissan" turned every Renault row into Nissan without a word.
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "id,name,brand,country,lon,lat\n"
+        "r1,Paris,Renault,FR,2.35,48.85\nn1,Lyon,Nissan,FR,4.83,45.76\n",
+        encoding="utf-8",
+    )
+    config = DealersConfig(files=[DealerFile(path=path, brand="Nissan")])
+    loaded = load_sites(config, countries=["FR"])
+    assert set(loaded.sites["brands"]) == {"Nissan"}
+    assert [(w.row, w.field, w.message) for w in loaded.warnings] == [
+        (2, "brand", "the brand column says Renault, the scenario's brand (Nissan) is used")
+    ]

@@ -241,6 +241,19 @@ def _check_row(
     name = cell_text(_cell(cells, cols, "name")).strip()
     if file_brands is not None:
         brands: tuple[str, ...] | None = file_brands
+        # The scenario's brand wins; a brand column that says otherwise is not overruled unsaid.
+        written = cell_text(_cell(cells, cols, "brand")).strip()
+        said, unreadable_brand = parse_brands(written) if written else (None, None)
+        if said is not None and not unreadable_brand and set(said) != set(file_brands):
+            result.warnings.append(
+                Problem(
+                    source,
+                    f"the brand column says {' and '.join(said)}, the scenario's brand "
+                    f"({' and '.join(file_brands)}) is used",
+                    row=number,
+                    field=cols.names.get("brand"),
+                )
+            )
     else:
         brands, message = parse_brands(cell_text(_cell(cells, cols, "brand")))
         if message:
