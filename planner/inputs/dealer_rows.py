@@ -243,8 +243,8 @@ def _check_row(
         brands: tuple[str, ...] | None = file_brands
         # The scenario's brand wins; a brand column that says otherwise is not overruled unsaid.
         written = cell_text(_cell(cells, cols, "brand")).strip()
-        said, unreadable_brand = parse_brands(written) if written else (None, None)
-        if said is not None and not unreadable_brand and set(said) != set(file_brands):
+        said, brand_problem = parse_brands(written) if written else (None, None)
+        if said is not None and not brand_problem and set(said) != set(file_brands):
             result.warnings.append(
                 Problem(
                     source,

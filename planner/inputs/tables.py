@@ -331,7 +331,7 @@ def _points(
     valid = geometry.notna() & ~geometry.is_empty
     _refuse_multipoints(geometry, valid, source)
     _refuse_lines(geometry, valid, source)
-    _refuse_unnumbered(geometry, valid, source)
+    _refuse_unnumbered(geometry, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)
     points: list[tuple[float | None, float | None]] = [(None, None)] * len(frame)
@@ -390,7 +390,7 @@ def _refuse_lines(geometry: Any, valid: Any, source: str) -> None:
         )
 
 
-def _refuse_unnumbered(geometry: Any, valid: Any, source: str) -> None:
+def _refuse_unnumbered(geometry: Any, source: str) -> None:
     """Refuse rows whose coordinates are NaN or infinite (JSON allows both spellings)."""
     import numpy as np
     import shapely
