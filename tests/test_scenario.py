@@ -174,6 +174,16 @@ def test_a_delimiter_is_one_character_other_than_a_quote(delimiter: str) -> None
     assert "one character other than a quote or a line break" in problem.message
 
 
+def test_country_bounds_take_codes_in_any_case() -> None:
+    # demand.countries reads "lu" as LU; before, a bound on "lu" named no candidate site.
+    scenario = load_scenario(
+        None,
+        overrides=["constraints.country_min_sites={lu=2}", "constraints.country_max_sites={Lu=3}"],
+    )
+    assert scenario.constraints.country_min_sites == {"LU": 2}
+    assert scenario.constraints.country_max_sites == {"LU": 3}
+
+
 def test_least_chargers_above_the_most_is_refused() -> None:
     # Before: every site was excluded and the run ended "optimal" with no site.
     with pytest.raises(InputError, match=r"min_per_site \(20\) is above max_per_site \(2\)"):

@@ -77,6 +77,14 @@ class ConstraintsConfig(_Section):
         "sized year by year on that year's demand.",
     )
 
+    @field_validator("country_min_sites", "country_max_sites", mode="before")
+    @classmethod
+    def _country_codes_upper(cls, bounds: object) -> object:
+        # demand.countries takes "lu" as LU; so do the bounds (before: "has no candidate site").
+        if isinstance(bounds, dict):
+            return {str(code).upper(): count for code, count in bounds.items()}
+        return bounds
+
     @field_validator("brand_min_share")
     @classmethod
     def _known_brands(cls, shares: dict[str, float]) -> dict[str, float]:
