@@ -343,6 +343,17 @@ def test_utf16_without_byte_order_mark(tmp_path: Path, encoding: str) -> None:
     assert table.notes[0].startswith(f"encoding {encoding}")  # type: ignore[attr-defined]
 
 
+def test_title_lines_do_not_decide_the_delimiter(tmp_path: Path) -> None:
+    # Before: the delimiter was sniffed from the first line, a title of one cell,
+    # and the decimal commas below made "," win: columns 'X;A 1;350;6', '13;49', ...
+    path = tmp_path / "d.csv"
+    text = "Ladesäulenregister\nStand: 2019\n\nid;name;lon;lat\n1;A 1;6,13;49,61\n2;B;6,2;49,7\n"
+    path.write_bytes(text.encode("cp1252"))
+    table = _read(path)
+    assert table.headers == ["id", "name", "lon", "lat"]  # type: ignore[attr-defined]
+    assert table.rows[0] == ["1", "A 1", "6,13", "49,61"]  # type: ignore[attr-defined]
+
+
 def test_utf32_big_endian_with_byte_order_mark(tmp_path: Path) -> None:
     # Its mark is not UTF-16's; the little-endian one begins with UTF-16's.
     path = tmp_path / "d.csv"

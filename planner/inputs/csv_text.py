@@ -191,12 +191,15 @@ def _sniff_delimiter(text: str) -> str:
             ][:50]
         except csv.Error:
             continue
-        if not records:
+        # Measured from the header, the first record of two or more filled cells:
+        # title lines above it ("Ladesäulenregister", "Stand: 2019") have one.
+        first = header_index(records)
+        if first is None:
             continue
-        width = len(records[0])
+        width = len(records[first])
         if width < 2:
             continue
-        consistent = sum(1 for r in records[1:] if len(r) == width)
+        consistent = sum(1 for r in records[first + 1 :] if len(r) == width)
         score = (consistent, width)
         if score > best_score:
             best, best_score = delimiter, score
