@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from planner.errors import InputError, Problem
+
 # Property tests draw the same examples on every run ("ci", the default), so a
 # failure in CI reproduces locally; HYPOTHESIS_PROFILE=explore draws new ones.
 settings.register_profile(
@@ -53,3 +55,8 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         sys.argv = old
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def problems_of(caught: pytest.ExceptionInfo[InputError]) -> list[Problem]:
+    """The located problems of a caught input error (its plain-text ones left out)."""
+    return [p for p in caught.value.problems if isinstance(p, Problem)]

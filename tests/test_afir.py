@@ -12,6 +12,7 @@ import pytest
 import planner
 from planner.errors import InfeasibleError, InputError
 from planner.pipeline.afir import afir_report, corridor_rows, load_corridors
+from tests.conftest import problems_of
 
 # One degree of longitude on the equator, km.
 DEGREE_KM = np.radians(1.0) * 6371.0088
@@ -131,7 +132,7 @@ def test_corridor_features_that_are_not_usable_lines_are_named(tmp_path: Path) -
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     with pytest.raises(InputError) as caught:
         load_corridors(path)
-    assert [(p.field, p.message) for p in caught.value.problems] == [
+    assert [(p.field, p.message) for p in problems_of(caught)] == [
         ("afir.corridors", "feature 2: coordinates are not numbers (NaN or infinite)"),
         (
             "afir.corridors",

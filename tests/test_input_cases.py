@@ -20,6 +20,7 @@ from planner.inputs.demand import load_demand
 from planner.inputs.demand_points import read_demand_file
 from planner.inputs.sites import load_sites
 from planner.scenario.schema import DealerFile, DealersConfig, DemandConfig
+from tests.conftest import problems_of
 
 HEADER = ["id", "name", "brand", "country", "lon", "lat"]
 
@@ -206,7 +207,7 @@ def test_dealer_with_nan_or_infinite_coordinates_is_refused(tmp_path: Path) -> N
     )
     with pytest.raises(InputError) as caught:
         _load(path)
-    assert [(p.row, p.field, p.message) for p in caught.value.problems] == [
+    assert [(p.row, p.field, p.message) for p in problems_of(caught)] == [
         (row, "geometry", "coordinates are not numbers (NaN or infinite)") for row in (2, 3)
     ]
 
@@ -216,7 +217,7 @@ def test_demand_point_with_nan_coordinates_is_refused(tmp_path: Path) -> None:
     path = _geojson_points(tmp_path / "people.geojson", [[math.nan, 49.6]], {"population": 10})
     with pytest.raises(InputError) as caught:
         read_demand_file(path)
-    (problem,) = caught.value.problems
+    (problem,) = problems_of(caught)
     assert problem.field == "geometry"
     assert problem.message == "feature 1: coordinates are not numbers (NaN or infinite)"
 

@@ -19,8 +19,8 @@ import pytest
 import planner
 from planner.errors import InputError
 from planner.scenario.schema import load_scenario
+from tests.conftest import problems_of, shared_path
 from tests.conftest import run_cli as _run
-from tests.conftest import shared_path
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("osrm") is None or importlib.util.find_spec("valhalla") is None,
@@ -248,7 +248,7 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
     with pytest.raises(InputError) as caught:
         road_table(folder, lon, lat, lon, lat)
-    (problem,) = caught.value.problems
+    (problem,) = problems_of(caught)
     assert problem.field == "travel.routing"
     assert problem.message.endswith(
         "the routing folder is damaged; rebuild it with planner routing build"

@@ -14,6 +14,7 @@ from planner.scenario.schema import (
     load_scenario,
     scenario_to_toml,
 )
+from tests.conftest import problems_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,7 +170,7 @@ def test_a_delimiter_is_one_character_other_than_a_quote(delimiter: str) -> None
     files = [{"path": "dealers.csv", "delimiter": delimiter}]
     with pytest.raises(InputError) as info:
         load_scenario(None, values={"dealers.files": files})
-    (problem,) = info.value.problems
+    (problem,) = problems_of(info)
     assert problem.field == "dealers.files.0.delimiter"
     assert "one character other than a quote or a line break" in problem.message
 
