@@ -206,3 +206,19 @@ def test_an_unquoted_thousands_separator_is_refused_not_cut(tmp_path: Path) -> N
     with pytest.raises(InputError) as caught:
         load_chargers(stations)
     assert [(p.row, p.message) for p in _problems(caught)] == [(2, shifted)]
+
+
+def test_a_station_of_absurd_power_or_points_is_refused(tmp_path: Path) -> None:
+    # Before: 1e12 kW and 1e15 points were read as they stand.
+    stations = _write(
+        tmp_path,
+        "station_id,operator,lon,lat,power_kw,points\n"
+        "S1,Ionity,6.13,49.61,1e12,4\nS2,Ionity,6.14,49.62,350,1e15\n",
+        name="stations.csv",
+    )
+    with pytest.raises(InputError) as caught:
+        load_chargers(stations)
+    assert [(p.row, p.field, p.message) for p in _problems(caught)] == [
+        (2, "power_kw", "1e+12 kW: more than any station"),
+        (3, "points", "1e+15 charging points: more than any station"),
+    ]

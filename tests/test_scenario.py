@@ -148,6 +148,8 @@ def test_overrides_are_typed(tmp_path: Path) -> None:
         # Before: accepted, then "no dealer lies in the scenario's countries (UK)".
         ('demand.countries=["UK"]', "no such country code: ['UK'] (the United Kingdom is GB)"),
         ('demand.countries=["XX"]', "no such country code: ['XX']"),
+        # Before: a value keyed by an unknown country, accepted and never applied.
+        ("demand.sessions.by_country.ZZ.cars_per_inhabitant=0.5", "no such country code: ['ZZ']"),
     ],
 )
 def test_bad_overrides_name_the_field(override: str, expected: str) -> None:

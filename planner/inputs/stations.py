@@ -102,6 +102,11 @@ _BNETZA = {
     "town": ("ort",),
 }
 _REQUIRED = ("power_kw",)
+#: Most kW and charging points a station may have: about ten times the grid
+#: connection (some 10 MW) and the points of the largest charging hubs. They
+#: catch a misread or corrupted number (1e12) before it reaches the report.
+MAX_POWER_KW = 100_000.0
+MAX_POINTS = 5_000
 #: Fields read as numbers; their cells tell the file's decimal mark.
 _NUMBER_FIELDS = ("power_kw", "points", "lon", "lat")
 
@@ -266,6 +271,8 @@ def _rows(
             fail("power_kw", "the power is missing")
         elif power < 0:
             fail("power_kw", f"{shown(cell(cells, 'power_kw'))} is negative")
+        elif power > MAX_POWER_KW:
+            fail("power_kw", f"{power:g} kW: more than any station")
         points = _points(cell(cells, "points"), number(cells, "points"), fail)
         lon, lat = _coordinates(table, position, number(cells, "lon"), number(cells, "lat"), fail)
         if len(problems) > before or power is None or lon is None or lat is None:
@@ -308,6 +315,9 @@ def _points(value: Cell, parsed: tuple[float | None, str | None], fail: _Report)
     """Charging points of a station; one when the file does not say."""
     number, error = parsed
     if error is None and number is None:
+        return 1
+    if error is None and number is not None and number > MAX_POINTS:
+        fail("points", f"{number:g} charging points: more than any station")
         return 1
     if error is None and number is not None and number >= 1 and float(number).is_integer():
         return int(number)

