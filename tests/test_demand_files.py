@@ -222,3 +222,13 @@ def test_a_station_of_absurd_power_or_points_is_refused(tmp_path: Path) -> None:
         (2, "power_kw", "1e+12 kW: more than any station"),
         (3, "points", "1e+15 charging points: more than any station"),
     ]
+
+
+def test_a_demand_row_of_no_country_is_refused(tmp_path: Path) -> None:
+    # Before: XX passed the two-letter check and the row counted as outside the countries.
+    people = _write(tmp_path, "id,country,lon,lat,population\nD1,XX,6.13,49.61,1000\n")
+    with pytest.raises(InputError) as caught:
+        _load(people)
+    assert [(p.row, p.field, p.message) for p in _problems(caught)] == [
+        (2, "country", "not an ISO 3166-1 alpha-2 country code")
+    ]

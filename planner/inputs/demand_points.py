@@ -31,6 +31,7 @@ from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
 from planner.inputs.raw import shifted_rows
 from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
+from planner.scenario.fields import country_codes
 from planner.scenario.schema import DealerFile
 
 logger = logging.getLogger(__name__)
@@ -527,7 +528,8 @@ def _countries(located: _Located, problems: list[Problem]) -> npt.NDArray[Any] |
     if index is None:
         return None
     codes = pd.Series(_texts(table, index)).str.upper()
-    bad = ~codes.str.fullmatch(r"[A-Z]{2}")
+    # A code of no country (XX) would count the row as outside the scenario's countries.
+    bad = ~codes.isin(country_codes())
     message = "not an ISO 3166-1 alpha-2 country code"
     _add_row_problems(problems, table.source, located.labels, bad, table.headers[index], message)
     return codes.to_numpy(dtype=object)
