@@ -1,4 +1,4 @@
-"""The shared pieces of the scenario schema: its number types and the section base class.
+"""The shared pieces of the scenario schema: number types, section base class, country codes.
 
 Every section of the scenario (:mod:`planner.scenario.inputs`,
 :mod:`planner.scenario.constraints`, :mod:`planner.scenario.schema`) derives
