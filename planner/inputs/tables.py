@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -329,9 +330,7 @@ def _points(
             Problem(source, f"unknown CRS '{crs}': {one_line(exc)}", field="crs")
         ) from None
     valid = geometry.notna() & ~geometry.is_empty
-    _refuse_multipoints(geometry, valid, source)
-    _refuse_lines(geometry, valid, source)
-    _refuse_unnumbered(geometry, source)
+    _refuse_unplaceable(geometry, valid, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)
     points: list[tuple[float | None, float | None]] = [(None, None)] * len(frame)
@@ -341,73 +340,44 @@ def _points(
     return points, note
 
 
-def _refuse_multipoints(geometry: Any, valid: Any, source: str) -> None:
-    """Refuse rows whose geometry is several points: which one is the dealer?"""
+def _refuse_unplaceable(geometry: Any, valid: Any, source: str) -> None:
+    """Refuse rows whose geometry gives no one place, each kind in turn.
+
+    Several points (which one is the dealer?), a line or a collection (where
+    along it?), and coordinates that are NaN or infinite (JSON allows both).
+    """
+    import numpy as np
     import shapely
 
     geoms = geometry.to_numpy()
-    several = (
-        valid.to_numpy()
-        & (shapely.get_type_id(geoms) == 4)
-        & (shapely.get_num_geometries(geoms) > 1)
+    kinds = shapely.get_type_id(geoms)
+    usable = valid.to_numpy()
+    counts = shapely.get_num_geometries(geoms)
+    several = usable & (kinds == 4) & (counts > 1)
+    _refuse_rows(
+        several,
+        source,
+        lambda i: f"MultiPoint geometry of {counts[i]} points: give one point per row",
     )
-    rows = several.nonzero()[0]
+    # Points (0, 4) and polygons (3, 6) are places.
+    other = usable & ~np.isin(kinds, (0, 3, 4, 6))
+    _refuse_rows(
+        other,
+        source,
+        lambda i: f"a {geoms[i].geom_type} is neither a point nor a polygon: give the place",
+    )
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    unnumbered = np.zeros(len(geoms), dtype=bool)
+    unnumbered[owner[~np.isfinite(xy).all(axis=1)]] = True
+    _refuse_rows(unnumbered, source, lambda _: "coordinates are not numbers (NaN or infinite)")
+
+
+def _refuse_rows(bad: Any, source: str, message: Callable[[int], str]) -> None:
+    """Raise one problem per ``bad`` row (at most 50) on its geometry, if any."""
+    rows = bad.nonzero()[0]
     if len(rows):
         raise InputError(
-            [
-                Problem(
-                    source,
-                    f"MultiPoint geometry of {shapely.get_num_geometries(geoms[i])} points: "
-                    "give one point per row",
-                    row=int(i) + 2,
-                    field="geometry",
-                )
-                for i in rows[:50]
-            ]
-        )
-
-
-def _refuse_lines(geometry: Any, valid: Any, source: str) -> None:
-    """Refuse rows whose geometry is a line or a collection: where along it is the place?"""
-    import numpy as np
-    import shapely
-
-    geoms = geometry.to_numpy()
-    # Points (0, 4) and polygons (3, 6) are places; a MultiPoint was refused before.
-    other = valid.to_numpy() & ~np.isin(shapely.get_type_id(geoms), (0, 3, 4, 6))
-    rows = other.nonzero()[0]
-    if len(rows):
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    f"a {geoms[i].geom_type} is neither a point nor a polygon: give the place",
-                    row=int(i) + 2,
-                    field="geometry",
-                )
-                for i in rows[:50]
-            ]
-        )
-
-
-def _refuse_unnumbered(geometry: Any, source: str) -> None:
-    """Refuse rows whose coordinates are NaN or infinite (JSON allows both spellings)."""
-    import numpy as np
-    import shapely
-
-    xy, owner = shapely.get_coordinates(geometry.to_numpy(), return_index=True)
-    broken = np.unique(owner[~np.isfinite(xy).all(axis=1)])
-    if len(broken):
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    "coordinates are not numbers (NaN or infinite)",
-                    row=int(i) + 2,
-                    field="geometry",
-                )
-                for i in broken[:50]
-            ]
+            [Problem(source, message(int(i)), row=int(i) + 2, field="geometry") for i in rows[:50]]
         )
 
 
