@@ -63,11 +63,11 @@ def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corrid
         raise InputError(
             Problem(str(path), f"cannot be read as corridor lines: {exc}", field=field)
         ) from None
+    no_corridor = Problem(
+        str(path), "holds no LineString or MultiLineString: no corridor", field=field
+    )
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        # A table without geometry (a CSV read by the same driver).
-        raise InputError(
-            Problem(str(path), "holds no LineString or MultiLineString: no corridor", field=field)
-        )
+        raise InputError(no_corridor)  # a table without geometry (a CSV read by the same driver)
     kinds = frame.geometry.geom_type.to_numpy()
     missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
     is_line = np.isin(kinds, ["LineString", "MultiLineString"]) & ~missing
@@ -75,29 +75,25 @@ def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corrid
     unnumbered = np.zeros(len(frame), dtype=bool)
     unnumbered[owner[~np.isfinite(xy).all(axis=1)]] = True
     unnumbered &= is_line
-    problems = [
-        Problem(
-            str(path),
-            f"feature {k + 1}: "
-            + (
-                "coordinates are not numbers (NaN or infinite)"
-                if unnumbered[k]
-                else "no geometry"
-                if missing[k]
-                else f"a {kinds[k]} is not a corridor line (LineString or MultiLineString)"
-            ),
-            field=field,
-        )
-        for k in np.flatnonzero(~is_line | unnumbered)
-    ]
-    if problems and is_line.any():
+
+    def what_is_wrong(k: int) -> str:
+        if unnumbered[k]:
+            return "coordinates are not numbers (NaN or infinite)"
+        if missing[k]:
+            return "no geometry"
+        return f"a {kinds[k]} is not a corridor line (LineString or MultiLineString)"
+
+    if is_line.any() and not (is_line & ~unnumbered).all():
         # Every feature is a corridor; one that is not a line is not silently left out.
-        raise InputError(problems[:50])
+        raise InputError(
+            [
+                Problem(str(path), f"feature {k + 1}: {what_is_wrong(int(k))}", field=field)
+                for k in np.flatnonzero(~is_line | unnumbered)[:50]
+            ]
+        )
     lines = frame[is_line]
     if lines.empty:
-        raise InputError(
-            Problem(str(path), "holds no LineString or MultiLineString: no corridor", field=field)
-        )
+        raise InputError(no_corridor)
     if lines.crs is not None and not lines.crs.equals("EPSG:4326"):
         lines = lines.to_crs("EPSG:4326")
     xmin, ymin, xmax, ymax = lines.total_bounds
