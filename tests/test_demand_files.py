@@ -232,3 +232,33 @@ def test_a_demand_row_of_no_country_is_refused(tmp_path: Path) -> None:
     assert [(p.row, p.field, p.message) for p in _problems(caught)] == [
         (2, "country", "not an ISO 3166-1 alpha-2 country code")
     ]
+
+
+@pytest.mark.parametrize(
+    ("decimal", "cell"), [(",", "1,234.5"), (",", "48.85"), (".", "1.234,5"), (".", "48,85")]
+)
+def test_a_number_against_the_stated_decimal_mark_is_refused(
+    tmp_path: Path, decimal: str, cell: str
+) -> None:
+    # Read before by its own mark: "1,234.5" became 1234.5 in a file stated to use commas.
+    path = _write(tmp_path, f'name;lon;lat;population\nLux;6;50;"{cell}"\nB;6;50;100\n')
+    with pytest.raises(InputError) as caught:
+        _load(path, decimal=decimal)
+    (problem,) = _problems(caught)
+    assert (problem.row, problem.field) == (2, "population")
+    assert f"'{cell}' writes" in problem.message
+    assert f"the scenario states decimal = '{decimal}'" in problem.message
+
+
+def test_a_dealer_number_against_the_stated_decimal_mark_is_refused(tmp_path: Path) -> None:
+    dealers = _write(
+        tmp_path,
+        'dealer_id,brand,name,country,lon,lat,grid_kw\nR1,Renault,Gare,LU,6,50,"1.500,5"\n',
+        name="dealers.csv",
+    )
+    stated = DealersConfig(files=[DealerFile(path=dealers, decimal=".")])
+    with pytest.raises(InputError) as caught:
+        load_sites(stated, countries=["LU"])
+    (problem,) = _problems(caught)
+    assert (problem.row, problem.field) == (2, "grid_kw")
+    assert "'1.500,5' writes ',' as its decimal mark" in problem.message

@@ -216,11 +216,32 @@ class NumberStyle:
     #: The decimal mark the scenario states for the file (``decimal``), if any.
     decimal: str | None = None
 
+    def _contrary(self, cell: Cell) -> str | None:
+        """A refusal for a cell whose decimal mark is not the one the scenario states.
+
+        ``"1,234.5"`` in a file stated to write ``decimal = ","`` is no number of
+        that file: reading it by its own mark would take the statement back
+        for one cell, silently.
+        """
+        mark = _decimal_mark(cell)
+        if mark is None or mark == self.decimal:
+            return None
+        return (
+            f"{shown(cell)} writes '{mark}' as its decimal mark, but the scenario states "
+            f"decimal = '{self.decimal}' for this file; write the number with "
+            f"'{self.decimal}' as its decimal mark"
+        )
+
     def resolve(self, cell: Cell, column: str | None) -> tuple[float | None, str | None] | None:
-        """The reading of an ambiguous cell, a refusal, or None for a cell that is not."""
+        """The reading of an ambiguous cell, a refusal, or None for a cell that is not.
+
+        A cell whose decimal mark contradicts the one the scenario states is
+        refused too.
+        """
         separator = _ambiguous_separator(cell)
         if separator is None:
-            return None
+            contrary = self._contrary(cell) if self.decimal is not None else None
+            return None if contrary is None else (None, contrary)
         assert isinstance(cell, str)
         text = _clean_number_text(cell)
         grouped = float(text.replace(separator, ""))
