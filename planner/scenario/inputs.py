@@ -69,8 +69,9 @@ class DealerFile(_Section):
     decimal: Literal[",", "."] | None = Field(
         None,
         description="The decimal mark of this file's numbers, for numbers the file leaves "
-        "open ('1.500': 1.5 or 1500?). Unset: read from the file's other numbers, and a "
-        "number nothing settles is refused.",
+        "open ('1.500': 1.5 or 1500?); set, a number written with the other mark "
+        "('1,234.5' when ',' is stated) is refused. Unset: read from the file's other "
+        "numbers, and a number nothing settles is refused.",
     )
     sheet: str | None = Field(
         None,
@@ -294,8 +295,9 @@ class DemandConfig(_Section):
     decimal: Literal[",", "."] | None = Field(
         None,
         description="The decimal mark of the demand file's numbers, for numbers it leaves "
-        "open ('1.500': 1.5 or 1500?). Unset: read from its other numbers, and a "
-        "number nothing settles is refused.",
+        "open ('1.500': 1.5 or 1500?); set, a number written with the other mark "
+        "('1,234.5' when ',' is stated) is refused. Unset: read from its other numbers, "
+        "and a number nothing settles is refused.",
     )
     sheet: str | None = Field(
         None,
