@@ -376,6 +376,19 @@ def test_csv_encoding_and_delimiter_from_the_scenario(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("option", ["sheet", "layer"])
+def test_a_sheet_or_layer_named_for_a_csv_file_is_refused(tmp_path: Path, option: str) -> None:
+    # Before: ignored, and the file's one table read as if the named sheet were.
+    path = tmp_path / "d.csv"
+    path.write_text("id;name\n1;A\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        _read(path, **{option: "Dealers 2026"})
+    assert str(caught.value) == (
+        f"d.csv, field '{option}': is a CSV file, which has no sheets or layers; remove "
+        f"{option} from its scenario entry"
+    )
+
+
 def test_geojson_with_polygons_and_null_geometry(tmp_path: Path) -> None:
     square = [[[2.0, 48.0], [2.002, 48.0], [2.002, 48.002], [2.0, 48.002], [2.0, 48.0]]]
     collection = {

@@ -210,6 +210,7 @@ def is_table_file(path: Path) -> bool:
 
 def _read_by_suffix(path: Path, spec: DealerFile, source: str) -> RawTable:
     suffix = path.suffix.lower()
+    _refuse_needless_sheet(suffix, spec, source)
     if suffix in _CSV_SUFFIXES:
         table = read_csv(path, spec, source)
     elif suffix in _XLSX_SUFFIXES:
@@ -229,6 +230,26 @@ def _read_by_suffix(path: Path, spec: DealerFile, source: str) -> RawTable:
             )
         )
     return table
+
+
+def _refuse_needless_sheet(suffix: str, spec: DealerFile, source: str) -> None:
+    """Refuse a sheet or layer named for a file that has none to choose from.
+
+    Ignoring it would read the file's one table while the user believes a
+    named part of it was read.
+    """
+    kind = "a CSV file" if suffix in _CSV_SUFFIXES else "a Parquet file"
+    if suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES:
+        for name in ("sheet", "layer"):
+            if getattr(spec, name, None) is not None:
+                raise InputError(
+                    Problem(
+                        source,
+                        f"is {kind}, which has no sheets or layers; remove {name} from "
+                        "its scenario entry",
+                        field=name,
+                    )
+                )
 
 
 # --- Vector formats and Parquet --------------------------------------------------------
