@@ -114,6 +114,16 @@ def test_bad_corridor_files(tmp_path: Path) -> None:
         load_corridors(garbage)
 
 
+def test_a_one_point_corridor_line_is_explained_in_plain_words(tmp_path: Path) -> None:
+    # Before: "IllegalArgumentException: point array must contain 0 or >1 elements".
+    with pytest.raises(InputError) as caught:
+        load_corridors(_corridor(tmp_path, [[6.13, 49.61]]))
+    (problem,) = problems_of(caught)
+    assert problem.message == (
+        "cannot be read as corridor lines: a line has a single point (it needs two)"
+    )
+
+
 def test_corridor_features_that_are_not_usable_lines_are_named(tmp_path: Path) -> None:
     # Before: a NaN vertex crashed the projection onto the line, a point or a
     # feature without geometry beside the lines was left out unsaid, and a

@@ -262,3 +262,28 @@ def test_a_dealer_number_against_the_stated_decimal_mark_is_refused(tmp_path: Pa
     (problem,) = _problems(caught)
     assert (problem.row, problem.field) == (2, "grid_kw")
     assert "'1.500,5' writes ',' as its decimal mark" in problem.message
+
+
+#: A polygon whose ring stops short of its first point, as a hand-edited GeoJSON has it.
+OPEN_RING = {
+    "type": "Feature",
+    "properties": {"dealer_id": "R1", "brand": "Renault", "population": 1000},
+    "geometry": {"type": "Polygon", "coordinates": [[[6.1, 49.6], [6.2, 49.6]]]},
+}
+
+
+def test_an_open_polygon_ring_is_refused_in_plain_words(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    # Before: a dealer file crashed on shapely's GEOSException; a demand file
+    # showed GDAL's warning and "IllegalArgumentException: Points of LinearRing...".
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [OPEN_RING]}))
+    plain = "a polygon's ring is not closed (its last point must repeat its first)"
+    with pytest.raises(InputError) as caught:
+        load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=["LU"])
+    assert str(caught.value) == f"{path.name}: is not a readable geodata file: {plain}"
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    assert str(caught.value) == f"{path}: not a readable vector file: {plain}"
+    assert not [w for w in recwarn if "Non closed ring" in str(w.message)]

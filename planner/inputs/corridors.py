@@ -14,6 +14,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
+from planner.inputs.raw import reason
 from planner.travel.corridors import line_length_km
 
 __all__ = ["Corridor", "load_corridors"]
@@ -61,7 +62,7 @@ def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corrid
             frame = gpd.read_file(path)
     except Exception as exc:  # the GIS drivers raise many kinds
         raise InputError(
-            Problem(str(path), f"cannot be read as corridor lines: {exc}", field=field)
+            Problem(str(path), f"cannot be read as corridor lines: {reason(exc)}", field=field)
         ) from None
     no_corridor = Problem(
         str(path), "holds no LineString or MultiLineString: no corridor", field=field

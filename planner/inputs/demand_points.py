@@ -29,7 +29,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
-from planner.inputs.raw import shifted_rows
+from planner.inputs.raw import reason, shifted_rows
 from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
 from planner.scenario.fields import country_codes
 from planner.scenario.schema import DealerFile
@@ -224,7 +224,7 @@ def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(Problem(source, f"not a readable vector file: {exc}")) from None
+        raise InputError(Problem(source, f"not a readable vector file: {reason(exc)}")) from None
     listed = ", ".join(f"'{one_line(n, limit=40)}'" for n in layers)
     if layer is None and len(layers) > 1:
         raise InputError(
@@ -244,9 +244,11 @@ def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.
             # A property with mixed numbers and text stays text; the population
             # check then names the rows that are not numbers.
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
+            # GDAL's note on an open ring precedes GEOS's refusal of it, reported below.
+            warnings.filterwarnings("ignore", "Non closed ring", RuntimeWarning)
             frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(Problem(source, f"not a readable vector file: {exc}")) from None
+        raise InputError(Problem(source, f"not a readable vector file: {reason(exc)}")) from None
     if frame.empty:
         raise InputError(Problem(source, "the file has no features"))
     return frame

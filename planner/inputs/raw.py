@@ -34,9 +34,29 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
+#: What GEOS says of a geometry it cannot build, and the same in a user's words.
+_GEOMETRY_FAULTS = (
+    ("point array must contain 0 or >1 elements", "a line has a single point (it needs two)"),
+    (
+        "do not form a closed linestring",
+        "a polygon's ring is not closed (its last point must repeat its first)",
+    ),
+    ("Invalid number of points in LinearRing", "a polygon's ring has fewer than four points"),
+)
+
+
+def reason(exc: BaseException) -> str:
+    """Why a library could not read a file, on one line, in a user's words where known."""
+    text = one_line(exc)
+    for said, meant in _GEOMETRY_FAULTS:
+        if said in text:
+            return meant
+    return text.removeprefix("IllegalArgumentException: ")
+
+
 def unreadable(source: str, what: str, exc: BaseException) -> InputError:
     """The error for a file that cannot be read as ``what`` (e.g. "Excel workbook")."""
-    return InputError(Problem(source, f"is not a readable {what}: {one_line(exc)}"))
+    return InputError(Problem(source, f"is not a readable {what}: {reason(exc)}"))
 
 
 def header_index(records: list[list[Any]]) -> int | None:

@@ -258,6 +258,7 @@ def _refuse_needless_sheet(suffix: str, spec: DealerFile, source: str) -> None:
 def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
     import pyogrio
     import pyogrio.errors
+    import shapely.errors
 
     try:
         with warnings.catch_warnings():
@@ -282,7 +283,8 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise unreadable(source, "geodata file", exc) from None
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, shapely.errors.ShapelyError) as exc:
+        # GEOS refuses geometries the file cannot hold (a one-point line, an open ring).
         raise unreadable(source, "geodata file", exc) from None
     return _from_frame(frame, spec, source)
 
