@@ -86,6 +86,22 @@ def test_bad_override_names_the_field(tmp_path: Path) -> None:
         planner.run(_tiny(tmp_path), overrides={"model.q": 3})
 
 
+def test_a_problem_with_an_override_names_the_override(tmp_path: Path) -> None:
+    # Before: "built-in default scenario, field 'solver.relative_gap': ...", as if
+    # the scenario file held the 5.
+    with pytest.raises(planner.InputError) as caught:
+        planner.load_scenario(None, overrides=["solver.relative_gap=5", "model.p=3"])
+    assert str(caught.value) == (
+        "override 'solver.relative_gap=5', field 'solver.relative_gap': Input should be less than 1"
+    )
+    with pytest.raises(planner.InputError) as caught:
+        planner.run(_tiny(tmp_path), overrides={"model.p": 0})
+    assert str(caught.value).startswith("override model.p=0, field 'model.p': ")
+    # A problem of the scenario's own fields still names the scenario.
+    (problem,) = planner.validate({"model": {"p": 0}}, overrides=["solver.relative_gap=0.1"])
+    assert str(problem).startswith("scenario mapping, field 'model.p': ")
+
+
 def test_plan_saves_as_the_command_line_writes_and_summarises(tmp_path: Path) -> None:
     plan = planner.run(_tiny(tmp_path))
     folder = plan.save(tmp_path / "out")

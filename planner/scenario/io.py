@@ -181,7 +181,8 @@ def _candidates(annotation: Any, kind: type) -> list[Any]:
     return [annotation] if is_kind else []
 
 
-def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
+def apply_override(raw: dict[str, Any], item: str, source: str) -> str:
+    """Apply one ``key=value`` override to a scenario's raw tables; return its key."""
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -191,6 +192,7 @@ def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
     except toml.TOMLDecodeError:
         value = text.strip()
     set_dotted(raw, key, value, source, shown=item)
+    return key
 
 
 def set_dotted(

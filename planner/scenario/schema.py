@@ -23,6 +23,7 @@ whole schema.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -387,15 +388,28 @@ def validated_scenario(
     ``raw`` is changed in place; every problem is raised at once, naming
     ``source`` and the field.
     """
+    # Which override set each field, so a problem with it names the override.
+    labels: dict[str, str] = {}
     for item in overrides:
-        apply_override(raw, item, source)
+        labels[apply_override(raw, item, source)] = f"override '{item.strip()}'"
     for key, value in (values or {}).items():
         set_dotted(raw, key, value, source)
+        labels[key.strip()] = f"override {key.strip()}={value!r}"
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(validation_problems(exc, source, Scenario)) from None
+        problems = validation_problems(exc, source, Scenario)
+        raise InputError([_attributed(p, labels) for p in problems]) from None
     return resolve_paths(scenario, base)
+
+
+def _attributed(problem: Problem, labels: Mapping[str, str]) -> Problem:
+    """The problem named by the override that set its field, if one did."""
+    field = problem.field or ""
+    for key, label in labels.items():
+        if field == key or field.startswith(f"{key}."):
+            return dataclasses.replace(problem, source=label)
+    return problem
 
 
 def scenario_to_toml(scenario: Scenario) -> str:
