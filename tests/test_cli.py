@@ -665,6 +665,20 @@ def test_run_summarises_warnings_on_one_line(
     ]
 
 
+def test_run_notes_a_p_above_the_candidate_sites(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: silent; 5,000 for 50 is as likely a slip as a wish for every useful site.
+    args = ["run", str(tiny), "--set", "model.p=50", "--out", str(tmp_path / "out")]
+    code, _, stderr = _run(args, capsys)
+    assert code == 0, stderr
+    (note,) = [line for line in stderr.splitlines() if line.startswith("note")]
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert note == (
+        f"note: model.p = 50 is more than the 5 candidate sites; {report['sites_selected']} opened"
+    )
+
+
 def test_messages_escape_control_and_bidi_characters(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -181,6 +181,14 @@ def run(
     hint = time_limit_hint(r, scenario, sense=plan.solution.sense)
     if hint is not None:
         err.print(one_line(hint), soft_wrap=True)
+    p, candidates = r.get("p"), r.get("sites_candidates")
+    if isinstance(p, int) and isinstance(candidates, int) and p > candidates:
+        # Not an error: "as many as useful" is a fair question, but a mistyped p looks the same.
+        err.print(
+            f"note: model.p = {p:,} is more than the {candidates:,} candidate sites; "
+            f"{r['sites_selected']:,} opened",
+            soft_wrap=True,
+        )
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
         if MODEL_TRAITS[scenario.model.name].within_capacity:
