@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -453,6 +454,37 @@ def test_excel_sheet_by_name(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "d.xlsx, field 'layer': has no sheet 'Renault'; its sheets are 'Sheet', 'Nissan'"
     )
+
+
+def test_excel_formulas_without_saved_results_are_refused(tmp_path: Path) -> None:
+    # A workbook written by a script is saved uncalculated. Before: each formula
+    # read as an empty cell, so an optional grid power went missing unsaid.
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Dealers"
+    sheet.append(["id", "name", "grid_kw"])
+    sheet.append([1, "Garage Gare", "=1000+500"])
+    sheet.append([2, "Garage Nord", 800])
+    path = tmp_path / "d.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        _read(path)
+    assert str(caught.value) == (
+        "d.xlsx: sheet 'Dealers': cell(s) C2 hold formulas whose results were never saved "
+        "(the program that wrote the workbook does not calculate); open and save it in Excel "
+        "or LibreOffice, or save the sheet as CSV"
+    )
+    # A formula saved with its result, as a spreadsheet program saves it, reads as the result.
+    xml_path = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts[xml_path] = parts[xml_path].replace(b"<f>1000+500</f>", b"<f>1000+500</f><v>1500</v>")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert _read(path).rows[0] == [1, "Garage Gare", 1500]  # type: ignore[attr-defined]
 
 
 def test_excel_sep_line_and_a_title_above_the_header(tmp_path: Path) -> None:

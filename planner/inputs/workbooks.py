@@ -12,12 +12,15 @@
   ``"column N"``. Blank rows at the end of a sheet are not data and are left
   out; blank rows between data rows are kept, so the validator can count them.
 * Cells keep their values (text, numbers, booleans); dates and times become
-  ISO text. Formulas give their cached values.
+  ISO text. Formulas give their cached values; a sheet with formulas that
+  have none (a workbook written by a program that does not calculate) is
+  refused, naming the cells, since each would read as empty.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 import zipfile
 from datetime import date, datetime, time
@@ -33,6 +36,17 @@ logger = logging.getLogger(__name__)
 
 #: The ``sheet`` value that reads every sheet of a workbook as its own table.
 ALL_SHEETS = "*"
+
+#: A cell whose formula has no cached value: ``<c r="D5"><f>B5*2</f></c>``, with
+#: or without an empty ``<v>`` and a namespace prefix.
+_UNCALCULATED = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*>\s*'
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+
+#: Any formula at all: most sheets have none, and this is the cheaper search.
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 #: Why a sheet is not read as a table, for messages.
 _NOT_A_TABLE = "no header row with two or more filled cells"
@@ -167,6 +181,7 @@ def xlsx_sheets(
             if hasattr(sheet, "reset_dimensions"):
                 # Some exporters write a wrong sheet size, which read-only mode would trust.
                 sheet.reset_dimensions()
+            _refuse_uncalculated(sheet, name, source)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cells = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -178,6 +193,31 @@ def xlsx_sheets(
     finally:
         book.close()
     return sheets
+
+
+def _refuse_uncalculated(sheet: Any, name: str, source: str) -> None:
+    """Refuse a sheet whose formulas were saved without their results.
+
+    openpyxl gives such a cell as empty: a grid power or a coordinate would
+    go missing unsaid, or be called "empty" while the user sees a number.
+    """
+    opener = getattr(sheet, "_get_source", None)
+    if opener is None:
+        return
+    with opener() as xml:
+        data = xml.read()
+    cells = [m.decode() for m in _UNCALCULATED.findall(data)] if _FORMULA.search(data) else []
+    if not cells:
+        return
+    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5:,} more" if len(cells) > 5 else "")
+    raise InputError(
+        Problem(
+            source,
+            f"sheet '{one_line(name, limit=40)}': cell(s) {listed} hold formulas whose results "
+            "were never saved (the program that wrote the workbook does not calculate); open "
+            "and save it in Excel or LibreOffice, or save the sheet as CSV",
+        )
+    )
 
 
 def _excel_cell(value: Any) -> Cell:
