@@ -121,6 +121,51 @@ def test_fixed_excluded_and_budget() -> None:
     assert cheap.assignment.tolist() == [-1, 2]
 
 
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1))
+def test_flow_capturing_with_side_constraints_equals_brute_force(
+    case: tuple[TripPaths, float, int], seed: int
+) -> None:
+    # Flow capturing goes to the maximal covering solver, which must honour
+    # fixed and excluded sites and a budget as the flow model did.
+    paths, _, p = case
+    rng = np.random.default_rng(seed)
+    costs = rng.integers(1, 5, paths.n_sites).astype(float)
+    budget = float(rng.integers(2, 10))
+    fixed = np.zeros(paths.n_sites, dtype=bool)
+    excluded = rng.random(paths.n_sites) < 0.3
+    if not excluded[0] and costs[0] <= budget:
+        fixed[0] = True
+
+    def allowed(chosen: tuple[int, ...]) -> bool:
+        picked = np.array(chosen, dtype=np.int64)
+        return (
+            bool(fixed[picked].sum() == fixed.sum())
+            and not excluded[picked].any()
+            and costs[picked].sum() <= budget
+        )
+
+    best = max(
+        float(paths.flows[served_trips(paths, np.array(c, dtype=np.int64), None)].sum())
+        for size in range(p + 1)
+        for c in itertools.combinations(range(paths.n_sites), size)
+        if allowed(c)
+    )
+    solution = flow_refuelling(
+        paths,
+        None,
+        p,
+        fixed=fixed,
+        excluded=excluded,
+        constraints=budget_rows(costs, budget),
+        settings=EXACT,
+    )
+    assert solution.model == "flow_refuelling"
+    assert solution.objective == pytest.approx(best)
+    assert solution.is_optimal and solution.bound == pytest.approx(best)
+    assert allowed(tuple(solution.open_sites.tolist()))
+
+
 def test_bad_input_is_one_clear_error() -> None:
     paths = _one_trip(100.0, [(0, 30.0)])
     for bad in (0.0, -5.0, float("inf"), float("nan")):
