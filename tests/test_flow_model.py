@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -21,6 +22,7 @@ from planner.optimise.flow import model as flow_model
 from planner.optimise.flow.charge import charging_stops, refuelled
 from planner.optimise.flow.model import LocalDemand
 from planner.optimise.flow.rows import TooManyEntries, cover_rows
+from planner.optimise.flow.start import refuelling_start, served_flow
 from planner.optimise.instances import read_flow_network
 
 FRLM = Path(__file__).resolve().parents[2] / "shared" / "bench" / "frlm"
@@ -319,3 +321,31 @@ def test_the_local_start_is_the_solvers_hint_and_the_plan_when_it_finds_none(
     assert float(milp.objective @ hint) + milp.offset == pytest.approx(solution.objective)
     start = np.flatnonzero(hint[: paths.n_sites] > 0.5)
     assert solution.open_sites.tolist() == start.tolist() and start.size <= p
+
+
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1))
+def test_the_start_plan_is_swap_optimal_and_valued_as_the_simulation_values_it(
+    case: tuple[TripPaths, float, int], seed: int
+) -> None:
+    paths, range_km, p = case
+    rng = np.random.default_rng(seed)
+    fixed = np.zeros(paths.n_sites, dtype=bool)
+    fixed[rng.integers(paths.n_sites)] = rng.random() < 0.5
+    excluded = (rng.random(paths.n_sites) < 0.3) & ~fixed
+    rows = cover_rows(paths, range_km, usable=~excluded)
+    start = refuelling_start(rows, p, fixed, excluded, seconds=5.0)
+    assert start.size <= p and fixed[start].sum() == fixed.sum() and not excluded[start].any()
+
+    def value(sites: npt.ArrayLike) -> float:
+        return float(
+            paths.flows[refuelled(paths, np.asarray(sites, dtype=np.int64), range_km)].sum()
+        )
+
+    hits = rows.matrix @ np.isin(np.arange(paths.n_sites), start).astype(np.float64)
+    assert served_flow(rows, hits) + rows.served_anyway == pytest.approx(value(start))
+    # No single swap of an open site (not fixed) for a closed one does better.
+    for out in set(start.tolist()) - set(np.flatnonzero(fixed).tolist()):
+        for into in set(np.flatnonzero(~excluded).tolist()) - set(start.tolist()):
+            swapped = [into if site == out else site for site in start.tolist()]
+            assert value(swapped) <= value(start) + 1e-9

@@ -56,6 +56,7 @@ from planner.optimise.coverage.model import max_coverage
 from planner.optimise.flow.charge import captured, refuelled
 from planner.optimise.flow.paths import TripPaths, check_range
 from planner.optimise.flow.rows import CoverRows, TooManyEntries, cover_rows
+from planner.optimise.flow.start import refuelling_start
 from planner.optimise.heuristics import greedy_coverage, swap_coverage
 from planner.optimise.solution import Solution, SolverSettings
 
@@ -70,6 +71,10 @@ _DEFAULT = SolverSettings()
 #: entries, its rows took 77 s and 11 GB to build, and SCIP then ran 156 s
 #: against a 60 s limit, peaked at 23 GB and found no plan.
 MAX_ROW_ENTRIES = 20_000_000
+
+#: Share of the time left after building the rows that the start plan's swaps
+#: may take (for trips alone); the solver gets the rest.
+START_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -191,16 +196,22 @@ def flow_refuelling(
     milp = milp_with_site_rows(milp, side)
     if range_km is None and local is None:
         return _capture(paths, rows, p, must, never, constraints, settings, started, details)
-    start = None
+    # A plan for the solver to start from and to fall back on. With local
+    # demand, maximal covering's greedy and swaps on it (full-scale sample
+    # dealers, 20 trips: without it SCIP ended at 7 sites after 63 s); for
+    # trips alone, greedy and swaps on their rows (a 339-node network with
+    # 57,291 trips: without it SCIP had no plan after 60 s).
+    start: npt.NDArray[np.int64] | None
     if local is not None:
-        # Maximal covering's greedy and swaps on the local demand: a plan for
-        # the solver to start from and to fall back on (full-scale sample
-        # dealers, 20 trips: without it SCIP ended at 7 sites after 63 s).
         start = _local_start(local, p, must, never)
-        if side.satisfied(start):
-            start = None
-        else:
-            milp = replace(milp, hint=_hint(milp, n_sites, start))
+    else:
+        start = refuelling_start(
+            rows, p, must, never, seconds=START_SHARE * max(_left_s(settings, started), 0.0)
+        )
+    if side.satisfied(start):
+        start = None
+    else:
+        milp = replace(milp, hint=_hint(milp, n_sites, start))
     # Building the rows of a large network takes seconds that count against the limit.
     left = replace(settings, time_limit_s=max(_left_s(settings, started), 0.1))
     result = solve_milp(milp, left, backend="scip", report=progress.whole_model(maximise=True))
