@@ -27,6 +27,7 @@ rows merge, their flows summed.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,61 +77,68 @@ class CoverRows:
         return int(self.group_flow.size)
 
 
+#: One cover set: its sorted site indices (tuples: cheaper than arrays at a few sites each).
+SiteSet = tuple[int, ...]
+
+
 def _trip_sets(
     sites: IntArray, positions: FloatArray, length: float, range_km: float | None
-) -> list[IntArray] | None:
+) -> list[SiteSet] | None:
     """The sets K_q(v) of one trip (sorted site indices), or ``None`` when it cannot be served.
 
     A set holding an existing station (-1) is met by every plan and left out,
-    so a trip that existing stations alone serve has no set (``[]``).
+    so a trip that existing stations alone serve has no set (``[]``). Only
+    the sets of windows that hold no other event's window are built: a
+    window of visits containing another gives a superset, which
+    :func:`_minimal` would drop anyway.
     """
     if sites.size == 0:
         return None
     if np.any(sites == EXISTING) and (range_km is None):
         return []
     if range_km is None:
-        return [np.unique(sites)]
+        return [tuple(sorted(set(sites.tolist())))]
     times = np.concatenate([positions, 2 * length - positions])
     owners = np.concatenate([sites, sites])
+    order = np.argsort(times, kind="stable")
+    times, owners = times[order], owners[order]
     events = np.unique(np.concatenate([times, [length, 2 * length]]))
-    sets: list[IntArray] = []
-    for v in events[events > range_km / 2 + EPS_KM]:
-        inside = (times >= v - range_km - EPS_KM) & (times < v - EPS_KM)
-        chosen = np.unique(owners[inside])
-        if chosen.size == 0:
-            return None
-        if chosen[0] != EXISTING:  # sorted: -1 comes first
-            sets.append(chosen)
-    if sets or np.any(sites == EXISTING):
-        return sets
-    return [np.unique(sites)]
+    events = events[events > range_km / 2 + EPS_KM]
+    # Event v's window holds the visits t with v − R ≤ t < v: positions lo..hi-1.
+    lo = np.searchsorted(times, events - range_km - EPS_KM, side="left")
+    hi = np.searchsorted(times, events - EPS_KM, side="left")
+    if np.any(hi <= lo):
+        return None
+    existing = np.concatenate([[0], np.cumsum(owners == EXISTING)])
+    met = existing[hi] - existing[lo] > 0
+    windows = np.unique(np.stack([lo[~met], hi[~met]], axis=1), axis=0)
+    if windows.size == 0:
+        return [] if np.any(sites == EXISTING) else [tuple(sorted(set(sites.tolist())))]
+    visits = owners.tolist()
+    return [tuple(sorted(set(visits[a:b]))) for a, b in _innermost(windows).tolist()]
 
 
-def _minimal(sets: list[IntArray], n_sites: int) -> list[IntArray]:
+def _innermost(windows: IntArray) -> IntArray:
+    """The windows (distinct ``[lo, hi)`` rows, sorted by lo then hi) that hold no other."""
+    lo, hi = windows[:, 0], windows[:, 1]
+    # Min hi over the windows after each one: those start no earlier.
+    later = np.minimum.accumulate(hi[::-1])[::-1]
+    after = np.append(later[1:], np.iinfo(np.int64).max)
+    # A window sharing its start with an earlier one holds that shorter one.
+    same_start = np.append(False, lo[1:] == lo[:-1])
+    return windows[(after > hi) & ~same_start]
+
+
+def _minimal(sets: list[SiteSet]) -> list[SiteSet]:
     """Distinct sets, without those containing another set of the list."""
-    unique = {item.tobytes(): item for item in sets}
-    kept = sorted(unique.values(), key=len)
+    kept = sorted(dict.fromkeys(sets), key=len)
     if len(kept) <= 1 or len(kept) > SUPERSET_CHECK_ROWS:
         return kept
-    members = np.zeros((len(kept), n_sites), dtype=np.int32)
-    for k, item in enumerate(kept):
-        members[k, item] = 1
-    used = np.unique(np.concatenate(kept))
-    dense = members[:, used]
-    # outside[j, i] = elements of set j that set i lacks: i ⊇ j when it is 0.
-    outside = dense @ (1 - dense).T
-    sizes = dense.sum(axis=1)
-    result = []
-    for i in range(len(kept)):
-        # Set i is implied by a smaller (or equal and earlier) set j ⊆ i.
-        implied = any(
-            outside[j, i] == 0 and (sizes[j] < sizes[i] or j < i)
-            for j in range(len(kept))
-            if j != i
-        )
-        if not implied:
-            result.append(kept[i])
-    return result
+    as_sets = [frozenset(item) for item in kept]
+    # Sorted by size: a set can only hold one before it (equal sets are gone).
+    return [
+        item for i, item in enumerate(kept) if not any(as_sets[j] <= as_sets[i] for j in range(i))
+    ]
 
 
 class TooManyEntries(Exception):
@@ -162,10 +170,10 @@ def cover_rows(
     # An existing station (-1) is always usable: the extra last entry.
     allowed = np.append(np.asarray(usable, dtype=bool), True)
     served_anyway = 0.0
-    groups: dict[bytes, int] = {}
+    groups: dict[tuple[SiteSet, ...], int] = {}
     group_flow: list[float] = []
     trip_group = np.full(paths.n_trips, -1, dtype=np.int64)
-    row_sets: list[IntArray] = []
+    row_sets: list[SiteSet] = []
     row_trip: list[int] = []
     entries = 0
     for q in range(paths.n_trips):
@@ -178,22 +186,22 @@ def cover_rows(
             served_anyway += float(paths.flows[q])
             trip_group[q] = -2
             continue
-        sets = _minimal(sets, paths.n_sites)
-        key = b"|".join(sorted(item.tobytes() for item in sets))
+        sets = _minimal(sets)
+        key = tuple(sorted(sets))
         group = groups.get(key)
         if group is None:
             group = groups[key] = len(group_flow)
             group_flow.append(0.0)
             row_sets.extend(sets)
             row_trip.extend([group] * len(sets))
-            entries += sum(item.size for item in sets)
+            entries += sum(len(item) for item in sets)
             if max_entries is not None and entries > max_entries:
                 raise TooManyEntries(entries, q + 1)
         group_flow[group] += float(paths.flows[q])
         trip_group[q] = group
-    lengths = np.array([item.size for item in row_sets], dtype=np.int64)
+    lengths = np.array([len(item) for item in row_sets], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    indices = np.concatenate(row_sets) if row_sets else np.empty(0, dtype=np.int64)
+    indices = np.fromiter(itertools.chain.from_iterable(row_sets), np.int64, int(indptr[-1]))
     matrix = sp.csr_matrix(
         (np.ones(indices.size), indices, indptr), shape=(len(row_sets), paths.n_sites)
     )
