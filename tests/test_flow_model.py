@@ -19,6 +19,7 @@ from planner.optimise._milp import Milp, MilpResult, MilpStatus
 from planner.optimise.constraints import budget_rows
 from planner.optimise.flow import TripPaths, flow_refuelling, served_trips
 from planner.optimise.flow import model as flow_model
+from planner.optimise.flow.bound import refuelling_bound
 from planner.optimise.flow.charge import charging_stops, refuelled
 from planner.optimise.flow.model import LocalDemand
 from planner.optimise.flow.rows import TooManyEntries, cover_rows
@@ -349,3 +350,35 @@ def test_the_start_plan_is_swap_optimal_and_valued_as_the_simulation_values_it(
         for into in set(np.flatnonzero(~excluded).tolist()) - set(start.tolist()):
             swapped = [into if site == out else site for site in start.tolist()]
             assert value(swapped) <= value(start) + 1e-9
+
+
+@SMALL
+@given(networks(), st.integers(0, 2**31 - 1))
+def test_the_pdlp_bound_of_large_models_holds_and_their_plan_is_valued_right(
+    case: tuple[TripPaths, float, int], seed: int
+) -> None:
+    # Every model takes the large models' path: PDLP's bound, then the search.
+    paths, range_km, p = case
+    rng = np.random.default_rng(seed)
+    costs = rng.integers(1, 5, paths.n_sites).astype(float)
+    budget = float(rng.integers(2, 12))
+    best = max(
+        float(paths.flows[served_trips(paths, np.array(c, dtype=np.int64), range_km)].sum())
+        for size in range(p + 1)
+        for c in itertools.combinations(range(paths.n_sites), size)
+        if costs[list(c)].sum() <= budget
+    )
+    no_site = np.zeros(paths.n_sites, dtype=bool)
+    rows = cover_rows(paths, range_km, usable=~no_site)
+    side = budget_rows(costs, budget)
+    bound = refuelling_bound(rows, p, fixed=no_site, allowed=~no_site, side=side, seconds=20.0)
+    assert bound is not None and bound + rows.served_anyway >= best - 1e-6
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flow_model, "LP_BOUND_FROM_ENTRIES", 0)
+        # The search runs to the limit unless the plan meets the bound: a short one.
+        brief = SolverSettings(time_limit_s=0.5, relative_gap=1e-9)
+        solution = flow_refuelling(paths, range_km, p, constraints=side, settings=brief)
+    assert solution.bound >= best - 1e-6 >= solution.objective - 2e-6
+    assert costs[solution.open_sites].sum() <= budget
+    if solution.is_optimal:
+        assert solution.objective == pytest.approx(best)

@@ -57,7 +57,7 @@ def coverage_value(
     return float(weights[covered].sum() + site_weight[sites].sum())
 
 
-def _inner(
+def best_sites(
     scores: FloatArray, p: int, fixed: BoolArray, allowed: BoolArray
 ) -> tuple[IntArray, float]:
     """Open fixed sites, then the ``p - #fixed`` best positive-scoring allowed sites."""
@@ -87,7 +87,7 @@ def lagrangian_value(
     An upper bound on the maximal-covering optimum for any such multipliers.
     """
     scores = site_weight + rows.T @ multipliers
-    sites, inner_value = _inner(scores, p, fixed, allowed)
+    sites, inner_value = best_sites(scores, p, fixed, allowed)
     covering = weights > multipliers
     return float(np.sum((weights - multipliers)[covering])) + inner_value, sites
 

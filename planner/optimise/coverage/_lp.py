@@ -81,7 +81,7 @@ def cover_and_limit_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
     )
 
 
-def _pdlp_parameters(tolerance: float) -> str:
+def pdlp_parameters(tolerance: float) -> str:
     # One thread: the same duals, and so the same bound and plan, on any machine.
     return (
         "termination_criteria { simple_optimality_criteria { "
@@ -110,7 +110,7 @@ def coverage_lp(
     """
     started = time.perf_counter()
     n_rows, n_sites = rows.shape
-    side = _scaled(no_site_rows(n_sites) if side is None else side)
+    side = scaled_side_rows(no_site_rows(n_sites) if side is None else side)
     relaxation = Milp(
         objective=np.concatenate([np.zeros(n_sites), weights]),
         matrix=sp.vstack(
@@ -128,7 +128,7 @@ def coverage_lp(
         maximise=True,
     )
     answer = solve_relaxation_pdlp(
-        relaxation, seconds=seconds, parameters=_pdlp_parameters(tolerance)
+        relaxation, seconds=seconds, parameters=pdlp_parameters(tolerance)
     )
     if answer is None:
         return None
@@ -146,7 +146,7 @@ def coverage_lp(
     return CoverageLp(bound, np.clip(values[:n_sites], 0.0, 1.0), seconds_used)
 
 
-def _scaled(side: SiteRows) -> SiteRows:
+def scaled_side_rows(side: SiteRows) -> SiteRows:
     """The side rows, each divided by its largest coefficient.
 
     A budget row in euros next to rows of site counts leaves PDLP unconverged

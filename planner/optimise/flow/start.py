@@ -14,6 +14,11 @@ pass, until none improves the served flow or the time is up. With site
 closed site :math:`j` serves trip :math:`q` again exactly when it lies in all
 of them: one sparse product, trips × sites, counts for every :math:`j` at once.
 
+:func:`kicked` goes on from a plan for as long as it is given: it closes two
+open sites at random, opens the two closed sites of most credit, runs the
+swaps again and keeps the result when it serves more (an iterated local
+search, for models too large for the solver to improve on its plan).
+
 Side constraints are not read here; the caller keeps a plan that breaks them
 out of the solver's hands, as for maximal covering's heuristics.
 """
@@ -28,7 +33,7 @@ import scipy.sparse as sp
 
 from planner.optimise.flow.rows import CoverRows
 
-__all__ = ["refuelling_start", "served_flow"]
+__all__ = ["kicked", "refuelling_start", "served_flow"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -38,6 +43,42 @@ def served_flow(rows: CoverRows, hits: npt.NDArray[np.float64]) -> float:
     """The flow of the merged trips whose rows are all hit (``hits`` open sites per row)."""
     unhit = np.bincount(rows.row_trip, weights=hits < 0.5, minlength=rows.n_groups)
     return float(rows.group_flow[unhit == 0].sum())
+
+
+def kicked(
+    rows: CoverRows,
+    start: IntArray,
+    p: int,
+    fixed: BoolArray,
+    excluded: BoolArray,
+    *,
+    seconds: float,
+    seed: int,
+) -> IntArray:
+    """``start`` improved by kicks and swaps for ``seconds`` (module docstring)."""
+    deadline = time.perf_counter() + seconds
+    rng = np.random.default_rng(seed)
+    matrix = sp.csr_matrix(rows.matrix)
+    by_site = sp.csr_matrix(matrix.T)
+    never = np.asarray(excluded, dtype=bool)
+    must = np.asarray(fixed, dtype=bool)
+    best = np.zeros(matrix.shape[1], dtype=bool)
+    best[start] = True
+    best_value = served_flow(rows, matrix @ best.astype(np.float64))
+    while time.perf_counter() < deadline:
+        movable = np.flatnonzero(best & ~must)
+        if movable.size == 0:
+            break
+        trial = best.copy()
+        trial[rng.choice(movable, size=min(2, movable.size), replace=False)] = False
+        _greedy_fill(rows, matrix, by_site, trial, never | best, p)
+        plan = _swapped(rows, matrix, by_site, trial, must, never, deadline)
+        candidate = np.zeros_like(best)
+        candidate[plan] = True
+        value = served_flow(rows, matrix @ candidate.astype(np.float64))
+        if value > best_value + 1e-9 * max(1.0, best_value):
+            best, best_value = candidate, value
+    return np.flatnonzero(best).astype(np.int64)
 
 
 def refuelling_start(
@@ -53,6 +94,19 @@ def refuelling_start(
     by_site = sp.csr_matrix(matrix.T)
     is_open = np.asarray(fixed, dtype=bool).copy()
     never = np.asarray(excluded, dtype=bool)
+    _greedy_fill(rows, matrix, by_site, is_open, never, p)
+    return _swapped(rows, matrix, by_site, is_open, np.asarray(fixed, dtype=bool), never, deadline)
+
+
+def _greedy_fill(
+    rows: CoverRows,
+    matrix: sp.csr_matrix,
+    by_site: sp.csr_matrix,
+    is_open: BoolArray,
+    barred: BoolArray,
+    p: int,
+) -> None:
+    """Open sites of most credit (never ``barred`` ones) in ``is_open`` until ``p`` are open."""
     hits = matrix @ is_open.astype(np.float64)
     row_flow = rows.group_flow[rows.row_trip]
     while int(is_open.sum()) < p:
@@ -60,13 +114,12 @@ def refuelling_start(
         left = np.bincount(rows.row_trip, weights=unhit, minlength=rows.n_groups)
         credit = np.where(unhit, row_flow / np.maximum(left[rows.row_trip], 1.0), 0.0)
         score = by_site @ credit
-        score[is_open | never] = -1.0
+        score[is_open | barred] = -1.0
         best = int(np.argmax(score))
         if score[best] <= 0.0:
             break
         is_open[best] = True
         hits[by_site.indices[by_site.indptr[best] : by_site.indptr[best + 1]]] += 1.0
-    return _swapped(rows, matrix, by_site, is_open, np.asarray(fixed, dtype=bool), never, deadline)
 
 
 def _swapped(
