@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import planner
 from planner.errors import InputError
 from planner.optimise import SolverSettings
 from planner.pipeline.frontier import (
     coverage_frontier,
+    frontier_grid,
     frontier_table,
     parse_p_range,
     plot_frontier,
@@ -22,12 +24,41 @@ from planner.pipeline.plan import PlanInputs
 
 
 def test_parse_p_range() -> None:
-    assert parse_p_range("10:50:20") == [10, 30, 50]
-    assert parse_p_range("1:3") == [1, 2, 3]
-    assert parse_p_range("40,5,10,5") == [5, 10, 40]
+    assert list(parse_p_range("10:50:20")) == [10, 30, 50]
+    assert list(parse_p_range("1:3")) == [1, 2, 3]
+    assert list(parse_p_range("40,5,10,5")) == [5, 10, 40]
     for bad in ("0:10", "10:5", "a:b", "5:10:0", "1:2:3:4"):
         with pytest.raises(InputError, match="--p"):
             parse_p_range(bad)
+    # Before: "'0,1' gives no number of sites ≥ 1", though 1 is one.
+    with pytest.raises(InputError) as caught:
+        parse_p_range("0,1")
+    assert str(caught.value) == "--p: '0,1': numbers of sites must be 1 or more"
+    with pytest.raises(InputError, match=r"^p: 'x:y'"):
+        parse_p_range("x:y", option="p")
+
+
+def test_a_huge_range_is_cut_at_the_sites_without_being_listed() -> None:
+    # Before: list(range(1, 10**9 + 1)) filled 24 GB and the kernel killed the run.
+    grid, notes = frontier_grid(parse_p_range("1:1000000000"), 17)
+    assert grid == list(range(1, 18))
+    assert notes == (
+        "frontier: p = 18…1000000000 is above the 17 candidate sites that can open; "
+        "solved up to 17",
+    )
+    grid, notes = frontier_grid(range(5, 10**12, 5), 17, 10**12 - 5)
+    assert grid == [5, 10, 15, 17, 10**12 - 5]
+    assert notes[0].startswith("frontier: p = 20 is above the 17")
+
+
+@pytest.mark.parametrize(
+    "p", [["a"], [None, 1], [float("nan")], [float("inf")], [1.5, 2.7], [True], [], 3, None]
+)
+def test_the_python_frontier_refuses_what_is_not_a_whole_number_of_sites(p: object) -> None:
+    # Before: ValueError, TypeError or OverflowError, and 2.7 silently solved as 2.
+    with pytest.raises(InputError) as caught:
+        planner.frontier({"model": {"p": 3}}, p=p)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("p: ")
 
 
 def _inputs() -> PlanInputs:

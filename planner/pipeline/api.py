@@ -17,10 +17,13 @@ The command line is a thin layer over these same functions.
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, Problem
@@ -172,7 +175,7 @@ def frontier(
         :func:`~planner.pipeline.frontier.default_frontier_folder` is its
         default folder).
     """
-    p_values = parse_p_range(p) if isinstance(p, str) else _p_list(p)
+    p_values = parse_p_range(p, option="p") if isinstance(p, str) else _p_list(p)
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
     clock = Clock(progress)
     inputs = load_inputs(
@@ -194,11 +197,30 @@ def compare(
     return Comparison.of(a, b)
 
 
-def _p_list(values: Sequence[int]) -> list[int]:
-    p_values = sorted({int(v) for v in values})
-    if not p_values or p_values[0] < 1:
-        raise InputError(Problem("p", f"numbers of sites must be 1 or more, got {list(values)}"))
-    return p_values
+def _p_list(values: Sequence[int]) -> Sequence[int]:
+    """The numbers of sites of a frontier, each a whole number of 1 or more."""
+    if isinstance(values, range):
+        if len(values) and values.step > 0 and values.start >= 1:
+            return values
+        raise InputError(Problem("p", f"{values!r} gives no number of sites of 1 or more"))
+    if not isinstance(values, Iterable):
+        raise InputError(
+            Problem("p", f"give a list of numbers of sites or 'START:STOP[:STEP]', not {values!r}")
+        )
+    listed = list(values)
+    whole = [
+        v
+        for v in listed
+        if isinstance(v, numbers.Real)
+        and not isinstance(v, bool | np.bool_)
+        and math.isfinite(v)
+        and float(v).is_integer()
+    ]
+    if len(whole) < len(listed) or not listed or min(whole) < 1:
+        raise InputError(
+            Problem("p", f"numbers of sites must be whole numbers of 1 or more, got {listed}")
+        )
+    return sorted({int(v) for v in whole})
 
 
 def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | None:

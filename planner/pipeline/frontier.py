@@ -77,8 +77,13 @@ class FrontierPoint:
     same_as_previous: bool = False
 
 
-def parse_p_range(text: str) -> list[int]:
-    """``"10:200:10"`` → [10, 20, ..., 200] (the stop is included); ``"5,10,40"`` → a list."""
+def parse_p_range(text: str, *, option: str = "--p") -> Sequence[int]:
+    """``"10:200:10"`` → 10, 20, ..., 200 (the stop is included); ``"5,10,40"`` → a list.
+
+    A range stays a :class:`range`: ``1:1000000000`` costs nothing until
+    :func:`frontier_grid` cuts it at the sites that can open. ``option`` names
+    the argument in messages (``--p`` on the command line, ``p`` in Python).
+    """
     try:
         if ":" in text:
             parts = [int(x) for x in text.split(":")]
@@ -88,15 +93,14 @@ def parse_p_range(text: str) -> list[int]:
             step = parts[2] if len(parts) == 3 else 1
             if step <= 0 or start < 1 or stop < start:
                 raise ValueError
-            values = list(range(start, stop + 1, step))
-        else:
-            values = sorted({int(x) for x in text.split(",")})
+            return range(start, stop + 1, step)
+        values = sorted({int(x) for x in text.split(",")})
     except ValueError:
         raise InputError(
-            Problem("--p", f"'{text}' is not START:STOP[:STEP] or a list like 5,10,40")
+            Problem(option, f"'{text}' is not START:STOP[:STEP] or a list like 5,10,40")
         ) from None
     if not values or values[0] < 1:
-        raise InputError(Problem("--p", f"'{text}' gives no number of sites ≥ 1"))
+        raise InputError(Problem(option, f"'{text}': numbers of sites must be 1 or more"))
     return values
 
 
@@ -138,9 +142,17 @@ def frontier_grid(
         and a note naming the values dropped (empty when none was).
     """
     limit = max(int(available), 1)
-    asked = set(p_values)
-    above = sorted(p for p in asked if p > limit and p != scenario_p)
-    grid = {p for p in asked if p <= limit}
+    if isinstance(p_values, range):
+        # Cut a range by arithmetic: 1:1000000000 must not become a billion ints.
+        within = len(range(p_values.start, min(p_values.stop, limit + 1), p_values.step))
+        grid = set(p_values[:within])
+        beyond = p_values[within:]
+        # Its ends are all the note names.
+        above = sorted({beyond[0], beyond[-1]} - {scenario_p}) if len(beyond) else []
+    else:
+        asked = set(p_values)
+        above = sorted(p for p in asked if p > limit and p != scenario_p)
+        grid = {p for p in asked if p <= limit}
     if above:
         grid.add(limit)
     if scenario_p is not None:
