@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 import planner
+from planner.errors import InputError
+from planner.pipeline.tradeoff import parse_weights
 from planner.travel.trips import gravity_pairs, town_graph, trips_along_paths
 
 
@@ -213,3 +215,25 @@ def test_blank_rows_of_an_od_file_are_counted(tmp_path: Path) -> None:
     checked = planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
     counts = checked.inputs.counts["trips"]
     assert counts["blank_rows_dropped"] == 2 and counts["rows"] == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "0:1:1e-9",
+            "'0:1:1e-9' gives 1,000,000,001 trip weights, one solve each; "
+            "at most 101 (a step of 0.01)",
+        ),
+        ("", "'' gives no trip weight"),
+        ("0:1:nan", "'0:1:nan' is not a list or range of weights"),
+        ("0.5,2", "trip weights must lie in [0, 1], got '0.5,2'"),
+    ],
+)
+def test_trip_weights_are_few_enough_to_solve_and_said_plainly(text: str, message: str) -> None:
+    # Before: 0:1:1e-9 built a billion weights until the kernel killed the run;
+    # '' was said to lie outside [0, 1].
+    with pytest.raises(InputError) as caught:
+        parse_weights(text)
+    assert str(caught.value) == f"command line, field '--trip-weights': {message}"
+    assert parse_weights("0:1:0.25") == [0.0, 0.25, 0.5, 0.75, 1.0]

@@ -12,6 +12,7 @@ its gap). The scenario's own λ is solved once and becomes the plan.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,14 +52,28 @@ class TradeOffPoint:
     scenario: bool
 
 
+#: Most trip weights one trade-off solves (a step of 0.01 over [0, 1]): each is a solve.
+MAX_WEIGHTS = 101
+
+
 def parse_weights(text: str) -> list[float]:
     """``"0,0.25,1"`` or ``"0:1:0.25"`` (start:stop:step, both ends kept) as trip weights."""
     field = "--trip-weights"
     try:
         if ":" in text:
             start, stop, step = (float(part) for part in text.split(":"))
-            if step <= 0:
+            if not step > 0 or not math.isfinite(start) or not math.isfinite(stop):
                 raise ValueError
+            count = math.floor((stop - start) / step + 0.5) + 1
+            if count > MAX_WEIGHTS:
+                raise InputError(
+                    Problem(
+                        "command line",
+                        f"'{text}' gives {count:,} trip weights, one solve each; at most "
+                        f"{MAX_WEIGHTS} (a step of 0.01)",
+                        field=field,
+                    )
+                )
             values = np.arange(start, stop + step / 2, step).round(6).tolist()
         else:
             values = [float(part) for part in text.split(",") if part.strip()]
@@ -66,7 +81,17 @@ def parse_weights(text: str) -> list[float]:
         raise InputError(
             Problem("command line", f"'{text}' is not a list or range of weights", field=field)
         ) from None
-    if not values or any(not 0.0 <= v <= 1.0 for v in values):
+    if not values:
+        raise InputError(Problem("command line", f"'{text}' gives no trip weight", field=field))
+    if len(set(values)) > MAX_WEIGHTS:
+        raise InputError(
+            Problem(
+                "command line",
+                f"{len(set(values)):,} trip weights, one solve each; at most {MAX_WEIGHTS}",
+                field=field,
+            )
+        )
+    if any(not 0.0 <= v <= 1.0 for v in values):
         raise InputError(
             Problem("command line", f"trip weights must lie in [0, 1], got '{text}'", field=field)
         )
