@@ -90,6 +90,19 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
         (lambda: sweep_spec(scenario, grid={"model.p": []}), "gives no values"),
         (lambda: sweep_spec(scenario), "nothing to sweep"),
         (lambda: sweep_spec(plain, samples=3), "declares no \\[uncertainty\\]"),
+        # Before: numpy's "expected non-negative integer", exit 1.
+        (lambda: sweep_spec(scenario, samples=2, seed=-5), "--seed: must be 0 or more"),
+        (lambda: sweep_spec(scenario, samples=None), "--samples: must be a whole number"),  # type: ignore[arg-type]
+        # Before: a million runs built and checked one by one, with no word for minutes.
+        (
+            lambda: sweep_spec(scenario, grid={"model.p": [1, 2]}, samples=60_000),
+            "120,000 runs asked for; at most 100,000",
+        ),
+        # Before: accepted, and the sweep's summary used its own share all the same.
+        (
+            lambda: sweep_spec(scenario, grid={"sweep.no_regret_share": [0.5]}),
+            "is a setting of the sweep itself",
+        ),
     ]
     for call, message in cases:
         with pytest.raises(InputError, match=message):
@@ -105,6 +118,14 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
         ({"dist": "choice", "values": []}, "at least one value"),
         ({"dist": "normal", "mean": 0.1, "sd": 0.0}, "greater than 0"),
         ({"dist": "lognormal", "low": 1, "high": 2}, "dist"),
+        # Before: every draw was exactly 200, unsaid.
+        ({"dist": "normal", "mean": 50, "sd": 8, "low": 200}, "mean': 50 lies below low = 200"),
+        # Before: numpy's OverflowError and ValueError, exit 1.
+        ({"dist": "uniform", "low": -1e308, "high": 1e308}, "wider than a number can hold"),
+        (
+            {"dist": "choice", "values": [1, 2], "weights": [1e308, 1e308]},
+            "their sum is more than a number can hold",
+        ),
     ],
 )
 def test_bad_distributions_are_refused(distribution: dict[str, object], message: str) -> None:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +173,10 @@ def _truncated_normal(dist: Distribution, rng: np.random.Generator) -> float:
     return float(min(max(dist.mean, low), high))
 
 
+#: Most runs one sweep takes (a 1,000-run Monte Carlo at each of 100 grid points).
+MAX_RUNS = 100_000
+
+
 def sweep_spec(
     scenario: Scenario,
     *,
@@ -188,8 +194,24 @@ def sweep_spec(
         no values.
     """
     points = _grid_mapping(grid)
+    for name, number in (("--samples", samples), ("--seed", seed)):
+        if isinstance(number, bool) or not isinstance(number, numbers.Integral):
+            raise InputError(Problem(name, f"must be a whole number, not {number!r}"))
     if samples < 0:
         raise InputError(Problem("--samples", f"must be 0 or more, not {samples}"))
+    if seed < 0:
+        # numpy's generators take no negative seed.
+        raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
+    runs_asked = math.prod(len(values) for values in points.values()) * max(samples, 1)
+    if runs_asked > MAX_RUNS:
+        # Every run's scenario is built and checked before the first starts.
+        raise InputError(
+            Problem(
+                "planner sweep",
+                f"{runs_asked:,} runs asked for; at most {MAX_RUNS:,} in one sweep (split it "
+                "into sweeps over parts of the grid, each with its own --out)",
+            )
+        )
     if samples and not scenario.uncertainty:
         raise InputError(
             Problem(
@@ -236,7 +258,9 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
     if isinstance(grid, Mapping):
         points = {}
         for key, values in grid.items():
-            listed = [values] if isinstance(values, str) else list(values)
+            # One value given bare ({"model.p": 3}) is a grid of one value.
+            bare = isinstance(values, str) or not isinstance(values, Iterable)
+            listed = [values] if bare else list(values)
             if not listed:
                 raise InputError(Problem("--grid", f"'{key}' gives no values", field=key))
             points[str(key)] = listed
@@ -249,6 +273,9 @@ def _check_grid_field(scenario: Scenario, key: str, values: list[Any]) -> None:
     _, problem = dotted_field(Scenario, key)
     if problem is not None:
         raise InputError(Problem("--grid", problem, field=key))
+    if key.split(".")[0] == "sweep":
+        # A run does not read them: the sweep's summary does, once.
+        raise InputError(Problem("--grid", "is a setting of the sweep itself", field=key))
     for value in values:
         try:
             scenario_from(scenario, overrides={key: value})

@@ -394,7 +394,8 @@ def validated_scenario(
         labels[apply_override(raw, item, source)] = f"override '{item.strip()}'"
     for key, value in (values or {}).items():
         set_dotted(raw, key, value, source)
-        labels[key.strip()] = f"override {key.strip()}={value!r}"
+        # The value itself may be a whole table: the key names it well enough.
+        labels[key.strip()] = f"override {key.strip()}"
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -24,6 +24,7 @@ of runs a site must be chosen in to be a no-regret site.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
@@ -89,6 +90,15 @@ class Distribution(_Section):
         if self.low is not None and self.high is not None and self.low == self.high:
             raise ValueError(f"low: equals high = {self.high:g}; give the field a value instead")
         if (
+            self.low is not None
+            and self.high is not None
+            and not math.isfinite(self.high - self.low)
+        ):
+            raise ValueError(
+                f"low: {self.low:g}..{self.high:g} is wider than a number can hold; "
+                "give the range the field's values can take"
+            )
+        if (
             self.mode is not None
             and self.low is not None
             and self.high is not None
@@ -97,15 +107,12 @@ class Distribution(_Section):
             raise ValueError(
                 f"mode: {self.mode:g} lies outside low..high ({self.low:g}..{self.high:g})"
             )
-        if (
-            self.dist == "normal"
-            and self.mean is not None
-            and self.low is not None
-            and (self.high is not None and not self.low <= self.mean <= self.high)
-        ):
-            raise ValueError(
-                f"mean: {self.mean:g} lies outside low..high ({self.low:g}..{self.high:g})"
-            )
+        if self.dist == "normal" and self.mean is not None:
+            # A mean beyond a bound would have every draw land on that bound.
+            if self.low is not None and self.mean < self.low:
+                raise ValueError(f"mean: {self.mean:g} lies below low = {self.low:g}")
+            if self.high is not None and self.mean > self.high:
+                raise ValueError(f"mean: {self.mean:g} lies above high = {self.high:g}")
         if self.values is not None and not self.values:
             raise ValueError("values: a choice needs at least one value")
         if self.weights is not None:
@@ -113,6 +120,8 @@ class Distribution(_Section):
                 raise ValueError("weights: give one weight per value")
             if any(w < 0 for w in self.weights) or not sum(self.weights) > 0:
                 raise ValueError("weights: must be 0 or more, and not all 0")
+            if not math.isfinite(sum(self.weights)):
+                raise ValueError("weights: their sum is more than a number can hold")
         return self
 
 
