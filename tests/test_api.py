@@ -160,6 +160,37 @@ def test_dealer_and_demand_tables_replace_files(tmp_path: Path) -> None:
     assert from_demand.report["demand_total"] == pytest.approx(from_file.report["demand_total"])
 
 
+def test_geodataframes_without_a_geometry_or_with_empty_points_read_as_tables(
+    tmp_path: Path,
+) -> None:
+    # Before: AttributeError from geopandas for a GeoDataFrame made from a plain
+    # table, and its UserWarning on notna() for an empty point.
+    import geopandas as gpd
+    import shapely
+
+    raw = _tiny(tmp_path)
+    table = pd.read_csv(tmp_path / "dealers.csv")
+    expected = planner.run(raw, dealers=table).report["objective"]
+    assert planner.run(raw, dealers=gpd.GeoDataFrame(table)).report["objective"] == expected
+    points = [shapely.Point(x, y) for x, y in zip(table["lon"], table["lat"], strict=True)]
+    placed = gpd.GeoDataFrame(table.drop(columns=["lon", "lat"]), geometry=points, crs=4326)
+    assert planner.run(raw, dealers=placed).report["objective"] == pytest.approx(expected)
+    placed.loc[0, "geometry"] = shapely.Point()
+    # An empty point is a row without coordinates: dropped and counted, no library warning.
+    assert planner.run(raw, dealers=placed).report["inputs"]["dealers"]["dropped"] == 1
+    demand = planner.run(raw).demand[["name", "country", "lon", "lat", "population"]]
+    total = planner.run(raw, demand=gpd.GeoDataFrame(pd.DataFrame(demand))).report["demand_total"]
+    assert total == pytest.approx(planner.run(raw).report["demand_total"])
+
+
+def test_override_keys_must_be_dotted_field_names(tmp_path: Path) -> None:
+    # Before: AttributeError: 'int' object has no attribute 'strip'.
+    for overrides in ({1: 3}, {("model", "p"): 3}, [("model.p", 3)]):
+        with pytest.raises(planner.InputError) as caught:
+            planner.run(_tiny(tmp_path), overrides=overrides)  # type: ignore[arg-type]
+        assert "dotted field names" in str(caught.value)
+
+
 @pytest.mark.skipif(os.environ.get("PLANNER_SKIP_WHEEL") == "1", reason="PLANNER_SKIP_WHEEL=1")
 def test_wheel_runs_the_default_from_an_empty_folder(tmp_path: Path) -> None:
     """A plain (not editable) install: the sample network and outlines come with the wheel."""

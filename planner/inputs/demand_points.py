@@ -30,7 +30,14 @@ from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_num
 from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
 from planner.inputs.raw import reason, shifted_rows
-from planner.inputs.tables import Cell, RawTable, is_table_file, read_frame, read_tables
+from planner.inputs.tables import (
+    Cell,
+    RawTable,
+    has_geometry,
+    is_table_file,
+    read_frame,
+    read_tables,
+)
 from planner.scenario.fields import country_codes
 from planner.scenario.schema import DealerFile
 
@@ -148,7 +155,7 @@ def read_demand_frame(
     pandas.DataFrame
         As :func:`read_demand_file`.
     """
-    if isinstance(frame, gpd.GeoDataFrame) and _has_geometry(frame):
+    if has_geometry(frame):
         if frame.empty:
             raise InputError(Problem(name, "the table has no data rows"))
         labels = [f"row {i + 2}" for i in range(len(frame))]
@@ -156,14 +163,6 @@ def read_demand_frame(
     else:
         located = _located_by_columns(read_frame(frame, source=name))
     return _demand_points(located, population_column, id_stem=name.replace(" ", "_"))
-
-
-def _has_geometry(frame: gpd.GeoDataFrame) -> bool:
-    try:
-        return bool(frame.geometry.notna().any())
-    except AttributeError:
-        # A GeoDataFrame whose active geometry column was never set.
-        return False
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ __all__ = [
     "ALL_SHEETS",
     "Cell",
     "RawTable",
+    "has_geometry",
     "is_table_file",
     "read_frame",
     "read_table",
@@ -306,16 +307,30 @@ def _read_parquet(path: Path, spec: DealerFile, source: str) -> RawTable:
     return _from_frame(frame, spec, source)
 
 
+def has_geometry(frame: Any) -> bool:
+    """Whether ``frame`` is a GeoDataFrame with an active geometry that some row has.
+
+    A GeoDataFrame made from a plain table has no active geometry column, and
+    is read by its coordinate columns like any table.
+    """
+    import geopandas
+    import shapely
+
+    if not isinstance(frame, geopandas.GeoDataFrame) or frame.active_geometry_name is None:
+        return False
+    return bool((~shapely.is_missing(frame.geometry.to_numpy())).any())
+
+
 def _from_frame(frame: Any, spec: DealerFile, source: str) -> RawTable:
     import geopandas
 
     points: list[tuple[float | None, float | None]] | None = None
     notes: list[str] = []
-    if isinstance(frame, geopandas.GeoDataFrame) and frame.geometry.notna().any():
+    if has_geometry(frame):
         points, note = _points(frame, spec, source)
         notes.append(note)
         frame = frame.drop(columns=[frame.geometry.name])
-    elif isinstance(frame, geopandas.GeoDataFrame):
+    elif isinstance(frame, geopandas.GeoDataFrame) and frame.active_geometry_name is not None:
         frame = frame.drop(columns=[frame.geometry.name])
     headers = [str(c) for c in frame.columns]
     rows: list[list[Cell]] = [
@@ -333,6 +348,7 @@ def _points(
     frame: Any, spec: DealerFile, source: str
 ) -> tuple[list[tuple[float | None, float | None]], str]:
     import pyproj
+    import shapely
 
     geometry = frame.geometry
     crs = geometry.crs
@@ -352,7 +368,8 @@ def _points(
         raise InputError(
             Problem(source, f"unknown CRS '{crs}': {one_line(exc)}", field="crs")
         ) from None
-    valid = geometry.notna() & ~geometry.is_empty
+    # Not notna(): geopandas warns of its changed meaning whenever a point is empty.
+    valid = ~shapely.is_missing(geometry.to_numpy()) & ~geometry.is_empty
     _refuse_unplaceable(geometry, valid, source)
     # The representative point lies inside a polygon, unlike its centroid.
     reps = geometry[valid].representative_point().to_crs(4326)

@@ -62,6 +62,15 @@ def scenario_from(
         if isinstance(overrides, str):
             raise InputError(Problem("overrides", "give a mapping {'model.p': 80} or a list"))
         strings = list(overrides)
+    odd = [key for key in [*changes, *strings] if not isinstance(key, str)]
+    if odd:
+        raise InputError(
+            Problem(
+                "overrides",
+                f"keys must be dotted field names ({{'model.p': 80}} or ['model.p=80']), "
+                f"not {odd[0]!r}",
+            )
+        )
     if time_limit is not None:
         changes["solver.time_limit_s"] = time_limit
 
