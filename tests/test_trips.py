@@ -237,3 +237,21 @@ def test_trip_weights_are_few_enough_to_solve_and_said_plainly(text: str, messag
         parse_weights(text)
     assert str(caught.value) == f"command line, field '--trip-weights': {message}"
     assert parse_weights("0:1:0.25") == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_run_warns_when_no_trip_can_be_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "flow_refuelling optimal: ..." and nothing said of the trips.
+    from tests.test_cli import _run
+
+    args = ["run", "--out", str(tmp_path / "t")]
+    overrides = _flow_overrides(**{"model.p": 3, "model.range_km": 1, "trips.max_trips": 50})
+    for key, value in overrides.items():
+        args += ["--set", f"{key}={value}"]
+    code, _, err = _run(args, capsys)
+    assert code == 0, err
+    assert (
+        "warning: none of the 50 trips can be served by any plan with model.range_km = 1; "
+        "the plan serves local demand only"
+    ) in err.splitlines()

@@ -181,6 +181,17 @@ def run(
     hint = time_limit_hint(r, scenario, sense=plan.solution.sense)
     if hint is not None:
         err.print(one_line(hint), soft_wrap=True)
+    trips = r.get("trips") or {}
+    if trips and not trips.get("trips_in_model") and not trips.get("served_per_day"):
+        if trips.get("total_per_day"):
+            reach = f" with model.range_km = {trips['range_km']:g}" if trips.get("range_km") else ""
+            err.print(
+                f"warning: none of the {trips.get('trips_unservable', 0):,} trips can be served "
+                f"by any plan{reach}; the plan serves local demand only",
+                soft_wrap=True,
+            )
+        else:
+            err.print("warning: the scenario's trips add up to 0 a day", soft_wrap=True)
     p, candidates = r.get("p"), r.get("sites_candidates")
     if isinstance(p, int) and isinstance(candidates, int) and p > candidates:
         # Not an error: "as many as useful" is a fair question, but a mistyped p looks the same.
