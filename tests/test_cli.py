@@ -677,6 +677,15 @@ def test_run_notes_a_p_above_the_candidate_sites(
     assert note == (
         f"note: model.p = 50 is more than the 5 candidate sites; {report['sites_selected']} opened"
     )
+    # A roll-out's p is its phases', not model.p.
+    phased = [
+        "run", str(tiny), "--out", str(tmp_path / "phased"),
+        "--set", "constraints.phases=[{year=2026, p=1}, {year=2028, p=50}]",
+    ]  # fmt: skip
+    code, _, stderr = _run(phased, capsys)
+    assert code == 0, stderr
+    (note,) = [line for line in stderr.splitlines() if line.startswith("note")]
+    assert note.startswith("note: a phase's p = 50 is more than the 5 candidate sites")
 
 
 def test_messages_escape_control_and_bidi_characters(

@@ -195,8 +195,9 @@ def run(
     p, candidates = r.get("p"), r.get("sites_candidates")
     if isinstance(p, int) and isinstance(candidates, int) and p > candidates:
         # Not an error: "as many as useful" is a fair question, but a mistyped p looks the same.
+        named = "a phase's p" if scenario.constraints.phases else "model.p"
         err.print(
-            f"note: model.p = {p:,} is more than the {candidates:,} candidate sites; "
+            f"note: {named} = {p:,} is more than the {candidates:,} candidate sites; "
             f"{r['sites_selected']:,} opened",
             soft_wrap=True,
         )
