@@ -272,6 +272,13 @@ format = "generic"
         ["validate", str(tiny), "--set", "constraints.country_min_sites={FR = 1}"], capsys
     )
     assert code == 2 and "FR" in stderr
+    # Before: read twice, and every station counted twice.
+    twice = '[{path = "stations.csv", format = "generic"}, {path = "./stations.csv"}]'
+    code, _, stderr = _run(
+        ["validate", str(tiny), "--set", f"existing_chargers.files={twice}"], capsys
+    )
+    assert code == 2
+    assert "stations.csv, field 'existing_chargers.files': listed twice (entries 1 and 2)" in stderr
 
 
 def test_infeasible_scenario_exits_3(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,20 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
     frames = []
     per_file = []
     problems: list[Problem] = []
+    first: dict[Path, int] = {}
     for index, spec in enumerate(config.files):
+        key = spec.path.resolve()
+        if key in first:
+            # Every station of it would count twice in the reach of existing chargers.
+            problems.append(
+                Problem(
+                    str(spec.path),
+                    f"listed twice (entries {first[key] + 1} and {index + 1}); list it once",
+                    field="existing_chargers.files",
+                )
+            )
+            continue
+        first[key] = index
         if not spec.path.exists():
             hint = f"; {BNETZA_SOURCE}" if spec.format == "bnetza" else ""
             problems.append(
