@@ -234,6 +234,22 @@ def test_a_demand_row_of_no_country_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_a_demand_point_clearly_outside_its_stated_country_is_refused(tmp_path: Path) -> None:
+    # Before: a point in Chile written LU counted as uncovered Luxembourg demand.
+    text = (
+        "id,country,lon,lat,population\n"
+        "D1,LU,6.13,49.61,1000\n"  # Luxembourg City
+        "D2,LU,-70,-30,5000\n"  # Chile
+        "D3,LU,4.35,50.85,8000\n"  # Brussels
+    )
+    with pytest.raises(InputError) as caught:
+        _load(_write(tmp_path, text))
+    assert [(p.row, p.field, p.message) for p in _problems(caught)] == [
+        (3, "lon", "lon -70, lat -30 lies outside LU"),
+        (4, "lon", "lon 4.35, lat 50.85 lies in BE, not in LU (137 km beyond its border)"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("decimal", "cell"), [(",", "1,234.5"), (",", "48.85"), (".", "1.234,5"), (".", "48,85")]
 )

@@ -29,6 +29,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
+from planner.inputs.placement import OUTSIDE, place
 from planner.inputs.raw import reason, shifted_rows
 from planner.inputs.tables import (
     Cell,
@@ -357,6 +358,8 @@ def _demand_points(
     ids = _ids(located, id_stem, problems)
     country = _countries(located, problems)
     problems.extend(_coordinate_problems(lon, lat, labels, source, fields))
+    if country is not None and not problems:
+        problems.extend(_misplaced(lon, lat, country, labels, source, fields))
     if problems:
         raise InputError(_capped(problems, source))
     if country is None:
@@ -534,6 +537,34 @@ def _countries(located: _Located, problems: list[Problem]) -> npt.NDArray[Any] |
     message = "not an ISO 3166-1 alpha-2 country code"
     _add_row_problems(problems, table.source, located.labels, bad, table.headers[index], message)
     return codes.to_numpy(dtype=object)
+
+
+def _misplaced(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    country: npt.NDArray[Any],
+    labels: list[str],
+    source: str,
+    fields: tuple[str, str],
+) -> list[Problem]:
+    """Points clearly outside the country their row states, as dealer files have them refused.
+
+    Kept, such a point would count as that country's demand, uncovered; a
+    point within a few km of the border (:mod:`planner.inputs.placement`) is
+    kept.
+    """
+    placement = place(lon, lat, country)
+    problems: list[Problem] = []
+    for i in np.flatnonzero(placement.verdict == OUTSIDE).tolist():
+        stated, holder = str(country[i]), str(placement.lies_in[i])
+        where = (
+            f"lies in {holder}, not in {stated} ({placement.depth_km[i]:.0f} km beyond its border)"
+            if holder
+            else f"lies outside {stated}"
+        )
+        message = f"lon {lon[i]:g}, lat {lat[i]:g} {where}"
+        _add_row_problems(problems, source, [labels[i]], [True], fields[0], message)
+    return problems
 
 
 def _coordinate_problems(
