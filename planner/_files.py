@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError, Problem
 
 #: Why a path that exists but is neither a file nor a folder is refused: opening
 #: a named pipe blocks until something writes to it, so the run would hang.
@@ -12,3 +16,17 @@ NOT_REGULAR = "is not a regular file (a pipe, socket or device); give a file"
 def is_special(path: Path) -> bool:
     """Whether ``path`` exists and is neither a regular file nor a folder."""
     return path.exists() and not path.is_file() and not path.is_dir()
+
+
+def path_argument(value: Any, name: str) -> Path:
+    """A path given to the Python API as ``name``, or an :class:`InputError` saying what is wrong.
+
+    Typed code would not pass ``None`` or ``3``; a notebook may, and gets a
+    message naming the argument rather than ``TypeError`` from deep inside.
+    """
+    if not isinstance(value, str | os.PathLike) or isinstance(value, bytes):
+        raise InputError(Problem(name, f"give a path (text or pathlib.Path), not {value!r}"))
+    text = os.fspath(value)
+    if not isinstance(text, str) or "\x00" in text:
+        raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))
+    return Path(text)

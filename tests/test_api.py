@@ -191,6 +191,31 @@ def test_override_keys_must_be_dotted_field_names(tmp_path: Path) -> None:
         assert "dotted field names" in str(caught.value)
 
 
+def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
+    # Before: TypeError, ValueError or AttributeError from deep inside, or a
+    # path taken apart character by character.
+    raw = _tiny(tmp_path)
+    plan = planner.run(raw)
+    cases = [
+        (lambda: plan.save(None), "folder: give a path"),  # type: ignore[arg-type]
+        (lambda: plan.save(3), "folder: give a path"),  # type: ignore[arg-type]
+        (lambda: plan.save("a\x00b"), "folder: 'a\\x00b' is no path: it holds a NUL"),
+        (lambda: plan.save(tmp_path / "o", map_assets="CDN"), "map_assets: must be 'inline'"),  # type: ignore[arg-type]
+        (lambda: planner.compare(plan, None), "b: give a path"),  # type: ignore[arg-type]
+        (lambda: planner.run(raw, dealers="dealers.csv"), "dealers: give a DataFrame"),  # type: ignore[arg-type]
+    ]
+    for call, start in cases:
+        with pytest.raises(planner.InputError) as caught:
+            call()
+        assert str(caught.value).startswith(start), str(caught.value)
+    assert not (tmp_path / "o").exists()
+    (problem,) = planner.validate({"model": [1, 2]})
+    assert str(problem) == (
+        "scenario mapping, field 'model': Input should be a table ([section] in TOML, a dict "
+        "in Python)"
+    )
+
+
 @pytest.mark.skipif(os.environ.get("PLANNER_SKIP_WHEEL") == "1", reason="PLANNER_SKIP_WHEEL=1")
 def test_wheel_runs_the_default_from_an_empty_folder(tmp_path: Path) -> None:
     """A plain (not editable) install: the sample network and outlines come with the wheel."""

@@ -231,6 +231,15 @@ def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | No
         return [("dealers table", dealers)]
     if isinstance(dealers, dict):
         return [(f"dealers table '{name}'", table) for name, table in dealers.items()]
+    if not isinstance(dealers, list | tuple):
+        # A path or a Series would be taken apart item by item, each "not a DataFrame".
+        raise InputError(
+            Problem(
+                "dealers",
+                f"give a DataFrame, or a list or dict of them, not a {type(dealers).__name__} "
+                "(dealer files go in the scenario's dealers.files)",
+            )
+        )
     frames = list(dealers)
     if len(frames) == 1:
         return [("dealers table", frames[0])]

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets
@@ -96,10 +97,14 @@ class Comparison:
         writes (tables and report, not the map), so both kinds compare alike;
         its pane is labelled with the scenario's name.
         """
+        given = {
+            side: plan if isinstance(plan, Plan) else path_argument(plan, side)
+            for side, plan in (("a", a), ("b", b))
+        }
         with tempfile.TemporaryDirectory(prefix="planner-compare-") as tmp:
             folders = [
                 _tables_written(plan, Path(tmp) / side) if isinstance(plan, Plan) else plan
-                for side, plan in (("a", a), ("b", b))
+                for side, plan in given.items()
             ]
             comparison = cls(folders[0], folders[1])
         for side, plan in (("a", a), ("b", b)):

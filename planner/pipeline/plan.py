@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets
@@ -130,7 +131,12 @@ class Plan:
         refused (:class:`planner.InputError`) and an earlier output stays as it
         was when writing fails. Returns the folder.
         """
-        return write_plan(self, Path(folder), on_stage=on_stage, map_assets=map_assets)
+        target = path_argument(folder, "folder")
+        if map_assets not in ("inline", "cdn"):
+            raise InputError(
+                Problem("map_assets", f"must be 'inline' or 'cdn', not {map_assets!r}")
+            )
+        return write_plan(self, target, on_stage=on_stage, map_assets=map_assets)
 
     def map(self, *, assets: MapAssets = "inline") -> Any:
         """The plan's review map as a ``folium.Map``; a notebook shows it inline."""

@@ -73,8 +73,12 @@ def validation_problems(
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or None
-        # Pydantic puts "Value error, " before the message of a validator's ValueError.
+        # Pydantic puts "Value error, " before the message of a validator's ValueError,
+        # and names the schema's classes where a section is due.
         message = err["msg"].removeprefix("Value error, ")
+        message = _SECTION_DUE.sub(
+            "Input should be a table ([section] in TOML, a dict in Python)", message
+        )
         if err["type"] == "extra_forbidden" and root is not None:
             message = unknown_field_message(root, err["loc"])
         named = _NAMED.match(message)
@@ -85,6 +89,8 @@ def validation_problems(
         problems.append(Problem(source, message, field=field))
     return problems
 
+
+_SECTION_DUE = re.compile(r"Input should be a valid dictionary or instance of \w+")
 
 _NAMED = re.compile(r"(?P<field>[a-z_]+(?:\.[a-z_]+)*): (?P<rest>.+)", re.DOTALL)
 
