@@ -217,6 +217,24 @@ def test_blank_rows_of_an_od_file_are_counted(tmp_path: Path) -> None:
     assert counts["blank_rows_dropped"] == 2 and counts["rows"] == 4
 
 
+def test_a_row_repeated_in_an_od_file_is_dropped_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: Paris-Lyon counted 100 + 100 trips a day, unsaid.
+    od = tmp_path / "od.csv"
+    od.write_text(
+        "origin,destination,trips_per_day\nBrussels,Paris,100\nBrussels,Paris,100\n"
+        "Paris,Brussels,30\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        checked = planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
+    counts = checked.inputs.counts["trips"]
+    assert counts["duplicate_rows_dropped"] == 1
+    assert counts["trips_per_day"] == pytest.approx(130)
+    assert "1 row(s) repeat an earlier row exactly and were dropped (rows 3)" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

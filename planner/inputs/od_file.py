@@ -12,6 +12,7 @@ row and field, all at once.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,8 @@ IntArray = npt.NDArray[np.int64]
 #: catches a misread or corrupted number (1e300) before it reaches the
 #: solver, which refuses such a model.
 MAX_TRIPS_PER_DAY = 1e7
+
+logger = logging.getLogger(__name__)
 
 
 def _column(headers: list[str], field: str, source: str) -> int:
@@ -120,10 +123,19 @@ def read_od_file(
         return int(found[0])
 
     blank = 0
+    first_row: dict[tuple[str, ...], int] = {}
+    repeated: list[int] = []
     for cells, row in zip(rows, table.row_numbers, strict=True):
         if not filled(cells):
             blank += 1
             continue
+        # A row pasted twice would double its trips; dealer and demand files
+        # drop such rows too.
+        key = tuple(cell_text(cell).strip() for cell in cells)
+        if key in first_row:
+            repeated.append(row)
+            continue
+        first_row[key] = row
         origin = place(cell_text(cells[at["origin"]]).strip(), row, "origin")
         destination = place(cell_text(cells[at["destination"]]).strip(), row, "destination")
         value, error = parse_number(cells[at["trips_per_day"]], style, "trips_per_day")
@@ -157,10 +169,19 @@ def read_od_file(
         raise InputError(problems)
     if not flows:
         raise InputError(Problem(source, "no trip with more than 0 trips per day"))
+    if repeated:
+        shown = ", ".join(str(row) for row in repeated[:5]) + (" …" if len(repeated) > 5 else "")
+        logger.warning(
+            "%s: %d row(s) repeat an earlier row exactly and were dropped (rows %s)",
+            source,
+            len(repeated),
+            shown,
+        )
     counts = {
         "rows": float(len(table.rows)),
         "zero_trips_dropped": float(zero),
         "blank_rows_dropped": float(blank),
+        "duplicate_rows_dropped": float(len(repeated)),
     }
     return (
         np.asarray(origins, dtype=np.int64),
