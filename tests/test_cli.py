@@ -695,6 +695,17 @@ def test_run_notes_a_p_above_the_candidate_sites(
     assert note.startswith("note: a phase's p = 50 is more than the 5 candidate sites")
 
 
+def test_run_warns_of_a_plan_without_sites(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "optimal: 0 sites ... coverage 0.00 %" and nothing more.
+    phases = "constraints.phases=[{year=2026, budget_eur=0.0}]"
+    args = ["run", str(tiny), "--out", str(tmp_path / "out"), "--set", phases]
+    code, _, stderr = _run(args, capsys)
+    assert code == 0, stderr
+    assert any(line.startswith("warning: the plan opens no site") for line in stderr.splitlines())
+
+
 def test_messages_escape_control_and_bidi_characters(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

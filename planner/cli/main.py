@@ -181,6 +181,12 @@ def run(
     hint = time_limit_hint(r, scenario, sense=plan.solution.sense)
     if hint is not None:
         err.print(one_line(hint), soft_wrap=True)
+    if r.get("sites_selected") == 0:
+        err.print(
+            "warning: the plan opens no site; the scenario's limits (a budget, p, country or "
+            "brand maxima) or its inputs leave none worth opening",
+            soft_wrap=True,
+        )
     trips = r.get("trips") or {}
     if trips and not trips.get("trips_in_model") and not trips.get("served_per_day"):
         if trips.get("total_per_day"):
