@@ -149,6 +149,12 @@ def test_a_draw_a_field_refuses_stops_the_sweep(tmp_path: Path) -> None:
     raw["uncertainty"] = {BEV_LU: {"dist": "normal", "mean": 0.0, "sd": 0.5}}
     with pytest.raises(InputError, match=r"drawn value is refused.*bound the distribution"):
         sweep_spec(scenario_from(raw), samples=20)
+    # A choice has no bounds to give: the hint is not for it.
+    raw["uncertainty"] = {"model.p": {"dist": "choice", "values": [0, 1]}}
+    with pytest.raises(InputError) as caught:
+        sweep_spec(scenario_from(raw), samples=20)
+    assert "drawn value is refused" in str(caught.value)
+    assert "bound the distribution" not in str(caught.value)
 
 
 def test_a_run_takes_its_own_sessions_and_reports_failure_as_a_row(tmp_path: Path) -> None:

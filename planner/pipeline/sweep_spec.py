@@ -293,9 +293,15 @@ def _run_scenario(scenario: Scenario, values: dict[str, Any], sample: int | None
     except InputError as exc:
         where = "a drawn value" if sample is not None else "the grid"
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        # Bounds help a drawn number out of range, not a choice or a misnamed key.
+        numeric = [
+            key
+            for key in values
+            if key in scenario.uncertainty and scenario.uncertainty[key].dist != "choice"
+        ]
         hint = (
             "; bound the distribution (low/high) to the values the field takes"
-            if sample is not None
+            if sample is not None and numeric
             else ""
         )
         raise InputError(
