@@ -72,13 +72,65 @@ class CoverageLp:
 def cover_and_limit_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
     """Rows z_k - Σ_{j ∈ N_k} y_j and Σ_j y_j over the columns y_0 .. y_{n-1}, z_0 .. z_{m-1}."""
     n_rows, n_sites = rows.shape
-    return sp.vstack(
-        [
-            sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr"),
-            sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[np.newaxis, :]),
-        ],
-        format="csr",
+    cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+    return _with_limit_row(cover, n_sites)
+
+
+def _with_limit_row(cover: sp.csr_matrix, n_sites: int) -> sp.csr_matrix:
+    """``cover`` (rows × the sites' columns, then the shares') and the row Σ_j y_j below it."""
+    limit = np.zeros(cover.shape[1])
+    limit[:n_sites] = 1.0
+    return sp.vstack([cover, sp.csr_matrix(limit[np.newaxis, :])], format="csr")
+
+
+def share_relaxation(
+    cover: sp.csr_matrix,
+    share_weights: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    allowed: BoolArray,
+    side: SiteRows,
+) -> Milp:
+    """The LP: max Σ W z over rows ``cover`` ≤ 0 (sites' columns first, then the shares z),
+    Σ y ≤ p, ``side`` rows over the sites, fixed ≤ y ≤ allowed and 0 ≤ z ≤ 1.
+
+    Maximal covering has one share per row (z_k − Σ_{j ∈ N_k} y_j ≤ 0); flow
+    refuelling one per merged trip, in each of the trip's rows.
+    """
+    n_shares = share_weights.size
+    n_sites = cover.shape[1] - n_shares
+    return Milp(
+        objective=np.concatenate([np.zeros(n_sites), share_weights]),
+        matrix=sp.vstack(
+            [
+                _with_limit_row(cover, n_sites),
+                sp.hstack([side.matrix, sp.csr_matrix((len(side), n_shares))]),
+            ],
+            format="csr",
+        ),
+        row_lower=np.concatenate([np.full(cover.shape[0] + 1, -np.inf), side.lower]),
+        row_upper=np.concatenate([np.zeros(cover.shape[0]), [float(p)], side.upper]),
+        lower=np.concatenate([fixed.astype(np.float64), np.zeros(n_shares)]),
+        upper=np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_shares)]),
+        integer=np.zeros(n_sites + n_shares, dtype=bool),
+        maximise=True,
     )
+
+
+def priced_side_rows(side: SiteRows, prices: FloatArray) -> tuple[FloatArray, float]:
+    r"""The side rows priced at μ, for a Lagrangian bound: their site values and constant.
+
+    For every y with lo ≤ A y ≤ hi, f(y) ≤ f(y) - μ·A y + max_{lo ≤ s ≤ hi} μ·s,
+    so the side rows move onto the sites as -Aᵀμ and into a constant. A price
+    pointing at an infinite side would make that constant infinite; it is
+    dropped instead (any μ gives a valid bound).
+    """
+    usable = np.where(prices > 0, np.isfinite(side.upper), np.isfinite(side.lower))
+    mu = np.where(usable, prices, 0.0)
+    up, down = mu > 0, mu < 0
+    support = float(mu[up] @ side.upper[up] + mu[down] @ side.lower[down])
+    return -np.asarray(side.matrix.T @ mu, dtype=np.float64).ravel(), support
 
 
 def pdlp_parameters(tolerance: float) -> str:
@@ -111,22 +163,8 @@ def coverage_lp(
     started = time.perf_counter()
     n_rows, n_sites = rows.shape
     side = scaled_side_rows(no_site_rows(n_sites) if side is None else side)
-    relaxation = Milp(
-        objective=np.concatenate([np.zeros(n_sites), weights]),
-        matrix=sp.vstack(
-            [
-                cover_and_limit_rows(rows),
-                sp.hstack([side.matrix, sp.csr_matrix((len(side), n_rows))]),
-            ],
-            format="csr",
-        ),
-        row_lower=np.concatenate([np.full(n_rows + 1, -np.inf), side.lower]),
-        row_upper=np.concatenate([np.zeros(n_rows), [float(p)], side.upper]),
-        lower=np.concatenate([fixed.astype(np.float64), np.zeros(n_rows)]),
-        upper=np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_rows)]),
-        integer=np.zeros(n_sites + n_rows, dtype=bool),
-        maximise=True,
-    )
+    cover = sp.hstack([-rows, sp.identity(n_rows, format="csr")], format="csr")
+    relaxation = share_relaxation(cover, weights, p, fixed=fixed, allowed=allowed, side=side)
     answer = solve_relaxation_pdlp(
         relaxation, seconds=seconds, parameters=pdlp_parameters(tolerance)
     )
@@ -173,21 +211,12 @@ def _priced_bound(
     fixed: BoolArray,
     allowed: BoolArray,
 ) -> float:
-    r"""L(u, μ): the Lagrangian bound with side rows priced at μ as well.
-
-    For every y with lo ≤ A y ≤ hi, f(y) ≤ f(y) - μ·A y + max_{lo ≤ s ≤ hi} μ·s,
-    so the side rows move onto the sites as -Aᵀμ and into a constant. A price
-    pointing at an infinite side would make that constant infinite; it is
-    dropped instead (any μ gives a valid bound).
-    """
-    usable = np.where(prices > 0, np.isfinite(side.upper), np.isfinite(side.lower))
-    mu = np.where(usable, prices, 0.0)
-    up, down = mu > 0, mu < 0
-    support = float(mu[up] @ side.upper[up] + mu[down] @ side.lower[down])
+    """L(u, μ): the Lagrangian bound with side rows priced at μ as well."""
+    site_weight, support = priced_side_rows(side, prices)
     bound, _ = lagrangian_value(
         rows,
         weights,
-        -np.asarray(side.matrix.T @ mu, dtype=np.float64),
+        site_weight,
         multipliers,
         p,
         fixed=fixed,

@@ -25,10 +25,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.optimise._milp import Milp, solve_relaxation_pdlp
+from planner.optimise._milp import solve_relaxation_pdlp
 from planner.optimise.constraints import SiteRows
 from planner.optimise.coverage._lagrange import best_sites
-from planner.optimise.coverage._lp import pdlp_parameters, scaled_side_rows
+from planner.optimise.coverage._lp import (
+    pdlp_parameters,
+    priced_side_rows,
+    scaled_side_rows,
+    share_relaxation,
+)
 from planner.optimise.flow.rows import CoverRows
 
 __all__ = ["refuelling_bound"]
@@ -57,29 +62,14 @@ def refuelling_bound(
 
     ``None`` when PDLP does not converge within ``seconds``.
     """
-    n_rows, n_sites = rows.matrix.shape
-    n_groups = rows.n_groups
+    n_rows, n_groups = rows.matrix.shape[0], rows.n_groups
     side = scaled_side_rows(side)
     membership = sp.csr_matrix(
         (np.ones(n_rows), (np.arange(n_rows), rows.row_trip)), shape=(n_rows, n_groups)
     )
-    count = sp.csr_matrix(np.concatenate([np.ones(n_sites), np.zeros(n_groups)])[np.newaxis, :])
-    relaxation = Milp(
-        objective=np.concatenate([np.zeros(n_sites), rows.group_flow]),
-        matrix=sp.vstack(
-            [
-                sp.hstack([-rows.matrix, membership]),
-                count,
-                sp.hstack([side.matrix, sp.csr_matrix((len(side), n_groups))]),
-            ],
-            format="csr",
-        ),
-        row_lower=np.concatenate([np.full(n_rows + 1, -np.inf), side.lower]),
-        row_upper=np.concatenate([np.zeros(n_rows), [float(p)], side.upper]),
-        lower=np.concatenate([fixed.astype(np.float64), np.zeros(n_groups)]),
-        upper=np.concatenate([(allowed | fixed).astype(np.float64), np.ones(n_groups)]),
-        integer=np.zeros(n_sites + n_groups, dtype=bool),
-        maximise=True,
+    cover = sp.hstack([-rows.matrix, membership], format="csr")
+    relaxation = share_relaxation(
+        cover, rows.group_flow, p, fixed=fixed, allowed=allowed, side=side
     )
     answer = solve_relaxation_pdlp(
         relaxation, seconds=seconds, parameters=pdlp_parameters(TOLERANCE)
@@ -107,13 +97,10 @@ def _priced(
     fixed: BoolArray,
     allowed: BoolArray,
 ) -> float:
-    """L(μ, ν) of the module docstring; a side price toward an infinite side is dropped."""
-    usable = np.where(side_prices > 0, np.isfinite(side.upper), np.isfinite(side.lower))
-    nu = np.where(usable, side_prices, 0.0)
-    up, down = nu > 0, nu < 0
-    support = float(nu[up] @ side.upper[up] + nu[down] @ side.lower[down])
+    """L(μ, ν) of the module docstring."""
+    site_weight, support = priced_side_rows(side, side_prices)
     charged = np.bincount(rows.row_trip, weights=prices, minlength=rows.n_groups)
     trips = float(np.maximum(rows.group_flow - charged, 0.0).sum())
-    scores = np.asarray(rows.matrix.T @ prices - side.matrix.T @ nu, dtype=np.float64).ravel()
+    scores = np.asarray(rows.matrix.T @ prices, dtype=np.float64).ravel() + site_weight
     _, sites_value = best_sites(scores, p, fixed, allowed)
     return trips + sites_value + support
