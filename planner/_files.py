@@ -24,7 +24,7 @@ def path_argument(value: Any, name: str) -> Path:
     Typed code would not pass ``None`` or ``3``; a notebook may, and gets a
     message naming the argument rather than ``TypeError`` from deep inside.
     """
-    if not isinstance(value, str | os.PathLike) or isinstance(value, bytes):
+    if not isinstance(value, str | os.PathLike):
         raise InputError(Problem(name, f"give a path (text or pathlib.Path), not {value!r}"))
     text = os.fspath(value)
     if not isinstance(text, str) or "\x00" in text:

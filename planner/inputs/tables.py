@@ -239,18 +239,19 @@ def _refuse_needless_sheet(suffix: str, spec: DealerFile, source: str) -> None:
     Ignoring it would read the file's one table while the user believes a
     named part of it was read.
     """
+    if suffix not in _CSV_SUFFIXES | _PARQUET_SUFFIXES:
+        return
     kind = "a CSV file" if suffix in _CSV_SUFFIXES else "a Parquet file"
-    if suffix in _CSV_SUFFIXES or suffix in _PARQUET_SUFFIXES:
-        for name in ("sheet", "layer"):
-            if getattr(spec, name, None) is not None:
-                raise InputError(
-                    Problem(
-                        source,
-                        f"is {kind}, which has no sheets or layers; remove {name} from "
-                        "its scenario entry",
-                        field=name,
-                    )
+    for name in ("sheet", "layer"):
+        if getattr(spec, name, None) is not None:
+            raise InputError(
+                Problem(
+                    source,
+                    f"is {kind}, which has no sheets or layers; remove {name} from its "
+                    "scenario entry",
+                    field=name,
                 )
+            )
 
 
 # --- Vector formats and Parquet --------------------------------------------------------
