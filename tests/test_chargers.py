@@ -108,5 +108,10 @@ def test_missing_power_column_and_missing_file() -> None:
 
 
 def test_forcing_the_register_format_on_a_generic_file_fails_clearly() -> None:
-    with pytest.raises(InputError, match="bnetza charger file"):
+    # Before: "no column for power_kw, lon, lat in this bnetza charger file; its
+    # columns are ..., 'power_kw', ..., 'lon', 'lat'", which contradicts itself.
+    with pytest.raises(InputError) as caught:
         load_chargers(DATA / "generic.csv", fmt="bnetza")
+    message = str(caught.value)
+    assert "is not a BNetzA register export (its columns are " in message
+    assert message.endswith('set format = "generic" or "auto" for it')

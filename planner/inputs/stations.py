@@ -162,13 +162,20 @@ def load_chargers(
     if table.points is None:
         missing += [name for name in ("lon", "lat") if columns.get(name) is None]
     if missing:
-        raise InputError(
-            Problem(
-                source,
-                f"no column for {', '.join(missing)} in this {chosen} charger file; its "
-                f"columns are {', '.join(repr(h) for h in table.headers)}",
+        listed = ", ".join(repr(h) for h in table.headers)
+        generic = _columns(headers, _GENERIC)
+        if chosen == "bnetza" and all(generic.get(name) is not None for name in missing):
+            # Its columns are a generic file's: the stated format is what is wrong.
+            message = (
+                f"is not a BNetzA register export (its columns are {listed}); set format = "
+                '"generic" or "auto" for it'
             )
-        )
+        else:
+            message = (
+                f"no column for {', '.join(missing)} in this {chosen} charger file; its "
+                f"columns are {listed}"
+            )
+        raise InputError(Problem(source, message))
     frame, counts = _rows(table, columns, chosen, float(min_power_kw))
     logger.info(
         "%s: %d stations read as %s, %d kept (%d below %g kW, %d blank rows)",
