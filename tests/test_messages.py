@@ -25,7 +25,7 @@ def test_a_misspelled_override_names_the_closest_field() -> None:
     with pytest.raises(InputError) as exc:
         load_scenario(None, overrides=["model.pp=5"])
     assert _messages(exc) == [
-        "built-in default scenario, field 'model.pp': unknown field; did you mean 'model.p'?"
+        "override 'model.pp=5', field 'model.pp': unknown field; did you mean 'model.p'?"
     ]
 
 
@@ -69,14 +69,14 @@ def test_an_unknown_field_with_nothing_close_lists_the_section_fields() -> None:
     with pytest.raises(InputError) as exc:
         load_scenario(None, overrides=["model.xyzzy=5"])
     assert _messages(exc) == [
-        "built-in default scenario, field 'model.xyzzy': unknown field; the fields of "
+        "override 'model.xyzzy=5', field 'model.xyzzy': unknown field; the fields of "
         "'model' are name, p, coverage_target, unserved_penalty_eur, range_km, trip_weight"
     ]
     with pytest.raises(InputError) as exc:
         load_scenario(None, overrides=["xyzzy=5"])
     (message,) = _messages(exc)
     assert message.startswith(
-        "built-in default scenario, field 'xyzzy': unknown field; the fields of a scenario "
+        "override 'xyzzy=5', field 'xyzzy': unknown field; the fields of a scenario "
         "are name, title, dealers, demand,"
     )
 
@@ -85,8 +85,7 @@ def test_the_cli_names_the_closest_field(capsys: pytest.CaptureFixture[str]) -> 
     code, stderr = _cli(["validate", "--set", "model.pp=5"], capsys)
     assert code == 2
     assert stderr == (
-        "error: built-in default scenario, field 'model.pp': unknown field; "
-        "did you mean 'model.p'?\n"
+        "error: override 'model.pp=5', field 'model.pp': unknown field; did you mean 'model.p'?\n"
     )
 
 
@@ -98,7 +97,8 @@ def test_a_rollout_with_a_model_without_one_is_refused_at_load(model: str) -> No
             overrides=[f"model.name={model}", "constraints.phases=[{year = 2027, p = 3}]"],
         )
     assert _messages(exc) == [
-        "built-in default scenario, field 'constraints.phases': a phased roll-out is solved "
+        "override 'constraints.phases=[{year = 2027, p = 3}]', field 'constraints.phases': "
+        "a phased roll-out is solved "
         f"by max_coverage only, not by {model}; set model.name = 'max_coverage' or remove "
         "the phases"
     ]

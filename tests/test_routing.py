@@ -280,10 +280,12 @@ def test_road_run_drops_points_off_road_and_reports_the_travel_model(
 ) -> None:
     demand = pd.DataFrame(
         {
-            "name": ["Valletta", "Mdina", "Victoria", "Open sea", "Sicily"],
+            # The last point lies within Malta's box (a demand point plainly in
+            # another country is refused) but beyond the road extract.
+            "name": ["Valletta", "Mdina", "Victoria", "Open sea", "Beyond the extract"],
             "population": [6000, 300, 7000, 1000, 5000],
-            "lon": [14.5146, 14.4032, 14.2392, 14.45, 14.9],
-            "lat": [35.8989, 35.8867, 36.0443, 36.0, 36.9],
+            "lon": [14.5146, 14.4032, 14.2392, 14.45, 14.85],
+            "lat": [35.8989, 35.8867, 36.0443, 36.0, 36.35],
             "country": ["MT"] * 5,
         }
     )
@@ -296,7 +298,8 @@ def test_road_run_drops_points_off_road_and_reports_the_travel_model(
     assert travel["snapped"]["demand"] == 3
     assert travel["pairs_in_reach"] == plan.report["inputs"]["reach_pairs"] > 0
     assert len(plan.demand) == 3
-    assert any("Open sea" in w and "Sicily" not in w for w in plan.report["inputs"]["warnings"])
+    warnings = plan.report["inputs"]["warnings"]
+    assert any("Open sea" in w and "Beyond the extract" not in w for w in warnings)
 
 
 def test_every_point_off_road_is_an_input_error(malta_routing: Path) -> None:
