@@ -26,6 +26,7 @@ out of the solver's hands, as for maximal covering's heuristics.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,28 @@ def served_flow(rows: CoverRows, hits: npt.NDArray[np.float64]) -> float:
     return float(rows.group_flow[unhit == 0].sum())
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The rows three ways, built once per search: by row, by site, and trips × rows."""
+
+    rows: CoverRows
+    matrix: sp.csr_matrix
+    by_site: sp.csr_matrix
+    membership: sp.csr_matrix
+
+    @classmethod
+    def of(cls, rows: CoverRows) -> _Index:
+        matrix = sp.csr_matrix(rows.matrix)
+        n_rows = rows.row_trip.size
+        membership = sp.csr_matrix(
+            (np.ones(n_rows), (rows.row_trip, np.arange(n_rows))), shape=(rows.n_groups, n_rows)
+        )
+        return cls(rows, matrix, sp.csr_matrix(matrix.T), membership)
+
+    def value(self, is_open: BoolArray) -> float:
+        return served_flow(self.rows, self.matrix @ is_open.astype(np.float64))
+
+
 def kicked(
     rows: CoverRows,
     start: IntArray,
@@ -58,24 +81,22 @@ def kicked(
     """``start`` improved by kicks and swaps for ``seconds`` (module docstring)."""
     deadline = time.perf_counter() + seconds
     rng = np.random.default_rng(seed)
-    matrix = sp.csr_matrix(rows.matrix)
-    by_site = sp.csr_matrix(matrix.T)
+    index = _Index.of(rows)
     never = np.asarray(excluded, dtype=bool)
     must = np.asarray(fixed, dtype=bool)
-    best = np.zeros(matrix.shape[1], dtype=bool)
+    best = np.zeros(index.matrix.shape[1], dtype=bool)
     best[start] = True
-    best_value = served_flow(rows, matrix @ best.astype(np.float64))
+    best_value = index.value(best)
     while time.perf_counter() < deadline:
         movable = np.flatnonzero(best & ~must)
         if movable.size == 0:
             break
         trial = best.copy()
         trial[rng.choice(movable, size=min(2, movable.size), replace=False)] = False
-        _greedy_fill(rows, matrix, by_site, trial, never | best, p)
-        plan = _swapped(rows, matrix, by_site, trial, must, never, deadline)
+        _greedy_fill(index, trial, never | best, p)
         candidate = np.zeros_like(best)
-        candidate[plan] = True
-        value = served_flow(rows, matrix @ candidate.astype(np.float64))
+        candidate[_swapped(index, trial, must, never, deadline)] = True
+        value = index.value(candidate)
         if value > best_value + 1e-9 * max(1.0, best_value):
             best, best_value = candidate, value
     return np.flatnonzero(best).astype(np.int64)
@@ -90,24 +111,17 @@ def refuelling_start(
     product per site opened).
     """
     deadline = time.perf_counter() + seconds
-    matrix = sp.csr_matrix(rows.matrix)
-    by_site = sp.csr_matrix(matrix.T)
+    index = _Index.of(rows)
     is_open = np.asarray(fixed, dtype=bool).copy()
     never = np.asarray(excluded, dtype=bool)
-    _greedy_fill(rows, matrix, by_site, is_open, never, p)
-    return _swapped(rows, matrix, by_site, is_open, np.asarray(fixed, dtype=bool), never, deadline)
+    _greedy_fill(index, is_open, never, p)
+    return _swapped(index, is_open, np.asarray(fixed, dtype=bool), never, deadline)
 
 
-def _greedy_fill(
-    rows: CoverRows,
-    matrix: sp.csr_matrix,
-    by_site: sp.csr_matrix,
-    is_open: BoolArray,
-    barred: BoolArray,
-    p: int,
-) -> None:
+def _greedy_fill(index: _Index, is_open: BoolArray, barred: BoolArray, p: int) -> None:
     """Open sites of most credit (never ``barred`` ones) in ``is_open`` until ``p`` are open."""
-    hits = matrix @ is_open.astype(np.float64)
+    rows, by_site = index.rows, index.by_site
+    hits = index.matrix @ is_open.astype(np.float64)
     row_flow = rows.group_flow[rows.row_trip]
     while int(is_open.sum()) < p:
         unhit = hits < 0.5
@@ -123,21 +137,12 @@ def _greedy_fill(
 
 
 def _swapped(
-    rows: CoverRows,
-    matrix: sp.csr_matrix,
-    by_site: sp.csr_matrix,
-    is_open: BoolArray,
-    fixed: BoolArray,
-    never: BoolArray,
-    deadline: float,
+    index: _Index, is_open: BoolArray, fixed: BoolArray, never: BoolArray, deadline: float
 ) -> IntArray:
     """``is_open`` improved by best swaps until none improves or ``deadline`` passes."""
+    rows, matrix, by_site, membership = index.rows, index.matrix, index.by_site, index.membership
     hits = matrix @ is_open.astype(np.float64)
     value = served_flow(rows, hits)
-    membership = sp.csr_matrix(
-        (np.ones(rows.row_trip.size), (rows.row_trip, np.arange(rows.row_trip.size))),
-        shape=(rows.n_groups, rows.row_trip.size),
-    )
     while time.perf_counter() < deadline:
         best = (value, -1, -1)
         for out in np.flatnonzero(is_open & ~fixed):
