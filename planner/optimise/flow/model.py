@@ -79,12 +79,13 @@ MAX_ROW_ENTRIES = 20_000_000
 START_SHARE = 0.1
 
 #: Models of trips alone with at least this many row entries get a bound from
-#: PDLP (:mod:`.bound`) before the solver, with at most ``LP_SHARE`` of the
-#: time left: below it SCIP's own root LP ends in time (a 124-node network,
-#: 85,000 entries: proven in 41 s), above it may not (339 nodes, 3.7 million:
-#: no bound from SCIP in 60 s, and PDLP needs 35 s of the 51 s left).
+#: PDLP (:mod:`.bound`), with at most ``LP_SHARE`` of the time left, and their
+#: plan from kicks and swaps rather than the solver. Below it SCIP's own root
+#: LP ends in time (a 124-node network, 85,000 entries: proven in 41 s); above
+#: it may not (339 nodes, 3.7 million: no bound from SCIP in 60 s, and PDLP
+#: needs 35–38 s of the 50 s left).
 LP_BOUND_FROM_ENTRIES = 500_000
-LP_SHARE = 0.8
+LP_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,8 @@ def flow_refuelling(
     else:
         milp = replace(milp, hint=_hint(milp, n_sites, start))
     lp_bound = None
-    if local is None and rows.matrix.nnz >= LP_BOUND_FROM_ENTRIES:
+    large = local is None and rows.matrix.nnz >= LP_BOUND_FROM_ENTRIES
+    if large:
         found = refuelling_bound(
             rows,
             p,
@@ -235,12 +237,13 @@ def flow_refuelling(
         if found is not None:
             lp_bound = found + rows.served_anyway
             details["lp_bound"] = lp_bound
-    if lp_bound is not None and start is not None:
+    if large and start is not None:
         # A model this large leaves the solver no time beyond its root LP, and
         # its set-up outruns the limit (3.5 million entries: 31 s for 26 s
-        # given, no plan better than the start), so the plan is searched here.
-        start_value = _value(paths, range_km, local, start)[0]
-        if relative_gap(start_value, lp_bound) > settings.relative_gap:
+        # given, no plan better than the start), so the plan is searched here,
+        # also when PDLP ran out of time (the bound is then all the flow).
+        value = _value(paths, range_km, local, start)[0]
+        if lp_bound is None or relative_gap(value, lp_bound) > settings.relative_gap:
             start = kicked(
                 rows,
                 start,
@@ -250,9 +253,9 @@ def flow_refuelling(
                 seconds=max(_left_s(settings, started), 0.0),
                 seed=settings.seed,
             )
+            value = _value(paths, range_km, local, start)[0]
         hint = _hint(milp, n_sites, start)
-        value = _value(paths, range_km, local, start)[0]
-        result = MilpResult(MilpStatus.FEASIBLE, hint, value, lp_bound, 0.0)
+        result = MilpResult(MilpStatus.FEASIBLE, hint, value, lp_bound or math.inf, 0.0)
     else:
         # Building the rows of a large network takes seconds that count against the limit.
         left = replace(settings, time_limit_s=max(_left_s(settings, started), 0.1))
