@@ -382,3 +382,23 @@ def test_the_pdlp_bound_of_large_models_holds_and_their_plan_is_valued_right(
     assert costs[solution.open_sites].sum() <= budget
     if solution.is_optimal:
         assert solution.objective == pytest.approx(best)
+
+
+def test_a_large_model_whose_pdlp_runs_out_of_time_still_searches_its_plan() -> None:
+    # Before: the solver got the model, and on 3.7 million entries overran to 92 s.
+    paths = TripPaths.from_lists(
+        [10.0, 5.0], [100.0, 100.0], [[(0, 30.0), (1, 80.0)], [(2, 30.0), (3, 80.0)]], 4
+    )
+
+    def no_solver(*_args: object, **_kwargs: object) -> MilpResult:
+        raise AssertionError("a large model does not go to the solver")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flow_model, "LP_BOUND_FROM_ENTRIES", 0)
+        patch.setattr(flow_model, "refuelling_bound", lambda *_a, **_k: None)
+        patch.setattr(flow_model, "solve_milp", no_solver)
+        brief = SolverSettings(time_limit_s=0.5, relative_gap=1e-9)
+        solution = flow_refuelling(paths, 100.0, 2, settings=brief)
+    assert solution.open_sites.tolist() == [0, 1] and solution.objective == 10.0
+    # No bound but all the flow a plan could serve.
+    assert solution.bound == 15.0 and not solution.is_optimal
