@@ -220,6 +220,23 @@ def test_hostile_names_never_reach_the_page_raw(page: str) -> None:
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
 
 
+#: Template syntax in a dealer's name: compiled as a template, it would read
+#: "Garage 49 x", run code, or stop the page at the unclosed comment.
+TEMPLATE_NAME = "Garage {{ 7*7 }} {% if true %}x{% endif %} {# open"
+
+
+def test_text_from_the_files_is_never_compiled_as_a_template() -> None:
+    plan = tiny_plan()
+    sites = plan.sites.copy()
+    sites.loc[sites["site_id"] == "S1", "name"] = TEMPLATE_NAME
+    scenario = plan.scenario.model_copy(update={"title": "Plan {{ 8*8 }}"})
+    page = maps.render_map(replace(plan, sites=sites, scenario=scenario))
+    assert "Garage 49" not in page
+    assert "Plan 64" not in page
+    assert "Garage {{ 7*7 }} {% if true %}x{% endif %} {# open" in page
+    assert "Plan {{ 8*8 }}" in page
+
+
 def decode_coords(layer: dict[str, Any]) -> list[tuple[float, float]]:
     """What the page's ``coords()`` makes of :func:`delta_coords` data."""
     lat = np.cumsum(layer["lat"]) / layer["s"]

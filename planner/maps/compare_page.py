@@ -18,7 +18,6 @@ from string import Template
 from typing import Any, Literal
 
 import geopandas as gpd
-from branca.element import Element
 
 from planner.errors import PlannerError
 from planner.maps import data, formats, reach_areas, site_rows
@@ -30,7 +29,7 @@ from planner.maps.assets import (
     plugins_module,
 )
 from planner.maps.base import LAYER_NAMES, json_group, map_options, prepare_map
-from planner.maps.layers import JsonLayer
+from planner.maps.layers import JsonLayer, Markup
 from planner.maps.script import static_text
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans
 from planner.scenario.schema import TravelConfig
@@ -151,9 +150,9 @@ def render_comparison_page(
     figure = dual.get_root()
     name_a, name_b = pane_names(a, b)
     figure.title = html.escape(f"Comparison: A {name_a}, B {name_b}")
-    figure.header.add_child(Element(_LAYOUT_CSS), name="planner_compare_css")
+    figure.header.add_child(Markup(_LAYOUT_CSS), name="planner_compare_css")
     panels = _labels(a, b, diff) + _diff_panel(a, b, diff)
-    figure.html.add_child(Element(panels), name="planner_panels")
+    figure.html.add_child(Markup(panels), name="planner_panels")
     page: str = figure.render()
     return page
 

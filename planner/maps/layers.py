@@ -1,9 +1,13 @@
-"""A folium element that fills a feature group from embedded JSON.
+"""The folium elements that carry planner's data and markup into a page.
 
 Each :class:`JsonLayer` becomes one call ``plannerMap.<draw>(group, ...)`` in
 the page's script, right after the feature group it belongs to is created;
 the drawing functions and the page's CSS (:mod:`planner.maps.script`) are put
-into the page header once.
+into the page header once. :class:`Markup` holds finished HTML (the panels).
+
+Neither goes through branca's ``Element(text)``, which compiles its text as a
+Jinja template: text from the user's files (a dealer named ``{{ 7*7 }}``)
+would be evaluated there, and could run code when the page is written.
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ Draw = Literal[
     "towns",
     "lines",
 ]
+
+
+class Markup(Element):
+    """Finished text put into the page as it is, never compiled as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Markup"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,10 @@ class JsonLayer(MacroElement):
             raise TypeError("a JsonLayer must be inside a map that is inside a figure")
         # The line break after the opening tag keeps the page as it was when
         # the code was a Python string starting with one.
-        figure.header.add_child(Element(f"<style>\n{MAP_CSS}</style>"), name="planner_map_css")
-        figure.header.add_child(Element(f"<script>\n{MAP_JS}</script>"), name="planner_map_js")
-        super().render(**kwargs)
+        figure.header.add_child(Markup(f"<style>\n{MAP_CSS}</style>"), name="planner_map_css")
+        figure.header.add_child(Markup(f"<script>\n{MAP_JS}</script>"), name="planner_map_js")
+        # What MacroElement.render does, without compiling the call (which holds
+        # the user's data) as a template once more.
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(Markup(script(self, kwargs)), name=self.get_name())
         return ""

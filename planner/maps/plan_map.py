@@ -36,7 +36,6 @@ from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from planner._atomic import write_atomically
 from planner.inputs.corridors import load_corridors
@@ -50,7 +49,7 @@ from planner.maps.assets import (
 )
 from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner.maps.compare_page import render_comparison_page
-from planner.maps.layers import JsonLayer, JsRef
+from planner.maps.layers import JsonLayer, JsRef, Markup
 from planner.maps.line_layers import corridors_layer, trips_layer
 from planner.maps.panels import (
     LegendFacts,
@@ -229,7 +228,7 @@ def plan_folium_map(
         + "</div>"
         + (frontier_panel(frontier_png) if frontier_png is not None else "")
     )
-    figure.html.add_child(Element(panels), name="planner_panels")
+    figure.html.add_child(Markup(panels), name="planner_panels")
 
     return folium_map
 

@@ -25,7 +25,6 @@ from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from planner._atomic import write_atomically
 from planner._text import fmt_eur
@@ -33,7 +32,7 @@ from planner.maps import data, site_rows, town_labels
 from planner.maps.assets import MapAssets, folium_module
 from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
 from planner.maps.formats import fmt_int, fmt_pct
-from planner.maps.layers import JsonLayer
+from planner.maps.layers import JsonLayer, Markup
 from planner.maps.panels import figure_panel, plan_title, title_panel
 from planner.scenario.schema import Scenario
 
@@ -177,7 +176,7 @@ def render_robustness_map(
             else ""
         )
     )
-    figure.html.add_child(Element(panels), name="planner_panels")
+    figure.html.add_child(Markup(panels), name="planner_panels")
     page: str = figure.render()
     return page
 
