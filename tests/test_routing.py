@@ -244,6 +244,15 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     damaged = tmp_path / "damaged"
     shutil.copytree(malta_routing, damaged)
     (damaged / "osrm" / "roads.osrm.ebg_nodes").write_bytes(b"")
+    with pytest.raises(InputError) as caught:
+        open_routing(damaged)
+    (problem,) = problems_of(caught)
+    assert "damaged routing folder (osrm/roads.osrm.ebg_nodes has 0 bytes" in problem.message
+    # A folder whose manifest lists no files (as built before it did) is still
+    # caught when the engine maps the file.
+    manifest = json.loads((damaged / "routing.json").read_text(encoding="utf-8"))
+    del manifest["files"]
+    (damaged / "routing.json").write_text(json.dumps(manifest), encoding="utf-8")
     folder = open_routing(damaged)
     lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
     with pytest.raises(InputError) as caught:
@@ -253,6 +262,60 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     assert problem.message.endswith(
         "the routing folder is damaged; rebuild it with planner routing build"
     )
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_an_engine_file_missing_or_cut_short_is_named(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    # Before: exit 1 with OSRM's "Config Parameters are Invalid" for a deleted
+    # file, and a segmentation fault for OSRM's fileIndex cut in half.
+    damaged = tmp_path / "damaged"
+    shutil.copytree(malta_routing, damaged)
+    victim = damaged / "osrm" / "roads.osrm.fileIndex"
+    if damage == "delete":
+        victim.unlink()
+    else:
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    towns = tmp_path / "towns.csv"
+    TOWNS.to_csv(towns, index=False)
+    code, _, stderr = _run(
+        ["routing", "matrix", str(damaged), "--from", str(towns), "--to", str(towns)], capsys
+    )
+    assert code == 2, stderr
+    assert "damaged routing folder (osrm/roads.osrm.fileIndex " in stderr
+    assert ("is missing" if damage == "delete" else "bytes, the build wrote") in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"engines": "osrm"}, "no engine versions"),
+        ({"extract": None}, "no extract file name"),
+        ({"roads": {"km": 1.0}}, "no road bounding box"),
+        ({"max_speed_kmh": 0}, "max_speed_kmh 0 is not a speed"),
+        ({"max_speed_kmh": "fast"}, "max_speed_kmh 'fast' is not a speed"),
+        ({"files": ["osrm"]}, "its file list is not one of names and sizes"),
+        ({"format": "1"}, "routing folder of format '1', this planner reads format 1"),
+    ],
+)
+def test_a_hand_edited_manifest_is_refused_with_one_line(
+    malta_routing: Path, tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    # Before: exit 1 with 'extract', "'str' object has no attribute 'items'", or
+    # a speed of 0 accepted, shrinking every reach without a word.
+    from planner.travel.routing_folder import open_routing
+
+    edited = tmp_path / "edited"
+    shutil.copytree(malta_routing, edited)
+    manifest = json.loads((edited / "routing.json").read_text(encoding="utf-8"))
+    manifest.update(change)
+    (edited / "routing.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        open_routing(edited)
+    (problem,) = problems_of(caught)
+    assert message in problem.message
 
 
 @pytest.mark.parametrize("threads", ["0", "-3"])

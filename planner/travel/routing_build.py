@@ -58,6 +58,7 @@ from planner.travel.routing_folder import (
     OSRM_BASE,
     ROUTING_FORMAT,
     VALHALLA_TILES,
+    engine_files,
     engine_versions,
 )
 from planner.travel.sphere import EARTH_RADIUS_KM
@@ -218,6 +219,10 @@ def build_routing_data(
             "bbox": [round(v, 6) for v in counts.bbox],
         },
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        # Opening the folder checks every engine file against its size here: a
+        # file missing or cut short made the engines fail with their own words,
+        # or crash the process.
+        "files": engine_files(folder),
     }
     identity = json.dumps([ROUTING_FORMAT, versions, digest, built], sort_keys=True)
     manifest["build_id"] = hashlib.sha256(identity.encode()).hexdigest()[:32]

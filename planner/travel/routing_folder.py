@@ -33,6 +33,7 @@ __all__ = [
     "MAX_SPEED_KMH",
     "ROUTING_FORMAT",
     "RoutingFolder",
+    "engine_files",
     "engine_versions",
     "open_routing",
     "routing_path",
@@ -145,6 +146,16 @@ class RoutingFolder:
         return valhalla.Actor(config)
 
 
+def engine_files(folder: Path) -> dict[str, int]:
+    """Every file of the engines' data under ``folder``: relative POSIX path → bytes."""
+    files = {}
+    for part in ("osrm", "valhalla"):
+        for file in sorted((folder / part).rglob("*")):
+            if file.is_file():
+                files[file.relative_to(folder).as_posix()] = file.stat().st_size
+    return files
+
+
 def routing_path(given: Path) -> Path:
     """The routing folder ``travel.routing`` names: the folder, or the one built from an extract.
 
@@ -236,8 +247,17 @@ def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFold
         raise InputError(
             Problem(
                 where,
-                f"routing folder of format {found}, this planner reads format "
+                f"routing folder of format {found!r}, this planner reads format "
                 f"{ROUTING_FORMAT}; rebuild it with planner routing build",
+            )
+        )
+    shape = _manifest_problem(manifest)
+    if shape is not None:
+        raise InputError(
+            Problem(
+                where,
+                f"{MANIFEST} is not as planner routing build wrote it ({shape}); rebuild the "
+                "folder with planner routing build",
             )
         )
     installed = engine_versions()
@@ -262,5 +282,50 @@ def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFold
         raise InputError(
             Problem(where, f"incomplete routing folder (missing {', '.join(missing)}); rebuild it")
         )
+    damaged = _damaged_file(path, manifest.get("files", {}))
+    if damaged is not None:
+        raise InputError(Problem(where, f"damaged routing folder ({damaged}); rebuild it"))
     logger.info("routing folder %s (%s)", path, manifest["extract"]["file"])
     return RoutingFolder(path, manifest)
+
+
+def _manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What in ``routing.json`` is missing or of the wrong kind (``None``: nothing)."""
+
+    def number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    extract, roads = manifest.get("extract"), manifest.get("roads")
+    engines = manifest.get("engines")
+    if not isinstance(engines, dict) or not all(isinstance(v, str) for v in engines.values()):
+        return "no engine versions"
+    if not isinstance(extract, dict) or not isinstance(extract.get("file"), str):
+        return "no extract file name"
+    if not isinstance(manifest.get("built"), str) or not isinstance(manifest.get("build_id"), str):
+        return "no build date or id"
+    if not isinstance(roads, dict) or not number(roads.get("km")):
+        return "no road km"
+    bbox = roads.get("bbox")
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(number(v) for v in bbox):
+        return "no road bounding box"
+    speed = manifest.get("max_speed_kmh", MAX_SPEED_KMH)
+    if not number(speed) or not 0 < speed <= 1000:
+        return f"max_speed_kmh {speed!r} is not a speed"
+    files = manifest.get("files", {})
+    if not isinstance(files, dict) or not all(
+        isinstance(size, int) and not isinstance(size, bool) for size in files.values()
+    ):
+        return "its file list is not one of names and sizes"
+    return None
+
+
+def _damaged_file(path: Path, files: dict[str, int]) -> str | None:
+    """The first engine file missing or of another size than the build wrote."""
+    for name, size in files.items():
+        try:
+            found = (path / name).stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if found != size:
+            return f"{name} has {found:,} bytes, the build wrote {size:,}"
+    return None
