@@ -180,6 +180,71 @@ def test_matrix_command_refuses_a_point_file_without_coordinates(
     assert len(stderr.strip().splitlines()) == 1
 
 
+def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: Paris was snapped to Malta's nearest road, 1,700 km away, and
+    # given drives of a few minutes, without a word.
+    towns = pd.concat(
+        [TOWNS, pd.DataFrame({"id": ["paris"], "name": ["Paris"], "lon": [2.35], "lat": [48.86]})]
+    )
+    points = tmp_path / "points.csv"
+    towns.to_csv(points, index=False)
+    out = tmp_path / "m.csv"
+    code, _, stderr = _run(
+        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "1 origin(s) and 1 destination(s) lie farther than 1,000 m from any road" in stderr
+    table = pd.read_csv(out)
+    paris = (table["from_id"] == "paris") | (table["to_id"] == "paris")
+    assert table.loc[paris, ["minutes", "km"]].isna().all().all()
+    assert table.loc[~paris, ["minutes", "km"]].notna().all().all()
+    assert (table.loc[table["from_id"] == "paris", "from_snap_m"] > 1_000_000).all()
+    with pytest.raises(InputError, match=r"--snap-max-m.*at most 20,000 m"):
+        planner.routing_matrix(malta_routing, towns, towns, snap_max_m=1e12)
+
+
+def test_matrix_refuses_to_overwrite_its_points_and_writes_text_as_text(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: --out naming the --from file replaced the user's points with the
+    # matrix, and a name like =HYPERLINK(...) went into the CSV as a formula.
+    towns = TOWNS.assign(name=['=HYPERLINK("http://x")', "Mdina", "@SUM(A1)"])
+    points = tmp_path / "points.csv"
+    towns.to_csv(points, index=False)
+    before = points.read_bytes()
+    code, _, stderr = _run(
+        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
+         "--out", str(points)],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and "is the --from point file" in stderr, stderr
+    assert points.read_bytes() == before
+    out = tmp_path / "m.csv"
+    code, _, stderr = _run(
+        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stderr
+    names = set(pd.read_csv(out)["from_name"])
+    assert names == {'\'=HYPERLINK("http://x")', "Mdina", "'@SUM(A1)"}
+
+
+def test_snap_limit_of_a_run_is_bounded() -> None:
+    # Before: travel.snap_max_m = 1e12 put Malta's points on Monaco's roads,
+    # 1,000 km away, and reported full coverage.
+    from planner.scenario.build import scenario_from
+
+    with pytest.raises(InputError) as caught:
+        scenario_from(None, overrides={"travel.snap_max_m": 1e12})
+    (problem,) = problems_of(caught)
+    assert problem.field == "travel.snap_max_m" and "20000" in problem.message
+
+
 def _tiny_extract(path: Path) -> Path:
     from tests.test_import_dealers import write_extract
 

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.scenario.travel import SNAP_MAX_M
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -114,6 +115,15 @@ def matrix(
             show_default=False,
         ),
     ] = None,
+    snap_max_m: Annotated[
+        float,
+        typer.Option(
+            "--snap-max-m",
+            metavar="M",
+            help="Pairs with a point farther than this from any road (metres) get no minutes "
+            "or km, as travel.snap_max_m drops such points from a run.",
+        ),
+    ] = SNAP_MAX_M,
 ) -> None:
     """Drive minutes and road km of every (from, to) pair, one row per pair.
 
@@ -127,10 +137,18 @@ def matrix(
 
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
-    result = routing_matrix(routing, origins, destinations, out=out_file)
+    result = routing_matrix(routing, origins, destinations, snap_max_m=snap_max_m, out=out_file)
     pairs = len(result.table)
+    far_from, far_to = result.far_from_road
+    if far_from or far_to:
+        err.print(
+            f"warning: {far_from:,} origin(s) and {far_to:,} destination(s) lie farther than "
+            f"{result.snap_max_m:,.0f} m from any road of the extract (see from_snap_m, "
+            "to_snap_m); their pairs have no minutes or km",
+            soft_wrap=True,
+        )
     if out_file is None:
-        out.print(result.table.to_csv(index=False, float_format="%.3f"), end="", soft_wrap=True)
+        out.print(result.csv(), end="", soft_wrap=True)
         return
     unrouted = int(result.table["minutes"].isna().sum())
     note = f", {unrouted} without a road between them" if unrouted else ""

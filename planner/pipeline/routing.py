@@ -24,7 +24,8 @@ from planner._atomic import write_atomically
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file
 from planner.outputs.folder import publish_folder
-from planner.scenario.travel import TravelConfig
+from planner.outputs.spreadsheet import spreadsheet_safe
+from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
 from planner.travel.routing_build import build_routing_data
 from planner.travel.routing_folder import RoutingFolder, open_routing, routing_path
@@ -112,15 +113,27 @@ class RoutingMatrix:
         engine started from).
     routing
         What the routing folder says of itself (engine, extract, dates).
+    snap_max_m
+        The snapping limit: a pair with a point farther than this from any road
+        of the extract has no minutes or km (the engine would start it on a
+        road kilometres away).
+    far_from_road
+        How many origins and destinations lie beyond that limit.
     """
 
     table: pd.DataFrame
     routing: dict[str, Any]
+    snap_max_m: float = SNAP_MAX_M
+    far_from_road: tuple[int, int] = (0, 0)
+
+    def csv(self) -> str:
+        """The table as CSV text whose cells a spreadsheet opens as data, never formulas."""
+        safe = spreadsheet_safe(self.table)
+        return safe.to_csv(index=False, float_format="%.3f", lineterminator="\n")
 
     def save(self, path: str | Path) -> Path:
         """Write the table as CSV, all or nothing."""
-        text = self.table.to_csv(index=False, float_format="%.3f", lineterminator="\n")
-        return write_atomically(Path(path), text)
+        return write_atomically(Path(path), self.csv())
 
 
 def routing_matrix(
@@ -128,6 +141,7 @@ def routing_matrix(
     origins: str | Path | pd.DataFrame,
     destinations: str | Path | pd.DataFrame,
     *,
+    snap_max_m: float = SNAP_MAX_M,
     out: str | Path | None = None,
 ) -> RoutingMatrix:
     """Drive minutes and road km from every origin to every destination.
@@ -140,20 +154,48 @@ def routing_matrix(
         Point files (CSV, XLSX, GeoJSON, …, with lon/lat columns or a point
         geometry, optional id and name columns), read like demand files, or
         tables with ``lon`` and ``lat`` columns.
+    snap_max_m
+        Metres: pairs with a point farther than this from any road of the
+        extract get no minutes or km (as ``travel.snap_max_m`` drops such
+        points from a run).
     out
-        A CSV file to write the table to (all or nothing).
+        A CSV file to write the table to (all or nothing); not one of the
+        point files.
 
     Raises
     ------
     InputError
         A bad routing folder or point file, naming the file, row and field.
     """
+    if not (isinstance(snap_max_m, int | float) and 0 < snap_max_m <= SNAP_LIMIT_M):
+        raise InputError(
+            Problem(
+                "--snap-max-m",
+                f"must be above 0 and at most {SNAP_LIMIT_M:,.0f} m, not {snap_max_m!r}",
+            )
+        )
+    if out is not None:
+        for given, label in ((origins, "--from"), (destinations, "--to")):
+            if not isinstance(given, pd.DataFrame) and _same_file(Path(out), Path(given)):
+                raise InputError(
+                    Problem(
+                        "--out", f"'{out}' is the {label} point file; write the matrix elsewhere"
+                    )
+                )
     folder = open_routing(Path(routing), source="routing folder")
     sources = _points(origins, "--from")
     targets = _points(destinations, "--to")
     minutes, km, snap_from, snap_to = road_table(
         folder, sources["lon"], sources["lat"], targets["lon"], targets["lat"]
     )
+    # The engine snaps a point to the nearest road however far it is (Paris to
+    # Monaco's roads): such pairs get no drive at all.
+    far_from = ~(snap_from <= snap_max_m)
+    far_to = ~(snap_to <= snap_max_m)
+    minutes[far_from, :] = np.nan
+    minutes[:, far_to] = np.nan
+    km[far_from, :] = np.nan
+    km[:, far_to] = np.nan
     n, m = len(sources), len(targets)
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
@@ -175,7 +217,10 @@ def routing_matrix(
             "to_snap_m": snap_to[cols],
         }
     )
-    result = RoutingMatrix(table, folder.describe())
+    far = (int(far_from.sum()), int(far_to.sum()))
+    result = RoutingMatrix(
+        table, folder.describe(), snap_max_m=float(snap_max_m), far_from_road=far
+    )
     if out is not None:
         result.save(out)
     return result
@@ -205,3 +250,10 @@ def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
             )
         )
     return frame.reset_index(drop=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False

@@ -26,6 +26,14 @@ __all__ = ["TravelConfig", "TravelMode"]
 TravelMode = Literal["great_circle", "road"]
 
 
+#: Metres a point may lie from the nearest drivable road by default (travel.snap_max_m).
+SNAP_MAX_M = 1000.0
+#: The most travel.snap_max_m may be: beyond it a point is not on the extract's
+#: roads at all (a swapped lat/lon, a point in another country), and snapping
+#: it would put it on a road that far away.
+SNAP_LIMIT_M = 20_000.0
+
+
 class TravelConfig(_Section):
     """How far a driver goes to charge."""
 
@@ -64,10 +72,12 @@ class TravelConfig(_Section):
         "of max_minutes; travel costs are then road km.",
     )
     snap_max_m: Number = Field(
-        1000.0,
+        SNAP_MAX_M,
         gt=0,
+        le=SNAP_LIMIT_M,
         description="mode = road: a demand point or site farther than this from a drivable "
-        "road (metres) is dropped, named in a warning and counted in report.json.",
+        "road (metres, at most 20 km) is dropped, named in a warning and counted in "
+        "report.json.",
     )
 
     @model_validator(mode="after")
