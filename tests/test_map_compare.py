@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,57 @@ def test_comparison_refuses_a_damaged_report_or_charger_count(tmp_path: Path) ->
         f"{folder / 'report.json'}: not a JSON object, as planner's reports are",
         f"{folder / 'sites.csv'}, row 3, field 'chargers': 'many' is not a number of chargers",
     ]
+
+
+def test_comparison_refuses_a_sites_file_cut_short_or_edited(
+    plan_folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Before: a sites.csv cut in half compared as a plan of fewer sites, chosen
+    # 'maybe' read as not chosen, a repeated row counted its chargers twice,
+    # lon 'abc' and a report's cost_eur of text ended as unexpected failures,
+    # and -5 chargers were shown as np.int64(-5).
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    sites = (folder / "sites.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "sites.csv").write_text("\n".join(sites[:2]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_plan_folder(folder)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{folder / 'sites.csv'}: holds 1 chosen sites, report.json says 2: the folder was "
+        "changed after planner wrote it",
+        f"{folder / 'sites.csv'}: holds 6 chargers, report.json says 8: the folder was "
+        "changed after planner wrote it",
+    ]
+    header, first = sites[0].split(","), sites[1].split(",")
+    edited = dict(zip(header, first, strict=True)) | {"chosen": "maybe", "lon": "abc"}
+    negative = dict(zip(header, first, strict=True)) | {"chargers": "-5", "lat": "95"}
+    rows = [",".join(row[c] for c in header) for row in (edited, negative)]
+    (folder / "sites.csv").write_text("\n".join([sites[0], *rows, sites[1]]) + "\n", "utf-8")
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    (folder / "report.json").write_text(json.dumps(report | {"cost_eur": "a lot"}), "utf-8")
+    with pytest.raises(InputError) as raised:
+        read_plan_folder(folder)
+    where = f"{folder / 'sites.csv'}"
+    assert [str(p) for p in raised.value.problems] == [
+        f"{where}, row 3, field 'chargers': '-5' is not a number of chargers",
+        f"{where}, row 2, field 'chosen': 'maybe' is not true or false",
+        f"{where}, row 2, field 'lon': 'abc' is not a lon in degrees (-180 to 180)",
+        f"{where}, row 3, field 'lat': '95' is not a lat in degrees (-90 to 90)",
+        f"{where}, row 3, field 'site_id': site '{first[0]}' is listed again (first in row 2)",
+        f"{where}, row 4, field 'site_id': site '{first[0]}' is listed again (first in row 2)",
+        f"{folder / 'report.json'}, field 'cost_eur': is not an object of costs",
+    ]
+
+
+def test_comparison_without_a_scenario_file_lists_no_changed_fields(
+    plan_folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Before: every field of B's scenario showed as changed.
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    (folder / "scenario.toml").unlink()
+    diff = compare_plans(read_plan_folder(folder), read_plan_folder(plan_folders[1]))
+    assert diff.scenario_changes == []
 
 
 def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:

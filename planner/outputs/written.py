@@ -113,18 +113,20 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
             problems.extend(
                 Problem(
                     str(sites_path),
-                    f"{sites['chargers'].iat[i]!r} is not a number of chargers",
+                    f"{_cell(sites['chargers'].iat[i])} is not a number of chargers",
                     row=int(i) + 2,
                     field="chargers",
                 )
                 for i in bad[:20]
             )
+            problems += _site_problems(sites, str(sites_path))
     scenario_path = root / "scenario.toml"
     if scenario_path.exists():
         try:
             scenario = toml.loads(scenario_path.read_text(encoding="utf-8"))
         except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(scenario_path), f"not a valid TOML file: {exc}"))
+    problems += _report_problems(report, str(report_path))
     if problems:
         raise InputError(problems)
     sites = sites.assign(
@@ -134,6 +136,9 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         name=sites["name"].fillna("").astype(str),
         brands=sites["brands"].fillna("").astype(str),
     )
+    agree = _agreement(report, sites, str(sites_path))
+    if agree:
+        raise InputError(agree)
     travel = scenario.get("travel", {})
     if not isinstance(travel, dict):
         travel = {}
@@ -147,6 +152,93 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         circuity=_positive(report.get("circuity"), travel.get("circuity"), 1.3),
         scenario=scenario,
     )
+
+
+def _cell(value: Any) -> str:
+    """A cell as the file shows it, in quotes."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "an empty cell" if math.isnan(value) else f"'{value}'"
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    return f"'{value}'"
+
+
+#: What ``sites.csv`` writes in its ``chosen`` column (read case-blind).
+_CHOSEN_WORDS = ("true", "false", "1", "0")
+
+
+def _site_problems(sites: pd.DataFrame, source: str) -> list[Problem]:
+    """Cells ``sites.csv`` as planner writes it cannot hold: a hand-edited or damaged file."""
+    problems = []
+    chosen = sites["chosen"].astype(str).str.strip().str.lower()
+    for i in np.flatnonzero(~chosen.isin(_CHOSEN_WORDS).to_numpy())[:20]:
+        problems.append(
+            Problem(
+                source,
+                f"{_cell(sites['chosen'].iat[i])} is not true or false",
+                row=int(i) + 2,
+                field="chosen",
+            )
+        )
+    for column, most in (("lon", 180.0), ("lat", 90.0)):
+        values = pd.to_numeric(sites[column], errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(~(np.abs(values) <= most))[:20]:
+            problems.append(
+                Problem(
+                    source,
+                    f"{_cell(sites[column].iat[i])} is not a {column} in degrees "
+                    f"(-{most:g} to {most:g})",
+                    row=int(i) + 2,
+                    field=column,
+                )
+            )
+    ids = sites["site_id"].fillna("").astype(str)
+    repeated = ids.duplicated(keep="first").to_numpy()
+    for i in np.flatnonzero(repeated)[:20]:
+        problems.append(
+            Problem(
+                source,
+                f"site {_cell(ids.iat[i])} is listed again (first in row "
+                f"{int(np.flatnonzero(ids.to_numpy() == ids.iat[i])[0]) + 2})",
+                row=int(i) + 2,
+                field="site_id",
+            )
+        )
+    return problems
+
+
+def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
+    """Parts of ``report.json`` a comparison reads that are not of the kind planner writes."""
+    problems = []
+    cost = report.get("cost_eur")
+    if cost is not None and not isinstance(cost, dict):
+        problems.append(Problem(source, "is not an object of costs", field="cost_eur"))
+    countries = report.get("by_country")
+    if countries is not None and not (
+        isinstance(countries, list) and all(isinstance(row, dict) for row in countries)
+    ):
+        problems.append(Problem(source, "is not a list of countries", field="by_country"))
+    return problems
+
+
+def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list[Problem]:
+    """``sites.csv`` against the counts ``report.json`` gives: a cut or edited file differs."""
+    problems = []
+    checks = (
+        ("sites_selected", "chosen sites", int(sites["chosen"].sum())),
+        ("chargers_total", "chargers", int(sites.loc[sites["chosen"], "chargers"].sum())),
+    )
+    for key, what, found in checks:
+        said = report.get(key)
+        if isinstance(said, int) and not isinstance(said, bool) and said != found:
+            problems.append(
+                Problem(
+                    source,
+                    f"holds {found:,} {what}, report.json says {said:,}: the folder was "
+                    "changed after planner wrote it",
+                )
+            )
+    return problems
 
 
 def _positive(*values: Any) -> float:
@@ -260,6 +352,10 @@ _IGNORED_FIELDS = ("output.dir", "title")
 
 def scenario_changes(a: WrittenPlan, b: WrittenPlan) -> list[tuple[str, Any, Any]]:
     """Dotted scenario fields whose values differ between A and B, in A's order, then B's."""
+    if not a.scenario or not b.scenario:
+        # A folder without its scenario.toml says nothing about its fields: every
+        # one of the other's would show as changed.
+        return []
     flat_a, flat_b = _flatten(a.scenario), _flatten(b.scenario)
     keys = list(dict.fromkeys([*flat_a, *flat_b]))
     return [
