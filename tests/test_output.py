@@ -36,6 +36,31 @@ def test_publish_creates_and_replaces(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_an_output_is_replaced_only_by_one_of_its_kind(tmp_path: Path) -> None:
+    # Before: planner run --out onto a routing folder deleted it (hours to build
+    # for a country), and routing build --out onto a plan replaced the plan.
+    routing = tmp_path / "routing"
+
+    def write_routing(folder: Path) -> None:
+        (folder / "routing.json").write_text("{}")
+
+    publish_folder(routing, write_routing, kind="routing")
+    assert json.loads((routing / MARKER).read_text())["kind"] == "routing"
+    with pytest.raises(InputError, match="holds a routing folder planner wrote; writing a plan"):
+        publish_folder(routing, _write_files("plan"), kind="plan")
+    with pytest.raises(InputError, match="holds a routing folder planner wrote"):
+        check_target(routing, kind="sweep")
+    assert (routing / "routing.json").exists()
+    publish_folder(routing, write_routing, kind="routing")  # its own kind: replaced
+    # A marker written before markers named their kind: told by the files it lists.
+    plan = tmp_path / "plan"
+    publish_folder(plan, _write_files("plan"))
+    assert "kind" not in json.loads((plan / MARKER).read_text())
+    with pytest.raises(InputError, match="holds a plan planner wrote; writing a comparison"):
+        check_target(plan, kind="comparison")
+    assert check_target(plan, kind="plan") == plan.resolve()
+
+
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_failed_write_keeps_previous_output(tmp_path: Path, error: BaseException) -> None:
     target = tmp_path / "out"

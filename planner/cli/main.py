@@ -132,7 +132,7 @@ def output_folder(scenario: Scenario, out_dir: Path | None) -> Path:
     from planner.outputs.folder import check_target
     from planner.pipeline.plan import default_output_folder
 
-    return check_target(out_dir or default_output_folder(scenario), keep_lock=True)
+    return check_target(out_dir or default_output_folder(scenario), keep_lock=True, kind="plan")
 
 
 @app.command(short_help="Optimise a scenario and write its plan folder.")

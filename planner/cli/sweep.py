@@ -139,7 +139,7 @@ def sweep_command(
         logging.getLogger("distributed").setLevel(logging.ERROR)
     # Checked and locked before anything else starts: a second sweep into the
     # same folder is refused at once.
-    target = check_target(out_dir or default_sweep_folder(scenario), keep_lock=True)
+    target = check_target(out_dir or default_sweep_folder(scenario), keep_lock=True, kind="sweep")
     bar = _ProgressBar(err)
     _interrupted_sweep.clear()
     _interrupted_sweep.append(runs_folder(target))

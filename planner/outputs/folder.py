@@ -65,6 +65,25 @@ logger = logging.getLogger(__name__)
 #: Written into every output folder: marks it as planner's and lists its files.
 MARKER = ".planner-output"
 
+#: The kinds of output folder, as messages name them. An output folder is
+#: replaced only by one of its own kind: a plan run into a routing folder
+#: (hours to build for a country) would otherwise delete it.
+KINDS = {
+    "plan": "a plan",
+    "routing": "a routing folder",
+    "comparison": "a comparison",
+    "sweep": "a sweep",
+}
+
+#: For markers written before they named their kind: a file only that kind writes.
+_KIND_FILES = (
+    ("routing.json", "routing"),
+    ("compare.html", "comparison"),
+    ("diff.json", "comparison"),
+    ("sweep.json", "sweep"),
+    ("report.json", "plan"),
+)
+
 #: The files of an output folder written before :data:`MARKER` existed.
 _UNMARKED_OUTPUT_FILES = frozenset(
     {
@@ -293,6 +312,22 @@ def _written_by_planner(folder: Path) -> set[str] | None:
     return {str(name) for name in listed} if isinstance(listed, list) else None
 
 
+def _kind_of(folder: Path) -> str | None:
+    """The kind of planner output ``folder`` holds (``None``: none, or not known)."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        marker = None
+    if isinstance(marker, dict) and marker.get("kind") in KINDS:
+        return str(marker["kind"])
+    listed = _written_by_planner(folder)
+    try:
+        present = listed if listed is not None else _files_in(folder)
+    except OSError:
+        return None
+    return next((kind for name, kind in _KIND_FILES if name in present), None)
+
+
 def _foreign_files(folder: Path) -> list[str]:
     """Files in an existing folder that planner did not write (empty for its own output)."""
     try:
@@ -346,7 +381,7 @@ def _refuse_non_folder(target: Path) -> Path:
     )
 
 
-def check_target(target: Path, *, keep_lock: bool = False) -> Path:
+def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = None) -> Path:
     """Check that ``target`` may be written (and replaced) as an output folder.
 
     It may be a new folder whose nearest existing ancestor is a writable
@@ -361,6 +396,9 @@ def check_target(target: Path, *, keep_lock: bool = False) -> Path:
         Keep the lock until the command ends (:func:`release_locks`) rather
         than only for the check: what the command line does, so that a
         second run on the same folder is refused before it reads its inputs.
+    kind
+        What will be written (a key of :data:`KINDS`): an earlier output of
+        another kind is refused. ``None`` checks no kind.
 
     Returns
     -------
@@ -392,6 +430,13 @@ def check_target(target: Path, *, keep_lock: bool = False) -> Path:
                     f"holds files planner did not write ({shown}); planner replaces its output "
                     "folder as a whole, so name a new or empty folder",
                 )
+            found = _kind_of(target) if kind is not None else None
+            if found is not None and found != kind:
+                raise _refuse(
+                    target,
+                    f"holds {KINDS[found]} planner wrote; writing {KINDS[kind or found]} there "
+                    "would replace it as a whole, so name another folder",
+                )
         base = target.parent
         while not base.exists() and base != base.parent:
             base = base.parent
@@ -406,7 +451,7 @@ def check_target(target: Path, *, keep_lock: bool = False) -> Path:
 
 
 @contextmanager
-def holding_target(target: Path) -> Iterator[Path]:
+def holding_target(target: Path, *, kind: str | None = None) -> Iterator[Path]:
     """Check ``target`` (:func:`check_target`) and hold its lock while the body runs.
 
     For work that runs long before it publishes (a sweep): a second run on
@@ -416,7 +461,7 @@ def holding_target(target: Path) -> Iterator[Path]:
     """
     resolved = target.resolve()
     held_before = _lock_path(resolved) in _held_locks
-    checked = check_target(target, keep_lock=True)
+    checked = check_target(target, keep_lock=True, kind=kind)
     try:
         yield checked
     finally:
@@ -488,7 +533,7 @@ def _sync(path: Path) -> None:
         os.close(fd)
 
 
-def publish_folder(target: Path, write: Callable[[Path], None]) -> Path:
+def publish_folder(target: Path, write: Callable[[Path], None], *, kind: str | None = None) -> Path:
     """Let ``write`` fill a temporary folder, then make it ``target`` in one step.
 
     Parameters
@@ -499,6 +544,9 @@ def publish_folder(target: Path, write: Callable[[Path], None]) -> Path:
         ``write`` returned without error.
     write
         Called with the temporary folder; writes every output file into it.
+    kind
+        What is written (a key of :data:`KINDS`): recorded in the marker, and
+        an earlier output of another kind at ``target`` is refused.
 
     Returns
     -------
@@ -513,22 +561,26 @@ def publish_folder(target: Path, write: Callable[[Path], None]) -> Path:
     KeyboardInterrupt
         When the command was interrupted: nothing is published.
     """
-    target = check_target(target)
+    target = check_target(target, kind=kind)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target):
-        _publish(check_target(target), write)
+        _publish(check_target(target, kind=kind), write, kind)
     logger.info("wrote %s", target)
     return target
 
 
-def _publish(target: Path, write: Callable[[Path], None]) -> None:
+def _publish(target: Path, write: Callable[[Path], None], kind: str | None) -> None:
     staging = _new_sibling(target, "tmp")
     _staging.add(staging)
     try:
         write(staging)
         files = sorted(_files_in(staging) - {MARKER})
         (staging / MARKER).write_text(
-            json.dumps({"written_by": "planner", "files": files}, indent=1) + "\n",
+            json.dumps(
+                {"written_by": "planner", **({"kind": kind} if kind else {}), "files": files},
+                indent=1,
+            )
+            + "\n",
             encoding="utf-8",
         )
         for name in [*files, MARKER]:

@@ -150,7 +150,7 @@ class Comparison:
             write_csv(self.site_changes(), folder / "diff_sites.csv")
             write_csv(self.country_changes(), folder / "diff_countries.csv")
 
-        publish_folder(target, write)
+        publish_folder(target, write, kind="comparison")
         log.info("comparison written to %s", target)
         return target
 

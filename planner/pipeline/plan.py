@@ -509,4 +509,4 @@ def write_plan(
             stages["rendering map"] = time.perf_counter() - started
         write_tables(plan, folder, stages=stages)
 
-    return publish_folder(out_dir, write)
+    return publish_folder(out_dir, write, kind="plan")

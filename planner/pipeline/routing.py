@@ -68,7 +68,7 @@ def build_routing(
     def write(folder: Path) -> None:
         build_routing_data(extract, folder, progress=progress, threads=threads)
 
-    publish_folder(target, write)
+    publish_folder(target, write, kind="routing")
     return open_routing(target, source="--out")
 
 

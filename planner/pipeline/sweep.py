@@ -119,9 +119,9 @@ def sweep(
     spec = sweep_spec(resolved, grid=grid, samples=samples, seed=seed)
     if out is None:
         return _run(spec, scheduler=scheduler, workers=workers, progress=progress)
-    target = check_target(Path(out))
+    target = check_target(Path(out), kind="sweep")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with holding_target(target) as target:
+    with holding_target(target, kind="sweep") as target:
         journal = RunJournal.open(target, resume=resume)
         result = _run(
             spec, scheduler=scheduler, workers=workers, progress=progress, journal=journal
@@ -320,7 +320,9 @@ class SweepResult:
         """Write ``sweep.csv``, ``site_robustness.csv``, ``sweep.json``, ``sweep.png``,
         ``map.html`` and ``scenario.toml`` into ``folder``, all or nothing."""
         return publish_folder(
-            Path(folder), lambda staging: self.write_files(staging, map_assets=map_assets)
+            Path(folder),
+            lambda staging: self.write_files(staging, map_assets=map_assets),
+            kind="sweep",
         )
 
 
