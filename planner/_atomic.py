@@ -11,7 +11,10 @@ never destroys the previous one.
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
+
+from planner.errors import InputError, Problem
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
@@ -28,9 +31,25 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
     -------
     Path
         ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    InputError
+        ``path`` cannot be written (a folder, in a read-only or special file
+        system, a name too long): named, with the system's reason.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, text)
+    except OSError as exc:
+        raise InputError(
+            Problem(str(target), f"cannot be written ({exc.strerror or exc})")
+        ) from None
+    return target
+
+
+def _write(target: Path, text: str) -> None:
     # Beside the target so that the rename stays on one file system; the pid
     # keeps two processes writing the same file from sharing a temporary file.
     # A plain write (not mkstemp) so the file gets the usual umask permissions.
@@ -40,6 +59,6 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
         tmp.write_text(text, encoding="utf-8", newline="")
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise
-    return target

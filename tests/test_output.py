@@ -227,3 +227,17 @@ def test_previous_output_moved_aside_by_a_killed_run_is_restored(tmp_path: Path)
         publish_folder(target, failing)
     assert (target / "report.json").read_text() == "good"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    # Before: the system's error named the temporary file beside it, as an
+    # unexpected failure (a folder of that name, /proc, a name too long).
+    from planner._atomic import write_atomically
+
+    (tmp_path / "taken.csv").mkdir()
+    with pytest.raises(InputError) as raised:
+        write_atomically(tmp_path / "taken.csv", "a,b\n")
+    assert str(raised.value) == f"{tmp_path / 'taken.csv'}: cannot be written (Is a directory)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]
+    with pytest.raises(InputError, match="cannot be written"):
+        write_atomically(tmp_path / ("x" * 300 + ".csv"), "a,b\n")
