@@ -383,6 +383,35 @@ def test_a_hand_edited_manifest_is_refused_with_one_line(
     assert message in problem.message
 
 
+def test_build_names_an_unsorted_extract_and_too_many_threads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1 with Valhalla's "Detected unsorted input data" and no file
+    # named; --threads 100000 ended with "Resource temporarily unavailable".
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    extract = tmp_path / "unsorted.osm.pbf"
+    points = [(14.50 + 0.002 * i, 35.90) for i in range(6)]
+    with osmium.SimpleWriter(str(extract)) as writer:
+        for node_id, location in reversed(list(enumerate(points, start=1))):
+            writer.add_node(Node(id=node_id, location=location))
+        writer.add_way(Way(id=1, nodes=list(range(1, 7)), tags={"highway": "primary"}))
+    code, _, stderr = _run(
+        ["routing", "build", str(extract), "--out", str(tmp_path / "out"), "--threads", "1"],
+        capsys,
+    )
+    assert code == 2, stderr
+    assert "its objects are not sorted by type and id" in stderr
+    assert "osmium sort unsorted.osm.pbf" in stderr
+    assert not (tmp_path / "out").exists()
+    code, _, stderr = _run(
+        ["routing", "build", str(extract), "--out", str(tmp_path / "out"), "--threads", "100000"],
+        capsys,
+    )
+    assert code == 2 and "--threads: must be at most 256, not 100000" in stderr, stderr
+
+
 @pytest.mark.parametrize("threads", ["0", "-3"])
 def test_build_refuses_fewer_than_one_thread(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], threads: str

@@ -63,6 +63,9 @@ from planner.travel.routing_folder import (
 )
 from planner.travel.sphere import EARTH_RADIUS_KM
 
+#: The most threads a build may ask for.
+MAX_THREADS = 256
+
 __all__ = ["DRIVABLE_HIGHWAYS", "FILTER_ABOVE_BYTES", "RoadCounts", "build_routing_data"]
 
 logger = logging.getLogger(__name__)
@@ -160,6 +163,10 @@ def build_routing_data(
     if threads is not None and (isinstance(threads, bool) or threads < 1):
         # osrm-extract takes -t -3 and spins without end.
         raise InputError(Problem("--threads", f"must be 1 or more, not {threads}"))
+    if threads is not None and threads > MAX_THREADS:
+        # The build programs start every thread asked for: 100,000 failed with
+        # "Resource temporarily unavailable", 2,000 took 1.4 GB.
+        raise InputError(Problem("--threads", f"must be at most {MAX_THREADS}, not {threads}"))
     extract = Path(extract)
     check_extract_name(extract)
     versions = engine_versions()
@@ -186,12 +193,23 @@ def build_routing_data(
         filter_roads(extract, source)
         seconds["filter"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    _build_osrm(source, folder, threads, log, say)
-    seconds["osrm"] = time.perf_counter() - start
-    start = time.perf_counter()
-    _build_valhalla(source, folder, threads, log, say)
-    seconds["valhalla"] = time.perf_counter() - start
+    try:
+        start = time.perf_counter()
+        _build_osrm(source, folder, threads, log, say)
+        seconds["osrm"] = time.perf_counter() - start
+        start = time.perf_counter()
+        _build_valhalla(source, folder, threads, log, say)
+        seconds["valhalla"] = time.perf_counter() - start
+    except PlannerError as exc:
+        if "unsorted input data" not in str(exc).lower():
+            raise
+        raise InputError(
+            Problem(
+                str(extract),
+                "its objects are not sorted by type and id, as the build programs need; "
+                f"sort it first: osmium sort {extract.name} -o sorted.osm.pbf",
+            )
+        ) from None
     if filtered:
         source.unlink()
 
