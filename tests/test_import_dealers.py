@@ -356,6 +356,27 @@ def test_bad_brands_option(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("lat", ["", "abc"])
+def test_an_osm_xml_file_with_a_bad_coordinate_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lat: str
+) -> None:
+    # Before: exit 1 with osmium's "wrong format for coordinate: ''", naming no file.
+    extract = tmp_path / "dealers.osm"
+    extract.write_text(
+        '<?xml version="1.0"?><osm version="0.6">'
+        '<node id="3" lat="47.14" lon="9.52"><tag k="shop" v="car"/></node>'
+        f'<node id="9" lat="{lat}" lon="9.5"><tag k="shop" v="car"/></node></osm>',
+        encoding="utf-8",
+    )
+    out = tmp_path / "dealers.csv"
+    code, _, stderr = _run(["dealers", "import-osm", str(extract), "--out", str(out)], capsys)
+    assert code == 2, stderr
+    assert f"{extract}: is not a readable OpenStreetMap extract: wrong format for coordinate" in (
+        stderr
+    )
+    assert not out.exists()
+
+
 def test_output_must_be_a_csv_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     extract = mixed_extract(tmp_path / "mixed.osm.pbf")
     for out, message in (

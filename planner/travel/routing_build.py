@@ -313,7 +313,8 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
             edges += len(located) - 1
             west, east = min(west, float(lon.min())), max(east, float(lon.max()))
             south, north = min(south, float(lat.min())), max(north, float(lat.max()))
-    except RuntimeError as exc:
+    # A bad coordinate in OSM XML is an InvalidLocationError, not a RuntimeError.
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
         raise InputError(
             Problem(where, f"is not a readable OpenStreetMap extract: {one_line(exc)}")
         ) from None

@@ -109,9 +109,12 @@ def read_extract(
         The file is missing, empty, not named as OSM data or not readable as it.
     """
     _check_file(path)
+    import osmium
+
     try:
         return _read(path, shops, progress or (lambda _: None))
-    except RuntimeError as exc:
+    # A bad coordinate in OSM XML is an InvalidLocationError, not a RuntimeError.
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
         raise InputError(
             Problem(str(path), f"is not a readable OpenStreetMap extract: {one_line(exc)}")
         ) from None
