@@ -248,6 +248,25 @@ def test_matrix_too_large_is_refused_before_any_routing(
     assert problem.message.startswith("3 × 3 points make 9 pairs; at most 8 in one matrix")
 
 
+def test_matrix_names_an_extract_or_a_file_given_as_its_folder(tmp_path: Path) -> None:
+    # Before: an extract was said to be "no such routing folder" under a cache
+    # path the user never gave, and so was a file.
+    extract = tmp_path / "malta.osm.pbf"
+    extract.write_bytes(b"not read")
+    with pytest.raises(InputError) as caught:
+        planner.routing_matrix(extract, TOWNS, TOWNS)
+    (problem,) = problems_of(caught)
+    assert problem.source == f"routing folder {extract}"
+    assert problem.message.startswith("is an extract, not a routing folder; build one first")
+    with pytest.raises(InputError) as caught:
+        planner.routing_matrix(tmp_path / "towns.csv", TOWNS, TOWNS)
+    assert "no such routing folder" in str(caught.value)
+    (tmp_path / "towns.csv").write_text("id,lon,lat\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        planner.routing_matrix(tmp_path / "towns.csv", TOWNS, TOWNS)
+    assert "is a file, not a routing folder" in str(caught.value)
+
+
 def test_snap_limit_of_a_run_is_bounded() -> None:
     # Before: travel.snap_max_m = 1e12 put Malta's points on Monaco's roads,
     # 1,000 km away, and reported full coverage.

@@ -187,6 +187,15 @@ def routing_matrix(
                         "--out", f"'{out}' is the {label} point file; write the matrix elsewhere"
                     )
                 )
+    if routing_path(Path(routing)) != Path(routing) and not routing_path(Path(routing)).is_dir():
+        # An extract: runs build its folder in the cache, the matrix does not.
+        raise InputError(
+            Problem(
+                f"routing folder {routing}",
+                "is an extract, not a routing folder; build one first with planner "
+                f"routing build {Path(routing).name} --out FOLDER",
+            )
+        )
     folder = open_routing(Path(routing), source="routing folder")
     sources = _points(origins, "--from")
     targets = _points(destinations, "--to")

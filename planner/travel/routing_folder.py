@@ -228,6 +228,13 @@ def open_routing(path: Path, *, source: str = "travel.routing") -> RoutingFolder
 @lru_cache(maxsize=8)
 def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFolder:
     where = f"{source} {path}"
+    if path.is_file():
+        raise InputError(
+            Problem(
+                where,
+                "is a file, not a routing folder; name the folder planner routing build wrote",
+            )
+        )
     if not path.is_dir():
         raise InputError(
             Problem(where, "no such routing folder; build one with planner routing build")
