@@ -219,3 +219,23 @@ def test_resolved_toml_round_trips() -> None:
     scenario = load_scenario(None, overrides=["model.p=7"])
     again = Scenario.model_validate(tomllib.loads(scenario_to_toml(scenario)))
     assert again == scenario
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("travel.routing", "", "travel.routing"),
+        ("dealers.files", [{"path": " "}], "dealers.files.0.path"),
+        ("output.dir", "", "output.dir"),
+    ],
+)
+def test_an_empty_path_is_refused(key: str, value: object, field: str) -> None:
+    # Before: an empty travel.routing named the scenario's own folder, which was
+    # then said not to be a routing folder.
+    from planner.scenario.build import scenario_from
+
+    with pytest.raises(InputError) as caught:
+        scenario_from(None, overrides={key: value})
+    (problem,) = problems_of(caught)
+    assert problem.field == field
+    assert problem.message == "is empty: name a file or folder"

@@ -12,17 +12,15 @@ both directions.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
-from planner.scenario.fields import Number, _Section
+from planner.scenario.fields import FilePath, Number, _Section
 
 
 class AfirConfig(_Section):
     """Corridors checked against the AFIR rule, and whether the plan must meet it."""
 
-    corridors: Path | None = Field(
+    corridors: FilePath | None = Field(
         None,
         description="GeoJSON (or GeoPackage) of corridor lines, e.g. a TEN-T core network "
         "export; WGS 84 unless the file states its CRS. Each feature is a corridor, named by "

@@ -10,9 +10,18 @@ no NaN, infinity, bool or string for a number.
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StrictInt
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+)
 
 #: Every float of the schema. Finite: NaN and inf (which TOML can write, ``inf``
 #: and ``nan``) are refused, so no radius, budget or factor is infinite and no
@@ -29,6 +38,17 @@ Share = Annotated[Number, Field(ge=0, le=1)]
 
 #: A number of sites in a country.
 SiteCount = Annotated[Count, Field(ge=0)]
+
+
+def _named(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty: name a file or folder")
+    return value
+
+
+#: A file or folder the scenario names: an empty text is refused (as a path it
+#: would be the scenario's own folder).
+FilePath = Annotated[Path, BeforeValidator(_named)]
 
 
 class _Section(BaseModel):

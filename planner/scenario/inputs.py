@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from planner.geodata import sample_dealers_path
-from planner.scenario.fields import Number, _Section, country_codes
+from planner.scenario.fields import FilePath, Number, _Section, country_codes
 
 
 class ColumnMapping(_Section):
@@ -55,7 +55,7 @@ class ColumnMapping(_Section):
 class DealerFile(_Section):
     """One dealer file: one brand per file, or a ``brand`` column."""
 
-    path: Path = Field(description="CSV, GeoJSON, GeoPackage, Parquet or XLSX file of dealers.")
+    path: FilePath = Field(description="CSV, GeoJSON, GeoPackage, Parquet or XLSX file of dealers.")
     brand: str | None = Field(
         None,
         description="Brand of every dealer in the file; leave unset when the file has a "
@@ -230,7 +230,7 @@ class SessionsConfig(_Section):
 class ExistingChargerFile(_Section):
     """One file of existing charging stations."""
 
-    path: Path = Field(
+    path: FilePath = Field(
         description="CSV, XLSX, GeoJSON, GeoPackage or Parquet file of charging stations, or "
         "the Bundesnetzagentur Ladesäulenregister CSV.",
         examples=["chargers/stations.csv"],

@@ -39,11 +39,11 @@ from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
 from planner.scenario.constraints import ConstraintsConfig as ConstraintsConfig
 from planner.scenario.constraints import Phase as Phase
 from planner.scenario.fields import Count as Count
+from planner.scenario.fields import FilePath, country_codes
 from planner.scenario.fields import Number as Number
 from planner.scenario.fields import Share as Share
 from planner.scenario.fields import SiteCount as SiteCount
 from planner.scenario.fields import _Section as _Section
-from planner.scenario.fields import country_codes
 from planner.scenario.inputs import ColumnMapping as ColumnMapping
 from planner.scenario.inputs import CountryFactors as CountryFactors
 from planner.scenario.inputs import DealerFile as DealerFile
@@ -213,7 +213,7 @@ class SolverConfig(_Section):
 class OutputConfig(_Section):
     """What to write."""
 
-    dir: Path | None = Field(
+    dir: FilePath | None = Field(
         None,
         description="Output folder, relative to the scenario file; default maps/<scenario "
         "name>/ under the working folder. A folder outside the working folder must be given "

@@ -14,12 +14,11 @@ Two travel models:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from planner.scenario.fields import Number, _Section
+from planner.scenario.fields import FilePath, Number, _Section
 
 __all__ = ["TravelConfig", "TravelMode"]
 
@@ -53,7 +52,7 @@ class TravelConfig(_Section):
         ge=1.0,
         description="Road distance / great-circle distance; 1.3 is typical for European roads.",
     )
-    routing: Path | None = Field(
+    routing: FilePath | None = Field(
         None,
         description="mode = road: the routing folder planner routing build wrote, or an "
         "OpenStreetMap extract (.osm.pbf) whose routing data are then built into the cache on "
