@@ -112,6 +112,18 @@ def test_demand_columns_headed_alike_are_refused(
     assert expected in str(info.value)
 
 
+def test_a_folder_named_as_a_demand_file_is_refused(tmp_path: Path) -> None:
+    # Before: the folder was opened as a data set of its files' layers, and the
+    # message asked for a sheet among them.
+    folder = tmp_path / "points"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.csv").write_text("name,lon,lat\nx,6.1,49.6\n")
+    with pytest.raises(InputError) as info:
+        read_demand_file(folder)
+    assert str(info.value) == f"{folder}: is a folder, not a file"
+
+
 def test_binary_files_renamed_csv(tmp_path: Path) -> None:
     archive = tmp_path / "dealers.csv"
     with zipfile.ZipFile(archive, "w") as z:

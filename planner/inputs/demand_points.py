@@ -111,6 +111,9 @@ def read_demand_file(
     source = str(path)
     if not path.exists():
         raise InputError(Problem(source, "demand file not found"))
+    if path.is_dir():
+        # The vector reader would open a folder as a data set of its files' layers.
+        raise InputError(Problem(source, "is a folder, not a file"))
     if is_special(path):
         raise InputError(Problem(source, NOT_REGULAR))
     if is_table_file(path):
