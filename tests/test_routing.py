@@ -147,17 +147,22 @@ def test_reach_cache_is_keyed_by_content(malta_routing: Path, _own_cache: Path) 
     assert len(list(_own_cache.glob("*.npz"))) == 3
 
 
+def _matrix(
+    capsys: pytest.CaptureFixture[str], routing: Path, points: Path, *more: str
+) -> tuple[int, str]:
+    """``planner routing matrix`` from and to the same points: exit code and stderr."""
+    command = ["routing", "matrix", str(routing), "--from", str(points), "--to", str(points)]
+    code, _, stderr = _run([*command, *more], capsys)
+    return code, stderr
+
+
 def test_matrix_command_writes_minutes_and_km(
     malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     towns = tmp_path / "towns.csv"
     TOWNS.to_csv(towns, index=False)
     out = tmp_path / "m.csv"
-    code, _, stderr = _run(
-        ["routing", "matrix", str(malta_routing), "--from", str(towns), "--to", str(towns),
-         "--out", str(out)],
-        capsys,
-    )  # fmt: skip
+    code, stderr = _matrix(capsys, malta_routing, towns, "--out", str(out))
     assert code == 0, stderr
     table = pd.read_csv(out)
     assert len(table) == 9
@@ -173,9 +178,7 @@ def test_matrix_command_refuses_a_point_file_without_coordinates(
 ) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("id,name\n1,Valletta\n", encoding="utf-8")
-    code, _, stderr = _run(
-        ["routing", "matrix", str(malta_routing), "--from", str(bad), "--to", str(bad)], capsys
-    )
+    code, stderr = _matrix(capsys, malta_routing, bad)
     assert code == 2 and "bad.csv" in stderr and "no lon column" in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
 
@@ -191,11 +194,7 @@ def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(
     points = tmp_path / "points.csv"
     towns.to_csv(points, index=False)
     out = tmp_path / "m.csv"
-    code, _, stderr = _run(
-        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
-         "--out", str(out)],
-        capsys,
-    )  # fmt: skip
+    code, stderr = _matrix(capsys, malta_routing, points, "--out", str(out))
     assert code == 0, stderr
     assert "1 origin(s) and 1 destination(s) lie farther than 1,000 m from any road" in stderr
     table = pd.read_csv(out)
@@ -216,19 +215,11 @@ def test_matrix_refuses_to_overwrite_its_points_and_writes_text_as_text(
     points = tmp_path / "points.csv"
     towns.to_csv(points, index=False)
     before = points.read_bytes()
-    code, _, stderr = _run(
-        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
-         "--out", str(points)],
-        capsys,
-    )  # fmt: skip
+    code, stderr = _matrix(capsys, malta_routing, points, "--out", str(points))
     assert code == 2 and "is the --from point file" in stderr, stderr
     assert points.read_bytes() == before
     out = tmp_path / "m.csv"
-    code, _, stderr = _run(
-        ["routing", "matrix", str(malta_routing), "--from", str(points), "--to", str(points),
-         "--out", str(out)],
-        capsys,
-    )  # fmt: skip
+    code, stderr = _matrix(capsys, malta_routing, points, "--out", str(out))
     assert code == 0, stderr
     names = set(pd.read_csv(out)["from_name"])
     assert names == {'\'=HYPERLINK("http://x")', "Mdina", "'@SUM(A1)"}
@@ -377,9 +368,7 @@ def test_an_engine_file_missing_or_cut_short_is_named(
         victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     towns = tmp_path / "towns.csv"
     TOWNS.to_csv(towns, index=False)
-    code, _, stderr = _run(
-        ["routing", "matrix", str(damaged), "--from", str(towns), "--to", str(towns)], capsys
-    )
+    code, stderr = _matrix(capsys, damaged, towns)
     assert code == 2, stderr
     assert "damaged routing folder (osrm/roads.osrm.fileIndex " in stderr
     assert ("is missing" if damage == "delete" else "bytes, the build wrote") in stderr
