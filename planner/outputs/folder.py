@@ -431,10 +431,10 @@ def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = No
                     "folder as a whole, so name a new or empty folder",
                 )
             found = _kind_of(target) if kind is not None else None
-            if found is not None and found != kind:
+            if kind is not None and found is not None and found != kind:
                 raise _refuse(
                     target,
-                    f"holds {KINDS[found]} planner wrote; writing {KINDS[kind or found]} there "
+                    f"holds {KINDS[found]} planner wrote; writing {KINDS[kind]} there "
                     "would replace it as a whole, so name another folder",
                 )
         base = target.parent

@@ -172,7 +172,8 @@ def routing_matrix(
     InputError
         A bad routing folder or point file, naming the file, row and field.
     """
-    if not (isinstance(snap_max_m, int | float) and 0 < snap_max_m <= SNAP_LIMIT_M):
+    number = isinstance(snap_max_m, int | float) and not isinstance(snap_max_m, bool)
+    if not (number and 0 < snap_max_m <= SNAP_LIMIT_M):
         raise InputError(
             Problem(
                 "--snap-max-m",
@@ -187,7 +188,8 @@ def routing_matrix(
                         "--out", f"'{out}' is the {label} point file; write the matrix elsewhere"
                     )
                 )
-    if routing_path(Path(routing)) != Path(routing) and not routing_path(Path(routing)).is_dir():
+    built = routing_path(Path(routing))
+    if built != Path(routing) and not built.is_dir():
         # An extract: runs build its folder in the cache, the matrix does not.
         raise InputError(
             Problem(
