@@ -813,3 +813,9 @@ def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
     a_file.write_text("id\n", encoding="utf-8")
     code, _, stderr = _run(["sample", "--out", str(a_file)], capsys)
     assert (code, stderr.strip()) == (2, f"error: --out: '{a_file}' is a file, not a folder")
+    # Before: /dev/null was said to be a file.
+    code, _, stderr = _run(["sample", "--out", "/dev/null"], capsys)
+    assert (code, stderr.strip()) == (
+        2,
+        "error: --out: '/dev/null' is a device, pipe or socket, not a folder",
+    )

@@ -524,7 +524,8 @@ def sample(
         raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
     folder = out_dir or GEODATA_DIR
     if folder.exists() and not folder.is_dir():
-        raise InputError(Problem("--out", f"'{folder}' is a file, not a folder"))
+        what = "a file" if folder.is_file() else "a device, pipe or socket"
+        raise InputError(Problem("--out", f"'{folder}' is {what}, not a folder"))
     chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
     path = write_sample(chosen, folder, seed=DEFAULT_SEED if seed is None else seed)
     out.print(f"wrote {path}")
