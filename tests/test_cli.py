@@ -691,8 +691,14 @@ def test_run_notes_a_p_above_the_candidate_sites(
     ]  # fmt: skip
     code, _, stderr = _run(phased, capsys)
     assert code == 0, stderr
-    (note,) = [line for line in stderr.splitlines() if line.startswith("note")]
-    assert note.startswith("note: a phase's p = 50 is more than the 5 candidate sites")
+    notes = [line for line in stderr.splitlines() if line.startswith("note")]
+    assert notes[0].startswith("note: a phase's p = 50 is more than the 5 candidate sites")
+    # The scenario's own model.p is not used beside the phases, and said so
+    # (before: silently).
+    assert notes[1:] == [
+        f"note: model.p = {load_scenario(tiny).model.p} is not used: with constraints.phases "
+        "each phase's p or budget limits the sites"
+    ]
 
 
 def test_run_warns_of_a_plan_without_sites(

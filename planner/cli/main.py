@@ -207,6 +207,13 @@ def run(
             f"{r['sites_selected']:,} opened",
             soft_wrap=True,
         )
+    if scenario.constraints.phases and scenario.model.p is not None:
+        # Not refused: each phase's p decides, and a p beside them changes nothing.
+        err.print(
+            f"note: model.p = {scenario.model.p:,} is not used: with constraints.phases each "
+            "phase's p or budget limits the sites",
+            soft_wrap=True,
+        )
     queue = r.get("queue", {})
     if queue.get("sites_missing_target"):
         if MODEL_TRAITS[scenario.model.name].within_capacity:
