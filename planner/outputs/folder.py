@@ -303,24 +303,33 @@ def _raise(error: OSError) -> None:
     raise error
 
 
+def _marker(folder: Path) -> dict[str, object] | None:
+    """The marker of ``folder`` as written, or None without a readable one."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _listed(marker: dict[str, object] | None) -> set[str] | None:
+    """The files a marker lists, or None when it lists none."""
+    listed = marker.get("files") if marker is not None else None
+    return {str(name) for name in listed} if isinstance(listed, list) else None
+
+
 def _written_by_planner(folder: Path) -> set[str] | None:
     """The files the marker of ``folder`` lists, or None without a readable marker."""
-    try:
-        listed = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return {str(name) for name in listed} if isinstance(listed, list) else None
+    return _listed(_marker(folder))
 
 
 def _kind_of(folder: Path) -> str | None:
     """The kind of planner output ``folder`` holds (``None``: none, or not known)."""
-    try:
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        marker = None
-    if isinstance(marker, dict) and marker.get("kind") in KINDS:
-        return str(marker["kind"])
-    listed = _written_by_planner(folder)
+    marker = _marker(folder)
+    kind = marker.get("kind") if marker is not None else None
+    if isinstance(kind, str) and kind in KINDS:
+        return kind
+    listed = _listed(marker)
     try:
         present = listed if listed is not None else _files_in(folder)
     except OSError:
