@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +33,24 @@ def path_argument(value: Any, name: str) -> Path:
     if not isinstance(text, str) or "\x00" in text:
         raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))
     return Path(text)
+
+
+@contextmanager
+def osm_named(path: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """``path`` under a name whose suffix is in lower case, for osmium and the build programs.
+
+    They tell an extract's format by its name's suffix, in lower case only:
+    ``MON.OSM.PBF`` was "Could not detect file format". A link with the
+    suffix lower-cased stands in for such a file while the block runs; the
+    file itself is neither copied nor renamed. ``suffixes`` are the lower-case
+    suffixes the caller accepts, longest first where one ends another.
+    """
+    name = path.name
+    suffix = next((s for s in suffixes if name.lower().endswith(s)), "")
+    if not suffix or name.endswith(suffix):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="planner-osm-name-") as folder:
+        link = Path(folder) / f"extract{suffix}"
+        link.symlink_to(path.resolve())
+        yield link

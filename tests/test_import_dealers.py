@@ -229,6 +229,20 @@ def test_osm_xml_files_and_several_extracts(tmp_path: Path) -> None:
     assert only_nissan.dropped == {"brand not requested": 1}
 
 
+@pytest.mark.parametrize("written", ["mixed.osm.pbf", "mixed.osm.gz"])
+def test_extract_names_in_upper_case_read_the_same(tmp_path: Path, written: str) -> None:
+    # osmium tells the format by the name's suffix in lower case only.
+    extract = mixed_extract(tmp_path / written)
+    shouted = extract.rename(tmp_path / written.upper())
+    expected = planner.import_dealers(mixed_extract(tmp_path / f"again-{written}"))
+    result = planner.import_dealers(shouted)
+    assert set(result.dealers["source"]) == {f"OpenStreetMap {shouted.name}"}
+    same = ["source"]
+    assert result.dealers.drop(columns=same).equals(expected.dealers.drop(columns=same))
+    assert result.dropped == expected.dropped
+    assert shouted.name in result.sources[0]
+
+
 def test_no_matching_dealer_names_the_tags_searched(tmp_path: Path) -> None:
     extract = write_extract(
         tmp_path / "none.osm.pbf",

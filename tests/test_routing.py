@@ -275,6 +275,16 @@ def _tiny_extract(path: Path) -> Path:
     return write_extract(path, [(1, (14.5, 35.9), {"shop": "car", "name": "Garage"})])
 
 
+def test_build_reads_an_extract_named_in_upper_case(tmp_path: Path) -> None:
+    # osmium and the build programs tell the format by the suffix, in lower case only.
+    extract = tmp_path / "MONACO.OSM.PBF"
+    extract.symlink_to(shared_path("data", "monaco_2021-12.osm.pbf"))
+    manifest = planner.build_routing(extract, tmp_path / "monaco").manifest
+    assert manifest["extract"]["file"] == "MONACO.OSM.PBF"
+    assert manifest["roads"]["km"] > 50
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from planner._files import osm_named
 from planner._text import one_line
 from planner.errors import InputError, PlannerError, Problem
 from planner.travel.routing_folder import (
@@ -184,34 +185,36 @@ def build_routing_data(
         f"{counts.km:,.0f} km of road"
     )
 
-    source = extract
-    filtered = extract.stat().st_size > filter_above_bytes
-    if filtered:
-        start = time.perf_counter()
-        say(f"filtering {extract.name} to roads")
-        source = folder / "roads.osm.pbf"
-        filter_roads(extract, source)
-        seconds["filter"] = time.perf_counter() - start
+    # The build programs tell the format by the name's suffix, in lower case only.
+    with osm_named(extract, (".pbf",)) as readable:
+        source = readable
+        filtered = extract.stat().st_size > filter_above_bytes
+        if filtered:
+            start = time.perf_counter()
+            say(f"filtering {extract.name} to roads")
+            source = folder / "roads.osm.pbf"
+            filter_roads(extract, source)
+            seconds["filter"] = time.perf_counter() - start
 
-    try:
-        start = time.perf_counter()
-        _build_osrm(source, folder, threads, log, say)
-        seconds["osrm"] = time.perf_counter() - start
-        start = time.perf_counter()
-        _build_valhalla(source, folder, threads, log, say)
-        seconds["valhalla"] = time.perf_counter() - start
-    except PlannerError as exc:
-        if "unsorted input data" not in str(exc).lower():
-            raise
-        raise InputError(
-            Problem(
-                str(extract),
-                "its objects are not sorted by type and id, as the build programs need; "
-                f"sort it first: osmium sort {extract.name} -o sorted.osm.pbf",
-            )
-        ) from None
-    if filtered:
-        source.unlink()
+        try:
+            start = time.perf_counter()
+            _build_osrm(source, folder, threads, log, say)
+            seconds["osrm"] = time.perf_counter() - start
+            start = time.perf_counter()
+            _build_valhalla(source, folder, threads, log, say)
+            seconds["valhalla"] = time.perf_counter() - start
+        except PlannerError as exc:
+            if "unsorted input data" not in str(exc).lower():
+                raise
+            raise InputError(
+                Problem(
+                    str(extract),
+                    "its objects are not sorted by type and id, as the build programs need; "
+                    f"sort it first: osmium sort {extract.name} -o sorted.osm.pbf",
+                )
+            ) from None
+        if filtered:
+            source.unlink()
 
     built = datetime.now(UTC).replace(microsecond=0).isoformat()
     manifest: dict[str, Any] = {
@@ -283,36 +286,39 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
     east = north = -np.inf
     nodes = osmium.index.IdSet()
     try:
-        header = osmium.FileProcessor(str(extract)).header
-        timestamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
-        roads = (
-            osmium.FileProcessor(str(extract), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.TagFilter(*(("highway", v) for v in DRIVABLE_HIGHWAYS)))
-        )
-        for way in roads:
-            if not isinstance(way, osmium.osm.Way):
-                continue
-            tags = way.tags
-            if tags.get("area") == "yes" or tags.get("access") in ("no", "private"):
-                continue
-            located = [n for n in way.nodes if n.location.valid()]
-            if len(located) < 2:
-                continue
-            ways += 1
-            lon = np.radians([n.location.lon for n in located])
-            lat = np.radians([n.location.lat for n in located])
-            for n in located:
-                nodes.set(n.ref)
-            half = (
-                np.sin(np.diff(lat) / 2) ** 2
-                + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
+        with osm_named(extract, (".pbf",)) as readable:
+            header = osmium.FileProcessor(str(readable)).header
+            timestamp = (
+                header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
             )
-            km += float((2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(half))).sum())
-            edges += len(located) - 1
-            west, east = min(west, float(lon.min())), max(east, float(lon.max()))
-            south, north = min(south, float(lat.min())), max(north, float(lat.max()))
+            roads = (
+                osmium.FileProcessor(str(readable), osmium.osm.NODE | osmium.osm.WAY)
+                .with_locations()
+                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                .with_filter(osmium.filter.TagFilter(*(("highway", v) for v in DRIVABLE_HIGHWAYS)))
+            )
+            for way in roads:
+                if not isinstance(way, osmium.osm.Way):
+                    continue
+                tags = way.tags
+                if tags.get("area") == "yes" or tags.get("access") in ("no", "private"):
+                    continue
+                located = [n for n in way.nodes if n.location.valid()]
+                if len(located) < 2:
+                    continue
+                ways += 1
+                lon = np.radians([n.location.lon for n in located])
+                lat = np.radians([n.location.lat for n in located])
+                for n in located:
+                    nodes.set(n.ref)
+                half = (
+                    np.sin(np.diff(lat) / 2) ** 2
+                    + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
+                )
+                km += float((2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(half))).sum())
+                edges += len(located) - 1
+                west, east = min(west, float(lon.min())), max(east, float(lon.max()))
+                south, north = min(south, float(lat.min())), max(north, float(lat.max()))
     # A bad coordinate in OSM XML is an InvalidLocationError, not a RuntimeError.
     except (RuntimeError, osmium.InvalidLocationError) as exc:
         raise InputError(
@@ -335,10 +341,13 @@ def filter_roads(extract: Path, out: Path) -> None:
     """Write the ways cars use, ferries, turn restrictions and their nodes to ``out``."""
     import osmium
 
-    objects = osmium.FileProcessor(str(extract), osmium.osm.WAY | osmium.osm.RELATION)
-    with osmium.BackReferenceWriter(
-        str(out), ref_src=str(extract), overwrite=True, remove_tags=False
-    ) as writer:
+    with (
+        osm_named(extract, (".pbf",)) as readable,
+        osmium.BackReferenceWriter(
+            str(out), ref_src=str(readable), overwrite=True, remove_tags=False
+        ) as writer,
+    ):
+        objects = osmium.FileProcessor(str(readable), osmium.osm.WAY | osmium.osm.RELATION)
         for obj in objects:
             tags = obj.tags
             if isinstance(obj, osmium.osm.Way):
@@ -404,7 +413,7 @@ def _build_valhalla(source: Path, folder: Path, threads: int, log: Path, say: Pr
     program = Path(valhalla.__file__).parent / "bin" / "valhalla_build_tiles"
     try:
         _run(
-            [str(program), "-c", str(config_path), "-j", str(threads), str(source.resolve())],
+            [str(program), "-c", str(config_path), "-j", str(threads), str(source.absolute())],
             log,
             "valhalla_build_tiles",
         )

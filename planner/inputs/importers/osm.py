@@ -42,6 +42,7 @@ from typing import Any
 
 import shapely
 
+from planner._files import osm_named
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.importers.brands import BrandMatch, match_brands
@@ -112,7 +113,8 @@ def read_extract(
     import osmium
 
     try:
-        return _read(path, shops, progress or (lambda _: None))
+        with osm_named(path, OSM_SUFFIXES) as readable:
+            return _read(path, readable, shops, progress or (lambda _: None))
     # A bad coordinate in OSM XML is an InvalidLocationError, not a RuntimeError.
     except (RuntimeError, osmium.InvalidLocationError) as exc:
         raise InputError(
@@ -137,10 +139,11 @@ def _check_file(path: Path) -> None:
         raise InputError(Problem(str(path), "is empty"))
 
 
-def _read(path: Path, shops: tuple[str, ...], progress: Progress) -> SourceScan:
+def _read(path: Path, readable: Path, shops: tuple[str, ...], progress: Progress) -> SourceScan:
+    """The dealers in ``path``, read through ``readable`` (the same file, see :func:`osm_named`)."""
     import osmium
 
-    header = osmium.FileProcessor(str(path)).header
+    header = osmium.FileProcessor(str(readable)).header
     timestamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or ""
     scan = SourceScan(
         path,
@@ -157,7 +160,7 @@ def _read(path: Path, shops: tuple[str, ...], progress: Progress) -> SourceScan:
             writer: Any = None
             shops_read = 0
             objects = osmium.FileProcessor(
-                str(path), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION
+                str(readable), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION
             )
             for obj in objects.with_filter(osmium.filter.KeyFilter("shop")):
                 shops_read += 1
@@ -182,7 +185,9 @@ def _read(path: Path, shops: tuple[str, ...], progress: Progress) -> SourceScan:
                     continue
                 if writer is None:
                     writer = stack.enter_context(
-                        osmium.BackReferenceWriter(str(selected), ref_src=str(path), overwrite=True)
+                        osmium.BackReferenceWriter(
+                            str(selected), ref_src=str(readable), overwrite=True
+                        )
                     )
                 writer.add(obj)
                 waiting[(obj.type_str(), obj.id)] = _Waiting(match, tags)
