@@ -157,13 +157,19 @@ def _matrix(
 
 
 def test_matrix_command_writes_minutes_and_km(
-    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    malta_routing: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     towns = tmp_path / "towns.csv"
-    TOWNS.to_csv(towns, index=False)
+    pd.concat([TOWNS, TOWNS.iloc[[1]]]).to_csv(towns, index=False)
     out = tmp_path / "m.csv"
     code, stderr = _matrix(capsys, malta_routing, towns, "--out", str(out))
     assert code == 0, stderr
+    # Points, not demand: the warning says neither.
+    expected = "towns.csv: 1 repeated row(s) dropped (row 5), each place counted once"
+    assert expected in caplog.text, caplog.text
     table = pd.read_csv(out)
     assert len(table) == 9
     pair = table[(table["from_id"] == "valletta") & (table["to_id"] == "victoria")].iloc[0]

@@ -429,7 +429,7 @@ def _without_repeats(
     kept.attrs["duplicates_dropped"] = int(drop.sum())
     if drop.any():
         logger.warning(
-            "%s: %d repeated demand row(s) dropped (%s), each place counted once",
+            "%s: %d repeated row(s) dropped (%s), each place counted once",
             source,
             int(drop.sum()),
             ", ".join(labels[i] for i in np.flatnonzero(drop)[:10]),
