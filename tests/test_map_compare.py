@@ -155,7 +155,9 @@ def test_comparison_refuses_a_sites_file_cut_short_or_edited(
     rows = [",".join(row[c] for c in header) for row in (edited, negative)]
     (folder / "sites.csv").write_text("\n".join([sites[0], *rows, sites[1]]) + "\n", "utf-8")
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-    (folder / "report.json").write_text(json.dumps(report | {"cost_eur": "a lot"}), "utf-8")
+    (folder / "report.json").write_text(
+        json.dumps(report | {"cost_eur": "a lot", "coverage_pct": "high"}), "utf-8"
+    )
     with pytest.raises(InputError) as raised:
         read_plan_folder(folder)
     where = f"{folder / 'sites.csv'}"
@@ -167,7 +169,14 @@ def test_comparison_refuses_a_sites_file_cut_short_or_edited(
         f"{where}, row 3, field 'site_id': site '{first[0]}' is listed again (first in row 2)",
         f"{where}, row 4, field 'site_id': site '{first[0]}' is listed again (first in row 2)",
         f"{folder / 'report.json'}, field 'cost_eur': is not an object of costs",
+        # Before: shown as n/a in the comparison, and as null in comparison.json.
+        f"{folder / 'report.json'}, field 'coverage_pct': is 'high', not a number",
     ]
+    (folder / "sites.csv").write_text("\n".join(sites) + "\n", "utf-8")
+    edited_report = report | {"cost_eur": {**report["cost_eur"], "total": True}}
+    (folder / "report.json").write_text(json.dumps(edited_report), "utf-8")
+    with pytest.raises(InputError, match=r"field 'cost_eur.total': is True, not a number"):
+        read_plan_folder(folder)
 
 
 def test_comparison_without_a_scenario_file_lists_no_changed_fields(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from planner import _toml as toml
-from planner._text import fmt_eur
+from planner._text import fmt_eur, one_line
 from planner.errors import InputError, Problem
 
 #: Columns ``sites.csv`` must have for a comparison.
@@ -207,12 +207,30 @@ def _site_problems(sites: pd.DataFrame, source: str) -> list[Problem]:
     return problems
 
 
+#: The figures of ``report.json`` a comparison shows, besides ``cost_eur.total``.
+_FIGURES = ("coverage_pct", "sites_selected", "chargers_total", "demand_covered")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
     """Parts of ``report.json`` a comparison reads that are not of the kind planner writes."""
     problems = []
     cost = report.get("cost_eur")
     if cost is not None and not isinstance(cost, dict):
         problems.append(Problem(source, "is not an object of costs", field="cost_eur"))
+    figures = [(key, report.get(key)) for key in _FIGURES]
+    if isinstance(cost, dict):
+        figures.append(("cost_eur.total", cost.get("total")))
+    for key, value in figures:
+        # Planner writes these as numbers (or null where a model has none); text
+        # read as "n/a" would hide an edited report.
+        if value is not None and not _is_number(value):
+            problems.append(
+                Problem(source, f"is {one_line(repr(value), limit=40)}, not a number", field=key)
+            )
     countries = report.get("by_country")
     if countries is not None and not (
         isinstance(countries, list) and all(isinstance(row, dict) for row in countries)
