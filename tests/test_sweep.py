@@ -85,14 +85,14 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
     scenario = _uncertain(tmp_path)
     plain = scenario.model_copy(update={"uncertainty": {}})
     cases = [
-        (lambda: sweep_spec(scenario, grid={"model.pp": [1]}), "did you mean 'model.p'"),
+        (lambda: sweep_spec(scenario, grid={"model.pp": [1]}), "^grid, .*did you mean 'model.p'"),
         (lambda: sweep_spec(scenario, grid={"model.p": [0, 1]}), "0 is refused"),
         (lambda: sweep_spec(scenario, grid={"model.p": []}), "gives no values"),
-        (lambda: sweep_spec(scenario), "nothing to sweep"),
+        (lambda: sweep_spec(scenario), "^sweep: nothing to sweep: give a grid"),
         (lambda: sweep_spec(plain, samples=3), "declares no \\[uncertainty\\]"),
         # Before: numpy's "expected non-negative integer", exit 1.
-        (lambda: sweep_spec(scenario, samples=2, seed=-5), "--seed: must be 0 or more"),
-        (lambda: sweep_spec(scenario, samples=None), "--samples: must be a whole number"),  # type: ignore[arg-type]
+        (lambda: sweep_spec(scenario, samples=2, seed=-5), "^seed: must be 0 or more"),
+        (lambda: sweep_spec(scenario, samples=None), "^samples: must be a whole number"),  # type: ignore[arg-type]
         # Before: a million runs built and checked one by one, with no word for minutes.
         (
             lambda: sweep_spec(scenario, grid={"model.p": [1, 2]}, samples=60_000),
@@ -280,6 +280,10 @@ def test_cli_bad_input_is_one_line_and_exit_2(
         ([str(scenario), "--grid", "model.pp=1,2"], "did you mean 'model.p'"),
         ([str(scenario), "--grid", "model.p="], "gives no values"),
         ([str(bad), "--samples", "3"], "low'.*60 is above high = 40"),
+        # The API names its arguments; the command its options.
+        ([str(scenario), "--grid", "model.pp=1,2"], "error: --grid, field 'model.pp'"),
+        ([str(scenario), "--grid", "model.p=1", "--seed", "-5"], "error: --seed: must be 0"),
+        ([str(scenario)], "error: planner sweep: nothing to sweep"),
     ]
     for args, message in cases:
         code, _, stderr = _run(["sweep", *args, "--out", out], capsys)

@@ -8,6 +8,9 @@ module imports no numerical library when it is imported.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -126,7 +129,8 @@ def sweep_command(
         raise InputError(
             Problem("--workers", "sets the size of a local cluster; not with --scheduler")
         )
-    points = parse_grid(list(grid or []))
+    with _named_as_options():
+        points = parse_grid(list(grid or []))
     extra = list(overrides or [])
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
@@ -144,7 +148,7 @@ def sweep_command(
     _interrupted_sweep.clear()
     _interrupted_sweep.append(runs_folder(target))
     add_cleanup(_say_runs_kept)
-    with bar:
+    with bar, _named_as_options():
         result = sweep(
             scenario,
             grid=points,
@@ -160,6 +164,30 @@ def sweep_command(
     _interrupted_sweep.clear()
     _report(result)
     out.print(f"wrote {one_line(target)}", soft_wrap=True)
+
+
+#: The sweep API's argument names, as this command's options, in messages.
+_OPTIONS = {
+    "grid": "--grid",
+    "samples": "--samples",
+    "seed": "--seed",
+    "scheduler": "--scheduler",
+    "workers": "--workers",
+    "sweep": "planner sweep",
+}
+
+
+@contextmanager
+def _named_as_options() -> Iterator[None]:
+    """Problems the sweep API names by its arguments, named by this command's options."""
+    try:
+        yield
+    except InputError as exc:
+        problems = [
+            replace(p, source=_OPTIONS.get(p.source, p.source)) if isinstance(p, Problem) else p
+            for p in exc.problems
+        ]
+        raise InputError(problems, warnings=exc.warnings) from None
 
 
 #: The runs folder of the sweep this command is running (empty when none is).

@@ -121,7 +121,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         except ValueError as exc:
             raise InputError(
                 Problem(
-                    "--scheduler",
+                    "scheduler",
                     f"'{address}' is not a scheduler address ({exc}); give tcp://HOST:PORT",
                 )
             ) from None
@@ -133,7 +133,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
                 Problem(
-                    "--scheduler",
+                    "scheduler",
                     f"cannot reach a Dask scheduler at {address} within "
                     f"{CONNECT_TIMEOUT_S:g} s ({reason})",
                 )
@@ -145,7 +145,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         return
     count = default_workers() if workers is None else workers
     if count < 1:
-        raise InputError(Problem("--workers", f"must be 1 or more, not {count}"))
+        raise InputError(Problem("workers", f"must be 1 or more, not {count}"))
     # One thread per process: the solves are CPU-bound, and processes keep
     # them from sharing one interpreter's lock.
     cluster = LocalCluster(

@@ -1,6 +1,6 @@
 """Which runs a sweep makes: the grid, the Monte Carlo draws, one scenario per run.
 
-A sweep is the Cartesian product of its ``--grid`` values (the first field
+A sweep is the Cartesian product of its grid's values (the first field
 outermost), each point solved once, or ``samples`` times with values drawn
 from the scenario's ``[uncertainty]``. The same draws (common random numbers,
 from one seeded generator) are used at every point of the grid, so two grid
@@ -8,8 +8,9 @@ points differ by their grid values alone, not by luck of the draw.
 
 Every run's scenario is built and validated here, on the client, before any
 run starts: an unknown field, a value its field refuses, a grid with no
-values, ``--samples`` without distributions, all stop the sweep at once with
-one line naming the option or field. A run is known by its id, a digest of
+values, ``samples`` without distributions, all stop the sweep at once with
+one line naming the argument (``grid``, ``samples``, ``seed``; ``planner
+sweep`` says ``--grid`` and so on) or field. A run is known by its id, a digest of
 its resolved scenario: a resumed sweep finds the runs it already has by id,
 and a changed scenario file shares none.
 """
@@ -93,12 +94,12 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InputError(Problem("--grid", f"'{item}' is not of the form key=v1,v2,..."))
+            raise InputError(Problem("grid", f"'{item}' is not of the form key=v1,v2,..."))
         values = _grid_values(text)
         if not values:
-            raise InputError(Problem("--grid", f"'{item}' gives no values", field=key))
+            raise InputError(Problem("grid", f"'{item}' gives no values", field=key))
         if key in grid:
-            raise InputError(Problem("--grid", f"'{key}' is given twice", field=key))
+            raise InputError(Problem("grid", f"'{key}' is given twice", field=key))
         grid[key] = values
     return grid
 
@@ -194,28 +195,28 @@ def sweep_spec(
         no values.
     """
     points = _grid_mapping(grid)
-    for name, number in (("--samples", samples), ("--seed", seed)):
+    for name, number in (("samples", samples), ("seed", seed)):
         if isinstance(number, bool) or not isinstance(number, numbers.Integral):
             raise InputError(Problem(name, f"must be a whole number, not {number!r}"))
     if samples < 0:
-        raise InputError(Problem("--samples", f"must be 0 or more, not {samples}"))
+        raise InputError(Problem("samples", f"must be 0 or more, not {samples}"))
     if seed < 0:
         # numpy's generators take no negative seed.
-        raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
+        raise InputError(Problem("seed", f"must be 0 or more, not {seed}"))
     runs_asked = math.prod(len(values) for values in points.values()) * max(samples, 1)
     if runs_asked > MAX_RUNS:
         # Every run's scenario is built and checked before the first starts.
         raise InputError(
             Problem(
-                "planner sweep",
+                "sweep",
                 f"{runs_asked:,} runs asked for; at most {MAX_RUNS:,} in one sweep (split it "
-                "into sweeps over parts of the grid, each with its own --out)",
+                "into sweeps over parts of the grid, each with its own output folder)",
             )
         )
     if samples and not scenario.uncertainty:
         raise InputError(
             Problem(
-                "--samples",
+                "samples",
                 "the scenario declares no [uncertainty] to draw from; give fields "
                 'distributions, e.g. [uncertainty] "travel.radius_km" = '
                 '{dist = "uniform", low = 40, high = 60}',
@@ -223,7 +224,7 @@ def sweep_spec(
         )
     if not points and not samples:
         raise InputError(
-            Problem("planner sweep", "nothing to sweep: give --grid key=v1,v2 or --samples N")
+            Problem("sweep", "nothing to sweep: give a grid (key=v1,v2,...) or samples")
         )
     for key, values in points.items():
         _check_grid_field(scenario, key, values)
@@ -262,7 +263,7 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
             bare = isinstance(values, str) or not isinstance(values, Iterable)
             listed = [values] if bare else list(values)
             if not listed:
-                raise InputError(Problem("--grid", f"'{key}' gives no values", field=key))
+                raise InputError(Problem("grid", f"'{key}' gives no values", field=key))
             points[str(key)] = listed
         return points
     return parse_grid(list(grid))
@@ -272,16 +273,16 @@ def _check_grid_field(scenario: Scenario, key: str, values: list[Any]) -> None:
     """An unknown grid field, one given a distribution too, or a value its field refuses."""
     _, problem = dotted_field(Scenario, key)
     if problem is not None:
-        raise InputError(Problem("--grid", problem, field=key))
+        raise InputError(Problem("grid", problem, field=key))
     if key.split(".")[0] == "sweep":
         # A run does not read them: the sweep's summary does, once.
-        raise InputError(Problem("--grid", "is a setting of the sweep itself", field=key))
+        raise InputError(Problem("grid", "is a setting of the sweep itself", field=key))
     for value in values:
         try:
             scenario_from(scenario, overrides={key: value})
         except InputError as exc:
             raise InputError(
-                Problem("--grid", f"{value!r} is refused: {_first(exc, key)}", field=key)
+                Problem("grid", f"{value!r} is refused: {_first(exc, key)}", field=key)
             ) from None
 
 
