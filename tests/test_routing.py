@@ -208,8 +208,11 @@ def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(
     assert table.loc[paris, ["minutes", "km"]].isna().all().all()
     assert table.loc[~paris, ["minutes", "km"]].notna().all().all()
     assert (table.loc[table["from_id"] == "paris", "from_snap_m"] > 1_000_000).all()
-    with pytest.raises(InputError, match=r"--snap-max-m.*at most 20,000 m"):
+    # The API names its argument, the command its option.
+    with pytest.raises(InputError, match=r"^snap_max_m: .*at most 20,000 m"):
         planner.routing_matrix(malta_routing, towns, towns, snap_max_m=1e12)
+    code, stderr = _matrix(capsys, malta_routing, points, "--snap-max-m", "0")
+    assert code == 2 and "error: --snap-max-m: must be above 0" in stderr, stderr
 
 
 def test_matrix_refuses_to_overwrite_its_points_and_writes_text_as_text(
@@ -222,13 +225,28 @@ def test_matrix_refuses_to_overwrite_its_points_and_writes_text_as_text(
     towns.to_csv(points, index=False)
     before = points.read_bytes()
     code, stderr = _matrix(capsys, malta_routing, points, "--out", str(points))
-    assert code == 2 and "is the --from point file" in stderr, stderr
+    assert code == 2 and f"--out: '{points}' is the file of the origins" in stderr, stderr
     assert points.read_bytes() == before
     out = tmp_path / "m.csv"
     code, stderr = _matrix(capsys, malta_routing, points, "--out", str(out))
     assert code == 0, stderr
     names = set(pd.read_csv(out)["from_name"])
     assert names == {'\'=HYPERLINK("http://x")', "Mdina", "'@SUM(A1)"}
+
+
+def test_matrix_tables_are_checked_as_point_files_are(malta_routing: Path) -> None:
+    # Before: a table's coordinate that was no number became NaN and OSRM's
+    # "Coordinates are invalid" a RuntimeError; an id given twice passed.
+    cases = [
+        (TOWNS.assign(lon=["x", 14.4032, 14.2392]), "origins table, row 2, field 'lon'"),
+        (TOWNS.assign(lat=[35.9, 95.0, 36.0]), "origins table, row 3, field 'lat'"),
+        (TOWNS.assign(id=["a", "a", "b"]), "origins table, row 3, field 'id': duplicate id"),
+        (TOWNS.drop(columns="lat"), "origins table, field 'lat': no lat column"),
+    ]
+    for table, message in cases:
+        with pytest.raises(InputError) as caught:
+            planner.routing_matrix(malta_routing, table, TOWNS)
+        assert str(caught.value).startswith(message), str(caught.value)
 
 
 def test_matrix_too_large_is_refused_before_any_routing(

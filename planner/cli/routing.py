@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._options import named_as_options
 from planner.scenario.travel import SNAP_MAX_M
 
 app = typer.Typer(
@@ -87,6 +88,14 @@ def build(
     out.print("OpenStreetMap data © OpenStreetMap contributors, ODbL 1.0.", soft_wrap=True)
 
 
+#: ``routing_matrix``'s argument names, as this command's options, in messages.
+_MATRIX_OPTIONS = {
+    "snap_max_m": "--snap-max-m",
+    "out": "--out",
+    "routing_matrix": "planner routing matrix",
+}
+
+
 @app.command("matrix", short_help="Drive minutes and road km between two point files.")
 def matrix(
     routing: Annotated[
@@ -137,7 +146,8 @@ def matrix(
 
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
-    result = routing_matrix(routing, origins, destinations, snap_max_m=snap_max_m, out=out_file)
+    with named_as_options(_MATRIX_OPTIONS):
+        result = routing_matrix(routing, origins, destinations, snap_max_m=snap_max_m, out=out_file)
     pairs = len(result.table)
     far_from, far_to = result.far_from_road
     if far_from or far_to:

@@ -8,9 +8,6 @@ module imports no numerical library when it is imported.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -18,6 +15,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._options import named_as_options
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, interrupted
 
@@ -129,7 +127,7 @@ def sweep_command(
         raise InputError(
             Problem("--workers", "sets the size of a local cluster; not with --scheduler")
         )
-    with _named_as_options():
+    with named_as_options(_OPTIONS):
         points = parse_grid(list(grid or []))
     extra = list(overrides or [])
     if time_limit is not None:
@@ -148,7 +146,7 @@ def sweep_command(
     _interrupted_sweep.clear()
     _interrupted_sweep.append(runs_folder(target))
     add_cleanup(_say_runs_kept)
-    with bar, _named_as_options():
+    with bar, named_as_options(_OPTIONS):
         result = sweep(
             scenario,
             grid=points,
@@ -175,19 +173,6 @@ _OPTIONS = {
     "workers": "--workers",
     "sweep": "planner sweep",
 }
-
-
-@contextmanager
-def _named_as_options() -> Iterator[None]:
-    """Problems the sweep API names by its arguments, named by this command's options."""
-    try:
-        yield
-    except InputError as exc:
-        problems = [
-            replace(p, source=_OPTIONS.get(p.source, p.source)) if isinstance(p, Problem) else p
-            for p in exc.problems
-        ]
-        raise InputError(problems, warnings=exc.warnings) from None
 
 
 #: The runs folder of the sweep this command is running (empty when none is).

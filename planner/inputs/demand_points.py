@@ -139,7 +139,7 @@ def read_demand_file(
 
 
 def read_demand_frame(
-    frame: pd.DataFrame, *, name: str = "demand table", population_column: str = "population"
+    frame: pd.DataFrame, *, name: str = "demand table", population_column: str | None = "population"
 ) -> pd.DataFrame:
     """Read and check a demand table given as a DataFrame, as :func:`read_demand_file` does.
 
@@ -152,7 +152,8 @@ def read_demand_frame(
         How messages name the table; its rows are numbered as in the same
         table saved to CSV (the header is row 1).
     population_column
-        The column holding the population.
+        The column holding the population; ``None`` for a table of points
+        without one (``population`` is then 0).
 
     Returns
     -------

@@ -22,7 +22,7 @@ import pandas as pd
 
 from planner._atomic import write_atomically
 from planner.errors import InputError, Problem
-from planner.inputs.demand_points import read_demand_file
+from planner.inputs.demand_points import read_demand_file, read_demand_frame
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import spreadsheet_safe
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
@@ -158,7 +158,7 @@ def routing_matrix(
     origins, destinations
         Point files (CSV, XLSX, GeoJSON, …, with lon/lat columns or a point
         geometry, optional id and name columns), read like demand files, or
-        tables with ``lon`` and ``lat`` columns.
+        DataFrames of the same columns, checked row by row in the same way.
     snap_max_m
         Metres: pairs with a point farther than this from any road of the
         extract get no minutes or km (as ``travel.snap_max_m`` drops such
@@ -170,22 +170,23 @@ def routing_matrix(
     Raises
     ------
     InputError
-        A bad routing folder or point file, naming the file, row and field.
+        A bad routing folder or point file, naming the file (or ``origins
+        table``), row and field; a bad argument by its name (``snap_max_m``).
     """
     number = isinstance(snap_max_m, int | float) and not isinstance(snap_max_m, bool)
     if not (number and 0 < snap_max_m <= SNAP_LIMIT_M):
         raise InputError(
             Problem(
-                "--snap-max-m",
+                "snap_max_m",
                 f"must be above 0 and at most {SNAP_LIMIT_M:,.0f} m, not {snap_max_m!r}",
             )
         )
     if out is not None:
-        for given, label in ((origins, "--from"), (destinations, "--to")):
+        for given, label in ((origins, "origins"), (destinations, "destinations")):
             if not isinstance(given, pd.DataFrame) and _same_file(Path(out), Path(given)):
                 raise InputError(
                     Problem(
-                        "--out", f"'{out}' is the {label} point file; write the matrix elsewhere"
+                        "out", f"'{out}' is the file of the {label}; write the matrix elsewhere"
                     )
                 )
     built = routing_path(Path(routing))
@@ -199,15 +200,15 @@ def routing_matrix(
             )
         )
     folder = open_routing(Path(routing), source="routing folder")
-    sources = _points(origins, "--from")
-    targets = _points(destinations, "--to")
+    sources = _points(origins, "origins")
+    targets = _points(destinations, "destinations")
     pairs = len(sources) * len(targets)
     if pairs > MAX_MATRIX_PAIRS:
         raise InputError(
             Problem(
-                "routing matrix",
+                "routing_matrix",
                 f"{len(sources):,} × {len(targets):,} points make {pairs:,} pairs; at most "
-                f"{MAX_MATRIX_PAIRS:,} in one matrix (one row each): split --from into parts",
+                f"{MAX_MATRIX_PAIRS:,} in one matrix (one row each): split the origins into parts",
             )
         )
     minutes, km, snap_from, snap_to = road_table(
@@ -254,24 +255,17 @@ def routing_matrix(
 def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
     """``id``, ``name``, ``lon``, ``lat`` of a point file or table."""
     if isinstance(source, pd.DataFrame):
-        missing = [c for c in ("lon", "lat") if c not in source.columns]
-        if missing:
-            raise InputError(Problem(f"{label} table", f"no {' or '.join(missing)} column"))
-        frame = pd.DataFrame(
-            {
-                "id": source["id"] if "id" in source else np.arange(1, len(source) + 1),
-                "name": source.get("name", ""),
-                "lon": pd.to_numeric(source["lon"], errors="coerce"),
-                "lat": pd.to_numeric(source["lat"], errors="coerce"),
-            }
-        )
+        # Checked as a point file is: a coordinate that is no number, or out of
+        # range, and an id given twice with other data are refused by row.
+        read = read_demand_frame(source, name=f"{label} table", population_column=None)
     else:
         read = read_demand_file(Path(source), population_column=None)
-        frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
+    frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
     if frame.empty:
         raise InputError(
             Problem(
-                str(source) if not isinstance(source, pd.DataFrame) else label, "holds no points"
+                str(source) if not isinstance(source, pd.DataFrame) else f"{label} table",
+                "holds no points",
             )
         )
     return frame.reset_index(drop=True)
