@@ -15,6 +15,7 @@ from planner.maps.assets import loaded_resources
 from planner.outputs.written import compare_plans, read_plan_folder
 from planner.pipeline.plan import Plan
 from planner.scenario.schema import scenario_to_toml
+from tests.conftest import run_cli
 from tests.test_maps import HOSTILE_NAME, tiny_outlines, tiny_plan
 
 
@@ -193,6 +194,18 @@ def test_comparison_without_a_scenario_file_lists_no_changed_fields(
 def test_write_comparison(plan_folders: tuple[Path, Path], tmp_path: Path) -> None:
     target = maps.write_comparison(*plan_folders, tmp_path / "compare.html")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_comparison_into_a_plan_folder_names_the_argument_or_option(
+    plan_folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import planner
+
+    first = plan_folders[0]
+    with pytest.raises(InputError, match=r"^folder: .* holds the plan folder"):
+        planner.compare(*plan_folders).save(first)
+    code, _, stderr = run_cli(["compare", *map(str, plan_folders), "--out", str(first)], capsys)
+    assert code == 2 and stderr.startswith(f"error: --out: {first} holds the plan folder"), stderr
 
 
 def test_comparison_cdn_page_links_leaflet_and_sync(plan_folders: tuple[Path, Path]) -> None:

@@ -481,6 +481,8 @@ def test_build_refuses_fewer_than_one_thread(
     assert code == 2
     assert stderr.strip() == f"error: --threads: must be 1 or more, not {threads}"
     assert not out.exists()
+    with pytest.raises(InputError, match=f"^threads: must be 1 or more, not {threads}"):
+        planner.build_routing(extract, out, threads=int(threads))
 
 
 def _malta(routing: Path, **values: object) -> planner.Scenario:

@@ -35,6 +35,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._options import named_as_options
 from planner.cli.dealers import app as dealers_app
 from planner.cli.routing import app as routing_app
 from planner.cli.stages import Stages as _Stages
@@ -487,7 +488,8 @@ def compare(
     target = out_dir.resolve() if out_dir is not None else default_folder(dir_a, dir_b)
     with _Stages(err) as stages:
         stages("comparing plans")
-        comparison = write_comparison_folder(dir_a, dir_b, target, assets=assets)
+        with named_as_options({"folder": "--out"}):
+            comparison = write_comparison_folder(dir_a, dir_b, target, assets=assets)
     figures, diff = comparison.diff.figures, comparison.diff
     coverage = figures["coverage_pct"]
     if coverage["change"] is not None:

@@ -64,7 +64,7 @@ def build(
     from planner.pipeline.routing import build_routing
 
     started = time.perf_counter()
-    with err.status("reading …") as status:
+    with err.status("reading …") as status, named_as_options({"threads": "--threads"}):
         folder = build_routing(
             extract,
             out_dir,

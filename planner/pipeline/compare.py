@@ -136,7 +136,7 @@ class Comparison:
             if on_disk and (target == source or source.is_relative_to(target)):
                 raise InputError(
                     Problem(
-                        "--out",
+                        "folder",
                         f"{target} holds the plan folder {source}; "
                         "write the comparison to another folder",
                     )

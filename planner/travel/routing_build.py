@@ -163,11 +163,11 @@ def build_routing_data(
     say = progress or (lambda _line: None)
     if threads is not None and (isinstance(threads, bool) or threads < 1):
         # osrm-extract takes -t -3 and spins without end.
-        raise InputError(Problem("--threads", f"must be 1 or more, not {threads}"))
+        raise InputError(Problem("threads", f"must be 1 or more, not {threads}"))
     if threads is not None and threads > MAX_THREADS:
         # The build programs start every thread asked for: 100,000 failed with
         # "Resource temporarily unavailable", 2,000 took 1.4 GB.
-        raise InputError(Problem("--threads", f"must be at most {MAX_THREADS}, not {threads}"))
+        raise InputError(Problem("threads", f"must be at most {MAX_THREADS}, not {threads}"))
     extract = Path(extract)
     check_extract_name(extract)
     versions = engine_versions()
