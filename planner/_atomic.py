@@ -35,18 +35,27 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
     Raises
     ------
     InputError
-        ``path`` cannot be written (a folder, in a read-only or special file
-        system, a name too long): named, with the system's reason.
+        ``path`` cannot be written (a folder, a device, pipe or socket, in a
+        read-only or special file system, a name too long): named, with the
+        system's reason.
     """
-    target = Path(path)
+    given = Path(path)
     try:
+        # A link is written through to its file: renaming over the link itself
+        # would replace it with a file and leave its target as it was.
+        target = given.resolve() if given.is_symlink() else given
+        if target.is_dir():
+            raise InputError(Problem(str(given), "is a folder, not a file"))
+        if target.exists() and not target.is_file():
+            # Renaming over /dev/null would replace the device with a file.
+            raise InputError(Problem(str(given), "is a device, pipe or socket, not a file"))
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(target, text)
     except OSError as exc:
         raise InputError(
-            Problem(str(target), f"cannot be written ({exc.strerror or exc})")
+            Problem(str(given), f"cannot be written ({exc.strerror or exc})")
         ) from None
-    return target
+    return given
 
 
 def _write(target: Path, text: str) -> None:

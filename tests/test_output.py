@@ -229,6 +229,28 @@ def test_previous_output_moved_aside_by_a_killed_run_is_restored(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_file_is_never_written_over_a_device_pipe_or_link(tmp_path: Path) -> None:
+    # Before: routing_matrix(out="/dev/null") renamed its temporary file over
+    # the device, which became a regular file; a link was replaced by a file.
+    from planner._atomic import write_atomically
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match="pipe.csv: is a device, pipe or socket, not a file"):
+        write_atomically(pipe, "a,b\n")
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    linked = tmp_path / "linked.csv"
+    linked.symlink_to(pipe)
+    with pytest.raises(InputError, match="is a device, pipe or socket"):
+        write_atomically(linked, "a,b\n")
+    real = tmp_path / "real.csv"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert write_atomically(link, "new\n") == link
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+
+
 def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     # Before: the system's error named the temporary file beside it, as an
     # unexpected failure (a folder of that name, /proc, a name too long).
@@ -237,7 +259,7 @@ def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     (tmp_path / "taken.csv").mkdir()
     with pytest.raises(InputError) as raised:
         write_atomically(tmp_path / "taken.csv", "a,b\n")
-    assert str(raised.value) == f"{tmp_path / 'taken.csv'}: cannot be written (Is a directory)"
+    assert str(raised.value) == f"{tmp_path / 'taken.csv'}: is a folder, not a file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]
     with pytest.raises(InputError, match="cannot be written"):
         write_atomically(tmp_path / ("x" * 300 + ".csv"), "a,b\n")
