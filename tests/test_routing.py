@@ -249,6 +249,26 @@ def test_matrix_tables_are_checked_as_point_files_are(malta_routing: Path) -> No
         assert str(caught.value).startswith(message), str(caught.value)
 
 
+def test_matrix_is_never_written_into_a_folder_planner_wrote(tmp_path: Path) -> None:
+    # Before: out=<routing folder>/routing.json replaced the folder's manifest
+    # with the matrix, and every later use of the folder failed.
+    folder = planner.build_routing(shared_path("data", "monaco_2021-12.osm.pbf"), tmp_path / "r")
+    manifest = (folder.path / "routing.json").read_bytes()
+    points = pd.DataFrame({"id": ["a", "b"], "lon": [7.42, 7.43], "lat": [43.73, 43.74]})
+    for out in (folder.path / "routing.json", folder.path / "more" / "m.csv"):
+        with pytest.raises(InputError, match=r"^out: .* is inside .*, a routing folder planner"):
+            planner.routing_matrix(folder.path, points, points, out=out)
+    assert (folder.path / "routing.json").read_bytes() == manifest
+    assert not (folder.path / "more").exists()
+    matrix = planner.routing_matrix(folder.path, points, points)
+    with pytest.raises(InputError, match=r"^path: give a path"):
+        matrix.save(None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"^out: .* is inside"):
+        planner.import_dealers(
+            shared_path("data", "monaco_2021-12.osm.pbf"), out=folder.path / "d.csv"
+        )
+
+
 def test_matrix_too_large_is_refused_before_any_routing(
     malta_routing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._options import named_as_options
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -93,7 +94,7 @@ def _import(files: list[Path], kind: str, brands: str, out_file: Path) -> None:
 
     wanted = requested_brands(brands, source="--brands")
     started = time.perf_counter()
-    with err.status("reading …") as status:
+    with err.status("reading …") as status, named_as_options({"out": "--out"}):
         result = import_dealers(
             files,
             kind="osm" if kind == "osm" else "atp",

@@ -337,6 +337,25 @@ def _kind_of(folder: Path) -> str | None:
     return next((kind for name, kind in _KIND_FILES if name in present), None)
 
 
+def refuse_inside_output(path: Path, name: str) -> None:
+    """Refuse a file ``path`` (given as ``name``) that lies inside an output folder planner wrote.
+
+    A matrix written as ``routing.json`` of a routing folder destroyed the
+    folder it was computed from; any file added to an output folder makes
+    planner refuse to replace that folder later.
+    """
+    for folder in Path(path).absolute().parents:
+        if (folder / MARKER).is_file():
+            kind = _kind_of(folder)
+            what = KINDS[kind] if kind is not None else "an output folder"
+            raise InputError(
+                Problem(
+                    name,
+                    f"'{path}' is inside {folder}, {what} planner wrote; write the file elsewhere",
+                )
+            )
+
+
 def _foreign_files(folder: Path) -> list[str]:
     """Files in an existing folder that planner did not write (empty for its own output)."""
     try:

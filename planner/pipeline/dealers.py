@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from planner._atomic import write_atomically
+from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.importers.atp import looks_like_geojson, read_atp
 from planner.inputs.importers.brands import requested_brands
@@ -35,6 +36,7 @@ from planner.inputs.importers.dealer_table import (
     dealer_table,
 )
 from planner.inputs.importers.osm import looks_like_extract, read_extract
+from planner.outputs.folder import refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
 
 __all__ = ["DealerImport", "import_dealers"]
@@ -165,7 +167,8 @@ def _kind_of(path: Path) -> SourceKind:
 
 def _output_path(out: PathLike) -> Path:
     """``out`` checked before anything is read: a file name ending in ``.csv``, not a folder."""
-    target = Path(out)
+    target = path_argument(out, "out")
+    refuse_inside_output(target, "out")
     if target.suffix.lower() != ".csv":
         raise InputError(
             Problem(str(target), "the dealer file is written as CSV: give a name ending in .csv")

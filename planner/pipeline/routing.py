@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from planner._atomic import write_atomically
+from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
-from planner.outputs.folder import publish_folder
+from planner.outputs.folder import publish_folder, refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
@@ -137,8 +138,10 @@ class RoutingMatrix:
         return safe.to_csv(index=False, float_format="%.3f", lineterminator="\n")
 
     def save(self, path: str | Path) -> Path:
-        """Write the table as CSV, all or nothing."""
-        return write_atomically(Path(path), self.csv())
+        """Write the table as CSV, all or nothing (not into a folder planner wrote)."""
+        target = path_argument(path, "path")
+        refuse_inside_output(target, "path")
+        return write_atomically(target, self.csv())
 
 
 def routing_matrix(
@@ -182,6 +185,8 @@ def routing_matrix(
             )
         )
     if out is not None:
+        out = path_argument(out, "out")
+        refuse_inside_output(out, "out")
         for given, label in ((origins, "origins"), (destinations, "destinations")):
             if not isinstance(given, pd.DataFrame) and _same_file(Path(out), Path(given)):
                 raise InputError(
