@@ -236,7 +236,7 @@ def test_a_file_is_never_written_over_a_device_pipe_or_link(tmp_path: Path) -> N
 
     pipe = tmp_path / "pipe.csv"
     os.mkfifo(pipe)
-    with pytest.raises(InputError, match="pipe.csv: is a device, pipe or socket, not a file"):
+    with pytest.raises(InputError, match=r"pipe\.csv: is a device, pipe or socket, not a file"):
         write_atomically(pipe, "a,b\n")
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
     linked = tmp_path / "linked.csv"
