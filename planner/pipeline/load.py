@@ -138,6 +138,26 @@ def _exclude_sites_without_room(
     return sites, count, [warning]
 
 
+def _refuse_no_open_site(sites: gpd.GeoDataFrame, no_room: int) -> None:
+    """Refuse sites of which none may open: every model would return an empty plan.
+
+    Before, every dealer marked ``excluded`` gave an "optimal" plan of 0 sites.
+    """
+    excluded = sites["excluded"].to_numpy(dtype=bool)
+    if len(sites) == 0 or not excluded.all():
+        return
+    marked = len(sites) - no_room
+    why = [f"{marked:,} marked excluded"] if marked else []
+    why += [f"{no_room:,} whose limits leave no room for a charger"] if no_room else []
+    raise InputError(
+        Problem(
+            "dealers",
+            f"no candidate site may open: all {len(sites):,} are excluded ({', '.join(why)})",
+            field="excluded",
+        )
+    )
+
+
 def load_inputs(
     scenario: Scenario,
     *,
@@ -157,6 +177,7 @@ def load_inputs(
         )
         sites = site_load.sites.reset_index(drop=True)
         sites, no_room, room_warnings = _exclude_sites_without_room(sites, scenario)
+        _refuse_no_open_site(sites, no_room)
     with clock.stage("reading demand"):
         demand = load_demand(scenario.demand, frame=demand_table)
         demand_counts = dict(demand.attrs.get("counts", {}))
