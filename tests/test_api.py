@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -203,17 +204,58 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: plan.save(tmp_path / "o", map_assets="CDN"), "map_assets: must be 'inline'"),  # type: ignore[arg-type]
         (lambda: planner.compare(plan, None), "b: give a path"),  # type: ignore[arg-type]
         (lambda: planner.run(raw, dealers="dealers.csv"), "dealers: give a DataFrame"),  # type: ignore[arg-type]
+        # Before: ValueError, TypeError or bytes read as character codes.
+        (lambda: plan.map(assets="zzz"), "assets: must be 'inline' or 'cdn'"),  # type: ignore[arg-type]
+        (lambda: planner.compare(plan, plan).save(None), "folder: give a path"),  # type: ignore[arg-type]
+        (lambda: planner.compare(plan, plan).save(tmp_path / "c", assets="x"), "assets: must"),  # type: ignore[arg-type]
+        (lambda: planner.run(raw, overrides=5), "overrides: give a mapping"),  # type: ignore[arg-type]
+        (lambda: planner.run(raw, progress=5), "progress: give a function, not 5"),  # type: ignore[arg-type]
+        (lambda: planner.frontier(raw, p=b"1:3"), "p: give a list of numbers"),
+        (lambda: planner.sweep(raw, grid=5), "grid: give a mapping"),  # type: ignore[arg-type]
+        (lambda: planner.sweep(raw, grid={"model.p": b"12"}), "grid, field 'model.p': give a list"),
+        (
+            lambda: planner.sweep(raw, grid={"model.p": [1]}, workers=True),
+            "workers: must be a whole",
+        ),
+        (
+            lambda: planner.sweep(raw, grid={"model.p": [1]}, workers=10**6),
+            "workers: must be at most",
+        ),
+        (
+            lambda: planner.sweep(raw, grid={"model.p": [1]}, out=tmp_path / "s", map_assets="x"),  # type: ignore[arg-type]
+            "map_assets: must be 'inline' or 'cdn'",
+        ),
+        (lambda: planner.import_dealers(None), "files: give a path or a list of paths"),  # type: ignore[arg-type]
+        (lambda: planner.import_dealers([tmp_path / "a.osm.pbf"], kind="OSM"), "kind: must be"),  # type: ignore[arg-type]
+        (lambda: planner.import_dealers(tmp_path / "a.osm.pbf", shops=[None]), "shops: give"),  # type: ignore[list-item]
+        (lambda: planner.import_dealers(tmp_path / "a.osm.pbf", brands=5), "brands: give brands"),  # type: ignore[arg-type]
+        (lambda: planner.build_routing(None), "extract: give a path"),  # type: ignore[arg-type]
+        (lambda: planner.build_routing("x.osm.pbf", threads=1.5), "threads: must be a whole"),  # type: ignore[arg-type]
     ]
     for call, start in cases:
         with pytest.raises(planner.InputError) as caught:
             call()
         assert str(caught.value).startswith(start), str(caught.value)
-    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / "o").exists() and not (tmp_path / "s").exists()
     (problem,) = planner.validate({"model": [1, 2]})
     assert str(problem) == (
         "scenario mapping, field 'model': Input should be a table ([section] in TOML, a dict "
         "in Python)"
     )
+
+
+def test_a_scenario_where_no_site_may_open_is_refused(tmp_path: Path) -> None:
+    # Before: validate() found nothing wrong and run() returned an "optimal" plan of 0 sites.
+    raw = _tiny(tmp_path)
+    dealers = pd.read_csv(tmp_path / "dealers.csv")
+    (problem,) = planner.validate(raw, dealers=dealers.assign(excluded=True))
+    assert re.fullmatch(
+        r"dealers, field 'excluded': no candidate site may open: all (\d+) are excluded "
+        r"\(\1 marked excluded\)",
+        str(problem),
+    ), str(problem)
+    with pytest.raises(planner.InputError, match="no candidate site may open"):
+        planner.run(raw, dealers=dealers.assign(max_chargers=0))
 
 
 @pytest.mark.skipif(os.environ.get("PLANNER_SKIP_WHEEL") == "1", reason="PLANNER_SKIP_WHEEL=1")

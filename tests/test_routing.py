@@ -11,6 +11,7 @@ import importlib.util
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -237,11 +238,12 @@ def test_matrix_refuses_to_overwrite_its_points_and_writes_text_as_text(
 def test_matrix_tables_are_checked_as_point_files_are(malta_routing: Path) -> None:
     # Before: a table's coordinate that was no number became NaN and OSRM's
     # "Coordinates are invalid" a RuntimeError; an id given twice passed.
-    cases = [
+    cases: list[tuple[Any, str]] = [
         (TOWNS.assign(lon=["x", 14.4032, 14.2392]), "origins table, row 2, field 'lon'"),
         (TOWNS.assign(lat=[35.9, 95.0, 36.0]), "origins table, row 3, field 'lat'"),
         (TOWNS.assign(id=["a", "a", "b"]), "origins table, row 3, field 'id': duplicate id"),
         (TOWNS.drop(columns="lat"), "origins table, field 'lat': no lat column"),
+        (None, "origins: give a path"),
     ]
     for table, message in cases:
         with pytest.raises(InputError) as caught:

@@ -23,6 +23,8 @@ import folium.plugins
 import offlinefolium
 import offlinefolium.plugins
 
+from planner.errors import InputError, Problem
+
 MapAssets = Literal["inline", "cdn"]
 
 #: Plugin scripts at exact versions for ``"cdn"`` pages: folium's own defaults
@@ -47,6 +49,15 @@ _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?[\"']?([^\"')\s;]+)", re.IGNORECA
 _INLINE_SCRIPT = re.compile(r"<script\b([^>]*)>.*?</script>", re.IGNORECASE | re.DOTALL)
 _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 _STYLE_ATTRIBUTE = re.compile(r"\bstyle\s*=\s*\"([^\"]*)\"", re.IGNORECASE)
+
+
+def checked_assets(value: object, name: str) -> MapAssets:
+    """``value`` as the map-assets mode, or an :class:`InputError` naming the argument ``name``."""
+    if value == "inline" and isinstance(value, str):
+        return "inline"
+    if value == "cdn" and isinstance(value, str):
+        return "cdn"
+    raise InputError(Problem(name, f"must be 'inline' or 'cdn', not {value!r}"))
 
 
 def folium_module(assets: MapAssets) -> ModuleType:

@@ -62,8 +62,9 @@ class RunJournal:
             raise InputError(
                 Problem(
                     f"output folder {target}",
-                    f"an unfinished sweep left {left} finished run(s) in {folder}; add --resume "
-                    "to keep them and solve the rest, or delete that folder to start again",
+                    f"an unfinished sweep left {left} finished run(s) in {folder}; resume it "
+                    "(planner sweep --resume, or resume=True) to keep them and solve the rest, "
+                    "or delete that folder to start again",
                 )
             )
         # Made with the first finished run: a sweep refused before any run starts

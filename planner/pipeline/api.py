@@ -20,7 +20,7 @@ import logging
 import math
 import numbers
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ import pandas as pd
 
 from planner.errors import InputError, Problem
 from planner.optimise.constraints import SiteRows
+from planner.pipeline._arguments import callback
 from planner.pipeline.compare import Comparison
 from planner.pipeline.constraints import site_constraints
 from planner.pipeline.frontier import FrontierPlan, frontier_plan, parse_p_range
@@ -87,7 +88,7 @@ def run(
         The solver failed.
     """
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
-    clock = Clock(progress)
+    clock = Clock(callback(progress, "progress"))
     inputs = load_inputs(
         resolved, clock=clock, dealer_tables=_dealer_frames(dealers), demand_table=demand
     )
@@ -177,7 +178,7 @@ def frontier(
     """
     p_values = parse_p_range(p, option="p") if isinstance(p, str) else _p_list(p)
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
-    clock = Clock(progress)
+    clock = Clock(callback(progress, "progress"))
     inputs = load_inputs(
         resolved, clock=clock, dealer_tables=_dealer_frames(dealers), demand_table=demand
     )
@@ -203,7 +204,8 @@ def _p_list(values: Sequence[int]) -> Sequence[int]:
         if len(values) and values.step > 0 and values.start >= 1:
             return values
         raise InputError(Problem("p", f"{values!r} gives no number of sites of 1 or more"))
-    if not isinstance(values, Iterable):
+    # Bytes would be read as character codes, a mapping as its keys.
+    if not isinstance(values, Iterable) or isinstance(values, bytes | bytearray | Mapping):
         raise InputError(
             Problem("p", f"give a list of numbers of sites or 'START:STOP[:STEP]', not {values!r}")
         )

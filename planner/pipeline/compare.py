@@ -27,7 +27,7 @@ import pandas as pd
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
-from planner.maps.assets import MapAssets
+from planner.maps.assets import MapAssets, checked_assets
 from planner.maps.compare_page import pane_names, render_comparison_page
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
@@ -128,7 +128,8 @@ class Comparison:
 
     def save(self, folder: str | os.PathLike[str], *, assets: MapAssets = "inline") -> Path:
         """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does."""
-        target = Path(folder).resolve()
+        target = path_argument(folder, "folder").resolve()
+        assets = checked_assets(assets, "assets")
         for plan in (self.a, self.b):
             source = plan.folder.resolve()
             # Plans compared from memory carry their scenario's name, no folder.

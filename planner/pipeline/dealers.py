@@ -38,6 +38,7 @@ from planner.inputs.importers.dealer_table import (
 from planner.inputs.importers.osm import looks_like_extract, read_extract
 from planner.outputs.folder import refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
+from planner.pipeline._arguments import callback
 
 __all__ = ["DealerImport", "import_dealers"]
 
@@ -119,9 +120,26 @@ def import_dealers(
         A file that is missing, unreadable or of the wrong kind; an unknown
         brand; no dealer found (the message names the tags searched).
     """
-    paths = [Path(files)] if isinstance(files, str | os.PathLike) else [Path(f) for f in files]
+    if isinstance(files, str | os.PathLike):
+        paths = [path_argument(files, "files")]
+    elif isinstance(files, Iterable) and not isinstance(files, bytes):
+        paths = [path_argument(f, "files") for f in files]
+    else:
+        raise InputError(Problem("files", f"give a path or a list of paths, not {files!r}"))
     if not paths:
         raise InputError(Problem("files", "no file given"))
+    if kind not in (None, "osm", "atp"):
+        # Any other value read every file as All The Places GeoJSON.
+        raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {kind!r}"))
+    # One shop value given as text is one value, not its letters.
+    shops = (shops,) if isinstance(shops, str) else shops
+    if (
+        not isinstance(shops, Iterable)
+        or not (shops := tuple(shops))
+        or not all(isinstance(s, str) and s.strip() for s in shops)
+    ):
+        raise InputError(Problem("shops", f"give shop values as text, e.g. ['car'], not {shops!r}"))
+    callback(progress, "progress")
     wanted = requested_brands(brands)
     target = _output_path(out) if out is not None else None
     scans: list[SourceScan] = []

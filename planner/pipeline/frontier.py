@@ -366,7 +366,7 @@ class FrontierPlan:
         """
         return write_plan(
             self.plan,
-            Path(folder),
+            folder,
             on_stage=on_stage,
             extra=self.write_files,
             map_assets=map_assets,

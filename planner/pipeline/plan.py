@@ -19,6 +19,7 @@ it, all or nothing, into an output folder.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -35,7 +36,7 @@ import scipy.sparse as sp
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
-from planner.maps.assets import MapAssets
+from planner.maps.assets import MapAssets, checked_assets
 from planner.maps.plan_map import plan_folium_map, write_map
 from planner.optimise import Solution
 from planner.optimise.coverage.phased import PhasedSolution
@@ -131,16 +132,13 @@ class Plan:
         refused (:class:`planner.InputError`) and an earlier output stays as it
         was when writing fails. Returns the folder.
         """
-        target = path_argument(folder, "folder")
-        if map_assets not in ("inline", "cdn"):
-            raise InputError(
-                Problem("map_assets", f"must be 'inline' or 'cdn', not {map_assets!r}")
-            )
-        return write_plan(self, target, on_stage=on_stage, map_assets=map_assets)
+        return write_plan(self, folder, on_stage=on_stage, map_assets=map_assets)
 
     def map(self, *, assets: MapAssets = "inline") -> Any:
         """The plan's review map as a ``folium.Map``; a notebook shows it inline."""
-        return plan_folium_map(self, outlines=country_outlines(), assets=assets)
+        return plan_folium_map(
+            self, outlines=country_outlines(), assets=checked_assets(assets, "assets")
+        )
 
     def _repr_html_(self) -> str:
         """A short summary for notebooks: model, status, sites, chargers, coverage, cost."""
@@ -473,7 +471,7 @@ def write_tables(plan: Plan, folder: Path, *, stages: dict[str, float] | None = 
 
 def write_plan(
     plan: Plan,
-    out_dir: Path,
+    out_dir: str | os.PathLike[str],
     *,
     on_stage: StageCallback | None = None,
     extra: Callable[[Path], None] | None = None,
@@ -487,6 +485,9 @@ def write_plan(
     no network) or ``"cdn"`` (Leaflet linked from public CDNs). The report is
     written last, with the map's rendering time in its stage times and total.
     """
+    # Checked before anything is written: a notebook may pass anything.
+    out_dir = path_argument(out_dir, "folder")
+    map_assets = checked_assets(map_assets, "map_assets")
 
     def write(folder: Path) -> None:
         stages: dict[str, float] = {}

@@ -26,6 +26,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
 from planner.outputs.folder import publish_folder, refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
+from planner.pipeline._arguments import callback
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
 from planner.travel.routing_build import build_routing_data
@@ -63,8 +64,9 @@ def build_routing(
     RoutingFolder
         The folder, opened; ``.manifest`` holds the counts and dates.
     """
-    extract = Path(extract)
-    target = Path(out) if out is not None else default_routing_folder(extract)
+    extract = path_argument(extract, "extract")
+    target = path_argument(out, "out") if out is not None else default_routing_folder(extract)
+    callback(progress, "progress")
 
     def write(folder: Path) -> None:
         build_routing_data(extract, folder, progress=progress, threads=threads)
@@ -264,7 +266,7 @@ def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
         # range, and an id given twice with other data are refused by row.
         read = read_demand_frame(source, name=f"{label} table", population_column=None)
     else:
-        read = read_demand_file(Path(source), population_column=None)
+        read = read_demand_file(path_argument(source, label), population_column=None)
     frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
     if frame.empty:
         raise InputError(

@@ -32,18 +32,26 @@ from typing import Any
 
 import pandas as pd
 
+from planner._files import path_argument
 from planner.inputs.countries import country_outlines
-from planner.maps.assets import MapAssets
+from planner.maps.assets import MapAssets, checked_assets
 from planner.maps.data import is_sample
 from planner.maps.panels import plan_title
 from planner.maps.robustness_map import write_robustness_map
 from planner.outputs.folder import check_target, holding_target, publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.outputs.sweep_runs import RunJournal
+from planner.pipeline._arguments import callback
 from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.plan import default_output_folder
 from planner.pipeline.report import strict_json
-from planner.pipeline.sweep_cluster import ProgressCallback, collect_runs, dask_client, read_sites
+from planner.pipeline.sweep_cluster import (
+    ProgressCallback,
+    checked_workers,
+    collect_runs,
+    dask_client,
+    read_sites,
+)
 from planner.pipeline.sweep_figure import sweep_figure
 from planner.pipeline.sweep_spec import GridLike, SweepSpec, sweep_spec
 from planner.pipeline.sweep_tables import robustness_table, spread, sweep_table
@@ -115,11 +123,16 @@ def sweep(
         a scheduler that cannot be reached, a bad input file, an output folder
         that may not be written or that another sweep is writing.
     """
+    callback(progress, "progress")
+    if workers is not None:
+        checked_workers(workers)
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
     spec = sweep_spec(resolved, grid=grid, samples=samples, seed=seed)
+    # Checked before any run: the assets are used only when the folder is written.
+    map_assets = checked_assets(map_assets, "map_assets")
     if out is None:
         return _run(spec, scheduler=scheduler, workers=workers, progress=progress)
-    target = check_target(Path(out), kind="sweep")
+    target = check_target(path_argument(out, "out"), kind="sweep")
     target.parent.mkdir(parents=True, exist_ok=True)
     with holding_target(target, kind="sweep") as target:
         journal = RunJournal.open(target, resume=resume)
@@ -319,8 +332,10 @@ class SweepResult:
     def save(self, folder: str | os.PathLike[str], *, map_assets: MapAssets = "inline") -> Path:
         """Write ``sweep.csv``, ``site_robustness.csv``, ``sweep.json``, ``sweep.png``,
         ``map.html`` and ``scenario.toml`` into ``folder``, all or nothing."""
+        target = path_argument(folder, "folder")
+        map_assets = checked_assets(map_assets, "map_assets")
         return publish_folder(
-            Path(folder),
+            target,
             lambda staging: self.write_files(staging, map_assets=map_assets),
             kind="sweep",
         )

@@ -28,6 +28,7 @@ done in short steps, so Ctrl-C stops a sweep at once.
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -94,6 +95,24 @@ class SweepProgress:
 ProgressCallback = Callable[[SweepProgress], None]
 
 
+#: Most worker processes a local cluster starts: each holds its own copy of
+#: the inputs, and the solves are CPU-bound.
+MAX_WORKERS = 256
+
+
+def checked_workers(workers: object) -> int:
+    """``workers`` as a number of local worker processes, or an :class:`InputError`."""
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        # True was taken as 1, and 1.5 failed inside Dask.
+        raise InputError(Problem("workers", f"must be a whole number, not {workers!r}"))
+    count = int(workers)
+    if count < 1:
+        raise InputError(Problem("workers", f"must be 1 or more, not {count}"))
+    if count > MAX_WORKERS:
+        raise InputError(Problem("workers", f"must be at most {MAX_WORKERS}, not {count}"))
+    return count
+
+
 @contextmanager
 def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[Client]:
     """A Dask client: of ``scheduler`` (an address, or a ``Client`` as it is), else of a
@@ -143,9 +162,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         finally:
             client.close()
         return
-    count = default_workers() if workers is None else workers
-    if count < 1:
-        raise InputError(Problem("workers", f"must be 1 or more, not {count}"))
+    count = default_workers() if workers is None else checked_workers(workers)
     # One thread per process: the solves are CPU-bound, and processes keep
     # them from sharing one interpreter's lock.
     cluster = LocalCluster(

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from planner import _toml as toml
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario.build import scenario_from
 from planner.scenario.io import dotted_field, holds_integer, plain_value
@@ -259,6 +260,11 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
     if isinstance(grid, Mapping):
         points = {}
         for key, values in grid.items():
+            if isinstance(values, bytes | bytearray | Mapping):
+                # Bytes would be taken apart into character codes, a mapping into its keys.
+                raise InputError(
+                    Problem("grid", f"give a list of values, not {_shown(values)}", field=str(key))
+                )
             # One value given bare ({"model.p": 3}) is a grid of one value.
             bare = isinstance(values, str) or not isinstance(values, Iterable)
             listed = [values] if bare else list(values)
@@ -266,7 +272,20 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
                 raise InputError(Problem("grid", f"'{key}' gives no values", field=key))
             points[str(key)] = listed
         return points
-    return parse_grid(list(grid))
+    items = list(grid) if isinstance(grid, Iterable) and not isinstance(grid, bytes) else None
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise InputError(
+            Problem(
+                "grid",
+                "give a mapping {'model.p': [100, 200]} or 'key=v1,v2' strings, not "
+                f"{_shown(grid)}",
+            )
+        )
+    return parse_grid(items)
+
+
+def _shown(value: Any) -> str:
+    return one_line(repr(value), limit=40)
 
 
 def _check_grid_field(scenario: Scenario, key: str, values: list[Any]) -> None:

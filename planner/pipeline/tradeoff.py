@@ -161,7 +161,7 @@ class TradeOff:
         """Write the plan with the curve beside it, all or nothing."""
         return write_plan(
             self.plan,
-            Path(folder),
+            folder,
             on_stage=on_stage,
             extra=self.write_files,
             map_assets=map_assets,

@@ -8,10 +8,11 @@ with ``key=value`` strings, and both end in the same validation.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario.io import plain_value
 from planner.scenario.schema import Scenario, load_scenario, validated_scenario
@@ -59,8 +60,14 @@ def scenario_from(
     if isinstance(overrides, Mapping):
         changes = dict(overrides)
     elif overrides is not None:
-        if isinstance(overrides, str):
-            raise InputError(Problem("overrides", "give a mapping {'model.p': 80} or a list"))
+        if isinstance(overrides, str | bytes) or not isinstance(overrides, Iterable):
+            raise InputError(
+                Problem(
+                    "overrides",
+                    "give a mapping {'model.p': 80} or a list ['model.p=80'], not "
+                    f"{one_line(repr(overrides), limit=40)}",
+                )
+            )
         strings = list(overrides)
     odd = [key for key in [*changes, *strings] if not isinstance(key, str)]
     if odd:

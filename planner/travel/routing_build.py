@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import numbers
 import os
 import subprocess
 import time
@@ -161,7 +162,12 @@ def build_routing_data(
         An engine's build program failed (its last log line is in the message).
     """
     say = progress or (lambda _line: None)
-    if threads is not None and (isinstance(threads, bool) or threads < 1):
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, numbers.Integral)
+    ):
+        # 1.5 reached osrm-extract, whose error named its own option.
+        raise InputError(Problem("threads", f"must be a whole number, not {threads!r}"))
+    if threads is not None and threads < 1:
         # osrm-extract takes -t -3 and spins without end.
         raise InputError(Problem("threads", f"must be 1 or more, not {threads}"))
     if threads is not None and threads > MAX_THREADS:

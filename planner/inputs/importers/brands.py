@@ -162,7 +162,17 @@ def requested_brands(
     """
     if brands is None:
         return CANONICAL_BRANDS
-    values = [brands] if isinstance(brands, str) else list(brands)
+    if isinstance(brands, str):
+        values = [brands]
+    elif isinstance(brands, Iterable) and not isinstance(brands, bytes):
+        values = list(brands)
+    else:
+        values = [brands]
+    if not all(isinstance(v, str) for v in values):
+        # str(5) and bytes would name a brand '5' or '114' that nobody asked for.
+        raise InputError(
+            Problem(source, f"give brands as text, e.g. 'renault,nissan', not {brands!r}")
+        )
     parts = [p.strip() for v in values for p in str(v).split(",") if p.strip()]
     if not parts:
         raise InputError(Problem(source, "no brand given; choose from renault, nissan"))
