@@ -231,6 +231,11 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: planner.import_dealers(tmp_path / "a.osm.pbf", brands=5), "brands: give brands"),  # type: ignore[arg-type]
         (lambda: planner.build_routing(None), "extract: give a path"),  # type: ignore[arg-type]
         (lambda: planner.build_routing("x.osm.pbf", threads=1.5), "threads: must be a whole"),  # type: ignore[arg-type]
+        (lambda: planner.load_scenario(5), "path: give a path"),  # type: ignore[arg-type]
+        (lambda: planner.load_scenario(overrides="model.p=3"), "overrides: give a list"),  # type: ignore[arg-type]
+        (lambda: planner.load_scenario(overrides={"model.p": 3}), "overrides: give a list"),  # type: ignore[arg-type]
+        (lambda: planner.Scenario(model={"p": True}), "Scenario(...), field 'model.p'"),
+        (lambda: planner.Scenario(foo=1), "Scenario(...), field 'foo': unknown field"),
     ]
     for call, start in cases:
         with pytest.raises(planner.InputError) as caught:

@@ -24,7 +24,7 @@ whole schema.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +32,8 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planner import _toml as toml
-from planner._files import NOT_REGULAR, is_special
+from planner._files import NOT_REGULAR, is_special, path_argument
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
@@ -228,7 +229,22 @@ class OutputConfig(_Section):
     )
 
 
-class Scenario(_Section):
+class _Checked(type(_Section)):  # type: ignore[misc]
+    """Built directly (``Scenario(model={"p": 3})``), a bad value raises the InputError
+    a file or a mapping gives, not pydantic's ValidationError.
+
+    On the metaclass, not in ``__init__``: pydantic runs a custom ``__init__``
+    when it validates a mapping too, whose problems then lost their source.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            raise InputError(validation_problems(exc, f"{cls.__name__}(...)", cls)) from None
+
+
+class Scenario(_Section, metaclass=_Checked):
     """A planning scenario."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
@@ -351,6 +367,20 @@ def load_scenario(
         Dotted keys and Python values (``{"model.p": 80}``), applied after
         ``overrides``.
     """
+    listed = (
+        None
+        if isinstance(overrides, str | bytes | Mapping) or not isinstance(overrides, Iterable)
+        else list(overrides)
+    )
+    if listed is None or not all(isinstance(o, str) for o in listed):
+        # A string was taken apart into characters, a mapping into its keys.
+        raise InputError(
+            Problem(
+                "overrides",
+                "give a list of 'key=value' strings (a mapping goes to values=), not "
+                f"{one_line(repr(overrides), limit=40)}",
+            )
+        )
     if path is None:
         raw: dict[str, Any] = {}
         # Paths given as overrides of the built-in default are the user's own,
@@ -358,6 +388,7 @@ def load_scenario(
         base = Path.cwd()
         source = "built-in default scenario"
     else:
+        path = path_argument(path, "path")
         source = str(path)
         if is_special(Path(path)):
             raise InputError(Problem(source, NOT_REGULAR))
@@ -372,7 +403,7 @@ def load_scenario(
         except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
         base = Path(path).resolve().parent
-    return validated_scenario(raw, source, base, overrides=overrides, values=values)
+    return validated_scenario(raw, source, base, overrides=listed, values=values)
 
 
 def validated_scenario(
