@@ -83,7 +83,7 @@ def test_refuses_dev_null_without_touching_it() -> None:
         check_target(Path("/dev/null"))
     assert (
         str(info.value) == "output folder /dev/null: is a character device, not a folder; "
-        "--out must be a folder or a path that does not exist"
+        "an output must go to a folder or a path that does not exist"
     )
     after = os.stat("/dev/null")
     assert (after.st_ino, after.st_rdev, after.st_mode) == (
@@ -127,7 +127,7 @@ def test_run_with_out_at_a_fifo_exits_2_at_once(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: output folder {fifo}: is a named pipe (FIFO), not a folder; "
-        "--out must be a folder or a path that does not exist"
+        "an output must go to a folder or a path that does not exist"
     ]
     assert "reading" not in result.stderr
     assert fifo.is_fifo()

@@ -405,7 +405,8 @@ def _refuse_non_folder(target: Path) -> Path:
     if kind == "a file" and link == "is ":
         raise _refuse(given, "is a file, not a folder")
     raise _refuse(
-        given, f"{link}{kind}, not a folder; --out must be a folder or a path that does not exist"
+        given,
+        f"{link}{kind}, not a folder; an output must go to a folder or a path that does not exist",
     )
 
 

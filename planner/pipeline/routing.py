@@ -12,6 +12,7 @@ every other input file.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,8 @@ def routing_matrix(
         A bad routing folder or point file, naming the file (or ``origins
         table``), row and field; a bad argument by its name (``snap_max_m``).
     """
-    number = isinstance(snap_max_m, int | float) and not isinstance(snap_max_m, bool)
+    # numpy's numbers are numbers too (np.int64(500) was refused).
+    number = isinstance(snap_max_m, numbers.Real) and not isinstance(snap_max_m, bool | np.bool_)
     if not (number and 0 < snap_max_m <= SNAP_LIMIT_M):
         raise InputError(
             Problem(

@@ -136,7 +136,7 @@ def _collection(path: Path) -> dict[str, Any]:
             Problem(
                 source,
                 "is not a GeoJSON file: expected .geojson (or .json); for an OpenStreetMap "
-                "extract use import-osm",
+                "extract use planner dealers import-osm (kind='osm' in Python)",
             )
         )
     data = path.read_bytes()

@@ -132,7 +132,8 @@ def _check_file(path: Path) -> None:
             Problem(
                 str(path),
                 "is not an OpenStreetMap extract: expected a .osm.pbf file (or .osm, "
-                ".osm.gz, .osm.bz2, .o5m); for All The Places GeoJSON use import-atp",
+                ".osm.gz, .osm.bz2, .o5m); for All The Places GeoJSON use planner dealers "
+                "import-atp (kind='atp' in Python)",
             )
         )
     if path.stat().st_size == 0:
