@@ -235,7 +235,7 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: planner.load_scenario(overrides="model.p=3"), "overrides: give a list"),  # type: ignore[arg-type]
         (lambda: planner.load_scenario(overrides={"model.p": 3}), "overrides: give a list"),  # type: ignore[arg-type]
         (lambda: planner.Scenario(model={"p": True}), "Scenario(...), field 'model.p'"),
-        (lambda: planner.Scenario(foo=1), "Scenario(...), field 'foo': unknown field"),
+        (lambda: planner.Scenario(foo=1), "Scenario(...), field 'foo': unknown field"),  # type: ignore[call-arg]
     ]
     for call, start in cases:
         with pytest.raises(planner.InputError) as caught:

@@ -213,10 +213,8 @@ def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(
     with pytest.raises(InputError, match=r"^snap_max_m: .*at most 20,000 m"):
         planner.routing_matrix(malta_routing, towns, towns, snap_max_m=1e12)
     # numpy's numbers are numbers (np.int64 was refused).
-    assert (
-        planner.routing_matrix(malta_routing, TOWNS, TOWNS, snap_max_m=np.int64(500)).snap_max_m
-        == 500
-    )
+    half_km: Any = np.int64(500)
+    assert planner.routing_matrix(malta_routing, TOWNS, TOWNS, snap_max_m=half_km).snap_max_m == 500
     code, stderr = _matrix(capsys, malta_routing, points, "--snap-max-m", "0")
     assert code == 2 and "error: --snap-max-m: must be above 0" in stderr, stderr
 
