@@ -101,6 +101,9 @@ def test_a_problem_with_an_override_names_the_override(tmp_path: Path) -> None:
     # A problem of the scenario's own fields still names the scenario.
     (problem,) = planner.validate({"model": {"p": 0}}, overrides=["solver.relative_gap=0.1"])
     assert str(problem).startswith("scenario mapping, field 'model.p': ")
+    # An override refused at a field above it (an unknown section) names the override too.
+    (problem,) = planner.validate(overrides={"nope.x": 1})
+    assert str(problem).startswith("override nope.x, field 'nope': unknown field"), str(problem)
 
 
 def test_plan_saves_as_the_command_line_writes_and_summarises(tmp_path: Path) -> None:

@@ -436,10 +436,15 @@ def validated_scenario(
 
 
 def _attributed(problem: Problem, labels: Mapping[str, str]) -> Problem:
-    """The problem named by the override that set its field, if one did."""
+    """The problem named by the override that set its field (or a field under it), if one did.
+
+    ``nope.x`` is refused at ``nope``, ``model.p.x`` at ``model.p``: the override
+    is still the one to name, not the scenario it was applied to.
+    """
     field = problem.field or ""
     for key, label in labels.items():
-        if field == key or field.startswith(f"{key}."):
+        under = field if field.endswith(".") else f"{field}."
+        if field == key or field.startswith(f"{key}.") or (field and key.startswith(under)):
             return dataclasses.replace(problem, source=label)
     return problem
 
