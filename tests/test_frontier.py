@@ -36,6 +36,15 @@ def test_parse_p_range() -> None:
     assert str(caught.value) == "--p: '0,1': numbers of sites must be 1 or more"
     with pytest.raises(InputError, match=r"^p: 'x:y'"):
         parse_p_range("x:y", option="p")
+    # Before: "is not START:STOP[:STEP]", though each of these is of that form.
+    for bad, why in (
+        ("0:10", "numbers of sites start at 1"),
+        ("10:5", "STOP is below START"),
+        ("5:10:0", "the step must be 1 or more"),
+    ):
+        with pytest.raises(InputError) as caught:
+            parse_p_range(bad)
+        assert str(caught.value) == f"--p: '{bad}': {why}"
 
 
 def test_a_huge_range_is_cut_at_the_sites_without_being_listed() -> None:

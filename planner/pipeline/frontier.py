@@ -91,8 +91,15 @@ def parse_p_range(text: str, *, option: str = "--p") -> Sequence[int]:
                 raise ValueError
             start, stop = parts[0], parts[1]
             step = parts[2] if len(parts) == 3 else 1
-            if step <= 0 or start < 1 or stop < start:
-                raise ValueError
+            # The form is right: say which part is not.
+            wrong = (
+                "the step must be 1 or more" if step <= 0
+                else "numbers of sites start at 1" if start < 1
+                else "STOP is below START" if stop < start
+                else None
+            )  # fmt: skip
+            if wrong is not None:
+                raise InputError(Problem(option, f"'{text}': {wrong}"))
             return range(start, stop + 1, step)
         values = sorted({int(x) for x in text.split(",")})
     except ValueError:
