@@ -252,6 +252,15 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
     )
 
 
+def test_road_fields_under_great_circle_travel_are_named_as_unused(tmp_path: Path) -> None:
+    # Before: travel.max_minutes without travel.mode = "road" did nothing, without a word.
+    plan = planner.run(_tiny(tmp_path), overrides={"travel.max_minutes": 10})
+    assert (
+        "travel.max_minutes set, but travel.mode is 'great_circle': reach is radius_km = 15 km; "
+        "set travel.mode = 'road' to use it"
+    ) in plan.report["inputs"]["warnings"], plan.report["inputs"]
+
+
 def test_a_scenario_where_no_site_may_open_is_refused(tmp_path: Path) -> None:
     # Before: validate() found nothing wrong and run() returned an "optimal" plan of 0 sites.
     raw = _tiny(tmp_path)

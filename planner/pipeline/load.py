@@ -138,6 +138,31 @@ def _exclude_sites_without_room(
     return sites, count, [warning]
 
 
+def _unused_road_fields(scenario: Scenario) -> list[str]:
+    """A warning for road fields set while the scenario travels by great circle: they do nothing."""
+    travel = scenario.travel
+    if travel.mode == "road":
+        return []
+    given = [
+        name
+        for name, value in (
+            ("routing", travel.routing),
+            ("max_minutes", travel.max_minutes),
+            ("max_km", travel.max_km),
+        )
+        if value is not None
+    ]
+    if not given:
+        return []
+    warning = (
+        f"travel.{', travel.'.join(given)} set, but travel.mode is 'great_circle': reach is "
+        f"radius_km = {travel.radius_km:g} km; set travel.mode = 'road' to use "
+        f"{'it' if len(given) == 1 else 'them'}"
+    )
+    logger.warning(warning)
+    return [warning]
+
+
 def _refuse_no_open_site(sites: gpd.GeoDataFrame, no_room: int) -> None:
     """Refuse sites of which none may open: every model would return an empty plan.
 
@@ -183,7 +208,7 @@ def load_inputs(
         demand_counts = dict(demand.attrs.get("counts", {}))
         demand = demand.reset_index(drop=True)
     travel: dict[str, Any] = {"mode": "great_circle"}
-    travel_warnings: list[str] = []
+    travel_warnings: list[str] = _unused_road_fields(scenario)
     routing = None
     if scenario.travel.mode == "road":
         # Builds the extract's routing data first when the scenario names an extract.
