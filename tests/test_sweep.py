@@ -88,6 +88,8 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
         (lambda: sweep_spec(scenario, grid={"model.pp": [1]}), "^grid, .*did you mean 'model.p'"),
         (lambda: sweep_spec(scenario, grid={"model.p": [0, 1]}), "0 is refused"),
         (lambda: sweep_spec(scenario, grid={"model.p": []}), "gives no values"),
+        # Before: solved twice, and counted twice in the sites' robustness shares.
+        (lambda: sweep_spec(scenario, grid={"model.p": [1, 2, 1]}), "^grid, .*1 is given twice"),
         (lambda: sweep_spec(scenario), "^sweep: nothing to sweep: give a grid"),
         (lambda: sweep_spec(plain, samples=3), "declares no \\[uncertainty\\]"),
         # Before: numpy's "expected non-negative integer", exit 1.

@@ -196,6 +196,12 @@ def sweep_spec(
         no values.
     """
     points = _grid_mapping(grid)
+    for key, values in points.items():
+        shown = [repr(plain_value(v)) for v in values]
+        twice = next((v for i, v in enumerate(shown) if v in shown[:i]), None)
+        if twice is not None:
+            # Each copy would be solved again and count again in the sites' robustness shares.
+            raise InputError(Problem("grid", f"{twice} is given twice", field=key))
     for name, number in (("samples", samples), ("seed", seed)):
         if isinstance(number, bool) or not isinstance(number, numbers.Integral):
             raise InputError(Problem(name, f"must be a whole number, not {number!r}"))
