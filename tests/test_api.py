@@ -212,6 +212,11 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: planner.compare(plan, plan).save(None), "folder: give a path"),  # type: ignore[arg-type]
         (lambda: planner.compare(plan, plan).save(tmp_path / "c", assets="x"), "assets: must"),  # type: ignore[arg-type]
         (lambda: planner.run(raw, overrides=5), "overrides: give a mapping"),  # type: ignore[arg-type]
+        # Before: the later of the two won without a word.
+        (
+            lambda: planner.run(raw, overrides={"model.p": 3, "model": {"p": 4}}),
+            "overrides: 'model' and 'model.p' set the same field",
+        ),
         (lambda: planner.run(raw, progress=5), "progress: give a function, not 5"),  # type: ignore[arg-type]
         (lambda: planner.frontier(raw, p=b"1:3"), "p: give a list of numbers"),
         (lambda: planner.sweep(raw, grid=5), "grid: give a mapping"),  # type: ignore[arg-type]

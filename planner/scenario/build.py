@@ -78,6 +78,16 @@ def scenario_from(
                 f"not {odd[0]!r}",
             )
         )
+    keys = [key.strip() for key in changes] + [item.partition("=")[0].strip() for item in strings]
+    for i, key in enumerate(keys):
+        # The later one won without a word: {"model.p": 3, "model": {"p": 4}} gave p = 4.
+        clash = next(
+            (k for k in keys[:i] if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")),
+            None,
+        )
+        if clash is not None:
+            also = "is given twice" if clash == key else f"and '{clash}' set the same field"
+            raise InputError(Problem("overrides", f"'{key}' {also}; give each field once"))
     if time_limit is not None:
         changes["solver.time_limit_s"] = time_limit
 
