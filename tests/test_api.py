@@ -218,6 +218,7 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
             "overrides: 'model' and 'model.p' set the same field",
         ),
         (lambda: planner.run(raw, progress=5), "progress: give a function, not 5"),  # type: ignore[arg-type]
+        (lambda: planner.run(raw, progress=lambda: 0), "progress: give a function of one"),  # type: ignore[arg-type, misc]
         (lambda: planner.frontier(raw, p=b"1:3"), "p: give a list of numbers"),
         (lambda: planner.sweep(raw, grid=5), "grid: give a mapping"),  # type: ignore[arg-type]
         (lambda: planner.sweep(raw, grid={"model.p": b"12"}), "grid, field 'model.p': give a list"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from planner._text import one_line
@@ -14,8 +15,19 @@ def callback[Callback](value: Callback, name: str) -> Callback:
     A progress callback is first called once the work has started: ``progress=5``
     failed with ``TypeError: 'int' object is not callable`` after the inputs were read.
     """
-    if value is not None and not callable(value):
+    if value is None:
+        return value
+    if not callable(value):
         raise InputError(Problem(name, f"give a function, not {_shown(value)}"))
+    try:
+        inspect.signature(value).bind(None)
+    except TypeError:
+        # Called with one argument each time (lambda: 0 failed once the work had begun).
+        raise InputError(
+            Problem(name, f"give a function of one argument (as print is), not {_shown(value)}")
+        ) from None
+    except ValueError:
+        pass  # no signature to read (some built-ins): it is called as it is
     return value
 
 
