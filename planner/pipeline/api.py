@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from planner._arguments import callback
 from planner.errors import InputError, Problem
 from planner.optimise.constraints import SiteRows
-from planner.pipeline._arguments import callback
 from planner.pipeline.compare import Comparison
 from planner.pipeline.constraints import site_constraints
 from planner.pipeline.frontier import FrontierPlan, frontier_plan, parse_p_range

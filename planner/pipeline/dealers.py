@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
+from planner._arguments import callback
 from planner._atomic import write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
@@ -38,7 +39,6 @@ from planner.inputs.importers.dealer_table import (
 from planner.inputs.importers.osm import looks_like_extract, read_extract
 from planner.outputs.folder import refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
-from planner.pipeline._arguments import callback
 
 __all__ = ["DealerImport", "import_dealers"]
 

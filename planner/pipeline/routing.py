@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner._arguments import callback
 from planner._atomic import write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
 from planner.outputs.folder import publish_folder, refuse_inside_output
 from planner.outputs.spreadsheet import spreadsheet_safe
-from planner.pipeline._arguments import callback
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
 from planner.travel.routing_build import build_routing_data

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner._arguments import callback
 from planner._files import path_argument
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets, checked_assets
@@ -41,7 +42,6 @@ from planner.maps.robustness_map import write_robustness_map
 from planner.outputs.folder import check_target, holding_target, publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.outputs.sweep_runs import RunJournal
-from planner.pipeline._arguments import callback
 from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.plan import default_output_folder
 from planner.pipeline.report import strict_json

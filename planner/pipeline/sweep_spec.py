@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from planner import _toml as toml
+from planner._arguments import text_list
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario.build import scenario_from
@@ -278,16 +279,8 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
                 raise InputError(Problem("grid", f"'{key}' gives no values", field=key))
             points[str(key)] = listed
         return points
-    items = list(grid) if isinstance(grid, Iterable) and not isinstance(grid, bytes) else None
-    if items is None or not all(isinstance(item, str) for item in items):
-        raise InputError(
-            Problem(
-                "grid",
-                "give a mapping {'model.p': [100, 200]} or 'key=v1,v2' strings, not "
-                f"{_shown(grid)}",
-            )
-        )
-    return parse_grid(items)
+    wanted = "a mapping {'model.p': [100, 200]} or 'key=v1,v2' strings"
+    return parse_grid(text_list(grid, "grid", wanted))
 
 
 def _shown(value: Any) -> str:

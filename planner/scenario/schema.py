@@ -24,7 +24,7 @@ whole schema.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +32,8 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planner import _toml as toml
+from planner._arguments import text_list
 from planner._files import NOT_REGULAR, is_special, path_argument
-from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
@@ -367,20 +367,9 @@ def load_scenario(
         Dotted keys and Python values (``{"model.p": 80}``), applied after
         ``overrides``.
     """
-    listed = (
-        None
-        if isinstance(overrides, str | bytes | Mapping) or not isinstance(overrides, Iterable)
-        else list(overrides)
+    listed = text_list(
+        overrides, "overrides", "a list of 'key=value' strings (a mapping goes to values=)"
     )
-    if listed is None or not all(isinstance(o, str) for o in listed):
-        # A string was taken apart into characters, a mapping into its keys.
-        raise InputError(
-            Problem(
-                "overrides",
-                "give a list of 'key=value' strings (a mapping goes to values=), not "
-                f"{one_line(repr(overrides), limit=40)}",
-            )
-        )
     if path is None:
         raw: dict[str, Any] = {}
         # Paths given as overrides of the built-in default are the user's own,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from planner._text import one_line
@@ -33,3 +34,19 @@ def callback[Callback](value: Callback, name: str) -> Callback:
 
 def _shown(value: Any) -> str:
     return one_line(repr(value), limit=40)
+
+
+def text_list(value: Any, name: str, wanted: str) -> list[str]:
+    """``value`` as a list of strings, or an :class:`InputError` saying ``wanted``.
+
+    A string alone would be taken apart into its characters, bytes into
+    character codes and a mapping into its keys: each is refused.
+    """
+    listed = (
+        None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+        else list(value)
+    )
+    if listed is None or not all(isinstance(item, str) for item in listed):
+        raise InputError(Problem(name, f"give {wanted}, not {_shown(value)}"))
+    return listed
