@@ -27,6 +27,7 @@ from typing import Literal
 from planner._arguments import callback
 from planner._atomic import write_atomically
 from planner._files import path_argument
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.importers.atp import looks_like_geojson, read_atp
 from planner.inputs.importers.brands import requested_brands
@@ -125,12 +126,18 @@ def import_dealers(
     elif isinstance(files, Iterable) and not isinstance(files, bytes):
         paths = [path_argument(f, "files") for f in files]
     else:
-        raise InputError(Problem("files", f"give a path or a list of paths, not {files!r}"))
+        raise InputError(
+            Problem(
+                "files", f"give a path or a list of paths, not {one_line(repr(files), limit=40)}"
+            )
+        )
     if not paths:
         raise InputError(Problem("files", "no file given"))
     if kind not in (None, "osm", "atp"):
         # Any other value read every file as All The Places GeoJSON.
-        raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {kind!r}"))
+        raise InputError(
+            Problem("kind", f"must be 'osm', 'atp' or None, not {one_line(repr(kind), limit=40)}")
+        )
     # One shop value given as text is one value, not its letters.
     shops = (shops,) if isinstance(shops, str) else shops
     if (
@@ -138,7 +145,12 @@ def import_dealers(
         or not (shops := tuple(shops))
         or not all(isinstance(s, str) and s.strip() for s in shops)
     ):
-        raise InputError(Problem("shops", f"give shop values as text, e.g. ['car'], not {shops!r}"))
+        raise InputError(
+            Problem(
+                "shops",
+                f"give shop values as text, e.g. ['car'], not {one_line(repr(shops), limit=40)}",
+            )
+        )
     callback(progress, "progress")
     wanted = requested_brands(brands)
     target = _output_path(out) if out is not None else None
