@@ -135,9 +135,7 @@ def import_dealers(
         raise InputError(Problem("files", "no file given"))
     if kind not in (None, "osm", "atp"):
         # Any other value read every file as All The Places GeoJSON.
-        raise InputError(
-            Problem("kind", f"must be 'osm', 'atp' or None, not {one_line(repr(kind), limit=40)}")
-        )
+        raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {_shown(kind)}"))
     # One shop value given as text is one value, not its letters.
     shops = (shops,) if isinstance(shops, str) else shops
     if (
@@ -179,6 +177,10 @@ def import_dealers(
     if target is not None:
         result.save(target)
     return result
+
+
+def _shown(value: object) -> str:
+    return one_line(repr(value), limit=40)
 
 
 def _kind_of(path: Path) -> SourceKind:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,7 +193,7 @@ def routing_matrix(
         out = path_argument(out, "out")
         refuse_inside_output(out, "out")
         for given, label in ((origins, "origins"), (destinations, "destinations")):
-            if not isinstance(given, pd.DataFrame) and _same_file(Path(out), Path(given)):
+            if isinstance(given, str | os.PathLike) and _same_file(out, Path(given)):
                 raise InputError(
                     Problem(
                         "out", f"'{out}' is the file of the {label}; write the matrix elsewhere"
