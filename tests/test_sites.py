@@ -297,6 +297,19 @@ def test_merge_of_dealers_at_one_point_is_that_of_every_pair(same_brand: bool) -
     assert np.unique(same).size == 1
 
 
+def test_many_dealers_at_one_point_are_named_in_a_warning(tmp_path: Path) -> None:
+    # Before: 20,000 dealers geocoded to one point merged into one site, without a word.
+    rows = [f"{i},Dealer {i},{'Renault' if i % 2 else 'Nissan'},LU,49.61,6.13" for i in range(12)]
+    rows += [f"{i},Dealer {i},Renault,LU,49.7,6.0{i}" for i in range(12, 21)]
+    result = load(write(tmp_path, rows))
+    (warning,) = result.warnings
+    assert str(warning).startswith(
+        "dealers: 12 dealers (first 0) share the point 6.13, 49.61: were their addresses "
+        "geocoded to a town or country centre?"
+    ), str(warning)
+    assert load(write(tmp_path, rows[3:], "fewer.csv")).warnings == ()
+
+
 def test_merge_scales_to_a_continent() -> None:
     rng = np.random.default_rng(3)
     n = 30_000

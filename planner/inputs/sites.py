@@ -186,7 +186,7 @@ def load_sites(
         "swapped_fixed": sum(r.swapped_fixed for r in results),
         "files": per_file,
     }
-    warnings = tuple(w for r in results for w in r.warnings)
+    warnings = tuple(w for r in results for w in r.warnings) + _crowded_points(dealers)
     logger.info(
         "dealers: %d rows read, %d dropped, %d outside the countries, %d merged, %d sites",
         counts["read"],
@@ -407,3 +407,26 @@ def _sites(
 def _known(values: list[float], pick: Any) -> float:
     known = [v for v in values if not math.isnan(v)]
     return float(pick(known)) if known else math.nan
+
+
+#: Dealers at one and the same point from which a warning asks about their
+#: geocoding: a Renault, a Dacia and a Nissan agent may share an address, ten
+#: dealers rarely do.
+CROWDED_POINT = 10
+
+
+def _crowded_points(dealers: pandas.DataFrame) -> tuple[Problem, ...]:
+    """A warning for each point that at least :data:`CROWDED_POINT` dealers share exactly."""
+    counts = dealers.groupby(["lon", "lat"], sort=False)["dealer_id"].agg(["size", "first"])
+    crowded = counts[counts["size"] >= CROWDED_POINT].sort_values("size", ascending=False)
+    return tuple(
+        Problem(
+            "dealers",
+            f"{int(size):,} dealers (first {first}) share the point {float(lon):g}, "
+            f"{float(lat):g}: were their addresses geocoded to a town or country centre? "
+            "Dealers of different brands there merge into one site",
+        )
+        for (lon, lat), size, first in zip(
+            crowded.index[:5], crowded["size"][:5], crowded["first"][:5], strict=True
+        )
+    )
