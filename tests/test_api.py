@@ -244,6 +244,11 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: planner.load_scenario(overrides="model.p=3"), "overrides: give a list"),  # type: ignore[arg-type]
         (lambda: planner.load_scenario(overrides={"model.p": 3}), "overrides: give a list"),  # type: ignore[arg-type]
         (lambda: planner.Scenario(model={"p": True}), "Scenario(...), field 'model.p'"),
+        # Before: AttributeError from deep inside the run.
+        (
+            lambda: planner.run(plan.scenario.model_copy(update={"model": 5})),
+            "scenario 'tiny', field 'model': Input should be a table",
+        ),
         (lambda: planner.Scenario(foo=1), "Scenario(...), field 'foo': unknown field"),  # type: ignore[call-arg]
     ]
     for call, start in cases:

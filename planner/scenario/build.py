@@ -8,6 +8,7 @@ with ``key=value`` strings, and both end in the same validation.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,11 @@ def scenario_from(
         path = None if scenario is None else Path(scenario)
         return load_scenario(path, overrides=strings, values=changes)
     if isinstance(scenario, Scenario):
-        if not changes and not strings:
-            return scenario
-        raw = scenario.model_dump(mode="json", exclude_none=True)
+        with warnings.catch_warnings():
+            # A field set by model_copy(update=...) is not validated: pydantic warns
+            # while dumping a value of the wrong type, and the validation below names it.
+            warnings.simplefilter("ignore", UserWarning)
+            raw = scenario.model_dump(mode="json", exclude_none=True)
         source = f"scenario {scenario.name!r}"
         return validated_scenario(raw, source, Path.cwd(), overrides=strings, values=changes)
     if isinstance(scenario, Mapping):
