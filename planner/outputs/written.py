@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from planner import _toml as toml
-from planner._text import fmt_eur, one_line
+from planner._arguments import shown
+from planner._text import fmt_eur
 from planner.errors import InputError, Problem
 
 #: Columns ``sites.csv`` must have for a comparison.
@@ -228,9 +229,7 @@ def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
         # Planner writes these as numbers (or null where a model has none); text
         # read as "n/a" would hide an edited report.
         if value is not None and not _is_number(value):
-            problems.append(
-                Problem(source, f"is {one_line(repr(value), limit=40)}, not a number", field=key)
-            )
+            problems.append(Problem(source, f"is {shown(value)}, not a number", field=key))
     countries = report.get("by_country")
     if countries is not None and not (
         isinstance(countries, list) and all(isinstance(row, dict) for row in countries)
@@ -262,8 +261,7 @@ def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list
 def _positive(*values: Any) -> float:
     """The first of ``values`` that is a positive finite number (the last is the default)."""
     for value in values:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if number and math.isfinite(value) and value > 0:
+        if _is_number(value) and value > 0:
             return float(value)
     return float(values[-1])
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from planner._arguments import callback
+from planner._arguments import callback, shown, text_list
 from planner._atomic import write_atomically
 from planner._files import path_argument
-from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.importers.atp import looks_like_geojson, read_atp
 from planner.inputs.importers.brands import requested_brands
@@ -126,29 +125,17 @@ def import_dealers(
     elif isinstance(files, Iterable) and not isinstance(files, bytes):
         paths = [path_argument(f, "files") for f in files]
     else:
-        raise InputError(
-            Problem(
-                "files", f"give a path or a list of paths, not {one_line(repr(files), limit=40)}"
-            )
-        )
+        raise InputError(Problem("files", f"give a path or a list of paths, not {shown(files)}"))
     if not paths:
         raise InputError(Problem("files", "no file given"))
     if kind not in (None, "osm", "atp"):
         # Any other value read every file as All The Places GeoJSON.
-        raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {_shown(kind)}"))
+        raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {shown(kind)}"))
     # One shop value given as text is one value, not its letters.
-    shops = (shops,) if isinstance(shops, str) else shops
-    if (
-        not isinstance(shops, Iterable)
-        or not (shops := tuple(shops))
-        or not all(isinstance(s, str) and s.strip() for s in shops)
-    ):
-        raise InputError(
-            Problem(
-                "shops",
-                f"give shop values as text, e.g. ['car'], not {one_line(repr(shops), limit=40)}",
-            )
-        )
+    wanted_shops = "shop values as text, e.g. ['car']"
+    shops = tuple(text_list([shops] if isinstance(shops, str) else shops, "shops", wanted_shops))
+    if not shops or not all(s.strip() for s in shops):
+        raise InputError(Problem("shops", f"give {wanted_shops}, not {shown(shops)}"))
     callback(progress, "progress")
     wanted = requested_brands(brands)
     target = _output_path(out) if out is not None else None
@@ -177,10 +164,6 @@ def import_dealers(
     if target is not None:
         result.save(target)
     return result
-
-
-def _shown(value: object) -> str:
-    return one_line(repr(value), limit=40)
 
 
 def _kind_of(path: Path) -> SourceKind:

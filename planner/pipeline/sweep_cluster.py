@@ -28,7 +28,6 @@ done in short steps, so Ctrl-C stops a sweep at once.
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from planner._arguments import whole_number
 from planner.errors import InputError, Problem
 from planner.pipeline.sweep_spec import SweepRun
 from planner.pipeline.sweep_tasks import (
@@ -102,15 +102,7 @@ MAX_WORKERS = 256
 
 def checked_workers(workers: object) -> int:
     """``workers`` as a number of local worker processes, or an :class:`InputError`."""
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
-        # True was taken as 1, and 1.5 failed inside Dask.
-        raise InputError(Problem("workers", f"must be a whole number, not {workers!r}"))
-    count = int(workers)
-    if count < 1:
-        raise InputError(Problem("workers", f"must be 1 or more, not {count}"))
-    if count > MAX_WORKERS:
-        raise InputError(Problem("workers", f"must be at most {MAX_WORKERS}, not {count}"))
-    return count
+    return whole_number(workers, "workers", least=1, most=MAX_WORKERS)
 
 
 @contextmanager

@@ -21,7 +21,6 @@ import hashlib
 import itertools
 import json
 import math
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +28,7 @@ from typing import Any
 import numpy as np
 
 from planner import _toml as toml
-from planner._arguments import text_list
-from planner._text import one_line
+from planner._arguments import shown, text_list, whole_number
 from planner.errors import InputError, Problem
 from planner.scenario.build import scenario_from
 from planner.scenario.io import dotted_field, holds_integer, plain_value
@@ -203,14 +201,9 @@ def sweep_spec(
         if twice is not None:
             # Each copy would be solved again and count again in the sites' robustness shares.
             raise InputError(Problem("grid", f"{twice} is given twice", field=key))
-    for name, number in (("samples", samples), ("seed", seed)):
-        if isinstance(number, bool) or not isinstance(number, numbers.Integral):
-            raise InputError(Problem(name, f"must be a whole number, not {number!r}"))
-    if samples < 0:
-        raise InputError(Problem("samples", f"must be 0 or more, not {samples}"))
-    if seed < 0:
-        # numpy's generators take no negative seed.
-        raise InputError(Problem("seed", f"must be 0 or more, not {seed}"))
+    samples = whole_number(samples, "samples", least=0)
+    # numpy's generators take no negative seed.
+    seed = whole_number(seed, "seed", least=0)
     runs_asked = math.prod(len(values) for values in points.values()) * max(samples, 1)
     if runs_asked > MAX_RUNS:
         # Every run's scenario is built and checked before the first starts.
@@ -270,7 +263,7 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
             if isinstance(values, bytes | bytearray | Mapping):
                 # Bytes would be taken apart into character codes, a mapping into its keys.
                 raise InputError(
-                    Problem("grid", f"give a list of values, not {_shown(values)}", field=str(key))
+                    Problem("grid", f"give a list of values, not {shown(values)}", field=str(key))
                 )
             # One value given bare ({"model.p": 3}) is a grid of one value.
             bare = isinstance(values, str) or not isinstance(values, Iterable)
@@ -281,10 +274,6 @@ def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
         return points
     wanted = "a mapping {'model.p': [100, 200]} or 'key=v1,v2' strings"
     return parse_grid(text_list(grid, "grid", wanted))
-
-
-def _shown(value: Any) -> str:
-    return one_line(repr(value), limit=40)
 
 
 def _check_grid_field(scenario: Scenario, key: str, values: list[Any]) -> None:

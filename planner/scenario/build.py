@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from planner._text import one_line
+from planner._arguments import shown
 from planner.errors import InputError, Problem
 from planner.scenario.io import plain_value
 from planner.scenario.schema import Scenario, load_scenario, validated_scenario
@@ -66,7 +66,7 @@ def scenario_from(
                 Problem(
                     "overrides",
                     "give a mapping {'model.p': 80} or a list ['model.p=80'], not "
-                    f"{one_line(repr(overrides), limit=40)}",
+                    f"{shown(overrides)}",
                 )
             )
         strings = list(overrides)

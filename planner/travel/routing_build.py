@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import numbers
 import os
 import subprocess
 import time
@@ -51,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from planner._arguments import whole_number
 from planner._files import osm_named
 from planner._text import one_line
 from planner.errors import InputError, PlannerError, Problem
@@ -162,18 +162,11 @@ def build_routing_data(
         An engine's build program failed (its last log line is in the message).
     """
     say = progress or (lambda _line: None)
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, numbers.Integral)
-    ):
-        # 1.5 reached osrm-extract, whose error named its own option.
-        raise InputError(Problem("threads", f"must be a whole number, not {threads!r}"))
-    if threads is not None and threads < 1:
-        # osrm-extract takes -t -3 and spins without end.
-        raise InputError(Problem("threads", f"must be 1 or more, not {threads}"))
-    if threads is not None and threads > MAX_THREADS:
-        # The build programs start every thread asked for: 100,000 failed with
-        # "Resource temporarily unavailable", 2,000 took 1.4 GB.
-        raise InputError(Problem("threads", f"must be at most {MAX_THREADS}, not {threads}"))
+    if threads is not None:
+        # 1.5 reached osrm-extract, whose error named its own option; it takes -t -3
+        # and spins without end; the build programs start every thread asked for
+        # (100,000 failed with "Resource temporarily unavailable", 2,000 took 1.4 GB).
+        threads = whole_number(threads, "threads", least=1, most=MAX_THREADS)
     extract = Path(extract)
     check_extract_name(extract)
     versions = engine_versions()
