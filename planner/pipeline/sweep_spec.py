@@ -196,8 +196,8 @@ def sweep_spec(
     """
     points = _grid_mapping(grid)
     for key, values in points.items():
-        shown = [repr(plain_value(v)) for v in values]
-        twice = next((v for i, v in enumerate(shown) if v in shown[:i]), None)
+        texts = [repr(plain_value(v)) for v in values]
+        twice = next((v for i, v in enumerate(texts) if v in texts[:i]), None)
         if twice is not None:
             # Each copy would be solved again and count again in the sites' robustness shares.
             raise InputError(Problem("grid", f"{twice} is given twice", field=key))

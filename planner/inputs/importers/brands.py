@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from planner._arguments import text_list
 from planner.errors import InputError, Problem
 from planner.inputs.cells import BRAND_GROUPS, CANONICAL_BRANDS
 from planner.inputs.columns import normalise_header
@@ -162,17 +163,12 @@ def requested_brands(
     """
     if brands is None:
         return CANONICAL_BRANDS
-    if isinstance(brands, str):
-        values = [brands]
-    elif isinstance(brands, Iterable) and not isinstance(brands, bytes):
-        values = list(brands)
-    else:
-        values = [brands]
-    if not all(isinstance(v, str) for v in values):
-        # str(5) and bytes would name a brand '5' or '114' that nobody asked for.
-        raise InputError(
-            Problem(source, f"give brands as text, e.g. 'renault,nissan', not {brands!r}")
-        )
+    # str(5) and bytes would name a brand '5' or '114' that nobody asked for.
+    values = text_list(
+        [brands] if isinstance(brands, str) else brands,
+        source,
+        "brands as text, e.g. 'renault,nissan'",
+    )
     parts = [p.strip() for v in values for p in str(v).split(",") if p.strip()]
     if not parts:
         raise InputError(Problem(source, "no brand given; choose from renault, nissan"))
