@@ -11,13 +11,14 @@ never destroys the previous one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
 from planner.errors import InputError, Problem
 
 
-def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
+def write_atomically(path: str | os.PathLike[str], text: str | Iterable[bytes]) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file and one rename.
 
     Parameters
@@ -25,7 +26,9 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
     path
         The file to write; missing parent folders are created.
     text
-        The whole content.
+        The whole content, or its bytes in pieces (written as they come, so a
+        large file need not be held whole; an error while they are made
+        leaves the target as it was).
 
     Returns
     -------
@@ -58,14 +61,19 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
     return given
 
 
-def _write(target: Path, text: str) -> None:
+def _write(target: Path, text: str | Iterable[bytes]) -> None:
     # Beside the target so that the rename stays on one file system; the pid
     # keeps two processes writing the same file from sharing a temporary file.
     # A plain write (not mkstemp) so the file gets the usual umask permissions.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        # newline="": the text is written as given, on every platform.
-        tmp.write_text(text, encoding="utf-8", newline="")
+        if isinstance(text, str):
+            # newline="": the text is written as given, on every platform.
+            tmp.write_text(text, encoding="utf-8", newline="")
+        else:
+            with tmp.open("wb") as file:
+                for piece in text:
+                    file.write(piece)
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):

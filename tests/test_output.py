@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -263,3 +263,21 @@ def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]
     with pytest.raises(InputError, match="cannot be written"):
         write_atomically(tmp_path / ("x" * 300 + ".csv"), "a,b\n")
+
+
+def test_a_file_written_in_pieces_is_all_or_nothing(tmp_path: Path) -> None:
+    from planner._atomic import write_atomically
+
+    target = tmp_path / "matrix.csv"
+    target.write_text("old\n", encoding="utf-8")
+
+    def failing() -> Iterator[bytes]:
+        yield b"a,b\n"
+        raise RuntimeError("the formatting failed half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        write_atomically(target, failing())
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.csv"]
+    write_atomically(target, iter([b"a,b\n", "é,1\n".encode()]))
+    assert target.read_text(encoding="utf-8") == "a,b\né,1\n"

@@ -178,6 +178,11 @@ def test_matrix_command_writes_minutes_and_km(
     assert pair["minutes"] > 45 and pair["km"] > pair["crow_km"] > 25
     same = table[table["from_id"] == table["to_id"]]
     assert (same["minutes"] < 1).all()
+    # Without --out the same bytes go to standard output.
+    command = ["routing", "matrix", str(malta_routing), "--from", str(towns), "--to", str(towns)]
+    code, stdout, stderr = _run(command, capsys)
+    assert code == 0, stderr
+    assert stdout == out.read_text(encoding="utf-8")
 
 
 def test_matrix_command_refuses_a_point_file_without_coordinates(

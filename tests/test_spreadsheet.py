@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from planner.outputs.spreadsheet import spreadsheet_safe, write_csv
+from planner.outputs.spreadsheet import csv_chunks, spreadsheet_safe, write_csv
 
 HOSTILE = [
     "=cmd|' /C calc'!A0",
@@ -69,3 +70,77 @@ def test_sites_csv_of_a_run_is_spreadsheet_safe(tmp_path: Path) -> None:
     assert any(name.startswith("'=HYPERLINK(") for name in names.values())
     geo = json.loads((folder / "sites.geojson").read_text(encoding="utf-8"))
     assert any(f["properties"]["name"].startswith("=HYPERLINK(") for f in geo["features"])
+
+
+#: Text that pandas quotes, escapes or passes through as it is.
+AWKWARD_TEXT = [
+    *HOSTILE,
+    "Renault Gare",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "cr\ronly",
+    "crlf\r\n",
+    "",
+    " lead",
+    "'",
+    "Citroën, Zürich",
+    None,
+]
+
+
+def _awkward_table(seed: int, rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    # Values on a thousandth plus a half: the ties of %.3f, where the float
+    # just above or below the decimal decides the last digit.
+    numbers = rng.integers(-(10**7), 10**7, rows) / 1000 + 0.0005 * rng.integers(0, 2, rows)
+    numbers[rng.random(rows) < 0.1] = np.nan
+    numbers[rng.random(rows) < 0.02] = np.inf
+    numbers[rng.random(rows) < 0.02] = -np.inf
+    numbers[rng.random(rows) < 0.02] = -0.0
+    numbers[rng.random(rows) < 0.01] = 1e300
+    texts = np.array(AWKWARD_TEXT, dtype=object)
+    return pd.DataFrame(
+        {
+            "name": rng.choice(texts, rows),
+            "minutes": numbers,
+            "km": rng.normal(scale=50.0, size=rows),
+            "single": rng.normal(size=rows).astype(np.float32),
+            "count": rng.integers(-5, 10**12, rows),
+            "id": pd.Series(rng.choice(texts[:-1], rows), dtype="str"),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("decimals", [0, 3, 6])
+def test_csv_chunks_are_the_bytes_pandas_writes(seed: int, decimals: int) -> None:
+    table = _awkward_table(seed, 5_000)
+    expected = spreadsheet_safe(table).to_csv(
+        index=False, float_format=f"%.{decimals}f", lineterminator="\n"
+    )
+    pieces = list(csv_chunks(table, decimals=decimals, rows=700))
+    assert len(pieces) == 1 + 8  # the header, then 5,000 rows in pieces of 700
+    assert b"".join(pieces).decode("utf-8") == expected
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [True, False, True],  # pandas writes True / False
+        ["a", 1, 2.5],  # numbers among the text
+        pd.array([1, None, 3], dtype="Int64"),  # nullable integers
+    ],
+)
+def test_csv_chunks_leave_other_columns_to_pandas(column: object) -> None:
+    table = pd.DataFrame({"name": ["=x", "b", None], "value": column})
+    expected = spreadsheet_safe(table).to_csv(index=False, float_format="%.3f", lineterminator="\n")
+    assert b"".join(csv_chunks(table, decimals=3)).decode("utf-8") == expected
+
+
+def test_csv_chunks_of_one_column_or_no_row() -> None:
+    # pandas quotes an empty cell when it is a row's only one.
+    one = pd.DataFrame({"name": ["", "a"]})
+    assert b"".join(csv_chunks(one, decimals=3)) == b'name\n""\na\n'
+    empty = _awkward_table(0, 0)
+    assert b"".join(csv_chunks(empty, decimals=3)) == b"name,minutes,km,single,count,id\n"

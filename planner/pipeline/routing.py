@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import numbers
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
 from planner.outputs.folder import publish_folder, refuse_inside_output
-from planner.outputs.spreadsheet import spreadsheet_safe
+from planner.outputs.spreadsheet import csv_chunks
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
 from planner.travel.routing_build import build_routing_data
@@ -138,14 +138,17 @@ class RoutingMatrix:
 
     def csv(self) -> str:
         """The table as CSV text whose cells a spreadsheet opens as data, never formulas."""
-        safe = spreadsheet_safe(self.table)
-        return safe.to_csv(index=False, float_format="%.3f", lineterminator="\n")
+        return b"".join(self.csv_chunks()).decode("utf-8")
+
+    def csv_chunks(self) -> Iterator[bytes]:
+        """:meth:`csv` as UTF-8 bytes, in pieces of a few hundred thousand rows."""
+        return csv_chunks(self.table, decimals=3)
 
     def save(self, path: str | Path) -> Path:
         """Write the table as CSV, all or nothing (not into a folder planner wrote)."""
         target = path_argument(path, "path")
         refuse_inside_output(target, "path")
-        return write_atomically(target, self.csv())
+        return write_atomically(target, self.csv_chunks())
 
 
 def routing_matrix(
