@@ -40,8 +40,9 @@ import distributed
 import scipy.sparse as sp
 
 from planner.geodata import GEODATA_DIR
+from planner.pipeline.dask_cluster import dask_client
 from planner.pipeline.load import PlanInputs
-from planner.pipeline.sweep_cluster import collect_runs, dask_client, read_sites
+from planner.pipeline.sweep_cluster import collect_runs, read_sites
 from planner.pipeline.sweep_spec import SweepRun, sweep_spec
 from planner.pipeline.sweep_tasks import (
     RunResult,

@@ -42,16 +42,11 @@ from planner.maps.robustness_map import write_robustness_map
 from planner.outputs.folder import check_target, holding_target, publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.outputs.sweep_runs import RunJournal
+from planner.pipeline.dask_cluster import checked_workers, dask_client
 from planner.pipeline.figures import figure_html, png_bytes
 from planner.pipeline.plan import default_output_folder
 from planner.pipeline.report import strict_json
-from planner.pipeline.sweep_cluster import (
-    ProgressCallback,
-    checked_workers,
-    collect_runs,
-    dask_client,
-    read_sites,
-)
+from planner.pipeline.sweep_cluster import ProgressCallback, collect_runs, read_sites
 from planner.pipeline.sweep_figure import sweep_figure
 from planner.pipeline.sweep_spec import GridLike, SweepSpec, sweep_spec
 from planner.pipeline.sweep_tables import robustness_table, spread, sweep_table

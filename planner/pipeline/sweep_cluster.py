@@ -28,17 +28,13 @@ done in short steps, so Ctrl-C stops a sweep at once.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from planner._arguments import whole_number
-from planner.errors import InputError, Problem
 from planner.pipeline.sweep_spec import SweepRun
 from planner.pipeline.sweep_tasks import (
     FAILED_STATUSES,
@@ -56,12 +52,9 @@ from planner.pipeline.sweep_tasks import (
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ["SweepProgress", "collect_runs", "dask_client", "read_sites"]
+__all__ = ["SweepProgress", "collect_runs", "read_sites"]
 
 logger = logging.getLogger(__name__)
-
-#: Seconds to wait for a scheduler given with ``--scheduler`` before saying it cannot be reached.
-CONNECT_TIMEOUT_S = 5.0
 
 #: Seconds between looks at the futures (and between progress reports).
 _POLL_S = 0.1
@@ -93,95 +86,6 @@ class SweepProgress:
 
 #: Called with the sweep's progress, about twice a second.
 ProgressCallback = Callable[[SweepProgress], None]
-
-
-#: Most worker processes a local cluster starts: each holds its own copy of
-#: the inputs, and the solves are CPU-bound.
-MAX_WORKERS = 256
-
-
-def checked_workers(workers: object) -> int:
-    """``workers`` as a number of local worker processes, or an :class:`InputError`."""
-    return whole_number(workers, "workers", least=1, most=MAX_WORKERS)
-
-
-@contextmanager
-def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[Client]:
-    """A Dask client: of ``scheduler`` (an address, or a ``Client`` as it is), else of a
-    ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core).
-
-    Raises
-    ------
-    InputError
-        The scheduler cannot be reached within :data:`CONNECT_TIMEOUT_S`,
-        or ``workers`` is below 1.
-    """
-    from distributed import Client, LocalCluster
-    from distributed.comm import resolve_address
-
-    if isinstance(scheduler, Client):
-        yield scheduler
-        return
-    if scheduler is not None:
-        address = str(scheduler)
-        try:
-            # A malformed address is refused here, before a Client exists: one that
-            # fails in its constructor tries to close itself again at exit and
-            # prints a traceback after the error.
-            resolve_address(address)
-        except ValueError as exc:
-            raise InputError(
-                Problem(
-                    "scheduler",
-                    f"'{address}' is not a scheduler address ({exc}); give tcp://HOST:PORT",
-                )
-            ) from None
-        except OSError:
-            pass  # a host name that does not resolve: the connection below says so
-        try:
-            client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(
-                Problem(
-                    "scheduler",
-                    f"cannot reach a Dask scheduler at {address} within "
-                    f"{CONNECT_TIMEOUT_S:g} s ({reason})",
-                )
-            ) from None
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    count = default_workers() if workers is None else checked_workers(workers)
-    # One thread per process: the solves are CPU-bound, and processes keep
-    # them from sharing one interpreter's lock.
-    cluster = LocalCluster(
-        n_workers=count,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        # A task that raises (an input error) is re-raised here with its message;
-        # the workers' own "Compute Failed" log of it would only repeat it.
-        silence_logs=logging.CRITICAL,
-    )
-    try:
-        client = Client(cluster, set_as_default=False)
-        try:
-            yield client
-        finally:
-            client.close()
-    finally:
-        cluster.close()
-
-
-def default_workers() -> int:
-    """Worker processes of the local cluster: one per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
