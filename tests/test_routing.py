@@ -644,3 +644,81 @@ def test_compare_page_draws_road_reach_as_isochrones(malta_routing: Path, tmp_pa
     page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
     assert page.count("plannerMap.isochrones(") == 2 and "plannerMap.circles(" not in page
     assert "Reach A: 10-minute drive from the site (isochrone" in page
+
+
+def test_matrix_on_a_dask_cluster_is_the_matrix_in_process(
+    malta_routing: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import planner.pipeline.routing_cluster as routing_cluster
+
+    rng = np.random.default_rng(7)
+    spread = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(40)],
+            "name": [f"point {i}" for i in range(40)],
+            "lon": rng.uniform(14.35, 14.56, 40),
+            "lat": rng.uniform(35.82, 35.98, 40),
+        }
+    )
+    # Paris is far from Malta's roads: its pairs stay empty on the cluster too.
+    paris = pd.DataFrame({"id": ["paris"], "name": ["Paris"], "lon": [2.35], "lat": [48.86]})
+    origins = pd.concat([TOWNS, spread, paris], ignore_index=True)
+    destinations = pd.concat([TOWNS, spread.iloc[:20]], ignore_index=True)
+    # Parts of 100 pairs: 44 origins × 23 destinations make 11 parts.
+    monkeypatch.setattr(routing_cluster, "PART_PAIRS", 100)
+    here = planner.routing_matrix(malta_routing, origins, destinations)
+    lines: list[str] = []
+    there = planner.routing_matrix(
+        malta_routing, origins, destinations, workers=2, progress=lines.append
+    )
+    pd.testing.assert_frame_equal(there.table, here.table)
+    assert there.far_from_road == here.far_from_road
+    assert there.table.loc[there.table["from_id"] == "paris", "minutes"].isna().all()
+    assert lines[0] == "routing 1,012 pairs in 11 parts on 2 Dask workers"
+    assert lines[-1].startswith("routing: 11 of 11 parts done (dashboard http")
+    # The command: the same bytes from a local cluster of one worker.
+    points_from, points_to = tmp_path / "from.csv", tmp_path / "to.csv"
+    origins.to_csv(points_from, index=False)
+    destinations.to_csv(points_to, index=False)
+    out = tmp_path / "m.csv"
+    command = ["routing", "matrix", str(malta_routing), "--from", str(points_from)]
+    code, _, stderr = _run(
+        [*command, "--to", str(points_to), "--workers", "1", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    assert out.read_text(encoding="utf-8") == here.csv()
+
+
+def test_matrix_cluster_arguments_are_checked_before_any_work(
+    malta_routing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(InputError, match=r"^workers: must be 1 or more, not 0"):
+        planner.routing_matrix(malta_routing, TOWNS, TOWNS, workers=0)
+    with pytest.raises(InputError, match=r"^workers: sets the size of a local cluster; not with"):
+        planner.routing_matrix(malta_routing, TOWNS, TOWNS, workers=2, scheduler="tcp://x:1")
+    with pytest.raises(InputError, match=r"^scheduler: 'nowhere' is not a scheduler address"):
+        planner.routing_matrix(malta_routing, TOWNS, TOWNS, scheduler="nowhere")
+    code, stderr = _matrix(capsys, malta_routing, shared_path(*MALTA), "--workers", "0")
+    assert code == 2 and "error: --workers: must be 1 or more, not 0" in stderr
+
+
+def test_a_worker_refuses_a_part_of_another_build(malta_routing: Path, tmp_path: Path) -> None:
+    # A worker on another machine may hold another build at the same path (or
+    # none): its rows would be of other roads.
+    from planner.pipeline.routing_cluster import part_table
+
+    lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
+    destinations = np.stack([lon, lat])
+    minutes, *_ = part_table(str(malta_routing), _build_id(malta_routing), lon, lat, destinations)
+    assert minutes.shape == (3, 3) and (np.diag(minutes) < 1).all()
+    with pytest.raises(InputError, match=r"is another build on the Dask workers than here"):
+        part_table(str(malta_routing), "a-build-elsewhere", lon, lat, destinations)
+    with pytest.raises(InputError, match=r"^routing folder .*missing"):
+        part_table(str(tmp_path / "missing"), "x", lon, lat, destinations)
+
+
+def _build_id(folder: Path) -> str:
+    return str(json.loads((folder / "routing.json").read_text(encoding="utf-8"))["build_id"])

@@ -94,6 +94,8 @@ def build(
 _MATRIX_OPTIONS = {
     "snap_max_m": "--snap-max-m",
     "out": "--out",
+    "scheduler": "--scheduler",
+    "workers": "--workers",
     "routing_matrix": "planner routing matrix",
 }
 
@@ -135,6 +137,26 @@ def matrix(
             "or km, as travel.snap_max_m drops such points from a run.",
         ),
     ] = SNAP_MAX_M,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Compute on a running Dask cluster (tcp://HOST:8786); its workers must see "
+            "ROUTING_DIR at the same path.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Compute on a local Dask cluster of N processes, each loading the engine; "
+            "default: in this process.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Drive minutes and road km of every (from, to) pair, one row per pair.
 
@@ -148,8 +170,17 @@ def matrix(
 
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
-    with named_as_options(_MATRIX_OPTIONS):
-        result = routing_matrix(routing, origins, destinations, snap_max_m=snap_max_m, out=out_file)
+    with err.status("reading the points …") as status, named_as_options(_MATRIX_OPTIONS):
+        result = routing_matrix(
+            routing,
+            origins,
+            destinations,
+            snap_max_m=snap_max_m,
+            out=out_file,
+            scheduler=scheduler,
+            workers=workers,
+            progress=lambda line: status.update(one_line(line)),
+        )
     pairs = len(result.table)
     far_from, far_to = result.far_from_road
     if far_from or far_to:
@@ -163,7 +194,7 @@ def matrix(
         _print_bytes(result.csv_chunks())
         return
     unrouted = int(result.table["minutes"].isna().sum())
-    note = f", {unrouted} without a road between them" if unrouted else ""
+    note = f", {unrouted:,} without a road between them" if unrouted else ""
     out.print(f"wrote {one_line(out_file)} ({pairs:,} pairs{note})", soft_wrap=True)
 
 
