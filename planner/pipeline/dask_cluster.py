@@ -20,7 +20,14 @@ from planner.errors import InputError, Problem
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["CONNECT_TIMEOUT_S", "MAX_WORKERS", "checked_workers", "dask_client", "default_workers"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "MAX_WORKERS",
+    "checked_workers",
+    "dashboard_link",
+    "dask_client",
+    "default_workers",
+]
 
 #: Seconds to wait for a scheduler given with ``--scheduler`` before saying it cannot be reached.
 CONNECT_TIMEOUT_S = 5.0
@@ -114,3 +121,11 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def dashboard_link(client: Client) -> str | None:
+    """The link to the Dask dashboard, when the scheduler serves one."""
+    try:
+        return str(client.dashboard_link)
+    except (AttributeError, KeyError, ValueError):
+        return None

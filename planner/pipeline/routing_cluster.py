@@ -17,9 +17,9 @@ computed on other roads.
 
 Why not by default: the engine holds Python's lock, so one process runs one
 table at a time, and a cluster is the only way to use more cores; but each
-worker process loads the engine's data (for a country, gigabytes in each),
-starting a local cluster takes seconds, and at the largest matrix (10 M
-pairs) computing is a third of the time, writing the CSV the rest.
+worker process loads the engine's data (for a country, gigabytes in each)
+and a local cluster takes seconds to start. On Malta, 10 M pairs took
+12.2 s in one process and 10.8 s on two local workers, their start included.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.errors import InputError, Problem
-from planner.pipeline.dask_cluster import dask_client
+from planner.pipeline.dask_cluster import dashboard_link, dask_client
 from planner.travel.road import road_table
 from planner.travel.routing_folder import RoutingFolder, open_routing
 
 if TYPE_CHECKING:
-    from distributed import Client, Future
+    from distributed import Future
 
 __all__ = ["PART_PAIRS", "cluster_table", "part_table"]
 
@@ -50,7 +50,7 @@ FloatArray = npt.NDArray[np.float64]
 PART_PAIRS = 1_000_000
 #: Parts per worker at least, so that a worker that finishes early takes another.
 _PARTS_PER_WORKER = 2
-#: Seconds between looks at the parts (and between progress lines).
+#: Seconds between looks at the parts.
 _POLL_S = 0.1
 
 
@@ -96,7 +96,8 @@ def cluster_table(
             ): (start, stop)
             for start, stop in parts
         }
-        where = _where(client)
+        dashboard = dashboard_link(client)
+        where = f"dashboard {dashboard}" if dashboard else "no dashboard"
         try:
             for future, (start, stop), done in _as_finished(futures):
                 part_minutes, part_km, part_snap_from, part_snap_to = _result(future)
@@ -165,10 +166,3 @@ def _result(future: Future) -> Any:
             "routing matrix: the Dask workers computing a part were lost too often "
             "(distributed.scheduler.allowed-failures); see the workers' logs"
         ) from None
-
-
-def _where(client: Client) -> str:
-    try:
-        return f"dashboard {client.dashboard_link}"
-    except (AttributeError, KeyError, ValueError):
-        return "no dashboard"

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from planner.pipeline.dask_cluster import dashboard_link
 from planner.pipeline.sweep_spec import SweepRun
 from planner.pipeline.sweep_tasks import (
     FAILED_STATUSES,
@@ -132,7 +133,7 @@ def read_sites(
                 len(client.nthreads()),
                 0.0,
                 None,
-                _dashboard(client),
+                dashboard_link(client),
             )
         )
     # Every worker loads the solver while one reads the inputs: its first
@@ -278,7 +279,7 @@ def _progress(
         left = seconds / tasks_done * remaining
     elif not keys:
         left = 0.0
-    dashboard = _dashboard(client)
+    dashboard = dashboard_link(client)
     return SweepProgress("solving", total, done, running, failed, workers, seconds, left, dashboard)
 
 
@@ -291,11 +292,3 @@ def _wait(futures: Sequence[Future]) -> None:
 def _release(graph: _Graph, others: Sequence[Future]) -> None:
     for future in [*graph.inputs.values(), *graph.reach.values(), *others]:
         future.release()
-
-
-def _dashboard(client: Client) -> str | None:
-    """The link to the Dask dashboard, when the scheduler serves one."""
-    try:
-        return str(client.dashboard_link)
-    except (AttributeError, KeyError, ValueError):
-        return None
