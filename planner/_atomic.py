@@ -61,11 +61,29 @@ def write_atomically(path: str | os.PathLike[str], text: str | Iterable[bytes]) 
     return given
 
 
+#: Temporary files being written now, for :func:`remove_temporaries`.
+_in_progress: set[Path] = set()
+
+
+def remove_temporaries() -> None:
+    """Delete the temporary files of writes still under way.
+
+    The command line's interrupt watcher runs this before it ends a process
+    whose main thread did not unwind in time (waiting for the threads that
+    format a large CSV), so an interrupted write leaves no temporary file.
+    """
+    for tmp in list(_in_progress):
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        _in_progress.discard(tmp)
+
+
 def _write(target: Path, text: str | Iterable[bytes]) -> None:
     # Beside the target so that the rename stays on one file system; the pid
     # keeps two processes writing the same file from sharing a temporary file.
     # A plain write (not mkstemp) so the file gets the usual umask permissions.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    _in_progress.add(tmp)
     try:
         if isinstance(text, str):
             # newline="": the text is written as given, on every platform.
@@ -79,3 +97,5 @@ def _write(target: Path, text: str | Iterable[bytes]) -> None:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise
+    finally:
+        _in_progress.discard(tmp)

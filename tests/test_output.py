@@ -281,3 +281,42 @@ def test_a_file_written_in_pieces_is_all_or_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.csv"]
     write_atomically(target, iter([b"a,b\n", "é,1\n".encode()]))
     assert target.read_text(encoding="utf-8") == "a,b\né,1\n"
+
+
+def test_the_interrupt_watcher_removes_a_temporary_file_being_written(tmp_path: Path) -> None:
+    # Before: Ctrl-C while a large matrix was being formatted left a hidden
+    # temporary file of hundreds of MB: the main thread waited for the
+    # formatting threads past the watcher's grace, and the process ended
+    # without the write's own clean-up.
+    import threading
+
+    from planner._atomic import remove_temporaries, write_atomically
+    from planner.outputs import interrupt
+
+    assert remove_temporaries in interrupt._cleanups
+    started, go_on = threading.Event(), threading.Event()
+
+    def slow() -> Iterator[bytes]:
+        yield b"a,b\n"
+        started.set()
+        go_on.wait(10)
+        yield b"1,2\n"
+
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            write_atomically(tmp_path / "m.csv", slow())
+        except InputError as exc:
+            failure.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert started.wait(10)
+    assert [p.name for p in tmp_path.iterdir()] == [f".m.csv.{os.getpid()}.tmp"]
+    remove_temporaries()
+    assert list(tmp_path.iterdir()) == []
+    go_on.set()
+    writer.join(10)
+    # The write cannot be completed once its file is gone: nothing is published.
+    assert list(tmp_path.iterdir()) == [] and len(failure) == 1

@@ -56,6 +56,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from planner._atomic import remove_temporaries
+
 #: Seconds the main thread gets to unwind after Ctrl-C before the process ends.
 GRACE_S = 1.0
 
@@ -97,6 +99,10 @@ def add_cleanup(cleanup: Callable[[], None]) -> None:
     """Run ``cleanup`` however a command ends, even when the watcher ends the process."""
     if cleanup not in _cleanups:
         _cleanups.append(cleanup)
+
+
+# A file written on its own leaves no temporary file when the watcher ends the process.
+add_cleanup(remove_temporaries)
 
 
 def _run_cleanups() -> None:
