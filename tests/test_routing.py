@@ -703,6 +703,22 @@ def test_matrix_cluster_arguments_are_checked_before_any_work(
         planner.routing_matrix(malta_routing, TOWNS, TOWNS, scheduler="nowhere")
     code, stderr = _matrix(capsys, malta_routing, shared_path(*MALTA), "--workers", "0")
     assert code == 2 and "error: --workers: must be 1 or more, not 0" in stderr
+    # Before: tls:// and ucx:// ended with exit 1 and a traceback, a closed
+    # Client with an AttributeError, a routing folder of None with a TypeError.
+    for address in ("tls://127.0.0.1:1", "ucx://127.0.0.1:1", "inproc://x"):
+        with pytest.raises(InputError, match=r"^scheduler: .*only tcp:// scheduler addresses"):
+            planner.routing_matrix(malta_routing, TOWNS, TOWNS, scheduler=address)
+    code, stderr = _matrix(capsys, malta_routing, shared_path(*MALTA), "--scheduler", "tls://x:1")
+    assert code == 2 and "error: --scheduler: 'tls://x:1': only tcp://" in stderr, stderr
+    code, stderr = _matrix(
+        capsys, malta_routing, shared_path(*MALTA), "--scheduler", "tcp://x:1", "--workers", "2"
+    )
+    assert (
+        code == 2
+        and "error: --workers: sets the size of a local cluster; not with --scheduler" in stderr
+    )
+    with pytest.raises(InputError, match=r"^routing: "):
+        planner.routing_matrix(None, TOWNS, TOWNS)  # type: ignore[arg-type]
 
 
 def test_a_worker_refuses_a_part_of_another_build(malta_routing: Path, tmp_path: Path) -> None:

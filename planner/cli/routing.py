@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._dask import quiet_dask_logs, refuse_workers_with_scheduler
 from planner.cli._options import named_as_options
 from planner.scenario.travel import SNAP_MAX_M
 
@@ -170,6 +171,9 @@ def matrix(
 
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
+    refuse_workers_with_scheduler(scheduler, workers)
+    if scheduler is not None or workers is not None:
+        quiet_dask_logs()
     with err.status("reading the points …") as status, named_as_options(_MATRIX_OPTIONS):
         result = routing_matrix(
             routing,

@@ -7,7 +7,6 @@ module imports no numerical library when it is imported.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
+from planner.cli._dask import quiet_dask_logs, refuse_workers_with_scheduler
 from planner.cli._options import named_as_options
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, interrupted
@@ -123,22 +123,14 @@ def sweep_command(
     if map_assets not in ("inline", "cdn"):
         raise InputError(Problem("--map-assets", f"'{map_assets}' is not one of: inline, cdn"))
     assets: Literal["inline", "cdn"] = "inline" if map_assets == "inline" else "cdn"
-    if workers is not None and scheduler is not None:
-        raise InputError(
-            Problem("--workers", "sets the size of a local cluster; not with --scheduler")
-        )
+    refuse_workers_with_scheduler(scheduler, workers)
     with named_as_options(_OPTIONS):
         points = parse_grid(list(grid or []))
     extra = list(overrides or [])
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
     scenario = load_scenario(scenario_file, overrides=extra)
-    if logging.getLogger().getEffectiveLevel() > logging.INFO:
-        # Dask logs each worker and connection at INFO: only with --verbose.
-        # Imported first: importing it sets its loggers' levels from its config.
-        import distributed  # noqa: F401
-
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+    quiet_dask_logs()
     # Checked and locked before anything else starts: a second sweep into the
     # same folder is refused at once.
     target = check_target(out_dir or default_sweep_folder(scenario), keep_lock=True, kind="sweep")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "MAX_WORKERS",
+    "check_scheduler",
     "checked_workers",
     "dashboard_link",
     "dask_client",
@@ -58,6 +59,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
     from distributed import Client, LocalCluster
     from distributed.comm import resolve_address
 
+    check_scheduler(scheduler)
     if isinstance(scheduler, Client):
         yield scheduler
         return
@@ -113,6 +115,36 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
             client.close()
     finally:
         cluster.close()
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """Refuse, before any work, a scheduler :func:`dask_client` could not use.
+
+    Raises
+    ------
+    InputError
+        A ``Client`` that was closed, or an address of another protocol than
+        tcp:// (tls:// needs certificates planner does not take, inproc:// a
+        cluster in this process, ucx:// its own library: each ended with a
+        traceback).
+    """
+    if scheduler is None:
+        return
+    from distributed import Client
+
+    if isinstance(scheduler, Client):
+        if scheduler.status in ("closing", "closed"):
+            raise InputError(Problem("scheduler", "is a Client that was closed"))
+        return
+    address = str(scheduler)
+    scheme = address.split("://", 1)[0].lower() if "://" in address else "tcp"
+    if scheme != "tcp":
+        raise InputError(
+            Problem(
+                "scheduler",
+                f"'{address}': only tcp:// scheduler addresses are supported, not {scheme}://",
+            )
+        )
 
 
 def default_workers() -> int:

@@ -29,7 +29,7 @@ from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
 from planner.outputs.folder import publish_folder, refuse_inside_output
 from planner.outputs.spreadsheet import csv_chunks
-from planner.pipeline.dask_cluster import checked_workers
+from planner.pipeline.dask_cluster import check_scheduler, checked_workers
 from planner.pipeline.routing_cluster import cluster_table
 from planner.scenario.travel import SNAP_LIMIT_M, SNAP_MAX_M, TravelConfig
 from planner.travel.road import road_table
@@ -206,6 +206,7 @@ def routing_matrix(
             )
         )
     callback(progress, "progress")
+    check_scheduler(scheduler)
     if workers is not None:
         checked_workers(workers)
         if scheduler is not None:
@@ -222,17 +223,18 @@ def routing_matrix(
                         "out", f"'{out}' is the file of the {label}; write the matrix elsewhere"
                     )
                 )
-    built = routing_path(Path(routing))
-    if built != Path(routing) and not built.is_dir():
+    routing = path_argument(routing, "routing")
+    built = routing_path(routing)
+    if built != routing and not built.is_dir():
         # An extract: runs build its folder in the cache, the matrix does not.
         raise InputError(
             Problem(
                 f"routing folder {routing}",
                 "is an extract, not a routing folder; build one first with planner "
-                f"routing build {Path(routing).name} --out FOLDER",
+                f"routing build {routing.name} --out FOLDER",
             )
         )
-    folder = open_routing(Path(routing), source="routing folder")
+    folder = open_routing(routing, source="routing folder")
     sources = _points(origins, "origins")
     targets = _points(destinations, "destinations")
     pairs = len(sources) * len(targets)

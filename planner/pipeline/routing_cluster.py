@@ -52,6 +52,8 @@ PART_PAIRS = 1_000_000
 _PARTS_PER_WORKER = 2
 #: Seconds between looks at the parts.
 _POLL_S = 0.1
+#: Seconds between looks for a worker at a scheduler that has none.
+_WAIT_S = 1.0
 
 
 def cluster_table(
@@ -75,13 +77,19 @@ def cluster_table(
     km = np.full((n, m), np.nan)
     snap_from = np.full(n, np.nan)
     snap_to = np.full(m, np.nan)
+    if scheduler is None and workers is not None:
+        # A worker more than the parts would only load the engine for nothing.
+        workers = min(workers, len(_parts(n, m, workers)))
     with dask_client(scheduler, workers) as client:
+        while not client.nthreads():
+            # A running scheduler may have no worker yet: wait for one.
+            if progress is not None:
+                progress(f"waiting for a Dask worker to join {client.scheduler.address}")
+            time.sleep(_WAIT_S)
         count = len(client.nthreads())
-        parts = _parts(n, m, max(1, count))
+        parts = _parts(n, m, count)
         if progress is not None:
-            # A running scheduler may have no worker yet: the parts wait for one.
-            on = f"on {count} Dask workers" if count else "waiting for a Dask worker"
-            progress(f"routing {n * m:,} pairs in {len(parts)} parts {on}")
+            progress(f"routing {n * m:,} pairs in {len(parts)} parts on {count} Dask workers")
         # Sent to each worker once, not with every part.
         destinations = client.scatter(np.stack([to_lon, to_lat]), broadcast=True)
         futures = {
