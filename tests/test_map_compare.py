@@ -212,3 +212,69 @@ def test_comparison_cdn_page_links_leaflet_and_sync(plan_folders: tuple[Path, Pa
     loads = loaded_resources(maps.render_comparison(*plan_folders, assets="cdn"))
     assert all(url.startswith("https://") for url in loads)
     assert any("Sync" in url for url in loads) and any("leaflet.js" in url for url in loads)
+
+
+def test_comparison_reads_site_text_as_the_run_wrote_it(tmp_path: Path) -> None:
+    # Before: site ids NA and null were read as missing (the folder was refused:
+    # "site '' is listed again"), a site named None lost its name, and the
+    # apostrophe sites.csv puts before =, +, - and @ for spreadsheets came out
+    # in diff.json and on the page.
+    from planner.outputs.spreadsheet import write_csv
+
+    plan = tiny_plan()
+    ids = ["NA", "null", "-5", "=1+1", "S5"]
+    names = ["None", "NA", '=HYPERLINK("http://example.invalid")', "-minus", "Arras"]
+    sites = plan.sites.assign(site_id=ids, name=names)
+    folder = write_plan_folder(
+        tmp_path / "a", Plan(plan.scenario, sites, plan.demand, plan.solution, plan.report)
+    )
+    write_csv(sites.drop(columns="geometry"), folder / "sites.csv")
+    assert "'=1+1" in (folder / "sites.csv").read_text(encoding="utf-8")
+    written = read_plan_folder(folder)
+    assert list(written.sites["site_id"]) == ids
+    assert list(written.sites["name"]) == names
+
+
+def test_comparison_refuses_unreadable_files_and_impossible_counts(tmp_path: Path) -> None:
+    # Before: a folder named report.json ended with exit 1 ("Is a directory"),
+    # a charger count of 1e23 overflowed into a negative number in the message,
+    # and travel = "x" in scenario.toml with an AttributeError.
+    folder = write_plan_folder(tmp_path / "a", tiny_plan())
+    sites = (folder / "sites.csv").read_text(encoding="utf-8").splitlines()
+    header = sites[0].split(",")
+    cells = sites[1].split(",")
+    cells[header.index("chargers")] = "99999999999999999999999"
+    (folder / "sites.csv").write_text("\n".join([sites[0], ",".join(cells), *sites[2:]]) + "\n")
+    (folder / "report.json").unlink()
+    (folder / "report.json").mkdir()
+    with pytest.raises(InputError) as raised:
+        read_plan_folder(folder)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{folder / 'report.json'}: cannot be read (Is a directory)",
+        f"{folder / 'sites.csv'}, row 2, field 'chargers': '99999999999999999999999' is not a "
+        "number of chargers",
+    ]
+    other = write_plan_folder(tmp_path / "b", tiny_plan())
+    scenario = (other / "scenario.toml").read_text(encoding="utf-8")
+    (other / "scenario.toml").write_text('travel = "x"\n' + scenario.replace("[travel]", "[x]"))
+    page = maps.render_comparison(other, other)
+    assert "km great-circle" in page
+
+
+def test_an_output_folder_inside_another_is_refused(
+    plan_folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a comparison written into a plan's folder made planner refuse to
+    # replace that plan later ("holds files planner did not write").
+    import planner
+
+    runs = plan_folders[0].parent / "runs"
+    plan = planner.run(overrides={"model.p": 3, "output.map": False})
+    outer = plan.save(runs / "plan")
+    code, _, stderr = run_cli(
+        ["compare", *map(str, plan_folders), "--out", str(outer / "sub")], capsys
+    )
+    assert code == 2, stderr
+    expected = f"output folder {outer / 'sub'}: is inside {outer}, a plan planner wrote"
+    assert f"{expected}; name a folder outside it" in stderr
+    assert not (outer / "sub").exists()

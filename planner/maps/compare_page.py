@@ -196,7 +196,8 @@ def _reach_text(side: str, plan: WrittenPlan) -> str:
 def _road_travel(plan: WrittenPlan) -> TravelConfig | None:
     """The plan's travel section when it is the road model (and reads back), else ``None``."""
     travel = plan.scenario.get("travel", {})
-    if travel.get("mode") != "road":
+    # A hand-edited scenario.toml may hold anything there (travel = "x").
+    if not isinstance(travel, dict) or travel.get("mode") != "road":
         return None
     try:
         return TravelConfig.model_validate(travel)

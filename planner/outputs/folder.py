@@ -445,6 +445,15 @@ def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = No
     if working.is_relative_to(target):
         where = "is the working folder" if working == target else "holds the working folder"
         raise _refuse(target, f"{where}; name a new folder for the output, such as maps/NAME")
+    # An output inside another (a comparison into a plan's folder) made planner
+    # refuse to replace the outer one later: it holds files planner did not list.
+    for folder in target.parents:
+        if (folder / MARKER).is_file():
+            kind_of = _kind_of(folder)
+            what = KINDS[kind_of] if kind_of is not None else "an output folder"
+            raise _refuse(
+                target, f"is inside {folder}, {what} planner wrote; name a folder outside it"
+            )
     with _locked(target, keep=keep_lock):
         if target.parent.is_dir():
             _recover(target)

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["FORMULA_STARTS", "csv_chunks", "spreadsheet_safe", "write_csv"]
+__all__ = ["FORMULA_STARTS", "csv_chunks", "read_back_text", "spreadsheet_safe", "write_csv"]
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,6 +49,18 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             safe[column] = values.map(_safe_text)
     return safe
+
+
+def read_back_text(values: pd.Series) -> pd.Series:
+    """Text cells as they were before :func:`spreadsheet_safe`: the added apostrophe removed.
+
+    Only an apostrophe followed by a formula start is removed: that is the one
+    this module adds (text that began with an apostrophe and a formula start
+    cannot be told from it, and reads back without it).
+    """
+    text = values.astype(str)
+    added = text.str.startswith("'") & text.str[1:2].isin(FORMULA_STARTS)
+    return text.where(~added, text.str[1:])
 
 
 def write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -22,8 +22,13 @@ from planner import _toml as toml
 from planner._arguments import shown
 from planner._text import fmt_eur
 from planner.errors import InputError, Problem
+from planner.outputs.spreadsheet import read_back_text
 
 #: Columns ``sites.csv`` must have for a comparison.
+#: More chargers than any site holds: a count above it is a damaged cell (and
+#: would overflow a whole number).
+_MOST_CHARGERS = 1_000_000
+
 REQUIRED_SITE_COLUMNS = ("site_id", "name", "brands", "country", "lon", "lat", "chosen", "chargers")
 
 
@@ -92,15 +97,26 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         problems.append(Problem(str(report_path), "missing: is this a plan folder?"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(str(report_path), f"not valid JSON: {exc}"))
+    except OSError as exc:  # a folder of that name, no permission
+        problems.append(Problem(str(report_path), f"cannot be read ({exc.strerror or exc})"))
     if not isinstance(report, dict):
         problems.append(Problem(str(report_path), "not a JSON object, as planner's reports are"))
         report = {}
     try:
-        sites = pd.read_csv(sites_path, dtype={"site_id": str, "name": str, "brands": str})
+        # Only an empty cell is missing: a site named or numbered NA, null or
+        # None (pandas' default missing words) is that text.
+        sites = pd.read_csv(
+            sites_path,
+            dtype={"site_id": str, "name": str, "brands": str, "country": str},
+            keep_default_na=False,
+            na_values=[""],
+        )
     except FileNotFoundError:
         problems.append(Problem(str(sites_path), "missing: is this a plan folder?"))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         problems.append(Problem(str(sites_path), f"not a readable CSV file: {exc}"))
+    except OSError as exc:
+        problems.append(Problem(str(sites_path), f"cannot be read ({exc.strerror or exc})"))
     else:
         missing = [c for c in REQUIRED_SITE_COLUMNS if c not in sites.columns]
         if missing:
@@ -109,7 +125,12 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
             counts = pd.to_numeric(sites["chargers"], errors="coerce")
             bad = np.flatnonzero(
                 sites["chargers"].notna().to_numpy()
-                & ~(np.isfinite(counts) & (counts >= 0) & (counts == np.round(counts))).to_numpy()
+                & ~(
+                    np.isfinite(counts)
+                    & (counts >= 0)
+                    & (counts <= _MOST_CHARGERS)
+                    & (counts == np.round(counts))
+                ).to_numpy()
             )
             problems.extend(
                 Problem(
@@ -127,15 +148,18 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
             scenario = toml.loads(scenario_path.read_text(encoding="utf-8"))
         except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(scenario_path), f"not a valid TOML file: {exc}"))
+        except OSError as exc:
+            problems.append(Problem(str(scenario_path), f"cannot be read ({exc.strerror or exc})"))
     problems += _report_problems(report, str(report_path))
     if problems:
         raise InputError(problems)
     sites = sites.assign(
         chosen=sites["chosen"].astype(str).str.lower().isin(["true", "1"]),
         chargers=pd.to_numeric(sites["chargers"], errors="coerce").fillna(0).astype(int),
-        site_id=sites["site_id"].fillna("").astype(str),
-        name=sites["name"].fillna("").astype(str),
-        brands=sites["brands"].fillna("").astype(str),
+        # The text as the run had it: sites.csv writes =x as 'x for spreadsheets.
+        site_id=read_back_text(sites["site_id"].fillna("")),
+        name=read_back_text(sites["name"].fillna("")),
+        brands=read_back_text(sites["brands"].fillna("")),
     )
     agree = _agreement(report, sites, str(sites_path))
     if agree:
