@@ -738,3 +738,24 @@ def test_a_worker_refuses_a_part_of_another_build(malta_routing: Path, tmp_path:
 
 def _build_id(folder: Path) -> str:
     return str(json.loads((folder / "routing.json").read_text(encoding="utf-8"))["build_id"])
+
+
+def test_matrix_points_keep_dealer_and_site_ids(malta_routing: Path, tmp_path: Path) -> None:
+    # Before: only id and demand_id were ids: a dealer file's dealer_id and a
+    # plan's site_id gave way to "dealers:1", "dealers:2" without a word.
+    dealers = TOWNS.rename(columns={"id": "dealer_id"}).assign(dealer_id=["R-1", "N-2", "R-3"])
+    sites = TOWNS.rename(columns={"id": "site_id"})
+    table = planner.routing_matrix(malta_routing, dealers, sites).table
+    assert sorted(set(table["from_id"])) == ["N-2", "R-1", "R-3"]
+    assert sorted(set(table["to_id"])) == ["mdina", "valletta", "victoria"]
+    path = tmp_path / "dealers.csv"
+    dealers.to_csv(path, index=False)
+    table = planner.routing_matrix(malta_routing, path, TOWNS.drop(columns="id")).table
+    assert sorted(set(table["from_id"])) == ["N-2", "R-1", "R-3"]
+    assert sorted(set(table["to_id"])) == [
+        "destinations_table:1",
+        "destinations_table:2",
+        "destinations_table:3",
+    ]
+    with pytest.raises(InputError, match=r"missing\.csv: file not found"):
+        planner.routing_matrix(malta_routing, tmp_path / "missing.csv", TOWNS)

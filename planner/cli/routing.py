@@ -112,7 +112,7 @@ def matrix(
             "--from",
             metavar="A.csv",
             help="Origins: a point file (CSV, XLSX, GeoJSON, …) with lon/lat columns or point "
-            "geometries; optional id and name columns.",
+            "geometries; optional name and id (id, demand_id, dealer_id or site_id) columns.",
             show_default=False,
         ),
     ],

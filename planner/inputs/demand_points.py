@@ -73,6 +73,7 @@ def read_demand_file(
     population_column: str | None = "population",
     sheet: str | None = None,
     decimal: str | None = None,
+    id_names: tuple[str, ...] = ID_NAMES,
 ) -> pd.DataFrame:
     """Read and check a user demand file.
 
@@ -92,6 +93,9 @@ def read_demand_file(
     decimal
         The file's decimal mark (``","`` or ``"."``) when the scenario states
         it: it settles numbers the file leaves open.
+    id_names
+        Headers of the id column, the first found wins (lower case); without
+        one, ids are the file's name and row.
 
     Returns
     -------
@@ -110,7 +114,7 @@ def read_demand_file(
     """
     source = str(path)
     if not path.exists():
-        raise InputError(Problem(source, "demand file not found"))
+        raise InputError(Problem(source, "file not found"))
     if path.is_dir():
         # The vector reader would open a folder as a data set of its files' layers.
         raise InputError(Problem(source, "is a folder, not a file"))
@@ -124,6 +128,7 @@ def read_demand_file(
                 population_column,
                 decimal=decimal,
                 id_stem=path.stem if len(tables) == 1 else f"{path.stem}:{table.notes[0][7:-1]}",
+                id_names=id_names,
             )
             for table in tables
         ]
@@ -135,11 +140,15 @@ def read_demand_file(
     frame = _read_vector_file(path, source, sheet)
     labels = [f"feature {i + 1}" for i in range(len(frame))]
     located = _located_by_geometry(frame, source, labels)
-    return _demand_points(located, population_column, id_stem=path.stem)
+    return _demand_points(located, population_column, id_stem=path.stem, id_names=id_names)
 
 
 def read_demand_frame(
-    frame: pd.DataFrame, *, name: str = "demand table", population_column: str | None = "population"
+    frame: pd.DataFrame,
+    *,
+    name: str = "demand table",
+    population_column: str | None = "population",
+    id_names: tuple[str, ...] = ID_NAMES,
 ) -> pd.DataFrame:
     """Read and check a demand table given as a DataFrame, as :func:`read_demand_file` does.
 
@@ -167,7 +176,9 @@ def read_demand_frame(
         located = _located_by_geometry(frame, name, labels)
     else:
         located = _located_by_columns(read_frame(frame, source=name))
-    return _demand_points(located, population_column, id_stem=name.replace(" ", "_"))
+    return _demand_points(
+        located, population_column, id_stem=name.replace(" ", "_"), id_names=id_names
+    )
 
 
 @dataclass(frozen=True)
@@ -311,6 +322,7 @@ def _demand_points(
     *,
     id_stem: str,
     decimal: str | None = None,
+    id_names: tuple[str, ...] = ID_NAMES,
 ) -> pd.DataFrame:
     """Check every row of a located demand table; the points, or every problem at once."""
     table, labels, source = located.table, located.labels, located.table.source
@@ -321,7 +333,7 @@ def _demand_points(
     headers = table.headers
     columns = {
         "population": population_index,
-        "id": _column_index(headers, ID_NAMES),
+        "id": _column_index(headers, id_names),
         "name": _column_index(headers, NAME_NAMES),
         "country": _column_index(headers, COUNTRY_NAMES),
     }
@@ -359,7 +371,7 @@ def _demand_points(
             field_name,
             f"population above {MAX_POPULATION:,.0f}: more people than any place on Earth",
         )
-    ids = _ids(located, id_stem, problems)
+    ids = _ids(located, id_stem, problems, id_names)
     country = _countries(located, problems)
     problems.extend(_coordinate_problems(lon, lat, labels, source, fields))
     if country is not None and not problems:
@@ -379,7 +391,7 @@ def _demand_points(
             "lat": np.asarray(lat, dtype=float),
         }
     )
-    id_index = _column_index(table.headers, ID_NAMES)
+    id_index = _column_index(table.headers, id_names)
     id_field = None if id_index is None else table.headers[id_index]
     return _without_repeats(points, labels, source, id_field)
 
@@ -505,9 +517,11 @@ def _parsed_column(
     return values
 
 
-def _ids(located: _Located, id_stem: str, problems: list[Problem]) -> npt.NDArray[Any]:
+def _ids(
+    located: _Located, id_stem: str, problems: list[Problem], id_names: tuple[str, ...]
+) -> npt.NDArray[Any]:
     table, labels = located.table, located.labels
-    index = _column_index(table.headers, ID_NAMES)
+    index = _column_index(table.headers, id_names)
     if index is None:
         return np.array([f"{id_stem}:{i + 1}" for i in range(len(table.rows))], dtype=object)
     ids = pd.Series(_texts(table, index))

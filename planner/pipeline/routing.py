@@ -172,8 +172,10 @@ def routing_matrix(
         A folder ``planner routing build`` wrote.
     origins, destinations
         Point files (CSV, XLSX, GeoJSON, …, with lon/lat columns or a point
-        geometry, optional id and name columns), read like demand files, or
-        DataFrames of the same columns, checked row by row in the same way.
+        geometry, an optional name column and an optional id column: ``id``,
+        ``demand_id``, ``dealer_id`` or ``site_id``, else the file's name and
+        row), read like demand files, or DataFrames of the same columns,
+        checked row by row in the same way.
     snap_max_m
         Metres: pairs with a point farther than this from any road of the
         extract get no minutes or km (as ``travel.snap_max_m`` drops such
@@ -298,14 +300,23 @@ def routing_matrix(
     return result
 
 
+#: Headers of a point file's id column, the first found wins: a dealer file,
+#: a plan's sites.csv and a demand file each keep their own ids.
+POINT_ID_NAMES = ("id", "demand_id", "dealer_id", "site_id")
+
+
 def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
     """``id``, ``name``, ``lon``, ``lat`` of a point file or table."""
     if isinstance(source, pd.DataFrame):
         # Checked as a point file is: a coordinate that is no number, or out of
         # range, and an id given twice with other data are refused by row.
-        read = read_demand_frame(source, name=f"{label} table", population_column=None)
+        read = read_demand_frame(
+            source, name=f"{label} table", population_column=None, id_names=POINT_ID_NAMES
+        )
     else:
-        read = read_demand_file(path_argument(source, label), population_column=None)
+        read = read_demand_file(
+            path_argument(source, label), population_column=None, id_names=POINT_ID_NAMES
+        )
     frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
     if frame.empty:
         raise InputError(
