@@ -44,14 +44,7 @@ def write_atomically(path: str | os.PathLike[str], text: str | Iterable[bytes]) 
     """
     given = Path(path)
     try:
-        # A link is written through to its file: renaming over the link itself
-        # would replace it with a file and leave its target as it was.
-        target = given.resolve() if given.is_symlink() else given
-        if target.is_dir():
-            raise InputError(Problem(str(given), "is a folder, not a file"))
-        if target.exists() and not target.is_file():
-            # Renaming over /dev/null would replace the device with a file.
-            raise InputError(Problem(str(given), "is a device, pipe or socket, not a file"))
+        target = _target(given)
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(target, text)
     except OSError as exc:
@@ -59,6 +52,50 @@ def write_atomically(path: str | os.PathLike[str], text: str | Iterable[bytes]) 
             Problem(str(given), f"cannot be written ({exc.strerror or exc})")
         ) from None
     return given
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a file :func:`write_atomically` would refuse or fail to write.
+
+    The same checks, and, when its folder exists, a temporary file made and
+    removed there (a read-only folder, a name too long): a matrix or an
+    import that takes minutes fails at once rather than at the end.
+
+    Raises
+    ------
+    InputError
+        As :func:`write_atomically`.
+    """
+    given = Path(path)
+    try:
+        target = _target(given)
+        if target.parent.is_dir():
+            probe = _temporary(target)
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            Problem(str(given), f"cannot be written ({exc.strerror or exc})")
+        ) from None
+
+
+def _target(given: Path) -> Path:
+    """The file a write to ``given`` replaces; a folder or a device is refused."""
+    # A link is written through to its file: renaming over the link itself
+    # would replace it with a file and leave its target as it was.
+    target = given.resolve() if given.is_symlink() else given
+    if target.is_dir():
+        raise InputError(Problem(str(given), "is a folder, not a file"))
+    if target.exists() and not target.is_file():
+        # Renaming over /dev/null would replace the device with a file.
+        raise InputError(Problem(str(given), "is a device, pipe or socket, not a file"))
+    return target
+
+
+def _temporary(target: Path) -> Path:
+    # Beside the target so that the rename stays on one file system; the pid
+    # keeps two processes writing the same file from sharing a temporary file.
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
 #: Temporary files being written now, for :func:`remove_temporaries`.
@@ -79,10 +116,8 @@ def remove_temporaries() -> None:
 
 
 def _write(target: Path, text: str | Iterable[bytes]) -> None:
-    # Beside the target so that the rename stays on one file system; the pid
-    # keeps two processes writing the same file from sharing a temporary file.
     # A plain write (not mkstemp) so the file gets the usual umask permissions.
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = _temporary(target)
     _in_progress.add(tmp)
     try:
         if isinstance(text, str):

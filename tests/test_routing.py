@@ -759,3 +759,16 @@ def test_matrix_points_keep_dealer_and_site_ids(malta_routing: Path, tmp_path: P
     ]
     with pytest.raises(InputError, match=r"missing\.csv: file not found"):
         planner.routing_matrix(malta_routing, tmp_path / "missing.csv", TOWNS)
+
+
+def test_matrix_out_that_cannot_be_written_is_refused_before_routing(
+    malta_routing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.pipeline.routing as routing
+
+    def no_routing(*args: object) -> None:
+        raise AssertionError("routed before the output was checked")
+
+    monkeypatch.setattr(routing, "road_table", no_routing)
+    with pytest.raises(InputError, match=r"^.*x{300}\.csv: cannot be written \(File name too long"):
+        planner.routing_matrix(malta_routing, TOWNS, TOWNS, out=tmp_path / ("x" * 300 + ".csv"))

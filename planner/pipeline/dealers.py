@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from planner._arguments import callback, shown, text_list
-from planner._atomic import write_atomically
+from planner._atomic import check_writable, write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.importers.atp import looks_like_geojson, read_atp
@@ -190,4 +190,5 @@ def _output_path(out: PathLike) -> Path:
         )
     if target.is_dir():
         raise InputError(Problem(str(target), "is a folder; give a file name ending in .csv"))
+    check_writable(target)  # a read-only folder, a name too long: before the import
     return target

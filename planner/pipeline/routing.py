@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner._arguments import callback
-from planner._atomic import write_atomically
+from planner._atomic import check_writable, write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
@@ -218,6 +218,7 @@ def routing_matrix(
     if out is not None:
         out = path_argument(out, "out")
         refuse_inside_output(out, "out")
+        check_writable(out)
         for given, label in ((origins, "origins"), (destinations, "destinations")):
             if isinstance(given, str | os.PathLike) and _same_file(out, Path(given)):
                 raise InputError(
