@@ -190,7 +190,7 @@ def matrix(
     if far_from or far_to:
         err.print(
             f"warning: {far_from:,} origin(s) and {far_to:,} destination(s) lie farther than "
-            f"{result.snap_max_m:,.0f} m from any road of the extract (see from_snap_m, "
+            f"{result.snap_max_m:,g} m from any road of the extract (see from_snap_m, "
             "to_snap_m); their pairs have no minutes or km",
             soft_wrap=True,
         )
