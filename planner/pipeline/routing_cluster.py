@@ -19,7 +19,8 @@ Why not by default: the engine holds Python's lock, so one process runs one
 table at a time, and a cluster is the only way to use more cores; but each
 worker process loads the engine's data (for a country, gigabytes in each)
 and a local cluster takes seconds to start. On Malta, 10 M pairs took
-12.2 s in one process and 10.8 s on two local workers, their start included.
+11.9 s in one process and 11.1 s on two local workers, their start included
+(``benchmarks/matrix.py``).
 """
 
 from __future__ import annotations
