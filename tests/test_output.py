@@ -328,7 +328,7 @@ def test_a_file_that_cannot_be_written_is_refused_before_any_work(tmp_path: Path
     from planner._atomic import check_writable
 
     (tmp_path / "taken.csv").mkdir()
-    with pytest.raises(InputError, match="taken.csv: is a folder, not a file"):
+    with pytest.raises(InputError, match=r"taken\.csv: is a folder, not a file"):
         check_writable(tmp_path / "taken.csv")
     with pytest.raises(InputError, match="cannot be written"):
         check_writable(tmp_path / ("x" * 300 + ".csv"))
