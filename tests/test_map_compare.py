@@ -278,3 +278,32 @@ def test_an_output_folder_inside_another_is_refused(
     expected = f"output folder {outer / 'sub'}: is inside {outer}, a plan planner wrote"
     assert f"{expected}; name a folder outside it" in stderr
     assert not (outer / "sub").exists()
+
+
+def test_comparison_refuses_key_figures_no_plan_has(tmp_path: Path) -> None:
+    # Before: coverage 1e308 %, a negative demand covered, and 31.0 sites
+    # selected against 30 in sites.csv were compared without a word.
+    folder = write_plan_folder(tmp_path / "a", tiny_plan())
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    chosen = report["sites_selected"]
+    edited = {
+        **report,
+        "coverage_pct": 1e308,
+        "demand_covered": -5.0,
+        "sites_selected": chosen + 1.0,
+        "chargers_total": 2.5,
+    }
+    (folder / "report.json").write_text(json.dumps(edited), encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_plan_folder(folder)
+    source = folder / "report.json"
+    assert [str(p) for p in raised.value.problems] == [
+        f"{source}, field 'coverage_pct': is 1e+308, not a share from 0 to 100 %",
+        f"{source}, field 'chargers_total': is 2.5, not a whole number of chargers",
+        f"{source}, field 'demand_covered': is -5.0, below 0",
+    ]
+    (folder / "report.json").write_text(
+        json.dumps({**report, "sites_selected": chosen + 1.0}), encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=rf"holds {chosen} chosen sites, report.json says"):
+        read_plan_folder(folder)

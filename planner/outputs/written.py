@@ -24,11 +24,11 @@ from planner._text import fmt_eur
 from planner.errors import InputError, Problem
 from planner.outputs.spreadsheet import read_back_text
 
-#: Columns ``sites.csv`` must have for a comparison.
 #: More chargers than any site holds: a count above it is a damaged cell (and
 #: would overflow a whole number).
 _MOST_CHARGERS = 1_000_000
 
+#: Columns ``sites.csv`` must have for a comparison.
 REQUIRED_SITE_COLUMNS = ("site_id", "name", "brands", "country", "lon", "lat", "chosen", "chargers")
 
 
@@ -254,12 +254,33 @@ def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
         # read as "n/a" would hide an edited report.
         if value is not None and not _is_number(value):
             problems.append(Problem(source, f"is {shown(value)}, not a number", field=key))
+        elif value is not None and not _possible(key, value):
+            problems.append(Problem(source, f"is {shown(value)}, {_POSSIBLE[key]}", field=key))
     countries = report.get("by_country")
     if countries is not None and not (
         isinstance(countries, list) and all(isinstance(row, dict) for row in countries)
     ):
         problems.append(Problem(source, "is not a list of countries", field="by_country"))
     return problems
+
+
+#: What each key figure of a report can be, said when it is not.
+_POSSIBLE = {
+    "coverage_pct": "not a share from 0 to 100 %",
+    "sites_selected": "not a whole number of sites",
+    "chargers_total": "not a whole number of chargers",
+    "demand_covered": "below 0",
+    "cost_eur.total": "below 0",
+}
+
+
+def _possible(key: str, value: float) -> bool:
+    """Whether a report's key figure (a finite number) is one a plan can have."""
+    if key == "coverage_pct":
+        return 0 <= value <= 100
+    if key in ("sites_selected", "chargers_total"):
+        return value >= 0 and float(value).is_integer()
+    return value >= 0
 
 
 def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list[Problem]:
@@ -271,7 +292,7 @@ def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list
     )
     for key, what, found in checks:
         said = report.get(key)
-        if isinstance(said, int) and not isinstance(said, bool) and said != found:
+        if _is_number(said) and said != found:
             problems.append(
                 Problem(
                     source,
