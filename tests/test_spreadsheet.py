@@ -144,3 +144,5 @@ def test_csv_chunks_of_one_column_or_no_row() -> None:
     assert b"".join(csv_chunks(one, decimals=3)) == b'name\n""\na\n'
     empty = _awkward_table(0, 0)
     assert b"".join(csv_chunks(empty, decimals=3)) == b"name,minutes,km,single,count,id\n"
+    twice = pd.DataFrame([["a", 1.5], ["b", 2.0]], columns=["x", "x"])
+    assert b"".join(csv_chunks(twice, decimals=1)) == b"x,x\na,1.5\nb,2.0\n"

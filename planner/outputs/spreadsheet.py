@@ -84,12 +84,13 @@ def csv_chunks(table: pd.DataFrame, *, decimals: int, rows: int = CHUNK_ROWS) ->
     float_format=f"%.{decimals}f", lineterminator="\\n")``. Columns of numpy
     floats, integers and text (``None`` or NaN written empty) are formatted
     column-wise, ``rows`` rows at a time; a table with a column of anything
-    else, or of a single column (where pandas quotes an empty cell), goes
-    through pandas whole.
+    else, of a single column (where pandas quotes an empty cell) or of a
+    column name given twice, goes through pandas whole.
     """
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in table.columns])
-    if table.shape[1] < 2 or not all(_columnwise(table[c]) for c in table.columns):
+    columnwise = table.shape[1] >= 2 and not table.columns.has_duplicates
+    if not (columnwise and all(_columnwise(table[c]) for c in table.columns)):
         safe = spreadsheet_safe(table)
         yield safe.to_csv(index=False, float_format=f"%.{decimals}f", lineterminator="\n").encode(
             "utf-8"
