@@ -43,11 +43,15 @@ def _safe_text(value: object) -> object:
 
 def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``table`` whose text cells cannot start a formula."""
-    safe = table.copy()
-    for column in safe.columns:
-        values = safe[column]
+    columns = {}
+    # By position: a column name given twice would select both columns at once.
+    for position in range(table.shape[1]):
+        values = table.iloc[:, position]
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            safe[column] = values.map(_safe_text)
+            values = values.map(_safe_text)
+        columns[position] = values
+    safe = pd.concat(columns, axis=1) if columns else table.copy()
+    safe.columns = table.columns
     return safe
 
 
