@@ -344,16 +344,20 @@ def refuse_inside_output(path: Path, name: str) -> None:
     folder it was computed from; any file added to an output folder makes
     planner refuse to replace that folder later.
     """
-    for folder in Path(path).absolute().parents:
+    around = _enclosing_output(Path(path).absolute())
+    if around is not None:
+        raise InputError(
+            Problem(name, f"'{path}' is inside {around} planner wrote; write the file elsewhere")
+        )
+
+
+def _enclosing_output(path: Path) -> str | None:
+    """The output folder planner wrote that holds ``path``, and its kind (``X, a plan``)."""
+    for folder in path.parents:
         if (folder / MARKER).is_file():
             kind = _kind_of(folder)
-            what = KINDS[kind] if kind is not None else "an output folder"
-            raise InputError(
-                Problem(
-                    name,
-                    f"'{path}' is inside {folder}, {what} planner wrote; write the file elsewhere",
-                )
-            )
+            return f"{folder}, {KINDS[kind] if kind is not None else 'an output folder'}"
+    return None
 
 
 def _foreign_files(folder: Path) -> list[str]:
@@ -447,13 +451,9 @@ def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = No
         raise _refuse(target, f"{where}; name a new folder for the output, such as maps/NAME")
     # An output inside another (a comparison into a plan's folder) made planner
     # refuse to replace the outer one later: it holds files planner did not list.
-    for folder in target.parents:
-        if (folder / MARKER).is_file():
-            kind_of = _kind_of(folder)
-            what = KINDS[kind_of] if kind_of is not None else "an output folder"
-            raise _refuse(
-                target, f"is inside {folder}, {what} planner wrote; name a folder outside it"
-            )
+    around = _enclosing_output(target)
+    if around is not None:
+        raise _refuse(target, f"is inside {around} planner wrote; name a folder outside it")
     with _locked(target, keep=keep_lock):
         if target.parent.is_dir():
             _recover(target)
