@@ -91,8 +91,6 @@ def csv_chunks(table: pd.DataFrame, *, decimals: int, rows: int = CHUNK_ROWS) ->
     else, of a single column (where pandas quotes an empty cell) or of a
     column name given twice, goes through pandas whole.
     """
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([str(c) for c in table.columns])
     columnwise = table.shape[1] >= 2 and not table.columns.has_duplicates
     if not (columnwise and all(_columnwise(table[c]) for c in table.columns)):
         safe = spreadsheet_safe(table)
@@ -100,6 +98,8 @@ def csv_chunks(table: pd.DataFrame, *, decimals: int, rows: int = CHUNK_ROWS) ->
             "utf-8"
         )
         return
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(c) for c in table.columns])
     yield header.getvalue().encode("utf-8")
     starts = range(0, len(table), rows)
     with ThreadPoolExecutor(_THREADS) as pool:
