@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +309,8 @@ def test_many_dealers_at_one_point_are_named_in_a_warning(tmp_path: Path) -> Non
     assert load(write(tmp_path, rows[3:], "fewer.csv")).warnings == ()
 
 
-def test_merge_scales_to_a_continent() -> None:
+def test_merge_at_continental_size_joins_every_partner() -> None:
+    # Its time at this size and larger is measured by benchmarks/dealers.py.
     rng = np.random.default_rng(3)
     n = 30_000
     lon = rng.uniform(-10, 30, n)
@@ -320,29 +320,24 @@ def test_merge_scales_to_a_continent() -> None:
     lon = np.concatenate([lon, lon[extra]])
     lat = np.concatenate([lat, lat[extra] + 40 / M_PER_DEG])
     brands = np.array(["Renault"] * n + ["Nissan"] * len(extra), dtype=object)
-    start = time.perf_counter()
     labels = site_labels(lon, lat, brands, distance_m=150.0)
-    seconds = time.perf_counter() - start
     assert len(np.unique(labels)) <= n
     assert len(np.unique(labels[extra])) == len(extra)
     assert np.array_equal(labels[extra], labels[n:])
-    assert seconds < 2.0
 
 
-def test_full_scale_sample_network_loads_quickly() -> None:
+def test_full_scale_sample_network_loads_every_dealer() -> None:
+    # Its time is measured by benchmarks/dealers.py.
     path = PROJECT_ROOT / "geodata" / "sample_dealers_full.csv"
     if not path.exists():
         pytest.skip(f"{path} is not generated (planner sample --scale full)")
-    start = time.perf_counter()
     result = load(path)
-    seconds = time.perf_counter() - start
     counts = result.counts
     assert counts["read"] > 20_000
     assert counts["dropped"] == 0 and result.warnings == ()
     assert counts["read"] == counts["sites"] + counts["merged"]
     dual = result.sites[result.sites["brands"] == "Nissan;Renault"]
     assert len(dual) == counts["merged"] > 0
-    assert seconds < 10.0  # about one second on one core; generous for shared machines
 
 
 def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
