@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +279,23 @@ def test_matrix_is_never_written_into_a_folder_planner_wrote(tmp_path: Path) -> 
         planner.import_dealers(
             shared_path("data", "monaco_2021-12.osm.pbf"), out=folder.path / "d.csv"
         )
+
+
+def test_matrix_with_standard_output_closed_asks_for_out(tmp_path: Path) -> None:
+    # Before: `planner routing matrix … >&-` computed the matrix, printed it
+    # nowhere and ended with exit 0.
+    points = tmp_path / "points.csv"
+    points.write_text("id,lon,lat\na,14.5,35.9\n", encoding="utf-8")
+    command = 'exec "$0" -m planner routing matrix "$1" --from "$2" --to "$2" >&-'
+    done = subprocess.run(
+        ["sh", "-c", command, sys.executable, str(tmp_path / "no-routing"), str(points)],
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --out: standard output is closed: give --out M.csv"
 
 
 def test_matrix_too_large_is_refused_before_any_routing(

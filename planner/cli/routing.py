@@ -10,6 +10,7 @@ numerical library at import time.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -171,6 +172,8 @@ def matrix(
 
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
+    if out_file is None and sys.stdout is None:  # started with standard output closed (>&-)
+        raise InputError(Problem("--out", "standard output is closed: give --out M.csv"))
     refuse_workers_with_scheduler(scheduler, workers)
     if scheduler is not None or workers is not None:
         quiet_dask_logs()
