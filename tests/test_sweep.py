@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -17,6 +18,7 @@ from planner.maps.robustness_map import render_robustness_map
 from planner.outputs.sweep_runs import RunJournal, runs_folder
 from planner.pipeline.load import load_inputs
 from planner.pipeline.sweep import SweepResult
+from planner.pipeline.sweep_figure import sweep_figure
 from planner.pipeline.sweep_spec import parse_grid, sweep_spec
 from planner.pipeline.sweep_tables import robustness_table
 from planner.pipeline.sweep_tasks import RunResult, reach_for, run_inputs, solve_run
@@ -310,3 +312,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert time.perf_counter() - start < 20
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("values", [[1e308], [-1e308], [1.7e308, 1.79e308], [1e308, 5.0]])
+def test_sweep_figure_draws_values_near_the_largest_float(values: list[float]) -> None:
+    # Before: a grid of travel.max_minutes=1e308 solved every run, then
+    # drawing sweep.png failed ("arange: cannot compute length"), so the sweep
+    # could neither finish nor be resumed.
+    table = pd.DataFrame({"travel.max_minutes": values, "coverage_pct": 50.0})
+    figure = sweep_figure(table, ["travel.max_minutes"], title="huge values")
+    figure.savefig(io.BytesIO(), format="png")
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert labels == list(dict.fromkeys(str(value) for value in values))

@@ -27,6 +27,9 @@ _MOST_PANELS = 6
 
 _LINE = "#1f4e9c"
 
+#: Values beyond this are drawn as labels: an axis pads its limits past them.
+_LARGEST_ON_AXIS = 1e300
+
 
 def sweep_figure(table: pd.DataFrame, parameters: Sequence[str], *, title: str) -> Any:
     """The figure of ``sweep.png`` from the table of ``sweep.csv``; not registered with pyplot."""
@@ -72,6 +75,8 @@ def _panel(ax: Any, table: pd.DataFrame, key: str) -> None:
         bool(len(values))
         and numbers.notna().all()
         and values.map(lambda v: not isinstance(v, bool)).all()
+        # Near the largest float an axis's margins overflow: such values are labels.
+        and bool((numbers.abs() < _LARGEST_ON_AXIS).all())
     )
     distinct = values.astype(str).nunique()
     ax.set_ylabel("coverage (%)", fontsize=8)
