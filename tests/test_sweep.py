@@ -19,11 +19,11 @@ from planner.outputs.sweep_runs import RunJournal, runs_folder
 from planner.pipeline.load import load_inputs
 from planner.pipeline.sweep import SweepResult
 from planner.pipeline.sweep_figure import sweep_figure
-from planner.pipeline.sweep_spec import parse_grid, sweep_spec
+from planner.pipeline.sweep_spec import draw_samples, parse_grid, sweep_spec
 from planner.pipeline.sweep_tables import robustness_table
 from planner.pipeline.sweep_tasks import RunResult, reach_for, run_inputs, solve_run
 from planner.scenario.build import scenario_from
-from planner.scenario.schema import Scenario, load_scenario
+from planner.scenario.schema import Distribution, Scenario, load_scenario
 from tests.test_api import _tiny
 from tests.test_cli import _run
 
@@ -324,3 +324,37 @@ def test_sweep_figure_draws_values_near_the_largest_float(values: list[float]) -
     figure.savefig(io.BytesIO(), format="png")
     labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
     assert labels == list(dict.fromkeys(str(value) for value in values))
+
+
+@pytest.mark.parametrize(
+    ("mean", "sd", "low", "high"),
+    [
+        (50.0, 8.0, 40.0, 55.0),  # both bounds within reach
+        (50.0, 1e7, 30.0, 80.0),  # sd far wider than the bounds: nearly uniform
+        (5.0, 1e308, 1.0, 10.0),  # the widest sd there is
+        (0.05, 0.02, 0.05, None),  # one bound, at the mean
+        (0.0, 1.0, -1e-3, 8.0),  # far in the upper tail
+    ],
+)
+def test_bounded_normal_draws_follow_the_truncated_distribution(
+    mean: float, sd: float, low: float, high: float | None
+) -> None:
+    # Before: a draw gave up after 10,000 values outside the bounds and took
+    # the mean, so with sd 1e7 between 30 and 80 every run drew exactly 50.
+    from scipy.stats import truncnorm
+
+    field = "travel.max_minutes"
+    bounds = {"low": low} | ({} if high is None else {"high": high})
+    dist = Distribution.model_validate({"dist": "normal", "mean": mean, "sd": sd, **bounds})
+    draws = np.array([run[field] for run in draw_samples({field: dist}, 4000, seed=7)])
+    upper = np.inf if high is None else high
+    assert draws.min() >= low and draws.max() <= upper
+    a, b = (low - mean) / sd, (upper - mean) / sd
+    if b - a < 1e-3:  # scipy's moments lose precision here; the uniform limit is exact enough
+        expected_mean, expected_sd = (low + upper) / 2, (upper - low) / np.sqrt(12)
+    else:
+        expected_mean, expected_sd = truncnorm.stats(a, b, loc=mean, scale=sd, moments="mv")
+        expected_sd = np.sqrt(expected_sd)
+    # 4,000 draws: the sample mean lies within 4 standard errors of the expectation.
+    assert abs(draws.mean() - expected_mean) < 4 * expected_sd / np.sqrt(len(draws))
+    assert draws.std() == pytest.approx(expected_sd, rel=0.06)

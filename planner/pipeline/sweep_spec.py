@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from planner import _toml as toml
 from planner._arguments import shown, text_list, whole_number
@@ -162,16 +163,32 @@ def _draw(dist: Distribution, n: int, rng: np.random.Generator) -> list[Any]:
 
 
 def _truncated_normal(dist: Distribution, rng: np.random.Generator) -> float:
-    """A normal draw within ``low``..``high`` (when given), by drawing again."""
+    """A normal draw within ``low``..``high`` (when given), by the inverse distribution.
+
+    Drawing again until a value falls inside would take ever longer as the
+    bounds narrow against ``sd``, so the draw is exact instead: a uniform
+    share of the probability between the bounds, split at the mean (which
+    lies between them) so that each side is looked up in its lower tail,
+    where the inverse keeps its precision.
+    """
     assert dist.mean is not None and dist.sd is not None
+    if dist.low is None and dist.high is None:
+        return float(rng.normal(dist.mean, dist.sd))
     low = -np.inf if dist.low is None else dist.low
     high = np.inf if dist.high is None else dist.high
-    for _ in range(10_000):
-        value = float(rng.normal(dist.mean, dist.sd))
-        if low <= value <= high:
-            return value
-    # Bounds far out in a tail: the nearer bound, rather than looping on.
-    return float(min(max(dist.mean, low), high))
+    below, above = (low - dist.mean) / dist.sd, (high - dist.mean) / dist.sd
+    share = float(rng.uniform())
+    if above - below < _FLAT:
+        # Bounds this close against sd: the density is flat between them.
+        return float(low + share * (high - low))
+    left, right = 0.5 - ndtr(below), 0.5 - ndtr(-above)  # mass each side of the mean
+    mass = share * (left + right)
+    step = float(ndtri(0.5 - mass)) if mass < left else -float(ndtri(0.5 - (mass - left)))
+    return float(min(max(dist.mean + dist.sd * step, low), high))
+
+
+#: Bounds closer than this many sd: a draw between them is uniform.
+_FLAT = 1e-6
 
 
 #: Most runs one sweep takes (a 1,000-run Monte Carlo at each of 100 grid points).
