@@ -58,6 +58,10 @@ def test_a_huge_range_is_cut_at_the_sites_without_being_listed() -> None:
     grid, notes = frontier_grid(range(5, 10**12, 5), 17, 10**12 - 5)
     assert grid == [5, 10, 15, 17, 10**12 - 5]
     assert notes[0].startswith("frontier: p = 20 is above the 17")
+    # Before: a range of more than 2**63 values failed as an unexpected error.
+    grid, notes = frontier_grid(parse_p_range("1:18446744073709551616"), 6)
+    assert grid == list(range(1, 7))
+    assert notes[0].startswith("frontier: p = 7…18446744073709551616 is above the 6")
 
 
 @pytest.mark.parametrize(

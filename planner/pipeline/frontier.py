@@ -155,7 +155,7 @@ def frontier_grid(
         grid = set(p_values[:within])
         beyond = p_values[within:]
         # Its ends are all the note names.
-        above = sorted({beyond[0], beyond[-1]} - {scenario_p}) if len(beyond) else []
+        above = sorted({beyond[0], beyond[-1]} - {scenario_p}) if beyond else []
     else:
         asked = set(p_values)
         above = sorted(p for p in asked if p > limit and p != scenario_p)
