@@ -541,6 +541,27 @@ def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
     assert marked[1][0] is None and marked[1][1][0] == len(chosen)
 
 
+def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: --trip-weights on a covering scenario, even "garbage", and --p on
+    # a flow scenario were ignored without a word.
+    out = str(tmp_path / "out")
+    code, _, stderr = _run(["frontier", str(tiny), "--trip-weights", "0,1", "--out", out], capsys)
+    assert code == 2
+    assert stderr.splitlines() == [
+        "error: --trip-weights: only a flow_refuelling scenario sweeps its trip weight; "
+        "max_coverage sweeps p: give --p"
+    ]
+    flow = ["--set", "model.name=flow_refuelling", "--p", "1,2", "--out", out]
+    code, _, stderr = _run(["frontier", str(tiny), *flow], capsys)
+    assert code == 2
+    assert stderr.splitlines() == [
+        "error: --p: flow_refuelling sweeps its trip weight, not p: give --trip-weights"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [

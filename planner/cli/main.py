@@ -374,11 +374,14 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
 def frontier(
     scenario_file: ScenarioArg = None,
     p_range: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--p", metavar="RANGE", help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40."
+            "--p",
+            metavar="RANGE",
+            help="Numbers of sites: START:STOP[:STEP] or a list 5,10,40 (default 10:100:10).",
+            show_default=False,
         ),
-    ] = "10:100:10",
+    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -394,14 +397,15 @@ def frontier(
     overrides: SetOption = None,
     map_assets: MapAssetsOption = "inline",
     trip_weights: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--trip-weights",
             metavar="WEIGHTS",
             help="flow_refuelling: trip weights to sweep instead of p, START:STOP:STEP or a "
-            "list 0,0.5,1.",
+            "list 0,0.5,1 (default 0:1:0.25).",
+            show_default=False,
         ),
-    ] = "0:1:0.25",
+    ] = None,
 ) -> None:
     """Coverage against number of sites: frontier.csv, frontier.png and the scenario's own plan.
 
@@ -419,10 +423,27 @@ def frontier(
         extra.append(f"solver.time_limit_s={time_limit}")
     assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
-    if traits[scenario.model.name].needs_trips:
-        _trade_off(scenario, trip_weights, out_dir, assets)
+    flow = traits[scenario.model.name].needs_trips
+    # An option of the other kind of frontier would be ignored without a word.
+    if flow and p_range is not None:
+        raise InputError(
+            Problem(
+                "--p",
+                f"{scenario.model.name} sweeps its trip weight, not p: give --trip-weights",
+            )
+        )
+    if not flow and trip_weights is not None:
+        raise InputError(
+            Problem(
+                "--trip-weights",
+                f"only a flow_refuelling scenario sweeps its trip weight; "
+                f"{scenario.model.name} sweeps p: give --p",
+            )
+        )
+    if flow:
+        _trade_off(scenario, trip_weights or "0:1:0.25", out_dir, assets)
         return
-    p_values = parse_p_range(p_range)
+    p_values = parse_p_range(p_range or "10:100:10")
     target = output_folder(scenario, out_dir or default_frontier_folder(scenario))
     with _Stages(err) as stages:
         clock = Clock(stages)
