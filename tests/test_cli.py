@@ -541,6 +541,23 @@ def test_frontier_marks_the_default_p_and_solves_a_constrained_plan_on_its_own(
     assert marked[1][0] is None and marked[1][1][0] == len(chosen)
 
 
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["model.p=3", "model.p=4"], "'model.p' is given twice"),
+        (["model.p=3", "model={p = 4}"], "'model' and 'model.p' set the same field"),
+    ],
+)
+def test_a_field_set_twice_on_the_command_line_is_refused(
+    tiny: Path, sets: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the later --set won without a word (p = 4), as the API's overrides did once.
+    args = ["validate", str(tiny)] + [arg for item in sets for arg in ("--set", item)]
+    code, _, stderr = _run(args, capsys)
+    assert code == 2
+    assert stderr.splitlines() == [f"error: overrides: {message}; give each field once"]
+
+
 def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -113,6 +113,49 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
             call()
 
 
+def test_a_field_swept_and_also_set_or_drawn_is_refused(tmp_path: Path) -> None:
+    # Before: the grid's value replaced the override's, and a draw replaced
+    # both, in every run without a word.
+    import planner
+
+    raw = _tiny(tmp_path)
+    drawn = _uncertain(tmp_path)
+    cases = [
+        (
+            lambda: planner.sweep(raw, grid={"model.p": [1, 2]}, overrides={"model.p": 3}),
+            "grid, field 'model.p': is also set by an override; either sweep the field or set it",
+        ),
+        (
+            lambda: planner.sweep(raw, grid={"model.p": [1, 2]}, overrides=["model={p = 3}"]),
+            "grid, field 'model.p': is also set by an override ('model')",
+        ),
+        (
+            lambda: planner.sweep(raw, grid={"solver.time_limit_s": [1, 2]}, time_limit=4),
+            "grid, field 'solver.time_limit_s': is also set by an override",
+        ),
+        (
+            lambda: planner.sweep(drawn, grid={"model.p": [1, 2]}, samples=2),
+            "grid, field 'model.p': is also drawn from [uncertainty]; either sweep the field "
+            "or draw it",
+        ),
+        (
+            lambda: planner.sweep(drawn, grid={"travel.radius_km": [9]}, overrides={"model.p": 2}),
+            None,  # no draws: the override is the value of every run
+        ),
+        (
+            lambda: planner.sweep(drawn, overrides={"model.p": 2}, samples=2),
+            "overrides: 'model.p' is also drawn from [uncertainty] ('model.p')",
+        ),
+    ]
+    for call, message in cases:
+        if message is None:
+            assert len(call().table) == 1
+            continue
+        with pytest.raises(InputError) as caught:
+            call()
+        assert str(caught.value).startswith(message), str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("distribution", "message"),
     [
@@ -288,7 +331,20 @@ def test_cli_bad_input_is_one_line_and_exit_2(
         ([str(scenario), "--grid", "model.pp=1,2"], "error: --grid, field 'model.pp'"),
         ([str(scenario), "--grid", "model.p=1", "--seed", "-5"], "error: --seed: must be 0"),
         ([str(scenario)], "error: planner sweep: nothing to sweep"),
+        # Before: the grid's value replaced --set's in every run, unsaid.
+        (
+            [str(scenario), "--grid", "model.p=1,2", "--set", "model.p=3"],
+            "error: --grid, field 'model.p': is also set by an override",
+        ),
+        (
+            [str(bad.with_name("drawn.toml")), "--set", "travel.radius_km=9", "--samples", "2"],
+            "error: --set: 'travel.radius_km' is also drawn from",
+        ),
     ]
+    (tmp_path / "drawn.toml").write_text(
+        head + '[uncertainty]\n"travel.radius_km" = {dist = "uniform", low = 40, high = 60}\n',
+        encoding="utf-8",
+    )
     for args, message in cases:
         code, _, stderr = _run(["sweep", *args, "--out", out], capsys)
         assert code == 2, stderr

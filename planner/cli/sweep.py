@@ -117,7 +117,8 @@ def sweep_command(
     from planner.outputs.folder import check_target
     from planner.outputs.sweep_runs import runs_folder
     from planner.pipeline.sweep import default_sweep_folder, sweep
-    from planner.pipeline.sweep_spec import parse_grid
+    from planner.pipeline.sweep_spec import parse_grid, refuse_swept_and_set
+    from planner.scenario.build import override_fields
     from planner.scenario.schema import load_scenario
 
     if map_assets not in ("inline", "cdn"):
@@ -130,6 +131,10 @@ def sweep_command(
     if time_limit is not None:
         extra.append(f"solver.time_limit_s={time_limit}")
     scenario = load_scenario(scenario_file, overrides=extra)
+    with named_as_options({**_OPTIONS, "overrides": "--set"}):
+        refuse_swept_and_set(
+            points, override_fields(extra), list(scenario.uncertainty) if samples else []
+        )
     quiet_dask_logs()
     # Checked and locked before anything else starts: a second sweep into the
     # same folder is refused at once.

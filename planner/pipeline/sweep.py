@@ -48,10 +48,22 @@ from planner.pipeline.plan import default_output_folder
 from planner.pipeline.report import strict_json
 from planner.pipeline.sweep_cluster import ProgressCallback, collect_runs, read_sites
 from planner.pipeline.sweep_figure import sweep_figure
-from planner.pipeline.sweep_spec import GridLike, SweepSpec, sweep_spec
+from planner.pipeline.sweep_spec import (
+    GridLike,
+    SweepSpec,
+    grid_mapping,
+    refuse_swept_and_set,
+    sweep_spec,
+)
 from planner.pipeline.sweep_tables import robustness_table, spread, sweep_table
 from planner.pipeline.sweep_tasks import RunResult
-from planner.scenario.build import Overrides, ScenarioLike, scenario_from
+from planner.scenario.build import (
+    TIME_LIMIT_FIELD,
+    Overrides,
+    ScenarioLike,
+    override_fields,
+    scenario_from,
+)
 from planner.scenario.schema import Distribution, Scenario, scenario_to_toml
 
 __all__ = ["SweepResult", "default_sweep_folder", "sweep"]
@@ -122,6 +134,10 @@ def sweep(
     if workers is not None:
         checked_workers(workers)
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
+    set_fields = override_fields(overrides) + ([] if time_limit is None else [TIME_LIMIT_FIELD])
+    refuse_swept_and_set(
+        grid_mapping(grid), set_fields, list(resolved.uncertainty) if samples else []
+    )
     spec = sweep_spec(resolved, grid=grid, samples=samples, seed=seed)
     # Checked before any run: the assets are used only when the folder is written.
     map_assets = checked_assets(map_assets, "map_assets")

@@ -211,7 +211,7 @@ def sweep_spec(
         grid or in a draw; ``samples`` without ``[uncertainty]``; a grid with
         no values.
     """
-    points = _grid_mapping(grid)
+    points = grid_mapping(grid)
     for key, values in points.items():
         texts = [repr(plain_value(v)) for v in values]
         twice = next((v for i, v in enumerate(texts) if v in texts[:i]), None)
@@ -269,7 +269,48 @@ def sweep_spec(
     return SweepSpec(scenario=scenario, grid=points, samples=samples, seed=seed, runs=runs)
 
 
-def _grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
+def refuse_swept_and_set(
+    grid: Mapping[str, Any], set_fields: Sequence[str], drawn: Sequence[str]
+) -> None:
+    """Refuse a field swept and also set by an override or drawn, or set and drawn.
+
+    The grid's value replaced the override's, and a draw the override's, in
+    every run without a word.
+
+    Parameters
+    ----------
+    grid
+        The swept fields.
+    set_fields
+        The dotted fields the overrides set (``--set``, ``time_limit``).
+    drawn
+        The fields drawn from ``[uncertainty]``; empty without samples.
+    """
+
+    def same(a: str, b: str) -> bool:
+        return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
+
+    for key in grid:
+        for other, how, verb in [(f, "set by an override", "set") for f in set_fields] + [
+            (f, "drawn from [uncertainty]", "draw") for f in drawn
+        ]:
+            if same(key, other):
+                where = "" if other == key else f" ('{other}')"
+                why = f"is also {how}{where}; either sweep the field or {verb} it"
+                raise InputError(Problem("grid", why, field=key))
+    for key in set_fields:
+        field = next((f for f in drawn if same(key, f)), None)
+        if field is not None:
+            raise InputError(
+                Problem(
+                    "overrides",
+                    f"'{key}' is also drawn from [uncertainty] ('{field}'), whose draws would "
+                    "replace it; either set the field or draw it",
+                )
+            )
+
+
+def grid_mapping(grid: GridLike) -> dict[str, list[Any]]:
     if grid is None:
         return {}
     if isinstance(grid, str):

@@ -26,6 +26,18 @@ ScenarioLike = Scenario | Mapping[str, Any] | str | os.PathLike[str] | None
 #: Overrides: dotted names and values (``{"model.p": 80}``), or ``key=value`` strings.
 Overrides = Mapping[str, Any] | Sequence[str] | None
 
+#: The field a ``time_limit`` argument sets.
+TIME_LIMIT_FIELD = "solver.time_limit_s"
+
+
+def override_fields(overrides: Overrides) -> list[str]:
+    """The dotted fields ``overrides`` sets: mapping keys, or keys of ``key=value`` strings."""
+    if overrides is None or isinstance(overrides, str | bytes):
+        return []
+    if isinstance(overrides, Mapping):
+        return [str(key).strip() for key in overrides]
+    return [str(item).partition("=")[0].strip() for item in overrides]
+
 
 def scenario_from(
     scenario: ScenarioLike = None,
@@ -79,18 +91,8 @@ def scenario_from(
                 f"not {odd[0]!r}",
             )
         )
-    keys = [key.strip() for key in changes] + [item.partition("=")[0].strip() for item in strings]
-    for i, key in enumerate(keys):
-        # The later one won without a word: {"model.p": 3, "model": {"p": 4}} gave p = 4.
-        clash = next(
-            (k for k in keys[:i] if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")),
-            None,
-        )
-        if clash is not None:
-            also = "is given twice" if clash == key else f"and '{clash}' set the same field"
-            raise InputError(Problem("overrides", f"'{key}' {also}; give each field once"))
     if time_limit is not None:
-        changes["solver.time_limit_s"] = time_limit
+        changes[TIME_LIMIT_FIELD] = time_limit
 
     if scenario is None or isinstance(scenario, str | os.PathLike):
         path = None if scenario is None else Path(scenario)

@@ -408,6 +408,10 @@ def validated_scenario(
     ``raw`` is changed in place; every problem is raised at once, naming
     ``source`` and the field.
     """
+    _refuse_repeated_fields(
+        [item.partition("=")[0].strip() for item in overrides]
+        + [key.strip() for key in values or {}]
+    )
     # Which override set each field, so a problem with it names the override.
     labels: dict[str, str] = {}
     for item in overrides:
@@ -422,6 +426,22 @@ def validated_scenario(
         problems = validation_problems(exc, source, Scenario)
         raise InputError([_attributed(p, labels) for p in problems]) from None
     return resolve_paths(scenario, base)
+
+
+def _refuse_repeated_fields(keys: Sequence[str]) -> None:
+    """Refuse two overrides of one field, or of a field and a table holding it.
+
+    The later one won without a word: ``--set model.p=3 --set model.p=4`` gave
+    p = 4, and so did ``{"model.p": 3, "model": {"p": 4}}``.
+    """
+    for i, key in enumerate(keys):
+        clash = next(
+            (k for k in keys[:i] if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")),
+            None,
+        )
+        if clash is not None:
+            also = "is given twice" if clash == key else f"and '{clash}' set the same field"
+            raise InputError(Problem("overrides", f"'{key}' {also}; give each field once"))
 
 
 def _attributed(problem: Problem, labels: Mapping[str, str]) -> Problem:
