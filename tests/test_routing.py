@@ -366,6 +366,10 @@ def test_build_reads_an_extract_named_in_upper_case(tmp_path: Path) -> None:
         ("truncated.osm.pbf", "is not a readable OpenStreetMap extract"),
         ("shops.osm.pbf", "holds no drivable road"),
         ("missing.osm.pbf", "no such file"),
+        # Before: exit 1, "osrm-extract failed (exit code -6): what(): invalid location".
+        ("off-globe.osm.pbf", "node 2 of way 1 lies at longitude 190, latitude 95, off the globe"),
+        # Before: "holds no drivable road", of a file holding roads.
+        ("nodeless.osm.pbf", "holds 1 way(s) tagged as drivable roads, but none has two nodes"),
     ],
 )
 def test_build_refuses_bad_extracts_with_one_line(
@@ -381,6 +385,12 @@ def test_build_refuses_bad_extracts_with_one_line(
         path.write_bytes(data[: len(data) // 3])
     elif name == "shops.osm.pbf":
         _tiny_extract(path)
+    elif name in ("off-globe.osm.pbf", "nodeless.osm.pbf"):
+        from tests.test_import_dealers import write_extract
+
+        points = [(1, (14.5, 35.9), {}), (2, (190.0, 95.0), {}), (3, (14.51, 35.9), {})]
+        road = [(1, [1, 2, 3], {"highway": "residential"})]
+        write_extract(path, points if name == "off-globe.osm.pbf" else [], road)
     out = tmp_path / "routing"
     code, _, stderr = _run(["routing", "build", str(path), "--out", str(out)], capsys)
     assert code == 2, stderr

@@ -279,7 +279,7 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
     import osmium
 
     where = str(extract)
-    ways = edges = 0
+    ways = edges = tagged = 0
     km = 0.0
     west = south = np.inf
     east = north = -np.inf
@@ -302,7 +302,10 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
                 tags = way.tags
                 if tags.get("area") == "yes" or tags.get("access") in ("no", "private"):
                     continue
+                tagged += 1
                 located = [n for n in way.nodes if n.location.valid()]
+                if len(located) < len(way.nodes):
+                    _refuse_off_the_globe(way, where)
                 if len(located) < 2:
                     continue
                 ways += 1
@@ -323,6 +326,17 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
         raise InputError(
             Problem(where, f"is not a readable OpenStreetMap extract: {one_line(exc)}")
         ) from None
+    if ways == 0 and tagged:
+        # The roads are there, their nodes are not found where a sorted extract has them.
+        raise InputError(
+            Problem(
+                where,
+                f"holds {tagged:,} way(s) tagged as drivable roads, but none has two nodes "
+                "with a location: are its nodes missing, written after the ways (sort the "
+                "file with `osmium sort`), or given negative ids (a file saved by an editor "
+                "before upload)?",
+            )
+        )
     if ways == 0:
         raise InputError(
             Problem(
@@ -334,6 +348,30 @@ def read_roads(extract: Path) -> tuple[str | None, RoadCounts]:
         )
     bbox = tuple(float(np.degrees(v)) for v in (west, south, east, north))
     return timestamp, RoadCounts(ways, len(nodes), edges, km, bbox)  # type: ignore[arg-type]
+
+
+#: osmium's coordinate of a node it has no location for.
+_UNDEFINED = 2**31 - 1
+
+
+def _refuse_off_the_globe(way: Any, where: str) -> None:
+    """Refuse a node of ``way`` whose location is set but not on the globe.
+
+    The road engine stops on it with "invalid location"; a node without any
+    location (missing from the extract) is only left out, as the engine does.
+    """
+    for node in way.nodes:
+        location = node.location
+        if not location.valid() and _UNDEFINED not in (location.x, location.y):
+            lon, lat = location.lon_without_check(), location.lat_without_check()
+            raise InputError(
+                Problem(
+                    where,
+                    f"node {node.ref} of way {way.id} lies at longitude {lon:g}, latitude "
+                    f"{lat:g}, off the globe (longitude −180…180, latitude −90…90); "
+                    "correct or remove it",
+                )
+            )
 
 
 def filter_roads(extract: Path, out: Path) -> None:
