@@ -298,6 +298,30 @@ def test_matrix_with_standard_output_closed_asks_for_out(tmp_path: Path) -> None
     assert done.stderr.strip() == "error: --out: standard output is closed: give --out M.csv"
 
 
+def test_a_sweep_that_loaded_an_engine_ends_with_its_one_error_line(
+    malta_routing: Path, tmp_path: Path
+) -> None:
+    # Before: the engine, cached in the sweep's own process, was still alive
+    # when the interpreter ended, and its bindings printed "nanobind: leaked …"
+    # lines around the one error line.
+    truncated = tmp_path / "cut.osm.pbf"
+    truncated.write_bytes(shared_path(*MALTA).read_bytes()[:300_000])
+    project = Path(__file__).resolve().parents[1]
+    grid = f"travel.routing={malta_routing},{truncated}"
+    command = ["sweep", "scenarios/malta.toml", "--workers", "1", "--grid", grid]
+    done = subprocess.run(
+        [sys.executable, "-m", "planner", *command, "--out", str(tmp_path / "sweep")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "nanobind" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: {truncated}: is not a readable")
+
+
 def test_matrix_too_large_is_refused_before_any_routing(
     malta_routing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ wrote them: a folder whose manifest names other versions (or another
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -336,3 +337,8 @@ def _damaged_file(path: Path, files: dict[str, int]) -> str | None:
         if found != size:
             return f"{name} has {found:,} bytes, the build wrote {size:,}"
     return None
+
+
+# The engines are native objects: released before the interpreter finalises
+# its modules, or their bindings report each one still alive as a leak.
+atexit.register(_open.cache_clear)
