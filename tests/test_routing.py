@@ -600,6 +600,30 @@ def test_road_run_drops_points_off_road_and_reports_the_travel_model(
     assert any("Open sea" in w and "Beyond the extract" not in w for w in warnings)
 
 
+def test_run_says_what_the_road_network_left_out_beside_its_coverage(
+    malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "69 demand points" and a coverage figure, though the roads had
+    # left out some of them (101 of 103 in a run on Helsinki), said only in
+    # the log and in report.json.
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "malta.toml"
+    sets = [f"travel.routing={malta_routing}", "travel.snap_max_m=20"]
+    args = ["run", str(scenario), "--out", str(tmp_path / "plan")]
+    code, stdout, stderr = _run([*args, *(a for s in sets for a in ("--set", s))], capsys)
+    assert code == 0, stderr
+    report = json.loads((tmp_path / "plan" / "report.json").read_text(encoding="utf-8"))
+    dropped, snapped = report["travel"]["dropped"], report["travel"]["snapped"]
+    points = dropped["demand_outside_extract"] + dropped["demand_off_road"]
+    sites = dropped["sites_outside_extract"] + dropped["sites_off_road"]
+    assert points > 0 and sites > 0
+    people = f"{dropped['population_dropped']:,.0f}"
+    assert (
+        f"; off the road network or outside the extract: {points:,} demand points ({people} "
+        f"people) and {sites:,} sites left out, so coverage is of the {snapped['demand']:,} "
+        "demand points on it"
+    ) in stdout.replace("\n", " ")
+
+
 def test_every_point_off_road_is_an_input_error(malta_routing: Path) -> None:
     demand = pd.DataFrame(
         {"name": ["a", "b"], "population": [10, 10], "lon": [14.62, 14.7], "lat": [35.75, 35.7],

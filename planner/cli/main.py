@@ -165,7 +165,8 @@ def run(
         if warnings:
             err.print(one_line(warnings), soft_wrap=True)
         plan.save(target, on_stage=stages, map_assets=assets)
-    out.print(one_line(_inputs_line(plan.report.get("inputs", {}))), soft_wrap=True)
+    line = _inputs_line(plan.report.get("inputs", {})) + _road_line(plan.report.get("travel"))
+    out.print(one_line(line), soft_wrap=True)
     # The written report, whose times include rendering the map, as the stages above do.
     r = {**plan.report, **_written_times(target)}
     within = (r.get("sizing") or {}).get("coverage_of_reachable")
@@ -313,6 +314,28 @@ def _inputs_line(inputs: dict[str, Any]) -> str:
     if out_of_demand:
         line += f" ({', '.join(out_of_demand)} left out)"
     return line
+
+
+def _road_line(travel: Any) -> str:
+    """What road travel left out, for the inputs line: coverage is of the rest."""
+    dropped = travel.get("dropped") if isinstance(travel, dict) else None
+    if not isinstance(dropped, dict):
+        return ""
+    demand = int(dropped.get("demand_outside_extract", 0)) + int(dropped.get("demand_off_road", 0))
+    sites = int(dropped.get("sites_outside_extract", 0)) + int(dropped.get("sites_off_road", 0))
+    if not demand and not sites:
+        return ""
+    people = float(dropped.get("population_dropped", 0.0))
+    parts = []
+    if demand:
+        parts.append(f"{demand:,} demand points ({people:,.0f} people)")
+    if sites:
+        parts.append(f"{sites:,} sites")
+    left = int(travel.get("snapped", {}).get("demand", 0))
+    return (
+        f"; off the road network or outside the extract: {' and '.join(parts)} left out, "
+        f"so coverage is of the {left:,} demand points on it"
+    )
 
 
 def _warning_summary(inputs: dict[str, Any]) -> str | None:
