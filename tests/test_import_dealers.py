@@ -227,6 +227,12 @@ def test_osm_xml_files_and_several_extracts(tmp_path: Path) -> None:
     only_nissan = planner.import_dealers(pbf, brands="nissan")
     assert list(only_nissan.dealers["brand"]) == ["Nissan"]
     assert only_nissan.dropped == {"brand not requested": 1}
+    # Before: read twice, each of its dealers a "duplicate id" of itself.
+    with pytest.raises(planner.InputError) as caught:
+        planner.import_dealers([pbf, xml, tmp_path / "." / "overlap.osm.pbf"])
+    assert str(caught.value) == (
+        f"{tmp_path / '.' / 'overlap.osm.pbf'}: listed twice (files 1 and 3); list it once"
+    )
 
 
 @pytest.mark.parametrize("written", ["mixed.osm.pbf", "mixed.osm.gz"])

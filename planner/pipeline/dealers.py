@@ -128,6 +128,17 @@ def import_dealers(
         raise InputError(Problem("files", f"give a path or a list of paths, not {shown(files)}"))
     if not paths:
         raise InputError(Problem("files", "no file given"))
+    first: dict[Path, int] = {}
+    for index, path in enumerate(paths):
+        # Its dealers would all be found twice, and reported as duplicates of themselves.
+        earlier = first.setdefault(path.resolve(), index)
+        if earlier != index:
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"listed twice (files {earlier + 1} and {index + 1}); list it once",
+                )
+            )
     if kind not in (None, "osm", "atp"):
         # Any other value read every file as All The Places GeoJSON.
         raise InputError(Problem("kind", f"must be 'osm', 'atp' or None, not {shown(kind)}"))
