@@ -216,6 +216,11 @@ def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(
     assert table.loc[paris, ["minutes", "km"]].isna().all().all()
     assert table.loc[~paris, ["minutes", "km"]].notna().all().all()
     assert (table.loc[table["from_id"] == "paris", "from_snap_m"] > 1_000_000).all()
+    # Printed rather than written, the count of empty pairs goes to standard
+    # error (before: said only with --out).
+    code, stderr = _matrix(capsys, malta_routing, points)
+    assert code == 0, stderr
+    assert stderr.strip().splitlines()[-1] == "16 pairs, 7 without a road between them"
     # The API names its argument, the command its option.
     with pytest.raises(InputError, match=r"^snap_max_m: .*at most 20,000 m"):
         planner.routing_matrix(malta_routing, towns, towns, snap_max_m=1e12)

@@ -197,11 +197,13 @@ def matrix(
             "to_snap_m); their pairs have no minutes or km",
             soft_wrap=True,
         )
-    if out_file is None:
-        _print_bytes(result.csv_chunks())
-        return
     unrouted = int(result.table["minutes"].isna().sum())
     note = f", {unrouted:,} without a road between them" if unrouted else ""
+    if out_file is None:
+        _print_bytes(result.csv_chunks())
+        if unrouted:  # on standard error, apart from the table
+            err.print(f"{pairs:,} pairs{note}", soft_wrap=True)
+        return
     out.print(f"wrote {one_line(out_file)} ({pairs:,} pairs{note})", soft_wrap=True)
 
 
