@@ -18,7 +18,22 @@ NOT_REGULAR = "is not a regular file (a pipe, socket or device); give a file"
 
 def is_special(path: Path) -> bool:
     """Whether ``path`` exists and is neither a regular file nor a folder."""
-    return path.exists() and not path.is_file() and not path.is_dir()
+    return not unreachable(path) and not path.is_file() and not path.is_dir()
+
+
+def unreachable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened at all, or None when something is there.
+
+    ``Path.exists`` says "no" for a loop of links and raises for a name longer
+    than the system allows; this tells them apart from a missing file.
+    """
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "not found"
+    except OSError as exc:
+        return f"cannot be opened: {exc.strerror or exc}"
+    return None
 
 
 def path_argument(value: Any, name: str) -> Path:
@@ -33,6 +48,18 @@ def path_argument(value: Any, name: str) -> Path:
     if not isinstance(text, str) or "\x00" in text:
         raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))
     return Path(text)
+
+
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, or ``path`` made absolute when it cannot be resolved.
+
+    A loop of links or a name longer than the system allows cannot be
+    resolved; whoever opens the path then says so, naming the file.
+    """
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 @contextmanager

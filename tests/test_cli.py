@@ -558,6 +558,29 @@ def test_a_field_set_twice_on_the_command_line_is_refused(
     assert stderr.splitlines() == [f"error: overrides: {message}; give each field once"]
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('path = "dealers\\u0000.csv"', "field 'dealers.files.0.path': 'dealers\\x00.csv' is no"),
+        ('path = "dealers.csv"\nencoding = "utf\\u00008"', "unknown text encoding 'utf\\x008'"),
+        (f'path = "{"c" * 5000}.csv"', "file cannot be opened: File name too long"),
+        ('path = "loop.csv"', "file cannot be opened: Too many levels of symbolic links"),
+        ('path = "dealers.csv"\ncrs = "+proj=longlat +a=1"', "cannot be converted to EPSG:4326"),
+    ],
+    ids=["nul-path", "nul-encoding", "name-too-long", "link-loop", "crs-off-earth"],
+)
+def test_dealer_file_entries_the_system_cannot_open_are_named(
+    tiny: Path, entry: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1, "unexpected failure: embedded null byte", "[Errno 36]
+    # File name too long", "Symlink loop from …" or PROJ's "Non-Earth body".
+    (tiny.parent / "loop.csv").symlink_to(tiny.parent / "loop.csv")
+    tiny.write_text(SCENARIO.replace('path = "dealers.csv"', entry), encoding="utf-8")
+    code, _, stderr = _run(["validate", str(tiny)], capsys)
+    assert code == 2, stderr
+    assert len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
+
+
 def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

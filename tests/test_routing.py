@@ -417,7 +417,7 @@ def test_build_refuses_bad_extracts_with_one_line(
     elif name in ("off-globe.osm.pbf", "nodeless.osm.pbf"):
         from tests.test_import_dealers import write_extract
 
-        points = [(1, (14.5, 35.9), {}), (2, (190.0, 95.0), {}), (3, (14.51, 35.9), {})]
+        points: list[Any] = [(1, (14.5, 35.9), {}), (2, (190.0, 95.0), {}), (3, (14.51, 35.9), {})]
         road = [(1, [1, 2, 3], {"highway": "residential"})]
         write_extract(path, points if name == "off-globe.osm.pbf" else [], road)
     out = tmp_path / "routing"

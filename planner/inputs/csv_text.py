@@ -124,10 +124,6 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     if encoding is not None:
         try:
             return data.decode(encoding), encoding
-        except LookupError:
-            raise InputError(
-                Problem(source, f"unknown text encoding '{encoding}'", field="encoding")
-            ) from None
         except UnicodeDecodeError as exc:
             raise InputError(
                 Problem(
@@ -135,6 +131,11 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
                     f"cannot be read as {encoding}: byte 0x{data[exc.start]:02x} at "
                     f"position {exc.start}; set the right encoding in the scenario",
                 )
+            ) from None
+        except (LookupError, ValueError):
+            # A NUL in the name is a ValueError, not an unknown encoding's LookupError.
+            raise InputError(
+                Problem(source, f"unknown text encoding {encoding!r}", field="encoding")
             ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"

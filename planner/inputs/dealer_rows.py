@@ -476,3 +476,8 @@ def _transformer(spec: DealerFile, source: str, result: FileResult) -> Any:
         message = f"unknown CRS '{spec.crs}': {one_line(exc)}"
         result.errors.append(Problem(source, message, field="crs"))
         return None
+    except pyproj.exceptions.ProjError as exc:
+        # A CRS PROJ reads but cannot take to longitude and latitude on Earth.
+        message = f"CRS '{spec.crs}' cannot be converted to EPSG:4326: {one_line(exc)}"
+        result.errors.append(Problem(source, message, field="crs"))
+        return None

@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from planner._files import NOT_REGULAR, is_special
+from planner._files import NOT_REGULAR, is_special, unreachable
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
@@ -113,8 +113,9 @@ def read_demand_file(
         (:func:`planner.inputs.cells.number_style`).
     """
     source = str(path)
-    if not path.exists():
-        raise InputError(Problem(source, "file not found"))
+    reason = unreachable(path)
+    if reason is not None:
+        raise InputError(Problem(source, f"file {reason}"))
     if path.is_dir():
         # The vector reader would open a folder as a data set of its files' layers.
         raise InputError(Problem(source, "is a folder, not a file"))

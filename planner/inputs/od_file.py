@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from planner._files import unreachable
 from planner.errors import InputError, Problem
 from planner.inputs.cells import cell_text, number_style, parse_number
 from planner.inputs.columns import columns_headed_alike, normalise_header
@@ -75,8 +76,9 @@ def read_od_file(
         Every problem of the file, each naming its row and field.
     """
     source = str(path)
-    if not path.exists():
-        raise InputError(Problem(source, "origin-destination file not found", field="trips.source"))
+    reason = unreachable(path)
+    if reason is not None:
+        raise InputError(Problem(source, f"origin-destination file {reason}", field="trips.source"))
     tables = read_tables(DealerFile(path=path), source=source)
     if len(tables) != 1:
         raise InputError(Problem(source, "holds several tables: keep one sheet of trips"))

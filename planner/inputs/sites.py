@@ -40,6 +40,7 @@ import geopandas
 import numpy as np
 import pandas
 
+from planner._files import resolved
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import parse_brands
@@ -220,7 +221,7 @@ def _table_readers(
         raise InputError(Problem("scenario", "no dealer files given", field="dealers.files"))
     first: dict[tuple[Path, str | None, str | None], int] = {}
     for index, spec in enumerate(config.files):
-        key = (Path(spec.path).resolve(), spec.sheet, spec.layer)
+        key = (resolved(Path(spec.path)), spec.sheet, spec.layer)
         if key in first:
             # Every dealer of it would become two sites with the same id.
             raise InputError(

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from planner._files import NOT_REGULAR, is_special
+from planner._files import NOT_REGULAR, is_special, unreachable
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.csv_text import read_csv
@@ -196,8 +196,9 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
 
 
 def _check_path(path: Path, source: str) -> None:
-    if not path.exists():
-        raise InputError(Problem(source, f"file not found: {path}"))
+    reason = unreachable(path)
+    if reason is not None:
+        raise InputError(Problem(source, f"file {reason}: {path}"))
     if path.is_dir():
         raise InputError(Problem(source, f"is a folder, not a file: {path}"))
     if is_special(path):

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from planner._files import resolved, unreachable
 from planner.errors import InputError, Problem
 from planner.inputs.stations import load_chargers
 from planner.scenario.schema import Scenario
@@ -76,7 +77,7 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
     problems: list[Problem] = []
     first: dict[Path, int] = {}
     for index, spec in enumerate(config.files):
-        key = spec.path.resolve()
+        key = resolved(spec.path)
         if key in first:
             # Every station of it would count twice in the reach of existing chargers.
             problems.append(
@@ -88,12 +89,13 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
             )
             continue
         first[key] = index
-        if not spec.path.exists():
-            hint = f"; {BNETZA_SOURCE}" if spec.format == "bnetza" else ""
+        reason = unreachable(spec.path)
+        if reason is not None:
+            hint = f"; {BNETZA_SOURCE}" if spec.format == "bnetza" and reason == "not found" else ""
             problems.append(
                 Problem(
                     str(spec.path),
-                    f"existing charger file not found{hint}",
+                    f"existing charger file {reason}{hint}",
                     field=f"existing_chargers.files[{index}].path",
                 )
             )

@@ -17,33 +17,48 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from planner import _toml as toml
+from planner._files import resolved
 from planner.errors import InputError, Problem
 
 
-def resolve_paths[S: Any](scenario: S, base: Path) -> S:
-    """Make every input path absolute, relative to ``base``."""
+def resolve_paths[S: Any](scenario: S, base: Path, source: str = "scenario") -> S:
+    """Make every input path absolute, relative to ``base``; refuse a path holding a NUL.
 
-    def absolute(p: Path) -> Path:
-        return p if p.is_absolute() else (base / p).resolve()
+    A NUL cannot be in a file name: the system refuses the path when it is
+    opened, with a message naming neither the file nor the field.
+    """
 
-    files = [f.model_copy(update={"path": absolute(f.path)}) for f in scenario.dealers.files]
+    def absolute(p: Path, field: str) -> Path:
+        if "\x00" in str(p):
+            raise InputError(
+                Problem(source, f"{str(p)!r} is no path: it holds a NUL character", field=field)
+            )
+        return p if p.is_absolute() else resolved(base / p)
+
+    files = [
+        f.model_copy(update={"path": absolute(f.path, f"dealers.files.{i}.path")})
+        for i, f in enumerate(scenario.dealers.files)
+    ]
     demand = scenario.demand
     if isinstance(demand.source, Path):
-        demand = demand.model_copy(update={"source": absolute(demand.source)})
+        demand = demand.model_copy(update={"source": absolute(demand.source, "demand.source")})
     existing = scenario.existing_chargers
-    charger_files = [f.model_copy(update={"path": absolute(f.path)}) for f in existing.files]
+    charger_files = [
+        f.model_copy(update={"path": absolute(f.path, f"existing_chargers.files.{i}.path")})
+        for i, f in enumerate(existing.files)
+    ]
     output = scenario.output
     if output.dir is not None:
-        output = output.model_copy(update={"dir": absolute(output.dir)})
+        output = output.model_copy(update={"dir": absolute(output.dir, "output.dir")})
     travel = scenario.travel
     if travel.routing is not None:
-        travel = travel.model_copy(update={"routing": absolute(travel.routing)})
+        travel = travel.model_copy(update={"routing": absolute(travel.routing, "travel.routing")})
     trips = scenario.trips
     if isinstance(trips.source, Path):
-        trips = trips.model_copy(update={"source": absolute(trips.source)})
+        trips = trips.model_copy(update={"source": absolute(trips.source, "trips.source")})
     afir = scenario.afir
     if afir.corridors is not None:
-        afir = afir.model_copy(update={"corridors": absolute(afir.corridors)})
+        afir = afir.model_copy(update={"corridors": absolute(afir.corridors, "afir.corridors")})
     return scenario.model_copy(
         update={
             "afir": afir,

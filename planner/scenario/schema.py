@@ -425,7 +425,7 @@ def validated_scenario(
     except ValidationError as exc:
         problems = validation_problems(exc, source, Scenario)
         raise InputError([_attributed(p, labels) for p in problems]) from None
-    return resolve_paths(scenario, base)
+    return resolve_paths(scenario, base, source)
 
 
 def _refuse_repeated_fields(keys: Sequence[str]) -> None:
