@@ -439,3 +439,22 @@ def test_sample_networks_lie_in_their_countries(scale: str) -> None:
     result = load(path)
     assert result.warnings == ()
     assert result.counts["dropped"] == 0
+
+
+def test_a_fixed_dealer_outside_the_countries_is_named_in_a_warning(tmp_path: Path) -> None:
+    # Before: counted only as "outside the scenario's countries": the site the
+    # user said must open left the plan unsaid.
+    header = f"{HEADER},fixed"
+    rows = [
+        "R1,Renault Lux,Renault,LU,49.61,6.13,yes",
+        "R2,Renault Lille,Renault,FR,50.63,3.06,yes",
+        "R3,Renault Metz,Renault,FR,49.12,6.18,no",
+    ]
+    result = load(write(tmp_path, rows, header=header), countries=["LU"])
+    assert result.counts["outside_countries"] == 2
+    (warning,) = result.warnings
+    assert str(warning) == (
+        "dealers.csv, field 'fixed': 1 dealer(s) marked fixed lie outside the scenario's "
+        "countries and are left out of the plan: R2 (FR)"
+    )
+    assert load(write(tmp_path, rows, header=header)).warnings == ()

@@ -187,7 +187,11 @@ def load_sites(
         "swapped_fixed": sum(r.swapped_fixed for r in results),
         "files": per_file,
     }
-    warnings = tuple(w for r in results for w in r.warnings) + _crowded_points(dealers)
+    warnings = (
+        tuple(w for r in results for w in r.warnings)
+        + _fixed_outside(results, wanted)
+        + _crowded_points(dealers)
+    )
     logger.info(
         "dealers: %d rows read, %d dropped, %d outside the countries, %d merged, %d sites",
         counts["read"],
@@ -414,6 +418,31 @@ def _known(values: list[float], pick: Any) -> float:
 #: geocoding: a Renault, a Dacia and a Nissan agent may share an address, ten
 #: dealers rarely do.
 CROWDED_POINT = 10
+
+
+def _fixed_outside(results: list[FileResult], wanted: set[str] | None) -> tuple[Problem, ...]:
+    """A warning for each file with dealers marked ``fixed`` in countries the scenario leaves out.
+
+    The other dealers there are only counted, but a site the user said must
+    open would vanish from the plan unsaid.
+    """
+    if wanted is None:
+        return ()
+    warnings = []
+    for result in results:
+        outside = [d for d in result.dealers if d["fixed"] and d["country"] not in wanted]
+        if outside:
+            shown = ", ".join(f"{d['dealer_id']} ({d['country']})" for d in outside[:5])
+            more = f" and {len(outside) - 5:,} more" if len(outside) > 5 else ""
+            warnings.append(
+                Problem(
+                    result.source,
+                    f"{len(outside):,} dealer(s) marked fixed lie outside the scenario's "
+                    f"countries and are left out of the plan: {shown}{more}",
+                    field="fixed",
+                )
+            )
+    return tuple(warnings)
 
 
 def _crowded_points(dealers: pandas.DataFrame) -> tuple[Problem, ...]:
