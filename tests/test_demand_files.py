@@ -224,6 +224,29 @@ def test_a_station_of_absurd_power_or_points_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_a_station_power_column_in_watts_is_read_in_kw(tmp_path: Path) -> None:
+    # Before: units in brackets were dropped with the brackets, so "Power [W]"
+    # of 22,000 was a 22,000 kW station, and with min_power_kw = 150 every
+    # AC post counted as a high-power charger.
+    rows = "S1,6.13,49.61,22000,2\nS2,6.14,49.62,350000,4\n"
+    for header, kw in (("Power [W]", [350.0]), ("power (MW)", None), ("Power [kW]", None)):
+        stations = _write(
+            tmp_path, f"station_id,lon,lat,{header},points\n{rows}", name="stations.csv"
+        )
+        if kw is None:
+            with pytest.raises(InputError, match="more than any station"):
+                load_chargers(stations, min_power_kw=150)
+            continue
+        assert load_chargers(stations, min_power_kw=150)["power_kw"].tolist() == kw
+    stations = _write(tmp_path, f"station_id,lon,lat,Power [kVA],points\n{rows}", "utf-8", "s.csv")
+    with pytest.raises(InputError) as caught:
+        load_chargers(stations)
+    assert str(caught.value) == (
+        "s.csv, field 'Power [kVA]': the power column 'Power [kVA]' states the unit 'kVA'; "
+        "give the power in kW (or W or MW, named in the header)"
+    )
+
+
 def test_a_demand_row_of_no_country_is_refused(tmp_path: Path) -> None:
     # Before: XX passed the two-letter check and the row counted as outside the countries.
     people = _write(tmp_path, "id,country,lon,lat,population\nD1,XX,6.13,49.61,1000\n")
