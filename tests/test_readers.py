@@ -377,6 +377,25 @@ def test_csv_encoding_and_delimiter_from_the_scenario(tmp_path: Path) -> None:
     )
 
 
+def test_a_utf8_file_with_lines_of_another_encoding_is_refused(tmp_path: Path) -> None:
+    # Before: read whole as Windows-1252, so every correct accent was garbled
+    # ("Nissan NeufchÃ¢teau") and no word said so.
+    path = tmp_path / "d.csv"
+    lines = ["id,name", "1,Nissan Neufchâteau", "2,Renault Châtelet", "3,Renault Liège"]
+    data = "\n".join(lines).encode("utf-8") + b"\n4,Autohaus D\xfcsseldorf\n"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        _read(path)
+    assert str(caught.value) == (
+        "d.csv: mixes text encodings: line 5 holds byte 0xfc, which is not UTF-8, where the "
+        "rest of the file is UTF-8; save the whole file as UTF-8 (or, if it is all "
+        'Windows-1252, set encoding = "cp1252" for it)'
+    )
+    # A Windows-1252 file is read as before, also with a pair of bytes that UTF-8 would take.
+    path.write_bytes("id,name\n1,Zoë\n2,Â© Motors\n3,Liège\n".encode("cp1252"))
+    assert _read(path).rows[1] == ["2", "Â© Motors"]  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("option", ["sheet", "layer"])
 def test_a_sheet_or_layer_named_for_a_csv_file_is_refused(tmp_path: Path, option: str) -> None:
     # Before: ignored, and the file's one table read as if the named sheet were.

@@ -149,13 +149,44 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         return data.decode(utf16, errors="replace"), utf16
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # More characters of UTF-8 than bytes of anything else: a UTF-8 file
+        # with some lines pasted from another encoding.
+        strays = data.decode("utf-8", errors="replace").count("\ufffd")
+        if len(_UTF8_SEQUENCE.findall(data)) > strays:
+            raise _mixed_encodings(data, exc, source) from None
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         # Latin-1 decodes every byte; the five bytes cp1252 leaves undefined end up here.
         return data.decode("latin-1"), "latin-1"
+
+
+#: A character of two to four bytes in UTF-8. A file in an 8-bit encoding
+#: hardly ever holds one ("Ã©" would have to stand in it).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _mixed_encodings(data: bytes, exc: UnicodeDecodeError, source: str) -> InputError:
+    """The error for a UTF-8 file with bytes of another encoding in it.
+
+    Read as Windows-1252, every correct accent of the file would be garbled
+    ("Ã¢" for "â"), ids with accents changed; read as UTF-8, the other bytes lost.
+    """
+    line = data.count(b"\n", 0, exc.start) + 1
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    others = sum(1 for text in lines if "\ufffd" in text) - 1
+    more = f" (and {others:,} more line(s))" if others > 0 else ""
+    return InputError(
+        Problem(
+            source,
+            f"mixes text encodings: line {line}{more} holds byte 0x{data[exc.start]:02x}, "
+            "which is not UTF-8, where the rest of the file is UTF-8; save the whole file "
+            'as UTF-8 (or, if it is all Windows-1252, set encoding = "cp1252" for it)',
+        )
+    )
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
