@@ -480,3 +480,20 @@ def test_checks_across_fields_name_their_field(
     error = _refused(raw)
     assert _fields(error) == [field]
     assert str(error) == f"scenario mapping, field '{field}': {message}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"chargers": {"charger_cost_eur": 1e308}}, "chargers.charger_cost_eur"),
+        ({"chargers": {"site_cost_eur": 2e10}}, "chargers.site_cost_eur"),
+        ({"model": {"unserved_penalty_eur": 1e300}}, "model.unserved_penalty_eur"),
+        ({"constraints": {"budget_eur": 1e20}}, "constraints.budget_eur"),
+    ],
+)
+def test_costs_no_network_could_have_are_refused(raw: dict[str, Any], field: str) -> None:
+    # Before: a charger of 1e308 EUR was taken, and the plan's costs, summed
+    # past the largest float, came out as null in report.json without a word.
+    error = _refused(raw)
+    assert _fields(error) == [field]
+    assert "less than or equal to" in str(error)

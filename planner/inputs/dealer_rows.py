@@ -62,6 +62,7 @@ from planner.inputs.columns import LABELS, OPTIONAL, ColumnChoice
 from planner.inputs.placement import IN_PLACE, NEAR_BORDER, OUTSIDE, place
 from planner.inputs.raw import shifted_row
 from planner.inputs.tables import Cell, RawTable
+from planner.scenario.fields import MAX_COST_EUR
 from planner.scenario.schema import DealerFile
 
 DROP_BLANK = "blank row"
@@ -88,7 +89,7 @@ NUMBER_FIELDS = ("lon", "lat", "grid_kw", "site_cost_eur", "max_chargers")
 #: The largest value one site can have, far above any real one (a 10 GW grid
 #: connection, €10 bn, 100,000 chargers): beyond it a number is misread or
 #: corrupt, and it would overflow the cost sums.
-OPTIONAL_MAXIMA = {"grid_kw": 1e7, "site_cost_eur": 1e10, "max_chargers": 1e5}
+OPTIONAL_MAXIMA = {"grid_kw": 1e7, "site_cost_eur": MAX_COST_EUR, "max_chargers": 1e5}
 
 
 @dataclass(frozen=True)

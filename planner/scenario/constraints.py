@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from planner.scenario.fields import Count, Number, Share, SiteCount, _Section
+from planner.scenario.fields import MAX_BUDGET_EUR, Count, Number, Share, SiteCount, _Section
 
 #: The brands a scenario can name; dealer files' brands are harmonised to these
 #: (Dacia and Alpine count as Renault, Infiniti as Nissan).
@@ -28,6 +28,7 @@ class Phase(_Section):
     budget_eur: Number | None = Field(
         None,
         ge=0,
+        le=MAX_BUDGET_EUR,
         description="Spending allowed in this year on newly opened sites, EUR, counted as for "
         "constraints.budget_eur (site cost + chargers.min_per_site chargers); report.json puts "
         "the real spend with the sized chargers beside it.",
@@ -46,6 +47,7 @@ class ConstraintsConfig(_Section):
     budget_eur: Number | None = Field(
         None,
         ge=0,
+        le=MAX_BUDGET_EUR,
         description="Total budget, EUR, for opening sites: a site counts its site_cost_eur (or "
         "chargers.site_cost_eur) plus chargers.min_per_site × chargers.charger_cost_eur. The "
         "chargers sized afterwards for the demand a site serves may cost more; report.json shows "

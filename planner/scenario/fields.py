@@ -23,6 +23,13 @@ from pydantic import (
     StrictInt,
 )
 
+#: Most a site or a charger may cost, or a session left unserved, EUR: a value
+#: beyond it is a typo, and costs summed from it would overflow to no number.
+MAX_COST_EUR = 1e10
+
+#: Most a budget may be, EUR (a continent's network is some billions).
+MAX_BUDGET_EUR = 1e15
+
 #: Every float of the schema. Finite: NaN and inf (which TOML can write, ``inf``
 #: and ``nan``) are refused, so no radius, budget or factor is infinite and no
 #: output can carry them. Strict: an integer is taken as a float (``radius_km =

@@ -39,8 +39,8 @@ from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
 from planner.scenario.constraints import ConstraintsConfig as ConstraintsConfig
 from planner.scenario.constraints import Phase as Phase
+from planner.scenario.fields import MAX_COST_EUR, FilePath, country_codes
 from planner.scenario.fields import Count as Count
-from planner.scenario.fields import FilePath, country_codes
 from planner.scenario.fields import Number as Number
 from planner.scenario.fields import Share as Share
 from planner.scenario.fields import SiteCount as SiteCount
@@ -114,12 +114,14 @@ class ChargersConfig(_Section):
     charger_cost_eur: Number = Field(
         150_000.0,
         ge=0,
+        le=MAX_COST_EUR,
         description="Cost of one charger, hardware and installation, EUR. Assumption: "
         "300-400 kW units sell for about 100,000-150,000 EUR before installation.",
     )
     site_cost_eur: Number = Field(
         250_000.0,
         ge=0,
+        le=MAX_COST_EUR,
         description="Cost of opening a site (medium-voltage grid connection and transformer, "
         "civil works, permits), EUR, unless the dealer file gives site_cost_eur. Assumption: "
         "a medium-voltage connection alone often costs 100,000-300,000 EUR.",
@@ -161,6 +163,7 @@ class ModelConfig(_Section):
     unserved_penalty_eur: Number | None = Field(
         None,
         ge=0,
+        le=MAX_COST_EUR,
         description="sizing: cost charged per session/day of demand left unserved, EUR, so "
         "that the model serves demand beyond coverage_target where that is cheaper than the "
         "penalty. Unset: no penalty.",
