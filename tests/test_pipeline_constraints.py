@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from planner import run as run_scenario
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, InputError
 from planner.scenario.schema import load_scenario
 from tests.conftest import run_cli as _cli
 
@@ -220,6 +220,28 @@ budget_eur = 300000
     assert [row["opening_cost_eur"] for row in phases] == [250_000.0, 300_000.0]
     # One charger per site at 0 EUR: the real spend is the site costs.
     assert [row["spend_eur"] for row in phases] == [250_000.0, 300_000.0]
+
+
+def test_an_existing_station_with_swapped_coordinates_is_named(tmp_path: Path) -> None:
+    # Before: a station at longitude 49.61, latitude 6.13 (Luxembourg swapped,
+    # the Indian Ocean) was kept and reached nothing, without a word.
+    (tmp_path / "stations.csv").write_text(
+        "id,operator,power_kw,points,lon,lat\n"
+        "s1,Ionity,300,4,6.1300,49.6100\n"
+        "s2,Ionity,300,4,49.6100,6.1300\n",
+        encoding="utf-8",
+    )
+    extra = """
+[[existing_chargers.files]]
+path = "stations.csv"
+format = "generic"
+"""
+    with pytest.raises(InputError) as caught:
+        run_scenario(load_scenario(_write(tmp_path, extra), overrides=["model.p=1"]))
+    assert str(caught.value) == (
+        "stations.csv: station s2 at longitude 49.61, latitude 6.13 lies in no country; with "
+        "the two swapped it lies in LU: are its coordinates swapped?"
+    )
 
 
 def test_existing_chargers_discount_demand(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from planner._files import resolved, unreachable
 from planner.errors import InputError, Problem
+from planner.inputs.countries import country_of
 from planner.inputs.stations import load_chargers
 from planner.scenario.schema import Scenario
 from planner.travel.reach import travel_reach
@@ -101,6 +102,7 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
             )
             continue
         stations = load_chargers(spec.path, fmt=spec.format, min_power_kw=config.min_power_kw)
+        problems.extend(_swapped(stations, spec.path.name, scenario.demand.countries))
         counts = dict(stations.attrs.get("counts", {}))
         per_file.append({"path": spec.path.name, "format": stations.attrs.get("format"), **counts})
         frames.append(stations)
@@ -150,3 +152,29 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
         len(demand),
     )
     return ExistingLayer(table=table, in_reach=in_reach, counts=counts)
+
+
+def _swapped(stations: pd.DataFrame, source: str, countries: list[str]) -> list[Problem]:
+    """Stations in no country that, with longitude and latitude swapped, lie in the scenario's.
+
+    Such a station reaches none of the demand it stands among, and no word
+    would say so (dealer files get the same check by their country column).
+    """
+    if stations.empty:
+        return []
+    lon = stations["lon"].to_numpy(dtype=np.float64)
+    lat = stations["lat"].to_numpy(dtype=np.float64)
+    nowhere = np.flatnonzero(country_of(lon, lat) == "")
+    if not nowhere.size:
+        return []
+    turned = country_of(lat[nowhere], lon[nowhere], countries=countries)
+    found = nowhere[turned != ""]
+    return [
+        Problem(
+            source,
+            f"station {stations['charger_id'].iloc[i]!s} at longitude {lon[i]:g}, latitude "
+            f"{lat[i]:g} lies in no country; with the two swapped it lies in "
+            f"{turned[nowhere == i][0]}: are its coordinates swapped?",
+        )
+        for i in found[:20]
+    ]
