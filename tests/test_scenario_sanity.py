@@ -497,3 +497,10 @@ def test_costs_no_network_could_have_are_refused(raw: dict[str, Any], field: str
     error = _refused(raw)
     assert _fields(error) == [field]
     assert "less than or equal to" in str(error)
+
+
+def test_a_scenario_of_no_country_is_refused_naming_the_field() -> None:
+    # Before: "no dealer lies in the scenario's countries ()", after reading every file.
+    error = _refused({"demand": {"countries": []}})
+    assert _fields(error) == ["demand.countries"]
+    assert "at least 1 item" in str(error)

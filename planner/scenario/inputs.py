@@ -283,6 +283,7 @@ class DemandConfig(_Section):
     )
     countries: list[str] = Field(
         default_factory=lambda: ["FR", "BE", "LU", "NL", "CH"],
+        min_length=1,
         description="ISO 3166-1 alpha-2 codes of the countries to plan for; dealers and "
         "demand outside them are left out (and counted).",
     )
