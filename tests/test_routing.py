@@ -525,6 +525,10 @@ def test_a_hand_edited_manifest_is_refused_with_one_line(
         open_routing(edited)
     (problem,) = problems_of(caught)
     assert message in problem.message
+    # Before: a manifest that is no JSON object was "a routing folder of format None".
+    (edited / "routing.json").write_text("[1]", encoding="utf-8")
+    with pytest.raises(InputError, match=r"is not a routing folder \(routing.json holds no"):
+        open_routing(edited)
 
 
 def test_build_names_an_unsorted_extract_and_too_many_threads(

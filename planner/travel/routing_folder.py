@@ -250,8 +250,16 @@ def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFold
                 "planner routing build EXTRACT.osm.pbf --out FOLDER",
             )
         ) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != ROUTING_FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict):
+        raise InputError(
+            Problem(
+                where,
+                f"is not a routing folder ({MANIFEST} holds no manifest); build one with "
+                "planner routing build EXTRACT.osm.pbf --out FOLDER",
+            )
+        )
+    if manifest.get("format") != ROUTING_FORMAT:
+        found = manifest.get("format")
         raise InputError(
             Problem(
                 where,
