@@ -233,6 +233,26 @@ def test_a_row_repeated_in_an_od_file_is_dropped_and_said(
     assert counts["duplicate_rows_dropped"] == 1
     assert counts["trips_per_day"] == pytest.approx(130)
     assert "1 row(s) repeat an earlier row exactly and were dropped (rows 3)" in caplog.text
+    assert counts["pair_rows_added"] == 0
+
+
+def test_rows_of_one_od_pair_with_other_figures_are_added_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: 5 and 7 trips of one pair became 12 without a word.
+    od = tmp_path / "od.csv"
+    od.write_text(
+        "origin,destination,trips_per_day\nBrussels,Paris,5\nBrussels,Paris,7\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        checked = planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
+    counts = checked.inputs.counts["trips"]
+    assert counts["pair_rows_added"] == 1 and counts["trips_per_day"] == pytest.approx(12)
+    assert (
+        "1 row(s) repeat the origin and destination of an earlier row with other figures; "
+        "their trips are added to it (rows 3)"
+    ) in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,8 @@ def read_od_file(
     blank = 0
     first_row: dict[tuple[str, ...], int] = {}
     repeated: list[int] = []
+    first_pair: dict[tuple[int, int], int] = {}
+    added: list[int] = []
     for cells, row in zip(rows, table.row_numbers, strict=True):
         if not filled(cells):
             blank += 1
@@ -164,6 +166,10 @@ def read_od_file(
         if value == 0:
             zero += 1
             continue
+        if (origin, destination) in first_pair:
+            added.append(row)
+        else:
+            first_pair[(origin, destination)] = row
         origins.append(origin)
         destinations.append(destination)
         flows.append(value)
@@ -179,8 +185,19 @@ def read_od_file(
             len(repeated),
             shown,
         )
+    if added:
+        # Rows of one pair by trip purpose add up; a pair typed twice would too.
+        shown = ", ".join(str(row) for row in added[:5]) + (" …" if len(added) > 5 else "")
+        logger.warning(
+            "%s: %d row(s) repeat the origin and destination of an earlier row with other "
+            "figures; their trips are added to it (rows %s)",
+            source,
+            len(added),
+            shown,
+        )
     counts = {
         "rows": float(len(table.rows)),
+        "pair_rows_added": float(len(added)),
         "zero_trips_dropped": float(zero),
         "blank_rows_dropped": float(blank),
         "duplicate_rows_dropped": float(len(repeated)),
