@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -458,3 +459,32 @@ def test_a_fixed_dealer_outside_the_countries_is_named_in_a_warning(tmp_path: Pa
         "countries and are left out of the plan: R2 (FR)"
     )
     assert load(write(tmp_path, rows, header=header)).warnings == ()
+
+
+def test_lon_lat_columns_far_from_the_point_geometry_are_named(tmp_path: Path) -> None:
+    # Before: the geometry won and the disagreeing columns, 35 km off, were
+    # dropped without a note.
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [6.13, 49.61]},
+            "properties": {
+                "id": f"R{i}",
+                "name": f"Renault {i}",
+                "brand": "Renault",
+                "country": "LU",
+                "lon": 6.13 + shift,
+                "lat": 49.61,
+            },
+        }
+        for i, shift in enumerate([0.0, 0.5, 0.0001])
+    ]
+    path = tmp_path / "dealers.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = load(path)
+    (warning,) = result.warnings
+    assert str(warning) == (
+        "dealers.geojson: 1 row(s) have lon/lat columns more than 1 km from their point "
+        "geometry (first: row 3, 36.0 km); the geometry is used"
+    )
+    assert result.sites["lon"].tolist() == [6.13, 6.13, 6.13]

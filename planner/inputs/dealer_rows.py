@@ -59,6 +59,7 @@ from planner.inputs.cells import (
     parse_number,
 )
 from planner.inputs.columns import LABELS, OPTIONAL, ColumnChoice
+from planner.inputs.merge import haversine_m
 from planner.inputs.placement import IN_PLACE, NEAR_BORDER, OUTSIDE, place
 from planner.inputs.raw import shifted_row
 from planner.inputs.tables import Cell, RawTable
@@ -101,6 +102,23 @@ class _Columns:
     def number(self, cells: list[Cell], name: str) -> tuple[float | None, str | None]:
         """The number in field ``name`` of a row, read by the file's convention."""
         return parse_number(_cell(cells, self, name), self.numbers, self.names.get(name))
+
+
+#: How far a file's lon/lat columns may lie from its point geometry before a warning.
+_COLUMNS_APART_M = 1000.0
+
+
+def _columns_apart(cells: list[Cell], cols: _Columns, dealer: dict[str, Any]) -> float:
+    """Metres between a row's lon/lat columns and the dealer's point; 0 when they are no numbers.
+
+    The geometry is the point read; columns that disagree with it are a sign
+    that one of them was edited or shifted.
+    """
+    lon, _ = cols.number(cells, "lon")
+    lat, _ = cols.number(cells, "lat")
+    if lon is None or lat is None or abs(lat) > 90 or abs(lon) > 180:
+        return 0.0
+    return haversine_m(lon, lat, float(dealer["lon"]), float(dealer["lat"]))
 
 
 #: The largest magnitude of each coordinate, degrees.
@@ -147,6 +165,7 @@ def validate_table(
     seen_ids: dict[str, int] = {}
     blank_rows: list[int] = []
     coordinate_fields: list[str | None] = []
+    disagree: list[tuple[int, float]] = []
     # Coordinate columns named in the scenario win over the file's geometry.
     points = table.points if spec.columns.lon is None and spec.columns.lat is None else None
     for pos, (cells, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
@@ -188,7 +207,21 @@ def validate_table(
         seen_ids[dealer["dealer_id"]] = number
         result.dealers.append(dealer)
         coordinate_fields.append(_coordinate_field(cols, point))
+        if point is not None and "lon" in cols.index and "lat" in cols.index:
+            apart = _columns_apart(cells, cols, dealer)
+            if apart > _COLUMNS_APART_M:
+                disagree.append((number, apart))
     _check_countries(result, spec, coordinate_fields)
+    if disagree:
+        row, apart = disagree[0]
+        result.warnings.append(
+            Problem(
+                table.source,
+                f"{len(disagree):,} row(s) have {cols.names['lon']}/{cols.names['lat']} columns "
+                f"more than {_COLUMNS_APART_M / 1000:g} km from their point geometry (first: "
+                f"row {row}, {apart / 1000:,.1f} km); the geometry is used",
+            )
+        )
     if blank_rows:
         result.dropped[DROP_BLANK] += len(blank_rows)
         listed = ", ".join(map(str, blank_rows[:10])) + (", ..." if len(blank_rows) > 10 else "")
