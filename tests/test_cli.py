@@ -581,6 +581,18 @@ def test_dealer_file_entries_the_system_cannot_open_are_named(
     assert len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
 
 
+@pytest.mark.parametrize("command", ["run", "frontier", "sweep"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_a_bad_time_limit_is_named_as_the_option(
+    tiny: Path, command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "override 'solver.time_limit_s=0.0', field 'solver.time_limit_s'", an
+    # override the user never wrote.
+    code, _, stderr = _run([command, str(tiny), "--time-limit", value], capsys)
+    assert code == 2
+    assert stderr.splitlines() == [f"error: --time-limit: {float(value):g} s: give seconds above 0"]
+
+
 def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,3 +25,17 @@ def named_as_options(options: Mapping[str, str]) -> Iterator[None]:
             for p in exc.problems
         ]
         raise InputError(problems, warnings=exc.warnings) from None
+
+
+def with_time_limit(overrides: list[str] | None, time_limit: float | None) -> list[str]:
+    """``--set`` overrides with ``--time-limit`` added, the limit checked as the option.
+
+    Added as ``solver.time_limit_s=…``, a bad limit was named as an override
+    the user never wrote.
+    """
+    extra = list(overrides or [])
+    if time_limit is None:
+        return extra
+    if not math.isfinite(time_limit) or time_limit <= 0:
+        raise InputError(Problem("--time-limit", f"{time_limit:g} s: give seconds above 0"))
+    return [*extra, f"solver.time_limit_s={time_limit!r}"]

@@ -35,7 +35,7 @@ import typer
 from rich.console import Console
 
 from planner._text import one_line
-from planner.cli._options import named_as_options
+from planner.cli._options import named_as_options, with_time_limit
 from planner.cli.dealers import app as dealers_app
 from planner.cli.routing import app as routing_app
 from planner.cli.stages import Stages as _Stages
@@ -153,9 +153,7 @@ def run(
     """Optimise a scenario and write map.html, sites.csv/.geojson, report.json, scenario.toml."""
     from planner.pipeline.api import run as run_plan
 
-    extra = list(overrides or [])
-    if time_limit is not None:
-        extra.append(f"solver.time_limit_s={time_limit}")
+    extra = with_time_limit(overrides, time_limit)
     assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
     target = output_folder(scenario, out_dir)
@@ -441,9 +439,7 @@ def frontier(
     from planner.pipeline.load import Clock, load_inputs
     from planner.scenario.models import MODEL_TRAITS as traits
 
-    extra = list(overrides or [])
-    if time_limit is not None:
-        extra.append(f"solver.time_limit_s={time_limit}")
+    extra = with_time_limit(overrides, time_limit)
     assets = map_assets_mode(map_assets)
     scenario = load_scenario(scenario_file, overrides=extra)
     flow = traits[scenario.model.name].needs_trips

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from planner._text import one_line
 from planner.cli._dask import quiet_dask_logs, refuse_workers_with_scheduler
-from planner.cli._options import named_as_options
+from planner.cli._options import named_as_options, with_time_limit
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, interrupted
 
@@ -127,9 +127,7 @@ def sweep_command(
     refuse_workers_with_scheduler(scheduler, workers)
     with named_as_options(_OPTIONS):
         points = parse_grid(list(grid or []))
-    extra = list(overrides or [])
-    if time_limit is not None:
-        extra.append(f"solver.time_limit_s={time_limit}")
+    extra = with_time_limit(overrides, time_limit)
     scenario = load_scenario(scenario_file, overrides=extra)
     with named_as_options({**_OPTIONS, "overrides": "--set"}):
         refuse_swept_and_set(
