@@ -54,6 +54,9 @@ def test_grid_values_are_read_as_set_reads_them() -> None:
     }
     for bad, message in (
         ("model.p=", "gives no values"),
+        # Before: the gap was dropped and 1 and 2 swept without a word.
+        ("model.p=1,,2", "'1,,2' has an empty value between commas"),
+        ("model.name=a,,b", "'a,,b' has an empty value between commas"),
         ("model.p", "not of the form"),
         ("=1,2", "not of the form"),
     ):

@@ -96,7 +96,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
         key = key.strip()
         if not sep or not key:
             raise InputError(Problem("grid", f"'{item}' is not of the form key=v1,v2,..."))
-        values = _grid_values(text)
+        values = _grid_values(text, key)
         if not values:
             raise InputError(Problem("grid", f"'{item}' gives no values", field=key))
         if key in grid:
@@ -105,7 +105,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _grid_values(text: str) -> list[Any]:
+def _grid_values(text: str, key: str) -> list[Any]:
     text = text.strip()
     if not text:
         return []
@@ -113,8 +113,14 @@ def _grid_values(text: str) -> list[Any]:
         values = toml.loads(f"v = [{text}]")["v"]
     except toml.TOMLDecodeError:
         values = []
-        for part in text.split(","):
+        parts = text.split(",")
+        for i, part in enumerate(parts):
             part = part.strip()
+            if not part and i < len(parts) - 1:
+                # "1,,2" would sweep 1 and 2 as if the gap were not there.
+                raise InputError(
+                    Problem("grid", f"'{text}' has an empty value between commas", field=key)
+                ) from None
             if not part:
                 continue
             try:
