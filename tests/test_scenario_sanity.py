@@ -504,3 +504,12 @@ def test_a_scenario_of_no_country_is_refused_naming_the_field() -> None:
     error = _refused({"demand": {"countries": []}})
     assert _fields(error) == ["demand.countries"]
     assert "at least 1 item" in str(error)
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_name_that_names_no_folder_is_refused(name: str) -> None:
+    # Before: accepted, and the default output folder maps/.. was then refused
+    # as the working folder, after the inputs were read.
+    error = _refused({"name": name})
+    assert _fields(error) == ["name"]
+    assert "names no folder of its own" in str(error)

@@ -302,6 +302,14 @@ class Scenario(_Section, metaclass=_Checked):
             return None
         return DEFAULT_P
 
+    @field_validator("name")
+    @classmethod
+    def _name_of_a_folder(cls, name: str) -> str:
+        # "." and ".." name no folder of their own: maps/.. is the working folder.
+        if set(name) == {"."}:
+            raise ValueError(f"'{name}' names no folder of its own; give a short name")
+        return name
+
     @model_validator(mode="after")
     def _countries_upper(self) -> Scenario:
         bad = [c for c in self.demand.countries if len(c) != 2 or not c.isalpha()]
