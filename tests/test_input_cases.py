@@ -54,6 +54,24 @@ def test_workbook_of_several_sheets_is_refused_until_one_is_named(tmp_path: Path
     assert sorted(_load(path, sheet="*")["name"]) == ["Lyon", "Paris"]
 
 
+def test_workbook_ids_of_more_digits_than_a_number_keeps_are_refused(tmp_path: Path) -> None:
+    # Before: ids of 17 digits came out as '1.234567890123457e+16' and two of
+    # them were refused as one id given twice.
+    rows = [
+        HEADER,
+        [12345678901234567, "Paris", "Renault", "FR", 2.35, 48.85],
+        [12345678901234568, "Lyon", "Nissan", "FR", 4.83, 45.76],
+        [123456789012345, "Lille", "Nissan", "FR", 3.06, 50.63],
+    ]
+    path = _workbook(tmp_path / "dealers.xlsx", {"Dealers": rows})
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    problems = caught.value.problems
+    assert [(p.row, p.field) for p in problems] == [(2, "id"), (3, "id")]  # type: ignore[union-attr]
+    assert "is a number of 16 or more digits" in str(problems[0])
+    assert "store the ids as text" in str(problems[0])
+
+
 def test_notes_sheet_is_not_a_table(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Before: the note ("Dealer list, exported ...") was read as the header.
     path = _workbook(tmp_path / "dealers.xlsx", {"Notes": NOTES, "Dealers": NISSAN})

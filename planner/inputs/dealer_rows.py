@@ -269,9 +269,17 @@ def _check_row(
         column = "geometry" if name == "geometry" else cols.names.get(name)
         problems.append(Problem(source, message, row=number, field=column))
 
-    dealer_id = cell_text(_cell(cells, cols, "id")).strip()
+    id_cell = _cell(cells, cols, "id")
+    dealer_id = cell_text(id_cell).strip()
     if not dealer_id:
         fail("dealer id is empty", "id")
+    elif isinstance(id_cell, float) and abs(id_cell) >= 1e15:
+        # A workbook keeps 15 digits of a number: longer ids run together.
+        fail(
+            f"id {dealer_id} is a number of 16 or more digits, kept to 15 by the file's number "
+            "format; store the ids as text",
+            "id",
+        )
     name = cell_text(_cell(cells, cols, "name")).strip()
     if file_brands is not None:
         brands: tuple[str, ...] | None = file_brands
