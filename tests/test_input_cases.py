@@ -57,7 +57,7 @@ def test_workbook_of_several_sheets_is_refused_until_one_is_named(tmp_path: Path
 def test_workbook_ids_of_more_digits_than_a_number_keeps_are_refused(tmp_path: Path) -> None:
     # Before: ids of 17 digits came out as '1.234567890123457e+16' and two of
     # them were refused as one id given twice.
-    rows = [
+    rows: list[list[Any]] = [
         HEADER,
         [12345678901234567, "Paris", "Renault", "FR", 2.35, 48.85],
         [12345678901234568, "Lyon", "Nissan", "FR", 4.83, 45.76],
