@@ -513,3 +513,15 @@ def test_a_name_that_names_no_folder_is_refused(name: str) -> None:
     error = _refused({"name": name})
     assert _fields(error) == ["name"]
     assert "names no folder of its own" in str(error)
+
+
+def test_an_override_into_a_list_says_the_list_is_set_whole(tmp_path: Path) -> None:
+    # Before: "'files' is not a table", though the user sees a table per file.
+    path = tmp_path / "s.toml"
+    path.write_text('[[dealers.files]]\npath = "a.csv"\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_scenario(path, overrides=["dealers.files.0.path=b.csv"])
+    assert str(caught.value).endswith(
+        "override 'dealers.files.0.path=b.csv': 'files' is a list, set as a whole: "
+        'dealers.files=[…] (e.g. dealers.files=[{path = "dealers.csv"}])'
+    )

@@ -222,11 +222,19 @@ def set_dotted(
     """Set ``raw[a][b][c] = value`` for the dotted ``key`` ``a.b.c``, making tables as needed."""
     node = raw
     parts = key.strip().split(".")
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             label = shown if shown is not None else key
-            raise InputError(Problem(source, f"override '{label}': '{part}' is not a table"))
+            what = f"'{part}' is not a table"
+            if isinstance(child, list):
+                # A list is set whole: its entries have no dotted names.
+                whole = ".".join(parts[: depth + 1])
+                what = (
+                    f"'{part}' is a list, set as a whole: {whole}=[…] "
+                    f'(e.g. dealers.files=[{{path = "dealers.csv"}}])'
+                )
+            raise InputError(Problem(source, f"override '{label}': {what}"))
         node = child
     node[parts[-1]] = plain_value(value)
 
