@@ -124,3 +124,20 @@ def test_a_rollout_is_refused_before_any_input_is_read(
     # The roll-out model itself loads.
     rollout = load_scenario(None, overrides=["constraints.phases=[{year = 2027, p = 3}]"])
     assert rollout.constraints.phases[0].p == 3
+
+
+def test_logged_warnings_read_as_the_commands_own() -> None:
+    # Before: "WARNING planner.pipeline.load: …" beside the command's "warning: …".
+    import logging
+
+    from planner.cli.main import _OneLineFormatter
+
+    formatter = _OneLineFormatter("%(levelname)s %(name)s: %(message)s")
+
+    def line(level: int, message: str) -> str:
+        record = logging.LogRecord("planner.pipeline.load", level, "f.py", 1, message, (), None)
+        return formatter.format(record)
+
+    assert line(logging.WARNING, "3 rows\ndropped") == "warning: 3 rows\\ndropped"
+    assert line(logging.ERROR, "lost") == "error: lost"
+    assert line(logging.INFO, "reading") == "INFO planner.pipeline.load: reading"

@@ -112,10 +112,16 @@ def _options(
 
 
 class _OneLineFormatter(logging.Formatter):
-    """Log lines quote file names and headers: escape their control characters too."""
+    """Log lines quote file names and headers: escape their control characters too.
+
+    A warning reads as the command's own warnings do (``warning: …``); the
+    steps ``--verbose`` logs keep the module that logged them.
+    """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = one_line(record.message)
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {record.message}"
         return super().formatMessage(record)
 
 
