@@ -23,6 +23,7 @@ demand within reach of a site — is marked ``same_as_previous``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,16 @@ def parse_p_range(text: str, *, option: str = "--p") -> Sequence[int]:
     :func:`frontier_grid` cuts it at the sites that can open. ``option`` names
     the argument in messages (``--p`` on the command line, ``p`` in Python).
     """
+
+    def whole(part: str) -> int:
+        # int() also takes "1_0" and other scripts' digits ("１"); a count is plain digits.
+        if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", part):
+            raise ValueError(part)
+        return int(part)
+
     try:
         if ":" in text:
-            parts = [int(x) for x in text.split(":")]
+            parts = [whole(x) for x in text.split(":")]
             if len(parts) not in (2, 3):
                 raise ValueError
             start, stop = parts[0], parts[1]
@@ -101,7 +109,7 @@ def parse_p_range(text: str, *, option: str = "--p") -> Sequence[int]:
             if wrong is not None:
                 raise InputError(Problem(option, f"'{text}': {wrong}"))
             return range(start, stop + 1, step)
-        values = sorted({int(x) for x in text.split(",")})
+        values = sorted({whole(x) for x in text.split(",")})
     except ValueError:
         raise InputError(
             Problem(option, f"'{text}' is not START:STOP[:STEP] or a list like 5,10,40")
