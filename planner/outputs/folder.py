@@ -214,11 +214,9 @@ def _take_lock(target: Path) -> bool:
                 raise _refuse(target, f"could not take over the stale lock {lock}") from None
             continue
         except OSError as exc:
-            raise _refuse(
-                # The lock file is the first thing written beside the target.
-                target,
-                f"cannot be created in {target.parent} ({exc.strerror or exc})",
-            ) from None
+            # The lock file is the first thing written beside the target.
+            verb = "cannot be replaced" if target.exists() else "cannot be created"
+            raise _refuse(target, f"{verb} in {target.parent} ({exc.strerror or exc})") from None
         try:
             os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         finally:
@@ -484,7 +482,8 @@ def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = No
             probe = _new_sibling(base / target.name, "probe")
             probe.rmdir()
         except OSError as exc:
-            raise _refuse(target, f"cannot be created in {base} ({exc.strerror or exc})") from None
+            verb = "cannot be replaced" if target.exists() else "cannot be created"
+            raise _refuse(target, f"{verb} in {base} ({exc.strerror or exc})") from None
     return target
 
 
