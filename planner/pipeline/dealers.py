@@ -26,7 +26,7 @@ from typing import Literal
 
 from planner._arguments import callback, shown, text_list
 from planner._atomic import check_writable, write_atomically
-from planner._files import path_argument
+from planner._files import path_argument, resolved
 from planner.errors import InputError, Problem
 from planner.inputs.importers.atp import looks_like_geojson, read_atp
 from planner.inputs.importers.brands import requested_brands
@@ -131,7 +131,7 @@ def import_dealers(
     first: dict[Path, int] = {}
     for index, path in enumerate(paths):
         # Its dealers would all be found twice, and reported as duplicates of themselves.
-        earlier = first.setdefault(path.resolve(), index)
+        earlier = first.setdefault(resolved(path), index)
         if earlier != index:
             raise InputError(
                 Problem(
