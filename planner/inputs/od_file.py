@@ -127,7 +127,7 @@ def read_od_file(
     blank = 0
     first_row: dict[tuple[str, ...], int] = {}
     repeated: list[int] = []
-    first_pair: dict[tuple[int, int], int] = {}
+    pairs_seen: set[tuple[int, int]] = set()
     added: list[int] = []
     for cells, row in zip(rows, table.row_numbers, strict=True):
         if not filled(cells):
@@ -166,10 +166,9 @@ def read_od_file(
         if value == 0:
             zero += 1
             continue
-        if (origin, destination) in first_pair:
+        if (origin, destination) in pairs_seen:
             added.append(row)
-        else:
-            first_pair[(origin, destination)] = row
+        pairs_seen.add((origin, destination))
         origins.append(origin)
         destinations.append(destination)
         flows.append(value)
