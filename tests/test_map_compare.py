@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -307,3 +308,67 @@ def test_comparison_refuses_key_figures_no_plan_has(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=rf"holds {chosen} chosen sites, report.json says"):
         read_plan_folder(folder)
+
+
+@pytest.mark.parametrize("name", ["report.json", "sites.csv", "scenario.toml"])
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_device_or_pipe_in_a_plan_folder_is_refused_unread(
+    plan_folders: tuple[Path, Path], tmp_path: Path, name: str, kind: str
+) -> None:
+    # Before: report.json linked to /dev/zero took 16 GB in 13 s, and a pipe
+    # named sites.csv waited for ever.
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    (folder / name).unlink()
+    if kind == "device":
+        (folder / name).symlink_to("/dev/zero")
+    else:
+        os.mkfifo(folder / name)
+    with pytest.raises(InputError) as caught:
+        read_plan_folder(folder)
+    assert str(caught.value) == (
+        f"{folder / name}: is not a regular file (a pipe, socket or device); give a file; "
+        "a plan folder holds files"
+    )
+
+
+def test_compare_refuses_an_empty_site_id_and_reads_chosen_as_it_checks_it(
+    plan_folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Before: one empty site_id was compared as a site named "", and " True"
+    # passed the check as true but was read as false.
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    sites = (folder / "sites.csv").read_text(encoding="utf-8").splitlines()
+    header = sites[0].split(",")
+    at_id, at_chosen = header.index("site_id"), header.index("chosen")
+    row = sites[1].split(",")
+    assert row[at_chosen] == "True"
+    row[at_chosen] = " True"
+    sites[1] = ",".join(row)
+    (folder / "sites.csv").write_text("\n".join(sites) + "\n", encoding="utf-8")
+    plan = read_plan_folder(folder)
+    assert bool(plan.sites["chosen"].iloc[0])
+    row[at_id] = ""
+    sites[1] = ",".join(row)
+    (folder / "sites.csv").write_text("\n".join(sites) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_plan_folder(folder)
+    assert str(caught.value) == (
+        f"{folder / 'sites.csv'}, row 2, field 'site_id': the site id is empty"
+    )
+
+
+def test_compare_says_when_a_scenario_was_not_compared(
+    plan_folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a folder without scenario.toml gave "scenario_changes": [] and no word.
+    folder = tmp_path / "b"
+    shutil.copytree(plan_folders[1], folder)
+    (folder / "scenario.toml").unlink()
+    out = tmp_path / "out"
+    code, _, stderr = run_cli(
+        ["compare", str(plan_folders[0]), str(folder), "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    assert "note: B has no scenario.toml: its scenario is not compared" in stderr

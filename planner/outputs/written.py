@@ -20,6 +20,7 @@ import pandas as pd
 
 from planner import _toml as toml
 from planner._arguments import shown
+from planner._files import NOT_REGULAR, is_special, unreachable
 from planner._text import fmt_eur
 from planner.errors import InputError, Problem
 from planner.outputs.spreadsheet import read_back_text
@@ -76,8 +77,19 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         Naming every missing file, unreadable file and missing column at once.
     """
     root = Path(folder)
+    reason = unreachable(root)
+    if reason is not None and reason != "not found":
+        raise InputError(Problem(str(root), reason))
     if not root.is_dir():
         raise InputError(Problem(str(root), "not a folder: give a folder written by planner run"))
+    # Reading a pipe would wait for ever, and a device such as /dev/zero fill the memory.
+    special = [
+        Problem(str(root / name), f"{NOT_REGULAR}; a plan folder holds files")
+        for name in ("report.json", "sites.csv", "scenario.toml")
+        if is_special(root / name)
+    ]
+    if special:
+        raise InputError(special)
     if not (root / "report.json").exists() and not (root / "sites.csv").exists():
         raise InputError(
             Problem(
@@ -154,7 +166,8 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
     if problems:
         raise InputError(problems)
     sites = sites.assign(
-        chosen=sites["chosen"].astype(str).str.lower().isin(["true", "1"]),
+        # Read as it was checked: " True" is true.
+        chosen=sites["chosen"].astype(str).str.strip().str.lower().isin(["true", "1"]),
         chargers=pd.to_numeric(sites["chargers"], errors="coerce").fillna(0).astype(int),
         # The text as the run had it: sites.csv writes =x as 'x for spreadsheets.
         site_id=read_back_text(sites["site_id"].fillna("")),
@@ -218,7 +231,9 @@ def _site_problems(sites: pd.DataFrame, source: str) -> list[Problem]:
                 )
             )
     ids = sites["site_id"].fillna("").astype(str)
-    repeated = ids.duplicated(keep="first").to_numpy()
+    for i in np.flatnonzero((ids.str.strip() == "").to_numpy())[:20]:
+        problems.append(Problem(source, "the site id is empty", row=int(i) + 2, field="site_id"))
+    repeated = (ids.duplicated(keep="first") & (ids.str.strip() != "")).to_numpy()
     for i in np.flatnonzero(repeated)[:20]:
         problems.append(
             Problem(
