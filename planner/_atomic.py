@@ -83,7 +83,12 @@ def _target(given: Path) -> Path:
     """The file a write to ``given`` replaces; a folder or a device is refused."""
     # A link is written through to its file: renaming over the link itself
     # would replace it with a file and leave its target as it was.
-    target = given.resolve() if given.is_symlink() else given
+    try:
+        target = given.resolve() if given.is_symlink() else given
+    except RuntimeError:  # Python 3.12 says so of a loop of links (3.13: an OSError)
+        raise InputError(
+            Problem(str(given), "cannot be written (a loop of symbolic links)")
+        ) from None
     if target.is_dir():
         raise InputError(Problem(str(given), "is a folder, not a file"))
     if target.exists() and not target.is_file():

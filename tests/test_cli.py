@@ -593,6 +593,32 @@ def test_a_bad_time_limit_is_named_as_the_option(
     assert stderr.splitlines() == [f"error: --time-limit: {float(value):g} s: give seconds above 0"]
 
 
+def test_outputs_through_a_loop_of_links_or_into_an_output_are_refused(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a loop of links as --out was "unexpected failure: Symlink loop
+    # from …" (exit 1) for run and compare, and `planner sample --out` wrote
+    # into a plan folder, which later runs then refused to replace.
+    loop = tmp_path / "loop1"
+    loop.symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(loop)
+    plan = tmp_path / "plan"
+    assert _run(["run", str(tiny), "--out", str(plan)], capsys)[0] == 0
+    for args in (["run", str(tiny)], ["compare", str(plan), str(plan)]):
+        code, _, stderr = _run([*args, "--out", str(loop)], capsys)
+        assert code == 2
+        assert stderr.splitlines() == [
+            f"error: output folder {loop}: cannot be examined (a loop of symbolic links)"
+        ]
+    code, _, stderr = _run(["sample", "--out", str(plan / "more")], capsys)
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"error: --out: '{plan / 'more' / 'sample_dealers_demo.csv'}' is inside {plan}, a "
+        "plan planner wrote; write the file elsewhere"
+    ]
+    assert not (plan / "more").exists()
+
+
 def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 
+from planner._files import resolved, unreachable
 from planner._text import one_line
 from planner.cli._options import named_as_options, with_time_limit
 from planner.cli.dealers import app as dealers_app
@@ -531,7 +532,7 @@ def compare(
     from planner.pipeline.compare import default_folder, write_comparison_folder
 
     assets = map_assets_mode(map_assets)
-    target = out_dir.resolve() if out_dir is not None else default_folder(dir_a, dir_b)
+    target = resolved(out_dir) if out_dir is not None else default_folder(dir_a, dir_b)
     with _Stages(err) as stages:
         stages("comparing plans")
         with named_as_options({"folder": "--out"}):
@@ -545,6 +546,13 @@ def compare(
             f"added {len(diff.added)}, removed {len(diff.removed)}",
             soft_wrap=True,
         )
+    for side, plan in (("A", comparison.a), ("B", comparison.b)):
+        if not plan.scenario:
+            # "No scenario field differs" would not be known to be true.
+            err.print(
+                one_line(f"note: {side} has no scenario.toml: its scenario is not compared"),
+                soft_wrap=True,
+            )
     out.print(f"wrote {target}")
 
 
@@ -571,17 +579,23 @@ def sample(
     ] = None,
 ) -> None:
     """Regenerate the sample dealer network (GeoNames towns, published dealer counts)."""
-    from planner.inputs.sample import DEFAULT_SEED, write_sample
+    from planner.inputs.sample import DEFAULT_SEED, sample_path, write_sample
+    from planner.outputs.folder import refuse_inside_output
 
     if scale not in ("demo", "full"):
         raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
     if seed is not None and seed < 0:
         raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
     folder = out_dir or GEODATA_DIR
+    reason = unreachable(folder)
+    if reason is not None and reason != "not found":
+        raise InputError(Problem("--out", f"'{folder}' {reason}"))
     if folder.exists() and not folder.is_dir():
         what = "a file" if folder.is_file() else "a device, pipe or socket"
         raise InputError(Problem("--out", f"'{folder}' is {what}, not a folder"))
     chosen: Literal["demo", "full"] = "demo" if scale == "demo" else "full"
+    # A file added to an output folder makes planner refuse to replace it later.
+    refuse_inside_output(sample_path(chosen, folder), "--out")
     path = write_sample(chosen, folder, seed=DEFAULT_SEED if seed is None else seed)
     out.print(f"wrote {path}")
 

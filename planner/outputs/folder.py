@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from planner._files import resolved
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, commit
 
@@ -387,22 +388,26 @@ def _refuse_non_folder(target: Path) -> Path:
     Only ``stat`` is used: a device, pipe or socket is never opened.
     """
     given = Path(os.path.abspath(target))
-    resolved = target.resolve()
+    try:
+        real = target.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of links; a name too long
+        why = getattr(exc, "strerror", None) or "a loop of symbolic links"
+        raise _refuse(given, f"cannot be examined ({why})") from None
     try:
         mode = os.stat(given).st_mode
     except (FileNotFoundError, NotADirectoryError):
-        return resolved  # new (or a link to a new path); its parents are checked later
+        return real  # new (or a link to a new path); its parents are checked later
     except OSError as exc:
         raise _refuse(given, f"cannot be examined ({exc.strerror or exc})") from None
-    link = f"is a link to {resolved}, " if os.path.islink(given) else "is "
+    link = f"is a link to {real}, " if os.path.islink(given) else "is "
     if stat.S_ISDIR(mode):
-        if os.path.ismount(resolved):
+        if os.path.ismount(real):
             raise _refuse(
                 given,
                 f"{link}a mount point; planner replaces its output folder as a whole, "
                 "so name a folder inside it",
             )
-        return resolved
+        return real
     kind = next((name for test, name in _KINDS if test(mode)), "not a folder")
     if kind == "a file" and link == "is ":
         raise _refuse(given, "is a file, not a folder")
@@ -496,8 +501,8 @@ def holding_target(target: Path, *, kind: str | None = None) -> Iterator[Path]:
     process already held (the command line takes it first) stays held.
     Yields ``target``, absolute with links resolved.
     """
-    resolved = target.resolve()
-    held_before = _lock_path(resolved) in _held_locks
+    # check_target refuses a path that cannot be resolved (a loop of links).
+    held_before = _lock_path(resolved(target)) in _held_locks
     checked = check_target(target, keep_lock=True, kind=kind)
     try:
         yield checked

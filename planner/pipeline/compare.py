@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner._files import path_argument
+from planner._files import path_argument, resolved
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets, checked_assets
@@ -45,16 +45,16 @@ FILES = ("compare.html", "diff.json", "diff_sites.csv", "diff_countries.csv")
 
 def default_folder(plan_a_dir: Path, plan_b_dir: Path) -> Path:
     """``maps/compare-<A>-<B>`` under the working folder, named after the two folders."""
-    name_a, name_b = (Path(d).resolve().name for d in (plan_a_dir, plan_b_dir))
-    return (Path.cwd() / "maps" / f"compare-{name_a}-{name_b}").resolve()
+    name_a, name_b = (resolved(Path(d)).name for d in (plan_a_dir, plan_b_dir))
+    return resolved(Path.cwd() / "maps" / f"compare-{name_a}-{name_b}")
 
 
 def comparison_record(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> dict[str, Any]:
     """The content of ``diff.json``."""
     names = pane_names(a, b)
     return {
-        "a": {"folder": str(a.folder.resolve()), "label": names[0], "scenario": a.name},
-        "b": {"folder": str(b.folder.resolve()), "label": names[1], "scenario": b.name},
+        "a": {"folder": str(resolved(a.folder)), "label": names[0], "scenario": a.name},
+        "b": {"folder": str(resolved(b.folder)), "label": names[1], "scenario": b.name},
         "scenario_changes": [
             {"field": key, "a": value_a, "b": value_b}
             for key, value_a, value_b in diff.scenario_changes
@@ -128,10 +128,10 @@ class Comparison:
 
     def save(self, folder: str | os.PathLike[str], *, assets: MapAssets = "inline") -> Path:
         """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does."""
-        target = path_argument(folder, "folder").resolve()
+        target = resolved(path_argument(folder, "folder"))
         assets = checked_assets(assets, "assets")
         for plan in (self.a, self.b):
-            source = plan.folder.resolve()
+            source = resolved(plan.folder)
             # Plans compared from memory carry their scenario's name, no folder.
             on_disk = (source / "report.json").exists()
             if on_disk and (target == source or source.is_relative_to(target)):
