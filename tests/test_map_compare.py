@@ -372,3 +372,10 @@ def test_compare_says_when_a_scenario_was_not_compared(
     )
     assert code == 0, stderr
     assert "note: B has no scenario.toml: its scenario is not compared" in stderr
+
+
+def test_a_plan_folder_whose_name_is_too_long_is_named(tmp_path: Path) -> None:
+    # Before: OSError "[Errno 36] File name too long" from the API, exit 1 from the command.
+    folder = tmp_path / ("x" * 300)
+    with pytest.raises(InputError, match=r"cannot be opened: File name too long$"):
+        read_plan_folder(folder)
