@@ -379,3 +379,17 @@ def test_a_plan_folder_whose_name_is_too_long_is_named(tmp_path: Path) -> None:
     folder = tmp_path / ("x" * 300)
     with pytest.raises(InputError, match=r"cannot be opened: File name too long$"):
         read_plan_folder(folder)
+
+
+def test_a_report_without_its_key_figures_is_refused(
+    plan_folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Before: accepted, and the comparison's headline of coverage and sites vanished.
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    del report["coverage_pct"]
+    (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_plan_folder(folder)
+    assert str(caught.value) == f"{folder / 'report.json'}, field 'coverage_pct': is missing"

@@ -261,6 +261,13 @@ def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
     cost = report.get("cost_eur")
     if cost is not None and not isinstance(cost, dict):
         problems.append(Problem(source, "is not an object of costs", field="cost_eur"))
+    if report:
+        # Every report planner writes has them; the comparison's headline reads them.
+        problems.extend(
+            Problem(source, "is missing", field=key)
+            for key in ("coverage_pct", "sites_selected", "chargers_total")
+            if key not in report
+        )
     figures = [(key, report.get(key)) for key in _FIGURES]
     if isinstance(cost, dict):
         figures.append(("cost_eur.total", cost.get("total")))
