@@ -393,3 +393,19 @@ def test_a_report_without_its_key_figures_is_refused(
     with pytest.raises(InputError) as caught:
         read_plan_folder(folder)
     assert str(caught.value) == f"{folder / 'report.json'}, field 'coverage_pct': is missing"
+
+
+def test_a_plan_folder_saved_again_by_a_spreadsheet_or_editor(
+    plan_folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # Before: a byte-order mark in report.json was "not valid JSON: Unexpected
+    # UTF-8 BOM", and a sites.csv saved with semicolons had only "missing columns".
+    folder = tmp_path / "a"
+    shutil.copytree(plan_folders[0], folder)
+    report = folder / "report.json"
+    report.write_bytes(b"\xef\xbb\xbf" + report.read_bytes())
+    assert read_plan_folder(folder).report["coverage_pct"] is not None
+    sites = folder / "sites.csv"
+    sites.write_text(sites.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"one column \('site_id;name;.*comma-separated$"):
+        read_plan_folder(folder)

@@ -104,7 +104,8 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
     scenario: dict[str, Any] = {}
     report_path, sites_path = root / "report.json", root / "sites.csv"
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        # A spreadsheet or editor may have added a byte-order mark.
+        report = json.loads(report_path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         problems.append(Problem(str(report_path), "missing: is this a plan folder?"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -126,13 +127,22 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
     except FileNotFoundError:
         problems.append(Problem(str(sites_path), "missing: is this a plan folder?"))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(sites_path), f"not a readable CSV file: {exc}"))
+        problems.append(Problem(str(sites_path), f"not a readable CSV file: {str(exc).strip()}"))
     except OSError as exc:
         problems.append(Problem(str(sites_path), f"cannot be read ({exc.strerror or exc})"))
     else:
         missing = [c for c in REQUIRED_SITE_COLUMNS if c not in sites.columns]
         if missing:
-            problems.append(Problem(str(sites_path), f"missing columns: {', '.join(missing)}"))
+            # A spreadsheet that saved the file again may have used its own delimiter.
+            hint = (
+                f"; its header is one column ({str(sites.columns[0])[:40]!r}…): planner writes "
+                "it comma-separated"
+                if len(sites.columns) == 1 and any(d in str(sites.columns[0]) for d in ";\t|")
+                else ""
+            )
+            problems.append(
+                Problem(str(sites_path), f"missing columns: {', '.join(missing)}{hint}")
+            )
         elif len(sites):
             counts = pd.to_numeric(sites["chargers"], errors="coerce")
             bad = np.flatnonzero(
