@@ -333,3 +333,14 @@ def test_wheel_runs_the_default_from_an_empty_folder(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     first, second = (float(v) for v in done.stdout.split())
     assert first == second > 0
+
+
+def test_a_plan_edited_in_memory_is_named_as_its_argument_in_compare(tmp_path: Path) -> None:
+    # Before: the problems named a temporary folder that no longer existed
+    # ("/tmp/planner-compare-…/a/sites.csv, row 2, …").
+    plan = planner.run(_tiny(tmp_path))
+    plan.sites.loc[:, "chosen"] = False
+    with pytest.raises(planner.InputError) as caught:
+        planner.compare(plan, plan)
+    sources = {p.source for p in caught.value.problems if isinstance(p, planner.Problem)}
+    assert sources == {"a (sites.csv)", "b (sites.csv)"}

@@ -106,7 +106,14 @@ class Comparison:
                 _tables_written(plan, Path(tmp) / side) if isinstance(plan, Plan) else plan
                 for side, plan in given.items()
             ]
-            comparison = cls(folders[0], folders[1])
+            try:
+                comparison = cls(folders[0], folders[1])
+            except InputError as exc:
+                # A plan whose tables were edited in memory: name the argument,
+                # not the temporary folder it was read back from.
+                raise InputError(
+                    [_named_argument(p, Path(tmp)) for p in exc.problems], warnings=exc.warnings
+                ) from None
         for side, plan in (("a", a), ("b", b)):
             if isinstance(plan, Plan):
                 written = getattr(comparison, side)
@@ -181,3 +188,14 @@ def write_comparison_folder(
     comparison = Comparison(plan_a_dir, plan_b_dir)
     comparison.save(out_dir, assets=assets)
     return comparison
+
+
+def _named_argument(problem: Problem | str, tmp: Path) -> Problem | str:
+    """``problem`` with a file of the temporary folder named as argument ``a`` or ``b``."""
+    if not isinstance(problem, Problem):
+        return problem
+    source = Path(problem.source)
+    if not source.is_relative_to(tmp):
+        return problem
+    side, *rest = source.relative_to(tmp).parts
+    return replace(problem, source=f"{side} ({'/'.join(rest) or 'plan'})")
