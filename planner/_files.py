@@ -47,6 +47,9 @@ def path_argument(value: Any, name: str) -> Path:
     text = os.fspath(value)
     if not isinstance(text, str) or "\x00" in text:
         raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))
+    if not text.strip():
+        # Path("") is the working folder: a comparison of it said ". is not a plan folder".
+        raise InputError(Problem(name, "give a path, not empty text"))
     return Path(text)
 
 

@@ -344,3 +344,14 @@ def test_a_plan_edited_in_memory_is_named_as_its_argument_in_compare(tmp_path: P
         planner.compare(plan, plan)
     sources = {p.source for p in caught.value.problems if isinstance(p, planner.Problem)}
     assert sources == {"a (sites.csv)", "b (sites.csv)"}
+
+
+def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
+    # Before: "" was the working folder (". : not a plan folder"), and the
+    # messages said "a int is not a scenario" and "not a int".
+    with pytest.raises(planner.InputError, match=r"^a: give a path, not empty text$"):
+        planner.compare("", tmp_path)
+    with pytest.raises(planner.InputError, match=r"^scenario: 5 is not a scenario: give a path"):
+        planner.run(5)  # type: ignore[arg-type]
+    with pytest.raises(planner.InputError, match=r"^dealers: give a DataFrame, .* not 5 \("):
+        planner.run(None, dealers=5)  # type: ignore[arg-type]

@@ -187,7 +187,9 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
     import pandas
 
     if not isinstance(frame, pandas.DataFrame):
-        raise InputError(Problem(source, f"is a {type(frame).__name__}, not a pandas DataFrame"))
+        kind = type(frame).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise InputError(Problem(source, f"is {article} {kind}, not a pandas DataFrame"))
     options = spec if spec is not None else DealerFile(path=Path(source))
     table = _from_frame(frame, options, source)
     if not table.rows:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner._arguments import callback
+from planner._arguments import callback, shown
 from planner.errors import InputError, Problem
 from planner.optimise.constraints import SiteRows
 from planner.pipeline.compare import Comparison
@@ -238,7 +238,7 @@ def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | No
         raise InputError(
             Problem(
                 "dealers",
-                f"give a DataFrame, or a list or dict of them, not a {type(dealers).__name__} "
+                f"give a DataFrame, or a list or dict of them, not {shown(dealers)} "
                 "(dealer files go in the scenario's dealers.files)",
             )
         )

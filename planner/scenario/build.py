@@ -113,7 +113,7 @@ def scenario_from(
     raise InputError(
         Problem(
             "scenario",
-            f"a {type(scenario).__name__} is not a scenario: give a path, a Scenario, "
+            f"{shown(scenario)} is not a scenario: give a path, a Scenario, "
             "a mapping or None",
         )
     )
