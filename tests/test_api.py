@@ -355,3 +355,14 @@ def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: P
         planner.run(5)  # type: ignore[arg-type]
     with pytest.raises(planner.InputError, match=r"^dealers: give a DataFrame, .* not 5 \("):
         planner.run(None, dealers=5)  # type: ignore[arg-type]
+
+
+def test_country_counts_stay_whole_where_one_plan_lacks_the_country(tmp_path: Path) -> None:
+    # Before: diff_countries.csv wrote sites_a as 1.0 beside sites_b 1 when a
+    # country was missing from one plan.
+    raw = _tiny(tmp_path)
+    a = planner.run(raw, overrides={"demand.countries": ["LU"]})
+    b = planner.run(raw, overrides={"demand.countries": ["LU", "BE"]})
+    rows = planner.compare(a, b).country_changes().to_csv(index=False).splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["BE", "LU"]
+    assert rows[1].split(",")[4] == "" and rows[2].split(",")[4:] == ["2", "2"]

@@ -131,7 +131,9 @@ class Comparison:
     def country_changes(self) -> pd.DataFrame:
         """The content of ``diff_countries.csv``."""
         columns = ["country", "coverage_pct_a", "coverage_pct_b", "change_pp", "sites_a", "sites_b"]
-        return pd.DataFrame(self.diff.countries, columns=columns)
+        table = pd.DataFrame(self.diff.countries, columns=columns)
+        # A country one plan lacks has no count there: whole numbers stay whole (1, not 1.0).
+        return table.astype({"sites_a": "Int64", "sites_b": "Int64"})
 
     def save(self, folder: str | os.PathLike[str], *, assets: MapAssets = "inline") -> Path:
         """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does."""
