@@ -276,8 +276,8 @@ def _check_row(
     elif isinstance(id_cell, float) and abs(id_cell) >= 1e15:
         # A workbook keeps 15 digits of a number: longer ids run together.
         fail(
-            f"id {dealer_id} is a number of 16 or more digits, kept to 15 by the file's number "
-            "format; store the ids as text",
+            f"id {dealer_id} is a number of 16 or more digits, of which a number keeps only "
+            "15; store the ids as text",
             "id",
         )
     name = cell_text(_cell(cells, cols, "name")).strip()
