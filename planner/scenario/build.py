@@ -113,7 +113,6 @@ def scenario_from(
     raise InputError(
         Problem(
             "scenario",
-            f"{shown(scenario)} is not a scenario: give a path, a Scenario, "
-            "a mapping or None",
+            f"{shown(scenario)} is not a scenario: give a path, a Scenario, a mapping or None",
         )
     )
