@@ -525,3 +525,14 @@ def test_an_override_into_a_list_says_the_list_is_set_whole(tmp_path: Path) -> N
         "override 'dealers.files.0.path=b.csv': 'files' is a list, set as a whole: "
         'dealers.files=[…] (e.g. dealers.files=[{path = "dealers.csv"}])'
     )
+
+
+@pytest.mark.parametrize("key", ["model..p", ".p", "model.p."])
+def test_an_override_with_an_empty_part_in_its_name_is_named(key: str) -> None:
+    # Before: "field 'model.': unknown field", or for ".p" no field at all.
+    with pytest.raises(InputError) as caught:
+        load_scenario(None, overrides=[f"{key}=3"])
+    assert str(caught.value) == (
+        f"built-in default scenario: override '{key}=3': the field name has an empty part "
+        "between dots"
+    )
