@@ -372,6 +372,12 @@ def test_compare_says_when_a_scenario_was_not_compared(
     )
     assert code == 0, stderr
     assert "note: B has no scenario.toml: its scenario is not compared" in stderr
+    # A folder compared with itself: an empty comparison, said to be of one folder.
+    code, _, stderr = run_cli(
+        ["compare", str(folder), str(folder), "--out", str(tmp_path / "self")], capsys
+    )
+    assert code == 0, stderr
+    assert f"note: A and B are the same folder, {folder.resolve()}" in stderr
 
 
 def test_a_plan_folder_whose_name_is_too_long_is_named(tmp_path: Path) -> None:
