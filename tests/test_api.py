@@ -355,6 +355,9 @@ def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: P
         planner.run(5)  # type: ignore[arg-type]
     with pytest.raises(planner.InputError, match=r"^dealers: give a DataFrame, .* not 5 \("):
         planner.run(None, dealers=5)  # type: ignore[arg-type]
+    # Before: "dealers table: the file is empty", of a table.
+    with pytest.raises(planner.InputError, match=r"^dealers table: the table has no columns$"):
+        planner.run(None, dealers=pd.DataFrame())
 
 
 def test_country_counts_stay_whole_where_one_plan_lacks_the_country(tmp_path: Path) -> None:

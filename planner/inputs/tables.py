@@ -190,6 +190,9 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
         kind = type(frame).__name__
         article = "an" if kind[:1].lower() in "aeiou" else "a"
         raise InputError(Problem(source, f"is {article} {kind}, not a pandas DataFrame"))
+    if len(frame.columns) == 0:
+        # A table, not a file: "the file is empty" would send the user looking for one.
+        raise InputError(Problem(source, "the table has no columns"))
     options = spec if spec is not None else DealerFile(path=Path(source))
     table = _from_frame(frame, options, source)
     if not table.rows:
