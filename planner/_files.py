@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from planner._arguments import shown
 from planner.errors import InputError, Problem
 
 #: Why a path that exists but is neither a file nor a folder is refused: opening
@@ -43,7 +44,7 @@ def path_argument(value: Any, name: str) -> Path:
     message naming the argument rather than ``TypeError`` from deep inside.
     """
     if not isinstance(value, str | os.PathLike):
-        raise InputError(Problem(name, f"give a path (text or pathlib.Path), not {value!r}"))
+        raise InputError(Problem(name, f"give a path (text or pathlib.Path), not {shown(value)}"))
     text = os.fspath(value)
     if not isinstance(text, str) or "\x00" in text:
         raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))

@@ -355,6 +355,10 @@ def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: P
         planner.run(5)  # type: ignore[arg-type]
     with pytest.raises(planner.InputError, match=r"^dealers: give a DataFrame, .* not 5 \("):
         planner.run(None, dealers=5)  # type: ignore[arg-type]
+    # Before: the whole FrontierPlan printed as the path it is not.
+    frontier = planner.frontier(_tiny(tmp_path), p=[1])
+    with pytest.raises(planner.InputError, match=r"^a: give a Plan .* FrontierPlan holds one as"):
+        planner.compare(frontier, frontier.plan)  # type: ignore[arg-type]
     # Before: "dealers table: the file is empty", of a table.
     with pytest.raises(planner.InputError, match=r"^dealers table: the table has no columns$"):
         planner.run(None, dealers=pd.DataFrame())

@@ -97,6 +97,13 @@ class Comparison:
         writes (tables and report, not the map), so both kinds compare alike;
         its pane is labelled with the scenario's name.
         """
+        for side, plan in (("a", a), ("b", b)):
+            if isinstance(getattr(plan, "plan", None), Plan):
+                # A frontier's result holds its scenario's plan.
+                kind = type(plan).__name__
+                raise InputError(
+                    Problem(side, f"give a Plan or a plan folder; this {kind} holds one as .plan")
+                )
         given = {
             side: plan if isinstance(plan, Plan) else path_argument(plan, side)
             for side, plan in (("a", a), ("b", b))
