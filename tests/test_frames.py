@@ -152,3 +152,13 @@ def test_ambiguous_text_number_in_a_frame_is_refused() -> None:
     assert str(problem).startswith(
         "demand table, row 2, field 'population': '132.780' is ambiguous"
     )
+
+
+def test_text_held_as_bytes_in_a_frame_is_read_as_text() -> None:
+    # Before: ids and names held as bytes became "b'R1'".
+    frame = _dealers()
+    frame["id"] = [v.encode("utf-8") for v in frame["id"]]
+    frame["name"] = [v.encode("utf-8") for v in frame["name"]]
+    read = load_sites(DealersConfig(files=[]), countries=None, frames=[("t", frame)]).dealers
+    assert sorted(read["dealer_id"]) == ["1", "2", "3"]
+    assert "Renault Paris" in set(read["name"])

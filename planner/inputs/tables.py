@@ -40,6 +40,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -433,6 +434,10 @@ def _frame_cell(value: Any) -> Cell:
         return None
     if isinstance(value, bool | str):
         return value
+    if isinstance(value, bytes):
+        # Text read as bytes (a binary column): str() would make b'R1' of R1.
+        with suppress(UnicodeDecodeError):
+            return value.decode("utf-8")
     if isinstance(value, int | float):
         return None if isinstance(value, float) and math.isnan(value) else value
     try:
