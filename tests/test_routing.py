@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -325,6 +326,28 @@ def test_a_sweep_that_loaded_an_engine_ends_with_its_one_error_line(
     assert done.returncode == 2, done.stderr
     assert "nanobind" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: {truncated}: is not a readable")
+
+
+def test_a_workbook_of_several_sheets_as_points_gets_advice_a_matrix_can_follow(
+    malta_routing: Path, tmp_path: Path
+) -> None:
+    # Before: "name the one to read with sheet = 'A' in the scenario's entry for
+    # this file", and a matrix has no scenario.
+    book = openpyxl.Workbook()
+    for index, name in enumerate(["A", "B"]):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = name
+        sheet.append(["id", "lon", "lat"])
+        sheet.append([name, 14.5, 35.9])
+    points = tmp_path / "points.xlsx"
+    book.save(points)
+    with pytest.raises(InputError) as caught:
+        planner.routing_matrix(malta_routing, points, points)
+    assert str(caught.value) == (
+        f"{points}, field 'sheet': has 2 sheets: 'A', 'B'; save the sheet of points as a file "
+        "of its own (CSV, or a workbook of one sheet), or read it with pandas and pass the "
+        "table to planner.routing_matrix"
+    )
 
 
 def test_matrix_too_large_is_refused_before_any_routing(

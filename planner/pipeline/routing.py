@@ -11,6 +11,7 @@ every other input file.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import numbers
 import os
@@ -315,9 +316,14 @@ def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
             source, name=f"{label} table", population_column=None, id_names=POINT_ID_NAMES
         )
     else:
-        read = read_demand_file(
-            path_argument(source, label), population_column=None, id_names=POINT_ID_NAMES
-        )
+        try:
+            read = read_demand_file(
+                path_argument(source, label), population_column=None, id_names=POINT_ID_NAMES
+            )
+        except InputError as exc:
+            raise InputError(
+                [_without_scenario_advice(p) for p in exc.problems], warnings=exc.warnings
+            ) from None
     frame = read.rename(columns={"demand_id": "id"})[["id", "name", "lon", "lat"]]
     if frame.empty:
         raise InputError(
@@ -327,6 +333,23 @@ def _points(source: str | Path | pd.DataFrame, label: str) -> pd.DataFrame:
             )
         )
     return frame.reset_index(drop=True)
+
+
+def _without_scenario_advice(problem: Problem | str) -> Problem | str:
+    """A workbook's "name the sheet in the scenario", said as what a matrix's points can do.
+
+    A matrix has no scenario to name a sheet in.
+    """
+    if not isinstance(problem, Problem) or problem.field != "sheet":
+        return problem
+    head, found, _ = problem.message.partition("; name the one to read with")
+    if not found:
+        return problem
+    advice = (
+        "; save the sheet of points as a file of its own (CSV, or a workbook of one sheet), "
+        "or read it with pandas and pass the table to planner.routing_matrix"
+    )
+    return dataclasses.replace(problem, message=head + advice)
 
 
 def _same_file(a: Path, b: Path) -> bool:
