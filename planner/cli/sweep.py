@@ -118,7 +118,7 @@ def sweep_command(
     from planner.outputs.sweep_runs import runs_folder
     from planner.pipeline.sweep import default_sweep_folder, sweep
     from planner.pipeline.sweep_spec import parse_grid, refuse_swept_and_set
-    from planner.scenario.build import override_fields
+    from planner.scenario.io import override_fields
     from planner.scenario.schema import load_scenario
 
     if map_assets not in ("inline", "cdn"):

@@ -57,13 +57,8 @@ from planner.pipeline.sweep_spec import (
 )
 from planner.pipeline.sweep_tables import robustness_table, spread, sweep_table
 from planner.pipeline.sweep_tasks import RunResult
-from planner.scenario.build import (
-    TIME_LIMIT_FIELD,
-    Overrides,
-    ScenarioLike,
-    override_fields,
-    scenario_from,
-)
+from planner.scenario.build import TIME_LIMIT_FIELD, Overrides, ScenarioLike, scenario_from
+from planner.scenario.io import override_fields
 from planner.scenario.schema import Distribution, Scenario, scenario_to_toml
 
 __all__ = ["SweepResult", "default_sweep_folder", "sweep"]

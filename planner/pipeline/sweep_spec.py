@@ -32,7 +32,7 @@ from planner import _toml as toml
 from planner._arguments import shown, text_list, whole_number
 from planner.errors import InputError, Problem
 from planner.scenario.build import scenario_from
-from planner.scenario.io import dotted_field, holds_integer, plain_value
+from planner.scenario.io import dotted_field, holds_integer, plain_value, same_field
 from planner.scenario.schema import Distribution, Scenario, scenario_to_toml
 
 __all__ = ["SweepRun", "SweepSpec", "draw_samples", "parse_grid", "sweep_spec"]
@@ -293,19 +293,16 @@ def refuse_swept_and_set(
         The fields drawn from ``[uncertainty]``; empty without samples.
     """
 
-    def same(a: str, b: str) -> bool:
-        return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
-
     for key in grid:
         for other, how, verb in [(f, "set by an override", "set") for f in set_fields] + [
             (f, "drawn from [uncertainty]", "draw") for f in drawn
         ]:
-            if same(key, other):
+            if same_field(key, other):
                 where = "" if other == key else f" ('{other}')"
                 why = f"is also {how}{where}; either sweep the field or {verb} it"
                 raise InputError(Problem("grid", why, field=key))
     for key in set_fields:
-        field = next((f for f in drawn if same(key, f)), None)
+        field = next((f for f in drawn if same_field(key, f)), None)
         if field is not None:
             raise InputError(
                 Problem(

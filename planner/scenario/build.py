@@ -30,15 +30,6 @@ Overrides = Mapping[str, Any] | Sequence[str] | None
 TIME_LIMIT_FIELD = "solver.time_limit_s"
 
 
-def override_fields(overrides: Overrides) -> list[str]:
-    """The dotted fields ``overrides`` sets: mapping keys, or keys of ``key=value`` strings."""
-    if overrides is None or isinstance(overrides, str | bytes):
-        return []
-    if isinstance(overrides, Mapping):
-        return [str(key).strip() for key in overrides]
-    return [str(item).partition("=")[0].strip() for item in overrides]
-
-
 def scenario_from(
     scenario: ScenarioLike = None,
     *,

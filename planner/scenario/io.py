@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -200,6 +200,20 @@ def _candidates(annotation: Any, kind: type) -> list[Any]:
     else:
         is_kind = get_origin(annotation) is kind and len(get_args(annotation)) > 0
     return [annotation] if is_kind else []
+
+
+def override_fields(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[str]:
+    """The dotted fields ``overrides`` sets: mapping keys, or keys of ``key=value`` strings."""
+    if overrides is None or isinstance(overrides, str | bytes):
+        return []
+    if isinstance(overrides, Mapping):
+        return [str(key).strip() for key in overrides]
+    return [str(item).partition("=")[0].strip() for item in overrides]
+
+
+def same_field(a: str, b: str) -> bool:
+    """Whether dotted names ``a`` and ``b`` set one field: equal, or one a table of the other."""
+    return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
 
 
 def apply_override(raw: dict[str, Any], item: str, source: str) -> str:

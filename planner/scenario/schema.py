@@ -56,7 +56,9 @@ from planner.scenario.inputs import SessionsConfig as SessionsConfig
 from planner.scenario.io import (
     apply_override,
     dotted_field,
+    override_fields,
     resolve_paths,
+    same_field,
     set_dotted,
     validation_problems,
 )
@@ -419,10 +421,7 @@ def validated_scenario(
     ``raw`` is changed in place; every problem is raised at once, naming
     ``source`` and the field.
     """
-    _refuse_repeated_fields(
-        [item.partition("=")[0].strip() for item in overrides]
-        + [key.strip() for key in values or {}]
-    )
+    _refuse_repeated_fields(override_fields(overrides) + override_fields(values))
     # Which override set each field, so a problem with it names the override.
     labels: dict[str, str] = {}
     for item in overrides:
@@ -446,10 +445,7 @@ def _refuse_repeated_fields(keys: Sequence[str]) -> None:
     p = 4, and so did ``{"model.p": 3, "model": {"p": 4}}``.
     """
     for i, key in enumerate(keys):
-        clash = next(
-            (k for k in keys[:i] if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")),
-            None,
-        )
+        clash = next((k for k in keys[:i] if same_field(k, key)), None)
         if clash is not None:
             also = "is given twice" if clash == key else f"and '{clash}' set the same field"
             raise InputError(Problem("overrides", f"'{key}' {also}; give each field once"))
