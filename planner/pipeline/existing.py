@@ -168,13 +168,13 @@ def _swapped(stations: pd.DataFrame, source: str, countries: list[str]) -> list[
     if not nowhere.size:
         return []
     turned = country_of(lat[nowhere], lon[nowhere], countries=countries)
-    found = nowhere[turned != ""]
+    ids = stations["charger_id"].to_numpy()
+    swapped = [(i, country) for i, country in zip(nowhere, turned, strict=True) if country]
     return [
         Problem(
             source,
-            f"station {stations['charger_id'].iloc[i]!s} at longitude {lon[i]:g}, latitude "
-            f"{lat[i]:g} lies in no country; with the two swapped it lies in "
-            f"{turned[nowhere == i][0]}: are its coordinates swapped?",
+            f"station {ids[i]!s} at longitude {lon[i]:g}, latitude {lat[i]:g} lies in no "
+            f"country; with the two swapped it lies in {country}: are its coordinates swapped?",
         )
-        for i in found[:20]
+        for i, country in swapped[:20]
     ]
