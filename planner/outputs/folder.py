@@ -216,8 +216,7 @@ def _take_lock(target: Path) -> bool:
             continue
         except OSError as exc:
             # The lock file is the first thing written beside the target.
-            verb = "cannot be replaced" if target.exists() else "cannot be created"
-            raise _refuse(target, f"{verb} in {target.parent} ({exc.strerror or exc})") from None
+            raise _unwritable(target, target.parent, exc) from None
         try:
             os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         finally:
@@ -382,6 +381,12 @@ _KINDS = (
 )
 
 
+def _unwritable(target: Path, where: Path, exc: OSError) -> InputError:
+    """``target`` cannot be written in ``where``: replaced if it exists, else created."""
+    verb = "cannot be replaced" if target.exists() else "cannot be created"
+    return _refuse(target, f"{verb} in {where} ({exc.strerror or exc})")
+
+
 def _refuse_non_folder(target: Path) -> Path:
     """``target`` resolved, after refusing anything but a folder or a new path.
 
@@ -487,8 +492,7 @@ def check_target(target: Path, *, keep_lock: bool = False, kind: str | None = No
             probe = _new_sibling(base / target.name, "probe")
             probe.rmdir()
         except OSError as exc:
-            verb = "cannot be replaced" if target.exists() else "cannot be created"
-            raise _refuse(target, f"{verb} in {base} ({exc.strerror or exc})") from None
+            raise _unwritable(target, base, exc) from None
     return target
 
 
