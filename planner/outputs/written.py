@@ -176,8 +176,7 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
     if problems:
         raise InputError(problems)
     sites = sites.assign(
-        # Read as it was checked: " True" is true.
-        chosen=sites["chosen"].astype(str).str.strip().str.lower().isin(["true", "1"]),
+        chosen=_chosen_words(sites).isin(["true", "1"]),
         chargers=pd.to_numeric(sites["chargers"], errors="coerce").fillna(0).astype(int),
         # The text as the run had it: sites.csv writes =x as 'x for spreadsheets.
         site_id=read_back_text(sites["site_id"].fillna("")),
@@ -215,10 +214,15 @@ def _cell(value: Any) -> str:
 _CHOSEN_WORDS = ("true", "false", "1", "0")
 
 
+def _chosen_words(sites: pd.DataFrame) -> pd.Series:
+    """The ``chosen`` cells as the words they hold: checked and read alike (" True" is true)."""
+    return sites["chosen"].astype(str).str.strip().str.lower()
+
+
 def _site_problems(sites: pd.DataFrame, source: str) -> list[Problem]:
     """Cells ``sites.csv`` as planner writes it cannot hold: a hand-edited or damaged file."""
     problems = []
-    chosen = sites["chosen"].astype(str).str.strip().str.lower()
+    chosen = _chosen_words(sites)
     for i in np.flatnonzero(~chosen.isin(_CHOSEN_WORDS).to_numpy())[:20]:
         problems.append(
             Problem(
