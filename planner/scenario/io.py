@@ -236,16 +236,15 @@ def set_dotted(
     """Set ``raw[a][b][c] = value`` for the dotted ``key`` ``a.b.c``, making tables as needed."""
     node = raw
     parts = key.strip().split(".")
+    label = shown if shown is not None else key
     if not all(part.strip() for part in parts):
         # "model..p" or ".p" would set a field named "" and be refused as unknown, unnamed.
-        label = shown if shown is not None else key
         raise InputError(
             Problem(source, f"override '{label}': the field name has an empty part between dots")
         )
     for depth, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            label = shown if shown is not None else key
             what = f"'{part}' is not a table"
             if isinstance(child, list):
                 # A list is set whole: its entries have no dotted names.
