@@ -104,6 +104,10 @@ class _Columns:
         return parse_number(_cell(cells, self, name), self.numbers, self.names.get(name))
 
 
+#: The largest magnitude of each coordinate, degrees.
+COORDINATE_BOUNDS = {"lon": 180.0, "lat": 90.0}
+
+
 #: How far a file's lon/lat columns may lie from its point geometry before a warning.
 _COLUMNS_APART_M = 1000.0
 
@@ -116,13 +120,11 @@ def _columns_apart(cells: list[Cell], cols: _Columns, dealer: dict[str, Any]) ->
     """
     lon, _ = cols.number(cells, "lon")
     lat, _ = cols.number(cells, "lat")
-    if lon is None or lat is None or abs(lat) > 90 or abs(lon) > 180:
+    if lon is None or lat is None:
+        return 0.0
+    if abs(lon) > COORDINATE_BOUNDS["lon"] or abs(lat) > COORDINATE_BOUNDS["lat"]:
         return 0.0
     return haversine_m(lon, lat, float(dealer["lon"]), float(dealer["lat"]))
-
-
-#: The largest magnitude of each coordinate, degrees.
-COORDINATE_BOUNDS = {"lon": 180.0, "lat": 90.0}
 
 
 def _number_style(table: RawTable, cols: _Columns, decimal: str | None) -> NumberStyle:
