@@ -546,8 +546,9 @@ def compare(
             f"added {len(diff.added)}, removed {len(diff.removed)}",
             soft_wrap=True,
         )
-    if resolved(dir_a) == resolved(dir_b):
-        err.print(one_line(f"note: A and B are the same folder, {resolved(dir_a)}"), soft_wrap=True)
+    folder_a = resolved(dir_a)
+    if folder_a == resolved(dir_b):
+        err.print(one_line(f"note: A and B are the same folder, {folder_a}"), soft_wrap=True)
     for side, plan in (("A", comparison.a), ("B", comparison.b)):
         if not plan.scenario:
             # "No scenario field differs" would not be known to be true.
