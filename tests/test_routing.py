@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -881,3 +882,23 @@ def test_matrix_out_that_cannot_be_written_is_refused_before_routing(
     monkeypatch.setattr(routing, "road_table", no_routing)
     with pytest.raises(InputError, match=r"^.*x{300}\.csv: cannot be written \(File name too long"):
         planner.routing_matrix(malta_routing, TOWNS, TOWNS, out=tmp_path / ("x" * 300 + ".csv"))
+
+
+def test_a_scenario_extract_is_built_with_its_steps_as_progress(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from planner.pipeline.load import Clock
+    from planner.pipeline.routing import ensure_routing
+    from planner.scenario.travel import TravelConfig
+
+    extract = tmp_path / "monaco.osm.pbf"
+    extract.symlink_to(shared_path("data", "monaco_2021-12.osm.pbf"))
+    stages: list[object] = []
+    travel = TravelConfig(mode="road", routing=extract, max_minutes=10)
+    with caplog.at_level(logging.INFO):
+        routing = ensure_routing(travel, progress=Clock(stages.append).announce)
+    assert routing is not None and routing.manifest["roads"]["km"] > 50
+    # Before: one "warning: building the routing data …" line, then minutes of silence.
+    assert stages[0] == "building the routing data of monaco.osm.pbf"
+    assert any("drivable ways" in str(line) for line in stages[1:])
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

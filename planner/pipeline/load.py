@@ -61,6 +61,12 @@ class Clock:
         self.seconds[name] = time.perf_counter() - start
         logger.info("%s: %.2f s", name, self.seconds[name])
 
+    def announce(self, line: str) -> None:
+        """A step inside the current stage (a routing build's), shown as a stage of its own."""
+        if self._on_stage is not None:
+            self._on_stage(line)
+        logger.info("%s", line)
+
     def total(self) -> float:
         return time.perf_counter() - self._start
 
@@ -213,7 +219,7 @@ def load_inputs(
     if scenario.travel.mode == "road":
         # Builds the extract's routing data first when the scenario names an extract.
         with clock.stage("opening the road network"):
-            routing = ensure_routing(scenario.travel)
+            routing = ensure_routing(scenario.travel, progress=clock.announce)
     if routing is not None:
         with clock.stage("snapping to roads"):
             sites, demand, travel, travel_warnings = drop_unroutable(

@@ -93,8 +93,11 @@ def ensure_routing(
         return None
     folder = routing_path(travel.routing)
     if folder != travel.routing and not folder.is_dir():
-        logger.warning("building the routing data of %s into %s", travel.routing, folder)
-        build_routing(travel.routing, folder, progress=progress)
+        # Minutes of work on a country's extract: said as progress, not as a warning.
+        say = progress or (lambda line: logger.info("%s", line))
+        logger.info("building the routing data of %s into %s", travel.routing, folder)
+        say(f"building the routing data of {travel.routing.name}")
+        build_routing(travel.routing, folder, progress=say)
     return open_routing(travel.routing)
 
 
