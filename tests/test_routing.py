@@ -902,3 +902,18 @@ def test_a_scenario_extract_is_built_with_its_steps_as_progress(
     assert stages[0] == "building the routing data of monaco.osm.pbf"
     assert any("drivable ways" in str(line) for line in stages[1:])
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_snap_distances_are_great_circle_metres(malta_routing: Path) -> None:
+    from planner.travel.road import snap_points
+    from planner.travel.routing_folder import open_routing
+    from planner.travel.sphere import EARTH_RADIUS_M
+
+    # Valletta, and a point near the antipode of Malta.
+    snapped = snap_points(
+        open_routing(malta_routing), [14.5146, -165.5], [35.8989, -35.9], snap_max_m=1000.0
+    )
+    assert snapped.distance_m[0] < 50.0
+    # Before: 21,527 km, the engine's flat-earth figure, more than half the globe.
+    assert 19_000_000 < snapped.distance_m[1] <= np.pi * EARTH_RADIUS_M
+    assert snapped.outside.tolist() == [False, True]

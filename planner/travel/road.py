@@ -58,7 +58,13 @@ from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.travel.reach_cache import load_reach, reach_key, store_reach
 from planner.travel.routing_folder import RoutingFolder
-from planner.travel.sphere import EARTH_RADIUS_KM, chord_length, unit_vectors
+from planner.travel.sphere import (
+    EARTH_RADIUS_KM,
+    EARTH_RADIUS_M,
+    chord_length,
+    great_circle_distance,
+    unit_vectors,
+)
 
 __all__ = [
     "BLOCK_CELLS",
@@ -446,13 +452,19 @@ def _table(
     km = np.full(shape, np.nan) if only == "minutes" else _cells(answer["distances"], shape) / 1e3
     if not snaps:
         return minutes, km, np.zeros(0), np.zeros(0)
-    snap_from = np.array([w["distance"] for w in answer["sources"]], dtype=np.float64)
-    snap_to = (
-        np.array([w["distance"] for w in answer["destinations"]], dtype=np.float64)
-        if targets
-        else np.zeros(0)
-    )
+    snap_from = _snap_metres(answer["sources"], from_lon, from_lat)
+    snap_to = _snap_metres(answer["destinations"], to_lon, to_lat) if targets else np.zeros(0)
     return minutes, km, snap_from, snap_to
+
+
+def _snap_metres(waypoints: Any, lon: FloatArray, lat: FloatArray) -> FloatArray:
+    """Great-circle metres from each point to where the engine snapped it.
+
+    Measured here rather than taken from the engine, whose flat-earth figure
+    grows past half the globe for a point far from the extract (21,527 km).
+    """
+    snapped = np.array([w["location"] for w in waypoints], dtype=np.float64).reshape(-1, 2)
+    return great_circle_distance(lon, lat, snapped[:, 0], snapped[:, 1], EARTH_RADIUS_M)
 
 
 def _cells(rows: Any, shape: tuple[int, int]) -> FloatArray:
