@@ -171,7 +171,8 @@ def test_bad_user_csv_names_every_row_and_field(tmp_path: Path) -> None:
     assert found == {
         (2, "population", "not a number"),
         (3, "lat", "outside ±90 degrees"),
-        (4, "lon", "not a number"),
+        # Before: "not a number", of an empty cell.
+        (4, "lon", "no value, where a number is needed"),
         (4, "population", "negative population"),
     }
     assert str(path) in str(exc.value) and "row 2" in str(exc.value)

@@ -187,7 +187,8 @@ def test_non_finite_geojson_population_names_file_feature_and_field(
     path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
     with pytest.raises(InputError) as error:
         read_demand_file(path)
-    assert f"{path}, field 'population': feature 1: not a number" in str(error.value)
+    said = "no value, where a number is needed" if value == "NaN" else "not a number"
+    assert f"{path}, field 'population': feature 1: {said}" in str(error.value)
 
 
 def test_non_finite_population_in_a_table_names_row_and_field() -> None:

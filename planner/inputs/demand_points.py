@@ -513,7 +513,9 @@ def _parsed_column(
             values[pos] = value
             continue
         if resolved is None or message is None:
-            message = "not a number"
+            # An empty cell, a JSON null or NaN, a DataFrame's missing value.
+            blank = cell is None or (isinstance(cell, str) and not cell.strip())
+            message = "no value, where a number is needed" if blank else "not a number"
         _add_row_problems(problems, table.source, [located.labels[pos]], [True], header, message)
     return values
 
