@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -344,6 +345,26 @@ def test_a_plan_edited_in_memory_is_named_as_its_argument_in_compare(tmp_path: P
         planner.compare(plan, plan)
     sources = {p.source for p in caught.value.problems if isinstance(p, planner.Problem)}
     assert sources == {"a (sites.csv)", "b (sites.csv)"}
+
+
+def test_a_plan_whose_tables_lost_columns_is_refused_by_name(tmp_path: Path) -> None:
+    plan = planner.run(_tiny(tmp_path))
+    plan.sites["note"] = "added columns are kept"
+    assert (plan.save(tmp_path / "kept") / "map.html").is_file()
+    sites = plan.sites.copy()
+    del plan.sites["chargers"]
+    # Before: KeyError: 'chargers', from deep in the map.
+    lacks = r"lacks the column\(s\) 'chargers' a run makes"
+    with pytest.raises(planner.InputError, match=rf"^plan\.sites: {lacks}"):
+        plan.save(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(planner.InputError, match=rf"^plan\.sites: {lacks}"):
+        plan.map()
+    with pytest.raises(planner.InputError, match=rf"^b\.sites: {lacks}"):
+        planner.compare(tmp_path / "kept", plan)
+    edited = dataclasses.replace(plan, sites=sites, demand=pd.DataFrame(plan.demand))
+    with pytest.raises(planner.InputError, match=r"^plan\.demand: is no longer a GeoDataFrame"):
+        edited.save(tmp_path / "out")
 
 
 def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: Path) -> None:

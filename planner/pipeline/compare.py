@@ -33,7 +33,7 @@ from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans, read_plan_folders
 from planner.outputs.written import site_changes as _site_changes
-from planner.pipeline.plan import Plan, write_tables
+from planner.pipeline.plan import Plan, check_plan_tables, write_tables
 
 __all__ = ["Comparison", "comparison_record", "default_folder", "write_comparison_folder"]
 
@@ -104,6 +104,8 @@ class Comparison:
                 raise InputError(
                     Problem(side, f"give a Plan or a plan folder; this {kind} holds one as .plan")
                 )
+            if isinstance(plan, Plan):
+                check_plan_tables(plan, side)
         given = {
             side: plan if isinstance(plan, Plan) else path_argument(plan, side)
             for side, plan in (("a", a), ("b", b))

@@ -56,6 +56,7 @@ from planner.scenario.schema import Scenario, scenario_to_toml
 __all__ = [
     "Plan",
     "assemble_plan",
+    "check_plan_tables",
     "default_output_folder",
     "site_table",
     "solve_plan",
@@ -136,6 +137,7 @@ class Plan:
 
     def map(self, *, assets: MapAssets = "inline") -> Any:
         """The plan's review map as a ``folium.Map``; a notebook shows it inline."""
+        check_plan_tables(self)
         return plan_folium_map(
             self, outlines=country_outlines(), assets=checked_assets(assets, "assets")
         )
@@ -395,6 +397,56 @@ WRITTEN_SITE_COLUMNS = [
 ]
 
 
+#: The demand columns a run makes and the map reads (see :class:`Plan`).
+DEMAND_COLUMNS = [
+    "demand_id",
+    "name",
+    "country",
+    "population",
+    "sessions_per_day",
+    "weight",
+    "existing_in_reach",
+    "covered",
+    "served_share",
+    "site_id",
+    "lon",
+    "lat",
+]
+
+
+def check_plan_tables(plan: Plan, argument: str = "plan") -> None:
+    """Refuse a plan whose tables lost what its files and map are made of.
+
+    A plan's tables are pandas frames, open to edits: columns may be added or
+    values changed, but one dropped or renamed would fail deep in the writing.
+
+    Raises
+    ------
+    InputError
+        A table is not a GeoDataFrame or lacks columns, named with the table.
+    """
+    for table_name, columns in (
+        ("sites", WRITTEN_SITE_COLUMNS),
+        ("demand", DEMAND_COLUMNS),
+    ):
+        table = getattr(plan, table_name)
+        where = f"{argument}.{table_name}"
+        if not isinstance(table, gpd.GeoDataFrame) or table.geometry.name not in table:
+            raise InputError(
+                Problem(where, "is no longer a GeoDataFrame with its geometry, as the run made it")
+            )
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise InputError(
+                Problem(
+                    where,
+                    f"lacks the column(s) {', '.join(map(repr, missing))} a run makes, "
+                    "which its files and map are written from; add columns freely, "
+                    "but keep these",
+                )
+            )
+
+
 def site_table(plan: Plan) -> gpd.GeoDataFrame:
     """The sites as written to ``sites.csv`` / ``sites.geojson``: stable columns, rounded."""
     # A flow plan's sites also take long-distance drivers' stops, beside local demand.
@@ -487,6 +539,7 @@ def write_plan(
     """
     # Checked before anything is written: a notebook may pass anything.
     out_dir = path_argument(out_dir, "folder")
+    check_plan_tables(plan)
     map_assets = checked_assets(map_assets, "map_assets")
 
     def write(folder: Path) -> None:
