@@ -320,3 +320,46 @@ def test_signal_right_after_start_prints_one_line(
     lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
     assert lines == [message]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_a_local_cluster_sweep_prints_its_lines_only(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "planner",
+            "sweep",
+            "--grid",
+            "model.p=20,30,40,50,60,70,80,90",
+            "--workers",
+            "2",
+            "--time-limit",
+            "20",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    runs = tmp_path / ".sweep.planner-sweep"
+    deadline = time.monotonic() + 120
+    while not list(runs.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # Mid-sweep: a run finished, the workers busy with the next.
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    # Before: the resource tracker's "There appear to be 12 leaked semaphore
+    # objects to clean up at shutdown" and the line of code that warned.
+    assert lines[0].startswith("Dask dashboard: ")
+    assert "terminated; nothing written" in lines
+    assert all(
+        line.startswith(("Dask dashboard: ", "terminated; nothing written"))
+        or " finished run(s) kept in " in line
+        for line in lines
+    ), stderr
+    assert not out.exists()

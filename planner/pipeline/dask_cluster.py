@@ -96,6 +96,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
             client.close()
         return
     count = default_workers() if workers is None else checked_workers(workers)
+    _quiet_resource_tracker()
     # One thread per process: the solves are CPU-bound, and processes keep
     # them from sharing one interpreter's lock.
     cluster = LocalCluster(
@@ -115,6 +116,25 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
             client.close()
     finally:
         cluster.close()
+
+
+#: The warning filter handed to multiprocessing's resource tracker process.
+_TRACKER_FILTER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _quiet_resource_tracker() -> None:
+    """Keep the resource tracker's "leaked semaphore objects" lines off standard error.
+
+    A command ended by Ctrl-C or SIGTERM leaves the interrupt watcher a second
+    to unwind before it ends the process, less than a local cluster takes to
+    close; the tracker, a process of its own started with this interpreter's
+    ``-W`` options, then removes the workers' semaphores itself and warns of
+    each, after the interruption was already reported. Nothing is left behind.
+    """
+    import sys
+
+    if _TRACKER_FILTER not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_FILTER)
 
 
 def check_scheduler(scheduler: Any) -> None:
