@@ -141,7 +141,9 @@ def read_demand_file(
     frame = _read_vector_file(path, source, sheet)
     labels = [f"feature {i + 1}" for i in range(len(frame))]
     located = _located_by_geometry(frame, source, labels)
-    return _demand_points(located, population_column, id_stem=path.stem, id_names=id_names)
+    return _demand_points(
+        located, population_column, decimal=decimal, id_stem=path.stem, id_names=id_names
+    )
 
 
 def read_demand_frame(
