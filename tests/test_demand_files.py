@@ -13,6 +13,7 @@ import pytest
 
 from planner.errors import InputError, Problem
 from planner.inputs.demand import load_demand
+from planner.inputs.demand_points import read_demand_file
 from planner.inputs.sites import load_sites
 from planner.inputs.stations import load_chargers
 from planner.scenario.schema import DealerFile, DealersConfig, DemandConfig
@@ -144,6 +145,24 @@ def test_geojson_text_population_without_convention_is_refused(tmp_path: Path) -
     assert problem.message.startswith("feature 1: '132.780' is ambiguous")
 
 
+def test_geojson_text_population_follows_the_stated_decimal_mark(tmp_path: Path) -> None:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": name, "population": population},
+            "geometry": {"type": "Point", "coordinates": [6.1296, 49.6116 + i / 100]},
+        }
+        for i, (name, population) in enumerate([("a", "1.500"), ("b", "2.000")])
+    ]
+    path = tmp_path / "people.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    # Before: the stated mark was not passed to a vector file's reader, which
+    # refused the cells as ambiguous (or, beside an unambiguous "1,234.5",
+    # read them as 1.5 and 2).
+    demand = read_demand_file(path, decimal=",")
+    assert demand["population"].tolist() == [1500.0, 2000.0]
+
+
 def test_station_file_uses_the_same_number_convention(tmp_path: Path) -> None:
     text = "id;lon;lat;power_kw\na;6,1296;49,6116;1.200\nb;6,13;49,61;350\n"
     path = _write(tmp_path, text, "cp1252", name="stations.csv")
@@ -165,6 +184,9 @@ def test_station_file_with_an_ambiguous_power_is_refused(tmp_path: Path) -> None
     with pytest.raises(InputError) as caught:
         load_chargers(path)
     assert "stations.csv, row 2, field 'power_kw': '1.200' is ambiguous" in str(caught.value)
+    # Before: "…or state the file's decimal mark with decimal = …", a field
+    # a station file's entry does not have.
+    assert str(caught.value).endswith("or 1.2000 for the decimal number")
 
 
 def test_station_file_with_two_power_columns_is_refused(tmp_path: Path) -> None:

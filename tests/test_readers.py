@@ -35,6 +35,17 @@ from planner.scenario.schema import ColumnMapping, DealerFile
         ("12°", 12.0),
         ("\u22124.5", -4.5),
         ("1e3", 1000.0),
+        # Groups of three by the separator that is not the decimal mark, a space
+        # of any width or a Swiss apostrophe.
+        ("1,250,000", 1250000.0),
+        ("1.250.000", 1250000.0),
+        ("1.234.567,89", 1234567.89),
+        ("1\u202f234\u00a0567,5", 1234567.5),
+        ("1'234.5", 1234.5),
+        ("1\u2019234.5", 1234.5),
+        # Full-width and other scripts' digits read as the digits they are.
+        ("\uff11\uff12,\uff15", 12.5),
+        ("\u0661\u0662\u0663", 123.0),
         (7, 7.0),
         (2.5, 2.5),
         ("", None),
@@ -49,7 +60,22 @@ def test_numbers(cell: object, value: float | None) -> None:
     ("cell", "message"),
     [
         ("abc", "'abc' is not a number"),
-        ("1,2,3", "'1,2,3' is not a number"),
+        # Before: 123, 46, 12.3, 1234.5 and 250000, the separators dropped wherever they stood.
+        ("1,2,3", "'1,2,3' is not a number: ',' groups thousands only between groups of three"),
+        ("4 6", "'4 6' is not a number: ' ' groups thousands only between groups of three"),
+        ("1.2,3", "'1.2,3' is not a number: '.' groups thousands only between groups of three"),
+        ("12,34.5", "'12,34.5' is not a number: ',' groups thousands only between groups of three"),
+        (
+            "25 00 00",
+            "'25 00 00' is not a number: ' ' groups thousands only between groups of three",
+        ),
+        (
+            "12.03.2024",
+            "'12.03.2024' is not a number: '.' groups thousands only between groups of three",
+        ),
+        ("1.234,5,6", "'1.234,5,6' is not a number"),
+        # Before: OverflowError, "unexpected failure".
+        (10**400, "'1000000000000000000000000000000000000...' is not a finite number"),
         ("nan", "'nan' is not a number"),
         ("1e999", "'1e999' is not a finite number"),
         (float("inf"), "'inf' is not a finite number"),
@@ -58,7 +84,8 @@ def test_numbers(cell: object, value: float | None) -> None:
     ],
 )
 def test_not_numbers(cell: object, message: str) -> None:
-    assert parse_number(cell) == (None, message)  # type: ignore[arg-type]
+    value, said = parse_number(cell)  # type: ignore[arg-type]
+    assert value is None and said is not None and said.startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +101,16 @@ def test_not_numbers(cell: object, message: str) -> None:
         # A leading zero never starts a thousands group; typed numbers are not text.
         ({"pop": ["0.250"]}, "0.250", 0.25),
         ({"pop": [1.5]}, 1.5, 1.5),
+        # Before: 1.5; full-width digits slipped past the ambiguity rule.
+        (
+            {"lat": ["49.61"], "pop": ["\uff11,\uff15\uff10\uff10"]},
+            "\uff11,\uff15\uff10\uff10",
+            1500.0,
+        ),
+        # Before: "1.250.000" was "not a number" and settled nothing, so the
+        # next "250.000" read as 250.
+        ({"pop": ["1.250.000", "250.000"]}, "250.000", 250000.0),
+        ({"pop": ["1,250,000", "250,000"]}, "250,000", 250000.0),
     ],
 )
 def test_number_style_settles_ambiguous_cells(

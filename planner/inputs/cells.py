@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,13 +53,19 @@ BRAND_GROUPS = {
     "nissaninfiniti": "Nissan",
 }
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-_PLAIN = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
+_PLAIN = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 
 #: One separator followed by exactly three digits, the leading group not zero:
 #: a thousands separator or a decimal mark, the text alone cannot tell.
-_AMBIGUOUS = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
+_AMBIGUOUS = re.compile(r"[+-]?[1-9][0-9]{0,2}([.,])[0-9]{3}")
+
+_DIGITS = re.compile(r"[0-9]*")
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]+$")
+
+#: What may group thousands besides the ',' or '.' that is not the decimal
+#: mark: spaces (after NFKC, the no-break and thin ones too) and the Swiss
+#: apostrophes.
+_GROUP_MARKS = (" ", "'", "\u2019")
 
 _BRAND_SPLIT = re.compile(r"\s*(?:[/;,&+|]|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
 
@@ -135,33 +142,91 @@ def parse_number(
     if isinstance(cell, bool):
         return None, f"{shown(cell)} is not a number"
     if isinstance(cell, int | float):
-        value = float(cell)
+        try:
+            value = float(cell)
+        except OverflowError:
+            # An integer of hundreds of digits, typed in a workbook.
+            return None, f"{shown(cell)} is not a finite number"
         if math.isnan(value):
             return None, None
     else:
-        text = cell_text(cell).strip()
+        text = _number_text(cell)
         if not text:
             return None, None
-        cleaned = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        cleaned = cleaned.replace("\u2212", "-").rstrip("°")
-        if "," in cleaned and "." in cleaned:
-            decimal = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-            thousands = "." if decimal == "," else ","
-            cleaned = cleaned.replace(thousands, "").replace(decimal, ".")
-        elif cleaned.count(",") == 1:
-            cleaned = cleaned.replace(",", ".")
-        if not _NUMBER.fullmatch(cleaned):
-            return None, f"{shown(cell)} is not a number"
-        value = float(cleaned)
+        parsed, message = _number_from_text(text)
+        if parsed is None:
+            return None, f"{shown(cell)} is not a number{message}"
+        value = parsed
     if not math.isfinite(value):
         return None, f"{shown(cell)} is not a finite number"
     return value, None
 
 
+def _number_text(cell: Cell) -> str:
+    """A cell's text as numbers are read: ASCII digits, '-' for minus, no degree sign.
+
+    NFKC folds full-width digits and signs (``"１,５００"``) and the no-break
+    and thin spaces; other scripts' decimal digits become ASCII ones, so that
+    every rule below sees the digits Python's ``float`` would read.
+    """
+    text = unicodedata.normalize("NFKC", cell_text(cell)).strip()
+    if not text.isascii():
+        text = "".join(
+            str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text
+        )
+    return text.replace("\u2212", "-").rstrip("°").strip()
+
+
+def _number_from_text(text: str) -> tuple[float | None, str]:
+    """A number written with a decimal mark and thousands groups, or why it is none.
+
+    The rightmost of ``,`` and ``.`` is the decimal mark when both appear, a
+    lone one is the decimal mark, and one written several times groups
+    thousands (``"1,250,000"``). Groups, by that separator, a space or an
+    apostrophe, must be of three digits after the first of one to three:
+    ``"4 6"`` or ``"1.2,3"`` is no number, never 46 or 12.3.
+    """
+    sign = text[0] if text[0] in "+-" else ""
+    body = text[len(sign) :]
+    exponent = _EXPONENT.search(body)
+    if exponent is not None:
+        body = body[: exponent.start()]
+    commas, dots = body.count(","), body.count(".")
+    decimal = thousands = None
+    if commas and dots:
+        decimal = "," if body.rfind(",") > body.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+    elif commas == 1 or dots == 1:
+        decimal = "," if commas else "."
+    elif commas or dots:
+        thousands = "," if commas else "."
+    whole, fraction = body, ""
+    if decimal is not None:
+        if body.count(decimal) > 1:
+            return None, ""
+        whole, fraction = body.split(decimal)
+    if not _DIGITS.fullmatch(fraction):
+        return None, ""
+    marks = [m for m in (thousands, *_GROUP_MARKS) if m is not None and m in whole]
+    if len(marks) > 1:
+        return None, ""
+    if marks:
+        groups = whole.split(marks[0])
+        lead, rest = groups[0], groups[1:]
+        if not (1 <= len(lead) <= 3 and lead.isdigit()) or any(
+            len(g) != 3 or not g.isdigit() for g in rest
+        ):
+            return None, (f": '{marks[0]}' groups thousands only between groups of three digits")
+        whole = "".join(groups)
+    if not _DIGITS.fullmatch(whole) or not (whole or fraction):
+        return None, ""
+    number = f"{sign}{whole or '0'}.{fraction or '0'}{exponent.group() if exponent else ''}"
+    return float(number), ""
+
+
 def _clean_number_text(cell: Cell) -> str:
-    text = cell_text(cell).strip()
-    text = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    return text.replace("\u2212", "-").rstrip("°")
+    """The number text without its spaces, for the decimal-mark rules."""
+    return _number_text(cell).replace(" ", "")
 
 
 def _ambiguous_separator(cell: Cell) -> str | None:
@@ -186,6 +251,11 @@ def _decimal_mark(cell: Cell) -> str | None:
         return ","
     if text.count(".") == 1:
         return "."
+    # Thousands grouped by one of the two ("1,250,000"): the other is the decimal mark.
+    if text.count(",") > 1:
+        return "."
+    if text.count(".") > 1:
+        return ","
     return None
 
 
@@ -215,6 +285,9 @@ class NumberStyle:
     bounds: Mapping[str, float] = field(default_factory=dict)
     #: The decimal mark the scenario states for the file (``decimal``), if any.
     decimal: str | None = None
+    #: Whether the file's scenario entry takes ``decimal`` (the dealer and demand
+    #: files'), so that a refusal may suggest stating it.
+    statable: bool = True
 
     def _contrary(self, cell: Cell) -> str | None:
         """A refusal for a cell whose decimal mark is not the one the scenario states.
@@ -226,8 +299,13 @@ class NumberStyle:
         mark = _decimal_mark(cell)
         if mark is None or mark == self.decimal:
             return None
+        written = (
+            f"writes '{mark}' as its decimal mark"
+            if mark in cell_text(cell)
+            else f"groups thousands with '{self.decimal}'"
+        )
         return (
-            f"{shown(cell)} writes '{mark}' as its decimal mark, but the scenario states "
+            f"{shown(cell)} {written}, but the scenario states "
             f"decimal = '{self.decimal}' for this file; write the number with "
             f"'{self.decimal}' as its decimal mark"
         )
@@ -265,11 +343,15 @@ class NumberStyle:
             reason = "the file uses both ',' and '.' as the decimal mark"
         else:
             reason = "no other number in the file shows its decimal mark"
+        statement = (
+            ", or state the file's decimal mark with decimal = ',' or '.' in its scenario entry"
+            if self.statable
+            else ""
+        )
         return None, (
             f"{shown(cell)} is ambiguous: {grouped:g} if '{separator}' separates thousands, "
             f"{decimal:g} if it is the decimal mark, and {reason}; write {grouped:g} "
-            f"without a thousands separator, or {text}0 for the decimal number, or state "
-            "the file's decimal mark with decimal = ',' or '.' in its scenario entry"
+            f"without a thousands separator, or {text}0 for the decimal number{statement}"
         )
 
 
@@ -278,6 +360,7 @@ def number_style(
     *,
     bounds: Mapping[str, float] | None = None,
     decimal: str | None = None,
+    statable: bool = True,
 ) -> NumberStyle:
     """The number convention of a file, from the cells of its number columns.
 
@@ -294,6 +377,8 @@ def number_style(
     decimal
         The decimal mark the scenario states for the file (``","`` or ``"."``):
         it settles every ambiguous cell, whatever the file shows.
+    statable
+        Whether the file's scenario entry takes ``decimal``: refusals suggest it only then.
 
     Returns
     -------
@@ -311,7 +396,12 @@ def number_style(
             mixed.add(name)
     file_marks = frozenset().union(*column_marks.values()) if column_marks else frozenset()
     return NumberStyle(
-        frozenset(file_marks), column_marks, frozenset(mixed), dict(bounds or {}), decimal
+        frozenset(file_marks),
+        column_marks,
+        frozenset(mixed),
+        dict(bounds or {}),
+        decimal,
+        statable,
     )
 
 

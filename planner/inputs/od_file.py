@@ -93,7 +93,9 @@ def read_od_file(
     # A row shorter than the header lacks its last cells: they are empty.
     width = len(table.headers)
     rows = [list(given) + [None] * (width - len(given)) for given in table.rows]
-    style = number_style({"trips_per_day": [cells[at["trips_per_day"]] for cells in rows]})
+    style = number_style(
+        {"trips_per_day": [cells[at["trips_per_day"]] for cells in rows]}, statable=False
+    )
     problems: list[Problem] = []
     origins, destinations, flows = [], [], []
     zero = 0

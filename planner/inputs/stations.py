@@ -346,6 +346,7 @@ def _number_style(table: RawTable, columns: dict[str, int | None]) -> NumberStyl
             for name, bound in (("lon", 180.0), ("lat", 90.0))
             if (i := columns.get(name)) is not None
         },
+        statable=False,
     )
 
 
