@@ -182,3 +182,95 @@ def test_a_corridor_far_from_every_site_is_named(tmp_path: Path) -> None:
     path = _corridor(tmp_path, [[18.0, 55.0], [20.0, 56.0]])
     with pytest.raises(InputError, match="corridor 'Equator motorway' lies farther than 3 km"):
         planner.check(overrides={"afir.corridors": str(path)})
+
+
+def _features(tmp_path: Path, features: list[tuple[str | None, dict[str, object]]]) -> Path:
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
+            for name, geometry in features
+        ],
+    }
+    path = tmp_path / "pieces.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return path
+
+
+def _line(*lons: float, lat: float = 0.0) -> dict[str, object]:
+    return {"type": "LineString", "coordinates": [[lon, lat] for lon in lons]}
+
+
+def test_a_corridor_in_pieces_is_checked_along_its_whole_length(tmp_path: Path) -> None:
+    # 2° of equator exported in pieces, each shorter than 60 km: as parts of a
+    # MultiLineString (one reversed), and as features of one name (one 2 km off).
+    parts = [[[0.0, 0.0], [0.5, 0.0]], [[1.0, 0.0], [0.5, 0.0]], [[1.0, 0.0], [1.5, 0.0]]]
+    multi = {"type": "MultiLineString", "coordinates": parts}
+    split = _features(
+        tmp_path,
+        [("A1", multi), ("A1", _line(1.5, 1.52)), ("A1", _line(1.54, 2.0))],
+    )
+    [corridor] = load_corridors(split)
+    assert corridor.name == "A1"
+    assert corridor.length_km == pytest.approx(2 * DEGREE_KM, abs=0.1)
+    # Pools only at the ends: before, every piece "met" the rule on its own,
+    # the pools-less ones too.
+    scenario = planner.load_scenario(None, overrides=[f"afir.corridors='{split}'"])
+    [row] = afir_report(_sites([0.0, 2.0], [2, 2]), None, scenario)
+    assert row["longest_gap_km_2027"] == pytest.approx(2 * DEGREE_KM, abs=0.1)
+    assert row["met_2027"] is False
+
+
+def test_carriageways_far_pieces_and_unnamed_lines_make_distinct_corridors(
+    tmp_path: Path,
+) -> None:
+    path = _features(
+        tmp_path,
+        [
+            ("A1", _line(0.0, 1.0)),
+            # The other carriageway, 100 m north: read as one with the first.
+            ("A1", _line(1.0, 0.0, lat=0.0009)),
+            # 3° away: a corridor of its own, named apart.
+            ("A1", _line(4.0, 4.4)),
+            # No name (null, missing): after its feature number; a made-up
+            # name that meets a feature's own name is told apart.
+            (None, _line(0.0, 0.6, lat=1.0)),
+            ("A1 (2)", _line(0.0, 0.6, lat=2.0)),
+        ],
+    )
+    corridors = load_corridors(path)
+    assert [(c.name, round(c.length_km)) for c in corridors] == [
+        ("A1 (1)", 111),
+        ("A1 (2)", 44),
+        ("corridor 4", 67),
+        ("A1 (2) #2", 67),
+    ]
+    from planner.inputs.corridors import corridor_notes
+
+    notes = corridor_notes(path)
+    assert any("1 line(s) run alongside a longer one" in n for n in notes)
+    assert any("'A1' is in 2 pieces more than 5 km apart" in n for n in notes)
+
+
+def test_a_zero_length_corridor_is_refused(tmp_path: Path) -> None:
+    # Before: 0 km, "met" in every year, with afir.enforce too.
+    path = _features(tmp_path, [("zero", _line(4.35, 4.35, lat=50.85))])
+    with pytest.raises(InputError, match=r"corridor 'zero' has zero length"):
+        load_corridors(path)
+
+
+def test_a_corridor_without_a_name_runs_and_a_short_one_is_warned(tmp_path: Path) -> None:
+    # Before: a null name was NaN on the map ("Out of range float values are not
+    # JSON compliant", exit 1).
+    path = _features(tmp_path, [(None, _line(4.35, 4.70, 5.20, lat=50.8))])
+    plan = planner.run(overrides={"afir.corridors": str(path), "afir.max_offset_km": 10.0})
+    [row] = plan.report["afir"]["corridors"]
+    assert row["corridor"] == "corridor 1"
+    assert (plan.save(tmp_path / "out") / "map.html").is_file()
+    short = _features(tmp_path, [("short", _line(4.35, 4.6, lat=50.85))])
+    plan = planner.run(overrides={"afir.corridors": str(short), "afir.max_offset_km": 10.0})
+    assert any(
+        "corridor 'short' is 17.6 km long, within afir.max_gap_km (60 km), so it meets the "
+        "rule without any pool" in warning
+        for warning in plan.report["inputs"]["warnings"]
+    )

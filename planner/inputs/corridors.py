@@ -1,9 +1,30 @@
-"""Corridor lines (for the AFIR check) read from GeoJSON or GeoPackage, in WGS 84."""
+"""Corridor lines (for the AFIR check) read from GeoJSON or GeoPackage, in WGS 84.
+
+A corridor is what a name holds: every feature of that name and every part
+of a MultiLineString, joined into one line, because a motorway exported in
+pieces (TEN-T exports split it at junctions, in features or parts) must be
+checked along its whole length, not piece by piece, where every gap would
+restart at each piece. Pieces are joined in three steps, on a local plane
+around the corridor (km east and north):
+
+1. pieces that meet end to end are merged (``shapely.line_merge``);
+2. a piece that runs alongside a longer one of the same name, all of it
+   within :data:`ALONGSIDE_KM` (the other carriageway of a motorway, a
+   repeated feature), is left out: pools within ``afir.max_offset_km`` of
+   one are within reach of the other;
+3. the rest are chained end to nearest end, the joins straight, when the
+   ends lie within :data:`JOIN_KM`; pieces farther apart are corridors of
+   their own, named ``"A1 (1)"``, ``"A1 (2)"``, with a warning.
+
+An unnamed feature is a corridor of its own, ``"corridor N"`` after its
+feature number. A corridor of zero length is refused.
+"""
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,8 +37,19 @@ from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
 from planner.inputs.raw import reason
 from planner.travel.corridors import line_length_km
+from planner.travel.sphere import EARTH_RADIUS_KM
 
-__all__ = ["Corridor", "load_corridors"]
+__all__ = ["ALONGSIDE_KM", "JOIN_KM", "Corridor", "corridor_notes", "load_corridors"]
+
+#: A piece all of whose points lie this close to a longer piece of the same
+#: corridor runs alongside it, km: two carriageways are 20-100 m apart.
+ALONGSIDE_KM = 0.5
+
+#: Pieces of one corridor whose ends lie this close are joined, km; farther
+#: apart they are separate corridors (junctions split exports by metres).
+JOIN_KM = 5.0
+
+_KM_PER_DEGREE = np.radians(1.0) * EARTH_RADIUS_KM
 
 
 @dataclass(frozen=True)
@@ -43,16 +75,30 @@ def load_corridors(path: Path) -> list[Corridor]:
         The file cannot be read, holds no line, or has coordinates that are
         not longitudes and latitudes without stating its CRS.
     """
+    return list(_read(path)[0])
+
+
+def corridor_notes(path: Path) -> list[str]:
+    """What joining the file's pieces into corridors did, for the run's warnings."""
+    return list(_read(path)[1])
+
+
+def _read(path: Path) -> tuple[tuple[Corridor, ...], tuple[str, ...]]:
     try:
         stat = path.stat()
     except OSError:
-        return list(_read_corridors(path, None))
-    return list(_read_corridors(path, (stat.st_size, stat.st_mtime_ns)))
+        return _read_corridors(path, None)
+    return _read_corridors(path, (stat.st_size, stat.st_mtime_ns))
 
 
 @functools.lru_cache(maxsize=8)
-def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corridor, ...]:
-    """The lines of one version of the file (``version`` keys the cache only)."""
+def _read_corridors(
+    path: Path, version: tuple[int, int] | None
+) -> tuple[tuple[Corridor, ...], tuple[str, ...]]:
+    """The lines of one version of the file and notes on how they were joined.
+
+    ``version`` keys the cache only.
+    """
     field = "afir.corridors"
     if is_special(path):
         raise InputError(Problem(str(path), NOT_REGULAR, field=field))
@@ -109,20 +155,123 @@ def _read_corridors(path: Path, version: tuple[int, int] | None) -> tuple[Corrid
                 field=field,
             )
         )
-    names = (
-        lines["name"].astype(str)
-        if "name" in lines
-        else pd.Series([f"corridor {k + 1}" for k in range(len(lines))], index=lines.index)
-    )
-    corridors = []
-    for name, geometry in zip(names, lines.geometry, strict=True):
+    groups: dict[str, list[LineString]] = {}
+    for number, name, geometry in zip(
+        np.flatnonzero(is_line) + 1, _names(lines), lines.geometry, strict=True
+    ):
         parts = geometry.geoms if isinstance(geometry, MultiLineString) else [geometry]
-        for k, part in enumerate(parts):
+        for part in parts:
             assert isinstance(part, LineString)
-            xy = np.asarray(part.coords, dtype=np.float64)
-            if len(xy) < 2:
-                continue
-            label = name if len(parts) == 1 else f"{name} ({k + 1})"
-            lon, lat = xy[:, 0], xy[:, 1]
-            corridors.append(Corridor(label, lon, lat, line_length_km(lon, lat)))
-    return tuple(corridors)
+            if len(part.coords) >= 2:
+                groups.setdefault(name or f"corridor {number}", []).append(part)
+    corridors: list[Corridor] = []
+    notes: list[str] = []
+    for name, parts in groups.items():
+        corridors.extend(_assembled(name, parts, str(path), notes))
+    return tuple(_uniquely_named(corridors)), tuple(f"{path.name}: {note}" for note in notes)
+
+
+def _uniquely_named(corridors: list[Corridor]) -> list[Corridor]:
+    """Corridors whose made-up names ("A1 (2)", "corridor 3") met a feature's name, renamed.
+
+    The report and the map find a corridor by its name.
+    """
+    seen: set[str] = set()
+    named = []
+    for corridor in corridors:
+        name, k = corridor.name, 1
+        while name in seen:
+            k += 1
+            name = f"{corridor.name} #{k}"
+        seen.add(name)
+        named.append(corridor if name == corridor.name else replace(corridor, name=name))
+    return named
+
+
+def _names(lines: gpd.GeoDataFrame) -> list[str]:
+    """Each feature's name as text, ``""`` where it has none (null, NaN, blank)."""
+    if "name" not in lines:
+        return [""] * len(lines)
+    return ["" if pd.isna(v) else str(v).strip() for v in lines["name"].tolist()]
+
+
+def _assembled(
+    name: str, parts: Sequence[LineString], source: str, notes: list[str]
+) -> list[Corridor]:
+    """The corridors one name's pieces make (see the module docstring); notes added to ``notes``."""
+    xy = np.concatenate([np.asarray(p.coords, dtype=np.float64)[:, :2] for p in parts])
+    lon0, lat0 = float(np.median(xy[:, 0])), float(np.median(xy[:, 1]))
+    east = np.cos(np.radians(lat0)) * _KM_PER_DEGREE
+
+    def to_plane(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [(coords[:, 0] - lon0) * east, (coords[:, 1] - lat0) * _KM_PER_DEGREE]
+        )
+
+    merged = shapely.line_merge(
+        MultiLineString([to_plane(np.asarray(p.coords, dtype=np.float64)[:, :2]) for p in parts])
+    )
+    pieces = [
+        g for g in getattr(merged, "geoms", [merged]) if isinstance(g, LineString) and g.length > 0
+    ]
+    if not pieces:
+        raise InputError(
+            Problem(
+                source,
+                f"corridor '{name}' has zero length: its points are one place",
+                field="afir.corridors",
+            )
+        )
+    pieces.sort(key=lambda piece: -piece.length)
+    kept: list[LineString] = []
+    alongside = 0
+    for piece in pieces:
+        if kept and piece.difference(shapely.union_all(kept).buffer(ALONGSIDE_KM)).length < 1e-6:
+            alongside += 1
+            continue
+        kept.append(piece)
+    if alongside:
+        notes.append(
+            f"corridor '{name}': {alongside} line(s) run alongside a longer one of the "
+            "same name (another carriageway?) and are read as one with it"
+        )
+    chains = _chains([np.asarray(piece.coords) for piece in kept])
+    if len(chains) > 1:
+        notes.append(
+            f"corridor '{name}' is in {len(chains)} pieces more than {JOIN_KM:g} km apart: "
+            f"each is checked as a corridor of its own, '{name} (1)' to '{name} ({len(chains)})'"
+        )
+    corridors = []
+    for k, chain in enumerate(chains):
+        lon, lat = chain[:, 0] / east + lon0, chain[:, 1] / _KM_PER_DEGREE + lat0
+        label = name if len(chains) == 1 else f"{name} ({k + 1})"
+        corridors.append(Corridor(label, lon, lat, line_length_km(lon, lat)))
+    return corridors
+
+
+def _chains(pieces: list[np.ndarray]) -> list[np.ndarray]:
+    """Pieces (plane km, longest first) chained end to nearest end within :data:`JOIN_KM`."""
+    left = pieces[1:]
+    chains = []
+    chain = pieces[0]
+    while True:
+        best: tuple[float, int, bool, bool] | None = None
+        for i, piece in enumerate(left):
+            for at_end in (True, False):
+                tip = chain[-1] if at_end else chain[0]
+                for reverse in (False, True):
+                    start = piece[-1] if reverse else piece[0]
+                    end = piece[0] if reverse else piece[-1]
+                    touch = start if at_end else end
+                    gap = float(np.hypot(*(tip - touch)))
+                    if best is None or gap < best[0]:
+                        best = (gap, i, at_end, reverse)
+        if best is None or best[0] > JOIN_KM:
+            chains.append(chain)
+            if not left:
+                return chains
+            chain, left = left[0], left[1:]
+            continue
+        _, i, at_end, reverse = best
+        piece = left.pop(i)[::-1] if reverse else left.pop(i)
+        chain = np.concatenate([chain, piece] if at_end else [piece, chain])

@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, InputError, Problem
-from planner.inputs.corridors import load_corridors
+from planner.inputs.corridors import corridor_notes, load_corridors
 from planner.optimise.constraints import SiteRows
 from planner.scenario.schema import Scenario
 from planner.travel.corridors import project_onto_line
@@ -180,8 +180,12 @@ def corridor_rows(sites: pd.DataFrame, scenario: Scenario) -> SiteRows:
     )
 
 
-def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> None:
-    """Read the corridors and refuse any that no candidate site lies near.
+def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Read the corridors, refuse any that no candidate site lies near, and return warnings.
+
+    The warnings say how pieces were joined into corridors, and name a
+    corridor no longer than ``afir.max_gap_km``: it meets the rule with no
+    pool at all, which is right only when it is a whole corridor.
 
     Raises
     ------
@@ -195,7 +199,15 @@ def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> None:
     lon = sites["lon"].to_numpy(dtype=float)
     lat = sites["lat"].to_numpy(dtype=float)
     problems = []
+    warnings = corridor_notes(config.corridors)
     for corridor in load_corridors(config.corridors):
+        if corridor.length_km <= config.max_gap_km:
+            warnings.append(
+                f"{config.corridors.name}: corridor '{corridor.name}' is "
+                f"{corridor.length_km:.1f} km long, within afir.max_gap_km "
+                f"({config.max_gap_km:g} km), so it meets the rule without any pool; "
+                "give the pieces of one motorway one name to check them as one line"
+            )
         found, _, _ = project_onto_line(
             corridor.lon, corridor.lat, lon, lat, max_offset_km=config.max_offset_km
         )
@@ -211,3 +223,4 @@ def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> None:
             )
     if problems:
         raise InputError(problems)
+    return warnings

@@ -242,17 +242,19 @@ def load_inputs(
             scenario.travel, demand["lon"], demand["lat"], sites["lon"], sites["lat"]
         )
         reach = reached.matrix
+    warnings = [str(w) for w in site_load.warnings] + room_warnings + travel_warnings
     counts = {
         "dealers": {**site_load.counts, "no_charger_room": no_room},
         "demand": demand_counts,
         "reach_pairs": int(reach.nnz),
         "travel": {**travel, **reached.counts},
-        "warnings": [str(w) for w in site_load.warnings] + room_warnings + travel_warnings,
+        "warnings": warnings,
     }
     if existing is not None:
         counts["existing_chargers"] = existing.counts
     if scenario.afir.corridors is not None:
-        check_corridors(sites, scenario)  # a bad corridor file stops the run here
+        # A bad corridor file stops the run here.
+        warnings += check_corridors(sites, scenario)
     trips = None
     if MODEL_TRAITS[scenario.model.name].needs_trips:
         with clock.stage("routing trips"):
