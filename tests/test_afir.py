@@ -205,7 +205,7 @@ def test_a_corridor_in_pieces_is_checked_along_its_whole_length(tmp_path: Path) 
     # 2° of equator exported in pieces, each shorter than 60 km: as parts of a
     # MultiLineString (one reversed), and as features of one name (one 2 km off).
     parts = [[[0.0, 0.0], [0.5, 0.0]], [[1.0, 0.0], [0.5, 0.0]], [[1.0, 0.0], [1.5, 0.0]]]
-    multi = {"type": "MultiLineString", "coordinates": parts}
+    multi: dict[str, object] = {"type": "MultiLineString", "coordinates": parts}
     split = _features(
         tmp_path,
         [("A1", multi), ("A1", _line(1.5, 1.52)), ("A1", _line(1.54, 2.0))],
