@@ -251,7 +251,14 @@ def test_a_station_power_column_in_watts_is_read_in_kw(tmp_path: Path) -> None:
     # of 22,000 was a 22,000 kW station, and with min_power_kw = 150 every
     # AC post counted as a high-power charger.
     rows = "S1,6.13,49.61,22000,2\nS2,6.14,49.62,350000,4\n"
-    for header, kw in (("Power [W]", [350.0]), ("power (MW)", None), ("Power [kW]", None)):
+    for header, kw in (
+        ("Power [W]", [350.0]),
+        # Before: read as kW, the unit not the bracket's whole text.
+        ("Power (in W)", [350.0]),
+        ("Power [W AC]", [350.0]),
+        ("power (MW)", None),
+        ("Power [kW]", None),
+    ):
         stations = _write(
             tmp_path, f"station_id,lon,lat,{header},points\n{rows}", name="stations.csv"
         )
@@ -264,8 +271,8 @@ def test_a_station_power_column_in_watts_is_read_in_kw(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_chargers(stations)
     assert str(caught.value) == (
-        "s.csv, field 'Power [kVA]': the power column 'Power [kVA]' states the unit 'kVA'; "
-        "give the power in kW (or W or MW, named in the header)"
+        "s.csv, field 'Power [kVA]': the column 'Power [kVA]' states the unit 'kVA'; "
+        "give the values in kW (or W or MW), named in the header"
     )
 
 

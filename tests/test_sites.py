@@ -488,3 +488,20 @@ def test_lon_lat_columns_far_from_the_point_geometry_are_named(tmp_path: Path) -
         "geometry (first: row 3, 36.0 km); the geometry is used"
     )
     assert result.sites["lon"].tolist() == [6.13, 6.13, 6.13]
+
+
+def test_units_stated_in_dealer_headers_are_converted_or_refused(tmp_path: Path) -> None:
+    # Before: the brackets were dropped with the unit, so 300 kEUR was a site
+    # of 300 EUR and a 2.5 MW grid connection one of 2.5 kW (no charger room).
+    rows = ["r-1,Renault Est,Renault,FR,48.8566,2.3522,300,2.5"]
+    header = HEADER + ",Cost (kEUR),Grid [MW]"
+    [site] = load(write(tmp_path, rows, header=header)).sites.to_dict("records")
+    assert (site["site_cost_eur"], site["grid_kw"]) == (300_000.0, 2_500.0)
+    header = HEADER + ",Cost (Mio. EUR),Grid (in kW)"
+    [site] = load(write(tmp_path, rows, header=header)).sites.to_dict("records")
+    assert (site["site_cost_eur"], site["grid_kw"]) == (300_000_000.0, 2.5)
+    header = HEADER + ",Cost (net),Grid [kW AC]"
+    [site] = load(write(tmp_path, rows, header=header)).sites.to_dict("records")
+    assert (site["site_cost_eur"], site["grid_kw"]) == (300.0, 2.5)
+    with pytest.raises(InputError, match=r"the column 'Cost \[CHF\]' states the unit 'CHF'"):
+        load(write(tmp_path, rows, header=HEADER + ",Cost [CHF],grid_kw"))

@@ -63,6 +63,7 @@ from planner.inputs.merge import haversine_m
 from planner.inputs.placement import IN_PLACE, NEAR_BORDER, OUTSIDE, place
 from planner.inputs.raw import shifted_row
 from planner.inputs.tables import Cell, RawTable
+from planner.inputs.units import Quantity, unit_scale
 from planner.scenario.fields import MAX_COST_EUR
 from planner.scenario.schema import DealerFile
 
@@ -98,11 +99,18 @@ class _Columns:
     index: dict[str, int]
     names: dict[str, str]
     numbers: NumberStyle = field(default_factory=NumberStyle)
+    #: The factor taking a field's values to its unit (kW, EUR), by its header.
+    scales: dict[str, float] = field(default_factory=dict)
 
     def number(self, cells: list[Cell], name: str) -> tuple[float | None, str | None]:
         """The number in field ``name`` of a row, read by the file's convention."""
-        return parse_number(_cell(cells, self, name), self.numbers, self.names.get(name))
+        value, message = parse_number(_cell(cells, self, name), self.numbers, self.names.get(name))
+        scale = self.scales.get(name, 1.0)
+        return (value * scale if value is not None and scale != 1.0 else value), message
 
+
+#: The fields whose header may state a unit, and what they hold.
+_UNIT_FIELDS: tuple[tuple[str, Quantity], ...] = (("grid_kw", "power"), ("site_cost_eur", "money"))
 
 #: The largest magnitude of each coordinate, degrees.
 COORDINATE_BOUNDS = {"lon": 180.0, "lat": 90.0}
@@ -161,7 +169,13 @@ def validate_table(
     positions = {h: i for i, h in reversed(list(enumerate(table.headers)))}
     names = {f: c for f, c in choice.columns.items() if c is not None and c in positions}
     cols = _Columns({f: positions[c] for f, c in names.items()}, names)
-    cols = _Columns(cols.index, cols.names, _number_style(table, cols, spec.decimal))
+    # Headers match with their brackets dropped: "Cost (kEUR)" would read thousands as euros.
+    scales = {
+        name: unit_scale(names[name], quantity, table.source, name)
+        for name, quantity in _UNIT_FIELDS
+        if name in names
+    }
+    cols = _Columns(cols.index, cols.names, _number_style(table, cols, spec.decimal), scales)
     transformer = _transformer(spec, table.source, result) if spec.crs else None
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_ids: dict[str, int] = {}

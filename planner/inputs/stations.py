@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -51,6 +50,7 @@ from planner.inputs.cells import NumberStyle, cell_text, is_blank, number_style,
 from planner.inputs.columns import columns_headed_alike, normalise_header
 from planner.inputs.raw import shifted_rows
 from planner.inputs.tables import Cell, RawTable, read_table
+from planner.inputs.units import unit_scale
 from planner.scenario.schema import DealerFile
 
 logger = logging.getLogger(__name__)
@@ -233,33 +233,6 @@ def _columns(headers: list[str], names: dict[str, tuple[str, ...]]) -> dict[str,
 
 
 #: Power units a header may state in brackets (``Power [W]``), as factors to kW.
-_POWER_UNITS = {"kw": 1.0, "w": 1e-3, "watt": 1e-3, "watts": 1e-3, "mw": 1e3}
-
-
-def _power_scale(header: str, source: str) -> float:
-    """The factor taking the power column's values to kW, by the unit its header states.
-
-    Headers are matched with their bracketed parts dropped, so ``Power [W]``
-    would otherwise be read as kW: a 22 kW post as a 22,000 kW station.
-    """
-    bracketed = re.findall(r"[\[(]\s*([^\])]*?)\s*[\])]", header)
-    # Only a power unit counts: "Power (max)" states none.
-    units = [u for u in bracketed if re.fullmatch(r"[kmg]?(w|watts?|va)", u.casefold())]
-    if not units:
-        return 1.0
-    scale = _POWER_UNITS.get(units[-1].casefold())
-    if scale is None:
-        raise InputError(
-            Problem(
-                source,
-                f"the power column '{header}' states the unit '{units[-1]}'; give the power "
-                "in kW (or W or MW, named in the header)",
-                field=header,
-            )
-        )
-    return scale
-
-
 def _rows(
     table: RawTable, columns: dict[str, int | None], fmt: str, min_power_kw: float
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -279,7 +252,8 @@ def _rows(
         return header[index] if index is not None else field
 
     style = _number_style(table, columns)
-    scale = _power_scale(column_name("power_kw"), table.source)
+    # Headers match with their brackets dropped: "Power [W]" would read watts as kW.
+    scale = unit_scale(column_name("power_kw"), "power", table.source, column_name("power_kw"))
 
     def number(cells: list[Cell], field: str) -> tuple[float | None, str | None]:
         return parse_number(cell(cells, field), style, column_name(field))
