@@ -233,7 +233,10 @@ def test_a_row_repeated_in_an_od_file_is_dropped_and_said(
     assert counts["duplicate_rows_dropped"] == 1
     assert counts["trips_per_day"] == pytest.approx(130)
     assert "1 row(s) repeat an earlier row exactly and were dropped (rows 3)" in caplog.text
-    assert counts["pair_rows_added"] == 0
+    # Before: Paris-Brussels was added to Brussels-Paris unsaid (a symmetric
+    # matrix of round trips doubled its flow).
+    assert counts["pair_rows_added"] == 1
+    assert "repeat the two places of an earlier row (in either direction" in caplog.text
 
 
 def test_rows_of_one_od_pair_with_other_figures_are_added_and_said(
@@ -250,9 +253,27 @@ def test_rows_of_one_od_pair_with_other_figures_are_added_and_said(
     counts = checked.inputs.counts["trips"]
     assert counts["pair_rows_added"] == 1 and counts["trips_per_day"] == pytest.approx(12)
     assert (
-        "1 row(s) repeat the origin and destination of an earlier row with other figures; "
-        "their trips are added to it (rows 3)"
+        "1 row(s) repeat the two places of an earlier row (in either direction: trips are "
+        "round trips) with other figures; their trips are added to it (rows 3)"
     ) in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("from,to,flow,trips", "'flow' and 'trips' could each be the trips_per_day column"),
+        ("from,to,origin,destination,trips", "'from' and 'origin' could each be the origin"),
+    ],
+)
+def test_two_columns_that_could_be_one_od_field_are_refused(
+    tmp_path: Path, header: str, said: str
+) -> None:
+    # Before: the later-listed name won, and the other column was dropped unsaid.
+    od = tmp_path / "od.csv"
+    extra = ",Brussels,Paris" if "origin" in header else ""
+    od.write_text(f"{header}\nBrussels,Paris{extra},120,3\n", encoding="utf-8")
+    with pytest.raises(planner.InputError, match=said):
+        planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ Columns (headers matched without case, spaces or punctuation): ``origin``
 (or ``from``), ``destination`` (or ``to``) and ``trips_per_day`` (or
 ``trips``, ``flow``): round trips per day between two demand places. A place
 is named by its ``demand_id`` (``gn:2988507`` for GeoNames) or by its name
-when exactly one demand place bears it. Rows with 0 trips are dropped and
+when exactly one demand place bears it. Rows of one pair (either direction)
+add up, with a warning. Rows with 0 trips are dropped and
 counted; every other problem (an unknown or ambiguous place, a negative or
 missing number, a trip from a place to itself) is reported with its file,
 row and field, all at once.
@@ -49,9 +50,20 @@ logger = logging.getLogger(__name__)
 
 def _column(headers: list[str], field: str, source: str) -> int:
     normalised = [normalise_header(h) for h in headers]
-    for name in OD_COLUMNS[field]:
-        if name in normalised:
-            return normalised.index(name)
+    found = [k for k, header in enumerate(normalised) if header in OD_COLUMNS[field]]
+    # Columns headed alike ("trips", "Trips") are named by columns_headed_alike.
+    if len({normalised[k] for k in found}) > 1:
+        # "from,to,flow,trips": taking either would silently drop the other's figures.
+        listed = " and ".join(repr(headers[k]) for k in found)
+        raise InputError(
+            Problem(
+                source,
+                f"{listed} could each be the {field} column; keep one (rename or remove the other)",
+                field=field,
+            )
+        )
+    if found:
+        return found[0]
     raise InputError(
         Problem(
             source,
@@ -168,9 +180,12 @@ def read_od_file(
         if value == 0:
             zero += 1
             continue
-        if (origin, destination) in pairs_seen:
+        # Round trips: Lille-Paris and Paris-Lille are one pair (a symmetric
+        # matrix would count each trip twice).
+        pair = (min(origin, destination), max(origin, destination))
+        if pair in pairs_seen:
             added.append(row)
-        pairs_seen.add((origin, destination))
+        pairs_seen.add(pair)
         origins.append(origin)
         destinations.append(destination)
         flows.append(value)
@@ -190,8 +205,8 @@ def read_od_file(
         # Rows of one pair by trip purpose add up; a pair typed twice would too.
         shown = ", ".join(str(row) for row in added[:5]) + (" …" if len(added) > 5 else "")
         logger.warning(
-            "%s: %d row(s) repeat the origin and destination of an earlier row with other "
-            "figures; their trips are added to it (rows %s)",
+            "%s: %d row(s) repeat the two places of an earlier row (in either direction: "
+            "trips are round trips) with other figures; their trips are added to it (rows %s)",
             source,
             len(added),
             shown,
