@@ -38,30 +38,34 @@ class TripsConfig(_Section):
     min_km: Number = Field(
         150.0,
         ge=0,
-        description="Shortest trip counted, km (great circle × circuity): shorter round trips "
-        "are made on the home charge.",
+        description="Gravity model: shortest trip counted, km (great circle × circuity): shorter "
+        "round trips are made on the home charge. An origin-destination file's trips are "
+        "taken as given.",
     )
     max_km: Number = Field(
         1000.0,
         gt=0,
-        description="Longest trip counted, km: longer journeys go mostly by other modes.",
+        description="Gravity model: longest trip counted, km: longer journeys go mostly by "
+        "other modes.",
     )
     min_population: Count = Field(
         50_000,
         ge=0,
-        description="Towns of at least this population are the trips' origins and destinations.",
+        description="Gravity model: towns of at least this population are the trips' origins "
+        "and destinations.",
     )
     long_trips_per_car_per_year: Number = Field(
         12.0,
         ge=0,
-        description="Round trips longer than min_km each of the brands' BEVs makes per year "
-        "(about 1 % of car trips in national travel surveys); calibrates trips/day.",
+        description="Gravity model: round trips longer than min_km each of the brands' BEVs "
+        "makes per year (about 1 % of car trips in national travel surveys); calibrates "
+        "trips/day.",
     )
     max_trips: Count = Field(
         2000,
         ge=1,
-        description="The strongest origin-destination pairs kept (the report gives their share "
-        "of all trip flow).",
+        description="Gravity model: the strongest origin-destination pairs kept (the report "
+        "gives their share of all trip flow); an origin-destination file is read whole.",
     )
     detour_km: Number = Field(
         5.0,
