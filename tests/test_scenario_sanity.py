@@ -515,6 +515,15 @@ def test_a_name_that_names_no_folder_is_refused(name: str) -> None:
     assert "names no folder of its own" in str(error)
 
 
+def test_a_name_too_long_for_a_folder_is_refused_at_load() -> None:
+    # Before: 300 characters passed planner validate; planner run then stopped
+    # on "File name too long" as it made the output folder.
+    error = _refused({"name": "n" * 101})
+    assert _fields(error) == ["name"]
+    assert "at most 100 characters" in str(error)
+    assert load_scenario(None, values={"name": "n" * 100}).name == "n" * 100
+
+
 def test_an_override_into_a_list_says_the_list_is_set_whole(tmp_path: Path) -> None:
     # Before: "'files' is not a table", though the user sees a table per file.
     path = tmp_path / "s.toml"

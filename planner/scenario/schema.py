@@ -252,8 +252,10 @@ class _Checked(type(_Section)):  # type: ignore[misc]
 class Scenario(_Section, metaclass=_Checked):
     """A planning scenario."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(
-        "default", description="Short name; names the default output folder."
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)] = Field(
+        "default",
+        description="Short name (letters, digits, '_', '.', '-'; at most 100 of them); names "
+        "the default output folder.",
     )
     title: str = Field(
         "Sample network: Western Europe, 800 V chargers at Renault and Nissan dealers",
