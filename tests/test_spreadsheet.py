@@ -84,6 +84,7 @@ AWKWARD_TEXT = [
     "",
     " lead",
     "'",
+    "'=1",
     "Citroën, Zürich",
     None,
 ]
@@ -146,3 +147,14 @@ def test_csv_chunks_of_one_column_or_no_row() -> None:
     assert b"".join(csv_chunks(empty, decimals=3)) == b"name,minutes,km,single,count,id\n"
     twice = pd.DataFrame([["a", 1.5], ["b", 2.0]], columns=["x", "x"])
     assert b"".join(csv_chunks(twice, decimals=1)) == b"x,x\na,1.5\nb,2.0\n"
+
+
+def test_every_text_reads_back_as_it_was() -> None:
+    from planner.outputs.spreadsheet import read_back_text
+
+    # Before: "=1" and "'=1" were both written "'=1", and planner compare then
+    # refused a folder planner wrote ("site ''=1' is listed again").
+    texts = ["=1", "'=1", "''=1", "'quoted", "'", "plain", "-5"]
+    safe = spreadsheet_safe(pd.DataFrame({"id": texts}))["id"]
+    assert safe.tolist() == ["'=1", "''=1", "'''=1", "'quoted", "'", "plain", "'-5"]
+    assert read_back_text(safe).tolist() == texts

@@ -5,7 +5,9 @@ Excel, LibreOffice and Google Sheets run a cell that starts with ``=``,
 formula, so a dealer named ``=HYPERLINK(...)`` in a user's file would run
 when a planner opens ``sites.csv``. Every text cell that starts with one of
 these characters is written with a leading apostrophe, the usual rule
-(OWASP "CSV injection"), which spreadsheets show as text. Numbers are
+(OWASP "CSV injection"), which spreadsheets show as text; so is one that
+starts with apostrophes before such a character, so that reading back
+(:func:`read_back_text`) removes exactly the one added. Numbers are
 written as numbers; GeoJSON, JSON and the map keep the real text.
 
 Large tables (a travel matrix of millions of pairs) are formatted column by
@@ -20,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,8 +38,14 @@ __all__ = ["FORMULA_STARTS", "csv_chunks", "read_back_text", "spreadsheet_safe",
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A text cell that gets the apostrophe: a formula start, after any apostrophes
+#: (``'=1`` gets one too, or it could not be told from ``=1`` written safe).
+_FORMULA = "^'*[" + "".join("\\" + c if c == "-" else c for c in FORMULA_STARTS) + "]"
+_FORMULA_RE = re.compile(_FORMULA)
+
+
 def _safe_text(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and _FORMULA_RE.match(value):
         return "'" + value
     return value
 
@@ -58,12 +67,12 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
 def read_back_text(values: pd.Series) -> pd.Series:
     """Text cells as they were before :func:`spreadsheet_safe`: the added apostrophe removed.
 
-    Only an apostrophe followed by a formula start is removed: that is the one
-    this module adds (text that began with an apostrophe and a formula start
-    cannot be told from it, and reads back without it).
+    One apostrophe is removed from a cell that starts with apostrophes and a
+    formula start: that is the one this module adds, to ``'=1`` as to ``=1``,
+    so every text reads back as it was.
     """
     text = values.astype(str)
-    added = text.str.startswith("'") & text.str[1:2].isin(FORMULA_STARTS)
+    added = text.str.startswith("'") & text.str.match(_FORMULA)
     return text.where(~added, text.str[1:])
 
 
@@ -77,8 +86,6 @@ CHUNK_ROWS = 500_000
 #: Threads formatting chunks at once: pyarrow's kernels release the GIL.
 _THREADS = min(4, os.cpu_count() or 1)
 _TEXT = pa.large_string()
-#: A text cell starting with one of :data:`FORMULA_STARTS`.
-_FORMULA = "^[" + "".join("\\" + c if c == "-" else c for c in FORMULA_STARTS) + "]"
 
 
 def csv_chunks(table: pd.DataFrame, *, decimals: int, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
