@@ -355,3 +355,28 @@ def test_an_open_polygon_ring_is_refused_in_plain_words(
         _load(path)
     assert str(caught.value) == f"{path}: not a readable vector file: {plain}"
     assert not [w for w in recwarn if "Non closed ring" in str(w.message)]
+
+
+def test_true_among_geojson_numbers_is_refused_not_read_as_one(tmp_path: Path) -> None:
+    # Before: GDAL typed the property as a number, so true was 1 person, or a
+    # site of at most 1 charger.
+    def collection(field: str, values: list[object], **more: object) -> Path:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"id": f"p{k}", field: value, **more},
+                "geometry": {"type": "Point", "coordinates": [6.13, 49.61 + k / 100]},
+            }
+            for k, value in enumerate(values)
+        ]
+        path = tmp_path / f"{field}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        return path
+
+    with pytest.raises(InputError) as caught:
+        read_demand_file(collection("population", [1200, True, 800]))
+    (problem,) = _problems(caught)
+    assert (problem.field, problem.message) == ("population", "feature 2: not a number")
+    dealers = collection("max_chargers", [4, True], name="G", brand="Renault", country="LU")
+    with pytest.raises(InputError, match=r"row 3, field 'max_chargers': 'true' is not a number"):
+        load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])

@@ -36,6 +36,7 @@ from planner.inputs.tables import (
     RawTable,
     has_geometry,
     is_table_file,
+    json_booleans_restored,
     read_frame,
     read_tables,
 )
@@ -269,7 +270,7 @@ def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.
         raise InputError(Problem(source, f"not a readable vector file: {reason(exc)}")) from None
     if frame.empty:
         raise InputError(Problem(source, "the file has no features"))
-    return frame
+    return json_booleans_restored(path, frame)
 
 
 def _located_by_geometry(frame: gpd.GeoDataFrame, source: str, labels: list[str]) -> _Located:

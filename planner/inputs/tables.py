@@ -66,6 +66,7 @@ __all__ = [
     "RawTable",
     "has_geometry",
     "is_table_file",
+    "json_booleans_restored",
     "read_frame",
     "read_table",
     "read_tables",
@@ -288,6 +289,7 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(path, layer=layer)
+        frame = json_booleans_restored(path, frame)
     except InputError:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -327,6 +329,52 @@ def has_geometry(frame: Any) -> bool:
     if not isinstance(frame, geopandas.GeoDataFrame) or frame.active_geometry_name is None:
         return False
     return bool((~shapely.is_missing(frame.geometry.to_numpy())).any())
+
+
+#: GeoJSON files up to this size are read a second time for their true/false
+#: values (far above any dealer or demand file).
+_JSON_RECHECK_BYTES = 512 * 1024 * 1024
+
+
+def json_booleans_restored(path: Path, frame: Any) -> Any:
+    """A GeoJSON frame with the ``true``/``false`` GDAL turned into numbers put back.
+
+    GDAL types a property of numbers and booleans as a number column, so a
+    population of ``true`` would read as 1 person; with the booleans back,
+    the number checks refuse them as they refuse ``true`` in a workbook.
+    Other formats, and files of another layout, are returned as they are.
+    """
+    import json
+
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return frame
+    try:
+        if path.stat().st_size > _JSON_RECHECK_BYTES:
+            return frame
+        with path.open("rb") as handle:
+            features = json.load(handle).get("features")
+    except (OSError, ValueError, AttributeError):
+        return frame
+    if not isinstance(features, list) or len(features) != len(frame):
+        return frame
+    numeric = {str(c) for c in frame.columns if getattr(frame[c].dtype, "kind", "") in "iuf"}
+    found: dict[str, list[tuple[int, bool]]] = {}
+    for row, feature in enumerate(features):
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        for name, value in properties.items():
+            if isinstance(value, bool) and name in numeric:
+                found.setdefault(name, []).append((row, value))
+    if not found:
+        return frame
+    frame = frame.copy()
+    for name, cells in found.items():
+        column = frame[name].astype(object)
+        for row, value in cells:
+            column.iat[row] = value
+        frame[name] = column
+    return frame
 
 
 def _from_frame(frame: Any, spec: DealerFile, source: str) -> RawTable:
