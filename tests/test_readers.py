@@ -6,6 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from planner._text import one_line
@@ -551,3 +552,23 @@ def test_excel_sep_line_and_a_title_above_the_header(tmp_path: Path) -> None:
     assert table.rows == [["1", "Zoë, fils", "2,5"]]  # type: ignore[attr-defined]
     # Excel hides the sep line: the title is row 1, the header row 2.
     assert table.row_numbers == [3]  # type: ignore[attr-defined]
+
+
+def test_a_stated_decimal_mark_holds_for_coordinates_too() -> None:
+    # Before: "6,151" was read as 6.151 under decimal = ".", while "6,1511" was
+    # refused: the longitude's range decided before the statement did.
+    style = number_style({"lon": ["6,151"]}, bounds={"lon": 180.0}, decimal=".")
+    value, message = parse_number("6,151", style, "lon")
+    assert value is None and message is not None
+    assert "can only be read with ',' as its decimal mark" in message
+    assert parse_number("6,151", number_style({}, bounds={"lon": 180.0}), "lon") == (6.151, None)
+
+
+def test_typed_decimals_of_a_frame_are_numbers() -> None:
+    from decimal import Decimal
+
+    from planner.inputs.tables import read_frame
+
+    # Before: written out as text, then refused under decimal = "," ("writes '.'").
+    table = read_frame(pd.DataFrame({"cost": [Decimal("NaN"), Decimal("250000.50")]}), source="t")
+    assert [row[0] for row in table.rows] == [None, 250000.5]

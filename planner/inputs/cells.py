@@ -310,6 +310,14 @@ class NumberStyle:
             f"'{self.decimal}' as its decimal mark"
         )
 
+    def _contrary_separator(self, cell: Cell, separator: str) -> str:
+        """A refusal for a cell that can only be read with ``separator`` as decimal mark."""
+        return (
+            f"{shown(cell)} can only be read with '{separator}' as its decimal mark, but the "
+            f"scenario states decimal = '{self.decimal}' for this file; write the number with "
+            f"'{self.decimal}' as its decimal mark"
+        )
+
     def resolve(self, cell: Cell, column: str | None) -> tuple[float | None, str | None] | None:
         """The reading of an ambiguous cell, a refusal, or None for a cell that is not.
 
@@ -326,11 +334,18 @@ class NumberStyle:
         decimal = float(text.replace(separator, "."))
         marks = self.column_marks.get(column or "", frozenset())
         bound = self.bounds.get(column or "")
-        if bound is not None and abs(grouped) > bound >= abs(decimal):
+        impossible = bound is not None and abs(grouped) > bound >= abs(decimal)
+        if self.decimal is not None:
+            if separator == self.decimal:
+                return decimal, None
+            if impossible:
+                # "6,151" as a longitude of a file stated to write "." decimals:
+                # 6151 is no longitude, and 6.151 takes the statement back.
+                return None, self._contrary_separator(cell, separator)
+            return grouped, None
+        if impossible:
             # A longitude of 6130 is no reading at all: only the decimal one is left.
             return decimal, None
-        if self.decimal is not None:
-            return (decimal if separator == self.decimal else grouped), None
         if column in self.mixed_columns:
             reason = "its column writes numbers both with ',' and with '.'"
         elif len(marks) == 1:

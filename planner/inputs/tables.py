@@ -36,6 +36,7 @@ validator can count them.
 
 from __future__ import annotations
 
+import decimal
 import logging
 import math
 import warnings
@@ -488,6 +489,10 @@ def _frame_cell(value: Any) -> Cell:
             return value.decode("utf-8")
     if isinstance(value, int | float):
         return None if isinstance(value, float) and math.isnan(value) else value
+    if isinstance(value, decimal.Decimal):
+        # A typed decimal (Parquet's decimal128): a number, not text to read by a
+        # decimal mark the scenario may state otherwise.
+        return None if value.is_nan() else float(value)
     try:
         import pandas
 
