@@ -274,3 +274,19 @@ def test_a_corridor_without_a_name_runs_and_a_short_one_is_warned(tmp_path: Path
         "rule without any pool" in warning
         for warning in plan.report["inputs"]["warnings"]
     )
+
+
+@pytest.mark.parametrize(
+    ("crs", "shown"),
+    [
+        ({"type": "name", "properties": {"name": "EPSG:999999"}}, "EPSG:999999"),
+        ("banana", '"banana"'),
+    ],
+)
+def test_a_crs_that_names_nothing_is_refused(tmp_path: Path, crs: object, shown: str) -> None:
+    # Before: GDAL read past it, and the lines were taken as WGS 84 unsaid.
+    path = _corridor(tmp_path, [[4.35, 50.85], [4.70, 50.80]], crs=crs)
+    with pytest.raises(InputError, match=rf"states the CRS {shown}, which names no known CRS"):
+        load_corridors(path)
+    named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    assert len(load_corridors(_corridor(tmp_path, [[4.35, 50.85], [4.7, 50.8]], crs=named))) == 1

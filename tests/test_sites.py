@@ -505,3 +505,24 @@ def test_units_stated_in_dealer_headers_are_converted_or_refused(tmp_path: Path)
     assert (site["site_cost_eur"], site["grid_kw"]) == (300.0, 2.5)
     with pytest.raises(InputError, match=r"the column 'Cost \[CHF\]' states the unit 'CHF'"):
         load(write(tmp_path, rows, header=HEADER + ",Cost [CHF],grid_kw"))
+
+
+def test_a_dealer_geojson_stating_an_unknown_crs_is_refused(tmp_path: Path) -> None:
+    feature = {
+        "type": "Feature",
+        "properties": {"id": "r-1", "name": "G", "brand": "Renault", "country": "FR"},
+        "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+    }
+    path = tmp_path / "dealers.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:999999"}},
+                "features": [feature],
+            }
+        )
+    )
+    # Before: read as WGS 84 without a word.
+    with pytest.raises(InputError, match="states the CRS EPSG:999999, which names no known CRS"):
+        load(path)

@@ -36,6 +36,7 @@ from shapely.geometry import LineString, MultiLineString
 from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
 from planner.inputs.raw import reason
+from planner.inputs.tables import geojson_rechecked
 from planner.travel.corridors import line_length_km
 from planner.travel.sphere import EARTH_RADIUS_KM
 
@@ -110,6 +111,7 @@ def _read_corridors(
         raise InputError(
             Problem(str(path), f"cannot be read as corridor lines: {reason(exc)}", field=field)
         ) from None
+    frame = geojson_rechecked(path, frame, str(path))
     no_corridor = Problem(
         str(path), "holds no LineString or MultiLineString: no corridor", field=field
     )

@@ -34,9 +34,9 @@ from planner.inputs.raw import reason, shifted_rows
 from planner.inputs.tables import (
     Cell,
     RawTable,
+    geojson_rechecked,
     has_geometry,
     is_table_file,
-    json_booleans_restored,
     read_frame,
     read_tables,
 )
@@ -270,7 +270,7 @@ def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.
         raise InputError(Problem(source, f"not a readable vector file: {reason(exc)}")) from None
     if frame.empty:
         raise InputError(Problem(source, "the file has no features"))
-    return json_booleans_restored(path, frame)
+    return geojson_rechecked(path, frame, source)
 
 
 def _located_by_geometry(frame: gpd.GeoDataFrame, source: str, labels: list[str]) -> _Located:

@@ -37,6 +37,7 @@ validator can count them.
 from __future__ import annotations
 
 import decimal
+import json
 import logging
 import math
 import warnings
@@ -65,9 +66,9 @@ __all__ = [
     "ALL_SHEETS",
     "Cell",
     "RawTable",
+    "geojson_rechecked",
     "has_geometry",
     "is_table_file",
-    "json_booleans_restored",
     "read_frame",
     "read_table",
     "read_tables",
@@ -290,7 +291,7 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(path, layer=layer)
-        frame = json_booleans_restored(path, frame)
+        frame = geojson_rechecked(path, frame, source)
     except InputError:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -337,25 +338,37 @@ def has_geometry(frame: Any) -> bool:
 _JSON_RECHECK_BYTES = 512 * 1024 * 1024
 
 
-def json_booleans_restored(path: Path, frame: Any) -> Any:
-    """A GeoJSON frame with the ``true``/``false`` GDAL turned into numbers put back.
+def geojson_rechecked(path: Path, frame: Any, source: str) -> Any:
+    """A GeoJSON frame checked for what GDAL reads past without a word.
 
-    GDAL types a property of numbers and booleans as a number column, so a
-    population of ``true`` would read as 1 person; with the booleans back,
-    the number checks refuse them as they refuse ``true`` in a workbook.
-    Other formats, and files of another layout, are returned as they are.
+    * GDAL types a property of numbers and booleans as a number column, so a
+      population of ``true`` would read as 1 person: the booleans are put
+      back, and the number checks refuse them as they refuse ``true`` in a
+      workbook.
+    * GDAL reads a ``crs`` member it cannot resolve (``"EPSG:999999"``, or
+      text) as WGS 84: such a file is refused, naming the CRS.
+
+    Other formats, and files too large to read twice, are returned as they are.
+
+    Raises
+    ------
+    InputError
+        The file states a CRS that cannot be resolved.
     """
-    import json
-
     if path.suffix.lower() not in (".geojson", ".json"):
         return frame
     try:
         if path.stat().st_size > _JSON_RECHECK_BYTES:
             return frame
         with path.open("rb") as handle:
-            features = json.load(handle).get("features")
-    except (OSError, ValueError, AttributeError):
+            document = json.load(handle)
+    except (OSError, ValueError):
         return frame
+    if not isinstance(document, dict):
+        return frame
+    if "crs" in document:
+        _refuse_unresolved_crs(document["crs"], source)
+    features = document.get("features")
     if not isinstance(features, list) or len(features) != len(frame):
         return frame
     numeric = {str(c) for c in frame.columns if getattr(frame[c].dtype, "kind", "") in "iuf"}
@@ -376,6 +389,32 @@ def json_booleans_restored(path: Path, frame: Any) -> Any:
             column.iat[row] = value
         frame[name] = column
     return frame
+
+
+def _refuse_unresolved_crs(member: Any, source: str) -> None:
+    """Refuse a GeoJSON ``crs`` member that names no CRS pyproj knows (null states none)."""
+    if member is None:
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+    if isinstance(name, str):
+        try:
+            CRS.from_user_input(name)
+        except CRSError:
+            pass
+        else:
+            return
+    shown = one_line(json.dumps(member) if not isinstance(name, str) else name, limit=60)
+    raise InputError(
+        Problem(
+            source,
+            f"states the CRS {shown}, which names no known CRS (a GeoJSON crs member reads "
+            '{"type": "name", "properties": {"name": "EPSG:3035"}}); fix or remove it '
+            "(without one the coordinates are WGS 84)",
+        )
+    )
 
 
 def _from_frame(frame: Any, spec: DealerFile, source: str) -> RawTable:
