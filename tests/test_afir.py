@@ -290,3 +290,18 @@ def test_a_crs_that_names_nothing_is_refused(tmp_path: Path, crs: object, shown:
         load_corridors(path)
     named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
     assert len(load_corridors(_corridor(tmp_path, [[4.35, 50.85], [4.7, 50.8]], crs=named))) == 1
+
+
+def test_a_corridor_of_many_shuffled_pieces_is_one_line(tmp_path: Path) -> None:
+    # 600 pieces of 0.01° along the equator, shuffled and half of them reversed,
+    # with a second carriageway 55 m north of every other piece.
+    rng = np.random.default_rng(7)
+    features: list[tuple[str | None, dict[str, object]]] = []
+    for k in rng.permutation(600).tolist():
+        lons = [k / 100, (k + 1) / 100]
+        features.append(("E40", _line(*(lons[::-1] if rng.random() < 0.5 else lons))))
+        if k % 2 == 0:
+            features.append(("E40", _line(*lons, lat=0.0005)))
+    [corridor] = load_corridors(_features(tmp_path, features))
+    assert corridor.length_km == pytest.approx(6 * DEGREE_KM, rel=1e-9)
+    assert np.all(np.diff(corridor.lon) >= 0) or np.all(np.diff(corridor.lon) <= 0)

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiLineString
 
 from planner._files import NOT_REGULAR, is_special
@@ -225,13 +226,8 @@ def _assembled(
             )
         )
     pieces.sort(key=lambda piece: -piece.length)
-    kept: list[LineString] = []
-    alongside = 0
-    for piece in pieces:
-        if kept and piece.difference(shapely.union_all(kept).buffer(ALONGSIDE_KM)).length < 1e-6:
-            alongside += 1
-            continue
-        kept.append(piece)
+    kept = _not_alongside(pieces)
+    alongside = len(pieces) - len(kept)
     if alongside:
         notes.append(
             f"corridor '{name}': {alongside} line(s) run alongside a longer one of the "
@@ -251,29 +247,52 @@ def _assembled(
     return corridors
 
 
+def _not_alongside(pieces: list[LineString]) -> list[LineString]:
+    """The pieces (longest first) that do not run alongside a longer piece kept."""
+    buffers = shapely.buffer(np.asarray(pieces, dtype=object), ALONGSIDE_KM)
+    tree = shapely.STRtree(buffers)
+    kept = np.zeros(len(pieces), dtype=bool)
+    for k, piece in enumerate(pieces):
+        near = [j for j in tree.query(piece) if j < k and kept[j]]
+        kept[k] = not near or piece.difference(shapely.union_all(buffers[near])).length > 1e-6
+    return [piece for piece, keep in zip(pieces, kept, strict=True) if keep]
+
+
 def _chains(pieces: list[np.ndarray]) -> list[np.ndarray]:
-    """Pieces (plane km, longest first) chained end to nearest end within :data:`JOIN_KM`."""
-    left = pieces[1:]
+    """Pieces (plane km, longest first) chained end to nearest end within :data:`JOIN_KM`.
+
+    Each chain starts from the longest piece left and grows at its tail, then
+    at its head, by the piece whose end lies nearest, until none is within
+    :data:`JOIN_KM`.
+    """
+    n = len(pieces)
+    # Point i < n is the start of piece i, point n + i its end.
+    tree = cKDTree(np.array([p[0] for p in pieces] + [p[-1] for p in pieces]))
+    used = np.zeros(n, dtype=bool)
+
+    def nearest(tip: np.ndarray) -> tuple[int, bool] | None:
+        """The unused piece with an end nearest ``tip``, and whether that end is its start."""
+        found = [i for i in tree.query_ball_point(tip, JOIN_KM) if not used[i % n]]
+        if not found:
+            return None
+        best = min(found, key=lambda i: float(np.hypot(*(tree.data[i] - tip))))
+        return best % n, best < n
+
     chains = []
-    chain = pieces[0]
-    while True:
-        best: tuple[float, int, bool, bool] | None = None
-        for i, piece in enumerate(left):
-            for at_end in (True, False):
-                tip = chain[-1] if at_end else chain[0]
-                for reverse in (False, True):
-                    start = piece[-1] if reverse else piece[0]
-                    end = piece[0] if reverse else piece[-1]
-                    touch = start if at_end else end
-                    gap = float(np.hypot(*(tip - touch)))
-                    if best is None or gap < best[0]:
-                        best = (gap, i, at_end, reverse)
-        if best is None or best[0] > JOIN_KM:
-            chains.append(chain)
-            if not left:
-                return chains
-            chain, left = left[0], left[1:]
+    for first in range(n):
+        if used[first]:
             continue
-        _, i, at_end, reverse = best
-        piece = left.pop(i)[::-1] if reverse else left.pop(i)
-        chain = np.concatenate([chain, piece] if at_end else [piece, chain])
+        used[first] = True
+        tail: list[np.ndarray] = [pieces[first]]
+        while (step := nearest(tail[-1][-1])) is not None:
+            piece, from_start = step
+            used[piece] = True
+            tail.append(pieces[piece] if from_start else pieces[piece][::-1])
+        head: list[np.ndarray] = []
+        while (step := nearest((head[-1] if head else tail[0])[0])) is not None:
+            piece, from_start = step
+            used[piece] = True
+            # Prepended: the piece must end at the head, so one that starts there turns round.
+            head.append(pieces[piece][::-1] if from_start else pieces[piece])
+        chains.append(np.concatenate(head[::-1] + tail))
+    return chains
