@@ -545,3 +545,15 @@ def test_an_override_with_an_empty_part_in_its_name_is_named(key: str) -> None:
         f"built-in default scenario: override '{key}=3': the field name has an empty part "
         "between dots"
     )
+
+
+def test_an_empty_scenario_file_runs_the_default_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text("# to be filled in\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        scenario = load_scenario(path)
+    assert scenario.name == "default"
+    # Before: the built-in default ran without a word.
+    assert f"{path} sets no field: it is the built-in default scenario" in caplog.text

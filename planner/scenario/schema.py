@@ -24,6 +24,7 @@ whole schema.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,6 +72,9 @@ from planner.scenario.uncertainty import SweepConfig as SweepConfig
 #: Sites opened by max_coverage and p_median when ``model.p`` is unset (and,
 #: for max_coverage, no budget replaces it).
 DEFAULT_P = 60
+
+
+logger = logging.getLogger(__name__)
 
 
 class ChargersConfig(_Section):
@@ -406,6 +410,9 @@ def load_scenario(
             raise InputError(Problem(source, f"cannot be read: {exc.strerror or exc}")) from None
         except (toml.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(Problem(source, f"not a valid TOML file: {exc}")) from None
+        if not raw:
+            # An empty file (or comments only) is more often a slip than a choice.
+            logger.warning("%s sets no field: it is the built-in default scenario", source)
         base = Path(path).resolve().parent
     return validated_scenario(raw, source, base, overrides=listed, values=values)
 
