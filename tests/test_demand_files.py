@@ -380,3 +380,14 @@ def test_true_among_geojson_numbers_is_refused_not_read_as_one(tmp_path: Path) -
     dealers = collection("max_chargers", [4, True], name="G", brand="Renault", country="LU")
     with pytest.raises(InputError, match=r"row 3, field 'max_chargers': 'true' is not a number"):
         load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])
+
+
+def test_a_population_read_as_decimals_by_the_coordinates_mark_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, "id,lon,lat,population\na,6.13,49.61,132.780\nb,6.14,49.62,900\n")
+    with caplog.at_level("WARNING"):
+        demand = read_demand_file(path)
+    assert demand["population"].tolist() == [132.78, 900.0]
+    # Before: 132.78 people, without a word.
+    assert "column 'population' shows no decimal mark of its own" in caplog.text

@@ -158,6 +158,28 @@ def test_dealer_file_numbers_follow_the_file_convention(tmp_path: Path) -> None:
         load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=None)
 
 
+def test_a_column_read_by_the_other_columns_decimal_mark_is_warned(tmp_path: Path) -> None:
+    from planner.inputs.sites import load_sites
+    from planner.scenario.schema import DealersConfig
+
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        "id,name,brand,country,lat,lon,site_cost_eur\n"
+        "1,Renault Lille,Renault,FR,50.6292,3.0573,250.000\n"
+        "2,Nissan Lille,Nissan,FR,50.6365,3.0635,180000\n",
+        encoding="utf-8",
+    )
+    loaded = load_sites(DealersConfig(files=[DealerFile(path=path)]), countries=None)
+    # The documented reading stands (the file writes '.' decimals) ...
+    assert loaded.dealers["site_cost_eur"].tolist() == [250.0, 180000.0]
+    # ... but, before, nothing said that a site of 250 EUR came from "250.000".
+    assert any(
+        "column 'site_cost_eur' shows no decimal mark of its own, so numbers like '250.000' "
+        "are read as decimals by the file's mark ('.' in its other columns): 250" in str(w)
+        for w in loaded.warnings
+    )
+
+
 def test_flags() -> None:
     truthy: list[str | bool] = ["yes", "Ja", "oui", "1", "x", True]
     falsy: list[str | bool | None] = ["", None, "no", "nein", "0", False]

@@ -288,6 +288,28 @@ class NumberStyle:
     #: Whether the file's scenario entry takes ``decimal`` (the dealer and demand
     #: files'), so that a refusal may suggest stating it.
     statable: bool = True
+    #: Columns whose ambiguous cells only the file's other columns settle, each
+    #: with its first such cell: worth a warning, as nothing in the column
+    #: itself confirms the reading.
+    borrowed: Mapping[str, Cell] = field(default_factory=dict)
+
+    def borrowed_notes(self) -> list[str]:
+        """One line per column read by the decimal mark of the file's other columns."""
+        notes = []
+        for column, cell in self.borrowed.items():
+            (mark,) = self.file_marks
+            if _ambiguous_separator(cell) != mark:
+                # Read as thousands ("1.500" in a decimal-comma file): the usual case.
+                continue
+            value = float(_clean_number_text(cell).replace(mark, "."))
+            other = "," if mark == "." else "."
+            notes.append(
+                f"column '{column}' shows no decimal mark of its own, so numbers like "
+                f"{shown(cell)} are read as decimals by the file's mark ('{mark}' in its other "
+                f"columns): {value:g}; if '{mark}' groups thousands in this column, write the "
+                f"numbers without it or state decimal = '{other}' in its scenario entry"
+            )
+        return notes
 
     def _contrary(self, cell: Cell) -> str | None:
         """A refusal for a cell whose decimal mark is not the one the scenario states.
@@ -403,20 +425,36 @@ def number_style(
     """
     column_marks: dict[str, frozenset[str]] = {}
     mixed: set[str] = set()
+    open_cells: dict[str, Cell] = {}
     for name, cells in columns.items():
         listed = list(cells)
         column_marks[name] = frozenset(m for m in map(_decimal_mark, listed) if m)
         separators = {s for s in map(_only_separator, listed) if s}
         if len(separators) == 2:
             mixed.add(name)
+        first_open = next((c for c in listed if _ambiguous_separator(c) is not None), None)
+        if first_open is not None:
+            open_cells[name] = first_open
     file_marks = frozenset().union(*column_marks.values()) if column_marks else frozenset()
+    bounds = dict(bounds or {})
+    # Coordinates settle by their range, a stated mark by the user's word.
+    borrowed = (
+        {
+            name: cell
+            for name, cell in open_cells.items()
+            if not column_marks[name] and name not in mixed and name not in bounds
+        }
+        if decimal is None and len(file_marks) == 1
+        else {}
+    )
     return NumberStyle(
         frozenset(file_marks),
         column_marks,
         frozenset(mixed),
-        dict(bounds or {}),
+        bounds,
         decimal,
         statable,
+        borrowed,
     )
 
 
