@@ -557,3 +557,32 @@ def test_an_empty_scenario_file_runs_the_default_with_a_warning(
     assert scenario.name == "default"
     # Before: the built-in default ran without a word.
     assert f"{path} sets no field: it is the built-in default scenario" in caplog.text
+
+
+def test_a_nested_override_merges_into_the_scenario_like_a_dotted_one(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[model]\np = 5\n[demand]\ncountries = ['LU']\nmin_population = 15000\n"
+        "[solver]\ntime_limit_s = 10\n",
+        encoding="utf-8",
+    )
+    nested = load_scenario(
+        path,
+        values={
+            "demand": {"countries": ["BE"]},
+            "model": {"name": "max_coverage"},
+            "solver": {"threads": 1},
+        },
+    )
+    dotted = load_scenario(
+        path,
+        values={"demand.countries": ["BE"], "model.name": "max_coverage", "solver.threads": 1},
+    )
+    # Before: each table was replaced whole, so min_population went back to
+    # 1,000, p to unset and the time limit to 60 s, without a word.
+    assert nested == dotted
+    assert (nested.demand.min_population, nested.model.p, nested.solver.time_limit_s) == (
+        15000,
+        5,
+        10.0,
+    )

@@ -255,7 +255,23 @@ def set_dotted(
                 )
             raise InputError(Problem(source, f"override '{label}': {what}"))
         node = child
-    node[parts[-1]] = plain_value(value)
+    _merged_into(node, parts[-1], plain_value(value))
+
+
+def _merged_into(node: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``node[key] = value``, a table merged field by field into the table there.
+
+    ``{"model": {"name": "sizing"}}`` sets ``model.name`` and keeps the
+    scenario's ``model.p``, as ``model.name`` does; before, it replaced the
+    whole table and the file's other settings fell back to their defaults
+    without a word. Lists are set whole.
+    """
+    current = node.get(key)
+    if isinstance(value, dict) and isinstance(current, dict):
+        for name, item in value.items():
+            _merged_into(current, name, item)
+    else:
+        node[key] = value
 
 
 def plain_value(value: Any) -> Any:
