@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,23 @@ def test_watch_keeps_the_best_plan_and_tightest_bound() -> None:
     assert (final.best, final.bound, final.maximise) == (12.0, 20.0, True)
     assert final.gap == pytest.approx(8 / 12)
     note(best=5.0, maximise=True)  # no watch open: nothing happens
+
+
+@pytest.mark.parametrize("raised", [ValueError("the bar broke"), KeyboardInterrupt()])
+def test_what_the_callback_raises_ends_the_watched_block(raised: BaseException) -> None:
+    calls: list[SolveProgress] = []
+
+    def callback(progress: SolveProgress) -> None:
+        calls.append(progress)
+        raise raised
+
+    # Before: a traceback printed from the timer thread ("Exception in thread
+    # solve-progress"), no more reports, and the run went on to return a plan.
+    with pytest.raises(type(raised)), watch(callback, time_limit_s=5, every_s=0.01):
+        while not calls:
+            pass
+        time.sleep(0.05)
+    assert len(calls) == 1  # no more reports after it raised
 
 
 def _instance(seed: int) -> tuple[sp.csr_matrix, np.ndarray]:

@@ -105,6 +105,8 @@ class _Watch:
         self._maximise = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tick, name="solve-progress", daemon=True)
+        #: What the callback raised, re-raised in the caller's thread when the solve returns.
+        self.error: BaseException | None = None
 
     def note(self, best: float | None, bound: float | None, maximise: bool) -> None:
         better = max if maximise else min
@@ -130,7 +132,13 @@ class _Watch:
 
     def _tick(self) -> None:
         while not self._stop.wait(self._every_s):
-            self._callback(self.snapshot())
+            try:
+                self._callback(self.snapshot())
+            except BaseException as exc:  # the caller's own, KeyboardInterrupt too
+                # Raised on this timer thread it would only print a traceback and
+                # let the run go on; it ends the run instead, once the solver returns.
+                self.error = exc
+                return
 
     def start(self) -> None:
         self._thread.start()
@@ -153,8 +161,10 @@ def watch(
     """Report the solve run inside the block to ``callback`` every ``every_s`` seconds.
 
     The callback runs on a timer thread; it should be quick (print a line,
-    update a bar). ``None`` watches nothing. Yields a function giving the
-    latest snapshot (``None`` when nothing is watched).
+    update a bar). What it raises stops the reports and is raised here when
+    the block ends (the solver cannot be stopped from another thread sooner).
+    ``None`` watches nothing. Yields a function giving the latest snapshot
+    (``None`` when nothing is watched).
     """
     if callback is None:
         yield None
@@ -167,6 +177,8 @@ def watch(
     finally:
         current.stop()
         _WATCH.reset(token)
+    if current.error is not None:
+        raise current.error
 
 
 @contextmanager
