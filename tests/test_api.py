@@ -365,6 +365,23 @@ def test_a_plan_whose_tables_lost_columns_is_refused_by_name(tmp_path: Path) -> 
     edited = dataclasses.replace(plan, sites=sites, demand=pd.DataFrame(plan.demand))
     with pytest.raises(planner.InputError, match=r"^plan\.demand: is no longer a GeoDataFrame"):
         edited.save(tmp_path / "out")
+    # Before: bare ValueErrors from deep in the writing ("invalid literal for
+    # int()", "Out of range float values are not JSON compliant").
+    for column, value, said in (
+        ("chosen", "yes", "field 'chosen': holds object values, not only True and False"),
+        ("lon", float("nan"), "field 'lon': 1 row(s) with no lon within ±180"),
+        ("lat", 1000.0, "field 'lat': 1 row(s) with no lat within ±90"),
+        ("chargers", -1, "field 'chargers': holds values that are no whole number"),
+    ):
+        broken = sites.copy()
+        broken[column] = broken[column].astype(object)
+        broken.loc[broken.index[0], column] = value
+        with pytest.raises(planner.InputError, match="^" + re.escape(f"plan.sites, {said}")):
+            dataclasses.replace(plan, sites=broken).save(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    # The one-line repr never raises, whatever the report lost.
+    del plan.report["coverage_pct"]
+    assert "coverage ?" in repr(plan) and "coverage" in plan._repr_html_()
 
 
 def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
@@ -394,3 +411,17 @@ def test_country_counts_stay_whole_where_one_plan_lacks_the_country(tmp_path: Pa
     rows = planner.compare(a, b).country_changes().to_csv(index=False).splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["BE", "LU"]
     assert rows[1].split(",")[4] == "" and rows[2].split(",")[4:] == ["2", "2"]
+
+
+def test_results_compare_by_identity_and_show_short_reprs(tmp_path: Path) -> None:
+    plan = planner.run(_tiny(tmp_path))
+    again = planner.run(_tiny(tmp_path))
+    # Before: "The truth value of a DataFrame is ambiguous" and "unhashable type".
+    assert plan == plan and plan != again and len({plan, again, plan.solution}) == 3
+    frontier = planner.frontier(_tiny(tmp_path), p=[1, 2])
+    assert frontier != frontier.plan and repr(frontier).startswith(
+        "<FrontierPlan 2 point(s), p 1-2"
+    )
+    comparison = planner.compare(plan, again)
+    # Before: "<planner.pipeline.compare.Comparison object at 0x…>".
+    assert repr(comparison).startswith("<Comparison ") and "sites kept" in repr(comparison)

@@ -58,7 +58,7 @@ class SolverSettings:
     backend: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Solution:
     """The answer of one model.
 

@@ -129,6 +129,13 @@ class Comparison:
                 setattr(comparison, side, replace(written, folder=Path(plan.scenario.name)))
         return comparison
 
+    def __repr__(self) -> str:
+        diff = self.diff
+        return (
+            f"<Comparison {self.a.folder.name} -> {self.b.folder.name}: sites kept "
+            f"{len(diff.kept)}, added {len(diff.added)}, removed {len(diff.removed)}>"
+        )
+
     def record(self) -> dict[str, Any]:
         """The content of ``diff.json``."""
         return comparison_record(self.a, self.b, self.diff)

@@ -54,7 +54,7 @@ LICENCES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DealerImport(ImportedDealers):
     """Dealers imported from open data (see :class:`ImportedDealers`), with ``save``.
 

@@ -302,7 +302,7 @@ def frontier_solutions(
     return results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrontierPlan:
     """A frontier and the scenario's own plan, from one set of inputs.
 
@@ -356,6 +356,12 @@ class FrontierPlan:
     def _repr_html_(self) -> str:
         """The plot and the table, for notebooks."""
         return figure_html(self.png(), self.table, alt="coverage frontier")
+
+    def __repr__(self) -> str:
+        # The dataclass's own repr printed every point and the whole plan.
+        ps = [pt.p for pt in self.points]
+        grid = f"p {ps[0]}-{ps[-1]}" if ps else "no p"
+        return f"<FrontierPlan {len(ps)} point(s), {grid}; plan: {self.plan!r}>"
 
     def write_files(self, folder: Path) -> None:
         """Write ``frontier.csv`` and ``frontier.png`` into ``folder``."""

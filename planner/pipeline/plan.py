@@ -67,7 +67,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """The result of one scenario.
 
@@ -144,6 +144,13 @@ class Plan:
 
     def _repr_html_(self) -> str:
         """A short summary for notebooks: model, status, sites, chargers, coverage, cost."""
+        try:
+            return self._summary_html()
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A report edited past reading: the one-line repr still says what it can.
+            return f"<pre>{escape(repr(self))}</pre>"
+
+    def _summary_html(self) -> str:
         report = self.report
         cost = report.get("cost_eur", {}).get("total")
         rows = [
@@ -161,11 +168,14 @@ class Plan:
         return f"<table class='planner-plan'>{cells}</table>"
 
     def __repr__(self) -> str:
-        report = self.report
+        # Never raises: a notebook shows a plan whose report was edited, too.
+        report = self.report if isinstance(self.report, dict) else {}
+        coverage = report.get("coverage_pct")
+        shown = f"{coverage:.2f} %" if isinstance(coverage, int | float) else "?"
         return (
-            f"<Plan {self.scenario.name!r}: {report['model']} {report['status']}, "
-            f"{report['sites_selected']} sites, {report['chargers_total']} chargers, "
-            f"coverage {report['coverage_pct']:.2f} %>"
+            f"<Plan {self.scenario.name!r}: {report.get('model', '?')} "
+            f"{report.get('status', '?')}, {report.get('sites_selected', '?')} sites, "
+            f"{report.get('chargers_total', '?')} chargers, coverage {shown}>"
         )
 
 
@@ -445,6 +455,51 @@ def check_plan_tables(plan: Plan, argument: str = "plan") -> None:
                     "but keep these",
                 )
             )
+        problems = _edited_values(table, where)
+        if problems:
+            raise InputError(problems)
+
+
+def _edited_values(table: pd.DataFrame, where: str) -> list[Problem]:
+    """Values a plan's files and map cannot hold: flags not true/false, coordinates off the globe.
+
+    The same values read back from ``sites.csv`` are refused by ``compare``;
+    here they are named before anything is written.
+    """
+    problems = []
+    for column, bound in (("lon", 180.0), ("lat", 90.0)):
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~(np.abs(values) <= bound))
+        if bad.size:
+            problems.append(
+                Problem(
+                    where,
+                    f"{bad.size:,} row(s) with no {column} within ±{bound:g} "
+                    f"(first: row {table.index[bad[0]]!r})",
+                    field=column,
+                )
+            )
+    flags = ["chosen", "covered"] if "covered" in table else ["chosen"]
+    for column in (c for c in flags if c in table):
+        flag = pd.Series(table[column])
+        if not pd.api.types.is_bool_dtype(flag) or bool(flag.isna().any()):
+            problems.append(
+                Problem(
+                    where,
+                    f"holds {flag.dtype} values, not only True and False",
+                    field=column,
+                )
+            )
+    if "chargers" in table:
+        chargers = pd.to_numeric(table["chargers"], errors="coerce")
+        bad_count = ~((chargers >= 0) & (chargers == chargers.round()))
+        if bad_count.any():
+            problems.append(
+                Problem(
+                    where, "holds values that are no whole number of 0 or more", field="chargers"
+                )
+            )
+    return problems
 
 
 def site_table(plan: Plan) -> gpd.GeoDataFrame:

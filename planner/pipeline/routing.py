@@ -116,7 +116,7 @@ def default_routing_folder(extract: Path) -> Path:
 MAX_MATRIX_PAIRS = 10_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RoutingMatrix:
     """Minutes and km of every (from, to) pair, long format.
 

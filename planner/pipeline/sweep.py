@@ -193,7 +193,7 @@ def _run(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SweepResult:
     """The runs of a sweep, and what they say about each site.
 

@@ -117,7 +117,7 @@ class SourceScan:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ImportedDealers:
     """Dealers imported from open data, ready to write as a scenario's dealer file.
 
