@@ -11,6 +11,7 @@ never destroys the previous one.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -98,9 +99,9 @@ def _target(given: Path) -> Path:
 
 
 def _temporary(target: Path) -> Path:
-    # Beside the target so that the rename stays on one file system; the pid
-    # keeps two processes writing the same file from sharing a temporary file.
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Beside the target so that the rename stays on one file system; the pid and
+    # the thread keep two processes, or two threads of one, from sharing it.
+    return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
 
 
 #: Temporary files being written now, for :func:`remove_temporaries`.

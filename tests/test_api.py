@@ -425,3 +425,34 @@ def test_results_compare_by_identity_and_show_short_reprs(tmp_path: Path) -> Non
     comparison = planner.compare(plan, again)
     # Before: "<planner.pipeline.compare.Comparison object at 0x…>".
     assert repr(comparison).startswith("<Comparison ") and "sites kept" in repr(comparison)
+
+
+def test_two_threads_saving_one_folder_never_break_each_other(tmp_path: Path) -> None:
+    import threading
+
+    plans = [planner.run(_tiny(tmp_path), overrides={"model.p": p}) for p in (1, 2)]
+    out = tmp_path / "out"
+    failures: list[BaseException] = []
+
+    def save(plan: planner.Plan) -> None:
+        for _ in range(6):
+            try:
+                plan.save(out)
+            except BaseException as exc:  # every kind: the test says which
+                failures.append(exc)
+
+    threads = [threading.Thread(target=save, args=(plan,)) for plan in plans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Before: each thread took the other's lock (one process id in the file) and
+    # deleted its staging folder: FileNotFoundError, OSError, "unreadable".
+    assert all(
+        isinstance(exc, planner.InputError)
+        and "is being written by another run in this process" in str(exc)
+        for exc in failures
+    ), failures
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["sites_selected"] in (1, 2)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []

@@ -313,7 +313,7 @@ def test_the_interrupt_watcher_removes_a_temporary_file_being_written(tmp_path: 
     writer = threading.Thread(target=write)
     writer.start()
     assert started.wait(10)
-    assert [p.name for p in tmp_path.iterdir()] == [f".m.csv.{os.getpid()}.tmp"]
+    assert [p.name for p in tmp_path.iterdir()] == [f".m.csv.{os.getpid()}-{writer.ident}.tmp"]
     remove_temporaries()
     assert list(tmp_path.iterdir()) == []
     go_on.set()

@@ -52,6 +52,7 @@ import re
 import secrets
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -105,8 +106,10 @@ _SIBLING = re.compile(r"(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{8}")
 #: Seconds after which an unreadable lock file or takeover guard is stale.
 _STALE_AFTER_S = 10.0
 
-#: Lock files this process holds (absolute paths).
-_held_locks: set[Path] = set()
+#: Lock files this process holds (absolute paths), each with the thread that took it.
+_held_locks: dict[Path, int] = {}
+#: Taken while a thread looks at and takes or releases a lock.
+_lock_mutex = threading.RLock()
 #: Staging folders this process is writing.
 _staging: set[Path] = set()
 
@@ -189,8 +192,22 @@ def _take_lock(target: Path) -> bool:
     InputError
         When another live process holds it.
     """
+    # One thread at a time: the lock file names the process, which cannot tell
+    # two of its threads apart, so the check and the taking are one step here.
+    with _lock_mutex:
+        return _take_lock_now(target)
+
+
+def _take_lock_now(target: Path) -> bool:
     lock = _lock_path(target)
     if lock in _held_locks:
+        if _held_locks[lock] != threading.get_ident():
+            # The process id in the lock file cannot tell two threads apart.
+            raise _refuse(
+                target,
+                "is being written by another run in this process (another thread); wait for "
+                "it to end, or write elsewhere",
+            )
         return False
     deadline = time.monotonic() + 5.0
     while True:
@@ -221,7 +238,7 @@ def _take_lock(target: Path) -> bool:
             os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         finally:
             os.close(fd)
-        _held_locks.add(lock)
+        _held_locks[lock] = threading.get_ident()
         return True
 
 
@@ -249,10 +266,11 @@ def _take_over(lock: Path, stale: int | None) -> None:
 
 
 def _release_lock(lock: Path) -> None:
-    _held_locks.discard(lock)
-    if _read_pid(lock) == os.getpid():
-        with suppress(OSError):
-            lock.unlink()
+    with _lock_mutex:
+        _held_locks.pop(lock, None)
+        if _read_pid(lock) == os.getpid():
+            with suppress(OSError):
+                lock.unlink()
 
 
 def release_locks() -> None:
