@@ -21,6 +21,9 @@ def callback[Callback](value: Callback, name: str) -> Callback:
         return value
     if not callable(value):
         raise InputError(Problem(name, f"give a function, not {shown(value)}"))
+    if inspect.iscoroutinefunction(value):
+        # Called, it would only make a coroutine that nothing awaits.
+        raise InputError(Problem(name, f"give a plain function, not an async one ({shown(value)})"))
     try:
         inspect.signature(value).bind(None)
     except TypeError:

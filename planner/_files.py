@@ -46,12 +46,17 @@ def path_argument(value: Any, name: str) -> Path:
     if not isinstance(value, str | os.PathLike):
         raise InputError(Problem(name, f"give a path (text or pathlib.Path), not {shown(value)}"))
     text = os.fspath(value)
-    if not isinstance(text, str) or "\x00" in text:
+    if not isinstance(text, str):
+        # An os.PathLike whose __fspath__ gives bytes.
+        raise InputError(Problem(name, f"give a path as text, not bytes ({shown(text)})"))
+    if "\x00" in text:
         raise InputError(Problem(name, f"{text!r} is no path: it holds a NUL character"))
     if not text.strip():
         # Path("") is the working folder: a comparison of it said ". is not a plan folder".
         raise InputError(Problem(name, "give a path, not empty text"))
-    return Path(text)
+    # "~/plans" is the home folder, as in a shell: Path alone made a folder named "~"
+    # in the working folder (which a later "rm -rf ~" would be unkind to).
+    return Path(text).expanduser()
 
 
 def resolved(path: Path) -> Path:

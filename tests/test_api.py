@@ -456,3 +456,43 @@ def test_two_threads_saving_one_folder_never_break_each_other(tmp_path: Path) ->
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["sites_selected"] in (1, 2)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+
+
+def test_arguments_a_notebook_may_pass_are_read_or_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    plan = planner.run(_tiny(tmp_path))
+    # Before: a folder named "~" in the working folder.
+    assert plan.save("~/plans/tiny") == home / "plans" / "tiny"
+    assert not (tmp_path / "~").exists()
+
+    async def progress(_: object) -> None:
+        pass
+
+    class BytesPath:
+        def __fspath__(self) -> bytes:
+            return b"plans"
+
+    for call, said in (
+        # Before: "coroutine 'progress' was never awaited", and no progress.
+        (lambda: planner.run(_tiny(tmp_path), progress=progress), "progress: give a plain"),  # type: ignore[arg-type]
+        # Before: TypeError from deep inside the save.
+        (lambda: plan.save(tmp_path / "x", on_stage=5), "on_stage: give a function"),  # type: ignore[arg-type]
+        (lambda: plan.save(BytesPath()), "folder: give a path as text, not bytes"),  # type: ignore[arg-type]
+        # Before: OverflowError and "iteration over a 0-d array".
+        (lambda: planner.frontier(_tiny(tmp_path), p=np.array(3)), "p: give a list of numbers"),  # type: ignore[arg-type]
+        # Before: numpy's cast warning, then every site "without room for a charger".
+        (
+            lambda: planner.run(_tiny(tmp_path), overrides={"chargers.max_per_site": 2**63}),
+            "chargers.max_per_site",
+        ),
+    ):
+        with pytest.raises(planner.InputError, match=re.escape(said)):
+            call()
+    assert not (tmp_path / "x").exists()

@@ -204,10 +204,17 @@ def _p_list(values: Sequence[int]) -> Sequence[int]:
         if len(values) and values.step > 0 and values.start >= 1:
             return values
         raise InputError(Problem("p", f"{values!r} gives no number of sites of 1 or more"))
-    # Bytes would be read as character codes, a mapping as its keys.
-    if not isinstance(values, Iterable) or isinstance(values, bytes | bytearray | Mapping):
+    # Bytes would be read as character codes, a mapping as its keys, a 0-d array not at all.
+    if (
+        not isinstance(values, Iterable)
+        or isinstance(values, bytes | bytearray | Mapping)
+        or (isinstance(values, np.ndarray) and values.ndim != 1)
+    ):
         raise InputError(
-            Problem("p", f"give a list of numbers of sites or 'START:STOP[:STEP]', not {values!r}")
+            Problem(
+                "p",
+                f"give a list of numbers of sites or 'START:STOP[:STEP]', not {shown(values)}",
+            )
         )
     listed = list(values)
     whole = [
@@ -215,12 +222,14 @@ def _p_list(values: Sequence[int]) -> Sequence[int]:
         for v in listed
         if isinstance(v, numbers.Real)
         and not isinstance(v, bool | np.bool_)
-        and math.isfinite(v)
-        and float(v).is_integer()
+        # 10**400 is whole but no float: math.isfinite would overflow on it.
+        and (isinstance(v, numbers.Integral) or (math.isfinite(v) and float(v).is_integer()))
     ]
     if len(whole) < len(listed) or not listed or min(whole) < 1:
         raise InputError(
-            Problem("p", f"numbers of sites must be whole numbers of 1 or more, got {listed}")
+            Problem(
+                "p", f"numbers of sites must be whole numbers of 1 or more, got {shown(listed)}"
+            )
         )
     return sorted({int(v) for v in whole})
 

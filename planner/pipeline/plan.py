@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from planner._arguments import callback
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
@@ -594,6 +595,7 @@ def write_plan(
     """
     # Checked before anything is written: a notebook may pass anything.
     out_dir = path_argument(out_dir, "folder")
+    on_stage = callback(on_stage, "on_stage")
     check_plan_tables(plan)
     map_assets = checked_assets(map_assets, "map_assets")
 

@@ -33,6 +33,8 @@ def resolve_paths[S: Any](scenario: S, base: Path, source: str = "scenario") -> 
             raise InputError(
                 Problem(source, f"{str(p)!r} is no path: it holds a NUL character", field=field)
             )
+        # "~/data/x.csv": the home folder, as a shell reads it (not a folder named "~").
+        p = p.expanduser()
         return p if p.is_absolute() else resolved(base / p)
 
     files = [

@@ -109,11 +109,13 @@ class ChargersConfig(_Section):
         "busiest hour), the 80/20 rule of queueing practice.",
     )
     min_per_site: Count = Field(
-        2, ge=1, description="Least chargers at a chosen site (one can fail)."
+        2, ge=1, le=100_000, description="Least chargers at a chosen site (one can fail)."
     )
     max_per_site: Count = Field(
         12,
         ge=1,
+        # A site of more is no site: beyond any grid connection, and 2**63 overflowed.
+        le=100_000,
         description="Most chargers at a site when the dealer file gives neither max_chargers "
         "nor grid_kw.",
     )
