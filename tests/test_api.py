@@ -496,3 +496,6 @@ def test_arguments_a_notebook_may_pass_are_read_or_named(
         with pytest.raises(planner.InputError, match=re.escape(said)):
             call()
     assert not (tmp_path / "x").exists()
+    # Before: "keys must be dotted field names …, not 3", of a Series by field name.
+    series = pd.Series({"model.p": 1})
+    assert planner.run(_tiny(tmp_path), overrides=series).report["sites_selected"] == 1  # type: ignore[arg-type]

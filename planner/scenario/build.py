@@ -11,7 +11,7 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from planner._arguments import shown
 from planner.errors import InputError, Problem
@@ -63,6 +63,10 @@ def scenario_from(
     strings: list[str] = []
     if isinstance(overrides, Mapping):
         changes = dict(overrides)
+    elif hasattr(overrides, "keys") and hasattr(overrides, "items"):
+        # A pandas Series of values by field name reads like a mapping; iterated,
+        # it gives only its values ("not 3").
+        changes = dict(cast(Any, overrides).items())
     elif overrides is not None:
         if isinstance(overrides, str | bytes) or not isinstance(overrides, Iterable):
             raise InputError(
