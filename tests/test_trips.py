@@ -162,6 +162,25 @@ def test_trips_from_an_od_file(tmp_path: Path) -> None:
     assert plan.report["trips"]["total_per_day"] == pytest.approx(200.5)
 
 
+def test_a_trip_without_a_path_keeps_its_flow_in_the_table(tmp_path: Path) -> None:
+    od = tmp_path / "od.csv"
+    # Ajaccio lies on Corsica: no path over the town graph joins it to Marseille.
+    od.write_text(
+        "origin,destination,trips_per_day\nBrussels,Paris,120\nMarseille,Ajaccio,7\n",
+        encoding="utf-8",
+    )
+    plan = planner.run(overrides={**_flow_overrides(), "trips.source": str(od)})
+    assert plan.trips is not None
+    island = plan.trips.set_index("destination").loc["Ajaccio"]
+    # Before: written with 0 trips and 0 km, so trips.csv fell short of the
+    # trips read by 7 a day.
+    assert island["trips_per_day"] == 7 and np.isnan(island["km"]) and not island["served"]
+    counts = plan.report["inputs"]["trips"]
+    assert counts["trips_without_path"] == 1 and counts["trips_per_day_without_path"] == 7
+    assert plan.report["trips"]["total_per_day"] == pytest.approx(120)
+    assert plan.trips["trips_per_day"].sum() == pytest.approx(counts["trips_per_day"])
+
+
 def test_a_bad_od_file_lists_every_row(tmp_path: Path) -> None:
     od = tmp_path / "od.csv"
     od.write_text(

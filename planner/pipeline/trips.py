@@ -192,6 +192,8 @@ def trip_table(inputs: PlanInputs, solution: Solution, scenario: Scenario) -> pd
     trips = inputs.trips
     assert trips is not None
     served = served_trips(trips.paths, solution.open_sites, scenario.model.range_km)
+    # A trip without a path has length 0; one between two places never has.
+    routed = trips.km > 0
     names = inputs.demand["name"].astype(str).to_numpy()
     lon = inputs.demand["lon"].to_numpy(dtype=np.float64)
     lat = inputs.demand["lat"].to_numpy(dtype=np.float64)
@@ -199,8 +201,9 @@ def trip_table(inputs: PlanInputs, solution: Solution, scenario: Scenario) -> pd
         {
             "origin": names[trips.origin],
             "destination": names[trips.destination],
-            "trips_per_day": trips.paths.flows,
-            "km": np.round(trips.km, 1),
+            # As given: a trip without a path keeps its flow, its km left empty.
+            "trips_per_day": trips.paths.flows if trips.flows is None else trips.flows,
+            "km": np.where(routed, np.round(trips.km, 1), np.nan),
             "served": served,
             "stations_on_path": np.diff(trips.paths.indptr),
             "path_lon": [line.round(5).tolist() for line, _ in _lines(trips, lon, lat)],

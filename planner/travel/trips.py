@@ -73,6 +73,9 @@ class Trips:
     lines
         Each trip's path as points (longitudes, latitudes) when it follows a
         road route; ``None`` over the town graph (the towns of ``nodes``).
+    flows
+        Each trip's round trips per day as given, a trip without a path too
+        (whose flow ``paths`` holds as 0, as no plan can serve it).
     """
 
     origin: IntArray
@@ -82,6 +85,7 @@ class Trips:
     nodes: list[IntArray]
     counts: dict[str, float]
     lines: list[tuple[FloatArray, FloatArray]] | None = None
+    flows: FloatArray | None = None
 
 
 def gravity_pairs(
@@ -221,7 +225,7 @@ def trips_along_paths(
     ]
     paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops_of, candidates)
     summary = _summary(counts, origin, flows, lengths, routed, stops)
-    return Trips(origin, destination, lengths, paths, nodes, summary)
+    return Trips(origin, destination, lengths, paths, nodes, summary, flows=flows)
 
 
 def trips_along_roads(
@@ -266,7 +270,7 @@ def trips_along_roads(
     paths = TripPaths.from_lists(np.where(routed, flows, 0.0), lengths, stops, n_candidates)
     summary = _summary(counts, origin, flows, lengths, routed, stops)
     empty = [np.empty(0, dtype=np.int64) for _ in routes]
-    return Trips(origin, destination, lengths, paths, empty, summary, lines)
+    return Trips(origin, destination, lengths, paths, empty, summary, lines, flows=flows)
 
 
 def _summary(
@@ -282,6 +286,7 @@ def _summary(
         **(counts or {}),
         "trips": float(origin.size),
         "trips_without_path": float((~routed).sum()),
+        "trips_per_day_without_path": float(flows[~routed].sum()),
         "trips_without_site": float(sum(1 for trip in stops if not trip)),
         "trips_per_day": float(flows.sum()),
         "mean_trip_km": float(lengths[routed].mean()) if routed.any() else 0.0,
