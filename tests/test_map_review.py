@@ -352,3 +352,15 @@ def test_solved_phased_plan_renders_years_and_table(tmp_path: Path) -> None:
     assert "model phased_coverage" in page
     assert "plannerMap.years(" in page
     assert 'id="planner-queue"' in page
+
+
+def test_demand_net_of_existing_chargers_is_labelled_so() -> None:
+    report = {**tiny_plan().report, "sessions_per_day_total": 7092.7, "demand_total": 4204.0}
+    # Before: "Sessions/day covered 3,155 of 4,204" beside 7,093 sessions in the report.
+    kpi = kpi_panel(report)
+    assert "Sessions/day covered, net of existing chargers" in kpi
+    assert "By country (demand in sessions/day, net of existing chargers)" in kpi
+    plain = tiny_plan().report
+    assert "net of existing" not in kpi_panel(
+        {**plain, "sessions_per_day_total": plain["demand_total"]}
+    )

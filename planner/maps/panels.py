@@ -120,14 +120,25 @@ def queue_line(queue: Mapping[str, Any] | None) -> str:
     return f'<div class="planner-kpi-queue" id="planner-queue">{text}</div>'
 
 
+def _net_of_existing(report: Mapping[str, Any]) -> str:
+    """``", net of existing chargers"`` when their discount made the demand smaller."""
+    sessions, demand = report.get("sessions_per_day_total"), report.get("demand_total")
+    # The demand figures are what existing stations leave (demand_discount):
+    # "sessions/day" alone read as all sessions.
+    if not (isinstance(sessions, int | float) and isinstance(demand, int | float)):
+        return ""
+    return ", net of existing chargers" if demand < sessions * (1 - 1e-9) else ""
+
+
 def kpi_panel(report: Mapping[str, Any]) -> str:
     """Headline figures, queueing, status in words, the per-year and per-country tables."""
     covered = fmt_amount(report.get("demand_covered"))
     total = fmt_amount(report.get("demand_total"))
     cost = report.get("cost_eur") or {}
+    net = _net_of_existing(report)
     figures = [
         ("Coverage", fmt_pct(report.get("coverage_pct"))),
-        ("Sessions/day covered", f"{covered} of {total}"),
+        (f"Sessions/day covered{net}", f"{covered} of {total}"),
         ("Sites selected", fmt_int(report.get("sites_selected"))),
         ("Chargers", fmt_int(report.get("chargers_total"))),
         ("Cost of sites", fmt_eur(cost.get("sites"))),
@@ -245,7 +256,7 @@ def country_table(report: Mapping[str, Any]) -> str:
     )
     return (
         '<details open id="planner-countries">'
-        "<summary>By country (demand in sessions/day)</summary>"
+        f"<summary>By country (demand in sessions/day{escape(_net_of_existing(report))})</summary>"
         "<table><thead><tr><th>Country</th><th>Sites</th><th>Demand</th>"
         f"<th>Covered</th><th>Coverage</th></tr></thead><tbody>{body}</tbody></table>"
         "</details>"
