@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -33,5 +34,8 @@ def fmt_eur(value: Any) -> str:
     if number is None:
         return "n/a"
     if abs(number) >= 1e6:
-        return f"€{number / 1e6:,.1f} M"
+        # Halves up, as a reader rounds: 30.45 M is "30.5", not the float's "30.4",
+        # so the parts shown add up to the total shown as often as rounding allows.
+        millions = Decimal(repr(number / 1e6)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return f"€{millions:,.1f} M"
     return f"€{round(number):,}"

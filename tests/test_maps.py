@@ -514,6 +514,13 @@ def test_euros_in_millions_from_a_million() -> None:
     assert fmt_eur(85_500_000) == "€85.5 M"
     assert fmt_eur(250_000) == "€250,000"
     assert fmt_eur(None) == "n/a"
+    # Before: "€30.4 M" (the float 30.45 lies below the half), beside a total
+    # of €40.5 M made of €10.0 M and it.
+    assert (fmt_eur(30_450_000), fmt_eur(3_250_000), fmt_eur(40_450_000)) == (
+        "€30.5 M",
+        "€3.3 M",
+        "€40.5 M",
+    )
 
 
 @pytest.mark.parametrize(

@@ -917,3 +917,10 @@ def test_snap_distances_are_great_circle_metres(malta_routing: Path) -> None:
     # Before: 21,527 km, the engine's flat-earth figure, more than half the globe.
     assert 19_000_000 < snapped.distance_m[1] <= np.pi * EARTH_RADIUS_M
     assert snapped.outside.tolist() == [False, True]
+
+
+def test_a_road_report_leaves_the_great_circle_fields_empty(malta_routing: Path) -> None:
+    plan = planner.run(_malta(malta_routing))
+    # Before: radius_km 50 and circuity 1.3, unused by a 10-minute drive.
+    assert (plan.report["radius_km"], plan.report["circuity"]) == (None, None)
+    assert plan.report["travel"]["mode"] == "road"

@@ -209,8 +209,9 @@ def build_report(
         "solve_seconds": _round(seconds["solve"], 3),
         "total_seconds": _round(seconds["total"], 3),
         "seconds_by_stage": {k: _round(v, 3) for k, v in seconds.items()},
-        "radius_km": scenario.travel.radius_km,
-        "circuity": scenario.travel.circuity,
+        # Great-circle reach only: on roads they were printed though unused.
+        "radius_km": scenario.travel.radius_km if scenario.travel.mode != "road" else None,
+        "circuity": scenario.travel.circuity if scenario.travel.mode != "road" else None,
         "travel": dict(inputs.get("travel") or {"mode": scenario.travel.mode}),
         "p": used_p,
         "sites_candidates": len(sites),
