@@ -503,6 +503,18 @@ def test_units_stated_in_dealer_headers_are_converted_or_refused(tmp_path: Path)
     header = HEADER + ",Cost (net),Grid [kW AC]"
     [site] = load(write(tmp_path, rows, header=header)).sites.to_dict("records")
     assert (site["site_cost_eur"], site["grid_kw"]) == (300.0, 2.5)
+    # Finance tables write thousands and millions out, or after the currency.
+    for written, factor in (
+        ("Cost (in thousand EUR)", 1e3),
+        ("Cost (EUR '000)", 1e3),
+        ("Cost (€k)", 1e3),
+        ("Cost (Tsd. EUR)", 1e3),
+        ("Cost (EUR million)", 1e6),
+    ):
+        [site] = load(write(tmp_path, rows, header=HEADER + f",{written},grid_kw")).sites.to_dict(
+            "records"
+        )
+        assert site["site_cost_eur"] == 300 * factor, written
     with pytest.raises(InputError, match=r"the column 'Cost \[CHF\]' states the unit 'CHF'"):
         load(write(tmp_path, rows, header=HEADER + ",Cost [CHF],grid_kw"))
 

@@ -49,6 +49,24 @@ _FACTORS: dict[Quantity, dict[str, float]] = {
         "m€": 1e6,
         "mioeur": 1e6,
         "mio€": 1e6,
+        # Written out, or after the currency, as finance tables do.
+        "€k": 1e3,
+        "eurk": 1e3,
+        "€m": 1e6,
+        "eurm": 1e6,
+        "tsdeur": 1e3,
+        "tsd€": 1e3,
+        "tausendeur": 1e3,
+        "thousandeur": 1e3,
+        "thousandseur": 1e3,
+        "eurthousand": 1e3,
+        "eurthousands": 1e3,
+        "eur'000": 1e3,
+        "€'000": 1e3,
+        "millioneur": 1e6,
+        "millionseur": 1e6,
+        "eurmillion": 1e6,
+        "eurmillions": 1e6,
     },
 }
 
@@ -57,8 +75,9 @@ _FACTORS: dict[Quantity, dict[str, float]] = {
 _LOOKS_LIKE: dict[Quantity, re.Pattern[str]] = {
     "power": re.compile(r"[kmg]?(w|watts?|va|hp|ps)|(kilo|mega|giga)watts?"),
     "money": re.compile(
-        r"([kmt]|mio|mrd|bn)?(eur|euros?|€|chf|gbp|£|usd|\$|sek|nok|dkk|pln|czk|huf)"
-        r"|(chf|gbp|usd|sek|nok|dkk|pln|czk|huf)"
+        r"([kmt]|mio|mrd|bn|tsd|thousands?|millions?|billions?)?"
+        r"(eur|euros?|€|chf|gbp|£|usd|\$|sek|nok|dkk|pln|czk|huf)"
+        r"(k|m|bn|'000|thousands?|millions?|billions?)?"
     ),
 }
 
