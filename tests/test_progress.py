@@ -150,6 +150,26 @@ def test_reading_the_log_leaves_python_output_alone(capfd: pytest.CaptureFixture
     assert "printed by python" in out and "after" in out and "0.3s" not in out
 
 
+def test_a_slow_callback_is_not_counted_as_solving() -> None:
+    marks: dict[str, float] = {}
+
+    def slow(event: object) -> None:
+        if event == "solving sizing":
+            marks["start"] = time.perf_counter()
+        if isinstance(event, planner.SolveProgress) and "returned" not in marks:
+            time.sleep(3.0)  # past the 4 s limit: the solver returns meanwhile
+            marks["returned"] = time.perf_counter()
+
+    plan = planner.run(
+        PROJECT_ROOT / "scenarios" / "sizing.toml",
+        overrides={"demand.countries": ["FR", "BE", "LU", "NL", "CH"], "output.map": False},
+        time_limit=4,
+        progress=slow,
+    )
+    # Before: the solve's time ran until the callback returned (23 s of a 10 s limit).
+    assert plan.report["solve_seconds"] < marks["returned"] - marks["start"]
+
+
 @pytest.mark.skipif(not (PROJECT_ROOT / "scenarios" / "sizing.toml").exists(), reason="no scenario")
 def test_run_reports_progress_every_few_seconds() -> None:
     events: list[object] = []

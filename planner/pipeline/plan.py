@@ -242,7 +242,7 @@ def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
     model = model_of(scenario)
     if model.solve_rollout is not None and scenario.constraints.phases:
         stage = f"solving {len(scenario.constraints.phases)}-year roll-out"
-        with clock.stage(stage), _watched(scenario, clock):
+        with _watched(scenario, clock), clock.stage(stage):
             phased = model.solve_rollout(scenario, inputs)
         return assemble_plan(
             scenario,
@@ -253,7 +253,9 @@ def solve_plan(scenario: Scenario, inputs: PlanInputs, *, clock: Clock) -> Plan:
             phased=phased,
         )
     stage = f"solving {scenario.model.name}"
-    with clock.stage(stage), _watched(scenario, clock):
+    # The stage inside the watch: its time ends with the solve, not after a
+    # progress callback still running when the solver returned.
+    with _watched(scenario, clock), clock.stage(stage):
         solution = model.solve(scenario, inputs)
     return assemble_plan(
         scenario, inputs, solution, clock=clock, solve_seconds=clock.seconds[stage]
