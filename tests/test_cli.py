@@ -909,7 +909,7 @@ def test_a_sizing_run_says_the_coverage_its_target_counts(
 
 
 def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Before: both ended as an unexpected failure (exit 1).
     code, _, stderr = _run(["sample", "--seed", "-1", "--out", str(tmp_path)], capsys)
@@ -924,3 +924,7 @@ def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
         2,
         "error: --out: '/dev/null' is a device, pipe or socket, not a folder",
     )
+    # Before: '' was the working folder, and the sample was written there.
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = _run(["sample", "--out", ""], capsys)
+    assert (code, stderr.strip()) == (2, "error: --out: give a path, not empty text")

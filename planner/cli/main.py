@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 
-from planner._files import resolved, unreachable
+from planner._files import path_argument, resolved, unreachable
 from planner._text import one_line
 from planner.cli._options import named_as_options, with_time_limit
 from planner.cli.dealers import app as dealers_app
@@ -569,7 +569,8 @@ def sample(
         ),
     ] = "demo",
     out_dir: Annotated[
-        Path | None,
+        # Text, not a Path: the command line would make '' the working folder.
+        str | None,
         typer.Option(
             "--out",
             metavar="DIR",
@@ -589,7 +590,7 @@ def sample(
         raise InputError(Problem("--scale", f"'{scale}' is not one of: demo, full"))
     if seed is not None and seed < 0:
         raise InputError(Problem("--seed", f"must be 0 or more, not {seed}"))
-    folder = out_dir or GEODATA_DIR
+    folder = GEODATA_DIR if out_dir is None else path_argument(out_dir, "--out")
     reason = unreachable(folder)
     if reason is not None and reason != "not found":
         raise InputError(Problem("--out", f"'{folder}' {reason}"))
