@@ -169,11 +169,13 @@ def _number_text(cell: Cell) -> str:
     and thin spaces; other scripts' decimal digits become ASCII ones, so that
     every rule below sees the digits Python's ``float`` would read.
     """
-    text = unicodedata.normalize("NFKC", cell_text(cell)).strip()
+    text = cell_text(cell).strip()
     if not text.isascii():
+        # ASCII, nearly every cell, is its own NFKC form.
         text = "".join(
-            str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text
-        )
+            str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
+            for c in unicodedata.normalize("NFKC", text)
+        ).strip()
     return text.replace("\u2212", "-").rstrip("°").strip()
 
 
@@ -298,10 +300,11 @@ class NumberStyle:
         notes = []
         for column, cell in self.borrowed.items():
             (mark,) = self.file_marks
-            if _ambiguous_separator(cell) != mark:
+            resolved = self.resolve(cell, column)
+            if _ambiguous_separator(cell) != mark or resolved is None or resolved[0] is None:
                 # Read as thousands ("1.500" in a decimal-comma file): the usual case.
                 continue
-            value = float(_clean_number_text(cell).replace(mark, "."))
+            value = resolved[0]
             other = "," if mark == "." else "."
             notes.append(
                 f"column '{column}' shows no decimal mark of its own, so numbers like "

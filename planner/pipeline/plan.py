@@ -482,8 +482,7 @@ def _edited_values(table: pd.DataFrame, where: str) -> list[Problem]:
                     field=column,
                 )
             )
-    flags = ["chosen", "covered"] if "covered" in table else ["chosen"]
-    for column in (c for c in flags if c in table):
+    for column in (c for c in ("chosen", "covered") if c in table):
         flag = pd.Series(table[column])
         if not pd.api.types.is_bool_dtype(flag) or bool(flag.isna().any()):
             problems.append(
