@@ -239,3 +239,34 @@ def test_an_empty_path_is_refused(key: str, value: object, field: str) -> None:
     (problem,) = problems_of(caught)
     assert problem.field == field
     assert problem.message == "is empty: name a file or folder"
+
+
+def test_null_unsets_a_field_the_file_sets() -> None:
+    # Before: "Input should be a valid number": a budget in a file could not be
+    # lifted from the command line, nor travel.radius_km given back its default.
+    path = SCENARIOS / "constraints.toml"
+    assert load_scenario(path).constraints.budget_eur == 40_000_000
+    lifted = load_scenario(
+        path, overrides=["constraints.budget_eur=null", "travel.radius_km=null", "model.p=null"]
+    )
+    assert lifted.constraints.budget_eur is None
+    assert lifted.travel.radius_km == Scenario().travel.radius_km
+    assert lifted.model.p is None
+    assert load_scenario(path, overrides=["constraints=null"]).constraints == Scenario().constraints
+    # Python's None does the same, for fields whose default is not None too.
+    same = load_scenario(path, values={"constraints.budget_eur": None, "travel.radius_km": None})
+    assert same.constraints == lifted.constraints and same.travel == lifted.travel
+    # Quoted, it is the text "null", checked as any value.
+    with pytest.raises(InputError, match=r"constraints\.budget_eur"):
+        load_scenario(path, overrides=['constraints.budget_eur="null"'])
+
+
+@pytest.mark.parametrize("how", ["overrides", "values"])
+def test_null_of_an_unknown_field_is_refused(how: str) -> None:
+    # A misspelled name set to nothing must still be named, not pass unseen.
+    kwargs = (
+        {"overrides": ["model.pp=null"]} if how == "overrides" else {"values": {"model.pp": None}}
+    )
+    named = r"field 'model\.pp': unknown field; did you mean 'model\.p'"
+    with pytest.raises(InputError, match=named):
+        load_scenario(None, **kwargs)

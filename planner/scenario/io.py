@@ -218,18 +218,42 @@ def same_field(a: str, b: str) -> bool:
     return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
 
 
-def apply_override(raw: dict[str, Any], item: str, source: str) -> str:
-    """Apply one ``key=value`` override to a scenario's raw tables; return its key."""
+def apply_override(raw: dict[str, Any], item: str, source: str, root: type[BaseModel]) -> str:
+    """Apply one ``key=value`` override to a scenario's raw tables; return its key.
+
+    ``root`` is the scenario's class, against which ``key=null`` (which sets
+    nothing pydantic would check) is checked to name a field or a section.
+    """
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
         raise InputError(Problem(source, f"override '{item}' is not of the form key=value"))
+    if text.strip() == "null":
+        # TOML has no null, so a file unsets a field by leaving it out; on the
+        # command line the bare word does the same (quote it for the text "null").
+        unset_dotted(raw, key, source, root, shown=item)
+        return key
     try:
         value = toml.loads(f"v = {text.strip()}")["v"]
     except toml.TOMLDecodeError:
         value = text.strip()
     set_dotted(raw, key, value, source, shown=item)
     return key
+
+
+def unset_dotted(
+    raw: dict[str, Any], key: str, source: str, root: type[BaseModel], *, shown: str
+) -> None:
+    """Remove the dotted ``key`` from a scenario's raw tables; its field takes its default."""
+    parts = tuple(key.strip().split("."))
+    _, problem = dotted_field(root, key)
+    if problem is not None and section_at(root, parts) is None:
+        raise InputError(Problem(f"override '{shown.strip()}'", problem, field=key.strip()))
+    node: Any = raw
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
 
 
 def set_dotted(

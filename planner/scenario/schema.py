@@ -61,6 +61,7 @@ from planner.scenario.io import (
     resolve_paths,
     same_field,
     set_dotted,
+    unset_dotted,
     validation_problems,
 )
 from planner.scenario.models import DEFAULT_MODEL, MODEL_TRAITS, ROLLOUT_MODEL
@@ -436,9 +437,13 @@ def validated_scenario(
     # Which override set each field, so a problem with it names the override.
     labels: dict[str, str] = {}
     for item in overrides:
-        labels[apply_override(raw, item, source)] = f"override '{item.strip()}'"
+        labels[apply_override(raw, item, source, Scenario)] = f"override '{item.strip()}'"
     for key, value in (values or {}).items():
-        set_dotted(raw, key, value, source)
+        if value is None:
+            # As ``--set key=null``: the field takes its default, whatever that is.
+            unset_dotted(raw, str(key), source, Scenario, shown=f"{key}=None")
+        else:
+            set_dotted(raw, key, value, source)
         # The value itself may be a whole table: the key names it well enough.
         labels[key.strip()] = f"override {key.strip()}"
     try:
