@@ -486,7 +486,7 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     # A folder whose manifest lists no files (as built before it did) is still
     # caught when the engine maps the file.
     manifest = json.loads((damaged / "routing.json").read_text(encoding="utf-8"))
-    del manifest["files"]
+    del manifest["files"], manifest["sha256"]
     (damaged / "routing.json").write_text(json.dumps(manifest), encoding="utf-8")
     folder = open_routing(damaged)
     lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
@@ -521,6 +521,80 @@ def test_an_engine_file_missing_or_cut_short_is_named(
     assert len(stderr.strip().splitlines()) == 1
 
 
+def test_an_engine_file_overwritten_at_its_size_is_named(
+    malta_routing: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before: a segmentation fault (exit 139) for OSRM's fileIndex overwritten
+    # with other bytes of its own size, which the size check let through.
+    from planner.travel import routing_folder
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(malta_routing, damaged)
+    victim = damaged / "osrm" / "roads.osrm.fileIndex"
+    size = victim.stat().st_size
+    victim.write_bytes(np.random.default_rng(7).bytes(size))
+    towns = tmp_path / "towns.csv"
+    TOWNS.to_csv(towns, index=False)
+    code, stderr = _matrix(capsys, damaged, towns)
+    assert code == 2, stderr
+    assert (
+        "damaged routing folder (osrm/roads.osrm.fileIndex is not the file the build wrote "
+        "(its content differs)); rebuild it" in stderr
+    )
+    # A folder that matched is not read again until a file changes.
+    reads: list[str] = []
+    real = routing_folder.file_sha256
+
+    def counted(path: Path) -> str:
+        reads.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(routing_folder, "file_sha256", counted)
+    good = tmp_path / "good"
+    shutil.copytree(malta_routing, good)
+    files = json.loads((good / "routing.json").read_text(encoding="utf-8"))["sha256"]
+    routing_folder.open_routing(good)
+    assert sorted(reads) == sorted(Path(name).name for name in files)
+    reads.clear()
+    routing_folder._open.cache_clear()
+    routing_folder.open_routing(good)
+    assert reads == []
+    (good / "osrm" / "roads.osrm.names").touch()
+    routing_folder._open.cache_clear()
+    routing_folder.open_routing(good)
+    assert reads == ["roads.osrm.names"]
+
+
+def test_a_header_overwritten_in_a_folder_without_digests_is_named(
+    malta_routing: Path, tmp_path: Path
+) -> None:
+    # Before: "unexpected failure: OSRM table of 3 x 3 points failed: Problem
+    # opening file … Unrecognized archive format", for a folder built before
+    # manifests held digests.
+    from planner.travel.road import road_table
+    from planner.travel.routing_folder import open_routing
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(malta_routing, damaged)
+    victim = damaged / "osrm" / "roads.osrm.hsgr"
+    victim.write_bytes(np.random.default_rng(3).bytes(victim.stat().st_size))
+    manifest = json.loads((damaged / "routing.json").read_text(encoding="utf-8"))
+    del manifest["sha256"]
+    (damaged / "routing.json").write_text(json.dumps(manifest), encoding="utf-8")
+    folder = open_routing(damaged)
+    lon, lat = TOWNS["lon"].to_numpy(), TOWNS["lat"].to_numpy()
+    with pytest.raises(InputError) as caught:
+        road_table(folder, lon, lat, lon, lat)
+    (problem,) = problems_of(caught)
+    assert "roads.osrm.hsgr" in problem.message
+    assert problem.message.endswith(
+        "the routing folder is damaged; rebuild it with planner routing build"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -530,6 +604,7 @@ def test_an_engine_file_missing_or_cut_short_is_named(
         ({"max_speed_kmh": 0}, "max_speed_kmh 0 is not a speed"),
         ({"max_speed_kmh": "fast"}, "max_speed_kmh 'fast' is not a speed"),
         ({"files": ["osrm"]}, "its file list is not one of names and sizes"),
+        ({"sha256": {"osrm/x": "00"}}, "its digests are not one of names and SHA-256 digests"),
         ({"format": "1"}, "routing folder of format '1', this planner reads format 1"),
     ],
 )

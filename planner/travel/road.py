@@ -435,9 +435,10 @@ def _table(
     try:
         answer = folder.osrm.Table(parameters)
     except RuntimeError as exc:
-        if "mapping" in str(exc):
+        if "mapping" in str(exc) or "Problem opening file" in str(exc):
             # OSRM maps its data files at the first query: an empty or cut-short
-            # file (a copy interrupted, a disk full during the build) fails here.
+            # file (a copy interrupted, a disk full during the build), or one
+            # overwritten in a folder built before manifests held digests, fails here.
             raise InputError(
                 Problem(
                     str(folder.path),

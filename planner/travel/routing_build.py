@@ -62,6 +62,7 @@ from planner.travel.routing_folder import (
     VALHALLA_TILES,
     engine_files,
     engine_versions,
+    file_sha256,
 )
 from planner.travel.sphere import EARTH_RADIUS_KM
 
@@ -177,7 +178,7 @@ def build_routing_data(
     start = time.perf_counter()
     say(f"reading {extract.name}")
     timestamp, counts = read_roads(extract)
-    digest = _sha256(extract)
+    digest = file_sha256(extract)
     seconds["read"] = time.perf_counter() - start
     say(
         f"{counts.ways:,} drivable ways: {counts.nodes:,} nodes, {counts.edges:,} edges, "
@@ -243,6 +244,9 @@ def build_routing_data(
         # file missing or cut short made the engines fail with their own words,
         # or crash the process.
         "files": engine_files(folder),
+        # ... and, once per change of a file, against its content here: a file
+        # overwritten at its own size passed the size check and crashed OSRM.
+        "sha256": {name: file_sha256(folder / name) for name in engine_files(folder)},
     }
     identity = json.dumps([ROUTING_FORMAT, versions, digest, built], sort_keys=True)
     manifest["build_id"] = hashlib.sha256(identity.encode()).hexdigest()[:32]
@@ -458,11 +462,3 @@ def _build_valhalla(source: Path, folder: Path, threads: int, log: Path, say: Pr
         # It holds absolute paths of the staging folder; the actor's config is
         # made afresh when the folder is opened.
         config_path.unlink()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

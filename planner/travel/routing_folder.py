@@ -36,6 +36,7 @@ __all__ = [
     "RoutingFolder",
     "engine_files",
     "engine_versions",
+    "file_sha256",
     "open_routing",
     "routing_path",
 ]
@@ -298,7 +299,9 @@ def _open(path: Path, source: str, stamp: tuple[int, int] | None) -> RoutingFold
         raise InputError(
             Problem(where, f"incomplete routing folder (missing {', '.join(missing)}); rebuild it")
         )
-    damaged = _damaged_file(path, manifest.get("files", {}))
+    damaged = _damaged_file(path, manifest.get("files", {})) or _altered_file(
+        path, manifest.get("sha256", {})
+    )
     if damaged is not None:
         raise InputError(Problem(where, f"damaged routing folder ({damaged}); rebuild it"))
     logger.info("routing folder %s (%s)", path, manifest["extract"]["file"])
@@ -332,6 +335,11 @@ def _manifest_problem(manifest: dict[str, Any]) -> str | None:
         isinstance(size, int) and not isinstance(size, bool) for size in files.values()
     ):
         return "its file list is not one of names and sizes"
+    digests = manifest.get("sha256", {})
+    if not isinstance(digests, dict) or not all(
+        isinstance(digest, str) and len(digest) == 64 for digest in digests.values()
+    ):
+        return "its digests are not one of names and SHA-256 digests"
     return None
 
 
@@ -345,6 +353,59 @@ def _damaged_file(path: Path, files: dict[str, int]) -> str | None:
         if found != size:
             return f"{name} has {found:,} bytes, the build wrote {size:,}"
     return None
+
+
+def _altered_file(path: Path, digests: dict[str, str]) -> str | None:
+    """The first engine file whose content is not what the build wrote (digests in the manifest).
+
+    Reading every file takes a few seconds for a large country, so a file is
+    read only when its size, time or inode differs from when it last matched:
+    those are kept per folder in the cache (``verified/``). A folder built
+    before its manifest held digests is checked by size alone.
+    """
+    record_path = _verified_dir() / f"{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.json"
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    known = record.get("files", {}) if isinstance(record, dict) else {}
+    checked: dict[str, list[Any]] = {}
+    for name, digest in digests.items():
+        try:
+            stat = (path / name).stat()
+        except OSError:
+            return f"{name} is missing"
+        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
+        if known.get(name) != stamp and file_sha256(path / name) != digest:
+            return f"{name} is not the file the build wrote (its content differs)"
+        checked[name] = stamp
+    if checked and checked != known:
+        _write_record(record_path, {"folder": str(path), "files": checked})
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's content, read in MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_record(record_path: Path, record: dict[str, Any]) -> None:
+    """Keep what was checked; a cache that cannot be written only means checking again."""
+    try:
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        staging = record_path.with_name(f".{record_path.name}.{os.getpid()}")
+        staging.write_text(json.dumps(record), encoding="utf-8")
+        staging.replace(record_path)
+    except OSError as exc:
+        logger.debug("could not keep the routing check in %s: %s", record_path, exc)
+
+
+def _verified_dir() -> Path:
+    return _built_extracts().parent / "verified"
 
 
 # The engines are native objects: released before the interpreter finalises
