@@ -928,3 +928,32 @@ def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
     monkeypatch.chdir(tmp_path)
     code, _, stderr = _run(["sample", "--out", ""], capsys)
     assert (code, stderr.strip()) == (2, "error: --out: give a path, not empty text")
+
+
+def test_run_lists_every_problem_of_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the first problem and "(and 2 more problem(s))", so a user fixed
+    # one mistake per run without seeing the others.
+    overrides = ["model.p=0", "travel.radius_km=-1", "model.pp=3"]
+    command = ["run", "--out", str(tmp_path / "out")]
+    code, _, stderr = _run([*command, *(f"--set={item}" for item in overrides)], capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: override '") for line in lines)
+    assert {line.split("'")[1] for line in lines} == set(overrides)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_input_error_of_many_problems_lists_twenty_and_counts_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "".join(f"R{i},Renault,A,LU,6.1,north\n" for i in range(30))
+    dealers = tmp_path / "dealers.csv"
+    dealers.write_text("dealer_id,brand,name,country,lon,lat\n" + rows, encoding="utf-8")
+    files = f'dealers.files=[{{path="{dealers.as_posix()}"}}]'
+    code, _, stderr = _run(["run", "--out", str(tmp_path / "out"), "--set", files], capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert all("dealers.csv" in line and "'lat'" in line for line in lines[:20]), lines
+    assert lines[20:] == ["error: … and 10 more problem(s)"]

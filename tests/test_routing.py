@@ -195,8 +195,13 @@ def test_matrix_command_refuses_a_point_file_without_coordinates(
     bad = tmp_path / "bad.csv"
     bad.write_text("id,name\n1,Valletta\n", encoding="utf-8")
     code, stderr = _matrix(capsys, malta_routing, bad)
-    assert code == 2 and "bad.csv" in stderr and "no lon column" in stderr, stderr
-    assert len(stderr.strip().splitlines()) == 1
+    assert code == 2 and "bad.csv" in stderr, stderr
+    # One line per problem: each coordinate that is missing.
+    lines = stderr.strip().splitlines()
+    assert [("no lon column" in line, "no lat column" in line) for line in lines] == [
+        (True, False),
+        (False, True),
+    ]
 
 
 def test_matrix_leaves_pairs_with_a_point_far_from_any_road_empty(

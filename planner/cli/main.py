@@ -683,6 +683,10 @@ def _show_warning(
 _python_showwarning = warnings.showwarning
 
 
+#: How many of an input error's problems a command prints before counting the rest.
+_LISTED_PROBLEMS = 20
+
+
 def _dispatch() -> int:
     """Run the command line and return its exit code; every error is one line."""
     warnings.showwarning = _show_warning
@@ -691,7 +695,16 @@ def _dispatch() -> int:
     except PlannerError as exc:
         if interrupted():
             return _interrupted()
-        _say(f"error: {exc}")
+        if isinstance(exc, InputError) and len(exc.problems) > 1:
+            # Each problem on its line, as validate gives them: "(and 3 more
+            # problem(s))" left the user to find the other three one run at a time.
+            for problem in exc.problems[:_LISTED_PROBLEMS]:
+                _say(f"error: {problem}")
+            if len(exc.problems) > _LISTED_PROBLEMS:
+                rest = len(exc.problems) - _LISTED_PROBLEMS
+                _say(f"error: … and {rest} more problem(s)")
+        else:
+            _say(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         return _interrupted()
