@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError, Problem
 from planner.optimise import (
     Solution,
     SolverSettings,
@@ -49,6 +49,8 @@ from planner.optimise import (
 )
 from planner.optimise.flow import flow_refuelling
 from planner.optimise.instances import (
+    complete_reach,
+    euclidean,
     floor_euclidean,
     read_facility,
     read_flow_network,
@@ -79,23 +81,70 @@ def optima_of(path: Path) -> dict[str, dict[str, str]]:
     """Rows of ``optima.csv`` beside ``path`` keyed by instance (empty when absent).
 
     A flow network (a folder) keys its rows by model, range and p: ``FRLM_R8_p3``.
+    A name given to several rows with different optima (capa, once per
+    capacity) keys none of them by the name alone, only by ``name@capacity``;
+    an optimum left empty (a best-known value not yet found) reads as none.
     """
     table = path / "optima.csv" if path.is_dir() else path.parent / "optima.csv"
     if not table.exists():
         return {}
-    with table.open() as handle:
-        if path.is_dir():
-            return {
-                _flow_key(row["model"], row["range"], row["p"]): row
-                for row in csv.DictReader(handle)
-            }
+    # utf-8-sig: a table saved from a spreadsheet starts with a byte-order mark.
+    with table.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    keyed = {row["instance"]: row for row in rows}
+    if path.is_dir():
+        return _flow_optima(table, rows)
+    keyed: dict[str, dict[str, str]] = {}
+    ambiguous: set[str] = set()
+    for row in rows:
+        name = row.get("instance") or ""
+        if name in keyed and keyed[name].get("optimum") != row.get("optimum"):
+            ambiguous.add(name)
+        keyed[name] = row
+    for name in ambiguous:
+        del keyed[name]
     # capa, capb, capc: one file, one row per capacity, perhaps under one name.
     keyed.update(
         {f"{row['instance']}@{float(row['capacity']):g}": row for row in _capacity_rows(rows)}
     )
     return keyed
+
+
+def _flow_optima(table: Path, rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    """A flow network's rows by run key; a key listed for several variants keys none.
+
+    The files describe one variant of a network; ``optima.csv`` may list
+    others (another weight, another choice among tied paths), whose optima
+    are not those of the files: a run is compared only with an optimum that
+    no other variant of the same key contradicts (see ``--variant``).
+    """
+    keyed: dict[str, dict[str, str]] = {}
+    variants: dict[str, set[str]] = {}
+    for row in rows:
+        model = (row.get("model") or "").strip().upper()
+        if model not in ("FRLM", "FCLM"):
+            raise InputError(
+                Problem(str(table), f"model {row.get('model')!r} is neither FRLM nor FCLM")
+            )
+        key = _flow_key(model, row.get("range"), row.get("p") or "")
+        variants.setdefault(key, set()).add(row.get("variant") or "")
+        keyed[f"{key}#{row.get('variant') or ''}"] = row
+        keyed[key] = row
+    for key, names in variants.items():
+        if len(names) > 1:
+            del keyed[key]
+    return keyed
+
+
+def _optimum(row: dict[str, str] | None) -> float | None:
+    """A row's optimum, or none when the row is absent or leaves it empty."""
+    text = (row or {}).get("optimum") or ""
+    try:
+        value = float(text)
+    except ValueError:
+        if text.strip():
+            raise InputError(Problem("optima.csv", f"optimum {text!r} is not a number")) from None
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _capacity_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -111,34 +160,34 @@ def _capacity_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _flow_key(model: str, range_km: str | float | None, p: str | int) -> str:
-    """``FRLM_R8_p3`` or ``FCLM_p3``: one flow-network run."""
-    if range_km in (None, ""):
+    """``FRLM_R8_p3`` or ``FCLM_p3``: one flow-network run (flow capturing has no range)."""
+    if model.upper() == "FCLM" or range_km in (None, ""):
         return f"FCLM_p{p}"
-    return f"{model}_R{float(range_km):g}_p{p}"
+    return f"{model.upper()}_R{float(range_km):g}_p{p}"
 
 
-def _flow_runs(path: Path, p: int | None, range_km: float | None) -> Iterator[Run]:
+def _flow_runs(
+    path: Path, p: int | None, range_km: float | None, variant: str | None = None
+) -> Iterator[Run]:
     paths, _ = read_flow_network(path)
     if p is not None:
-        wanted = [("FRLM" if range_km is not None else "FCLM", range_km, p)]
+        wanted = {_flow_key("FRLM" if range_km is not None else "FCLM", range_km, p)}
     else:
-        wanted = [
-            (row["model"], float(row["range"]) if row["range"] else None, int(row["p"]))
-            for row in optima_of(path).values()
-        ]
-    for model, limit, count in wanted:
-        key = _flow_key(model, limit, count)
+        wanted = {key.partition("#")[0] for key in optima_of(path)}
+    for key in sorted(wanted):
+        limit = None if key.startswith("FCLM") else float(key.split("_R")[1].split("_p")[0])
+        count = int(key.rpartition("_p")[2])
         yield Run(
             f"{path.name}_{key}",
-            key,
+            key if variant is None else f"{key}#{variant}",
             partial(lambda s, r, n: flow_refuelling(paths, r, n, settings=s), r=limit, n=count),
         )
 
 
 def _has_placeholders(path: Path) -> bool:
-    """Whether a cap file writes its capacities as the word ``capacity`` (read as infinite)."""
+    """Whether a cap file writes every capacity as the word ``capacity`` (capa, capb, capc)."""
     capacities = read_facility(path).capacities
-    return capacities is None or not bool(np.isfinite(capacities).all())
+    return capacities is None or not bool(np.isfinite(capacities).any())
 
 
 def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
@@ -156,7 +205,7 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
     table = path.parent / "optima.csv"
     rows = []
     if table.exists():
-        with table.open() as handle:
+        with table.open(encoding="utf-8-sig", newline="") as handle:
             rows = [
                 row
                 for row in _capacity_rows(list(csv.DictReader(handle)))
@@ -193,16 +242,19 @@ def runs_for(
     p: int | None,
     range_km: float | None = None,
     capacity: list[float] | None = None,
+    variant: str | None = None,
 ) -> Iterator[Run]:
     """The solves one file stands for (several for tsplib and frlm: one per p)."""
     if family == "frlm":
-        yield from _flow_runs(path, p, range_km)
+        yield from _flow_runs(path, p, range_km, variant)
     elif family == "pmed":
         instance = read_pmed(path)
         chosen = p if p is not None else int(instance.p or 0)
+        # The file's optimum is for its own p; another p is compared only with a row of its own.
+        own = p is None or p == instance.p
         yield Run(
-            path.stem if p is None else f"{path.stem}_p{p}",
-            path.stem,
+            path.stem if own else f"{path.stem}_p{p}",
+            path.stem if own else f"{path.stem}_p{p}",
             lambda s: p_median(instance.reach, instance.weights, chosen, settings=s),
         )
     elif family == "cap" and _has_placeholders(path):
@@ -212,9 +264,14 @@ def runs_for(
         capacities = facility.capacities if family == "cap" else None
         opening = facility.costs
         assert opening is not None
+        key = path.stem
+        if capacities is not None and np.ptp(capacities) == 0:
+            # capa written out with one capacity: the row of that capacity.
+            by_capacity = f"{path.stem}@{float(capacities[0]):g}"
+            key = by_capacity if by_capacity in optima_of(path) else key
         yield Run(
             path.stem,
-            path.stem,
+            key,
             lambda s: facility_location(
                 opening, facility.reach, demand=facility.weights, capacities=capacities, settings=s
             ),
@@ -225,18 +282,64 @@ def runs_for(
             path.stem, path.stem, lambda s: set_cover(cover.reach, costs=cover.costs, settings=s)
         )
     elif family == "tsplib":
-        reach = floor_euclidean(read_tsplib(path))
-        weights = np.ones(reach.shape[0])
-        listed = [
-            int(row["p"])
-            for row in optima_of(path).values()
-            if row.get("tsp_file", "") == path.stem
-        ]
-        for each in [p] if p is not None else sorted(listed):
+        points = read_tsplib(path)
+        weights = np.ones(points.shape[0])
+        optima = optima_of(path)
+        rows = {
+            int(row["p"]): row
+            for row in optima.values()
+            if (row.get("tsp_file") or row.get("instance", "").rpartition("_p")[0]) == path.stem
+        }
+        if p is None and not rows:
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"no p to solve for {path.stem}: give --p, or list it in optima.csv "
+                    "(columns instance, optimum, tsp_file, p)",
+                )
+            )
+        reaches: dict[str, sp.csr_matrix] = {}
+        for each in [p] if p is not None else sorted(rows):
             name = f"{path.stem}_p{each}"
-            yield Run(name, name, partial(_median, reach, weights, each))
+            convention = _distance_convention((rows.get(each) or {}).get("distance"))
+            if convention not in reaches:
+                reaches[convention] = TSPLIB_DISTANCES[convention](points)
+            yield Run(name, name, partial(_median, reaches[convention], weights, each))
     else:
         raise SystemExit(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+
+
+def _rounded_euclidean(points: np.ndarray) -> sp.csr_matrix:
+    return complete_reach(np.floor(euclidean(points) + 0.5))
+
+
+#: The distance conventions of TSPLIB p-median optima, by their ``distance``
+#: column in ``optima.csv``: most published optima (and those shipped) take the
+#: Euclidean distance rounded down; some papers keep it real, or round it to
+#: the nearest integer as TSPLIB's own EUC_2D does.
+TSPLIB_DISTANCES: dict[str, Callable[[np.ndarray], sp.csr_matrix]] = {
+    "floor(euclidean)": floor_euclidean,
+    "euclidean": lambda points: complete_reach(euclidean(points)),
+    "round(euclidean)": _rounded_euclidean,
+}
+
+
+def _distance_convention(text: str | None) -> str:
+    """The convention a row's ``distance`` names (empty: the rounded-down one)."""
+    given = (text or "").strip().lower().replace(" ", "")
+    aliases = {
+        "": "floor(euclidean)",
+        "floor": "floor(euclidean)",
+        "real": "euclidean",
+        "nint": "round(euclidean)",
+        "euc_2d": "round(euclidean)",
+    }
+    convention = aliases.get(given, given)
+    if convention not in TSPLIB_DISTANCES:
+        raise InputError(
+            Problem("optima.csv", f"distance {text!r} is none of {', '.join(TSPLIB_DISTANCES)}")
+        )
+    return convention
 
 
 def matches(objective: float, optimum: float | None) -> bool | None:
@@ -287,6 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated capacities for cap files written with the word 'capacity' "
         "(capa: 8000,10000,12000,14000); default: the optima.csv rows of the file",
     )
+    parser.add_argument(
+        "--variant",
+        default=None,
+        help="frlm: the optima.csv variant the network's files describe, when it lists several",
+    )
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
     args = parser.parse_args(argv)
     try:
@@ -304,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.paths:
         try:
             optima = optima_of(path)
-            runs = list(runs_for(args.family, path, args.p, args.range, capacity))
+            runs = list(runs_for(args.family, path, args.p, args.range, capacity, args.variant))
         except PlannerError as error:
             # A file that is not of the family: say why, go on with the others.
             print(f"published.py: {error}", file=sys.stderr)
@@ -319,8 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                 unread += 1
                 continue
             seconds = time.perf_counter() - started
-            row = optima.get(run.optima_key)
-            optimum = float(row["optimum"]) if row is not None else None
+            optimum = _optimum(optima.get(run.optima_key))
             record: dict[str, object] = {
                 "family": args.family,
                 "instance": run.instance,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -221,3 +222,204 @@ def test_published_reports_a_bad_file_and_solves_the_others(
     assert '"instance": "good"' in out and '"objective": 3.0' in out
     assert f"published.py: {bad}: not OR-Library set covering" in err
     assert "1 file(s) or instance(s) not solved" in err
+
+
+def test_files_as_published_read_alike(tmp_path: Path) -> None:
+    # gzip-compressed, with a byte-order mark, with a Latin-1 letter in a
+    # comment: before, each was "not a text file" (and a BOM cost Swain's
+    # first node without a word: 54 nodes and 569 demand instead of 55 and 640).
+    import gzip
+
+    plain = read_tsplib(write(tmp_path, "t.tsp", TSP))
+    packed = tmp_path / "t.tsp.gz"
+    packed.write_bytes(gzip.compress(TSP.encode()))
+    assert read_tsplib(packed).tolist() == plain.tolist()
+    latin = tmp_path / "l.tsp"
+    latin.write_bytes(TSP.replace("NAME : t", "NAME : t\nCOMMENT : Zürich").encode("latin-1"))
+    assert read_tsplib(latin).tolist() == plain.tolist()
+    bom = tmp_path / "s.dat"
+    bom.write_text("\ufeff01, 1, 2, 3,\n02, 4, 5, 6,\n", encoding="utf-8")
+    points, demand = read_swain(bom)
+    assert points.tolist() == [[1.0, 2.0], [4.0, 5.0]] and demand.tolist() == [3.0, 6.0]
+    damaged = tmp_path / "d.txt.gz"
+    damaged.write_bytes(gzip.compress(b"3 4\n" * 100)[:20])
+    with pytest.raises(InputError, match="a damaged gzip file"):
+        read_scp(damaged)
+
+
+def test_swain_reads_both_layouts_and_checks_ids_and_count(tmp_path: Path) -> None:
+    # Before: the shipped swain.txt (a count, then "01 32. 31. 71.") was refused,
+    # and a first line holding one word among numbers was skipped as a header.
+    points, demand = read_swain(write(tmp_path, "s.txt", "2\n01 1. 2. 3.\n02 4. 5. 6.\n"))
+    assert points.tolist() == [[1.0, 2.0], [4.0, 5.0]] and demand.tolist() == [3.0, 6.0]
+    with pytest.raises(InputError, match="line 1 says 3 nodes, the file lists 2"):
+        read_swain(write(tmp_path, "c.txt", "3\n01 1. 2. 3.\n02 4. 5. 6.\n"))
+    with pytest.raises(InputError, match="line 2: node 01 is listed twice"):
+        read_swain(write(tmp_path, "d.dat", "01, 1, 2, 3\n01, 4, 5, 6\n"))
+    with pytest.raises(InputError, match="line 1: expected 'id, x, y, demand'"):
+        read_swain(write(tmp_path, "w.dat", "01, thirty, 31, 71,\n02, 4, 5, 6\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Before: read, and measured as planes (GEO's degrees gave distances of 1 to 5).
+        (TSP.replace("EUC_2D", "GEO"), "line 3: EDGE_WEIGHT_TYPE 'GEO': only points of a plane"),
+        (TSP.replace("EUC_2D", "MAN_2D"), "EDGE_WEIGHT_TYPE 'MAN_2D'"),
+        # Before: read, with node 2 missing.
+        (TSP.replace("2 3 4", "1 3 4"), r"line 6: node 1 is listed twice \(first on line 5\)"),
+    ],
+)
+def test_tsplib_refuses_other_distances_and_repeated_ids(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    with pytest.raises(InputError, match=expected):
+        read_tsplib(write(tmp_path, "t.tsp", text))
+
+
+def test_tsplib_coordinates_end_at_any_section(tmp_path: Path) -> None:
+    # Before: "expected a node as 'id x y', found 'FIXED_EDGES_SECTION'".
+    for section in ("FIXED_EDGES_SECTION\n1 2\n-1\n", "DEMAND_SECTION\n1 0\n2 1\n3 1\n"):
+        points = read_tsplib(write(tmp_path, "t.tsp", TSP + section + "EOF\n"))
+        assert points.tolist() == [[0.0, 0.0], [3.0, 4.0], [6.5, 8.0]]
+    points = read_tsplib(write(tmp_path, "c.tsp", TSP.replace("EUC_2D", "CEIL_2D")))
+    assert points.shape == (3, 2)
+
+
+def test_scp_row_no_column_covers_is_refused(tmp_path: Path) -> None:
+    # Before: read, and set_cover called a cover of the other rows optimal.
+    with pytest.raises(InputError, match="row 2 is covered by no column"):
+        read_scp(write(tmp_path, "e.txt", "3 4\n 1 2 3 1\n 2 1 2\n 0\n 2 3 4\n"))
+
+
+def test_facility_refuses_a_negative_cost_of_service(tmp_path: Path) -> None:
+    good = "2 2\n 10 10\n 30 12.5\n 4 1 2\n 5 3. 4\n"
+    with pytest.raises(InputError, match="line 5: customer 2's cost at warehouse 2 is negative"):
+        read_facility(write(tmp_path, "n.txt", good.replace("3. 4", "3. -4")))
+
+
+@pytest.mark.parametrize(
+    ("arcs", "od", "expected"),
+    [
+        # Before: the later length won without a word.
+        ("from,to,length\n1,2,4\n2,3,3\n2,1,9\n", "path,flow\n1-2,1\n", "row 4, field 'length'"),
+        # Before: 0 pairs read, every objective 0 and "optimal".
+        ("from,to,length\n1,2,4\n2,3,3\n", "path,flow\n", "lists no origin-destination pair"),
+        ("from,to,length\n1,2,4\n2,3,3\n", "path,flow\n1-2-1,1\n", "passes node '1' twice"),
+        (
+            "from,to,length\n1,2,4\n2,3,3\n",
+            "origin,destination,path,flow\n1,3,1-2,1\n",
+            "row 2, field 'destination': the path runs '1' to '2', not from or to '3'",
+        ),
+        # Before: "row 4" for the row on line 5.
+        ("from,to,length\n1,2,4\n2,3,3\n", "path,flow\n1-2,1\n\n\n2-3,x\n", "od.csv, row 5,"),
+    ],
+)
+def test_flow_network_refuses_what_would_misread(
+    tmp_path: Path, arcs: str, od: str, expected: str
+) -> None:
+    folder = flow_network(tmp_path / "f", od)
+    (folder / "arcs.csv").write_text(arcs)
+    with pytest.raises(InputError) as error:
+        read_flow_network(folder)
+    assert expected in message(error)
+
+
+def test_flow_network_reads_spaces_after_commas_and_in_paths(tmp_path: Path) -> None:
+    folder = flow_network(tmp_path / "f", "path, flow\n1 - 2 - 3, 10\n")
+    (folder / "arcs.csv").write_text("from, to, length\n1, 2, 4\n2, 3, 3\n")
+    paths, _ = read_flow_network(folder)
+    assert paths.lengths.tolist() == [7.0]
+
+
+def _runs(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = published().main([*args, "--time-limit", "10"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_published_tsplib_follows_the_distance_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Three points at 0, 5 and 6.5 along a line: p = 1 opens the middle one.
+    # Before: every row was solved with distances rounded down, so an optimum
+    # published with real distances was a mismatch.
+    tsp = "NAME : t\nDIMENSION : 3\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 3.9 5.2\nEOF\n"
+    write(tmp_path, "t.tsp", tsp)
+    write(
+        tmp_path,
+        "optima.csv",
+        "\ufeffinstance,optimum,tsp_file,p,distance\n"
+        "t_p1,6.5,t,1,euclidean\nt_p2,1,t,2,floor(euclidean)\n",
+    )
+    code, out, err = _runs(tmp_path, capsys, "tsplib", str(tmp_path / "t.tsp"))
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [(r["instance"], r["objective"], r["match"]) for r in records] == [
+        ("t_p1", pytest.approx(6.5), True),
+        ("t_p2", 1.0, True),
+    ]
+    write(tmp_path, "optima.csv", "instance,optimum,tsp_file,p,distance\nt_p1,6,t,1,manhattan\n")
+    code, out, err = _runs(tmp_path, capsys, "tsplib", str(tmp_path / "t.tsp"))
+    assert code == 2 and "distance 'manhattan' is none of floor(euclidean)" in err
+
+
+def test_published_says_what_it_cannot_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tsp = write(tmp_path, "t.tsp", TSP)
+    # Before: no optima.csv row for the file, nothing solved, exit 0.
+    code, out, err = _runs(tmp_path, capsys, "tsplib", str(tsp))
+    assert code == 2 and out == "" and "no p to solve for t: give --p" in err
+    # Before: an empty optimum (a best-known value to come) ended in a traceback.
+    write(tmp_path, "optima.csv", "instance,optimum,tsp_file,p\nt_p1,,t,1\n")
+    code, out, err = _runs(tmp_path, capsys, "tsplib", str(tsp))
+    assert code == 0 and json.loads(out)["optimum"] is None
+    # Before: pmed1 at p = 10 was compared with pmed1's optimum at its own p.
+    pmed = write(tmp_path, "pmed.txt", "3 2 1\n1 2 4\n2 3 3\n")
+    write(tmp_path, "optima.csv", "instance,optimum,p\npmed,7,1\n")
+    code, out, err = _runs(tmp_path, capsys, "pmed", str(pmed), "--p", "2")
+    assert code == 0 and json.loads(out)["optimum"] is None, err
+    code, out, err = _runs(tmp_path, capsys, "pmed", str(pmed))
+    assert code == 0 and json.loads(out)["match"] is True, err
+
+
+def test_published_cap_matches_a_written_out_capacity_with_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # capa's four rows share one name; a file with its capacities written as
+    # numbers was compared with the last row (another capacity's optimum).
+    text = "2 2\n 10 10\n 10 12.5\n 4 1 2\n 5 3. 4\n"
+    path = write(tmp_path, "capz.txt", text)
+    write(
+        tmp_path,
+        "optima.csv",
+        "instance,optimum,capacity\ncapz,14,10\ncapz,999,20\n",
+    )
+    code, out, err = _runs(tmp_path, capsys, "cap", str(path))
+    assert code == 0, err
+    record = json.loads(out)
+    assert (record["objective"], record["optimum"], record["match"]) == (14.0, 14.0, True)
+
+
+def test_published_frlm_reads_the_model_and_tells_variants_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = flow_network(tmp_path / "f", "path,flow\n1-2-3,10\n3-2,2.5\n1-2,1\n")
+    # Before: an FCLM row with a range was solved as FRLM (range 1: nothing refuelled).
+    (folder / "optima.csv").write_text(
+        "instance,variant,model,range,p,optimum\nf,a,FCLM,1,1,13.5\n", encoding="utf-8"
+    )
+    code, out, err = _runs(tmp_path, capsys, "frlm", str(folder))
+    record = json.loads(out)
+    assert record["instance"] == "f_FCLM_p1" and record["match"] is True, err
+    # Two variants of one run: compared with neither unless --variant names one.
+    (folder / "optima.csv").write_text(
+        "instance,variant,model,range,p,optimum\nf,a,FCLM,,1,13.5\nf,b,FCLM,,1,99\n",
+        encoding="utf-8",
+    )
+    code, out, err = _runs(tmp_path, capsys, "frlm", str(folder))
+    assert code == 0 and json.loads(out)["optimum"] is None, err
+    code, out, err = _runs(tmp_path, capsys, "frlm", str(folder), "--variant", "b")
+    assert code == 0, err
+    assert json.loads(out)["optimum"] == 99 and json.loads(out)["match"] is False

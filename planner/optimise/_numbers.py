@@ -10,6 +10,8 @@ instead of a traceback or a silently shifted instance.
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +24,37 @@ IntArray = npt.NDArray[np.int64]
 
 
 def read_text(path: Path, what: str) -> str:
-    """The file's text; an :class:`InputError` when it is missing, unreadable or not text."""
+    """The file's text; an :class:`InputError` when it is missing, unreadable or not text.
+
+    Test sets travel as they were published: gzip-compressed (``pmed1.txt.gz``),
+    with a byte-order mark from a spreadsheet, or with a Latin-1 letter in a
+    comment (old TSPLIB headers). All three are read; the numbers themselves
+    are ASCII in every case. A file holding NUL bytes is no text at all.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(Problem(str(path), f"no such file (expected {what})")) from None
     except IsADirectoryError:
         raise InputError(Problem(str(path), f"a folder, not {what}")) from None
-    except UnicodeDecodeError as error:
-        raise InputError(
-            Problem(
-                str(path), f"not a text file (byte {error.start} is not UTF-8); expected {what}"
-            )
-        ) from None
     except OSError as error:
         raise InputError(Problem(str(path), f"cannot be read: {error.strerror}")) from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise InputError(
+                Problem(str(path), f"a damaged gzip file ({error}); expected {what}")
+            ) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            Problem(str(path), f"not a text file (byte {nul} is NUL); expected {what}")
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 class Numbers:

@@ -160,6 +160,16 @@ def read_scp(path: Path) -> Instance:
             )
         # A column listed twice in one row is the same pair.
         by_row.sum_duplicates()
+        bare = np.flatnonzero(np.diff(by_row.indptr) == 0)
+        if bare.size:
+            # No cover exists; set_cover would skip the row and call a cover of the rest optimal.
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"row {int(bare[0]) + 1:,} is covered by no column, so nothing covers "
+                    f"every row ({bare.size:,} such row(s); {layout})",
+                )
+            )
         by_row.data[:] = 0.0
         return Instance(path.stem, by_row, np.ones(n_rows), costs=costs)
     raise InputError(
@@ -194,7 +204,14 @@ def read_facility(path: Path) -> Instance:
     costs = np.empty((n, m))
     for i in range(n):
         demand[i] = _at_least_zero(numbers, f"customer {i + 1:,}'s demand")
+        start = numbers.at
         costs[i] = numbers.floats(m, f"customer {i + 1:,}'s costs")
+        if np.any(costs[i] < 0):
+            j = int(np.flatnonzero(costs[i] < 0)[0])
+            raise numbers.error(
+                f"customer {i + 1:,}'s cost at warehouse {j + 1:,} is negative ({costs[i, j]:g})",
+                start + j,
+            )
     numbers.end(f"the {n:,} customers")
     return Instance(path.stem, complete_reach(costs), demand, costs=fixed, capacities=capacities)
 
@@ -206,26 +223,33 @@ def _at_least_zero(numbers: Numbers, what: str) -> float:
     return value
 
 
-#: TSPLIB section keywords that end the coordinates.
-_TSPLIB_END = ("EOF", "DISPLAY_DATA_SECTION", "TOUR_SECTION", "EDGE_WEIGHT_SECTION")
+#: TSPLIB edge-weight types whose coordinates are points of a plane. The
+#: p-median test sets measure them by their own convention (see
+#: :func:`floor_euclidean`); the other types (GEO's latitudes and longitudes,
+#: Manhattan, maximum, 3-D, explicit matrices) mean other distances and are refused.
+_TSPLIB_PLANAR = ("EUC_2D", "CEIL_2D", "ATT")
 
 
 def read_tsplib(path: Path) -> FloatArray:
-    """Coordinates (n × 2) of a TSPLIB ``NODE_COORD_SECTION``.
+    """Coordinates (n × 2) of a TSPLIB ``NODE_COORD_SECTION``, in file order.
 
-    Checks that every node line is ``id x y`` with finite coordinates and
-    that the count equals ``DIMENSION`` when the header gives one; files
-    without coordinates (explicit weight matrices) raise :class:`InputError`.
+    Checks that every node line is ``id x y`` with finite coordinates, that
+    no id repeats, that the count equals ``DIMENSION`` when the header gives
+    one and that ``EDGE_WEIGHT_TYPE`` (when given) is one of planar points;
+    the coordinates end at the next keyword (``EOF``, any ``*_SECTION``).
+    Files without coordinates (explicit weight matrices) raise :class:`InputError`.
     """
     text = read_text(path, "a TSPLIB file with a NODE_COORD_SECTION")
     points: list[tuple[float, float]] = []
+    ids: dict[int, int] = {}
     dimension: int | None = None
     in_section = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not in_section:
             key, _, value = stripped.partition(":")
-            if key.strip().upper() == "DIMENSION":
+            key = key.strip().upper()
+            if key == "DIMENSION":
                 try:
                     dimension = int(value.strip())
                 except ValueError:
@@ -235,17 +259,27 @@ def read_tsplib(path: Path) -> FloatArray:
                             f"line {number}: DIMENSION {value.strip()!r} is not a whole number",
                         )
                     ) from None
+            elif key == "EDGE_WEIGHT_TYPE" and value.strip().upper() not in _TSPLIB_PLANAR:
+                raise InputError(
+                    Problem(
+                        str(path),
+                        f"line {number}: EDGE_WEIGHT_TYPE {value.strip()!r}: only points of a "
+                        f"plane are read ({', '.join(_TSPLIB_PLANAR)}), as the p-median test "
+                        "sets use",
+                    )
+                )
             if stripped.upper().startswith("NODE_COORD_SECTION"):
                 in_section = True
             continue
         if not stripped:
             continue
-        if stripped.upper().startswith(_TSPLIB_END):
+        head = stripped.split()[0].rstrip(":").upper()
+        if head == "EOF" or head.endswith("_SECTION"):
             break
         parts = stripped.split()
         try:
             x, y = float(parts[1]), float(parts[2])
-            int(parts[0])
+            node = int(parts[0])
         except (ValueError, IndexError):
             raise InputError(
                 Problem(
@@ -260,6 +294,14 @@ def read_tsplib(path: Path) -> FloatArray:
                     f"line {number}: expected a node as 'id x y', found {stripped[:60]!r}",
                 )
             )
+        if node in ids:
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"line {number}: node {node} is listed twice (first on line {ids[node]})",
+                )
+            )
+        ids[node] = number
         points.append((x, y))
     if not in_section:
         raise InputError(
@@ -286,24 +328,31 @@ def floor_euclidean(points: FloatArray) -> sp.csr_matrix:
 
 
 def read_swain(path: Path) -> tuple[FloatArray, FloatArray]:
-    """Swain's 55 nodes from ``swain.dat`` (``id,x,y,demand``): coordinates and demand.
+    """Swain's 55 nodes, as ``id, x, y, demand`` lines: coordinates and demand, in file order.
 
-    Blank lines are skipped, and so is a first line of words (a header);
-    any other line that is not four numbers (a fifth, empty field after a
-    trailing comma is allowed) raises :class:`InputError` naming it.
+    Both published layouts read: ``swain.dat`` (``01, 32, 31, 71,``: commas,
+    perhaps a trailing one) and ``swain.txt`` (a first line with the node
+    count, then ``01 32. 31. 71.``), whose count is checked. Blank lines are
+    skipped, and so is a first line without a single number (a header). Any
+    other line that is not four numbers, a negative demand, or an id listed
+    twice raises :class:`InputError` naming the line.
     """
     text = read_text(path, "Swain's nodes as lines 'id, x, y, demand'")
     rows: list[list[float]] = []
+    first_line = True
+    stated: tuple[int, int] | None = None
+    seen: dict[float, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         fields = [field for field in line.replace(",", " ").split() if field]
         if not fields:
             continue
-        try:
-            values = [float(field) for field in fields]
-        except ValueError:
-            if not rows and number == 1:
-                continue  # a header
-            values = []
+        values = [_float_or_nan(field) for field in fields]
+        was_first, first_line = first_line, False
+        if was_first and all(math.isnan(v) for v in values):
+            continue  # a header of words
+        if was_first and len(values) == 1 and float(values[0]).is_integer() and values[0] > 0:
+            stated = (int(values[0]), number)  # swain.txt: the number of nodes
+            continue
         if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[3] < 0:
             raise InputError(
                 Problem(
@@ -312,11 +361,34 @@ def read_swain(path: Path) -> tuple[FloatArray, FloatArray]:
                     f"found {line.strip()[:60]!r}",
                 )
             )
+        if values[0] in seen:
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"line {number}: node {fields[0]} is listed twice (first on line "
+                    f"{seen[values[0]]})",
+                )
+            )
+        seen[values[0]] = number
         rows.append(values)
     if not rows:
         raise InputError(Problem(str(path), "no node lines 'id, x, y, demand'"))
+    if stated is not None and stated[0] != len(rows):
+        raise InputError(
+            Problem(
+                str(path),
+                f"line {stated[1]} says {stated[0]:,} nodes, the file lists {len(rows):,}",
+            )
+        )
     table = np.asarray(rows)
     return table[:, 1:3], table[:, 3]
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def euclidean(points: FloatArray) -> FloatArray:
@@ -334,13 +406,15 @@ def within(costs: FloatArray, radius: float, *, tolerance: float = 1e-9) -> sp.c
 def _table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """A CSV file's rows with their numbers (the header is row 1); it must have ``columns``."""
     text = read_text(path, f"a CSV file with columns {', '.join(columns)}")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # "from, to, length": a space after each comma is no part of the name or value.
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
     missing = [name for name in columns if name not in (reader.fieldnames or [])]
     if missing:
         raise InputError(
             Problem(str(path), f"no column {', '.join(missing)} (header: {reader.fieldnames})")
         )
-    return [(number, row) for number, row in enumerate(reader, start=2)]
+    # The line a row ends on, so that blank lines before it do not shift the number.
+    return [(reader.line_num, row) for row in reader]
 
 
 def _finite(path: Path, number: int, row: dict[str, str], field: str) -> float:
@@ -361,13 +435,17 @@ def read_flow_network(folder: Path) -> tuple[TripPaths, list[str]]:
     Every node is a candidate site. Each O-D row's ``path`` (node ids joined by
     ``-``) is the trip's path, and a node's position is the summed length of
     the path's arcs up to it. Returns the trips and the node ids (site order).
-    A repeated node id, an arc or path through an unknown node, a path step
-    with no arc, or a length or flow that is not a number ≥ 0 raises
-    :class:`InputError` naming the file, row and field.
+    A repeated node id, an arc listed again with another length, an arc or
+    path through an unknown node, a path step with no arc, a path through a
+    node twice or not between the row's ``origin`` and ``destination`` (when
+    given), no pair at all, or a length or flow that is not a number ≥ 0
+    raises :class:`InputError` naming the file, row (the line it ends on) and field.
     """
     nodes_csv, arcs_csv, od_csv = folder / "nodes.csv", folder / "arcs.csv", folder / "od.csv"
     index: dict[str, int] = {}
     for number, row in _table(nodes_csv, ("id",)):
+        if not (row["id"] or "").strip():
+            raise InputError(Problem(str(nodes_csv), "a node without an id", number, "id"))
         if row["id"] in index:
             raise InputError(
                 Problem(str(nodes_csv), f"node {row['id']!r} is listed twice", number, "id")
@@ -381,18 +459,45 @@ def read_flow_network(folder: Path) -> tuple[TripPaths, list[str]]:
                     Problem(str(arcs_csv), f"node {row[end]!r} is not in nodes.csv", number, end)
                 )
         length = _finite(arcs_csv, number, row, "length")
+        before = arc_length.get((row["from"], row["to"]))
+        if before is not None and before != length:
+            raise InputError(
+                Problem(
+                    str(arcs_csv),
+                    f"the arc {row['from']!r}–{row['to']!r} is listed again with another "
+                    f"length ({length:g}, before {before:g})",
+                    number,
+                    "length",
+                )
+            )
         arc_length[(row["from"], row["to"])] = length
         arc_length[(row["to"], row["from"])] = length
     flows: list[float] = []
     lengths: list[float] = []
     stops: list[list[tuple[int, float]]] = []
     for number, row in _table(od_csv, ("path", "flow")):
-        nodes = (row["path"] or "").split("-")
+        nodes = [node.strip() for node in (row["path"] or "").split("-")]
         unknown = [node for node in nodes if node not in index]
         if unknown:
             raise InputError(
                 Problem(str(od_csv), f"node {unknown[0]!r} is not in nodes.csv", number, "path")
             )
+        if len(set(nodes)) < len(nodes):
+            again = next(node for k, node in enumerate(nodes) if node in nodes[:k])
+            raise InputError(
+                Problem(str(od_csv), f"the path passes node {again!r} twice", number, "path")
+            )
+        ends = {nodes[0], nodes[-1]}
+        for end in ("origin", "destination"):
+            if row.get(end) not in (None, "") and row[end] not in ends:
+                raise InputError(
+                    Problem(
+                        str(od_csv),
+                        f"the path runs {nodes[0]!r} to {nodes[-1]!r}, not from or to {row[end]!r}",
+                        number,
+                        end,
+                    )
+                )
         positions = [0.0]
         for a, b in itertools.pairwise(nodes):
             if (a, b) not in arc_length:
@@ -403,6 +508,8 @@ def read_flow_network(folder: Path) -> tuple[TripPaths, list[str]]:
         flows.append(_finite(od_csv, number, row, "flow"))
         lengths.append(positions[-1])
         stops.append([(index[n], x) for n, x in zip(nodes, positions, strict=True)])
+    if not flows:
+        raise InputError(Problem(str(od_csv), "lists no origin-destination pair"))
     return TripPaths.from_lists(flows, lengths, stops, len(index)), list(index)
 
 
