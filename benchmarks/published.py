@@ -184,6 +184,15 @@ def _flow_runs(
         )
 
 
+#: The four capacities each of OR-Library's capa, capb and capc stands for
+#: (Beasley 1988, Table 1), used when neither --capacity nor optima.csv gives them.
+BEASLEY_CAPACITIES = {
+    "capa": (8000.0, 10000.0, 12000.0, 14000.0),
+    "capb": (5000.0, 6000.0, 7000.0, 8000.0),
+    "capc": (5000.0, 5750.0, 6500.0, 7250.0),
+}
+
+
 def _has_placeholders(path: Path) -> bool:
     """Whether a cap file writes every capacity as the word ``capacity`` (capa, capb, capc)."""
     capacities = read_facility(path).capacities
@@ -194,9 +203,10 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
     """One run per capacity of an OR-Library file whose capacities are the word ``capacity``.
 
     capa, capb and capc stand for four problems each, one per capacity
-    (Beasley 1988, Table 1). The capacities come from ``--capacity`` or else
+    (Beasley 1988, Table 1). The capacities come from ``--capacity``, else
     from the ``capacity`` column of the ``optima.csv`` rows named after the
-    file (``capa``, ``capa_8000``, ``capa1`` ...); each run is named
+    file (``capa``, ``capa_8000``, ``capa1`` ...), else from Beasley's table
+    for a file named capa, capb or capc; each run is named
     ``<file>_<capacity>`` and matched with the row of that capacity.
     """
     facility = read_facility(path)
@@ -212,10 +222,14 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
                 if row["instance"].startswith(path.stem)
             ]
     values = given if given is not None else [float(row["capacity"]) for row in rows]
+    values = values or list(BEASLEY_CAPACITIES.get(path.stem.lower(), ()))
     if not values:
-        raise SystemExit(
-            f"{path}: the capacities are the word 'capacity' (one file for four problems); "
-            "give them with --capacity (capa: 8000,10000,12000,14000) or in optima.csv"
+        raise InputError(
+            Problem(
+                str(path),
+                "the capacities are the word 'capacity' (one file for four problems); give "
+                "them with --capacity (capa: 8000,10000,12000,14000) or in optima.csv",
+            )
         )
     by_capacity: dict[float, str] = {}
     for row in rows:
@@ -306,7 +320,7 @@ def runs_for(
                 reaches[convention] = TSPLIB_DISTANCES[convention](points)
             yield Run(name, name, partial(_median, reaches[convention], weights, each))
     else:
-        raise SystemExit(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+        raise InputError(Problem(family, f"unknown family; choose one of {', '.join(FAMILIES)}"))
 
 
 def _rounded_euclidean(points: np.ndarray) -> sp.csr_matrix:

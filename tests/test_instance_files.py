@@ -423,3 +423,15 @@ def test_published_frlm_reads_the_model_and_tells_variants_apart(
     code, out, err = _runs(tmp_path, capsys, "frlm", str(folder), "--variant", "b")
     assert code == 0, err
     assert json.loads(out)["optimum"] == 99 and json.loads(out)["match"] is False
+
+
+def test_published_capb_without_capacities_takes_beasleys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: SystemExit, ending every other file's run too.
+    path = write(tmp_path, "capb.txt", "2 2\ncapacity 10\ncapacity 12.5\n 4 1 2\n 5 3. 4\n")
+    other = write(tmp_path, "capq.txt", "2 2\ncapacity 10\ncapacity 12.5\n 4 1 2\n 5 3. 4\n")
+    code, out, err = _runs(tmp_path, capsys, "cap", str(other), str(path))
+    assert code == 2 and f"{other}: the capacities are the word 'capacity'" in err
+    names = [json.loads(line)["instance"] for line in out.splitlines()]
+    assert names == ["capb_5000", "capb_6000", "capb_7000", "capb_8000"]
