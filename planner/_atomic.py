@@ -44,11 +44,17 @@ def write_atomically(path: str | os.PathLike[str], text: str | Iterable[bytes]) 
         system's reason.
     """
     given = Path(path)
+    made: list[Path] = []
     try:
         target = _target(given)
+        made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(target, text)
     except OSError as exc:
+        # Folders made for the file go with it (a full disk left an empty --out).
+        for folder in made:
+            with suppress(OSError):
+                folder.rmdir()
         raise InputError(
             Problem(str(given), f"cannot be written ({exc.strerror or exc})")
         ) from None

@@ -363,3 +363,40 @@ def test_sigterm_during_a_local_cluster_sweep_prints_its_lines_only(tmp_path: Pa
         for line in lines
     ), stderr
     assert not out.exists()
+
+
+def _disk_full(*_: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+def test_a_full_disk_names_the_output_not_its_staging(tmp_path: Path) -> None:
+    # Before: "/…/.out.tmp-8355-bdbc7a0f/map.html: cannot be written (No space
+    # left on device)", naming a folder the user never made; and a writer
+    # that let the OSError through ended as "unexpected failure" (exit 1).
+    from planner._atomic import write_atomically
+
+    target = tmp_path / "out"
+
+    def via_atomic(folder: Path) -> None:
+        write_atomically(folder / "map.html", map(_disk_full, [b"x"]))  # type: ignore[arg-type]
+
+    with pytest.raises(InputError) as caught:
+        publish_folder(target, via_atomic)
+    assert str(caught.value) == (
+        f"{target / 'map.html'}: cannot be written (No space left on device); nothing written"
+    )
+    with pytest.raises(InputError) as caught:
+        publish_folder(target, _disk_full)
+    assert str(caught.value) == (
+        f"{target}: cannot be written (No space left on device); nothing written"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_written_leaves_no_folder_made_for_it(tmp_path: Path) -> None:
+    # Before: planner sample --out new/folder on a full disk left new/folder behind, empty.
+    from planner._atomic import write_atomically
+
+    with pytest.raises(InputError, match="No space left on device"):
+        write_atomically(tmp_path / "new" / "folder" / "x.csv", map(_disk_full, [b"x"]))  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []

@@ -45,6 +45,7 @@ applies), not the owner-only mode of a temporary folder.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import logging
 import os
@@ -633,11 +634,34 @@ def publish_folder(target: Path, write: Callable[[Path], None], *, kind: str | N
     return target
 
 
+def _in_target(problem: Problem | str, staging: Path, target: Path) -> Problem | str:
+    """A problem with a file being written named at its place in ``target``, nothing written."""
+    if not isinstance(problem, Problem) or not problem.source.startswith(str(staging)):
+        return problem
+    source = str(target) + problem.source[len(str(staging)) :]
+    return dataclasses.replace(
+        problem, source=source, message=f"{problem.message}; nothing written"
+    )
+
+
 def _publish(target: Path, write: Callable[[Path], None], kind: str | None) -> None:
     staging = _new_sibling(target, "tmp")
     _staging.add(staging)
     try:
-        write(staging)
+        try:
+            write(staging)
+        except InputError as exc:
+            # "/out/.plan.tmp-812-…/map.html: cannot be written (No space left on
+            # device)" named a folder the user never made, and that is gone.
+            raise InputError(
+                [_in_target(problem, staging, target) for problem in exc.problems],
+                warnings=exc.warnings,
+            ) from None
+        except OSError as exc:
+            # A full disk or a quota met by a writer that does not name its file itself.
+            where = Path(exc.filename) if isinstance(exc.filename, str) else staging
+            problem = Problem(str(where), f"cannot be written ({exc.strerror or exc})")
+            raise InputError(_in_target(problem, staging, target)) from None
         files = sorted(_files_in(staging) - {MARKER})
         (staging / MARKER).write_text(
             json.dumps(
