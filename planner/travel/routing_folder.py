@@ -368,7 +368,8 @@ def _altered_file(path: Path, digests: dict[str, str]) -> str | None:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
-    known = record.get("files", {}) if isinstance(record, dict) else {}
+    known = record.get("files") if isinstance(record, dict) else None
+    known = known if isinstance(known, dict) else {}
     checked: dict[str, list[Any]] = {}
     for name, digest in digests.items():
         try:
