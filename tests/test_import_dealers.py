@@ -467,3 +467,20 @@ def test_help_is_plain_text(
     assert "``" not in stdout
     for text in shown:
         assert text in stdout, stdout
+
+
+def test_a_way_cut_at_the_extracts_edge_is_placed_and_warned_of(tmp_path: Path) -> None:
+    # Before: placed at the nodes present without a word (a building cut by the
+    # extract's boundary may stand far from them).
+    square = _square(100, VADUZ, 20)
+    extract = write_extract(
+        tmp_path / "cut.osm.pbf",
+        square,
+        [(1000, [100, 101, 102, 103, 104, 105, 100], {"shop": "car", "brand": "Renault"})],
+    )
+    imported = planner.import_dealers([extract])
+    assert list(imported.dealers["dealer_id"]) == ["way/1000"]
+    assert imported.warnings == (
+        "cut.osm.pbf: 1 way(s) of the network's brands lack nodes the extract does not hold "
+        "(cut at its edge?), placed at the nodes it holds: way/1000",
+    )

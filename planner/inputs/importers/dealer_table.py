@@ -115,6 +115,8 @@ class SourceScan:
     seen: int = 0
     found: list[FoundDealer] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
+    #: Points worth a look that the file itself raises (a way cut by the extract's edge).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,6 +230,7 @@ def dealer_table(
         raise InputError(_nothing_found(scans, brands, shops, dropped))
     same, different = _close_pairs(table, NEAR_DUPLICATE_M)
     warnings += _near_duplicate_warnings(table, same)
+    warnings += [warning for scan in scans for warning in scan.warnings]
     notes = []
     if len(different):
         notes.append(

@@ -196,13 +196,26 @@ def _read(path: Path, readable: Path, shops: tuple[str, ...], progress: Progress
                 progress(f"reading {path.name}: the nodes of {len(waiting):,} ways and relations")
         if waiting:
             progress(f"placing {len(waiting):,} ways and relations")
-            scan.found.extend(_place_waiting(selected, waiting))
+            found, cut = _place_waiting(selected, waiting)
+            scan.found.extend(found)
+            if cut:
+                scan.warnings.append(
+                    f"{path.name}: {len(cut):,} way(s) of the network's brands lack nodes the "
+                    f"extract does not hold (cut at its edge?), placed at the nodes it holds: "
+                    f"{', '.join(cut[:5])}{' …' if len(cut) > 5 else ''}"
+                )
     logger.info("%s: %d dealer shops, %d of the network's brands", path, scan.seen, len(scan.found))
     return scan
 
 
-def _place_waiting(selected: Path, waiting: dict[tuple[str, int], _Waiting]) -> list[FoundDealer]:
-    """The ways and relations of ``waiting`` at their centroids, read from the small extract."""
+def _place_waiting(
+    selected: Path, waiting: dict[tuple[str, int], _Waiting]
+) -> tuple[list[FoundDealer], list[str]]:
+    """The ways and relations of ``waiting`` at their centroids, read from the small extract.
+
+    Also returns the ids of the dealers' ways some of whose nodes the extract
+    lacks: placed at the nodes present, which may be off the building.
+    """
     import osmium
 
     processor = osmium.FileProcessor(str(selected)).with_locations()
@@ -213,6 +226,7 @@ def _place_waiting(selected: Path, waiting: dict[tuple[str, int], _Waiting]) -> 
     ways: dict[int, list[tuple[float, float]]] = {}
     members: dict[int, list[tuple[str, int]]] = {}
     points: dict[tuple[str, int], tuple[float, float] | None] = {}
+    cut: list[str] = []
     for obj in processor:
         if isinstance(obj, osmium.osm.Node):
             if obj.location.valid():
@@ -221,6 +235,8 @@ def _place_waiting(selected: Path, waiting: dict[tuple[str, int], _Waiting]) -> 
             ways[obj.id] = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
             if ("w", obj.id) in waiting:
                 points[("w", obj.id)] = _way_centre(ways[obj.id])
+                if ways[obj.id] and len(ways[obj.id]) < len(obj.nodes):
+                    cut.append(f"way/{obj.id}")
         elif isinstance(obj, osmium.osm.Relation):
             if ("r", obj.id) in waiting:
                 members[obj.id] = [(m.type, m.ref) for m in obj.members]
@@ -236,7 +252,7 @@ def _place_waiting(selected: Path, waiting: dict[tuple[str, int], _Waiting]) -> 
         if point is None and kind == "r":
             point = _members_centre(members.get(osm_id, []), nodes, ways)
         found.append(_found(f"{_TYPE_WORDS[kind]}/{osm_id}", item.match, item.tags, point))
-    return found
+    return found, cut
 
 
 def _way_centre(coords: list[tuple[float, float]]) -> tuple[float, float] | None:
