@@ -51,7 +51,8 @@ class ConstraintsConfig(_Section):
         description="Total budget, EUR, for opening sites: a site counts its site_cost_eur (or "
         "chargers.site_cost_eur) plus chargers.min_per_site × chargers.charger_cost_eur. The "
         "chargers sized afterwards for the demand a site serves may cost more; report.json shows "
-        "both. With max_coverage the budget replaces p (unless p is set too); with the other "
+        "both. With max_coverage or flow_refuelling the budget replaces p (unless p is set "
+        "too); with the other "
         "models it is an extra limit (sizing counts its real chargers).",
     )
     brand_min_share: dict[str, Share] = Field(

@@ -147,6 +147,10 @@ class ChargersConfig(_Section):
         return self
 
 
+#: The models whose number of sites a budget replaces, for the field descriptions.
+_BUDGET_MODELS = " or ".join(t.name for t in MODEL_TRAITS.values() if t.budget_replaces_p)
+
+
 class ModelConfig(_Section):
     """Which facility-location model to solve and its parameters."""
 
@@ -157,9 +161,10 @@ class ModelConfig(_Section):
     p: Count | None = Field(
         None,
         ge=1,
-        description=f"Number of sites to open (max_coverage: at most, p_median: exactly). "
-        f"Unset: {DEFAULT_P}, except with max_coverage and constraints.budget_eur, where the "
-        "budget alone limits the sites.",
+        description=f"Number of sites to open (max_coverage, flow_refuelling: at most; p_median: "
+        "exactly). "
+        f"Unset: {DEFAULT_P}, except with {_BUDGET_MODELS} and constraints.budget_eur, where "
+        "the budget alone limits the sites.",
     )
     coverage_target: Number = Field(
         1.0,
@@ -283,7 +288,8 @@ class Scenario(_Section, metaclass=_Checked):
     uncertainty: dict[str, Distribution] = Field(
         default_factory=dict,
         description="Distributions of scenario fields for planner sweep --samples, keyed by "
-        "the dotted name --set takes; planner run ignores them. A draw for a whole-number "
+        "the dotted name --set takes; planner run checks them but solves the scenario's own "
+        "figures. A draw for a whole-number "
         "field is rounded.",
         examples=[
             {

@@ -10,11 +10,11 @@ by its dotted name::
     "model.name" = {dist = "choice", values = ["max_coverage", "p_median"]}
 
 ``planner sweep --samples N --seed S`` draws N values of every field from
-these (the same N draws at every point of a ``--grid``), and ``planner run``
-ignores them. A draw for a whole-number field (``model.p``) is rounded. The
-distributions are checked here on their own (``low`` above ``high``, a
-``mode`` outside them, a ``choice`` without values); that every key names a
-field is checked with the whole scenario
+these (the same N draws at every point of a ``--grid``); ``planner run``
+checks them but solves the scenario's own figures. A draw for a
+whole-number field (``model.p``) is rounded. The distributions are
+checked here on their own (``low`` above ``high``, a ``mode`` outside them,
+a ``choice`` without values); that every key names a field is checked with the whole scenario
 (:meth:`planner.scenario.schema.Scenario`), and a draw's value by the field's
 own rules when the sweep applies it.
 
