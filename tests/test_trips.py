@@ -271,6 +271,11 @@ def test_rows_of_one_od_pair_with_other_figures_are_added_and_said(
         checked = planner.check(overrides={**_flow_overrides(), "trips.source": str(od)})
     counts = checked.inputs.counts["trips"]
     assert counts["pair_rows_added"] == 1 and counts["trips_per_day"] == pytest.approx(12)
+    # One trip of 12 a day: before, the two rows stayed two trips (and two rows
+    # of trips.csv), though the warning said they were added up.
+    trips = checked.inputs.trips
+    assert trips is not None and trips.flows is not None
+    assert trips.flows.tolist() == [12.0]
     assert (
         "1 row(s) repeat the two places of an earlier row (in either direction: trips are "
         "round trips) with other figures; their trips are added to it (rows 3)"

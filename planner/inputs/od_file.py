@@ -109,7 +109,9 @@ def read_od_file(
         {"trips_per_day": [cells[at["trips_per_day"]] for cells in rows]}, statable=False
     )
     problems: list[Problem] = []
-    origins, destinations, flows = [], [], []
+    origins: list[int] = []
+    destinations: list[int] = []
+    flows: list[float] = []
     zero = 0
 
     def place(text: str, row: int, field: str) -> int | None:
@@ -141,7 +143,7 @@ def read_od_file(
     blank = 0
     first_row: dict[tuple[str, ...], int] = {}
     repeated: list[int] = []
-    pairs_seen: set[tuple[int, int]] = set()
+    pairs_seen: dict[tuple[int, int], int] = {}
     added: list[int] = []
     for cells, row in zip(rows, table.row_numbers, strict=True):
         if not filled(cells):
@@ -184,8 +186,11 @@ def read_od_file(
         # matrix would count each trip twice).
         pair = (min(origin, destination), max(origin, destination))
         if pair in pairs_seen:
+            # One trip between the two, as the warning says (trips.csv had a row each).
             added.append(row)
-        pairs_seen.add(pair)
+            flows[pairs_seen[pair]] += value
+            continue
+        pairs_seen[pair] = len(flows)
         origins.append(origin)
         destinations.append(destination)
         flows.append(value)
