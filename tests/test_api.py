@@ -139,6 +139,11 @@ def test_compare_frontier_and_validate(tmp_path: Path) -> None:
     assert len(comparison.diff.kept) + len(comparison.diff.added) == 2
     written = comparison.save(tmp_path / "cmp")
     assert (written / "compare.html").exists() and (written / "diff.json").exists()
+    # Plans from memory have no folder: before, diff.json named the working
+    # folder joined with the scenario's name, a folder never written.
+    record = json.loads((written / "diff.json").read_text(encoding="utf-8"))
+    assert record["a"]["folder"] is None and record["b"]["folder"] is None
+    assert record["a"]["scenario"] == one.scenario.name
 
     front = planner.frontier(raw, p=[1, 2, 3])
     assert list(front.table["p"]) == [1, 2, 3]
@@ -212,6 +217,11 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
         (lambda: plan.map(assets="zzz"), "assets: must be 'inline' or 'cdn'"),  # type: ignore[arg-type]
         (lambda: planner.compare(plan, plan).save(None), "folder: give a path"),  # type: ignore[arg-type]
         (lambda: planner.compare(plan, plan).save(tmp_path / "c", assets="x"), "assets: must"),  # type: ignore[arg-type]
+        # Named as in Plan.save, the earlier name still read.
+        (
+            lambda: planner.compare(plan, plan).save(tmp_path / "c", map_assets="x"),  # type: ignore[arg-type]
+            "map_assets: must",
+        ),
         (lambda: planner.run(raw, overrides=5), "overrides: give a mapping"),  # type: ignore[arg-type]
         # Before: the later of the two won without a word.
         (

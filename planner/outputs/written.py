@@ -51,6 +51,8 @@ class WrittenPlan:
         Travel radius and circuity of the scenario (reach circles).
     scenario
         The resolved scenario as read from ``scenario.toml`` (empty when absent).
+    in_memory
+        Whether the plan came from memory rather than a folder.
     """
 
     folder: Path
@@ -61,6 +63,8 @@ class WrittenPlan:
     radius_km: float
     circuity: float
     scenario: dict[str, Any] = field(default_factory=dict)
+    #: A plan compared from memory: ``folder`` is its scenario's name, no folder on disk.
+    in_memory: bool = False
 
     @property
     def chosen(self) -> pd.DataFrame:

@@ -49,12 +49,17 @@ def default_folder(plan_a_dir: Path, plan_b_dir: Path) -> Path:
     return resolved(Path.cwd() / "maps" / f"compare-{name_a}-{name_b}")
 
 
+def _folder_text(plan: WrittenPlan) -> str | None:
+    """The plan's folder, or none for a plan compared from memory (it was never written)."""
+    return None if plan.in_memory else str(resolved(plan.folder))
+
+
 def comparison_record(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> dict[str, Any]:
     """The content of ``diff.json``."""
     names = pane_names(a, b)
     return {
-        "a": {"folder": str(resolved(a.folder)), "label": names[0], "scenario": a.name},
-        "b": {"folder": str(resolved(b.folder)), "label": names[1], "scenario": b.name},
+        "a": {"folder": _folder_text(a), "label": names[0], "scenario": a.name},
+        "b": {"folder": _folder_text(b), "label": names[1], "scenario": b.name},
         "scenario_changes": [
             {"field": key, "a": value_a, "b": value_b}
             for key, value_a, value_b in diff.scenario_changes
@@ -126,7 +131,11 @@ class Comparison:
         for side, plan in (("a", a), ("b", b)):
             if isinstance(plan, Plan):
                 written = getattr(comparison, side)
-                setattr(comparison, side, replace(written, folder=Path(plan.scenario.name)))
+                setattr(
+                    comparison,
+                    side,
+                    replace(written, folder=Path(plan.scenario.name), in_memory=True),
+                )
         return comparison
 
     def __repr__(self) -> str:
@@ -151,15 +160,28 @@ class Comparison:
         # A country one plan lacks has no count there: whole numbers stay whole (1, not 1.0).
         return table.astype({"sites_a": "Int64", "sites_b": "Int64"})
 
-    def save(self, folder: str | os.PathLike[str], *, assets: MapAssets = "inline") -> Path:
-        """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does."""
+    def save(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        map_assets: MapAssets = "inline",
+        assets: MapAssets | None = None,
+    ) -> Path:
+        """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does.
+
+        ``map_assets`` is named as in :meth:`Plan.save`; ``assets`` is its
+        earlier name, still read.
+        """
         target = resolved(path_argument(folder, "folder"))
-        assets = checked_assets(assets, "assets")
+        if assets is None:
+            chosen = checked_assets(map_assets, "map_assets")
+        else:
+            chosen = checked_assets(assets, "assets")
         for plan in (self.a, self.b):
+            if plan.in_memory:
+                continue  # its "folder" is its scenario's name: nothing on disk to keep
             source = resolved(plan.folder)
-            # Plans compared from memory carry their scenario's name, no folder.
-            on_disk = (source / "report.json").exists()
-            if on_disk and (target == source or source.is_relative_to(target)):
+            if target == source or source.is_relative_to(target):
                 raise InputError(
                     Problem(
                         "folder",
@@ -167,7 +189,7 @@ class Comparison:
                         "write the comparison to another folder",
                     )
                 )
-        page = render_comparison_page(self.a, self.b, outlines=country_outlines(), assets=assets)
+        page = render_comparison_page(self.a, self.b, outlines=country_outlines(), assets=chosen)
 
         def write(folder: Path) -> None:
             (folder / "compare.html").write_text(page, encoding="utf-8")
@@ -204,7 +226,7 @@ def write_comparison_folder(
         (writing the comparison would replace a plan).
     """
     comparison = Comparison(plan_a_dir, plan_b_dir)
-    comparison.save(out_dir, assets=assets)
+    comparison.save(out_dir, map_assets=assets)
     return comparison
 
 
