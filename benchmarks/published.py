@@ -125,7 +125,15 @@ def _flow_optima(table: Path, rows: list[dict[str, str]]) -> dict[str, dict[str,
             raise InputError(
                 Problem(str(table), f"model {row.get('model')!r} is neither FRLM nor FCLM")
             )
-        key = _flow_key(model, row.get("range"), row.get("p") or "")
+        try:
+            key = _flow_key(model, row.get("range"), _whole(row.get("p")))
+        except ValueError:
+            raise InputError(
+                Problem(
+                    str(table),
+                    f"range {row.get('range')!r} or p {row.get('p')!r} is not a number",
+                )
+            ) from None
         variants.setdefault(key, set()).add(row.get("variant") or "")
         keyed[f"{key}#{row.get('variant') or ''}"] = row
         keyed[key] = row
@@ -133,6 +141,14 @@ def _flow_optima(table: Path, rows: list[dict[str, str]]) -> dict[str, dict[str,
         if len(names) > 1:
             del keyed[key]
     return keyed
+
+
+def _whole(text: str | None) -> int:
+    """A count written ``3`` or ``3.0``; ``ValueError`` for anything else."""
+    value = float(text or "")
+    if not value.is_integer() or value < 1:
+        raise ValueError(text)
+    return int(value)
 
 
 def _optimum(row: dict[str, str] | None) -> float | None:
@@ -299,11 +315,19 @@ def runs_for(
         points = read_tsplib(path)
         weights = np.ones(points.shape[0])
         optima = optima_of(path)
-        rows = {
-            int(row["p"]): row
-            for row in optima.values()
-            if (row.get("tsp_file") or row.get("instance", "").rpartition("_p")[0]) == path.stem
-        }
+        rows: dict[int, dict[str, str]] = {}
+        for row in optima.values():
+            if (row.get("tsp_file") or row.get("instance", "").rpartition("_p")[0]) != path.stem:
+                continue
+            try:
+                rows[_whole(row.get("p"))] = row
+            except ValueError:
+                raise InputError(
+                    Problem(
+                        "optima.csv",
+                        f"{row.get('instance')}: p {row.get('p')!r} is not a whole number ≥ 1",
+                    )
+                ) from None
         if p is None and not rows:
             raise InputError(
                 Problem(

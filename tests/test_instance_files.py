@@ -435,3 +435,18 @@ def test_published_capb_without_capacities_takes_beasleys(
     assert code == 2 and f"{other}: the capacities are the word 'capacity'" in err
     names = [json.loads(line)["instance"] for line in out.splitlines()]
     assert names == ["capb_5000", "capb_6000", "capb_7000", "capb_8000"]
+
+
+def test_published_reads_counts_written_as_decimals_and_names_bad_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: p = 3.0 in a flow network's optima.csv, or "one" for a TSPLIB
+    # row, ended in a ValueError traceback.
+    folder = flow_network(tmp_path / "f", "path,flow\n1-2-3,10\n3-2,2.5\n1-2,1\n")
+    (folder / "optima.csv").write_text("model,range,p,optimum\nFCLM,,1.0,13.5\n")
+    code, out, err = _runs(tmp_path, capsys, "frlm", str(folder))
+    assert code == 0 and json.loads(out)["match"] is True, err
+    write(tmp_path, "t.tsp", TSP)
+    write(tmp_path, "optima.csv", "instance,optimum,tsp_file,p\nt_p1,6,t,one\n")
+    code, out, err = _runs(tmp_path, capsys, "tsplib", str(tmp_path / "t.tsp"))
+    assert code == 2 and "optima.csv: t_p1: p 'one' is not a whole number ≥ 1" in err
