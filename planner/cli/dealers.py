@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from planner._text import one_line
 from planner.cli._options import named_as_options
+from planner.cli._streams import consoles
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,8 +24,7 @@ app = typer.Typer(
     help="Dealer files from open data: OpenStreetMap extracts and All The Places.",
 )
 # Messages quote names from open data: never read them as markup.
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-out = Console(highlight=False, markup=False, emoji=False)
+out, err = consoles()
 
 OutOption = Annotated[
     Path,

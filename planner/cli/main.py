@@ -26,17 +26,18 @@ from planner.outputs.interrupt import (  # isort: split
 
 import logging
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 
 from planner._files import path_argument, resolved, unreachable
 from planner._text import one_line
 from planner.cli._options import named_as_options, with_time_limit
+from planner.cli._streams import consoles
 from planner.cli.dealers import app as dealers_app
 from planner.cli.routing import app as routing_app
 from planner.cli.stages import Stages as _Stages
@@ -56,8 +57,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 # Messages quote the users' own text (dealer names, cells): never read it as markup.
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-out = Console(highlight=False, markup=False, emoji=False)
+out, err = consoles()
 app.add_typer(dealers_app, name="dealers")
 app.add_typer(routing_app, name="routing")
 app.command("sweep", short_help="Many runs on Dask: grid, uncertainty, no-regret sites.")(
@@ -691,6 +691,12 @@ def _dispatch() -> int:
     """Run the command line and return its exit code; every error is one line."""
     warnings.showwarning = _show_warning
     try:
+        os.getcwd()
+    except FileNotFoundError:
+        # Every relative path would fail later as "unexpected failure: [Errno 2]", unnamed.
+        _say("error: the working folder no longer exists (deleted?); cd to one that does")
+        return 2
+    try:
         result = app(prog_name="planner", standalone_mode=False)
     except PlannerError as exc:
         if interrupted():
@@ -726,7 +732,7 @@ def _dispatch() -> int:
         if _debug:
             raise
         _say(
-            f"error: unexpected failure: {exc or type(exc).__name__} "
+            f"error: unexpected failure: {str(exc) or type(exc).__name__} "
             "(rerun with --debug for the traceback)"
         )
         return 1

@@ -16,6 +16,7 @@ from rich.console import Console
 from planner._text import one_line
 from planner.cli._dask import quiet_dask_logs, refuse_workers_with_scheduler
 from planner.cli._options import named_as_options, with_time_limit
+from planner.cli._streams import consoles
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, interrupted
 
@@ -25,8 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["sweep_command"]
 
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-out = Console(highlight=False, markup=False, emoji=False)
+out, err = consoles()
 
 
 def sweep_command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -16,7 +17,12 @@ FloatArray = npt.NDArray[np.float64]
 def quiet_highs() -> highspy.Highs:
     """A HiGHS instance. HiGHS prints a banner on the first one a process makes, from
     C++ to file descriptor 1, before any option can silence it: it goes to /dev/null."""
-    sys.stdout.flush()
+    # Python's own buffer first, or it would follow the banner into /dev/null;
+    # there is none when standard output is closed (``>&-``), and a full one
+    # is no reason to stop a solve.
+    if sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
     try:
         saved = os.dup(1)
     except OSError:
