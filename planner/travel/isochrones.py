@@ -21,6 +21,7 @@ the reverse. The polygon illustrates the reach; coverage is the matrix's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -131,14 +132,19 @@ def _load(key: str) -> list[Polygon] | None:
 def _store(key: str, polygons: list[Polygon]) -> None:
     """Keep a site's polygons; a cache that cannot be written is only logged."""
     target = _entry(key)
+    staged: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", dir=target.parent, suffix=".tmp", delete=False, encoding="utf-8"
         ) as handle:
+            staged = handle.name
             json.dump([[list(ring) for ring in polygon] for polygon in polygons], handle)
         os.replace(handle.name, target)
     except OSError as exc:
+        if staged is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
         logger.info("isochrone not cached: %s", exc)
 
 

@@ -18,6 +18,7 @@ ignored and recomputed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -42,9 +43,10 @@ def cache_dir() -> Path:
     """Where entries live: ``$PLANNER_CACHE_DIR``, else the user's cache folder."""
     given = os.environ.get("PLANNER_CACHE_DIR")
     if given:
-        return Path(given)
+        # "~/cache" as a shell would read it: never a folder named "~" in the working folder.
+        return Path(given).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "planner" / "road-reach"
+    return Path(base).expanduser() / "planner" / "road-reach"
 
 
 def reach_key(build_id: str, settings: Sequence[Any], arrays: Sequence[npt.ArrayLike]) -> str:
@@ -83,6 +85,7 @@ def load_reach(key: str) -> tuple[sp.csr_matrix, dict[str, int]] | None:
 def store_reach(key: str, matrix: sp.csr_matrix, counts: dict[str, int]) -> None:
     """Store an entry; a cache that cannot be written only costs the next run time."""
     folder = cache_dir()
+    name: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=folder, prefix=f".{key[:16]}-", suffix=".npz")
@@ -99,4 +102,8 @@ def store_reach(key: str, matrix: sp.csr_matrix, counts: dict[str, int]) -> None
             )
         os.replace(name, folder / f"{key}.npz")
     except OSError as exc:
+        if name is not None:
+            # A full disk: no half-written entry stays behind for good.
+            with contextlib.suppress(OSError):
+                os.unlink(name)
         logger.warning("could not write the road reach cache in %s (%s)", folder, exc)

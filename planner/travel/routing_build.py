@@ -40,6 +40,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -407,6 +408,14 @@ def _run(command: list[str], log: Path, what: str) -> None:
     if result.returncode != 0:
         lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln]
         last = one_line(lines[-1]) if lines else "no output"
+        if result.returncode < 0:
+            # Killed by a signal: SIGXFSZ (a file size limit), SIGKILL (memory)...
+            try:
+                name = signal.Signals(-result.returncode).name
+            except ValueError:
+                name = f"signal {-result.returncode}"
+            hint = " (the file size limit, ulimit -f)" if name == "SIGXFSZ" else ""
+            raise PlannerError(f"{what} was killed by {name}{hint}; its last line: {last}")
         raise PlannerError(f"{what} failed (exit code {result.returncode}): {last}")
 
 

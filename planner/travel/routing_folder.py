@@ -21,6 +21,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
@@ -195,9 +197,9 @@ def routing_path(given: Path) -> Path:
 def _built_extracts() -> Path:
     given = os.environ.get("PLANNER_CACHE_DIR")
     if given:
-        return Path(given).parent / "routing"
+        return Path(given).expanduser().parent / "routing"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "planner" / "routing"
+    return Path(base).expanduser() / "planner" / "routing"
 
 
 def open_routing(path: Path, *, source: str = "travel.routing") -> RoutingFolder:
@@ -396,12 +398,14 @@ def file_sha256(path: Path) -> str:
 
 def _write_record(record_path: Path, record: dict[str, Any]) -> None:
     """Keep what was checked; a cache that cannot be written only means checking again."""
+    staging = record_path.with_name(f".{record_path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
         record_path.parent.mkdir(parents=True, exist_ok=True)
-        staging = record_path.with_name(f".{record_path.name}.{os.getpid()}")
         staging.write_text(json.dumps(record), encoding="utf-8")
         staging.replace(record_path)
     except OSError as exc:
+        with suppress(OSError):
+            staging.unlink(missing_ok=True)
         logger.debug("could not keep the routing check in %s: %s", record_path, exc)
 
 
