@@ -62,3 +62,61 @@ def test_a_build_program_killed_by_a_signal_is_said_so(
         "osrm-extract was killed by SIGXFSZ (the file size limit, ulimit -f); its last line: "
         "$ osrm-extract x"
     )
+
+
+def test_a_run_waits_for_another_runs_build_of_the_same_extract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: runs started together on one extract stopped, all but the first,
+    # with "output folder …/routing/…: is being written by another planner run".
+    import subprocess
+    import time
+
+    from planner.pipeline import routing
+
+    folder = tmp_path / "routing" / "malta-0123"
+    folder.parent.mkdir()
+    # Not a child of this process (a child would linger as a zombie, alive to kill(0)).
+    other = int(
+        subprocess.run(
+            ["/bin/sh", "-c", 'sleep 1 >/dev/null 2>&1 & echo "$!"'],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    (folder.parent / f".{folder.name}.planner-lock").write_text(f"{other}\n")
+    monkeypatch.setattr(routing, "_WAIT_POLL_S", 0.05)
+    said: list[str] = []
+    started = time.monotonic()
+    assert routing._wait_for_other_build(folder, "malta.osm.pbf", said.append) is False
+    assert time.monotonic() - started > 0.5
+    assert said == [
+        f"waiting for another run (process {other}) to build the routing data of malta.osm.pbf"
+    ]
+
+
+def test_a_routing_cache_that_cannot_be_written_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: "output folder /…/planner/routing/…: cannot be created", a folder
+    # the user never named, and no word of how to move the cache.
+    from planner.errors import InputError
+    from planner.pipeline.routing import ensure_routing
+    from planner.scenario.schema import load_scenario
+
+    extract = tmp_path / "malta.osm.pbf"
+    extract.write_bytes(b"not read")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.delenv("PLANNER_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    scenario = load_scenario(
+        None,
+        values={"travel.mode": "road", "travel.routing": str(extract), "travel.max_minutes": 30},
+    )
+    with pytest.raises(InputError) as caught:
+        ensure_routing(scenario.travel)
+    message = str(caught.value)
+    assert message.startswith(f"routing cache {blocker / 'planner' / 'routing'}")
+    assert "set PLANNER_CACHE_DIR to a writable folder" in message

@@ -185,6 +185,14 @@ def _refuse(target: Path, message: str) -> InputError:
     return InputError(Problem(f"output folder {target}", message))
 
 
+def live_writer(target: Path) -> int | None:
+    """The process id of another live run writing ``target`` now, else ``None``."""
+    holder = _read_pid(_lock_path(target))
+    if holder is not None and holder != os.getpid() and _alive(holder):
+        return holder
+    return None
+
+
 def _take_lock(target: Path) -> bool:
     """Take the lock of ``target``; False when this process already holds it.
 

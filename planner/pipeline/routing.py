@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import numbers
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from planner._atomic import check_writable, write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.demand_points import read_demand_file, read_demand_frame
-from planner.outputs.folder import publish_folder, refuse_inside_output
+from planner.outputs.folder import live_writer, publish_folder, refuse_inside_output
 from planner.outputs.spreadsheet import csv_chunks
 from planner.pipeline.dask_cluster import check_scheduler, checked_workers
 from planner.pipeline.routing_cluster import cluster_table
@@ -80,6 +81,10 @@ def build_routing(
     return open_routing(target, source="--out")
 
 
+#: How often a run waiting for another run's build of the same extract looks again (s).
+_WAIT_POLL_S = 1.0
+
+
 def ensure_routing(
     travel: TravelConfig, *, progress: Callable[[str], None] | None = None
 ) -> RoutingFolder | None:
@@ -95,10 +100,47 @@ def ensure_routing(
     if folder != travel.routing and not folder.is_dir():
         # Minutes of work on a country's extract: said as progress, not as a warning.
         say = progress or (lambda line: logger.info("%s", line))
+        if _wait_for_other_build(folder, travel.routing.name, say):
+            return open_routing(travel.routing)
+        _check_cache_writable(folder)
         logger.info("building the routing data of %s into %s", travel.routing, folder)
         say(f"building the routing data of {travel.routing.name}")
         build_routing(travel.routing, folder, progress=say)
     return open_routing(travel.routing)
+
+
+def _wait_for_other_build(folder: Path, name: str, say: Callable[[str], None]) -> bool:
+    """Wait while another run builds ``folder`` in the cache; whether it is there now.
+
+    Runs started together on one extract share its build: before, all but
+    the first stopped with "is being written by another planner run".
+    """
+    writer = live_writer(folder)
+    if writer is None:
+        return False
+    say(f"waiting for another run (process {writer}) to build the routing data of {name}")
+    while live_writer(folder) is not None:
+        time.sleep(_WAIT_POLL_S)
+    return folder.is_dir()
+
+
+def _check_cache_writable(folder: Path) -> None:
+    """Refuse, naming the cache and how to move it, a cache where the build cannot be kept."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = folder.parent / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            Problem(
+                f"routing cache {folder.parent}",
+                f"cannot be written ({exc.strerror or exc}); set PLANNER_CACHE_DIR to a "
+                "writable folder, or build the routing data with planner routing build and "
+                "name its folder in travel.routing",
+                field="travel.routing",
+            )
+        ) from None
 
 
 def default_routing_folder(extract: Path) -> Path:
