@@ -266,14 +266,20 @@ def previous(tmp_path: Path) -> Path:
     return publish_folder(tmp_path / "out", write)
 
 
-def test_sigterm_during_the_solve_writes_nothing(previous: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    # SIGHUP: a closed terminal or SSH session. Before: exit 129 without a word,
+    # and a lock and a temporary folder left beside the output.
+    [(signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+)
+def test_sigterm_during_the_solve_writes_nothing(previous: Path, signum: int, code: int) -> None:
     before = _fingerprint(previous)
     proc = _start(previous)
     _wait_for_solve(proc)
     time.sleep(0.5)  # inside the solver
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 143, stderr
+    assert proc.returncode == code, stderr
     messages = [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
     assert messages == ["terminated; nothing written"]
     assert "wrote" not in stdout
@@ -400,3 +406,14 @@ def test_a_file_that_cannot_be_written_leaves_no_folder_made_for_it(tmp_path: Pa
     with pytest.raises(InputError, match="No space left on device"):
         write_atomically(tmp_path / "new" / "folder" / "x.csv", map(_disk_full, [b"x"]))  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hang_up_under_nohup_is_left_to_nohup(tmp_path: Path) -> None:
+    # nohup starts the run with SIGHUP ignored: the run must not take it back.
+    code = (
+        "import signal; signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "from planner.outputs import interrupt\n"
+        "print(signal.SIGHUP in interrupt._SIGNALS)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -67,8 +67,24 @@ EXIT_INTERRUPTED = 130
 #: Exit code of a command ended by SIGTERM (128 + SIGTERM).
 EXIT_TERMINATED = 143
 
+
+def _watched_signals() -> frozenset[int]:
+    """SIGINT, SIGTERM, and SIGHUP (a closed terminal or SSH session) unless it is ignored.
+
+    ``nohup planner run …`` starts the process with SIGHUP ignored: taken here,
+    a hang-up would end the very run nohup was asked to keep alive.
+    """
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    found = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    hup = getattr(signal, "SIGHUP", None)
+    with suppress(OSError, ValueError):
+        if hup is not None and signal.getsignal(hup) is signal.SIG_IGN:
+            found.remove(hup)
+    return frozenset(found)
+
+
 #: The signals the watcher takes.
-_SIGNALS = frozenset({signal.SIGINT} | ({signal.SIGTERM} if hasattr(signal, "SIGTERM") else set()))
+_SIGNALS = _watched_signals()
 
 _commit_lock = threading.Lock()
 _interrupted = threading.Event()
@@ -91,7 +107,10 @@ def _terminated() -> bool:
 
 
 def interrupt_exit_code() -> int:
-    """The exit code of the interrupted command: 130 after Ctrl-C, 143 after SIGTERM."""
+    """The exit code of the interrupted command: 130 after Ctrl-C, 143 after SIGTERM, 129
+    after SIGHUP (128 + the signal, as shells report it)."""
+    if _received and _received[0] == getattr(signal, "SIGHUP", None):
+        return 128 + int(_received[0])
     return EXIT_TERMINATED if _terminated() else EXIT_INTERRUPTED
 
 
