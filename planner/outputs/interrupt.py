@@ -64,9 +64,6 @@ GRACE_S = 1.0
 #: Exit code of an interrupted command (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 
-#: Exit code of a command ended by SIGTERM (128 + SIGTERM).
-EXIT_TERMINATED = 143
-
 
 def _watched_signals() -> frozenset[int]:
     """SIGINT, SIGTERM, and SIGHUP (a closed terminal or SSH session) unless it is ignored.
@@ -109,9 +106,7 @@ def _terminated() -> bool:
 def interrupt_exit_code() -> int:
     """The exit code of the interrupted command: 130 after Ctrl-C, 143 after SIGTERM, 129
     after SIGHUP (128 + the signal, as shells report it)."""
-    if _received and _received[0] == getattr(signal, "SIGHUP", None):
-        return 128 + int(_received[0])
-    return EXIT_TERMINATED if _terminated() else EXIT_INTERRUPTED
+    return 128 + int(_received[0]) if _received else EXIT_INTERRUPTED
 
 
 def add_cleanup(cleanup: Callable[[], None]) -> None:

@@ -21,14 +21,13 @@ import hashlib
 import json
 import logging
 import os
-import threading
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from planner._atomic import write_atomically
 from planner.errors import InputError, Problem
 
 __all__ = [
@@ -398,15 +397,10 @@ def file_sha256(path: Path) -> str:
 
 def _write_record(record_path: Path, record: dict[str, Any]) -> None:
     """Keep what was checked; a cache that cannot be written only means checking again."""
-    staging = record_path.with_name(f".{record_path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
-        record_path.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_text(json.dumps(record), encoding="utf-8")
-        staging.replace(record_path)
-    except OSError as exc:
-        with suppress(OSError):
-            staging.unlink(missing_ok=True)
-        logger.debug("could not keep the routing check in %s: %s", record_path, exc)
+        write_atomically(record_path, json.dumps(record))
+    except InputError as exc:
+        logger.debug("could not keep the routing check: %s", exc)
 
 
 def _verified_dir() -> Path:
