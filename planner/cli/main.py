@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -376,8 +377,7 @@ def validate(scenario_file: ScenarioArg = None, overrides: SetOption = None) -> 
         inputs, side = checked.inputs, checked.side_constraints
     except InputError as exc:
         # Every problem, then the warnings that would remain once they are fixed.
-        for problem in exc.problems:
-            err.print(one_line(f"error: {problem}"), soft_wrap=True)
+        _say_problems(exc.problems)
         for warning in exc.warnings:
             err.print(one_line(f"warning: {warning}"), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
@@ -633,6 +633,14 @@ def _forget_caught_interrupts() -> None:
     exec("pass", {})
 
 
+def _say_problems(problems: Sequence[Problem | str], *, most: int | None = None) -> None:
+    """One ``error:`` line per problem; past ``most`` of them, a count of the rest."""
+    for problem in problems[:most]:
+        _say(f"error: {problem}")
+    if most is not None and len(problems) > most:
+        _say(f"error: … and {len(problems) - most} more problem(s)")
+
+
 def _say(message: str) -> None:
     """One line on standard error: user text escaped, never wrapped."""
     err.print(one_line(message), soft_wrap=True)
@@ -701,14 +709,10 @@ def _dispatch() -> int:
     except PlannerError as exc:
         if interrupted():
             return _interrupted()
-        if isinstance(exc, InputError) and len(exc.problems) > 1:
+        if isinstance(exc, InputError):
             # Each problem on its line, as validate gives them: "(and 3 more
             # problem(s))" left the user to find the other three one run at a time.
-            for problem in exc.problems[:_LISTED_PROBLEMS]:
-                _say(f"error: {problem}")
-            if len(exc.problems) > _LISTED_PROBLEMS:
-                rest = len(exc.problems) - _LISTED_PROBLEMS
-                _say(f"error: … and {rest} more problem(s)")
+            _say_problems(exc.problems, most=_LISTED_PROBLEMS)
         else:
             _say(f"error: {exc}")
         return exc.exit_code

@@ -350,7 +350,7 @@ def read_swain(path: Path) -> tuple[FloatArray, FloatArray]:
         was_first, first_line = first_line, False
         if was_first and all(math.isnan(v) for v in values):
             continue  # a header of words
-        if was_first and len(values) == 1 and float(values[0]).is_integer() and values[0] > 0:
+        if was_first and len(values) == 1 and values[0].is_integer() and values[0] > 0:
             stated = (int(values[0]), number)  # swain.txt: the number of nodes
             continue
         if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[3] < 0:
