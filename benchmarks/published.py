@@ -49,6 +49,7 @@ from planner.optimise import (
 )
 from planner.optimise.flow import flow_refuelling
 from planner.optimise.instances import (
+    Instance,
     complete_reach,
     euclidean,
     floor_euclidean,
@@ -183,13 +184,17 @@ def _flow_key(model: str, range_km: str | float | None, p: str | int) -> str:
 
 
 def _flow_runs(
-    path: Path, p: int | None, range_km: float | None, variant: str | None = None
+    path: Path,
+    optima: dict[str, dict[str, str]],
+    p: int | None,
+    range_km: float | None,
+    variant: str | None = None,
 ) -> Iterator[Run]:
     paths, _ = read_flow_network(path)
     if p is not None:
         wanted = {_flow_key("FRLM" if range_km is not None else "FCLM", range_km, p)}
     else:
-        wanted = {key.partition("#")[0] for key in optima_of(path)}
+        wanted = {key.partition("#")[0] for key in optima}
     for key in sorted(wanted):
         limit = None if key.startswith("FCLM") else float(key.split("_R")[1].split("_p")[0])
         count = int(key.rpartition("_p")[2])
@@ -209,13 +214,12 @@ BEASLEY_CAPACITIES = {
 }
 
 
-def _has_placeholders(path: Path) -> bool:
-    """Whether a cap file writes every capacity as the word ``capacity`` (capa, capb, capc)."""
-    capacities = read_facility(path).capacities
-    return capacities is None or not bool(np.isfinite(capacities).any())
-
-
-def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
+def _placeholder_runs(
+    path: Path,
+    facility: Instance,
+    optima: dict[str, dict[str, str]],
+    given: list[float] | None,
+) -> Iterator[Run]:
     """One run per capacity of an OR-Library file whose capacities are the word ``capacity``.
 
     capa, capb and capc stand for four problems each, one per capacity
@@ -225,18 +229,10 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
     for a file named capa, capb or capc; each run is named
     ``<file>_<capacity>`` and matched with the row of that capacity.
     """
-    facility = read_facility(path)
     opening = facility.costs
     assert opening is not None
-    table = path.parent / "optima.csv"
-    rows = []
-    if table.exists():
-        with table.open(encoding="utf-8-sig", newline="") as handle:
-            rows = [
-                row
-                for row in _capacity_rows(list(csv.DictReader(handle)))
-                if row["instance"].startswith(path.stem)
-            ]
+    # The rows that give a capacity are keyed "name@capacity" (see optima_of).
+    rows = [row for key, row in optima.items() if "@" in key and key.startswith(path.stem)]
     values = given if given is not None else [float(row["capacity"]) for row in rows]
     values = values or list(BEASLEY_CAPACITIES.get(path.stem.lower(), ()))
     if not values:
@@ -269,14 +265,19 @@ def _placeholder_runs(path: Path, given: list[float] | None) -> Iterator[Run]:
 def runs_for(
     family: str,
     path: Path,
+    optima: dict[str, dict[str, str]],
     p: int | None,
     range_km: float | None = None,
     capacity: list[float] | None = None,
     variant: str | None = None,
 ) -> Iterator[Run]:
-    """The solves one file stands for (several for tsplib and frlm: one per p)."""
+    """The solves one file stands for (several for tsplib and frlm: one per p).
+
+    ``optima`` is :func:`optima_of` the file: which runs a file stands for
+    may depend on it.
+    """
     if family == "frlm":
-        yield from _flow_runs(path, p, range_km, variant)
+        yield from _flow_runs(path, optima, p, range_km, variant)
     elif family == "pmed":
         instance = read_pmed(path)
         chosen = p if p is not None else int(instance.p or 0)
@@ -287,18 +288,20 @@ def runs_for(
             path.stem if own else f"{path.stem}_p{p}",
             lambda s: p_median(instance.reach, instance.weights, chosen, settings=s),
         )
-    elif family == "cap" and _has_placeholders(path):
-        yield from _placeholder_runs(path, capacity)
     elif family in ("uncap", "cap"):
         facility = read_facility(path)
         capacities = facility.capacities if family == "cap" else None
+        if capacities is not None and not np.isfinite(capacities).any():
+            # Every capacity the word "capacity": capa, capb, capc.
+            yield from _placeholder_runs(path, facility, optima, capacity)
+            return
         opening = facility.costs
         assert opening is not None
         key = path.stem
         if capacities is not None and np.ptp(capacities) == 0:
             # capa written out with one capacity: the row of that capacity.
             by_capacity = f"{path.stem}@{float(capacities[0]):g}"
-            key = by_capacity if by_capacity in optima_of(path) else key
+            key = by_capacity if by_capacity in optima else key
         yield Run(
             path.stem,
             key,
@@ -314,7 +317,6 @@ def runs_for(
     elif family == "tsplib":
         points = read_tsplib(path)
         weights = np.ones(points.shape[0])
-        optima = optima_of(path)
         rows: dict[int, dict[str, str]] = {}
         for row in optima.values():
             if (row.get("tsp_file") or row.get("instance", "").rpartition("_p")[0]) != path.stem:
@@ -450,7 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.paths:
         try:
             optima = optima_of(path)
-            runs = list(runs_for(args.family, path, args.p, args.range, capacity, args.variant))
+            runs = list(
+                runs_for(args.family, path, optima, args.p, args.range, capacity, args.variant)
+            )
         except PlannerError as error:
             # A file that is not of the family: say why, go on with the others.
             print(f"published.py: {error}", file=sys.stderr)
