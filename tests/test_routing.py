@@ -504,21 +504,26 @@ def test_a_damaged_routing_folder_is_named(malta_routing: Path, tmp_path: Path) 
     )
 
 
+def _copy_to_damage(malta_routing: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the Malta folder, its OSRM fileIndex (to damage) and the towns as a CSV."""
+    damaged = tmp_path / "damaged"
+    shutil.copytree(malta_routing, damaged)
+    towns = tmp_path / "towns.csv"
+    TOWNS.to_csv(towns, index=False)
+    return damaged, damaged / "osrm" / "roads.osrm.fileIndex", towns
+
+
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
 def test_an_engine_file_missing_or_cut_short_is_named(
     malta_routing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
 ) -> None:
     # Before: exit 1 with OSRM's "Config Parameters are Invalid" for a deleted
     # file, and a segmentation fault for OSRM's fileIndex cut in half.
-    damaged = tmp_path / "damaged"
-    shutil.copytree(malta_routing, damaged)
-    victim = damaged / "osrm" / "roads.osrm.fileIndex"
+    damaged, victim, towns = _copy_to_damage(malta_routing, tmp_path)
     if damage == "delete":
         victim.unlink()
     else:
         victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
-    towns = tmp_path / "towns.csv"
-    TOWNS.to_csv(towns, index=False)
     code, stderr = _matrix(capsys, damaged, towns)
     assert code == 2, stderr
     assert "damaged routing folder (osrm/roads.osrm.fileIndex " in stderr
@@ -536,13 +541,8 @@ def test_an_engine_file_overwritten_at_its_size_is_named(
     # with other bytes of its own size, which the size check let through.
     from planner.travel import routing_folder
 
-    damaged = tmp_path / "damaged"
-    shutil.copytree(malta_routing, damaged)
-    victim = damaged / "osrm" / "roads.osrm.fileIndex"
-    size = victim.stat().st_size
-    victim.write_bytes(np.random.default_rng(7).bytes(size))
-    towns = tmp_path / "towns.csv"
-    TOWNS.to_csv(towns, index=False)
+    damaged, victim, towns = _copy_to_damage(malta_routing, tmp_path)
+    victim.write_bytes(np.random.default_rng(7).bytes(victim.stat().st_size))
     code, stderr = _matrix(capsys, damaged, towns)
     assert code == 2, stderr
     assert (
