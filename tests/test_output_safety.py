@@ -195,6 +195,29 @@ def test_a_stale_lock_is_taken_over_and_released(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_lock_whose_process_id_was_taken_by_a_later_process_is_stale(
+    tmp_path: Path, sleeper: int
+) -> None:
+    # Before: a lock left by a killed run was refused for as long as any
+    # process had its id (after a reboot, often), and a road run waited on it
+    # for ever as "another run building the routing data".
+    from planner.outputs.folder import _started, live_writer
+
+    target = tmp_path / "out"
+    lock = tmp_path / ".out.planner-lock"
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    lock.write_text(f"{sleeper} {boot}/1\n")  # its run started at boot, the sleeper later
+    assert live_writer(target) is None
+    publish_folder(target, _write("x"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # The same process, as recorded, still holds it.
+    lock.write_text(f"{sleeper} {_started(sleeper)}\n")
+    assert live_writer(target) == sleeper
+    with pytest.raises(InputError, match=f"process {sleeper}"):
+        check_target(target)
+
+
 def test_cleanup_skips_temporary_folders_of_a_live_process(tmp_path: Path, sleeper: int) -> None:
     target = tmp_path / "out"
     live = tmp_path / f".out.tmp-{sleeper}-0a1b2c3d"
@@ -230,7 +253,7 @@ def test_two_runs_on_one_folder(tmp_path: Path) -> None:
         # Paused, so that it is surely still running while the second starts.
         first.send_signal(signal.SIGSTOP)
         lock = tmp_path / ".out.planner-lock"
-        assert lock.read_text().strip() == str(first.pid)
+        assert lock.read_text().split()[0] == str(first.pid)
         try:
             second = subprocess.run(
                 [sys.executable, "-m", "planner", "run", "--out", str(out)],

@@ -14,7 +14,10 @@ id of the run writing it. The command line takes it in :func:`check_target`,
 before any input is read, and keeps it until the command ends; a library
 call takes it for the length of :func:`publish_folder`. Another run is
 refused naming the holder's process id; a lock whose process no longer exists
-is stale and taken over. (When the target's parent folder does not exist
+is stale and taken over. Beside the id the lock records when that process
+started (Linux: the boot and the start time in ``/proc``), so a lock left by a
+killed run whose id a later process took (after a reboot, most often) is
+stale too, not a run to wait for. (When the target's parent folder does not exist
 yet, there is nothing beside it to guard, and the lock is taken when
 publishing creates the parent.)
 
@@ -166,12 +169,44 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _read_pid(path: Path) -> int | None:
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started: the boot's id and the start time since boot.
+
+    Tells a process from a later one that took its id. ``None`` where ``/proc``
+    cannot say (not Linux, or hidden).
+    """
     try:
-        text = path.read_text(encoding="ascii").strip()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # Field 22, counted after the parenthesised command name (which may hold spaces).
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return f"{boot}/{fields[19]}" if len(fields) > 19 else None
+
+
+def _read_lock(path: Path) -> tuple[int, str | None] | None:
+    """The process id a lock file names and, when recorded, that process's start."""
+    try:
+        words = path.read_text(encoding="ascii").split()
     except (OSError, ValueError):
         return None
-    return int(text) if text.isdigit() else None
+    if not words or not words[0].isdigit():
+        return None
+    return int(words[0]), words[1] if len(words) > 1 else None
+
+
+def _read_pid(path: Path) -> int | None:
+    record = _read_lock(path)
+    return None if record is None else record[0]
+
+
+def _holder_alive(record: tuple[int, str | None]) -> bool:
+    """Whether the process a lock names still runs (not a later one with its id)."""
+    pid, started = record
+    if not _alive(pid):
+        return False
+    return started is None or _started(pid) in (None, started)
 
 
 def _age(path: Path) -> float:
@@ -187,9 +222,9 @@ def _refuse(target: Path, message: str) -> InputError:
 
 def live_writer(target: Path) -> int | None:
     """The process id of another live run writing ``target`` now, else ``None``."""
-    holder = _read_pid(_lock_path(target))
-    if holder is not None and holder != os.getpid() and _alive(holder):
-        return holder
+    record = _read_lock(_lock_path(target))
+    if record is not None and record[0] != os.getpid() and _holder_alive(record):
+        return record[0]
     return None
 
 
@@ -223,8 +258,9 @@ def _take_lock_now(target: Path) -> bool:
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
-            holder = _read_pid(lock)
-            if holder is not None and _alive(holder) and holder != os.getpid():
+            record = _read_lock(lock)
+            holder = None if record is None else record[0]
+            if record is not None and holder != os.getpid() and _holder_alive(record):
                 raise _refuse(
                     target,
                     f"is being written by another planner run (process {holder}); wait for it "
@@ -244,7 +280,9 @@ def _take_lock_now(target: Path) -> bool:
             # The lock file is the first thing written beside the target.
             raise _unwritable(target, target.parent, exc) from None
         try:
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+            started = _started(os.getpid())
+            line = f"{os.getpid()} {started}" if started else str(os.getpid())
+            os.write(fd, f"{line}\n".encode("ascii"))
         finally:
             os.close(fd)
         _held_locks[lock] = threading.get_ident()
