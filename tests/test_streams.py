@@ -87,3 +87,38 @@ def test_a_deleted_working_folder_is_named(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "error: the working folder no longer exists (deleted?); cd to one that does"
     )
+
+
+def test_non_ascii_names_under_an_ascii_file_system_encoding_are_named(tmp_path: Path) -> None:
+    # Before: "unexpected failure: 'ascii' codec can't encode character '\xe9'"
+    # (a dealer file named données.csv) and "'utf-8' codec can't encode
+    # characters …: surrogates not allowed" (--set title=Café), exit 1.
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    probe = [sys.executable, "-c", "import sys; print(sys.getfilesystemencoding())"]
+    if subprocess.run(probe, capture_output=True, text=True, env=env).stdout.strip() != "ascii":
+        pytest.skip("the C locale does not give an ASCII file-system encoding here")
+    command = _tiny(tmp_path)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*command, "--set", "title=Café", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the command line holds letters the file-system encoding (ascii) cannot read" in (
+        done.stderr
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dealers.csv", "tiny.toml"]
+    (tmp_path / "dealers.csv").rename(tmp_path / "données.csv")
+    scenario = Path(command[-1])
+    scenario.write_text(
+        scenario.read_text(encoding="utf-8").replace("dealers.csv", "données.csv"),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [*command[:3], "validate", command[-1]], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 2, done.stderr
+    assert "file-system encoding (ascii) cannot hold" in done.stderr
+    assert "donn" in done.stderr and "unexpected" not in done.stderr

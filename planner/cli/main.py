@@ -24,6 +24,7 @@ from planner.outputs.interrupt import (  # isort: split
     interrupted,
 )
 
+import codecs
 import logging
 import math
 import os
@@ -735,6 +736,10 @@ def _dispatch() -> int:
             return _interrupted()
         if _debug:
             raise
+        narrow = _narrow_encoding(exc)
+        if narrow:
+            _say(f"error: {narrow}")
+            return 2
         _say(
             f"error: unexpected failure: {str(exc) or type(exc).__name__} "
             "(rerun with --debug for the traceback)"
@@ -744,6 +749,29 @@ def _dispatch() -> int:
         # typer turns Ctrl-C into exit code 130 without a word.
         return _interrupted()
     return result if isinstance(result, int) else 0
+
+
+def _narrow_encoding(exc: Exception) -> str | None:
+    """What to say when non-ASCII text meets a file-system encoding that cannot hold it.
+
+    With ``PYTHONUTF8=0`` in the C locale, Python names files in ASCII: a file
+    named ``données.csv`` cannot be opened, and ``--set title=Café`` arrives
+    as undecodable bytes. Both ended as "unexpected failure".
+    """
+    encoding = sys.getfilesystemencoding()
+    if not isinstance(exc, UnicodeEncodeError) or codecs.lookup(encoding).name == "utf-8":
+        return None
+    advice = "; run with PYTHONUTF8=1 or in a UTF-8 locale (LC_ALL=C.UTF-8)"
+    if "\udc80" <= exc.object[exc.start] <= "\udcff":
+        # Bytes of the command line that the encoding could not read, met on writing.
+        return (
+            f"the command line holds letters the file-system encoding ({encoding}) cannot "
+            f"read{advice}"
+        )
+    line_start = exc.object.rfind("\n", 0, exc.start) + 1
+    line_end = exc.object.find("\n", exc.end)
+    shown = exc.object[line_start : line_end if line_end >= 0 else None]
+    return f"{shown!r} holds letters the file-system encoding ({encoding}) cannot hold{advice}"
 
 
 def _interrupted() -> int:
