@@ -270,3 +270,24 @@ def test_null_of_an_unknown_field_is_refused(how: str) -> None:
     named = r"field 'model\.pp': unknown field; did you mean 'model\.p'"
     with pytest.raises(InputError, match=named):
         load_scenario(None, **kwargs)
+
+
+def test_scenarios_are_hashable_and_equal_ones_hash_alike() -> None:
+    # Before: "unhashable type: 'list'" (the countries, the dealer files), so a
+    # scenario could not key a cache or sit in a set.
+    import functools
+
+    default = load_scenario(SCENARIOS / "default.toml")
+    again = load_scenario(SCENARIOS / "default.toml")
+    other = load_scenario(SCENARIOS / "uncertainty.toml")
+    assert hash(default) == hash(again)
+    assert len({default, again, other}) == 2
+    changed = load_scenario(SCENARIOS / "default.toml", overrides=["model.p=61"])
+    assert changed not in {default}
+
+    @functools.cache
+    def name_of(scenario: Scenario) -> str:
+        return scenario.name
+
+    assert name_of(default) == name_of(again) == "default"
+    assert name_of.cache_info().hits == 1

@@ -10,6 +10,7 @@ no NaN, infinity, bool or string for a number.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,6 +63,12 @@ class _Section(BaseModel):
     # allow_inf_nan=False here too, so that a float field written as plain
     # ``float`` is still refused when not finite.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def __hash__(self) -> int:
+        # Frozen, yet the generated hash failed on the lists and tables a
+        # section holds (countries, dealer files): hash the canonical JSON
+        # form, which equal sections share, so a scenario can key a cache.
+        return hash((type(self), json.dumps(self.model_dump(mode="json"), sort_keys=True)))
 
 
 @functools.cache
