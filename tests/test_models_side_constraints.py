@@ -14,6 +14,7 @@ from planner.errors import InfeasibleError
 from planner.optimise import Status, evaluate, max_coverage, p_median, set_cover
 from planner.optimise._reach import keep_entries
 from planner.optimise.constraints import SiteRows, budget_rows, combine, group_rows
+from planner.optimise.coverage.phased import YearLimit, phased_coverage
 from planner.optimise.instances import complete_reach
 
 SMALL = settings(max_examples=30, deadline=None, derandomize=True)
@@ -72,6 +73,37 @@ def test_dominated_site_stays_available_to_a_side_constraint() -> None:
     assert solution.objective == pytest.approx(2.0)
 
 
+def test_twin_sites_a_minimum_needs_both_stay_available() -> None:
+    # Before: the second of two sites covering the same rows was closed as
+    # dominated, so "FR sites ≥ 2" was called infeasible, and with a cheap
+    # site outside the group set_cover called {A, C} at 101 optimal.
+    twins = sp.csr_matrix(np.array([[1.0, 1.0]]))
+    both = group_rows("FR", np.array([True, True]), minimum=2)
+    solution = max_coverage(twins, np.array([3.0]), 2, constraints=both)
+    assert solution.open_sites.tolist() == [0, 1] and solution.status is Status.OPTIMAL
+    assert set_cover(twins, constraints=both).open_sites.tolist() == [0, 1]
+    phased = phased_coverage(
+        twins, np.array([3.0]), [YearLimit(p=2), YearLimit(p=2)], constraints=both
+    )
+    assert phased.opened.tolist() == [0, 0]
+    reach = sp.csr_matrix(np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
+    reach.eliminate_zeros()
+    group = group_rows("Nissan", np.array([True, True, True, False]), minimum=2)
+    solution = set_cover(reach, costs=np.array([1.0, 1.0, 100.0, 1.0]), constraints=group)
+    assert solution.open_sites.tolist() == [0, 1, 3]
+    assert solution.objective == pytest.approx(3.0) and solution.bound == pytest.approx(3.0)
+
+
+def test_a_twin_a_share_needs_stays_available() -> None:
+    # Before: 1.0 "optimal" (site 0 alone) against 11.0 with all three open.
+    reach = sp.csr_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    reach.eliminate_zeros()
+    nissan = group_rows("Nissan", np.array([True, True, False]), share=2 / 3)
+    solution = max_coverage(reach, np.array([1.0, 10.0]), 3, constraints=nissan)
+    assert solution.open_sites.tolist() == [0, 1, 2]
+    assert solution.objective == pytest.approx(11.0) and solution.bound == pytest.approx(11.0)
+
+
 def test_set_cover_country_maximum() -> None:
     # Full cover within 10 km needs A and C (km 0 and 30) and one of them or B
     # for km 10 and 20: {A, C} covers all four points (A: 0, 10; C: 20, 30).
@@ -112,6 +144,10 @@ def _random_case(seed: int) -> tuple[sp.csr_matrix, np.ndarray, SiteRows]:
     n_demand, n_sites = int(rng.integers(2, 9)), int(rng.integers(2, 7))
     present = rng.random((n_demand, n_sites)) < 0.5
     costs = rng.integers(0, 5, size=(n_demand, n_sites)).astype(float)
+    if rng.random() < 0.5:
+        # Twins: a site that covers exactly what another covers, at the same costs.
+        twin, of = rng.choice(n_sites, size=2, replace=False)
+        present[:, twin], costs[:, twin] = present[:, of], costs[:, of]
     rows, cols = np.nonzero(present)
     reach = sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=(n_demand, n_sites))
     weights = rng.integers(0, 6, size=n_demand).astype(float)
@@ -122,7 +158,7 @@ def _random_case(seed: int) -> tuple[sp.csr_matrix, np.ndarray, SiteRows]:
     side = combine(
         [
             budget_rows(rng.integers(1, 4, size=n_sites).astype(float), float(rng.integers(2, 8))),
-            group_rows("G", group, minimum=int(rng.integers(0, 2)), share=0.3),
+            group_rows("G", group, minimum=int(rng.integers(0, 4)), share=0.3),
         ],
         n_sites,
     )

@@ -147,6 +147,7 @@ def reduce_coverage(
     *,
     drop_implied_rows: bool,
     classes: npt.NDArray[np.int64] | None = None,
+    kept: BoolArray | None = None,
     max_rounds: int = 5,
 ) -> tuple[sp.csr_matrix, FloatArray, BoolArray]:
     """Repeat site dominance, row merging (and implied-row removal) to a fixed point.
@@ -165,6 +166,10 @@ def reduce_coverage(
         Remove rows implied by others (valid for full covering only).
     classes
         Side-constraint classes of the sites (see :func:`dominated_sites`).
+    kept
+        Sites never left closed, though dominated: those a side constraint
+        may need for their count (:func:`planner.optimise.constraints.counted_sites`).
+        They may still dominate others.
 
     Returns
     -------
@@ -174,6 +179,8 @@ def reduce_coverage(
     removed = np.zeros(rows.shape[1], dtype=bool)
     for round_number in range(max_rounds):
         dominated = dominated_sites(rows, costs, candidates & ~removed, classes)
+        if kept is not None:
+            dominated &= ~kept
         implied = dominated_rows(rows) if drop_implied_rows else np.zeros(rows.shape[0], bool)
         if not dominated.any() and not implied.any():
             break

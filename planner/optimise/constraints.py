@@ -326,6 +326,24 @@ def column_classes(rows: SiteRows) -> npt.NDArray[np.int64]:
     return np.asarray(labels, dtype=np.int64).reshape(n_sites)
 
 
+def counted_sites(rows: SiteRows) -> BoolArray:
+    """Sites a side constraint may need open for their count alone.
+
+    A site whose column raises a row with a lower bound (a country or brand
+    minimum, the brand of a share) can be needed beside a site that covers
+    all it covers: opening both may be the only way to the minimum. Dominance
+    reductions must keep such sites; one that only lowers such a row, or
+    only counts towards a maximum or the budget, is never needed that way.
+    """
+    coo = rows.matrix.tocoo()
+    helps = ((coo.data > 0) & np.isfinite(rows.lower[coo.row])) | (
+        (coo.data < 0) & np.isfinite(rows.upper[coo.row])
+    )
+    counted = np.zeros(rows.n_sites, dtype=bool)
+    counted[coo.col[helps]] = True
+    return counted
+
+
 def infeasible_with(model: str, rows: SiteRows, limit: str) -> InfeasibleError:
     """The error for a model whose solver proved the side constraints cannot all hold."""
     names = describe_rows(rows)

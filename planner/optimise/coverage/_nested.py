@@ -52,7 +52,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.optimise._reduce import reduce_coverage
-from planner.optimise.constraints import SiteRows, column_classes
+from planner.optimise.constraints import SiteRows, column_classes, counted_sites
 from planner.optimise.coverage._dual import CoverageDual, fold_single_rows
 from planner.optimise.coverage._rows import BoolArray, FloatArray, IntArray, coverage_rows
 
@@ -201,6 +201,7 @@ def reduce_nested(
         ~fixed & ~excluded,
         drop_implied_rows=False,
         classes=model.classes,
+        kept=counted_sites(side) if len(side) else None,
     )
     reduced = NestedModel(
         rows=rows,

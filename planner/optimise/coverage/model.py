@@ -62,7 +62,7 @@ from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
 from planner.optimise._reduce import reduce_coverage
 from planner.optimise._result import finish, sites_from_values
-from planner.optimise.constraints import SiteRows, column_classes, explain_infeasible
+from planner.optimise.constraints import SiteRows, column_classes, counted_sites, explain_infeasible
 from planner.optimise.coverage._bnb import branch_and_bound, coverage_plans
 from planner.optimise.coverage._continental import solve_continental
 from planner.optimise.coverage._dual import CoverageDual
@@ -159,6 +159,7 @@ def max_coverage(
         ~must & ~never,
         drop_implied_rows=False,
         classes=column_classes(side) if len(side) else None,
+        kept=counted_sites(side) if len(side) else None,
     )
     never_in_model = never | dominated
     # The heuristics ignore side constraints: their sites serve as a start and

@@ -54,6 +54,7 @@ from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
     SiteRows,
     column_classes,
+    counted_sites,
     explain_infeasible,
     infeasible_with,
     milp_with_site_rows,
@@ -347,6 +348,7 @@ def set_cover(
         ~must & ~never,
         drop_implied_rows=not partial,
         classes=column_classes(side) if len(side) else None,
+        kept=counted_sites(side) if len(side) else None,
     )
     n_rows = rows.shape[0]
     details: dict[str, float] = {
