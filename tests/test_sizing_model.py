@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -433,3 +434,32 @@ def test_medium_instance_is_proven_optimal_quickly() -> None:
     assert out.solution.gap <= 1e-4
     assert out.solution.details["coverage_of_reachable"] >= 0.9 - 1e-6
     assert out.solution.seconds < 30.0
+
+
+def test_nothing_any_site_can_serve_costs_nothing_or_the_penalty() -> None:
+    # Before: "IndexError: index 0 is out of bounds" from the Lagrangian search
+    # whenever no pair was left to a site that can open.
+    pair = sp.csr_matrix((np.zeros(1), ([0], [0])), shape=(1, 2))
+    args: dict[str, Any] = {
+        "site_cost": np.array([50.0, 50.0]),
+        "charger_cost": 10.0,
+        "capacity_per_charger": 1.0,
+        "max_chargers": np.array([np.inf, np.inf]),
+    }
+    cases: list[tuple[sp.csr_matrix, list[float], dict[str, Any]]] = [
+        (pair, [0.0], {"coverage": 1.0}),
+        (sp.csr_matrix((1, 2)), [1.0], {"coverage": 1.0}),
+        (pair, [1.0], {"coverage": 1.0, "excluded": np.array([True, False])}),
+        (pair, [0.0], {"coverage": 0.0, "unserved_penalty": 5.0}),
+    ]
+    for reach, demand, extra in cases:
+        result = sizing(reach, np.array(demand), **args, **extra)
+        assert result.solution.status is Status.OPTIMAL
+        assert result.solution.objective == 0.0 and result.chargers.tolist() == [0, 0]
+    both = sp.csr_matrix(np.array([[1.0, 1.0]]))
+    args["max_chargers"] = np.array([1.0, 1.0])
+    result = sizing(
+        both, np.array([2.0]), **args, min_chargers=2, coverage=0.0, unserved_penalty=5.0
+    )
+    assert result.solution.objective == pytest.approx(10.0)  # both sessions unserved
+    assert result.chargers.tolist() == [0, 0]

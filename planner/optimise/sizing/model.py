@@ -113,7 +113,7 @@ from planner.optimise.sizing._parts import (
     round_up,
     served_demand,
 )
-from planner.optimise.sizing._search import search
+from planner.optimise.sizing._search import Search, search
 from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
 from planner.optimise.solution import Solution, SolverSettings, relative_gap
 
@@ -337,10 +337,14 @@ def sizing(
     start_objective = costs.objective(start_cost, start_served)
     share = _SEARCH_SHARE if whole_milp else _PENALTY_SEARCH_SHARE if kernel_milp else 0.9
     search_until = started + settings.time_limit_s * share
-    found = search(
-        inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
-        deadline=search_until, start_served=start_served,
-    )  # fmt: skip
+    if np.any(inst.limit[pair_site] >= min_chargers):
+        found = search(
+            inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
+            deadline=search_until, start_served=start_served,
+        )  # fmt: skip
+    else:  # no site can serve anything: no relaxation to search (its arrays would be empty)
+        nothing = np.zeros(n_sites, dtype=bool)
+        found = Search(None, -math.inf, nothing, nothing, 0, nothing)
     # Done before its deadline: every step of the search ran to its end (its
     # ascent stalled), so more time would not have raised the bound.
     exhausted = time.perf_counter() < search_until
