@@ -94,6 +94,25 @@ def test_partial_set_cover_matches_brute_force(seed: int, share: float) -> None:
 
 
 @SMALL
+@given(st.integers(0, 10_000), st.sampled_from([1e-7, 1e-4, 1e6]))
+def test_partial_set_cover_does_not_depend_on_the_weights_scale(seed: int, scale: float) -> None:
+    # Before: weights of 1e-6 and less put the coverage row inside the solver's
+    # absolute tolerance: "the solver's cover misses the coverage target", or a
+    # dearer cover called optimal.
+    reach, weights = random_instance(seed)
+    weights = weights * scale
+    target = 0.5 * weights[evaluate.reachable_rows(reach)].sum()
+    feasible = [
+        chosen
+        for chosen in subsets(reach.shape[1])
+        if evaluate.covered_weight(reach, weights, chosen) >= target * (1 - 1e-9)
+    ]
+    solution = set_cover(reach, weights=weights, coverage=0.5)
+    assert solution.objective == min(len(chosen) for chosen in feasible)
+    assert solution.details["covered_weight"] >= target * (1 - 1e-9)
+
+
+@SMALL
 @given(st.integers(0, 10_000), st.integers(1, 4))
 def test_p_median_matches_brute_force(seed: int, p: int) -> None:
     reach, weights = random_instance(seed)
