@@ -226,3 +226,18 @@ def test_written_report_times_every_stage_and_adds_up(tmp_path: Path) -> None:
     assert written["total_seconds"] == stages["total"]
     assert parts <= stages["total"] + 0.01
     assert stages["total"] == pytest.approx(in_memory["total"] + stages["rendering map"], abs=2e-3)
+
+
+def test_corridors_and_tables_are_stages_of_their_own(tmp_path: Path) -> None:
+    # Before: the corridor check's seconds showed as the reach's, the tables'
+    # as the map's (5 s and 3 s at scale).
+    said: list[str] = []
+    plan = planner.run(
+        PROJECT_ROOT / "scenarios" / "trips.toml",
+        overrides={"model.name": "max_coverage", "trips": None},
+        progress=lambda name: said.append(name) if isinstance(name, str) else None,
+    )
+    assert said.index("computing reach") + 1 == said.index("checking corridors")
+    assert "checking corridors" in plan.report["seconds_by_stage"]
+    plan.save(tmp_path / "out", on_stage=said.append)
+    assert said[-2:] == ["rendering map", "writing tables"]
