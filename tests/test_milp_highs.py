@@ -148,3 +148,13 @@ def test_bounded_after_stops_at_the_first_bound_once_its_seconds_have_passed() -
     # With seconds to spare the solve runs to its proof as before.
     patient = solve_milp(milp, SETTINGS, bounded_after_s=SETTINGS.time_limit_s)
     assert patient.status is MilpStatus.OPTIMAL and patient.objective == optimum.objective
+
+
+def test_scip_stopped_before_its_root_gives_no_bound_not_its_infinity() -> None:
+    # Before: SCIP's infinity came back as the bound (-1e20 here; 1e20 on a
+    # flow plan whose gap then read 2e22 %).
+    stopped = solve_milp(
+        _set_cover(3), SETTINGS, backend="scip", extra_parameters="limits/solutions = 1"
+    )
+    assert stopped.status is MilpStatus.FEASIBLE
+    assert stopped.bound == -np.inf

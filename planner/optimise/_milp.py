@@ -258,12 +258,13 @@ def solve_milp(
 
     values = np.asarray(solver.values(model.get_variables()), dtype=np.float64)
     objective = float(solver.objective_value) + milp.offset
-    bound = float(solver.best_objective_bound) + milp.offset
-    if not math.isfinite(bound):
-        bound = math.inf if milp.maximise else -math.inf
+    bound = _solver_bound(float(solver.best_objective_bound), milp)
     kind = MilpStatus.OPTIMAL if status == mb.SolveStatus.OPTIMAL else MilpStatus.FEASIBLE
     return MilpResult(kind, values, objective, bound, seconds)
 
+
+#: Bounds at or beyond this are a solver's infinity (SCIP's and HiGHS's is 1e20).
+_SOLVER_INFINITY = 1e20
 
 #: How HiGHS ends when a limit stops it: its plan (if it has one) and bound stand.
 _HIGHS_LIMITS = frozenset(
@@ -373,11 +374,20 @@ def _solve_highs(
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     objective = float(info.objective_function_value)
     # An optimal LP's value is its bound.
-    bound = float(info.mip_dual_bound) if integral else objective
-    if not math.isfinite(bound):
-        bound = math.inf if milp.maximise else -math.inf
+    bound = _solver_bound(float(info.mip_dual_bound) if integral else objective, milp)
     kind = MilpStatus.OPTIMAL if optimal else MilpStatus.FEASIBLE
-    return MilpResult(kind, values, objective + milp.offset, bound + milp.offset, seconds)
+    return MilpResult(kind, values, objective + milp.offset, bound, seconds)
+
+
+def _solver_bound(raw: float, milp: Milp) -> float:
+    """A solver's bound in the model's terms, ±inf when it has none.
+
+    SCIP stopped before its root LP gives its infinity (1e20) as the bound:
+    no bound, not a proven one (a flow plan's gap read 2e22 %).
+    """
+    if not math.isfinite(raw) or abs(raw) >= _SOLVER_INFINITY:
+        return math.inf if milp.maximise else -math.inf
+    return raw + milp.offset
 
 
 def _option_value(text: str) -> bool | int | float | str:
