@@ -869,7 +869,10 @@ def test_a_plan_stopped_at_the_time_limit_gets_one_line_saying_what_to_try() -> 
     assert time_limit_hint({"status": "optimal", "gap": 0.0}, scenario, sense="max") is None
     within = {"status": "time_limit", "gap": 5e-5}
     assert time_limit_hint(within, scenario, sense="max") is None
-    assert time_limit_hint({"status": "time_limit", "gap": None}, scenario, sense="max") is None
+    # No bound at all (before: not a word beyond the summary's "gap n/a").
+    unbounded = time_limit_hint({"status": "time_limit", "gap": None}, scenario, sense="max")
+    assert unbounded is not None
+    assert "before it could bound the best plan" in unbounded and "--time-limit" in unbounded
 
 
 def test_a_plan_stopped_before_the_time_limit_is_not_told_to_take_more_time() -> None:

@@ -271,6 +271,14 @@ def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -
     gap = report.get("gap")
     wanted = scenario.solver.relative_gap
     status = report.get("status")
+    if status == "time_limit" and gap is None:
+        # Before, nothing was said: the summary's "gap n/a" alone.
+        return (
+            f"note: the solver stopped at its time limit ({scenario.solver.time_limit_s:g} s) "
+            "before it could bound the best plan, so how far this plan is from it is not "
+            "known. To get a bound: more time (--time-limit), or fewer candidate sites or "
+            "trips (a smaller region, excluded sites, trips.max_trips)"
+        )
     if status not in ("time_limit", "stopped") or gap is None or gap <= wanted:
         return None
     better = "do better" if sense == "max" else "cost less"
