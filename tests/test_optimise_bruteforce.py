@@ -205,3 +205,47 @@ def test_single_source_facility_location_matches_brute_force(seed: int) -> None:
     )
     assert solution.objective == pytest.approx(best)
     assert solution.bound <= best + 1e-6
+
+
+def _clustered(seed: int, n_sites: int, n_demand: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sites and demand in eight clusters, with twins a few metres apart."""
+    rng = np.random.default_rng(seed)
+
+    def points(k: int) -> np.ndarray:
+        centres = rng.random((8, 2))
+        return centres[rng.integers(0, 8, k)] + rng.normal(scale=0.08, size=(k, 2))
+
+    sites = points(n_sites)
+    twins = n_sites // 5
+    sites[-twins:] = sites[rng.integers(0, n_sites - twins, twins)] + rng.normal(
+        scale=1e-4, size=(twins, 2)
+    )
+    return sites, points(n_demand)
+
+
+def test_set_cover_and_p_median_do_not_depend_on_the_scale_of_costs_and_weights() -> None:
+    # Before: site costs of 1e-7 gave an "optimal" cover of 57 sites where 51
+    # do, and weights of 1e-9 a p-median bound above the optimum (the solvers'
+    # absolute tolerances swallowed the objective).
+    from scipy.spatial import cKDTree
+
+    sites, places = _clustered(7, 300, 3000)
+    pairs = cKDTree(places).sparse_distance_matrix(cKDTree(sites), 0.06, output_type="coo_matrix")
+    reach = sp.csr_matrix((pairs.data, (pairs.row, pairs.col)), shape=(3000, 300))
+    plain = set_cover(reach, costs=np.ones(300))
+    tiny = set_cover(reach, costs=np.full(300, 1e-7))
+    assert plain.status is tiny.status is Status.OPTIMAL
+    assert tiny.open_sites.size == plain.open_sites.size
+    assert tiny.bound == pytest.approx(plain.bound * 1e-7)
+
+    sites, places = _clustered(4, 200, 1500)
+    distance, nearest = cKDTree(sites).query(places, k=60)
+    reach = sp.csr_matrix(
+        (distance.ravel(), (np.repeat(np.arange(1500), 60), nearest.ravel())), shape=(1500, 200)
+    )
+    weights = np.random.default_rng(4).lognormal(0, 1.2, 1500)
+    plain = p_median(reach, weights, 50)
+    tiny = p_median(reach, weights * 1e-9, 50)
+    assert plain.status is tiny.status is Status.OPTIMAL
+    assert tiny.objective == pytest.approx(plain.objective * 1e-9, rel=1e-9)
+    assert tiny.bound <= tiny.objective and tiny.bound == pytest.approx(plain.bound * 1e-9)

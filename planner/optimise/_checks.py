@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -99,3 +101,16 @@ def check_p(model: str, p: int, fixed: BoolArray, excluded: BoolArray, *, exact:
         raise InfeasibleError(
             f"{model}: p = {p} sites must open but only {allowed} sites are not excluded"
         )
+
+
+def unit_scale(largest: float) -> float:
+    """A power of two that lifts ``largest`` (an objective's largest term) to at least 1.
+
+    Solvers' tolerances are absolute (feasibility and optimality 1e-7, gap
+    1e-9): costs or weights of 1e-7 fall inside them, and a dearer plan was
+    called optimal. A power of two scales exactly, so the scaled model's plans
+    are the same plans. 1 when ``largest`` is at least 1 (or not positive).
+    """
+    if not (math.isfinite(largest) and 0.0 < largest < 1.0):
+        return 1.0
+    return float(2.0 ** -math.floor(math.log2(largest)))

@@ -315,6 +315,10 @@ def set_cover(
         problems.append(f"coverage must be in (0, 1], got {coverage!r}")
     _checks.raise_problems("set_cover", problems)
     _checks.check_fixed_excluded("set_cover", must, never)
+    # Solved on costs scaled to at least 1; the objective from the costs given.
+    given = prices
+    scale = _checks.unit_scale(float(prices.max(initial=0.0)))
+    prices = prices * scale
     side = side_rows(constraints, n_sites)
     explain_infeasible(side, p=None, exact_p=False, fixed=must, excluded=never)
 
@@ -451,7 +455,9 @@ def set_cover(
             deadline=started + settings.time_limit_s,
             seed=settings.seed,
             least=least,
-            on_better=lambda count: progress.note(best=fixed_cost + unit * count, maximise=False),
+            on_better=lambda count: progress.note(
+                best=(fixed_cost + unit * count) / scale, maximise=False
+            ),
         )
         if searched is not None:
             fallback = np.union1d(np.flatnonzero(must), searched).astype(np.int64)
@@ -481,7 +487,8 @@ def set_cover(
             "set_cover: the solver's cover misses the coverage target by more than "
             "its feasibility tolerance"
         )
-    objective = evaluate.set_cover_objective(None if costs is None else prices, open_sites)
+    objective = evaluate.set_cover_objective(None if costs is None else given, open_sites)
+    result = replace(result, bound=result.bound / scale)
     return finish(
         model="set_cover",
         sense="min",

@@ -186,6 +186,12 @@ def p_median(
             f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])})"
         )
     rows, row_weights, n_kept = reduced_rows(matrix, demand, must, never)
+    # Solved on weights scaled so that the largest term is at least 1 (at 1e-9
+    # the LP's bound came out above the optimum); objective from the weights given.
+    scale = _checks.unit_scale(
+        float(row_weights.max(initial=0.0)) * float(rows.data.max(initial=0.0))
+    )
+    row_weights = row_weights * scale
     pairs = SortedPairs(rows)
     apart = disjoint_rows(pairs)
     if apart > p:
@@ -426,6 +432,10 @@ def p_median(
     )
     assignment, _ = evaluate.nearest_open(matrix, open_sites)
     objective = evaluate.p_median_objective(matrix, demand, open_sites)
+    bound /= scale
+    for key in ("lp_bound", "heuristic_objective", "lagrangian_bound", "kernel_objective"):
+        if key in details:
+            details[key] /= scale
     proven = relative_gap(objective, bound) <= settings.relative_gap * (1 + 1e-6)
     kind = MilpStatus.OPTIMAL if proven else MilpStatus.FEASIBLE
     return finish(
