@@ -381,14 +381,15 @@ def set_cover(
         # Constraint (2): Σ_k W_k z_k ≥ α W - W_fixed, divided by the largest W_k:
         # weights of 1e-6 left the row within the solver's absolute feasibility
         # tolerance (1e-7: a cover of half the target was taken as feasible).
-        unit = float(row_weights.max()) if n_rows and row_weights.max() > 0 else 1.0
+        heaviest = float(row_weights.max()) if n_rows and row_weights.max() > 0 else 1.0
+        needed = (target - fixed_weight) / heaviest
         share = sp.csr_matrix(
-            np.concatenate([np.zeros(n_sites), row_weights / unit])[np.newaxis, :]
+            np.concatenate([np.zeros(n_sites), row_weights / heaviest])[np.newaxis, :]
         )
         milp = Milp(
             objective=np.concatenate([prices, np.zeros(n_rows)]),
             matrix=sp.vstack([cover, share], format="csr"),
-            row_lower=np.concatenate([np.full(n_rows, -np.inf), [(target - fixed_weight) / unit]]),
+            row_lower=np.concatenate([np.full(n_rows, -np.inf), [needed]]),
             row_upper=np.concatenate([np.zeros(n_rows), [np.inf]]),
             lower=np.concatenate([y_lower, np.zeros(n_rows)]),
             upper=np.concatenate([y_upper, np.ones(n_rows)]),
