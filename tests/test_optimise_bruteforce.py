@@ -249,3 +249,19 @@ def test_set_cover_and_p_median_do_not_depend_on_the_scale_of_costs_and_weights(
     assert plain.status is tiny.status is Status.OPTIMAL
     assert tiny.objective == pytest.approx(plain.objective * 1e-9, rel=1e-9)
     assert tiny.bound <= tiny.objective and tiny.bound == pytest.approx(plain.bound * 1e-9)
+
+
+def test_max_coverage_does_not_depend_on_the_scale_of_the_weights() -> None:
+    # Before: at weights of 1e-8 a plan 0.18 % short of the optimum was called
+    # optimal, with a bound below the optimum.
+    from scipy.spatial import cKDTree
+
+    sites, places = _clustered(4, 400, 4000)
+    pairs = cKDTree(places).sparse_distance_matrix(cKDTree(sites), 0.05, output_type="coo_matrix")
+    reach = sp.csr_matrix((pairs.data, (pairs.row, pairs.col)), shape=(4000, 400))
+    weights = np.random.default_rng(4).lognormal(0, 1.2, 4000)
+    plain = max_coverage(reach, weights, 25)
+    tiny = max_coverage(reach, weights * 1e-8, 25)
+    assert plain.status is tiny.status is Status.OPTIMAL
+    assert tiny.objective == pytest.approx(plain.objective * 1e-8, rel=1e-9)
+    assert tiny.bound >= plain.objective * 1e-8 * (1 - 1e-12)
