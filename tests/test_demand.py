@@ -169,7 +169,7 @@ def test_bad_user_csv_names_every_row_and_field(tmp_path: Path) -> None:
         load_demand(DemandConfig(countries=["LU"], source=path))
     found = {(p.row, p.field, p.message) for p in _problems(exc)}
     assert found == {
-        (2, "population", "not a number"),
+        (2, "population", "'many' is not a number"),
         (3, "lat", "outside ±90 degrees"),
         # Before: "not a number", of an empty cell.
         (4, "lon", "no value, where a number is needed"),
@@ -255,7 +255,7 @@ def test_bad_user_geojson(tmp_path: Path) -> None:
     assert found == {
         ("geometry", "feature 2: a LineString is neither a point nor a polygon"),
         ("geometry", "feature 3: no geometry"),
-        ("population", "feature 4: not a number"),
+        ("population", "feature 4: 'lots' is not a number"),
         ("id", "feature 4: duplicate id: also on feature 1, with other data"),
     }
 

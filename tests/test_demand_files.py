@@ -376,7 +376,7 @@ def test_true_among_geojson_numbers_is_refused_not_read_as_one(tmp_path: Path) -
     with pytest.raises(InputError) as caught:
         read_demand_file(collection("population", [1200, True, 800]))
     (problem,) = _problems(caught)
-    assert (problem.field, problem.message) == ("population", "feature 2: not a number")
+    assert (problem.field, problem.message) == ("population", "feature 2: 'true' is not a number")
     dealers = collection("max_chargers", [4, True], name="G", brand="Renault", country="LU")
     with pytest.raises(InputError, match=r"row 3, field 'max_chargers': 'true' is not a number"):
         load_sites(DealersConfig(files=[DealerFile(path=dealers)]), countries=["LU"])

@@ -137,7 +137,7 @@ def test_bad_demand_row_names_the_table_row_and_column() -> None:
     with pytest.raises(InputError) as caught:
         load_demand(DemandConfig(countries=["LU"]), frame=frame)
     assert [str(p) for p in _problems(caught)] == [
-        "demand table, row 3, field 'population': not a number",
+        "demand table, row 3, field 'population': 'many' is not a number",
         "demand table, row 4, field 'lat': outside ±90 degrees",
     ]
 

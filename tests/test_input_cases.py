@@ -187,7 +187,11 @@ def test_non_finite_geojson_population_names_file_feature_and_field(
     path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
     with pytest.raises(InputError) as error:
         read_demand_file(path)
-    said = "no value, where a number is needed" if value == "NaN" else "not a number"
+    said = {
+        "NaN": "no value, where a number is needed",
+        "Infinity": "'inf' is not a finite number",
+        "-Infinity": "'-inf' is not a finite number",
+    }[value]
     assert f"{path}, field 'population': feature 1: {said}" in str(error.value)
 
 
@@ -200,7 +204,7 @@ def test_non_finite_population_in_a_table_names_row_and_field() -> None:
     table = pd.DataFrame(
         {"name": ["A", "B"], "lon": [6.13, 6.0], "lat": [49.61, 49.5], "population": [np.inf, 1e3]}
     )
-    with pytest.raises(InputError, match=r"demand table, row 2, field 'population': not a number"):
+    with pytest.raises(InputError, match=r"demand table, row 2, field 'population': 'inf' is not a finite number"):
         planner.check(overrides={"demand.countries": ["LU"]}, demand=table)
 
 

@@ -510,14 +510,14 @@ def _parsed_column(
     header = table.headers[index]
     values = np.full(len(table.rows), np.nan)
     for pos, cell in enumerate(_cells(table, index)):
-        # An ambiguous number keeps the parser's message, which says how to write it;
-        # an empty, text or infinite cell gets the demand file's plain one.
+        # The parser's message quotes the cell and, for an ambiguous number, says how to
+        # write it; an empty or missing cell gets the demand file's plain one.
         resolved = style.resolve(cell, header)
         value, message = resolved if resolved is not None else parse_number(cell)
         if value is not None:
             values[pos] = value
             continue
-        if resolved is None or message is None:
+        if message is None:
             # An empty cell, a JSON null or NaN, a DataFrame's missing value.
             blank = cell is None or (isinstance(cell, str) and not cell.strip())
             message = "no value, where a number is needed" if blank else "not a number"
