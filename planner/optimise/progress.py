@@ -6,6 +6,11 @@ read by :mod:`planner.optimise._solver_log`) report what they know through
 :func:`note` as they learn it, and a timer thread hands a
 :class:`SolveProgress` snapshot to the watcher's callback every few seconds.
 
+A model that solves on its objective's terms multiplied by a factor (so
+that tiny weights stay above the solvers' absolute tolerances) opens
+:func:`scaled` around the solve, and what is noted inside it is divided back:
+the display shows the objective in the units given.
+
 Only values that hold for the whole model are noted: the objective of a plan
 that satisfies every constraint, and a bound that no such plan can beat. A
 sub-problem's figures (one region, a kernel of sites) are not. The watch
@@ -25,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["SolveProgress", "muted", "note", "reporting", "watch", "whole_model"]
+__all__ = ["SolveProgress", "muted", "note", "reporting", "scaled", "watch", "whole_model"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,8 @@ class _Watch:
 
 
 _WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("solve_watch", default=None)
+#: The factor the model being solved multiplied its objective's terms by.
+_SCALE: contextvars.ContextVar[float] = contextvars.ContextVar("objective_scale", default=1.0)
 
 
 @contextmanager
@@ -191,11 +198,26 @@ def muted() -> Iterator[None]:
         _WATCH.reset(token)
 
 
+@contextmanager
+def scaled(scale: float) -> Iterator[None]:
+    """Divide by ``scale`` what the block notes: its solve runs on terms multiplied by it."""
+    token = _SCALE.set(_SCALE.get() * scale)
+    try:
+        yield
+    finally:
+        _SCALE.reset(token)
+
+
 def note(*, best: float | None = None, bound: float | None = None, maximise: bool) -> None:
     """Tell the open watch (if any) of a plan's objective and/or a proven bound."""
     current = _WATCH.get()
     if current is not None:
-        current.note(best, bound, maximise)
+        scale = _SCALE.get()
+        current.note(
+            None if best is None else best / scale,
+            None if bound is None else bound / scale,
+            maximise,
+        )
 
 
 def whole_model(maximise: bool) -> Callable[[float | None, float | None], None]:

@@ -192,17 +192,20 @@ def max_coverage(
         "sites_dominated": float(dominated.sum()),
         "side_constraints": float(len(side)),
     }
-    if model.feasible(start_sites):
-        progress.note(best=(model.value(start_sites) + fixed_weight) / scale, maximise=True)
-    if model.folded_rows.nnz > KERNEL_FROM_PAIRS:
-        open_sites, bound, kind = solve_continental(model, start_sites, settings, started, details)
-    elif settings.backend is None:
-        open_sites, bound, kind = _solve_by_branch_and_bound(
-            model, start_sites, settings, started, details
-        )
-    else:
-        # A backend asked for by name gets the whole model.
-        open_sites, bound, kind = _solve_whole_milp(model, start_sites, settings, started)
+    with progress.scaled(scale):
+        if model.feasible(start_sites):
+            progress.note(best=model.value(start_sites) + fixed_weight, maximise=True)
+        if model.folded_rows.nnz > KERNEL_FROM_PAIRS:
+            open_sites, bound, kind = solve_continental(
+                model, start_sites, settings, started, details
+            )
+        elif settings.backend is None:
+            open_sites, bound, kind = _solve_by_branch_and_bound(
+                model, start_sites, settings, started, details
+            )
+        else:
+            # A backend asked for by name gets the whole model.
+            open_sites, bound, kind = _solve_whole_milp(model, start_sites, settings, started)
     for key in ("lp_bound", "regional_objective", "kernel_objective"):
         if key in details:
             details[key] /= scale

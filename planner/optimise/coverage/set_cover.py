@@ -410,15 +410,16 @@ def set_cover(
         milp = replace(milp, hint=start)
     # The reductions before it count against the limit (full-scale dealers: 11 s).
     left = settings.time_limit_s - (time.perf_counter() - started)
-    result = solve_milp(
-        milp,
-        replace(
-            settings,
-            time_limit_s=max(left * (1 - _LEAST_SEARCH_SHARE if searchable else 1), 0.5),
-        ),
-        report=progress.whole_model(maximise=False),
-        bounded_after_s=left * (1 - _SEARCH_SHARE) if searchable else None,
-    )
+    with progress.scaled(scale):
+        result = solve_milp(
+            milp,
+            replace(
+                settings,
+                time_limit_s=max(left * (1 - _LEAST_SEARCH_SHARE if searchable else 1), 0.5),
+            ),
+            report=progress.whole_model(maximise=False),
+            bounded_after_s=left * (1 - _SEARCH_SHARE) if searchable else None,
+        )
     if searchable and not partial and result.status is not MilpStatus.OPTIMAL and allowed.any():
         relaxed = _unicost_bound(result, rows, prices, allowed, must, settings.time_limit_s)
     if not result.bound >= relaxed:  # also when the solver has no bound (nan)
@@ -447,19 +448,20 @@ def set_cover(
             if unit > 0 and math.isfinite(result.bound)
             else 0
         )
-        searched = _searched_cover(
-            rows,
-            row_weights,
-            target - fixed_weight if partial else None,
-            allowed,
-            solver_sites,
-            deadline=started + settings.time_limit_s,
-            seed=settings.seed,
-            least=least,
-            on_better=lambda count: progress.note(
-                best=(fixed_cost + unit * count) / scale, maximise=False
-            ),
-        )
+        with progress.scaled(scale):
+            searched = _searched_cover(
+                rows,
+                row_weights,
+                target - fixed_weight if partial else None,
+                allowed,
+                solver_sites,
+                deadline=started + settings.time_limit_s,
+                seed=settings.seed,
+                least=least,
+                on_better=lambda count: progress.note(
+                    best=fixed_cost + unit * count, maximise=False
+                ),
+            )
         if searched is not None:
             fallback = np.union1d(np.flatnonzero(must), searched).astype(np.int64)
             details["search_sites"] = float(fallback.size)
