@@ -204,7 +204,8 @@ def test_non_finite_population_in_a_table_names_row_and_field() -> None:
     table = pd.DataFrame(
         {"name": ["A", "B"], "lon": [6.13, 6.0], "lat": [49.61, 49.5], "population": [np.inf, 1e3]}
     )
-    with pytest.raises(InputError, match=r"demand table, row 2, field 'population': 'inf' is not a finite number"):
+    said = r"demand table, row 2, field 'population': 'inf' is not a finite number"
+    with pytest.raises(InputError, match=said):
         planner.check(overrides={"demand.countries": ["LU"]}, demand=table)
 
 
