@@ -249,6 +249,8 @@ def test_corridors_and_tables_are_stages_of_their_own(tmp_path: Path) -> None:
         progress=note,
     )
     assert said.index("computing reach") + 1 == said.index("checking corridors")
-    assert "checking corridors" in plan.report["seconds_by_stage"]
+    assert said.index("sizing chargers") + 1 == said.index("reporting corridors")
+    assert {"checking corridors", "reporting corridors"} <= set(plan.report["seconds_by_stage"])
+    assert len(plan.report["afir"]["corridors"]) > 0
     plan.save(tmp_path / "out", on_stage=note)
     assert said[-2:] == ["rendering map", "writing tables"]
