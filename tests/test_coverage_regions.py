@@ -120,3 +120,67 @@ def test_a_past_deadline_still_gives_a_full_plan() -> None:
     )
     # No region was solved: greedy fills all five places.
     assert plan.size == 5
+
+
+def test_swaps_stop_at_their_deadline_with_the_plan_so_far() -> None:
+    rows, weights = strip(80, 3, seed=2)
+    n_sites, p = 80, 9
+    nobody = np.zeros(n_sites, dtype=bool)
+    poor = np.arange(p)  # neighbours on the strip: a plan swaps improve
+    swapped = swap_coverage(rows, weights, poor, fixed=nobody, excluded=nobody)
+    assert coverage_value(rows, weights, np.zeros(n_sites), swapped) > coverage_value(
+        rows, weights, np.zeros(n_sites), poor
+    )
+    late = swap_coverage(
+        rows, weights, poor, fixed=nobody, excluded=nobody, deadline=time.perf_counter() - 1.0
+    )
+    assert late.tolist() == poor.tolist()
+
+
+def test_a_continental_solve_out_of_time_returns_its_start_without_scip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Europe with a 10 s limit: PDLP unconverged, 2 s left; loading SCIP's model
+    # alone took 3 s past the limit.
+    from planner.optimise.constraints import no_site_rows
+    from planner.optimise.coverage import _continental as continental
+    from planner.optimise.coverage._reduced import Reduced
+
+    def no_scip(*_: object, **__: object) -> None:
+        raise AssertionError("SCIP was started with no time left")
+
+    monkeypatch.setattr(continental, "coverage_lp", lambda *_, **__: None)
+    monkeypatch.setattr(continental, "solve_milp", no_scip)
+    # Random reach sets, whose relaxation leaves a gap (on a strip it closes).
+    rng = np.random.default_rng(4)
+    n_sites, p = 60, 6
+    rows = sp.random(400, n_sites, density=0.08, random_state=rng, format="csr")
+    rows.data[:] = 1.0
+    weights = rng.uniform(1.0, 50.0, 400)
+    nobody = np.zeros(n_sites, dtype=bool)
+    model = Reduced(
+        rows=rows,
+        weights=weights,
+        p=p,
+        fixed=nobody,
+        closed=nobody,
+        side=no_site_rows(n_sites),
+        fixed_weight=0.0,
+    )
+    start = swap_coverage(
+        rows,
+        weights,
+        greedy_coverage(rows, weights, p, fixed=nobody, excluded=nobody),
+        fixed=nobody,
+        excluded=nobody,
+    )
+    limit = 10.0
+    started = time.perf_counter() - 0.9 * limit
+    sites, bound, status = continental.solve_continental(
+        model, start, SolverSettings(time_limit_s=limit), started, {}
+    )
+    value = model.value(sites)
+    assert status.name == "FEASIBLE"
+    assert value >= model.value(start)
+    # The subgradient's bound, valid for the plan it comes with.
+    assert bound >= max_coverage(rows, weights, p).objective - 1e-6 >= value - 1e-6

@@ -47,6 +47,9 @@ SCIP_AFTER_REGIONS = 0.2
 #: 7,230, gap 5.0 %); with the time, 6,963 against 6,979 (0.22 %) at 38 s.
 #: Europe's LP converges in 6.5-33 s of its 110 s either way.
 LP_SHARE = 0.45
+#: Share of the time limit by which the swaps of the LP's rounded plan stop,
+#: so that a short limit leaves the regions time (Europe: a pass takes seconds).
+ROUNDED_SWAPS_UNTIL = 0.6
 
 
 def solve_continental(
@@ -69,13 +72,16 @@ def solve_continental(
     # The LP's duals give the bound (exactly evaluated, see _coverage_lp) and
     # its rounded sites a start; subgradient steps only when the LP does not
     # converge within its share of the time.
+    # Its share of the limit, but never the time the rest needs (a 10 s limit
+    # on Europe reaches this point after 3.6 s).
+    spare = settings.time_limit_s * (1 - SCIP_AFTER_REGIONS) - (time.perf_counter() - started)
     lp = coverage_lp(
         rows,
         row_weights,
         p,
         fixed=must,
         allowed=allowed,
-        seconds=min(LP_SHARE * settings.time_limit_s, 60.0),
+        seconds=max(min(LP_SHARE * settings.time_limit_s, 60.0, spare), 0.0),
         side=model.side,
     )
     if lp is not None:
@@ -85,6 +91,7 @@ def solve_continental(
             rounded_sites(lp.site_values, p, fixed=must, allowed=allowed),
             fixed=must,
             excluded=never_in_model,
+            deadline=started + ROUNDED_SWAPS_UNTIL * settings.time_limit_s,
         )
         start_value = model.value(start_sites)
         if model.value(rounded) > start_value:
@@ -147,6 +154,11 @@ def solve_continental(
             # The sweeps used the time, as they do on a continent: SCIP would
             # not finish its root LP, and loading the model alone takes seconds.
             return start_sites, lagrangian_bound, MilpStatus.FEASIBLE
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    if lp is None and start_feasible and left < SCIP_AFTER_REGIONS * settings.time_limit_s:
+        # Neither an LP nor the time for SCIP, whose loading alone takes
+        # seconds at this size (Europe, a 10 s limit: 3 s past it).
+        return start_sites, lagrangian_bound, MilpStatus.FEASIBLE
     lower, upper = model.site_bounds()
     milp = model.milp(lower=lower, upper=upper, hint=start_sites if start_feasible else None)
     if lp is not None and len(model.side):

@@ -120,7 +120,8 @@ def mclp_lagrangian(
     start
         A feasible site set (e.g. greedy + swap) giving the first lower bound.
     seconds
-        Time budget.
+        Time budget of the steps; the swaps that repair the best plan after
+        them stop half as long again later.
     max_iterations
         Subgradient iterations at most.
     target_gap
@@ -161,7 +162,9 @@ def mclp_lagrangian(
             break
         step = theta * (bound - best_value) / norm
         multipliers = np.clip(multipliers - step * subgradient, 0.0, weights)
-    repaired = swap_coverage(rows, weights, best_sites, fixed=fixed, excluded=~allowed)
+    repaired = swap_coverage(
+        rows, weights, best_sites, fixed=fixed, excluded=~allowed, deadline=started + 1.5 * seconds
+    )
     repaired_value = coverage_value(rows, weights, site_weight, repaired)
     if repaired_value > best_value:
         best_sites, best_value = repaired, repaired_value
