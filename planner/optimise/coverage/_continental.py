@@ -40,6 +40,11 @@ KERNEL_LP_VALUE = 0.05
 REGIONS_RESERVE = 0.02
 #: Share of the time limit that must be left after the sweeps for SCIP to run.
 SCIP_AFTER_REGIONS = 0.2
+#: Seconds that must be left for SCIP to get the model when PDLP did not
+#: converge: at this size its root LP takes minutes (Europe: unfinished after
+#: 100 s), and loading the model alone runs seconds past a limit (every dealer
+#: of the five default countries, a 20 s limit: SCIP given 4.9 s took 10 s).
+SCIP_WITHOUT_LP_S = 120.0
 #: Share of the time limit PDLP may take (at most a minute). Every dealer of the
 #: five default countries at p = 60 (12,149 rows × 7,382 sites after reduction)
 #: needs 21.6 s with the model's build: at 0.3 of 60 s it stopped unconverged,
@@ -155,7 +160,7 @@ def solve_continental(
             # not finish its root LP, and loading the model alone takes seconds.
             return start_sites, lagrangian_bound, MilpStatus.FEASIBLE
     left = settings.time_limit_s - (time.perf_counter() - started)
-    if lp is None and start_feasible and left < SCIP_AFTER_REGIONS * settings.time_limit_s:
+    if lp is None and start_feasible and left < SCIP_WITHOUT_LP_S:
         # Neither an LP nor the time for SCIP, whose loading alone takes
         # seconds at this size (Europe, a 10 s limit: 3 s past it).
         return start_sites, lagrangian_bound, MilpStatus.FEASIBLE
