@@ -81,3 +81,23 @@ def test_maximal_covering_reduction_is_a_fixed_point_after_one_round() -> None:
     )
     assert removed[30:].all()
     assert not dominated_sites(rows, np.ones(60), ~removed).any()
+
+
+def test_no_round_starts_past_the_deadline_and_the_rounds_made_stay_exact() -> None:
+    # Sites of sundry radii on a line: dominance and implied rows feed each other
+    # over several rounds.
+    rng = np.random.default_rng(0)
+    points, sites, radius = (
+        rng.uniform(0, 100, 400),
+        rng.uniform(0, 100, 150),
+        rng.uniform(1, 6, 150),
+    )
+    pattern = np.abs(points[:, None] - sites[None, :]) <= radius[None, :]
+    rows = sp.csr_matrix(pattern[pattern.any(axis=1)].astype(float))
+    n_rows = rows.shape[0]
+    args = (rows, np.ones(n_rows), np.ones(150), np.ones(150, dtype=bool))
+    one = reduce_coverage(*args, drop_implied_rows=True, max_rounds=1)
+    every = reduce_coverage(*args, drop_implied_rows=True)
+    assert every[2].sum() > one[2].sum()  # more rounds remove more
+    late = reduce_coverage(*args, drop_implied_rows=True, deadline=0.0)
+    assert (late[0] != one[0]).nnz == 0 and late[2].tolist() == one[2].tolist()

@@ -10,6 +10,7 @@ rows identical, so merging and dominance repeat until nothing changes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -149,6 +150,7 @@ def reduce_coverage(
     classes: npt.NDArray[np.int64] | None = None,
     kept: BoolArray | None = None,
     max_rounds: int = 5,
+    deadline: float | None = None,
 ) -> tuple[sp.csr_matrix, FloatArray, BoolArray]:
     """Repeat site dominance, row merging (and implied-row removal) to a fixed point.
 
@@ -170,6 +172,10 @@ def reduce_coverage(
         Sites never left closed, though dominated: those a side constraint
         may need for their count (:func:`planner.optimise.constraints.counted_sites`).
         They may still dominate others.
+    deadline
+        ``time.perf_counter()`` seconds after which no further round starts
+        (each round is exact, so stopping early leaves a valid, larger model;
+        every dealer of the five default countries: five rounds of 1.2-6 s).
 
     Returns
     -------
@@ -198,6 +204,8 @@ def reduce_coverage(
         if not drop_implied_rows:
             # Merging rows keeps containment between the remaining sites as it
             # was, so without implied-row removal one round is a fixed point.
+            break
+        if deadline is not None and time.perf_counter() > deadline:
             break
     return rows, weights, removed
 
