@@ -74,4 +74,5 @@ def test_set_cover_takes_the_greedy_cover_over_a_dearer_plan_at_the_limit(
     found = set_cover(reach, settings=SolverSettings(time_limit_s=2.0))
     covered = np.asarray(reach[:, found.open_sites].sum(axis=1)).ravel() > 0
     assert covered.all() and found.objective < 40
-    assert found.bound == 5.0
+    # The solver's bound of 5 is weak: the Lagrangian one replaces it.
+    assert 5.0 < found.bound <= found.objective

@@ -43,9 +43,10 @@ def finish(
     reductions alone solved the instance). A bound that the solver's
     tolerances left marginally on the wrong side of the objective is moved
     onto it: the optimum lies between the two, so the objective is then the
-    tightest proven bound. ``exhausted`` says that the model ended before its
-    time limit with nothing left to try: a gap left is then ``STOPPED``, not
-    ``TIME_LIMIT``.
+    tightest proven bound. A bound on its side of the objective within the
+    gap sought makes the plan optimal, whatever stopped the solver.
+    ``exhausted`` says that the model ended before its time limit with
+    nothing left to try: a gap left is then ``STOPPED``, not ``TIME_LIMIT``.
     """
     if proven:
         bound = objective
@@ -58,7 +59,14 @@ def finish(
     else:
         bound = result.bound
         status = Status.OPTIMAL if result.status is MilpStatus.OPTIMAL else Status.TIME_LIMIT
+    # A bound on its proper side within the gap sought proves the plan optimal,
+    # whoever found the two (a Lagrangian bound after a solver's time limit).
+    closed = (bound >= objective if sense == "max" else bound <= objective) and relative_gap(
+        objective, bound
+    ) <= settings.relative_gap
     bound = max(bound, objective) if sense == "max" else min(bound, objective)
+    if status is Status.TIME_LIMIT and closed:
+        status = Status.OPTIMAL
     if status is Status.TIME_LIMIT and exhausted and math.isfinite(bound):
         status = Status.STOPPED
     if status is Status.OPTIMAL and relative_gap(objective, bound) > settings.relative_gap * (
