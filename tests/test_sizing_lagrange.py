@@ -420,6 +420,8 @@ def test_cost_step_rounds_bounds_to_the_common_divisor() -> None:
     assert cost_step(prices, per_charger, None) == 50_000.0
     assert cost_step(prices, per_charger, 10.0) == 0.0
     assert cost_step(prices + 0.5, per_charger, None) == 0.0
+    # A hair off whole euros adds up over hundreds of chargers: no rounding.
+    assert cost_step(prices, per_charger + 1e-5, None) == 0.0
     assert round_up_to(26_040_000.0, 50_000.0) == 26_050_000.0
     assert round_up_to(26_050_000.0, 50_000.0) == 26_050_000.0
     assert round_up_to(1.5, 0.0) == 1.5

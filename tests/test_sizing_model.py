@@ -463,3 +463,69 @@ def test_nothing_any_site_can_serve_costs_nothing_or_the_penalty() -> None:
     )
     assert result.solution.objective == pytest.approx(10.0)  # both sessions unserved
     assert result.chargers.tolist() == [0, 0]
+
+
+# The same instance in sessions per hour and in millions of them (demand, capacity
+# and intercept alike): at 1e-6 an overloaded plan that missed the target was
+# called optimal at 39,893 EUR, below the optimum.
+def test_any_demand_unit_gives_the_same_plan() -> None:
+    reach = _reach([(0, 2), (1, 0), (1, 2)], (2, 3))
+    demand = np.array([0.398121873, 1.02079304])
+    plans = []
+    for unit in (1.0, 1e-6, 1e6):
+        out = sizing(
+            reach,
+            demand * unit,
+            site_cost=np.array([48_358.29220201, 20_494.49395515, 34_357.26256144]),
+            charger_cost=np.array([29_331.0, 16_060.0, 5_536.0]),
+            capacity_per_charger=1.958 * unit,
+            capacity_intercept=-1.694 * unit,
+            max_chargers=np.array([6.0, np.inf, np.inf]),
+            coverage=0.8,
+            settings=SETTINGS,
+        )
+        assert out.solution.status is Status.OPTIMAL
+        assert out.load.sum() == pytest.approx(demand.sum() * unit)
+        assert out.solution.details["demand_within_reach"] == pytest.approx(demand.sum() * unit)
+        plans.append((out.solution.objective, out.chargers.tolist()))
+    assert plans[0][0] == pytest.approx(45_429.26, abs=0.01)
+    for objective, chargers in plans[1:]:
+        assert objective == pytest.approx(plans[0][0]) and chargers == plans[0][1]
+
+
+def test_a_penalty_per_unit_of_demand_scales_with_the_unit() -> None:
+    reach = _reach([(0, 0), (1, 0), (2, 1)], (3, 2))
+    demand = np.array([3.0, 2.0, 0.4])
+    costs = []
+    for unit in (1.0, 1e-6):
+        out = sizing(
+            reach,
+            demand * unit,
+            site_cost=np.array([100.0, 100.0]),
+            charger_cost=10.0,
+            capacity_per_charger=1.5 * unit,
+            max_chargers=np.array([4.0, 4.0]),
+            coverage=0.0,
+            unserved_penalty=40.0 / unit,
+            settings=SETTINGS,
+        )
+        costs.append((out.solution.objective, out.chargers.tolist()))
+    # Site 1 saves 0.4 × 40 = 16 of penalty for 110: it stays closed.
+    assert costs[0][0] == pytest.approx(100.0 + 40.0 + 16.0) and costs[0][1] == [4, 0]
+    assert costs[1][0] == pytest.approx(costs[0][0]) and costs[1][1] == costs[0][1]
+
+
+def test_demand_needing_thousands_of_chargers_at_a_site_is_refused_with_the_reason() -> None:
+    # A billion sessions an hour (another unit than the capacity's) with no
+    # charger limit: the relaxation would list 500 million counts.
+    with pytest.raises(InputError, match=r"site 0: 510,725,230\).*different units"):
+        sizing(
+            _reach([(0, 0)], (1, 1)),
+            np.array([1e9]),
+            site_cost=np.array([1000.0]),
+            charger_cost=1.0,
+            capacity_per_charger=1.958,
+            max_chargers=np.array([np.inf]),
+            coverage=1.0,
+            settings=SETTINGS,
+        )

@@ -94,10 +94,14 @@ def max_service(
     target: float,
     within: float,
     settings: SolverSettings,
+    *,
+    scale: float = 1.0,
 ) -> FloatArray:
     """Shares of the LP serving the most demand with every allowed site at its limit.
 
-    Raises :class:`InfeasibleError` with the numbers when even that misses the target.
+    Raises :class:`InfeasibleError` with the numbers when even that misses the
+    target; ``scale`` is the factor the demand was multiplied by, divided out
+    of the numbers shown.
     """
     pair_row, pair_site = pairs_of(inst.rows)
     (n_rows, n_sites), n_pairs = inst.rows.shape, pair_row.size
@@ -127,9 +131,9 @@ def max_service(
     if most < target * (1 - 1e-9):
         share = most / within if within > 0 else 0.0
         raise InfeasibleError(
-            f"sizing: coverage target {coverage:.1%} of the {within:,.1f} peak-hour sessions "
-            f"within reach cannot be met: with every allowed site at its charger limit "
-            f"({int(inst.limit.sum())} chargers) at most {most:,.1f} sessions "
+            f"sizing: coverage target {coverage:.1%} of the {within / scale:,.1f} peak-hour "
+            f"sessions within reach cannot be met: with every allowed site at its charger limit "
+            f"({int(inst.limit.sum())} chargers) at most {most / scale:,.1f} sessions "
             f"({100 * share:.3g} %) can be served within the queueing target",
             remedy={"coverage_at_most": _floor_3_digits(share)},
         )

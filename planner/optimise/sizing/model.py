@@ -87,7 +87,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import InfeasibleError, InputError, SolverError
 from planner.optimise import _checks, progress
 from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites, entry_rows
@@ -147,6 +147,12 @@ _PENALTY_SEARCH_SHARE = 0.6
 _KERNEL_MILP_PAIRS = 1_000_000
 _KERNEL_MILP_MOST_PAIRS = 50_000
 _KERNEL_MILP_LEAST_S = 2.0
+#: Most chargers one site may need to serve all demand in its reach. The
+#: largest charging hubs hold a few hundred; beyond this the demand is in
+#: another unit than the capacity, and the relaxation, which lists every
+#: count of every site, would run out of memory (a billion sessions an hour:
+#: 500 million counts) or far past its time.
+MOST_CHARGERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -295,8 +301,27 @@ def sizing(
             f"{min_chargers} (first: site {int(no_room[0])}, limit {limit[no_room[0]]:g})"
         )
 
-    mu = Capacity(float(capacity_per_charger), float(capacity_intercept))
+    # Solved on demand (and capacity) scaled by a power of two so that the largest
+    # row's is at least 1: at 1e-6 sessions/hour the solver's absolute tolerances
+    # took an overloaded plan missing the target for optimal. Costs are unchanged;
+    # the penalty per unit of demand scales the other way.
+    scale = _checks.unit_scale(float(lam.max(initial=0.0)))
+    lam = lam * scale
+    if unserved_penalty is not None:
+        unserved_penalty = unserved_penalty / scale
+    mu = Capacity(float(capacity_per_charger) * scale, float(capacity_intercept) * scale)
     inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
+    crowded = np.flatnonzero(inst.limit > MOST_CHARGERS)
+    if crowded.size:
+        # The relaxation lists every charger count of a site: millions of them
+        # ran out of memory, or minutes past the time limit.
+        worst = int(crowded[np.argmax(inst.limit[crowded])])
+        raise InputError(
+            f"sizing: {crowded.size} site(s) would take more than {MOST_CHARGERS:,} chargers "
+            f"each to serve the demand in their reach (site {worst}: "
+            f"{inst.limit[worst]:,.0f}); demand and capacity_per_charger are likely in "
+            "different units (both are sessions per hour), or max_chargers is missing"
+        )
     reachable = float(lam[np.diff(matrix.indptr) > 0].sum())
     within = float(inst.row_demand.sum())  # within reach of a non-excluded site
     target = coverage * within
@@ -304,7 +329,7 @@ def sizing(
 
     best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
     if served_demand(inst, best) < target * (1 - 1e-9):
-        best = max_service(inst, mu, coverage, target, within, settings)
+        best = max_service(inst, mu, coverage, target, within, settings, scale=scale)
     hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
     start_cost = float(prices @ hint_y + per_charger @ hint_n)
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
@@ -314,8 +339,8 @@ def sizing(
     if budget is not None and unserved_penalty is None and floor > budget * (1 + 1e-9):
         enough = not side.satisfied(np.flatnonzero(hint_y > 0))
         raise InfeasibleError(
-            f"sizing: serving {coverage:.1%} of the {within:,.1f} peak-hour sessions within "
-            f"reach costs at least {floor:,.0f} EUR in sites and chargers, above the budget "
+            f"sizing: serving {coverage:.1%} of the {within / scale:,.1f} peak-hour sessions "
+            f"within reach costs at least {floor:,.0f} EUR in sites and chargers, above the budget "
             f"of {budget:,.0f} EUR"
             + (f"; a plan costing {start_cost:,.0f} EUR serves it" if enough else ""),
             remedy={"budget": math.ceil(start_cost)} if enough else None,
@@ -417,15 +442,15 @@ def sizing(
     step = cost_step(prices, per_charger, unserved_penalty)
     result = replace(result, bound=round_up_to(result.bound, step))
     if result.status is MilpStatus.INFEASIBLE:
-        max_service(inst, mu, coverage, target, within, settings)
+        max_service(inst, mu, coverage, target, within, settings, scale=scale)
         limits = []
         if len(side):
             limits.append(describe_rows(side, excluded=never))
         if budget is not None:
             limits.append(f"budget ≤ {budget:,.0f} EUR for sites and chargers")
         raise InfeasibleError(
-            f"sizing: no plan serves {coverage:.1%} of the {within:,.1f} peak-hour sessions "
-            f"within reach with at least {min_chargers} charger(s) at every open site"
+            f"sizing: no plan serves {coverage:.1%} of the {within / scale:,.1f} peak-hour "
+            f"sessions within reach with at least {min_chargers} charger(s) at every open site"
             + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
         )
     if result.status is MilpStatus.NO_SOLUTION:
@@ -472,10 +497,10 @@ def sizing(
         "charger_cost": check.charger_cost,
         "penalty_cost": check.penalty_cost,
         "chargers_total": float(chargers.sum()),
-        "demand_total": float(lam.sum()),
-        "demand_reachable": reachable,
-        "demand_within_reach": within,
-        "demand_served": check.served_demand,
+        "demand_total": float(lam.sum()) / scale,
+        "demand_reachable": reachable / scale,
+        "demand_within_reach": within / scale,
+        "demand_served": check.served_demand / scale,
         "coverage_of_reachable": check.served_demand / within if within > 0 else 1.0,
         "rows_in_model": float(inst.rows.shape[0]),
         "rows_before_aggregation": float(inst.kept.sum()),
@@ -502,7 +527,7 @@ def sizing(
         solution.seconds,
     )
     solution = replace(solution, allocation=served, chargers=chargers)
-    return SizingSolution(solution, chargers, check.load, served)
+    return SizingSolution(solution, chargers, check.load / scale, served)
 
 
 def _expand(inst: SizingInstance, shares: FloatArray, n_demand: int, n_sites: int) -> sp.csr_matrix:
