@@ -158,3 +158,16 @@ def test_scip_stopped_before_its_root_gives_no_bound_not_its_infinity() -> None:
     )
     assert stopped.status is MilpStatus.FEASIBLE
     assert stopped.bound == -np.inf
+
+
+@pytest.mark.parametrize("backend", ["highs", "scip"])
+def test_the_gap_sought_is_relative_to_the_objective_with_its_offset(backend: str) -> None:
+    # A penalty's constant kept from the solver made its relative gap one of
+    # the wrong objective (sizing: 1.9e8 against 1.1e6): SCIP stopped at 1 %.
+    milp = _set_cover(3)
+    optimum = solve_milp(milp, SETTINGS, backend=backend).objective
+    shifted = replace(milp, offset=1.0 - optimum)  # the optimum becomes 1
+    loose = replace(SETTINGS, relative_gap=0.05)
+    result = solve_milp(shifted, loose, backend=backend)
+    assert result.objective - result.bound <= 0.05 * abs(result.objective) + 1e-9
+    assert result.objective == pytest.approx(1.0)
