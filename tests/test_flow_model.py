@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from planner.errors import InputError, SolverError
 from planner.optimise import SolverSettings
 from planner.optimise._milp import Milp, MilpResult, MilpStatus
-from planner.optimise.constraints import budget_rows
+from planner.optimise.constraints import budget_rows, group_rows
 from planner.optimise.flow import TripPaths, flow_refuelling, served_trips
 from planner.optimise.flow import model as flow_model
 from planner.optimise.flow.bound import refuelling_bound
@@ -402,3 +402,70 @@ def test_a_large_model_whose_pdlp_runs_out_of_time_still_searches_its_plan() -> 
     assert solution.open_sites.tolist() == [0, 1] and solution.objective == 10.0
     # No bound but all the flow a plan could serve.
     assert solution.bound == 15.0 and not solution.is_optimal
+
+
+def _two_trips() -> TripPaths:
+    # Trip 0 (flow 10) needs sites 0 and 1, trip 1 (flow 5) sites 2 and 3; range 100.
+    return TripPaths.from_lists(
+        [10.0, 5.0], [100.0, 100.0], [[(0, 30.0), (1, 80.0)], [(2, 30.0), (3, 80.0)]], 4
+    )
+
+
+def test_a_large_models_search_keeps_the_side_constraints(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kicks and swaps do not read the side rows: a plan past a budget of 12
+    # sites (16.5) came back as the answer.
+    paths = _two_trips()
+    costs = np.array([1.0, 1.0, 5.0, 5.0])
+    monkeypatch.setattr(flow_model, "LP_BOUND_FROM_ENTRIES", 0)
+    monkeypatch.setattr(flow_model, "refuelling_bound", lambda *_a, **_k: None)
+    monkeypatch.setattr(flow_model, "kicked", lambda *_a, **_k: np.array([2, 3]))
+    brief = SolverSettings(time_limit_s=0.5, relative_gap=1e-9)
+    solution = flow_refuelling(paths, 100.0, 2, constraints=budget_rows(costs, 4.0), settings=brief)
+    assert costs[solution.open_sites].sum() <= 4.0
+    assert solution.open_sites.tolist() == [0, 1] and solution.objective == 10.0
+
+
+def test_no_plan_meeting_the_side_constraints_is_an_error_not_a_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The start breaks the group's minimum and the solver finds nothing: the
+    # fixed sites alone (none) came back, breaking it too.
+    paths = _two_trips()
+    group = group_rows("B", np.array([False, False, True, True]), minimum=2)
+
+    def nothing(*_args: object, **_kwargs: object) -> MilpResult:
+        return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), np.nan, np.nan, 0.5)
+
+    monkeypatch.setattr(flow_model, "refuelling_start", lambda *_a, **_k: np.array([0, 1]))
+    monkeypatch.setattr(flow_model, "solve_milp", nothing)
+    with pytest.raises(SolverError, match="no plan meeting the side constraints"):
+        flow_refuelling(paths, 100.0, 2, constraints=group, settings=EXACT)
+
+
+def test_local_demand_of_the_wrong_shape_is_a_clear_error() -> None:
+    paths = _two_trips()
+    reach = sp.csr_matrix(np.ones((3, 4)))
+    cases = [
+        (LocalDemand(sp.csr_matrix(np.ones((3, 2))), np.ones(3), 0.5), "2 site columns"),
+        (LocalDemand(reach, np.ones(2), 0.5), "one entry per demand row"),
+        (LocalDemand(reach, np.array([1.0, -1.0, 1.0]), 0.5), "finite and non-negative"),
+        (LocalDemand(reach, np.array([1.0, np.nan, 1.0]), 0.5), "finite and non-negative"),
+        (LocalDemand(np.ones((3, 4)), np.ones(3), 0.5), "scipy.sparse"),  # type: ignore[arg-type]
+        (LocalDemand(reach, np.ones(3), 1.5), r"trip_weight must be in \[0, 1\]"),
+    ]
+    for local, said in cases:
+        with pytest.raises(InputError, match=said):
+            flow_refuelling(paths, 100.0, 2, local=local)
+
+
+def test_flow_capturings_lp_bound_counts_what_existing_stations_capture() -> None:
+    # Trip 0 (flow 10) passes an existing station: every plan captures it.
+    paths = TripPaths.from_lists(
+        [10.0, 3.0, 2.0],
+        [100.0, 100.0, 100.0],
+        [[(-1, 50.0), (0, 20.0)], [(0, 30.0)], [(1, 40.0)]],
+        n_sites=2,
+    )
+    solution = flow_refuelling(paths, None, 1, settings=EXACT)
+    assert solution.objective == 13.0 and solution.bound == 13.0
+    assert solution.details["lp_bound"] >= 13.0

@@ -152,8 +152,8 @@ def flow_refuelling(
     n_sites = paths.n_sites
     must = _checks.site_mask(fixed, n_sites, "fixed", problems)
     never = _checks.site_mask(excluded, n_sites, "excluded", problems)
-    if local is not None and not (0.0 <= local.trip_weight <= 1.0):
-        problems.append(f"trip_weight must be in [0, 1], got {local.trip_weight!r}")
+    if local is not None:
+        local = _checked_local(local, n_sites, problems)
     _checks.raise_problems("flow_refuelling", problems)
     check_range(range_km)
     _checks.check_fixed_excluded("flow_refuelling", must, never)
@@ -244,7 +244,7 @@ def flow_refuelling(
         # also when PDLP ran out of time (the bound is then all the flow).
         value = _value(paths, range_km, local, start)[0]
         if lp_bound is None or relative_gap(value, lp_bound) > settings.relative_gap:
-            start = kicked(
+            moved = kicked(
                 rows,
                 start,
                 p,
@@ -253,7 +253,11 @@ def flow_refuelling(
                 seconds=max(_left_s(settings, started), 0.0),
                 seed=settings.seed,
             )
-            value = _value(paths, range_km, local, start)[0]
+            # The kicks and swaps do not read the side rows: a plan they break
+            # (a budget of 12 sites at 16.5) leaves the start as it was.
+            if not side.satisfied(moved):
+                start = moved
+                value = _value(paths, range_km, local, start)[0]
         hint = _hint(milp, n_sites, start)
         result = MilpResult(MilpStatus.FEASIBLE, hint, value, lp_bound or math.inf, 0.0)
     else:
@@ -270,6 +274,11 @@ def flow_refuelling(
         plans.insert(0, sites_from_values(result.values, n_sites))
     if not plans:
         plans = [np.flatnonzero(must).astype(np.int64)]
+        if side.satisfied(plans[0]):
+            raise SolverError(
+                f"flow_refuelling: no plan meeting the side constraints found within "
+                f"{settings.time_limit_s:g} s; raise the time limit"
+            )
     valued = [(_value(paths, range_km, local, plan), plan) for plan in plans]
     (objective, shares, served), open_sites = max(valued, key=lambda item: item[0][0])
     if local is None:
@@ -342,6 +351,12 @@ def _capture(
     )
     open_sites = covering.open_sites
     objective, _, served = _value(paths, None, None, open_sites)
+    # The covering's figures leave out the trips existing stations capture.
+    extra = {
+        key: covering.details[key] + rows.served_anyway
+        for key in ("lp_bound", "regional_objective", "kernel_objective")
+        if key in covering.details
+    }
     details["served_flow"] = float(paths.flows[served].sum())
     details["total_flow"] = float(paths.flows.sum())
     return replace(
@@ -352,7 +367,7 @@ def _capture(
         bound=covering.bound + rows.served_anyway,
         seconds=time.perf_counter() - started,
         assignment=_first_station(paths, open_sites, served),
-        details={**covering.details, **details},
+        details={**covering.details, **extra, **details},
     )
 
 
@@ -378,6 +393,20 @@ def _within(local: LocalDemand) -> float:
     """W: the local demand weight within reach of some site."""
     weights = np.asarray(local.weights, dtype=np.float64)
     return float(weights[np.diff(sp.csr_matrix(local.reach).indptr) > 0].sum())
+
+
+def _checked_local(local: LocalDemand, n_sites: int, problems: list[str]) -> LocalDemand:
+    """``local`` with its reach as CSR, or the problems with it added to ``problems``."""
+    if not (0.0 <= local.trip_weight <= 1.0):
+        problems.append(f"trip_weight must be in [0, 1], got {local.trip_weight!r}")
+    reach = _checks.canonical_reach(local.reach, problems)
+    if sp.issparse(local.reach) and reach.shape[1] != n_sites:
+        problems.append(
+            f"the local demand's reach has {reach.shape[1]} site columns, the trips' paths "
+            f"{n_sites} candidate sites"
+        )
+    weights = _checks.demand_weights(local.weights, reach.shape[0], problems)
+    return replace(local, reach=reach, weights=weights)
 
 
 def _local_start(
