@@ -450,7 +450,7 @@ def test_local_demand_of_the_wrong_shape_is_a_clear_error() -> None:
         (LocalDemand(reach, np.ones(2), 0.5), "one entry per demand row"),
         (LocalDemand(reach, np.array([1.0, -1.0, 1.0]), 0.5), "finite and non-negative"),
         (LocalDemand(reach, np.array([1.0, np.nan, 1.0]), 0.5), "finite and non-negative"),
-        (LocalDemand(np.ones((3, 4)), np.ones(3), 0.5), "scipy.sparse"),  # type: ignore[arg-type]
+        (LocalDemand(np.ones((3, 4)), np.ones(3), 0.5), "scipy.sparse"),
         (LocalDemand(reach, np.ones(3), 1.5), r"trip_weight must be in \[0, 1\]"),
     ]
     for local, said in cases:

@@ -352,7 +352,7 @@ def _capture(
     open_sites = covering.open_sites
     objective, _, served = _value(paths, None, None, open_sites)
     # The covering's figures leave out the trips existing stations capture.
-    extra = {
+    extra: dict[str, float] = {
         key: covering.details[key] + rows.served_anyway
         for key in ("lp_bound", "regional_objective", "kernel_objective")
         if key in covering.details
