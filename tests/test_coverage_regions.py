@@ -26,6 +26,14 @@ def strip(n_sites: int, reach: int, seed: int) -> tuple[sp.csr_matrix, np.ndarra
     return sp.csr_matrix(near.astype(float)), weights
 
 
+def _greedy_swapped(
+    rows: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np.ndarray, closed: np.ndarray
+) -> np.ndarray:
+    """The start a model makes: the greedy cover improved by swaps."""
+    chosen = greedy_coverage(rows, weights, p, fixed=fixed, excluded=closed)
+    return swap_coverage(rows, weights, chosen, fixed=fixed, excluded=closed)
+
+
 def test_bisection_partitions_the_sites_into_compact_regions() -> None:
     rows, _ = strip(60, 2, seed=1)
     parts = regions.bisect(rows, np.arange(60), 16)
@@ -71,13 +79,7 @@ def test_regional_plan_is_valid_and_near_the_optimum(seed: int) -> None:
         rows, weights, p, fixed=fixed, excluded=closed, settings=SolverSettings(relative_gap=1e-9)
     ).objective
     no_weight = np.zeros(n_sites)
-    baseline = swap_coverage(
-        rows,
-        weights,
-        greedy_coverage(rows, weights, p, fixed=fixed, excluded=closed),
-        fixed=fixed,
-        excluded=closed,
-    )
+    baseline = _greedy_swapped(rows, weights, p, fixed, closed)
     with pytest.MonkeyPatch.context() as patch:
         # Many regions of a few sites each, so that the sweeps have work to do.
         patch.setattr(regions, "REGION_SITES", 12)
@@ -167,13 +169,7 @@ def test_a_continental_solve_out_of_time_returns_its_start_without_scip(
         side=no_site_rows(n_sites),
         fixed_weight=0.0,
     )
-    start = swap_coverage(
-        rows,
-        weights,
-        greedy_coverage(rows, weights, p, fixed=nobody, excluded=nobody),
-        fixed=nobody,
-        excluded=nobody,
-    )
+    start = _greedy_swapped(rows, weights, p, nobody, nobody)
     limit = 10.0
     started = time.perf_counter() - 0.9 * limit
     sites, bound, status = continental.solve_continental(
