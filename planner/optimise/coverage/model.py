@@ -97,6 +97,9 @@ BNB_NODES = 30
 #: sites after reduction) two passes take 2-4 s, which a 10 s limit cannot spare
 #: after 2.5 s of reductions.
 START_SWAP_SHARE = 0.1
+#: The ``details`` of a solution in the objective's units (scaled back with it,
+#: shifted with it by a caller that adds a constant).
+OBJECTIVE_DETAILS = ("lp_bound", "regional_objective", "kernel_objective")
 
 
 def max_coverage(
@@ -211,7 +214,7 @@ def max_coverage(
         else:
             # A backend asked for by name gets the whole model.
             open_sites, bound, kind = _solve_whole_milp(model, start_sites, settings, started)
-    for key in ("lp_bound", "regional_objective", "kernel_objective"):
+    for key in OBJECTIVE_DETAILS:
         if key in details:
             details[key] /= scale
     return _coverage_solution(

@@ -53,7 +53,7 @@ from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import SiteRows, explain_infeasible, milp_with_site_rows
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
-from planner.optimise.coverage.model import max_coverage
+from planner.optimise.coverage.model import OBJECTIVE_DETAILS, max_coverage
 from planner.optimise.flow.bound import refuelling_bound
 from planner.optimise.flow.charge import captured, refuelled
 from planner.optimise.flow.paths import TripPaths, check_range
@@ -354,7 +354,7 @@ def _capture(
     # The covering's figures leave out the trips existing stations capture.
     extra: dict[str, float] = {
         key: covering.details[key] + rows.served_anyway
-        for key in ("lp_bound", "regional_objective", "kernel_objective")
+        for key in OBJECTIVE_DETAILS
         if key in covering.details
     }
     details["served_flow"] = float(paths.flows[served].sum())
