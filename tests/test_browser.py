@@ -454,6 +454,10 @@ def test_year_filter_hides_sites_opened_later(
         assert radios.nth(2).is_checked()
         assert page.locator(".planner-site").count() == 2
         assert page.evaluate(count_reach) == 2
+        dots = """() => [...document.querySelectorAll('.planner-site')]
+                  .map(m => [m.textContent, m.getBoundingClientRect().width])"""
+        assert sorted(text for text, _ in page.evaluate(dots)) == ["2", "6"]
+        assert "installed by the year shown" in page.locator("#planner-legend").inner_text()
         # The markers take their opening year's colour, as the legend shows.
         colours = page.evaluate(
             """() => [...document.querySelectorAll('.planner-site-dot')]
@@ -467,8 +471,12 @@ def test_year_filter_hides_sites_opened_later(
         assert page.locator(".planner-site-y2026").count() == 1
         assert page.locator(".planner-site-y2028").count() == 0
         assert page.evaluate(count_reach) == 1
+        # Lille shows the 4 chargers it has by 2026 (6 by 2030), on a smaller marker.
+        [(text, width)] = page.evaluate(dots)
+        assert text == "4" and width == 28
         text = open_popup_of(page, "Renault Lille")
         assert "Opens\t2026" in text and "Sessions/day served (2030 demand)\t51.6" in text
+        assert "Chargers by year\t2026: 4 · 2028: 5 · 2030: 6" in text
         close_popups(page)
         page.screenshot(path=str(SCREENSHOTS / "planner_map_years.png"))
 
@@ -481,5 +489,6 @@ def test_year_filter_hides_sites_opened_later(
         control.locator("label", has_text="2030").click()
         page.wait_for_function("() => document.querySelectorAll('.planner-site').length === 2")
         assert page.evaluate(count_reach) == 2
+        assert sorted(page.evaluate(dots)) == [["2", 25], ["6", 30]]
         assert "By year" in page.locator("#planner-phases").inner_text()
         assert log.console_errors == [] and log.page_errors == [] and log.blocked == []

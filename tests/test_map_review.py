@@ -100,7 +100,10 @@ def overloaded_plan() -> Plan:
 
 
 def phased_plan() -> Plan:
-    """The overloaded plan as a 2026-2030 roll-out: Lille opens 2026, S4 in 2028."""
+    """The overloaded plan as a 2026-2030 roll-out: Lille opens 2026, S4 in 2028.
+
+    Lille has 4 chargers by 2026, 5 by 2028 and 6 by 2030; S4 2 from 2028.
+    """
     plan = overloaded_plan()
     phases = [
         Phase(year=2026, p=1, demand_factor=0.5),
@@ -110,9 +113,13 @@ def phased_plan() -> Plan:
     scenario = plan.scenario.model_copy(update={"constraints": ConstraintsConfig(phases=phases)})
     years = pd.array([2026, pd.NA, pd.NA, 2028, pd.NA], dtype="Int64")
     report = {**plan.report, "model": "phased_coverage", "phases": PHASES}
-    return replace(
-        plan, scenario=scenario, sites=plan.sites.assign(opening_year=years), report=report
+    sites = plan.sites.assign(
+        opening_year=years,
+        chargers_2026=[4, 0, 0, 0, 0],
+        chargers_2028=[5, 0, 0, 2, 0],
+        chargers_2030=[6, 0, 0, 2, 0],
     )
+    return replace(plan, scenario=scenario, sites=sites, report=report)
 
 
 def site_data(page: str) -> dict[str, Any]:
@@ -214,6 +221,35 @@ def test_phased_popups_name_the_years() -> None:
     assert lille["Marginal sessions/day (only this site, 2030 demand)"] == "40.1"
     assert lille["Queue target (wait ≤ 20 %, 2030 demand)"].startswith("met — 7.1 %")
     assert [row["opening_year"] for row in rows] == [2026, 2028]
+    # Without the years' columns the popup has no line for them.
+    assert "Chargers by year" not in lille
+
+
+def test_phased_popups_tell_the_chargers_by_year() -> None:
+    plan = phased_plan()
+    columns = [(phase.year, phase.chargers_column) for phase in plan.scenario.constraints.phases]
+    rows = chosen_site_rows(
+        plan.sites, plan.demand, max_wait_probability=0.2, demand_year=2030, year_columns=columns
+    )
+    lille, s4 = (dict(row["pairs"]) for row in rows)
+    labels = list(lille)
+    assert (
+        labels.index("Chargers by year")
+        == labels.index("Chargers (800 V, sized for 2030 demand)") + 1
+    )
+    assert lille["Chargers by year"] == "2026: 4 · 2028: 5 · 2030: 6"
+    # A site's line starts in its opening year.
+    assert s4["Chargers by year"] == "2028: 2 · 2030: 2"
+    assert [row["year_chargers"] for row in rows] == [[4, 5, 6], [0, 2, 2]]
+    # Diameters on the final year's scale (6 chargers the largest): area grows with the count.
+    lille_sizes = rows[0]["year_sizes"]
+    assert lille_sizes == sorted(lille_sizes) and lille_sizes[-1] == rows[0]["size"] == 30
+    assert rows[1]["year_sizes"][0] == 18
+    # A missing year's column leaves the counts out, rather than misaligning the years.
+    rows = chosen_site_rows(
+        plan.sites.drop(columns="chargers_2028"), plan.demand, year_columns=columns
+    )
+    assert all("year_chargers" not in row for row in rows)
 
 
 def test_site_labels_without_phases_or_target() -> None:
@@ -239,6 +275,11 @@ def test_phased_page_has_the_year_filter(phased_page: str) -> None:
     args = calls[0].split(", ")
     assert args[1:3] == ["[2026,2028]", "[2026,2028,2030]"]
     assert args[3].startswith("feature_group_") and args[4].startswith("feature_group_")
+    counts = json.loads(", ".join(args[5:]).rstrip(")"))
+    assert counts["chargers"] == [[4, 5, 6], [0, 2, 2]]
+    assert len(counts["sizes"]) == 2
+    assert site_data(phased_page)["yearCounts"] == counts
+    assert "area and number = chargers installed by the year shown" in phased_page
 
 
 def test_plain_plan_has_no_year_filter_nor_table(queue_page: str) -> None:
@@ -346,7 +387,12 @@ def test_solved_phased_plan_renders_years_and_table(tmp_path: Path) -> None:
     page = maps.render_map(plan)
     layer = site_data(page)
     assert sorted(layer["years"]) == [2026, 2028]
-    assert "Opens" in layer["labels"]
+    assert "Opens" in layer["labels"] and "Chargers by year" in layer["labels"]
+    chosen = plan.sites[plan.sites["chosen"]]
+    assert (
+        layer["yearCounts"]["chargers"]
+        == chosen[["chargers_2026", "chargers_2028"]].to_numpy(dtype=int).tolist()
+    )
     assert "Sessions/day served (2028 demand)" in layer["labels"]
     assert 'id="planner-phases"' in page and "<td>2026</td>" in page
     assert "model phased_coverage" in page

@@ -29,6 +29,7 @@ import pytest
 
 from planner import run as run_scenario
 from planner.errors import InfeasibleError, InputError
+from planner.pipeline.plan import site_table
 from planner.scenario.schema import load_scenario
 from tests.conftest import run_cli as _cli
 
@@ -194,6 +195,18 @@ p = 2
     assert plan.report["status"] == "optimal"
     assert [row["sites_open"] for row in plan.report["phases"]] == [1, 2]
     assert plan.report["p"] == 2
+    # Chargers installed by the end of each year: none before a site opens,
+    # never fewer later, the last year's the plan's, and the years' totals.
+    sites = plan.sites.set_index("site_id")
+    by_year = sites[["chargers_2026", "chargers_2028"]]
+    assert by_year.loc["A", "chargers_2026"] == 0 and by_year.loc["A", "chargers_2028"] > 0
+    assert by_year.loc["C", "chargers_2026"] > 0
+    assert (by_year["chargers_2028"] >= by_year["chargers_2026"]).all()
+    assert (by_year["chargers_2028"] == sites["chargers"]).all()
+    assert by_year.sum().tolist() == [row["chargers"] for row in plan.report["phases"]]
+    written = site_table(plan).columns.tolist()
+    at = written.index("opening_year")
+    assert written[at + 1 : at + 3] == ["chargers_2026", "chargers_2028"]
 
 
 def test_phased_budgets_with_a_country_minimum(tmp_path: Path) -> None:

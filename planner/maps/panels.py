@@ -289,6 +289,9 @@ class LegendFacts:
         The queueing target, stated with the overloaded sites' row.
     year_colours
         Marker colour of each opening year of a phased plan (empty: none).
+    chargers_by_year
+        The markers of a phased plan show the chargers installed by the year
+        the filter shows (false: the final year's).
     town_names
         Town labels on the map (0: no layer, no legend row).
     trips_drawn
@@ -313,6 +316,7 @@ class LegendFacts:
     overloaded_sites: int = 0
     max_wait_probability: float | None = None
     year_colours: Mapping[int, str] = field(default_factory=dict)
+    chargers_by_year: bool = False
     town_names: int = 0
     trips_drawn: int = 0
     corridors_drawn: int = 0
@@ -380,7 +384,12 @@ def legend_panel(facts: LegendFacts) -> str:
         rows.append(
             _row(
                 f"background:{next(iter(facts.year_colours.values()))};{site_swatch}",
-                "Chosen 800 V site; area and number = chargers (in the final year)",
+                "Chosen 800 V site; area and number = chargers "
+                + (
+                    "installed by the year shown"
+                    if facts.chargers_by_year
+                    else "(in the final year)"
+                ),
             )
         )
         rows += [

@@ -210,6 +210,7 @@ def plan_folium_map(
         overloaded_sites=sum(bool(row["overloaded"]) for row in chosen),
         max_wait_probability=scenario.chargers.max_wait_probability,
         year_colours=site_rows.year_colours([row["opening_year"] for row in chosen]),
+        chargers_by_year=any("year_chargers" in row for row in chosen),
         town_names=towns,
         trips_drawn=trips_drawn,
         corridors_drawn=corridors_drawn,
@@ -383,7 +384,7 @@ def _add_site_layers(
     On a phased plan the markers are coloured by opening year, the popups name
     the year and the year whose demand their figures are for, and a control
     (``plannerMap.years``) shows the sites open by a chosen year, with their
-    reach circles.
+    reach circles and the chargers installed by then.
     """
     phases = scenario.constraints.phases
     phased = bool(phases) and "opening_year" in sites.columns
@@ -392,6 +393,7 @@ def _add_site_layers(
         demand,
         max_wait_probability=scenario.chargers.max_wait_probability,
         demand_year=phases[-1].year if phased else None,
+        year_columns=[(phase.year, phase.chargers_column) for phase in phases] if phased else (),
     )
     reach_group = None
     if scenario.output.reach_circles:
@@ -418,7 +420,10 @@ def _add_site_layers(
     if phased and "years" in site_data:
         years = [phase.year for phase in phases]
         reach = None if reach_group is None else JsRef(reach_group)
-        JsonLayer("years", site_data["years"], years, JsRef(site_group), reach).add_to(folium_map)
+        counts = site_data.get("yearCounts")
+        JsonLayer("years", site_data["years"], years, JsRef(site_group), reach, counts).add_to(
+            folium_map
+        )
     return chosen
 
 

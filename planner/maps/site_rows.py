@@ -39,6 +39,9 @@ SITE_LABELS = (
 #: Popup label of a phased plan's opening year, after "Site".
 OPENS_LABEL = "Opens"
 
+#: Popup label of a phased plan's chargers installed by each year, after the chargers.
+BY_YEAR_LABEL = "Chargers by year"
+
 #: Popup label, last, of a flow plan's long-distance charging stops at the site.
 TRIP_LABEL = "Long-distance trips: charging stops/day"
 
@@ -120,6 +123,7 @@ def chosen_site_rows(
     *,
     max_wait_probability: float | None = None,
     demand_year: int | None = None,
+    year_columns: Sequence[tuple[int, str]] = (),
 ) -> list[dict[str, Any]]:
     """One row per chosen site: position, marker size, flags and the popup's lines.
 
@@ -127,7 +131,11 @@ def chosen_site_rows(
     scenario's queueing target, and ``demand_year``, the last year of a
     phased plan); values missing from ``sites`` show as "n/a". ``overloaded``
     is true when the site misses the queueing target; ``opening_year`` is the
-    site's year on a phased plan (``None`` otherwise).
+    site's year on a phased plan (``None`` otherwise). ``year_columns``, a
+    phased plan's (year, column of the chargers installed by then) in year
+    order, adds a "Chargers by year" line and ``year_chargers`` and
+    ``year_sizes``: the counts and marker diameters per year, on the final
+    year's scale.
     """
     chosen = sites[sites["chosen"].astype(bool)]
     served_points = demand.loc[demand["covered"].astype(bool), "site_id"].astype(str)
@@ -137,6 +145,12 @@ def chosen_site_rows(
     trips = "trip_sessions" in chosen
     if trips:
         labels = (*labels, TRIP_LABEL)
+    # Every year's count or none: the filter indexes them by the plan's years.
+    by_year = list(year_columns) if all(column in chosen for _, column in year_columns) else []
+    charger_line = len(labels)
+    if by_year:
+        charger_line = labels.index(next(label for label in labels if label.startswith("Chargers")))
+        labels = (*labels[: charger_line + 1], BY_YEAR_LABEL, *labels[charger_line + 1 :])
     rows = []
     for row in chosen.to_dict("records"):
         chargers = round(finite(row.get("chargers")) or 0.0)
@@ -160,6 +174,16 @@ def chosen_site_rows(
             values.insert(1, "n/a" if year is None else str(year))
         if trips:
             values.append(fmt_amount(row.get("trip_sessions")))
+        counts = [round(finite(row.get(column)) or 0.0) for _, column in by_year]
+        if by_year:
+            values.insert(
+                charger_line + 1,
+                " · ".join(
+                    f"{y}: {fmt_int(n)}"
+                    for (y, _), n in zip(by_year, counts, strict=True)
+                    if year is None or y >= year
+                ),
+            )
         rows.append(
             {
                 "lat": _coord(row["lat"]),
@@ -170,6 +194,14 @@ def chosen_site_rows(
                 "pairs": [list(pair) for pair in zip(labels, values, strict=True)],
                 "overloaded": not (met is None or pd.isna(met) or bool(met)),
                 "opening_year": year,
+                **(
+                    {
+                        "year_chargers": counts,
+                        "year_sizes": [site_marker_size(n, max_chargers) for n in counts],
+                    }
+                    if by_year
+                    else {}
+                ),
             }
         )
     return rows
@@ -188,7 +220,8 @@ def site_layer(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ``[lat, lon, size, chargers, title, values]`` plus ``kind`` when it has one.
     ``overloaded`` (one flag per row) is there when a row misses the queueing
     target; ``years`` (the opening year per row) and ``yearColours`` (year →
-    marker colour) when the rows carry opening years.
+    marker colour) when the rows carry opening years; ``yearCounts``
+    (``chargers`` and ``sizes`` per row and year) when they carry counts by year.
     """
     labels = [pair[0] for pair in rows[0]["pairs"]] if rows else []
     layer_rows = []
@@ -208,4 +241,9 @@ def site_layer(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if any(y is not None for y in years):
         layer["years"] = years
         layer["yearColours"] = {str(y): c for y, c in year_colours(years).items()}
+    if rows and all("year_chargers" in row for row in rows):
+        layer["yearCounts"] = {
+            "chargers": [row["year_chargers"] for row in rows],
+            "sizes": [row["year_sizes"] for row in rows],
+        }
     return layer

@@ -86,7 +86,10 @@ class Plan:
         (sessions/day assigned to it), ``population_in_reach``,
         ``marginal_population`` and ``marginal_demand`` (population and
         sessions/day only this chosen site covers; 0 when not chosen),
-        ``opening_year`` (nullable integer; phased plans), and in a flow plan
+        ``opening_year`` (nullable integer; phased plans), ``chargers_<year>``
+        (phased plans: chargers installed by the end of each phase's year, 0
+        where the site is not open yet; the last year's equals ``chargers``),
+        and in a flow plan
         ``trip_sessions`` (long-distance drivers' charging stops per day,
         sized with the local sessions).
     demand
@@ -353,6 +356,10 @@ def _assembled(
         else [None] * len(sites),
         dtype="Int64",
     )
+    if yearly is not None:
+        # Which chargers go in when: a planner orders them year by year, not only at the end.
+        for phase, counts in zip(scenario.constraints.phases, yearly, strict=True):
+            sites[phase.chargers_column] = counts
     seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
     report = build_report(
         scenario,
@@ -513,6 +520,13 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     columns = list(WRITTEN_SITE_COLUMNS)
     if trips:
         columns.insert(columns.index("demand_served") + 1, "trip_sessions")
+    yearly = [
+        phase.chargers_column
+        for phase in plan.scenario.constraints.phases
+        if phase.chargers_column in plan.sites
+    ]
+    at = columns.index("opening_year") + 1
+    columns[at:at] = yearly
     table = plan.sites[[*columns, "geometry"]].copy()
     # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
     for column in (

@@ -40,6 +40,11 @@ class Phase(_Section):
         "growth): 0.5 in an early year, 1.0 in the target year.",
     )
 
+    @property
+    def chargers_column(self) -> str:
+        """The sites table's column of the chargers installed by the end of this year."""
+        return f"chargers_{self.year}"
+
 
 class ConstraintsConfig(_Section):
     """Side constraints on the chosen sites, usable with every model."""

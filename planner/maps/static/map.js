@@ -269,15 +269,27 @@ var plannerMap = (function () {
       if (colour) {
         className += " planner-site-y" + years[i];
       }
-      var icon = L.divIcon({
-        className: className,
-        html: label,
-        iconSize: [size, size],
-        popupAnchor: [0, -size / 2]
-      });
+      function icon(diameter) {
+        return L.divIcon({
+          className: className,
+          html: label,
+          iconSize: [diameter, diameter],
+          popupAnchor: [0, -diameter / 2]
+        });
+      }
       var marker = L.marker([row[0], row[1]], {
-        icon: icon, riseOnHover: true, zIndexOffset: 1000 * (60 - size)
+        icon: icon(size), riseOnHover: true, zIndexOffset: 1000 * (60 - size)
       });
+      /* The year filter shows the chargers installed by the year chosen. */
+      marker.plannerShow = function (diameter, chargers) {
+        label.textContent = String(chargers);
+        if (diameter !== marker.plannerSize) {
+          marker.plannerSize = diameter;
+          marker.plannerCrowded = undefined;
+          marker.setIcon(icon(diameter));
+          marker.setZIndexOffset(1000 * (60 - diameter));
+        }
+      };
       marker.plannerTitle = row[4];
       marker.plannerIndex = i;
       /* The popup says all the tooltip does: do not show both. */
@@ -353,6 +365,7 @@ var plannerMap = (function () {
       map.on("zoomend viewreset", update);
       update();
     });
+    group.plannerDeclutter = update;
     group.on("remove", function () {
       if (map) {
         map.off("zoomend viewreset", update);
@@ -471,8 +484,10 @@ var plannerMap = (function () {
      (every site) at first. rowYears[i] is the opening year of chosen site i;
      siteGroup holds the site markers, reachGroup (or null) their reach
      circles, both indexed by plannerIndex. Sites of later years leave their
-     groups, so the layer control still switches what is shown. */
-  function yearFilter(map, rowYears, years, siteGroup, reachGroup) {
+     groups, so the layer control still switches what is shown. counts (or
+     null): {chargers, sizes}, per site the chargers installed by each of
+     years and the marker diameter for them, shown for the year chosen. */
+  function yearFilter(map, rowYears, years, siteGroup, reachGroup, counts) {
     var groups = [siteGroup].concat(reachGroup ? [reachGroup] : []);
     var members = groups.map(function (group) {
       var list = [];
@@ -480,6 +495,15 @@ var plannerMap = (function () {
       return list;
     });
     function showOpenBy(last) {
+      var t = years.indexOf(last);
+      if (counts) {
+        members[0].forEach(function (marker) {
+          var i = marker.plannerIndex;
+          if (marker.plannerShow) {
+            marker.plannerShow(counts.sizes[i][t], counts.chargers[i][t]);
+          }
+        });
+      }
       groups.forEach(function (group, k) {
         members[k].forEach(function (layer) {
           var year = rowYears[layer.plannerIndex];
@@ -491,6 +515,9 @@ var plannerMap = (function () {
           }
         });
       });
+      if (counts && siteGroup.plannerDeclutter) {
+        siteGroup.plannerDeclutter();
+      }
     }
     var name = "planner-year-" + L.Util.stamp(siteGroup);
     var Control = L.Control.extend({
