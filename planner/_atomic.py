@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
+from planner._files import sibling_stem
 from planner.errors import InputError, Problem
 
 
@@ -107,7 +108,9 @@ def _target(given: Path) -> Path:
 def _temporary(target: Path) -> Path:
     # Beside the target so that the rename stays on one file system; the pid and
     # the thread keep two processes, or two threads of one, from sharing it.
-    return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    return target.with_name(
+        f".{sibling_stem(target.name)}.{os.getpid()}-{threading.get_ident()}.tmp"
+    )
 
 
 #: Temporary files being written now, for :func:`remove_temporaries`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +16,32 @@ from planner.errors import InputError, Problem
 #: Why a path that exists but is neither a file nor a folder is refused: opening
 #: a named pipe blocks until something writes to it, so the run would hang.
 NOT_REGULAR = "is not a regular file (a pipe, socket or device); give a file"
+
+
+#: The longest file name the common file systems take (ext4, XFS, Btrfs, APFS), in bytes.
+_NAME_BYTES = 255
+#: Room left after a sibling's stem for planner's suffixes (``.planner-lock``,
+#: ``.tmp-<pid>-<hex>``, ``.<pid>-<thread>.tmp``: 30 bytes at most).
+_SUFFIX_BYTES = 48
+#: Hex digits of the whole name's hash that tag a shortened stem.
+_TAG_DIGITS = 16
+
+
+def sibling_stem(name: str) -> str:
+    """``name`` as the stem of the hidden files planner keeps beside it.
+
+    A lock, a staging folder or a temporary file beside ``NAME`` is named
+    ``.NAME.<suffix>``; a name near the system's limit would leave no room for
+    the suffix, so the stem is then cut and tagged with a hash of the whole
+    name, keeping two long names that share a beginning apart.
+    """
+    encoded = os.fsencode(name)
+    if 1 + len(encoded) + _SUFFIX_BYTES <= _NAME_BYTES:
+        return name
+    tag = hashlib.sha256(encoded).hexdigest()[:_TAG_DIGITS]
+    keep = _NAME_BYTES - _SUFFIX_BYTES - 2 - _TAG_DIGITS
+    # fsdecode keeps a character cut in two as its bytes, which encode back unchanged.
+    return f"{os.fsdecode(encoded[:keep])}~{tag}"
 
 
 def is_special(path: Path) -> bool:

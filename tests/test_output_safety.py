@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from planner._files import sibling_stem
 from planner.cli.main import main
 from planner.errors import InputError
 from planner.outputs.folder import check_target, publish_folder
@@ -162,6 +163,32 @@ def test_a_read_only_earlier_output_is_replaced_without_leftovers(tmp_path: Path
     publish_folder(target, _write("new"))
     assert (target / "report.json").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_output_named_near_the_limit_is_written_and_replaced(tmp_path: Path) -> None:
+    # Before: "cannot be created (File name too long)" for names of 236-255
+    # bytes, from the staging folder's longer name beside it.
+    (tmp_path / "runs").mkdir()
+    for name in ("a" * 250, "é" * 127):  # 250 and 254 bytes
+        out = tmp_path / "runs" / name
+        assert _run_tiny(tmp_path, out) == 0
+        assert _run_tiny(tmp_path, out) == 0  # replacing it moves the old one aside
+        assert (out / "report.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["a" * 250, "é" * 127]
+
+
+def test_sibling_stems_fit_and_stay_distinct() -> None:
+    assert sibling_stem("out") == "out"
+    assert sibling_stem("a" * 200) == "a" * 200
+    long_a, long_b = "x" * 240 + "a", "x" * 240 + "b"
+    stems = {sibling_stem(long_a), sibling_stem(long_b)}
+    assert len(stems) == 2
+    assert all(len(os.fsencode(f".{stem}.planner-lock")) <= 255 for stem in stems)
+    # Cut inside a two-byte character: the bytes kept still make a valid name.
+    for n in range(120, 128):
+        stem = sibling_stem("é" * n + "z")
+        assert len(os.fsencode(f".{stem}.tmp-4194304-0123abcd")) <= 255
+        assert os.fsdecode(os.fsencode(stem)) == stem
 
 
 # 3. One run at a time per output folder.

@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from planner._files import resolved
+from planner._files import resolved, sibling_stem
 from planner.errors import InputError, Problem
 from planner.outputs.interrupt import add_cleanup, commit
 
@@ -119,16 +119,16 @@ _staging: set[Path] = set()
 
 
 def _lock_path(target: Path) -> Path:
-    return target.parent / f".{target.name}.planner-lock"
+    return target.parent / f".{sibling_stem(target.name)}.planner-lock"
 
 
 def _journal_path(target: Path) -> Path:
-    return target.parent / f".{target.name}.planner-swap"
+    return target.parent / f".{sibling_stem(target.name)}.planner-swap"
 
 
 def _siblings(target: Path) -> list[tuple[Path, str, int | None]]:
     """Temporary and moved-aside folders of ``target``: (path, kind, creator pid)."""
-    prefix = f".{target.name}."
+    prefix = f".{sibling_stem(target.name)}."
     found = []
     try:
         entries = list(os.scandir(target.parent))
@@ -148,7 +148,7 @@ def _new_sibling(target: Path, kind: str) -> Path:
     """A new hidden folder beside ``target``, created with the umask's permissions."""
     while True:
         tag = f"{kind}-{os.getpid()}-{secrets.token_hex(4)}"
-        path = target.parent / f".{target.name}.{tag}"
+        path = target.parent / f".{sibling_stem(target.name)}.{tag}"
         try:
             path.mkdir(mode=0o777)
         except FileExistsError:
@@ -591,7 +591,7 @@ def _recover(target: Path) -> None:
     moved_aside = swap.get("moved_aside")
     if isinstance(moved_aside, str) and not target.exists() and not target.is_symlink():
         aside = target.parent / moved_aside
-        match = _SIBLING.fullmatch(moved_aside.removeprefix(f".{target.name}."))
+        match = _SIBLING.fullmatch(moved_aside.removeprefix(f".{sibling_stem(target.name)}."))
         if match and match["kind"] == "old" and aside.is_dir() and not aside.is_symlink():
             # Killed between the two renames: the journal proves this is the
             # output that was in place.

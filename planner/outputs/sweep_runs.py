@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from planner._atomic import write_atomically
+from planner._files import sibling_stem
 from planner.errors import InputError, Problem
 
 __all__ = ["RunJournal", "runs_folder"]
@@ -36,7 +37,7 @@ _RUN_FILE = re.compile(r"[0-9a-f]{16}\.json")
 
 def runs_folder(target: Path) -> Path:
     """Where the finished runs of a sweep into ``target`` are kept until it is published."""
-    return target.parent / f".{target.name}.planner-sweep"
+    return target.parent / f".{sibling_stem(target.name)}.planner-sweep"
 
 
 class RunJournal:
