@@ -139,7 +139,7 @@ def test_a_folder_named_as_a_demand_file_is_refused(tmp_path: Path) -> None:
         (folder / f"{name}.csv").write_text("name,lon,lat\nx,6.1,49.6\n")
     with pytest.raises(InputError) as info:
         read_demand_file(folder)
-    assert str(info.value) == f"{folder}: is a folder, not a file"
+    assert str(info.value) == f"points: is a folder, not a file: {folder}"
 
 
 def test_binary_files_renamed_csv(tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_non_finite_population_names_file_row_and_field(tmp_path: Path, value: s
     path.write_text(f"name,lon,lat,population\nA,4.35,50.85,{value}\n")
     with pytest.raises(InputError) as error:
         read_demand_file(path)
-    assert f"{path}, row 2, field 'population'" in str(error.value)
+    assert str(error.value).startswith("demand.csv, row 2, field 'population'")
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
@@ -192,7 +192,7 @@ def test_non_finite_geojson_population_names_file_feature_and_field(
         "Infinity": "'inf' is not a finite number",
         "-Infinity": "'-inf' is not a finite number",
     }[value]
-    assert f"{path}, field 'population': feature 1: {said}" in str(error.value)
+    assert str(error.value).startswith(f"demand.geojson, field 'population': feature 1: {said}")
 
 
 def test_non_finite_population_in_a_table_names_row_and_field() -> None:

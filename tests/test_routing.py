@@ -350,7 +350,7 @@ def test_a_workbook_of_several_sheets_as_points_gets_advice_a_matrix_can_follow(
     with pytest.raises(InputError) as caught:
         planner.routing_matrix(malta_routing, points, points)
     assert str(caught.value) == (
-        f"{points}, field 'sheet': has 2 sheets: 'A', 'B'; save the sheet of points as a file "
+        "points.xlsx, field 'sheet': has 2 sheets: 'A', 'B'; save the sheet of points as a file "
         "of its own (CSV, or a workbook of one sheet), or read it with pandas and pass the "
         "table to planner.routing_matrix"
     )

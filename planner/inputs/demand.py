@@ -154,7 +154,7 @@ def _user_points(
         source = name
         points = read_demand_frame(frame, name=name, population_column=config.population_column)
     else:
-        source = str(config.source)
+        source = Path(config.source).name
         points = read_demand_file(
             Path(config.source),
             population_column=config.population_column,

@@ -23,7 +23,6 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from planner._files import NOT_REGULAR, is_special, unreachable
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_number
@@ -34,6 +33,7 @@ from planner.inputs.raw import reason, shifted_rows
 from planner.inputs.tables import (
     Cell,
     RawTable,
+    check_input_path,
     geojson_rechecked,
     has_geometry,
     is_table_file,
@@ -113,15 +113,10 @@ def read_demand_file(
         among them numbers whose decimal mark the file leaves open
         (:func:`planner.inputs.cells.number_style`).
     """
-    source = str(path)
-    reason = unreachable(path)
-    if reason is not None:
-        raise InputError(Problem(source, f"file {reason}"))
-    if path.is_dir():
-        # The vector reader would open a folder as a data set of its files' layers.
-        raise InputError(Problem(source, "is a folder, not a file"))
-    if is_special(path):
-        raise InputError(Problem(source, NOT_REGULAR))
+    # Named as dealer files are: by file name, the path itself only when unreadable.
+    source = path.name or str(path)
+    # The vector reader would open a folder as a data set of its files' layers.
+    check_input_path(path, source)
     if is_table_file(path):
         tables = read_tables(DealerFile(path=path, sheet=sheet), source=source)
         parts = [

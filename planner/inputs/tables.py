@@ -108,7 +108,7 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
         The file is missing, empty, of an unknown format or unreadable.
     """
     path = Path(spec.path)
-    _check_path(path, source)
+    check_input_path(path, source)
     try:
         table = _read_by_suffix(path, spec, source)
     except OSError as exc:
@@ -134,7 +134,7 @@ def read_tables(spec: DealerFile, *, source: str) -> list[RawTable]:
     path = Path(spec.path)
     if path.suffix.lower() not in _XLSX_SUFFIXES or sheet_option(spec) != ALL_SHEETS:
         return [read_table(spec, source=source)]
-    _check_path(path, source)
+    check_input_path(path, source)
     try:
         sheets = xlsx_sheets(path, spec, source, None)
     except OSError as exc:
@@ -204,7 +204,8 @@ def read_frame(frame: Any, *, source: str, spec: DealerFile | None = None) -> Ra
     return table
 
 
-def _check_path(path: Path, source: str) -> None:
+def check_input_path(path: Path, source: str) -> None:
+    """Refuse, as ``source`` (the name messages give), a path no table can be read from."""
     reason = unreachable(path)
     if reason is not None:
         raise InputError(Problem(source, f"file {reason}: {path}"))
