@@ -162,13 +162,19 @@ def solve_relaxation_pdlp(
     """Values and row duals of ``milp``'s LP relaxation by PDLP; ``None`` unless it converged.
 
     PDLP (first-order) is accurate only to its tolerance: callers turn its
-    answer into bounds that hold whatever that accuracy.
+    answer into bounds that hold whatever that accuracy. Building the model
+    counts against ``seconds`` (3.8 s of a 10 s limit on 143,000 sites).
     """
+    started = time.perf_counter()
     model = _model_of(milp, integral=False, hint=False)
     solver = mb.Solver("pdlp")
     if not solver.solver_is_supported():
         return None
-    solver.set_time_limit_in_seconds(max(seconds, 0.01))
+    left = seconds - (time.perf_counter() - started)
+    if left <= 0:
+        logger.debug("pdlp not started: building its model took the %.1f s given", seconds)
+        return None
+    solver.set_time_limit_in_seconds(left)
     solver.set_solver_specific_parameters(parameters)
     status = solver.solve(model)
     logger.debug("pdlp ended with %s after %.3f s", status.name, solver.wall_time)

@@ -32,6 +32,18 @@ _ROW_BLOCK = 2048
 _SITE_BLOCK = 4096
 #: Largest bitset of (row, site) pairs built for membership tests.
 _BITSET_BYTES = 1 << 29
+#: Share of a solve's time limit after which no further round of reductions
+#: starts: on every dealer of the five default countries (14,471 sites) the
+#: five rounds of set covering take 12 s, the last three removing 4 % of the
+#: sites.
+REDUCTION_SHARE = 0.2
+#: Share of a solve's time limit after which the site dominance under way
+#: stops: the sites found dominated by then are left out, the rest stay in the
+#: model. On ten times the full-scale sample (143,000 sites, 31 M pairs) one
+#: round took 34 s, so a 10 s limit ended after 43 s; cut at 0.2 of a 60 s
+#: limit, the larger model left ended further from its bound (gap 14.8 %
+#: against 11.4 %).
+DOMINANCE_SHARE = 0.5
 
 
 def _membership(keys: IntArray, universe: int) -> Callable[[IntArray], BoolArray]:
@@ -58,6 +70,7 @@ def dominated_sites(
     costs: FloatArray,
     candidates: BoolArray,
     classes: npt.NDArray[np.int64] | None = None,
+    deadline: float | None = None,
 ) -> BoolArray:
     """Candidate sites covering a subset of another candidate's rows at no lower cost.
 
@@ -73,12 +86,18 @@ def dominated_sites(
     so most pairs fall at the first check. A site × site overlap product
     would cost the sum of squared row sizes instead (14 s against 1.8 s on
     Europe's 49k rows × 16k sites).
+
+    Past ``deadline`` (``time.perf_counter()`` seconds) no further block of
+    sites is checked; the smallest sites, the likeliest to be dominated, go
+    first. Stopping early is safe: every site marked has a dominator, and
+    following dominators (each cheaper, larger or an earlier twin) ends at a
+    site not marked, which covers its rows too.
     """
     by_site = sp.csc_matrix(rows)
     size = np.diff(by_site.indptr)
     dominated = candidates & (size == 0) if classes is None else np.zeros_like(candidates)
     active = np.flatnonzero(candidates & (size > 0))
-    if active.size < 2:
+    if active.size < 2 or (deadline is not None and time.perf_counter() > deadline):
         return dominated
     columns = sp.csc_matrix(by_site[:, active])
     columns.sort_indices()
@@ -87,14 +106,29 @@ def dominated_sites(
     row_size = np.diff(sub.indptr)
     site_size = np.diff(columns.indptr)
     # Each site's rows, rarest first (the transpose of a CSC matrix is CSR by site).
-    owner = entry_rows(columns.T)
-    site_rows = columns.indices[np.lexsort((row_size[columns.indices], owner))].astype(np.int64)
+    # Rows renumbered by size (rarest first, then by index) and sorted within
+    # each site's column: a sort per column takes 1.2-2.1 s on 31 M pairs where
+    # one sort of all pairs by (site, row size) took 6.1-6.3 s.
+    rarest_first = np.argsort(row_size, kind="stable")
+    rank = np.empty(n_rows, dtype=columns.indices.dtype)
+    rank[rarest_first] = np.arange(n_rows, dtype=rank.dtype)
+    ranked = sp.csc_matrix(
+        (np.zeros(columns.nnz, dtype=np.int8), rank[columns.indices], columns.indptr),
+        shape=columns.shape,
+    )
+    ranked.has_sorted_indices = False
+    ranked.sort_indices()
+    site_rows = rarest_first[ranked.indices].astype(np.int64)
     member = _membership(entry_rows(sub) * n_active + sub.indices, n_rows * n_active)
     cost = costs[active]
     site_class = classes[active] if classes is not None else None
     beaten = np.zeros(n_active, dtype=bool)
+    by_size = np.argsort(site_size, kind="stable")
     for first in range(0, n_active, _SITE_BLOCK):
-        block = np.arange(first, min(n_active, first + _SITE_BLOCK))
+        if deadline is not None and time.perf_counter() > deadline:
+            logger.debug("site dominance stopped at its deadline: %d of %d sites", first, n_active)
+            break
+        block = by_size[first : first + _SITE_BLOCK]
         rarest = site_rows[columns.indptr[block]]
         at, which = spans(sub.indptr[rarest], row_size[rarest])
         j, k = block[which], sub.indices[at].astype(np.int64)
@@ -151,6 +185,7 @@ def reduce_coverage(
     kept: BoolArray | None = None,
     max_rounds: int = 5,
     deadline: float | None = None,
+    dominance_deadline: float | None = None,
 ) -> tuple[sp.csr_matrix, FloatArray, BoolArray]:
     """Repeat site dominance, row merging (and implied-row removal) to a fixed point.
 
@@ -176,6 +211,9 @@ def reduce_coverage(
         ``time.perf_counter()`` seconds after which no further round starts
         (each round is exact, so stopping early leaves a valid, larger model;
         every dealer of the five default countries: five rounds of 1.2-6 s).
+    dominance_deadline
+        ``time.perf_counter()`` seconds after which the site dominance of the
+        round under way stops (see :func:`dominated_sites`).
 
     Returns
     -------
@@ -184,7 +222,7 @@ def reduce_coverage(
     """
     removed = np.zeros(rows.shape[1], dtype=bool)
     for round_number in range(max_rounds):
-        dominated = dominated_sites(rows, costs, candidates & ~removed, classes)
+        dominated = dominated_sites(rows, costs, candidates & ~removed, classes, dominance_deadline)
         if kept is not None:
             dominated &= ~kept
         implied = dominated_rows(rows) if drop_implied_rows else np.zeros(rows.shape[0], bool)

@@ -179,8 +179,13 @@ def reduce_nested(
     fixed: BoolArray,
     excluded: BoolArray,
     side: SiteRows,
+    dominance_deadline: float | None = None,
 ) -> tuple[NestedModel, BoolArray]:
-    """The reduced :class:`NestedModel` and the mask of dominated sites (module docstring)."""
+    """The reduced :class:`NestedModel` and the mask of dominated sites (module docstring).
+
+    Past ``dominance_deadline`` (``time.perf_counter()`` seconds) the site dominance
+    stops, leaving a larger but valid model.
+    """
     rows, row_weights, fixed_weight, _ = coverage_rows(reach, weights, fixed, excluded)
     model = NestedModel(
         rows=rows,
@@ -202,6 +207,7 @@ def reduce_nested(
         drop_implied_rows=False,
         classes=model.classes,
         kept=counted_sites(side) if len(side) else None,
+        dominance_deadline=dominance_deadline,
     )
     reduced = NestedModel(
         rows=rows,

@@ -60,7 +60,7 @@ import scipy.sparse as sp
 from planner.errors import SolverError
 from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import MilpResult, MilpStatus, solve_milp
-from planner.optimise._reduce import reduce_coverage
+from planner.optimise._reduce import DOMINANCE_SHARE, reduce_coverage
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import SiteRows, column_classes, counted_sites, explain_infeasible
 from planner.optimise.coverage._bnb import branch_and_bound, coverage_plans
@@ -171,6 +171,7 @@ def max_coverage(
         drop_implied_rows=False,
         classes=column_classes(side) if len(side) else None,
         kept=counted_sites(side) if len(side) else None,
+        dominance_deadline=started + DOMINANCE_SHARE * settings.time_limit_s,
     )
     never_in_model = never | dominated
     # The heuristics ignore side constraints: their sites serve as a start and

@@ -63,6 +63,7 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import evaluate, progress
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reduce import DOMINANCE_SHARE
 from planner.optimise.constraints import (
     SiteRows,
     budget_rows,
@@ -202,6 +203,7 @@ def phased_coverage(
         fixed=must,
         excluded=never,
         side=side,
+        dominance_deadline=started + DOMINANCE_SHARE * settings.time_limit_s,
     )
     details: dict[str, float] = {
         "rows_in_model": float(model.rows.shape[0]),

@@ -49,7 +49,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.optimise import _checks, evaluate, progress
 from planner.optimise._milp import Milp, MilpResult, MilpStatus, solve_milp
 from planner.optimise._reach import drop_sites
-from planner.optimise._reduce import reduce_coverage
+from planner.optimise._reduce import DOMINANCE_SHARE, REDUCTION_SHARE, reduce_coverage
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
     SiteRows,
@@ -108,10 +108,6 @@ _UNICOST_BOUND_SHARE = 0.05
 #: Relative distance below the solver's plan from which its bound is weak
 #: enough for the Lagrangian one to be worth that time.
 _WEAK_BOUND = 0.01
-#: Share of the time limit after which the dominance reductions start no
-#: further round: on every dealer of the five default countries the five
-#: rounds take 12 s, the last three removing 4 % of the sites.
-_REDUCTION_SHARE = 0.2
 
 IntArray = npt.NDArray[np.int64]
 
@@ -363,7 +359,8 @@ def set_cover(
         drop_implied_rows=not partial,
         classes=column_classes(side) if len(side) else None,
         kept=counted_sites(side) if len(side) else None,
-        deadline=started + _REDUCTION_SHARE * settings.time_limit_s,
+        deadline=started + REDUCTION_SHARE * settings.time_limit_s,
+        dominance_deadline=started + DOMINANCE_SHARE * settings.time_limit_s,
     )
     n_rows = rows.shape[0]
     details: dict[str, float] = {
