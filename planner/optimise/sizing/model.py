@@ -136,6 +136,9 @@ _BACKEND = "scip"
 _MILP_PAIRS = 100_000
 #: Share of the time limit the search takes before the MILP.
 _SEARCH_SHARE = 0.25
+#: Share of the time limit after which the greedy start goes on lazily
+#: (:func:`planner.optimise.sizing._parts.greedy_start`).
+_GREEDY_SHARE = 0.1
 #: With an unserved penalty, between ``_MILP_PAIRS`` and ``_KERNEL_MILP_PAIRS``
 #: pairs: the search's share of the time limit, the rest going to the MILP on
 #: the kernel (:func:`_kernel_milp`) when that has at most
@@ -327,7 +330,17 @@ def sizing(
     target = coverage * within
     pair_row, pair_site = pairs_of(inst.rows)
 
-    best = greedy_start(inst, prices, per_charger, mu, target, unserved_penalty, must, min_chargers)
+    best = greedy_start(
+        inst,
+        prices,
+        per_charger,
+        mu,
+        target,
+        unserved_penalty,
+        must,
+        min_chargers,
+        deadline=started + _GREEDY_SHARE * settings.time_limit_s,
+    )
     if served_demand(inst, best) < target * (1 - 1e-9):
         best = max_service(inst, mu, coverage, target, within, settings, scale=scale)
     hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
