@@ -18,12 +18,16 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, entry_rows, structure
+from planner.optimise._reach import drop_sites, entry_rows, spans, structure
 from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+#: Sites of the lazy greedy's queue rescored at once.
+_LAZY_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -238,17 +242,28 @@ def _lazy_rest(
     scores: Callable[[IntArray, FloatArray], FloatArray],
     unmet: Callable[[], bool],
 ) -> None:
-    """The greedy's remaining steps from a queue of stale scores (see :func:`greedy_start`)."""
+    """The greedy's remaining steps from a queue of stale scores (see :func:`greedy_start`).
+
+    The queue's top ``_LAZY_BATCH`` sites are rescored at once (one numpy call
+    per site cost more than the rest of a step), the best opened when it still
+    beats every stale score below them.
+    """
     reach_demand = np.asarray(rows.T @ remaining).ravel()
-    every_site = np.arange(rows.shape[1])
-    first = scores(every_site, reach_demand)
+    row_size = np.diff(rows.indptr)
+    first = scores(np.arange(rows.shape[1]), reach_demand)
     queue = [(-float(first[j]), int(j)) for j in np.flatnonzero(np.isfinite(first))]
     heapq.heapify(queue)
     while queue and unmet():
-        _, site = heapq.heappop(queue)
-        score = float(scores(np.array([site]), reach_demand[[site]])[0])
+        batch = np.array([heapq.heappop(queue)[1] for _ in range(min(_LAZY_BATCH, len(queue)))])
+        fresh = scores(batch, reach_demand[batch])
+        order = np.argsort(-fresh, kind="stable")
+        # Sites closed, useless or not worth their cost now are not queued again.
+        for k in order[1:]:
+            if math.isfinite(fresh[k]):
+                heapq.heappush(queue, (-float(fresh[k]), int(batch[k])))
+        site, score = int(batch[order[0]]), float(fresh[order[0]])
         if not math.isfinite(score):
-            continue  # closed, useless or not worth its cost now: not queued again
+            continue
         if queue and score < -queue[0][0]:
             heapq.heappush(queue, (-score, site))  # another may be better now
             continue
@@ -257,8 +272,8 @@ def _lazy_rest(
         open_site(site)
         served_now = before - remaining[touched]
         changed = served_now > 0
-        if changed.any():
-            reach_demand -= np.asarray(rows[touched[changed]].T @ served_now[changed]).ravel()
+        at, row = spans(rows.indptr[touched[changed]], row_size[touched[changed]])
+        np.subtract.at(reach_demand, rows.indices[at], served_now[changed][row])
 
 
 def counting_bound(
