@@ -120,7 +120,7 @@ def test_site_dominance_stopped_midway_leaves_only_sites_with_a_dominator_in(
     )
     pattern = np.abs(points[:, None] - sites[None, :]) <= radius[None, :]
     pattern = pattern[pattern.any(axis=1)]
-    rows, costs = sp.csr_matrix(pattern.astype(float)), rng.choice([1.0, 2.0], 200)
+    rows, costs = sp.csr_matrix(pattern.astype(float)), np.where(rng.random(200) < 0.5, 1.0, 2.0)
     candidates = np.ones(200, dtype=bool)
     every = dominated_sites(rows, costs, candidates)
     # Blocks of 16 sites, and a clock past the deadline when the third block would start.
