@@ -83,17 +83,21 @@ def test_maximal_covering_reduction_is_a_fixed_point_after_one_round() -> None:
     assert not dominated_sites(rows, np.ones(60), ~removed).any()
 
 
+def _sites_on_a_line(
+    rng: np.random.Generator, n_points: int, n_sites: int, widest: float
+) -> np.ndarray:
+    """Reach sets of sites of radii 1 to ``widest`` on a line: rows reaching none left out."""
+    points, sites = rng.uniform(0, 100, n_points), rng.uniform(0, 100, n_sites)
+    radius = rng.uniform(1, widest, n_sites)
+    pattern = np.abs(points[:, None] - sites[None, :]) <= radius[None, :]
+    return pattern[pattern.any(axis=1)]
+
+
 def test_no_round_starts_past_the_deadline_and_the_rounds_made_stay_exact() -> None:
     # Sites of sundry radii on a line: dominance and implied rows feed each other
     # over several rounds.
-    rng = np.random.default_rng(0)
-    points, sites, radius = (
-        rng.uniform(0, 100, 400),
-        rng.uniform(0, 100, 150),
-        rng.uniform(1, 6, 150),
-    )
-    pattern = np.abs(points[:, None] - sites[None, :]) <= radius[None, :]
-    rows = sp.csr_matrix(pattern[pattern.any(axis=1)].astype(float))
+    pattern = _sites_on_a_line(np.random.default_rng(0), 400, 150, 6.0)
+    rows = sp.csr_matrix(pattern.astype(float))
     n_rows = rows.shape[0]
     args = (rows, np.ones(n_rows), np.ones(150), np.ones(150, dtype=bool))
     one = reduce_coverage(*args, drop_implied_rows=True, max_rounds=1)
@@ -113,13 +117,7 @@ def test_site_dominance_stopped_midway_leaves_only_sites_with_a_dominator_in(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rng = np.random.default_rng(3)
-    points, sites, radius = (
-        rng.uniform(0, 100, 500),
-        rng.uniform(0, 100, 200),
-        rng.uniform(1, 8, 200),
-    )
-    pattern = np.abs(points[:, None] - sites[None, :]) <= radius[None, :]
-    pattern = pattern[pattern.any(axis=1)]
+    pattern = _sites_on_a_line(rng, 500, 200, 8.0)
     rows, costs = sp.csr_matrix(pattern.astype(float)), np.where(rng.random(200) < 0.5, 1.0, 2.0)
     candidates = np.ones(200, dtype=bool)
     every = dominated_sites(rows, costs, candidates)
