@@ -89,6 +89,26 @@ def pairs_of(rows: sp.csr_matrix) -> tuple[IntArray, IntArray]:
     return entry_rows(rows), rows.indices.astype(np.int64)
 
 
+def within_room(
+    inst: SizingInstance, shares: FloatArray, chargers: FloatArray, mu: Capacity
+) -> FloatArray:
+    """``shares`` with each site's cut to what its ``chargers`` take, where they take more.
+
+    A solver's values meet the capacity rows to its tolerance only: with demand
+    in millionths of a session, 41 sites of a plan carried up to 1e-5 more than
+    their room (a site of 418 chargers, 1.65e-9 sessions over 0.0010445).
+    """
+    pair_row, pair_site = pairs_of(inst.rows)
+    load = np.bincount(pair_site, shares * inst.row_demand[pair_row], minlength=chargers.size)
+    room = mu.room(chargers)
+    over = load > room
+    if not over.any():
+        return shares
+    factor = np.ones(chargers.size)
+    factor[over] = room[over] / load[over]
+    return shares * factor[pair_site]
+
+
 def served_demand(inst: SizingInstance, shares: FloatArray) -> float:
     """Demand the shares of every pair (instance order) serve."""
     return float(np.dot(np.repeat(inst.row_demand, np.diff(inst.rows.indptr)), shares))

@@ -112,6 +112,7 @@ from planner.optimise.sizing._parts import (
     reduce_instance,
     round_up,
     served_demand,
+    within_room,
 )
 from planner.optimise.sizing._search import Search, search
 from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
@@ -482,6 +483,7 @@ def sizing(
         count = np.round(result.values[n_sites : 2 * n_sites])
         shares = np.clip(result.values[2 * n_sites :], 0.0, 1.0)
 
+    shares = within_room(inst, shares, count, mu)
     chargers = count.astype(np.int64)
     served = _expand(inst, shares, n_demand, n_sites)
     check = evaluate_sizing(
