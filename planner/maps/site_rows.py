@@ -149,7 +149,7 @@ def chosen_site_rows(
     by_year = list(year_columns) if all(column in chosen for _, column in year_columns) else []
     charger_line = len(labels)
     if by_year:
-        charger_line = labels.index(next(label for label in labels if label.startswith("Chargers")))
+        charger_line = next(k for k, label in enumerate(labels) if label.startswith("Chargers"))
         labels = (*labels[: charger_line + 1], BY_YEAR_LABEL, *labels[charger_line + 1 :])
     rows = []
     for row in chosen.to_dict("records"):

@@ -292,12 +292,11 @@ def assemble_plan(
     if scenario.afir.corridors is not None:
         # Its own stage: at scale the table takes seconds (200 corridors: 0.4 s).
         with clock.stage("reporting corridors"):
-            existing = inputs.existing.table if inputs.existing is not None else None
             plan.report["afir"] = {
                 "max_gap_km": scenario.afir.max_gap_km,
                 "max_offset_km": scenario.afir.max_offset_km,
                 "enforced": scenario.afir.enforce,
-                "corridors": afir_report(plan.sites, existing, scenario),
+                "corridors": afir_report(plan.sites, plan.existing_chargers, scenario),
             }
     plan.report.update(
         with_seconds(plan.report, {**clock.seconds, "solve": solve_seconds}, total=clock.total())
