@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from planner.errors import InfeasibleError, InputError
+from planner.errors import InfeasibleError, InputError, SolverError
 from planner.optimise.constraints import SiteRows, combine, group_rows
 from planner.optimise.sizing._parts import (
     Capacity,
@@ -359,6 +359,65 @@ def test_unreachable_coverage_target_names_the_numbers() -> None:
             settings=SETTINGS,
         )
     assert caught.value.remedy == {"coverage_at_most": 0.6}
+
+
+def test_the_maximum_service_lp_gets_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The LP that proves a missed target unreachable runs after the greedy start:
+    # its limit is what the solve has left, not the whole limit again.
+    import time
+
+    from planner.optimise.sizing import model
+
+    greedy = model.greedy_start
+
+    def slow_greedy(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return greedy(*args, **kwargs)
+
+    limits: list[float] = []
+    service = model.max_service
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        limits.append(args[5].time_limit_s)
+        return service(*args, **kwargs)
+
+    monkeypatch.setattr(model, "greedy_start", slow_greedy)
+    monkeypatch.setattr(model, "max_service", recorded)
+    reach = _reach([(0, 0), (1, 1)], (2, 2))
+    with pytest.raises(InfeasibleError, match="cannot be met"):
+        sizing(
+            reach,
+            np.array([5.0, 5.0]),
+            site_cost=np.array([1.0, 1.0]),
+            charger_cost=1.0,
+            capacity_per_charger=1.0,
+            max_chargers=np.array([3.0, 3.0]),
+            coverage=0.9,
+            settings=SETTINGS,
+        )
+    assert limits and limits[0] <= SETTINGS.time_limit_s - 0.5
+
+
+def test_a_maximum_service_lp_out_of_time_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.optimise import _milp
+    from planner.optimise.sizing import _parts
+
+    def stopped(*args: Any, **kwargs: Any) -> _milp.MilpResult:
+        return _milp.MilpResult(_milp.MilpStatus.NO_SOLUTION, np.empty(0), np.nan, np.nan, 1.0)
+
+    monkeypatch.setattr(_parts, "solve_milp", stopped)
+    reach = _reach([(0, 0), (1, 1)], (2, 2))
+    with pytest.raises(SolverError, match=r"did not finish within the .* s left; raise solver"):
+        sizing(
+            reach,
+            np.array([5.0, 5.0]),
+            site_cost=np.array([1.0, 1.0]),
+            charger_cost=1.0,
+            capacity_per_charger=1.0,
+            max_chargers=np.array([3.0, 3.0]),
+            coverage=0.9,
+            settings=SETTINGS,
+        )
 
 
 def test_other_infeasibilities_and_bad_input() -> None:

@@ -151,6 +151,12 @@ def max_service(
         maximise=True,
     )
     result = solve_milp(lp, settings, backend="highs") if n_pairs else None
+    if result is not None and result.status is MilpStatus.NO_SOLUTION:
+        raise SolverError(
+            "sizing: the greedy start missed the coverage target, and the LP that tells whether "
+            f"any plan can meet it did not finish within the {settings.time_limit_s:g} s left; "
+            "raise solver.time_limit_s"
+        )
     if result is not None and result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
         raise SolverError(f"sizing: the maximum-service LP ended with {result.status.value}")
     shares = np.zeros(0) if result is None else np.clip(result.values, 0.0, 1.0)

@@ -78,6 +78,7 @@ re-checks every constraint.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -343,7 +344,9 @@ def sizing(
         deadline=started + _GREEDY_SHARE * settings.time_limit_s,
     )
     if served_demand(inst, best) < target * (1 - 1e-9):
-        best = max_service(inst, mu, coverage, target, within, settings, scale=scale)
+        best = max_service(
+            inst, mu, coverage, target, within, _time_left(settings, started), scale=scale
+        )
     hint_y, hint_n = round_up(inst, best, mu, must, min_chargers)
     start_cost = float(prices @ hint_y + per_charger @ hint_n)
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
@@ -456,7 +459,12 @@ def sizing(
     step = cost_step(prices, per_charger, unserved_penalty)
     result = replace(result, bound=round_up_to(result.bound, step))
     if result.status is MilpStatus.INFEASIBLE:
-        max_service(inst, mu, coverage, target, within, settings, scale=scale)
+        # The numbers when the target alone is out of reach; with no time left to
+        # tell, the plainer message below still holds.
+        with contextlib.suppress(SolverError):
+            max_service(
+                inst, mu, coverage, target, within, _time_left(settings, started), scale=scale
+            )
         limits = []
         if len(side):
             limits.append(describe_rows(side, excluded=never))
@@ -576,3 +584,10 @@ def _main_site(served: sp.csr_matrix) -> IntArray:
     first[1:] = rows[1:] != rows[:-1]
     main[rows[first]] = sites[first]
     return main
+
+
+def _time_left(settings: SolverSettings, started: float) -> SolverSettings:
+    """``settings`` with the time the solve has left, a second at least for one last LP."""
+    return replace(
+        settings, time_limit_s=max(settings.time_limit_s - (time.perf_counter() - started), 1.0)
+    )
