@@ -479,6 +479,29 @@ def test_evaluator_reports_violations() -> None:
         assert fragment in text
 
 
+@pytest.mark.parametrize(
+    ("demand", "per_charger"),
+    [
+        # Demand in millionths of a session: the site takes 5 % over its room.
+        ([1.05e-6, 0.0], 1e-6),
+        # A small site 50 % over its room beside a large demand elsewhere.
+        ([1.5, 1e7], 1.0),
+    ],
+)
+def test_evaluator_holds_each_site_to_its_own_room(demand: list[float], per_charger: float) -> None:
+    check = evaluate_sizing(
+        _reach([(0, 0), (1, 1)], (2, 2)),
+        np.array(demand),
+        chargers=np.array([1, 0]),
+        served=sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 0.0]])),
+        site_cost=np.array([1.0, 1.0]),
+        charger_cost=1.0,
+        capacity_per_charger=per_charger,
+        max_chargers=np.array([1.0, 1.0]),
+    )
+    assert any("over capacity" in line for line in check.violations)
+
+
 def test_medium_instance_is_proven_optimal_quickly() -> None:
     rng = np.random.default_rng(7)
     n_demand, n_sites = 400, 60

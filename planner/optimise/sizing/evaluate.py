@@ -22,6 +22,9 @@ IntArray = npt.NDArray[np.int64]
 
 #: Feasibility tolerance on loads and shares, relative to the demand involved.
 _PLAN_TOLERANCE = 1e-6
+#: Rounding allowed in a site's load, relative to the whole demand: a sum of
+#: many shares may differ from a site's room in its last digits.
+_SUM_ROUNDING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,11 @@ def evaluate_sizing(
     load = np.asarray(shares.T @ lam).ravel()
     # Constraint (2)
     room = np.where(is_open, capacity_intercept, 0.0) + capacity_per_charger * count
-    over = load > room + _PLAN_TOLERANCE * max(1.0, float(lam.sum()))
+    # Relative to each site's own room: a tolerance on the whole demand let a
+    # small site through well over its room when the demand was large, and any
+    # site when the demand was in tiny units.
+    slack = _PLAN_TOLERANCE * np.maximum(room, 0.0) + _SUM_ROUNDING * float(lam.sum())
+    over = load > room + slack
     if np.any(over):
         j = int(np.flatnonzero(over)[0])
         violations.append(
