@@ -219,18 +219,18 @@ def greedy_start(
         start, stop = by_site.indptr[j], by_site.indptr[j + 1]
         members = by_site.indices[start:stop]
         pairs = by_site.data[start:stop].astype(np.int64) - 1
-        # Rows with the fewest other sites first: others can serve the rest.
-        for k, pair in zip(
-            members[np.argsort(options[members], kind="stable")],
-            pairs[np.argsort(options[members], kind="stable")],
-            strict=True,
-        ):
-            take = min(remaining[k], room[j])
-            if take > 0:
-                shares[pair] = take / inst.row_demand[k]
-                remaining[k] -= take
-                room[j] -= take
-                served += take
+        # Rows with the fewest other sites first: others can serve the rest. Each
+        # takes what is left of its demand while the site has room: the room
+        # left before a row is the room less the demand of the rows before it.
+        order = np.argsort(options[members], kind="stable")
+        members, pairs = members[order], pairs[order]
+        wanted = remaining[members]
+        take = np.clip(room[j] - (np.cumsum(wanted) - wanted), 0.0, wanted)
+        took = take > 0
+        shares[pairs[took]] = take[took] / inst.row_demand[members[took]]
+        remaining[members[took]] -= take[took]
+        room[j] = max(room[j] - float(take.sum()), 0.0)
+        served += float(take.sum())
         closed[j] = True
 
     def scores(sites: IntArray, reach_demand: FloatArray) -> FloatArray:
@@ -245,12 +245,15 @@ def greedy_start(
     def unmet() -> bool:
         return penalty is not None or served < target * (1 - 1e-12)
 
+    def left() -> float:
+        return math.inf if penalty is not None else target - served
+
     for fixed_site in np.flatnonzero(must):
         open_site(int(fixed_site))
     every_site = np.arange(rows.shape[1])
     while unmet():
         if deadline is not None and time.perf_counter() > deadline:
-            _lazy_rest(rows, by_site, remaining, open_site, scores, unmet)
+            _lazy_rest(rows, by_site, remaining, open_site, scores, unmet, left)
             break
         score = scores(every_site, np.asarray(rows.T @ remaining).ravel())
         best = int(np.argmax(score))
@@ -267,31 +270,39 @@ def _lazy_rest(
     open_site: Callable[[int], None],
     scores: Callable[[IntArray, FloatArray], FloatArray],
     unmet: Callable[[], bool],
+    left: Callable[[], float],
 ) -> None:
     """The greedy's remaining steps from a queue of stale scores (see :func:`greedy_start`).
 
-    The queue's top ``_LAZY_BATCH`` sites are rescored at once (one numpy call
-    per site cost more than the rest of a step), the best opened when it still
-    beats every stale score below them.
+    A site's queued score is exact while the demand in its reach is the one it
+    was scored with and, when that is more than what is ``left`` to serve (the
+    target then caps its gain), so is what is left: such a site on top of the
+    queue opens at once.
+    Otherwise it is rescored with the next ``_LAZY_BATCH - 1`` in the queue
+    (one numpy call per site cost more than the rest of a step) and they go
+    back into the queue.
     """
     reach_demand = np.asarray(rows.T @ remaining).ravel()
+    scored = reach_demand.copy()
+    scored_left = np.full(reach_demand.size, left())
     row_size = np.diff(rows.indptr)
     first = scores(np.arange(rows.shape[1]), reach_demand)
     queue = [(-float(first[j]), int(j)) for j in np.flatnonzero(np.isfinite(first))]
     heapq.heapify(queue)
     while queue and unmet():
-        batch = np.array([heapq.heappop(queue)[1] for _ in range(min(_LAZY_BATCH, len(queue)))])
-        fresh = scores(batch, reach_demand[batch])
-        order = np.argsort(-fresh, kind="stable")
-        # Sites closed, useless or not worth their cost now are not queued again.
-        for k in order[1:]:
-            if math.isfinite(fresh[k]):
+        site = heapq.heappop(queue)[1]
+        now_left = left()
+        if reach_demand[site] != scored[site] or (
+            scored[site] > now_left and scored_left[site] != now_left
+        ):
+            more = min(_LAZY_BATCH - 1, len(queue))
+            batch = np.array([site] + [heapq.heappop(queue)[1] for _ in range(more)])
+            fresh = scores(batch, reach_demand[batch])
+            scored[batch] = reach_demand[batch]
+            scored_left[batch] = now_left
+            # Sites closed, useless or not worth their cost now are not queued again.
+            for k in np.flatnonzero(np.isfinite(fresh)):
                 heapq.heappush(queue, (-float(fresh[k]), int(batch[k])))
-        site, score = int(batch[order[0]]), float(fresh[order[0]])
-        if not math.isfinite(score):
-            continue
-        if queue and score < -queue[0][0]:
-            heapq.heappush(queue, (-score, site))  # another may be better now
             continue
         touched = by_site.indices[by_site.indptr[site] : by_site.indptr[site + 1]]
         before = remaining[touched].copy()
