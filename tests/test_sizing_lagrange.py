@@ -628,3 +628,35 @@ def test_a_search_that_ends_before_its_deadline_is_stopped_not_time_limited(
     slow = _solve_model(case, replace(settings, time_limit_s=1.5)).solution
     assert slow.status is Status.TIME_LIMIT
     assert (slow.objective, slow.bound) == (quick.objective, quick.bound)
+
+
+@pytest.mark.parametrize(("per_pair", "first"), [(0.0, "plan"), (1.0, "ascent")])
+def test_the_first_flow_plan_waits_for_a_window_that_holds_it(
+    per_pair: float, first: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A flow plan is three maximum flows over its sites' pairs: with more pairs
+    # than its window holds it would run past the deadline, so the ascent comes first.
+    monkeypatch.setattr(sizing_search, "_PLAN_S_PER_PAIR", per_pair)
+    events: list[str] = []
+    plan, ascent = sizing_search.flow_plan, sizing_search.ascend
+
+    def planned(*args: Any, **kwargs: Any) -> Any:
+        events.append("plan")
+        return plan(*args, **kwargs)
+
+    def ascended(*args: Any, **kwargs: Any) -> Any:
+        events.append("ascent")
+        return ascent(*args, **kwargs)
+
+    monkeypatch.setattr(sizing_search, "flow_plan", planned)
+    monkeypatch.setattr(sizing_search, "ascend", ascended)
+    case = _case(1)
+    inst, costs = _parts(case)
+    search(
+        inst,  # type: ignore[arg-type]
+        costs,
+        start=np.ones(case.reach.shape[1], dtype=bool),
+        start_cost=math.inf,
+        deadline=time.perf_counter() + 3.0,
+    )
+    assert events[0] == first
