@@ -24,13 +24,16 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from planner import run as run_scenario
 from planner.errors import InfeasibleError, InputError
+from planner.pipeline.chargers import phase_chargers
 from planner.pipeline.plan import site_table
-from planner.scenario.schema import load_scenario
+from planner.scenario.schema import Scenario, load_scenario
 from tests.conftest import run_cli as _cli
 
 DEALERS = """dealer_id,brand,name,country,lon,lat,site_cost_eur,fixed,excluded
@@ -207,6 +210,24 @@ p = 2
     written = site_table(plan).columns.tolist()
     at = written.index("opening_year")
     assert written[at + 1 : at + 3] == ["chargers_2026", "chargers_2028"]
+    # Then the queue of each year: the last year's is the plan's.
+    assert written[at + 3 : at + 5] == ["queue_target_met_2026", "queue_target_met_2028"]
+    assert (sites["queue_target_met_2028"] == sites["queue_target_met"]).all()
+    assert not sites.loc["A", "queue_target_met_2026"]  # not open yet
+    missing = [row["sites_missing_queue_target"] for row in plan.report["phases"]]
+    assert missing[-1] == plan.report["queue"]["sites_missing_target"]
+
+
+def test_a_capped_site_misses_the_queue_only_while_it_serves_alone() -> None:
+    # Site 0 (at most 2 chargers) opens first and serves rows A and B alone:
+    # 80 sessions a day are too many for 2 chargers. Site 1 opens the year
+    # after, nearer to B, and site 0 keeps A's 20 sessions, which 2 chargers take.
+    reach = sp.csr_matrix(np.array([[1.0, 0.0], [5.0, 1.0]]))
+    yearly = phase_chargers(
+        reach, np.array([20.0, 60.0]), np.array([0, 1]), [1.0, 1.0], np.array([2, 12]), Scenario()
+    )
+    assert yearly.counts[:, 0].tolist() == [2, 2]
+    assert yearly.target_met.tolist() == [[False, False], [True, True]]
 
 
 def test_phased_budgets_with_a_country_minimum(tmp_path: Path) -> None:

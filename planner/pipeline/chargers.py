@@ -17,6 +17,8 @@ charger once installed stays, so a site's count never falls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -144,6 +146,23 @@ def sessions_over_capacity(
     return np.maximum(0.0, np.asarray(sessions_per_day, dtype=np.float64) - per_day)
 
 
+@dataclass(frozen=True)
+class YearlyChargers:
+    """A phased plan's chargers year by year (years × sites).
+
+    Attributes
+    ----------
+    counts
+        Chargers installed at each site by the end of each year (0 before it opens).
+    target_met
+        Whether each site meets the queueing target that year with those
+        chargers and that year's sessions (False where it is not open yet).
+    """
+
+    counts: IntArray
+    target_met: npt.NDArray[np.bool_]
+
+
 def phase_chargers(
     reach: sp.csr_matrix,
     weights: FloatArray,
@@ -151,16 +170,19 @@ def phase_chargers(
     demand_factors: list[float],
     limits: IntArray,
     scenario: Scenario,
-) -> IntArray:
-    """Chargers per site at the end of each year of a phased plan (years × sites).
+) -> YearlyChargers:
+    """Chargers per site at the end of each year of a phased plan, and the queue then.
 
     Year t: every demand point goes to its nearest site open that year, with
     its weight × the year's demand factor; each open site gets the chargers
     Erlang C asks for within its limit, and never fewer than the year before.
+    A site capped by its limit may miss the target in one year and not in
+    another (its demand moves to sites opened later).
     """
     config = scenario.chargers
     n_sites = reach.shape[1]
     counts = np.zeros((len(demand_factors), n_sites), dtype=np.int64)
+    met = np.zeros((len(demand_factors), n_sites), dtype=bool)
     previous = np.zeros(n_sites, dtype=np.int64)
     for t, factor in enumerate(demand_factors):
         open_sites = np.flatnonzero((opened >= 0) & (opened <= t)).astype(np.int64)
@@ -180,4 +202,6 @@ def phase_chargers(
         is_open[open_sites] = True
         previous = np.where(is_open, np.maximum(previous, sizing.chargers), 0)
         counts[t] = previous
-    return counts
+        wait = erlang_c(previous, offered_load(arrivals, config.session_minutes))
+        met[t] = is_open & (wait <= config.max_wait_probability + _TARGET_TOLERANCE)
+    return YearlyChargers(counts, met)

@@ -46,7 +46,12 @@ from planner.optimise.progress import watch
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
 from planner.pipeline.afir import afir_report
-from planner.pipeline.chargers import phase_chargers, site_charger_limits, size_sites
+from planner.pipeline.chargers import (
+    YearlyChargers,
+    phase_chargers,
+    site_charger_limits,
+    size_sites,
+)
 from planner.pipeline.constraints import opening_cost
 from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.registry import model_of
@@ -326,7 +331,7 @@ def _assembled(
     phased: PhasedSolution | None,
 ) -> Plan:
     sites, demand = coverage_tables(inputs.sites, inputs.demand, inputs.reach, solution)
-    yearly: np.ndarray | None = None
+    yearly: YearlyChargers | None = None
     if phased is not None:
         factors = [phase.demand_factor for phase in scenario.constraints.phases]
         yearly = phase_chargers(
@@ -340,7 +345,7 @@ def _assembled(
         # The plan's last year: demand at its factor, chargers as installed by then.
         sites["demand_served"] = sites["demand_served"] * factors[-1]
         demand["weight"] = demand["weight"] * factors[-1]
-        sites = size_sites(sites, scenario, installed=yearly[-1])
+        sites = size_sites(sites, scenario, installed=yearly.counts[-1])
     else:
         if inputs.trips is not None:
             # Long-distance drivers charge here too: their stops join the local sessions.
@@ -357,8 +362,12 @@ def _assembled(
     )
     if yearly is not None:
         # Which chargers go in when: a planner orders them year by year, not only at the end.
-        for phase, counts in zip(scenario.constraints.phases, yearly, strict=True):
-            sites[phase.chargers_column] = counts
+        for t, phase in enumerate(scenario.constraints.phases):
+            sites[phase.chargers_column] = yearly.counts[t]
+        # And whether each site's queue holds that year: the map's year filter rings those
+        # that miss it then, not in the last year only.
+        for t, phase in enumerate(scenario.constraints.phases):
+            sites[phase.queue_column] = yearly.target_met[t]
     seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
     report = build_report(
         scenario,
@@ -519,10 +528,12 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     columns = list(WRITTEN_SITE_COLUMNS)
     if trips:
         columns.insert(columns.index("demand_served") + 1, "trip_sessions")
+    phases = plan.scenario.constraints.phases
     yearly = [
-        phase.chargers_column
-        for phase in plan.scenario.constraints.phases
-        if phase.chargers_column in plan.sites
+        column
+        for column in [phase.chargers_column for phase in phases]
+        + [phase.queue_column for phase in phases]
+        if column in plan.sites
     ]
     at = columns.index("opening_year") + 1
     columns[at:at] = yearly

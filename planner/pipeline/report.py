@@ -21,6 +21,7 @@ from planner.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from planner.optimise.coverage.phased import PhasedSolution
+    from planner.pipeline.chargers import YearlyChargers
     from planner.pipeline.existing import ExistingLayer
 
 
@@ -312,7 +313,7 @@ def phase_table(
     sites: pd.DataFrame,
     demand: pd.DataFrame,
     phased: PhasedSolution,
-    chargers_by_year: npt.NDArray[np.int64],
+    yearly: YearlyChargers,
     opening_cost: npt.NDArray[np.float64],
 ) -> list[dict[str, Any]]:
     """Per year: limits, sites open and opened, coverage, chargers and money.
@@ -320,7 +321,8 @@ def phase_table(
     ``opening_cost_eur`` is what the year's budget counts (site cost + the
     least chargers of the sites opened that year); ``spend_eur`` is the real
     spend: site costs of the sites opened plus every charger added that year
-    (sized on that year's demand).
+    (sized on that year's demand). ``sites_missing_queue_target`` counts the
+    open sites whose chargers miss the queueing target on that year's demand.
     """
     total = float(demand["weight"].sum())
     factor_last = scenario.constraints.phases[-1].demand_factor
@@ -332,23 +334,27 @@ def phase_table(
     for t, phase in enumerate(scenario.constraints.phases):
         covered = float(phased.covered[t])
         opened = phased.opened == t
-        added = int((chargers_by_year[t] - previous).sum())
+        added = int((yearly.counts[t] - previous).sum())
+        open_now = phased.open_in_year(t)
         spend = float(site_cost[opened].sum()) + added * per_charger
         rows.append(
             {
                 "year": phase.year,
                 "p": phase.p,
                 "budget_eur": phase.budget_eur,
-                "sites_open": len(phased.open_in_year(t)),
+                "sites_open": len(open_now),
                 "sites_opened": int(opened.sum()),
                 "demand_factor": phase.demand_factor,
                 "demand_covered": round(covered * phase.demand_factor, 6),
                 "coverage_pct": round(100.0 * covered / base_total, 4) if base_total > 0 else 0.0,
-                "chargers": int(chargers_by_year[t].sum()),
+                "chargers": int(yearly.counts[t].sum()),
                 "chargers_added": added,
+                "sites_missing_queue_target": int(
+                    np.count_nonzero(~yearly.target_met[t][open_now])
+                ),
                 "opening_cost_eur": _round(float(opening_cost[opened].sum()), 2),
                 "spend_eur": _round(spend, 2),
             }
         )
-        previous = chargers_by_year[t]
+        previous = yearly.counts[t]
     return rows

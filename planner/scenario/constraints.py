@@ -45,6 +45,11 @@ class Phase(_Section):
         """The sites table's column of the chargers installed by the end of this year."""
         return f"chargers_{self.year}"
 
+    @property
+    def queue_column(self) -> str:
+        """The sites table's column of whether a site meets the queueing target this year."""
+        return f"queue_target_met_{self.year}"
+
 
 class ConstraintsConfig(_Section):
     """Side constraints on the chosen sites, usable with every model."""
