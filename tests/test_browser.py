@@ -453,6 +453,8 @@ def test_year_filter_hides_sites_opened_later(
         ]
         assert radios.nth(2).is_checked()
         assert page.locator(".planner-site").count() == 2
+        ringed = page.locator(".planner-site-overloaded")
+        assert ringed.count() == 1 and ringed.inner_text() == "2"  # S4 misses it in 2030
         assert page.evaluate(count_reach) == 2
         dots = """() => [...document.querySelectorAll('.planner-site')]
                   .map(m => [m.textContent, m.getBoundingClientRect().width])"""
@@ -474,6 +476,8 @@ def test_year_filter_hides_sites_opened_later(
         # Lille shows the 4 chargers it has by 2026 (6 by 2030), on a smaller marker.
         [(text, width)] = page.evaluate(dots)
         assert text == "4" and width == 28
+        # In 2026 Lille is the one missing the queueing target, S4 not open yet.
+        assert ringed.count() == 1 and ringed.inner_text() == "4"
         text = open_popup_of(page, "Renault Lille")
         assert "Opens\t2026" in text and "Sessions/day served (2030 demand)\t51.6" in text
         assert "Chargers by year\t2026: 4 · 2028: 5 · 2030: 6" in text
@@ -490,5 +494,6 @@ def test_year_filter_hides_sites_opened_later(
         page.wait_for_function("() => document.querySelectorAll('.planner-site').length === 2")
         assert page.evaluate(count_reach) == 2
         assert sorted(page.evaluate(dots)) == [["2", 25], ["6", 30]]
+        assert ringed.count() == 1 and ringed.inner_text() == "2"
         assert "By year" in page.locator("#planner-phases").inner_text()
         assert log.console_errors == [] and log.page_errors == [] and log.blocked == []

@@ -103,6 +103,7 @@ def phased_plan() -> Plan:
     """The overloaded plan as a 2026-2030 roll-out: Lille opens 2026, S4 in 2028.
 
     Lille has 4 chargers by 2026, 5 by 2028 and 6 by 2030; S4 2 from 2028.
+    Lille misses the queueing target in 2026 only, S4 from 2028 on.
     """
     plan = overloaded_plan()
     phases = [
@@ -118,6 +119,9 @@ def phased_plan() -> Plan:
         chargers_2026=[4, 0, 0, 0, 0],
         chargers_2028=[5, 0, 0, 2, 0],
         chargers_2030=[6, 0, 0, 2, 0],
+        queue_target_met_2026=[False, False, False, False, False],
+        queue_target_met_2028=[True, False, False, False, False],
+        queue_target_met_2030=[True, False, False, False, False],
     )
     return replace(plan, scenario=scenario, sites=sites, report=report)
 
@@ -227,7 +231,10 @@ def test_phased_popups_name_the_years() -> None:
 
 def test_phased_popups_tell_the_chargers_by_year() -> None:
     plan = phased_plan()
-    columns = [(phase.year, phase.chargers_column) for phase in plan.scenario.constraints.phases]
+    columns = [
+        (phase.year, phase.chargers_column, phase.queue_column)
+        for phase in plan.scenario.constraints.phases
+    ]
     rows = chosen_site_rows(
         plan.sites, plan.demand, max_wait_probability=0.2, demand_year=2030, year_columns=columns
     )
@@ -241,6 +248,8 @@ def test_phased_popups_tell_the_chargers_by_year() -> None:
     # A site's line starts in its opening year.
     assert s4["Chargers by year"] == "2028: 2 · 2030: 2"
     assert [row["year_chargers"] for row in rows] == [[4, 5, 6], [0, 2, 2]]
+    # A site is ringed in the years it misses the target, not before it opens.
+    assert [row["year_overloaded"] for row in rows] == [[True, False, False], [False, True, True]]
     # Diameters on the final year's scale (6 chargers the largest): area grows with the count.
     lille_sizes = rows[0]["year_sizes"]
     assert lille_sizes == sorted(lille_sizes) and lille_sizes[-1] == rows[0]["size"] == 30
@@ -250,6 +259,11 @@ def test_phased_popups_tell_the_chargers_by_year() -> None:
         plan.sites.drop(columns="chargers_2028"), plan.demand, year_columns=columns
     )
     assert all("year_chargers" not in row for row in rows)
+    # A table without the queue by year (written before it existed) keeps the counts.
+    rows = chosen_site_rows(
+        plan.sites.drop(columns="queue_target_met_2028"), plan.demand, year_columns=columns
+    )
+    assert all("year_chargers" in row and "year_overloaded" not in row for row in rows)
 
 
 def test_site_labels_without_phases_or_target() -> None:
@@ -277,9 +291,14 @@ def test_phased_page_has_the_year_filter(phased_page: str) -> None:
     assert args[3].startswith("feature_group_") and args[4].startswith("feature_group_")
     counts = json.loads(", ".join(args[5:]).rstrip(")"))
     assert counts["chargers"] == [[4, 5, 6], [0, 2, 2]]
+    assert counts["overloaded"] == [[True, False, False], [False, True, True]]
     assert len(counts["sizes"]) == 2
     assert site_data(phased_page)["yearCounts"] == counts
     assert "area and number = chargers installed by the year shown" in phased_page
+    assert (
+        "misses the queue target of wait ≤ 20 % at the peak hour in the year shown "
+        "(2026: 1 site, 2028: 1 site, 2030: 1 site)"
+    ) in phased_page
 
 
 def test_plain_plan_has_no_year_filter_nor_table(queue_page: str) -> None:

@@ -292,6 +292,10 @@ class LegendFacts:
     chargers_by_year
         The markers of a phased plan show the chargers installed by the year
         the filter shows (false: the final year's).
+    overloaded_by_year
+        Sites missing the queueing target in each year of a phased plan whose
+        rings follow the year the filter shows (empty: the rings are the final
+        year's).
     town_names
         Town labels on the map (0: no layer, no legend row).
     trips_drawn
@@ -317,6 +321,7 @@ class LegendFacts:
     max_wait_probability: float | None = None
     year_colours: Mapping[int, str] = field(default_factory=dict)
     chargers_by_year: bool = False
+    overloaded_by_year: Mapping[int, int] = field(default_factory=dict)
     town_names: int = 0
     trips_drawn: int = 0
     corridors_drawn: int = 0
@@ -403,15 +408,24 @@ def legend_panel(facts: LegendFacts) -> str:
                 "Chosen 800 V site; area and number = chargers",
             )
         )
-    if facts.overloaded_sites:
+    if facts.overloaded_sites or any(facts.overloaded_by_year.values()):
         target = facts.max_wait_probability
         rule = f" of wait ≤ {fmt_pct(100 * target, 0)} at the peak hour" if target else ""
+        counted = (
+            "in the year shown ("
+            + ", ".join(
+                f"{year}: {fmt_count(count, 'site')}"
+                for year, count in facts.overloaded_by_year.items()
+            )
+            + ")"
+            if facts.overloaded_by_year
+            else f"({fmt_count(facts.overloaded_sites, 'site')})"
+        )
         rows.append(
             _row(
                 f"background:#0b3d91;border:2px solid #fff;width:16px;height:16px;"
                 f"box-shadow:0 0 0 3px {OVERLOADED_COLOUR}",
-                f"Red ring: site misses the queue target{rule} "
-                f"({fmt_count(facts.overloaded_sites, 'site')})",
+                f"Red ring: site misses the queue target{rule} {counted}",
                 "planner-legend-overloaded",
             )
         )

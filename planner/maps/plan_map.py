@@ -211,6 +211,7 @@ def plan_folium_map(
         max_wait_probability=scenario.chargers.max_wait_probability,
         year_colours=site_rows.year_colours([row["opening_year"] for row in chosen]),
         chargers_by_year=any("year_chargers" in row for row in chosen),
+        overloaded_by_year=site_rows.overloaded_by_year(chosen, scenario.constraints.phases),
         town_names=towns,
         trips_drawn=trips_drawn,
         corridors_drawn=corridors_drawn,
@@ -393,7 +394,11 @@ def _add_site_layers(
         demand,
         max_wait_probability=scenario.chargers.max_wait_probability,
         demand_year=phases[-1].year if phased else None,
-        year_columns=[(phase.year, phase.chargers_column) for phase in phases] if phased else (),
+        year_columns=(
+            [(phase.year, phase.chargers_column, phase.queue_column) for phase in phases]
+            if phased
+            else ()
+        ),
     )
     reach_group = None
     if scenario.output.reach_circles:

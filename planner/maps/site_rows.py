@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from planner._text import finite
 from planner.maps.data import COORD_DECIMALS, as_text, brand_list, int_or_none
 from planner.maps.formats import fmt_amount, fmt_int, fmt_pct, fmt_wait
+
+if TYPE_CHECKING:
+    from planner.scenario.constraints import Phase
 
 #: Popup labels of a chosen site, in order (:func:`site_labels` adds the
 #: queueing target and, on a phased plan, the year the figures belong to).
@@ -123,7 +126,7 @@ def chosen_site_rows(
     *,
     max_wait_probability: float | None = None,
     demand_year: int | None = None,
-    year_columns: Sequence[tuple[int, str]] = (),
+    year_columns: Sequence[tuple[int, str, str]] = (),
 ) -> list[dict[str, Any]]:
     """One row per chosen site: position, marker size, flags and the popup's lines.
 
@@ -132,10 +135,11 @@ def chosen_site_rows(
     phased plan); values missing from ``sites`` show as "n/a". ``overloaded``
     is true when the site misses the queueing target; ``opening_year`` is the
     site's year on a phased plan (``None`` otherwise). ``year_columns``, a
-    phased plan's (year, column of the chargers installed by then) in year
-    order, adds a "Chargers by year" line and ``year_chargers`` and
-    ``year_sizes``: the counts and marker diameters per year, on the final
-    year's scale.
+    phased plan's (year, column of the chargers installed by then, column of
+    whether the queueing target holds then) in year order, adds a "Chargers by
+    year" line and ``year_chargers`` and ``year_sizes``: the counts and marker
+    diameters per year, on the final year's scale; and ``year_overloaded``
+    (missing the target, per year) when the table has the queue columns.
     """
     chosen = sites[sites["chosen"].astype(bool)]
     served_points = demand.loc[demand["covered"].astype(bool), "site_id"].astype(str)
@@ -146,7 +150,9 @@ def chosen_site_rows(
     if trips:
         labels = (*labels, TRIP_LABEL)
     # Every year's count or none: the filter indexes them by the plan's years.
-    by_year = list(year_columns) if all(column in chosen for _, column in year_columns) else []
+    by_year = list(year_columns) if all(column in chosen for _, column, _ in year_columns) else []
+    # Tables written before the queue columns existed still show the counts.
+    queue_by_year = bool(by_year) and all(column in chosen for _, _, column in by_year)
     charger_line = len(labels)
     if by_year:
         charger_line = next(k for k, label in enumerate(labels) if label.startswith("Chargers"))
@@ -174,13 +180,13 @@ def chosen_site_rows(
             values.insert(1, "n/a" if year is None else str(year))
         if trips:
             values.append(fmt_amount(row.get("trip_sessions")))
-        counts = [round(finite(row.get(column)) or 0.0) for _, column in by_year]
+        counts = [round(finite(row.get(column)) or 0.0) for _, column, _ in by_year]
         if by_year:
             values.insert(
                 charger_line + 1,
                 " · ".join(
                     f"{y}: {fmt_int(n)}"
-                    for (y, _), n in zip(by_year, counts, strict=True)
+                    for (y, _, _), n in zip(by_year, counts, strict=True)
                     if year is None or y >= year
                 ),
             )
@@ -192,7 +198,7 @@ def chosen_site_rows(
                 "chargers": chargers,
                 "title": as_text(row.get("name")),
                 "pairs": [list(pair) for pair in zip(labels, values, strict=True)],
-                "overloaded": not (met is None or pd.isna(met) or bool(met)),
+                "overloaded": _misses(met),
                 "opening_year": year,
                 **(
                     {
@@ -202,9 +208,38 @@ def chosen_site_rows(
                     if by_year
                     else {}
                 ),
+                **(
+                    {
+                        "year_overloaded": [
+                            (year is None or y >= year) and _misses(row.get(column))
+                            for y, _, column in by_year
+                        ]
+                    }
+                    if queue_by_year
+                    else {}
+                ),
             }
         )
     return rows
+
+
+def overloaded_by_year(rows: Sequence[dict[str, Any]], phases: Sequence[Phase]) -> dict[int, int]:
+    """Sites of :func:`chosen_site_rows` missing the queueing target in each phase's year.
+
+    Empty unless every row carries ``year_overloaded`` (a phased plan whose
+    table has the queue by year).
+    """
+    if not rows or not all("year_overloaded" in row for row in rows):
+        return {}
+    return {
+        phase.year: sum(bool(row["year_overloaded"][t]) for row in rows)
+        for t, phase in enumerate(phases)
+    }
+
+
+def _misses(met: Any) -> bool:
+    """True when a queue flag says the target is missed (an empty one says nothing)."""
+    return not (met is None or pd.isna(met) or bool(met))
 
 
 def year_colours(years: Sequence[int | None]) -> dict[int, str]:
@@ -221,7 +256,8 @@ def site_layer(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ``overloaded`` (one flag per row) is there when a row misses the queueing
     target; ``years`` (the opening year per row) and ``yearColours`` (year →
     marker colour) when the rows carry opening years; ``yearCounts``
-    (``chargers`` and ``sizes`` per row and year) when they carry counts by year.
+    (``chargers`` and ``sizes`` per row and year, and ``overloaded`` when the
+    rows carry the queue by year) when they carry counts by year.
     """
     labels = [pair[0] for pair in rows[0]["pairs"]] if rows else []
     layer_rows = []
@@ -246,4 +282,6 @@ def site_layer(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "chargers": [row["year_chargers"] for row in rows],
             "sizes": [row["year_sizes"] for row in rows],
         }
+        if all("year_overloaded" in row for row in rows):
+            layer["yearCounts"]["overloaded"] = [row["year_overloaded"] for row in rows]
     return layer

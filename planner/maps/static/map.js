@@ -263,15 +263,13 @@ var plannerMap = (function () {
         label.style.background = colour;
       }
       var className = "planner-site" + (kind ? " planner-site-" + kind : "");
-      if (overloaded[i]) {
-        className += " planner-site-overloaded";
-      }
       if (colour) {
         className += " planner-site-y" + years[i];
       }
+      var ringed = Boolean(overloaded[i]);
       function icon(diameter) {
         return L.divIcon({
-          className: className,
+          className: className + (ringed ? " planner-site-overloaded" : ""),
           html: label,
           iconSize: [diameter, diameter],
           popupAnchor: [0, -diameter / 2]
@@ -280,10 +278,14 @@ var plannerMap = (function () {
       var marker = L.marker([row[0], row[1]], {
         icon: icon(size), riseOnHover: true, zIndexOffset: 1000 * (60 - size)
       });
-      /* The year filter shows the chargers installed by the year chosen. */
-      marker.plannerShow = function (diameter, chargers) {
+      /* The year filter shows the chargers installed by the year chosen, and
+         rings the site when they miss the queueing target that year (ring
+         undefined: as drawn). */
+      marker.plannerShow = function (diameter, chargers, ring) {
         label.textContent = String(chargers);
-        if (diameter !== marker.plannerSize) {
+        var ringNow = ring === undefined ? ringed : Boolean(ring);
+        if (diameter !== marker.plannerSize || ringNow !== ringed) {
+          ringed = ringNow;
           marker.plannerSize = diameter;
           marker.plannerCrowded = undefined;
           marker.setIcon(icon(diameter));
@@ -485,8 +487,9 @@ var plannerMap = (function () {
      siteGroup holds the site markers, reachGroup (or null) their reach
      circles, both indexed by plannerIndex. Sites of later years leave their
      groups, so the layer control still switches what is shown. counts (or
-     null): {chargers, sizes}, per site the chargers installed by each of
-     years and the marker diameter for them, shown for the year chosen. */
+     null): {chargers, sizes, overloaded?}, per site the chargers installed
+     by each of years, the marker diameter for them and whether they miss the
+     queueing target that year, shown for the year chosen. */
   function yearFilter(map, rowYears, years, siteGroup, reachGroup, counts) {
     var groups = [siteGroup].concat(reachGroup ? [reachGroup] : []);
     var members = groups.map(function (group) {
@@ -500,7 +503,11 @@ var plannerMap = (function () {
         members[0].forEach(function (marker) {
           var i = marker.plannerIndex;
           if (marker.plannerShow) {
-            marker.plannerShow(counts.sizes[i][t], counts.chargers[i][t]);
+            marker.plannerShow(
+              counts.sizes[i][t],
+              counts.chargers[i][t],
+              counts.overloaded ? counts.overloaded[i][t] : undefined
+            );
           }
         });
       }
