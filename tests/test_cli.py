@@ -890,6 +890,38 @@ def test_a_plan_stopped_before_the_time_limit_is_not_told_to_take_more_time() ->
     assert time_limit_hint({**ended, "gap": 5e-5}, scenario, sense="min") is None
 
 
+def test_a_rollout_warns_of_the_queue_in_every_year_that_misses_it() -> None:
+    from planner.cli.main import queue_warning
+
+    rollout = load_scenario(
+        None, overrides=["constraints.phases=[{year = 2026, p = 3}, {year = 2028, p = 6}]"]
+    )
+    queue = {"sites_missing_target": 2, "chargers_short": 5, "sessions_over_capacity": 40.0}
+    phases = [
+        {"year": 2026, "sites_missing_queue_target": 1},
+        {"year": 2028, "sites_missing_queue_target": 2},
+    ]
+    warning = queue_warning({"queue": queue, "phases": phases}, rollout)
+    assert warning is not None
+    assert warning.startswith(
+        "warning: 2 chosen site(s) miss the queueing target in 2028 (5 chargers short, "
+        "40.0 sessions/day over capacity; 1 in 2026; see sites.csv)"
+    )
+    # Before: only the last year counted, so a roll-out fine by 2028 said nothing.
+    fine_at_the_end = {**queue, "sites_missing_target": 0}
+    phases[1]["sites_missing_queue_target"] = 0
+    warning = queue_warning({"queue": fine_at_the_end, "phases": phases}, rollout)
+    assert warning is not None
+    assert "miss the queueing target in earlier years (1 in 2026;" in warning
+    phases[0]["sites_missing_queue_target"] = 0
+    assert queue_warning({"queue": fine_at_the_end, "phases": phases}, rollout) is None
+    # A plan of one year names none.
+    plain = load_scenario(None)
+    warning = queue_warning({"queue": queue}, plain)
+    assert warning is not None
+    assert warning.startswith("warning: 2 chosen site(s) miss the queueing target (5 chargers")
+
+
 def test_the_solve_on_screen_is_the_solve_in_the_report(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -223,24 +223,50 @@ def run(
             "phase's p or budget limits the sites",
             soft_wrap=True,
         )
-    queue = r.get("queue", {})
-    if queue.get("sites_missing_target"):
-        if MODEL_TRAITS[scenario.model.name].within_capacity:
-            hint = f"the linear capacity of {scenario.model.name} is meant to prevent this"
-        elif scenario.constraints.phases:
-            hint = (
-                f"model.name = '{CAPACITY_MODEL}' plans within capacity, but for a single "
-                "year only (without constraints.phases)"
-            )
-        else:
-            hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity"
-        err.print(
-            f"warning: {queue['sites_missing_target']} chosen site(s) miss the queueing target "
-            f"({queue['chargers_short']:,} chargers short, {queue['sessions_over_capacity']:,.1f} "
-            f"sessions/day over capacity; see sites.csv); {hint}",
-            soft_wrap=True,
-        )
+    warning = queue_warning(r, scenario)
+    if warning is not None:
+        err.print(warning, soft_wrap=True)
     out.print(f"wrote {one_line(target)}", soft_wrap=True)
+
+
+def queue_warning(report: dict[str, Any], scenario: Scenario) -> str | None:
+    """The warning for chosen sites missing the queueing target, or ``None`` when none does.
+
+    A roll-out's earlier years may miss it where its last year does not: their
+    counts join the last year's, or make the warning alone.
+    """
+    queue = report.get("queue", {})
+    by_year = [
+        (row["year"], row.get("sites_missing_queue_target", 0))
+        for row in report.get("phases") or []
+    ]
+    earlier = ", ".join(f"{count} in {year}" for year, count in by_year[:-1] if count)
+    if not queue.get("sites_missing_target") and not earlier:
+        return None
+    if MODEL_TRAITS[scenario.model.name].within_capacity:
+        hint = f"the linear capacity of {scenario.model.name} is meant to prevent this"
+    elif scenario.constraints.phases:
+        hint = (
+            f"model.name = '{CAPACITY_MODEL}' plans within capacity, but for a single "
+            "year only (without constraints.phases)"
+        )
+    else:
+        hint = f"model.name = '{CAPACITY_MODEL}' plans within capacity"
+    if not queue.get("sites_missing_target"):
+        what = (
+            f"chosen sites miss the queueing target in earlier years ({earlier}; see "
+            "queue_target_met_<year> in sites.csv)"
+        )
+    else:
+        when = f" in {by_year[-1][0]}" if by_year else ""
+        what = (
+            f"{queue['sites_missing_target']} chosen site(s) miss the queueing target{when} "
+            f"({queue['chargers_short']:,} chargers short, "
+            f"{queue['sessions_over_capacity']:,.1f} sessions/day over capacity"
+            + (f"; {earlier}" if earlier else "")
+            + "; see sites.csv)"
+        )
+    return f"warning: {what}; {hint}"
 
 
 def _written_times(folder: Path) -> dict[str, Any]:
