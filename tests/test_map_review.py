@@ -314,6 +314,20 @@ def test_kpi_panel_has_the_per_year_table(phased_page: str) -> None:
     assert "<td>2026</td><td>1 (+1)</td><td>4 (+4)</td><td>46.4 %</td><td>€850,000</td>" in table
     assert "<td>2028</td><td>2 (+1)</td><td>7 (+3)</td><td>60.6 %</td><td>€700,000</td>" in table
     assert "<td>2030</td><td>2</td><td>8 (+1)</td><td>60.6 %</td><td>€150,000</td>" in table
+    # Written before the queue by year: no column for it.
+    assert "<th" + ' title="Sites missing' not in table
+
+
+def test_kpi_per_year_table_counts_the_sites_missing_the_queue() -> None:
+    phases = [
+        {**row, "sites_missing_queue_target": missing}
+        for row, missing in zip(PHASES, [1, 0, 1], strict=True)
+    ]
+    kpi = kpi_panel({**phased_plan().report, "phases": phases})
+    table = kpi[kpi.index('id="planner-phases"') : kpi.index("</details>")]
+    assert '<th>Spend</th><th title="Sites missing the queueing target' in table
+    assert "<td>€850,000</td><td>1 miss</td>" in table
+    assert "<td>€700,000</td><td>all met</td>" in table
 
 
 def test_subtitle_names_the_model_solved(phased_page: str) -> None:

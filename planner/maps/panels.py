@@ -220,6 +220,16 @@ def phase_table(report: Mapping[str, Any]) -> str:
         added = finite(row.get("chargers_added"))
         return fmt_int(row.get("chargers")) + (f" (+{fmt_int(added)})" if added else "")
 
+    # Reports written before the queue by year have no such column.
+    queue = all("sites_missing_queue_target" in row for row in rows)
+
+    def missing(row: Mapping[str, Any]) -> str:
+        count = finite(row.get("sites_missing_queue_target"))
+        if not queue:
+            return ""
+        text = f"{fmt_int(count)} miss" if count else "all met"
+        return f"<td>{escape(text)}</td>"
+
     body = "".join(
         "<tr>"
         f"<td>{escape(fmt_int(row.get('year')).replace(',', ''))}</td>"
@@ -227,14 +237,19 @@ def phase_table(report: Mapping[str, Any]) -> str:
         f"<td>{escape(chargers(row))}</td>"
         f"<td>{escape(fmt_pct(row.get('coverage_pct')))}</td>"
         f"<td>{escape(fmt_eur(row.get('spend_eur')))}</td>"
-        "</tr>"
+        f"{missing(row)}</tr>"
         for row in rows
+    )
+    queue_head = (
+        '<th title="Sites missing the queueing target on that year\'s demand">Queue</th>'
+        if queue
+        else ""
     )
     return (
         '<details open id="planner-phases">'
         "<summary>By year (sites open, chargers; + added that year)</summary>"
         "<table><thead><tr><th>Year</th><th>Sites</th><th>Chargers</th>"
-        f"<th>Coverage</th><th>Spend</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<th>Coverage</th><th>Spend</th>{queue_head}</tr></thead><tbody>{body}</tbody></table>"
         "</details>"
     )
 
