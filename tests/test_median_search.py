@@ -103,3 +103,57 @@ def test_interchange_serves_every_row_after_its_time_but_not_after_the_deadline(
         pairs, weights, start, fixed=free, allowed=allowed, seconds=0.0, deadline=0.0
     )
     assert stopped.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_interchange_is_the_same_with_its_extras_in_a_table_or_sorted(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # extra(c, s) is summed in a table of sites × open sites when it is small, by
+    # sorted keys when not: the same swaps either way, ties to the lowest index.
+    from planner.optimise.median import _search
+
+    rng = np.random.default_rng(seed)
+    n, p = 90, 12
+    costs = rng.integers(0, 8, (n, n)).astype(float)  # many equal costs
+    keep = rng.random((n, n)) < 0.3
+    keep[np.arange(n), np.arange(n)] = True
+    rows, cols = np.nonzero(keep)
+    pairs = SortedPairs(sp.csr_matrix((costs[rows, cols], (rows, cols)), shape=(n, n)))
+    weights = rng.integers(0, 4, n).astype(float)
+    fixed = np.zeros(n, dtype=bool)
+    fixed[[5, 17]] = True
+    allowed = rng.random(n) < 0.9
+    allowed |= fixed
+    start = np.sort(np.concatenate([[5, 17], rng.choice(np.arange(20, n), p - 2, replace=False)]))
+    plans = []
+    for cells in (10**9, 0):
+        monkeypatch.setattr(_search, "_DENSE_CELLS", cells)
+        plans.append(
+            interchange_median(pairs, weights, start, fixed=fixed, allowed=allowed, seconds=30.0)
+        )
+    np.testing.assert_array_equal(plans[0], plans[1])
+    assert plan_cost(pairs, weights, plans[0]) <= plan_cost(pairs, weights, start)
+
+
+def test_best_partners_match_a_direct_count() -> None:
+    from planner.optimise.median._search import _best_partners
+
+    rng = np.random.default_rng(5)
+    n_sites = 12
+    is_open = np.zeros(n_sites, dtype=bool)
+    is_open[[1, 4, 6, 9]] = True
+    loss = np.where(is_open, rng.integers(0, 4, n_sites).astype(float), np.inf)
+    candidate = rng.choice(np.flatnonzero(~is_open), 40)
+    dropped = rng.choice(np.flatnonzero(is_open), 40)
+    amount = rng.integers(0, 3, 40).astype(float)
+    best, partner = _best_partners(candidate, dropped, amount, loss, is_open)
+    for c in range(n_sites):
+        listed = sorted(set(dropped[candidate == c].tolist()))
+        if not listed:
+            assert best[c] == -np.inf and partner[c] == -1
+            continue
+        values = [amount[(candidate == c) & (dropped == s)].sum() - loss[s] for s in listed]
+        top = max(values)
+        assert best[c] == top
+        assert partner[c] == listed[values.index(top)]  # the lowest site of equal value

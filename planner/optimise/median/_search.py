@@ -152,22 +152,16 @@ def interchange_median(
         d1, d2 = nearest[pairs.owner], second[pairs.owner]
         better = closed & (weighted < d1)
         gain = np.bincount(pairs.site[better], weights=(d1 - weighted)[better], minlength=n_sites)
-        # extra(c, s) on the pairs that beat the second-nearest cost, summed per (c, s).
+        # extra(c, s) on the pairs that beat the second-nearest cost, summed per (c, s),
+        # and the best partner s per candidate c among the pairs listed ...
         shared = closed & (weighted < d2) & served[pairs.owner]
-        key = pairs.site[shared] * n_sites + nearest_site[pairs.owner[shared]]
-        amount = (d2 - np.maximum(weighted, d1))[shared]
-        keys, inverse = np.unique(key, return_inverse=True)
-        extra = np.bincount(inverse, weights=amount, minlength=keys.size)
-        candidate, dropped = keys // n_sites, keys % n_sites
-        value = extra - loss[dropped]
-        # Best partner per candidate among the listed pairs ...
-        order = np.lexsort((dropped, -value, candidate))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = candidate[order][1:] != candidate[order][:-1]
-        best_listed = np.full(n_sites, -np.inf)
-        partner_listed = np.full(n_sites, -1, dtype=np.int64)
-        best_listed[candidate[order][first]] = value[order][first]
-        partner_listed[candidate[order][first]] = dropped[order][first]
+        best_listed, partner_listed = _best_partners(
+            pairs.site[shared],
+            nearest_site[pairs.owner[shared]],
+            (d2 - np.maximum(weighted, d1))[shared],
+            loss,
+            is_open,
+        )
         # ... or the cheapest site to drop overall (extra = 0 there).
         cheapest = int(np.argmin(loss))
         use_cheapest = (-loss[cheapest] > best_listed) | (
@@ -185,6 +179,52 @@ def interchange_median(
         swaps += 1
     logger.debug("interchange: %d swaps in %.2f s", swaps, time.perf_counter() - started)
     return np.flatnonzero(is_open).astype(np.int64)
+
+
+#: Most cells (candidate sites × open sites) of the table :func:`_best_partners`
+#: sums extra(c, s) in; above it the pairs are grouped by sorting their keys.
+_DENSE_CELLS = 10_000_000
+
+
+def _best_partners(
+    candidate: IntArray, dropped: IntArray, amount: FloatArray, loss: FloatArray, is_open: BoolArray
+) -> tuple[FloatArray, IntArray]:
+    """Per site c: the best ``extra(c, s) - loss(s)`` over the pairs (c, s) listed, and that s.
+
+    ``amount`` is each listed pair's share of extra(c, s). Ties go to the lowest
+    s; a site with no pair listed gets -inf and -1. Summed in a table of every
+    site by every open site when it is small: sorting the keys took three
+    quarters of a swap (3.2 M pairs, p = 250: 0.29 of 0.40 s).
+    """
+    n_sites = is_open.size
+    open_sites = np.flatnonzero(is_open)
+    best = np.full(n_sites, -np.inf)
+    partner = np.full(n_sites, -1, dtype=np.int64)
+    if candidate.size == 0:
+        return best, partner
+    if n_sites * open_sites.size <= _DENSE_CELLS:
+        column = np.full(n_sites, -1, dtype=np.int64)
+        column[open_sites] = np.arange(open_sites.size)
+        cell = candidate * open_sites.size + column[dropped]
+        shape = (n_sites, open_sites.size)
+        table = np.bincount(cell, weights=amount, minlength=shape[0] * shape[1]).reshape(shape)
+        listed = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape) > 0
+        value = np.where(listed, table - loss[open_sites], -np.inf)
+        # The first of equal values: open sites are in index order.
+        at = np.argmax(value, axis=1)
+        best = value[np.arange(n_sites), at]
+        partner = np.where(listed.any(axis=1), open_sites[at], -1)
+        return best, partner
+    keys, inverse = np.unique(candidate * n_sites + dropped, return_inverse=True)
+    extra = np.bincount(inverse, weights=amount, minlength=keys.size)
+    candidates, partners = keys // n_sites, keys % n_sites
+    value = extra - loss[partners]
+    order = np.lexsort((partners, -value, candidates))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = candidates[order][1:] != candidates[order][:-1]
+    best[candidates[order][first]] = value[order][first]
+    partner[candidates[order][first]] = partners[order][first]
+    return best, partner
 
 
 def plan_cost(pairs: SortedPairs, weights: FloatArray, open_sites: IntArray) -> float:
