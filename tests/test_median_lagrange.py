@@ -17,7 +17,7 @@ from planner.optimise.constraints import no_site_rows
 from planner.optimise.median import model as median_model
 from planner.optimise.median._branch import plan_cost
 from planner.optimise.median._lagrange import disjoint_rows, lagrangian_bound
-from planner.optimise.median._lp import median_lp
+from planner.optimise.median._lp import MedianLp, median_lp
 from planner.optimise.solution import SolverSettings
 
 
@@ -102,3 +102,30 @@ def test_without_the_lp_the_solve_keeps_a_lagrangian_bound(monkeypatch: pytest.M
     assert solution.bound <= exact.objective * (1 + 1e-9)
     assert solution.bound >= 0.95 * exact.objective
     assert solution.objective >= exact.objective * (1 - 1e-9)
+
+
+def test_a_first_round_too_large_for_its_time_is_not_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rows that do not reach every site make the master's cover rows; their entries
+    # say how long its first round takes. One that would outlast its share of the
+    # time is not started at all: at scale those seconds went to nothing.
+    reach = clustered(7, 40, 35.0)
+    weights = np.random.default_rng(7).integers(1, 5, 40).astype(float)
+    pairs = SortedPairs(reach)
+    every = np.ones(40, dtype=bool)
+    nothing = np.zeros(40, dtype=bool)
+
+    def solve() -> MedianLp:
+        return median_lp(
+            pairs, weights, 6, fixed=nothing, allowed=every, side=no_site_rows(40),
+            seconds=10.0, first_round_seconds=3.0,
+        )  # fmt: skip
+
+    solved = solve()
+    assert solved.converged and solved.rounds >= 1
+    monkeypatch.setattr("planner.optimise.median._lp.FIRST_ROUND_S_PER_ENTRY", 1.0)
+    skipped = solve()
+    assert not skipped.converged and skipped.rounds == 0
+    assert skipped.bound == -math.inf
+    np.testing.assert_allclose(skipped.y, 6 / 40)

@@ -50,8 +50,8 @@ instance has 1.9 million pairs), so the solve goes in three steps:
    the incumbent.
 
 When the LP does not finish (its first round outlasting 30 % of the time,
-as on every dealer of five countries: 13,500 rows, 14,500 sites, 3.2 M
-pairs), greedy is the start, the bound is the Lagrangian one of
+or not started when its size says it would, as on every dealer of five
+countries: 13,500 rows, 14,500 sites, 3.2 M pairs), greedy is the start, the bound is the Lagrangian one of
 :mod:`planner.optimise.median._lagrange`, and on a model too large for the
 exact steps the local search has the time left. Before anything, more rows
 whose reach sets share no site than p prove the instance infeasible.
