@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 from planner.optimise import Status, p_median
 from planner.optimise._reach import SortedPairs
 from planner.optimise.constraints import no_site_rows
@@ -129,3 +129,28 @@ def test_a_first_round_too_large_for_its_time_is_not_started(
     assert not skipped.converged and skipped.rounds == 0
     assert skipped.bound == -math.inf
     np.testing.assert_allclose(skipped.y, 6 / 40)
+
+
+def test_no_plan_in_time_says_how_many_sites_every_row_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Four rows that share no site need all four of p = 4: a start that misses
+    # them and no time to repair it leave no plan, and the error says why.
+    def wrong_start(*args: object, **kwargs: object) -> np.ndarray:
+        return np.array([4, 5, 6, 7])
+
+    def unchanged(pairs: object, weights: object, start: np.ndarray, **kwargs: object) -> object:
+        return start
+
+    monkeypatch.setattr(median_model, "greedy_median", wrong_start)
+    monkeypatch.setattr(median_model, "interchange_median", unchanged)
+    rows = [0, 1, 2, 3, 0, 1]
+    sites = [0, 1, 2, 3, 4, 4]
+    reach = sp.csr_matrix((np.ones(6), (rows, sites)), shape=(4, 8))
+    monkeypatch.setattr(median_model, "_FIRST_ROUND_SHARE", 0.0)
+    with pytest.raises(SolverError) as caught:
+        p_median(reach, np.ones(4), 4, settings=SolverSettings(time_limit_s=1e-9))
+    message = str(caught.value)
+    assert "serves every reachable demand row from one of p = 4 sites in reach" in message
+    assert "At least 3 sites are needed" in message
+    assert "set_cover" in message and "raise p or the time limit" in message

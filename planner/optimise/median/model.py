@@ -51,10 +51,11 @@ instance has 1.9 million pairs), so the solve goes in three steps:
 
 When the LP does not finish (its first round outlasting 30 % of the time,
 or not started when its size says it would, as on every dealer of five
-countries: 13,500 rows, 14,500 sites, 3.2 M pairs), greedy is the start, the bound is the Lagrangian one of
-:mod:`planner.optimise.median._lagrange`, and on a model too large for the
-exact steps the local search has the time left. Before anything, more rows
-whose reach sets share no site than p prove the instance infeasible.
+countries: 13,500 rows, 14,500 sites, 3.2 M pairs), greedy is the start,
+the bound is the Lagrangian one of :mod:`planner.optimise.median._lagrange`,
+and on a model too large for the exact steps the local search has the time
+left. Before anything, more rows whose reach sets share no site than p prove
+the instance infeasible.
 
 Reductions before all that: pairs to excluded sites go; pairs costlier than
 the nearest fixed site of a row can never serve it and go too; rows of zero
@@ -257,7 +258,7 @@ def p_median(
     if not math.isfinite(best_value) and left() <= 0:
         # No plan and no time: the exact model over every pair would only take
         # longer to build than the limit (full-scale dealers, p = 120: 76 s).
-        raise _no_plan(settings, lp)
+        raise _no_plan(settings, lp, p, apart)
     details["heuristic_objective"] = best_value
     bound = lp.bound
     if not lp.converged and math.isfinite(best_value):
@@ -421,7 +422,7 @@ def p_median(
                 if math.isfinite(result.bound):
                     bound = max(bound, min(result.bound, floor))
     if not math.isfinite(best_value):
-        raise _no_plan(settings, lp)
+        raise _no_plan(settings, lp, p, apart)
 
     open_sites = lowest_equivalent(
         matrix,
@@ -592,11 +593,21 @@ def _solve_reduced(
     return solve_milp(milp, replace(settings, time_limit_s=seconds), backend=backend)
 
 
-def _no_plan(settings: SolverSettings, lp: MedianLp) -> SolverError:
-    """The error for a solve that found no plan serving every reachable row in time."""
-    why = "" if lp.converged else "; its LP relaxation did not finish either: try a longer limit"
-    limit = settings.time_limit_s
-    return SolverError(f"p_median: no feasible solution found within {limit} s{why}")
+def _no_plan(settings: SolverSettings, lp: MedianLp, p: int, apart: int) -> SolverError:
+    """The error for a solve that found no plan serving every reachable row in time.
+
+    Every row needs an open site in reach: with p near the fewest sites that
+    reach every row (a set covering problem, as hard as this one), a plan is
+    hard to find at all (every dealer of five countries at p = 200, where 177
+    to 195 sites are the fewest, none in 60 s; at p = 250 one in 6 s).
+    """
+    why = "" if lp.converged else "; its LP relaxation did not finish either"
+    return SolverError(
+        f"p_median: no plan found within {settings.time_limit_s:g} s that serves every "
+        f"reachable demand row from one of p = {p} sites in reach{why}. At least {apart} "
+        "sites are needed (rows that share no site), and the fewest that reach every row "
+        "(the set_cover model finds them) may be close to p: raise p or the time limit"
+    )
 
 
 def _infeasible(
