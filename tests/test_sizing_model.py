@@ -343,21 +343,25 @@ def test_side_constraints_by_hand() -> None:
         )
 
 
+def _unreachable_target() -> None:
+    """Sizing where 90 % of the demand cannot be served: 3 chargers a site take 6 of 10."""
+    sizing(
+        _reach([(0, 0), (1, 1)], (2, 2)),
+        np.array([5.0, 5.0]),
+        site_cost=np.array([1.0, 1.0]),
+        charger_cost=1.0,
+        capacity_per_charger=1.0,
+        max_chargers=np.array([3.0, 3.0]),
+        coverage=0.9,
+        settings=SETTINGS,
+    )
+
+
 def test_unreachable_coverage_target_names_the_numbers() -> None:
-    reach = _reach([(0, 0), (1, 1)], (2, 2))
     with pytest.raises(
         InfeasibleError, match=r"coverage target 90\.0%.*at most 6\.0 sessions \(60 %\)"
     ) as caught:
-        sizing(
-            reach,
-            np.array([5.0, 5.0]),
-            site_cost=np.array([1.0, 1.0]),
-            charger_cost=1.0,
-            capacity_per_charger=1.0,
-            max_chargers=np.array([3.0, 3.0]),
-            coverage=0.9,
-            settings=SETTINGS,
-        )
+        _unreachable_target()
     assert caught.value.remedy == {"coverage_at_most": 0.6}
 
 
@@ -383,18 +387,8 @@ def test_the_maximum_service_lp_gets_the_time_left(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(model, "greedy_start", slow_greedy)
     monkeypatch.setattr(model, "max_service", recorded)
-    reach = _reach([(0, 0), (1, 1)], (2, 2))
     with pytest.raises(InfeasibleError, match="cannot be met"):
-        sizing(
-            reach,
-            np.array([5.0, 5.0]),
-            site_cost=np.array([1.0, 1.0]),
-            charger_cost=1.0,
-            capacity_per_charger=1.0,
-            max_chargers=np.array([3.0, 3.0]),
-            coverage=0.9,
-            settings=SETTINGS,
-        )
+        _unreachable_target()
     assert limits and limits[0] <= SETTINGS.time_limit_s - 0.5
 
 
@@ -406,18 +400,8 @@ def test_a_maximum_service_lp_out_of_time_says_so(monkeypatch: pytest.MonkeyPatc
         return _milp.MilpResult(_milp.MilpStatus.NO_SOLUTION, np.empty(0), np.nan, np.nan, 1.0)
 
     monkeypatch.setattr(_parts, "solve_milp", stopped)
-    reach = _reach([(0, 0), (1, 1)], (2, 2))
     with pytest.raises(SolverError, match=r"did not finish within the .* s left; raise solver"):
-        sizing(
-            reach,
-            np.array([5.0, 5.0]),
-            site_cost=np.array([1.0, 1.0]),
-            charger_cost=1.0,
-            capacity_per_charger=1.0,
-            max_chargers=np.array([3.0, 3.0]),
-            coverage=0.9,
-            settings=SETTINGS,
-        )
+        _unreachable_target()
 
 
 def test_other_infeasibilities_and_bad_input() -> None:
