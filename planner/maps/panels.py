@@ -224,9 +224,9 @@ def phase_table(report: Mapping[str, Any]) -> str:
     queue = all("sites_missing_queue_target" in row for row in rows)
 
     def missing(row: Mapping[str, Any]) -> str:
-        count = finite(row.get("sites_missing_queue_target"))
         if not queue:
             return ""
+        count = finite(row.get("sites_missing_queue_target"))
         text = f"{fmt_int(count)} miss" if count else "all met"
         return f"<td>{escape(text)}</td>"
 

@@ -362,11 +362,10 @@ def _assembled(
     )
     if yearly is not None:
         # Which chargers go in when: a planner orders them year by year, not only at the end.
-        for t, phase in enumerate(scenario.constraints.phases):
-            sites[phase.chargers_column] = yearly.counts[t]
         # And whether each site's queue holds that year: the map's year filter rings those
         # that miss it then, not in the last year only.
         for t, phase in enumerate(scenario.constraints.phases):
+            sites[phase.chargers_column] = yearly.counts[t]
             sites[phase.queue_column] = yearly.target_met[t]
     seconds = {**clock.seconds, "solve": solve_seconds, "total": clock.total()}
     report = build_report(

@@ -233,7 +233,7 @@ def median_lp(
         )
     cover = sp.csr_matrix(
         (
-            np.ones(int(reach_count[partial].sum())),
+            np.ones(entries),
             (
                 np.repeat(np.arange(partial.size), reach_count[partial]),
                 pairs.site[np.isin(pairs.owner, partial)],
