@@ -118,17 +118,22 @@ _lock_mutex = threading.RLock()
 _staging: set[Path] = set()
 
 
+def _prefix(target: Path) -> str:
+    """The start of the hidden names beside ``target``: ``.NAME.`` (shortened near the limit)."""
+    return f".{sibling_stem(target.name)}."
+
+
 def _lock_path(target: Path) -> Path:
-    return target.parent / f".{sibling_stem(target.name)}.planner-lock"
+    return target.parent / f"{_prefix(target)}planner-lock"
 
 
 def _journal_path(target: Path) -> Path:
-    return target.parent / f".{sibling_stem(target.name)}.planner-swap"
+    return target.parent / f"{_prefix(target)}planner-swap"
 
 
 def _siblings(target: Path) -> list[tuple[Path, str, int | None]]:
     """Temporary and moved-aside folders of ``target``: (path, kind, creator pid)."""
-    prefix = f".{sibling_stem(target.name)}."
+    prefix = _prefix(target)
     found = []
     try:
         entries = list(os.scandir(target.parent))
@@ -148,7 +153,7 @@ def _new_sibling(target: Path, kind: str) -> Path:
     """A new hidden folder beside ``target``, created with the umask's permissions."""
     while True:
         tag = f"{kind}-{os.getpid()}-{secrets.token_hex(4)}"
-        path = target.parent / f".{sibling_stem(target.name)}.{tag}"
+        path = target.parent / f"{_prefix(target)}{tag}"
         try:
             path.mkdir(mode=0o777)
         except FileExistsError:
@@ -591,7 +596,7 @@ def _recover(target: Path) -> None:
     moved_aside = swap.get("moved_aside")
     if isinstance(moved_aside, str) and not target.exists() and not target.is_symlink():
         aside = target.parent / moved_aside
-        match = _SIBLING.fullmatch(moved_aside.removeprefix(f".{sibling_stem(target.name)}."))
+        match = _SIBLING.fullmatch(moved_aside.removeprefix(_prefix(target)))
         if match and match["kind"] == "old" and aside.is_dir() and not aside.is_symlink():
             # Killed between the two renames: the journal proves this is the
             # output that was in place.
