@@ -405,7 +405,7 @@ def sizing(
     progress.note(bound=floor, maximise=False)
     if start_ok:
         progress.note(best=start_objective, maximise=False)
-    left = settings.time_limit_s - (time.perf_counter() - started)
+    left = _left_s(settings, started)
     proven = start_ok and relative_gap(start_objective, floor) <= settings.relative_gap
     kernel = ((hint_y > 0) | found.minimiser) & ~never
     if kernel_milp and start_ok and not proven and left < _KERNEL_MILP_LEAST_S:
@@ -586,8 +586,11 @@ def _main_site(served: sp.csr_matrix) -> IntArray:
     return main
 
 
+def _left_s(settings: SolverSettings, started: float) -> float:
+    """Seconds the solve started at ``started`` has left."""
+    return settings.time_limit_s - (time.perf_counter() - started)
+
+
 def _time_left(settings: SolverSettings, started: float) -> SolverSettings:
     """``settings`` with the time the solve has left, a second at least for one last LP."""
-    return replace(
-        settings, time_limit_s=max(settings.time_limit_s - (time.perf_counter() - started), 1.0)
-    )
+    return replace(settings, time_limit_s=max(_left_s(settings, started), 1.0))
