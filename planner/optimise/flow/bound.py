@@ -57,10 +57,11 @@ def refuelling_bound(
     allowed: BoolArray,
     side: SiteRows,
     seconds: float,
+    tolerance: float = TOLERANCE,
 ) -> float | None:
     """An upper bound on the served flow of the trips in ``rows`` (without ``served_anyway``).
 
-    ``None`` when PDLP does not converge within ``seconds``.
+    ``None`` when PDLP does not converge to ``tolerance`` within ``seconds``.
     """
     n_rows, n_groups = rows.matrix.shape[0], rows.n_groups
     side = scaled_side_rows(side)
@@ -72,7 +73,7 @@ def refuelling_bound(
         cover, rows.group_flow, p, fixed=fixed, allowed=allowed, side=side
     )
     answer = solve_relaxation_pdlp(
-        relaxation, seconds=seconds, parameters=pdlp_parameters(TOLERANCE)
+        relaxation, seconds=seconds, parameters=pdlp_parameters(tolerance)
     )
     if answer is None:
         return None

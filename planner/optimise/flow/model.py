@@ -28,9 +28,17 @@ and weights) and a trip weight :math:`λ`, the objective becomes
 
 with :math:`F` all trip flow, :math:`W` all demand weight within reach, and
 :math:`z_k` the distinct reach sets of maximal covering: a weighted sum of
-the two shares served, each between 0 and 1. The greedy maximal cover of the
-local demand, improved by swaps, is the solver's start and stands in when
-the solver ends with a worse plan or none.
+the two shares served, each between 0 and 1. Each reach set is then a trip
+of one row, and the blend one model of trips with flows :math:`λ f_q / F`
+and :math:`(1 − λ) W_k / W`: its rows' greedy and swaps, or the greedy
+maximal cover of the local demand alone improved by swaps, whichever serves
+more, is the solver's start and stands in when the solver ends with a worse
+plan or none.
+
+**Large models.** From ``LP_BOUND_FROM_ENTRIES`` row entries (the blend's
+local rows included) the solver is not started: PDLP's LP bound
+(:mod:`.bound`) and a search of kicks and swaps from the start
+(:mod:`.start`) take the time.
 
 **Size.** The rows grow with the candidate sites along each path; building
 them stops with an error once they hold ``MAX_ROW_ENTRIES`` site entries,
@@ -54,7 +62,7 @@ from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import SiteRows, explain_infeasible, milp_with_site_rows
 from planner.optimise.coverage._rows import coverage_rows, side_rows, site_bounds
 from planner.optimise.coverage.model import OBJECTIVE_DETAILS, max_coverage
-from planner.optimise.flow.bound import refuelling_bound
+from planner.optimise.flow.bound import TOLERANCE, refuelling_bound
 from planner.optimise.flow.charge import captured, refuelled
 from planner.optimise.flow.paths import TripPaths, check_range
 from planner.optimise.flow.rows import CoverRows, TooManyEntries, cover_rows
@@ -86,6 +94,12 @@ START_SHARE = 0.1
 #: needs 35–38 s of the 50 s left).
 LP_BOUND_FROM_ENTRIES = 500_000
 LP_SHARE = 0.9
+
+#: PDLP's tolerance for trips blended with local demand. On the full-scale
+#: sample dealers (2,000 trips, 13,364 trip rows and 12,376 local reach sets,
+#: 5.6 million entries) it ends in 18 s at a bound 0.26 % above that of
+#: 3e-3 (32 s); the 1e-3 of trips alone needs 48 s of the 50 s left.
+BLEND_TOLERANCE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -201,42 +215,51 @@ def flow_refuelling(
         offset=rows.served_anyway,
     )
     total_flow = float(paths.flows.sum())
-    if local is not None:
-        milp = _with_local_demand(milp, local, must, never, total_flow, n_sites)
-        details["local_rows_in_model"] = float(milp.matrix.shape[0] - n_rows - 1)
+    blend = None if local is None else _blend(local, must, never, total_flow)
+    if blend is not None:
+        milp = _with_local_demand(milp, blend, n_sites)
+        details["local_rows_in_model"] = float(blend.rows.shape[0])
     milp = milp_with_site_rows(milp, side)
     if range_km is None and local is None:
         return _capture(paths, rows, p, must, never, constraints, settings, started, details)
-    # A plan for the solver to start from and to fall back on. With local
-    # demand, maximal covering's greedy and swaps on it (full-scale sample
-    # dealers, 20 trips: without it SCIP ended at 7 sites after 63 s); for
-    # trips alone, greedy and swaps on their rows (a 339-node network with
-    # 57,291 trips: without it SCIP had no plan after 60 s).
-    start: npt.NDArray[np.int64] | None
-    if local is not None:
-        start = _local_start(local, p, must, never)
-    else:
-        start = refuelling_start(
-            rows, p, must, never, seconds=START_SHARE * max(_left_s(settings, started), 0.0)
+    # The blend as one set of rows: each distinct local reach set a trip of one row.
+    searched = rows if blend is None else _blended_rows(rows, blend)
+    large = searched.matrix.nnz >= LP_BOUND_FROM_ENTRIES
+    # A plan for the solver to start from and to fall back on: greedy and
+    # swaps on the rows (a 339-node network with 57,291 trips: without it
+    # SCIP had no plan after 60 s), and with local demand also maximal
+    # covering's greedy and swaps on that demand alone, the better of the two
+    # (full-scale sample dealers, 20 trips: without a start SCIP ended at 7
+    # sites after 63 s; 2,000 trips: the local start alone served 19.6 % of
+    # the trip flow, the rows' greedy 80.2 %).
+    starts = [
+        refuelling_start(
+            searched, p, must, never, seconds=START_SHARE * max(_left_s(settings, started), 0.0)
         )
-    if side.satisfied(start):
-        start = None
-    else:
+    ]
+    if blend is not None:
+        starts.append(_local_start(blend, p, must, never))
+    best = max(starts, key=lambda plan: _value(paths, range_km, local, plan)[0])
+    start: npt.NDArray[np.int64] | None = None
+    if not side.satisfied(best):
+        start = best
         milp = replace(milp, hint=_hint(milp, n_sites, start))
+        progress.note(best=_value(paths, range_km, local, start)[0], maximise=True)
     lp_bound = None
-    large = local is None and rows.matrix.nnz >= LP_BOUND_FROM_ENTRIES
     if large:
         found = refuelling_bound(
-            rows,
+            searched,
             p,
             fixed=must,
             allowed=~never,
             side=side,
             seconds=LP_SHARE * max(_left_s(settings, started), 0.0),
+            tolerance=TOLERANCE if blend is None else BLEND_TOLERANCE,
         )
         if found is not None:
-            lp_bound = found + rows.served_anyway
+            lp_bound = found + searched.served_anyway
             details["lp_bound"] = lp_bound
+            progress.note(bound=lp_bound, maximise=True)
     if large and start is not None:
         # A model this large leaves the solver no time beyond its root LP, and
         # its set-up outruns the limit (3.5 million entries: 31 s for 26 s
@@ -245,7 +268,7 @@ def flow_refuelling(
         value = _value(paths, range_km, local, start)[0]
         if lp_bound is None or relative_gap(value, lp_bound) > settings.relative_gap:
             moved = kicked(
-                rows,
+                searched,
                 start,
                 p,
                 must,
@@ -281,11 +304,10 @@ def flow_refuelling(
             )
     valued = [(_value(paths, range_km, local, plan), plan) for plan in plans]
     (objective, shares, served), open_sites = max(valued, key=lambda item: item[0][0])
-    if local is None:
-        # All the flow that any plan could serve bounds every plan: a solver
-        # stopped before its root LP reports no bound or a placeholder (1e20).
-        ceiling = float(rows.group_flow.sum()) + rows.served_anyway
-        result = _with_bound(result, min(lp_bound or math.inf, ceiling), objective, settings)
+    # All the flow (and local demand) any plan could serve bounds every plan:
+    # a solver stopped before its root LP reports no bound or a placeholder (1e20).
+    ceiling = float(searched.group_flow.sum()) + searched.served_anyway
+    result = _with_bound(result, min(lp_bound or math.inf, ceiling), objective, settings)
     details["served_flow"] = float(paths.flows[served].sum())
     details["total_flow"] = total_flow
     if local is not None:
@@ -395,6 +417,55 @@ def _within(local: LocalDemand) -> float:
     return float(weights[np.diff(sp.csr_matrix(local.reach).indptr) > 0].sum())
 
 
+@dataclass(frozen=True)
+class _Blend:
+    """Local demand as maximal covering sees it, and the blend's scale of each part.
+
+    ``rows`` are the distinct reach sets still open to choice with their
+    ``weights``; ``fixed_weight`` is the weight the fixed sites cover.
+    """
+
+    rows: sp.csr_matrix
+    weights: npt.NDArray[np.float64]
+    fixed_weight: float
+    trip_scale: float
+    local_scale: float
+
+
+def _blend(local: LocalDemand, must: np.ndarray, never: np.ndarray, total_flow: float) -> _Blend:
+    """λ / F for trip flow and (1 − λ) / W for local weight, with the local rows."""
+    rows, weights, fixed_weight, _ = coverage_rows(
+        sp.csr_matrix(local.reach), np.asarray(local.weights, dtype=np.float64), must, never
+    )
+    lam = local.trip_weight
+    within = _within(local)
+    return _Blend(
+        rows=rows,
+        weights=weights,
+        fixed_weight=fixed_weight,
+        trip_scale=lam / total_flow if total_flow > 0 else 0.0,
+        local_scale=(1 - lam) / within if within > 0 else 0.0,
+    )
+
+
+def _blended_rows(rows: CoverRows, blend: _Blend) -> CoverRows:
+    """The trips' rows and the local reach sets as one model of trips, in the blend's units.
+
+    A local reach set is a trip of one row: it counts when one of its sites is open.
+    """
+    n_local = blend.rows.shape[0]
+    return CoverRows(
+        matrix=sp.vstack([rows.matrix, blend.rows], format="csr"),
+        row_trip=np.concatenate([rows.row_trip, rows.n_groups + np.arange(n_local)]),
+        group_flow=np.concatenate(
+            [blend.trip_scale * rows.group_flow, blend.local_scale * blend.weights]
+        ),
+        trip_group=rows.trip_group,
+        served_anyway=blend.trip_scale * rows.served_anyway
+        + blend.local_scale * blend.fixed_weight,
+    )
+
+
 def _checked_local(local: LocalDemand, n_sites: int, problems: list[str]) -> LocalDemand:
     """``local`` with its reach as CSR, or the problems with it added to ``problems``."""
     if not (0.0 <= local.trip_weight <= 1.0):
@@ -410,14 +481,11 @@ def _checked_local(local: LocalDemand, n_sites: int, problems: list[str]) -> Loc
 
 
 def _local_start(
-    local: LocalDemand, p: int, must: np.ndarray, never: np.ndarray
+    blend: _Blend, p: int, must: np.ndarray, never: np.ndarray
 ) -> npt.NDArray[np.int64]:
     """The greedy maximal cover of the local demand by ``p`` sites, improved by swaps."""
-    rows, row_weights, _, _ = coverage_rows(
-        sp.csr_matrix(local.reach), np.asarray(local.weights, dtype=np.float64), must, never
-    )
-    chosen = greedy_coverage(rows, row_weights, p, fixed=must, excluded=never)
-    return swap_coverage(rows, row_weights, chosen, fixed=must, excluded=never)
+    chosen = greedy_coverage(blend.rows, blend.weights, p, fixed=must, excluded=never)
+    return swap_coverage(blend.rows, blend.weights, chosen, fixed=must, excluded=never)
 
 
 def _hint(milp: Milp, n_sites: int, open_sites: np.ndarray) -> np.ndarray:
@@ -436,23 +504,9 @@ def _hint(milp: Milp, n_sites: int, open_sites: np.ndarray) -> np.ndarray:
     return np.concatenate([chosen, np.where(blocked, 0.0, 1.0)])
 
 
-def _with_local_demand(
-    milp: Milp,
-    local: LocalDemand,
-    must: np.ndarray,
-    never: np.ndarray,
-    total_flow: float,
-    n_sites: int,
-) -> Milp:
+def _with_local_demand(milp: Milp, blend: _Blend, n_sites: int) -> Milp:
     """``milp`` with maximal covering's rows and the blended objective."""
-    weights = np.asarray(local.weights, dtype=np.float64)
-    within = _within(local)
-    rows, row_weights, fixed_weight, _ = coverage_rows(
-        sp.csr_matrix(local.reach), weights, must, never
-    )
-    lam = local.trip_weight
-    trip_scale = lam / total_flow if total_flow > 0 else 0.0
-    local_scale = (1 - lam) / within if within > 0 else 0.0
+    rows = blend.rows
     n_cols, n_local = milp.matrix.shape[1], rows.shape[0]
     # z_k − Σ_{j∈N_k} x_j ≤ 0, beside the trip rows (whose columns keep their place).
     cover = sp.hstack(
@@ -460,9 +514,9 @@ def _with_local_demand(
         format="csr",
     )
     objective = milp.objective.copy()
-    objective[n_sites:] *= trip_scale
-    blended = Milp(
-        objective=np.concatenate([objective, local_scale * row_weights]),
+    objective[n_sites:] *= blend.trip_scale
+    return Milp(
+        objective=np.concatenate([objective, blend.local_scale * blend.weights]),
         matrix=sp.vstack(
             [sp.hstack([milp.matrix, sp.csr_matrix((milp.matrix.shape[0], n_local))]), cover],
             format="csr",
@@ -473,9 +527,8 @@ def _with_local_demand(
         upper=np.concatenate([milp.upper, np.ones(n_local)]),
         integer=np.concatenate([milp.integer, np.zeros(n_local, bool)]),
         maximise=True,
-        offset=trip_scale * milp.offset + local_scale * fixed_weight,
+        offset=blend.trip_scale * milp.offset + blend.local_scale * blend.fixed_weight,
     )
-    return blended
 
 
 def _first_station(paths: TripPaths, open_sites: np.ndarray, served: np.ndarray) -> np.ndarray:
