@@ -25,6 +25,7 @@ from planner.optimise.flow.model import LocalDemand
 from planner.optimise.flow.rows import TooManyEntries, cover_rows
 from planner.optimise.flow.start import refuelling_start, served_flow
 from planner.optimise.instances import read_flow_network
+from planner.optimise.progress import watch
 
 FRLM = Path(__file__).resolve().parents[2] / "shared" / "bench" / "frlm"
 EXACT = SolverSettings(time_limit_s=30, relative_gap=1e-9)
@@ -487,6 +488,20 @@ def test_a_large_models_search_keeps_the_side_constraints(monkeypatch: pytest.Mo
     solution = flow_refuelling(paths, 100.0, 2, constraints=budget_rows(costs, 4.0), settings=brief)
     assert costs[solution.open_sites].sum() <= 4.0
     assert solution.open_sites.tolist() == [0, 1] and solution.objective == 10.0
+
+
+def test_a_large_models_search_shows_each_better_plan_as_it_finds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before: the display kept the start's 5 while the kicks found 10.
+    monkeypatch.setattr(flow_model, "LP_BOUND_FROM_ENTRIES", 0)
+    monkeypatch.setattr(flow_model, "refuelling_start", lambda *_a, **_k: np.array([2, 3]))
+    with watch(lambda _: None, time_limit_s=2.0) as snapshot:
+        assert snapshot is not None
+        solution = flow_refuelling(_two_trips(), 100.0, 2, settings=SolverSettings(time_limit_s=2))
+        seen = snapshot()
+    assert solution.objective == 10.0
+    assert seen.best == 10.0 and seen.bound is not None and seen.bound >= 10.0 - 1e-6
 
 
 def test_no_plan_meeting_the_side_constraints_is_an_error_not_a_plan(

@@ -275,6 +275,10 @@ def flow_refuelling(
                 never,
                 seconds=max(_left_s(settings, started), 0.0),
                 seed=settings.seed,
+                # Its plans may break the side rows, so only a model without them shows them.
+                on_better=None if len(side) else _note_best,
+                bound=math.inf if lp_bound is None else lp_bound,
+                gap=settings.relative_gap,
             )
             # The kicks and swaps do not read the side rows: a plan they break
             # (a budget of 12 sites at 16.5) leaves the start as it was.
@@ -337,6 +341,10 @@ def _with_bound(
     if relative_gap(objective, bound) <= settings.relative_gap:
         status = MilpStatus.OPTIMAL
     return replace(result, status=status, bound=bound)
+
+
+def _note_best(value: float) -> None:
+    progress.note(best=value, maximise=True)
 
 
 def _left_s(settings: SolverSettings, started: float) -> float:

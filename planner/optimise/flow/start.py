@@ -25,7 +25,9 @@ out of the solver's hands, as for maximal covering's heuristics.
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +35,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.optimise.flow.rows import CoverRows
+from planner.optimise.solution import relative_gap
 
 __all__ = ["kicked", "refuelling_start", "served_flow"]
 
@@ -77,8 +80,16 @@ def kicked(
     *,
     seconds: float,
     seed: int,
+    on_better: Callable[[float], None] | None = None,
+    bound: float = math.inf,
+    gap: float = 0.0,
 ) -> IntArray:
-    """``start`` improved by kicks and swaps for ``seconds`` (module docstring)."""
+    """``start`` improved by kicks and swaps for ``seconds`` (module docstring).
+
+    ``on_better`` hears the served flow (``served_anyway`` included) of each
+    better plan; the search ends early once that flow is within the relative
+    ``gap`` of ``bound``.
+    """
     deadline = time.perf_counter() + seconds
     rng = np.random.default_rng(seed)
     index = _Index.of(rows)
@@ -99,6 +110,10 @@ def kicked(
         value = index.value(candidate)
         if value > best_value + 1e-9 * max(1.0, best_value):
             best, best_value = candidate, value
+            if on_better is not None:
+                on_better(best_value + rows.served_anyway)
+            if relative_gap(best_value + rows.served_anyway, bound) <= gap:
+                break
     return np.flatnonzero(best).astype(np.int64)
 
 
