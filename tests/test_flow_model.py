@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from planner.errors import InputError, SolverError
 from planner.optimise import SolverSettings
 from planner.optimise._milp import Milp, MilpResult, MilpStatus
-from planner.optimise.constraints import budget_rows, group_rows
+from planner.optimise.constraints import budget_rows, group_rows, no_site_rows
 from planner.optimise.flow import TripPaths, flow_refuelling, served_trips
 from planner.optimise.flow import model as flow_model
 from planner.optimise.flow.bound import refuelling_bound
@@ -447,6 +447,21 @@ def test_the_start_of_a_blend_is_the_better_of_the_local_cover_and_the_rows_gree
         solution = flow_refuelling(paths, 400.0, 1, settings=EXACT, local=local)
     assert solution.open_sites.tolist() == [1]
     assert solution.objective == pytest.approx(0.5 + 0.5 / 11)
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-5])
+def test_the_pdlp_bound_holds_its_tolerance_whatever_the_flows_unit(unit: float) -> None:
+    # Six trips of flows 1..6 (times unit), each served by a site of its own;
+    # p = 2 serves 11 of the 21. In a blend's units (shares of about 1e-4) PDLP's
+    # absolute tolerance stopped it at once and the bound was all the flow.
+    stops = [[(k, 50.0)] for k in range(6)]
+    paths = TripPaths.from_lists([unit * (k + 1) for k in range(6)], [100.0] * 6, stops, 6)
+    rows = cover_rows(paths, 400.0, usable=np.ones(6, bool))
+    no_site = np.zeros(6, dtype=bool)
+    bound = refuelling_bound(
+        rows, 2, fixed=no_site, allowed=~no_site, side=no_site_rows(6), seconds=20, tolerance=1e-2
+    )
+    assert bound is not None and 11 * unit - 1e-9 <= bound <= 11 * unit * 1.02
 
 
 def test_a_large_model_whose_pdlp_runs_out_of_time_still_searches_its_plan() -> None:
