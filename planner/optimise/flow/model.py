@@ -234,15 +234,21 @@ def flow_refuelling(
     # the trip flow, the rows' greedy 80.2 %).
     starts = [
         refuelling_start(
-            searched, p, must, never, seconds=START_SHARE * max(_left_s(settings, started), 0.0)
+            searched,
+            p,
+            must,
+            never,
+            seconds=START_SHARE * max(_left_s(settings, started), 0.0),
+            side=side,
         )
     ]
     if blend is not None:
         starts.append(_local_start(blend, p, must, never))
-    best = max(starts, key=lambda plan: _value(paths, range_km, local, plan)[0])
+    # A plan that breaks the side rows stays out of the solver's hands.
+    kept = [plan for plan in starts if not side.satisfied(plan)]
     start: npt.NDArray[np.int64] | None = None
-    if not side.satisfied(best):
-        start = best
+    if kept:
+        start = max(kept, key=lambda plan: _value(paths, range_km, local, plan)[0])
         milp = replace(milp, hint=_hint(milp, n_sites, start))
         progress.note(best=_value(paths, range_km, local, start)[0], maximise=True)
     lp_bound = None
@@ -275,13 +281,14 @@ def flow_refuelling(
                 never,
                 seconds=max(_left_s(settings, started), 0.0),
                 seed=settings.seed,
-                # Its plans may break the side rows, so only a model without them shows them.
-                on_better=None if len(side) else _note_best,
+                side=side,
+                on_better=_note_best,
                 bound=math.inf if lp_bound is None else lp_bound,
                 gap=settings.relative_gap,
             )
-            # The kicks and swaps do not read the side rows: a plan they break
-            # (a budget of 12 sites at 16.5) leaves the start as it was.
+            # The kicks keep only plans that meet the side rows; checked again
+            # here, as before they read them a plan past a budget of 12
+            # sites (16.5) came back.
             if not side.satisfied(moved):
                 start = moved
                 value = _value(paths, range_km, local, start)[0]
