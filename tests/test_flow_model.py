@@ -538,6 +538,18 @@ def test_a_large_models_start_and_search_meet_the_side_constraints(
     assert solution.open_sites.tolist() == [2, 3] and solution.objective == 5.0
 
 
+def test_a_start_that_breaks_the_side_constraints_closes_the_site_it_needs_least() -> None:
+    # Sites 0 and 1 serve trips of flows 10 and 1; one site of group {2} must
+    # open and p = 2. The greedy opens 0 and 1; the repair closes 1 (loses 1),
+    # not 0 (loses 10). With no time for swaps the repair is the start.
+    paths = TripPaths.from_lists([10.0, 1.0], [100.0, 100.0], [[(0, 50.0)], [(1, 50.0)]], 3)
+    rows = cover_rows(paths, 400.0, usable=np.ones(3, bool))
+    group = group_rows("G", np.array([False, False, True]), minimum=1)
+    none = np.zeros(3, dtype=bool)
+    start = refuelling_start(rows, 2, none, none, seconds=0.0, side=group)
+    assert start.tolist() == [0, 2]
+
+
 @SMALL
 @given(networks(), st.integers(0, 2**31 - 1))
 def test_the_start_meets_the_side_constraints_and_keeps_what_it_can(

@@ -27,7 +27,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
-from planner.optimise._milp import Milp
+from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -390,3 +391,46 @@ def milp_with_site_rows(milp: Milp, rows: SiteRows) -> Milp:
         n_columns=milp.matrix.shape[1],
     )
     return replace(milp, matrix=matrix, row_lower=lower, row_upper=upper)
+
+
+#: The MILP of :func:`most_worth_within` (the sites alone, a few rows) gets at least this long.
+LEAST_REPAIR_S = 1.0
+
+
+def most_worth_within(
+    rows: SiteRows,
+    worth: npt.ArrayLike,
+    p: int,
+    *,
+    exact_p: bool,
+    fixed: BoolArray,
+    excluded: BoolArray,
+    seconds: float,
+) -> BoolArray | None:
+    """The open sites of most total ``worth`` that meet ``rows``, or ``None`` if none is found.
+
+    At most ``p`` sites (exactly ``p`` with ``exact_p``), fixed ones open and
+    excluded ones closed: a MILP over the sites alone, which HiGHS settles in
+    a moment with a few side rows. The models' searches read no side rows;
+    given each site's worth to a plan that breaks them (its own sites worth
+    more than any other, less what the plan loses without each), this is the
+    plan that keeps most of it and meets them, for the searches to go on from.
+    """
+    n_sites = rows.n_sites
+    count = sp.csr_matrix(np.ones((1, n_sites)))
+    milp = Milp(
+        objective=np.asarray(worth, dtype=np.float64),
+        matrix=sp.vstack([rows.matrix, count], format="csr"),
+        row_lower=np.concatenate([rows.lower, [float(p) if exact_p else -np.inf]]),
+        row_upper=np.concatenate([rows.upper, [float(p)]]),
+        lower=np.asarray(fixed, dtype=np.float64),
+        upper=(~np.asarray(excluded, dtype=bool)).astype(np.float64),
+        integer=np.ones(n_sites, dtype=bool),
+        maximise=True,
+    )
+    settings = SolverSettings(time_limit_s=max(seconds, LEAST_REPAIR_S), relative_gap=1e-6)
+    result = solve_milp(milp, settings, backend="highs")
+    if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
+        return None
+    chosen = np.asarray(result.values > 0.5)
+    return None if rows.satisfied(np.flatnonzero(chosen)) else chosen

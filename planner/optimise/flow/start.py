@@ -40,10 +40,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise.constraints import SiteRows
+from planner.optimise.constraints import SiteRows, most_worth_within
 from planner.optimise.flow.rows import CoverRows
-from planner.optimise.solution import SolverSettings, relative_gap
+from planner.optimise.solution import relative_gap
 
 __all__ = ["kicked", "refuelling_start", "served_flow"]
 
@@ -53,9 +52,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Side rows are met within this (as :meth:`SiteRows.satisfied` checks them).
 _SIDE_TOLERANCE = 1e-6
-
-#: The repair's MILP (the sites alone, a few rows) gets at least this long.
-_LEAST_REPAIR_S = 1.0
 
 
 def served_flow(rows: CoverRows, hits: npt.NDArray[np.float64]) -> float:
@@ -197,43 +193,29 @@ def _repaired(
 ) -> BoolArray | None:
     """The plan of at most ``p`` sites that meets the side rows and keeps most of ``is_open``.
 
-    A MILP over the sites alone, its rows the side rows and the count:
-    each open site is worth more than all the flow, less what the plan loses
+    Each open site is worth more than all the flow, plus what the plan loses
     without it, and each closed site the credit the greedy gives it, so the
     fewest open sites close (those the plan needs least) and the closed sites
-    of most credit open. ``None`` when it finds no such plan within ``seconds``.
+    of most credit open (:func:`most_worth_within`). ``None`` when no such
+    plan is found within ``seconds``.
     """
     side = index.side
     assert side is not None
     rows = index.rows
-    n_sites = is_open.size
     hits = index.matrix @ is_open.astype(np.float64)
     value = served_flow(rows, hits)
     worth = _credit(index, hits)
-    # More than any closed site's credit (at most all the flow) and any loss.
-    kept = 2.0 * float(rows.group_flow.sum()) + 1.0
+    # More than any closed site's credit (at most all the flow), plus what the
+    # plan loses without the site, so the sites it needs least close first.
+    kept = float(rows.group_flow.sum()) + 1.0
     for site in np.flatnonzero(is_open).tolist():
         column = index.by_site.indices[index.by_site.indptr[site] : index.by_site.indptr[site + 1]]
         without = hits.copy()
         without[column] -= 1.0
-        worth[site] = kept - (value - served_flow(rows, without))
-    count = sp.csr_matrix(np.ones((1, n_sites)))
-    milp = Milp(
-        objective=worth,
-        matrix=sp.vstack([side.matrix, count], format="csr"),
-        row_lower=np.concatenate([side.lower, [-np.inf]]),
-        row_upper=np.concatenate([side.upper, [float(p)]]),
-        lower=np.asarray(fixed, dtype=np.float64),
-        upper=(~np.asarray(excluded, dtype=bool)).astype(np.float64),
-        integer=np.ones(n_sites, dtype=bool),
-        maximise=True,
+        worth[site] = kept + value - served_flow(rows, without)
+    return most_worth_within(
+        side, worth, p, exact_p=False, fixed=fixed, excluded=excluded, seconds=seconds
     )
-    settings = SolverSettings(time_limit_s=max(seconds, _LEAST_REPAIR_S), relative_gap=1e-6)
-    result = solve_milp(milp, settings, backend="highs")
-    if result.status not in (MilpStatus.OPTIMAL, MilpStatus.FEASIBLE):
-        return None
-    mended = np.asarray(result.values > 0.5)
-    return mended if index.meets_side(mended) else None
 
 
 def _greedy_fill(index: _Index, is_open: BoolArray, barred: BoolArray, p: int) -> None:
