@@ -12,8 +12,9 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise import Status, p_median
+from planner.optimise._milp import MilpResult, MilpStatus
 from planner.optimise._reach import SortedPairs
-from planner.optimise.constraints import no_site_rows
+from planner.optimise.constraints import group_rows, no_site_rows
 from planner.optimise.median import model as median_model
 from planner.optimise.median._branch import plan_cost
 from planner.optimise.median._lagrange import disjoint_rows, lagrangian_bound
@@ -154,3 +155,35 @@ def test_no_plan_in_time_says_how_many_sites_every_row_needs(
     assert "serves every reachable demand row from one of p = 4 sites in reach" in message
     assert "At least 3 sites are needed" in message
     assert "set_cover" in message and "raise p or the time limit" in message
+
+
+def test_without_the_lp_a_start_that_breaks_the_side_rows_is_repaired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No LP (as at scale) and no exact model: greedy is the only start, and
+    # it breaks the side row. Before, it was dropped and the solve ended with
+    # no plan at all (full-scale dealers, p = 400, a Nissan share of 20 %).
+    monkeypatch.setattr(median_model, "_FIRST_ROUND_SHARE", 0.0)
+    monkeypatch.setattr(median_model, "_EXACT_PAIRS", 0)
+    monkeypatch.setattr(median_model, "_EXACT_LIMIT", 0)
+
+    def out_of_time(*_args: object, **_kwargs: object) -> MilpResult:
+        # The radius model over every pair, as at scale: no plan in the time.
+        return MilpResult(MilpStatus.NO_SOLUTION, np.empty(0), math.nan, math.nan, 0.0)
+
+    monkeypatch.setattr(median_model, "_solve_reduced", out_of_time)
+    # Sites 40 and 41 reach one row each, dearer than any other site: no search
+    # opens them, and the side row asks for both.
+    near = clustered(7, 40, 35.0)
+    far = sp.csr_matrix((np.full(2, 500.0), ([0, 1], [0, 1])), shape=(40, 2))
+    reach = sp.hstack([near, far], format="csr")
+    weights = np.random.default_rng(7).integers(1, 5, 40).astype(float)
+    members = np.zeros(42, dtype=bool)
+    members[[40, 41]] = True
+    group = group_rows("G", members, minimum=2)
+    settings = SolverSettings(time_limit_s=3.0, relative_gap=1e-9)
+    solution = p_median(reach, weights, 6, constraints=group, settings=settings)
+    assert solution.open_sites.size == 6 and not group.satisfied(solution.open_sites)
+    assert {40, 41} <= set(solution.open_sites.tolist())
+    unconstrained = p_median(reach, weights, 6, settings=SolverSettings(time_limit_s=30.0))
+    assert solution.bound <= unconstrained.objective * (1 + 1e-9) + 1e-9

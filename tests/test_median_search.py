@@ -157,3 +157,44 @@ def test_best_partners_match_a_direct_count() -> None:
         top = max(values)
         assert best[c] == top
         assert partner[c] == listed[values.index(top)]  # the lowest site of equal value
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cells", [10**9, 0])
+def test_interchange_within_classes_keeps_each_class_count_and_is_a_local_optimum(
+    seed: int, cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sites of one class have equal side columns: swapping within a class keeps
+    # every side row's value. No swap within a class improves the result.
+    from planner.optimise.median import _search
+
+    monkeypatch.setattr(_search, "_DENSE_CELLS", cells)
+    reach = clustered(seed, 40)
+    pairs = SortedPairs(reach)
+    rng = np.random.default_rng(seed)
+    weights = rng.integers(1, 5, 40).astype(float)
+    classes = rng.integers(0, 3, 40)
+    fixed = np.zeros(40, dtype=bool)
+    allowed = np.ones(40, dtype=bool)
+    start = np.sort(rng.choice(40, 6, replace=False))
+    plan = interchange_median(
+        pairs, weights, start, fixed=fixed, allowed=allowed, seconds=30.0, classes=classes
+    )
+    np.testing.assert_array_equal(
+        np.bincount(classes[plan], minlength=3), np.bincount(classes[start], minlength=3)
+    )
+    cost = plan_cost(pairs, weights, plan)
+    assert cost <= plan_cost(pairs, weights, start)
+    for out in plan.tolist():
+        for into in np.flatnonzero(classes == classes[out]).tolist():
+            if into not in plan:
+                swapped = np.array([into if site == out else site for site in plan.tolist()])
+                assert plan_cost(pairs, weights, swapped) >= cost - 1e-9
+    kicked = iterated_interchange(
+        pairs, weights, plan, fixed=fixed, allowed=allowed, pool=allowed, seconds=0.3, seed=seed,
+        classes=classes,
+    )  # fmt: skip
+    np.testing.assert_array_equal(
+        np.bincount(classes[kicked], minlength=3), np.bincount(classes[start], minlength=3)
+    )
+    assert plan_cost(pairs, weights, kicked) <= cost + 1e-9

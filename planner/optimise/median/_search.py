@@ -121,13 +121,17 @@ def interchange_median(
     allowed: BoolArray,
     seconds: float,
     deadline: float = math.inf,
+    classes: IntArray | None = None,
 ) -> IntArray:
     """Swap an open site for a closed one, best swap first, while the total drops.
 
     Stops at a local optimum (no single swap improves) or after ``seconds``,
     but not before every row is served if a swap can serve it, unless the
     ``deadline`` (a :func:`time.perf_counter` value) has passed. Ties go to
-    the lowest site index, so the result is deterministic.
+    the lowest site index, so the result is deterministic. With ``classes``
+    (a label per site) a site is swapped only for one of its own class: with
+    the labels of :func:`planner.optimise.constraints.column_classes` every
+    side row keeps its value.
     """
     started = time.perf_counter()
     n_sites = pairs.n_sites
@@ -161,15 +165,18 @@ def interchange_median(
             (d2 - np.maximum(weighted, d1))[shared],
             loss,
             is_open,
+            classes,
         )
         # ... or the cheapest site to drop overall (extra = 0 there).
-        cheapest = int(np.argmin(loss))
+        cheapest = _cheapest(loss, classes)
         use_cheapest = (-loss[cheapest] > best_listed) | (
             (-loss[cheapest] == best_listed) & (cheapest < partner_listed)
         )
         delta = np.where(use_cheapest, -loss[cheapest], best_listed)
         partner = np.where(use_cheapest, cheapest, partner_listed)
-        profit = np.where(~is_open & allowed, gain + delta, -np.inf)
+        # No site of a class to drop: nothing may come in for it.
+        partner = np.where(np.isfinite(delta), partner, -1)
+        profit = np.where(~is_open & allowed & (partner >= 0), gain + delta, -np.inf)
         best = int(np.argmax(profit))
         total = float(np.sum(nearest))
         if not profit[best] > 1e-9 * max(1.0, total) or partner[best] < 0:
@@ -186,20 +193,41 @@ def interchange_median(
 _DENSE_CELLS = 10_000_000
 
 
+def _cheapest(loss: FloatArray, classes: IntArray | None) -> IntArray:
+    """Per site, the site of least ``loss`` (the lowest of equal ones), within its class."""
+    if classes is None:
+        return np.full(loss.size, int(np.argmin(loss)), dtype=np.int64)
+    order = np.lexsort((np.arange(loss.size), loss, classes))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = classes[order][1:] != classes[order][:-1]
+    by_class = np.zeros(int(classes.max()) + 1, dtype=np.int64)
+    by_class[classes[order][first]] = order[first]
+    return by_class[classes]
+
+
 def _best_partners(
-    candidate: IntArray, dropped: IntArray, amount: FloatArray, loss: FloatArray, is_open: BoolArray
+    candidate: IntArray,
+    dropped: IntArray,
+    amount: FloatArray,
+    loss: FloatArray,
+    is_open: BoolArray,
+    classes: IntArray | None = None,
 ) -> tuple[FloatArray, IntArray]:
     """Per site c: the best ``extra(c, s) - loss(s)`` over the pairs (c, s) listed, and that s.
 
     ``amount`` is each listed pair's share of extra(c, s). Ties go to the lowest
     s; a site with no pair listed gets -inf and -1. Summed in a table of every
     site by every open site when it is small: sorting the keys took three
-    quarters of a swap (3.2 M pairs, p = 250: 0.29 of 0.40 s).
+    quarters of a swap (3.2 M pairs, p = 250: 0.29 of 0.40 s). With
+    ``classes``, only pairs of one class are listed.
     """
     n_sites = is_open.size
     open_sites = np.flatnonzero(is_open)
     best = np.full(n_sites, -np.inf)
     partner = np.full(n_sites, -1, dtype=np.int64)
+    if classes is not None:
+        same = classes[candidate] == classes[dropped]
+        candidate, dropped, amount = candidate[same], dropped[same], amount[same]
     if candidate.size == 0:
         return best, partner
     if n_sites * open_sites.size <= _DENSE_CELLS:
@@ -227,6 +255,29 @@ def _best_partners(
     return best, partner
 
 
+def repair_worth(pairs: SortedPairs, weights: FloatArray, open_sites: IntArray) -> FloatArray:
+    """Each site's worth to the plan ``open_sites`` when it must change to meet side rows.
+
+    For :func:`planner.optimise.constraints.most_worth_within`: an open site
+    is worth more than any closed one, plus what the plan loses without it;
+    a closed site what it saves the plan, so the fewest sites change, the
+    ones the plan needs least go and the ones that save most come in.
+    """
+    n_sites = pairs.n_sites
+    is_open = np.zeros(n_sites, dtype=bool)
+    is_open[open_sites] = True
+    weighted = weights[pairs.owner] * pairs.cost
+    nearest, nearest_site, second = _two_nearest(
+        pairs, is_open, weighted, unserved_cost(pairs, weights)
+    )
+    served = nearest_site >= 0
+    loss = np.bincount(nearest_site[served], weights=(second - nearest)[served], minlength=n_sites)
+    d1 = nearest[pairs.owner]
+    better = ~is_open[pairs.site] & (weighted < d1)
+    gain = np.bincount(pairs.site[better], weights=(d1 - weighted)[better], minlength=n_sites)
+    return np.where(is_open, float(gain.max(initial=0.0)) + 1.0 + loss, gain)
+
+
 def plan_cost(pairs: SortedPairs, weights: FloatArray, open_sites: IntArray) -> float:
     """Weighted total of a plan, with ``unserved_cost`` for every row it leaves unserved."""
     is_open = np.zeros(pairs.n_sites, dtype=bool)
@@ -246,8 +297,12 @@ def iterated_interchange(
     pool: BoolArray,
     seconds: float,
     seed: int,
+    classes: IntArray | None = None,
 ) -> IntArray:
     """Iterated local search: kick the best plan by 1–3 random swaps, descend, keep if no worse.
+
+    With ``classes`` every swap, kicks included, stays within a class
+    (:func:`interchange_median`).
 
     The sites swapped in come from ``pool`` (e.g. the sites the LP relaxation
     opens or nearly opens), which keeps the kicks where improvements are.
@@ -266,7 +321,9 @@ def iterated_interchange(
     """
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    best = interchange_median(pairs, weights, start, fixed=fixed, allowed=allowed, seconds=seconds)
+    best = interchange_median(
+        pairs, weights, start, fixed=fixed, allowed=allowed, seconds=seconds, classes=classes
+    )
     best_cost = plan_cost(pairs, weights, best)
     kicks = improvements = 0
     by_site = np.argsort(pairs.site, kind="stable")
@@ -286,10 +343,24 @@ def iterated_interchange(
             column = by_site[site_start[dropped] : site_start[dropped + 1]]
             near = pairs.site[_row_ranges(pairs, pairs.owner[column])] if column.size else addable
             near = near[~is_open[near] & allowed[near] & pool[near] & (near != dropped)]
-            is_open[rng.choice(near if near.size else addable)] = True
+            fallback = addable
+            if classes is not None:
+                near = near[classes[near] == classes[dropped]]
+                fallback = addable[classes[addable] == classes[dropped]]
+                fallback = fallback[~is_open[fallback]]
+                if near.size == 0 and fallback.size == 0:
+                    is_open[dropped] = True  # nothing of its class to take its place
+                    continue
+            is_open[rng.choice(near if near.size else fallback)] = True
         left = seconds - (time.perf_counter() - started)
         local = interchange_median(
-            pairs, weights, np.flatnonzero(is_open), fixed=fixed, allowed=allowed, seconds=left
+            pairs,
+            weights,
+            np.flatnonzero(is_open),
+            fixed=fixed,
+            allowed=allowed,
+            seconds=left,
+            classes=classes,
         )
         cost = plan_cost(pairs, weights, local)
         kicks += 1
