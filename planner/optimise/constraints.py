@@ -413,7 +413,7 @@ def most_worth_within(
     excluded ones closed: a MILP over the sites alone, which HiGHS settles in
     a moment with a few side rows. The models' searches read no side rows;
     given each site's worth to a plan that breaks them (its own sites worth
-    more than any other, less what the plan loses without each), this is the
+    more than any other, plus what the plan loses without each), this is the
     plan that keeps most of it and meets them, for the searches to go on from.
     """
     n_sites = rows.n_sites
