@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from planner.errors import InfeasibleError, InputError, SolverError
 from planner.optimise.constraints import SiteRows, combine, group_rows
 from planner.optimise.sizing._parts import (
     Capacity,
+    counting_bound,
     greedy_start,
     pairs_of,
     reduce_instance,
@@ -666,3 +668,24 @@ def test_shares_a_solver_leaves_over_a_sites_room_are_cut_to_it() -> None:
     np.testing.assert_allclose(after[under], load[under])
     np.testing.assert_allclose(after[~under], room[~under])
     np.testing.assert_allclose(within_room(inst, fitted, chargers, mu), fitted, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("coverage", "least_sites"), [(1.0, 6), (0.9, 5), (0.5, 2)])
+def test_the_counting_bound_needs_a_site_for_each_served_row_of_a_packing(
+    coverage: float, least_sites: int
+) -> None:
+    # Six rows of demand 1 to 6 (sessions an hour), each reaching sites of its
+    # own, and a seventh reaching all: the sites' rooms alone ask for three
+    # sites at most. Every served row of the six needs a site of its own; a
+    # plan may leave unserved only (1 − coverage) of the 21 + 1, smallest first.
+    rows = [k for k in range(6) for _ in range(2)] + [6] * 12
+    sites = [2 * k + e for k in range(6) for e in range(2)] + list(range(12))
+    reach = sp.csr_matrix((np.ones(24), (rows, sites)), shape=(7, 12))
+    demand = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0])
+    mu = Capacity(per_charger=2.0)
+    inst = reduce_instance(reach, demand, np.full(12, 20.0), mu, np.zeros(12, bool), 1)
+    target = coverage * float(inst.row_demand.sum())
+    none = np.zeros(12, dtype=bool)
+    bound = counting_bound(inst, np.full(12, 100.0), np.full(12, 1.0), mu, target, none, 1)
+    chargers = max(math.ceil(target / 2.0 - 1e-9), least_sites)
+    assert bound == pytest.approx(100.0 * least_sites + chargers)

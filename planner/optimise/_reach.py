@@ -7,6 +7,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 def entry_rows(reach: sp.csr_matrix) -> npt.NDArray[np.int64]:
@@ -54,6 +55,24 @@ def structure(reach: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(
         (np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape, copy=False
     )
+
+
+def packed_rows(indptr: IntArray, sites: IntArray) -> IntArray:
+    """Rows of a greedy packing whose reach sets share no site, fewest sites in reach first.
+
+    Row ``r``'s sites are ``sites[indptr[r]:indptr[r + 1]]``. Each packed row
+    needs an open site of its own, so a plan serving them all opens at least
+    as many sites as there are packed rows. Rows with no site are left out.
+    """
+    sizes = np.diff(indptr)
+    used = np.zeros(int(sites.max(initial=-1)) + 1, dtype=bool)
+    packed = []
+    for row in np.argsort(sizes, kind="stable")[np.sort(sizes) > 0].tolist():
+        reached = sites[indptr[row] : indptr[row + 1]]
+        if not used[reached].any():
+            used[reached] = True
+            packed.append(row)
+    return np.asarray(packed, dtype=np.int64)
 
 
 class SortedPairs:

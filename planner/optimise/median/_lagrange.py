@@ -36,7 +36,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from planner.optimise._reach import SortedPairs
+from planner.optimise._reach import SortedPairs, packed_rows
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +51,7 @@ _SMALLEST_FACTOR = 1e-4
 
 def disjoint_rows(pairs: SortedPairs) -> int:
     """The rows of a greedy packing whose reach sets share no site (fewest sites first)."""
-    sizes = np.diff(np.append(pairs.start, pairs.size))
-    used = np.zeros(pairs.n_sites, dtype=bool)
-    packed = 0
-    for row in np.argsort(sizes, kind="stable"):
-        sites = pairs.site[pairs.start[row] : pairs.start[row] + sizes[row]]
-        if not used[sites].any():
-            used[sites] = True
-            packed += 1
-    return packed
+    return int(packed_rows(np.append(pairs.start, pairs.size), pairs.site).size)
 
 
 def lagrangian_bound(

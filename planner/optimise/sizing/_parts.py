@@ -18,7 +18,14 @@ import scipy.sparse as sp
 from planner.errors import InfeasibleError, SolverError
 from planner.optimise._aggregate import aggregate_rows
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import drop_sites, entry_rows, spans, structure
+from planner.optimise._reach import (
+    drop_sites,
+    entry_rows,
+    keep_entries,
+    packed_rows,
+    spans,
+    structure,
+)
 from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -326,10 +333,15 @@ def counting_bound(
 
     Any plan opens at least k sites: the fixed ones and then, largest room
     first, as many as it takes for their rooms (a + μ M'_j) to hold the
-    target. Its K ≥ k open sites hold the target only if Σ_j (a + μ n_j) ≥
-    target, so Σ n_j ≥ (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at
-    least m per open site. The bound: the fixed sites, the k − fixed cheapest
-    other sites, and that many chargers at the cheapest charger price.
+    target; and at least one per row it serves of a packing of rows whose
+    reach sets share no site (:func:`planner.optimise._reach.packed_rows`),
+    of which it may leave unserved only as many as the demand beyond the
+    target allows, smallest first (with every row to serve, the full-scale
+    sample dealers: 132 such rows against 1 site by room). Its K ≥ k open
+    sites hold the target only if Σ_j (a + μ n_j) ≥ target, so Σ n_j ≥
+    (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at least m per open
+    site. The bound: the fixed sites, the k − fixed cheapest other sites,
+    and that many chargers at the cheapest charger price.
     """
     allowed = inst.limit >= least
     if not allowed.any():
@@ -342,6 +354,12 @@ def counting_bound(
             break
         held += float(extra_room)
         sites += 1
+    usable = keep_entries(inst.rows, allowed[inst.rows.indices])
+    packed = packed_rows(usable.indptr, usable.indices)
+    spare = float(inst.row_demand.sum()) - target  # demand a plan may leave unserved
+    smallest = np.cumsum(np.sort(inst.row_demand[packed]))
+    unserved = int(np.searchsorted(smallest, spare * (1 + 1e-12), side="right"))
+    sites = max(sites, packed.size - unserved)
     chargers = max(
         math.ceil((target - mu.intercept * sites) / mu.per_charger - 1e-9) if target > 0 else 0,
         least * sites,
