@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,8 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from planner.errors import InfeasibleError, InputError, SolverError
-from planner.optimise.constraints import SiteRows, combine, group_rows
+from planner.optimise.constraints import SiteRows, combine, group_rows, no_site_rows
+from planner.optimise.sizing._heuristic import flow_plan
 from planner.optimise.sizing._parts import (
     Capacity,
     counting_bound,
@@ -689,3 +691,33 @@ def test_the_counting_bound_needs_a_site_for_each_served_row_of_a_packing(
     bound = counting_bound(inst, np.full(12, 100.0), np.full(12, 1.0), mu, target, none, 1)
     chargers = max(math.ceil(target / 2.0 - 1e-9), least_sites)
     assert bound == pytest.approx(100.0 * least_sites + chargers)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_flow_plan_can_serve_every_row_within_each_sites_room(seed: int) -> None:
+    # Every row to serve: flows are whole units of each row's rounded-down
+    # demand, and the goal, ⌈T × scale⌉, lay above their sum, so no flow plan
+    # was ever found (the default network's plan stayed the greedy start's).
+    rng = np.random.default_rng(seed)
+    n_rows, n_sites = 40, 10
+    reach = sp.random(n_rows, n_sites, density=0.3, random_state=rng, format="lil")
+    for row in range(n_rows):
+        reach[row, rng.integers(n_sites)] = 1.0
+    demand = rng.uniform(0.05, 3.0, n_rows)
+    mu = Capacity(per_charger=1.9576, intercept=-1.6944)
+    none = np.zeros(n_sites, dtype=bool)
+    inst = reduce_instance(sp.csr_matrix(reach), demand, np.full(n_sites, 12.0), mu, none, 2)
+    total = float(inst.row_demand.sum())
+    plan = flow_plan(
+        inst, np.full(n_sites, 250_000.0), np.full(n_sites, 150_000.0), mu, total,
+        start=none, must=none, least=2, side=no_site_rows(n_sites),
+        deadline=time.perf_counter() + 20.0,
+    )  # fmt: skip
+    assert plan is not None
+    pair_row, pair_site = pairs_of(inst.rows)
+    served = np.bincount(pair_row, weights=plan.shares, minlength=inst.rows.shape[0])
+    assert float(inst.row_demand @ np.minimum(served, 1.0)) >= total * (1 - 1e-12)
+    load = np.bincount(
+        pair_site, weights=inst.row_demand[pair_row] * plan.shares, minlength=n_sites
+    )
+    assert np.all(load <= mu.room(plan.chargers) + 1e-12)

@@ -99,6 +99,22 @@ class ServiceFlow:
         self.scale = _UNITS / max(total, 1e-12)
         self.row_units = np.floor(inst.row_demand * self.scale).astype(np.int64)
         self.goal = math.ceil(target * self.scale - 1e-9) if target > 0 else 0
+        # A hair below the capacity line: a plan filled exactly to it would sit
+        # on the waiting target, and rounding could put it a millionth over.
+        self.room_share = 1 - 1e-6
+        if target <= total and np.all(self.row_units > 0):
+            # A flow that fills every row's (rounded-down) units serves all
+            # the demand, its shares being read against those units: with every
+            # row to serve, ⌈T × scale⌉ lay above that total and no flow plan
+            # could reach it (the default network's plan stayed the greedy
+            # start's). A row below one unit could not be served at all, and
+            # on a kernel of sites (rows left out) all its rows fall short of T.
+            self.goal = min(self.goal, int(self.row_units.sum()))
+            # A unit of row k is then worth λ_k / ⌊λ_k × scale⌋, up to 1 + 1/u
+            # units of demand for a row of u units: the sites keep that much
+            # room, else the plan's loads were trimmed to their rooms and it
+            # fell a millionth short of serving every row.
+            self.room_share -= 1.0 / float(self.row_units.min())
         self.sink = self.n_rows + self.n_sites + 1
         numbered = np.arange(1, self.pair_row.size + 1, dtype=np.float64)
         self.by_site = sp.csc_matrix(
@@ -107,9 +123,7 @@ class ServiceFlow:
 
     def room_units(self, chargers: FloatArray) -> IntArray:
         # No site takes more than all the demand, which keeps capacities within int32.
-        # A hair below the capacity line: a plan filled exactly to it would sit
-        # on the waiting target, and rounding could put it a millionth over.
-        room = np.minimum(self.capacity.room(chargers) * self.scale * (1 - 1e-6), _UNITS)
+        room = np.minimum(self.capacity.room(chargers) * self.scale * self.room_share, _UNITS)
         return np.floor(room).astype(np.int64)
 
     def serve(self, is_open: BoolArray, chargers: FloatArray) -> tuple[int, FloatArray]:
