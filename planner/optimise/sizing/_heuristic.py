@@ -102,14 +102,15 @@ class ServiceFlow:
         # A hair below the capacity line: a plan filled exactly to it would sit
         # on the waiting target, and rounding could put it a millionth over.
         self.room_share = 1 - 1e-6
-        if target <= total and np.all(self.row_units > 0):
+        whole = int(self.row_units.sum())
+        if whole < self.goal and target <= total and np.all(self.row_units > 0):
             # A flow that fills every row's (rounded-down) units serves all
             # the demand, its shares being read against those units: with every
             # row to serve, ⌈T × scale⌉ lay above that total and no flow plan
             # could reach it (the default network's plan stayed the greedy
             # start's). A row below one unit could not be served at all, and
             # on a kernel of sites (rows left out) all its rows fall short of T.
-            self.goal = min(self.goal, int(self.row_units.sum()))
+            self.goal = whole
             # A unit of row k is then worth λ_k / ⌊λ_k × scale⌋, up to 1 + 1/u
             # units of demand for a row of u units: the sites keep that much
             # room, else the plan's loads were trimmed to their rooms and it

@@ -337,7 +337,7 @@ def counting_bound(
     reach sets share no site (:func:`planner.optimise._reach.packed_rows`),
     of which it may leave unserved only as many as the demand beyond the
     target allows, smallest first (with every row to serve, the full-scale
-    sample dealers: 132 such rows against 1 site by room). Its K ≥ k open
+    sample dealers: 132 such rows, against 37 sites by room). Its K ≥ k open
     sites hold the target only if Σ_j (a + μ n_j) ≥ target, so Σ n_j ≥
     (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at least m per open
     site. The bound: the fixed sites, the k − fixed cheapest other sites,
