@@ -247,10 +247,14 @@ def flow_refuelling(
     # A plan that breaks the side rows stays out of the solver's hands.
     kept = [plan for plan in starts if not side.satisfied(plan)]
     start: npt.NDArray[np.int64] | None = None
+    value = math.nan
     if kept:
-        start = max(kept, key=lambda plan: _value(paths, range_km, local, plan)[0])
+        value, start = max(
+            ((_value(paths, range_km, local, plan)[0], plan) for plan in kept),
+            key=lambda valued: valued[0],
+        )
         milp = replace(milp, hint=_hint(milp, n_sites, start))
-        progress.note(best=_value(paths, range_km, local, start)[0], maximise=True)
+        progress.note(best=value, maximise=True)
     lp_bound = None
     if large:
         found = refuelling_bound(
@@ -271,7 +275,6 @@ def flow_refuelling(
         # its set-up outruns the limit (3.5 million entries: 31 s for 26 s
         # given, no plan better than the start), so the plan is searched here,
         # also when PDLP ran out of time (the bound is then all the flow).
-        value = _value(paths, range_km, local, start)[0]
         if lp_bound is None or relative_gap(value, lp_bound) > settings.relative_gap:
             moved = kicked(
                 searched,
