@@ -87,6 +87,12 @@ class _Index:
     def value(self, is_open: BoolArray) -> float:
         return served_flow(self.rows, self.matrix @ is_open.astype(np.float64))
 
+    def rows_of(self, site: int) -> IntArray:
+        """The rows ``site`` hits."""
+        return np.asarray(
+            self.by_site.indices[self.by_site.indptr[site] : self.by_site.indptr[site + 1]]
+        )
+
     def meets_side(self, is_open: BoolArray) -> bool:
         return self.side is None or not self.side.satisfied(np.flatnonzero(is_open))
 
@@ -209,9 +215,8 @@ def _repaired(
     # plan loses without the site, so the sites it needs least close first.
     kept = float(rows.group_flow.sum()) + 1.0
     for site in np.flatnonzero(is_open).tolist():
-        column = index.by_site.indices[index.by_site.indptr[site] : index.by_site.indptr[site + 1]]
         without = hits.copy()
-        without[column] -= 1.0
+        without[index.rows_of(site)] -= 1.0
         worth[site] = kept + value - served_flow(rows, without)
     return most_worth_within(
         side, worth, p, exact_p=False, fixed=fixed, excluded=excluded, seconds=seconds
@@ -220,7 +225,6 @@ def _repaired(
 
 def _greedy_fill(index: _Index, is_open: BoolArray, barred: BoolArray, p: int) -> None:
     """Open sites of most credit (never ``barred`` ones) in ``is_open`` until ``p`` are open."""
-    by_site = index.by_site
     hits = index.matrix @ is_open.astype(np.float64)
     while int(is_open.sum()) < p:
         score = _credit(index, hits)
@@ -234,7 +238,7 @@ def _greedy_fill(index: _Index, is_open: BoolArray, barred: BoolArray, p: int) -
         if score[best] <= 0.0:
             break
         is_open[best] = True
-        hits[by_site.indices[by_site.indptr[best] : by_site.indptr[best + 1]]] += 1.0
+        hits[index.rows_of(best)] += 1.0
 
 
 def _credit(index: _Index, hits: FloatArray) -> FloatArray:
@@ -251,7 +255,7 @@ def _swapped(
     index: _Index, is_open: BoolArray, fixed: BoolArray, never: BoolArray, deadline: float
 ) -> IntArray:
     """``is_open`` improved by best swaps until none improves or ``deadline`` passes."""
-    rows, matrix, by_site, membership = index.rows, index.matrix, index.by_site, index.membership
+    rows, matrix, membership = index.rows, index.matrix, index.membership
     hits = matrix @ is_open.astype(np.float64)
     value = served_flow(rows, hits)
     while time.perf_counter() < deadline:
@@ -259,9 +263,8 @@ def _swapped(
         for out in np.flatnonzero(is_open & ~fixed):
             if time.perf_counter() >= deadline:
                 break
-            column = by_site.indices[by_site.indptr[out] : by_site.indptr[out + 1]]
             without = hits.copy()
-            without[column] -= 1.0
+            without[index.rows_of(int(out))] -= 1.0
             unhit = without < 0.5
             left = np.asarray(membership @ unhit.astype(np.float64)).ravel()
             kept = float(rows.group_flow[left == 0].sum())
