@@ -450,7 +450,7 @@ def p_median(
         best_sites,
         fixed=must,
         allowed=allowed,
-        classes=column_classes(side) if len(side) else None,
+        classes=classes,
     )
     assignment, _ = evaluate.nearest_open(matrix, open_sites)
     objective = evaluate.p_median_objective(matrix, demand, open_sites)
