@@ -4,10 +4,11 @@ In order, within the time given:
 
 1. the flow plan (:mod:`._heuristic`) from the greedy start's sites;
 2. the Lagrangian ascent (:mod:`._lagrange`) towards the best plan's cost,
-   on a large instance first on a sample of its sites
-   (:func:`._lagrange.coarse_start`), then in rounds, each round continuing
-   from the best multipliers so far and followed by the flow plan from the
-   sites its minimiser opens (a Lagrangian heuristic: the relaxation knows
+   from the LP relaxation's duals when every row is to be served and PDLP
+   fits in the time (:mod:`._lp_prices`), else on a large instance first on
+   a sample of its sites (:func:`._lagrange.coarse_start`); then in rounds,
+   each round continuing from the best multipliers so far and followed by
+   the flow plan from the sites its minimiser opens (a Lagrangian heuristic: the relaxation knows
    where demand is worth serving); on a large instance the rounds step on
    the sites the minimisers open and price every site between slices
    (:func:`._lagrange.sifted_ascend`; full scale: bound 65.50 M →
@@ -61,6 +62,7 @@ from planner.optimise.sizing._lagrange import (
     round_up_to,
     sifted_ascend,
 )
+from planner.optimise.sizing._lp_prices import lp_prices
 from planner.optimise.sizing._parts import SizingInstance, served_demand
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,9 @@ _KERNEL_OPENING = 0.05
 #: With sifted rounds, the plans' worth of time they leave (full scale, 50 s:
 #: plans 68.25-68.35 M EUR with 8, 68.65 M with the 3 of the rounded plans).
 _SIFTED_KEPT = 8
+#: With all the demand to serve, the most of the ascent's time that the LP
+#: relaxation's duals may take as its start (:mod:`._lp_prices`).
+_LP_SHARE = 0.5
 #: With a penalty, the share of the most demand the sites can serve that a flow
 #: plan aims at, at most (all of it would leave no room for the flow's rounding).
 _MOST_SERVED = 0.999
@@ -206,11 +211,13 @@ def search(
     if prices is None:
         now = time.perf_counter()
         rounds_end = deadline - reserve * (_ROUNDS + kept)
-        warm = coarse_start(
-            knapsacks,
-            upper=upper if math.isfinite(upper) else _goal(relaxed.value),
-            deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
-        )
+        warm = lp_prices(knapsacks, deadline=now + _LP_SHARE * max(rounds_end - now, 0.0))
+        if warm is None:
+            warm = coarse_start(
+                knapsacks,
+                upper=upper if math.isfinite(upper) else _goal(relaxed.value),
+                deadline=now + COARSE_SHARE * max(rounds_end - now, 0.0),
+            )
         if warm is not None:
             point, factor = warm, WARM_FACTOR
             relaxed = knapsacks.evaluate(point)

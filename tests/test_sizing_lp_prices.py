@@ -1,0 +1,89 @@
+"""Row prices for the sizing Lagrangian from its LP relaxation (coverage 1)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.sizing import _lp_prices as lp
+from planner.optimise.sizing import _search as sizing_search
+from planner.optimise.sizing._lagrange import Multipliers, SiteKnapsacks
+from planner.optimise.solution import SolverSettings
+from tests.test_sizing_lagrange import _case, _optimum, _parts
+
+# Cases whose every row some site can serve in full (seeds 1 and 3 cannot).
+SEEDS = [2, 4, 5, 6, 7, 8]
+
+
+def _knapsacks(seed: int, coverage: float = 1.0) -> SiteKnapsacks:
+    inst, costs = _parts(_case(seed, coverage=coverage))
+    return SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+
+
+def _lp_optimum(knapsacks: SiteKnapsacks) -> float:
+    relaxation, unit = lp._relaxation(knapsacks)
+    result = solve_milp(relaxation, SolverSettings(time_limit_s=30.0), backend="highs")
+    assert result.status is MilpStatus.OPTIMAL
+    return result.objective * unit
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lp_prices_bound_the_optimum_within_the_lp_tolerance(seed: int) -> None:
+    knapsacks = _knapsacks(seed)
+    point = lp.lp_prices(knapsacks, deadline=math.inf)
+    assert point is not None
+    value = knapsacks.evaluate(point).value
+    optimum = _optimum(_case(seed, coverage=1.0))
+    assert value <= optimum * (1 + 1e-9)
+    # The Lagrangian at the LP's duals is the LP bound, up to PDLP's tolerance.
+    assert value >= _lp_optimum(knapsacks) * (1 - 10 * lp.TOLERANCE)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lp_prices_keep_every_multiplier_non_negative(seed: int) -> None:
+    point = lp.lp_prices(_knapsacks(seed), deadline=math.inf)
+    assert point is not None
+    assert point.coverage >= 0
+    assert np.all(point.row >= 0)
+    assert point.chargers == 0 and point.budget == 0
+
+
+def test_lp_prices_only_with_every_row_served() -> None:
+    assert lp.lp_prices(_knapsacks(2, coverage=0.9), deadline=math.inf) is None
+
+
+def test_lp_prices_not_started_without_the_time_for_them() -> None:
+    knapsacks = _knapsacks(2)
+    assert lp.lp_prices(knapsacks, deadline=time.perf_counter() + 0.5) is None
+
+
+def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _case(4, coverage=1.0)
+    inst, costs = _parts(case)
+    expected = lp.lp_prices(SiteKnapsacks(inst, costs), deadline=math.inf)  # type: ignore[arg-type]
+    assert expected is not None
+    starts: list[Multipliers] = []
+    ascend = sizing_search.ascend
+
+    def spy(knapsacks: SiteKnapsacks, point: Multipliers, **kwargs: object) -> object:
+        starts.append(point)
+        return ascend(knapsacks, point, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sizing_search, "ascend", spy)
+    monkeypatch.setattr(lp, "LEAST_PDLP_S", 0.0)
+    found = sizing_search.search(
+        inst,  # type: ignore[arg-type]
+        costs,
+        start=np.ones(case.reach.shape[1], dtype=bool),
+        start_cost=math.inf,
+        deadline=time.perf_counter() + 5.0,
+    )
+    assert starts
+    np.testing.assert_allclose(starts[0].row, expected.row)
+    assert starts[0].coverage == pytest.approx(expected.coverage)
+    at_start = SiteKnapsacks(inst, costs).evaluate(expected).value  # type: ignore[arg-type]
+    assert found.bound >= at_start - 1e-6
