@@ -721,3 +721,34 @@ def test_a_flow_plan_can_serve_every_row_within_each_sites_room(seed: int) -> No
         pair_site, weights=inst.row_demand[pair_row] * plan.shares, minlength=n_sites
     )
     assert np.all(load <= mu.room(plan.chargers) + 1e-12)
+
+
+def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every row has a site of its own, so all three must open, but the side row
+    # allows two: no plan exists. The counting bound (three sites, 330 EUR) is
+    # under the budget; the Lagrangian prices the side row and passes it. Above
+    # _MILP_PAIRS (here every instance) the whole MILP is not tried without a plan.
+    from planner.optimise.sizing import model as sizing_model
+
+    def no_milp(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole MILP ran")
+
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    monkeypatch.setattr(sizing_model, "solve_milp", no_milp)
+    two = SiteRows(sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]), ("two",))
+    with pytest.raises(InfeasibleError, match=r"costs at least [\d,]+ EUR") as raised:
+        sizing(
+            _reach([(0, 0), (1, 1), (2, 2)], (3, 3)),
+            np.array([1.0, 1.0, 1.0]),
+            site_cost=np.array([100.0, 100.0, 100.0]),
+            charger_cost=10.0,
+            capacity_per_charger=1.0,
+            max_chargers=np.array([4.0, 4.0, 4.0]),
+            coverage=1.0,
+            constraints=two,
+            budget=400.0,
+            settings=SolverSettings(time_limit_s=3.0, seed=0),
+        )
+    assert "budget ≤ 400 EUR" in str(raised.value)

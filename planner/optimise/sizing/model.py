@@ -442,6 +442,11 @@ def sizing(
             floor,
             0.0,
         )
+    elif not whole_milp:
+        # No plan meets the side rows or the budget, and none is to be had from the
+        # MILP in the seconds left: on 218,000 pairs SCIP took 20 s past the limit
+        # to build the model and end without one.
+        result = MilpResult(MilpStatus.NO_SOLUTION, np.zeros(0), math.nan, floor, 0.0)
     else:
         exhausted = False  # the MILP's own status says whether its limit stopped it
         if start_ok:
@@ -458,6 +463,17 @@ def sizing(
     # Every plan's cost is a multiple of the costs' common divisor, so is the optimum.
     step = cost_step(prices, per_charger, unserved_penalty)
     result = replace(result, bound=round_up_to(result.bound, step))
+    over_budget = (
+        result.status is MilpStatus.NO_SOLUTION
+        and not start_ok
+        and budget is not None
+        and unserved_penalty is None
+        and result.bound > budget * (1 + 1e-9)
+    )
+    if over_budget:
+        # The bound counts the side rows (the Lagrangian prices them): above the
+        # budget it proves that no plan keeps both, which no more time changes.
+        result = replace(result, status=MilpStatus.INFEASIBLE)
     if result.status is MilpStatus.INFEASIBLE:
         # The numbers when the target alone is out of reach; with no time left to
         # tell, the plainer message below still holds.
@@ -474,6 +490,11 @@ def sizing(
             f"sizing: no plan serves {coverage:.1%} of the {within / scale:,.1f} peak-hour "
             f"sessions within reach with at least {min_chargers} charger(s) at every open site"
             + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
+            + (
+                f": every plan meeting the other constraints costs at least {result.bound:,.0f} EUR"
+                if over_budget
+                else ""
+            )
         )
     if result.status is MilpStatus.NO_SOLUTION:
         if not start_ok:
