@@ -18,13 +18,14 @@ n from the least count m to the limit M_j; notation of
 
 goes to PDLP, like maximal covering's (:mod:`planner.optimise.coverage._lp`).
 Its duals ρ, a value per unit of each row's demand, become the
-Lagrangian's multipliers (the coverage price v the largest ρ, row prices
-u = v - ρ, w = 0), which :class:`planner.optimise.sizing._lagrange.SiteKnapsacks`
-evaluates exactly: the bound holds at any tolerance, and the ascent goes on
-from there. Side rows and the budget stay out of the LP; their multipliers
-start at 0. Below coverage 1 the ascent from the cold start reaches the
-relaxation's optimum in the time (default network at 80 %: 66.90 M EUR, the
-convex hull's bound), so the LP is solved only with every row served.
+Lagrangian's multipliers (the coverage price v the largest ρ less the
+unserved penalty P, row prices u = v + P - ρ ≥ 0, w = 0), which
+:class:`planner.optimise.sizing._lagrange.SiteKnapsacks` evaluates exactly:
+the bound holds at any tolerance, and the ascent goes on from there. Side
+rows and the budget stay out of the LP; their multipliers start at 0. Below
+coverage 1 the ascent from the cold start reaches the relaxation's optimum
+in the time (default network at 80 %: 66.90 M EUR, the convex hull's
+bound), so the LP is solved only with every row served.
 
 Measured on the default network with every row served (5,681 rows × 1,448
 sites, 218,240 pairs): PDLP at 1e-3 in 10.5 s, bound 156.92 M EUR at its
@@ -78,11 +79,14 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     if answer is None:
         return None
     value = answer[1][: knapsacks.n_rows] * unit
-    # The rows' values as ρ_k = v - u_k with u ≥ 0: the coverage price is the
-    # dearest row's value. With every row served in full this is the same
-    # Lagrangian as any other split (the constant -Σ λ_k u_k + v T is Σ λ_k ρ_k).
-    top = max(float(value.max(initial=0.0)), 0.0)
-    return replace(knapsacks.start(), row=top - value, coverage=top, chargers=0.0)
+    # The rows' values as ρ_k = v + P - u_k with u ≥ 0 (P the unserved penalty):
+    # the coverage price is the dearest row's value less P. With every row served
+    # in full this is the same Lagrangian as any other split (the constant
+    # -Σ λ_k u_k + v T is Σ λ_k ρ_k - P T).
+    coverage = max(float(value.max(initial=0.0)) - costs.penalty, 0.0)
+    return replace(
+        knapsacks.start(), row=coverage + costs.penalty - value, coverage=coverage, chargers=0.0
+    )
 
 
 def _relaxation(knapsacks: SiteKnapsacks) -> tuple[Milp, float]:
