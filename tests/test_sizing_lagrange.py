@@ -604,6 +604,33 @@ def test_model_with_a_penalty_takes_the_kernel_milp_plan_only_when_better(
         assert with_kernel <= objective + 1e-6
 
 
+def test_a_penalty_with_every_row_served_leaves_the_search_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At coverage 1 the penalty is a constant: no kernel MILP choosing how much
+    # to serve, and the plan and bound are the search's, as without a penalty.
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    shares: list[float] = []
+    search_of = sizing_model.search
+
+    def timed(*args: Any, deadline: float, **kwargs: Any) -> Any:
+        shares.append(deadline)
+        return search_of(*args, deadline=deadline, **kwargs)
+
+    def no_kernel(*args: Any) -> Any:
+        raise AssertionError("the kernel MILP ran")
+
+    monkeypatch.setattr(sizing_model, "search", timed)
+    monkeypatch.setattr(formulation, "kernel_milp", no_kernel)
+    case = _case(4, coverage=1.0, penalty=30.0)
+    started = time.perf_counter()
+    out = _solve_model(case, SolverSettings(time_limit_s=4.0, relative_gap=1e-9))
+    optimum = _optimum(case)
+    assert out.solution.bound <= optimum + 1e-7 * optimum <= out.solution.objective + 2e-7 * optimum
+    # The search's deadline is the one without a penalty (0.9 of the limit).
+    assert shares and shares[0] - started > 0.75 * 4.0  # 0.6 of it with the kernel MILP
+
+
 def test_a_search_that_ends_before_its_deadline_is_stopped_not_time_limited(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -373,7 +373,9 @@ def sizing(
         min_chargers, side, budget,
     )  # fmt: skip
     whole_milp = pair_row.size <= _MILP_PAIRS
-    kernel_milp = not whole_milp and unserved_penalty is not None
+    # With every row to serve the penalty is a constant: there is no amount of
+    # service for the kernel's MILP to choose, and the search keeps its time.
+    kernel_milp = not whole_milp and unserved_penalty is not None and coverage < 1.0
     kernel_milp &= pair_row.size <= _KERNEL_MILP_PAIRS
     start_served = served_demand(inst, best)
     start_objective = costs.objective(start_cost, start_served)
