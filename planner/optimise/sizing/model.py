@@ -66,10 +66,10 @@ whenever the bound already proves the start within the gap, the search's
 plan is the answer (status ``stopped``, not ``time_limit``, when the search
 ran every step before its deadline and a gap is left: its bound is then at
 the relaxation's best, which more time does not raise). With an unserved
-penalty (up to ``_KERNEL_MILP_PAIRS`` pairs) the search stops earlier and
-the MILP on the sites of its plan and of the relaxation's minimiser may
-improve that plan: the flow plans aim at a fixed demand served, the MILP
-chooses how much to serve.
+penalty and a coverage target below 1 (up to ``_KERNEL_MILP_PAIRS`` pairs)
+the search stops earlier and the MILP on the sites of its plan and of the
+relaxation's minimiser may improve that plan: the flow plans aim at a
+fixed demand served, the MILP chooses how much to serve.
 
 The objective reported is recomputed by :func:`planner.optimise.sizing.evaluate.evaluate_sizing`
 (re-exported here) from the chargers and shares returned, which also
