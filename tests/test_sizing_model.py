@@ -738,7 +738,7 @@ def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
     monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
     monkeypatch.setattr(sizing_model, "solve_milp", no_milp)
     two = SiteRows(sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]), ("two",))
-    with pytest.raises(InfeasibleError, match=r"costs at least [\d,]+ EUR") as raised:
+    with pytest.raises(InfeasibleError, match=r"would cost at least [\d,]+ EUR") as raised:
         sizing(
             _reach([(0, 0), (1, 1), (2, 2)], (3, 3)),
             np.array([1.0, 1.0, 1.0]),

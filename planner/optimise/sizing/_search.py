@@ -8,9 +8,10 @@ In order, within the time given:
    fits in the time (:mod:`._lp_prices`), else on a large instance first on
    a sample of its sites (:func:`._lagrange.coarse_start`); then in rounds,
    each round continuing from the best multipliers so far and followed by
-   the flow plan from the sites its minimiser opens (a Lagrangian heuristic: the relaxation knows
-   where demand is worth serving); on a large instance the rounds step on
-   the sites the minimisers open and price every site between slices
+   the flow plan from the sites its minimiser opens (a Lagrangian
+   heuristic: the relaxation knows where demand is worth serving); on a
+   large instance the rounds step on the sites the minimisers open and
+   price every site between slices
    (:func:`._lagrange.sifted_ascend`; full scale: bound 65.50 M →
    66.15-66.25 M EUR), and leave more of the time to the kernel below;
 3. in the time left, flow plans from the sites that at least a share θ of the

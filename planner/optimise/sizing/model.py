@@ -473,8 +473,9 @@ def sizing(
         and result.bound > budget * (1 + 1e-9)
     )
     if over_budget:
-        # The bound counts the side rows (the Lagrangian prices them): above the
-        # budget it proves that no plan keeps both, which no more time changes.
+        # The bound holds for every plan meeting all the rows, side rows and budget
+        # included (the Lagrangian prices them): above the budget it proves there is
+        # none, which no more time changes.
         result = replace(result, status=MilpStatus.INFEASIBLE)
     if result.status is MilpStatus.INFEASIBLE:
         # The numbers when the target alone is out of reach; with no time left to
@@ -493,7 +494,7 @@ def sizing(
             f"sessions within reach with at least {min_chargers} charger(s) at every open site"
             + (f" under the side constraints ({'; '.join(limits)})" if limits else "")
             + (
-                f": every plan meeting the other constraints costs at least {result.bound:,.0f} EUR"
+                f": a plan meeting them all would cost at least {result.bound:,.0f} EUR"
                 if over_budget
                 else ""
             )
