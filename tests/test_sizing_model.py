@@ -18,6 +18,7 @@ from planner.optimise.sizing._heuristic import flow_plan
 from planner.optimise.sizing._parts import (
     Capacity,
     counting_bound,
+    fewest_covering_sites,
     greedy_start,
     pairs_of,
     reduce_instance,
@@ -752,3 +753,51 @@ def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
             settings=SolverSettings(time_limit_s=3.0, seed=0),
         )
     assert "budget ≤ 400 EUR" in str(raised.value)
+
+
+def _triangle() -> tuple[sp.csr_matrix, np.ndarray]:
+    """Three rows, each reached by two of three sites: no two rows share no site."""
+    return _reach([(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 0)], (3, 3)), np.full(3, 0.1)
+
+
+def test_fewest_covering_sites_beats_the_packing_on_an_odd_cycle() -> None:
+    reach, demand = _triangle()
+    mu = Capacity(1.0)
+    inst = reduce_instance(reach, demand, np.full(3, 4.0), mu, np.zeros(3, dtype=bool), 1)
+    # A packing holds one row; any cover needs two sites (its LP 1.5).
+    assert fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0) == 2
+    plain = counting_bound(inst, np.full(3, 100.0), np.full(3, 10.0), mu, 0.3, np.zeros(3, bool), 1)
+    counted = counting_bound(
+        inst, np.full(3, 100.0), np.full(3, 10.0), mu, 0.3, np.zeros(3, bool), 1, least_sites=2
+    )
+    assert (plain, counted) == (110.0, 220.0)
+
+
+def test_a_row_no_site_can_serve_gives_no_covering_bound() -> None:
+    reach, demand = _triangle()
+    inst = reduce_instance(reach, demand, np.array([4.0, 0.0, 0.0]), Capacity(1.0),
+                           np.zeros(3, dtype=bool), 1)  # fmt: skip
+    assert fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0) == 0
+
+
+def test_every_row_served_bounds_the_sites_by_set_covering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Above _MILP_PAIRS (here every instance) the bound is the search's and the
+    # counting bound's: two sites of 100 with a charger each, the optimum.
+    from planner.optimise.sizing import model as sizing_model
+
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    reach, demand = _triangle()
+    out = sizing(
+        reach,
+        demand,
+        site_cost=np.full(3, 100.0),
+        charger_cost=10.0,
+        capacity_per_charger=1.0,
+        max_chargers=np.full(3, 4.0),
+        coverage=1.0,
+        settings=SolverSettings(time_limit_s=3.0, seed=0),
+    )
+    assert out.solution.objective == pytest.approx(220.0)
+    assert out.solution.bound == pytest.approx(220.0)

@@ -26,6 +26,7 @@ from planner.optimise._reach import (
     spans,
     structure,
 )
+from planner.optimise.coverage._core import lagrangian_core
 from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -328,6 +329,8 @@ def counting_bound(
     target: float,
     must: BoolArray,
     least: int,
+    *,
+    least_sites: int = 0,
 ) -> float:
     """A lower bound on the cost from counting alone, for solves stopped before the root LP.
 
@@ -337,7 +340,9 @@ def counting_bound(
     reach sets share no site (:func:`planner.optimise._reach.packed_rows`),
     of which it may leave unserved only as many as the demand beyond the
     target allows, smallest first (with every row to serve, the full-scale
-    sample dealers: 132 such rows, against 37 sites by room). Its K ≥ k open
+    sample dealers: 132 such rows, against 37 sites by room); and at least
+    ``least_sites``, when the caller knows more (every row to serve: the
+    fewest sites that reach every row, :func:`fewest_covering_sites`). Its K ≥ k open
     sites hold the target only if Σ_j (a + μ n_j) ≥ target, so Σ n_j ≥
     (target − a K)/μ ≥ (target − a k)/μ (a ≤ 0), and at least m per open
     site. The bound: the fixed sites, the k − fixed cheapest other sites,
@@ -359,7 +364,7 @@ def counting_bound(
     spare = float(inst.row_demand.sum()) - target  # demand a plan may leave unserved
     smallest = np.cumsum(np.sort(inst.row_demand[packed]))
     unserved = int(np.searchsorted(smallest, spare * (1 + 1e-12), side="right"))
-    sites = max(sites, packed.size - unserved)
+    sites = max(sites, packed.size - unserved, least_sites)
     chargers = max(
         math.ceil((target - mu.intercept * sites) / mu.per_charger - 1e-9) if target > 0 else 0,
         least * sites,
@@ -367,6 +372,27 @@ def counting_bound(
     optional = np.sort(prices[allowed & ~must])
     extra = float(optional[: max(sites - int(must.sum()), 0)].sum())
     return float(prices[must].sum()) + extra + chargers * float(per_charger[allowed].min())
+
+
+def fewest_covering_sites(
+    inst: SizingInstance, least: int, upper: float, *, deadline: float
+) -> int:
+    """A lower bound on the sites of any plan serving every row: they reach every row.
+
+    Set covering's Lagrangian relaxation (:func:`planner.optimise.coverage._core.lagrangian_core`,
+    every site of cost 1) until ``deadline``, its steps aiming at ``upper``
+    sites (a known cover's). The packing of :func:`counting_bound` is its
+    weakest multipliers (full-scale sample dealers: 132 rows; the relaxation
+    about 177 sites).
+    """
+    allowed = inst.limit >= least
+    usable = np.diff(keep_entries(inst.rows, allowed[inst.rows.indices]).indptr) > 0
+    if not allowed.any() or not usable.all():
+        return 0  # some row no site can serve: no plan serves every row, say nothing
+    relaxation = lagrangian_core(
+        inst.rows, np.ones(allowed.size), allowed, upper, per_row=0, deadline=deadline
+    )
+    return max(math.ceil(relaxation.bound - 1e-6), 0)
 
 
 def round_up(

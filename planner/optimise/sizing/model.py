@@ -106,6 +106,7 @@ from planner.optimise.sizing._parts import (
     SizingInstance,
     counting_bound,
     explain_budget,
+    fewest_covering_sites,
     greedy_start,
     max_service,
     pairs_of,
@@ -141,6 +142,9 @@ _SEARCH_SHARE = 0.25
 #: Share of the time limit after which the greedy start goes on lazily
 #: (:func:`planner.optimise.sizing._parts.greedy_start`).
 _GREEDY_SHARE = 0.1
+#: With every row to serve, the share of the time limit for set covering's
+#: bound on the sites a plan opens (:func:`._parts.fewest_covering_sites`).
+_COVER_SHARE = 0.05
 #: With an unserved penalty, between ``_MILP_PAIRS`` and ``_KERNEL_MILP_PAIRS``
 #: pairs: the search's share of the time limit, the rest going to the MILP on
 #: the kernel (:func:`_kernel_milp`) when that has at most
@@ -352,7 +356,17 @@ def sizing(
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
         budget is None or start_cost <= budget + 1e-6
     )
-    floor = counting_bound(inst, prices, per_charger, mu, target, must, min_chargers)
+    least_sites = 0
+    if 0 < within <= target:  # every row to serve: the open sites reach every row
+        least_sites = fewest_covering_sites(
+            inst,
+            min_chargers,
+            max(float(hint_y.sum()), 1.0),
+            deadline=time.perf_counter() + _COVER_SHARE * settings.time_limit_s,
+        )
+    floor = counting_bound(
+        inst, prices, per_charger, mu, target, must, min_chargers, least_sites=least_sites
+    )
     if budget is not None and unserved_penalty is None and floor > budget * (1 + 1e-9):
         enough = not side.satisfied(np.flatnonzero(hint_y > 0))
         raise InfeasibleError(
