@@ -361,7 +361,8 @@ def test_kernel_plan_is_a_cheaper_plan_of_the_whole_instance(case: Case) -> None
         inst,  # type: ignore[arg-type]
         costs,
         kernel,
-        best,
+        best.is_open,
+        served_demand(inst, best.shares),  # type: ignore[arg-type]
         upper,
         knapsacks.start(),
         time.perf_counter() + 5.0,

@@ -11,9 +11,10 @@ import pytest
 from planner.optimise._milp import MilpStatus, solve_milp
 from planner.optimise.sizing import _lp_prices as lp
 from planner.optimise.sizing import _search as sizing_search
+from planner.optimise.sizing import model as sizing_model
 from planner.optimise.sizing._lagrange import Multipliers, SiteKnapsacks
 from planner.optimise.solution import SolverSettings
-from tests.test_sizing_lagrange import _case, _optimum, _parts
+from tests.test_sizing_lagrange import _assert_feasible, _case, _optimum, _parts, _solve_model
 
 # Cases whose every row some site can serve in full (seeds 1 and 3 cannot).
 SEEDS = [2, 4, 5, 6, 7, 8]
@@ -95,3 +96,55 @@ def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> N
     assert starts[0].coverage == pytest.approx(expected.coverage)
     at_start = SiteKnapsacks(inst, costs).evaluate(expected).value  # type: ignore[arg-type]
     assert found.bound >= at_start - 1e-6
+
+
+def test_search_without_time_for_the_whole_lp_runs_on_the_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = _case(4, coverage=1.0)
+    inst, costs = _parts(case)
+    n_sites = case.reach.shape[1]
+    core = np.zeros(n_sites, dtype=bool)
+    core[:4] = True
+    # The whole instance's LP never fits; a smaller one's does.
+    monkeypatch.setattr(
+        sizing_search, "fits", lambda knapsacks, seconds: knapsacks.n_sites < n_sites
+    )
+    kernels: list[np.ndarray] = []
+    kernel_plan = sizing_search._kernel_plan
+
+    def spy(whole: object, whole_costs: object, kernel: np.ndarray, *args: object) -> object:
+        kernels.append(kernel.copy())
+        return kernel_plan(whole, whole_costs, kernel, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sizing_search, "_kernel_plan", spy)
+    found = sizing_search.search(
+        inst,  # type: ignore[arg-type]
+        costs,
+        start=np.zeros(n_sites, dtype=bool),
+        start_cost=math.inf,
+        deadline=time.perf_counter() + 3.0,
+        core=core,
+    )
+    assert len(kernels) == 1 and np.all(kernels[0][core])
+    assert found.bound == -math.inf  # no bound of the whole instance from the core
+    assert found.plan is not None
+    _assert_feasible(case, inst, found.plan)
+    assert found.plan.cost >= _optimum(case) * (1 - 1e-9)
+
+
+@pytest.mark.parametrize(("coverage", "has_core"), [(1.0, True), (0.9, False)])
+def test_the_model_hands_the_search_a_core_only_with_every_row_served(
+    coverage: float, has_core: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cores: list[object] = []
+    search = sizing_model.search
+
+    def spy(*args: object, core: object = None, **kwargs: object) -> object:
+        cores.append(core)
+        return search(*args, core=core, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sizing_model, "search", spy)
+    case = _case(4, coverage=coverage)
+    _solve_model(case, SolverSettings(time_limit_s=2.0))
+    assert len(cores) == 1 and (cores[0] is not None) == has_core

@@ -765,7 +765,10 @@ def test_fewest_covering_sites_beats_the_packing_on_an_odd_cycle() -> None:
     mu = Capacity(1.0)
     inst = reduce_instance(reach, demand, np.full(3, 4.0), mu, np.zeros(3, dtype=bool), 1)
     # A packing holds one row; any cover needs two sites (its LP 1.5).
-    assert fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0) == 2
+    count, core = fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0)
+    assert count == 2 and not core.any()  # no core asked for
+    count, core = fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0, per_row=1)
+    assert count == 2 and core.sum() >= 2  # each row's cheapest site at least
     plain = counting_bound(inst, np.full(3, 100.0), np.full(3, 10.0), mu, 0.3, np.zeros(3, bool), 1)
     counted = counting_bound(
         inst, np.full(3, 100.0), np.full(3, 10.0), mu, 0.3, np.zeros(3, bool), 1, least_sites=2
@@ -777,7 +780,8 @@ def test_a_row_no_site_can_serve_gives_no_covering_bound() -> None:
     reach, demand = _triangle()
     inst = reduce_instance(reach, demand, np.array([4.0, 0.0, 0.0]), Capacity(1.0),
                            np.zeros(3, dtype=bool), 1)  # fmt: skip
-    assert fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0) == 0
+    count, core = fewest_covering_sites(inst, 1, 3.0, deadline=time.perf_counter() + 5.0, per_row=1)
+    assert count == 0 and not core.any()
 
 
 def test_every_row_served_bounds_the_sites_by_set_covering(

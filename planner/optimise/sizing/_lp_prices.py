@@ -67,8 +67,7 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     costs = knapsacks.costs
     if not 0 < float(knapsacks.inst.row_demand.sum()) <= costs.target:
         return None
-    seconds = deadline - time.perf_counter()
-    if seconds < max(LEAST_PDLP_S, S_PER_PAIR * knapsacks.pair_row.size):
+    if not fits(knapsacks, deadline - time.perf_counter()):
         return None
     relaxation, unit = _relaxation(knapsacks)
     answer = solve_relaxation_pdlp(
@@ -87,6 +86,11 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     return replace(
         knapsacks.start(), row=coverage + costs.penalty - value, coverage=coverage, chargers=0.0
     )
+
+
+def fits(knapsacks: SiteKnapsacks, seconds: float) -> bool:
+    """Whether PDLP on this instance is likely to end within ``seconds``."""
+    return seconds >= max(LEAST_PDLP_S, S_PER_PAIR * knapsacks.pair_row.size)
 
 
 def _relaxation(knapsacks: SiteKnapsacks) -> tuple[Milp, float]:

@@ -375,25 +375,30 @@ def counting_bound(
 
 
 def fewest_covering_sites(
-    inst: SizingInstance, least: int, upper: float, *, deadline: float
-) -> int:
-    """A lower bound on the sites of any plan serving every row: they reach every row.
+    inst: SizingInstance, least: int, upper: float, *, deadline: float, per_row: int = 0
+) -> tuple[int, BoolArray]:
+    """A lower bound on the sites of any plan serving every row, and a core of sites.
 
-    Set covering's Lagrangian relaxation (:func:`planner.optimise.coverage._core.lagrangian_core`,
-    every site of cost 1) until ``deadline``, its steps aiming at ``upper``
+    The open sites of such a plan reach every row: set covering's Lagrangian
+    relaxation (:func:`planner.optimise.coverage._core.lagrangian_core`, every
+    site of cost 1) runs until ``deadline``, its steps aiming at ``upper``
     sites (a known cover's). The packing of :func:`counting_bound` is one of
     its dual points, rarely the best (full-scale sample dealers with every
     row to serve: 132 packed rows; the relaxation 156 sites in its 3 s of a
-    minute's limit, about 177 given longer).
+    minute's limit, about 177 given longer). The core is the sites of
+    negative reduced cost and the ``per_row`` cheapest of each row at the
+    best multipliers (none with ``per_row`` 0): where covers are cheap.
     """
     allowed = inst.limit >= least
     usable = np.diff(keep_entries(inst.rows, allowed[inst.rows.indices]).indptr) > 0
     if not allowed.any() or not usable.all():
-        return 0  # some row no site can serve: no plan serves every row, say nothing
+        # Some row no site can serve: no plan serves every row, say nothing.
+        return 0, np.zeros(allowed.size, dtype=bool)
     relaxation = lagrangian_core(
-        inst.rows, np.ones(allowed.size), allowed, upper, per_row=0, deadline=deadline
+        inst.rows, np.ones(allowed.size), allowed, upper, per_row=per_row, deadline=deadline
     )
-    return max(math.ceil(relaxation.bound - 1e-6), 0)
+    core = relaxation.sites if per_row > 0 else np.zeros(allowed.size, dtype=bool)
+    return max(math.ceil(relaxation.bound - 1e-6), 0), core
 
 
 def round_up(

@@ -2,7 +2,11 @@
 
 In order, within the time given:
 
-1. the flow plan (:mod:`._heuristic`) from the greedy start's sites;
+1. the flow plan (:mod:`._heuristic`) from the greedy start's sites; with
+   every row to serve and no time for the whole instance's LP relaxation,
+   the rest of this search then runs on a core of sites instead (those set
+   covering's relaxation prices cheapest for each row, ``core``), whose
+   plans are plans of the whole instance and whose bound is not;
 2. the Lagrangian ascent (:mod:`._lagrange`) towards the best plan's cost,
    from the LP relaxation's duals when every row is to be served and PDLP
    fits in the time (:mod:`._lp_prices`), else on a large instance first on
@@ -63,7 +67,7 @@ from planner.optimise.sizing._lagrange import (
     round_up_to,
     sifted_ascend,
 )
-from planner.optimise.sizing._lp_prices import lp_prices
+from planner.optimise.sizing._lp_prices import fits, lp_prices
 from planner.optimise.sizing._parts import SizingInstance, served_demand
 
 logger = logging.getLogger(__name__)
@@ -135,6 +139,7 @@ def search(
     start_served: float = 0.0,
     prices: Multipliers | None = None,
     restricted: bool = False,
+    core: BoolArray | None = None,
 ) -> Search:
     """Run the steps of the module docstring until ``deadline``.
 
@@ -144,7 +149,9 @@ def search(
     the whole instance's ascent ended). Each better plan and, unless the
     instance is ``restricted`` (some sites left out, so its Lagrangian value
     bounds only its own plans), each better bound is noted to the open
-    progress watch as it is found.
+    progress watch as it is found. ``core`` (every row to serve) is where the
+    search runs instead, from the LP relaxation of those sites alone, when the
+    whole instance's relaxation does not fit in the time.
     """
     began = time.perf_counter()
     best: FlowPlan | None = None
@@ -197,6 +204,23 @@ def search(
     if window >= _PLAN_S_PER_PAIR * np.count_nonzero(start[inst.rows.indices]):
         consider(plan_from(start, began + window))
     knapsacks = SiteKnapsacks(inst, costs)
+    if (
+        core is not None
+        and prices is None
+        and not fits(knapsacks, _LP_SHARE * (deadline - time.perf_counter()))
+    ):
+        # Every row to serve and no time for the whole LP: the cold ascent would not
+        # leave the counting bound (full scale: 3.06 M pairs), and its plans follow
+        # it. The core's own search, LP first, finds plans of the whole instance
+        # (full scale, 1,100 sites: 157.90 M EUR against 175.40 M); the bound is
+        # left to the counting one.
+        served = start_served if best is None else served_demand(inst, best.shares)
+        from_sites = start if best is None else best.is_open
+        sites = core | from_sites | costs.must
+        consider(_kernel_plan(inst, costs, sites, from_sites, served, upper, None, deadline))
+        no_sites = np.zeros(knapsacks.n_sites, dtype=bool)
+        opened = best.is_open if best is not None else start
+        return Search(best, -math.inf, no_sites, no_sites, 0, opened)
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
@@ -247,7 +271,10 @@ def search(
     kernel = _kernel(openings, best, costs.must, knapsacks.pair_row.size)
     if kernel is not None and best is not None:
         # The whole time left: the search on the kernel ends with its own exchanges.
-        consider(_kernel_plan(inst, costs, kernel, best, upper, point, deadline))
+        consider(_kernel_plan(
+            inst, costs, kernel, best.is_open, served_demand(inst, best.shares), upper, point,
+            deadline,
+        ))  # fmt: skip
     for share in _ROUNDING_SHARES if kernel is None else ():
         if openings is None or time.perf_counter() + 2 * reserve > deadline:
             break
@@ -290,25 +317,27 @@ def _kernel_plan(
     inst: SizingInstance,
     costs: SizingCosts,
     kernel: BoolArray,
-    best: FlowPlan,
+    start: BoolArray,
+    start_served: float,
     upper: float,
-    prices: Multipliers,
+    prices: Multipliers | None,
     deadline: float,
 ) -> FlowPlan | None:
-    """The search on the kernel's sites alone, from the best plan; its plan in the whole instance.
+    """The search on the kernel's sites alone, from a plan's sites; its plan in the whole instance.
 
     Every plan of the kernel is a plan of the whole instance (the other sites
-    closed), so only its bound is not one of the whole instance's.
+    closed), so only its bound is not one of the whole instance's. Without
+    ``prices`` the kernel's ascent starts as a whole instance's does.
     """
     sites = np.flatnonzero(kernel)
     kernel_inst, kernel_costs, pair = on_sites(inst, costs, sites)
     found = search(
         kernel_inst,
         kernel_costs,
-        start=best.is_open[sites],
+        start=start[sites],
         start_cost=upper,
         deadline=deadline,
-        start_served=served_demand(inst, best.shares),
+        start_served=start_served,
         prices=prices,
         restricted=True,
     )

@@ -145,6 +145,10 @@ _GREEDY_SHARE = 0.1
 #: With every row to serve, the share of the time limit for set covering's
 #: bound on the sites a plan opens (:func:`._parts.fewest_covering_sites`).
 _COVER_SHARE = 0.05
+#: With every row to serve, the cheapest sites of each row (at set covering's
+#: multipliers) in the core the search falls back on when the LP relaxation of
+#: the whole instance does not fit in the time (:func:`._search.search`).
+_CORE_PER_ROW = 2
 #: With an unserved penalty, between ``_MILP_PAIRS`` and ``_KERNEL_MILP_PAIRS``
 #: pairs: the search's share of the time limit, the rest going to the MILP on
 #: the kernel (:func:`_kernel_milp`) when that has at most
@@ -356,13 +360,14 @@ def sizing(
     start_ok = not side.satisfied(np.flatnonzero(hint_y > 0)) and (
         budget is None or start_cost <= budget + 1e-6
     )
-    least_sites = 0
+    least_sites, core = 0, None
     if 0 < within <= target:  # every row to serve: the open sites reach every row
-        least_sites = fewest_covering_sites(
+        least_sites, core = fewest_covering_sites(
             inst,
             min_chargers,
             max(float(hint_y.sum()), 1.0),
             deadline=time.perf_counter() + _COVER_SHARE * settings.time_limit_s,
+            per_row=_CORE_PER_ROW,
         )
     floor = counting_bound(
         inst, prices, per_charger, mu, target, must, min_chargers, least_sites=least_sites
@@ -398,7 +403,7 @@ def sizing(
     if np.any(inst.limit[pair_site] >= min_chargers):
         found = search(
             inst, costs, start=hint_y > 0, start_cost=start_objective if start_ok else math.inf,
-            deadline=search_until, start_served=start_served,
+            deadline=search_until, start_served=start_served, core=core,
         )  # fmt: skip
     else:  # no site can serve anything: no relaxation to search (its arrays would be empty)
         nothing = np.zeros(n_sites, dtype=bool)
