@@ -108,7 +108,9 @@ def test_search_without_time_for_the_whole_lp_runs_on_the_core(
     core[:4] = True
     # The whole instance's LP never fits; a smaller one's does.
     monkeypatch.setattr(
-        sizing_search, "fits", lambda knapsacks, seconds: knapsacks.n_sites < n_sites
+        sizing_search,
+        "fits",
+        lambda pairs, seconds: pairs < inst.rows.nnz,  # type: ignore[attr-defined]
     )
     kernels: list[np.ndarray] = []
     kernel_plan = sizing_search._kernel_plan

@@ -67,7 +67,7 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     costs = knapsacks.costs
     if not 0 < float(knapsacks.inst.row_demand.sum()) <= costs.target:
         return None
-    if not fits(knapsacks, deadline - time.perf_counter()):
+    if not fits(knapsacks.pair_row.size, deadline - time.perf_counter()):
         return None
     relaxation, unit = _relaxation(knapsacks)
     answer = solve_relaxation_pdlp(
@@ -88,9 +88,9 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     )
 
 
-def fits(knapsacks: SiteKnapsacks, seconds: float) -> bool:
-    """Whether PDLP on this instance is likely to end within ``seconds``."""
-    return seconds >= max(LEAST_PDLP_S, S_PER_PAIR * knapsacks.pair_row.size)
+def fits(pairs: int, seconds: float) -> bool:
+    """Whether PDLP on an instance of this many pairs is likely to end within ``seconds``."""
+    return seconds >= max(LEAST_PDLP_S, S_PER_PAIR * pairs)
 
 
 def _relaxation(knapsacks: SiteKnapsacks) -> tuple[Milp, float]:

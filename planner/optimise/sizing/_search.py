@@ -203,11 +203,10 @@ def search(
     window = _FIRST_PLAN_SHARE * (deadline - began)
     if window >= _PLAN_S_PER_PAIR * np.count_nonzero(start[inst.rows.indices]):
         consider(plan_from(start, began + window))
-    knapsacks = SiteKnapsacks(inst, costs)
     if (
         core is not None
         and prices is None
-        and not fits(knapsacks, _LP_SHARE * (deadline - time.perf_counter()))
+        and not fits(inst.rows.nnz, _LP_SHARE * (deadline - time.perf_counter()))
     ):
         # Every row to serve and no time for the whole LP: the cold ascent would not
         # leave the counting bound (full scale: 3.06 M pairs), and its plans follow
@@ -218,9 +217,9 @@ def search(
         from_sites = start if best is None else best.is_open
         sites = core | from_sites | costs.must
         consider(_kernel_plan(inst, costs, sites, from_sites, served, upper, None, deadline))
-        no_sites = np.zeros(knapsacks.n_sites, dtype=bool)
-        opened = best.is_open if best is not None else start
-        return Search(best, -math.inf, no_sites, no_sites, 0, opened)
+        no_sites = np.zeros(inst.rows.shape[1], dtype=bool)
+        return Search(best, -math.inf, no_sites, no_sites, 0, from_sites)
+    knapsacks = SiteKnapsacks(inst, costs)
     # Each flow plan after an ascent round gets the time the first one took, and
     # the plans together at most _PLANS_SHARE of the time left.
     first = time.perf_counter() - began
