@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from planner.optimise._milp import MilpStatus, solve_milp
+from planner.optimise.constraints import SiteRows
 from planner.optimise.sizing import _lp_prices as lp
 from planner.optimise.sizing import _search as sizing_search
 from planner.optimise.sizing import model as sizing_model
@@ -50,6 +53,68 @@ def test_lp_prices_bound_the_optimum_within_the_lp_tolerance(
     out_of_reach = float(case.demand.sum() - inst.row_demand.sum())  # type: ignore[attr-defined]
     lp_bound = _lp_optimum(knapsacks) + (penalty or 0.0) * out_of_reach
     assert value >= lp_bound - 10 * lp.TOLERANCE * abs(lp_bound)
+
+
+def _opening_row(seed: int, upper_side: bool) -> SiteRows:
+    """A side row the LP without it breaks: the site that LP opens least must open.
+
+    Written as y ≥ 1, or as -y ≤ -1 with ``upper_side``, whose dual has the other sign.
+    """
+    relaxation, _ = lp._relaxation(_knapsacks(seed))
+    result = solve_milp(relaxation, SolverSettings(time_limit_s=30.0), backend="highs")
+    n_sites = _case(seed).reach.shape[1]
+    row = np.zeros((1, n_sites))
+    row[0, int(np.argmin(result.values[:n_sites]))] = -1.0 if upper_side else 1.0
+    if upper_side:
+        return SiteRows(sp.csr_matrix(row), np.array([-np.inf]), np.array([-1.0]), ("open",))
+    return SiteRows(sp.csr_matrix(row), np.array([1.0]), np.array([np.inf]), ("open",))
+
+
+@pytest.mark.parametrize("upper_side", [False, True])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lp_prices_price_the_side_rows_at_their_duals(seed: int, upper_side: bool) -> None:
+    side = _opening_row(seed, upper_side)
+    case = replace(_case(seed, coverage=1.0), side=side)
+    inst, costs = _parts(case)
+    knapsacks = SiteKnapsacks(inst, costs)  # type: ignore[arg-type]
+    # The LP with the side row, built here from the LP without it.
+    relaxation, unit = lp._relaxation(_knapsacks(seed))
+    width = relaxation.matrix.shape[1]
+    with_row = replace(
+        relaxation,
+        matrix=sp.vstack(
+            [relaxation.matrix, sp.hstack([side.matrix, sp.csr_matrix((1, width - side.n_sites))])],
+            format="csr",
+        ),
+        row_lower=np.append(relaxation.row_lower, side.lower),
+        row_upper=np.append(relaxation.row_upper, side.upper),
+    )
+    settings = SolverSettings(time_limit_s=30.0)
+    before = solve_milp(relaxation, settings, backend="highs").objective * unit
+    after = solve_milp(with_row, settings, backend="highs").objective * unit
+    assert after > before * (1 + 1e-3)  # the row binds
+    point = lp.lp_prices(knapsacks, deadline=math.inf)
+    assert point is not None
+    assert np.all(point.side_lower >= 0) and np.all(point.side_upper >= 0)
+    assert (point.side_upper if upper_side else point.side_lower)[0] > 0
+    value = knapsacks.evaluate(point).value
+    assert value >= after - 10 * lp.TOLERANCE * abs(after)
+    assert value <= _optimum(case) * (1 + 1e-9)
+
+
+def test_lp_prices_even_when_no_plan_meets_the_side_rows() -> None:
+    case = _case(4, coverage=1.0)
+    n_sites = case.reach.shape[1]
+    # No site may open, so no row can be served: only the LP's slack meets this row.
+    nothing = SiteRows(
+        sp.csr_matrix(np.ones((1, n_sites))), np.array([-np.inf]), np.array([0.0]), ("none",)
+    )
+    knapsacks = SiteKnapsacks(*_parts(replace(case, side=nothing)))  # type: ignore[arg-type]
+    point = lp.lp_prices(knapsacks, deadline=math.inf)
+    assert point is not None
+    assert point.side_upper[0] > 0
+    free = _lp_optimum(_knapsacks(4))
+    assert knapsacks.evaluate(point).value >= free * (1 - 10 * lp.TOLERANCE)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

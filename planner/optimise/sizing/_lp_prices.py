@@ -21,8 +21,11 @@ Its duals ρ, a value per unit of each row's demand, become the
 Lagrangian's multipliers (the coverage price v the largest ρ less the
 unserved penalty P, row prices u = v + P - ρ ≥ 0, w = 0), which
 :class:`planner.optimise.sizing._lagrange.SiteKnapsacks` evaluates exactly:
-the bound holds at any tolerance, and the ascent goes on from there. Side
-rows and the budget stay out of the LP; their multipliers start at 0. Below
+the bound holds at any tolerance, and the ascent goes on from there. The
+side rows (9) are rows of the LP too, and their duals become their
+multipliers π (default network with a Nissan share of at least 10 %, 60 s:
+bound 158.35 M → 160.30 M EUR). The budget (8) is not: it bounds the very cost the
+LP minimises, so its dual there is 0 (β starts at 0). Below
 coverage 1 the ascent from the cold start reaches the relaxation's optimum
 in the time (default network at 80 %: 66.90 M EUR, the convex hull's
 bound), so the LP is solved only with every row served.
@@ -51,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 
+#: What missing a side row by one costs in the LP, in full sites (``_relaxation``).
+ELASTIC_SITES = 10.0
 #: PDLP's tolerance (see the measurements above).
 TOLERANCE = 1e-3
 #: Seconds PDLP takes per pair of the instance at ``TOLERANCE``, about (10.5 s
@@ -77,14 +82,23 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     )
     if answer is None:
         return None
-    value = answer[1][: knapsacks.n_rows] * unit
+    duals = answer[1]
+    value = duals[: knapsacks.n_rows] * unit
     # The rows' values as ρ_k = v + P - u_k with u ≥ 0 (P the unserved penalty):
     # the coverage price is the dearest row's value less P. With every row served
     # in full this is the same Lagrangian as any other split (the constant
     # -Σ λ_k u_k + v T is Σ λ_k ρ_k - P T).
     coverage = max(float(value.max(initial=0.0)) - costs.penalty, 0.0)
+    # The side rows come last (``_relaxation``): a row's dual is positive where its
+    # lower side holds it and negative at its upper side.
+    side = duals[duals.size - len(costs.side) :] * unit
     return replace(
-        knapsacks.start(), row=coverage + costs.penalty - value, coverage=coverage, chargers=0.0
+        knapsacks.start(),
+        row=coverage + costs.penalty - value,
+        coverage=coverage,
+        chargers=0.0,
+        side_lower=np.where(np.isfinite(costs.side.lower), np.maximum(side, 0.0), 0.0),
+        side_upper=np.where(np.isfinite(costs.side.upper), np.maximum(-side, 0.0), 0.0),
     )
 
 
@@ -94,20 +108,24 @@ def fits(pairs: int, seconds: float) -> bool:
 
 
 def _relaxation(knapsacks: SiteKnapsacks) -> tuple[Milp, float]:
-    """The LP of the module docstring over [y, z, x], and the unit its costs are in.
+    """The LP of the module docstring and the side rows over [y, z, x, s], and the costs' unit.
 
     Costs are divided by the mean cost of a site at its least count, so that
-    PDLP's absolute tolerance is in the objective's own scale.
+    PDLP's absolute tolerance is in the objective's own scale. A side row may
+    be missed, by s ≥ 0 on either side at ``ELASTIC_SITES`` times the dearest
+    full site's cost a unit, so that the LP always has an optimum for PDLP to
+    find: it does not find that an LP has none (France capped at 35 sites with
+    every French row served: no answer in the 21 s given, so no duals at all).
     """
     inst, costs = knapsacks.inst, knapsacks.costs
     n_rows, n_sites = knapsacks.n_rows, knapsacks.n_sites
     site, count, room = knapsacks.query_site, knapsacks.query_count, knapsacks.query_room
     pair_row, pair_site, weight = knapsacks.pair_row, knapsacks.pair_site, knapsacks.weight
-    n_counts, n_pairs = site.size, pair_row.size
+    n_counts, n_pairs, n_side = site.size, pair_row.size, len(costs.side)
     z = n_sites + np.arange(n_counts)
     x = n_sites + n_counts + np.arange(n_pairs)
     sites = np.arange(n_sites)
-    width = n_sites + n_counts + n_pairs
+    width = n_sites + n_counts + n_pairs + 2 * n_side
     demand = inst.row_demand
 
     def block(
@@ -128,23 +146,45 @@ def _relaxation(knapsacks: SiteKnapsacks) -> tuple[Milp, float]:
         np.concatenate([np.arange(n_pairs)] * 2), np.concatenate([x, pair_site]),
         np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]), n_pairs,
     )  # fmt: skip
+    slack = sp.identity(n_side, format="csr")
+    side = sp.hstack(
+        [costs.side.matrix, sp.csr_matrix((n_side, n_counts + n_pairs)), slack, -slack]
+    )
     least = costs.prices + costs.per_charger * costs.least
     unit = float(np.mean(least[knapsacks.can_open])) if knapsacks.can_open.any() else 1.0
     unit = unit if unit > 0 else 1.0
-    objective = (
-        np.concatenate([costs.prices, costs.per_charger[site] * count, np.zeros(n_pairs)]) / unit
+    dearest = float(np.max(costs.prices + costs.per_charger * inst.limit, initial=unit))
+    objective = np.concatenate(
+        [
+            costs.prices,
+            costs.per_charger[site] * count,
+            np.zeros(n_pairs),
+            np.full(2 * n_side, ELASTIC_SITES * dearest),
+        ]
     )
     return (
         Milp(
-            objective=objective,
-            matrix=sp.vstack([served, room_rows, one_count, linking], format="csr"),
+            objective=objective / unit,
+            matrix=sp.vstack([served, room_rows, one_count, linking, side], format="csr"),
             row_lower=np.concatenate(
-                [demand, np.full(n_sites, -np.inf), np.zeros(n_sites), np.full(n_pairs, -np.inf)]
+                [
+                    demand,
+                    np.full(n_sites, -np.inf),
+                    np.zeros(n_sites),
+                    np.full(n_pairs, -np.inf),
+                    costs.side.lower,
+                ]
             ),
-            row_upper=np.concatenate([demand, np.zeros(2 * n_sites + n_pairs)]),
-            lower=np.concatenate([costs.must.astype(np.float64), np.zeros(n_counts + n_pairs)]),
+            row_upper=np.concatenate([demand, np.zeros(2 * n_sites + n_pairs), costs.side.upper]),
+            lower=np.concatenate(
+                [costs.must.astype(np.float64), np.zeros(n_counts + n_pairs + 2 * n_side)]
+            ),
             upper=np.concatenate(
-                [knapsacks.can_open.astype(np.float64), np.ones(n_counts + n_pairs)]
+                [
+                    knapsacks.can_open.astype(np.float64),
+                    np.ones(n_counts + n_pairs),
+                    np.full(2 * n_side, np.inf),
+                ]
             ),
             integer=np.zeros(width, dtype=bool),
         ),
