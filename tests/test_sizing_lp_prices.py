@@ -163,6 +163,31 @@ def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> N
     assert found.bound >= at_start - 1e-6
 
 
+def test_search_stops_once_its_bound_passes_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    free = _lp_optimum(_knapsacks(4))
+    case = _case(4, coverage=1.0, budget=0.9 * free)
+    inst, costs = _parts(case)
+    ascents: list[object] = []
+    ascend = sizing_search.ascend
+
+    def spy(*args: object, **kwargs: object) -> object:
+        ascents.append(args)
+        return ascend(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sizing_search, "ascend", spy)
+    monkeypatch.setattr(lp, "LEAST_PDLP_S", 0.0)
+    found = sizing_search.search(
+        inst,  # type: ignore[arg-type]
+        costs,
+        start=np.ones(case.reach.shape[1], dtype=bool),
+        start_cost=math.inf,
+        deadline=time.perf_counter() + 5.0,
+    )
+    assert found.plan is None
+    assert found.bound > 0.9 * free
+    assert not ascents  # the LP's prices already proved it
+
+
 def test_search_without_time_for_the_whole_lp_runs_on_the_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
