@@ -755,6 +755,34 @@ def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
     assert "budget ≤ 400 EUR" in str(raised.value)
 
 
+def test_a_bound_above_every_plans_cost_proves_no_plan_without_a_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same three sites all needed, two allowed, and no budget: the bound passes
+    # the cost of every site at its limit (360 EUR), which proves there is no plan.
+    from planner.optimise.sizing import model as sizing_model
+
+    def no_milp(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole MILP ran")
+
+    monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
+    monkeypatch.setattr(sizing_model, "solve_milp", no_milp)
+    two = SiteRows(sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]), ("two",))
+    with pytest.raises(InfeasibleError, match="under the side constraints") as raised:
+        sizing(
+            _reach([(0, 0), (1, 1), (2, 2)], (3, 3)),
+            np.array([1.0, 1.0, 1.0]),
+            site_cost=np.array([100.0, 100.0, 100.0]),
+            charger_cost=10.0,
+            capacity_per_charger=1.0,
+            max_chargers=np.array([4.0, 4.0, 4.0]),
+            coverage=1.0,
+            constraints=two,
+            settings=SolverSettings(time_limit_s=3.0, seed=0),
+        )
+    assert "would cost" not in str(raised.value)
+
+
 def _triangle() -> tuple[sp.csr_matrix, np.ndarray]:
     """Three rows, each reached by two of three sites: no two rows share no site."""
     return _reach([(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 0)], (3, 3)), np.full(3, 0.1)

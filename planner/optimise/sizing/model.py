@@ -116,7 +116,7 @@ from planner.optimise.sizing._parts import (
     served_demand,
     within_room,
 )
-from planner.optimise.sizing._search import Search, search
+from planner.optimise.sizing._search import Search, most_objective, search
 from planner.optimise.sizing.evaluate import SizingCheck, evaluate_sizing
 from planner.optimise.solution import Solution, SolverSettings, relative_gap
 
@@ -484,17 +484,16 @@ def sizing(
     # Every plan's cost is a multiple of the costs' common divisor, so is the optimum.
     step = cost_step(prices, per_charger, unserved_penalty)
     result = replace(result, bound=round_up_to(result.bound, step))
-    over_budget = (
+    proven_none = (
         result.status is MilpStatus.NO_SOLUTION
         and not start_ok
-        and budget is not None
-        and unserved_penalty is None
-        and result.bound > budget * (1 + 1e-9)
+        and result.bound > most_objective(inst, costs) * (1 + 1e-9)
     )
-    if over_budget:
+    over_budget = proven_none and budget is not None and unserved_penalty is None
+    if proven_none:
         # The bound holds for every plan meeting all the rows, side rows and budget
-        # included (the Lagrangian prices them): above the budget it proves there is
-        # none, which no more time changes.
+        # included (the Lagrangian prices them): above what any plan costs, or above
+        # the budget, it proves there is none, which no more time changes.
         result = replace(result, status=MilpStatus.INFEASIBLE)
     if result.status is MilpStatus.INFEASIBLE:
         # The numbers when the target alone is out of reach; with no time left to
