@@ -727,10 +727,12 @@ def test_a_flow_plan_can_serve_every_row_within_each_sites_room(seed: int) -> No
 def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Every row has a site of its own, so all three must open, but the side row
-    # allows two: no plan exists. The counting bound (three sites, 330 EUR) is
-    # under the budget; the Lagrangian prices the side row and passes it. Above
-    # _MILP_PAIRS (here every instance) the whole MILP is not tried without a plan.
+    # Every row has a site of its own, and a side row opens the dear site 3 (which
+    # also reaches row 0): the cheapest plan costs 1,230 EUR. The counting bound
+    # (three sites, 330 EUR) is under the budget; the Lagrangian prices the side
+    # row and passes it, under what every site at its limit costs, so the message
+    # gives the bound. Above _MILP_PAIRS (here every instance) the whole MILP is not
+    # tried without a plan.
     from planner.optimise.sizing import model as sizing_model
 
     def no_milp(*args: object, **kwargs: object) -> None:
@@ -738,28 +740,32 @@ def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
 
     monkeypatch.setattr(sizing_model, "_MILP_PAIRS", 0)
     monkeypatch.setattr(sizing_model, "solve_milp", no_milp)
-    two = SiteRows(sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]), ("two",))
+    dear = SiteRows(
+        sp.csr_matrix(np.array([[0.0, 0.0, 0.0, 1.0]])), np.array([1.0]), np.array([np.inf]), ("3",)
+    )
     with pytest.raises(InfeasibleError, match=r"would cost at least [\d,]+ EUR") as raised:
         sizing(
-            _reach([(0, 0), (1, 1), (2, 2)], (3, 3)),
+            _reach([(0, 0), (0, 3), (1, 1), (2, 2)], (3, 4)),
             np.array([1.0, 1.0, 1.0]),
-            site_cost=np.array([100.0, 100.0, 100.0]),
+            site_cost=np.array([100.0, 100.0, 100.0, 1000.0]),
             charger_cost=10.0,
             capacity_per_charger=1.0,
-            max_chargers=np.array([4.0, 4.0, 4.0]),
+            max_chargers=np.array([4.0, 4.0, 4.0, 4.0]),
             coverage=1.0,
-            constraints=two,
+            constraints=dear,
             budget=400.0,
             settings=SolverSettings(time_limit_s=3.0, seed=0),
         )
     assert "budget ≤ 400 EUR" in str(raised.value)
 
 
-def test_a_bound_above_every_plans_cost_proves_no_plan_without_a_budget(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("budget", [None, 400.0])
+def test_a_bound_above_every_plans_cost_proves_no_plan_at_any_cost(
+    budget: float | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The same three sites all needed, two allowed, and no budget: the bound passes
-    # the cost of every site at its limit (360 EUR), which proves there is no plan.
+    # Every row has a site of its own, so all three must open, but the side row
+    # allows two: the bound passes the cost of every site at its limit, which proves
+    # there is no plan, budget or not, and is not shown.
     from planner.optimise.sizing import model as sizing_model
 
     def no_milp(*args: object, **kwargs: object) -> None:
@@ -778,6 +784,7 @@ def test_a_bound_above_every_plans_cost_proves_no_plan_without_a_budget(
             max_chargers=np.array([4.0, 4.0, 4.0]),
             coverage=1.0,
             constraints=two,
+            budget=budget,
             settings=SolverSettings(time_limit_s=3.0, seed=0),
         )
     assert "would cost" not in str(raised.value)

@@ -489,7 +489,10 @@ def sizing(
         and not start_ok
         and result.bound > most_objective(inst, costs) * (1 + 1e-9)
     )
+    # Above what every site at its limit costs no plan meets the side rows at all,
+    # and the bound (the price of a side row missed) is no figure to show.
     over_budget = proven_none and budget is not None and unserved_penalty is None
+    over_budget &= result.bound <= most_objective(inst, replace(costs, budget=None))
     if proven_none:
         # The bound holds for every plan meeting all the rows, side rows and budget
         # included (the Lagrangian prices them): above what any plan costs, or above
