@@ -24,8 +24,8 @@ unserved penalty P, row prices u = v + P - ρ ≥ 0, w = 0), which
 the bound holds at any tolerance, and the ascent goes on from there. The
 side rows (9) are rows of the LP too, and their duals become their
 multipliers π (default network with a Nissan share of at least 10 %, 60 s:
-bound 158.35 M → 160.30 M EUR). The budget (8) is not: it bounds the very cost the
-LP minimises, so its dual there is 0 (β starts at 0). Below
+bound 158.35 M → 160.30 M EUR). The budget (8) is not: it bounds the very
+cost the LP minimises, so its dual there is 0 (β starts at 0). Below
 coverage 1 the ascent from the cold start reaches the relaxation's optimum
 in the time (default network at 80 %: 66.90 M EUR, the convex hull's
 bound), so the LP is solved only with every row served.

@@ -249,17 +249,17 @@ def search(
             point, factor = warm, WARM_FACTOR
             relaxed = knapsacks.evaluate(point)
 
-    dearest = most_objective(inst, costs)
+    dearest_plan = most_objective(inst, costs)
 
-    def beyond_budget(bound: float) -> bool:
+    def beyond_every_plan(bound: float) -> bool:
         # No plan is cheaper than the bound: above what every plan costs, or (without
         # a penalty, when the bound is on the cost itself) above the budget, there is
         # none left to find.
-        return bound > dearest
+        return bound > dearest_plan
 
     openings: FloatArray | None = None
     for round_left in range(_ROUNDS, 0, -1):
-        if beyond_budget(relaxed.value):
+        if beyond_every_plan(relaxed.value):
             break
         now = time.perf_counter()
         until = now + (deadline - reserve * (round_left + kept) - now) / round_left
@@ -282,7 +282,7 @@ def search(
         if stalled:
             break
     kernel = _kernel(openings, best, costs.must, knapsacks.pair_row.size)
-    if beyond_budget(relaxed.value):
+    if beyond_every_plan(relaxed.value):
         openings, kernel = None, None
     if kernel is not None and best is not None:
         # The whole time left: the search on the kernel ends with its own exchanges.
