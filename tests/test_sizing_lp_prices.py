@@ -15,7 +15,7 @@ from planner.optimise.constraints import SiteRows
 from planner.optimise.sizing import _lp_prices as lp
 from planner.optimise.sizing import _search as sizing_search
 from planner.optimise.sizing import model as sizing_model
-from planner.optimise.sizing._lagrange import Multipliers, SiteKnapsacks
+from planner.optimise.sizing._lagrange import Multipliers, SiteKnapsacks, SizingCosts
 from planner.optimise.solution import SolverSettings
 from tests.test_sizing_lagrange import _assert_feasible, _case, _optimum, _parts, _solve_model
 
@@ -135,11 +135,10 @@ def test_lp_prices_not_started_without_the_time_for_them() -> None:
     assert lp.lp_prices(knapsacks, deadline=time.perf_counter() + 0.5) is None
 
 
-def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> None:
-    case = _case(4, coverage=1.0)
-    inst, costs = _parts(case)
-    expected = lp.lp_prices(SiteKnapsacks(inst, costs), deadline=math.inf)  # type: ignore[arg-type]
-    assert expected is not None
+def _search_watching_ascents(
+    inst: object, costs: SizingCosts, monkeypatch: pytest.MonkeyPatch
+) -> tuple[sizing_search.Search, list[Multipliers]]:
+    """The search from every site for 5 s, PDLP allowed, and where each ascent started."""
     starts: list[Multipliers] = []
     ascend = sizing_search.ascend
 
@@ -152,10 +151,19 @@ def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> N
     found = sizing_search.search(
         inst,  # type: ignore[arg-type]
         costs,
-        start=np.ones(case.reach.shape[1], dtype=bool),
+        start=np.ones(len(costs.prices), dtype=bool),
         start_cost=math.inf,
         deadline=time.perf_counter() + 5.0,
     )
+    return found, starts
+
+
+def test_search_ascends_from_the_lp_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _case(4, coverage=1.0)
+    inst, costs = _parts(case)
+    expected = lp.lp_prices(SiteKnapsacks(inst, costs), deadline=math.inf)  # type: ignore[arg-type]
+    assert expected is not None
+    found, starts = _search_watching_ascents(inst, costs, monkeypatch)
     assert starts
     np.testing.assert_allclose(starts[0].row, expected.row)
     assert starts[0].coverage == pytest.approx(expected.coverage)
@@ -167,25 +175,10 @@ def test_search_stops_once_its_bound_passes_the_budget(monkeypatch: pytest.Monke
     free = _lp_optimum(_knapsacks(4))
     case = _case(4, coverage=1.0, budget=0.9 * free)
     inst, costs = _parts(case)
-    ascents: list[object] = []
-    ascend = sizing_search.ascend
-
-    def spy(*args: object, **kwargs: object) -> object:
-        ascents.append(args)
-        return ascend(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(sizing_search, "ascend", spy)
-    monkeypatch.setattr(lp, "LEAST_PDLP_S", 0.0)
-    found = sizing_search.search(
-        inst,  # type: ignore[arg-type]
-        costs,
-        start=np.ones(case.reach.shape[1], dtype=bool),
-        start_cost=math.inf,
-        deadline=time.perf_counter() + 5.0,
-    )
+    found, starts = _search_watching_ascents(inst, costs, monkeypatch)
     assert found.plan is None
     assert found.bound > 0.9 * free
-    assert not ascents  # the LP's prices already proved it
+    assert not starts  # the LP's prices already proved it
 
 
 def test_search_without_time_for_the_whole_lp_runs_on_the_core(
