@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from planner.optimise import Solution, Status
-from planner.pipeline.report import build_report
+from planner.optimise.constraints import SiteRows
+from planner.pipeline.report import build_report, side_constraints_met
 from planner.scenario.schema import Scenario
 
 
@@ -143,3 +145,43 @@ def test_queue_and_cost_figures() -> None:
     }
     # Max coverage with a budget and no p: the budget alone limits the sites.
     assert report["p"] is None
+
+
+def test_side_constraints_met_at_the_chosen_sites() -> None:
+    rows = SiteRows(
+        sp.csr_matrix(np.array([[1.0, 1.0, 0.0], [-0.5, 0.5, 0.5], [0.0, 0.0, 1.0]])),
+        np.array([1.0, 0.0, -np.inf]),
+        np.array([1.0, np.inf, 0.0]),
+        ("FR sites ≤ 1 and ≥ 1", "Nissan share ≥ 50 %", "BE sites ≤ 0"),
+    )
+    chosen = np.array([True, False, True])
+    assert side_constraints_met(rows, chosen) == [
+        {"constraint": "FR sites ≤ 1 and ≥ 1", "met": True},
+        {"constraint": "Nissan share ≥ 50 %", "met": True},  # exactly at its bound
+        {"constraint": "BE sites ≤ 0", "met": False},
+    ]
+    sites, demand = _tables()
+    solution = Solution(
+        model="max_coverage",
+        sense="max",
+        status=Status.FEASIBLE,
+        objective=15.0,
+        bound=20.0,
+        seconds=0.1,
+        open_sites=np.array([0, 2]),
+        assignment=np.array([0, -1, 2, -1]),
+    )
+    report = build_report(
+        Scenario(),
+        sites,
+        demand,
+        solution,
+        inputs={},
+        seconds={"solve": 0.1, "total": 1.5},
+        side=rows,
+    )
+    assert [row["met"] for row in report["constraints"]] == [True, True, False]
+    plain = build_report(
+        Scenario(), sites, demand, solution, inputs={}, seconds={"solve": 0.1, "total": 1.5}
+    )
+    assert "constraints" not in plain

@@ -52,7 +52,7 @@ from planner.pipeline.chargers import (
     site_charger_limits,
     size_sites,
 )
-from planner.pipeline.constraints import opening_cost
+from planner.pipeline.constraints import opening_cost, site_constraints
 from planner.pipeline.load import Clock, PlanInputs, StageCallback
 from planner.pipeline.registry import model_of
 from planner.pipeline.report import build_report, phase_table, strict_json
@@ -377,6 +377,8 @@ def _assembled(
         seconds=seconds,
         opening_cost=opening_cost(sites, scenario),
         existing=inputs.existing,
+        # The budget is in the report's costs, as the model counts it.
+        side=site_constraints(sites, scenario, include_budget=False),
     )
     extras = model_of(scenario).report_extras
     if extras is not None:

@@ -20,6 +20,7 @@ from planner.optimise import Solution
 from planner.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from planner.optimise.constraints import SiteRows
     from planner.optimise.coverage.phased import PhasedSolution
     from planner.pipeline.chargers import YearlyChargers
     from planner.pipeline.existing import ExistingLayer
@@ -152,6 +153,19 @@ def sites_by_brand(sites: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def side_constraints_met(rows: SiteRows, chosen: npt.NDArray[np.bool_]) -> list[dict[str, Any]]:
+    """Each side constraint (brand shares, country bounds, corridors) and whether the plan meets it.
+
+    Met within 1e-9 of its bounds, as the solvers' tolerances allow. The
+    figures behind a brand share or a country bound are in ``by_brand`` and
+    ``by_country``.
+    """
+    values = np.asarray(rows.matrix @ chosen.astype(np.float64)).ravel()
+    slack = 1e-9 * np.maximum(1.0, np.abs(values))
+    met = (values >= rows.lower - slack) & (values <= rows.upper + slack)
+    return [{"constraint": name, "met": bool(ok)} for name, ok in zip(rows.names, met, strict=True)]
+
+
 def build_report(
     scenario: Scenario,
     sites: pd.DataFrame,
@@ -162,6 +176,7 @@ def build_report(
     seconds: Mapping[str, float],
     opening_cost: npt.NDArray[np.float64] | None = None,
     existing: ExistingLayer | None = None,
+    side: SiteRows | None = None,
 ) -> dict[str, Any]:
     """The ``report.json`` dictionary.
 
@@ -178,6 +193,9 @@ def build_report(
         beside the real spend.
     existing
         The existing high-power network, for the demand it already reaches.
+    side
+        The scenario's side constraints over the sites, for whether the plan
+        meets each (``constraints``; absent without any).
     """
     chosen = sites["chosen"].to_numpy(dtype=bool)
     demand_total = float(demand["weight"].sum())
@@ -238,6 +256,8 @@ def build_report(
     }
     if existing is not None:
         report["existing_chargers"] = existing_summary(scenario, demand, existing)
+    if side is not None and len(side):
+        report["constraints"] = side_constraints_met(side, chosen)
     return report
 
 
