@@ -32,7 +32,7 @@ from planner.maps.data import (
 )
 from planner.maps.demand_layers import demand_layers
 from planner.maps.formats import fmt_amount
-from planner.maps.panels import plan_title
+from planner.maps.panels import constraints_table, plan_title
 from planner.maps.site_rows import chosen_site_rows
 from planner.maps.town_labels import town_label_layer
 from planner.optimise import Solution, Status
@@ -332,6 +332,26 @@ def test_kpi_panel_and_country_table(page: str) -> None:
     assert 'Cost of chargers</div><div class="planner-kpi-value">€1.2 M<' in kpi
     assert 'Total cost</div><div class="planner-kpi-value">€1.7 M<' in kpi
     assert "<td>FR</td><td>2</td><td>86.1</td><td>67.5</td><td>78.4 %</td>" in page
+
+
+def test_constraints_table_opens_on_a_missed_constraint() -> None:
+    brands = [
+        {"brand": "Nissan", "share_of_sites_pct": 10.2},
+        {"brand": "Renault", "share_of_sites_pct": 92.8},
+    ]
+    met = [{"constraint": "Nissan share of chosen sites ≥ 10 %", "met": True}]
+    missed = [*met, {"constraint": "FR sites ≤ 35 & <b>", "met": False}]
+    closed = constraints_table({"constraints": met, "by_brand": brands})
+    assert closed.startswith('<details id="planner-constraints">')
+    assert "Side constraints (all 1 met)" in closed
+    assert "<td>Nissan share of chosen sites</td><td>10.2 %</td>" in closed
+    assert "counts for each of its brands" in closed
+    opened = constraints_table({"constraints": missed, "by_brand": brands[:1]})
+    assert opened.startswith('<details open id="planner-constraints">')
+    assert "Side constraints (1 of 2 missed)" in opened
+    assert '<td>FR sites ≤ 35 &amp; &lt;b&gt;</td><td class="planner-constraint-missed">' in opened
+    assert "share of chosen sites</td><td>" not in opened  # one brand: no shares
+    assert constraints_table({"by_brand": brands}) == ""
 
 
 def test_legend_states_the_reach_radius(page: str) -> None:

@@ -167,7 +167,7 @@ def kpi_panel(report: Mapping[str, Any]) -> str:
         f'<div class="planner-kpi-grid">{grid}</div>'
         f"{queue_line(report.get('queue'))}{trips_line(report)}{afir_line(report)}"
         f'<div class="planner-kpi-status" id="planner-status"><b>Solver:</b> {escape(status)}</div>'
-        f"{phase_table(report)}{country_table(report)}</div>"
+        f"{phase_table(report)}{country_table(report)}{constraints_table(report)}</div>"
     )
 
 
@@ -251,6 +251,46 @@ def phase_table(report: Mapping[str, Any]) -> str:
         "<table><thead><tr><th>Year</th><th>Sites</th><th>Chargers</th>"
         f"<th>Coverage</th><th>Spend</th>{queue_head}</tr></thead><tbody>{body}</tbody></table>"
         "</details>"
+    )
+
+
+def constraints_table(report: Mapping[str, Any]) -> str:
+    """The report's side constraints, each met or missed, and the brands' shares; or ''.
+
+    Open when one is missed: a reviewer should not have to look for it.
+    """
+    rows = report.get("constraints") or []
+    if not rows:
+        return ""
+    missed = sum(not row.get("met") for row in rows)
+    body = "".join(
+        f"<tr><td>{escape(str(row.get('constraint', '')))}</td>"
+        + (
+            "<td>met</td>"
+            if row.get("met")
+            else '<td class="planner-constraint-missed">missed</td>'
+        )
+        + "</tr>"
+        for row in rows
+    )
+    brands = report.get("by_brand") or []
+    shares = "".join(
+        f"<tr><td>{escape(str(row.get('brand', '')))} share of chosen sites</td>"
+        f"<td>{escape(fmt_pct(row.get('share_of_sites_pct')))}</td></tr>"
+        for row in brands
+        if len(brands) > 1
+    )
+    summary = f"{missed} of {len(rows)} missed" if missed else f"all {len(rows)} met"
+    return (
+        f'<details{" open" if missed else ""} id="planner-constraints">'
+        f"<summary>Side constraints ({escape(summary)})</summary>"
+        f"<table><tbody>{body}{shares}</tbody></table>"
+        + (
+            '<div class="planner-note">A dual-brand site counts for each of its brands.</div>'
+            if shares
+            else ""
+        )
+        + "</details>"
     )
 
 
