@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +36,8 @@ def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     return sites, demand
 
 
-def test_report_figures_by_hand() -> None:
+def _report(**options: Any) -> dict[str, Any]:
+    """The report of ``_tables``' plan (sites a and c open), proven optimal."""
     sites, demand = _tables()
     solution = Solution(
         model="max_coverage",
@@ -46,14 +49,19 @@ def test_report_figures_by_hand() -> None:
         open_sites=np.array([0, 2]),
         assignment=np.array([0, -1, 2, -1]),
     )
-    report = build_report(
+    return build_report(
         Scenario(),
         sites,
         demand,
         solution,
         inputs={"dealers": {"read": 4}},
         seconds={"solve": 0.1, "total": 1.5},
+        **options,
     )
+
+
+def test_report_figures_by_hand() -> None:
+    report = _report()
     assert report["sites_selected"] == 2
     assert report["chargers_total"] == 6
     assert report["demand_total"] == 50.0
@@ -160,28 +168,5 @@ def test_side_constraints_met_at_the_chosen_sites() -> None:
         {"constraint": "Nissan share ≥ 50 %", "met": True},  # exactly at its bound
         {"constraint": "BE sites ≤ 0", "met": False},
     ]
-    sites, demand = _tables()
-    solution = Solution(
-        model="max_coverage",
-        sense="max",
-        status=Status.FEASIBLE,
-        objective=15.0,
-        bound=20.0,
-        seconds=0.1,
-        open_sites=np.array([0, 2]),
-        assignment=np.array([0, -1, 2, -1]),
-    )
-    report = build_report(
-        Scenario(),
-        sites,
-        demand,
-        solution,
-        inputs={},
-        seconds={"solve": 0.1, "total": 1.5},
-        side=rows,
-    )
-    assert [row["met"] for row in report["constraints"]] == [True, True, False]
-    plain = build_report(
-        Scenario(), sites, demand, solution, inputs={}, seconds={"solve": 0.1, "total": 1.5}
-    )
-    assert "constraints" not in plain
+    assert [row["met"] for row in _report(side=rows)["constraints"]] == [True, True, False]
+    assert "constraints" not in _report()
