@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
 from planner.optimise.constraints import (
     SiteRows,
     budget_rows,
+    caps_short_of_cover,
     combine,
     explain_infeasible,
     group_rows,
@@ -136,3 +138,19 @@ def test_feasible_counts_pass() -> None:
         [group_rows("Nissan", NISSAN, share=0.4), group_rows("FR", FRANCE, minimum=2)], 5
     )
     explain_infeasible(rows, p=5, exact_p=True, fixed=NONE, excluded=NONE)
+
+
+def test_caps_short_of_cover_count_the_rows_only_the_group_reaches() -> None:
+    # Sites 0-2 French. Rows 0 and 1 reach only site 0 and site 1 (stored zeros:
+    # a travel cost of 0 is a pair), row 2 sites 1 and 2 (shares site 1 with row 1),
+    # row 3 site 2 and the Belgian site 3 (not France's alone), row 4 nothing.
+    reach = sp.csr_matrix((np.zeros(6), ([0, 1, 2, 2, 3, 3], [0, 1, 1, 2, 2, 3])), shape=(5, 5))
+    assert reach.nnz == 6
+    capped = combine(
+        [group_rows("FR", FRANCE, maximum=1), group_rows("Nissan", NISSAN, share=0.4)], 5
+    )
+    (reason,) = caps_short_of_cover(capped, reach)
+    assert reason.startswith("FR sites ≤ 1 cannot hold: 2 demand points reached only by FR")
+    assert "no cap below 2 can work" in reason
+    assert caps_short_of_cover(group_rows("FR", FRANCE, maximum=2), reach) == []
+    assert caps_short_of_cover(group_rows("FR", FRANCE, minimum=3), reach) == []

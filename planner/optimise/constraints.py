@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
+from planner.optimise._reach import packed_rows
 from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -86,11 +87,16 @@ class SiteRows:
         above = np.maximum(values - self.upper - tolerance, 0.0)
         return float(np.sum(below) + np.sum(above))
 
+    def violated(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> BoolArray:
+        """Whether the given open sites violate each row."""
+        values = self._values(open_sites)
+        return (values < self.lower - tolerance) | (values > self.upper + tolerance)
+
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
-        values = self._values(open_sites)
-        bad = (values < self.lower - tolerance) | (values > self.upper + tolerance)
-        return [self.names[k] for k in np.flatnonzero(bad)]
+        return [
+            self.names[k] for k in np.flatnonzero(self.violated(open_sites, tolerance=tolerance))
+        ]
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,35 @@ def explain_infeasible(
         raise InfeasibleError(f"p = {p}: {n_fixed} sites are fixed (must be chosen)")
     if p is not None and least > p:
         raise InfeasibleError(f"p = {p}: the side constraints need at least {least} sites")
+
+
+def caps_short_of_cover(rows: SiteRows, reach: sp.csr_matrix) -> list[str]:
+    """Each group's upper bound that cannot hold if every row of ``reach`` is served.
+
+    Rows that only sites of the group reach, packed so that no two share a
+    site (:func:`planner.optimise._reach.packed_rows`), each need a group site
+    of their own: more of them than the bound proves it cannot hold. Counts
+    the rows of ``reach`` (rows × sites, its stored pairs the reach) that have
+    a site at all.
+    """
+    reach = sp.csr_matrix(reach)
+    # Stored zeros are pairs too (a travel cost of 0): count the pairs, not the values.
+    pairs = sp.csr_matrix((np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape)
+    found = []
+    for group in rows.groups:
+        if group.maximum is None:
+            continue
+        outside = np.asarray(pairs @ (~group.members).astype(np.float64)).ravel() > 0
+        inside = np.flatnonzero(~outside & (np.diff(reach.indptr) > 0))
+        own = pairs[inside]
+        packed = packed_rows(own.indptr, own.indices).size
+        if packed > group.maximum:
+            found.append(
+                f"{group.name} sites ≤ {group.maximum} cannot hold: {packed} demand points "
+                f"reached only by {group.name} sites, no two by the same one, each need a "
+                f"site of their own, so no cap below {packed} can work"
+            )
+    return found
 
 
 def _cheapest(costs: FloatArray, mask: BoolArray) -> FloatArray:
