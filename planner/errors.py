@@ -79,7 +79,9 @@ class InfeasibleError(PlannerError):
     ``remedy`` carries numbers the pipeline turns into a concrete change of
     the scenario: ``"coverage_at_most"``, the most coverage any plan can
     reach (a target above it cannot work); ``"budget"``, a budget at which a
-    plan is known to exist, all else equal.
+    plan is known to exist, all else equal; ``"caps_short"``, how many caps on
+    a group of sites are below what serving every row needs, whatever the
+    chargers.
     """
 
     exit_code = 3

@@ -759,6 +759,39 @@ def test_a_bound_above_the_budget_proves_no_plan_without_the_milp(
     assert "budget ≤ 400 EUR" in str(raised.value)
 
 
+@pytest.mark.parametrize("coverage", [1.0, 0.6])
+def test_a_cap_below_the_sites_its_rows_need_is_proven_before_any_search(
+    coverage: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.optimise.constraints import group_rows
+    from planner.optimise.sizing import model as sizing_model
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the search ran")
+
+    monkeypatch.setattr(sizing_model, "search", no_search)
+    # Three rows, each with a site of its own, all three sites in one capped group.
+    arguments = dict(
+        site_cost=np.array([100.0, 100.0, 100.0]),
+        charger_cost=10.0,
+        capacity_per_charger=1.0,
+        max_chargers=np.array([4.0, 4.0, 4.0]),
+        coverage=coverage,
+        constraints=group_rows("FR", np.ones(3, dtype=bool), maximum=2),
+        settings=SolverSettings(time_limit_s=3.0, seed=0),
+    )
+    reach = _reach([(0, 0), (1, 1), (2, 2)], (3, 3))
+    if coverage < 1:  # rows may be left unserved: no counting proof, so the search runs
+        with pytest.raises(AssertionError, match="the search ran"):
+            sizing(reach, np.array([1.0, 1.0, 1.0]), **arguments)  # type: ignore[arg-type]
+        return
+    with pytest.raises(
+        InfeasibleError, match="FR sites ≤ 2 cannot hold: 3 demand points"
+    ) as raised:
+        sizing(reach, np.array([1.0, 1.0, 1.0]), **arguments)  # type: ignore[arg-type]
+    assert raised.value.remedy == {"caps_short": 1.0}
+
+
 @pytest.mark.parametrize("budget", [None, 400.0])
 def test_a_bound_above_every_plans_cost_proves_no_plan_at_any_cost(
     budget: float | None, monkeypatch: pytest.MonkeyPatch

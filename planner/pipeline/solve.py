@@ -202,6 +202,11 @@ def _sizing_remedy(scenario: Scenario, exc: InfeasibleError) -> str:
             f"(chargers.max_per_site, now {scenario.chargers.max_per_site}, and the sites' "
             "grid_kw)"
         )
+    if exc.remedy.get("caps_short"):
+        return (
+            f". To make it feasible, raise those caps or lower model.coverage_target "
+            f"(now {target:g}); more chargers a site would not help"
+        )
     budget = exc.remedy.get("budget")
     if budget is not None:
         return (

@@ -95,6 +95,7 @@ from planner.optimise._reach import drop_sites, entry_rows
 from planner.optimise._result import finish
 from planner.optimise.constraints import (
     SiteRows,
+    caps_short_of_cover,
     describe_rows,
     explain_infeasible,
     no_site_rows,
@@ -324,6 +325,15 @@ def sizing(
         unserved_penalty = unserved_penalty / scale
     mu = Capacity(float(capacity_per_charger) * scale, float(capacity_intercept) * scale)
     inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
+    # With every row to serve, a cap on a group below the sites its own rows need is
+    # proven by counting, before any search (constraints.toml at coverage 1: 20 s).
+    short = caps_short_of_cover(side, inst.rows) if coverage >= 1.0 else []
+    if short:
+        raise InfeasibleError(
+            "sizing: no plan serves every peak-hour session within reach under the side "
+            "constraints: " + "; ".join(short),
+            remedy={"caps_short": float(len(short))},
+        )
     crowded = np.flatnonzero(inst.limit > MOST_CHARGERS)
     if crowded.size:
         # The relaxation lists every charger count of a site: millions of them
