@@ -165,10 +165,12 @@ def test_fixed_and_excluded(tmp_path: Path) -> None:
 def test_side_constraints_reach_every_model(tmp_path: Path, model: str) -> None:
     # Every point has only its own site in reach, so p-median (p = 6) and set cover
     # must open all six sites: at most one Belgian site cannot hold, and the
-    # message names the bound with its numbers.
+    # message names the bound with its numbers (set cover: the two Belgian points
+    # that need a Belgian site each).
     overrides = [f"model.name={model}", "model.p=6", "constraints.country_max_sites={BE = 1}"]
     scenario = load_scenario(_write(tmp_path), overrides=overrides)
-    with pytest.raises(InfeasibleError, match=r"BE sites ≤ 1 \(2 of 6 candidate sites in BE\)"):
+    numbers = r"\(2 of 6 candidate sites in BE\)|cannot hold: 2 demand points"
+    with pytest.raises(InfeasibleError, match=rf"BE sites ≤ 1 ({numbers})"):
         run_scenario(scenario)
     # Without the bound both open the six sites.
     plan = run_scenario(load_scenario(_write(tmp_path), overrides=overrides[:2]))
@@ -352,6 +354,22 @@ format = "generic"
             ["model.name=sizing", "model.coverage_target=0.9", "chargers.max_per_site=2"],
             {},
             "Either lower model.coverage_target (now 0.9) to 0.",
+        ),
+        (
+            ["model.name=sizing", "constraints.country_max_sites={BE = 0}"],
+            {},
+            "BE sites ≤ 0 cannot hold",
+        ),
+        (
+            ["model.name=sizing", "constraints.country_max_sites={BE = 0}"],
+            {},
+            "raise those caps or lower model.coverage_target (now 1); more chargers a site "
+            "would not help",
+        ),
+        (
+            ["model.name=set_cover", "constraints.country_max_sites={BE = 0}"],
+            {},
+            "BE sites ≤ 0 cannot hold",
         ),
         (
             ["model.name=sizing", "model.coverage_target=0.6", "constraints.budget_eur=100000"],

@@ -145,3 +145,18 @@ def test_sites_of_one_cost_get_a_lagrangian_bound_when_the_solvers_proves_nothin
     # A whole number of sites, at most the optimum, and far above the 0 it replaces.
     assert solution.bound == int(solution.bound)
     assert 0.8 * exact.objective <= solution.bound <= exact.objective
+
+
+def test_set_cover_names_a_cap_below_the_sites_its_rows_need() -> None:
+    from planner.errors import InfeasibleError
+    from planner.optimise.constraints import group_rows
+
+    rows = sp.csr_matrix(np.eye(3))
+    capped = group_rows("FR", np.array([True, True, False]), maximum=1)
+    with pytest.raises(InfeasibleError, match="FR sites ≤ 1 cannot hold: 2 demand points"):
+        set_cover(rows, constraints=capped, settings=SolverSettings(time_limit_s=5.0))
+    # Rows may be left uncovered below full coverage: no counting proof then.
+    partial = set_cover(
+        rows, coverage=0.6, constraints=capped, settings=SolverSettings(time_limit_s=5.0)
+    )
+    assert partial.open_sites.size == 2

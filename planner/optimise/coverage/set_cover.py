@@ -53,6 +53,7 @@ from planner.optimise._reduce import DOMINANCE_SHARE, REDUCTION_SHARE, reduce_co
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
     SiteRows,
+    caps_short_of_cover,
     column_classes,
     counted_sites,
     explain_infeasible,
@@ -338,6 +339,12 @@ def set_cover(
             f"set_cover: {int(blocked.sum())} reachable demand row(s) have only excluded "
             f"sites in reach (first: row {int(np.flatnonzero(blocked)[0])}), so full "
             "coverage is impossible"
+        )
+    # A cap on a group below the sites its own rows need, proven by counting.
+    short = caps_short_of_cover(side, usable) if not partial else []
+    if short:
+        raise InfeasibleError(
+            "set_cover: full coverage cannot meet the side constraints: " + "; ".join(short)
         )
     target = coverage * reachable_weight
     coverable = float(demand[reachable & ~blocked].sum())
