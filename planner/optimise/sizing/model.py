@@ -326,7 +326,8 @@ def sizing(
     mu = Capacity(float(capacity_per_charger) * scale, float(capacity_intercept) * scale)
     inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
     # With every row to serve, a cap on a group below the sites its own rows need is
-    # proven by counting, before any search (constraints.toml at coverage 1: 20 s).
+    # proven by counting, before any search (constraints.toml at coverage 1: 3.6 s in
+    # all, where the search's bound took 20.8 s to prove it, without saying why).
     short = caps_short_of_cover(side, inst.rows) if coverage >= 1.0 else []
     if short:
         raise InfeasibleError(
