@@ -114,6 +114,18 @@ def test_set_cover_country_maximum() -> None:
         set_cover(PAIRS_10, constraints=rows)
     assert "FR sites ≤ 1" in str(info.value)
     assert "full coverage" in str(info.value)
+    # Km 0 and km 30 only A and C reach, both French: two sites, counted.
+    assert "cannot hold: 2 demand points reached only by FR sites" in str(info.value)
+
+
+def test_p_median_country_maximum_below_what_its_own_rows_need() -> None:
+    # Every point must be served within 10 km, and km 0 and km 30 need A and C.
+    rows = group_rows("FR", FRANCE, maximum=1)
+    with pytest.raises(InfeasibleError) as info:
+        p_median(PAIRS_10, WEIGHTS, 2, constraints=rows)
+    message = str(info.value)
+    assert message.startswith("p_median: no choice of p = 2 sites serves every reachable")
+    assert "FR sites ≤ 1 cannot hold: 2 demand points" in message
 
 
 def test_p_median_brand_share() -> None:

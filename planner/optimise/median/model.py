@@ -89,6 +89,7 @@ from planner.optimise._reduce import lowest_equivalent
 from planner.optimise._result import finish, sites_from_values
 from planner.optimise.constraints import (
     SiteRows,
+    caps_short_of_cover,
     column_classes,
     explain_infeasible,
     infeasible_with,
@@ -202,6 +203,14 @@ def p_median(
             f"p_median: no choice of p = {p} sites serves all {int(reachable.sum())} reachable "
             f"demand rows within reach: {apart} of them have no site in reach in common, "
             f"so at least {apart} sites are needed"
+        )
+    # A cap on a group below the sites its own rows need, proven by counting (rows of
+    # no weight need no site).
+    short = caps_short_of_cover(side, drop_sites(matrix, never)[demand > 0])
+    if short:
+        raise InfeasibleError(
+            f"p_median: no choice of p = {p} sites serves every reachable demand row under "
+            "the side constraints: " + "; ".join(short)
         )
     allowed = ~never
     integral = _whole(rows.data) and _whole(row_weights)
