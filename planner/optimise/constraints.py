@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from planner.errors import InfeasibleError
 from planner.optimise._milp import Milp, MilpStatus, solve_milp
-from planner.optimise._reach import packed_rows
+from planner.optimise._reach import packed_rows, structure
 from planner.optimise.solution import SolverSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -293,15 +293,14 @@ def caps_short_of_cover(rows: SiteRows, reach: sp.csr_matrix) -> list[str]:
     the rows of ``reach`` (rows × sites, its stored pairs the reach) that have
     a site at all.
     """
-    reach = sp.csr_matrix(reach)
     # Stored zeros are pairs too (a travel cost of 0): count the pairs, not the values.
-    pairs = sp.csr_matrix((np.ones(reach.nnz), reach.indices, reach.indptr), shape=reach.shape)
+    pairs = structure(sp.csr_matrix(reach))
     found = []
     for group in rows.groups:
         if group.maximum is None:
             continue
         outside = np.asarray(pairs @ (~group.members).astype(np.float64)).ravel() > 0
-        inside = np.flatnonzero(~outside & (np.diff(reach.indptr) > 0))
+        inside = np.flatnonzero(~outside & (np.diff(pairs.indptr) > 0))
         own = pairs[inside]
         packed = packed_rows(own.indptr, own.indices).size
         if packed > group.maximum:
