@@ -325,10 +325,11 @@ def sizing(
         unserved_penalty = unserved_penalty / scale
     mu = Capacity(float(capacity_per_charger) * scale, float(capacity_intercept) * scale)
     inst = reduce_instance(matrix, lam, limit, mu, never, min_chargers)
+    every_row = coverage >= 1.0  # all the demand within reach to serve
     # With every row to serve, a cap on a group below the sites its own rows need is
     # proven by counting, before any search (constraints.toml at coverage 1: 3.6 s in
     # all, where the search's bound took 20.8 s to prove it, without saying why).
-    short = caps_short_of_cover(side, inst.rows) if coverage >= 1.0 else []
+    short = caps_short_of_cover(side, inst.rows) if every_row else []
     if short:
         raise InfeasibleError(
             "sizing: no plan serves every peak-hour session within reach under the side "
@@ -372,7 +373,7 @@ def sizing(
         budget is None or start_cost <= budget + 1e-6
     )
     least_sites, core = 0, None
-    if 0 < within <= target:  # every row to serve: the open sites reach every row
+    if every_row and within > 0:  # the open sites reach every row
         least_sites, core = fewest_covering_sites(
             inst,
             min_chargers,
@@ -405,7 +406,7 @@ def sizing(
     whole_milp = pair_row.size <= _MILP_PAIRS
     # With every row to serve the penalty is a constant: there is no amount of
     # service for the kernel's MILP to choose, and the search keeps its time.
-    kernel_milp = not whole_milp and unserved_penalty is not None and coverage < 1.0
+    kernel_milp = not whole_milp and unserved_penalty is not None and not every_row
     kernel_milp &= pair_row.size <= _KERNEL_MILP_PAIRS
     start_served = served_demand(inst, best)
     start_objective = costs.objective(start_cost, start_served)
