@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -92,13 +91,13 @@ def lp_prices(knapsacks: SiteKnapsacks, *, deadline: float) -> Multipliers | Non
     # The side rows come last (``_relaxation``): a row's dual is positive where its
     # lower side holds it and negative at its upper side.
     side = duals[duals.size - len(costs.side) :] * unit
-    return replace(
-        knapsacks.start(),
+    return Multipliers(
         row=coverage + costs.penalty - value,
         coverage=coverage,
         chargers=0.0,
         side_lower=np.where(np.isfinite(costs.side.lower), np.maximum(side, 0.0), 0.0),
         side_upper=np.where(np.isfinite(costs.side.upper), np.maximum(-side, 0.0), 0.0),
+        budget=0.0,  # the budget is no row of the LP (module docstring)
     )
 
 
