@@ -67,6 +67,33 @@ def test_rows_of_some_sites_judge_plans_of_those_sites_alike() -> None:
         assert kept.satisfied(plan) == rows.satisfied(sites[plan])
 
 
+def test_rows_at_their_limit_are_those_one_site_fewer_or_more_would_break() -> None:
+    rows = combine(
+        [group_rows("Nissan", NISSAN, share=0.4), group_rows("FR", FRANCE, minimum=1, maximum=2)],
+        5,
+    )
+    # One Nissan site of two, one French site: closing site 0 breaks both.
+    assert rows.at_limit([0, 4]).tolist() == [True, True]
+    # Two Nissan sites of three: one fewer (1 of 2) or one more other site (2 of 4) keeps 40 %.
+    assert rows.at_limit([0, 3, 4]).tolist() == [False, True]
+    # Two of four: one Nissan site fewer is 33 %; two French sites, the cap.
+    assert rows.at_limit([0, 1, 3, 4]).tolist() == [True, True]
+    # Broken rows are not at their limit: they are past it.
+    assert rows.at_limit([0, 1, 2]).tolist() == [False, False]
+    # Negative coefficients: opening a closed site, or closing an open one, lowers or raises too.
+    signed = SiteRows(
+        sp.csr_matrix(np.array([[-2.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])),
+        np.array([0.0, 0.0, -np.inf]),
+        np.array([np.inf, np.inf, 0.0]),
+        ("y2 ≥ 2 y0", "y2 ≥ y0", "y2 ≤ y0"),
+    )
+    # Site 2 open: opening site 0 breaks the first; the second has room; the third is broken.
+    assert signed.at_limit([2]).tolist() == [True, False, False]
+    # Sites 0 and 2: the first is broken; closing site 2 breaks the second, closing 0 the third.
+    assert signed.at_limit([0, 2]).tolist() == [False, True, True]
+    assert no_site_rows(3).at_limit([1]).size == 0
+
+
 def test_excess_sums_how_far_outside_the_rows_a_plan_is() -> None:
     rows = combine(
         [group_rows("FR", FRANCE, minimum=1, maximum=2), group_rows("Nissan", NISSAN, minimum=1)],

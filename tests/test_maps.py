@@ -346,6 +346,14 @@ def test_constraints_table_opens_on_a_missed_constraint() -> None:
     assert "Side constraints (all 1 met)" in closed
     assert "<td>Nissan share of chosen sites</td><td>10.2 %</td>" in closed
     assert "counts for each of its brands" in closed
+    assert "at its limit" not in closed
+    tight = [{**met[0], "at_limit": True}, {"constraint": "FR sites ≤ 35", "met": True}]
+    limited = constraints_table({"constraints": tight, "by_brand": brands})
+    assert limited.startswith('<details id="planner-constraints">')  # all met: folded
+    assert "Side constraints (all 2 met, 1 at its limit)" in limited
+    assert "≥ 10 %</td><td>met, at its limit</td>" in limited
+    assert "<td>FR sites ≤ 35</td><td>met</td>" in limited
+    assert "one site fewer or more would break it" in limited
     opened = constraints_table({"constraints": missed, "by_brand": brands[:1]})
     assert opened.startswith('<details open id="planner-constraints">')
     assert "Side constraints (1 of 2 missed)" in opened

@@ -164,9 +164,15 @@ def test_side_constraints_met_at_the_chosen_sites() -> None:
     )
     chosen = np.array([True, False, True])
     assert side_constraints_met(rows, chosen) == [
-        {"constraint": "FR sites ≤ 1 and ≥ 1", "met": True},
-        {"constraint": "Nissan share ≥ 50 %", "met": True},  # exactly at its bound
-        {"constraint": "BE sites ≤ 0", "met": False},
+        {"constraint": "FR sites ≤ 1 and ≥ 1", "met": True, "at_limit": True},
+        {"constraint": "Nissan share ≥ 50 %", "met": True, "at_limit": True},  # exactly at it
+        {"constraint": "BE sites ≤ 0", "met": False, "at_limit": False},
     ]
     assert [row["met"] for row in _report(side=rows)["constraints"]] == [True, True, False]
+    # With site 1 as well the share has room (one Nissan site fewer still makes 50 %).
+    assert [row["at_limit"] for row in side_constraints_met(rows, np.ones(3, dtype=bool))] == [
+        False,
+        False,
+        False,
+    ]
     assert "constraints" not in _report()

@@ -255,7 +255,7 @@ def phase_table(report: Mapping[str, Any]) -> str:
 
 
 def constraints_table(report: Mapping[str, Any]) -> str:
-    """The report's side constraints, each met or missed, and the brands' shares; or ''.
+    """The report's side constraints, each met (at its limit or not) or missed; or ''.
 
     Open when one is missed: a reviewer should not have to look for it.
     """
@@ -263,12 +263,15 @@ def constraints_table(report: Mapping[str, Any]) -> str:
     if not rows:
         return ""
     missed = sum(not row.get("met") for row in rows)
+    at_limit = sum(bool(row.get("met") and row.get("at_limit")) for row in rows)
     body = "".join(
         f"<tr><td>{escape(str(row.get('constraint', '')))}</td>"
         + (
-            "<td>met</td>"
-            if row.get("met")
-            else '<td class="planner-constraint-missed">missed</td>'
+            '<td class="planner-constraint-missed">missed</td>'
+            if not row.get("met")
+            else "<td>met, at its limit</td>"
+            if row.get("at_limit")
+            else "<td>met</td>"
         )
         + "</tr>"
         for row in rows
@@ -281,15 +284,17 @@ def constraints_table(report: Mapping[str, Any]) -> str:
         if len(brands) > 1
     )
     summary = f"{missed} of {len(rows)} missed" if missed else f"all {len(rows)} met"
+    if at_limit:
+        summary += f", {at_limit} at {'its' if at_limit == 1 else 'their'} limit"
+    notes = [
+        "At its limit: one site fewer or more would break it." if at_limit else "",
+        "A dual-brand site counts for each of its brands." if shares else "",
+    ]
     return (
         f'<details{" open" if missed else ""} id="planner-constraints">'
         f"<summary>Side constraints ({escape(summary)})</summary>"
         f"<table><tbody>{body}{shares}</tbody></table>"
-        + (
-            '<div class="planner-note">A dual-brand site counts for each of its brands.</div>'
-            if shares
-            else ""
-        )
+        + "".join(f'<div class="planner-note">{note}</div>' for note in notes if note)
         + "</details>"
     )
 

@@ -92,6 +92,34 @@ class SiteRows:
         values = self._values(open_sites)
         return (values < self.lower - tolerance) | (values > self.upper + tolerance)
 
+    def at_limit(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> BoolArray:
+        """Whether each row holds but one site fewer or more would break it.
+
+        One site fewer is closing an open site, one more opening a closed
+        one; the row is at its limit when the single change that moves its
+        left-hand side furthest towards a finite bound crosses it (a country
+        at its cap, a brand share that one site less of the brand would miss,
+        a corridor section with its only site).
+        """
+        is_open = np.zeros(self.n_sites, dtype=bool)
+        is_open[np.asarray(open_sites, dtype=np.int64)] = True
+        values = self._values(np.flatnonzero(is_open))
+
+        def extreme(sites: BoolArray, largest: bool) -> FloatArray:
+            # Over the given sites; the implicit zeros count, so never below (above) 0.
+            part = self.matrix[:, np.flatnonzero(sites)]
+            if part.shape[1] == 0:
+                return np.zeros(len(self))
+            found = part.max(axis=1) if largest else part.min(axis=1)
+            return np.asarray(found.toarray(), dtype=np.float64).ravel()
+
+        # The most one change can lower (raise) the left-hand side by.
+        fall = np.maximum(extreme(is_open, True), -extreme(~is_open, False))
+        rise = np.maximum(extreme(~is_open, True), -extreme(is_open, False))
+        tight = np.isfinite(self.lower) & (values - fall < self.lower - tolerance)
+        tight |= np.isfinite(self.upper) & (values + rise > self.upper + tolerance)
+        return tight & ~self.violated(np.flatnonzero(is_open), tolerance=tolerance)
+
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
         return [

@@ -154,15 +154,21 @@ def sites_by_brand(sites: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def side_constraints_met(rows: SiteRows, chosen: npt.NDArray[np.bool_]) -> list[dict[str, Any]]:
-    """Each side constraint (brand shares, country bounds, corridors) and whether the plan meets it.
+    """Each side constraint, whether the plan meets it, and whether it is at its limit.
+
+    The constraints are the brand shares, country bounds and corridors. At its
+    limit (:meth:`SiteRows.at_limit`), one site fewer or more would break it:
+    those are the rows that may shape the plan.
 
     Met within the tolerance the models check plans with. The figures behind a
     brand share or a country bound are in ``by_brand`` and ``by_country``.
     """
-    missed = rows.violated(np.flatnonzero(chosen))
+    open_sites = np.flatnonzero(chosen)
+    missed = rows.violated(open_sites)
+    limit = rows.at_limit(open_sites)
     return [
-        {"constraint": name, "met": not bool(bad)}
-        for name, bad in zip(rows.names, missed, strict=True)
+        {"constraint": name, "met": not bool(bad), "at_limit": bool(tight)}
+        for name, bad, tight in zip(rows.names, missed, limit, strict=True)
     ]
 
 
