@@ -115,3 +115,46 @@ def test_forcing_the_register_format_on_a_generic_file_fails_clearly() -> None:
     message = str(caught.value)
     assert "is not a BNetzA register export (its columns are " in message
     assert message.endswith('set format = "generic" or "auto" for it')
+
+
+def test_two_columns_that_could_be_the_power_are_refused(tmp_path: Path) -> None:
+    # Before: 'power_kw' was read and 'power' (22 kW on every row) ignored without a word.
+    path = tmp_path / "stations.csv"
+    path.write_text(
+        "station_id,power_kw,lon,lat,power\nS1,150,4.35,50.85,22\nS2,350,4.40,50.80,22\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_chargers(path)
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        "stations.csv, field 'power_kw': 2 columns could be the power: 'power_kw' and 'power'; "
+        "keep one and remove or rename the others"
+    )
+    # A longitude named twice too; an axis name beside a geographic one is no rival.
+    path.write_text(
+        "station_id,power_kw,lon,longitude,lat,x\nS1,150,4.35,4.35,50.85,1\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="2 columns could be the longitude: 'lon' and 'longitude'"):
+        load_chargers(path)
+    path.write_text("station_id,power_kw,lon,lat,x,y\nS1,150,4.35,50.85,1,2\n", encoding="utf-8")
+    assert load_chargers(path)["lon"].tolist() == [4.35]
+
+
+def test_a_power_read_by_the_coordinates_decimal_mark_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: '1.500' became 1.5 kW and the station dropped below min_power_kw silently.
+    path = tmp_path / "stations.csv"
+    path.write_text(
+        "station_id,power_kw,lon,lat\nS1,150,4.35,50.85\nS2,1.500,5.08646,50.68053\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        stations = load_chargers(path, min_power_kw=150)
+    assert stations.attrs["counts"]["below_min_power"] == 1  # the documented reading stands
+    assert (
+        "stations.csv, field 'power_kw': the column shows no decimal mark of its own, so "
+        "numbers like '1.500' are read as decimals by the file's mark ('.' in its other "
+        "columns): 1.5"
+    ) in caplog.text

@@ -771,6 +771,29 @@ def test_run_summarises_warnings_on_one_line(
     ]
 
 
+def test_run_shows_how_a_dealer_column_was_read_in_full(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "warning: 1 warning in all; planner validate lists them", while a
+    # site's cost of '250.000' had been read as 250 EUR.
+    lines = DEALERS.splitlines()
+    costed = [lines[0] + ",site_cost_eur", lines[1] + ",250.000"]
+    costed += [line + ",300000" for line in lines[2:]]
+    costed.append("R9,Renault,No place,LU,,,300000")
+    (tmp_path / "dealers.csv").write_text("\n".join(costed) + "\n", encoding="utf-8")
+    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning")]
+    assert warnings == [
+        "warning: dealers.csv, field 'site_cost_eur': the column shows no decimal mark of its "
+        "own, so numbers like '250.000' are read as decimals by the file's mark ('.' in its "
+        "other columns): 250; if '.' groups thousands in this column, write the numbers "
+        "without it or state decimal = ',' in its scenario entry",
+        "warning: 1 dealer rows dropped (missing coordinates: 1), 1 more warning; planner "
+        "validate lists them",
+    ]
+
+
 def test_run_notes_a_p_above_the_candidate_sites(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -390,4 +390,4 @@ def test_a_population_read_as_decimals_by_the_coordinates_mark_is_warned(
         demand = read_demand_file(path)
     assert demand["population"].tolist() == [132.78, 900.0]
     # Before: 132.78 people, without a word.
-    assert "column 'population' shows no decimal mark of its own" in caplog.text
+    assert "field 'population': the column shows no decimal mark of its own" in caplog.text

@@ -174,8 +174,9 @@ def test_a_column_read_by_the_other_columns_decimal_mark_is_warned(tmp_path: Pat
     assert loaded.dealers["site_cost_eur"].tolist() == [250.0, 180000.0]
     # ... but, before, nothing said that a site of 250 EUR came from "250.000".
     assert any(
-        "column 'site_cost_eur' shows no decimal mark of its own, so numbers like '250.000' "
-        "are read as decimals by the file's mark ('.' in its other columns): 250" in str(w)
+        "dealers.csv, field 'site_cost_eur': the column shows no decimal mark of its own, so "
+        "numbers like '250.000' are read as decimals by the file's mark ('.' in its other "
+        "columns): 250" in str(w)
         for w in loaded.warnings
     )
 

@@ -168,9 +168,8 @@ def run(
     target = output_folder(scenario, out_dir)
     with _Stages(err) as stages:
         plan = run_plan(scenario, progress=stages)
-        warnings = _warning_summary(plan.report.get("inputs", {}))
-        if warnings:
-            err.print(one_line(warnings), soft_wrap=True)
+        for warned in _warning_lines(plan.report.get("inputs", {})):
+            err.print(one_line(warned), soft_wrap=True)
         plan.save(target, on_stage=stages, map_assets=assets)
     line = _inputs_line(plan.report.get("inputs", {})) + _road_line(plan.report.get("travel"))
     out.print(one_line(line), soft_wrap=True)
@@ -379,12 +378,24 @@ def _road_line(travel: Any) -> str:
     )
 
 
-def _warning_summary(inputs: dict[str, Any]) -> str | None:
-    """One line on the dealer rows a run dropped or changed, or None when there are none."""
+def _warning_lines(inputs: dict[str, Any]) -> list[str]:
+    """The warnings about whole columns of dealer files in full, then one line on the rest.
+
+    A column's warning says how its numbers were read ('250.000' as 250 EUR):
+    a misreading a user must see, and there are few. The rows a run dropped
+    or changed may be thousands: they get one line with counts.
+    """
     dealers = inputs.get("dealers", {})
     warnings = inputs.get("warnings", [])
-    if not warnings:
-        return None
+    shown = int(dealers.get("column_warnings", 0))
+    lines = [f"warning: {warning}" for warning in warnings[:shown]]
+    if len(warnings) > shown:
+        lines.append(_warning_summary(dealers, len(warnings) - shown, more=shown > 0))
+    return lines
+
+
+def _warning_summary(dealers: dict[str, Any], count: int, *, more: bool) -> str:
+    """One line on the dealer rows a run dropped or changed, and the other warnings."""
     parts = []
     dropped = dealers.get("dropped_by_reason", {})
     if dropped:
@@ -393,7 +404,8 @@ def _warning_summary(inputs: dict[str, Any]) -> str | None:
     swapped = dealers.get("swapped_fixed", 0)
     if swapped:
         parts.append(f"{swapped} swapped lon/lat fixed")
-    parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} in all")
+    plural = "s" if count != 1 else ""
+    parts.append(f"{count} more warning{plural}" if more else f"{count} warning{plural} in all")
     return "warning: " + ", ".join(parts) + "; planner validate lists them"
 
 

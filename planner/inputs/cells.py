@@ -295,8 +295,8 @@ class NumberStyle:
     #: itself confirms the reading.
     borrowed: Mapping[str, Cell] = field(default_factory=dict)
 
-    def borrowed_notes(self) -> list[str]:
-        """One line per column read by the decimal mark of the file's other columns."""
+    def borrowed_notes(self) -> list[tuple[str, str]]:
+        """Each column read by the decimal mark of the file's other columns, and what to say."""
         notes = []
         for column, cell in self.borrowed.items():
             (mark,) = self.file_marks
@@ -307,10 +307,13 @@ class NumberStyle:
             value = resolved[0]
             other = "," if mark == "." else "."
             notes.append(
-                f"column '{column}' shows no decimal mark of its own, so numbers like "
-                f"{shown(cell)} are read as decimals by the file's mark ('{mark}' in its other "
-                f"columns): {value:g}; if '{mark}' groups thousands in this column, write the "
-                f"numbers without it or state decimal = '{other}' in its scenario entry"
+                (
+                    column,
+                    f"the column shows no decimal mark of its own, so numbers like {shown(cell)} "
+                    f"are read as decimals by the file's mark ('{mark}' in its other columns): "
+                    f"{value:g}; if '{mark}' groups thousands in this column, write the numbers "
+                    f"without it or state decimal = '{other}' in its scenario entry",
+                )
             )
         return notes
 

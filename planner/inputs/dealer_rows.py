@@ -228,7 +228,9 @@ def validate_table(
             if apart > _COLUMNS_APART_M:
                 disagree.append((number, apart))
     _check_countries(result, spec, coordinate_fields)
-    result.warnings += [Problem(table.source, note) for note in cols.numbers.borrowed_notes()]
+    result.warnings += [
+        Problem(table.source, note, field=column) for column, note in cols.numbers.borrowed_notes()
+    ]
     if disagree:
         row, apart = disagree[0]
         result.warnings.append(

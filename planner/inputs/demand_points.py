@@ -338,8 +338,8 @@ def _demand_points(
     }
     problems += columns_headed_alike(source, headers, columns, key=_key)
     style = _number_style(located, population_index, decimal)
-    for note in style.borrowed_notes():
-        logger.warning("%s: %s", source, note)
+    for column, note in style.borrowed_notes():
+        logger.warning("%s", Problem(source, note, field=column))
     if located.geometry is not None:
         lon, lat = located.geometry
         fields = ("geometry", "geometry")

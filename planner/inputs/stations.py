@@ -45,6 +45,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.cells import NumberStyle, cell_text, is_blank, number_style, parse_number, shown
 from planner.inputs.columns import columns_headed_alike, normalise_header
@@ -157,6 +158,8 @@ def load_chargers(
     )
     columns = _columns(headers, _BNETZA if chosen == "bnetza" else _GENERIC)
     alike = columns_headed_alike(source, table.headers, columns) + shifted_rows(table)
+    if chosen == "generic":
+        alike += _rival_columns(source, table.headers, headers)
     if alike:
         raise InputError(alike)
     missing = [name for name in _REQUIRED if columns.get(name) is None]
@@ -195,6 +198,40 @@ def load_chargers(
     result.attrs["counts"] = counts
     result.attrs["format"] = chosen
     return result
+
+
+#: Fields of a generic file whose column must be unmistakable, and their names in messages.
+_RIVALLED = {"power_kw": "power", "lon": "longitude", "lat": "latitude"}
+#: Axis names a geographic name beside them wins over (as in dealer files).
+_AXES = frozenset({"x", "y"})
+
+
+def _rival_columns(source: str, raw: list[str], headers: list[str]) -> list[Problem]:
+    """A problem for each field two columns of a generic file could hold.
+
+    ``power_kw`` beside ``power`` (150 against 22 on every row): taking the
+    first by the order of the names would decide the stations kept without
+    a word. The register's own columns name its power twice on purpose and
+    are read by its format.
+    """
+    problems = []
+    for field, label in _RIVALLED.items():
+        matches = [
+            raw[i]
+            for i, name in enumerate(headers)
+            if name in _GENERIC[field] and name not in _AXES
+        ]
+        if len(matches) > 1:
+            listed = " and ".join(f"'{one_line(name)}'" for name in matches)
+            problems.append(
+                Problem(
+                    source,
+                    f"{len(matches)} columns could be the {label}: {listed}; keep one "
+                    "and remove or rename the others",
+                    field=field,
+                )
+            )
+    return problems
 
 
 def _looks_like_bnetza(headers: list[str]) -> bool:
@@ -252,6 +289,11 @@ def _rows(
         return header[index] if index is not None else field
 
     style = _number_style(table, columns)
+    # A power of '1.500' beside coordinates written with '.' decimals is read as
+    # 1.5 kW, which drops the station below min_power_kw: say so, as dealer and
+    # demand files do.
+    for column, note in style.borrowed_notes():
+        logger.warning("%s", Problem(table.source, note, field=column))
     # Headers match with their brackets dropped: "Power [W]" would read watts as kW.
     scale = unit_scale(column_name("power_kw"), "power", table.source, column_name("power_kw"))
 

@@ -106,6 +106,11 @@ class PlanInputs:
     trips: Trips | None = None
 
 
+def _about_a_column(warning: Problem | str) -> bool:
+    """Whether a dealer-file warning is about a whole column (no row), such as how it was read."""
+    return isinstance(warning, Problem) and warning.row is None and warning.field is not None
+
+
 def _exclude_sites_without_room(
     sites: gpd.GeoDataFrame, scenario: Scenario
 ) -> tuple[gpd.GeoDataFrame, int, list[str]]:
@@ -242,9 +247,17 @@ def load_inputs(
             scenario.travel, demand["lon"], demand["lat"], sites["lon"], sites["lat"]
         )
         reach = reached.matrix
-    warnings = [str(w) for w in site_load.warnings] + room_warnings + travel_warnings
+    # A warning about a whole column of a dealer file (how its numbers were read)
+    # comes first and is counted: a run shows those in full, and counts the rest.
+    column_warnings = [str(w) for w in site_load.warnings if _about_a_column(w)]
+    other_warnings = [str(w) for w in site_load.warnings if not _about_a_column(w)]
+    warnings = column_warnings + other_warnings + room_warnings + travel_warnings
     counts = {
-        "dealers": {**site_load.counts, "no_charger_room": no_room},
+        "dealers": {
+            **site_load.counts,
+            "no_charger_room": no_room,
+            "column_warnings": len(column_warnings),
+        },
         "demand": demand_counts,
         "reach_pairs": int(reach.nnz),
         "travel": {**travel, **reached.counts},
