@@ -582,7 +582,7 @@ def test_dealer_file_entries_the_system_cannot_open_are_named(
 
 
 @pytest.mark.parametrize("command", ["run", "frontier", "sweep"])
-@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
 def test_a_bad_time_limit_is_named_as_the_option(
     tiny: Path, command: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -590,7 +590,9 @@ def test_a_bad_time_limit_is_named_as_the_option(
     # override the user never wrote.
     code, _, stderr = _run([command, str(tiny), "--time-limit", value], capsys)
     assert code == 2
-    assert stderr.splitlines() == [f"error: --time-limit: {float(value):g} s: give seconds above 0"]
+    assert stderr.splitlines() == [
+        f"error: --time-limit: {float(value):g} s: give a finite number of seconds above 0"
+    ]
 
 
 def test_outputs_through_a_loop_of_links_or_into_an_output_are_refused(

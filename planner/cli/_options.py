@@ -37,5 +37,8 @@ def with_time_limit(overrides: list[str] | None, time_limit: float | None) -> li
     if time_limit is None:
         return extra
     if not math.isfinite(time_limit) or time_limit <= 0:
-        raise InputError(Problem("--time-limit", f"{time_limit:g} s: give seconds above 0"))
+        # "inf s: give seconds above 0" would contradict itself: inf is above 0.
+        raise InputError(
+            Problem("--time-limit", f"{time_limit:g} s: give a finite number of seconds above 0")
+        )
     return [*extra, f"solver.time_limit_s={time_limit!r}"]
