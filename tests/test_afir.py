@@ -112,6 +112,15 @@ def test_bad_corridor_files(tmp_path: Path) -> None:
     garbage.write_text("not json", encoding="utf-8")
     with pytest.raises(InputError, match="cannot be read as corridor lines"):
         load_corridors(garbage)
+    # Before: GDAL's "not recognized as being in a supported file format; It might
+    # help to specify the correct driver explicitly ...".
+    nothing = tmp_path / "nothing.geojson"
+    nothing.write_bytes(b"")
+    with pytest.raises(InputError) as caught:
+        load_corridors(nothing)
+    assert [str(p) for p in problems_of(caught)] == [
+        f"{nothing}, field 'afir.corridors': the file is empty"
+    ]
 
 
 def test_a_one_point_corridor_line_is_explained_in_plain_words(tmp_path: Path) -> None:

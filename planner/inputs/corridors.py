@@ -104,6 +104,9 @@ def _read_corridors(
     field = "afir.corridors"
     if is_special(path):
         raise InputError(Problem(str(path), NOT_REGULAR, field=field))
+    if version is not None and version[0] == 0:
+        # GDAL's words for it: "not recognized as being in a supported file format".
+        raise InputError(Problem(str(path), "the file is empty", field=field))
     try:
         # NaN coordinates are refused below, by feature, without numpy's warning first.
         with np.errstate(invalid="ignore"):
