@@ -187,6 +187,14 @@ def test_country_bounds_take_codes_in_any_case() -> None:
     assert scenario.constraints.country_max_sites == {"LU": 3}
 
 
+@pytest.mark.parametrize("field", ["country_min_sites", "country_max_sites"])
+def test_country_bounds_on_no_country_are_refused(field: str) -> None:
+    # Before: "country 'XX' has no candidate site" (a minimum) or nothing (a maximum).
+    with pytest.raises(InputError) as caught:
+        load_scenario(None, overrides=[f"constraints.{field}={{xx=2, lu=1, Zz=0}}"])
+    assert f"field 'constraints.{field}': no such country code: 'XX', 'ZZ'" in str(caught.value)
+
+
 def test_least_chargers_above_the_most_is_refused() -> None:
     # Before: every site was excluded and the run ended "optimal" with no site.
     with pytest.raises(InputError, match=r"min_per_site \(20\) is above max_per_site \(2\)"):

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from planner.scenario.fields import MAX_BUDGET_EUR, Count, Number, Share, SiteCount, _Section
+from planner.scenario.fields import (
+    MAX_BUDGET_EUR,
+    Count,
+    Number,
+    Share,
+    SiteCount,
+    _Section,
+    country_codes,
+)
 
 #: The brands a scenario can name; dealer files' brands are harmonised to these
 #: (Dacia and Alpine count as Renault, Infiniti as Nissan).
@@ -96,6 +104,15 @@ class ConstraintsConfig(_Section):
         # demand.countries takes "lu" as LU; so do the bounds (before: "has no candidate site").
         if isinstance(bounds, dict):
             return {str(code).upper(): count for code, count in bounds.items()}
+        return bounds
+
+    @field_validator("country_min_sites", "country_max_sites")
+    @classmethod
+    def _known_countries(cls, bounds: dict[str, int]) -> dict[str, int]:
+        # Before: "country 'XX' has no candidate site", as if XX were a country.
+        unknown = sorted(code for code in bounds if code not in country_codes())
+        if unknown:
+            raise ValueError(f"no such country code: {', '.join(map(repr, unknown))}")
         return bounds
 
     @field_validator("brand_min_share")
