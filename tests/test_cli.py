@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.cli.main import _inputs_line
 from planner.inputs.demand import load_demand
 from planner.scenario.schema import DEFAULT_P, load_scenario
 from planner.travel.great_circle import great_circle_km
@@ -279,6 +280,30 @@ format = "generic"
     )
     assert code == 2
     assert "stations.csv, field 'existing_chargers.files': listed twice (entries 1 and 2)" in stderr
+
+
+def test_run_says_which_station_and_trip_rows_it_left_out(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: counted in report.json only, with nothing on the terminal.
+    tiny.write_text(
+        SCENARIO + '[[existing_chargers.files]]\npath = "stations.csv"\n', encoding="utf-8"
+    )
+    (tmp_path / "stations.csv").write_text(
+        "id,operator,power_kw,points,lon,lat\n"
+        "s1,Ionity,300,4,6.1300,49.6100\n"
+        "s2,Town,50,2,5.9800,49.5000\n",
+        encoding="utf-8",
+    )
+    code, stdout, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    (line,) = [line for line in stdout.splitlines() if line.startswith("inputs:")]
+    assert line.endswith("; 1 of 2 existing stations kept (1 below 150 kW left out)")
+    trips = {"zero_trips_dropped": 2.0, "blank_rows_dropped": 1.0, "duplicate_rows_dropped": 0.0}
+    assert _inputs_line({"trips": trips}).endswith(
+        "; trip file rows left out: 2 with no trips, 1 blank"
+    )
+    assert "trip file" not in _inputs_line({"trips": {"zero_trips_dropped": 0.0}})
 
 
 def test_infeasible_scenario_exits_3(

@@ -353,7 +353,37 @@ def _inputs_line(inputs: dict[str, Any]) -> str:
     ]
     if out_of_demand:
         line += f" ({', '.join(out_of_demand)} left out)"
-    return line
+    return line + _stations_part(inputs.get("existing_chargers")) + _trips_part(inputs.get("trips"))
+
+
+def _stations_part(stations: Any) -> str:
+    """The existing stations read and kept, for the inputs line; '' without any file."""
+    if not isinstance(stations, dict):
+        return ""
+    kept, read = int(stations.get("kept", 0)), int(stations.get("read", 0))
+    part = f"; {kept:,} of {read:,} existing stations kept"
+    below = int(stations.get("below_min_power", 0))
+    if below:
+        part += f" ({below:,} below {stations.get('min_power_kw', 0):g} kW left out)"
+    return part
+
+
+def _trips_part(trips: Any) -> str:
+    """The trip file's rows left out, for the inputs line; '' when none were."""
+    if not isinstance(trips, dict):
+        return ""
+    left = [
+        f"{int(count):,} {what}"
+        for count, what in (
+            (trips.get("zero_trips_dropped", 0), "with no trips"),
+            (trips.get("blank_rows_dropped", 0), "blank"),
+            (trips.get("duplicate_rows_dropped", 0), "repeating an earlier row"),
+        )
+        if count
+    ]
+    if not left:
+        return ""
+    return f"; trip file rows left out: {', '.join(left)}"
 
 
 def _road_line(travel: Any) -> str:
