@@ -304,6 +304,10 @@ def test_run_says_which_station_and_trip_rows_it_left_out(
         "; trip file rows left out: 2 with no trips, 1 blank"
     )
     assert "trip file" not in _inputs_line({"trips": {"zero_trips_dropped": 0.0}})
+    stations = {"read": 5, "kept": 3, "below_min_power": 2, "min_power_kw": 150, "in_no_country": 1}
+    assert _inputs_line({"existing_chargers": stations}).endswith(
+        "; 3 of 5 existing stations kept (2 below 150 kW left out; 1 kept in no country)"
+    )
 
 
 def test_infeasible_scenario_exits_3(

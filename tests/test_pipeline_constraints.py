@@ -280,6 +280,32 @@ format = "generic"
     )
 
 
+def test_an_existing_station_in_no_country_is_warned_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: a station in the Atlantic was counted as kept, without a word.
+    (tmp_path / "stations.csv").write_text(
+        "id,operator,power_kw,points,lon,lat\n"
+        "s1,Ionity,300,4,6.1300,49.6100\n"
+        "s2,Ionity,300,4,-30,40\n",
+        encoding="utf-8",
+    )
+    extra = """
+[[existing_chargers.files]]
+path = "stations.csv"
+format = "generic"
+"""
+    with caplog.at_level("WARNING"):
+        plan = run_scenario(load_scenario(_write(tmp_path, extra), overrides=["model.p=1"]))
+    assert (
+        "stations.csv: 1 station(s) lie in no country (first: s2 at longitude -30, latitude 40): "
+        "check their coordinates (kept as given)"
+    ) in caplog.text
+    counts = plan.report["inputs"]["existing_chargers"]
+    assert (counts["kept"], counts["in_no_country"]) == (2, 1)
+    assert counts["files"][0]["in_no_country"] == 1
+
+
 def test_existing_chargers_discount_demand(tmp_path: Path) -> None:
     # A 300 kW station at A (kept) and a 50 kW one at B (below 150 kW): A's 100
     # sessions count half, so with p = 1 the plan takes B (80) over A (50).

@@ -362,10 +362,10 @@ def _stations_part(stations: Any) -> str:
         return ""
     kept, read = int(stations.get("kept", 0)), int(stations.get("read", 0))
     part = f"; {kept:,} of {read:,} existing stations kept"
-    below = int(stations.get("below_min_power", 0))
-    if below:
-        part += f" ({below:,} below {stations.get('min_power_kw', 0):g} kW left out)"
-    return part
+    below, astray = int(stations.get("below_min_power", 0)), int(stations.get("in_no_country", 0))
+    notes = [f"{below:,} below {stations.get('min_power_kw', 0):g} kW left out"] if below else []
+    notes += [f"{astray:,} kept in no country"] if astray else []
+    return part + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _trips_part(trips: Any) -> str:

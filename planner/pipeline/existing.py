@@ -54,8 +54,9 @@ class ExistingLayer:
     in_reach
         One flag per demand point: within reach of a kept station.
     counts
-        Per file: stations read, kept and below the power threshold; in total
-        the same, plus ``min_power_kw`` and ``radius_km``.
+        Per file: stations read, kept, below the power threshold and kept
+        though in no country (``in_no_country``); in total the same, plus
+        ``min_power_kw`` and ``radius_km``.
     """
 
     table: pd.DataFrame
@@ -102,8 +103,18 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
             )
             continue
         stations = load_chargers(spec.path, fmt=spec.format, min_power_kw=config.min_power_kw)
-        problems.extend(_swapped(stations, spec.path.name, scenario.demand.countries))
-        counts = dict(stations.attrs.get("counts", {}))
+        swapped, astray = _nowhere(stations, spec.path.name, scenario.demand.countries)
+        problems.extend(swapped)
+        counts = {**stations.attrs.get("counts", {}), "in_no_country": len(astray)}
+        if astray:
+            example = astray[0]
+            logger.warning(
+                "%s: %d station(s) lie in no country (first: %s at longitude %g, latitude %g): "
+                "check their coordinates (kept as given)",
+                spec.path.name,
+                len(astray),
+                *example,
+            )
         per_file.append({"path": spec.path.name, "format": stations.attrs.get("format"), **counts})
         frames.append(stations)
     if problems:
@@ -141,6 +152,7 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
         "read": int(sum(f.get("read", 0) for f in per_file)),
         "kept": len(table),
         "below_min_power": int(sum(f.get("below_min_power", 0) for f in per_file)),
+        "in_no_country": int(sum(f.get("in_no_country", 0) for f in per_file)),
         "min_power_kw": config.min_power_kw,
         "radius_km": radius,
     }
@@ -154,22 +166,32 @@ def load_existing(scenario: Scenario, demand: pd.DataFrame) -> ExistingLayer:
     return ExistingLayer(table=table, in_reach=in_reach, counts=counts)
 
 
-def _swapped(stations: pd.DataFrame, source: str, countries: list[str]) -> list[Problem]:
-    """Stations in no country that, with longitude and latitude swapped, lie in the scenario's.
+def _nowhere(
+    stations: pd.DataFrame, source: str, countries: list[str]
+) -> tuple[list[Problem], list[tuple[str, float, float]]]:
+    """Stations in no country: those swapped into the scenario's, and the others.
 
-    Such a station reaches none of the demand it stands among, and no word
-    would say so (dealer files get the same check by their country column).
+    A station whose longitude and latitude, swapped, lie in the scenario's
+    countries reaches none of the demand it stands among, and no word would
+    say so (dealer files get the same check by their country column): an
+    error. Any other station in no country (in the sea, a mistyped degree) is
+    returned as (id, longitude, latitude), for a warning.
     """
     if stations.empty:
-        return []
+        return [], []
     lon = stations["lon"].to_numpy(dtype=np.float64)
     lat = stations["lat"].to_numpy(dtype=np.float64)
     nowhere = np.flatnonzero(country_of(lon, lat) == "")
     if not nowhere.size:
-        return []
+        return [], []
     turned = country_of(lat[nowhere], lon[nowhere], countries=countries)
     ids = stations["charger_id"].to_numpy()
     swapped = [(i, country) for i, country in zip(nowhere, turned, strict=True) if country]
+    astray = [
+        (str(ids[i]), float(lon[i]), float(lat[i]))
+        for i, country in zip(nowhere, turned, strict=True)
+        if not country
+    ]
     return [
         Problem(
             source,
@@ -177,4 +199,4 @@ def _swapped(stations: pd.DataFrame, source: str, countries: list[str]) -> list[
             f"country; with the two swapped it lies in {country}: are its coordinates swapped?",
         )
         for i, country in swapped[:20]
-    ]
+    ], astray
