@@ -353,6 +353,23 @@ def test_unknown_crs_and_encoding_in_the_scenario(tmp_path: Path) -> None:
     assert str(caught.value) == "dealers.csv, field 'encoding': unknown text encoding 'klingon'"
 
 
+def test_a_wide_encoding_stated_for_a_utf8_file_is_refused(tmp_path: Path) -> None:
+    # Before: decoded as one line of unrelated characters, "the file has a header
+    # but no data rows".
+    path = write(tmp_path, ["1,Renault Paris,Renault,FR,48.8566,2.3522"])
+    for encoding in ("utf-16", "UTF_32_LE"):
+        config = DealersConfig(files=[DealerFile(path=path, encoding=encoding)])
+        with pytest.raises(InputError) as caught:
+            load_sites(config, countries=None)
+        assert str(caught.value).startswith(
+            f"dealers.csv, field 'encoding': cannot be read as {encoding}: it has no NUL byte"
+        )
+    # The same file written in UTF-16 still reads with the encoding stated.
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+    config = DealersConfig(files=[DealerFile(path=path, encoding="utf-16-le")])
+    assert load_sites(config, countries=None).counts["read"] == 1
+
+
 def test_half_a_coordinate_pair_is_an_error(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -122,6 +123,7 @@ def read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
 
 def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     if encoding is not None:
+        _refuse_wide_without_nuls(data, encoding, source)
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
@@ -185,6 +187,31 @@ def _mixed_encodings(data: bytes, exc: UnicodeDecodeError, source: str) -> Input
             f"mixes text encodings: line {line}{more} holds byte 0x{data[exc.start]:02x}, "
             "which is not UTF-8, where the rest of the file is UTF-8; save the whole file "
             'as UTF-8 (or, if it is all Windows-1252, set encoding = "cp1252" for it)',
+        )
+    )
+
+
+def _refuse_wide_without_nuls(data: bytes, encoding: str, source: str) -> None:
+    """Refuse a stated UTF-16 or UTF-32 for bytes that cannot be a table in it.
+
+    A table's digits, separators and line ends are ASCII, which UTF-16 and
+    UTF-32 store with NUL bytes beside them; bytes without a single NUL are
+    UTF-8 or an 8-bit encoding. Decoded as UTF-16 they would become a line of
+    unrelated characters, and the file "a header but no data rows".
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, ValueError):
+        return  # unknown: named as such when decoding
+    if not name.startswith(("utf-16", "utf-32")) or b"\0" in data[:4096] or len(data) < 8:
+        return
+    raise InputError(
+        Problem(
+            source,
+            f"cannot be read as {encoding}: it has no NUL byte, which the ASCII digits and "
+            f"separators of a table in {encoding} always bring; it looks like UTF-8 or an "
+            "8-bit encoding: remove encoding from its scenario entry or set the right one",
+            field="encoding",
         )
     )
 
