@@ -391,3 +391,22 @@ def test_a_population_read_as_decimals_by_the_coordinates_mark_is_warned(
     assert demand["population"].tolist() == [132.78, 900.0]
     # Before: 132.78 people, without a word.
     assert "field 'population': the column shows no decimal mark of its own" in caplog.text
+
+
+def test_a_point_with_more_people_than_any_metropolis_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: 500,000,000 people at a town took a run's coverage from 85 % to 99.7 %, unsaid.
+    rows = "a,6.13,49.61,12000\nb,6.14,49.62,500000000\nc,6.15,49.63,41000000\n"
+    path = _write(tmp_path, "id,lon,lat,population\n" + rows)
+    with caplog.at_level("WARNING"):
+        demand = read_demand_file(path)
+    assert demand["population"].tolist() == [12000.0, 500e6, 41e6]  # kept: it may be an aggregate
+    assert (
+        "field 'population': 2 point(s) with more than 40,000,000 people, more than the largest "
+        "metropolitan area (first: row 3, 500,000,000): an aggregate, or a digit too many?"
+    ) in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        read_demand_file(_write(tmp_path, "id,lon,lat,population\na,6.13,49.61,39000000\n"))
+    assert "metropolitan" not in caplog.text

@@ -50,6 +50,11 @@ logger = logging.getLogger(__name__)
 #: might mean and catches a misread or corrupted number (1e308) before it
 #: turns into an absurd charger count.
 MAX_POPULATION = 1e9
+#: Above this many people at one point a run warns: more than the largest
+#: metropolitan area holds, so an aggregate the user meant, or a digit too many
+#: (500,000,000 people at a town of 10,000 took a run's coverage from 85 % to
+#: 99.7 % without a word).
+CROWDED_POPULATION = 40e6
 
 __all__ = ["read_demand_file", "read_demand_frame"]
 
@@ -372,6 +377,15 @@ def _demand_points(
             field_name,
             f"population above {MAX_POPULATION:,.0f}: more people than any place on Earth",
         )
+        crowded = np.flatnonzero((np.nan_to_num(population) > CROWDED_POPULATION) & ~too_many)
+        if crowded.size:
+            first = int(crowded[0])
+            note = (
+                f"{crowded.size} point(s) with more than {CROWDED_POPULATION:,.0f} people, more "
+                f"than the largest metropolitan area (first: {labels[first]}, "
+                f"{population[first]:,.0f}): an aggregate, or a digit too many?"
+            )
+            logger.warning("%s", Problem(source, note, field=field_name))
     ids = _ids(located, id_stem, problems, id_names)
     country = _countries(located, problems)
     problems.extend(_coordinate_problems(lon, lat, labels, source, fields))
