@@ -586,3 +586,24 @@ def test_a_nested_override_merges_into_the_scenario_like_a_dotted_one(tmp_path: 
         5,
         10.0,
     )
+
+
+# --- 7. values no plan means -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"constraints": {"phases": [{"year": 26, "p": 3}]}}, "constraints.phases.0.year"),
+        ({"travel": {"radius_km": 1e9}}, "travel.radius_km"),
+        ({"existing_chargers": {"radius_km": 5000.0}}, "existing_chargers.radius_km"),
+        ({"dealers": {"merge_distance_m": 1e7}}, "dealers.merge_distance_m"),
+        ({"solver": {"threads": 100_000}}, "solver.threads"),
+    ],
+)
+def test_values_beyond_any_plan_are_refused(raw: dict[str, Any], field: str) -> None:
+    # Before: accepted without a word (a merge distance of 10,000 km made one site
+    # of every dealer; a radius of 1e9 km put every pair in reach).
+    assert _fields(_refused(raw)) == [field]
+    # At the limits, accepted.
+    scenario_from({"travel": {"radius_km": 1000.0}, "dealers": {"merge_distance_m": 10_000.0}})

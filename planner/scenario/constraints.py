@@ -29,7 +29,10 @@ SCENARIO_BRANDS = ("Nissan", "Renault")
 class Phase(_Section):
     """One year of a phased roll-out."""
 
-    year: Count = Field(description="Calendar year of the phase.", examples=[2027])
+    # A two-digit year (26) would be year 26, the phases' order unchanged and unsaid.
+    year: Count = Field(
+        ge=2000, le=2100, description="Calendar year of the phase, 2000-2100.", examples=[2027]
+    )
     p: Count | None = Field(
         None, ge=1, description="Sites open by the end of this year (cumulative)."
     )

@@ -31,6 +31,17 @@ MAX_COST_EUR = 1e10
 #: Most a budget may be, EUR (a continent's network is some billions).
 MAX_BUDGET_EUR = 1e15
 
+#: Longest reach, km: beyond it a charger "serves" a whole country and the
+#: reach of a continent's sites (1e9 km given by a slip) holds every pair.
+MAX_REACH_KM = 1000.0
+
+#: Farthest apart two dealers may be merged into one site, metres: 10^7 merged
+#: every dealer of a sample into a single site.
+MAX_MERGE_M = 10_000.0
+
+#: Most solver threads (100,000 was taken as given).
+MAX_THREADS = 256
+
 #: Every float of the schema. Finite: NaN and inf (which TOML can write, ``inf``
 #: and ``nan``) are refused, so no radius, budget or factor is infinite and no
 #: output can carry them. Strict: an integer is taken as a float (``radius_km =

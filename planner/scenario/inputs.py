@@ -15,7 +15,14 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from planner.geodata import sample_dealers_path
-from planner.scenario.fields import FilePath, Number, _Section, country_codes
+from planner.scenario.fields import (
+    MAX_MERGE_M,
+    MAX_REACH_KM,
+    FilePath,
+    Number,
+    _Section,
+    country_codes,
+)
 
 
 class ColumnMapping(_Section):
@@ -133,7 +140,9 @@ class DealersConfig(_Section):
     merge_distance_m: Number = Field(
         150.0,
         ge=0,
-        description="Dealers of different brands closer than this are one site with both brands.",
+        le=MAX_MERGE_M,
+        description="Dealers of different brands closer than this are one site with both brands "
+        "(metres, at most 10,000).",
     )
     merge_same_brand: bool = Field(
         False,
@@ -269,7 +278,9 @@ class ExistingChargersConfig(_Section):
     radius_km: Number | None = Field(
         None,
         gt=0,
-        description="Reach of an existing station in travel km; unset: travel.radius_km.",
+        le=MAX_REACH_KM,
+        description="Reach of an existing station in travel km (at most 1,000); unset: "
+        "travel.radius_km.",
     )
 
 

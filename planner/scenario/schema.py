@@ -40,7 +40,7 @@ from planner.scenario.afir import AfirConfig as AfirConfig
 from planner.scenario.constraints import SCENARIO_BRANDS as SCENARIO_BRANDS
 from planner.scenario.constraints import ConstraintsConfig as ConstraintsConfig
 from planner.scenario.constraints import Phase as Phase
-from planner.scenario.fields import MAX_COST_EUR, FilePath, country_codes
+from planner.scenario.fields import MAX_COST_EUR, MAX_THREADS, FilePath, country_codes
 from planner.scenario.fields import Count as Count
 from planner.scenario.fields import Number as Number
 from planner.scenario.fields import Share as Share
@@ -224,7 +224,7 @@ class SolverConfig(_Section):
         description="Stop when the proven relative gap is at most this (below 1: a gap of "
         "1 would let any plan count as optimal).",
     )
-    threads: Count = Field(1, ge=1, description="Solver threads.")
+    threads: Count = Field(1, ge=1, le=MAX_THREADS, description="Solver threads (at most 256).")
     seed: Count = Field(0, description="Random seed of solver and heuristics.")
 
 

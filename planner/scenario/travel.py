@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from planner.scenario.fields import FilePath, Number, _Section
+from planner.scenario.fields import MAX_REACH_KM, FilePath, Number, _Section
 
 __all__ = ["TravelConfig", "TravelMode"]
 
@@ -45,7 +45,9 @@ class TravelConfig(_Section):
     radius_km: Number = Field(
         50.0,
         gt=0,
-        description="Reach: a demand point is served by sites within this travel distance.",
+        le=MAX_REACH_KM,
+        description="Reach: a demand point is served by sites within this travel distance "
+        "(km, at most 1,000).",
     )
     circuity: Number = Field(
         1.3,
@@ -67,8 +69,9 @@ class TravelConfig(_Section):
     max_km: Number | None = Field(
         None,
         gt=0,
-        description="mode = road: reach in km of road (the fastest route's length), instead "
-        "of max_minutes; travel costs are then road km.",
+        le=MAX_REACH_KM,
+        description="mode = road: reach in km of road (the fastest route's length, at most "
+        "1,000), instead of max_minutes; travel costs are then road km.",
     )
     snap_max_m: Number = Field(
         SNAP_MAX_M,
