@@ -392,6 +392,27 @@ def test_half_a_coordinate_pair_is_an_error(tmp_path: Path) -> None:
     ]
 
 
+def test_a_coordinate_out_of_range_quotes_the_cell_when_its_reading_differs(
+    tmp_path: Path,
+) -> None:
+    # Before: "4352123.0 is out of range", a number the file never showed.
+    path = write(
+        tmp_path,
+        [
+            '1,Renault Paris,Renault,FR,48.8566,"2.352.123"',
+            "2,Renault Lyon,Renault,FR,45.7640,4.8357",
+            "3,Renault Nowhere,Renault,FR,123,4.8357",
+        ],
+    )
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert [str(p) for p in caught.value.problems] == [
+        "dealers.csv, row 2, field 'lon': '2.352.123' (read as 2,352,123) is out of range "
+        "[-180, 180]; projected coordinates? state the file's crs in the scenario",
+        "dealers.csv, row 4, field 'lat': 123.0 is out of range [-90, 90]",
+    ]
+
+
 def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:
     path = write(
         tmp_path,

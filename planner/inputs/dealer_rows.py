@@ -57,6 +57,7 @@ from planner.inputs.cells import (
     parse_country,
     parse_flag,
     parse_number,
+    shown,
 )
 from planner.inputs.columns import LABELS, OPTIONAL, ColumnChoice
 from planner.inputs.merge import haversine_m
@@ -420,23 +421,50 @@ def _check_coordinates(
         if not (math.isfinite(lon) and math.isfinite(lat)):
             fail("these coordinates cannot be reprojected from the file's crs", "lon")
             return None
-    return _in_range(lon, lat, "lon", "lat", fail, geometry=False)
+        return _in_range(lon, lat, "lon", "lat", fail, geometry=False)
+    written = (_cell(cells, cols, "lon"), _cell(cells, cols, "lat"))
+    return _in_range(lon, lat, "lon", "lat", fail, geometry=False, written=written)
 
 
 def _in_range(
-    lon: float, lat: float, lon_name: str, lat_name: str, fail: Any, *, geometry: bool
+    lon: float,
+    lat: float,
+    lon_name: str,
+    lat_name: str,
+    fail: Any,
+    *,
+    geometry: bool,
+    written: tuple[Cell, Cell] | None = None,
 ) -> tuple[float, float] | None:
+    """The point when within the degrees' ranges; problems go to ``fail``.
+
+    ``written`` are the cells as the file gives them, quoted beside a reading
+    they do not show: '4.352.123' read as 4352123 (its dots group thousands).
+    """
     ok = True
     hint = "; projected coordinates? state the file's crs in the scenario"
+
+    def shown_as(value: float, cell: Cell | None) -> str:
+        if cell is None or isinstance(cell, int | float):
+            return repr(value)
+        try:
+            plain = float(cell_text(cell).strip()) == value
+        except ValueError:
+            plain = False
+        return repr(value) if plain else f"{shown(cell)} (read as {value:,.15g})"
+
+    cells: tuple[Cell | None, Cell | None] = written if written is not None else (None, None)
     if not -180.0 <= lon <= 180.0:
         fail(
-            f"{lon!r} is out of range [-180, 180]" + (hint if abs(lon) > 1000 else ""),
+            f"{shown_as(lon, cells[0])} is out of range [-180, 180]"
+            + (hint if abs(lon) > 1000 else ""),
             "geometry" if geometry else lon_name,
         )
         ok = False
     if not -90.0 <= lat <= 90.0:
         fail(
-            f"{lat!r} is out of range [-90, 90]" + (hint if abs(lat) > 1000 else ""),
+            f"{shown_as(lat, cells[1])} is out of range [-90, 90]"
+            + (hint if abs(lat) > 1000 else ""),
             "geometry" if geometry else lat_name,
         )
         ok = False
