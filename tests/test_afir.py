@@ -189,8 +189,20 @@ def test_report_and_map_of_a_plan_with_corridors(tmp_path: Path) -> None:
 def test_a_corridor_far_from_every_site_is_named(tmp_path: Path) -> None:
     # A line across the Baltic Sea: no sample dealer within 3 km.
     path = _corridor(tmp_path, [[18.0, 55.0], [20.0, 56.0]])
-    with pytest.raises(InputError, match="corridor 'Equator motorway' lies farther than 3 km"):
+    with pytest.raises(InputError) as caught:
         planner.check(overrides={"afir.corridors": str(path)})
+    assert str(caught.value).endswith(
+        "corridor 'Equator motorway' lies farther than 3 km from every candidate site: a file "
+        "for another region, or raise afir.max_offset_km"
+    )
+    # Brussels to Liège written latitude first. Before: "a file for another region".
+    path = _corridor(tmp_path, [[50.85, 4.35], [50.80, 4.70], [50.70, 5.20], [50.63, 5.57]])
+    with pytest.raises(InputError) as caught:
+        planner.check(overrides={"afir.corridors": str(path)})
+    assert str(caught.value).endswith(
+        "lies farther than 3 km from every candidate site: its coordinates look swapped "
+        "(GeoJSON writes longitude first): with the two swapped it passes candidate sites"
+    )
 
 
 def _features(tmp_path: Path, features: list[tuple[str | None, dict[str, object]]]) -> Path:

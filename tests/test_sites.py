@@ -413,6 +413,24 @@ def test_a_coordinate_out_of_range_quotes_the_cell_when_its_reading_differs(
     ]
 
 
+def test_a_site_value_beyond_any_real_site_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            "1,Renault Paris,Renault,FR,48.8566,2.3522,1000",
+            "2,Renault Lyon,Renault,FR,45.764,4.8357,1001",
+        ],
+        header=HEADER + ",max_chargers",
+    )
+    with pytest.raises(InputError) as caught:
+        load(path)
+    # Before: accepted up to 100,000 chargers at one site.
+    assert [str(p) for p in caught.value.problems] == [
+        "dealers.csv, row 3, field 'max_chargers': 1001 is above 1,000: not a max_chargers of "
+        "one site"
+    ]
+
+
 def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:
     path = write(
         tmp_path,

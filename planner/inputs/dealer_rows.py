@@ -90,9 +90,10 @@ class FileResult:
 NUMBER_FIELDS = ("lon", "lat", "grid_kw", "site_cost_eur", "max_chargers")
 
 #: The largest value one site can have, far above any real one (a 10 GW grid
-#: connection, €10 bn, 100,000 chargers): beyond it a number is misread or
-#: corrupt, and it would overflow the cost sums.
-OPTIONAL_MAXIMA = {"grid_kw": 1e7, "site_cost_eur": MAX_COST_EUR, "max_chargers": 1e5}
+#: connection, €10 bn, 1,000 chargers where the largest hubs have some
+#: hundreds of points): beyond it a number is misread or corrupt, and it would
+#: overflow the cost sums.
+OPTIONAL_MAXIMA = {"grid_kw": 1e7, "site_cost_eur": MAX_COST_EUR, "max_chargers": 1e3}
 
 
 @dataclass(frozen=True)

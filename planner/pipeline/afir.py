@@ -212,12 +212,22 @@ def check_corridors(sites: pd.DataFrame, scenario: Scenario) -> list[str]:
             corridor.lon, corridor.lat, lon, lat, max_offset_km=config.max_offset_km
         )
         if found.size == 0:
+            # Latitude first, as many tools write a point, is the likeliest slip
+            # after a file for another region: say so when the swapped line is near.
+            turned, _, _ = project_onto_line(
+                corridor.lat, corridor.lon, lon, lat, max_offset_km=config.max_offset_km
+            )
+            cause = (
+                "its coordinates look swapped (GeoJSON writes longitude first): with the two "
+                "swapped it passes candidate sites"
+                if turned.size
+                else "a file for another region, or raise afir.max_offset_km"
+            )
             problems.append(
                 Problem(
                     str(config.corridors),
                     f"corridor '{corridor.name}' lies farther than {config.max_offset_km:g} km "
-                    "from every candidate site: a file for another region, or raise "
-                    "afir.max_offset_km",
+                    f"from every candidate site: {cause}",
                     field="afir.corridors",
                 )
             )
