@@ -431,6 +431,19 @@ def test_a_site_value_beyond_any_real_site_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_a_json_file_named_csv_is_named_as_json(tmp_path: Path) -> None:
+    # Before: "the file has a header but no data rows".
+    path = tmp_path / "dealers.csv"
+    for text, first in (('{"type": "FeatureCollection", "features": []}', "{"), ("[1, 2]", "[")):
+        path.write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            load(path)
+        assert str(caught.value) == (
+            f"dealers.csv: the file looks like JSON (it starts with '{first}'), not a table; "
+            "a GeoJSON file needs the .geojson suffix"
+        )
+
+
 def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:
     path = write(
         tmp_path,

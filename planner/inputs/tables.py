@@ -114,6 +114,16 @@ def read_table(spec: DealerFile, *, source: str) -> RawTable:
     except OSError as exc:
         raise unreadable(source, "file", exc) from None
     if not table.rows:
+        first = "".join(table.headers).lstrip()[:1]
+        if first in ("{", "["):
+            # A JSON file named .csv: one "header" line of braces and no rows.
+            raise InputError(
+                Problem(
+                    source,
+                    f"the file looks like JSON (it starts with '{first}'), not a table; "
+                    "a GeoJSON file needs the .geojson suffix",
+                )
+            )
         raise InputError(Problem(source, "the file has a header but no data rows"))
     return table
 
