@@ -330,27 +330,20 @@ def time_limit_hint(report: dict[str, Any], scenario: Scenario, *, sense: str) -
 def _inputs_line(inputs: dict[str, Any]) -> str:
     """One line on what the run read and what it left out: no row leaves silently."""
     dealers, demand = inputs.get("dealers", {}), inputs.get("demand", {})
-    left: list[str] = []
-    for count, what in (
+    left = _counted(
         (dealers.get("dropped", 0), "dropped (see the warnings)"),
         (dealers.get("outside_countries", 0), "outside the scenario's countries"),
         (dealers.get("merged", 0), "merged into another dealer's site"),
-    ):
-        if count:
-            left.append(f"{count:,} {what}")
+    )
     line = f"inputs: {dealers.get('read', 0):,} dealer rows"
     line += f" ({', '.join(left)})" if left else ""
     line += f", {dealers.get('sites', 0):,} candidate sites"
     line += f"; {demand.get('kept', 0):,} demand points"
-    out_of_demand = [
-        f"{count:,} {what}"
-        for count, what in (
-            (demand.get("outside_countries", 0), "outside the countries"),
-            (demand.get("zero_population", 0), "without population"),
-            (demand.get("city_sections_dropped", 0), "sections of cities listed whole"),
-        )
-        if count
-    ]
+    out_of_demand = _counted(
+        (demand.get("outside_countries", 0), "outside the countries"),
+        (demand.get("zero_population", 0), "without population"),
+        (demand.get("city_sections_dropped", 0), "sections of cities listed whole"),
+    )
     if out_of_demand:
         line += f" ({', '.join(out_of_demand)} left out)"
     return line + _stations_part(inputs.get("existing_chargers")) + _trips_part(inputs.get("trips"))
@@ -372,18 +365,19 @@ def _trips_part(trips: Any) -> str:
     """The trip file's rows left out, for the inputs line; '' when none were."""
     if not isinstance(trips, dict):
         return ""
-    left = [
-        f"{int(count):,} {what}"
-        for count, what in (
-            (trips.get("zero_trips_dropped", 0), "with no trips"),
-            (trips.get("blank_rows_dropped", 0), "blank"),
-            (trips.get("duplicate_rows_dropped", 0), "repeating an earlier row"),
-        )
-        if count
-    ]
+    left = _counted(
+        (trips.get("zero_trips_dropped", 0), "with no trips"),
+        (trips.get("blank_rows_dropped", 0), "blank"),
+        (trips.get("duplicate_rows_dropped", 0), "repeating an earlier row"),
+    )
     if not left:
         return ""
     return f"; trip file rows left out: {', '.join(left)}"
+
+
+def _counted(*counts: tuple[float, str]) -> list[str]:
+    """'3 merged', '1 blank'...: each count that is not 0, with what it counts."""
+    return [f"{int(count):,} {what}" for count, what in counts if count]
 
 
 def _road_line(travel: Any) -> str:
