@@ -669,6 +669,11 @@ def test_frontier_refuses_the_option_of_the_other_kind_of_frontier(
         "error: --p: flow_refuelling sweeps its trip weight, not p: give --trip-weights"
     ]
     assert not (tmp_path / "out").exists()
+    # Before: an empty --p solved the default range 10:100:10.
+    code, _, stderr = _run(["frontier", str(tiny), "--p", "", "--out", out], capsys)
+    assert code == 2
+    assert stderr.splitlines() == ["error: --p: '' is not START:STOP[:STEP] or a list like 5,10,40"]
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,12 @@ from planner.pipeline.plan import PlanInputs
 def test_parse_p_range() -> None:
     assert list(parse_p_range("10:50:20")) == [10, 30, 50]
     assert list(parse_p_range("1:3")) == [1, 2, 3]
-    assert list(parse_p_range("40,5,10,5")) == [5, 10, 40]
+    assert list(parse_p_range("40,5,10")) == [5, 10, 40]
+    # Before: 5 given twice was solved once without a word; '' became the default range.
+    with pytest.raises(InputError, match=r"^--p: '40,5,10,5': 5 is given twice$"):
+        parse_p_range("40,5,10,5")
+    with pytest.raises(InputError, match=r"^--p: '' is not START:STOP\[:STEP\]"):
+        parse_p_range("")
     # "1_0" and other scripts' digits ("１") were taken for 10 and 1 by int().
     for bad in ("0:10", "10:5", "a:b", "5:10:0", "1:2:3:4", "1_0", "\uff11,\uff12", "1:1_00"):
         with pytest.raises(InputError, match="--p"):

@@ -322,6 +322,17 @@ def test_trip_weights_are_few_enough_to_solve_and_said_plainly(text: str, messag
     assert parse_weights("0:1:0.25") == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
+def test_a_range_of_trip_weights_keeps_both_ends_and_never_passes_stop() -> None:
+    # Before: 0:0.5:0.3 solved 0.6 as well, past STOP; 0:1:0.3 left 1 out; 0.5:1:0.3
+    # built 1.1 and was refused as "must lie in [0, 1]".
+    assert parse_weights("0:0.5:0.3") == [0.0, 0.3, 0.5]
+    assert parse_weights("0:1:0.3") == [0.0, 0.3, 0.6, 0.9, 1.0]
+    assert parse_weights("0.5:1:0.3") == [0.5, 0.8, 1.0]
+    assert parse_weights("0:1:0.1") == [round(0.1 * k, 6) for k in range(11)]
+    with pytest.raises(InputError, match=r"'0.5,0.50': 0.5 is given twice$"):
+        parse_weights("0.5,0.50")
+
+
 def test_run_warns_when_no_trip_can_be_served(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -538,9 +538,10 @@ def frontier(
             )
         )
     if flow:
-        _trade_off(scenario, trip_weights or "0:1:0.25", out_dir, assets)
+        # An empty value is refused as one, not taken for the default.
+        _trade_off(scenario, "0:1:0.25" if trip_weights is None else trip_weights, out_dir, assets)
         return
-    p_values = parse_p_range(p_range or "10:100:10")
+    p_values = parse_p_range("10:100:10" if p_range is None else p_range)
     target = output_folder(scenario, out_dir or default_frontier_folder(scenario))
     with _Stages(err) as stages:
         clock = Clock(stages)

@@ -109,11 +109,16 @@ def parse_p_range(text: str, *, option: str = "--p") -> Sequence[int]:
             if wrong is not None:
                 raise InputError(Problem(option, f"'{text}': {wrong}"))
             return range(start, stop + 1, step)
-        values = sorted({whole(x) for x in text.split(",")})
+        listed = [whole(x) for x in text.split(",")]
     except ValueError:
         raise InputError(
             Problem(option, f"'{text}' is not START:STOP[:STEP] or a list like 5,10,40")
         ) from None
+    repeated = sorted({p for p in listed if listed.count(p) > 1})
+    if repeated:
+        # Solved once either way: say so rather than drop it unsaid (as sweep --grid does).
+        raise InputError(Problem(option, f"'{text}': {repeated[0]} is given twice"))
+    values = sorted(listed)
     if not values or values[0] < 1:
         raise InputError(Problem(option, f"'{text}': numbers of sites must be 1 or more"))
     return values

@@ -64,19 +64,33 @@ def parse_weights(text: str) -> list[float]:
             start, stop, step = (float(part) for part in text.split(":"))
             if not step > 0 or not math.isfinite(start) or not math.isfinite(stop):
                 raise ValueError
-            count = math.floor((stop - start) / step + 0.5) + 1
-            if count > MAX_WEIGHTS:
+            # Every step from START that does not pass STOP, then STOP itself: rounding
+            # the count (as before) stepped past it, 0:0.5:0.3 giving 0.6.
+            steps = (stop - start) / step
+            on_grid = abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
+            count = max((round(steps) if on_grid else math.floor(steps)) + 1, 0)
+            ends_off_grid = count > 0 and not on_grid
+            if count + ends_off_grid > MAX_WEIGHTS:
                 raise InputError(
                     Problem(
                         "command line",
-                        f"'{text}' gives {count:,} trip weights, one solve each; at most "
-                        f"{MAX_WEIGHTS} (a step of 0.01)",
+                        f"'{text}' gives {count + ends_off_grid:,} trip weights, one solve "
+                        f"each; at most {MAX_WEIGHTS} (a step of 0.01)",
                         field=field,
                     )
                 )
-            values = np.arange(start, stop + step / 2, step).round(6).tolist()
+            values = [round(start + k * step, 6) for k in range(count)]
+            if ends_off_grid:
+                values.append(round(stop, 6))
         else:
             values = [float(part) for part in text.split(",") if part.strip()]
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise InputError(
+                    Problem(
+                        "command line", f"'{text}': {repeated[0]:g} is given twice", field=field
+                    )
+                )
     except ValueError:
         raise InputError(
             Problem("command line", f"'{text}' is not a list or range of weights", field=field)
