@@ -94,7 +94,12 @@ def test_bad_sweeps_are_refused_naming_the_option_or_field(tmp_path: Path) -> No
         (lambda: sweep_spec(scenario, grid={"model.p": [0, 1]}), "0 is refused"),
         (lambda: sweep_spec(scenario, grid={"model.p": []}), "gives no values"),
         # Before: solved twice, and counted twice in the sites' robustness shares.
-        (lambda: sweep_spec(scenario, grid={"model.p": [1, 2, 1]}), "^grid, .*1 is given twice"),
+        (lambda: sweep_spec(scenario, grid={"model.p": [1, 2, 1]}), "^grid, .*1 is given twice$"),
+        # Before: 50 and 50.0 passed, two runs of one id.
+        (
+            lambda: sweep_spec(scenario, grid={"travel.radius_km": [50, 20, 50.0]}),
+            r"^grid, field 'travel.radius_km': 50.0 is given twice \(as 50 and 50.0\)$",
+        ),
         (lambda: sweep_spec(scenario), "^sweep: nothing to sweep: give a grid"),
         (lambda: sweep_spec(plain, samples=3), "declares no \\[uncertainty\\]"),
         # Before: numpy's "expected non-negative integer", exit 1.

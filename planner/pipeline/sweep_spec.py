@@ -197,6 +197,13 @@ def _truncated_normal(dist: Distribution, rng: np.random.Generator) -> float:
 _FLAT = 1e-6
 
 
+def _same_key(value: Any) -> str:
+    """What makes two grid values one: a number by its value, anything else by its text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(float(value))
+    return repr(value)
+
+
 #: Most runs one sweep takes (a 1,000-run Monte Carlo at each of 100 grid points).
 MAX_RUNS = 100_000
 
@@ -220,10 +227,14 @@ def sweep_spec(
     points = grid_mapping(grid)
     for key, values in points.items():
         texts = [repr(plain_value(v)) for v in values]
-        twice = next((v for i, v in enumerate(texts) if v in texts[:i]), None)
+        # By value: 50 and 50.0 (or 5e1) are one radius, and one run's id.
+        same = [_same_key(plain_value(v)) for v in values]
+        twice = next((i for i, v in enumerate(same) if v in same[:i]), None)
         if twice is not None:
             # Each copy would be solved again and count again in the sites' robustness shares.
-            raise InputError(Problem("grid", f"{twice} is given twice", field=key))
+            first = texts[same.index(same[twice])]
+            written = "" if first == texts[twice] else f" (as {first} and {texts[twice]})"
+            raise InputError(Problem("grid", f"{texts[twice]} is given twice{written}", field=key))
     samples = whole_number(samples, "samples", least=0)
     # numpy's generators take no negative seed.
     seed = whole_number(seed, "seed", least=0)
