@@ -584,7 +584,22 @@ def test_a_field_set_twice_on_the_command_line_is_refused(
     args = ["validate", str(tiny)] + [arg for item in sets for arg in ("--set", item)]
     code, _, stderr = _run(args, capsys)
     assert code == 2
-    assert stderr.splitlines() == [f"error: overrides: {message}; give each field once"]
+    # Named by the option the user typed; "overrides" is the Python API's argument.
+    assert stderr.splitlines() == [f"error: --set: {message}; give each field once"]
+
+
+@pytest.mark.parametrize("command", ["run", "frontier"])
+@pytest.mark.parametrize("given", ["solver.time_limit_s=3", "solver={time_limit_s = 3}"])
+def test_a_time_limit_given_twice_names_both_options(
+    tiny: Path, command: str, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "overrides: 'solver.time_limit_s' is given twice", of an override never typed.
+    args = [command, str(tiny), "--time-limit", "5", "--set", given]
+    code, _, stderr = _run(args, capsys)
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"error: --time-limit: also set by --set {given}; give one of them"
+    ]
 
 
 @pytest.mark.parametrize(

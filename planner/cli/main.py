@@ -31,6 +31,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -708,6 +709,9 @@ def _forget_caught_interrupts() -> None:
 def _say_problems(problems: Sequence[Problem | str], *, most: int | None = None) -> None:
     """One ``error:`` line per problem; past ``most`` of them, a count of the rest."""
     for problem in problems[:most]:
+        if isinstance(problem, Problem) and problem.source == "overrides":
+            # The scenario's overrides are the Python API's word; here they are --set.
+            problem = replace(problem, source="--set")
         _say(f"error: {problem}")
     if most is not None and len(problems) > most:
         _say(f"error: … and {len(problems) - most} more problem(s)")
