@@ -102,6 +102,11 @@ def _target(given: Path) -> Path:
     if target.exists() and not target.is_file():
         # Renaming over /dev/null would replace the device with a file.
         raise InputError(Problem(str(given), "is a device, pipe or socket, not a file"))
+    # A file where a folder of the path should be: the system says "File exists"
+    # (or "Not a directory") of the folder it could not make.
+    above = next((p for p in target.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise InputError(Problem(str(given), f"cannot be written: {above} is a file, not a folder"))
     return target
 
 

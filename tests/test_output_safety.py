@@ -458,6 +458,22 @@ def test_a_file_that_cannot_be_written_leaves_no_folder_made_for_it(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_where_a_folder_of_the_path_should_be_is_named(tmp_path: Path) -> None:
+    # Before: "cannot be written (File exists)", of a folder that does not exist.
+    from planner._atomic import check_writable, write_atomically
+
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    for target in (tmp_path / "afile" / "x.csv", tmp_path / "afile" / "sub" / "x.csv"):
+        expected = f"{target}: cannot be written: {tmp_path / 'afile'} is a file, not a folder"
+        with pytest.raises(InputError) as caught:
+            check_writable(target)
+        assert str(caught.value) == expected
+        with pytest.raises(InputError) as caught:
+            write_atomically(target, "a")
+        assert str(caught.value) == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
 def test_a_hang_up_under_nohup_is_left_to_nohup(tmp_path: Path) -> None:
     # nohup starts the run with SIGHUP ignored: the run must not take it back.
     code = (
