@@ -1039,6 +1039,26 @@ def test_sample_refuses_a_negative_seed_or_a_file_as_its_folder(
     assert (code, stderr.strip()) == (2, "error: --out: give a path, not empty text")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["dealers", "import-osm", "extract.osm.pbf", "--out", ""],
+        ["dealers", "import-atp", "places.geojson", "--out", ""],
+        ["routing", "matrix", "routing", "--from", "a.csv", "--to", "b.csv", "--out", ""],
+    ],
+)
+def test_an_empty_out_file_is_refused_as_empty(
+    args: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before: '' became the working folder: "error: .: the dealer file is written as CSV…".
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = _run(args, capsys)
+    assert (code, stderr.strip()) == (2, "error: --out: give a path, not empty text")
+
+
 def test_run_lists_every_problem_of_an_input_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from planner._files import path_argument
 from planner._text import one_line
 from planner.cli._options import named_as_options
 from planner.cli._streams import consoles
@@ -27,7 +28,8 @@ app = typer.Typer(
 out, err = consoles()
 
 OutOption = Annotated[
-    Path,
+    # Text, not a Path: the command line would make '' the working folder.
+    str,
     typer.Option(
         "--out",
         metavar="FILE.csv",
@@ -87,10 +89,11 @@ def import_atp(
     _import(files, "atp", brands, out_file)
 
 
-def _import(files: list[Path], kind: str, brands: str, out_file: Path) -> None:
+def _import(files: list[Path], kind: str, brands: str, out_text: str) -> None:
     from planner.inputs.importers.brands import requested_brands
     from planner.pipeline.dealers import import_dealers
 
+    out_file = path_argument(out_text, "--out")
     wanted = requested_brands(brands, source="--brands")
     started = time.perf_counter()
     with err.status("reading …") as status, named_as_options({"out": "--out"}):

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from planner._files import path_argument
 from planner._text import one_line
 from planner.cli._dask import quiet_dask_logs, refuse_workers_with_scheduler
 from planner.cli._options import named_as_options
@@ -121,8 +122,9 @@ def matrix(
         Path,
         typer.Option("--to", metavar="B.csv", help="Destinations, as --from.", show_default=False),
     ],
-    out_file: Annotated[
-        Path | None,
+    out_text: Annotated[
+        # Text, not a Path: the command line would make '' the working folder.
+        str | None,
         typer.Option(
             "--out",
             metavar="M.csv",
@@ -170,6 +172,7 @@ def matrix(
     from planner.errors import InputError, Problem
     from planner.pipeline.routing import routing_matrix
 
+    out_file = None if out_text is None else path_argument(out_text, "--out")
     if out_file is not None and out_file.suffix.lower() != ".csv":
         raise InputError(Problem("--out", f"'{out_file}' is not a .csv file name"))
     if out_file is None and sys.stdout is None:  # started with standard output closed (>&-)
