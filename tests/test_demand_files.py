@@ -410,3 +410,13 @@ def test_a_point_with_more_people_than_any_metropolis_is_warned(
     with caplog.at_level("WARNING"):
         read_demand_file(_write(tmp_path, "id,lon,lat,population\na,6.13,49.61,39000000\n"))
     assert "metropolitan" not in caplog.text
+
+
+def test_an_empty_vector_file_is_named_as_empty(tmp_path: Path) -> None:
+    # Before: GDAL's "not recognized as being in a supported file format; It might
+    # help to specify the correct driver explicitly by prefixing the file path ...".
+    path = tmp_path / "areas.geojson"
+    path.write_bytes(b"")
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    assert str(caught.value) == "areas.geojson: the file is empty"

@@ -240,6 +240,9 @@ def _located_by_columns(table: RawTable) -> _Located:
 def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.GeoDataFrame:
     import pyogrio
 
+    if path.is_file() and path.stat().st_size == 0:
+        # GDAL's words for it advise "prefixing the file path with '<DRIVER>:'".
+        raise InputError(Problem(source, "the file is empty"))
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several types for unreadable files
