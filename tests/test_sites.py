@@ -442,6 +442,11 @@ def test_a_json_file_named_csv_is_named_as_json(tmp_path: Path) -> None:
             f"dealers.csv: the file looks like JSON (it starts with '{first}'), not a table; "
             "a GeoJSON file needs the .geojson suffix"
         )
+    # An empty one named .geojson: before, GDAL's advice to prefix a driver's name.
+    empty = tmp_path / "dealers.geojson"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match=r"^dealers.geojson: the file is empty$"):
+        load(empty)
 
 
 def test_dealers_in_a_neighbouring_country_are_errors(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from planner._files import NOT_REGULAR, is_special
 from planner.errors import InputError, Problem
-from planner.inputs.raw import reason
+from planner.inputs.raw import reason, refuse_empty
 from planner.inputs.tables import geojson_rechecked
 from planner.travel.corridors import line_length_km
 from planner.travel.sphere import EARTH_RADIUS_KM
@@ -104,9 +104,7 @@ def _read_corridors(
     field = "afir.corridors"
     if is_special(path):
         raise InputError(Problem(str(path), NOT_REGULAR, field=field))
-    if version is not None and version[0] == 0:
-        # GDAL's words for it: "not recognized as being in a supported file format".
-        raise InputError(Problem(str(path), "the file is empty", field=field))
+    refuse_empty(path, str(path), field=field)
     try:
         # NaN coordinates are refused below, by feature, without numpy's warning first.
         with np.errstate(invalid="ignore"):

@@ -29,7 +29,7 @@ from planner.inputs.cells import NumberStyle, cell_text, number_style, parse_num
 from planner.inputs.columns import columns_headed_alike
 from planner.inputs.countries import country_of
 from planner.inputs.placement import OUTSIDE, place
-from planner.inputs.raw import reason, shifted_rows
+from planner.inputs.raw import reason, refuse_empty, shifted_rows
 from planner.inputs.tables import (
     Cell,
     RawTable,
@@ -240,9 +240,7 @@ def _located_by_columns(table: RawTable) -> _Located:
 def _read_vector_file(path: Path, source: str, layer: str | None = None) -> gpd.GeoDataFrame:
     import pyogrio
 
-    if path.is_file() and path.stat().st_size == 0:
-        # GDAL's words for it advise "prefixing the file path with '<DRIVER>:'".
-        raise InputError(Problem(source, "the file is empty"))
+    refuse_empty(path, source)
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several types for unreadable files

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from planner._text import one_line
@@ -52,6 +53,16 @@ def reason(exc: BaseException) -> str:
         if said in text:
             return meant
     return text.removeprefix("IllegalArgumentException: ")
+
+
+def refuse_empty(path: Path, source: str, *, field: str | None = None) -> None:
+    """Refuse an empty file before a geodata driver reads it.
+
+    GDAL's words for one are "not recognized as being in a supported file
+    format", with advice to prefix the path with a driver's name.
+    """
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(Problem(source, "the file is empty", field=field))
 
 
 def unreadable(source: str, what: str, exc: BaseException) -> InputError:

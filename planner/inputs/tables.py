@@ -50,7 +50,7 @@ from planner._files import NOT_REGULAR, is_special, unreachable
 from planner._text import one_line
 from planner.errors import InputError, Problem
 from planner.inputs.csv_text import read_csv
-from planner.inputs.raw import Cell, RawTable, filled, unreadable
+from planner.inputs.raw import Cell, RawTable, filled, refuse_empty, unreadable
 from planner.inputs.workbooks import (
     ALL_SHEETS,
     looks_like_table,
@@ -283,6 +283,7 @@ def _read_vector(path: Path, spec: DealerFile, source: str) -> RawTable:
     import pyogrio.errors
     import shapely.errors
 
+    refuse_empty(path, source)
     try:
         with warnings.catch_warnings():
             # GDAL's notes about the file go to the log; real problems raise.
