@@ -808,15 +808,19 @@ def test_validate_lists_warnings_after_errors(
     assert "blank row" in lines[2]
 
 
+def _run_warnings(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The ``warning:`` lines of a run of ``tiny`` that succeeds."""
+    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    return [line for line in stderr.splitlines() if line.startswith("warning")]
+
+
 def test_run_summarises_warnings_on_one_line(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with (tmp_path / "dealers.csv").open("a", encoding="utf-8") as fh:
         fh.write(",,,,,\nR9,Renault,No place,LU,,\nR9,Renault,No place,LU,,\n")
-    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
-    assert code == 0, stderr
-    warnings = [line for line in stderr.splitlines() if line.startswith("warning")]
-    assert warnings == [
+    assert _run_warnings(tiny, tmp_path, capsys) == [
         "warning: 3 dealer rows dropped (blank row: 1, duplicate row: 1, missing coordinates: 1), "
         "3 warnings in all; planner validate lists them"
     ]
@@ -832,10 +836,7 @@ def test_run_shows_how_a_dealer_column_was_read_in_full(
     costed += [line + ",300000" for line in lines[2:]]
     costed.append("R9,Renault,No place,LU,,,300000")
     (tmp_path / "dealers.csv").write_text("\n".join(costed) + "\n", encoding="utf-8")
-    code, _, stderr = _run(["run", str(tiny), "--out", str(tmp_path / "out")], capsys)
-    assert code == 0, stderr
-    warnings = [line for line in stderr.splitlines() if line.startswith("warning")]
-    assert warnings == [
+    assert _run_warnings(tiny, tmp_path, capsys) == [
         "warning: dealers.csv, field 'site_cost_eur': the column shows no decimal mark of its "
         "own, so numbers like '250.000' are read as decimals by the file's mark ('.' in its "
         "other columns): 250; if '.' groups thousands in this column, write the numbers "

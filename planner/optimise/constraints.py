@@ -103,7 +103,8 @@ class SiteRows:
         """
         is_open = np.zeros(self.n_sites, dtype=bool)
         is_open[np.asarray(open_sites, dtype=np.int64)] = True
-        values = self._values(np.flatnonzero(is_open))
+        chosen = np.flatnonzero(is_open)
+        values = self._values(chosen)
 
         def extreme(sites: BoolArray, largest: bool) -> FloatArray:
             # Over the given sites; the implicit zeros count, so never below (above) 0.
@@ -118,7 +119,7 @@ class SiteRows:
         rise = np.maximum(extreme(~is_open, True), -extreme(is_open, False))
         tight = np.isfinite(self.lower) & (values - fall < self.lower - tolerance)
         tight |= np.isfinite(self.upper) & (values + rise > self.upper + tolerance)
-        return tight & ~self.violated(np.flatnonzero(is_open), tolerance=tolerance)
+        return tight & ~self.violated(chosen, tolerance=tolerance)
 
     def satisfied(self, open_sites: npt.ArrayLike, *, tolerance: float = 1e-6) -> list[str]:
         """Names of the rows the given open sites violate (empty when all hold)."""
