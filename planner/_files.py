@@ -83,7 +83,27 @@ def path_argument(value: Any, name: str) -> Path:
         raise InputError(Problem(name, "give a path, not empty text"))
     # "~/plans" is the home folder, as in a shell: Path alone made a folder named "~"
     # in the working folder (which a later "rm -rf ~" would be unkind to).
-    return Path(text).expanduser()
+    return home_expanded(Path(text), name)
+
+
+def home_expanded(path: Path, source: str, field: str | None = None) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` read as a shell reads it.
+
+    pathlib raises a bare ``RuntimeError`` for ``~someone`` when the machine
+    has no such user (or no home folder for the current one).
+    """
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        head = path.parts[0] if path.parts else str(path)
+        raise InputError(
+            Problem(
+                source,
+                f"{str(path)!r}: {head!r} names no home folder on this machine (no such "
+                "user); give the folder itself",
+                field=field,
+            )
+        ) from None
 
 
 def resolved(path: Path) -> Path:

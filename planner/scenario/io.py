@@ -17,7 +17,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from planner import _toml as toml
-from planner._files import resolved
+from planner._files import home_expanded, resolved
 from planner.errors import InputError, Problem
 
 
@@ -34,7 +34,7 @@ def resolve_paths[S: Any](scenario: S, base: Path, source: str = "scenario") -> 
                 Problem(source, f"{str(p)!r} is no path: it holds a NUL character", field=field)
             )
         # "~/data/x.csv": the home folder, as a shell reads it (not a folder named "~").
-        p = p.expanduser()
+        p = home_expanded(p, source, field)
         return p if p.is_absolute() else resolved(base / p)
 
     files = [

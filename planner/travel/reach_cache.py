@@ -31,6 +31,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from planner._files import home_expanded
+
 __all__ = ["cache_dir", "load_reach", "reach_key", "store_reach"]
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,9 @@ def cache_dir() -> Path:
     given = os.environ.get("PLANNER_CACHE_DIR")
     if given:
         # "~/cache" as a shell would read it: never a folder named "~" in the working folder.
-        return Path(given).expanduser()
+        return home_expanded(Path(given), "PLANNER_CACHE_DIR")
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "planner" / "road-reach"
+    return home_expanded(Path(base), "XDG_CACHE_HOME") / "planner" / "road-reach"
 
 
 def reach_key(build_id: str, settings: Sequence[Any], arrays: Sequence[npt.ArrayLike]) -> str:

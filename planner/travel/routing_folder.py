@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from planner._atomic import write_atomically
+from planner._files import home_expanded
 from planner.errors import InputError, Problem
 
 __all__ = [
@@ -196,9 +197,9 @@ def routing_path(given: Path) -> Path:
 def _built_extracts() -> Path:
     given = os.environ.get("PLANNER_CACHE_DIR")
     if given:
-        return Path(given).expanduser().parent / "routing"
+        return home_expanded(Path(given), "PLANNER_CACHE_DIR").parent / "routing"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "planner" / "routing"
+    return home_expanded(Path(base), "XDG_CACHE_HOME") / "planner" / "routing"
 
 
 def open_routing(path: Path, *, source: str = "travel.routing") -> RoutingFolder:
