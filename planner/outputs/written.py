@@ -176,7 +176,7 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
             problems.append(Problem(str(scenario_path), f"not a valid TOML file: {exc}"))
         except OSError as exc:
             problems.append(Problem(str(scenario_path), f"cannot be read ({exc.strerror or exc})"))
-    problems += _report_problems(report, str(report_path))
+    problems += report_problems(report, str(report_path))
     if problems:
         raise InputError(problems)
     sites = sites.assign(
@@ -187,7 +187,7 @@ def read_plan_folder(folder: str | os.PathLike[str]) -> WrittenPlan:
         name=read_back_text(sites["name"].fillna("")),
         brands=read_back_text(sites["brands"].fillna("")),
     )
-    agree = _agreement(report, sites, str(sites_path))
+    agree = report_agreement(report, sites, str(sites_path))
     if agree:
         raise InputError(agree)
     travel = scenario.get("travel", {})
@@ -273,13 +273,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _report_problems(report: dict[str, Any], source: str) -> list[Problem]:
-    """Parts of ``report.json`` a comparison reads that are not of the kind planner writes."""
+def report_problems(
+    report: dict[str, Any], source: str, *, keys_needed: bool = False
+) -> list[Problem]:
+    """Parts of a report a comparison reads that are not of the kind planner writes.
+
+    An empty ``report.json`` is passed over (the folder's other checks speak
+    for it); with ``keys_needed`` (a plan in memory) its key figures must be there.
+    """
     problems = []
     cost = report.get("cost_eur")
     if cost is not None and not isinstance(cost, dict):
         problems.append(Problem(source, "is not an object of costs", field="cost_eur"))
-    if report:
+    if report or keys_needed:
         # Every report planner writes has them; the comparison's headline reads them.
         problems.extend(
             Problem(source, "is missing", field=key)
@@ -323,8 +329,19 @@ def _possible(key: str, value: float) -> bool:
     return value >= 0
 
 
-def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list[Problem]:
-    """``sites.csv`` against the counts ``report.json`` gives: a cut or edited file differs."""
+#: Why a folder's sites and report can differ.
+FOLDER_CHANGED = "the folder was changed after planner wrote it"
+
+
+def report_agreement(
+    report: dict[str, Any],
+    sites: pd.DataFrame,
+    source: str,
+    *,
+    named: str = "report.json",
+    why: str = FOLDER_CHANGED,
+) -> list[Problem]:
+    """The sites against the counts their report gives: a cut or edited table differs."""
     problems = []
     checks = (
         ("sites_selected", "chosen sites", int(sites["chosen"].sum())),
@@ -336,8 +353,7 @@ def _agreement(report: dict[str, Any], sites: pd.DataFrame, source: str) -> list
             problems.append(
                 Problem(
                     source,
-                    f"holds {found:,} {what}, report.json says {said:,}: the folder was "
-                    "changed after planner wrote it",
+                    f"holds {found:,} {what}, {named} says {said:,}: {why}",
                 )
             )
     return problems

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from planner._arguments import callback
+from planner._arguments import callback, shown
 from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
@@ -45,6 +45,7 @@ from planner.optimise.flow.charge import charging_stops
 from planner.optimise.progress import watch
 from planner.outputs.folder import publish_folder
 from planner.outputs.spreadsheet import write_csv
+from planner.outputs.written import report_agreement, report_problems
 from planner.pipeline.afir import afir_report
 from planner.pipeline.chargers import (
     YearlyChargers,
@@ -479,6 +480,40 @@ def check_plan_tables(plan: Plan, argument: str = "plan") -> None:
         problems = _edited_values(table, where)
         if problems:
             raise InputError(problems)
+        if table.crs is None:
+            raise InputError(
+                Problem(where, "has no CRS; the run's is EPSG:4326 (longitude, latitude)")
+            )
+    if not isinstance(plan.scenario, Scenario):
+        raise InputError(
+            Problem(
+                f"{argument}.scenario",
+                f"is {shown(plan.scenario)}, not the Scenario the plan was made with",
+            )
+        )
+    if not isinstance(plan.report, dict):
+        raise InputError(
+            Problem(f"{argument}.report", f"is {shown(plan.report)}, not the dict the run made")
+        )
+    problems = report_problems(plan.report, f"{argument}.report", keys_needed=True)
+    # Chosen sites or chargers edited in the table would be written beside a
+    # report, a map summary and a comparison of the solve's own plan.
+    problems += report_agreement(
+        plan.report,
+        plan.sites,
+        f"{argument}.sites",
+        named=f"{argument}.report",
+        why=EDITED_CHOICE,
+    )
+    if problems:
+        raise InputError(problems)
+
+
+#: Why an edited choice of sites is refused, and what to do instead.
+EDITED_CHOICE = (
+    "a plan's report and map are of the sites its solve chose; to choose sites yourself, "
+    "give the dealer file a fixed (or excluded) column and run again"
+)
 
 
 def _edited_values(table: pd.DataFrame, where: str) -> list[Problem]:
@@ -539,6 +574,10 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     at = columns.index("opening_year") + 1
     columns[at:at] = yearly
     table = plan.sites[[*columns, "geometry"]].copy()
+    if table.crs.to_epsg() != 4326:
+        # GeoJSON is longitude and latitude (RFC 7946): a table reprojected in a
+        # notebook is written back in degrees, as its lon/lat columns are.
+        table = table.to_crs(4326)
     # Rounded so that reruns write byte-identical files: 1e-6 degrees is 0.1 m.
     for column in (
         "lon",
