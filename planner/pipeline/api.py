@@ -231,7 +231,13 @@ def _p_list(values: Sequence[int]) -> Sequence[int]:
                 "p", f"numbers of sites must be whole numbers of 1 or more, got {shown(listed)}"
             )
         )
-    return sorted({int(v) for v in whole})
+    seen: set[int] = set()
+    for v in whole:
+        if int(v) in seen:
+            # As 'START:STOP' text and sweep grids say: a value given twice is a slip.
+            raise InputError(Problem("p", f"{int(v)} is given twice; give each number once"))
+        seen.add(int(v))
+    return sorted(seen)
 
 
 def _dealer_frames(dealers: DealerTables) -> list[tuple[str, pd.DataFrame]] | None:

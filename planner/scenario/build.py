@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from planner._arguments import shown
+from planner._files import path_argument
 from planner.errors import InputError, Problem
 from planner.scenario.io import plain_value
 from planner.scenario.schema import Scenario, load_scenario, validated_scenario
@@ -90,7 +91,8 @@ def scenario_from(
         changes[TIME_LIMIT_FIELD] = time_limit
 
     if scenario is None or isinstance(scenario, str | os.PathLike):
-        path = None if scenario is None else Path(scenario)
+        # "" is no path (Path("") is the working folder), "~user" may name no one.
+        path = None if scenario is None else path_argument(scenario, "scenario")
         return load_scenario(path, overrides=strings, values=changes)
     if isinstance(scenario, Scenario):
         with warnings.catch_warnings():
@@ -101,6 +103,16 @@ def scenario_from(
         source = f"scenario {scenario.name!r}"
         return validated_scenario(raw, source, Path.cwd(), overrides=strings, values=changes)
     if isinstance(scenario, Mapping):
+        dotted = [key for key in scenario if isinstance(key, str) and "." in key]
+        if dotted:
+            raise InputError(
+                Problem(
+                    "scenario mapping",
+                    f"{dotted[0]!r} is a dotted name: a scenario mapping holds tables "
+                    "({'model': {'p': 80}}); dotted names go to overrides=",
+                    field=dotted[0],
+                )
+            )
         raw = plain_value(scenario)
         return validated_scenario(
             raw, "scenario mapping", Path.cwd(), overrides=strings, values=changes

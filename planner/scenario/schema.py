@@ -33,7 +33,7 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from planner import _toml as toml
-from planner._arguments import text_list
+from planner._arguments import shown, text_list
 from planner._files import NOT_REGULAR, is_special, path_argument
 from planner.errors import InputError, Problem
 from planner.scenario.afir import AfirConfig as AfirConfig
@@ -398,6 +398,14 @@ def load_scenario(
     listed = text_list(
         overrides, "overrides", "a list of 'key=value' strings (a mapping goes to values=)"
     )
+    if values is not None and not isinstance(values, Mapping):
+        raise InputError(
+            Problem(
+                "values",
+                "give a mapping of dotted field names to values, like {'model.p': 80}, not "
+                f"{shown(values)} (a list of 'key=value' strings goes to overrides=)",
+            )
+        )
     if path is None:
         raw: dict[str, Any] = {}
         # Paths given as overrides of the built-in default are the user's own,
