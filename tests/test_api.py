@@ -350,11 +350,58 @@ def test_a_plan_edited_in_memory_is_named_as_its_argument_in_compare(tmp_path: P
     # Before: the problems named a temporary folder that no longer existed
     # ("/tmp/planner-compare-…/a/sites.csv, row 2, …").
     plan = planner.run(_tiny(tmp_path))
-    plan.sites.loc[:, "chosen"] = False
+    plan.sites.loc[plan.sites.index[1], "site_id"] = plan.sites["site_id"].iloc[0]
     with pytest.raises(planner.InputError) as caught:
         planner.compare(plan, plan)
     sources = {p.source for p in caught.value.problems if isinstance(p, planner.Problem)}
     assert sources == {"a (sites.csv)", "b (sites.csv)"}
+
+
+def test_a_plan_whose_choice_was_edited_is_refused_before_its_report_is_written(
+    tmp_path: Path,
+) -> None:
+    # Before: report.json said 1 site beside a sites.csv of 2 chosen (and the
+    # repr still said 1); compare then refused the folder as "changed after
+    # planner wrote it".
+    plan = planner.run(_tiny(tmp_path))
+    sites = plan.sites.copy()
+    closed = sites.index[~sites["chosen"]][0]
+    sites.loc[closed, ["chosen", "chargers"]] = [True, 4]
+    edited = dataclasses.replace(plan, sites=sites)
+    said = plan.report["sites_selected"]
+    with pytest.raises(planner.InputError) as caught:
+        edited.save(tmp_path / "out")
+    assert str(caught.value.problems[0]) == (
+        f"plan.sites: holds {said + 1} chosen sites, plan.report says {said}: a plan's report "
+        "and map are of the sites its solve chose; to choose sites yourself, give the dealer "
+        "file a fixed (or excluded) column and run again"
+    )
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(planner.InputError, match=r"^b\.sites: holds .* chosen sites"):
+        planner.compare(plan, edited)
+    # Before: AttributeError: 'NoneType' object has no attribute 'output'.
+    with pytest.raises(planner.InputError, match=r"^plan\.scenario: is None, not the Scenario"):
+        dataclasses.replace(plan, scenario=None).save(tmp_path / "out")  # type: ignore[arg-type]
+    # Before: saved, and compare then refused the folder ("field 'coverage_pct': is missing").
+    missing = r"^plan\.report, field 'coverage_pct': is missing"
+    with pytest.raises(planner.InputError, match=missing):
+        dataclasses.replace(plan, report={}).save(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plan_reprojected_in_memory_is_written_in_degrees(tmp_path: Path) -> None:
+    # Before: sites.geojson held metres (EPSG:3857) beside lon/lat in degrees.
+    plan = planner.run(_tiny(tmp_path))
+    metres = dataclasses.replace(plan, sites=plan.sites.to_crs(3857))
+    folder = metres.save(tmp_path / "out")
+    features = json.loads((folder / "sites.geojson").read_text(encoding="utf-8"))["features"]
+    first = plan.sites.iloc[0]
+    assert features[0]["geometry"]["coordinates"] == pytest.approx([first["lon"], first["lat"]])
+    no_crs = r"^plan\.sites: has no CRS; the run's is EPSG:4326"
+    with pytest.raises(planner.InputError, match=no_crs):
+        dataclasses.replace(plan, sites=plan.sites.set_crs(None, allow_override=True)).save(
+            tmp_path / "none"
+        )
 
 
 def test_a_plan_whose_tables_lost_columns_is_refused_by_name(tmp_path: Path) -> None:
@@ -410,6 +457,40 @@ def test_empty_text_as_a_path_and_values_of_the_wrong_kind_are_named(tmp_path: P
     # Before: "dealers table: the file is empty", of a table.
     with pytest.raises(planner.InputError, match=r"^dealers table: the table has no columns$"):
         planner.run(None, dealers=pd.DataFrame())
+
+
+def test_a_home_folder_of_no_user_is_named_as_a_path_problem(tmp_path: Path) -> None:
+    # Before: a bare RuntimeError ("Could not determine home directory") from pathlib.
+    said = "'~no-such-user-xq/x.toml': '~no-such-user-xq' names no home folder on this machine"
+    with pytest.raises(planner.InputError, match="^scenario: " + re.escape(said)):
+        planner.run("~no-such-user-xq/x.toml")
+    (problem,) = planner.validate("~no-such-user-xq/x.toml")
+    assert said in str(problem)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[[dealers.files]]\npath = "~no-such-user-xq/d.csv"\n', encoding="utf-8")
+    (problem,) = planner.validate(scenario)
+    assert isinstance(problem, planner.Problem)
+    assert (problem.field, problem.message.split(":")[0]) == (
+        "dealers.files.0.path",
+        "'~no-such-user-xq/d.csv'",
+    )
+
+
+def test_values_and_numbers_of_sites_of_the_wrong_kind_are_named() -> None:
+    # Before: AttributeError: 'list' object has no attribute 'items'.
+    with pytest.raises(planner.InputError, match=r"^values: give a mapping of dotted field names"):
+        planner.load_scenario(values=["model.p=3"])  # type: ignore[arg-type]
+    # Before: ".: is a folder, not a scenario file", and "unknown field; did you mean 'model'?".
+    with pytest.raises(planner.InputError, match=r"^scenario: give a path, not empty text$"):
+        planner.run("")
+    with pytest.raises(
+        planner.InputError,
+        match=r"^scenario mapping, field 'model.p': 'model.p' is a dotted name: .* overrides=$",
+    ):
+        planner.run({"model.p": 3})
+    # Before: 5 solved once without a word, while "5,5,3" was refused.
+    with pytest.raises(planner.InputError, match=r"^p: 5 is given twice; give each number once$"):
+        planner.frontier(p=[5, 5, 3])
 
 
 def test_country_counts_stay_whole_where_one_plan_lacks_the_country(tmp_path: Path) -> None:
