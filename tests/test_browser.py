@@ -204,6 +204,29 @@ def test_default_view_screenshot(browser: Any, map_file: Path) -> None:
         assert log.blocked == []
 
 
+def test_a_phone_opens_on_the_plan_with_the_panels_folded(browser: Any, map_file: Path) -> None:
+    # Before: on 390 px the fit's 580 px of panel padding made the zoom
+    # Infinity, Leaflet threw "Invalid LatLng object: (NaN, NaN)" and the
+    # layer list, KPI blocks and legend covered most of the map.
+    with open_offline(browser, map_file, width=390, height=844) as (page, log):
+        page.wait_for_selector(".planner-site")
+        page.wait_for_timeout(100)
+        zoom = page.evaluate("() => window[document.querySelector('.folium-map').id].getZoom()")
+        assert 3 <= zoom <= 12
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0
+        assert page.locator(".planner-panel details[open]").count() == 0
+        assert page.locator("#planner-legend summary").is_visible()
+        page.locator("#planner-legend summary").click()
+        assert page.locator("#planner-legend details[open]").count() == 1
+        page.locator("#planner-legend summary").click()
+        page.locator(".leaflet-control-layers-toggle").click()
+        assert page.locator(".leaflet-control-layers-expanded").count() == 1
+        page.mouse.click(200, 700)
+        page.wait_for_selector(".leaflet-control-layers-expanded", state="detached", timeout=2000)
+        page.screenshot(path=str(SCREENSHOTS / "planner_map_phone.png"))
+        assert log.page_errors == [] and log.console_errors == [] and log.blocked == []
+
+
 def test_online_basemap_is_only_fetched_when_chosen(browser: Any, map_file: Path) -> None:
     with open_offline(browser, map_file) as (page, log):
         assert log.blocked == []

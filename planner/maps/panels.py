@@ -535,10 +535,12 @@ def legend_panel(facts: LegendFacts) -> str:
             "large: switch them on in the layer control.</div>"
         )
     return (
-        '<div class="planner-panel planner-legend" id="planner-legend"><h2>Legend</h2>'
+        # Folded by hand, or at first on a narrow screen (map.js), to free the map.
+        '<div class="planner-panel planner-legend" id="planner-legend">'
+        '<details open><summary><h2>Legend</h2></summary>'
         + "".join(rows)
         + note
-        + "</div>"
+        + "</details></div>"
     )
 
 

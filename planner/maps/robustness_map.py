@@ -321,10 +321,12 @@ def _legend(dealers: data.DealerLayers, no_regret_share: float, towns: bool) -> 
     if towns:
         note += '<div class="planner-note">Town names: GeoNames (CC BY 4.0).</div>'
     return (
-        '<div class="planner-panel planner-legend" id="planner-legend"><h2>Legend</h2>'
+        # Folded by hand, or at first on a narrow screen (map.js), to free the map.
+        '<div class="planner-panel planner-legend" id="planner-legend">'
+        '<details open><summary><h2>Legend</h2></summary>'
         + "".join(rows)
         + note
-        + "</div>"
+        + "</details></div>"
     )
 
 

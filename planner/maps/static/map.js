@@ -592,9 +592,44 @@ var plannerMap = (function () {
     });
   }
 
-  /* Open straight on the plan, without a zoom animation from the default view. */
+  /* Below this width (CSS pixels) the panels would cover most of the map. */
+  var NARROW = 640;
+
+  /* Open straight on the plan, without a zoom animation from the default view.
+     The padding keeps the plan clear of the panels on a wide screen; where it
+     would take more than half the map it shrinks (580 px of padding on a
+     390 px phone made the zoom infinite and Leaflet throw). */
   function fit(map, bounds, options) {
-    map.fitBounds(bounds, Object.assign({animate: false}, options));
+    var size = map.getSize();
+    var opts = Object.assign({animate: false}, options);
+    var topLeft = opts.paddingTopLeft || [0, 0];
+    var bottomRight = opts.paddingBottomRight || [0, 0];
+    var sx = Math.min(1, 0.5 * size.x / Math.max(1, topLeft[0] + bottomRight[0]));
+    var sy = Math.min(1, 0.5 * size.y / Math.max(1, topLeft[1] + bottomRight[1]));
+    opts.paddingTopLeft = [topLeft[0] * sx, topLeft[1] * sy];
+    opts.paddingBottomRight = [bottomRight[0] * sx, bottomRight[1] * sy];
+    map.fitBounds(bounds, opts);
+    if (size.x < NARROW) {
+      /* After the page's other scripts: the layer control is added last. */
+      setTimeout(foldPanels, 0);
+      /* The control was made open (collapsed: false): a tap on the map closes it again. */
+      map.on("click", foldLayers);
+    }
+  }
+
+  function foldLayers() {
+    document.querySelectorAll(".leaflet-control-layers-expanded").forEach(function (el) {
+      el.classList.remove("leaflet-control-layers-expanded");
+    });
+  }
+
+  /* On a phone: the layer list and every open block of the panels start folded
+     (a tap on the layers button or a block's heading opens it again). */
+  function foldPanels() {
+    foldLayers();
+    document.querySelectorAll(".planner-panel details[open]").forEach(function (el) {
+      el.open = false;
+    });
   }
 
   return {
