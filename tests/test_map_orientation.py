@@ -49,8 +49,8 @@ def test_town_names_layer_is_on_with_min_zooms(page: str) -> None:
     assert len(names) == len(zooms) == len(towns["lat"]) == len(towns["lon"])
     assert 500 < len(names) <= town_names.TOWN_LIMIT
     # Largest first, so the zoom from which a label shows never decreases.
-    assert zooms == sorted(zooms) and zooms[0] == 6 and zooms[-1] > 8
-    assert names.index("Paris") < 3 and zooms[names.index("Brussels")] == 6
+    assert zooms == sorted(zooms) and zooms[0] == 5 and zooms[-1] > 8
+    assert names.index("Paris") < 3 and zooms[names.index("Brussels")] == 5
     assert zooms[names.index("Leuven")] > zooms[names.index("Antwerp")]
     # A feature group shown at first, named in the layer control and the legend.
     assert f'"{maps.LAYER_NAMES["towns"]}"' in page
@@ -61,8 +61,8 @@ def test_town_names_layer_is_on_with_min_zooms(page: str) -> None:
 
 def test_town_min_zoom_by_population_rank() -> None:
     assert [town_min_zoom(r) for r in (0, 11, 12, 39, 40, 399, 1199, 1200, 5000)] == [
-        6,
-        6,
+        5,
+        5,
         7,
         7,
         8,
@@ -91,7 +91,7 @@ def test_town_names_are_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
     page = maps.render_map(tiny_plan())
     towns = town_data(page)
     assert towns["names"] == [HOSTILE_NAME, SCRIPT_BREAKER]
-    assert towns["z"] == [6, 6]
+    assert towns["z"] == [5, 5]
     assert HOSTILE_NAME not in page and "</script><script>alert(2)" not in page
     assert script_json(HOSTILE_NAME)[1:-1] in page
 
@@ -173,8 +173,11 @@ def test_town_names_appear_as_you_zoom_in(opened: tuple[Any, PageLog]) -> None:
     label = page.locator(".planner-town", has_text="Brussels").first
     assert label.evaluate("e => e.closest('.leaflet-pane').style.pointerEvents") == "none"
     assert label.evaluate("e => e.querySelector('span').children.length") == 0
-    set_view(page, 50.85, 4.35, 5)
+    set_view(page, 50.85, 4.35, 4)
     assert town_labels(page) == []
+    set_view(page, 50.85, 4.35, 5)
+    # The largest places name a map of several countries from its opening view.
+    assert {"Brussels", "Paris"} <= set(town_labels(page))
     set_view(page, 50.85, 4.35, 7)
     at_seven = town_labels(page)
     zooms = page.locator(".planner-town span").evaluate_all(

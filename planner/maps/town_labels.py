@@ -24,8 +24,9 @@ TOWN_LIMIT = 2500
 #: Town labels' coordinates to 3 decimals (about 100 m): a label needs no more.
 TOWN_DECIMALS = 3
 #: (places of larger rank, zoom from which a label shows): the largest 12
-#: places from zoom 6, the next from 7, and so on; the rest from the last zoom.
-TOWN_ZOOMS = ((12, 6), (40, 7), (120, 8), (400, 9), (1200, 10))
+#: places from zoom 5 (a map of several countries opens at 5-5.5 and showed
+#: no name at all from 6), the next from 7, and so on; the rest from the last zoom.
+TOWN_ZOOMS = ((12, 5), (40, 7), (120, 8), (400, 9), (1200, 10))
 TOWN_LAST_ZOOM = 11
 
 
