@@ -537,7 +537,7 @@ def legend_panel(facts: LegendFacts) -> str:
     return (
         # Folded by hand, or at first on a narrow screen (map.js), to free the map.
         '<div class="planner-panel planner-legend" id="planner-legend">'
-        '<details open><summary><h2>Legend</h2></summary>'
+        "<details open><summary><h2>Legend</h2></summary>"
         + "".join(rows)
         + note
         + "</details></div>"
