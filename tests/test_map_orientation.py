@@ -252,3 +252,9 @@ def test_heat_holds_the_uncovered_points_only(opened: tuple[Any, PageLog]) -> No
     assert sorted(p[2] for p in heat["points"]) == pytest.approx(expected)
     page.locator(".leaflet-control-layers label", has_text=maps.LAYER_NAMES["heat"]).click()
     assert log.console_errors == [] and log.page_errors == []
+
+
+def test_a_great_circle_map_owes_no_road_credit(page: str) -> None:
+    # OpenStreetMap's roads are credited only where the reach came from them
+    # (tests/test_routing.py); the online basemaps carry their own credit.
+    assert "plannerMap.credit(" not in page

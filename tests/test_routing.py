@@ -778,6 +778,9 @@ def test_map_draws_isochrones_offline(malta_routing: Path, tmp_path: Path) -> No
     page = (tmp_path / "plan" / "map.html").read_text(encoding="utf-8")
     assert "plannerMap.isochrones(" in page and "plannerMap.circles(" not in page
     assert "10-minute drive" in page
+    # Before: the only credit was Leaflet's, though the reach came from OSM roads (ODbL).
+    assert page.count("plannerMap.credit(") == 1 and "Roads \\u0026copy;" in page
+    assert "each point&#x27;s own drive time decides its coverage" in page
     chosen = int(plan.sites["chosen"].sum())
     assert chosen == 3
     # p-median costs are minutes on the road network too.
@@ -834,6 +837,7 @@ def test_compare_page_draws_road_reach_as_isochrones(malta_routing: Path, tmp_pa
     page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
     assert page.count("plannerMap.isochrones(") == 2 and "plannerMap.circles(" not in page
     assert "Reach A: 10-minute drive from the site (isochrone" in page
+    assert page.count("plannerMap.credit(") == 2
 
 
 def test_matrix_on_a_dask_cluster_is_the_matrix_in_process(

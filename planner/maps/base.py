@@ -35,6 +35,17 @@ LAYER_NAMES = {
 OSM_CREDIT = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
+#: The credit a map owes OpenStreetMap (ODbL) when its reach came from OSM roads,
+#: whichever basemap is shown.
+ROAD_CREDIT = "Roads " + OSM_CREDIT
+
+
+def credit_roads(folium_map: Any, road: bool) -> None:
+    """Credit OpenStreetMap's roads in the map's corner when ``road`` (reach by road)."""
+    if road:
+        JsonLayer("credit", ROAD_CREDIT).add_to(folium_map)
+
+
 #: Online basemaps offered in the layer control: URL template and attribution.
 #: Written out rather than looked up by provider name, so no lookup can change them.
 ONLINE_TILES = {

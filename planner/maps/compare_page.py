@@ -28,7 +28,13 @@ from planner.maps.assets import (
     folium_module,
     plugins_module,
 )
-from planner.maps.base import LAYER_NAMES, json_group, map_options, prepare_map
+from planner.maps.base import (
+    LAYER_NAMES,
+    credit_roads,
+    json_group,
+    map_options,
+    prepare_map,
+)
 from planner.maps.layers import JsonLayer, Markup
 from planner.maps.script import static_text
 from planner.outputs.written import PlanDiff, WrittenPlan, compare_plans
@@ -138,6 +144,7 @@ def render_comparison_page(
         prepare_map(lib, folium_map, outlines, same_outlines=side == "B")
         rows = comparison_site_rows(plan, other, side)
         json_group(lib, folium_map, *_reach_layer(plan, rows))
+        credit_roads(folium_map, _road_travel(plan) is not None)
         sites = JsonLayer("sites", site_rows.site_layer(rows), _POPUP_PADDING)
         json_group(lib, folium_map, LAYER_NAMES["chosen"], sites)
         lib.LayerControl(collapsed=True, position="topright").add_to(folium_map)

@@ -33,6 +33,7 @@ Draw = Literal[
     "years",
     "towns",
     "lines",
+    "credit",
 ]
 
 

@@ -47,7 +47,7 @@ from planner.maps.assets import (
     loaded_resources,
     plugins_module,
 )
-from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
+from planner.maps.base import LAYER_NAMES, credit_roads, json_group, new_map, prepare_map
 from planner.maps.compare_page import render_comparison_page
 from planner.maps.layers import JsonLayer, JsRef, Markup
 from planner.maps.line_layers import corridors_layer, trips_layer
@@ -194,6 +194,7 @@ def plan_folium_map(
         # Room for the panels: KPI and legend on the left, the layer control on the right.
         padding = {"paddingTopLeft": [330, 90], "paddingBottomRight": [250, 20]}
         JsonLayer("fit", box, padding).add_to(folium_map)
+    credit_roads(folium_map, scenario.travel.mode == "road")
 
     facts = LegendFacts(
         brand_colours=dealers.colours,

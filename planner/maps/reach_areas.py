@@ -63,4 +63,9 @@ def travel_reach_label(travel: TravelConfig) -> str | None:
         what = f"{travel.road_limit:g}-minute drive"
     else:
         what = f"{travel.road_limit:g} km of road"
-    return f"Reach: {what} from the site (isochrone, OpenStreetMap roads)"
+    # The outline is the engine's smoothed isochrone; coverage is decided by each
+    # point's own drive time, so a point near the edge may fall on either side.
+    return (
+        f"Reach: {what} from the site (isochrone, OpenStreetMap roads; an outline only: "
+        "each point's own drive time decides its coverage)"
+    )

@@ -30,7 +30,7 @@ from planner._atomic import write_atomically
 from planner._text import fmt_eur
 from planner.maps import data, site_rows, town_labels
 from planner.maps.assets import MapAssets, folium_module
-from planner.maps.base import LAYER_NAMES, json_group, new_map, prepare_map
+from planner.maps.base import LAYER_NAMES, credit_roads, json_group, new_map, prepare_map
 from planner.maps.formats import fmt_int, fmt_pct
 from planner.maps.layers import JsonLayer, Markup
 from planner.maps.panels import figure_panel, plan_title, title_panel
@@ -152,6 +152,7 @@ def render_robustness_map(
     if box is not None:
         padding = {"paddingTopLeft": [330, 90], "paddingBottomRight": [250, 20]}
         JsonLayer("fit", box, padding).add_to(folium_map)
+    credit_roads(folium_map, scenario.travel.mode == "road")
 
     panels = (
         title_panel(

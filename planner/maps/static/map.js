@@ -632,7 +632,13 @@ var plannerMap = (function () {
     });
   }
 
+  /* A data credit in the map's corner (constant text of planner's, never user input). */
+  function credit(map, html) {
+    map.attributionControl.addAttribution(html);
+  }
+
   return {
+    credit: credit,
     fit: fit, panes: panes, points: points, sites: sites, circles: circles,
     isochrones: isochrones,
     outlines: outlines, heat: heat, years: yearFilter, towns: towns, lines: lines
