@@ -330,6 +330,27 @@ def test_kpi_per_year_table_counts_the_sites_missing_the_queue() -> None:
     assert "<td>€700,000</td><td>all met</td>" in table
 
 
+def test_kpi_panel_shows_the_budgets_against_the_opening_costs() -> None:
+    # Before: the budget was in the title only; "Total cost €78.0 M" beside a
+    # €40 M budget read as broken, and "Spend €17.8 M" beside a yearly €8 M.
+    report = phased_plan().report
+    costs = {**report["cost_eur"], "budget": 40_000_000.0, "opening_cost_counted": 39_600_000.0}
+    kpi = kpi_panel({**report, "cost_eur": costs})
+    assert (
+        '<div>Opening cost (budgeted)</div><div class="planner-kpi-value">€39.6 M of €40.0 M' in kpi
+    )
+    assert "Opening cost (budgeted)" not in kpi_panel(report)
+    phases = [
+        {**row, "budget_eur": budget, "opening_cost_eur": cost}
+        for row, budget, cost in zip(PHASES, [8e6, None, 8e6], [7.7e6, 250_000.0, 0.0], strict=True)
+    ]
+    table = kpi_panel({**report, "phases": phases})
+    assert "<th>Spend</th><th" + ' title="Opening cost of the sites opened that year' in table
+    assert "<td>€850,000</td><td>€7.7 M of €8.0 M</td>" in table
+    assert "<td>€700,000</td><td>€250,000</td>" in table
+    assert "Opening (budget)" not in kpi_panel({**report, "phases": PHASES})
+
+
 def test_subtitle_names_the_model_solved(phased_page: str) -> None:
     subtitle = phased_page[phased_page.index('class="planner-subtitle"') :]
     subtitle = subtitle[: subtitle.index("</div>")]

@@ -145,6 +145,12 @@ def kpi_panel(report: Mapping[str, Any]) -> str:
         ("Cost of chargers", fmt_eur(cost.get("chargers"))),
         ("Total cost", fmt_eur(cost.get("total"))),
     ]
+    budget = finite(cost.get("budget"))
+    if budget is not None:
+        # The budget bounds the sites' opening costs only, not the chargers: said
+        # beside the totals, or "€78.0 M" read as a €40 M budget broken.
+        counted = fmt_eur(cost.get("opening_cost_counted"))
+        figures.append(("Opening cost (budgeted)", f"{counted} of {fmt_eur(budget)}"))
     sizing = report.get("sizing") or {}
     # The sizing target counts the demand some allowed site reaches, so 80 % met
     # can read as 79.4 % of all demand: show the share the target is about.
@@ -230,6 +236,16 @@ def phase_table(report: Mapping[str, Any]) -> str:
         text = f"{fmt_int(count)} miss" if count else "all met"
         return f"<td>{escape(text)}</td>"
 
+    # A yearly budget bounds that year's opening costs (not its spend on chargers).
+    budgeted = any(finite(row.get("budget_eur")) is not None for row in rows)
+
+    def opening(row: Mapping[str, Any]) -> str:
+        if not budgeted:
+            return ""
+        budget = finite(row.get("budget_eur"))
+        text = fmt_eur(row.get("opening_cost_eur"))
+        return f"<td>{escape(text if budget is None else f'{text} of {fmt_eur(budget)}')}</td>"
+
     body = "".join(
         "<tr>"
         f"<td>{escape(fmt_int(row.get('year')).replace(',', ''))}</td>"
@@ -237,8 +253,14 @@ def phase_table(report: Mapping[str, Any]) -> str:
         f"<td>{escape(chargers(row))}</td>"
         f"<td>{escape(fmt_pct(row.get('coverage_pct')))}</td>"
         f"<td>{escape(fmt_eur(row.get('spend_eur')))}</td>"
-        f"{missing(row)}</tr>"
+        f"{opening(row)}{missing(row)}</tr>"
         for row in rows
+    )
+    opening_head = (
+        '<th title="Opening cost of the sites opened that year, against its budget">'
+        "Opening (budget)</th>"
+        if budgeted
+        else ""
     )
     queue_head = (
         '<th title="Sites missing the queueing target on that year\'s demand">Queue</th>'
@@ -249,7 +271,8 @@ def phase_table(report: Mapping[str, Any]) -> str:
         '<details open id="planner-phases">'
         "<summary>By year (sites open, chargers; + added that year)</summary>"
         "<table><thead><tr><th>Year</th><th>Sites</th><th>Chargers</th>"
-        f"<th>Coverage</th><th>Spend</th>{queue_head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<th>Coverage</th><th>Spend</th>{opening_head}{queue_head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
         "</details>"
     )
 
