@@ -346,9 +346,14 @@ def test_kpi_panel_shows_the_budgets_against_the_opening_costs() -> None:
     ]
     table = kpi_panel({**report, "phases": phases})
     assert "<th>Spend</th><th" + ' title="Opening cost of the sites opened that year' in table
-    assert "<td>€850,000</td><td>€7.7 M of €8.0 M</td>" in table
+    assert 'year, against its budget">Opening / budget</th>' in table
+    assert "<td>€850,000</td><td>€7.7 M / €8.0 M</td>" in table
     assert "<td>€700,000</td><td>€250,000</td>" in table
-    assert "Opening (budget)" not in kpi_panel({**report, "phases": PHASES})
+    # One budget for every year: said once, in the heading.
+    same = [{**row, "budget_eur": 8e6} for row in phases]
+    table = kpi_panel({**report, "phases": same})
+    assert "Opening ≤ €8.0 M</th>" in table and "<td>€850,000</td><td>€7.7 M</td>" in table
+    assert "Opening " not in kpi_panel({**report, "phases": PHASES})
 
 
 def test_subtitle_names_the_model_solved(phased_page: str) -> None:

@@ -236,15 +236,20 @@ def phase_table(report: Mapping[str, Any]) -> str:
         text = f"{fmt_int(count)} miss" if count else "all met"
         return f"<td>{escape(text)}</td>"
 
-    # A yearly budget bounds that year's opening costs (not its spend on chargers).
-    budgeted = any(finite(row.get("budget_eur")) is not None for row in rows)
+    # A yearly budget bounds that year's opening costs (not its spend on chargers):
+    # one budget for every year goes in the heading, the column stays narrow.
+    budgets = [finite(row.get("budget_eur")) for row in rows]
+    budgeted = any(budget is not None for budget in budgets)
+    same = budgets[0] if budgeted and len(set(budgets)) == 1 else None
 
     def opening(row: Mapping[str, Any]) -> str:
         if not budgeted:
             return ""
         budget = finite(row.get("budget_eur"))
         text = fmt_eur(row.get("opening_cost_eur"))
-        return f"<td>{escape(text if budget is None else f'{text} of {fmt_eur(budget)}')}</td>"
+        if budget is not None and same is None:
+            text += f" / {fmt_eur(budget)}"
+        return f"<td>{escape(text)}</td>"
 
     body = "".join(
         "<tr>"
@@ -256,9 +261,10 @@ def phase_table(report: Mapping[str, Any]) -> str:
         f"{opening(row)}{missing(row)}</tr>"
         for row in rows
     )
+    budget_said = f"≤ {fmt_eur(same)}" if same is not None else "/ budget"
     opening_head = (
         '<th title="Opening cost of the sites opened that year, against its budget">'
-        "Opening (budget)</th>"
+        f"Opening {escape(budget_said)}</th>"
         if budgeted
         else ""
     )
