@@ -468,6 +468,10 @@ def test_year_filter_hides_sites_opened_later(
         page.wait_for_selector(".planner-site")
         control = page.locator("#planner-years")
         assert control.inner_text().startswith("Show sites open by:")
+        # Before: nothing said the demand layers stay the last year's.
+        assert control.locator("#planner-years-note").inner_text() == (
+            "Demand layers: as covered by 2030"
+        )
         radios = control.locator("input[type=radio]")
         assert [radios.nth(i).get_attribute("value") for i in range(3)] == [
             "2026",

@@ -552,6 +552,13 @@ var plannerMap = (function () {
           label.appendChild(document.createTextNode(" " + year));
           div.appendChild(label);
         });
+        /* The demand layers are the last year's: a point "covered" there may
+           not be yet in an earlier year, and the filter does not redraw them. */
+        var note = document.createElement("div");
+        note.className = "planner-note";
+        note.id = "planner-years-note";
+        note.textContent = "Demand layers: as covered by " + years[years.length - 1];
+        div.appendChild(note);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
         return div;
