@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,23 @@ class Comparison:
         When a folder is not a plan folder or lacks a file or column.
     """
 
+    a: WrittenPlan
+    b: WrittenPlan
+    diff: PlanDiff
+
     def __init__(self, plan_a_dir: str | os.PathLike[str], plan_b_dir: str | os.PathLike[str]):
-        self.a, self.b = read_plan_folders(plan_a_dir, plan_b_dir)
-        self.diff = compare_plans(self.a, self.b)
+        a, b = read_plan_folders(plan_a_dir, plan_b_dir)
+        # Frozen as the other result objects are: a diff set apart from its plans
+        # would be written as theirs.
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", b)
+        object.__setattr__(self, "diff", compare_plans(a, b))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     @classmethod
     def of(cls, a: Plan | str | os.PathLike[str], b: Plan | str | os.PathLike[str]) -> Comparison:
@@ -131,7 +145,7 @@ class Comparison:
         for side, plan in (("a", a), ("b", b)):
             if isinstance(plan, Plan):
                 written = getattr(comparison, side)
-                setattr(
+                object.__setattr__(
                     comparison,
                     side,
                     replace(written, folder=Path(plan.scenario.name), in_memory=True),
@@ -164,17 +178,21 @@ class Comparison:
         self,
         folder: str | os.PathLike[str],
         *,
-        map_assets: MapAssets = "inline",
+        map_assets: MapAssets | None = None,
         assets: MapAssets | None = None,
     ) -> Path:
         """Write :data:`FILES` into ``folder``, all or nothing, as ``planner compare`` does.
 
-        ``map_assets`` is named as in :meth:`Plan.save`; ``assets`` is its
-        earlier name, still read.
+        ``map_assets`` (``"inline"`` when not given) is named as in
+        :meth:`Plan.save`; ``assets`` is its earlier name, still read.
         """
         target = resolved(path_argument(folder, "folder"))
+        if assets is not None and map_assets is not None:
+            raise InputError(
+                Problem("assets", "is map_assets' earlier name: give one of the two, not both")
+            )
         if assets is None:
-            chosen = checked_assets(map_assets, "map_assets")
+            chosen = checked_assets("inline" if map_assets is None else map_assets, "map_assets")
         else:
             chosen = checked_assets(assets, "assets")
         for plan in (self.a, self.b):
