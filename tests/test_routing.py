@@ -265,7 +265,7 @@ def test_matrix_tables_are_checked_as_point_files_are(malta_routing: Path) -> No
         (TOWNS.assign(lat=[35.9, 95.0, 36.0]), "origins table, row 3, field 'lat'"),
         (TOWNS.assign(id=["a", "a", "b"]), "origins table, row 3, field 'id': duplicate id"),
         (TOWNS.drop(columns="lat"), "origins table, field 'lat': no lat column"),
-        (None, "origins: give a path"),
+        (None, "origins: give a point file's path or a DataFrame, not None"),
     ]
     for table, message in cases:
         with pytest.raises(InputError) as caught:

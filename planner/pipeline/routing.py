@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner._arguments import callback
+from planner._arguments import callback, shown
 from planner._atomic import check_writable, write_atomically
 from planner._files import path_argument
 from planner.errors import InputError, Problem
@@ -196,7 +196,16 @@ class RoutingMatrix:
         """Write the table as CSV, all or nothing (not into a folder planner wrote)."""
         target = path_argument(path, "path")
         refuse_inside_output(target, "path")
+        _csv_name(target, "path")
         return write_atomically(target, self.csv_chunks())
+
+
+def _csv_name(target: Path, name: str) -> None:
+    """Refuse ``target`` unless it ends in ``.csv``: CSV text in ``m.xlsx`` opens as garbage."""
+    if target.suffix.lower() != ".csv":
+        raise InputError(
+            Problem(name, f"'{target}': the matrix is written as CSV; give a name ending in .csv")
+        )
 
 
 def routing_matrix(
@@ -254,6 +263,12 @@ def routing_matrix(
             )
         )
     callback(progress, "progress")
+    for given, label in ((origins, "origins"), (destinations, "destinations")):
+        if not isinstance(given, str | os.PathLike | pd.DataFrame):
+            # path_argument would say "give a path", though a table is welcome too.
+            raise InputError(
+                Problem(label, f"give a point file's path or a DataFrame, not {shown(given)}")
+            )
     check_scheduler(scheduler)
     if workers is not None:
         checked_workers(workers)
@@ -264,6 +279,7 @@ def routing_matrix(
     if out is not None:
         out = path_argument(out, "out")
         refuse_inside_output(out, "out")
+        _csv_name(out, "out")
         check_writable(out)
         for given, label in ((origins, "origins"), (destinations, "destinations")):
             if isinstance(given, str | os.PathLike) and _same_file(out, Path(given)):
