@@ -590,3 +590,35 @@ def test_arguments_a_notebook_may_pass_are_read_or_named(
     # Before: "keys must be dotted field names …, not 3", of a Series by field name.
     series = pd.Series({"model.p": 1})
     assert planner.run(_tiny(tmp_path), overrides=series).report["sites_selected"] == 1  # type: ignore[arg-type]
+
+
+def test_result_and_output_arguments_that_were_settled_silently_are_refused(
+    tmp_path: Path,
+) -> None:
+    plan = planner.run(_tiny(tmp_path))
+    comparison = planner.compare(plan, plan)
+    # Before: a Comparison's diff could be replaced; the other results are frozen.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comparison.diff = None  # type: ignore[assignment]
+    # Before: assets= won over map_assets= without a word.
+    with pytest.raises(planner.InputError, match=r"^assets: is map_assets' earlier name"):
+        comparison.save(tmp_path / "cmp", assets="cdn", map_assets="inline")
+    assert not (tmp_path / "cmp").exists()
+    # Before: CSV text written into m.xlsx; "origins: give a path" of a list.
+    with pytest.raises(
+        planner.InputError, match=r"^out: '.*m\.xlsx': the matrix is written as CSV"
+    ):
+        planner.routing_matrix(
+            tmp_path, tmp_path / "a.csv", tmp_path / "b.csv", out=tmp_path / "m.xlsx"
+        )
+    with pytest.raises(
+        planner.InputError, match=r"^origins: give a point file's path or a DataFrame"
+    ):
+        planner.routing_matrix(tmp_path, [[7.42, 43.73]], tmp_path / "b.csv")  # type: ignore[arg-type]
+    # Before: workers ignored beside a scheduler, resume ignored without out.
+    with pytest.raises(planner.InputError, match=r"^workers: sets the size of a local cluster"):
+        planner.sweep(grid={"model.p": [1, 2]}, scheduler="tcp://127.0.0.1:1", workers=2)
+    with pytest.raises(planner.InputError, match=r"^resume: keeps the finished runs"):
+        planner.sweep(grid={"model.p": [1, 2]}, resume=True)
+    with pytest.raises(planner.InputError, match=r"^resume: give True or False, not 'yes'"):
+        planner.sweep(grid={"model.p": [1, 2]}, resume="yes")  # type: ignore[arg-type]

@@ -32,8 +32,9 @@ from typing import Any
 
 import pandas as pd
 
-from planner._arguments import callback
+from planner._arguments import callback, shown
 from planner._files import path_argument
+from planner.errors import InputError, Problem
 from planner.inputs.countries import country_outlines
 from planner.maps.assets import MapAssets, checked_assets
 from planner.maps.data import is_sample
@@ -128,6 +129,17 @@ def sweep(
     callback(progress, "progress")
     if workers is not None:
         checked_workers(workers)
+        if scheduler is not None:
+            # Ignored before: the cluster at the address has the workers it has.
+            raise InputError(
+                Problem("workers", "sets the size of a local cluster; not with scheduler")
+            )
+    if not isinstance(resume, bool):
+        raise InputError(Problem("resume", f"give True or False, not {shown(resume)}"))
+    if resume and out is None:
+        raise InputError(
+            Problem("resume", "keeps the finished runs of a sweep's folder: give it as out=")
+        )
     resolved = scenario_from(scenario, overrides=overrides, time_limit=time_limit)
     set_fields = override_fields(overrides) + ([] if time_limit is None else [TIME_LIMIT_FIELD])
     refuse_swept_and_set(
