@@ -195,6 +195,28 @@ def test_country_bounds_on_no_country_are_refused(field: str) -> None:
     assert f"field 'constraints.{field}': no such country code: 'XX', 'ZZ'" in str(caught.value)
 
 
+def test_one_country_or_brand_spelt_twice_is_refused_and_brands_take_any_case() -> None:
+    # Before: {"fr": 1, "FR": 3} gave FR 3 without a word, and "nissan" was an
+    # unknown brand while dealer files read it in any case.
+    for field, table, said in (
+        (
+            "constraints.country_min_sites",
+            {"fr": 1, "FR": 3},
+            "'fr' and 'FR' name the same country",
+        ),
+        (
+            "constraints.brand_min_share",
+            {"Nissan": 0.1, "nissan ": 0.2},
+            "'Nissan' and 'nissan ' name",
+        ),
+        ("demand.sessions.by_country", {"lu": {}, "LU": {}}, "'lu' and 'LU' name the same country"),
+    ):
+        with pytest.raises(InputError, match=f"field '{field}': {said}"):
+            load_scenario(None, values={field: table})
+    shares = load_scenario(None, values={"constraints.brand_min_share": {"nissan": 0.1}})
+    assert shares.constraints.brand_min_share == {"Nissan": 0.1}
+
+
 def test_least_chargers_above_the_most_is_refused() -> None:
     # Before: every site was excluded and the run ended "optimal" with no site.
     with pytest.raises(InputError, match=r"min_per_site \(20\) is above max_per_site \(2\)"):

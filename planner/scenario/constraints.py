@@ -19,6 +19,7 @@ from planner.scenario.fields import (
     SiteCount,
     _Section,
     country_codes,
+    merged_keys,
 )
 
 #: The brands a scenario can name; dealer files' brands are harmonised to these
@@ -105,9 +106,14 @@ class ConstraintsConfig(_Section):
     @classmethod
     def _country_codes_upper(cls, bounds: object) -> object:
         # demand.countries takes "lu" as LU; so do the bounds (before: "has no candidate site").
-        if isinstance(bounds, dict):
-            return {str(code).upper(): count for code, count in bounds.items()}
-        return bounds
+        return merged_keys(bounds, str.upper, "country")
+
+    @field_validator("brand_min_share", mode="before")
+    @classmethod
+    def _brand_names(cls, shares: object) -> object:
+        # Dealer files' brands are read in any case; so are the shares' ("nissan").
+        names = {brand.lower(): brand for brand in SCENARIO_BRANDS}
+        return merged_keys(shares, lambda key: names.get(key.strip().lower(), key), "brand")
 
     @field_validator("country_min_sites", "country_max_sites")
     @classmethod

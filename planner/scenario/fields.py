@@ -82,6 +82,24 @@ class _Section(BaseModel):
         return hash((type(self), json.dumps(self.model_dump(mode="json"), sort_keys=True)))
 
 
+def merged_keys(values: object, canonical: Any, what: str) -> object:
+    """A table's keys in their canonical spelling; two keys of one name are refused.
+
+    ``{"fr": 1, "FR": 3}`` became ``{"FR": 3}``, the later winning without a
+    word, as two overrides of one field never may.
+    """
+    if not isinstance(values, dict):
+        return values
+    merged: dict[str, Any] = {}
+    given: dict[str, Any] = {}
+    for key, value in values.items():
+        name = canonical(str(key))
+        if name in merged:
+            raise ValueError(f"{given[name]!r} and {key!r} name the same {what}; give it once")
+        merged[name], given[name] = value, key
+    return merged
+
+
 @functools.cache
 def country_codes() -> frozenset[str]:
     """Every ISO 3166-1 alpha-2 code GeoNames knows."""

@@ -22,6 +22,7 @@ from planner.scenario.fields import (
     Number,
     _Section,
     country_codes,
+    merged_keys,
 )
 
 
@@ -226,14 +227,19 @@ class SessionsConfig(_Section):
         examples=[{"LU": {"cars_per_inhabitant": 0.678}}],
     )
 
+    @field_validator("by_country", mode="before")
+    @classmethod
+    def _country_codes_upper(cls, values: object) -> object:
+        return merged_keys(values, str.upper, "country")
+
     @field_validator("by_country")
     @classmethod
     def _known_countries(cls, values: dict[str, CountryFactors]) -> dict[str, CountryFactors]:
         # A misspelt key would otherwise be a value that never applies, unsaid.
-        unknown = sorted(code for code in values if code.upper() not in country_codes())
+        unknown = sorted(code for code in values if code not in country_codes())
         if unknown:
             raise ValueError(f"no such country code: {unknown}")
-        return {code.upper(): factors for code, factors in values.items()}
+        return values
 
 
 class ExistingChargerFile(_Section):
