@@ -283,6 +283,20 @@ def test_road_fields_under_great_circle_travel_are_named_as_unused(tmp_path: Pat
     ) in plan.report["inputs"]["warnings"], plan.report["inputs"]
 
 
+def test_a_number_of_sites_given_to_a_model_that_chooses_it_is_named_as_unused(
+    tmp_path: Path,
+) -> None:
+    # Before: set_cover with model.p = 1 opened every site it needed, without a word.
+    values = {"model.name": "set_cover", "model.p": 1}
+    plan = planner.run(_tiny(tmp_path), overrides=values)
+    assert (
+        "model.p = 1 set, but set_cover chooses the number of sites itself (by "
+        "model.coverage_target): p is not used"
+    ) in plan.report["inputs"]["warnings"]
+    plain = planner.run(_tiny(tmp_path), overrides={"model.name": "set_cover", "model.p": None})
+    assert not any("model.p" in w for w in plain.report["inputs"]["warnings"])
+
+
 def test_a_scenario_where_no_site_may_open_is_refused(tmp_path: Path) -> None:
     # Before: validate() found nothing wrong and run() returned an "optimal" plan of 0 sites.
     raw = _tiny(tmp_path)

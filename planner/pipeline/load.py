@@ -174,6 +174,19 @@ def _unused_road_fields(scenario: Scenario) -> list[str]:
     return [warning]
 
 
+def _unused_model_fields(scenario: Scenario) -> list[str]:
+    """A warning for ``model.p`` given to a model that chooses the number of sites itself."""
+    model = scenario.model
+    if model.p is None or MODEL_TRAITS[model.name].sites is not None:
+        return []
+    warning = (
+        f"model.p = {model.p} set, but {model.name} chooses the number of sites itself "
+        "(by model.coverage_target): p is not used"
+    )
+    logger.warning(warning)
+    return [warning]
+
+
 def _refuse_no_open_site(sites: gpd.GeoDataFrame, no_room: int) -> None:
     """Refuse sites of which none may open: every model would return an empty plan.
 
@@ -251,7 +264,13 @@ def load_inputs(
     # comes first and is counted: a run shows those in full, and counts the rest.
     column_warnings = [str(w) for w in site_load.warnings if _about_a_column(w)]
     other_warnings = [str(w) for w in site_load.warnings if not _about_a_column(w)]
-    warnings = column_warnings + other_warnings + room_warnings + travel_warnings
+    warnings = (
+        column_warnings
+        + other_warnings
+        + room_warnings
+        + travel_warnings
+        + _unused_model_fields(scenario)
+    )
     counts = {
         "dealers": {
             **site_load.counts,
