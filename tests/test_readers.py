@@ -595,3 +595,26 @@ def test_typed_decimals_of_a_frame_are_numbers() -> None:
     # Before: written out as text, then refused under decimal = "," ("writes '.'").
     table = read_frame(pd.DataFrame({"cost": [Decimal("NaN"), Decimal("250000.50")]}), source="t")
     assert [row[0] for row in table.rows] == [None, 250000.5]
+
+
+def test_a_quote_never_closed_is_named_not_read_as_one_long_cell(tmp_path: Path) -> None:
+    # Before: the lenient reader took every line after the open quote into one
+    # cell; two dealers were dropped unsaid and the message was "country is empty".
+    path = tmp_path / "dealers.csv"
+    path.write_text(
+        'id,brand,name,country,lon,lat\nN1,Nissan,"C,FR,4.83,45.76\n'
+        "N2,Nissan,B,FR,4.8,45.7\nN3,Nissan,D,FR,4.9,45.8\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_table(DealerFile(path=path), source="dealers.csv")
+    assert str(caught.value) == (
+        'dealers.csv: a quote (") opened on line 2 is never closed, so the 2 line(s) after it '
+        "would be read as one cell; close the quote or remove it"
+    )
+    # Quotes that close, across lines and doubled inside, read as before.
+    path.write_text(
+        'id,name\nN1,"two\nlines"\nN2,"say ""hi"""\nN3,"last, quoted"\n', encoding="utf-8"
+    )
+    table = read_table(DealerFile(path=path), source="dealers.csv")
+    assert [row[1] for row in table.rows] == ["two\nlines", 'say "hi"', "last, quoted"]

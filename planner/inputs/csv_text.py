@@ -101,12 +101,18 @@ def read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
     delimiter = spec.delimiter or (hinted.group(1) if hinted else _sniff_delimiter(text))
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    # The line each record starts on: a quote never closed makes its record run
+    # to the end of the file, which must be said, not read as one long cell.
+    last_start, next_start = 1, 1
     try:
-        records = list(reader)
+        for record in reader:
+            records.append(record)
+            last_start, next_start = next_start, reader.line_num + 1
     except csv.Error as exc:
         raise InputError(
             Problem(source, f"is not a readable CSV file: {one_line(exc)}", row=reader.line_num)
         ) from None
+    _refuse_open_quote(text, delimiter, last_start, reader.line_num, source)
     first = header_index(records)
     if first is None:
         raise InputError(Problem(source, "the file is empty"))
@@ -119,6 +125,30 @@ def read_csv(path: Path, spec: DealerFile, source: str) -> RawTable:
     notes = [f"encoding {encoding}, delimiter {delimiter!r}"]
     logger.debug("%s: %s", source, notes[0])
     return RawTable(source, headers, rows, numbers, None, notes)
+
+
+def _refuse_open_quote(text: str, delimiter: str, start: int, end: int, source: str) -> None:
+    """Refuse a last record (lines ``start``-``end``) whose quote is never closed.
+
+    A lenient reader takes every line after ``"Lyon,FR,4.83`` into that one
+    cell: the rows below were dropped without a word, and the message spoke
+    of an empty field. A strict reader of that record alone tells the case.
+    """
+    if end <= start:
+        return
+    tail = "".join(io.StringIO(text, newline="").readlines()[start - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InputError(
+                Problem(
+                    source,
+                    f'a quote (") opened on line {start} is never closed, so the {end - start} '
+                    "line(s) after it would be read as one cell; close the quote or remove it",
+                )
+            ) from None
 
 
 def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
