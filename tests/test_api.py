@@ -94,7 +94,8 @@ def test_a_problem_with_an_override_names_the_override(tmp_path: Path) -> None:
     with pytest.raises(planner.InputError) as caught:
         planner.load_scenario(None, overrides=["solver.relative_gap=5", "model.p=3"])
     assert str(caught.value) == (
-        "override 'solver.relative_gap=5', field 'solver.relative_gap': Input should be less than 1"
+        "override 'solver.relative_gap=5', field 'solver.relative_gap': Input should be less "
+        "than 1 (got 5)"
     )
     with pytest.raises(planner.InputError) as caught:
         planner.run(_tiny(tmp_path), overrides={"model.p": 0})
@@ -270,8 +271,26 @@ def test_arguments_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
     (problem,) = planner.validate({"model": [1, 2]})
     assert str(problem) == (
         "scenario mapping, field 'model': Input should be a table ([section] in TOML, a dict "
-        "in Python)"
+        "in Python) (got [1, 2], a list)"
     )
+    # Before: "Input should be a valid integer", of 3.0 and of a name gone too deep;
+    # "unknown field" with no suggestion for "model.P".
+    for values, said in (
+        ({"model.p": 3.0}, "field 'model.p': Input should be a valid integer (got 3.0)"),
+        (
+            {"model.p.x": 3},
+            "field 'model.p': is a single value, not a table: no field lies below it "
+            "(got {'x': 3}, a dict)",
+        ),
+        (
+            {"dealers.files.0.path": "d.csv"},
+            "field 'dealers.files': is a list, set as a whole ([…]): no dotted name picks one "
+            "entry",
+        ),
+        ({"model.P": 3}, "field 'model.P': unknown field; did you mean 'model.p'?"),
+    ):
+        (problem,) = planner.validate(None, overrides=values)
+        assert said in str(problem), str(problem)
 
 
 def test_road_fields_under_great_circle_travel_are_named_as_unused(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from planner import _toml as toml
 from planner._files import home_expanded, resolved
+from planner._text import one_line
 from planner.errors import InputError, Problem
 
 
@@ -98,6 +99,16 @@ def validation_problems(
         )
         if err["type"] == "extra_forbidden" and root is not None:
             message = unknown_field_message(root, err["loc"])
+        elif err["type"].endswith(_VALUE_SAID) and "input" in err:
+            given = err["input"]
+            if isinstance(given, dict) and err["type"] == "list_type":
+                # {"dealers.files.0.path": …}: lists have no dotted names for entries.
+                message = "is a list, set as a whole ([…]): no dotted name picks one entry"
+            elif isinstance(given, dict) and err["type"].endswith("_type"):
+                # {"model.p.x": 3} made model.p a table: the name went a level too deep.
+                message = "is a single value, not a table: no field lies below it"
+            # "Input should be a valid integer" of 3.0 or "3" did not say what it got.
+            message += f" (got {shown_value(given)})"
         named = _NAMED.match(message)
         if err["type"] == "value_error" and named:
             inner = named["field"]
@@ -105,6 +116,27 @@ def validation_problems(
             message = named["rest"]
         problems.append(Problem(source, message, field=field))
     return problems
+
+
+#: Pydantic's error types that quote the value given (its type, its range).
+_VALUE_SAID = (
+    "_type",
+    "_parsing",
+    "_from_float",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "literal_error",
+)
+
+
+def shown_value(value: Any) -> str:
+    """A value a scenario was given, as a message quotes it: short, with its type when unclear."""
+    text = one_line(repr(value), limit=40)
+    if isinstance(value, bool | int | float | str) or value is None:
+        return text
+    return f"{text}, a {type(value).__name__}"
 
 
 _SECTION_DUE = re.compile(r"Input should be a valid dictionary or instance of \w+")
@@ -123,7 +155,10 @@ def unknown_field_message(root: type[BaseModel], loc: tuple[int | str, ...]) -> 
         return "unknown field"
     fields = list(section.model_fields)
     prefix = "".join(f"{part}." for part in loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+    given = str(loc[-1])
+    # "model.P": case first (difflib finds nothing that close for one letter).
+    same_case = [name for name in fields if name.lower() == given.lower()]
+    close = same_case or difflib.get_close_matches(given, fields, n=1)
     if close:
         return f"unknown field; did you mean '{prefix}{close[0]}'?"
     where = f"'{prefix.rstrip('.')}'" if prefix else "a scenario"
