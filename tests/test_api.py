@@ -459,7 +459,11 @@ def test_a_plan_whose_tables_lost_columns_is_refused_by_name(tmp_path: Path) -> 
     # int()", "Out of range float values are not JSON compliant").
     for column, value, said in (
         ("chosen", "yes", "field 'chosen': holds object values, not only True and False"),
-        ("lon", float("nan"), "field 'lon': 1 row(s) with no lon within ±180"),
+        (
+            "lon",
+            float("nan"),
+            f"field 'lon': 1 row(s) with no lon within ±180 (first: index {sites.index[0]!r})",
+        ),
         ("lat", 1000.0, "field 'lat': 1 row(s) with no lat within ±90"),
         ("chargers", -1, "field 'chargers': holds values that are no whole number"),
     ):

@@ -531,7 +531,8 @@ def _edited_values(table: pd.DataFrame, where: str) -> list[Problem]:
                 Problem(
                     where,
                     f"{bad.size:,} row(s) with no {column} within ±{bound:g} "
-                    f"(first: row {table.index[bad[0]]!r})",
+                    # The table's own index label, not a file's 1-based row.
+                    f"(first: index {table.index[bad[0]]!r})",
                     field=column,
                 )
             )
