@@ -7,7 +7,9 @@ a brand of the network, as :class:`FoundDealer` records of a
 counts under the reason):
 
 * ``brand not requested`` — a dealer of none of the brands asked for;
-* ``no location`` — no point, or one that is not a finite lon/lat in range;
+* ``no location`` — no point, or one whose lon/lat is not a finite number;
+* ``coordinates out of range`` — a lon beyond ±180 or a lat beyond ±90 (a
+  point off the globe has a location, a wrong one);
 * ``duplicate id`` — the same OSM object or All The Places item again (two
   overlapping extracts, one file given twice); the first is kept;
 * ``outside every country`` — the point lies in none of the country
@@ -72,6 +74,7 @@ IMPORT_COLUMNS = (
 
 DROP_NOT_REQUESTED = "brand not requested"
 DROP_NO_LOCATION = "no location"
+DROP_OUT_OF_RANGE = "coordinates out of range"
 DROP_DUPLICATE = "duplicate id"
 DROP_OUTSIDE = "outside every country"
 
@@ -192,8 +195,12 @@ def dealer_table(
             if not wanted:
                 dropped[DROP_NOT_REQUESTED] += 1
                 continue
-            if not _usable_point(found.lon, found.lat):
+            lon, lat = found.lon, found.lat
+            if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
                 dropped[DROP_NO_LOCATION] += 1
+                continue
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                dropped[DROP_OUT_OF_RANGE] += 1
                 continue
             dealer_id = _plain(found.dealer_id)
             if dealer_id in seen_ids:
@@ -261,17 +268,6 @@ def _plain(text: str) -> str:
 def _group_of(make: str, match: BrandMatch) -> str:
     """The network brand of a make as tagged (one of the match's brands)."""
     return BRAND_GROUPS.get(normalise_header(make), match.brands[0])
-
-
-def _usable_point(lon: float | None, lat: float | None) -> bool:
-    return (
-        lon is not None
-        and lat is not None
-        and math.isfinite(lon)
-        and math.isfinite(lat)
-        and -180.0 <= lon <= 180.0
-        and -90.0 <= lat <= 90.0
-    )
 
 
 def _source_line(scan: SourceScan) -> str:
