@@ -536,9 +536,27 @@ def test_country_counts_stay_whole_where_one_plan_lacks_the_country(tmp_path: Pa
     raw = _tiny(tmp_path)
     a = planner.run(raw, overrides={"demand.countries": ["LU"]})
     b = planner.run(raw, overrides={"demand.countries": ["LU", "BE"]})
-    rows = planner.compare(a, b).country_changes().to_csv(index=False).splitlines()
+    comparison = planner.compare(a, b)
+    rows = comparison.country_changes().to_csv(index=False).splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["BE", "LU"]
     assert rows[1].split(",")[4] == "" and rows[2].split(",")[4:] == ["2", "2"]
+    # Same candidates: nothing to say about them.
+    assert not [row for row in comparison.diff.totals if row[0] == "Candidate sites"]
+
+
+def test_plans_chosen_among_other_candidates_say_so_in_the_comparison(tmp_path: Path) -> None:
+    # Before: sites B could choose and A could not were "added" without a word
+    # that the two plans chose among different candidates.
+    raw = _tiny(tmp_path)
+    dealers = pd.read_csv(tmp_path / "dealers.csv")
+    a = planner.run(raw)
+    b = planner.run(raw, dealers=dealers.iloc[:-1])
+    both = len(set(a.sites["site_id"]) & set(b.sites["site_id"]))
+    assert len(b.sites) < len(a.sites) and both == len(b.sites)
+    candidates = [row for row in planner.compare(a, b).diff.totals if row[0] == "Candidate sites"]
+    assert candidates == [
+        ("Candidate sites", f"{len(a.sites):,}", f"{len(b.sites):,}", f"{both:,} in both")
+    ]
 
 
 def test_results_compare_by_identity_and_show_short_reprs(tmp_path: Path) -> None:

@@ -535,6 +535,20 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
         ),
         ("Status", str(ra.get("status", "n/a")), str(rb.get("status", "n/a")), ""),
     ]
+    candidates_a, candidates_b = set(a.sites["site_id"]), set(b.sites["site_id"])
+    if candidates_a != candidates_b:
+        # Plans of other dealer files or countries: "added" and "removed" then
+        # count sites the other plan could not choose, which must be said.
+        both = len(candidates_a & candidates_b)
+        totals.insert(
+            1,
+            (
+                "Candidate sites",
+                _count(len(candidates_a)),
+                _count(len(candidates_b)),
+                f"{both:,} in both",
+            ),
+        )
     figures = {
         "coverage_pct": _figure(ra.get("coverage_pct"), rb.get("coverage_pct")),
         "sites_selected": _counts(len(chosen_a), len(chosen_b)),
