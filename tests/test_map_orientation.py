@@ -124,7 +124,9 @@ def test_heat_is_drawn_from_the_uncovered_points_only(page: str) -> None:
     plan = tiny_plan()
     assert len(layer["lat"]) == int((~plan.demand["covered"].astype(bool)).sum())
     assert set(layer["title"]["v"]) == {"Amiens", "Bruxelles"}
-    assert "95th percentile" in page and "covered demand adds nothing" in page
+    assert (
+        "95th percentile of the uncovered in view" in page and "covered demand adds nothing" in page
+    )
 
 
 # -- in the browser -----------------------------------------------------------
