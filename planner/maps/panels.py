@@ -540,9 +540,8 @@ def legend_panel(facts: LegendFacts) -> str:
         _row(
             "background:radial-gradient(circle,#bd0026,#fd8d3c,#ffffb2)",
             "Heat: uncovered sessions/day only (covered demand adds nothing); "
-            "full red at the 95th percentile of the uncovered in view (so the "
-            "colours shift as you pan), so a few big cities do not wash out the rest "
-            "(layer off at first)",
+            "full red at the 95th percentile of the uncovered in view (it shifts "
+            "as you pan), so a few big cities do not wash out the rest (layer off at first)",
             "planner-legend-heat",
         ),
     ]
