@@ -415,3 +415,24 @@ def test_a_plan_folder_saved_again_by_a_spreadsheet_or_editor(
     sites.write_text(sites.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
     with pytest.raises(InputError, match=r"one column \('site_id;name;.*comma-separated$"):
         read_plan_folder(folder)
+
+
+def test_comparison_shows_scenario_numbers_as_the_panels_do(tmp_path: Path) -> None:
+    # Before: "constraints.budget_eur = 40000000.0" beside "€70.1 M" on the same page.
+    plan = tiny_plan()
+    budgeted = plan.scenario.model_copy(
+        update={
+            "name": "tiny_b",
+            "constraints": plan.scenario.constraints.model_copy(
+                update={"budget_eur": 40_000_000.0}
+            ),
+            "demand": plan.scenario.demand.model_copy(update={"min_population": 25000}),
+        }
+    )
+    other = Plan(budgeted, plan.sites, plan.demand, plan.solution, plan.report)
+    a = write_plan_folder(tmp_path / "a", plan)
+    b = write_plan_folder(tmp_path / "b", other)
+    page = maps.render_comparison(a, b, outlines=tiny_outlines())
+    scenario = page[page.index('id="planner-diff-scenario"') :]
+    assert "<td>constraints.budget_eur</td><td>unset</td><td>€40.0 M</td>" in scenario
+    assert "<td>25,000</td>" in scenario and "40000000" not in page

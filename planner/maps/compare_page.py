@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 
+from planner._text import fmt_eur
 from planner.errors import PlannerError
 from planner.maps import data, formats, reach_areas, site_rows
 from planner.maps.assets import (
@@ -257,11 +258,17 @@ def pane_names(a: WrittenPlan, b: WrittenPlan) -> tuple[str, str]:
     return str(a.folder), str(b.folder)
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, key: str = "") -> str:
+    """A scenario value as the page shows it: euros and large numbers as the panels do."""
     if isinstance(value, list):
-        return ", ".join(_shown(v) for v in value)
+        return ", ".join(_shown(v, key) for v in value)
     if isinstance(value, dict):
         return "{…}"
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        # "40000000.0" beside "€70.1 M" on the same page read as another unit.
+        if key.endswith("_eur"):
+            return fmt_eur(value)
+        return f"{int(value):,}" if float(value).is_integer() else f"{value:,.6g}"
     return "unset" if value is None else str(value)
 
 
@@ -277,7 +284,7 @@ def _labels(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
         # The name is on the line above; the label lists the other fields.
         differing = [change for change in diff.scenario_changes if change[0] != "name"]
         changes = [
-            f"{key} = {_shown(values[index])}" for key, *values in differing[:_LABEL_CHANGES]
+            f"{key} = {_shown(values[index], key)}" for key, *values in differing[:_LABEL_CHANGES]
         ]
         if len(differing) > _LABEL_CHANGES:
             changes.append(f"{len(differing) - _LABEL_CHANGES} more fields (see below)")
@@ -342,7 +349,7 @@ def _scenario_table(diff: PlanDiff) -> str:
             '<div id="planner-diff-scenario"><h2>Scenario</h2>'
             '<div class="planner-note">The same scenario fields in A and B.</div></div>'
         )
-    rows = [(key, _shown(x), _shown(y)) for key, x, y in diff.scenario_changes]
+    rows = [(key, _shown(x, key), _shown(y, key)) for key, x, y in diff.scenario_changes]
     return (
         '<div id="planner-diff-scenario"><h2>Scenario fields that differ</h2>'
         + _table(["Field", "A", "B"], rows)
