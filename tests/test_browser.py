@@ -409,6 +409,15 @@ def test_cli_comparison_tells_the_panes_apart(browser: Any, cli_outputs: dict[st
         page.screenshot(path=str(SCREENSHOTS / "planner_cli_compare_layers.png"))
         assert "model.p" in page.locator("#planner-diff-scenario").inner_text()
         assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
+    # Before: on a phone each label was squeezed to a word a line over its map,
+    # and the page scrolled sideways.
+    with open_offline(browser, cli_outputs["compare"], width=390, height=844) as (page, log):
+        page.wait_for_selector(".planner-site")
+        page.wait_for_timeout(300)
+        assert page.locator("#planner-pane-a").inner_text() == "A: p1"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(SCREENSHOTS / "planner_cli_compare_phone.png"))
+        assert log.console_errors == [] and log.page_errors == [] and log.blocked == []
 
 
 def test_cli_frontier_map_shows_the_plot(browser: Any, cli_outputs: dict[str, Path]) -> None:

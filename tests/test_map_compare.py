@@ -83,8 +83,9 @@ def test_comparison_page_is_offline_and_escaped(plan_folders: tuple[Path, Path])
     label_a = re.search(r'id="planner-pane-a"[^>]*>(.*?)</div>', page)
     label_b = re.search(r'id="planner-pane-b"[^>]*>(.*?)</div>', page)
     assert label_a is not None and label_b is not None
-    assert label_a.group(1).startswith("<b>A: a</b><br>scenario tiny<br>coverage 60.6 %")
-    assert label_b.group(1).startswith("<b>B: b</b><br>scenario tiny_b<br>coverage 70.1 %")
+    detail = '<span class="planner-pane-detail"><br>'
+    assert label_a.group(1).startswith(f"<b>A: a</b>{detail}scenario tiny<br>coverage 60.6 %")
+    assert label_b.group(1).startswith(f"<b>B: b</b>{detail}scenario tiny_b<br>coverage 70.1 %")
     assert "coverage 60.6 % · 2 sites · 8 chargers" in label_a.group(1)
     assert '"removed"]' in page and '"added"]' in page
 

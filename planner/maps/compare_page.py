@@ -293,15 +293,17 @@ def _labels(a: WrittenPlan, b: WrittenPlan, diff: PlanDiff) -> str:
             f"{formats.fmt_int(len(plan.chosen))} sites · "
             f"{formats.fmt_int(plan.chosen['chargers'].sum())} chargers"
         )
-        lines = [
-            f"<b>{side}: {html.escape(name)}</b>",
+        details = [
             f"scenario {html.escape(plan.name)}",
             *(html.escape(c) for c in changes),
             html.escape(figures),
         ]
+        # On a phone only the name shows (compare.css): the details are in the
+        # panel below, and a label a quarter of the screen wide cannot hold them.
         return (
             f'<div class="planner-panel planner-pane-label" id="planner-pane-{side.lower()}" '
-            f'title="{html.escape(plan.title)}">' + "<br>".join(lines) + "</div>"
+            f'title="{html.escape(plan.title)}"><b>{side}: {html.escape(name)}</b>'
+            '<span class="planner-pane-detail"><br>' + "<br>".join(details) + "</span></div>"
         )
 
     return label("A", a, names[0], 0) + label("B", b, names[1], 1)
