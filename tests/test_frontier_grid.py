@@ -85,3 +85,36 @@ def test_default_frontier_folder_is_not_the_runs(
     outside = Scenario(name="tiny", output={"dir": tmp_path.parent / "elsewhere"})
     with pytest.raises(planner.InputError, match="outside the working folder"):
         default_frontier_folder(outside)
+
+
+def test_a_short_grid_is_read_at_its_own_points() -> None:
+    # Before: the grid 20, 40, 60, 80 was ticked at 24, 32 … 80; a sweep's
+    # radius 40, 60 at 39, 42, 45 ….
+    import io
+
+    import pandas as pd
+
+    from planner.pipeline.frontier import FrontierPoint, frontier_figure
+    from planner.pipeline.sweep_figure import sweep_figure
+
+    points = [
+        FrontierPoint(
+            p=p,
+            sites_selected=p,
+            demand_covered=float(p),
+            coverage_pct=float(p),
+            bound_pct=float(p),
+            gap=0.0,
+            status="optimal",
+            seconds=0.1,
+        )
+        for p in (20, 40, 60, 80)
+    ]
+    figure = frontier_figure(points, chosen_p=40, title="grid")
+    figure.savefig(io.BytesIO(), format="png")
+    assert list(figure.axes[0].get_xticks()) == [20, 40, 60, 80]
+    table = pd.DataFrame({"travel.radius_km": [40.0, 60.0, 40.0], "coverage_pct": 50.0})
+    figure = sweep_figure(table, ["travel.radius_km"], title="radius")
+    figure.savefig(io.BytesIO(), format="png")
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert labels == ["40", "60"]

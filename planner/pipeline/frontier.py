@@ -478,6 +478,10 @@ def plot_frontier(
     fig.savefig(path, metadata={"Software": None})
 
 
+#: Up to this many points, the frontier's ticks are the points themselves.
+_TICKS_AT_POINTS = 12
+
+
 def frontier_figure(
     points: Sequence[FrontierPoint],
     *,
@@ -518,8 +522,13 @@ def frontier_figure(
             fontsize=8,
             color="#a04000",
         )
-    # Whole numbers of sites only, also on a short grid such as 1..4.
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    grid = sorted({pt.p for pt in points})
+    if len(grid) <= _TICKS_AT_POINTS:
+        # A short grid is read at its own points (20, 40, 60, 80), not at 24, 32 …
+        ax.set_xticks(grid)
+    else:
+        # Whole numbers of sites only, also on a short grid such as 1..4.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sites chosen (p)")
     ax.set_ylabel("demand within reach (%)")
     ax.set_ylim(0, 100)

@@ -66,8 +66,6 @@ def _wrapped(key: str) -> str:
 
 
 def _panel(ax: Any, table: pd.DataFrame, key: str) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     values = table[key]
     coverage = pd.to_numeric(table["coverage_pct"], errors="coerce").to_numpy(dtype=float)
     numbers = pd.to_numeric(values, errors="coerce")
@@ -89,10 +87,10 @@ def _panel(ax: Any, table: pd.DataFrame, key: str) -> None:
         return
     if numeric:
         positions = numbers.to_numpy(dtype=float)
-        if np.all(positions == np.round(positions)):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         levels = sorted(set(positions.tolist()))
         x = np.array(levels)
+        # The levels swept are the ticks (40, 60), not 39, 42, 45 … between them.
+        ax.set_xticks(x, [f"{level:g}" for level in levels])
         groups = [coverage[positions == level] for level in levels]
     else:
         labels = values.astype(str)
