@@ -20,7 +20,7 @@ import pytest
 
 import planner
 from planner.maps import plan_map as maps
-from planner.maps.panels import kpi_panel, status_text, title_panel
+from planner.maps.panels import kpi_panel, queue_line, status_text, title_panel
 from planner.maps.site_rows import (
     OVERLOADED_COLOUR,
     chosen_site_rows,
@@ -161,6 +161,21 @@ def test_kpi_panel_has_the_queue_line(queue_page: str) -> None:
         "3 chargers short; 7.25 sessions/day over capacity"
     )
     assert 'class="planner-queue-miss"' in kpi
+
+
+def test_queue_line_when_every_site_meets_the_target() -> None:
+    # Before: "3 sites meet it, 0 miss it; 0 chargers short; 0.00 sessions/day over capacity".
+    queue = {
+        "max_wait_probability": 0.2,
+        "sites_meeting_target": 3,
+        "sites_missing_target": 0,
+        "chargers_short": 0,
+        "sessions_over_capacity": 0.0,
+    }
+    line = re.sub(r"<[^>]+>", "", queue_line(queue))
+    assert line == "Queue target (wait ≤ 20 % at the peak hour): all 3 sites meet it"
+    one = re.sub(r"<[^>]+>", "", queue_line({**queue, "sites_meeting_target": 1}))
+    assert one.endswith(": the site meets it")
 
 
 def test_no_queue_line_without_per_site_queueing() -> None:
