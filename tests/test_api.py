@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
@@ -677,3 +678,10 @@ def test_result_and_output_arguments_that_were_settled_silently_are_refused(
         planner.sweep(grid={"model.p": [1, 2]}, resume=True)
     with pytest.raises(planner.InputError, match=r"^resume: give True or False, not 'yes'"):
         planner.sweep(grid={"model.p": [1, 2]}, resume="yes")  # type: ignore[arg-type]
+    # Before: "'5' is not a scheduler address (missing port number in address '5')".
+    with pytest.raises(planner.InputError, match=r"^scheduler: give an address \('tcp://"):
+        planner.sweep(grid={"model.p": [1, 2]}, scheduler=5)
+    # A cluster object is taken by its address (here one planner refuses, to stop early).
+    cluster = types.SimpleNamespace(scheduler_address="tls://10.0.0.5:8786")
+    with pytest.raises(planner.InputError, match=r"only tcp:// scheduler addresses"):
+        planner.sweep(grid={"model.p": [1, 2]}, scheduler=cluster)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from planner._arguments import whole_number
+from planner._arguments import shown, whole_number
 from planner.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def dask_client(scheduler: Any = None, workers: int | None = None) -> Iterator[C
         yield scheduler
         return
     if scheduler is not None:
-        address = str(scheduler)
+        address = _address(scheduler)
         try:
             # A malformed address is refused here, before a Client exists: one that
             # fails in its constructor tries to close itself again at exit and
@@ -137,6 +137,23 @@ def _quiet_resource_tracker() -> None:
         sys.warnoptions.append(_TRACKER_FILTER)
 
 
+def _address(scheduler: Any) -> str:
+    """A scheduler's address: the text given, or a cluster object's (``LocalCluster``)."""
+    address = (
+        scheduler if isinstance(scheduler, str) else getattr(scheduler, "scheduler_address", None)
+    )
+    if not isinstance(address, str):
+        # str(5) was read as an address "missing port number".
+        raise InputError(
+            Problem(
+                "scheduler",
+                "give an address ('tcp://HOST:8786'), a cluster or a distributed.Client, not "
+                f"{shown(scheduler)}",
+            )
+        )
+    return address
+
+
 def check_scheduler(scheduler: Any) -> None:
     """Refuse, before any work, a scheduler :func:`dask_client` could not use.
 
@@ -156,7 +173,7 @@ def check_scheduler(scheduler: Any) -> None:
         if scheduler.status in ("closing", "closed"):
             raise InputError(Problem("scheduler", "is a Client that was closed"))
         return
-    address = str(scheduler)
+    address = _address(scheduler)
     scheme = address.split("://", 1)[0].lower() if "://" in address else "tcp"
     if scheme != "tcp":
         raise InputError(
