@@ -24,6 +24,11 @@ def callback[Callback](value: Callback, name: str) -> Callback:
     if inspect.iscoroutinefunction(value):
         # Called, it would only make a coroutine that nothing awaits.
         raise InputError(Problem(name, f"give a plain function, not an async one ({shown(value)})"))
+    if inspect.isgeneratorfunction(value) or inspect.isasyncgenfunction(value):
+        # Called, it would only make a generator whose body never runs.
+        raise InputError(
+            Problem(name, f"give a plain function, not a generator function ({shown(value)})")
+        )
     try:
         inspect.signature(value).bind(None)
     except TypeError:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import types
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -622,6 +623,9 @@ def test_arguments_a_notebook_may_pass_are_read_or_named(
     async def progress(_: object) -> None:
         pass
 
+    def generator(_: object) -> Iterator[None]:
+        yield None
+
     class BytesPath:
         def __fspath__(self) -> bytes:
             return b"plans"
@@ -629,6 +633,11 @@ def test_arguments_a_notebook_may_pass_are_read_or_named(
     for call, said in (
         # Before: "coroutine 'progress' was never awaited", and no progress.
         (lambda: planner.run(_tiny(tmp_path), progress=progress), "progress: give a plain"),  # type: ignore[arg-type]
+        # Before: accepted, and its body never ran.
+        (
+            lambda: planner.run(_tiny(tmp_path), progress=generator),  # type: ignore[arg-type]
+            "progress: give a plain function, not a generator function",
+        ),
         # Before: TypeError from deep inside the save.
         (lambda: plan.save(tmp_path / "x", on_stage=5), "on_stage: give a function"),  # type: ignore[arg-type]
         (lambda: plan.save(BytesPath()), "folder: give a path as text, not bytes"),  # type: ignore[arg-type]
