@@ -449,8 +449,12 @@ def test_compare_writes_map_and_diff(
     assert countries["sites_b"].tolist() == [2]
     page = (out / "compare.html").read_text(encoding="utf-8")
     # Both plans are scenario "tiny": the labels tell them apart by folder and p.
-    assert "<b>A: p1</b><br>scenario tiny<br>model.p = 1<br>" in page
-    assert "<b>B: p2</b><br>scenario tiny<br>model.p = 2<br>" in page
+    assert (
+        '<b>A: p1</b><span class="planner-pane-detail"><br>scenario tiny<br>model.p = 1<br>' in page
+    )
+    assert (
+        '<b>B: p2</b><span class="planner-pane-detail"><br>scenario tiny<br>model.p = 2<br>' in page
+    )
     assert '<script src="http' not in page
     assert "sites kept" in stdout
 
