@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -321,3 +322,13 @@ def test_scenarios_are_hashable_and_equal_ones_hash_alike() -> None:
 
     assert name_of(default) == name_of(again) == "default"
     assert name_of.cache_info().hits == 1
+
+
+def test_a_scenario_refuses_assignment_as_the_results_do() -> None:
+    # Before: pydantic's ValidationError ("Instance is frozen") of a value never validated.
+    scenario = load_scenario(None)
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"a scenario is frozen; give"):
+        scenario.model.p = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'name'"):
+        del scenario.name
+    assert scenario.model_copy(update={"name": "copy"}).name == "copy"

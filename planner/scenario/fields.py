@@ -9,6 +9,7 @@ no NaN, infinity, bool or string for a number.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from pathlib import Path
@@ -80,6 +81,17 @@ class _Section(BaseModel):
         # section holds (countries, dealer files): hash the canonical JSON
         # form, which equal sections share, so a scenario can key a cache.
         return hash((type(self), json.dumps(self.model_dump(mode="json"), sort_keys=True)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Pydantic said "1 validation error … Instance is frozen", a ValidationError
+        # of a value never validated; the result objects raise FrozenInstanceError.
+        raise dataclasses.FrozenInstanceError(
+            f"cannot assign to field {name!r}: a scenario is frozen; give changes as "
+            "overrides, e.g. planner.run(scenario, overrides={'model.p': 80})"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}: a scenario is frozen")
 
 
 def merged_keys(values: object, canonical: Any, what: str) -> object:
