@@ -134,6 +134,13 @@ def test_nodes_ways_and_relations_by_every_brand_route(tmp_path: Path) -> None:
     result = planner.import_dealers(extract)
     table = result.dealers
     assert list(table.columns) == list(IMPORT_COLUMNS)
+    # Before: the dataclass repr printed the whole table.
+    counts = table["brand"].value_counts()
+    assert repr(result) == (
+        f"<DealerImport {len(table)} dealers ("
+        + ", ".join(f"{brand} {count}" for brand, count in counts.items())
+        + f") from osm, {sum(result.dropped.values())} left out>"
+    )
     rows = _by_id(table)
     assert set(rows) == {
         "node/1",

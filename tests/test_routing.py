@@ -285,6 +285,8 @@ def test_matrix_is_never_written_into_a_folder_planner_wrote(tmp_path: Path) -> 
     assert (folder.path / "routing.json").read_bytes() == manifest
     assert not (folder.path / "more").exists()
     matrix = planner.routing_matrix(folder.path, points, points)
+    # Before: the dataclass repr, the whole table and the routing manifest.
+    assert repr(matrix) == "<RoutingMatrix 2 × 2 points, 4 pairs, 4 by road>"
     with pytest.raises(InputError, match=r"^path: give a path"):
         matrix.save(None)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"^out: .* is inside"):

@@ -66,6 +66,20 @@ class DealerImport(ImportedDealers):
 
     kinds: tuple[SourceKind, ...] = ()
 
+    def __repr__(self) -> str:
+        # The dataclass repr printed the whole dealer table.
+        counts = self.dealers["brand"].value_counts() if "brand" in self.dealers else None
+        said = (
+            ", ".join(f"{brand} {int(count):,}" for brand, count in counts.items())
+            if counts is not None
+            else ""
+        )
+        dropped = sum(self.dropped.values())
+        return (
+            f"<DealerImport {len(self.dealers):,} dealers ({said or 'none'}) from "
+            f"{'+'.join(self.kinds) or '?'}, {dropped:,} left out>"
+        )
+
     def save(self, path: PathLike) -> Path:
         """Write :attr:`dealers` as a CSV dealer file, all or nothing; returns the path."""
         target = _output_path(path)

@@ -184,6 +184,16 @@ class RoutingMatrix:
     snap_max_m: float = SNAP_MAX_M
     far_from_road: tuple[int, int] = (0, 0)
 
+    def __repr__(self) -> str:
+        # The dataclass repr printed the whole table and the routing manifest.
+        table = self.table
+        routed = int(table["minutes"].notna().sum()) if "minutes" in table else 0
+        return (
+            f"<RoutingMatrix {table['from_id'].nunique() if 'from_id' in table else 0} × "
+            f"{table['to_id'].nunique() if 'to_id' in table else 0} points, {len(table):,} "
+            f"pairs, {routed:,} by road>"
+        )
+
     def csv(self) -> str:
         """The table as CSV text whose cells a spreadsheet opens as data, never formulas."""
         return b"".join(self.csv_chunks()).decode("utf-8")
