@@ -575,7 +575,7 @@ def site_table(plan: Plan) -> gpd.GeoDataFrame:
     at = columns.index("opening_year") + 1
     columns[at:at] = yearly
     table = plan.sites[[*columns, "geometry"]].copy()
-    if table.crs.to_epsg() != 4326:
+    if table.crs is not None and table.crs.to_epsg() != 4326:
         # GeoJSON is longitude and latitude (RFC 7946): a table reprojected in a
         # notebook is written back in degrees, as its lon/lat columns are.
         table = table.to_crs(4326)
