@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -418,6 +419,7 @@ def test_compare_writes_map_and_diff(
     out = tmp_path / "cmp"
     code, stdout, stderr = _run(["compare", str(a), str(b), "--out", str(out)], capsys)
     assert code == 0, stderr
+    assert "different candidate sites" not in stderr
     assert sorted(p.name for p in out.iterdir()) == [
         ".planner-output",
         "compare.html",
@@ -1091,3 +1093,23 @@ def test_an_input_error_of_many_problems_lists_twenty_and_counts_the_rest(
     lines = stderr.strip().splitlines()
     assert all("dealers.csv" in line and "'lat'" in line for line in lines[:20]), lines
     assert lines[20:] == ["error: … and 10 more problem(s)"]
+
+
+def test_compare_of_plans_among_different_candidates_says_so(
+    two_plans: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "sites kept 1, added 1, removed 0" and nothing on why.
+    a, b = two_plans
+    fewer = tmp_path / "fewer"
+    shutil.copytree(b, fewer)
+    sites = pd.read_csv(fewer / "sites.csv", dtype={"site_id": str})
+    closed = sites.index[~sites["chosen"]][0]
+    sites.drop(index=closed).to_csv(fewer / "sites.csv", index=False)
+    out = tmp_path / "cmp"
+    code, _, stderr = _run(["compare", str(a), str(fewer), "--out", str(out)], capsys)
+    assert code == 0, stderr
+    n = len(sites)
+    assert (
+        f"note: the plans chose among different candidate sites ({n} in A, {n - 1} in B, "
+        f"{n - 1} in both)"
+    ) in stderr

@@ -619,6 +619,15 @@ def compare(
             f"added {len(diff.added)}, removed {len(diff.removed)}",
             soft_wrap=True,
         )
+    candidates = next((row for row in diff.totals if row[0] == "Candidate sites"), None)
+    if candidates is not None:
+        # "added" and "removed" then count sites the other plan could not choose.
+        _, in_a, in_b, both = candidates
+        err.print(
+            f"note: the plans chose among different candidate sites ({in_a} in A, {in_b} in "
+            f"B, {both})",
+            soft_wrap=True,
+        )
     folder_a = resolved(dir_a)
     if folder_a == resolved(dir_b):
         err.print(one_line(f"note: A and B are the same folder, {folder_a}"), soft_wrap=True)
