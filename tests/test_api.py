@@ -570,6 +570,13 @@ def test_results_compare_by_identity_and_show_short_reprs(tmp_path: Path) -> Non
     assert frontier != frontier.plan and repr(frontier).startswith(
         "<FrontierPlan 2 point(s), p 1-2"
     )
+    # Before: the dataclass repr of every input table and the reach matrix.
+    checked = planner.check(_tiny(tmp_path))
+    assert re.fullmatch(
+        r"<Checked 'tiny': 5 candidate sites, \d+ demand points, \d+ pairs within reach, "
+        r"0 side constraint\(s\)>",
+        repr(checked),
+    ), repr(checked)
     comparison = planner.compare(plan, again)
     # Before: "<planner.pipeline.compare.Comparison object at 0x…>".
     assert repr(comparison).startswith("<Comparison ") and "sites kept" in repr(comparison)

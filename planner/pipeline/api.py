@@ -103,6 +103,15 @@ class Checked:
     inputs: PlanInputs
     side_constraints: SiteRows
 
+    def __repr__(self) -> str:
+        # The dataclass repr printed every table and the reach matrix (4 kB and more).
+        reach = self.inputs.reach
+        return (
+            f"<Checked {self.scenario.name!r}: {len(self.inputs.sites):,} candidate sites, "
+            f"{len(self.inputs.demand):,} demand points, {reach.nnz:,} pairs within reach, "
+            f"{len(self.side_constraints)} side constraint(s)>"
+        )
+
 
 def check(
     scenario: ScenarioLike = None,
