@@ -161,3 +161,17 @@ def test_cli_sweep_with_samples(tmp_path: Path, capsys: pytest.CaptureFixture[st
     table = pd.read_csv(out / "sweep.csv")
     assert list(table.columns[:5]) == ["run", "run_id", "sample", "travel.radius_km", BEV_LU]
     assert list(table["sample"]) == [0, 1, 0, 1]
+
+
+def test_numbers_of_sites_above_the_candidates_are_said_to_repeat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: p = 8 and 9 on 5 candidate sites ran without a word (frontier cuts them).
+    with caplog.at_level("WARNING", logger="planner.pipeline.sweep"):
+        result = planner.sweep(_tiny(tmp_path), grid={"model.p": [2, 8, 9]}, workers=1)
+    said = [r.getMessage() for r in caplog.records if r.name == "planner.pipeline.sweep"]
+    assert said == [
+        "model.p = 8, 9: above the 5 candidate sites, so these runs open no more sites than "
+        "p = 5 would"
+    ]
+    assert len(result.table) == 3

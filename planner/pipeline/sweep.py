@@ -191,6 +191,7 @@ def _run(
 
     with dask_client(scheduler, workers) as client:
         sites, graph = read_sites(client, spec.runs, progress=progress)
+        _say_numbers_of_sites_beyond(spec, len(sites))
         results = collect_runs(
             client, graph, spec.runs, finished=finished, on_result=keep, progress=progress
         )
@@ -203,6 +204,33 @@ def _run(
         workers=worker_count,
         resumed=len({run.run_id for run in spec.runs} & set(finished)),
     )
+
+
+def _say_numbers_of_sites_beyond(spec: SweepSpec, candidates: int) -> None:
+    """Warn of swept ``model.p`` values above the candidate sites: their runs add nothing.
+
+    ``frontier`` cuts such values; a sweep's runs are its grid, so they run and
+    are said to repeat one plan (``candidates`` counts every run's sites, so a
+    value above it is above each run's).
+    """
+    above = sorted(
+        {
+            run.values["model.p"]
+            for run in spec.runs
+            if isinstance(run.values.get("model.p"), int) and run.values["model.p"] > candidates
+        }
+    )
+    if above:
+        shown = ", ".join(map(str, above[:5])) + (
+            f" and {len(above) - 5} more" if len(above) > 5 else ""
+        )
+        logger.warning(
+            "model.p = %s: above the %s candidate sites, so these runs open no more sites "
+            "than p = %s would",
+            shown,
+            f"{candidates:,}",
+            f"{candidates:,}",
+        )
 
 
 @dataclass(frozen=True, eq=False)
