@@ -202,6 +202,27 @@ def test_a_site_under_a_town_name_still_opens_its_popup(opened: tuple[Any, PageL
     page.evaluate(f"() => {{ {MAP}.closePopup(); }}")
 
 
+@pytest.mark.browser
+def test_a_town_name_under_a_site_marker_moves_below_it(opened: tuple[Any, PageLog]) -> None:
+    # Before: the marker covered the middle of the name ("Berlin" read "B[12]n").
+    page, log = opened
+    set_view(page, 50.63, 3.06, 10)
+    name = page.locator(".planner-town span", has_text="Lille").bounding_box()
+    dots = page.locator(".planner-site .planner-site-dot")
+    boxes = [dots.nth(i).bounding_box() for i in range(dots.count())]
+    assert name is not None and boxes
+    for dot in boxes:
+        assert dot is not None
+        apart = (
+            name["x"] + name["width"] <= dot["x"]
+            or dot["x"] + dot["width"] <= name["x"]
+            or name["y"] + name["height"] <= dot["y"]
+            or dot["y"] + dot["height"] <= name["y"]
+        )
+        assert apart, (name, dot)
+    assert log.console_errors == [] and log.page_errors == []
+
+
 def centre_of(page: Any, locator: Any) -> tuple[float, float]:
     box = locator.bounding_box()
     assert box is not None

@@ -392,12 +392,31 @@ var plannerMap = (function () {
     "planner-town-1": [7.6, 16], "planner-town-2": [6.6, 14], "planner-town-3": [6, 13]
   };
 
+  /* The boxes of the chosen-site markers shown, in layer points (as drawn:
+     the zoom classes scale them). */
+  function siteBoxes(map) {
+    var container = map.getContainer(), origin = container.getBoundingClientRect();
+    var boxes = [];
+    container.querySelectorAll(".planner-site .planner-site-dot").forEach(function (dot) {
+      var r = dot.getBoundingClientRect();
+      if (!r.width) {
+        return;
+      }
+      var a = map.containerPointToLayerPoint([r.left - origin.left, r.top - origin.top]);
+      var b = map.containerPointToLayerPoint([r.right - origin.left, r.bottom - origin.top]);
+      boxes.push([a.x, a.y, b.x, b.y]);
+    });
+    return boxes;
+  }
+
   /* Town names over the offline basemap (data of
      planner.maps.data.town_label_layer, largest place first): after every
      zoom and pan, the names in view whose zoom (data.z) has come are placed,
      largest first, leaving out any that would overlap one already placed.
-     Labels sit in their own pane above the points and under the site
-     markers, and take no pointer events: a click goes to what is below. */
+     A name that a chosen site's marker would cover moves just below the
+     marker ("Berlin" read "B[12]n"). Labels sit in their own pane above the
+     points and under the site markers, and take no pointer events: a click
+     goes to what is below. */
   function towns(group, data) {
     var latlngs = coords(data), shown = {}, map = null;
     function label(i) {
@@ -415,6 +434,12 @@ var plannerMap = (function () {
         return;
       }
       var zoom = map.getZoom(), view = map.getBounds().pad(0.2), boxes = [], keep = {};
+      var sites = siteBoxes(map);
+      function overlaps(box, list) {
+        return list.some(function (b) {
+          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+        });
+      }
       for (var i = 0; i < latlngs.length; i++) {
         if (data.z[i] > zoom || !view.contains(latlngs[i])) {
           continue;
@@ -423,16 +448,25 @@ var plannerMap = (function () {
         var p = map.latLngToLayerPoint(latlngs[i]);
         var w = size[0] * data.names[i].length / 2 + 4, h = size[1] / 2 + 1;
         var box = [p.x - w, p.y - h, p.x + w, p.y + h];
-        var clash = boxes.some(function (b) {
-          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
-        });
-        if (!clash) {
+        var under = sites.filter(function (b) { return overlaps(box, [b]); });
+        if (under.length) {
+          /* Below the lowest marker it touches, if that spot is free; else in
+             place, partly under the marker, as before. */
+          var shift = Math.max.apply(null, under.map(function (b) { return b[3]; })) - box[1] + 1;
+          var below = [box[0], box[1] + shift, box[2], box[3] + shift];
+          if (!overlaps(below, boxes) && !overlaps(below, sites)) {
+            boxes.push(below);
+            keep[i] = shift;
+            continue;
+          }
+        }
+        if (!overlaps(box, boxes)) {
           boxes.push(box);
-          keep[i] = true;
+          keep[i] = 0;
         }
       }
       Object.keys(shown).forEach(function (i) {
-        if (!keep[i]) {
+        if (!(i in keep)) {
           group.removeLayer(shown[i]);
           delete shown[i];
         }
@@ -441,6 +475,10 @@ var plannerMap = (function () {
         if (!shown[i]) {
           shown[i] = label(+i);
           group.addLayer(shown[i]);
+        }
+        var span = shown[i].getElement() && shown[i].getElement().firstChild;
+        if (span) {
+          span.style.top = keep[i] ? keep[i] + "px" : "";
         }
       });
     }
