@@ -268,7 +268,7 @@ def _shown(value: Any, key: str = "") -> str:
         # "40000000.0" beside "€70.1 M" on the same page read as another unit.
         if key.endswith("_eur"):
             return fmt_eur(value)
-        return f"{int(value):,}" if float(value).is_integer() else f"{value:,.6g}"
+        return formats.fmt_int(value) if float(value).is_integer() else f"{value:,.6g}"
     return "unset" if value is None else str(value)
 
 

@@ -107,14 +107,14 @@ def queue_line(queue: Mapping[str, Any] | None) -> str:
     rule = f" (wait ≤ {fmt_pct(100 * target, 0)} at the peak hour)" if target else ""
     missing = finite(queue.get("sites_missing_target")) or 0
     meeting = queue.get("sites_meeting_target")
-    meet_verb = "meets" if fmt_int(meeting) == "1" else "meet"
-    miss_verb = "misses" if fmt_int(missing) == "1" else "miss"
     if not missing:
         # "0 miss it; 0 chargers short; 0.00 sessions/day over capacity" said one thing thrice.
         count = fmt_int(meeting)
         every = "the site meets it" if count == "1" else f"all {count} sites meet it"
         text = f"<b>Queue target{escape(rule)}:</b> {escape(every)}"
         return f'<div class="planner-kpi-queue" id="planner-queue">{text}</div>'
+    meet_verb = "meets" if fmt_int(meeting) == "1" else "meet"
+    miss_verb = "misses" if fmt_int(missing) == "1" else "miss"
     text = (
         f"<b>Queue target{escape(rule)}:</b> "
         f"{escape(fmt_count(meeting, 'site'))} {meet_verb} it, "

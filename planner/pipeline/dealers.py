@@ -68,12 +68,8 @@ class DealerImport(ImportedDealers):
 
     def __repr__(self) -> str:
         # The dataclass repr printed the whole dealer table.
-        counts = self.dealers["brand"].value_counts() if "brand" in self.dealers else None
-        said = (
-            ", ".join(f"{brand} {int(count):,}" for brand, count in counts.items())
-            if counts is not None
-            else ""
-        )
+        counts = self.dealers["brand"].value_counts()
+        said = ", ".join(f"{brand} {int(count):,}" for brand, count in counts.items())
         dropped = sum(self.dropped.values())
         return (
             f"<DealerImport {len(self.dealers):,} dealers ({said or 'none'}) from "

@@ -187,11 +187,9 @@ class RoutingMatrix:
     def __repr__(self) -> str:
         # The dataclass repr printed the whole table and the routing manifest.
         table = self.table
-        routed = int(table["minutes"].notna().sum()) if "minutes" in table else 0
         return (
-            f"<RoutingMatrix {table['from_id'].nunique() if 'from_id' in table else 0} × "
-            f"{table['to_id'].nunique() if 'to_id' in table else 0} points, {len(table):,} "
-            f"pairs, {routed:,} by road>"
+            f"<RoutingMatrix {table['from_id'].nunique()} × {table['to_id'].nunique()} points, "
+            f"{len(table):,} pairs, {int(table['minutes'].notna().sum()):,} by road>"
         )
 
     def csv(self) -> str:

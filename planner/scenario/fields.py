@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,7 +95,7 @@ class _Section(BaseModel):
         raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}: a scenario is frozen")
 
 
-def merged_keys(values: object, canonical: Any, what: str) -> object:
+def merged_keys(values: object, canonical: Callable[[str], str], what: str) -> object:
     """A table's keys in their canonical spelling; two keys of one name are refused.
 
     ``{"fr": 1, "FR": 3}`` became ``{"FR": 3}``, the later winning without a

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from planner import _arguments
 from planner import _toml as toml
 from planner._files import home_expanded, resolved
-from planner._text import one_line
 from planner.errors import InputError, Problem
 
 
@@ -133,7 +133,7 @@ _VALUE_SAID = (
 
 def shown_value(value: Any) -> str:
     """A value a scenario was given, as a message quotes it: short, with its type when unclear."""
-    text = one_line(repr(value), limit=40)
+    text = _arguments.shown(value)
     if isinstance(value, bool | int | float | str) or value is None:
         return text
     return f"{text}, a {type(value).__name__}"
