@@ -14,7 +14,9 @@ import pytest
 
 from planner.errors import InputError
 from planner.maps.assets import loaded_resources
-from planner.maps.robustness_map import render_robustness_map
+from planner.maps.data import BRAND_COLOURS, DUAL_BRAND_COLOUR, OTHER_BRAND_COLOURS
+from planner.maps.robustness_map import BANDS, NO_REGRET_COLOUR, render_robustness_map
+from planner.maps.script import MAP_CSS
 from planner.outputs.sweep_runs import RunJournal, runs_folder
 from planner.pipeline.load import load_inputs
 from planner.pipeline.sweep import SweepResult
@@ -314,6 +316,25 @@ def test_robustness_map_is_offline_and_escapes_names(tmp_path: Path) -> None:
     assert summary["runs"] == 4 and summary["no_regret_sites"] == ["A"]
     assert summary["coverage_pct"]["median"] == 50.0
     json.dumps(summary, allow_nan=False)
+
+
+def test_sweep_marker_colours_stand_apart_from_the_brand_dots() -> None:
+    # The never-chosen sites are dots of their brand's colour on the same map;
+    # zoomed out, a marker shrinks to a dot too, so a band of Nissan's sky blue
+    # (#6baed6 against #56b4e9) read as a Nissan dealer, and the darkest as a
+    # third brand's blue (#2171b5 against #0072b2).
+    def rgb(colour: str) -> np.ndarray:
+        return np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)], dtype=float)
+
+    markers = [colour for *_, colour in BANDS] + [NO_REGRET_COLOUR]
+    css = MAP_CSS
+    for word, *_, colour in BANDS:
+        assert f".planner-site-{word} .planner-site-dot {{ background: {colour};" in css
+    assert f".planner-site-noregret .planner-site-dot {{ background: {NO_REGRET_COLOUR};" in css
+    dots = [*BRAND_COLOURS.values(), *OTHER_BRAND_COLOURS, DUAL_BRAND_COLOUR]
+    for dot in dots:
+        for marker in markers:
+            assert np.linalg.norm(rgb(marker) - rgb(dot)) > 60, (dot, marker)
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(

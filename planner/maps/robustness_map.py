@@ -40,11 +40,11 @@ __all__ = ["BANDS", "band_of", "render_robustness_map", "write_robustness_map"]
 
 #: The share bands of the markers: CSS class word, least share, legend text, colour.
 BANDS = (
-    ("often", 0.5, "chosen in half the runs or more", "#2171b5"),
-    ("sometimes", 0.2, "chosen in 20 % to half of the runs", "#6baed6"),
-    ("rarely", 0.0, "chosen in fewer than 20 % of the runs", "#c6dbef"),
+    ("often", 0.5, "chosen in half the runs or more", "#6a51a3"),
+    ("sometimes", 0.2, "chosen in 20 % to half of the runs", "#9e9ac8"),
+    ("rarely", 0.0, "chosen in fewer than 20 % of the runs", "#dadaeb"),
 )
-NO_REGRET_COLOUR = "#08306b"
+NO_REGRET_COLOUR = "#3f007d"
 NO_REGRET_RING = "#e69f00"
 
 #: The layer of the sites chosen in some run.
