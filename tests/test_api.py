@@ -582,6 +582,25 @@ def test_results_compare_by_identity_and_show_short_reprs(tmp_path: Path) -> Non
     assert repr(comparison).startswith("<Comparison ") and "sites kept" in repr(comparison)
 
 
+def test_a_scenario_shows_its_gist_and_what_it_sets() -> None:
+    # Before: pydantic's repr of every field, 2 kB for the default scenario.
+    scenario = planner.load_scenario(
+        overrides=["model.p=25", 'demand.countries=["LU", "BE"]', "travel.radius_km=40"]
+    )
+    assert repr(scenario) == (
+        "<Scenario 'default': max_coverage, p = 25, reach 40 km, 1 dealer file, demand of LU BE>"
+    )
+    page = scenario._repr_html_()
+    assert "<b>Scenario &#x27;default&#x27;</b>: max_coverage, p = 25" in page
+    # The fields set, and no field left at its default.
+    assert "[model]\np = 25" in page and "radius_km = 40" in page
+    assert "time_limit_s" not in page and "merge_distance_m" not in page
+    phased = planner.load_scenario(PROJECT_ROOT / "scenarios" / "rollout_budget.toml")
+    assert "roll-out 2026–2030 in 3 phases" in repr(phased) and "p = " not in repr(phased)
+    sizing = planner.load_scenario(PROJECT_ROOT / "scenarios" / "sizing.toml")
+    assert repr(sizing).startswith("<Scenario 'sizing': sizing, coverage target 80%, reach 50 km")
+
+
 def test_two_threads_saving_one_folder_never_break_each_other(tmp_path: Path) -> None:
     import threading
 

@@ -24,6 +24,7 @@ whole schema.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -302,6 +303,57 @@ class Scenario(_Section, metaclass=_Checked):
             }
         ],
     )
+
+    def __repr__(self) -> str:
+        # pydantic's repr listed every field: 2 kB for the default scenario.
+        return f"<Scenario {self.name!r}: {', '.join(self._gist())}>"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the gist and the fields this scenario sets, as TOML."""
+        chosen = self.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+        fields = tomli_w.dumps(chosen).strip() if chosen else "(none)"
+        return (
+            f"<p><b>Scenario {html.escape(repr(self.name))}</b>: "
+            f"{html.escape(', '.join(self._gist()))}</p>"
+            "<p>Set here (every other field at its default, as scenarios/default.toml "
+            f"lists them):</p><pre>{html.escape(fields)}</pre>"
+        )
+
+    def _gist(self) -> list[str]:
+        """The figures a planner reads a scenario by: model, sites, reach, inputs."""
+        traits = MODEL_TRAITS[self.model.name]
+        gist = [self.model.name]
+        phases = self.constraints.phases
+        sites = self.sites_limit()
+        if traits.rolls_out and phases:  # each year its own p or budget
+            gist.append(f"roll-out {phases[0].year}–{phases[-1].year} in {len(phases)} phases")
+        elif sites is not None:
+            gist.append(f"p = {sites}")
+        if traits.sites is None:  # the coverage target sets the number of sites
+            gist.append(f"coverage target {self.model.coverage_target:.0%}")
+        if traits.within_capacity and self.model.unserved_penalty_eur is not None:
+            gist.append(f"unserved penalty {self.model.unserved_penalty_eur:,.0f} EUR")
+        if self.constraints.budget_eur is not None:
+            gist.append(f"budget {self.constraints.budget_eur:,.0f} EUR")
+        travel = self.travel
+        if travel.mode == "road":
+            limit = (
+                f"{travel.max_minutes:g} min"
+                if travel.max_minutes is not None
+                else f"{travel.max_km:g} km"
+            )
+            gist.append(f"reach {limit} by road")
+        else:
+            gist.append(f"reach {travel.radius_km:g} km")
+        files = len(self.dealers.files)
+        gist.append(f"{files} dealer file{'' if files == 1 else 's'}")
+        source = self.demand.source
+        gist.append(
+            "demand of " + " ".join(self.demand.countries)
+            if source == "geonames"
+            else f"demand from {Path(source).name}"
+        )
+        return gist
 
     def sites_limit(self) -> int | None:
         """The number of sites the single-year model opens (at most, or exactly for p_median).
