@@ -598,7 +598,7 @@ def test_a_scenario_shows_its_gist_and_what_it_sets() -> None:
     phased = planner.load_scenario(PROJECT_ROOT / "scenarios" / "rollout_budget.toml")
     assert "roll-out 2026–2030 in 3 phases" in repr(phased) and "p = " not in repr(phased)
     sizing = planner.load_scenario(PROJECT_ROOT / "scenarios" / "sizing.toml")
-    assert repr(sizing).startswith("<Scenario 'sizing': sizing, coverage target 80%, reach 50 km")
+    assert repr(sizing).startswith("<Scenario 'sizing': sizing, coverage target 80 %, reach 50 km")
 
 
 def test_two_threads_saving_one_folder_never_break_each_other(tmp_path: Path) -> None:

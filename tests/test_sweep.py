@@ -327,10 +327,9 @@ def test_sweep_marker_colours_stand_apart_from_the_brand_dots() -> None:
         return np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)], dtype=float)
 
     markers = [colour for *_, colour in BANDS] + [NO_REGRET_COLOUR]
-    css = MAP_CSS
     for word, *_, colour in BANDS:
-        assert f".planner-site-{word} .planner-site-dot {{ background: {colour};" in css
-    assert f".planner-site-noregret .planner-site-dot {{ background: {NO_REGRET_COLOUR};" in css
+        assert f".planner-site-{word} .planner-site-dot {{ background: {colour};" in MAP_CSS
+    assert f".planner-site-noregret .planner-site-dot {{ background: {NO_REGRET_COLOUR};" in MAP_CSS
     dots = [*BRAND_COLOURS.values(), *OTHER_BRAND_COLOURS, DUAL_BRAND_COLOUR]
     for dot in dots:
         for marker in markers:

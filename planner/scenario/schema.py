@@ -330,7 +330,7 @@ class Scenario(_Section, metaclass=_Checked):
         elif sites is not None:
             gist.append(f"p = {sites}")
         if traits.sites is None:  # the coverage target sets the number of sites
-            gist.append(f"coverage target {self.model.coverage_target:.0%}")
+            gist.append(f"coverage target {self.model.coverage_target * 100:.4g} %")
         if traits.within_capacity and self.model.unserved_penalty_eur is not None:
             gist.append(f"unserved penalty {self.model.unserved_penalty_eur:,.0f} EUR")
         if self.constraints.budget_eur is not None:
@@ -348,11 +348,10 @@ class Scenario(_Section, metaclass=_Checked):
         files = len(self.dealers.files)
         gist.append(f"{files} dealer file{'' if files == 1 else 's'}")
         source = self.demand.source
-        gist.append(
-            "demand of " + " ".join(self.demand.countries)
-            if source == "geonames"
-            else f"demand from {Path(source).name}"
-        )
+        if source != "geonames":
+            gist.append(f"demand from {Path(source).name}")
+        elif self.demand.countries:
+            gist.append("demand of " + " ".join(self.demand.countries))
         return gist
 
     def sites_limit(self) -> int | None:
