@@ -602,6 +602,7 @@ def compare(
     map_assets: MapAssetsOption = "inline",
 ) -> None:
     """Compare two plans: compare.html (two synchronised maps), diff.json, diff_*.csv."""
+    from planner.outputs.written import CANDIDATES_ROW
     from planner.pipeline.compare import default_folder, write_comparison_folder
 
     assets = map_assets_mode(map_assets)
@@ -619,7 +620,7 @@ def compare(
             f"added {len(diff.added)}, removed {len(diff.removed)}",
             soft_wrap=True,
         )
-    candidates = next((row for row in diff.totals if row[0] == "Candidate sites"), None)
+    candidates = next((row for row in diff.totals if row[0] == CANDIDATES_ROW), None)
     if candidates is not None:
         # "added" and "removed" then count sites the other plan could not choose.
         _, in_a, in_b, both = candidates

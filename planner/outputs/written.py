@@ -329,6 +329,9 @@ def _possible(key: str, value: float) -> bool:
     return value >= 0
 
 
+#: The totals row of two plans chosen among different candidate sites.
+CANDIDATES_ROW = "Candidate sites"
+
 #: Why a folder's sites and report can differ.
 FOLDER_CHANGED = "the folder was changed after planner wrote it"
 
@@ -543,7 +546,7 @@ def compare_plans(a: WrittenPlan, b: WrittenPlan) -> PlanDiff:
         totals.insert(
             1,
             (
-                "Candidate sites",
+                CANDIDATES_ROW,
                 _count(len(candidates_a)),
                 _count(len(candidates_b)),
                 f"{both:,} in both",

@@ -221,13 +221,13 @@ def _say_numbers_of_sites_beyond(spec: SweepSpec, candidates: int) -> None:
         }
     )
     if above:
-        shown = ", ".join(map(str, above[:5])) + (
+        listed = ", ".join(map(str, above[:5])) + (
             f" and {len(above) - 5} more" if len(above) > 5 else ""
         )
         logger.warning(
             "model.p = %s: above the %s candidate sites, so these runs open no more sites "
             "than p = %s would",
-            shown,
+            listed,
             f"{candidates:,}",
             f"{candidates:,}",
         )

@@ -337,12 +337,8 @@ class Scenario(_Section, metaclass=_Checked):
             gist.append(f"budget {self.constraints.budget_eur:,.0f} EUR")
         travel = self.travel
         if travel.mode == "road":
-            limit = (
-                f"{travel.max_minutes:g} min"
-                if travel.max_minutes is not None
-                else f"{travel.max_km:g} km"
-            )
-            gist.append(f"reach {limit} by road")
+            unit = "min" if travel.road_metric == "minutes" else "km"
+            gist.append(f"reach {travel.road_limit:g} {unit} by road")
         else:
             gist.append(f"reach {travel.radius_km:g} km")
         files = len(self.dealers.files)

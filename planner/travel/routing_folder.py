@@ -20,7 +20,6 @@ import atexit
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata
@@ -28,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from planner._atomic import write_atomically
-from planner._files import home_expanded
 from planner.errors import InputError, Problem
 
 __all__ = [
@@ -195,11 +193,12 @@ def routing_path(given: Path) -> Path:
 
 
 def _built_extracts() -> Path:
-    given = os.environ.get("PLANNER_CACHE_DIR")
-    if given:
-        return home_expanded(Path(given), "PLANNER_CACHE_DIR").parent / "routing"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return home_expanded(Path(base), "XDG_CACHE_HOME") / "planner" / "routing"
+    """Beside the road-reach cache: the same environment settings place both."""
+    # Imported here: the reach cache brings numpy and SciPy, which opening a
+    # routing folder does not need.
+    from planner.travel.reach_cache import cache_dir
+
+    return cache_dir().parent / "routing"
 
 
 def open_routing(path: Path, *, source: str = "travel.routing") -> RoutingFolder:
